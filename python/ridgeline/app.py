@@ -1,0 +1,179 @@
+"""``create_app(settings)``: the Litestar application composing every family's router.
+
+All families are mounted under their prefix (``/routing``, ``/sim``, ...); with ``only`` one family
+is mounted at the root, where its own paths (e.g. its ``/health``) take precedence over the
+platform's. Root endpoints: ``/health``, ``/metrics``, ``/openapi.json``, ``/docs``,
+``/signing-key``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request, Response, Router, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+import ridgeline
+from ridgeline.platform import db as dbmod
+from ridgeline.platform.context import AppContext, Family
+from ridgeline.platform.errors import Renderer, as_ridgeline_error, render_fastapi_detail
+from ridgeline.platform.modules import module_exists
+from ridgeline.platform.observability import RequestIdMiddleware, configure_logging
+from ridgeline.platform.settings import FAMILIES, Settings, SettingsError
+
+log = logging.getLogger("ridgeline.app")
+
+
+def available_families() -> list[str]:
+    """Families whose HTTP layer is present in this build (``ridgeline.<name>.api``)."""
+    return [name for name in FAMILIES if module_exists(f"ridgeline.{name}.api")]
+
+
+def load_family(name: str) -> Family:
+    module = importlib.import_module(f"ridgeline.{name}.api")
+    family = module.family
+    if not isinstance(family, Family):
+        raise TypeError(f"ridgeline.{name}.api.family is not a Family")
+    return family
+
+
+class HealthBody(msgspec.Struct):
+    status: str
+    version: str
+    build: dict[str, Any]
+    database: dict[str, Any]
+    uptime_s: float
+    families: list[str]
+
+
+def _root_handlers(families: list[Family]) -> list[Any]:
+    names = [f.name for f in families]
+
+    @get("/health", tags=["platform"], summary="Service health")
+    async def health(ctx: AppContext) -> Response[HealthBody]:
+        reachable = await ctx.db.reachable()
+        body = HealthBody(
+            status="ok" if reachable else "degraded",
+            version=ridgeline.__version__,
+            build=dict(ridgeline.build_info()),
+            database={
+                "reachable": reachable,
+                "backend": "sqlite" if ctx.settings.is_sqlite else "postgresql",
+            },
+            uptime_s=round(ctx.uptime_s, 3),
+            families=names,
+        )
+        return Response(body, status_code=200 if reachable else 503)
+
+    @get("/openapi.json", tags=["platform"], summary="OpenAPI 3.1 document", include_in_schema=False)
+    async def openapi_json(request: Request[Any, Any, Any]) -> Response[bytes]:
+        schema = request.app.openapi_schema.to_schema()
+        return Response(msgspec.json.encode(schema), media_type="application/json")
+
+    @get("/signing-key", tags=["platform"], summary="Public Ed25519 key that signs manifests")
+    async def signing_key(ctx: AppContext) -> dict[str, str]:
+        return {
+            "algorithm": "Ed25519",
+            "key_id": ctx.signer.key_id,
+            "public_key_pem": ctx.signer.public_key_pem(),
+            "public_key_b64": ctx.signer.public_key_b64(),
+        }
+
+    return [health, openapi_json, signing_key, PrometheusController]
+
+
+def _paths_of(handlers: list[Any]) -> set[str]:
+    return {route.path for route in Router(path="/", route_handlers=handlers).routes}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    ctx = AppContext(settings)
+    names = [settings.only] if settings.only else available_families()
+    if settings.only and settings.only not in available_families():
+        raise SettingsError(f"family {settings.only!r} is not available in this build")
+    families = [load_family(n) for n in names]
+
+    renderers: list[tuple[str, Renderer, int]] = []
+    mounted: list[Any] = []
+    if settings.only:
+        fam = families[0]
+        mounted.extend(fam.route_handlers)
+        renderers.append(("/", fam.render_error, fam.validation_status))
+        taken = _paths_of(list(fam.route_handlers))
+        root = [h for h in _root_handlers(families) if not (_paths_of([h]) & taken)]
+    else:
+        for fam in families:
+            mounted.append(Router(path=f"/{fam.name}", route_handlers=list(fam.route_handlers)))
+            renderers.append((f"/{fam.name}/", fam.render_error, fam.validation_status))
+        root = _root_handlers(families)
+
+    def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        path = request.url.path
+        for prefix, render, validation_status in renderers:
+            if path.startswith(prefix) or path == prefix.rstrip("/"):
+                return render(request, as_ridgeline_error(exc, validation_status))
+        return render_fastapi_detail(request, as_ridgeline_error(exc))
+
+    async def startup(app: Litestar) -> None:
+        if not _migrations_already_applied():
+            dbmod.upgrade(settings)
+        await ctx.jobs.recover()
+        for fam in families:
+            for hook in fam.on_startup:
+                await hook(ctx)
+
+    async def shutdown(app: Litestar) -> None:
+        for fam in families:
+            for hook in fam.on_shutdown:
+                await hook(ctx)
+        await ctx.jobs.executor.shutdown()
+        await ctx.db.dispose()
+
+    prometheus = PrometheusConfig(app_name="ridgeline", prefix="ridgeline", group_path=True)
+    app = Litestar(
+        route_handlers=[*root, *mounted],
+        dependencies={"ctx": Provide(_provide_ctx, sync_to_thread=False)},
+        state=State({"ctx": ctx}),
+        middleware=[prometheus.middleware],
+        exception_handlers={Exception: handle_error},
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+        openapi_config=OpenAPIConfig(
+            title="Ridgeline",
+            version=ridgeline.__version__,
+            description="Routing, simulation and forecasting on a compiled core.",
+            path="/docs",
+            render_plugins=[SwaggerRenderPlugin(path="/")],
+        ),
+        logging_config=None,
+        debug=False,
+    )
+    # Litestar middleware only wraps matched routes; the request id must also reach 404/405 answers,
+    # so it wraps the whole ASGI handler (outside Litestar's exception handling).
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    return app
+
+
+def _provide_ctx(state: State) -> AppContext:
+    return state["ctx"]
+
+
+def _migrations_already_applied() -> bool:
+    # Set by `ridgeline serve`, which migrates once before starting N worker processes.
+    import os
+
+    return os.environ.get("RIDGELINE_MIGRATED") == "1"
+
+
+def app_from_env() -> Litestar:
+    """Factory for granian workers: settings from the environment."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,121 @@
+"""The ``ridgeline`` command: ``serve``, ``db upgrade``, ``version`` (families add their own, e.g. ``assets``)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+import msgspec
+
+from ridgeline.platform.modules import module_exists
+from ridgeline.platform.settings import FAMILIES, Settings, SettingsError
+
+# Families contribute sub-commands through `ridgeline.<family>.cli:register(subparsers)`.
+_FAMILY_CLI_MODULES = [f"ridgeline.{name}.cli" for name in FAMILIES]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        workers=getattr(args, "workers", None),
+        only=getattr(args, "only", None),
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    from ridgeline.platform import db
+
+    settings = _settings(args)
+    db.upgrade(settings)
+    # Workers inherit the environment: pass the validated settings and skip re-migrating per worker.
+    os.environ.update(
+        {
+            "RIDGELINE_MIGRATED": "1",
+            "RIDGELINE_DATA_DIR": str(settings.data_dir),
+            "RIDGELINE_HOST": settings.host,
+            "RIDGELINE_PORT": str(settings.port),
+        }
+    )
+    if settings.only:
+        os.environ["RIDGELINE_ONLY"] = settings.only
+    print(
+        f"ridgeline serving {'family ' + settings.only if settings.only else 'all families'} "
+        f"on http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    Granian(
+        "ridgeline.app:app_from_env",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        factory=True,
+        log_access=False,
+    ).serve()
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from ridgeline.platform import db
+
+    settings = _settings(args)
+    db.upgrade(settings, args.revision)
+    print(f"database at {settings.resolved_database_url.split('@')[-1]} upgraded to {args.revision}")
+    return 0
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    import ridgeline
+
+    print(msgspec.json.encode({"version": ridgeline.__version__, "build": ridgeline.build_info()}).decode())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ridgeline", description="Ridgeline service and tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API on granian")
+    serve.add_argument("--only", choices=FAMILIES, help="serve one family at the root")
+    serve.add_argument("--host", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.set_defaults(func=cmd_serve)
+
+    dbp = sub.add_parser("db", help="database tools")
+    dbsub = dbp.add_subparsers(dest="db_command", required=True)
+    up = dbsub.add_parser("upgrade", help="apply migrations")
+    up.add_argument("revision", nargs="?", default="heads")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    version = sub.add_parser("version", help="print version and native build info")
+    version.set_defaults(func=cmd_version)
+
+    for module_name in _FAMILY_CLI_MODULES:
+        if not module_exists(module_name):
+            continue
+        module = importlib.import_module(module_name)
+        register: Callable[[argparse._SubParsersAction], None] = module.register  # type: ignore[type-arg]
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as exc:
+        print(f"ridgeline: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

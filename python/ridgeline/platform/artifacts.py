@@ -1,0 +1,144 @@
+"""Artifact store: files under ``<data_dir>/artifacts/<namespace>/<owner_id>/<name>``, each recorded
+with its SHA-256 in ``platform_artifacts``. Writes are atomic (temp file + rename) so a reader never
+sees half a file, and names are confined to their folder (no path traversal).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import msgspec
+import sqlalchemy as sa
+
+from ridgeline.platform.db import Database, metadata
+
+artifacts_table = sa.Table(
+    "platform_artifacts",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("namespace", sa.String(64), nullable=False),
+    sa.Column("owner_id", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("relpath", sa.String(1024), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("media_type", sa.String(128), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("namespace", "owner_id", "name", name="uq_platform_artifacts_owner_name"),
+)
+
+_SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+
+
+class ArtifactError(ValueError):
+    pass
+
+
+class Artifact(msgspec.Struct, kw_only=True):
+    id: str
+    namespace: str
+    owner_id: str
+    name: str
+    relpath: str
+    sha256: str
+    size: int
+    media_type: str
+    created_at: datetime
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def safe_part(part: str, what: str = "name") -> str:
+    """Reject anything that is not a plain file or folder name (dot-dot, separators, encodings)."""
+    if not _SAFE_PART.fullmatch(part) or ".." in part:
+        raise ArtifactError(f"invalid artifact {what}: {part!r}")
+    return part
+
+
+class ArtifactStore:
+    def __init__(self, db: Database, root: Path) -> None:
+        self.db = db
+        self.root = root.resolve()
+
+    def path_of(self, artifact: Artifact) -> Path:
+        path = (self.root / artifact.relpath).resolve()
+        if not path.is_relative_to(self.root):
+            raise ArtifactError("artifact path escapes the store")
+        return path
+
+    async def put(
+        self,
+        namespace: str,
+        owner_id: str,
+        name: str,
+        data: bytes,
+        media_type: str = "application/octet-stream",
+    ) -> Artifact:
+        """Write (or overwrite) one artifact and record its hash."""
+        rel = Path(safe_part(namespace, "namespace")) / safe_part(owner_id, "owner") / safe_part(name)
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        art = Artifact(
+            id=uuid.uuid4().hex,
+            namespace=namespace,
+            owner_id=owner_id,
+            name=name,
+            relpath=rel.as_posix(),
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            media_type=media_type,
+            created_at=datetime.now(UTC),
+        )
+        t = artifacts_table
+        async with self.db.begin() as conn:
+            await conn.execute(
+                t.delete().where(t.c.namespace == namespace, t.c.owner_id == owner_id, t.c.name == name)
+            )
+            await conn.execute(t.insert().values(msgspec.to_builtins(art, builtin_types=(datetime,))))
+        return art
+
+    async def list(self, namespace: str, owner_id: str) -> list[Artifact]:
+        t = artifacts_table
+        query = t.select().where(t.c.namespace == namespace, t.c.owner_id == owner_id).order_by(t.c.name)
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_to_artifact(r) for r in rows]
+
+    async def get(self, namespace: str, owner_id: str, name: str) -> Artifact | None:
+        t = artifacts_table
+        query = t.select().where(t.c.namespace == namespace, t.c.owner_id == owner_id, t.c.name == name)
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _to_artifact(row)
+
+    def read(self, artifact: Artifact) -> bytes:
+        return self.path_of(artifact).read_bytes()
+
+    def verify(self, artifact: Artifact) -> bool:
+        """True when the file exists and its SHA-256 still matches the record."""
+        path = self.path_of(artifact)
+        return path.is_file() and sha256_file(path) == artifact.sha256
+
+
+def _to_artifact(row: sa.Row) -> Artifact:  # type: ignore[type-arg]
+    data = dict(row._mapping)
+    if data["created_at"].tzinfo is None:
+        data["created_at"] = data["created_at"].replace(tzinfo=UTC)
+    return msgspec.convert(data, Artifact)

@@ -1,0 +1,117 @@
+"""One typed settings object, read from ``RIDGELINE_*`` environment variables and validated at start-up.
+
+| variable | meaning | default |
+|---|---|---|
+| RIDGELINE_DATA_DIR | where the database, artifacts, keys and assets live | ``./var`` |
+| RIDGELINE_DATABASE_URL | SQLAlchemy async URL (``sqlite+aiosqlite:///...`` or ``postgresql+asyncpg://...``) | SQLite in the data dir |
+| RIDGELINE_REDIS_URL | Redis for the distributed job queue (later issue); unset = in-process jobs | unset |
+| RIDGELINE_SIGNING_KEY_FILE | Ed25519 private key (PEM, PKCS8) used to sign manifests | generated under the data dir |
+| RIDGELINE_LOG_LEVEL | DEBUG, INFO, WARNING, ERROR | INFO |
+| RIDGELINE_HOST / RIDGELINE_PORT | bind address for ``ridgeline serve`` | 127.0.0.1 / 8000 |
+| RIDGELINE_WORKERS | granian worker processes | 1 |
+| RIDGELINE_ONLY | serve one family at the root (routing, sim, retail, autopack, genai) | unset = all |
+| RIDGELINE_JOB_WORKERS | threads for heavy in-process jobs | 2 |
+| RIDGELINE_SEED_DEFAULTS | build the embedded sample data on first start (1/0) | 1 |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+FAMILIES: tuple[str, ...] = ("routing", "sim", "retail", "autopack", "genai")
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+_ALLOWED_DB_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+_DRIVER_FOR_PLAIN_SCHEME = {
+    "postgresql://": "postgresql+asyncpg://",
+    "postgres://": "postgresql+asyncpg://",
+    "sqlite://": "sqlite+aiosqlite://",
+}
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message names the variable and what is expected."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    redis_url: str | None = None
+    signing_key_file: Path | None = None
+    log_level: LogLevel = "INFO"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    only: str | None = None
+    job_workers: int = 2
+    seed_defaults: bool = True
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The async SQLAlchemy URL; plain ``postgresql://`` and ``sqlite://`` get their async driver."""
+        url = self.database_url
+        for plain, with_driver in _DRIVER_FOR_PLAIN_SCHEME.items():
+            if url.startswith(plain):
+                return with_driver + url[len(plain) :]
+        if url:
+            return url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'ridgeline.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from ``RIDGELINE_*`` variables; raise SettingsError naming any bad value."""
+        env = os.environ if env is None else env
+        raw: dict[str, object] = {}
+        for field in msgspec.structs.fields(cls):
+            value = env.get(f"RIDGELINE_{field.name.upper()}")
+            if value is not None and value != "":
+                raw[field.name] = value
+        raw.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            settings = msgspec.convert(raw, cls, strict=False, dec_hook=_decode_path)
+        except msgspec.ValidationError as exc:
+            raise SettingsError(_explain(str(exc))) from None
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if not 1 <= self.port <= 65535:
+            raise SettingsError(f"RIDGELINE_PORT must be 1..65535, got {self.port}")
+        if not 1 <= self.workers <= 256:
+            raise SettingsError(f"RIDGELINE_WORKERS must be 1..256, got {self.workers}")
+        if not 1 <= self.job_workers <= 256:
+            raise SettingsError(f"RIDGELINE_JOB_WORKERS must be 1..256, got {self.job_workers}")
+        if self.only is not None and self.only not in FAMILIES:
+            raise SettingsError(f"RIDGELINE_ONLY must be one of {', '.join(FAMILIES)}, got {self.only!r}")
+        scheme = self.resolved_database_url.split("://", 1)[0]
+        if "://" not in self.resolved_database_url or scheme not in _ALLOWED_DB_SCHEMES:
+            raise SettingsError(
+                "RIDGELINE_DATABASE_URL must start with one of "
+                f"{', '.join(s + '://' for s in _ALLOWED_DB_SCHEMES)}; got scheme {scheme!r}"
+            )
+        if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://")):
+            raise SettingsError("RIDGELINE_REDIS_URL must start with redis:// or rediss://")
+        if self.signing_key_file is not None and not self.signing_key_file.is_file():
+            raise SettingsError(f"RIDGELINE_SIGNING_KEY_FILE does not exist: {self.signing_key_file}")
+
+
+def _decode_path(type_: type, obj: object) -> object:
+    if type_ is Path and isinstance(obj, str):
+        return Path(obj)
+    raise NotImplementedError(f"cannot convert {obj!r} to {type_}")
+
+
+def _explain(msgspec_message: str) -> str:
+    # msgspec says e.g. "Expected `int`, got `str` - at `$.port`"; name the variable instead.
+    if "$." in msgspec_message:
+        field = msgspec_message.rsplit("$.", 1)[1].strip("`")
+        return f"RIDGELINE_{field.upper()}: {msgspec_message.split(' - at ')[0]}"
+    return msgspec_message
