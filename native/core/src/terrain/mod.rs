@@ -7,8 +7,9 @@
 //! on whole 1/1200 degrees, row 0 on the north edge) the transform is
 //! `[lon - 0.5/1200, 1/1200, 0, lat + 1 + 0.5/1200, 0, -1/1200]`, the convention GDAL uses.
 //!
-//! Bilinear sampling uses the four samples around the point; it is NaN off the grid (outside the
-//! outermost sample centres) and when any of the four samples with a non-zero weight is nodata.
+//! Bilinear sampling uses the four samples around the point; it is NaN off the grid (beyond the
+//! outermost sample centres by more than 1e-6 pixel) and when any of the four samples with a
+//! non-zero weight is nodata.
 
 mod hgt;
 #[cfg(test)]
@@ -17,6 +18,9 @@ mod tests;
 use rayon::prelude::*;
 
 pub use hgt::{parse_tile_name, read_hgt_tile, HgtTile};
+
+/// Tolerance, in pixels, for points on the outermost sample lines.
+const SNAP: f64 = 1e-6;
 
 /// Mean Earth radius (IUGG) used for geographic distances, metres.
 pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
@@ -239,10 +243,14 @@ impl Dem {
         let col = (x - self.gt[0]) / self.gt[1] - 0.5;
         let row = (y - self.gt[3]) / self.gt[5] - 0.5;
         let (w, h) = (self.width, self.height);
+        let (wm, hm) = ((w - 1) as f64, (h - 1) as f64);
+        // Points on the outer sample lines may land a rounding error outside: snap them back.
         // Written so that NaN inputs fail the test.
-        if !(col >= 0.0 && row >= 0.0 && col <= (w - 1) as f64 && row <= (h - 1) as f64) {
+        if !(col >= -SNAP && row >= -SNAP && col <= wm + SNAP && row <= hm + SNAP) {
             return f64::NAN;
         }
+        let col = col.clamp(0.0, wm);
+        let row = row.clamp(0.0, hm);
         let c0 = (col as usize).min(w.saturating_sub(2));
         let r0 = (row as usize).min(h.saturating_sub(2));
         let fx = col - c0 as f64;
