@@ -63,8 +63,8 @@ def run_queries(g: Graph, pairs: np.ndarray, **kw) -> tuple[list[float], list]: 
 @pytest.fixture(scope="module")
 def andorra():  # type: ignore[no-untyped-def]
     pytest.importorskip("osmium")
-    from scipy.sparse import csr_matrix  # noqa: PLC0415
-    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
 
     dem = Dem.from_hgt([need("routing/dem/N42E001.hgt.zip"), need("routing/dem/N41E001.hgt.zip")])
     net = load_osm(need("routing/osm/andorra.osm.pbf"), dem)
@@ -147,13 +147,15 @@ def test_ny_pareto(ny) -> None:  # type: ignore[no-untyped-def]
     print(stats_line("NY k=2 epsilon=0.01", times, res))
     t0 = time.perf_counter()
     many = g.pareto_many(q, method="exact", time_limit=QUERY_TIME_LIMIT)
-    print(f"NY pareto_many (50 exact, all cores): {time.perf_counter() - t0:.2f} s, "
-          f"{sum(len(r) for r in many)} solutions")
+    print(
+        f"NY pareto_many (50 exact, all cores): {time.perf_counter() - t0:.2f} s, "
+        f"{sum(len(r) for r in many)} solutions"
+    )
 
 
 def test_ny_route_vs_scipy_networkx(ny, benchmark) -> None:  # type: ignore[no-untyped-def]
     scipy_graph = pytest.importorskip("scipy.sparse.csgraph")
-    from scipy.sparse import csr_matrix  # noqa: PLC0415
+    from scipy.sparse import csr_matrix
 
     nx = pytest.importorskip("networkx")
     g, q, (tail, head, costs, n), _, _ = ny
@@ -180,7 +182,8 @@ def test_ny_route_vs_scipy_networkx(ny, benchmark) -> None:  # type: ignore[no-u
     np.testing.assert_allclose(nxd, want[:10])
     benchmark.extra_info.update({"scipy_s": scipy_s, "networkx_s": nx_s})
     print(
-        f"\nNY route (distance): ridgeline {ours_s * 1e3:.2f} ms/query, scipy dijkstra {scipy_s * 1e3:.2f} ms "
+        f"\nNY route (distance): ridgeline {ours_s * 1e3:.2f} ms/query, "
+        f"scipy dijkstra {scipy_s * 1e3:.2f} ms "
         f"(x{scipy_s / ours_s:.1f}), networkx {nx_s * 1e3:.2f} ms (x{nx_s / ours_s:.1f})"
     )
 
