@@ -9,6 +9,9 @@
 //!   budgets and streaming of solutions as they are found.
 //! * [`route`]: single-objective shortest path on a weighted sum of the objectives.
 
+// CSR loops index several parallel arrays by arc position; iterator chains would obscure that.
+#![allow(clippy::needless_range_loop)]
+
 mod buf;
 mod csr;
 mod dijkstra;

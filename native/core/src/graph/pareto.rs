@@ -234,6 +234,9 @@ struct Label<const K: usize> {
 
 const NONE: u32 = u32::MAX;
 
+/// Called with each solution label as it is found.
+type Emit<'a, const K: usize> = &'a mut dyn FnMut(u32, &[Label<K>], &[f64; K]) -> ControlFlow;
+
 #[derive(Clone, Copy)]
 struct Item<const K: usize> {
     f: [f64; K],
@@ -337,11 +340,7 @@ fn out_of_budget<const K: usize>(q: &Query<'_, K>, pops: u64, expansions: u64) -
 }
 
 /// BOA*: exact or epsilon bi-objective search.
-fn boa<C: CostModel<2>>(
-    q: &Query<'_, 2>,
-    model: &C,
-    emit: &mut dyn FnMut(u32, &[Label<2>], &[f64; 2]) -> ControlFlow,
-) -> Outcome<2> {
+fn boa<C: CostModel<2>>(q: &Query<'_, 2>, model: &C, emit: Emit<'_, 2>) -> Outcome<2> {
     let g = q.g;
     let (off, head) = (g.fwd_off.as_slice(), g.fwd_head.as_slice());
     let mut g2_min = vec![f64::INFINITY; g.n];
@@ -438,7 +437,7 @@ fn insert_tail<const K: usize>(front: &mut Vec<[f64; K]>, x: [f64; K]) {
 fn ltmoa<const K: usize, C: CostModel<K>>(
     q: &Query<'_, K>,
     model: &C,
-    emit: &mut dyn FnMut(u32, &[Label<K>], &[f64; K]) -> ControlFlow,
+    emit: Emit<'_, K>,
 ) -> Outcome<K> {
     let g = q.g;
     let (off, head) = (g.fwd_off.as_slice(), g.fwd_head.as_slice());
@@ -581,8 +580,7 @@ fn validate(g: &Graph, s: i64, t: i64, o: &SearchOptions) -> Result<(usize, usiz
     Ok((s, t))
 }
 
-type SearchFn<const K: usize, C> =
-    fn(&Query<'_, K>, &C, &mut dyn FnMut(u32, &[Label<K>], &[f64; K]) -> ControlFlow) -> Outcome<K>;
+type SearchFn<const K: usize, C> = fn(&Query<'_, K>, &C, Emit<'_, K>) -> Outcome<K>;
 
 #[allow(clippy::too_many_arguments)]
 fn run<const K: usize, C: CostModel<K>>(
