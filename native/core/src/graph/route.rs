@@ -6,10 +6,9 @@
 //! weight, a time-dependent Dijkstra (exact under FIFO) is used; otherwise the route is the best
 //! weighted point of the exact time-dependent Pareto front, which is exact but slower.
 
-use std::collections::BinaryHeap;
 use std::time::Instant;
 
-use super::dijkstra::MinItem;
+use super::dijkstra::NodeHeap;
 use super::pareto::{pareto, ControlFlow, SearchOptions, Solution};
 use super::{Graph, GraphError, Result};
 
@@ -168,36 +167,29 @@ fn bidirectional(g: &Graph, s: usize, t: usize, o: &RouteOptions, started: Insta
     );
     let mut dist = [vec![f64::INFINITY; n], vec![f64::INFINITY; n]];
     let mut pred = [vec![u32::MAX; n], vec![u32::MAX; n]]; // forward position of the arc used
-    let mut heaps = [BinaryHeap::new(), BinaryHeap::new()];
+    let mut heaps = [NodeHeap::new(n), NodeHeap::new(n)];
     dist[0][s] = 0.0;
     dist[1][t] = 0.0;
-    heaps[0].push(MinItem {
-        key: 0.0,
-        node: s as u32,
-    });
-    heaps[1].push(MinItem {
-        key: 0.0,
-        node: t as u32,
-    });
+    heaps[0].push_or_decrease(s as u32, 0.0);
+    heaps[1].push_or_decrease(t as u32, 0.0);
+    let mut sizes = [1usize, 1usize];
     let mut best = if s == t { 0.0 } else { f64::INFINITY };
     let mut meet = s;
     let mut settled = 0u64;
     loop {
-        let top = |h: &BinaryHeap<MinItem>| h.peek().map_or(f64::INFINITY, |i| i.key);
-        let (tf, tb) = (top(&heaps[0]), top(&heaps[1]));
+        let (tf, tb) = (heaps[0].peek_key(), heaps[1].peek_key());
         if tf + tb >= best || (tf.is_infinite() && tb.is_infinite()) {
             break;
         }
-        let side = if heaps[0].len() <= heaps[1].len() && tf.is_finite() || tb.is_infinite() {
+        // Alternate by settled count: balanced searches settle the fewest nodes overall.
+        let side = if (sizes[0] <= sizes[1] && tf.is_finite()) || tb.is_infinite() {
             0
         } else {
             1
         };
-        let MinItem { key, node } = heaps[side].pop().unwrap();
+        let (key, node) = heaps[side].pop().unwrap();
         let v = node as usize;
-        if key > dist[side][v] {
-            continue;
-        }
+        sizes[side] += 1;
         settled += 1;
         if side == 0 {
             for p in foff[v] as usize..foff[v + 1] as usize {
@@ -206,10 +198,7 @@ fn bidirectional(g: &Graph, s: usize, t: usize, o: &RouteOptions, started: Insta
                 if nd < dist[0][u] {
                     dist[0][u] = nd;
                     pred[0][u] = p as u32;
-                    heaps[0].push(MinItem {
-                        key: nd,
-                        node: u as u32,
-                    });
+                    heaps[0].push_or_decrease(u as u32, nd);
                 }
                 let total = nd + dist[1][u];
                 if total < best {
@@ -225,10 +214,7 @@ fn bidirectional(g: &Graph, s: usize, t: usize, o: &RouteOptions, started: Insta
                 if nd < dist[1][u] {
                     dist[1][u] = nd;
                     pred[1][u] = p as u32;
-                    heaps[1].push(MinItem {
-                        key: nd,
-                        node: u as u32,
-                    });
+                    heaps[1].push_or_decrease(u as u32, nd);
                 }
                 let total = nd + dist[0][u];
                 if total < best {
@@ -290,18 +276,12 @@ fn td_dijkstra(
     let (foff, fhead) = (g.fwd_off.as_slice(), g.fwd_head.as_slice());
     let mut dist = vec![f64::INFINITY; g.n];
     let mut pred = vec![u32::MAX; g.n];
-    let mut heap = BinaryHeap::new();
+    let mut heap = NodeHeap::new(g.n);
     dist[s] = 0.0;
-    heap.push(MinItem {
-        key: 0.0,
-        node: s as u32,
-    });
+    heap.push_or_decrease(s as u32, 0.0);
     let mut settled = 0u64;
-    while let Some(MinItem { key, node }) = heap.pop() {
+    while let Some((key, node)) = heap.pop() {
         let v = node as usize;
-        if key > dist[v] {
-            continue;
-        }
         settled += 1;
         if v == t {
             break;
@@ -312,10 +292,7 @@ fn td_dijkstra(
             if nd < dist[u] {
                 dist[u] = nd;
                 pred[u] = p as u32;
-                heap.push(MinItem {
-                    key: nd,
-                    node: u as u32,
-                });
+                heap.push_or_decrease(u as u32, nd);
             }
         }
     }
