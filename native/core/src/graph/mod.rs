@@ -16,6 +16,7 @@ mod buf;
 mod csr;
 mod dijkstra;
 mod file;
+mod landmarks;
 mod pareto;
 mod route;
 
@@ -25,6 +26,7 @@ mod tests;
 pub use buf::Buf;
 pub use csr::{Graph, GraphBuilder, TimeProfile, SECONDS_PER_DAY};
 pub use dijkstra::backward_dijkstra;
+pub use landmarks::Landmarks;
 pub use pareto::{
     pareto, pareto_many, ControlFlow, Method, ParetoResult, SearchOptions, Solution, Status,
 };

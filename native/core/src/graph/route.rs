@@ -2,7 +2,8 @@
 //!
 //! Without a departure time the scalar arc cost is `sum_i w_i c_i` (with `risk_aversion * variance`
 //! added to objective `time_index` when requested) and the route is found by bidirectional
-//! Dijkstra, which is exact. With a departure time, if only the time objective has a non-zero
+//! Dijkstra, which is exact, or, when landmarks were prepared, by A* with the weighted sum of the
+//! landmark lower bounds of each objective as heuristic (ALT; exact, see [`Landmarks`]). With a departure time, if only the time objective has a non-zero
 //! weight, a time-dependent Dijkstra (exact under FIFO) is used; otherwise the route is the best
 //! weighted point of the exact time-dependent Pareto front, which is exact but slower.
 
@@ -10,7 +11,7 @@ use std::time::Instant;
 
 use super::dijkstra::NodeHeap;
 use super::pareto::{pareto, ControlFlow, SearchOptions, Solution};
-use super::{Graph, GraphError, Result};
+use super::{Graph, GraphError, Landmarks, Result};
 
 /// Options of a weighted-sum route.
 #[derive(Debug, Clone, Default)]
@@ -18,6 +19,8 @@ pub struct RouteOptions {
     pub weights: Vec<f64>,
     pub departure: Option<f64>,
     pub risk_aversion: f64,
+    /// ALT landmarks of this graph: static routes then use A* with their lower bounds.
+    pub landmarks: Option<std::sync::Arc<Landmarks>>,
 }
 
 /// A weighted-sum route: `None` when the target is unreachable.
@@ -119,6 +122,14 @@ pub fn route(g: &Graph, s: i64, t: i64, o: &RouteOptions) -> Result<RouteResult>
             });
         }
         return Ok(td_dijkstra(g, s, t, dep, o, started));
+    }
+    if let Some(lm) = o.landmarks.as_deref() {
+        if lm.num_nodes() != g.n {
+            return Err(GraphError::invalid(
+                "the landmarks were computed for another graph",
+            ));
+        }
+        return Ok(alt_astar(g, s, t, o, lm, started));
     }
     Ok(bidirectional(g, s, t, o, started))
 }
@@ -297,6 +308,75 @@ fn td_dijkstra(
         }
     }
     let algorithm = "time-dependent-dijkstra";
+    if dist[t].is_infinite() {
+        return RouteResult {
+            solution: None,
+            cost: f64::INFINITY,
+            settled,
+            algorithm,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+    }
+    let mut path = Vec::new();
+    let mut v = t;
+    while v != s {
+        let p = pred[v] as usize;
+        path.push(p as u32);
+        v = foff.partition_point(|&x| x as usize <= p) - 1;
+    }
+    path.reverse();
+    let sol = finish(g, s, path, o);
+    let w_cost = sol.costs.iter().zip(&o.weights).map(|(a, w)| a * w).sum();
+    RouteResult {
+        solution: Some(sol),
+        cost: w_cost,
+        settled,
+        algorithm,
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+fn alt_astar(
+    g: &Graph,
+    s: usize,
+    t: usize,
+    o: &RouteOptions,
+    lm: &Landmarks,
+    started: Instant,
+) -> RouteResult {
+    let cost = scalar_costs(g, o);
+    let w: Vec<f64> = lm.objectives().iter().map(|&i| o.weights[i]).collect();
+    let trow = lm.target_rows(t);
+    let (foff, fhead) = (g.fwd_off.as_slice(), g.fwd_head.as_slice());
+    let mut dist = vec![f64::INFINITY; g.n];
+    let mut pred = vec![u32::MAX; g.n];
+    let mut h = vec![f64::NAN; g.n];
+    let mut heap = NodeHeap::new(g.n);
+    dist[s] = 0.0;
+    h[s] = lm.weighted_bound(s, &trow, &w);
+    heap.push_or_decrease(s as u32, h[s]);
+    let mut settled = 0u64;
+    while let Some((_, node)) = heap.pop() {
+        let v = node as usize;
+        settled += 1;
+        if v == t {
+            break;
+        }
+        let dv = dist[v];
+        for p in foff[v] as usize..foff[v + 1] as usize {
+            let u = fhead[p] as usize;
+            let nd = dv + cost(p);
+            if nd < dist[u] {
+                dist[u] = nd;
+                pred[u] = p as u32;
+                if h[u].is_nan() {
+                    h[u] = lm.weighted_bound(u, &trow, &w);
+                }
+                heap.push_or_decrease(u as u32, nd + h[u]);
+            }
+        }
+    }
+    let algorithm = "alt-a*";
     if dist[t].is_infinite() {
         return RouteResult {
             solution: None,
