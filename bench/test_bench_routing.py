@@ -178,7 +178,7 @@ def test_ny_route_vs_scipy_networkx(ny, benchmark) -> None:  # type: ignore[no-u
     g._lm = None  # bidirectional Dijkstra first
     bidi, bidi_s = timed(run)
     t0 = time.perf_counter()
-    g.prepare_landmarks(count=16, objectives=[0])
+    g.prepare_landmarks(count=8, objectives=[0])
     prep_s = time.perf_counter() - t0
     got = benchmark.pedantic(run, rounds=3, iterations=1)
     ours_s = benchmark.stats.stats.median / len(q)
@@ -197,7 +197,7 @@ def test_ny_route_vs_scipy_networkx(ny, benchmark) -> None:  # type: ignore[no-u
     np.testing.assert_allclose(nxd, want[:10])
     benchmark.extra_info.update({"scipy_s": scipy_s, "networkx_s": nx_s, "bidirectional_s": bidi_s})
     print(
-        f"\nNY route (distance), per query: ridgeline ALT A* (16 landmarks, {prep_s:.1f} s to prepare, "
+        f"\nNY route (distance), per query: ridgeline ALT A* (8 landmarks, {prep_s:.1f} s to prepare, "
         f"{g.landmarks_memory_bytes / 2**20:.1f} MB) {ours_s * 1e3:.2f} ms; ridgeline bidirectional "
         f"Dijkstra {bidi_s * 1e3:.2f} ms; scipy dijkstra {scipy_s * 1e3:.2f} ms "
         f"(x{scipy_s / ours_s:.1f} vs ALT, x{scipy_s / bidi_s:.1f} vs bidirectional); "

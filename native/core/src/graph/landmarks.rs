@@ -18,9 +18,10 @@ pub struct Landmarks {
     n: usize,
     nodes: Vec<u32>,
     objectives: Vec<usize>,
-    /// `[objective slot][landmark][node]`: distance from the landmark to the node.
+    /// `[objective slot][node][landmark]`: distance from the landmark to the node (one node's
+    /// values are contiguous, so a bound touches one or two cache lines).
     from: Vec<f32>,
-    /// `[objective slot][landmark][node]`: distance from the node to the landmark.
+    /// `[objective slot][node][landmark]`: distance from the node to the landmark.
     to: Vec<f32>,
     /// Per objective slot: absolute margin subtracted from each bound.
     margin: Vec<f64>,
@@ -125,9 +126,9 @@ impl Landmarks {
         let mut margin = vec![0.0; objectives.len()];
         for ((oi, l, is_from), t) in jobs.into_iter().zip(tables) {
             let dst = if is_from { &mut from } else { &mut to };
-            let base = (oi * lcount + l) * n;
+            let base = oi * n * lcount;
             for (v, &x) in t.iter().enumerate() {
-                dst[base + v] = x as f32;
+                dst[base + v * lcount + l] = x as f32;
                 if x.is_finite() {
                     // Two f32 roundings per bound, each at most half an ulp of the larger value.
                     margin[oi] = f64::max(margin[oi], x * 2.0 * f32::EPSILON as f64);
@@ -158,11 +159,14 @@ impl Landmarks {
         (self.from.len() + self.to.len()) * 4
     }
 
-    /// Per-objective-slot target columns, fetched once per query.
+    /// The target's `(from, to)` distances per objective slot and landmark, fetched once per query.
     pub(crate) fn target_rows(&self, t: usize) -> Vec<(f32, f32)> {
         let lc = self.nodes.len();
-        (0..self.objectives.len() * lc)
-            .map(|r| (self.from[r * self.n + t], self.to[r * self.n + t]))
+        (0..self.objectives.len())
+            .flat_map(|oi| {
+                let base = (oi * self.n + t) * lc;
+                (0..lc).map(move |l| (self.from[base + l], self.to[base + l]))
+            })
             .collect()
     }
 
@@ -176,11 +180,11 @@ impl Landmarks {
                 continue;
             }
             let mut best = 0.0f64;
+            let base = (oi * self.n + v) * lc;
+            let (fv, tv) = (&self.from[base..base + lc], &self.to[base..base + lc]);
             for l in 0..lc {
-                let r = oi * lc + l;
-                let (lt, tl) = trow[r];
-                let lv = self.from[r * self.n + v];
-                let vl = self.to[r * self.n + v];
+                let (lt, tl) = trow[oi * lc + l];
+                let (lv, vl) = (fv[l], tv[l]);
                 if lt.is_finite() && lv.is_finite() {
                     best = best.max(lt as f64 - lv as f64);
                 }
