@@ -9,15 +9,21 @@
 //!   vectors *without the first objective* (the first is non-decreasing in pop order at a node),
 //!   checked lazily when a label is popped and eagerly when generated, and the same check against
 //!   the target's frontier with `f`.
-//! * epsilon: the same searches, but a label is pruned at the target when some solution `s`
-//!   already found satisfies `s <= (1 + eps) * f` in every objective. Because `f` is a lower bound
-//!   on every completion, every Pareto-optimal cost vector is `(1 + eps)`-dominated by a returned
-//!   solution. Pruning at intermediate nodes stays exact, so the bound does not compound. (This is
-//!   the target-pruning rule of BOA*eps; A*pex's apex-path merging at intermediate nodes is not
-//!   implemented.)
+//! * epsilon, two static objectives without bounds: A*pex (Zhang et al. 2022), see [`apex`]:
+//!   open apex-path pairs at a node are merged when a representative path stays within
+//!   `(1 + eps)` of the merged apex, which keeps far fewer labels than exact search.
+//! * epsilon otherwise (three/four objectives, bounds, time-dependent or risk costs): the exact
+//!   searches, but a label is pruned at the target when some solution `s` already found satisfies
+//!   `s <= (1 + eps) * f` in every objective (the BOA*eps rule). Because `f` is a lower bound on
+//!   every completion, every Pareto-optimal cost vector is `(1 + eps)`-dominated by a returned
+//!   solution; pruning at intermediate nodes stays exact, so the factor does not compound.
+//!
+//! The epsilon guarantee holds for every result that is not `truncated`.
 //!
 //! Heuristics are per-objective backward Dijkstra distances to the target (admissible and
-//! consistent), computed once per query. Bounds prune every label whose `f` exceeds a bound.
+//! consistent), computed once per query; with two static objectives each backward search stops
+//! once its distances exceed what any Pareto-optimal path can have (see
+//! [`two_objective_heuristics`]). Bounds prune every label whose `f` exceeds a bound.
 //!
 //! Costs are `f64` and summed along the path from the source, so the returned cost vector is the
 //! exact floating-point sum of the arc costs in path order. Duplicate cost vectors are reported
