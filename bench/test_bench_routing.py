@@ -6,7 +6,9 @@ undirected edge in file order: distance ``d = max(1, round(lognormal(mean=5.5, s
 (metres, median ~245 m), a road class speed from {30, 50, 70, 100} km/h with probabilities
 {0.45, 0.30, 0.17, 0.08}, and time ``max(1, round(d / (speed / 3.6) * uniform(0.9, 1.3)))``
 (seconds). Both arc directions share the edge's costs. Distance and time are thus strongly but
-not perfectly correlated, as in road networks. The graph is saved once to a memory-mapped file.
+not perfectly correlated, as in road networks. The graph is saved once to a memory-mapped file,
+and the same weights are written as DIMACS ``.gr`` files (``var/bench/NY-distance.gr``,
+``NY-time.gr``) so that the BOA* C implementation can be run on identical inputs.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ridgeline.routing import Dem, Graph, load_osm
+from ridgeline.routing import Dem, Graph, load_osm, write_dimacs
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CACHE = Path(__file__).resolve().parents[1] / "var" / "bench"
@@ -124,6 +126,10 @@ def ny():  # type: ignore[no-untyped-def]
     if not path.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         Graph.from_arrays(tail, head, costs, n=n).save(path)
+    gr = [CACHE / "NY-distance.gr", CACHE / "NY-time.gr"]
+    if not all(p.exists() for p in gr):
+        # The same inputs in DIMACS form, for a side-by-side run of the BOA* C implementation.
+        write_dimacs(Graph.load(path), gr, comment="NY topology with seeded weights (bench/test_bench_routing.py)")
     q = np.loadtxt(need("routing/queries/NY-queries"), dtype=np.int64) - 1
     t0 = time.perf_counter()
     g = Graph.load(path)
@@ -133,7 +139,10 @@ def ny():  # type: ignore[no-untyped-def]
 
 def test_ny_pareto(ny) -> None:  # type: ignore[no-untyped-def]
     g, q, _, _, load_s = ny
-    print(f"\nNY graph load (mmap + validation): {load_s * 1e3:.1f} ms, n={g.num_nodes} m={g.num_arcs}")
+    print(
+        f"\nNY graph load (mmap + validation): {load_s * 1e3:.1f} ms, n={g.num_nodes} m={g.num_arcs}; "
+        f"DIMACS copies of the weights: {CACHE / 'NY-distance.gr'}, {CACHE / 'NY-time.gr'}"
+    )
     times, res = run_queries(g, q, method="exact")
     heur = np.array([r.heuristic_seconds for r in res]) * 1e3
     search = np.array([r.search_seconds for r in res]) * 1e3
