@@ -129,7 +129,8 @@ def ny():  # type: ignore[no-untyped-def]
     gr = [CACHE / "NY-distance.gr", CACHE / "NY-time.gr"]
     if not all(p.exists() for p in gr):
         # The same inputs in DIMACS form, for a side-by-side run of the BOA* C implementation.
-        write_dimacs(Graph.load(path), gr, comment="NY topology with seeded weights (bench/test_bench_routing.py)")
+        note = "NY topology with seeded weights (bench/test_bench_routing.py)"
+        write_dimacs(Graph.load(path), gr, comment=note)
     q = np.loadtxt(need("routing/queries/NY-queries"), dtype=np.int64) - 1
     t0 = time.perf_counter()
     g = Graph.load(path)
