@@ -8,7 +8,9 @@ undirected edge in file order: distance ``d = max(1, round(lognormal(mean=5.5, s
 (seconds). Both arc directions share the edge's costs. Distance and time are thus strongly but
 not perfectly correlated, as in road networks. The graph is saved once to a memory-mapped file,
 and the same weights are written as DIMACS ``.gr`` files (``var/bench/NY-distance.gr``,
-``NY-time.gr``) so that the BOA* C implementation can be run on identical inputs.
+``NY-time.gr``) and in the map format of the BOA* C implementation (``var/bench/NY-boastar.txt``;
+its queries are ``../shared/data/routing/queries/NY-queries``), so that it can be run on identical
+inputs. Its reported runtime includes its two backward Dijkstras, like our per-query total.
 """
 
 from __future__ import annotations
@@ -131,6 +133,13 @@ def ny():  # type: ignore[no-untyped-def]
         # The same inputs in DIMACS form, for a side-by-side run of the BOA* C implementation.
         note = "NY topology with seeded weights (bench/test_bench_routing.py)"
         write_dimacs(Graph.load(path), gr, comment=note)
+    boa_map = CACHE / "NY-boastar.txt"
+    if not boa_map.exists():
+        # The map format of the BOA* C implementation (jorgebaier/BOAstar, read_adjacent_table):
+        # "<n> <m>" then one "<tail> <head> <cost1> <cost2>" line per arc, 1-based.
+        with open(boa_map, "w") as f:
+            f.write(f"{n} {tail.size}\n")
+            np.savetxt(f, np.column_stack([tail + 1, head + 1, costs.astype(np.int64)]), fmt="%d")
     q = np.loadtxt(need("routing/queries/NY-queries"), dtype=np.int64) - 1
     t0 = time.perf_counter()
     g = Graph.load(path)
