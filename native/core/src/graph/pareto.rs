@@ -67,7 +67,8 @@ pub struct SearchOptions {
     pub bounds: Vec<Option<f64>>,
     pub max_solutions: Option<usize>,
     pub max_expansions: Option<u64>,
-    /// Wall-clock budget of the search in seconds (heuristics included).
+    /// Wall-clock budget in seconds, measured from the start of the query (heuristics included);
+    /// it is checked every 256 label pops of the search, not during the heuristic precomputation.
     pub time_limit: Option<f64>,
     /// Departure time in seconds after midnight; requires a time profile.
     pub departure: Option<f64>,
