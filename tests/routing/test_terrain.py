@@ -156,3 +156,15 @@ def test_geotiff_roundtrip(tmp_path, andorra: tuple[Dem, np.ndarray]) -> None:  
         pts = [(1.0 + 10 / 1200, 43.0 - 20 / 1200)]
         (val,) = next(src.sample(pts))
     assert tif.sample([pts[0][0]], [pts[0][1]])[0] == pytest.approx(float(val))
+
+
+def test_plain_hgt_matches_zipped(tmp_path, andorra: tuple[Dem, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+    dem, _ = andorra
+    north = data_file("routing/dem/N42E001.hgt.zip")
+    with zipfile.ZipFile(north) as z:
+        name = next(n for n in z.namelist() if n.lower().endswith(".hgt"))
+        (tmp_path / "N42E001.hgt").write_bytes(z.read(name))
+    plain = Dem.from_hgt(tmp_path / "N42E001.hgt")
+    assert (plain.height, plain.width) == (1201, 1201)
+    np.testing.assert_array_equal(plain.to_array(), dem.to_array()[:1201])
+    assert plain.bounds == pytest.approx((1.0, 42.0, 2.0, 43.0))
