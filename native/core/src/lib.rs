@@ -6,3 +6,5 @@
 //! convert arguments and call into this crate.
 
 pub mod build;
+pub mod graph;
+pub mod terrain;
