@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Request, Response, delete, get, post, put
-from litestar.params import Body, JSONBody
+from litestar.params import Body, FromPath, JSONBody
 from litestar.response import Stream
 
 import ridgeline
@@ -142,7 +142,7 @@ async def vehicles_create(ctx: Ctx, data: JSONBody[S.VehicleIn]) -> dict[str, An
 
 
 @put("/vehicles/custom/{vehicle_id:str}", summary="Replace a custom vehicle", tags=["routing: vehicles"])
-async def vehicles_update(ctx: Ctx, vehicle_id: str, data: JSONBody[S.VehicleIn]) -> dict[str, Any]:
+async def vehicles_update(ctx: Ctx, vehicle_id: FromPath[str], data: JSONBody[S.VehicleIn]) -> dict[str, Any]:
     return _vehicle_out(await service_of(ctx).update_vehicle(vehicle_id, data))
 
 
@@ -152,7 +152,7 @@ async def vehicles_update(ctx: Ctx, vehicle_id: str, data: JSONBody[S.VehicleIn]
     tags=["routing: vehicles"],
     status_code=200,
 )
-async def vehicles_delete(ctx: Ctx, vehicle_id: str) -> dict[str, Any]:
+async def vehicles_delete(ctx: Ctx, vehicle_id: FromPath[str]) -> dict[str, Any]:
     await service_of(ctx).delete_vehicle(vehicle_id)
     return {"deleted": True, "vehicle_id": vehicle_id}
 
@@ -492,12 +492,12 @@ async def experiments_create(ctx: Ctx, data: JSONBody[S.ExperimentIn]) -> dict[s
 
 
 @get("/experiments/{experiment_id:str}", summary="One experiment", tags=["routing: experiments"])
-async def experiments_get(ctx: Ctx, experiment_id: str) -> dict[str, Any]:
+async def experiments_get(ctx: Ctx, experiment_id: FromPath[str]) -> dict[str, Any]:
     return _experiment_out(await _experiment(service_of(ctx), experiment_id))
 
 
 @put("/experiments/{experiment_id:str}", summary="Replace an experiment", tags=["routing: experiments"])
-async def experiments_update(ctx: Ctx, experiment_id: str, data: JSONBody[S.ExperimentIn]) -> dict[str, Any]:
+async def experiments_update(ctx: Ctx, experiment_id: FromPath[str], data: JSONBody[S.ExperimentIn]) -> dict[str, Any]:
     svc = service_of(ctx)
     await _experiment(svc, experiment_id)
     _validate_items(data.items)
@@ -514,7 +514,7 @@ async def experiments_update(ctx: Ctx, experiment_id: str, data: JSONBody[S.Expe
     tags=["routing: experiments"],
     status_code=200,
 )
-async def experiments_delete(ctx: Ctx, experiment_id: str) -> dict[str, Any]:
+async def experiments_delete(ctx: Ctx, experiment_id: FromPath[str]) -> dict[str, Any]:
     svc = service_of(ctx)
     await _experiment(svc, experiment_id)
     await svc.store.delete_experiment(experiment_id)
@@ -527,7 +527,7 @@ async def experiments_delete(ctx: Ctx, experiment_id: str) -> dict[str, Any]:
     tags=["routing: experiments"],
     status_code=200,
 )
-async def experiments_compare(ctx: Ctx, experiment_id: str) -> dict[str, Any]:
+async def experiments_compare(ctx: Ctx, experiment_id: FromPath[str]) -> dict[str, Any]:
     svc = service_of(ctx)
     row = await _experiment(svc, experiment_id)
     out = []
@@ -623,7 +623,7 @@ async def batch_import_csv(
 
 
 @get("/batch/jobs/{job_id:str}", summary="Status of a batch job", tags=["routing: batch"])
-async def batch_job_status(ctx: Ctx, job_id: str) -> dict[str, Any]:
+async def batch_job_status(ctx: Ctx, job_id: FromPath[str]) -> dict[str, Any]:
     job = await ctx.jobs.get(job_id) if len(job_id) <= 32 else None
     if job is None or job.family != "routing":
         raise RidgelineError(404, "job_not_found", f"Job {job_id!r} does not exist.", job_id=job_id)
@@ -641,17 +641,17 @@ async def batch_job_status(ctx: Ctx, job_id: str) -> dict[str, Any]:
 
 
 @get("/runs/{run_id:str}/manifest", summary="Signed run manifest", tags=["routing: runs"])
-async def run_manifest(ctx: Ctx, run_id: str) -> dict[str, Any]:
+async def run_manifest(ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
     return (await service_of(ctx).run(run_id))["manifest"]
 
 
 @get("/runs/{run_id:str}/scenario-manifest", summary="Signed scenario manifest", tags=["routing: runs"])
-async def run_scenario_manifest(ctx: Ctx, run_id: str) -> dict[str, Any]:
+async def run_scenario_manifest(ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
     return (await service_of(ctx).run(run_id))["scenario_manifest"]
 
 
 @get("/runs/{run_id:str}/provenance", summary="Where the run's inputs came from", tags=["routing: runs"])
-async def run_provenance(ctx: Ctx, run_id: str) -> dict[str, Any]:
+async def run_provenance(ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
     return (await service_of(ctx).run(run_id))["provenance"]
 
 
@@ -672,7 +672,7 @@ def _sig(ctx: Any, run_id: str, manifest: dict[str, Any], signature: str) -> dic
 
 
 @get("/runs/{run_id:str}/signature", summary="Ed25519 signature of the manifest", tags=["routing: runs"])
-async def run_signature(ctx: Ctx, run_id: str) -> dict[str, Any]:
+async def run_signature(ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
     row = await service_of(ctx).run(run_id)
     return _sig(ctx, run_id, row["manifest"], row["signature"])
 
@@ -682,7 +682,7 @@ async def run_signature(ctx: Ctx, run_id: str) -> dict[str, Any]:
     summary="Ed25519 signature of the scenario manifest",
     tags=["routing: runs"],
 )
-async def run_scenario_signature(ctx: Ctx, run_id: str) -> dict[str, Any]:
+async def run_scenario_signature(ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
     row = await service_of(ctx).run(run_id)
     return _sig(ctx, run_id, row["scenario_manifest"], row["scenario_signature"])
 
@@ -757,13 +757,13 @@ def _artifact_out(run_id: str, a: Any) -> dict[str, Any]:
     summary="The run's artifacts (generated on first request)",
     tags=["routing: runs"],
 )
-async def run_artifacts(ctx: Ctx, run_id: str) -> dict[str, Any]:
+async def run_artifacts(ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
     arts = await service_of(ctx).ensure_artifacts(run_id)
     return {"run_id": run_id, "artifacts": [_artifact_out(run_id, a) for a in arts]}
 
 
 @get("/runs/{run_id:str}/artifacts/{name:str}", summary="One artifact file", tags=["routing: runs"])
-async def run_artifact_file(ctx: Ctx, run_id: str, name: str) -> Response[bytes]:
+async def run_artifact_file(ctx: Ctx, run_id: FromPath[str], name: FromPath[str]) -> Response[bytes]:
     if name not in ARTIFACT_NAMES:
         raise RidgelineError(
             404, "artifact_not_found", f"No artifact {name!r}; available: {', '.join(ARTIFACT_NAMES)}."

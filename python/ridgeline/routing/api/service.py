@@ -331,7 +331,9 @@ class RoutingService:
     @staticmethod
     def detail(r: RouteResult, route_id: int, label: str | None = None) -> dict[str, Any]:
         totals = {k: round(float(v), 6) for k, v in msgspec.to_builtins(r.totals).items()}
-        legs = r.legs or [{"leg_index": 0, "from_stop": "origin", "to_stop": "destination", "totals": totals}]
+        legs = [
+            {**leg, "totals": {k: round(float(v), 6) for k, v in leg["totals"].items()}} for leg in r.legs
+        ] or [{"leg_index": 0, "from_stop": "origin", "to_stop": "destination", "totals": totals}]
         return {
             "route_id": route_id,
             "route_key": route_key(r.arcs),
