@@ -58,7 +58,9 @@ def andorra_assets(tmp_path_factory: pytest.TempPathFactory, routing_key: Path) 
 
 
 @pytest.fixture
-def routing_client(make_client: Callable[..., Any], routing_key: Path, sample_assets: Path) -> Callable[..., Any]:
+def routing_client(
+    make_client: Callable[..., Any], routing_key: Path, sample_assets: Path
+) -> Callable[..., Any]:
     """``routing_client(assets=None)``: a client of the routing family on the sample (or given) assets."""
     from ridgeline.routing.api import build_family
 

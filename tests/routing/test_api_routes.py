@@ -20,7 +20,18 @@ from tests.routing.api_support import (  # noqa: F401
 )
 
 pytestmark = pytest.mark.db
-TOTAL_KEYS = {"duration_s", "distance_m", "money_eur", "co2e_kg", "energy_kwh", "fuel_l", "toll_eur", "ascent_m", "descent_m", "terrain_coverage"}
+TOTAL_KEYS = {
+    "duration_s",
+    "distance_m",
+    "money_eur",
+    "co2e_kg",
+    "energy_kwh",
+    "fuel_l",
+    "toll_eur",
+    "ascent_m",
+    "descent_m",
+    "terrain_coverage",
+}
 
 
 def _check_route(r: dict[str, Any]) -> None:
@@ -44,7 +55,9 @@ def test_system_endpoints(client: Any) -> None:  # noqa: F811
 
 
 def test_route(client: Any) -> None:  # noqa: F811
-    r = client.post("/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "vehicle_id": "hgv_rigid_18t"})
+    r = client.post(
+        "/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "vehicle_id": "hgv_rigid_18t"}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert len(body["run_id"]) == 32 and body["vehicle_id"] == "hgv_rigid_18t"
@@ -55,7 +68,9 @@ def test_route(client: Any) -> None:  # noqa: F811
 
 
 def test_route_with_waypoint_has_legs_that_add_up(client: Any) -> None:  # noqa: F811
-    r = client.post("/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "waypoints": [SAMPLE_C]})
+    r = client.post(
+        "/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "waypoints": [SAMPLE_C]}
+    )
     assert r.status_code == 200, r.text
     route = r.json()["route"]
     assert [leg["to_stop"] for leg in route["legs"]] == ["waypoint_1", "destination"]
@@ -64,23 +79,34 @@ def test_route_with_waypoint_has_legs_that_add_up(client: Any) -> None:  # noqa:
 
 
 def test_weights_change_the_route(client: Any) -> None:  # noqa: F811
-    fast = client.post("/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "weights": {"duration": 1}}).json()
-    short = client.post("/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "weights": {"duration": 0, "distance": 1}}).json()
+    fast = client.post(
+        "/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "weights": {"duration": 1}}
+    ).json()
+    short = client.post(
+        "/routing/route",
+        json={"origin": SAMPLE_A, "destination": SAMPLE_B, "weights": {"duration": 0, "distance": 1}},
+    ).json()
     assert fast["route"]["totals"]["duration_s"] <= short["route"]["totals"]["duration_s"] + 1e-6
     assert short["route"]["totals"]["distance_m"] <= fast["route"]["totals"]["distance_m"] + 1e-6
 
 
 def test_route_errors(client: Any) -> None:  # noqa: F811
-    r = client.post("/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "vehicle_id": "nope"})
+    r = client.post(
+        "/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "vehicle_id": "nope"}
+    )
     assert r.status_code == 404 and detail(r)["reason_code"] == "vehicle_not_found"
     r = client.post("/routing/route", json={"origin": {"lat": 48.85, "lon": 2.35}, "destination": SAMPLE_B})
     d = detail(r)
-    assert r.status_code == 422 and d["reason_code"] == "origin_out_of_coverage" and d["snap_distance_m"] > 2000
+    assert (
+        r.status_code == 422 and d["reason_code"] == "origin_out_of_coverage" and d["snap_distance_m"] > 2000
+    )
     r = client.post("/routing/route", json={"origin": SAMPLE_A, "destination": {"lat": 10.0, "lon": 10.0}})
     assert detail(r)["reason_code"] == "destination_out_of_coverage"
     r = client.post("/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_A})
     assert r.status_code == 422 and detail(r)["reason_code"] == "origin_destination_identical"
-    r = client.post("/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "weights": {"duration": 0}})
+    r = client.post(
+        "/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "weights": {"duration": 0}}
+    )
     assert r.status_code == 422 and detail(r)["reason_code"] == "invalid_request"
     for bad in (
         {"origin": SAMPLE_A},
@@ -109,7 +135,15 @@ def test_restricted_roads_are_avoided_by_hgvs(client: Any) -> None:  # noqa: F81
     o = {"lat": float(a.node_lat[2 * 24 + 2]), "lon": float(a.node_lon[2 * 24 + 2])}
     d = {"lat": float(a.node_lat[4 * 24 + 8]), "lon": float(a.node_lon[4 * 24 + 8])}
     for vehicle in ("van_diesel", "hgv_artic_44t"):
-        r = client.post("/routing/route", json={"origin": o, "destination": d, "vehicle_id": vehicle, "weights": {"distance": 1, "duration": 0}})
+        r = client.post(
+            "/routing/route",
+            json={
+                "origin": o,
+                "destination": d,
+                "vehicle_id": vehicle,
+                "weights": {"distance": 1, "duration": 0},
+            },
+        )
         assert r.status_code == 200, r.text
     assert svc.planner is not None
     p = svc.planner.priced(BUILTIN_VEHICLES["hgv_artic_44t"], CostParams())
@@ -117,7 +151,15 @@ def test_restricted_roads_are_avoided_by_hgvs(client: Any) -> None:  # noqa: F81
 
 
 def test_pareto_front_is_nondominated_and_diverse(client: Any) -> None:  # noqa: F811
-    r = client.post("/routing/pareto", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "objectives": ["duration", "co2e"], "max_alternatives": 4})
+    r = client.post(
+        "/routing/pareto",
+        json={
+            "origin": SAMPLE_A,
+            "destination": SAMPLE_B,
+            "objectives": ["duration", "co2e"],
+            "max_alternatives": 4,
+        },
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     routes = body["routes"]
@@ -152,7 +194,12 @@ def test_pareto_epsilon_bounds(client: Any) -> None:  # noqa: F811
 
 
 def test_stream_matches_non_stream(client: Any) -> None:  # noqa: F811
-    req = {"origin": SAMPLE_A, "destination": SAMPLE_C, "objectives": ["duration", "money", "co2e"], "max_alternatives": 3}
+    req = {
+        "origin": SAMPLE_A,
+        "destination": SAMPLE_C,
+        "objectives": ["duration", "money", "co2e"],
+        "max_alternatives": 3,
+    }
     plain = client.post("/routing/pareto", json=req).json()
     for path in ("/routing/pareto/stream", "/routing/api/pareto/stream"):
         r = client.post(path, json=req)
@@ -185,24 +232,59 @@ def test_stream_fatal_events(client: Any) -> None:  # noqa: F811
 def test_departure_duty_and_scenarios(client: Any) -> None:  # noqa: F811
     r = client.post(
         "/routing/departure/optimize",
-        json={"origin": SAMPLE_A, "destination": SAMPLE_B, "window_start_utc": "2026-03-02T05:00:00Z", "window_end_utc": "2026-03-02T09:00:00Z", "step_minutes": 60},
+        json={
+            "origin": SAMPLE_A,
+            "destination": SAMPLE_B,
+            "window_start_utc": "2026-03-02T05:00:00Z",
+            "window_end_utc": "2026-03-02T09:00:00Z",
+            "step_minutes": 60,
+        },
     )
     assert r.status_code == 200, r.text
     body = r.json()
     assert len(body["departures"]) == 5 and set(body["best"]) == {"duration", "money", "co2e", "distance"}
     durations = [d["duration_s"] for d in body["departures"]]
-    assert body["best"]["duration"]["value"] == pytest.approx(min(durations), rel=1e-3) or body["best"]["duration"]["value"] <= min(durations) * 1.5
+    assert (
+        body["best"]["duration"]["value"] == pytest.approx(min(durations), rel=1e-3)
+        or body["best"]["duration"]["value"] <= min(durations) * 1.5
+    )
     assert max(durations) > min(durations)  # the morning peak slows the trip
-    r = client.post("/routing/departure/optimize", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "window_start_utc": "2026-03-02T09:00:00Z", "window_end_utc": "2026-03-02T05:00:00Z"})
+    r = client.post(
+        "/routing/departure/optimize",
+        json={
+            "origin": SAMPLE_A,
+            "destination": SAMPLE_B,
+            "window_start_utc": "2026-03-02T09:00:00Z",
+            "window_end_utc": "2026-03-02T05:00:00Z",
+        },
+    )
     assert r.status_code == 422 and detail(r)["reason_code"] == "invalid_request"
 
-    stops = [{**SAMPLE_A, "label": "depot", "service_minutes": 30}, {**SAMPLE_B, "service_minutes": 20}, {**SAMPLE_C, "service_minutes": 10}, {**SAMPLE_A, "label": "depot"}]
-    r = client.post("/routing/duty/chain", json={"stops": stops, "start_time_utc": "2026-03-02T06:00:00Z", "max_continuous_driving_h": 0.1, "break_minutes": 45})
+    stops = [
+        {**SAMPLE_A, "label": "depot", "service_minutes": 30},
+        {**SAMPLE_B, "service_minutes": 20},
+        {**SAMPLE_C, "service_minutes": 10},
+        {**SAMPLE_A, "label": "depot"},
+    ]
+    r = client.post(
+        "/routing/duty/chain",
+        json={
+            "stops": stops,
+            "start_time_utc": "2026-03-02T06:00:00Z",
+            "max_continuous_driving_h": 0.1,
+            "break_minutes": 45,
+        },
+    )
     assert r.status_code == 200, r.text
     duty = r.json()
     assert len(duty["legs"]) == 3 and duty["legs"][0]["from_stop"] == "depot"
     assert duty["totals"]["breaks"] >= 1 and duty["totals"]["service_s"] == pytest.approx(3600)
-    assert duty["totals"]["elapsed_s"] == pytest.approx(duty["totals"]["driving_s"] + duty["totals"]["break_s"] + duty["totals"]["service_s"] + duty["totals"]["rest_s"])
+    assert duty["totals"]["elapsed_s"] == pytest.approx(
+        duty["totals"]["driving_s"]
+        + duty["totals"]["break_s"]
+        + duty["totals"]["service_s"]
+        + duty["totals"]["rest_s"]
+    )
 
     r = client.post(
         "/routing/scenario/compare",
@@ -252,7 +334,10 @@ def test_no_assets_gives_reason_coded_503(routing_client: Any, tmp_path: Any) ->
     assert r.status_code == 503 and detail(r)["reason_code"] == "routing_graph_unavailable"
     assert c.get("/routing/health").status_code == 503
     events = ndjson(c.post("/routing/pareto/stream", json={"origin": SAMPLE_A, "destination": SAMPLE_B}).text)
-    assert events == [e for e in events if e["type"] == "fatal"] and events[0]["reason_code"] == "routing_graph_unavailable"
+    assert (
+        events == [e for e in events if e["type"] == "fatal"]
+        and events[0]["reason_code"] == "routing_graph_unavailable"
+    )
 
 
 def test_tampered_assets_refused_by_service(routing_client: Any, sample_assets: Any, tmp_path: Any) -> None:  # noqa: F811
@@ -266,9 +351,15 @@ def test_tampered_assets_refused_by_service(routing_client: Any, sample_assets: 
     c = routing_client(d)
     r = c.post("/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B})
     dd = detail(r)
-    assert r.status_code == 503 and dd["reason_code"] == "asset_hash_mismatch" and dd["terrain_dem_version"] == "sample_synthetic_v1"
+    assert (
+        r.status_code == 503
+        and dd["reason_code"] == "asset_hash_mismatch"
+        and dd["terrain_dem_version"] == "sample_synthetic_v1"
+    )
 
 
 def test_terrain_coverage_requirement_per_route(client: Any) -> None:  # noqa: F811
-    r = client.post("/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "min_terrain_coverage": 1.0})
+    r = client.post(
+        "/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "min_terrain_coverage": 1.0}
+    )
     assert r.status_code == 200  # the synthetic DEM covers the whole sample region

@@ -152,9 +152,36 @@ def test_cli_builds_signed_assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     tiles = [require_shared("routing/dem/N55W003.hgt.zip")]
     monkeypatch.setenv("RIDGELINE_DATA_DIR", str(tmp_path / "var"))
     # Leeds lies south of the Scottish tiles: the build succeeds but records no terrain coverage.
-    rc = main(["assets", "build", "--osm", str(osm), "--dem", *map(str, tiles), "--out", str(tmp_path / "leeds"), "--name", "leeds"])
+    rc = main(
+        [
+            "assets",
+            "build",
+            "--osm",
+            str(osm),
+            "--dem",
+            *map(str, tiles),
+            "--out",
+            str(tmp_path / "leeds"),
+            "--name",
+            "leeds",
+        ]
+    )
     assert rc == 0
     m = json.loads((tmp_path / "leeds" / "manifest.json").read_text())
     assert m["terrain"]["coverage"] == 0.0
     assert (tmp_path / "leeds" / "manifest.sig.json").is_file()
-    assert main(["assets", "build", "--osm", str(tmp_path / "missing.pbf"), "--dem", "x.hgt", "--out", str(tmp_path / "o")]) == 2
+    assert (
+        main(
+            [
+                "assets",
+                "build",
+                "--osm",
+                str(tmp_path / "missing.pbf"),
+                "--dem",
+                "x.hgt",
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )

@@ -13,15 +13,23 @@ from ridgeline.routing.energy import (
     CLASS_CODE,
     DIESEL_KWH_PER_L,
     DIESEL_WTW_KG_PER_L,
-    G,
     RHO_AIR,
     CostParams,
+    G,
     arc_costs,
 )
 from ridgeline.routing.vehicles import BUILTIN_VEHICLES, VehicleError, validate_vehicle
 
 
-def arcs(n: int = 1, *, ascent: float = 0.0, descent: float = 0.0, length: float = 1000.0, cls: str = "primary", **kw: object) -> dict[str, np.ndarray]:
+def arcs(
+    n: int = 1,
+    *,
+    ascent: float = 0.0,
+    descent: float = 0.0,
+    length: float = 1000.0,
+    cls: str = "primary",
+    **kw: object,
+) -> dict[str, np.ndarray]:
     base = {
         "length_m": np.full(n, length),
         "road_class": np.full(n, CLASS_CODE[cls], dtype=np.uint8),
@@ -42,20 +50,26 @@ def test_flat_diesel_energy_matches_hand_computation() -> None:
     c = arc_costs(arcs(), v, CostParams())
     speed = 72.0 / 3.6  # under the 90 km/h HGV cap
     m = v.gross_mass_kg
-    wheel = (m * G * v.rolling_resistance + 0.5 * RHO_AIR * v.drag_coefficient * v.frontal_area_m2 * speed**2) * 1000.0
+    wheel = (
+        m * G * v.rolling_resistance + 0.5 * RHO_AIR * v.drag_coefficient * v.frontal_area_m2 * speed**2
+    ) * 1000.0
     tank = wheel / v.drivetrain_efficiency + v.auxiliary_power_kw * 1000 * (1000.0 / speed)
     assert c.time_s[0] == pytest.approx(50.0)
     assert c.energy_kwh[0] == pytest.approx(tank / 3.6e6)
     assert c.fuel_l[0] == pytest.approx(tank / 3.6e6 / DIESEL_KWH_PER_L)
     assert c.co2e_kg[0] == pytest.approx(c.fuel_l[0] * DIESEL_WTW_KG_PER_L)
     p = CostParams()
-    assert c.money_eur[0] == pytest.approx(c.fuel_l[0] * p.diesel_eur_per_l + 50.0 / 3600 * p.driver_eur_per_h)
+    assert c.money_eur[0] == pytest.approx(
+        c.fuel_l[0] * p.diesel_eur_per_l + 50.0 / 3600 * p.driver_eur_per_h
+    )
 
 
 def test_grade_terms_and_regeneration() -> None:
     ice = BUILTIN_VEHICLES["hgv_artic_44t"]
     ev = BUILTIN_VEHICLES["hgv_electric_40t"]
-    flat, up, down = (arc_costs(arcs(ascent=a, descent=d), ice, CostParams()) for a, d in ((0, 0), (40, 0), (0, 40)))
+    flat, up, down = (
+        arc_costs(arcs(ascent=a, descent=d), ice, CostParams()) for a, d in ((0, 0), (40, 0), (0, 40))
+    )
     assert up.energy_kwh[0] > flat.energy_kwh[0] > down.energy_kwh[0] > 0
     extra = ice.gross_mass_kg * G * 40 / ice.drivetrain_efficiency / 3.6e6
     assert up.energy_kwh[0] - flat.energy_kwh[0] == pytest.approx(extra)
@@ -74,13 +88,24 @@ def test_grade_terms_and_regeneration() -> None:
 
 
 def test_restrictions_tolls_weather_and_time_of_day() -> None:
-    a = arcs(4, maxweight_t=[7.5, np.nan, np.nan, np.nan], maxheight_m=[np.nan, 3.5, np.nan, np.nan], hgv_no=[0, 0, 1, 0], toll=[0, 0, 0, 1])
+    a = arcs(
+        4,
+        maxweight_t=[7.5, np.nan, np.nan, np.nan],
+        maxheight_m=[np.nan, 3.5, np.nan, np.nan],
+        hgv_no=[0, 0, 1, 0],
+        toll=[0, 0, 0, 1],
+    )
     van = arc_costs(a, BUILTIN_VEHICLES["van_diesel"], CostParams())
     hgv = arc_costs(a, BUILTIN_VEHICLES["hgv_artic_44t"], CostParams())
     assert van.allowed.tolist() == [True, True, True, True]
     assert hgv.allowed.tolist() == [False, False, False, True]
     assert hgv.toll_eur[3] > van.toll_eur[3] > 0
-    assert arc_costs(a, BUILTIN_VEHICLES["van_diesel"], CostParams(avoid_tolls=True)).allowed.tolist() == [True, True, True, False]
+    assert arc_costs(a, BUILTIN_VEHICLES["van_diesel"], CostParams(avoid_tolls=True)).allowed.tolist() == [
+        True,
+        True,
+        True,
+        False,
+    ]
     assert arc_costs(a, BUILTIN_VEHICLES["van_diesel"], CostParams(include_tolls=False)).toll_eur.sum() == 0
     clear = arc_costs(arcs(), BUILTIN_VEHICLES["van_diesel"], CostParams())
     snow = arc_costs(arcs(), BUILTIN_VEHICLES["van_diesel"], CostParams(weather="snow"))

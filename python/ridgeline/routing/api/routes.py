@@ -8,11 +8,11 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response, delete, get, post, put
-from litestar.params import Body, FromPath, JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 
 import ridgeline
@@ -497,7 +497,9 @@ async def experiments_get(ctx: Ctx, experiment_id: FromPath[str]) -> dict[str, A
 
 
 @put("/experiments/{experiment_id:str}", summary="Replace an experiment", tags=["routing: experiments"])
-async def experiments_update(ctx: Ctx, experiment_id: FromPath[str], data: JSONBody[S.ExperimentIn]) -> dict[str, Any]:
+async def experiments_update(
+    ctx: Ctx, experiment_id: FromPath[str], data: JSONBody[S.ExperimentIn]
+) -> dict[str, Any]:
     svc = service_of(ctx)
     await _experiment(svc, experiment_id)
     _validate_items(data.items)
@@ -577,19 +579,16 @@ async def batch_pareto(ctx: Ctx, data: JSONBody[S.BatchParetoRequest]) -> Respon
 @post(
     "/batch/import/csv",
     summary="Validate a CSV of pairs and run it as a batch",
+    description="Body: text/csv with columns origin_lat,origin_lon,destination_lat,destination_lon[,label][,vehicle_id]. "
+    "Query: objectives (comma-separated), pareto_method, max_alternatives. Bad rows give 422 csv_invalid_rows "
+    "listing every problem with its line number; nothing is run or stored.",
     tags=["routing: batch"],
     status_code=200,
 )
 async def batch_import_csv(
     ctx: Ctx,
     request: Request[Any, Any, Any],
-    data: Annotated[
-        str,
-        Body(
-            media_type="text/csv",
-            description="CSV: origin_lat,origin_lon,destination_lat,destination_lon[,label][,vehicle_id]",
-        ),
-    ],
+    body: bytes,
 ) -> Response[dict[str, Any]]:
     svc = service_of(ctx)
     svc.require_planner()
@@ -607,7 +606,16 @@ async def batch_import_csv(
         )
     except (ValueError, msgspec.ValidationError) as exc:
         raise RidgelineError(422, "invalid_request", f"Invalid query parameters: {exc}") from None
-    pairs, vehicles, errors = U.parse_csv(svc, data)
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RidgelineError(
+            422,
+            "csv_invalid_rows",
+            "The CSV is not UTF-8 text.",
+            errors=[{"line": 1, "column": None, "message": "not UTF-8"}],
+        ) from None
+    pairs, vehicles, errors = U.parse_csv(svc, text)
     if errors:
         raise RidgelineError(
             422,
