@@ -132,16 +132,8 @@ def test_geotiff_roundtrip(tmp_path, andorra: tuple[Dem, np.ndarray]) -> None:  
     gt = dem.geotransform
     transform = rasterio.Affine.from_gdal(*gt)
     with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        height=300,
-        width=400,
-        count=1,
-        dtype="float32",
-        crs="EPSG:4326",
-        transform=transform,
-        nodata=-32768,
+        path, "w", driver="GTiff", height=300, width=400, count=1, dtype="float32",
+        crs="EPSG:4326", transform=transform, nodata=-32768,
     ) as dst:
         dst.write(data, 1)
     tif = Dem.from_geotiff(path)

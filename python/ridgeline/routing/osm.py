@@ -83,7 +83,7 @@ def load_osm(
     whose terrain is unknown get zero ascent.
     """
     try:
-        import osmium
+        import osmium  # noqa: PLC0415
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("load_osm needs the 'osmium' package (pip install osmium)") from e
     speeds = DEFAULT_SPEEDS_KMH if speeds_kmh is None else speeds_kmh
@@ -94,7 +94,9 @@ def load_osm(
     heads: list[int] = []
     kmh: list[float] = []
     fp = (
-        osmium.FileProcessor(os.fspath(path)).with_locations().with_filter(osmium.filter.KeyFilter("highway"))
+        osmium.FileProcessor(os.fspath(path))
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter("highway"))
     )
     for obj in fp:
         if not obj.is_way():

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response, delete, get, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, RawBody
 from litestar.response import Stream
 
 import ridgeline
@@ -588,7 +588,7 @@ async def batch_pareto(ctx: Ctx, data: JSONBody[S.BatchParetoRequest]) -> Respon
 async def batch_import_csv(
     ctx: Ctx,
     request: Request[Any, Any, Any],
-    body: bytes,
+    body: RawBody,
 ) -> Response[dict[str, Any]]:
     svc = service_of(ctx)
     svc.require_planner()
