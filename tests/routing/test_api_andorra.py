@@ -36,7 +36,9 @@ def test_root_mount_and_health(root_client: Any) -> None:
 
 
 def test_mountain_route_and_terrain(root_client: Any) -> None:
-    r = root_client.post("/route", json={"origin": ANDORRA_A, "destination": ANDORRA_B, "vehicle_id": "hgv_rigid_18t"})
+    r = root_client.post(
+        "/route", json={"origin": ANDORRA_A, "destination": ANDORRA_B, "vehicle_id": "hgv_rigid_18t"}
+    )
     assert r.status_code == 200, r.text
     route = r.json()["route"]
     t = route["totals"]
@@ -45,16 +47,28 @@ def test_mountain_route_and_terrain(root_client: Any) -> None:
     assert t["ascent_m"] > 200 and t["terrain_coverage"] > 0.95
     elevations = [p[1] for p in route["elevation_profile"] if p[1] is not None]
     assert 900 < elevations[0] < 1300 and max(elevations) > elevations[0] + 200
-    back = root_client.post("/route", json={"origin": ANDORRA_B, "destination": ANDORRA_A, "vehicle_id": "hgv_rigid_18t"}).json()["route"]
+    back = root_client.post(
+        "/route", json={"origin": ANDORRA_B, "destination": ANDORRA_A, "vehicle_id": "hgv_rigid_18t"}
+    ).json()["route"]
     # Uphill costs more fuel than downhill.
     assert t["fuel_l"] > back["totals"]["fuel_l"]
-    ev_up = root_client.post("/route", json={"origin": ANDORRA_A, "destination": ANDORRA_B, "vehicle_id": "van_electric"}).json()["route"]
-    ev_down = root_client.post("/route", json={"origin": ANDORRA_B, "destination": ANDORRA_A, "vehicle_id": "van_electric"}).json()["route"]
+    ev_up = root_client.post(
+        "/route", json={"origin": ANDORRA_A, "destination": ANDORRA_B, "vehicle_id": "van_electric"}
+    ).json()["route"]
+    ev_down = root_client.post(
+        "/route", json={"origin": ANDORRA_B, "destination": ANDORRA_A, "vehicle_id": "van_electric"}
+    ).json()["route"]
     assert ev_down["totals"]["energy_kwh"] < 0.6 * ev_up["totals"]["energy_kwh"]
 
 
 def test_pareto_stream_equals_pareto(root_client: Any) -> None:
-    req = {"origin": ANDORRA_A, "destination": ANDORRA_B, "objectives": ["duration", "co2e"], "max_alternatives": 4, "vehicle_id": "hgv_artic_44t"}
+    req = {
+        "origin": ANDORRA_A,
+        "destination": ANDORRA_B,
+        "objectives": ["duration", "co2e"],
+        "max_alternatives": 4,
+        "vehicle_id": "hgv_artic_44t",
+    }
     plain = root_client.post("/pareto", json=req)
     assert plain.status_code == 200, plain.text
     p = plain.json()
@@ -67,8 +81,14 @@ def test_pareto_stream_equals_pareto(root_client: Any) -> None:
 
 
 def test_oracle_on_andorra(root_client: Any) -> None:
-    r = root_client.post("/oracle/quality/check", json={"pairs": 2, "seed": 1, "objectives": ["duration", "co2e"]})
+    r = root_client.post(
+        "/oracle/quality/check", json={"pairs": 2, "seed": 1, "objectives": ["duration", "co2e"]}
+    )
     assert r.status_code == 200, r.text
     res = r.json()
     assert res["asset_name"] == "andorra"
-    assert res["extremes_pass_rate"] == 1.0 and res["epsilon_pass_rate"] == 1.0 and res["brute_force_pass_rate"] == 1.0
+    assert (
+        res["extremes_pass_rate"] == 1.0
+        and res["epsilon_pass_rate"] == 1.0
+        and res["brute_force_pass_rate"] == 1.0
+    )

@@ -170,7 +170,7 @@ def test_batch_sync_and_job(client: Any) -> None:  # noqa: F811
 def test_csv_import(client: Any) -> None:  # noqa: F811
     def runs() -> int:
         svc = client.app.state["ctx"].state["routing"]
-        return int(client.blocking_portal.call(svc.store.count_runs))
+        return int(client.blocking_portal.call(svc.count_runs))
 
     before = runs()
     bad = (

@@ -262,7 +262,7 @@ class Planner:
         r = g.route(s, t, w)
         if r is None:
             raise RoutingError(422, "no_path", "No path connects origin and destination for this vehicle.")
-        return self.describe(p, r.arcs)
+        return self.describe(p, r.arcs, full=False)
 
     def pareto(
         self,
@@ -357,14 +357,15 @@ class Planner:
     # ---- description --------------------------------------------------------------------
 
     def describe(
-        self, p: Priced, graph_arcs: npt.NDArray[np.int64], profile_points: int = 200
+        self, p: Priced, graph_arcs: npt.NDArray[np.int64], profile_points: int = 200, *, full: bool = True
     ) -> RouteResult:
         arcs = self.graph_arcs_to_assets(p, graph_arcs)
-        return self.describe_asset_arcs(p, arcs, profile_points)
+        return self.describe_asset_arcs(p, arcs, profile_points, full=full)
 
     def describe_asset_arcs(
-        self, p: Priced, arcs: npt.NDArray[np.int64], profile_points: int = 200
+        self, p: Priced, arcs: npt.NDArray[np.int64], profile_points: int = 200, *, full: bool = True
     ) -> RouteResult:
+        """Totals of a path; with ``full`` also its geometry, elevation profile and km per road class."""
         a = self.assets
         c = p.costs
         tail, head = a.arcs["tail"][arcs], a.arcs["head"][arcs]
@@ -390,21 +391,23 @@ class Planner:
             terrain_coverage=round(cov, 6),
         )
         values = {o: float(c.objective(o)[arcs].sum()) for o in OBJECTIVES}
+        if not full:
+            return RouteResult(
+                nodes=nodes, arcs=arcs, totals=totals, objective_values=values, coordinates=[], profile=[]
+            )
         lon = a.node_lon[nodes]
         lat = a.node_lat[nodes]
-        coords = [[round(float(x), 6), round(float(y), 6)] for x, y in zip(lon, lat, strict=True)]
+        coords = np.round(np.column_stack([lon, lat]), 6).tolist()
         dist = np.concatenate([[0.0], np.cumsum(length)])
         elev = a.node_elevation_m[nodes]
         if nodes.size > profile_points:
             pick = np.unique(np.linspace(0, nodes.size - 1, profile_points).round().astype(np.int64))
         else:
             pick = np.arange(nodes.size)
+        ev = np.round(elev[pick], 1)
         profile = [
-            [
-                round(float(dist[i]), 1),
-                None if not math.isfinite(float(elev[i])) else round(float(elev[i]), 1),
-            ]
-            for i in pick
+            [d, None if math.isnan(e) else e]
+            for d, e in zip(np.round(dist[pick], 1).tolist(), ev.tolist(), strict=True)
         ]
         cls = a.arcs["road_class"][arcs].astype(np.int64)
         km = np.bincount(cls, weights=length, minlength=len(ROAD_CLASSES)) / 1000.0

@@ -26,7 +26,9 @@ def build_family(assets_dir: Path | None = None) -> Family:
         await svc.startup()
 
     async def shutdown(ctx: AppContext) -> None:
-        ctx.state.pop("routing", None)
+        svc = ctx.state.pop("routing", None)
+        if svc is not None:
+            await svc.close()
 
     return Family(
         name="routing",

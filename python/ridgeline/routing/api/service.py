@@ -45,6 +45,7 @@ T = TypeVar("T")
 CACHE_EVENTS = Counter("ridgeline_routing_cache_total", "Route cache lookups by outcome", ["outcome"])
 _ENC = msgspec.json.Encoder(order="sorted")
 _SERVICES: dict[str, RoutingService] = {}
+RUN_FLUSH_INTERVAL_S = 0.02
 
 
 def canonical_sha256(obj: Any) -> str:
@@ -126,6 +127,10 @@ class RoutingService:
         self.asset_error: AssetError | None = None
         self.custom: dict[str, Vehicle] = {}
         self._artifact_locks: dict[str, asyncio.Lock] = {}
+        # Write-behind run recording: rows wait here (readable at once) and are inserted in batches.
+        self._pending: dict[str, dict[str, Any]] = {}
+        self._flush_lock = asyncio.Lock()
+        self._writer: asyncio.Task[None] | None = None
         _SERVICES[self.key] = self
 
     # ---- start-up --------------------------------------------------------------------------
@@ -553,7 +558,7 @@ class RoutingService:
             "energy_model": "physical-v1 (docs/routing.md#energy-model)",
             "service_version": ridgeline.__version__,
         }
-        await self.store.insert_run(
+        self._enqueue(
             {
                 "id": run_id,
                 "kind": kind,
@@ -569,7 +574,44 @@ class RoutingService:
         )
         return run_id
 
+    def _enqueue(self, row: dict[str, Any]) -> None:
+        self._pending[row["id"]] = row
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+
+    async def _write_loop(self) -> None:
+        while self._pending:
+            await asyncio.sleep(RUN_FLUSH_INTERVAL_S)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("recording runs failed; retrying")
+                await asyncio.sleep(1.0)
+
+    async def flush(self) -> int:
+        """Writes every pending run (one transaction); returns how many were written."""
+        async with self._flush_lock:
+            rows = list(self._pending.values())
+            if not rows:
+                return 0
+            await self.store.insert_runs(rows)
+            for r in rows:
+                self._pending.pop(r["id"], None)
+            return len(rows)
+
+    async def close(self) -> None:
+        await self.flush()
+        if self._writer is not None:
+            self._writer.cancel()
+
+    async def count_runs(self) -> int:
+        await self.flush()
+        return await self.store.count_runs()
+
     async def run(self, run_id: str) -> dict[str, Any]:
+        pending = self._pending.get(run_id)
+        if pending is not None:
+            return pending
         row = await self.store.get_run(run_id) if len(run_id) <= 32 else None
         if row is None:
             raise RidgelineError(404, "run_not_found", f"Run {run_id!r} does not exist.", run_id=run_id)

@@ -139,6 +139,10 @@ class RoutingStore:
     async def insert_run(self, row: dict[str, Any]) -> None:
         await self._exec(runs_table.insert().values(**row))
 
+    async def insert_runs(self, rows: list[dict[str, Any]]) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(runs_table.insert(), rows)
+
     async def get_run(self, run_id: str) -> dict[str, Any] | None:
         t = runs_table
         return await self._one(t.select().where(t.c.id == run_id))

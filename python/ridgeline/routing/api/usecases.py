@@ -68,7 +68,8 @@ def compute_departures(svc: RoutingService, req: S.DepartureRequest) -> dict[str
         best[obj] = {"departure_time_utc": rows[i][0].isoformat(), "value": round(vals[i], 6), "index": i}
         if i not in seen:
             seen[i] = len(routes)
-            routes.append(svc.detail(rows[i][1], len(routes), f"departure {rows[i][0].isoformat()}"))
+            full = planner.describe_asset_arcs(rows[i][2], rows[i][1].arcs)
+            routes.append(svc.detail(full, len(routes), f"departure {rows[i][0].isoformat()}"))
         best[obj]["route_id"] = seen[i]
     return {
         "departures": tradeoff,
@@ -271,6 +272,7 @@ async def batch_job(jctx: JobContext) -> dict[str, Any]:
     jctx.check_cancelled()
     run_id = jctx.params["run_id"]
     await svc.record_run("batch_pareto", req, results, req, run_id=run_id)
+    await svc.flush()
     await svc.ensure_artifacts(run_id)
     ok = sum(1 for e in results["pairs"] if e["status"] == "ok")
     return {
