@@ -88,6 +88,9 @@ class RoutingGraph:
         departure: float | None = None,
         risk_aversion: float = 0.0,
     ) -> list[_ResultTuple]: ...
+    def prepare_landmarks(
+        self, count: int = 8, objectives: Sequence[int] | None = None, seed: int = 0
+    ) -> Landmarks: ...
     def route(
         self,
         s: int,
@@ -95,7 +98,16 @@ class RoutingGraph:
         weights: Sequence[float],
         departure: float | None = None,
         risk_aversion: float = 0.0,
+        landmarks: Landmarks | None = None,
     ) -> tuple[_SolutionTuple | None, dict[str, Any]]: ...
+
+class Landmarks:
+    @property
+    def nodes(self) -> list[int]: ...
+    @property
+    def objectives(self) -> list[int]: ...
+    @property
+    def memory_bytes(self) -> int: ...
 
 class ParetoStream(Iterator[_SolutionTuple]):
     def __iter__(self) -> ParetoStream: ...

@@ -143,6 +143,31 @@ def test_route_is_best_weighted_point_of_front(data: st.DataObject) -> None:
     assert r.cost == pytest.approx(best, rel=1e-9, abs=1e-9)
     np.testing.assert_allclose(r.costs, path_cost(costs, list(r.arcs)))
     assert r.nodes[0] == s and r.nodes[-1] == t
+    g.prepare_landmarks(count=2, seed=s)
+    a = g.route(s, t, weights=w)
+    assert a is not None and a.algorithm == "alt-a*"
+    assert a.cost == pytest.approx(best, rel=1e-9, abs=1e-9)
+
+
+def test_alt_route_on_real_valued_grid() -> None:
+    rng = np.random.default_rng(11)
+    side = 30
+    tails, heads = [], []
+    for r, c in itertools.product(range(side), range(side)):
+        v = r * side + c
+        for u in ([v + 1] if c + 1 < side else []) + ([v + side] if r + 1 < side else []):
+            tails += [v, u]
+            heads += [u, v]
+    costs = rng.uniform(0.1, 1000.0, size=(len(tails), 3))
+    g = Graph.from_arrays(tails, heads, costs)
+    pairs = rng.integers(0, side * side, size=(40, 2))
+    plain = [g.route(int(s), int(t), [1.0, 0.3, 0.0]) for s, t in pairs]
+    g.prepare_landmarks(count=4, objectives=[0, 1])
+    assert g.landmarks_memory_bytes == 2 * 4 * 2 * side * side * 4
+    for (s, t), p in zip(pairs, plain, strict=True):
+        a = g.route(int(s), int(t), [1.0, 0.3, 0.0])
+        assert a is not None and p is not None and a.algorithm == "alt-a*"
+        assert a.cost == pytest.approx(p.cost, rel=1e-12)
 
 
 def test_streaming_callback_and_batch_agree(tmp_path: object) -> None:

@@ -117,7 +117,8 @@ def test_profile_and_edge_terrain(andorra: tuple[Dem, np.ndarray]) -> None:
     dz = np.diff(z)
     assert stats.ascent[0] == pytest.approx(dz[dz > 0].sum())
     assert stats.descent[0] == pytest.approx(-dz[dz < 0].sum())
-    assert stats.ascent[1] == pytest.approx(stats.descent[0])
+    # Reversed, the samples sit at other positions along the line: close, not identical.
+    assert stats.ascent[1] == pytest.approx(stats.descent[0], rel=0.05)
     assert stats.length_m[0] == pytest.approx(prof.distance_m[-1])
     assert stats.coverage[0] == pytest.approx(prof.coverage)
     assert stats.nodata[0] == prof.nodata_count
@@ -132,8 +133,16 @@ def test_geotiff_roundtrip(tmp_path, andorra: tuple[Dem, np.ndarray]) -> None:  
     gt = dem.geotransform
     transform = rasterio.Affine.from_gdal(*gt)
     with rasterio.open(
-        path, "w", driver="GTiff", height=300, width=400, count=1, dtype="float32",
-        crs="EPSG:4326", transform=transform, nodata=-32768,
+        path,
+        "w",
+        driver="GTiff",
+        height=300,
+        width=400,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=transform,
+        nodata=-32768,
     ) as dst:
         dst.write(data, 1)
     tif = Dem.from_geotiff(path)

@@ -17,8 +17,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use ridgeline_core::graph::{
-    self, ControlFlow, Graph, GraphBuilder, GraphError, Method, ParetoResult, RouteOptions,
-    SearchOptions, Solution,
+    self, ControlFlow, Graph, GraphBuilder, GraphError, Landmarks, Method, ParetoResult,
+    RouteOptions, SearchOptions, Solution,
 };
 use ridgeline_core::terrain::{Dem, TerrainError};
 
@@ -388,8 +388,28 @@ impl PyGraph {
         Ok(out)
     }
 
+    /// Computes ALT landmark tables (farthest-point selection) for the given objectives.
+    #[pyo3(signature = (count=8, objectives=None, seed=0))]
+    fn prepare_landmarks(
+        &self,
+        py: Python<'_>,
+        count: usize,
+        objectives: Option<Vec<usize>>,
+        seed: u64,
+    ) -> PyResult<PyLandmarks> {
+        let objs = objectives.unwrap_or_else(|| (0..self.inner.num_objectives()).collect());
+        let g = self.inner.clone();
+        let lm = py
+            .detach(move || Landmarks::build(&g, count, &objs, seed))
+            .map_err(graph_err)?;
+        Ok(PyLandmarks {
+            inner: Arc::new(lm),
+        })
+    }
+
     /// Best path by weighted sum; returns `(costs, nodes, arcs)` or None, and an info dict.
-    #[pyo3(signature = (s, t, weights, departure=None, risk_aversion=0.0))]
+    #[pyo3(signature = (s, t, weights, departure=None, risk_aversion=0.0, landmarks=None))]
+    #[allow(clippy::too_many_arguments)]
     fn route<'py>(
         &self,
         py: Python<'py>,
@@ -398,11 +418,13 @@ impl PyGraph {
         weights: Vec<f64>,
         departure: Option<f64>,
         risk_aversion: f64,
+        landmarks: Option<PyRef<'_, PyLandmarks>>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let o = RouteOptions {
             weights,
             departure,
             risk_aversion,
+            landmarks: landmarks.map(|l| l.inner.clone()),
         };
         let g = self.inner.clone();
         let r = py
@@ -418,6 +440,28 @@ impl PyGraph {
             None => py.None().into_bound(py),
         };
         PyTuple::new(py, [sol, info.into_any()])
+    }
+}
+
+/// ALT landmark tables of one graph (use `Graph.prepare_landmarks`).
+#[pyclass(name = "Landmarks", module = "ridgeline._native", frozen)]
+pub struct PyLandmarks {
+    inner: Arc<Landmarks>,
+}
+
+#[pymethods]
+impl PyLandmarks {
+    #[getter]
+    fn nodes(&self) -> Vec<u32> {
+        self.inner.nodes().to_vec()
+    }
+    #[getter]
+    fn objectives(&self) -> Vec<usize> {
+        self.inner.objectives().to_vec()
+    }
+    #[getter]
+    fn memory_bytes(&self) -> usize {
+        self.inner.memory_bytes()
     }
 }
 
@@ -643,6 +687,7 @@ impl PyDem {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyGraph>()?;
     m.add_class::<ParetoStream>()?;
+    m.add_class::<PyLandmarks>()?;
     m.add_class::<PyDem>()?;
     Ok(())
 }

@@ -7,6 +7,7 @@ per-highway-class default speed) and, with a DEM, ascent (m, sampled along the e
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass
 
@@ -83,7 +84,7 @@ def load_osm(
     whose terrain is unknown get zero ascent.
     """
     try:
-        import osmium  # noqa: PLC0415
+        import osmium
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("load_osm needs the 'osmium' package (pip install osmium)") from e
     speeds = DEFAULT_SPEEDS_KMH if speeds_kmh is None else speeds_kmh
@@ -94,9 +95,7 @@ def load_osm(
     heads: list[int] = []
     kmh: list[float] = []
     fp = (
-        osmium.FileProcessor(os.fspath(path))
-        .with_locations()
-        .with_filter(osmium.filter.KeyFilter("highway"))
+        osmium.FileProcessor(os.fspath(path)).with_locations().with_filter(osmium.filter.KeyFilter("highway"))
     )
     for obj in fp:
         if not obj.is_way():
@@ -123,7 +122,7 @@ def load_osm(
                 lons.append(nd.location.lon)
                 lats.append(nd.location.lat)
             ids.append(i)
-        for a, b in zip(ids[:-1], ids[1:], strict=True):
+        for a, b in itertools.pairwise(ids):
             if a == b:
                 continue
             if forward:

@@ -119,7 +119,7 @@ class Dem:
     def from_geotiff(cls, path: PathLike, band: int = 1) -> Dem:
         """Reads one band of a GeoTIFF (or any raster GDAL reads) with rasterio."""
         try:
-            import rasterio  # noqa: PLC0415
+            import rasterio
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError("Dem.from_geotiff needs rasterio (pip install rasterio)") from e
         with rasterio.open(os.fspath(path)) as src:

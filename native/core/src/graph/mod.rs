@@ -9,10 +9,14 @@
 //!   budgets and streaming of solutions as they are found.
 //! * [`route`]: single-objective shortest path on a weighted sum of the objectives.
 
+// CSR loops index several parallel arrays by arc position; iterator chains would obscure that.
+#![allow(clippy::needless_range_loop)]
+
 mod buf;
 mod csr;
 mod dijkstra;
 mod file;
+mod landmarks;
 mod pareto;
 mod route;
 
@@ -22,6 +26,7 @@ mod tests;
 pub use buf::Buf;
 pub use csr::{Graph, GraphBuilder, TimeProfile, SECONDS_PER_DAY};
 pub use dijkstra::backward_dijkstra;
+pub use landmarks::Landmarks;
 pub use pareto::{
     pareto, pareto_many, ControlFlow, Method, ParetoResult, SearchOptions, Solution, Status,
 };

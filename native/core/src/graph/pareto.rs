@@ -42,7 +42,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::csr::TimeProfile;
-use super::dijkstra::{backward_dijkstra, reachable};
+use super::dijkstra::{backward_dijkstra, reachable, BackwardSearch};
 use super::{Graph, GraphError, Result};
 
 /// Exact or epsilon-approximate search.
@@ -234,6 +234,9 @@ struct Label<const K: usize> {
 
 const NONE: u32 = u32::MAX;
 
+/// Called with each solution label as it is found.
+type Emit<'a, const K: usize> = &'a mut dyn FnMut(u32, &[Label<K>], &[f64; K]) -> ControlFlow;
+
 #[derive(Clone, Copy)]
 struct Item<const K: usize> {
     f: [f64; K],
@@ -337,11 +340,7 @@ fn out_of_budget<const K: usize>(q: &Query<'_, K>, pops: u64, expansions: u64) -
 }
 
 /// BOA*: exact or epsilon bi-objective search.
-fn boa<C: CostModel<2>>(
-    q: &Query<'_, 2>,
-    model: &C,
-    emit: &mut dyn FnMut(u32, &[Label<2>], &[f64; 2]) -> ControlFlow,
-) -> Outcome<2> {
+fn boa<C: CostModel<2>>(q: &Query<'_, 2>, model: &C, emit: Emit<'_, 2>) -> Outcome<2> {
     let g = q.g;
     let (off, head) = (g.fwd_off.as_slice(), g.fwd_head.as_slice());
     let mut g2_min = vec![f64::INFINITY; g.n];
@@ -438,7 +437,7 @@ fn insert_tail<const K: usize>(front: &mut Vec<[f64; K]>, x: [f64; K]) {
 fn ltmoa<const K: usize, C: CostModel<K>>(
     q: &Query<'_, K>,
     model: &C,
-    emit: &mut dyn FnMut(u32, &[Label<K>], &[f64; K]) -> ControlFlow,
+    emit: Emit<'_, K>,
 ) -> Outcome<K> {
     let g = q.g;
     let (off, head) = (g.fwd_off.as_slice(), g.fwd_head.as_slice());
@@ -581,8 +580,58 @@ fn validate(g: &Graph, s: i64, t: i64, o: &SearchOptions) -> Result<(usize, usiz
     Ok((s, t))
 }
 
-type SearchFn<const K: usize, C> =
-    fn(&Query<'_, K>, &C, &mut dyn FnMut(u32, &[Label<K>], &[f64; K]) -> ControlFlow) -> Outcome<K>;
+/// Heuristics for two static objectives, limited to what can matter.
+///
+/// Each backward search first runs until it settles `s`, which yields a path optimal for its
+/// objective. With `P0` optimal for objective 0, every path whose objective 1 exceeds
+/// `c1(P0)` is dominated by `P0` (it cannot beat it on objective 0), and symmetrically for `P1`;
+/// so nodes whose lower bound exceeds `UB1 = c1(P0)` (resp. `UB0 = c0(P1)`) or the bound are
+/// never on a Pareto-optimal path, and each search stops at its limit. A relative slack of 1e-9
+/// absorbs rounding between forward and backward sums.
+fn two_objective_heuristics<const K: usize, C: CostModel<K>>(
+    g: &Graph,
+    s: usize,
+    t: usize,
+    model: &C,
+    bounds: [f64; 2],
+) -> Vec<Vec<f64>> {
+    let cost0 = |p: usize| model.lower_bound(p, 0);
+    let cost1 = |p: usize| model.lower_bound(p, 1);
+    let ((a, ra), (b, rb)) = rayon::join(
+        || {
+            let mut a = BackwardSearch::new(g, t);
+            let r = a.run_until(bounds[0], &cost0, Some(s));
+            (a, r)
+        },
+        || {
+            let mut b = BackwardSearch::new(g, t);
+            let r = b.run_until(bounds[1], &cost1, Some(s));
+            (b, r)
+        },
+    );
+    let mut limits = bounds;
+    if ra && rb {
+        let path_cost = |path: &[usize]| {
+            let mut c = [0.0; K];
+            for &p in path {
+                c = model.extend(p, &c);
+            }
+            c
+        };
+        let c_p0 = path_cost(&a.path_from(s));
+        let c_p1 = path_cost(&b.path_from(s));
+        let slack = |x: f64| x * (1.0 + 1e-9) + 1e-12;
+        limits[0] = limits[0].min(slack(c_p1[0]));
+        limits[1] = limits[1].min(slack(c_p0[1]));
+    }
+    let (h0, h1) = rayon::join(
+        move || a.finish(limits[0], &cost0),
+        move || b.finish(limits[1], &cost1),
+    );
+    vec![h0, h1]
+}
+
+type SearchFn<const K: usize, C> = fn(&Query<'_, K>, &C, Emit<'_, K>) -> Outcome<K>;
 
 #[allow(clippy::too_many_arguments)]
 fn run<const K: usize, C: CostModel<K>>(
@@ -594,6 +643,7 @@ fn run<const K: usize, C: CostModel<K>>(
     hidden: Option<(usize, f64)>,
     search: SearchFn<K, C>,
     use_boa: bool,
+    static_costs: bool,
     on_solution: &mut dyn FnMut(&Solution) -> ControlFlow,
 ) -> ParetoResult {
     let started = Instant::now();
@@ -612,10 +662,14 @@ fn run<const K: usize, C: CostModel<K>>(
         bounds[ti] = b; // travel time alone is also bounded by the penalised bound
     }
     // Heuristics, each limited by its bound (nodes beyond a bound cannot be on a bounded path).
-    let hs: Vec<Vec<f64>> = (0..K)
-        .into_par_iter()
-        .map(|i| backward_dijkstra(g, t, bounds[i], |p| model.lower_bound(p, i)))
-        .collect();
+    let hs: Vec<Vec<f64>> = if K == 2 && static_costs && s != t {
+        two_objective_heuristics(g, s, t, model, [bounds[0], bounds[1]])
+    } else {
+        (0..K)
+            .into_par_iter()
+            .map(|i| backward_dijkstra(g, t, bounds[i], |p| model.lower_bound(p, i)))
+            .collect()
+    };
     let mut h = vec![[0.0; K]; g.n];
     for (v, hv) in h.iter_mut().enumerate() {
         for i in 0..K {
@@ -773,10 +827,10 @@ pub(crate) fn pareto_impl(
             costs: g.costs.as_slice(),
         };
         return Ok(match (g.k, force_generic) {
-            (2, false) => run::<2, _>(g, s, t, o, &m, None, boa::<StaticCosts>, true, cb),
-            (2, true) => run::<2, _>(g, s, t, o, &m, None, ltmoa::<2, _>, false, cb),
-            (3, _) => run::<3, _>(g, s, t, o, &m, None, ltmoa::<3, _>, false, cb),
-            _ => run::<4, _>(g, s, t, o, &m, None, ltmoa::<4, _>, false, cb),
+            (2, false) => run::<2, _>(g, s, t, o, &m, None, boa::<StaticCosts>, true, true, cb),
+            (2, true) => run::<2, _>(g, s, t, o, &m, None, ltmoa::<2, _>, false, true, cb),
+            (3, _) => run::<3, _>(g, s, t, o, &m, None, ltmoa::<3, _>, false, true, cb),
+            _ => run::<4, _>(g, s, t, o, &m, None, ltmoa::<4, _>, false, true, cb),
         });
     }
     let hidden = td && risk;
@@ -794,11 +848,11 @@ pub(crate) fn pareto_impl(
     };
     let hid = hidden.then_some((g.time_index, o.risk_aversion));
     Ok(match (g.k + hidden as usize, force_generic) {
-        (2, false) => run::<2, _>(g, s, t, o, &m, hid, boa::<GeneralCosts>, true, cb),
-        (2, true) => run::<2, _>(g, s, t, o, &m, hid, ltmoa::<2, _>, false, cb),
-        (3, _) => run::<3, _>(g, s, t, o, &m, hid, ltmoa::<3, _>, false, cb),
-        (4, _) => run::<4, _>(g, s, t, o, &m, hid, ltmoa::<4, _>, false, cb),
-        _ => run::<5, _>(g, s, t, o, &m, hid, ltmoa::<5, _>, false, cb),
+        (2, false) => run::<2, _>(g, s, t, o, &m, hid, boa::<GeneralCosts>, true, false, cb),
+        (2, true) => run::<2, _>(g, s, t, o, &m, hid, ltmoa::<2, _>, false, false, cb),
+        (3, _) => run::<3, _>(g, s, t, o, &m, hid, ltmoa::<3, _>, false, false, cb),
+        (4, _) => run::<4, _>(g, s, t, o, &m, hid, ltmoa::<4, _>, false, false, cb),
+        _ => run::<5, _>(g, s, t, o, &m, hid, ltmoa::<5, _>, false, false, cb),
     })
 }
 

@@ -2,16 +2,16 @@
 //!
 //! Without a departure time the scalar arc cost is `sum_i w_i c_i` (with `risk_aversion * variance`
 //! added to objective `time_index` when requested) and the route is found by bidirectional
-//! Dijkstra, which is exact. With a departure time, if only the time objective has a non-zero
+//! Dijkstra, which is exact, or, when landmarks were prepared, by A* with the weighted sum of the
+//! landmark lower bounds of each objective as heuristic (ALT; exact, see [`Landmarks`]). With a departure time, if only the time objective has a non-zero
 //! weight, a time-dependent Dijkstra (exact under FIFO) is used; otherwise the route is the best
 //! weighted point of the exact time-dependent Pareto front, which is exact but slower.
 
-use std::collections::BinaryHeap;
 use std::time::Instant;
 
-use super::dijkstra::MinItem;
+use super::dijkstra::NodeHeap;
 use super::pareto::{pareto, ControlFlow, SearchOptions, Solution};
-use super::{Graph, GraphError, Result};
+use super::{Graph, GraphError, Landmarks, Result};
 
 /// Options of a weighted-sum route.
 #[derive(Debug, Clone, Default)]
@@ -19,6 +19,8 @@ pub struct RouteOptions {
     pub weights: Vec<f64>,
     pub departure: Option<f64>,
     pub risk_aversion: f64,
+    /// ALT landmarks of this graph: static routes then use A* with their lower bounds.
+    pub landmarks: Option<std::sync::Arc<Landmarks>>,
 }
 
 /// A weighted-sum route: `None` when the target is unreachable.
@@ -121,6 +123,14 @@ pub fn route(g: &Graph, s: i64, t: i64, o: &RouteOptions) -> Result<RouteResult>
         }
         return Ok(td_dijkstra(g, s, t, dep, o, started));
     }
+    if let Some(lm) = o.landmarks.as_deref() {
+        if lm.num_nodes() != g.n {
+            return Err(GraphError::invalid(
+                "the landmarks were computed for another graph",
+            ));
+        }
+        return Ok(alt_astar(g, s, t, o, lm, started));
+    }
     Ok(bidirectional(g, s, t, o, started))
 }
 
@@ -168,36 +178,29 @@ fn bidirectional(g: &Graph, s: usize, t: usize, o: &RouteOptions, started: Insta
     );
     let mut dist = [vec![f64::INFINITY; n], vec![f64::INFINITY; n]];
     let mut pred = [vec![u32::MAX; n], vec![u32::MAX; n]]; // forward position of the arc used
-    let mut heaps = [BinaryHeap::new(), BinaryHeap::new()];
+    let mut heaps = [NodeHeap::new(n), NodeHeap::new(n)];
     dist[0][s] = 0.0;
     dist[1][t] = 0.0;
-    heaps[0].push(MinItem {
-        key: 0.0,
-        node: s as u32,
-    });
-    heaps[1].push(MinItem {
-        key: 0.0,
-        node: t as u32,
-    });
+    heaps[0].push_or_decrease(s as u32, 0.0);
+    heaps[1].push_or_decrease(t as u32, 0.0);
+    let mut sizes = [1usize, 1usize];
     let mut best = if s == t { 0.0 } else { f64::INFINITY };
     let mut meet = s;
     let mut settled = 0u64;
     loop {
-        let top = |h: &BinaryHeap<MinItem>| h.peek().map_or(f64::INFINITY, |i| i.key);
-        let (tf, tb) = (top(&heaps[0]), top(&heaps[1]));
+        let (tf, tb) = (heaps[0].peek_key(), heaps[1].peek_key());
         if tf + tb >= best || (tf.is_infinite() && tb.is_infinite()) {
             break;
         }
-        let side = if heaps[0].len() <= heaps[1].len() && tf.is_finite() || tb.is_infinite() {
+        // Alternate by settled count: balanced searches settle the fewest nodes overall.
+        let side = if (sizes[0] <= sizes[1] && tf.is_finite()) || tb.is_infinite() {
             0
         } else {
             1
         };
-        let MinItem { key, node } = heaps[side].pop().unwrap();
+        let (key, node) = heaps[side].pop().unwrap();
         let v = node as usize;
-        if key > dist[side][v] {
-            continue;
-        }
+        sizes[side] += 1;
         settled += 1;
         if side == 0 {
             for p in foff[v] as usize..foff[v + 1] as usize {
@@ -206,10 +209,7 @@ fn bidirectional(g: &Graph, s: usize, t: usize, o: &RouteOptions, started: Insta
                 if nd < dist[0][u] {
                     dist[0][u] = nd;
                     pred[0][u] = p as u32;
-                    heaps[0].push(MinItem {
-                        key: nd,
-                        node: u as u32,
-                    });
+                    heaps[0].push_or_decrease(u as u32, nd);
                 }
                 let total = nd + dist[1][u];
                 if total < best {
@@ -225,10 +225,7 @@ fn bidirectional(g: &Graph, s: usize, t: usize, o: &RouteOptions, started: Insta
                 if nd < dist[1][u] {
                     dist[1][u] = nd;
                     pred[1][u] = p as u32;
-                    heaps[1].push(MinItem {
-                        key: nd,
-                        node: u as u32,
-                    });
+                    heaps[1].push_or_decrease(u as u32, nd);
                 }
                 let total = nd + dist[0][u];
                 if total < best {
@@ -290,18 +287,12 @@ fn td_dijkstra(
     let (foff, fhead) = (g.fwd_off.as_slice(), g.fwd_head.as_slice());
     let mut dist = vec![f64::INFINITY; g.n];
     let mut pred = vec![u32::MAX; g.n];
-    let mut heap = BinaryHeap::new();
+    let mut heap = NodeHeap::new(g.n);
     dist[s] = 0.0;
-    heap.push(MinItem {
-        key: 0.0,
-        node: s as u32,
-    });
+    heap.push_or_decrease(s as u32, 0.0);
     let mut settled = 0u64;
-    while let Some(MinItem { key, node }) = heap.pop() {
+    while let Some((key, node)) = heap.pop() {
         let v = node as usize;
-        if key > dist[v] {
-            continue;
-        }
         settled += 1;
         if v == t {
             break;
@@ -312,14 +303,80 @@ fn td_dijkstra(
             if nd < dist[u] {
                 dist[u] = nd;
                 pred[u] = p as u32;
-                heap.push(MinItem {
-                    key: nd,
-                    node: u as u32,
-                });
+                heap.push_or_decrease(u as u32, nd);
             }
         }
     }
     let algorithm = "time-dependent-dijkstra";
+    if dist[t].is_infinite() {
+        return RouteResult {
+            solution: None,
+            cost: f64::INFINITY,
+            settled,
+            algorithm,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+    }
+    let mut path = Vec::new();
+    let mut v = t;
+    while v != s {
+        let p = pred[v] as usize;
+        path.push(p as u32);
+        v = foff.partition_point(|&x| x as usize <= p) - 1;
+    }
+    path.reverse();
+    let sol = finish(g, s, path, o);
+    let w_cost = sol.costs.iter().zip(&o.weights).map(|(a, w)| a * w).sum();
+    RouteResult {
+        solution: Some(sol),
+        cost: w_cost,
+        settled,
+        algorithm,
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+fn alt_astar(
+    g: &Graph,
+    s: usize,
+    t: usize,
+    o: &RouteOptions,
+    lm: &Landmarks,
+    started: Instant,
+) -> RouteResult {
+    let cost = scalar_costs(g, o);
+    let w: Vec<f64> = lm.objectives().iter().map(|&i| o.weights[i]).collect();
+    let trow = lm.target_rows(t);
+    let (foff, fhead) = (g.fwd_off.as_slice(), g.fwd_head.as_slice());
+    let mut dist = vec![f64::INFINITY; g.n];
+    let mut pred = vec![u32::MAX; g.n];
+    let mut h = vec![f64::NAN; g.n];
+    let mut heap = NodeHeap::new(g.n);
+    dist[s] = 0.0;
+    h[s] = lm.weighted_bound(s, &trow, &w);
+    heap.push_or_decrease(s as u32, h[s]);
+    let mut settled = 0u64;
+    while let Some((_, node)) = heap.pop() {
+        let v = node as usize;
+        settled += 1;
+        if v == t {
+            break;
+        }
+        let dv = dist[v];
+        for p in foff[v] as usize..foff[v + 1] as usize {
+            let u = fhead[p] as usize;
+            let nd = dv + cost(p);
+            if nd < dist[u] {
+                dist[u] = nd;
+                pred[u] = p as u32;
+                if h[u].is_nan() {
+                    h[u] = lm.weighted_bound(u, &trow, &w);
+                }
+                heap.push_or_decrease(u as u32, nd + h[u]);
+            }
+        }
+    }
+    let algorithm = "alt-a*";
     if dist[t].is_infinite() {
         return RouteResult {
             solution: None,

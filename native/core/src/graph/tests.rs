@@ -252,6 +252,16 @@ proptest! {
             let fake = ParetoResult { solutions: vec![sol], ..full.clone() };
             check_paths(&c, &g, s, t, &fake, None, 0.0);
         }
+        let objs: Vec<usize> = (0..c.k).collect();
+        let lm = std::sync::Arc::new(Landmarks::build(&g, 3, &objs, s as u64).unwrap());
+        let o = RouteOptions { weights: w.clone(), landmarks: Some(lm), ..Default::default() };
+        let a = route(&g, s as i64, t as i64, &o).unwrap();
+        prop_assert_eq!(a.algorithm, "alt-a*");
+        if best.is_infinite() {
+            prop_assert!(a.solution.is_none());
+        } else {
+            prop_assert!((a.cost - best).abs() <= 1e-9 * (1.0 + best), "{} vs {}", a.cost, best);
+        }
     }
 
     #[test]
