@@ -286,10 +286,9 @@ async def _stream_events(svc: RoutingService, req: S.ParetoRequest) -> AsyncIter
             if res is None:
                 raise RoutingError(422, "search_budget_exhausted", "The search stopped before completing.")
             planner._check(res, req.epsilon)
-            front, selected, warnings = svc._front(planner, p, sols, req)
+            front, routes, warnings = svc._front(planner, p, sols, req)
             if res.truncated:
                 warnings.append("The search hit its limits; the front may be incomplete.")
-            routes = [d for d in front if d["route_key"] in set(selected)]
             results = {
                 "routes": routes,
                 "front": [d["objectives"] for d in front],

@@ -393,27 +393,32 @@ class RoutingService:
         }
 
     def _front(
-        self, planner: Planner, p: Priced, sols: list[Any], req: S.ParetoRequest
-    ) -> tuple[list[dict[str, Any]], list[str], list[str]]:
-        """Canonical (sorted) front details, the selected keys, and warnings."""
+        self, planner: Planner, p: Priced, sols: list[Any], req: S.ParetoOptions
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+        """The canonical (sorted) front as ``{route_key, objectives}``, the routes chosen for
+        diversity with full detail (``route_id`` = position in the front), and warnings."""
         warnings: list[str] = []
         described = []
         for sol in sols:
-            r = planner.describe(p, sol.arcs)
+            r = planner.describe(p, sol.arcs, full=False)
             if r.totals.terrain_coverage < req.min_terrain_coverage:
                 continue
-            described.append((tuple(float(c) for c in sol.costs), r))
+            described.append((tuple(float(c) for c in sol.costs), route_key(r.arcs), r))
         dropped = len(sols) - len(described)
         if dropped:
             warnings.append(f"{dropped} route(s) dropped: terrain coverage below {req.min_terrain_coverage}.")
         if not described and sols:
-            r0 = planner.describe(p, sols[0].arcs)
+            r0 = planner.describe(p, sols[0].arcs, full=False)
             self.coverage_check(planner, r0, req.min_terrain_coverage)
-        described.sort(key=lambda cr: (cr[0], route_key(cr[1].arcs)))
-        details = [self.detail(r, i) for i, (_, r) in enumerate(described)]
-        costs = np.array([c for c, _ in described]) if described else np.empty((0, len(req.objectives)))
-        chosen = select_diverse(costs, req.max_alternatives) if len(described) else []
-        return details, [details[i]["route_key"] for i in chosen], warnings
+        described.sort(key=lambda cr: (cr[0], cr[1]))
+        front = [
+            {"route_key": key, "objectives": {k: round(v, 6) for k, v in r.objective_values.items()}}
+            for _, key, r in described
+        ]
+        costs = np.array([c for c, _, _ in described]) if described else np.empty((0, len(req.objectives)))
+        chosen = select_diverse(costs, req.max_alternatives) if described else []
+        routes = [self.detail(planner.describe_asset_arcs(p, described[i][2].arcs), i) for i in chosen]
+        return front, routes, warnings
 
     def _pareto_setup(self, req: S.ParetoRequest) -> tuple[Planner, Priced, int, int, tuple[str, ...]]:
         planner = self.require_planner()
@@ -454,10 +459,9 @@ class RoutingService:
             approx_epsilon=req.approx_epsilon,
             bounds=req.epsilon,
         )
-        front, selected, warnings = self._front(planner, p, list(res), req)
+        front, routes, warnings = self._front(planner, p, list(res), req)
         if res.truncated:
             warnings.append("The search hit its limits; the front may be incomplete.")
-        routes = [d for d in front if d["route_key"] in set(selected)]
         return {
             "routes": routes,
             "front": [d["objectives"] for d in front],
