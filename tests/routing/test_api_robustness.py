@@ -109,8 +109,10 @@ def test_bad_input_changes_nothing(client: Any) -> None:  # noqa: F811
 
 
 def test_sample_region_is_built_on_first_start(
-    make_client: Any, routing_key: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:  # noqa: F811
+    make_client: Any,
+    routing_key: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from ridgeline.routing.api import build_family
 
     monkeypatch.delenv("RIDGELINE_ROUTING_ASSETS", raising=False)

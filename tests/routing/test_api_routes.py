@@ -52,6 +52,18 @@ def test_system_endpoints(client: Any) -> None:  # noqa: F811
     assert body["asset"]["loaded"] and body["dem_version"] == "sample_synthetic_v1"
     assert client.get("/routing/health").json()["status"] == "ok"
     assert b"ridgeline_requests_total" in client.get("/routing/metrics").content
+    doc = client.get("/openapi.json").json()
+    for path in (
+        "/routing/route",
+        "/routing/pareto",
+        "/routing/pareto/stream",
+        "/routing/api/pareto/stream",
+        "/routing/duty/chain",
+    ):
+        assert "post" in doc["paths"][path], path
+    body = doc["paths"]["/routing/route"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["examples"][0]["vehicle_id"] == "hgv_rigid_18t"
+    assert "description" in doc["components"]["schemas"]["RouteRequest"]["properties"]["risk_aversion"]
 
 
 def test_route(client: Any) -> None:  # noqa: F811

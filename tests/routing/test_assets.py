@@ -70,6 +70,12 @@ def test_andorra_build(andorra_assets: Path, routing_key: Path) -> None:  # noqa
     assert 2000 < m["terrain"]["node_elevation_max_m"] < 2600
     a = load_assets(andorra_assets, [_key_b64(routing_key)])
     n = a.num_nodes
+    from ridgeline.routing import Graph
+
+    g = Graph.load(andorra_assets / "graph.rlg")
+    assert (g.num_nodes, g.num_arcs, g.k) == (n, a.num_arcs, 3)
+    r = g.route(0, n - 1, [1.0, 0.0, 0.0])
+    assert r is not None and r.costs[0] > 0
     adj = coo_matrix((np.ones(a.num_arcs), (a.arcs["tail"], a.arcs["head"])), shape=(n, n))
     assert connected_components(adj, directed=True, connection="strong")[0] == 1
     # Arc lengths are great-circle distances between the end nodes.

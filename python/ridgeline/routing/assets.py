@@ -6,6 +6,7 @@ Layout of an asset directory::
     manifest.sig.json  Ed25519 signature of the manifest's canonical bytes (key id + public key)
     network.npz        nodes (lon, lat) and arcs (tail, head, length, class, speed, restrictions)
     terrain.npz        per-node elevation and per-arc ascent, descent, grade, max grade, coverage
+    graph.rlg          the native memory-mapped graph (distance, free-flow time, ascent) for embedders
 
 Build steps: parse drivable highways with pyosmium (one-way rules, ``maxspeed``, road class,
 ``access``/``motor_vehicle``, ``maxweight``, ``maxheight``, ``hgv=no``, ``toll``), split ways
@@ -332,6 +333,7 @@ def _finish(
     files = {
         "network.npz": _write(out / "network.npz", _npz_bytes(network)),
         "terrain.npz": _write(out / "terrain.npz", _npz_bytes(terrain)),
+        "graph.rlg": _save_graph(out / "graph.rlg", lon, lat, arcs, terrain),
     }
     class_counts = np.bincount(arcs["road_class"].astype(np.int64), minlength=len(ROAD_CLASSES))
     manifest = {
@@ -384,6 +386,31 @@ def _finish(
         }
         (out / "manifest.sig.json").write_bytes(msgspec.json.format(msgspec.json.encode(sig), indent=2))
     return manifest
+
+
+def _save_graph(
+    path: Path,
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+    arcs: dict[str, npt.NDArray],
+    terrain: dict[str, npt.NDArray],
+) -> dict[str, Any]:
+    """The network as a native, memory-mappable graph for embedding programs (``Graph.load``):
+    objectives distance (m), free-flow time (s) and ascent (m)."""
+    from ridgeline.routing import Graph
+
+    length = arcs["length_m"]
+    free_flow_s = length / (arcs["speed_kmh"].astype(np.float64) / 3.6)
+    costs = np.column_stack([length, free_flow_s, terrain["ascent_m"].astype(np.float64)])
+    g = Graph.from_arrays(arcs["tail"], arcs["head"], costs, coords=np.column_stack([lon, lat]), n=lon.size)
+    tmp = path.with_name(f".{path.name}.tmp")
+    g.save(tmp)
+    os.replace(tmp, path)
+    return {
+        "sha256": sha256_path(path),
+        "bytes": path.stat().st_size,
+        "objectives": ["distance_m", "free_flow_time_s", "ascent_m"],
+    }
 
 
 def _dem_kind(paths: list[Path]) -> str:
@@ -610,10 +637,9 @@ def load_assets(
         raise AssetError("asset_signature_invalid", f"Asset manifest signature is invalid: {check.reason}.")
     dem_version = str(manifest.get("dem_version", ""))
     files = manifest.get("files") or {}
-    for fname, reason in (
-        ("network.npz", "routing_graph_unavailable"),
-        ("terrain.npz", "terrain_dem_asset_unavailable"),
-    ):
+    required = ["network.npz", "terrain.npz"]
+    for fname in [*required, *sorted(set(files) - set(required))]:
+        reason = "terrain_dem_asset_unavailable" if fname == "terrain.npz" else "routing_graph_unavailable"
         entry = files.get(fname)
         fpath = root / fname
         extra = {"terrain_dem_version": dem_version} if fname == "terrain.npz" else {}

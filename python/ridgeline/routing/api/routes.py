@@ -8,11 +8,12 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Request, Response, delete, get, post, put
-from litestar.params import FromPath, JSONBody, RawBody
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, JSONBody, RawBody
 from litestar.response import Stream
 
 import ridgeline
@@ -31,6 +32,35 @@ from ridgeline.routing.reports import ARTIFACT_NAMES
 
 log = logging.getLogger("ridgeline.routing")
 T = TypeVar("T")
+
+
+_ROUTE_EXAMPLE = {
+    "origin": {"lat": 42.5063, "lon": 1.5218},
+    "destination": {"lat": 42.567, "lon": 1.598},
+    "vehicle_id": "hgv_rigid_18t",
+    "weights": {"duration": 1.0, "money": 0.5, "co2e": 0.5},
+    "departure_time_utc": "2026-03-02T07:30:00Z",
+    "weather": {"condition": "rain"},
+    "cost_toggles": {"carbon_price_eur_per_t": 90.0},
+}
+_PARETO_EXAMPLE = {
+    "origin": {"lat": 42.5063, "lon": 1.5218},
+    "destination": {"lat": 42.567, "lon": 1.598},
+    "vehicle_id": "hgv_artic_44t",
+    "objectives": ["duration", "money", "co2e"],
+    "pareto_method": "exact",
+    "epsilon": {"duration": 2400.0},
+    "max_alternatives": 5,
+    "incident_simulation": {"seed": 7, "count": 2, "speed_factor": 0.3},
+}
+RouteBody = Annotated[
+    S.RouteRequest,
+    Body(examples=[Example(summary="HGV across Andorra in the morning peak", value=_ROUTE_EXAMPLE)]),
+]
+ParetoBody = Annotated[
+    S.ParetoRequest,
+    Body(examples=[Example(summary="Duration/money/CO2e front, 40 min bound", value=_PARETO_EXAMPLE)]),
+]
 
 
 async def guarded(fn: Callable[[], T]) -> T:
@@ -176,7 +206,7 @@ async def _route(svc: RoutingService, req: S.RouteRequest) -> tuple[dict[str, An
 
 
 @post("/route", summary="Best route for the weights", tags=["routing: routes"], status_code=200)
-async def route(ctx: Ctx, data: JSONBody[S.RouteRequest]) -> S.RouteResponse:
+async def route(ctx: Ctx, data: RouteBody) -> S.RouteResponse:
     t0 = RoutingService.clock()
     svc = service_of(ctx)
     results, run_id = await _route(svc, data)
@@ -208,7 +238,7 @@ async def _pareto(svc: RoutingService, req: S.ParetoRequest) -> tuple[dict[str, 
 
 
 @post("/pareto", summary="Pareto set of routes", tags=["routing: routes"], status_code=200)
-async def pareto(ctx: Ctx, data: JSONBody[S.ParetoRequest]) -> S.ParetoResponse:
+async def pareto(ctx: Ctx, data: ParetoBody) -> S.ParetoResponse:
     t0 = RoutingService.clock()
     svc = service_of(ctx)
     results, run_id = await _pareto(svc, data)
@@ -368,12 +398,12 @@ def _stream(svc: RoutingService, req: S.ParetoRequest) -> Stream:
     tags=["routing: routes"],
     status_code=200,
 )
-async def pareto_stream(ctx: Ctx, data: JSONBody[S.ParetoRequest]) -> Stream:
+async def pareto_stream(ctx: Ctx, data: ParetoBody) -> Stream:
     return _stream(service_of(ctx), data)
 
 
 @post("/api/pareto/stream", summary="Alias of /pareto/stream", tags=["routing: routes"], status_code=200)
-async def api_pareto_stream(ctx: Ctx, data: JSONBody[S.ParetoRequest]) -> Stream:
+async def api_pareto_stream(ctx: Ctx, data: ParetoBody) -> Stream:
     return _stream(service_of(ctx), data)
 
 
