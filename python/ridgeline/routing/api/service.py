@@ -49,7 +49,8 @@ RUN_FLUSH_INTERVAL_S = 0.02
 
 
 def canonical_sha256(obj: Any) -> str:
-    return hashlib.sha256(_ENC.encode(msgspec.to_builtins(obj))).hexdigest()
+    """SHA-256 of the canonical JSON (keys sorted, compact) of builtins or Structs."""
+    return hashlib.sha256(_ENC.encode(obj)).hexdigest()
 
 
 def route_key(arcs: np.ndarray) -> str:
@@ -509,7 +510,7 @@ class RoutingService:
             "service_version": ridgeline.__version__,
             "asset": asset,
             "vehicle_id": vehicle_id,
-            "request_sha256": canonical_sha256(req_builtins),
+            "request_sha256": canonical_sha256(request),
             "results_sha256": canonical_sha256(results),
             "route_count": len(routes),
             "routes": [
