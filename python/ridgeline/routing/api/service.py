@@ -608,6 +608,7 @@ class RoutingService:
         await self.flush()
         if self._writer is not None:
             self._writer.cancel()
+        _SERVICES.pop(self.key, None)
 
     async def count_runs(self) -> int:
         await self.flush()

@@ -21,6 +21,7 @@ from ridgeline.routing.oracle import check_pair, check_subgraph
 from ridgeline.routing.planner import OBJECTIVES, RoutingError, select_diverse
 
 MAX_DEPARTURES = 97
+BATCH_CHUNK = 64  # pairs per native pareto_many call; a job checks for cancellation between chunks
 
 
 def compute_departures(svc: RoutingService, req: S.DepartureRequest) -> dict[str, Any]:
@@ -195,7 +196,10 @@ def compute_scenarios(svc: RoutingService, req: S.ScenarioRequest) -> dict[str, 
 
 
 def compute_batch(
-    svc: RoutingService, req: S.BatchParetoRequest, vehicles: list[str] | None = None
+    svc: RoutingService,
+    req: S.BatchParetoRequest,
+    vehicles: list[str] | None = None,
+    jctx: JobContext | None = None,
 ) -> dict[str, Any]:
     """Pareto fronts for every pair (``vehicles[i]`` overrides the vehicle of pair i), solved with
     ``pareto_many`` (parallel in the native core) per vehicle."""
@@ -223,13 +227,20 @@ def compute_batch(
             entry.update(status="error", reason_code=exc.reason_code, message=exc.message)
     routes: list[dict[str, Any]] = []
     stats = {"expansions": 0, "pairs_solved": 0}
+    done = 0
     for vehicle_id, idx in groups.items():
         opts = msgspec.structs.replace(req, vehicle_id=vehicle_id)
         p = svc.priced_for(planner, opts, [])
         g = planner.graph(p, objectives)
-        pairs = np.array([snapped[i] for i in idx], dtype=np.int64)
         kw = planner._kw(objectives, req.pareto_method, req.approx_epsilon, req.epsilon, 200, 3.0)
-        results = g.pareto_many(pairs, **kw)
+        results = []
+        for start in range(0, len(idx), BATCH_CHUNK):
+            if jctx is not None:
+                jctx.check_cancelled()
+                jctx.report_progress(done / max(1, len(req.pairs)))
+            chunk = idx[start : start + BATCH_CHUNK]
+            results += g.pareto_many(np.array([snapped[i] for i in chunk], dtype=np.int64), **kw)
+            done += len(chunk)
         for i, res in zip(idx, results, strict=True):
             e = entries[i]
             e["vehicle_id"] = vehicle_id
@@ -268,7 +279,7 @@ async def batch_job(jctx: JobContext) -> dict[str, Any]:
         raise RuntimeError("the routing service that submitted this job is gone")
     req = msgspec.convert(jctx.params["request"], S.BatchParetoRequest)
     vehicles = jctx.params.get("vehicles")
-    results = await off_loop(lambda: compute_batch(svc, req, vehicles))
+    results = await off_loop(lambda: compute_batch(svc, req, vehicles, jctx))
     jctx.check_cancelled()
     run_id = jctx.params["run_id"]
     await svc.record_run("batch_pareto", req, results, req, run_id=run_id)
