@@ -1,5 +1,5 @@
-"""Routing HTTP family on Andorra (OSM + SRTM), served by ``ridgeline serve --only routing`` (one
-granian worker) on loopback:
+"""Routing HTTP family on Andorra (OSM + SRTM), served by ``ridgeline serve --only routing`` (2 granian
+workers by default, ``BENCH_ROUTING_WORKERS``) on loopback:
 
 * ``POST /route`` and ``POST /pareto`` under a bounded load (wrk, 32 connections), the request body
   rotating over 8 origin/destination pairs whose origin latitude is jittered by a few micro-degrees
@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "routing"
 DURATION_S = int(os.environ.get("BENCH_HTTP_SECONDS", "8"))
 CONNECTIONS = int(os.environ.get("BENCH_HTTP_CONNECTIONS", "32"))
+WORKERS = os.environ.get("BENCH_ROUTING_WORKERS", "2")  # one granian worker per core of the 2-core target
 PAIRS = [
     ((42.5063, 1.5218), (42.5670, 1.5980)),
     ((42.5450, 1.5160), (42.4630, 1.4910)),
@@ -113,7 +114,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
         "--port",
         str(port),
         "--workers",
-        "1",
+        WORKERS,
     ]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
