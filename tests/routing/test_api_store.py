@@ -85,6 +85,24 @@ def test_custom_vehicles_crud_and_restart(routing_client: Any) -> None:  # noqa:
     assert routing_client().get("/routing/vehicles/custom").json()["count"] == 0
 
 
+def test_vehicle_changes_reach_other_workers(routing_client: Any) -> None:  # noqa: F811
+    # Two apps on one database stand for two worker processes.
+    a, b = routing_client(), routing_client()
+    trip = {"origin": SAMPLE_A, "destination": SAMPLE_B, "vehicle_id": "reefer_12t"}
+    assert b.post("/routing/route", json=trip).status_code == 404
+    assert a.post("/routing/vehicles/custom", json=REEFER).status_code == 201
+    first = b.post("/routing/route", json=trip)
+    assert first.status_code == 200, first.text
+    assert a.put("/routing/vehicles/custom/reefer_12t", json={**REEFER, "payload_kg": 0}).status_code == 200
+    lighter = b.post("/routing/route", json=trip).json()["route"]["totals"]
+    assert lighter["energy_kwh"] < first.json()["route"]["totals"]["energy_kwh"]
+    events = b.post("/routing/pareto/stream", json={**trip, "objectives": ["duration", "co2e"]}).text
+    assert '"type":"done"' in events
+    assert a.delete("/routing/vehicles/custom/reefer_12t").status_code == 200
+    r = b.post("/routing/route", json=trip)
+    assert r.status_code == 404 and detail(r)["reason_code"] == "vehicle_not_found"
+
+
 def test_experiments_crud_compare_and_restart(routing_client: Any) -> None:  # noqa: F811
     c = routing_client()
     body = {

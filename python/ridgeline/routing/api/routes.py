@@ -155,6 +155,7 @@ def _vehicle_out(v: Any) -> dict[str, Any]:
 @get("/vehicles", summary="Built-in and custom vehicles", tags=["routing: vehicles"])
 async def vehicles_list(ctx: Ctx) -> dict[str, Any]:
     svc = service_of(ctx)
+    await svc.refresh_vehicles()
     vs = svc.all_vehicles()
     return {"vehicles": [_vehicle_out(v) for v in vs], "count": len(vs)}
 
@@ -162,6 +163,7 @@ async def vehicles_list(ctx: Ctx) -> dict[str, Any]:
 @get("/vehicles/custom", summary="Custom vehicles", tags=["routing: vehicles"])
 async def vehicles_custom(ctx: Ctx) -> dict[str, Any]:
     svc = service_of(ctx)
+    await svc.refresh_vehicles()
     vs = sorted(svc.custom.values(), key=lambda v: v.vehicle_id)
     return {"vehicles": [_vehicle_out(v) for v in vs], "count": len(vs)}
 
@@ -190,13 +192,16 @@ async def vehicles_delete(ctx: Ctx, vehicle_id: FromPath[str]) -> dict[str, Any]
 # ---- routing -----------------------------------------------------------------------------------
 
 
-def _cache_key(kind: str, req: Any) -> str:
-    return kind + ":" + msgspec.json.encode(req, order="sorted").decode()
+def _cache_key(kind: str, req: Any, vehicle: Any) -> str:
+    """The request and the vehicle's current parameters (custom vehicles can change)."""
+    return (
+        f"{kind}:{msgspec.json.encode(req, order='sorted').decode()}:{msgspec.json.encode(vehicle).decode()}"
+    )
 
 
 async def _route(svc: RoutingService, req: S.RouteRequest) -> tuple[dict[str, Any], str]:
-    svc.vehicle(req.vehicle_id, req.payload_kg)
-    key = _cache_key("route", req)
+    await svc.refresh_vehicles(req.vehicle_id)
+    key = _cache_key("route", req, svc.vehicle(req.vehicle_id, req.payload_kg))
     results = svc.cache.get(key)
     if results is None:
         results = await guarded(lambda: svc.compute_route(req))
@@ -227,8 +232,8 @@ async def route(ctx: Ctx, data: RouteBody) -> S.RouteResponse:
 
 
 async def _pareto(svc: RoutingService, req: S.ParetoRequest) -> tuple[dict[str, Any], str]:
-    svc.vehicle(req.vehicle_id, req.payload_kg)
-    key = _cache_key("pareto", req)
+    await svc.refresh_vehicles(req.vehicle_id)
+    key = _cache_key("pareto", req, svc.vehicle(req.vehicle_id, req.payload_kg))
     results = svc.cache.get(key)
     if results is None:
         results = await guarded(lambda: svc.compute_pareto(req))
@@ -347,6 +352,12 @@ async def _stream_events(svc: RoutingService, req: S.ParetoRequest) -> AsyncIter
         finally:
             put(None)
 
+    try:
+        await svc.refresh_vehicles(req.vehicle_id)
+    except Exception:
+        log.exception("reading custom vehicles failed")
+        yield _fatal("internal_error", "Internal server error.")
+        return
     fut = loop.run_in_executor(None, work)
     try:
         while True:
@@ -416,6 +427,7 @@ async def api_pareto_stream(ctx: Ctx, data: ParetoBody) -> Stream:
 async def departure_optimize(ctx: Ctx, data: JSONBody[S.DepartureRequest]) -> dict[str, Any]:
     t0 = RoutingService.clock()
     svc = service_of(ctx)
+    await svc.refresh_vehicles(data.vehicle_id)
     svc.vehicle(data.vehicle_id, data.payload_kg)
     results = await guarded(lambda: U.compute_departures(svc, data))
     run_id = await guarded_async(svc.record_run("departure", data, results, data))
@@ -431,6 +443,7 @@ async def departure_optimize(ctx: Ctx, data: JSONBody[S.DepartureRequest]) -> di
 async def duty_chain(ctx: Ctx, data: JSONBody[S.DutyRequest]) -> dict[str, Any]:
     t0 = RoutingService.clock()
     svc = service_of(ctx)
+    await svc.refresh_vehicles(data.vehicle_id)
     svc.vehicle(data.vehicle_id, data.payload_kg)
     results = await guarded(lambda: U.compute_duty(svc, data))
     run_id = await guarded_async(svc.record_run("duty", data, results, data))
@@ -446,6 +459,7 @@ async def duty_chain(ctx: Ctx, data: JSONBody[S.DutyRequest]) -> dict[str, Any]:
 async def scenario_compare(ctx: Ctx, data: JSONBody[S.ScenarioRequest]) -> dict[str, Any]:
     t0 = RoutingService.clock()
     svc = service_of(ctx)
+    await svc.refresh_vehicles(data.baseline.vehicle_id, *(v.vehicle_id for v in data.variants))
     svc.vehicle(data.baseline.vehicle_id, data.baseline.payload_kg)
     for v in data.variants:
         if v.vehicle_id is not None:
@@ -601,7 +615,9 @@ async def experiments_compare(ctx: Ctx, experiment_id: FromPath[str]) -> dict[st
     status_code=200,
 )
 async def batch_pareto(ctx: Ctx, data: JSONBody[S.BatchParetoRequest]) -> Response[dict[str, Any]]:
-    status, body = await U.run_batch(service_of(ctx), data)
+    svc = service_of(ctx)
+    await svc.refresh_vehicles(data.vehicle_id)
+    status, body = await U.run_batch(svc, data)
     return Response(body, status_code=status)
 
 
@@ -644,6 +660,7 @@ async def batch_import_csv(
             "The CSV is not UTF-8 text.",
             errors=[{"line": 1, "column": None, "message": "not UTF-8"}],
         ) from None
+    await svc.refresh_vehicles()
     pairs, vehicles, errors = U.parse_csv(svc, text)
     if errors:
         raise RidgelineError(
@@ -843,6 +860,7 @@ def _oracle_out(row: dict[str, Any]) -> dict[str, Any]:
 )
 async def oracle_check(ctx: Ctx, data: JSONBody[S.OracleRequest]) -> dict[str, Any]:
     svc = service_of(ctx)
+    await svc.refresh_vehicles(data.vehicle_id)
     svc.vehicle(data.vehicle_id)
     res = await guarded(lambda: U.compute_oracle(svc, data))
     row = {"id": uuid.uuid4().hex, "created_at": now(), **res}

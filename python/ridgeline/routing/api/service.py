@@ -238,6 +238,19 @@ class RoutingService:
             v = msgspec.structs.replace(v, payload_kg=payload_kg)
         return v
 
+    async def refresh_vehicles(self, *vehicle_ids: str | None) -> None:
+        """Re-reads custom vehicles from the database (other worker processes may have changed
+        them) unless every id asked for is built in. One small query."""
+        if vehicle_ids and all(v is None or v in BUILTIN_VEHICLES for v in vehicle_ids):
+            return
+        fresh: dict[str, Vehicle] = {}
+        for row in await self.store.list_vehicles():
+            try:
+                fresh[row["vehicle_id"]] = msgspec.convert(row["spec"], Vehicle)
+            except msgspec.ValidationError:
+                log.warning("skipping unreadable custom vehicle", extra={"vehicle_id": row["vehicle_id"]})
+        self.custom = fresh
+
     def all_vehicles(self) -> list[Vehicle]:
         return [*BUILTIN_VEHICLES.values(), *sorted(self.custom.values(), key=lambda v: v.vehicle_id)]
 
