@@ -6,7 +6,11 @@ undirected edge in file order: distance ``d = max(1, round(lognormal(mean=5.5, s
 (metres, median ~245 m), a road class speed from {30, 50, 70, 100} km/h with probabilities
 {0.45, 0.30, 0.17, 0.08}, and time ``max(1, round(d / (speed / 3.6) * uniform(0.9, 1.3)))``
 (seconds). Both arc directions share the edge's costs. Distance and time are thus strongly but
-not perfectly correlated, as in road networks. The graph is saved once to a memory-mapped file.
+not perfectly correlated, as in road networks. The graph is saved once to a memory-mapped file,
+and the same weights are written as DIMACS ``.gr`` files (``var/bench/NY-distance.gr``,
+``NY-time.gr``) and in the map format of the BOA* C implementation (``var/bench/NY-boastar.txt``;
+its queries are ``../shared/data/routing/queries/NY-queries``), so that it can be run on identical
+inputs. Its reported runtime includes its two backward Dijkstras, like our per-query total.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ridgeline.routing import Dem, Graph, load_osm
+from ridgeline.routing import Dem, Graph, load_osm, write_dimacs
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CACHE = Path(__file__).resolve().parents[1] / "var" / "bench"
@@ -124,6 +128,18 @@ def ny():  # type: ignore[no-untyped-def]
     if not path.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         Graph.from_arrays(tail, head, costs, n=n).save(path)
+    gr = [CACHE / "NY-distance.gr", CACHE / "NY-time.gr"]
+    if not all(p.exists() for p in gr):
+        # The same inputs in DIMACS form, for a side-by-side run of the BOA* C implementation.
+        note = "NY topology with seeded weights (bench/test_bench_routing.py)"
+        write_dimacs(Graph.load(path), gr, comment=note)
+    boa_map = CACHE / "NY-boastar.txt"
+    if not boa_map.exists():
+        # The map format of the BOA* C implementation (jorgebaier/BOAstar, read_adjacent_table):
+        # "<n> <m>" then one "<tail> <head> <cost1> <cost2>" line per arc, 1-based.
+        with open(boa_map, "w") as f:
+            f.write(f"{n} {tail.size}\n")
+            np.savetxt(f, np.column_stack([tail + 1, head + 1, costs.astype(np.int64)]), fmt="%d")
     q = np.loadtxt(need("routing/queries/NY-queries"), dtype=np.int64) - 1
     t0 = time.perf_counter()
     g = Graph.load(path)
@@ -133,7 +149,10 @@ def ny():  # type: ignore[no-untyped-def]
 
 def test_ny_pareto(ny) -> None:  # type: ignore[no-untyped-def]
     g, q, _, _, load_s = ny
-    print(f"\nNY graph load (mmap + validation): {load_s * 1e3:.1f} ms, n={g.num_nodes} m={g.num_arcs}")
+    print(
+        f"\nNY graph load (mmap + validation): {load_s * 1e3:.1f} ms, n={g.num_nodes} m={g.num_arcs}; "
+        f"DIMACS copies of the weights: {CACHE / 'NY-distance.gr'}, {CACHE / 'NY-time.gr'}"
+    )
     times, res = run_queries(g, q, method="exact")
     heur = np.array([r.heuristic_seconds for r in res]) * 1e3
     search = np.array([r.search_seconds for r in res]) * 1e3
@@ -182,6 +201,7 @@ def test_ny_route_vs_scipy_networkx(ny, benchmark) -> None:  # type: ignore[no-u
     prep_s = time.perf_counter() - t0
     got = benchmark.pedantic(run, rounds=3, iterations=1)
     ours_s = benchmark.stats.stats.median / len(q)
+    lm_mb = g.landmarks_memory_bytes / 2**20
     g._lm = None
     t0 = time.perf_counter()
     want = []
@@ -198,7 +218,7 @@ def test_ny_route_vs_scipy_networkx(ny, benchmark) -> None:  # type: ignore[no-u
     benchmark.extra_info.update({"scipy_s": scipy_s, "networkx_s": nx_s, "bidirectional_s": bidi_s})
     print(
         f"\nNY route (distance), per query: ridgeline ALT A* (8 landmarks, {prep_s:.1f} s to prepare, "
-        f"{g.landmarks_memory_bytes / 2**20:.1f} MB) {ours_s * 1e3:.2f} ms; ridgeline bidirectional "
+        f"{lm_mb:.1f} MB) {ours_s * 1e3:.2f} ms; ridgeline bidirectional "
         f"Dijkstra {bidi_s * 1e3:.2f} ms; scipy dijkstra {scipy_s * 1e3:.2f} ms "
         f"(x{scipy_s / ours_s:.1f} vs ALT, x{scipy_s / bidi_s:.1f} vs bidirectional); "
         f"networkx {nx_s * 1e3:.2f} ms (x{nx_s / ours_s:.1f} vs ALT)"

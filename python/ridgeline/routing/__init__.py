@@ -5,6 +5,7 @@ memory-mapped files) and ``Dem`` (SRTM/GeoTIFF elevation grids, bilinear samplin
 per-edge terrain). Importing this package never imports the HTTP layer.
 """
 
+from ridgeline.routing.dimacs import read_dimacs, write_dimacs
 from ridgeline.routing.graph import Graph, ParetoResult, ParetoStream, Route, Solution
 from ridgeline.routing.osm import OsmNetwork, load_osm
 from ridgeline.routing.terrain import Dem, EdgeTerrain, Profile
@@ -20,4 +21,6 @@ __all__ = [
     "Route",
     "Solution",
     "load_osm",
+    "read_dimacs",
+    "write_dimacs",
 ]

@@ -304,6 +304,15 @@ class Graph:
         adds ``risk_aversion * sum(variance)`` to objective ``time_index``. ``callback`` is called
         with each solution as it is found (from the calling thread); returning ``False`` stops the
         search (the result is then ``truncated``).
+
+        Algorithms and guarantees: exact two-objective search is BOA*; three and four objectives
+        use an LTMOA*-style search; ``epsilon`` with two objectives and no bounds is A*pex, else
+        the exact search with (1 + epsilon) pruning at the target. With ``departure`` the search is
+        exact because profiles are checked FIFO on construction; ``risk_aversion`` adds the
+        variance sum (additive, so still exact; with a departure it is tracked as a hidden
+        objective and the front is reduced afterwards, and solutions stream only at the end).
+        ``time_limit`` is checked during the search, not during the per-query heuristic
+        precomputation (two to four backward Dijkstra searches).
         """
         kw = _search_kwargs(
             method, epsilon, bounds, max_solutions, max_expansions, time_limit, departure, risk_aversion

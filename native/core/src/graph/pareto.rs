@@ -9,15 +9,21 @@
 //!   vectors *without the first objective* (the first is non-decreasing in pop order at a node),
 //!   checked lazily when a label is popped and eagerly when generated, and the same check against
 //!   the target's frontier with `f`.
-//! * epsilon: the same searches, but a label is pruned at the target when some solution `s`
-//!   already found satisfies `s <= (1 + eps) * f` in every objective. Because `f` is a lower bound
-//!   on every completion, every Pareto-optimal cost vector is `(1 + eps)`-dominated by a returned
-//!   solution. Pruning at intermediate nodes stays exact, so the bound does not compound. (This is
-//!   the target-pruning rule of BOA*eps; A*pex's apex-path merging at intermediate nodes is not
-//!   implemented.)
+//! * epsilon, two static objectives without bounds: A*pex (Zhang et al. 2022), see [`apex`]:
+//!   open apex-path pairs at a node are merged when a representative path stays within
+//!   `(1 + eps)` of the merged apex, which keeps far fewer labels than exact search.
+//! * epsilon otherwise (three/four objectives, bounds, time-dependent or risk costs): the exact
+//!   searches, but a label is pruned at the target when some solution `s` already found satisfies
+//!   `s <= (1 + eps) * f` in every objective (the BOA*eps rule). Because `f` is a lower bound on
+//!   every completion, every Pareto-optimal cost vector is `(1 + eps)`-dominated by a returned
+//!   solution; pruning at intermediate nodes stays exact, so the factor does not compound.
+//!
+//! The epsilon guarantee holds for every result that is not `truncated`.
 //!
 //! Heuristics are per-objective backward Dijkstra distances to the target (admissible and
-//! consistent), computed once per query. Bounds prune every label whose `f` exceeds a bound.
+//! consistent), computed once per query; with two static objectives each backward search stops
+//! once its distances exceed what any Pareto-optimal path can have (see
+//! [`two_objective_heuristics`]). Bounds prune every label whose `f` exceeds a bound.
 //!
 //! Costs are `f64` and summed along the path from the source, so the returned cost vector is the
 //! exact floating-point sum of the arc costs in path order. Duplicate cost vectors are reported
@@ -61,7 +67,8 @@ pub struct SearchOptions {
     pub bounds: Vec<Option<f64>>,
     pub max_solutions: Option<usize>,
     pub max_expansions: Option<u64>,
-    /// Wall-clock budget of the search in seconds (heuristics included).
+    /// Wall-clock budget in seconds, measured from the start of the query (heuristics included);
+    /// it is checked every 256 label pops of the search, not during the heuristic precomputation.
     pub time_limit: Option<f64>,
     /// Departure time in seconds after midnight; requires a time profile.
     pub departure: Option<f64>,
@@ -413,6 +420,175 @@ fn boa<C: CostModel<2>>(q: &Query<'_, 2>, model: &C, emit: Emit<'_, 2>) -> Outco
     }
 }
 
+/// An apex-path pair of A*pex: the component-wise minimum `apex` of the paths it stands for, and
+/// one representative path (`label`, cost `g`) whose `f` is within `(1 + eps)` of the apex's `f`.
+#[derive(Clone, Copy)]
+struct ApexPair {
+    apex: [f64; 2],
+    g: [f64; 2],
+    node: u32,
+    label: u32,
+    open: bool,
+}
+
+/// A*pex (Zhang et al. 2022) for two objectives: epsilon-approximate search that merges open
+/// apex-path pairs at the same node when one representative stays within `(1 + eps)` of the
+/// merged apex (in `f`), prunes by the apexes (exactly at nodes, `(1 + eps)` against solutions at
+/// the target), and returns the representatives. Since `h` is admissible, a representative `p`
+/// with `g(p) + h <= (1 + eps) (A + h)` extends to a path within `(1 + eps)` of every extension
+/// of the paths merged into the apex `A`.
+fn apex<C: CostModel<2>>(q: &Query<'_, 2>, model: &C, emit: Emit<'_, 2>) -> Outcome<2> {
+    let g = q.g;
+    let (off, head) = (g.fwd_off.as_slice(), g.fwd_head.as_slice());
+    let scale = 1.0 + q.eps;
+    let mut g2_min = vec![f64::INFINITY; g.n];
+    let mut sol_g2_min = f64::INFINITY;
+    let mut open_at: Vec<Vec<u32>> = vec![Vec::new(); g.n];
+    let mut pairs: Vec<ApexPair> = Vec::new();
+    let mut labels: Vec<Label<2>> = Vec::new();
+    let mut heap: BinaryHeap<Item<2>> = BinaryHeap::new();
+    let mut found = Vec::new();
+    let (mut expansions, mut generated, mut pops) = (0u64, 0u64, 0u64);
+    let mut truncated = false;
+    let fo = |a: &[f64; 2], h: &[f64; 2]| [a[0] + h[0], a[1] + h[1]];
+    let root_f = q.h[q.s];
+    if q.within_bounds(&root_f) {
+        labels.push(Label {
+            g: [0.0; 2],
+            node: q.s as u32,
+            parent: NONE,
+            pos: NONE,
+        });
+        pairs.push(ApexPair {
+            apex: [0.0; 2],
+            g: [0.0; 2],
+            node: q.s as u32,
+            label: 0,
+            open: true,
+        });
+        open_at[q.s].push(0);
+        heap.push(Item { f: root_f, idx: 0 });
+        generated = 1;
+    }
+    while let Some(Item { f, idx }) = heap.pop() {
+        pops += 1;
+        let ap = pairs[idx as usize];
+        if !ap.open {
+            continue; // merged away
+        }
+        let v = ap.node as usize;
+        pairs[idx as usize].open = false;
+        if let Some(i) = open_at[v].iter().position(|&x| x == idx) {
+            open_at[v].swap_remove(i);
+        }
+        if ap.apex[1] >= g2_min[v] || sol_g2_min <= scale * f[1] {
+            continue;
+        }
+        if out_of_budget(q, pops, expansions) {
+            truncated = true;
+            break;
+        }
+        g2_min[v] = ap.apex[1];
+        expansions += 1;
+        if v == q.t {
+            sol_g2_min = sol_g2_min.min(ap.g[1]);
+            found.push((ap.label, ap.g));
+            if emit(ap.label, &labels, &ap.g) == ControlFlow::Stop || found.len() >= q.max_solutions
+            {
+                truncated = !heap.is_empty();
+                break;
+            }
+            continue;
+        }
+        for pos in off[v] as usize..off[v + 1] as usize {
+            let u = head[pos] as usize;
+            let hu = q.h[u];
+            if !hu[0].is_finite() {
+                continue;
+            }
+            let na = model.extend(pos, &ap.apex);
+            if na[1] >= g2_min[u] {
+                continue;
+            }
+            let nf = fo(&na, &hu);
+            if sol_g2_min <= scale * nf[1] || !q.within_bounds(&nf) {
+                continue;
+            }
+            let ng = model.extend(pos, &ap.g);
+            let bounded = |gp: &[f64; 2], m: &[f64; 2]| {
+                gp[0] + hu[0] <= scale * (m[0] + hu[0]) && gp[1] + hu[1] <= scale * (m[1] + hu[1])
+            };
+            // Try to merge with an open pair at u.
+            let mut merged = false;
+            for j in 0..open_at[u].len() {
+                let other_idx = open_at[u][j];
+                let other = pairs[other_idx as usize];
+                let m = [na[0].min(other.apex[0]), na[1].min(other.apex[1])];
+                let keep_other = bounded(&other.g, &m);
+                let keep_new = bounded(&ng, &m);
+                if !keep_other && !keep_new {
+                    continue;
+                }
+                // Prefer the representative with the smaller first cost.
+                let use_new = keep_new && (!keep_other || ng[0] < other.g[0]);
+                let (label, rg) = if use_new {
+                    labels.push(Label {
+                        g: ng,
+                        node: u as u32,
+                        parent: ap.label,
+                        pos: pos as u32,
+                    });
+                    ((labels.len() - 1) as u32, ng)
+                } else {
+                    (other.label, other.g)
+                };
+                pairs[other_idx as usize].open = false;
+                let nidx = pairs.len() as u32;
+                pairs.push(ApexPair {
+                    apex: m,
+                    g: rg,
+                    node: u as u32,
+                    label,
+                    open: true,
+                });
+                open_at[u][j] = nidx;
+                heap.push(Item {
+                    f: fo(&m, &hu),
+                    idx: nidx,
+                });
+                merged = true;
+                break;
+            }
+            if !merged {
+                labels.push(Label {
+                    g: ng,
+                    node: u as u32,
+                    parent: ap.label,
+                    pos: pos as u32,
+                });
+                let nidx = pairs.len() as u32;
+                pairs.push(ApexPair {
+                    apex: na,
+                    g: ng,
+                    node: u as u32,
+                    label: (labels.len() - 1) as u32,
+                    open: true,
+                });
+                open_at[u].push(nidx);
+                heap.push(Item { f: nf, idx: nidx });
+            }
+            generated += 1;
+        }
+    }
+    Outcome {
+        found,
+        labels,
+        truncated,
+        expansions,
+        generated,
+    }
+}
+
 /// `front` holds cost vectors; is `x` weakly dominated on objectives `1..K` (scaled by `scale`)?
 #[inline]
 fn dominated_tail<const K: usize>(front: &[[f64; K]], x: &[f64; K], scale: f64) -> bool {
@@ -631,6 +807,10 @@ fn two_objective_heuristics<const K: usize, C: CostModel<K>>(
     vec![h0, h1]
 }
 
+const BOA: [&str; 2] = ["boa*", "boa*-eps"];
+const LTMOA: [&str; 2] = ["ltmoa*", "ltmoa*-eps"];
+const APEX: [&str; 2] = ["a*pex", "a*pex"];
+
 type SearchFn<const K: usize, C> = fn(&Query<'_, K>, &C, Emit<'_, K>) -> Outcome<K>;
 
 #[allow(clippy::too_many_arguments)]
@@ -642,7 +822,7 @@ fn run<const K: usize, C: CostModel<K>>(
     model: &C,
     hidden: Option<(usize, f64)>,
     search: SearchFn<K, C>,
-    use_boa: bool,
+    names: [&'static str; 2],
     static_costs: bool,
     on_solution: &mut dyn FnMut(&Solution) -> ControlFlow,
 ) -> ParetoResult {
@@ -682,12 +862,7 @@ fn run<const K: usize, C: CostModel<K>>(
         Method::Exact => 0.0,
         Method::Epsilon(e) => e,
     };
-    let algorithm = match (use_boa, eps > 0.0) {
-        (true, false) => "boa*",
-        (true, true) => "boa*-eps",
-        (false, false) => "ltmoa*",
-        (false, true) => "ltmoa*-eps",
-    };
+    let algorithm = names[(eps > 0.0) as usize];
     let mut result = ParetoResult {
         solutions: Vec::new(),
         status: Status::Found,
@@ -826,11 +1001,16 @@ pub(crate) fn pareto_impl(
         let m = StaticCosts {
             costs: g.costs.as_slice(),
         };
+        let use_apex = matches!(o.method, Method::Epsilon(e) if e > 0.0)
+            && o.bounds.iter().all(Option::is_none);
         return Ok(match (g.k, force_generic) {
-            (2, false) => run::<2, _>(g, s, t, o, &m, None, boa::<StaticCosts>, true, true, cb),
-            (2, true) => run::<2, _>(g, s, t, o, &m, None, ltmoa::<2, _>, false, true, cb),
-            (3, _) => run::<3, _>(g, s, t, o, &m, None, ltmoa::<3, _>, false, true, cb),
-            _ => run::<4, _>(g, s, t, o, &m, None, ltmoa::<4, _>, false, true, cb),
+            (2, false) if use_apex => {
+                run::<2, _>(g, s, t, o, &m, None, apex::<StaticCosts>, APEX, true, cb)
+            }
+            (2, false) => run::<2, _>(g, s, t, o, &m, None, boa::<StaticCosts>, BOA, true, cb),
+            (2, true) => run::<2, _>(g, s, t, o, &m, None, ltmoa::<2, _>, LTMOA, true, cb),
+            (3, _) => run::<3, _>(g, s, t, o, &m, None, ltmoa::<3, _>, LTMOA, true, cb),
+            _ => run::<4, _>(g, s, t, o, &m, None, ltmoa::<4, _>, LTMOA, true, cb),
         });
     }
     let hidden = td && risk;
@@ -848,11 +1028,11 @@ pub(crate) fn pareto_impl(
     };
     let hid = hidden.then_some((g.time_index, o.risk_aversion));
     Ok(match (g.k + hidden as usize, force_generic) {
-        (2, false) => run::<2, _>(g, s, t, o, &m, hid, boa::<GeneralCosts>, true, false, cb),
-        (2, true) => run::<2, _>(g, s, t, o, &m, hid, ltmoa::<2, _>, false, false, cb),
-        (3, _) => run::<3, _>(g, s, t, o, &m, hid, ltmoa::<3, _>, false, false, cb),
-        (4, _) => run::<4, _>(g, s, t, o, &m, hid, ltmoa::<4, _>, false, false, cb),
-        _ => run::<5, _>(g, s, t, o, &m, hid, ltmoa::<5, _>, false, false, cb),
+        (2, false) => run::<2, _>(g, s, t, o, &m, hid, boa::<GeneralCosts>, BOA, false, cb),
+        (2, true) => run::<2, _>(g, s, t, o, &m, hid, ltmoa::<2, _>, LTMOA, false, cb),
+        (3, _) => run::<3, _>(g, s, t, o, &m, hid, ltmoa::<3, _>, LTMOA, false, cb),
+        (4, _) => run::<4, _>(g, s, t, o, &m, hid, ltmoa::<4, _>, LTMOA, false, cb),
+        _ => run::<5, _>(g, s, t, o, &m, hid, ltmoa::<5, _>, LTMOA, false, cb),
     })
 }
 

@@ -432,3 +432,44 @@ fn budgets_truncate() {
     assert_eq!(r.solutions.len(), 1);
     assert!(r.truncated);
 }
+
+fn dense_case() -> impl Strategy<Value = Case> {
+    (4usize..9, 8usize..26).prop_flat_map(|(n, m)| {
+        (
+            proptest::collection::vec((0..n as i64, 0..n as i64), m),
+            proptest::collection::vec(0.0f64..20.0, m * 2),
+        )
+            .prop_map(move |(arcs, c)| Case {
+                n,
+                k: 2,
+                tail: arcs.iter().map(|a| a.0).collect(),
+                head: arcs.iter().map(|a| a.1).collect(),
+                costs: c,
+                profile: vec![],
+                variance: vec![0.0; m],
+            })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// A*pex on denser two-objective graphs with real-valued costs.
+    #[test]
+    fn apex_meets_guarantee(c in dense_case(), s in 0usize..9, t in 0usize..9, e in 0.001f64..0.5) {
+        let (s, t) = (s % c.n, t % c.n);
+        let g = build(&c, false);
+        let brute = front(simple_paths(&c, s, t).iter().map(|p| path_cost(&c, &g, p, None, 0.0)).collect());
+        let o = SearchOptions { method: Method::Epsilon(e), ..Default::default() };
+        let r = exact(&g, s, t, &o, false);
+        prop_assert_eq!(r.algorithm, "a*pex");
+        check_paths(&c, &g, s, t, &r, None, 0.0);
+        for p in &brute {
+            prop_assert!(
+                r.solutions.iter().any(|s| s.costs.iter().zip(p).all(|(a, b)| *a <= (1.0 + e) * b + 1e-9)),
+                "{:?} not covered by {:?}", p, costs_of(&r)
+            );
+        }
+        prop_assert_eq!(r.solutions.is_empty(), brute.is_empty());
+    }
+}

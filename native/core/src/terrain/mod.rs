@@ -84,6 +84,29 @@ pub struct EdgeTerrain {
     pub nodata: u32,
 }
 
+/// A located grid cell: index of its top-left sample, offsets to the right/lower neighbours (0 on
+/// a one-sample-wide grid) and the fractional position inside it.
+#[derive(Clone, Copy)]
+struct Cell {
+    i00: usize,
+    dc: usize,
+    dr: usize,
+    fx: f64,
+    fy: f64,
+}
+
+/// Hints the CPU to load the cache line holding `v`.
+#[inline(always)]
+fn prefetch<T>(v: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint; the pointer comes from a valid reference.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(v as *const T as *const i8, std::arch::x86_64::_MM_HINT_T0);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = v;
+}
+
 /// Great-circle (haversine) or Euclidean distance.
 #[inline]
 fn distance(geographic: bool, x0: f64, y0: f64, x1: f64, y1: f64) -> f64 {
@@ -240,6 +263,15 @@ impl Dem {
     /// Bilinear elevation at `(x, y)`; NaN off the grid or next to nodata.
     #[inline]
     pub fn sample(&self, x: f64, y: f64) -> f64 {
+        match self.locate(x, y) {
+            Some(cell) => self.interpolate(&cell),
+            None => f64::NAN,
+        }
+    }
+
+    /// The grid cell around `(x, y)`, or None off the grid.
+    #[inline(always)]
+    fn locate(&self, x: f64, y: f64) -> Option<Cell> {
         let col = (x - self.gt[0]) / self.gt[1] - 0.5;
         let row = (y - self.gt[3]) / self.gt[5] - 0.5;
         let (w, h) = (self.width, self.height);
@@ -247,21 +279,29 @@ impl Dem {
         // Points on the outer sample lines may land a rounding error outside: snap them back.
         // Written so that NaN inputs fail the test.
         if !(col >= -SNAP && row >= -SNAP && col <= wm + SNAP && row <= hm + SNAP) {
-            return f64::NAN;
+            return None;
         }
         let col = col.clamp(0.0, wm);
         let row = row.clamp(0.0, hm);
         let c0 = (col as usize).min(w.saturating_sub(2));
         let r0 = (row as usize).min(h.saturating_sub(2));
-        let fx = col - c0 as f64;
-        let fy = row - r0 as f64;
-        let c1 = (c0 + 1).min(w - 1);
-        let r1 = (r0 + 1).min(h - 1);
+        Some(Cell {
+            i00: r0 * w + c0,
+            dc: usize::from(c0 + 1 < w),
+            dr: if r0 + 1 < h { w } else { 0 },
+            fx: col - c0 as f64,
+            fy: row - r0 as f64,
+        })
+    }
+
+    #[inline(always)]
+    fn interpolate(&self, c: &Cell) -> f64 {
         let d = &self.data;
-        let v00 = d[r0 * w + c0] as f64;
-        let v01 = d[r0 * w + c1] as f64;
-        let v10 = d[r1 * w + c0] as f64;
-        let v11 = d[r1 * w + c1] as f64;
+        let (fx, fy) = (c.fx, c.fy);
+        let v00 = d[c.i00] as f64;
+        let v01 = d[c.i00 + c.dc] as f64;
+        let v10 = d[c.i00 + c.dr] as f64;
+        let v11 = d[c.i00 + c.dr + c.dc] as f64;
         let top = v00 + (v01 - v00) * fx;
         let bot = v10 + (v11 - v10) * fx;
         let v = top + (bot - top) * fy;
@@ -287,6 +327,28 @@ impl Dem {
         acc
     }
 
+    /// Samples a run of points in blocks: locate a block, prefetch its cells, then interpolate,
+    /// so that the cache misses of a block overlap.
+    fn sample_block(&self, xs: &[f64], ys: &[f64], out: &mut [f64]) {
+        const B: usize = 32;
+        let mut cells = [None; B];
+        for ((xb, yb), ob) in xs.chunks(B).zip(ys.chunks(B)).zip(out.chunks_mut(B)) {
+            for (j, (&x, &y)) in xb.iter().zip(yb).enumerate() {
+                cells[j] = self.locate(x, y);
+                if let Some(c) = &cells[j] {
+                    prefetch(&self.data[c.i00]);
+                    prefetch(&self.data[c.i00 + c.dr]);
+                }
+            }
+            for (j, o) in ob.iter_mut().enumerate() {
+                *o = match &cells[j] {
+                    Some(c) => self.interpolate(c),
+                    None => f64::NAN,
+                };
+            }
+        }
+    }
+
     /// Samples many points (in parallel for large inputs) into `out`.
     pub fn sample_many(&self, xs: &[f64], ys: &[f64], out: &mut [f64]) -> Result<()> {
         if xs.len() != ys.len() || xs.len() != out.len() {
@@ -298,17 +360,11 @@ impl Dem {
         }
         const CHUNK: usize = 16_384;
         if xs.len() <= CHUNK {
-            for ((o, &x), &y) in out.iter_mut().zip(xs).zip(ys) {
-                *o = self.sample(x, y);
-            }
+            self.sample_block(xs, ys, out);
         } else {
             out.par_chunks_mut(CHUNK)
                 .zip(xs.par_chunks(CHUNK).zip(ys.par_chunks(CHUNK)))
-                .for_each(|(o, (xc, yc))| {
-                    for ((o, &x), &y) in o.iter_mut().zip(xc).zip(yc) {
-                        *o = self.sample(x, y);
-                    }
-                });
+                .for_each(|(o, (xc, yc))| self.sample_block(xc, yc, o));
         }
         Ok(())
     }
