@@ -170,11 +170,14 @@ def test_cli_builds_signed_assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             str(tmp_path / "leeds"),
             "--name",
             "leeds",
+            "--utc-offset",
+            "1",
         ]
     )
     assert rc == 0
     m = json.loads((tmp_path / "leeds" / "manifest.json").read_text())
     assert m["terrain"]["coverage"] == 0.0
+    assert m["utc_offset_hours"] == 1
     assert (tmp_path / "leeds" / "manifest.sig.json").is_file()
     assert (
         main(

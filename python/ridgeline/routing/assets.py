@@ -298,6 +298,7 @@ def _finish(
     dem_version: str,
     signer: Any,
     started: float,
+    utc_offset_hours: float | None = None,
 ) -> dict[str, Any]:
     lon, lat, arcs = _arrays(net)
     keep_node = _largest_scc(lon.size, arcs["tail"], arcs["head"])
@@ -347,7 +348,9 @@ def _finish(
         "bbox": [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())]
         if lon.size
         else None,
-        "utc_offset_hours": round(float(lon.mean()) / 15.0) if lon.size else 0,
+        "utc_offset_hours": utc_offset_hours
+        if utc_offset_hours is not None
+        else (round(float(lon.mean()) / 15.0) if lon.size else 0),
         "stats": {
             "nodes": int(lon.size),
             "arcs": int(t.size),
@@ -437,8 +440,12 @@ def build_assets(
     name: str,
     signer: Any = None,
     dem_version: str | None = None,
+    utc_offset_hours: float | None = None,
 ) -> dict[str, Any]:
-    """Builds assets from an OSM extract and SRTM tiles; returns the manifest (also written to ``out``)."""
+    """Builds assets from an OSM extract and SRTM tiles; returns the manifest (also written to ``out``).
+
+    ``utc_offset_hours`` (local time = UTC + offset, used by the time-of-day speed model) defaults
+    to the solar offset of the network's mean longitude."""
     from ridgeline.routing import Dem
 
     started = time.perf_counter()
@@ -456,7 +463,7 @@ def build_assets(
         "dem": [{"file": p.name, "sha256": sha256_path(p), "bytes": p.stat().st_size} for p in tiles],
     }
     version = dem_version or f"{name}_{_dem_kind(tiles)}_v1"
-    return _finish(net, dem, Path(out), name, sources, version, signer, started)
+    return _finish(net, dem, Path(out), name, sources, version, signer, started, utc_offset_hours)
 
 
 # --------------------------------------------------------------------------------------------

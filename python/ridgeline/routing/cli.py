@@ -22,7 +22,9 @@ def cmd_assets_build(args: argparse.Namespace) -> int:
             if not args.osm or not args.dem:
                 print("ridgeline assets build: --osm and --dem are required (or --sample)", file=sys.stderr)
                 return 2
-            manifest = build_assets(args.osm, args.dem, args.out, args.name, signer, args.dem_version)
+            manifest = build_assets(
+                args.osm, args.dem, args.out, args.name, signer, args.dem_version, args.utc_offset
+            )
     except (FileNotFoundError, ValueError) as exc:
         print(f"ridgeline assets build: {exc}", file=sys.stderr)
         return 2
@@ -49,5 +51,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     build.add_argument("--out", required=True, help="output directory")
     build.add_argument("--name", default="assets", help="asset name (e.g. andorra)")
     build.add_argument("--dem-version", help="DEM version label (default <name>_srtm3_v1)")
+    build.add_argument(
+        "--utc-offset",
+        type=float,
+        help="local time = UTC + this many hours, for time-of-day speeds (default: from the mean longitude)",
+    )
     build.add_argument("--sample", action="store_true", help="build the deterministic sample region instead")
     build.set_defaults(func=cmd_assets_build)
