@@ -155,3 +155,17 @@ def test_duty_rules_insert_breaks_and_daily_rest() -> None:
             drive_since = day = 0.0
     expected = 12 * 3600 + 2700 + 11 * 3600 + 1800 + 600 + 600 + 900
     assert out["totals"]["elapsed_s"] == pytest.approx(expected)
+
+
+def test_engine_modules_import_no_server_code() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ridgeline.routing.assets, ridgeline.routing.energy, ridgeline.routing.planner, "
+        "ridgeline.routing.reports, ridgeline.routing.oracle, ridgeline.routing.duty, ridgeline.routing.vehicles, "
+        "ridgeline.routing.cli; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('litestar', 'sqlalchemy')]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -436,6 +436,3 @@ class Planner:
             for i, r in enumerate(parts)
         ]
         return whole
-
-    def iter_solutions(self, stream: Any) -> Iterator[Any]:
-        yield from stream

@@ -136,9 +136,6 @@ class RoutingStore:
         return await self._exec(t.delete().where(t.c.id == exp_id))
 
     # runs
-    async def insert_run(self, row: dict[str, Any]) -> None:
-        await self._exec(runs_table.insert().values(**row))
-
     async def insert_runs(self, rows: list[dict[str, Any]]) -> None:
         async with self.db.begin() as conn:
             await conn.execute(runs_table.insert(), rows)
