@@ -284,7 +284,8 @@ impl Model {
                 continuous: false,
                 parent: None,
                 xtree: Xform::IDENTITY,
-                inertia: link_inertia(root).unwrap_or(Inertia6::ZERO),
+                // the root link's own inertia is added below with every other link
+                inertia: Inertia6::ZERO,
                 q_idx: 0,
                 v_idx: 0,
                 lower: None,

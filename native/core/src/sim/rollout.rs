@@ -320,6 +320,7 @@ impl<'a> Stepper<'a> {
     /// `(M + dt C) a = M a_explicit`; the normal contact spring is taken at the end of the
     /// step too (linearised: `f_n' = k d - (b + dt k) v_z'`). This keeps stiff contact, friction and damping stable
     /// at ordinary time steps.
+    #[allow(clippy::needless_range_loop)]
     fn accel_implicit(
         &mut self,
         q: &[f64],
