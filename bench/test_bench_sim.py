@@ -184,7 +184,8 @@ def test_print_summary() -> None:
         if a and one and p:
             lines.append(
                 f"  ABA batch {name:6s} per state: ridgeline all cores {a * 1e6:7.3f} us,"
-                f" 1 thread {one * 1e6:7.3f} us; pinocchio python loop {p * 1e6:7.3f} us  ratio(1 thread / pinocchio) {one / p:5.2f}"
+                f" 1 thread {one * 1e6:7.3f} us; pinocchio python loop {p * 1e6:7.3f} us"
+                f"  ratio(1 thread / pinocchio) {one / p:5.2f}"
             )
     ra, r1, mj = (r.get(k) for k in ("rollout/ridgeline_all", "rollout/ridgeline_1", "rollout/mujoco_1"))
     if ra and r1 and mj:
