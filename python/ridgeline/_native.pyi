@@ -83,6 +83,7 @@ def sim_rollout(
     controller: str = "pd",
     kp: _F64 | None = None,
     kd: _F64 | None = None,
+    torques: _F64 | None = None,
     ref_q: _F64 | None = None,
     ref_v: _F64 | None = None,
     ref_a: _F64 | None = None,

@@ -59,7 +59,15 @@ fn main() {
         cfg.threads = threads;
         cfg.contact = false;
         let t = Instant::now();
-        let res = rollout(&m, &prof, &Controller::Zero, None, &cfg, &RolloutControl::default()).expect("rollout");
+        let res = rollout(
+            &m,
+            &prof,
+            &Controller::Zero,
+            None,
+            &cfg,
+            &RolloutControl::default(),
+        )
+        .expect("rollout");
         let dt = t.elapsed().as_secs_f64();
         println!(
             "rollout threads={threads:?}: {:.0} steps/s ({:.3} us/step/thread as measured per episode)",

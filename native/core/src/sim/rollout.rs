@@ -65,6 +65,14 @@ pub enum Controller {
     /// `u = RNEA_nominal(q, v, a_ref + kp (q_ref - q) + kd (v_ref - v))`, using the nominal
     /// (unrandomised) model; a floating base is given zero commanded acceleration.
     ComputedTorque { kp: Vec<f64>, kd: Vec<f64> },
+    /// Open loop: the torque command of step `k` is row `k` of a `(steps, n_actuated)` array,
+    /// the same for every episode, or of episode `e`'s block of an
+    /// `(episodes, steps, n_actuated)` array (`per_episode`). Replaying the actions of one
+    /// profile under another isolates the dynamics gap.
+    OpenLoop {
+        torques: Vec<f64>,
+        per_episode: bool,
+    },
 }
 
 /// A reference trajectory for the actuated joints: row-major `(len, n)` arrays.
@@ -208,6 +216,23 @@ pub fn validate(
     }
     match controller {
         Controller::Zero => {}
+        Controller::OpenLoop {
+            torques,
+            per_episode,
+        } => {
+            let expected = cfg.steps * na * if *per_episode { cfg.episodes } else { 1 };
+            if torques.len() != expected {
+                return Err(SimError::Shape {
+                    what: if *per_episode {
+                        "open-loop torques (episodes x steps x actuated joints)".into()
+                    } else {
+                        "open-loop torques (steps x actuated joints)".into()
+                    },
+                    expected,
+                    got: torques.len(),
+                });
+            }
+        }
         Controller::Pd { kp, kd } | Controller::ComputedTorque { kp, kd } => {
             if kp.len() != na {
                 return Err(SimError::Shape {
@@ -680,6 +705,17 @@ pub fn run_episode(
         };
         match controller {
             Controller::Zero => cmd.iter_mut().for_each(|x| *x = 0.0),
+            Controller::OpenLoop {
+                torques,
+                per_episode,
+            } => {
+                let base = if *per_episode {
+                    episode * steps * na
+                } else {
+                    0
+                };
+                cmd.copy_from_slice(&torques[base + k * na..base + (k + 1) * na]);
+            }
             Controller::Pd { kp, kd } => {
                 for j in 0..na {
                     cmd[j] =

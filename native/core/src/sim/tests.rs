@@ -362,7 +362,11 @@ fn a_free_body_falls_with_gravity_and_has_its_own_mass() {
     let q = [0.0, 0.0, 1.0, 0.0, 0.0, (0.35f64).sin(), (0.35f64).cos()];
     crba(&m, &mut d, &q, &mut mm);
     for i in 0..3 {
-        assert!((mm[i * 6 + i] - 2.0).abs() < 1e-12, "translational mass {}", mm[i * 6 + i]);
+        assert!(
+            (mm[i * 6 + i] - 2.0).abs() < 1e-12,
+            "translational mass {}",
+            mm[i * 6 + i]
+        );
     }
     // at rest the centre of mass accelerates with g; the base origin too (no rotation)
     let mut qdd = [0.0; 6];
