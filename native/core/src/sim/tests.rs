@@ -385,8 +385,11 @@ mod proptests {
     use super::*;
     use proptest::prelude::*;
 
+    /// (parent index, prismatic?, origin, axis, mass) of one joint of a random tree.
+    type JointSpec = (usize, bool, [f64; 3], [f64; 3], f64);
+
     /// A random branched tree of revolute and prismatic joints as URDF text.
-    fn tree_urdf(spec: &[(usize, bool, [f64; 3], [f64; 3], f64)]) -> String {
+    fn tree_urdf(spec: &[JointSpec]) -> String {
         let mut s = String::from("<robot name='r'><link name='l0'/>");
         for (i, (parent, prismatic, xyz, axis, mass)) in spec.iter().enumerate() {
             let p = parent % (i + 1);
