@@ -7,4 +7,5 @@
 
 pub mod build;
 pub mod graph;
+pub mod sim;
 pub mod terrain;

@@ -5,6 +5,7 @@
 //! algorithm lives in this crate.
 
 mod routing;
+mod sim;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -25,5 +26,6 @@ fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
     routing::register(m)?;
+    sim::register(m)?;
     Ok(())
 }
