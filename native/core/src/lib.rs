@@ -6,3 +6,4 @@
 //! convert arguments and call into this crate.
 
 pub mod build;
+pub mod sim;

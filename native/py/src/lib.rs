@@ -4,6 +4,8 @@
 //! longer than a few microseconds, calls the core, and converts back. No
 //! algorithm lives in this crate.
 
+mod sim;
+
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -22,5 +24,6 @@ fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
+    sim::register(m)?;
     Ok(())
 }
