@@ -7,7 +7,10 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use numpy::ndarray::{Array1, Array2, Array3};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2,
+    PyUntypedArrayMethods,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -15,7 +18,9 @@ use rayon::prelude::*;
 
 use ridgeline_core::sim::dynamics::{aba, crba, energy, forward_kinematics, rnea, Data};
 use ridgeline_core::sim::profile::{Dist, Profile, PARAMS};
-use ridgeline_core::sim::rollout::{rollout, Controller, Integrator, Reference, RolloutConfig, RolloutControl};
+use ridgeline_core::sim::rollout::{
+    rollout, Controller, Integrator, Reference, RolloutConfig, RolloutControl,
+};
 use ridgeline_core::sim::{Model, SimError};
 
 fn err(e: SimError) -> PyErr {
@@ -38,7 +43,9 @@ fn slice2<'a>(a: &'a PyReadonlyArray2<'_, f64>) -> Cow<'a, [f64]> {
 
 fn check_len(what: &str, got: usize, expected: usize) -> PyResult<()> {
     if got != expected {
-        return Err(PyValueError::new_err(format!("{what}: expected length {expected}, got {got}")));
+        return Err(PyValueError::new_err(format!(
+            "{what}: expected length {expected}, got {got}"
+        )));
     }
     Ok(())
 }
@@ -46,7 +53,10 @@ fn check_len(what: &str, got: usize, expected: usize) -> PyResult<()> {
 fn check_rows(what: &str, a: &PyReadonlyArray2<'_, f64>, cols: usize) -> PyResult<usize> {
     let s = a.shape();
     if s[1] != cols {
-        return Err(PyValueError::new_err(format!("{what}: expected shape (N, {cols}), got ({}, {})", s[0], s[1])));
+        return Err(PyValueError::new_err(format!(
+            "{what}: expected shape (N, {cols}), got ({}, {})",
+            s[0], s[1]
+        )));
     }
     Ok(s[0])
 }
@@ -61,7 +71,10 @@ pub struct PySimModel {
 impl PySimModel {
     fn wrap(model: Model) -> Self {
         let data = Mutex::new(Data::new(&model));
-        PySimModel { model: Arc::new(model), data }
+        PySimModel {
+            model: Arc::new(model),
+            data,
+        }
     }
 
     fn with_data<T>(&self, f: impl FnOnce(&Model, &mut Data) -> T) -> T {
@@ -73,8 +86,16 @@ impl PySimModel {
     }
 }
 
-fn opt_vec(model: &Model, f: impl Fn(&ridgeline_core::sim::model::Body) -> Option<f64>) -> Vec<f64> {
-    model.bodies.iter().filter(|b| b.nv() == 1).map(|b| f(b).unwrap_or(f64::NAN)).collect()
+fn opt_vec(
+    model: &Model,
+    f: impl Fn(&ridgeline_core::sim::model::Body) -> Option<f64>,
+) -> Vec<f64> {
+    model
+        .bodies
+        .iter()
+        .filter(|b| b.nv() == 1)
+        .map(|b| f(b).unwrap_or(f64::NAN))
+        .collect()
 }
 
 #[pymethods]
@@ -83,7 +104,9 @@ impl PySimModel {
     #[staticmethod]
     #[pyo3(signature = (path, floating_base = false))]
     fn from_urdf_file(py: Python<'_>, path: &str, floating_base: bool) -> PyResult<Self> {
-        let m = py.detach(|| Model::from_urdf_file(path, floating_base)).map_err(err)?;
+        let m = py
+            .detach(|| Model::from_urdf_file(path, floating_base))
+            .map_err(err)?;
         Ok(Self::wrap(m))
     }
 
@@ -91,7 +114,9 @@ impl PySimModel {
     #[staticmethod]
     #[pyo3(signature = (xml, floating_base = false))]
     fn from_urdf_string(py: Python<'_>, xml: &str, floating_base: bool) -> PyResult<Self> {
-        let m = py.detach(|| Model::from_urdf_str(xml, floating_base)).map_err(err)?;
+        let m = py
+            .detach(|| Model::from_urdf_str(xml, floating_base))
+            .map_err(err)?;
         Ok(Self::wrap(m))
     }
 
@@ -221,17 +246,27 @@ impl PySimModel {
     }
 
     /// Joint-space mass matrix (CRBA), shape (nv, nv).
-    fn mass_matrix<'py>(&self, py: Python<'py>, q: PyReadonlyArray1<'py, f64>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    fn mass_matrix<'py>(
+        &self,
+        py: Python<'py>,
+        q: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let m = &self.model;
         let q = slice1(&q);
         check_len("q", q.len(), m.nq)?;
         let mut out = vec![0.0; m.nv * m.nv];
         self.with_data(|m, d| crba(m, d, &q, &mut out));
-        Ok(Array2::from_shape_vec((m.nv, m.nv), out).expect("shape").into_pyarray(py))
+        Ok(Array2::from_shape_vec((m.nv, m.nv), out)
+            .expect("shape")
+            .into_pyarray(py))
     }
 
     /// `(kinetic, potential)` energy in joules.
-    fn energy(&self, q: PyReadonlyArray1<'_, f64>, v: PyReadonlyArray1<'_, f64>) -> PyResult<(f64, f64)> {
+    fn energy(
+        &self,
+        q: PyReadonlyArray1<'_, f64>,
+        v: PyReadonlyArray1<'_, f64>,
+    ) -> PyResult<(f64, f64)> {
         let m = &self.model;
         let (q, v) = (slice1(&q), slice1(&v));
         check_len("q", q.len(), m.nq)?;
@@ -240,16 +275,25 @@ impl PySimModel {
     }
 
     /// World positions of every body frame origin, shape (n_bodies, 3).
-    fn body_positions<'py>(&self, py: Python<'py>, q: PyReadonlyArray1<'py, f64>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    fn body_positions<'py>(
+        &self,
+        py: Python<'py>,
+        q: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let m = &self.model;
         let q = slice1(&q);
         check_len("q", q.len(), m.nq)?;
         let n = m.bodies.len();
         let out = self.with_data(|m, d| {
             forward_kinematics(m, d, &q);
-            d.pos.iter().flat_map(|p| p.to_array()).collect::<Vec<f64>>()
+            d.pos
+                .iter()
+                .flat_map(|p| p.to_array())
+                .collect::<Vec<f64>>()
         });
-        Ok(Array2::from_shape_vec((n, 3), out).expect("shape").into_pyarray(py))
+        Ok(Array2::from_shape_vec((n, 3), out)
+            .expect("shape")
+            .into_pyarray(py))
     }
 
     /// ABA for N states at once (rows), in parallel without the GIL.
@@ -292,8 +336,12 @@ impl PySimModel {
         let m = self.model.clone();
         let (nq, nv) = (m.nq, m.nv);
         let n = check_rows("q", &q, nq)?;
-        if check_rows("v", &v, nv)? != n || check_rows(if forward { "tau" } else { "a" }, &x, nv)? != n {
-            return Err(PyValueError::new_err("q, v and the third argument must have the same number of rows"));
+        if check_rows("v", &v, nv)? != n
+            || check_rows(if forward { "tau" } else { "a" }, &x, nv)? != n
+        {
+            return Err(PyValueError::new_err(
+                "q, v and the third argument must have the same number of rows",
+            ));
         }
         let (q, v, x) = (slice2(&q), slice2(&v), slice2(&x));
         let mut out = vec![0.0; n * nv];
@@ -304,7 +352,11 @@ impl PySimModel {
                 |d, (c, o)| {
                     for (k, row) in o.chunks_mut(nv).enumerate() {
                         let i = c * chunk + k;
-                        let (qi, vi, xi) = (&q[i * nq..(i + 1) * nq], &v[i * nv..(i + 1) * nv], &x[i * nv..(i + 1) * nv]);
+                        let (qi, vi, xi) = (
+                            &q[i * nq..(i + 1) * nq],
+                            &v[i * nv..(i + 1) * nv],
+                            &x[i * nv..(i + 1) * nv],
+                        );
                         if forward {
                             aba(&m, d, qi, vi, xi, None, row);
                         } else {
@@ -320,12 +372,16 @@ impl PySimModel {
                 Some(t) => rayon::ThreadPoolBuilder::new()
                     .num_threads(t.max(1))
                     .build()
-                    .map_err(|e| PyValueError::new_err(format!("could not start {t} threads: {e}")))?
+                    .map_err(|e| {
+                        PyValueError::new_err(format!("could not start {t} threads: {e}"))
+                    })?
                     .install(|| work(&mut out)),
             }
             Ok(())
         })?;
-        Ok(Array2::from_shape_vec((n, nv), out).expect("shape").into_pyarray(py))
+        Ok(Array2::from_shape_vec((n, nv), out)
+            .expect("shape")
+            .into_pyarray(py))
     }
 }
 
@@ -339,7 +395,9 @@ pub struct PyRolloutHandle {
 impl PyRolloutHandle {
     #[new]
     fn new() -> Self {
-        PyRolloutHandle { ctl: Arc::new(RolloutControl::default()) }
+        PyRolloutHandle {
+            ctl: Arc::new(RolloutControl::default()),
+        }
     }
     /// Ask the rollout to stop; episodes stop before their next step.
     fn cancel(&self) {
@@ -435,7 +493,11 @@ fn custom_profile<'py>(
     profile_dict(py, &build_profile(name, description, &entries)?)
 }
 
-fn build_profile(name: &str, description: &str, entries: &[(String, String, Vec<f64>)]) -> PyResult<Profile> {
+fn build_profile(
+    name: &str,
+    description: &str,
+    entries: &[(String, String, Vec<f64>)],
+) -> PyResult<Profile> {
     let mut parsed = Vec::with_capacity(entries.len());
     for (p, k, vals) in entries {
         parsed.push((p.clone(), parse_dist(p, k, vals)?));
@@ -443,8 +505,14 @@ fn build_profile(name: &str, description: &str, entries: &[(String, String, Vec<
     Profile::custom(name, description, &parsed).map_err(err)
 }
 
-fn arr3<'py>(py: Python<'py>, data: Vec<f64>, shape: (usize, usize, usize)) -> Bound<'py, PyArray3<f64>> {
-    Array3::from_shape_vec(shape, data).expect("shape").into_pyarray(py)
+fn arr3<'py>(
+    py: Python<'py>,
+    data: Vec<f64>,
+    shape: (usize, usize, usize),
+) -> Bound<'py, PyArray3<f64>> {
+    Array3::from_shape_vec(shape, data)
+        .expect("shape")
+        .into_pyarray(py)
 }
 
 /// Run `episodes` domain-randomised closed-loop episodes in parallel, without the GIL.
@@ -455,7 +523,8 @@ fn arr3<'py>(py: Python<'py>, data: Vec<f64>, shape: (usize, usize, usize)) -> B
     model, *, controller = "pd", kp = None, kd = None, ref_q = None, ref_v = None, ref_a = None,
     profile = "default", profile_entries = None, steps = 500, dt = 0.002, seed = 0, episodes = 1,
     integrator = "semi_implicit_euler", q0 = None, v0 = None, contact = None, record = true,
-    success_tolerance = 0.05, divergence_velocity = 1000.0, threads = None, handle = None
+    success_tolerance = 0.05, divergence_velocity = 1000.0, threads = None, handle = None,
+    joint_limits = true
 ))]
 #[allow(clippy::too_many_arguments)]
 fn sim_rollout<'py>(
@@ -482,19 +551,28 @@ fn sim_rollout<'py>(
     divergence_velocity: f64,
     threads: Option<usize>,
     handle: Option<&PyRolloutHandle>,
+    joint_limits: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let m = model.model.clone();
     let na = m.n_actuated();
     let gains = |g: &Option<PyReadonlyArray1<'py, f64>>, what: &str| -> PyResult<Vec<f64>> {
         match g {
             Some(a) => Ok(slice1(a).into_owned()),
-            None => Err(PyValueError::new_err(format!("controller '{controller}' needs {what}"))),
+            None => Err(PyValueError::new_err(format!(
+                "controller '{controller}' needs {what}"
+            ))),
         }
     };
     let ctl = match controller {
         "zero" => Controller::Zero,
-        "pd" => Controller::Pd { kp: gains(&kp, "kp")?, kd: gains(&kd, "kd")? },
-        "computed_torque" => Controller::ComputedTorque { kp: gains(&kp, "kp")?, kd: gains(&kd, "kd")? },
+        "pd" => Controller::Pd {
+            kp: gains(&kp, "kp")?,
+            kd: gains(&kd, "kd")?,
+        },
+        "computed_torque" => Controller::ComputedTorque {
+            kp: gains(&kp, "kp")?,
+            kd: gains(&kd, "kd")?,
+        },
         other => {
             return Err(PyValueError::new_err(format!(
                 "unknown controller '{other}' (zero, pd, computed_torque)"
@@ -513,9 +591,19 @@ fn sim_rollout<'py>(
                     )));
                 }
             }
-            Some(Reference { len, n: na, q: slice2(rq).into_owned(), v: slice2(rv).into_owned(), a: slice2(ra).into_owned() })
+            Some(Reference {
+                len,
+                n: na,
+                q: slice2(rq).into_owned(),
+                v: slice2(rv).into_owned(),
+                a: slice2(ra).into_owned(),
+            })
         }
-        _ => return Err(PyValueError::new_err("give all of ref_q, ref_v and ref_a, or none")),
+        _ => {
+            return Err(PyValueError::new_err(
+                "give all of ref_q, ref_v and ref_a, or none",
+            ))
+        }
     };
     let prof = match &profile_entries {
         Some(entries) => build_profile(profile, "custom profile", entries)?,
@@ -544,8 +632,11 @@ fn sim_rollout<'py>(
     cfg.success_tolerance = success_tolerance;
     cfg.divergence_velocity = divergence_velocity;
     cfg.threads = threads;
+    cfg.joint_limits = joint_limits;
     let control = handle.map(|h| h.ctl.clone()).unwrap_or_default();
-    let results = py.detach(|| rollout(&m, &prof, &ctl, reference.as_ref(), &cfg, &control)).map_err(err)?;
+    let results = py
+        .detach(|| rollout(&m, &prof, &ctl, reference.as_ref(), &cfg, &control))
+        .map_err(err)?;
 
     let (nq, nv, e) = (m.nq, m.nv, episodes);
     let out = PyDict::new(py);
@@ -556,19 +647,29 @@ fn sim_rollout<'py>(
         Array1::from_iter(results.iter().map(|r| r.steps_completed as i64)).into_pyarray(py),
     )?;
     if record {
-        let cat = |f: &dyn Fn(&ridgeline_core::sim::rollout::EpisodeResult) -> &Vec<f64>| -> Vec<f64> {
-            results.iter().flat_map(|r| f(r).iter().copied()).collect()
-        };
+        let cat =
+            |f: &dyn Fn(&ridgeline_core::sim::rollout::EpisodeResult) -> &Vec<f64>| -> Vec<f64> {
+                results.iter().flat_map(|r| f(r).iter().copied()).collect()
+            };
         out.set_item("q", arr3(py, cat(&|r| &r.q), (e, steps + 1, nq)))?;
         out.set_item("v", arr3(py, cat(&|r| &r.v), (e, steps + 1, nv)))?;
-        out.set_item("observations", arr3(py, cat(&|r| &r.obs), (e, steps, nq + nv)))?;
+        out.set_item(
+            "observations",
+            arr3(py, cat(&|r| &r.obs), (e, steps, nq + nv)),
+        )?;
         out.set_item("actions", arr3(py, cat(&|r| &r.actions), (e, steps, na)))?;
-        out.set_item("applied_torques", arr3(py, cat(&|r| &r.applied), (e, steps, na)))?;
+        out.set_item(
+            "applied_torques",
+            arr3(py, cat(&|r| &r.applied), (e, steps, na)),
+        )?;
     }
     let metrics = PyDict::new(py);
     macro_rules! col {
         ($name:literal, $f:expr) => {
-            metrics.set_item($name, Array1::from_iter(results.iter().map($f)).into_pyarray(py))?;
+            metrics.set_item(
+                $name,
+                Array1::from_iter(results.iter().map($f)).into_pyarray(py),
+            )?;
         };
     }
     col!("tracking_rmse", |r| r.metrics.tracking_rmse);
@@ -580,13 +681,20 @@ fn sim_rollout<'py>(
     col!("mean_slip_speed", |r| r.metrics.mean_slip_speed);
     col!("contact_fraction", |r| r.metrics.contact_fraction);
     col!("base_distance", |r| r.metrics.base_distance);
-    col!("initial_mechanical_energy", |r| r.metrics.initial_mechanical_energy);
-    col!("final_mechanical_energy", |r| r.metrics.final_mechanical_energy);
+    col!("initial_mechanical_energy", |r| r
+        .metrics
+        .initial_mechanical_energy);
+    col!("final_mechanical_energy", |r| r
+        .metrics
+        .final_mechanical_energy);
     out.set_item("metrics", metrics)?;
     let params = PyDict::new(py);
     macro_rules! par {
         ($name:literal, $f:expr) => {
-            params.set_item($name, Array1::from_iter(results.iter().map($f)).into_pyarray(py))?;
+            params.set_item(
+                $name,
+                Array1::from_iter(results.iter().map($f)).into_pyarray(py),
+            )?;
         };
     }
     par!("ground_friction", |r| r.params.ground_friction);
@@ -601,15 +709,31 @@ fn sim_rollout<'py>(
     par!("gravity_tilt", |r| r.params.gravity_tilt);
     let nb = m.bodies.len();
     let per_body = |f: &dyn Fn(&ridgeline_core::sim::rollout::EpisodeResult) -> &Vec<f64>| {
-        Array2::from_shape_vec((e, nb), results.iter().flat_map(|r| f(r).iter().copied()).collect()).expect("shape")
+        Array2::from_shape_vec(
+            (e, nb),
+            results.iter().flat_map(|r| f(r).iter().copied()).collect(),
+        )
+        .expect("shape")
     };
-    params.set_item("mass_scale", per_body(&|r| &r.params.mass_scale).into_pyarray(py))?;
-    params.set_item("inertia_scale", per_body(&|r| &r.params.inertia_scale).into_pyarray(py))?;
+    params.set_item(
+        "mass_scale",
+        per_body(&|r| &r.params.mass_scale).into_pyarray(py),
+    )?;
+    params.set_item(
+        "inertia_scale",
+        per_body(&|r| &r.params.inertia_scale).into_pyarray(py),
+    )?;
     params.set_item(
         "gravity",
-        Array2::from_shape_vec((e, 3), results.iter().flat_map(|r| r.params.gravity.to_array()).collect())
-            .expect("shape")
-            .into_pyarray(py),
+        Array2::from_shape_vec(
+            (e, 3),
+            results
+                .iter()
+                .flat_map(|r| r.params.gravity.to_array())
+                .collect(),
+        )
+        .expect("shape")
+        .into_pyarray(py),
     )?;
     out.set_item("params", params)?;
     Ok(out)

@@ -90,6 +90,7 @@ def rollout(
     divergence_velocity: float = 1.0e3,
     threads: int | None = None,
     handle: RolloutHandle | None = None,
+    joint_limits: bool = True,
 ) -> RolloutResult:
     """Run ``episodes`` closed-loop episodes of ``steps`` steps in parallel (GIL released).
 
@@ -98,6 +99,7 @@ def rollout(
     ``controller`` defaults to :meth:`PD.critically_damped` holding ``q0``. ``contact``
     (ground plane at z = 0) defaults to on for floating-base models. Pass a
     :class:`RolloutHandle` to cancel from another thread (``handle.cancel()``).
+    ``joint_limits=False`` disables the URDF position hard stops (e.g. for energy checks).
     """
     if steps < 0 or episodes < 1:
         raise ValueError("steps must be >= 0 and episodes >= 1")
@@ -138,6 +140,7 @@ def rollout(
         divergence_velocity=divergence_velocity,
         threads=threads,
         handle=handle,
+        joint_limits=joint_limits,
     )
     return RolloutResult(
         profile=out["profile"],

@@ -48,15 +48,26 @@ pub struct ContactStats {
     pub slip_speed_sum: f64,
 }
 
-/// Compute contact forces into `fext` (body frames). Needs `data.rot`, `data.pos` and the body
-/// velocities `data.v` for the current state.
+/// An active contact: body, world contact point and the secant friction coefficient `c` of
+/// `f_t = -c v_t` (used by the integrator to treat friction implicitly).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ActiveContact {
+    pub body: usize,
+    pub point: Vec3,
+    pub friction_coefficient: f64,
+}
+
+/// Compute contact forces into `fext` (body frames) and list the active contacts. Needs
+/// `data.rot`, `data.pos` and the body velocities `data.v` for the current state.
 pub fn contact_forces(
     model: &Model,
     data: &Data,
     params: &ContactParams,
     mu: f64,
     fext: &mut [Force],
+    active: &mut Vec<ActiveContact>,
 ) -> ContactStats {
+    active.clear();
     let mut stats = ContactStats::default();
     for f in fext.iter_mut() {
         *f = Force::ZERO;
@@ -79,7 +90,13 @@ pub fn contact_forces(
         }
         let vt = Vec3::new(vp.x, vp.y, 0.0);
         let speed = vt.norm();
-        let k = -mu * fn_ / (speed * speed + params.slip_velocity * params.slip_velocity).sqrt();
+        let c = mu * fn_ / (speed * speed + params.slip_velocity * params.slip_velocity).sqrt();
+        let k = -c;
+        active.push(ActiveContact {
+            body: b,
+            point: centre + Vec3::new(0.0, 0.0, -cp.radius),
+            friction_coefficient: c,
+        });
         let fw = Vec3::new(k * vt.x, k * vt.y, fn_);
         let fb = rot.tr_mul_vec(fw);
         fext[b] = fext[b].add(Force::new(p_body.cross(fb), fb));

@@ -17,8 +17,10 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::contact::{contact_forces, ContactParams, ContactStats};
-use super::dynamics::{aba, forward_kinematics, integrate_config, rnea, Data};
+use super::contact::{contact_forces, ActiveContact, ContactParams, ContactStats};
+use super::dynamics::{
+    aba, cholesky_in_place, crba, forward_kinematics, integrate_config, rnea, Data,
+};
 use super::error::{SimError, SimResult};
 use super::math::{Mat3, Vec3};
 use super::model::{JointKind, Model};
@@ -78,6 +80,8 @@ pub struct RolloutConfig {
     pub divergence_velocity: f64,
     /// Worker threads: `None` uses the global pool, `Some(1)` runs on the calling thread.
     pub threads: Option<usize>,
+    /// Enforce URDF position limits as hard stops (on by default).
+    pub joint_limits: bool,
 }
 
 impl RolloutConfig {
@@ -96,6 +100,7 @@ impl RolloutConfig {
             success_tolerance: 0.05,
             divergence_velocity: 1.0e3,
             threads: None,
+            joint_limits: true,
         }
     }
 }
@@ -265,6 +270,11 @@ struct Stepper<'a> {
     fext: Vec<Force>,
     tau: Vec<f64>,
     contact: Option<(ContactParams, f64)>,
+    active: Vec<ActiveContact>,
+    cmat: Vec<f64>,
+    mmat: Vec<f64>,
+    rhs: Vec<f64>,
+    jac: Vec<[f64; 2]>,
 }
 
 impl<'a> Stepper<'a> {
@@ -275,7 +285,125 @@ impl<'a> Stepper<'a> {
             fext: vec![Force::ZERO; model.bodies.len()],
             tau: vec![0.0; model.nv],
             contact,
+            active: Vec::new(),
+            cmat: vec![0.0; model.nv * model.nv],
+            mmat: vec![0.0; model.nv * model.nv],
+            rhs: vec![0.0; model.nv],
+            jac: vec![[0.0; 2]; model.nv],
         }
+    }
+
+    /// Semi-implicit Euler accelerations: the dissipative forces that are linear in velocity
+    /// in secant form (`f = -C(q, v) v`: joint damping, smoothed joint friction, contact
+    /// friction) are taken at the end of the step, `(M + dt C) a = M a_explicit`, which keeps
+    /// stiff friction and damping stable at ordinary time steps.
+    fn accel_implicit(
+        &mut self,
+        q: &[f64],
+        v: &[f64],
+        act: &[f64],
+        dt: f64,
+        out: &mut [f64],
+    ) -> ContactStats {
+        let stats = self.accel(q, v, act, out);
+        let m = self.model;
+        let nv = m.nv;
+        let mut any = false;
+        for x in self.cmat.iter_mut() {
+            *x = 0.0;
+        }
+        for b in &m.bodies {
+            if let JointKind::Free = b.kind {
+                continue;
+            }
+            let vi = v[b.v_idx];
+            let fr = if vi.abs() > 1e-12 {
+                b.friction * (vi / FRICTION_SMOOTHING_VELOCITY).tanh() / vi
+            } else {
+                b.friction / FRICTION_SMOOTHING_VELOCITY
+            };
+            let c = b.damping + fr;
+            if c > 0.0 {
+                self.cmat[b.v_idx * nv + b.v_idx] += c;
+                any = true;
+            }
+        }
+        for ac in &self.active {
+            // tangential (x, y) velocity Jacobian of the contact point, along the path to the root
+            for j in self.jac.iter_mut() {
+                *j = [0.0; 2];
+            }
+            let mut cur = Some(ac.body);
+            while let Some(j) = cur {
+                let b = &m.bodies[j];
+                let rot = &self.data.rot[j];
+                let r = ac.point - self.data.pos[j];
+                match b.kind {
+                    JointKind::Revolute { axis } => {
+                        let col = rot.mul_vec(axis).cross(r);
+                        self.jac[b.v_idx] = [col.x, col.y];
+                    }
+                    JointKind::Prismatic { axis } => {
+                        let col = rot.mul_vec(axis);
+                        self.jac[b.v_idx] = [col.x, col.y];
+                    }
+                    JointKind::Free => {
+                        for k in 0..3 {
+                            let e = Vec3::new(rot.m[0][k], rot.m[1][k], rot.m[2][k]);
+                            self.jac[b.v_idx + k] = [e.x, e.y];
+                            let col = e.cross(r);
+                            self.jac[b.v_idx + 3 + k] = [col.x, col.y];
+                        }
+                    }
+                }
+                cur = b.parent;
+            }
+            let c = ac.friction_coefficient;
+            for r in 0..nv {
+                let jr = self.jac[r];
+                if jr == [0.0; 2] {
+                    continue;
+                }
+                for col in 0..nv {
+                    let jc = self.jac[col];
+                    self.cmat[r * nv + col] += c * (jr[0] * jc[0] + jr[1] * jc[1]);
+                }
+            }
+            any = true;
+        }
+        if !any {
+            return stats;
+        }
+        crba(m, &mut self.data, q, &mut self.mmat);
+        for r in 0..nv {
+            let mut s = 0.0;
+            for col in 0..nv {
+                s += self.mmat[r * nv + col] * out[col];
+            }
+            self.rhs[r] = s;
+        }
+        for (mm, c) in self.mmat.iter_mut().zip(&self.cmat) {
+            *mm += dt * c;
+        }
+        if cholesky_in_place(&mut self.mmat, nv, 0.0).is_err() {
+            return stats; // keep the explicit accelerations
+        }
+        // forward and back substitution with the lower factor
+        for r in 0..nv {
+            let mut s = self.rhs[r];
+            for k in 0..r {
+                s -= self.mmat[r * nv + k] * self.rhs[k];
+            }
+            self.rhs[r] = s / self.mmat[r * nv + r];
+        }
+        for r in (0..nv).rev() {
+            let mut s = self.rhs[r];
+            for k in r + 1..nv {
+                s -= self.mmat[k * nv + r] * out[k];
+            }
+            out[r] = s / self.mmat[r * nv + r];
+        }
+        stats
     }
 
     /// Accelerations for state `(q, v)` under actuated torques `act` (passive forces added here).
@@ -316,7 +444,7 @@ impl<'a> Stepper<'a> {
                     None => vj,
                 };
             }
-            stats = contact_forces(m, &self.data, &cp, mu, &mut self.fext);
+            stats = contact_forces(m, &self.data, &cp, mu, &mut self.fext, &mut self.active);
             Some(&self.fext[..])
         } else {
             None
@@ -470,7 +598,8 @@ pub fn run_episode(
             break;
         }
         // 1. sensor: the true state `delay` steps ago, noisy, quantised
-        let slot = k % (delay + 1);
+        // slot (k + 1) mod (delay + 1) still holds the state of step k - delay (q0 before that)
+        let slot = (k + 1) % (delay + 1);
         obs_q.copy_from_slice(&hist_q[slot * nq..(slot + 1) * nq]);
         obs_v.copy_from_slice(&hist_v[slot * nv..(slot + 1) * nv]);
         if params.sensor_noise_q > 0.0 {
@@ -535,12 +664,10 @@ pub fn run_episode(
         }
         // 3. actuator: latency, gain, effort limits
         let cslot = k % (latency + 1);
-        // the slot holds the command from `latency` steps ago (zero before the first command)
-        applied.copy_from_slice(&cmd_hist[cslot * na..(cslot + 1) * na]);
         cmd_hist[cslot * na..(cslot + 1) * na].copy_from_slice(&cmd);
-        if latency == 0 {
-            applied.copy_from_slice(&cmd);
-        }
+        // slot (k + 1) mod (latency + 1) holds the command of step k - latency (zero before the first)
+        let aslot = (k + 1) % (latency + 1);
+        applied.copy_from_slice(&cmd_hist[aslot * na..(aslot + 1) * na]);
         for (j, b) in model
             .bodies
             .iter()
@@ -564,7 +691,7 @@ pub fn run_episode(
         let stats;
         match cfg.integrator {
             Integrator::SemiImplicitEuler => {
-                stats = st.accel(&q, &v, &applied, &mut qdd);
+                stats = st.accel_implicit(&q, &v, &applied, dt, &mut qdd);
                 for j in 0..nv {
                     v[j] += dt * qdd[j];
                 }
@@ -586,7 +713,9 @@ pub fn run_episode(
                 integrate_config(&model, &mut q, &vbar, dt);
             }
         }
-        apply_limits(&model, &mut q, &mut v);
+        if cfg.joint_limits {
+            apply_limits(&model, &mut q, &mut v);
+        }
         // 5. bookkeeping
         for j in 0..na {
             energy += (applied[j] * v[voff + j]).abs() * dt;
