@@ -328,10 +328,10 @@ class LinkSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     asset_id: Annotated[str | None, msgspec.Meta(description="mesh asset whose part gives the inertials")] = (
         None
     )
-    part_index: Annotated[
-        int | None, msgspec.Meta(ge=0, description="part of that asset (POST /api/design/segment)")
-    ] = None
-    density: Annotated[float | None, msgspec.Meta(gt=0, description="kg/m^3 for the part (default 1000)")] = (
+    part_index: (
+        Annotated[int, msgspec.Meta(ge=0, description="part of that asset (POST /api/design/segment)")] | None
+    ) = None
+    density: Annotated[float, msgspec.Meta(gt=0, description="kg/m^3 for the part (default 1000)")] | None = (
         None
     )
 
@@ -349,8 +349,8 @@ class JointSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     axis: Vec3 = msgspec.field(default_factory=lambda: [0.0, 0.0, 1.0])
     lower: float | None = None
     upper: float | None = None
-    effort: Annotated[float | None, msgspec.Meta(gt=0)] = None
-    velocity: Annotated[float | None, msgspec.Meta(gt=0)] = None
+    effort: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    velocity: Annotated[float, msgspec.Meta(gt=0)] | None = None
     damping: Annotated[float, msgspec.Meta(ge=0)] = 0.0
     friction: Annotated[float, msgspec.Meta(ge=0)] = 0.0
 

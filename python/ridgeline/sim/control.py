@@ -79,7 +79,9 @@ class ZeroTorque:
 def _gains(x: float | npt.ArrayLike, n: int, name: str) -> FloatArray:
     raw = np.asarray(x, dtype=np.float64).ravel()
     if raw.size not in (1, n):
-        raise ValueError(f"{name}: expected length {n} (one gain per actuated joint) or a scalar, got {raw.size}")
+        raise ValueError(
+            f"{name}: expected length {n} (one gain per actuated joint) or a scalar, got {raw.size}"
+        )
     arr = np.ascontiguousarray(np.broadcast_to(raw, (n,)))
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ValueError(f"{name} must be finite and non-negative")

@@ -182,8 +182,8 @@ def metric_drop(metric: str, baseline: float | None, value: float | None) -> Met
     if baseline is None or value is None or not np.isfinite(baseline) or not np.isfinite(value):
         drop = rel = None
     else:
-        drop = float((baseline - value) * direction)
-        rel = float(drop / abs(baseline)) if baseline != 0 else None
+        drop = float((baseline - value) * direction) + 0.0  # + 0.0: no negative zero
+        rel = float(drop / abs(baseline)) + 0.0 if baseline != 0 else None
     return MetricDrop(
         metric=metric,
         baseline=baseline,

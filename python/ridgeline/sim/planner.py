@@ -6,7 +6,7 @@ The same spec always gives the same plan (and the same ``plan_id``). Rules:
 
 1. Profiles: ``default`` is always the baseline. Keywords in the task text add profiles: slip,
    floor, warehouse, wet, ice, friction, wheel -> ``slippery_warehouse``; sensor, noise, latency,
-   delay, real, hardware, deploy, transfer, sim2real, sim-to-real -> ``pseudo_reality_A``. Profiles
+   delay, real, hardware, encoder, deploy, transfer, sim2real, sim-to-real -> ``pseudo_reality_A``. Profiles
    named explicitly are used as given; with no keyword and none named, every built-in non-baseline
    profile except ``ideal`` is evaluated.
 2. Episodes per profile: the number needed for a 95 % bootstrap interval of half-width ``precision``
@@ -68,7 +68,7 @@ class TaskSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     max_performance_drop: Annotated[
         float, msgspec.Meta(ge=0, description="Largest acceptable G_perf (relative tracking-error increase).")
     ] = 0.5
-    max_tracking_rmse: Annotated[float | None, msgspec.Meta(gt=0)] = None
+    max_tracking_rmse: Annotated[float, msgspec.Meta(gt=0)] | None = None
     seed: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] = 42
 
 

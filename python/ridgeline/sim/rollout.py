@@ -114,7 +114,9 @@ def rollout(
     if isinstance(controller, PD | ComputedTorque):
         kp, kd = controller.gains(model)
     elif not isinstance(controller, ZeroTorque):
-        raise TypeError(f"controller must be ZeroTorque, PD or ComputedTorque, got {type(controller).__name__}")
+        raise TypeError(
+            f"controller must be ZeroTorque, PD or ComputedTorque, got {type(controller).__name__}"
+        )
     ref = controller.reference
     name, entries = _profile_args(profile)
     out = sim_rollout(
