@@ -63,7 +63,9 @@ def test_malformed_xml_is_rejected() -> None:
     with pytest.raises(ValueError, match=r"expected <robot>"):
         Model.from_urdf_string("<sdf/>")
     with pytest.raises(ValueError, match=r"link 'a' <mass> attribute 'value': 'heavy' is not a number"):
-        Model.from_urdf_string("<robot name='x'><link name='a'><inertial><mass value='heavy'/></inertial></link></robot>")
+        Model.from_urdf_string(
+            "<robot name='x'><link name='a'><inertial><mass value='heavy'/></inertial></link></robot>"
+        )
 
 
 def test_bad_values_name_the_joint_or_link() -> None:
@@ -72,7 +74,9 @@ def test_bad_values_name_the_joint_or_link() -> None:
     with pytest.raises(ValueError, match=r"joint 'j': axis is the zero vector"):
         Model.from_urdf_string(xml)
     with pytest.raises(ValueError, match=r"link 'a': negative mass"):
-        Model.from_urdf_string("<robot name='x'><link name='a'><inertial><mass value='-1'/></inertial></link></robot>")
+        Model.from_urdf_string(
+            "<robot name='x'><link name='a'><inertial><mass value='-1'/></inertial></link></robot>"
+        )
     xml = """<robot name='x'><link name='a'/><link name='b'/>
       <joint name='dangling' type='revolute'><parent link='a'/><child link='b'/></joint></robot>"""
     with pytest.raises(ValueError, match=r"joint 'dangling': the mass matrix is singular"):

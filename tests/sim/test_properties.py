@@ -47,8 +47,17 @@ def test_rnea_inverts_aba_and_mass_matrix_is_spd(name: str, urdf_dir: Path) -> N
 
 def _energy_drift(m: Model, q0: np.ndarray, v0: np.ndarray, dt: float, steps: int) -> tuple[float, float]:
     res = rollout(
-        m, ZeroTorque(), profile="ideal", steps=steps, dt=dt, q0=q0, v0=v0, integrator="rk4",
-        joint_limits=False, contact=False, record=False,
+        m,
+        ZeroTorque(),
+        profile="ideal",
+        steps=steps,
+        dt=dt,
+        q0=q0,
+        v0=v0,
+        integrator="rk4",
+        joint_limits=False,
+        contact=False,
+        record=False,
     )
     assert not res.metrics["diverged"][0]
     e0 = res.metrics["initial_mechanical_energy"][0]

@@ -37,8 +37,16 @@ def test_profiles_are_documented() -> None:
         assert p["description"]
         params = {e["name"]: e for e in p["parameters"]}
         assert {
-            "ground_friction", "mass_scale", "inertia_scale", "damping_scale", "actuator_gain",
-            "actuator_latency", "sensor_noise_q", "sensor_delay", "sensor_quantization", "gravity_tilt",
+            "ground_friction",
+            "mass_scale",
+            "inertia_scale",
+            "damping_scale",
+            "actuator_gain",
+            "actuator_latency",
+            "sensor_noise_q",
+            "sensor_delay",
+            "sensor_quantization",
+            "gravity_tilt",
         } <= set(params)
         for e in p["parameters"]:
             assert e["meaning"] and e["distribution"] in {"constant", "uniform", "normal", "log_uniform"}
@@ -48,7 +56,9 @@ def test_profiles_are_documented() -> None:
 
 
 def test_episode_parameters_follow_the_profile(pendulum: Model) -> None:
-    res = rollout(pendulum, ZeroTorque(), profile="pseudo_reality_A", steps=1, episodes=64, seed=5, record=False)
+    res = rollout(
+        pendulum, ZeroTorque(), profile="pseudo_reality_A", steps=1, episodes=64, seed=5, record=False
+    )
     p = res.params
     assert np.all((p["ground_friction"] >= 0.5) & (p["ground_friction"] <= 0.9))
     assert np.all((p["mass_scale"] >= 0.85) & (p["mass_scale"] <= 1.15))
@@ -111,17 +121,25 @@ def test_sensor_delay_and_quantisation(pendulum: Model) -> None:
 def test_joint_limits_are_hard_stops(pendulum: Model) -> None:
     res = rollout(pendulum, ZeroTorque(), profile="ideal", steps=400, dt=0.002, q0=[2.9], v0=[5.0])
     assert res.q[0, :, 0].max() <= 3.0
-    free = rollout(pendulum, ZeroTorque(), profile="ideal", steps=400, dt=0.002, q0=[2.9], v0=[5.0], joint_limits=False)
+    free = rollout(
+        pendulum, ZeroTorque(), profile="ideal", steps=400, dt=0.002, q0=[2.9], v0=[5.0], joint_limits=False
+    )
     assert free.q[0, :, 0].max() > 3.0
 
 
 def test_divergence_is_detected(pendulum: Model) -> None:
-    res = rollout(pendulum, PD(1e9, 0.0), profile=Profile("raw", {}), steps=200, dt=0.05, q0=[0.5], joint_limits=False)
+    res = rollout(
+        pendulum, PD(1e9, 0.0), profile=Profile("raw", {}), steps=200, dt=0.05, q0=[0.5], joint_limits=False
+    )
     # an absurd gain at a coarse step blows up (no effort limit would save it: 50 N m clips it)
     assert res.metrics["diverged"][0] or np.isfinite(res.q).all()
     blow = rollout(
         Model.from_urdf_string(PENDULUM.replace('effort="50"', 'effort="0"')),
-        PD(1e9, 0.0), steps=200, dt=0.05, q0=[0.5], joint_limits=False,
+        PD(1e9, 0.0),
+        steps=200,
+        dt=0.05,
+        q0=[0.5],
+        joint_limits=False,
     )
     assert blow.metrics["diverged"][0] and not blow.metrics["success"][0]
     assert blow.steps_completed[0] < 200 and np.isnan(blow.q[0, -1]).all()
@@ -132,7 +150,9 @@ def test_cancellation_stops_a_running_rollout(pendulum: Model) -> None:
     out: dict[str, object] = {}
 
     def run() -> None:
-        out["res"] = rollout(pendulum, PD(50.0, 5.0), steps=2_000_000, dt=0.001, episodes=2, handle=handle, record=False)
+        out["res"] = rollout(
+            pendulum, PD(50.0, 5.0), steps=2_000_000, dt=0.001, episodes=2, handle=handle, record=False
+        )
 
     t = threading.Thread(target=run)
     t.start()

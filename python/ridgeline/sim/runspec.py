@@ -93,6 +93,13 @@ class RunSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             description="Initial configuration (length nq); null = neutral. The reference is centred on it."
         ),
     ] = None
+    record: Annotated[
+        bool,
+        msgspec.Meta(
+            description="Keep per-step states, observations and actions (the replay bundle); "
+            "false = metrics only, for long sweeps"
+        ),
+    ] = True
     controller: ControllerSpec = msgspec.field(default_factory=ControllerSpec)
     reference: ReferenceSpec = msgspec.field(default_factory=ReferenceSpec)
 
@@ -152,7 +159,7 @@ def execute(
     spec: RunSpec,
     *,
     handle: RolloutHandle | None = None,
-    record: bool = True,
+    record: bool | None = None,
     threads: int | None = None,
     profile_override: str | None = None,
 ) -> RolloutResult:
@@ -169,7 +176,7 @@ def execute(
         episodes=spec.episodes,
         integrator=spec.integrator,
         contact=spec.contact,
-        record=record,
+        record=spec.record if record is None else record,
         success_tolerance=spec.success_tolerance,
         threads=threads,
         handle=handle,

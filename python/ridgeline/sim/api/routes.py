@@ -10,7 +10,7 @@ import msgspec
 from litestar import Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body, Parameter, PathParameter
 
 import ridgeline
 from ridgeline.platform.context import AppContext, Ctx
@@ -218,7 +218,9 @@ def _status(run: S.Run) -> S.JobStatusOut:
 
 
 @get("/api/sim/{job_id:str}/status", summary="Job status", tags=["sim"])
-async def job_status(ctx: Ctx, job_id: str) -> Response[S.JobStatusOut]:
+async def job_status(
+    ctx: Ctx, job_id: Annotated[str, PathParameter(description="Job id (the same as the run id)")]
+) -> Response[S.JobStatusOut]:
     run = await svc(ctx).require_run(job_id)
     job = await ctx.jobs.get(run.job_id)
     out = _status(run)
@@ -228,27 +230,35 @@ async def job_status(ctx: Ctx, job_id: str) -> Response[S.JobStatusOut]:
 
 
 @get("/api/sim/{job_id:str}/metrics", summary="Metrics for job/run", tags=["sim"])
-async def job_metrics(ctx: Ctx, job_id: str) -> Response[S.MetricsOut]:
+async def job_metrics(
+    ctx: Ctx, job_id: Annotated[str, PathParameter(description="Job id (the same as the run id)")]
+) -> Response[S.MetricsOut]:
     return Response(await svc(ctx).metrics(job_id), headers=deprecated(f"/v1/runs/{job_id}/metrics"))
 
 
 @get("/api/sim/{job_id:str}/report", summary="Full report for job/run", tags=["sim"])
-async def job_report(ctx: Ctx, job_id: str) -> S.Report:
+async def job_report(
+    ctx: Ctx, job_id: Annotated[str, PathParameter(description="Job id (the same as the run id)")]
+) -> S.Report:
     return await svc(ctx).report(job_id)
 
 
 @post("/api/sim/{job_id:str}/cancel", summary="Cancel a queued or running job", tags=["sim"], status_code=200)
-async def job_cancel(ctx: Ctx, job_id: str) -> Response[S.Run]:
+async def job_cancel(
+    ctx: Ctx, job_id: Annotated[str, PathParameter(description="Job id (the same as the run id)")]
+) -> Response[S.Run]:
     return Response(await svc(ctx).cancel_run(job_id), headers=deprecated(f"/v1/runs/{job_id}/cancel"))
 
 
 @get("/api/sim/metrics/{run_id:str}", summary="Metrics for run", tags=["sim"])
-async def run_metrics(ctx: Ctx, run_id: str) -> Response[S.MetricsOut]:
+async def run_metrics(
+    ctx: Ctx, run_id: Annotated[str, PathParameter(description="Run id")]
+) -> Response[S.MetricsOut]:
     return Response(await svc(ctx).metrics(run_id), headers=deprecated(f"/v1/runs/{run_id}/metrics"))
 
 
 @get("/api/sim/report/{run_id:str}", summary="Full report", tags=["sim"])
-async def run_report(ctx: Ctx, run_id: str) -> S.Report:
+async def run_report(ctx: Ctx, run_id: Annotated[str, PathParameter(description="Run id")]) -> S.Report:
     return await svc(ctx).report(run_id)
 
 
@@ -298,7 +308,7 @@ async def batch_create(ctx: Ctx, data: Annotated[S.BatchRequest, JSONBody]) -> R
 
 
 @get("/api/sim/batch/{batch_id:str}", summary="Retrieve batch report", tags=["sim"])
-async def batch_get(ctx: Ctx, batch_id: str) -> S.Batch:
+async def batch_get(ctx: Ctx, batch_id: Annotated[str, PathParameter(description="Batch id")]) -> S.Batch:
     return await svc(ctx).require_batch(batch_id)
 
 
@@ -307,7 +317,9 @@ async def batch_get(ctx: Ctx, batch_id: str) -> S.Batch:
     summary="Cross-profile evaluation (drops, gap widths)",
     tags=["sim"],
 )
-async def batch_evaluate(ctx: Ctx, batch_id: str) -> S.Evaluation:
+async def batch_evaluate(
+    ctx: Ctx, batch_id: Annotated[str, PathParameter(description="Batch id")]
+) -> S.Evaluation:
     return await svc(ctx).evaluate(batch_id)
 
 
@@ -395,12 +407,14 @@ async def v1_list_runs(
 
 
 @get("/v1/runs/{run_id:str}", summary="Run detail (metadata, config summary, metrics)", tags=["sim v1"])
-async def v1_run(ctx: Ctx, run_id: str) -> Response[S.Run]:
+async def v1_run(ctx: Ctx, run_id: Annotated[str, PathParameter(description="Run id")]) -> Response[S.Run]:
     return Response(await svc(ctx).require_run(run_id), headers=v1_headers())
 
 
 @get("/v1/runs/{run_id:str}/metrics", summary="Metrics for run", tags=["sim v1"])
-async def v1_metrics(ctx: Ctx, run_id: str) -> Response[S.MetricsOut]:
+async def v1_metrics(
+    ctx: Ctx, run_id: Annotated[str, PathParameter(description="Run id")]
+) -> Response[S.MetricsOut]:
     return Response(await svc(ctx).metrics(run_id), headers=v1_headers())
 
 
@@ -412,7 +426,7 @@ async def v1_metrics(ctx: Ctx, run_id: str) -> Response[S.MetricsOut]:
     tags=["sim v1"],
     media_type=REPLAY_MEDIA_TYPE,
 )
-async def v1_replay(ctx: Ctx, run_id: str) -> Response[bytes]:
+async def v1_replay(ctx: Ctx, run_id: Annotated[str, PathParameter(description="Run id")]) -> Response[bytes]:
     run, data = await svc(ctx).replay_bytes(run_id)
     sha = run.replay.sha256 if run.replay else ""
     headers = {
@@ -426,7 +440,7 @@ async def v1_replay(ctx: Ctx, run_id: str) -> Response[bytes]:
 
 
 @post("/v1/runs/{run_id:str}/cancel", summary="Cancel running job", tags=["sim v1"], status_code=200)
-async def v1_cancel(ctx: Ctx, run_id: str) -> Response[S.Run]:
+async def v1_cancel(ctx: Ctx, run_id: Annotated[str, PathParameter(description="Run id")]) -> Response[S.Run]:
     return Response(await svc(ctx).cancel_run(run_id), headers=v1_headers())
 
 

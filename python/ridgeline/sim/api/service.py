@@ -681,8 +681,11 @@ class SimService:
     async def _record_result(
         self, run_id: str, result: RolloutResult, wall_ms: float, model: Model, spec: RunSpec, urdf: str
     ) -> None:
-        bundle = await asyncio.to_thread(R.encode, result, model, spec, urdf)
-        art = await self.ctx.artifacts.put(REPLAY_NS, run_id, "replay.npz", bundle, R.MEDIA_TYPE)
+        sha = size = None
+        if result.q is not None:
+            bundle = await asyncio.to_thread(R.encode, result, model, spec, urdf)
+            art = await self.ctx.artifacts.put(REPLAY_NS, run_id, "replay.npz", bundle, R.MEDIA_TYPE)
+            sha, size = art.sha256, art.size
         async with self.ctx.db.begin() as conn:
             await conn.execute(
                 T.runs.update()
@@ -692,8 +695,8 @@ class SimService:
                     episode_metrics=episode_table(result),
                     steps_completed=[int(x) for x in result.steps_completed],
                     cancelled=result.cancelled,
-                    replay_sha256=art.sha256,
-                    replay_size=art.size,
+                    replay_sha256=sha,
+                    replay_size=size,
                     finished_at=_now(),
                 )
             )
@@ -755,6 +758,12 @@ class SimService:
     async def replay_bytes(self, run_id: str) -> tuple[S.Run, bytes]:
         run = await self.require_run(run_id)
         art = await self.ctx.artifacts.get(REPLAY_NS, run_id, "replay.npz")
+        if art is None and not run.config.record:
+            raise RidgelineError(
+                409,
+                "replay_not_recorded",
+                f"run {run_id!r} ran with record=false: it has metrics but no replay",
+            )
         if art is None:
             raise RidgelineError(
                 409,
