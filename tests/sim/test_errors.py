@@ -21,7 +21,8 @@ def test_go1_inertia_is_rejected_naming_the_link(urdf_dir: Path) -> None:
 
 
 def test_cycle_is_rejected_naming_a_joint() -> None:
-    xml = f"""<robot name='loop'><link name='r'/><link name='a'>{INERTIAL}</link><link name='b'>{INERTIAL}</link>
+    xml = f"""<robot name='loop'><link name='r'/>
+      <link name='a'>{INERTIAL}</link><link name='b'>{INERTIAL}</link>
       <joint name='r_a' type='revolute'><parent link='r'/><child link='a'/></joint>
       <joint name='a_b' type='revolute'><parent link='a'/><child link='b'/></joint>
       <joint name='b_a' type='revolute'><parent link='b'/><child link='a'/></joint></robot>"""
@@ -45,7 +46,10 @@ def test_missing_parent_is_rejected() -> None:
       <joint name='hip' type='revolute'><parent link='pelvis'/><child link='b'/></joint></robot>"""
     with pytest.raises(ValueError, match=r"joint 'hip' refers to parent link 'pelvis', which is not defined"):
         Model.from_urdf_string(xml)
-    xml = f"<robot name='x'><link name='a'>{INERTIAL}</link><joint name='knee' type='fixed'><child link='a'/></joint></robot>"
+    xml = (
+        f"<robot name='x'><link name='a'>{INERTIAL}</link>"
+        "<joint name='knee' type='fixed'><child link='a'/></joint></robot>"
+    )
     with pytest.raises(ValueError, match=r"joint 'knee'.*missing <parent"):
         Model.from_urdf_string(xml)
 
@@ -70,7 +74,8 @@ def test_malformed_xml_is_rejected() -> None:
 
 def test_bad_values_name_the_joint_or_link() -> None:
     xml = f"""<robot name='x'><link name='a'>{INERTIAL}</link><link name='b'>{INERTIAL}</link>
-      <joint name='j' type='revolute'><parent link='a'/><child link='b'/><axis xyz='0 0 0'/></joint></robot>"""
+      <joint name='j' type='revolute'><parent link='a'/><child link='b'/>
+      <axis xyz='0 0 0'/></joint></robot>"""
     with pytest.raises(ValueError, match=r"joint 'j': axis is the zero vector"):
         Model.from_urdf_string(xml)
     with pytest.raises(ValueError, match=r"link 'a': negative mass"):
