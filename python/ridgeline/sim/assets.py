@@ -200,14 +200,17 @@ def mass_properties(mesh: Any, density: float) -> MassProperties:
     if not (density > 0 and math.isfinite(density)):
         raise AssetError("invalid_mesh", "density must be a positive finite number (kg/m^3)")
     solid, source = mesh, "mesh"
-    if not mesh.is_watertight:
-        solid, source = mesh.convex_hull, "convex_hull"
-    elif mesh.volume < 0:
-        solid = mesh.copy()
-        solid.invert()
-    solid = solid.copy()
-    solid.density = density
-    mp = solid.mass_properties
+    try:
+        if not mesh.is_watertight:
+            solid, source = mesh.convex_hull, "convex_hull"
+        elif mesh.volume < 0:
+            solid = mesh.copy()
+            solid.invert()
+        solid = solid.copy()
+        solid.density = density
+        mp = solid.mass_properties
+    except Exception as exc:  # qhull on flat or degenerate input
+        raise AssetError("invalid_mesh", f"cannot compute mass properties: {exc}") from None
     if not (mp["volume"] > 0 and np.all(np.isfinite(mp["inertia"]))):
         raise AssetError("invalid_mesh", "the mesh encloses no volume (flat or degenerate)")
     return MassProperties(
