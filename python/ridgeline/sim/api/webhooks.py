@@ -56,9 +56,11 @@ async def deliver(
     run_id: str,
     payload: dict[str, Any],
     record: Recorder,
-    delays: tuple[float, ...] = RETRY_DELAYS_S,
+    delays: tuple[float, ...] | None = None,
 ) -> bool:
-    """Deliver one event (1 attempt + ``len(delays)`` retries); ``record`` gets every attempt."""
+    """Deliver one event (1 attempt + ``len(delays)`` retries, default :data:`RETRY_DELAYS_S`);
+    ``record`` gets every attempt."""
+    delays = RETRY_DELAYS_S if delays is None else delays
     delivery_id = uuid.uuid4().hex
     envelope = {
         "event": event,
