@@ -13,6 +13,7 @@ from ridgeline.sim import (
     PD,
     ComputedTorque,
     Model,
+    OpenLoop,
     Profile,
     Reference,
     RolloutHandle,
@@ -227,3 +228,21 @@ def test_a_passive_drop_loses_energy(urdf_dir: Path) -> None:
     # contact and limit springs hold some energy for a moment, but nothing is created
     assert energy.max() <= e0 + 1e-3 * abs(e0)
     assert energy[-1] < 0.5 * e0
+
+
+def test_open_loop_replays_recorded_actions(pendulum: Model) -> None:
+    ref = Reference.sinusoid(pendulum, 300, 0.002, amplitude=0.4)
+    closed = rollout(pendulum, PD(200.0, 20.0, ref), steps=300, q0=ref.q[0], episodes=2)
+    # the default profile has perfect actuators: replaying the commands reproduces the states
+    replay = rollout(pendulum, OpenLoop(closed.actions[0], ref), steps=300, q0=ref.q[0])
+    assert np.array_equal(replay.q[0], closed.q[0])
+    assert replay.metrics["tracking_rmse"][0] == closed.metrics["tracking_rmse"][0]
+    per_episode = rollout(pendulum, OpenLoop(closed.actions), steps=300, q0=ref.q[0], episodes=2)
+    assert np.array_equal(per_episode.q, closed.q)
+    # the same actions under another reality give another trajectory (the dynamics gap)
+    other = rollout(pendulum, OpenLoop(closed.actions[0]), profile="pseudo_reality_A", steps=300, q0=ref.q[0])
+    assert not np.allclose(other.q[0], closed.q[0])
+    with pytest.raises(ValueError, match=r"open-loop torques must be \(steps, 1\)"):
+        rollout(pendulum, OpenLoop(np.zeros((300, 2))), steps=300)
+    with pytest.raises(ValueError, match=r"expected length 600, got 300"):
+        rollout(pendulum, OpenLoop(np.zeros((1, 300, 1))), steps=300, episodes=2)

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use ridgeline_core::sim::dynamics::{aba, crba, rnea, Data};
-use ridgeline_core::sim::Model;
+use ridgeline_core::sim::{rollout, Controller, Model, Profile, RolloutConfig, RolloutControl};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -52,5 +52,27 @@ fn main() {
             best = best.min(t.elapsed().as_secs_f64() / n as f64);
         }
         println!("{name}: {:.3} us/call (nv = {})", best * 1e6, m.nv);
+    }
+    let prof = Profile::builtin("default").expect("profile");
+    for threads in [Some(1), None] {
+        let mut cfg = RolloutConfig::new(&m, 1000, 0.002, 0, 64);
+        cfg.threads = threads;
+        cfg.contact = false;
+        let t = Instant::now();
+        let res = rollout(
+            &m,
+            &prof,
+            &Controller::Zero,
+            None,
+            &cfg,
+            &RolloutControl::default(),
+        )
+        .expect("rollout");
+        let dt = t.elapsed().as_secs_f64();
+        println!(
+            "rollout threads={threads:?}: {:.0} steps/s ({:.3} us/step/thread as measured per episode)",
+            64.0 * 1000.0 / dt,
+            res[0].metrics.time_per_step * 1e6
+        );
     }
 }

@@ -520,7 +520,7 @@ fn arr3<'py>(
 /// Returns a dict of numpy arrays (see `ridgeline.sim.RolloutResult`).
 #[pyfunction]
 #[pyo3(signature = (
-    model, *, controller = "pd", kp = None, kd = None, ref_q = None, ref_v = None, ref_a = None,
+    model, *, controller = "pd", kp = None, kd = None, torques = None, ref_q = None, ref_v = None, ref_a = None,
     profile = "default", profile_entries = None, steps = 500, dt = 0.002, seed = 0, episodes = 1,
     integrator = "semi_implicit_euler", q0 = None, v0 = None, contact = None, record = true,
     success_tolerance = 0.05, divergence_velocity = 1000.0, threads = None, handle = None,
@@ -533,6 +533,7 @@ fn sim_rollout<'py>(
     controller: &str,
     kp: Option<PyReadonlyArray1<'py, f64>>,
     kd: Option<PyReadonlyArray1<'py, f64>>,
+    torques: Option<numpy::PyReadonlyArrayDyn<'py, f64>>,
     ref_q: Option<PyReadonlyArray2<'py, f64>>,
     ref_v: Option<PyReadonlyArray2<'py, f64>>,
     ref_a: Option<PyReadonlyArray2<'py, f64>>,
@@ -565,6 +566,30 @@ fn sim_rollout<'py>(
     };
     let ctl = match controller {
         "zero" => Controller::Zero,
+        "open_loop" => {
+            let t = torques
+                .ok_or_else(|| PyValueError::new_err("controller 'open_loop' needs torques"))?;
+            let per_episode = match t.ndim() {
+                2 => false,
+                3 => true,
+                n => {
+                    return Err(PyValueError::new_err(format!(
+                        "open-loop torques must be 2-D (steps, joints) or 3-D (episodes, steps, joints), got {n}-D"
+                    )))
+                }
+            };
+            let shape = t.shape();
+            if shape[shape.len() - 1] != na {
+                return Err(PyValueError::new_err(format!(
+                    "open-loop torques: last dimension must be the {na} actuated joints, got shape {shape:?}"
+                )));
+            }
+            let data: Vec<f64> = t.as_array().iter().copied().collect();
+            Controller::OpenLoop {
+                torques: data,
+                per_episode,
+            }
+        }
         "pd" => Controller::Pd {
             kp: gains(&kp, "kp")?,
             kd: gains(&kd, "kd")?,
@@ -575,7 +600,7 @@ fn sim_rollout<'py>(
         },
         other => {
             return Err(PyValueError::new_err(format!(
-                "unknown controller '{other}' (zero, pd, computed_torque)"
+                "unknown controller '{other}' (zero, pd, computed_torque, open_loop)"
             )))
         }
     };

@@ -10,7 +10,7 @@ res = rollout(m, controller=PD(100.0, 10.0), profile="slippery_warehouse", steps
 """
 
 from ridgeline._native import RolloutHandle
-from ridgeline.sim.control import PD, ComputedTorque, Controller, Reference, ZeroTorque
+from ridgeline.sim.control import PD, ComputedTorque, Controller, OpenLoop, Reference, ZeroTorque
 from ridgeline.sim.model import Model
 from ridgeline.sim.profiles import Profile, profile_names, reality_profiles
 from ridgeline.sim.rollout import INTEGRATORS, RolloutResult, rollout
@@ -21,6 +21,7 @@ __all__ = [
     "ComputedTorque",
     "Controller",
     "Model",
+    "OpenLoop",
     "Profile",
     "Reference",
     "RolloutHandle",

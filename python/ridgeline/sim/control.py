@@ -135,6 +135,32 @@ class ComputedTorque:
         return _gains(self.kp, model.n_actuated, "kp"), _gains(self.kd, model.n_actuated, "kd")
 
 
-Controller = ZeroTorque | PD | ComputedTorque
+@dataclass(frozen=True)
+class OpenLoop:
+    """Replay torque commands: ``torques`` is ``(steps, n_actuated)`` (the same for every
+    episode) or ``(episodes, steps, n_actuated)``, e.g. the ``actions`` of an earlier rollout.
 
-__all__ = ["PD", "ComputedTorque", "Controller", "Reference", "ZeroTorque"]
+    Replaying one profile's actions under another profile isolates the dynamics gap. The
+    commands still pass through the actuator model (gain, latency, effort limits). A
+    ``reference`` only serves the tracking metrics.
+    """
+
+    torques: npt.ArrayLike
+    reference: Reference | None = None
+    kind = "open_loop"
+
+    def array(self, model: Model) -> FloatArray:
+        t = np.ascontiguousarray(self.torques, dtype=np.float64)
+        if t.ndim not in (2, 3) or t.shape[-1] != model.n_actuated:
+            raise ValueError(
+                f"open-loop torques must be (steps, {model.n_actuated}) or "
+                f"(episodes, steps, {model.n_actuated}), got shape {t.shape}"
+            )
+        if not np.all(np.isfinite(t)):
+            raise ValueError("open-loop torques must be finite")
+        return t
+
+
+Controller = ZeroTorque | PD | ComputedTorque | OpenLoop
+
+__all__ = ["PD", "ComputedTorque", "Controller", "OpenLoop", "Reference", "ZeroTorque"]

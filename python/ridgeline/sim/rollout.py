@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ridgeline._native import RolloutHandle, sim_rollout
-from ridgeline.sim.control import PD, ComputedTorque, Controller, ZeroTorque
+from ridgeline.sim.control import PD, ComputedTorque, Controller, OpenLoop, ZeroTorque
 from ridgeline.sim.model import FloatArray, Model
 from ridgeline.sim.profiles import Profile
 
@@ -110,12 +110,14 @@ def rollout(
     q_init = model.neutral() if q0 is None else np.ascontiguousarray(q0, dtype=np.float64)
     if controller is None:
         controller = PD.critically_damped(model, q=q_init if q_init.shape == (model.nq,) else None)
-    kp = kd = None
+    kp = kd = torques = None
     if isinstance(controller, PD | ComputedTorque):
         kp, kd = controller.gains(model)
+    elif isinstance(controller, OpenLoop):
+        torques = controller.array(model)
     elif not isinstance(controller, ZeroTorque):
         raise TypeError(
-            f"controller must be ZeroTorque, PD or ComputedTorque, got {type(controller).__name__}"
+            f"controller must be ZeroTorque, PD, ComputedTorque or OpenLoop, got {type(controller).__name__}"
         )
     ref = controller.reference
     name, entries = _profile_args(profile)
@@ -124,6 +126,7 @@ def rollout(
         controller=controller.kind,
         kp=kp,
         kd=kd,
+        torques=torques,
         ref_q=None if ref is None else ref.q,
         ref_v=None if ref is None else ref.v,
         ref_a=None if ref is None else ref.a,

@@ -55,6 +55,10 @@ pub struct ActiveContact {
     pub body: usize,
     pub point: Vec3,
     pub friction_coefficient: f64,
+    /// The normal damping `b` acting on the contact point's vertical velocity.
+    pub normal_damping: f64,
+    /// The normal stiffness `k` (the integrator adds `dt k` to the damping: an implicit spring).
+    pub normal_stiffness: f64,
 }
 
 /// Compute contact forces into `fext` (body frames) and list the active contacts. Needs
@@ -96,6 +100,8 @@ pub fn contact_forces(
             body: b,
             point: centre + Vec3::new(0.0, 0.0, -cp.radius),
             friction_coefficient: c,
+            normal_damping: params.damping,
+            normal_stiffness: params.stiffness,
         });
         let fw = Vec3::new(k * vt.x, k * vt.y, fn_);
         let fb = rot.tr_mul_vec(fw);

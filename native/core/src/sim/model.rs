@@ -49,6 +49,9 @@ pub struct Body {
     pub velocity: Option<f64>,
     pub damping: f64,
     pub friction: f64,
+    /// The joint's diagonal mass-matrix entry at the neutral configuration, which scales the
+    /// position-limit spring (see `rollout`).
+    pub limit_inertia: f64,
 }
 
 impl Body {
@@ -281,7 +284,8 @@ impl Model {
                 continuous: false,
                 parent: None,
                 xtree: Xform::IDENTITY,
-                inertia: link_inertia(root).unwrap_or(Inertia6::ZERO),
+                // the root link's own inertia is added below with every other link
+                inertia: Inertia6::ZERO,
                 q_idx: 0,
                 v_idx: 0,
                 lower: None,
@@ -290,6 +294,7 @@ impl Model {
                 velocity: None,
                 damping: 0.0,
                 friction: 0.0,
+                limit_inertia: 0.0,
             });
             model.nq = 7;
             model.nv = 6;
@@ -347,6 +352,7 @@ impl Model {
                     velocity: j.velocity.filter(|&e| e > 0.0),
                     damping: j.damping.max(0.0),
                     friction: j.friction.max(0.0),
+                    limit_inertia: 0.0,
                 });
                 next.push((ci, Some(bi), Xform::IDENTITY));
             }
@@ -433,10 +439,11 @@ impl Model {
         }
         model.bodies = bodies;
         if model.contacts.is_empty() {
-            // no collision geometry at all: use the origins of leaf links (feet, hands) as points
+            // no collision geometry at all (inertia-only URDFs): every moving link's frame origin
+            // (joints, feet, hands, the base) becomes a contact point
             for (li, body, place) in &link_attach {
                 if let Some(b) = body {
-                    if children[*li].is_empty() {
+                    {
                         model.contacts.push(ContactPoint {
                             link: robot.links[*li].name.clone(),
                             body: *b,
@@ -453,7 +460,7 @@ impl Model {
 
     /// Fail with the name of the first joint whose motion carries no inertia (a singular
     /// mass matrix), checked at the zero configuration.
-    fn check_mass_matrix(&self) -> SimResult<()> {
+    fn check_mass_matrix(&mut self) -> SimResult<()> {
         if self.nv == 0 {
             return Ok(());
         }
@@ -461,6 +468,10 @@ impl Model {
         let mut data = super::dynamics::Data::new(self);
         let mut m = vec![0.0; self.nv * self.nv];
         super::dynamics::crba(self, &mut data, &q, &mut m);
+        let nv = self.nv;
+        for b in self.bodies.iter_mut() {
+            b.limit_inertia = m[b.v_idx * nv + b.v_idx];
+        }
         let max_diag = (0..self.nv)
             .map(|i| m[i * self.nv + i])
             .fold(0.0f64, f64::max);

@@ -9,8 +9,12 @@
 //!    to the URDF effort limits;
 //! 4. passive joint forces (viscous damping, smoothed Coulomb friction `f tanh(v / 0.01)`),
 //!    ground contact and gravity act, and the integrator advances the state;
-//! 5. joints beyond their URDF position limits are projected back onto the limit and their
-//!    outward velocity removed (an inelastic hard stop).
+//!
+//! Position limits are stiff one-sided spring-dampers: beyond a URDF limit a joint feels
+//! `tau = -(k e + b v)` (never pulling towards the limit), with `k = M_jj w^2`,
+//! `b = 2 M_jj w`, `w = LIMIT_FREQUENCY` and `M_jj` the joint's mass-matrix diagonal at the
+//! neutral configuration. (A projection onto the limit would teleport the subtree and inject
+//! energy through contacts.)
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
@@ -30,6 +34,19 @@ use super::spatial::{Force, Inertia6, Motion};
 /// Speed (rad/s or m/s) below which joint Coulomb friction is smoothed by `tanh(v / V)`.
 pub const FRICTION_SMOOTHING_VELOCITY: f64 = 0.01;
 
+/// Natural frequency (rad/s) of the joint position-limit springs.
+pub const LIMIT_FREQUENCY: f64 = 200.0;
+
+/// Limit violation `e` (positive beyond the upper limit, negative below the lower one).
+#[inline]
+fn limit_violation(b: &super::model::Body, q: f64) -> f64 {
+    match (b.lower, b.upper) {
+        (Some(_), Some(hi)) if q > hi => q - hi,
+        (Some(lo), Some(_)) if q < lo => q - lo,
+        _ => 0.0,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Integrator {
     /// Semi-implicit (symplectic) Euler: `v += dt a(q, v)`, then `q += dt v`.
@@ -48,6 +65,14 @@ pub enum Controller {
     /// `u = RNEA_nominal(q, v, a_ref + kp (q_ref - q) + kd (v_ref - v))`, using the nominal
     /// (unrandomised) model; a floating base is given zero commanded acceleration.
     ComputedTorque { kp: Vec<f64>, kd: Vec<f64> },
+    /// Open loop: the torque command of step `k` is row `k` of a `(steps, n_actuated)` array,
+    /// the same for every episode, or of episode `e`'s block of an
+    /// `(episodes, steps, n_actuated)` array (`per_episode`). Replaying the actions of one
+    /// profile under another isolates the dynamics gap.
+    OpenLoop {
+        torques: Vec<f64>,
+        per_episode: bool,
+    },
 }
 
 /// A reference trajectory for the actuated joints: row-major `(len, n)` arrays.
@@ -80,7 +105,7 @@ pub struct RolloutConfig {
     pub divergence_velocity: f64,
     /// Worker threads: `None` uses the global pool, `Some(1)` runs on the calling thread.
     pub threads: Option<usize>,
-    /// Enforce URDF position limits as hard stops (on by default).
+    /// Enforce URDF position limits with stiff limit springs (on by default).
     pub joint_limits: bool,
 }
 
@@ -191,6 +216,23 @@ pub fn validate(
     }
     match controller {
         Controller::Zero => {}
+        Controller::OpenLoop {
+            torques,
+            per_episode,
+        } => {
+            let expected = cfg.steps * na * if *per_episode { cfg.episodes } else { 1 };
+            if torques.len() != expected {
+                return Err(SimError::Shape {
+                    what: if *per_episode {
+                        "open-loop torques (episodes x steps x actuated joints)".into()
+                    } else {
+                        "open-loop torques (steps x actuated joints)".into()
+                    },
+                    expected,
+                    got: torques.len(),
+                });
+            }
+        }
         Controller::Pd { kp, kd } | Controller::ComputedTorque { kp, kd } => {
             if kp.len() != na {
                 return Err(SimError::Shape {
@@ -270,33 +312,40 @@ struct Stepper<'a> {
     fext: Vec<Force>,
     tau: Vec<f64>,
     contact: Option<(ContactParams, f64)>,
+    limits: bool,
     active: Vec<ActiveContact>,
     cmat: Vec<f64>,
     mmat: Vec<f64>,
     rhs: Vec<f64>,
-    jac: Vec<[f64; 2]>,
+    extra: Vec<f64>,
+    jac: Vec<[f64; 3]>,
 }
 
 impl<'a> Stepper<'a> {
-    fn new(model: &'a Model, contact: Option<(ContactParams, f64)>) -> Self {
+    fn new(model: &'a Model, contact: Option<(ContactParams, f64)>, limits: bool) -> Self {
         Stepper {
             model,
             data: Data::new(model),
             fext: vec![Force::ZERO; model.bodies.len()],
             tau: vec![0.0; model.nv],
             contact,
+            limits,
             active: Vec::new(),
             cmat: vec![0.0; model.nv * model.nv],
             mmat: vec![0.0; model.nv * model.nv],
             rhs: vec![0.0; model.nv],
-            jac: vec![[0.0; 2]; model.nv],
+            extra: vec![0.0; model.nv],
+            jac: vec![[0.0; 3]; model.nv],
         }
     }
 
     /// Semi-implicit Euler accelerations: the dissipative forces that are linear in velocity
     /// in secant form (`f = -C(q, v) v`: joint damping, smoothed joint friction, contact
-    /// friction) are taken at the end of the step, `(M + dt C) a = M a_explicit`, which keeps
-    /// stiff friction and damping stable at ordinary time steps.
+    /// friction and normal contact damping) are taken at the end of the step,
+    /// `(M + dt C) a = M a_explicit`; the normal contact spring is taken at the end of the
+    /// step too (linearised: `f_n' = k d - (b + dt k) v_z'`). This keeps stiff contact, friction and damping stable
+    /// at ordinary time steps.
+    #[allow(clippy::needless_range_loop)]
     fn accel_implicit(
         &mut self,
         q: &[f64],
@@ -312,6 +361,9 @@ impl<'a> Stepper<'a> {
         for x in self.cmat.iter_mut() {
             *x = 0.0;
         }
+        for x in self.extra.iter_mut() {
+            *x = 0.0;
+        }
         for b in &m.bodies {
             if let JointKind::Free = b.kind {
                 continue;
@@ -322,7 +374,17 @@ impl<'a> Stepper<'a> {
             } else {
                 b.friction / FRICTION_SMOOTHING_VELOCITY
             };
-            let c = b.damping + fr;
+            let mut c = b.damping + fr;
+            if self.limits {
+                let e = limit_violation(b, q[b.q_idx]);
+                let k = b.limit_inertia * LIMIT_FREQUENCY * LIMIT_FREQUENCY;
+                let d = 2.0 * b.limit_inertia * LIMIT_FREQUENCY;
+                if e != 0.0 && (k * e + d * vi) * e > 0.0 {
+                    // the limit spring and damper at the end of the step, like the contact normal
+                    c += d + dt * k;
+                    self.extra[b.v_idx] += dt * k * vi;
+                }
+            }
             if c > 0.0 {
                 self.cmat[b.v_idx * nv + b.v_idx] += c;
                 any = true;
@@ -331,7 +393,7 @@ impl<'a> Stepper<'a> {
         for ac in &self.active {
             // tangential (x, y) velocity Jacobian of the contact point, along the path to the root
             for j in self.jac.iter_mut() {
-                *j = [0.0; 2];
+                *j = [0.0; 3];
             }
             let mut cur = Some(ac.body);
             while let Some(j) = cur {
@@ -341,32 +403,46 @@ impl<'a> Stepper<'a> {
                 match b.kind {
                     JointKind::Revolute { axis } => {
                         let col = rot.mul_vec(axis).cross(r);
-                        self.jac[b.v_idx] = [col.x, col.y];
+                        self.jac[b.v_idx] = [col.x, col.y, col.z];
                     }
                     JointKind::Prismatic { axis } => {
                         let col = rot.mul_vec(axis);
-                        self.jac[b.v_idx] = [col.x, col.y];
+                        self.jac[b.v_idx] = [col.x, col.y, col.z];
                     }
                     JointKind::Free => {
                         for k in 0..3 {
                             let e = Vec3::new(rot.m[0][k], rot.m[1][k], rot.m[2][k]);
-                            self.jac[b.v_idx + k] = [e.x, e.y];
+                            self.jac[b.v_idx + k] = [e.x, e.y, e.z];
                             let col = e.cross(r);
-                            self.jac[b.v_idx + 3 + k] = [col.x, col.y];
+                            self.jac[b.v_idx + 3 + k] = [col.x, col.y, col.z];
                         }
                     }
                 }
                 cur = b.parent;
             }
-            let c = ac.friction_coefficient;
+            let (c, d) = (
+                ac.friction_coefficient,
+                ac.normal_damping + dt * ac.normal_stiffness,
+            );
+            // the spring part is not in the explicit force: its end-of-step increment
+            // -k dt v_z' enters as -dt k J_z^T J_z v' = -(dt k J_z^T J_z)(v + dt a)
+            let mut vz = 0.0;
+            for (r, jr) in self.jac.iter().enumerate() {
+                vz += jr[2] * v[r];
+            }
+            let spring = dt * ac.normal_stiffness * vz;
+            for (r, jr) in self.jac.iter().enumerate() {
+                self.extra[r] += spring * jr[2];
+            }
             for r in 0..nv {
                 let jr = self.jac[r];
-                if jr == [0.0; 2] {
+                if jr == [0.0; 3] {
                     continue;
                 }
                 for col in 0..nv {
                     let jc = self.jac[col];
-                    self.cmat[r * nv + col] += c * (jr[0] * jc[0] + jr[1] * jc[1]);
+                    self.cmat[r * nv + col] +=
+                        c * (jr[0] * jc[0] + jr[1] * jc[1]) + d * jr[2] * jc[2];
                 }
             }
             any = true;
@@ -380,7 +456,7 @@ impl<'a> Stepper<'a> {
             for col in 0..nv {
                 s += self.mmat[r * nv + col] * out[col];
             }
-            self.rhs[r] = s;
+            self.rhs[r] = s - self.extra[r];
         }
         for (mm, c) in self.mmat.iter_mut().zip(&self.cmat) {
             *mm += dt * c;
@@ -421,6 +497,18 @@ impl<'a> Stepper<'a> {
             let vi = v[b.v_idx];
             self.tau[b.v_idx] -=
                 b.damping * vi + b.friction * (vi / FRICTION_SMOOTHING_VELOCITY).tanh();
+            if self.limits {
+                let e = limit_violation(b, q[b.q_idx]);
+                if e != 0.0 {
+                    let k = b.limit_inertia * LIMIT_FREQUENCY * LIMIT_FREQUENCY;
+                    let d = 2.0 * b.limit_inertia * LIMIT_FREQUENCY;
+                    let t = k * e + d * vi;
+                    // push back only
+                    if t * e > 0.0 {
+                        self.tau[b.v_idx] -= t;
+                    }
+                }
+            }
         }
         let mut stats = ContactStats::default();
         let fext = if let Some((cp, mu)) = self.contact {
@@ -473,25 +561,6 @@ fn rk_stage(
     }
 }
 
-fn apply_limits(model: &Model, q: &mut [f64], v: &mut [f64]) {
-    for b in &model.bodies {
-        if let (Some(lo), Some(hi)) = (b.lower, b.upper) {
-            let (qi, vi) = (b.q_idx, b.v_idx);
-            if q[qi] > hi {
-                q[qi] = hi;
-                if v[vi] > 0.0 {
-                    v[vi] = 0.0;
-                }
-            } else if q[qi] < lo {
-                q[qi] = lo;
-                if v[vi] < 0.0 {
-                    v[vi] = 0.0;
-                }
-            }
-        }
-    }
-}
-
 /// Run one episode.
 #[allow(clippy::too_many_arguments)]
 pub fn run_episode(
@@ -521,7 +590,7 @@ pub fn run_episode(
     } else {
         None
     };
-    let mut st = Stepper::new(&model, contact);
+    let mut st = Stepper::new(&model, contact, cfg.joint_limits);
     let mut nominal_data = Data::new(nominal);
     let mut ct_a = vec![0.0; nv];
     let mut ct_tau = vec![0.0; nv];
@@ -636,6 +705,17 @@ pub fn run_episode(
         };
         match controller {
             Controller::Zero => cmd.iter_mut().for_each(|x| *x = 0.0),
+            Controller::OpenLoop {
+                torques,
+                per_episode,
+            } => {
+                let base = if *per_episode {
+                    episode * steps * na
+                } else {
+                    0
+                };
+                cmd.copy_from_slice(&torques[base + k * na..base + (k + 1) * na]);
+            }
             Controller::Pd { kp, kd } => {
                 for j in 0..na {
                     cmd[j] =
@@ -712,9 +792,6 @@ pub fn run_episode(
                 }
                 integrate_config(&model, &mut q, &vbar, dt);
             }
-        }
-        if cfg.joint_limits {
-            apply_limits(&model, &mut q, &mut v);
         }
         // 5. bookkeeping
         for j in 0..na {

@@ -21,6 +21,7 @@ pub struct Force {
     pub f: Vec3,
 }
 
+#[allow(clippy::should_implement_trait)]
 impl Motion {
     pub const ZERO: Motion = Motion {
         w: Vec3::ZERO,
@@ -59,6 +60,7 @@ impl Motion {
     }
 }
 
+#[allow(clippy::should_implement_trait)]
 impl Force {
     pub const ZERO: Force = Force {
         n: Vec3::ZERO,
@@ -235,6 +237,7 @@ impl Inertia6 {
     }
 }
 
+#[allow(clippy::needless_range_loop)]
 /// Solve the symmetric positive-definite 6x6 system `a x = b` by Cholesky; `None` when `a`
 /// is not positive definite.
 pub fn solve_spd6(a: &[[f64; 6]; 6], b: &[f64; 6]) -> Option<[f64; 6]> {

@@ -351,3 +351,32 @@ fn pd_control_tracks_a_hold_reference() {
         assert!(r[0].metrics.success);
     }
 }
+
+#[test]
+fn a_free_body_falls_with_gravity_and_has_its_own_mass() {
+    let xml = r#"<robot name="b"><link name="box"><inertial><origin xyz="0.1 0.2 0.3"/><mass value="2"/>
+        <inertia ixx="0.1" iyy="0.2" izz="0.3" ixy="0" ixz="0" iyz="0"/></inertial></link></robot>"#;
+    let m = Model::from_urdf_str(xml, true).unwrap();
+    let mut d = Data::new(&m);
+    let mut mm = vec![0.0; 36];
+    let q = [0.0, 0.0, 1.0, 0.0, 0.0, (0.35f64).sin(), (0.35f64).cos()];
+    crba(&m, &mut d, &q, &mut mm);
+    for i in 0..3 {
+        assert!(
+            (mm[i * 6 + i] - 2.0).abs() < 1e-12,
+            "translational mass {}",
+            mm[i * 6 + i]
+        );
+    }
+    // at rest the centre of mass accelerates with g; the base origin too (no rotation)
+    let mut qdd = [0.0; 6];
+    aba(&m, &mut d, &q, &[0.0; 6], &[0.0; 6], None, &mut qdd);
+    let rot = super::math::Quat::new(q[3], q[4], q[5], q[6]).to_mat();
+    let g_body = rot.tr_mul_vec(super::math::Vec3::new(0.0, 0.0, -9.81));
+    for (k, want) in g_body.to_array().iter().enumerate() {
+        assert!((qdd[k] - want).abs() < 1e-12, "{k}: {} vs {want}", qdd[k]);
+    }
+    for w in &qdd[3..] {
+        assert!(w.abs() < 1e-12);
+    }
+}
