@@ -143,3 +143,16 @@ def test_planner_rules() -> None:
     assert make_plan(TaskSpec(task="stack boxes"), profiles) == plan
     with pytest.raises(ValueError, match="mars"):
         make_plan(TaskSpec(task="x", profiles=["mars"]), profiles)
+
+
+def test_open_loop_replay_isolates_the_dynamics_gap() -> None:
+    from ridgeline.sim.runspec import execute_open_loop
+
+    model = Model.from_urdf_string(SIMPLE_ROBOT_URDF)
+    spec = RunSpec(steps=100, episodes=2, seed=4)
+    base = execute(model, spec)
+    same = execute_open_loop(model, spec, base.actions, profile="default")
+    np.testing.assert_array_equal(same.q, base.q)  # identical actions, identical dynamics
+    assert np.all(G.dyn_per_episode(same.q, base.q) == 0.0)
+    other = execute_open_loop(model, spec, base.actions, profile="pseudo_reality_A")
+    assert np.all(G.dyn_per_episode(other.q, base.q) > 0.0)

@@ -4,12 +4,14 @@ All three gaps compare a profile's rollout with the baseline rollout of the *sam
 (robot, controller, reference, initial state, steps, dt) and the *same* seed, so episode ``e`` of
 both is paired: the only difference is the reality each episode sampled.
 
-- **G_dyn** (dynamics gap, dimensionless): per episode,
+- **G_dyn** (dynamics gap, dimensionless): the baseline episode's commanded actions are replayed
+  open loop under the profile (the core's ``OpenLoop`` controller, same seed and initial state), so
+  both trajectories see identical actions; per episode
   ``RMS_t ||q_P[t] - q_B[t]|| / (RMS_t ||q_B[t] - mean_t q_B|| + q_floor)`` over the true joint
-  positions of the profile ``P`` and the baseline ``B``: how far the profile's dynamics pull the
-  trajectory from the nominal one, relative to how much the nominal trajectory moves (``q_floor``
-  = 0.01 rad keeps hold tasks finite). Both run the same closed-loop controller on the same
-  reference from the same state; see ``docs/sim.md`` for why this is not yet open-loop playback.
+  positions: how far the profile's dynamics (masses, friction, damping, actuator gain and latency,
+  gravity tilt, contact) pull the trajectory away, relative to how much the nominal trajectory
+  moves (``q_floor`` = 0.01 rad keeps hold tasks finite). The baseline replayed under itself gives
+  exactly 0.
 - **G_perc** (perception gap, rad or m): per episode, ``RMS_t ||obs_q[t] - q_P[t]||`` over the
   profile's own rollout: the error its sensor model (noise, delay, quantisation) puts into the
   positions the controller sees. The baseline's perfect sensors give 0.

@@ -13,7 +13,7 @@ import msgspec
 import numpy as np
 
 from ridgeline._native import RolloutHandle
-from ridgeline.sim.control import PD, ComputedTorque, Reference, ZeroTorque
+from ridgeline.sim.control import PD, ComputedTorque, OpenLoop, Reference, ZeroTorque
 from ridgeline.sim.model import Model
 from ridgeline.sim.rollout import RolloutResult, rollout
 
@@ -183,4 +183,44 @@ def execute(
     )
 
 
-__all__ = ["ControllerSpec", "ReferenceSpec", "RunSpec", "build_controller", "execute", "validate"]
+def execute_open_loop(
+    model: Model,
+    spec: RunSpec,
+    torques: np.ndarray,
+    *,
+    profile: str,
+    handle: RolloutHandle | None = None,
+    threads: int | None = None,
+) -> RolloutResult:
+    """Replay commanded ``torques`` ``(episodes, steps, n_actuated)`` open loop under ``profile``,
+    with the spec's seed, horizon and initial state (non-finite rows, e.g. after a divergence,
+    are replayed as zero torque). Used for the dynamics gap under identical actions."""
+    validate(model, spec)
+    t = np.where(np.isfinite(torques), torques, 0.0)
+    return rollout(
+        model,
+        controller=OpenLoop(torques=t, reference=build_reference(model, spec)),
+        profile=profile,
+        steps=spec.steps,
+        dt=spec.dt,
+        seed=spec.seed,
+        episodes=spec.episodes,
+        integrator=spec.integrator,
+        q0=initial_q(model, spec),
+        contact=spec.contact,
+        record=True,
+        success_tolerance=spec.success_tolerance,
+        threads=threads,
+        handle=handle,
+    )
+
+
+__all__ = [
+    "ControllerSpec",
+    "ReferenceSpec",
+    "RunSpec",
+    "build_controller",
+    "execute",
+    "execute_open_loop",
+    "validate",
+]

@@ -32,7 +32,7 @@ from ridgeline.sim.api import store as T
 from ridgeline.sim.api import webhooks
 from ridgeline.sim.examples import EXAMPLE_ROBOTS
 from ridgeline.sim.rollout import RolloutResult
-from ridgeline.sim.runspec import RunSpec, execute
+from ridgeline.sim.runspec import RunSpec, execute, execute_open_loop
 
 ASSET_NS = "sim-assets"
 REPLAY_NS = "sim-replays"
@@ -653,8 +653,13 @@ class SimService:
         return {"run_id": row.id, "metrics": summarize(result, wall_ms)}
 
     async def _rollout(
-        self, jctx: JobContext, urdf: str, spec: RunSpec, profile: str | None = None
+        self,
+        jctx: JobContext,
+        urdf: str,
+        spec: RunSpec,
+        open_loop: tuple[np.ndarray, str] | None = None,
     ) -> tuple[RolloutResult, float, Model]:
+        """Run ``spec`` closed loop, or replay ``open_loop = (torques, profile)``, off the event loop."""
         model = self.model(urdf, spec.floating_base)
         handle = RolloutHandle()
         jctx.token.on_cancel(handle.cancel)
@@ -672,7 +677,13 @@ class SimService:
         watcher = asyncio.get_running_loop().create_task(watch())
         t0 = time.perf_counter()
         try:
-            result = await asyncio.to_thread(execute, model, spec, handle=handle, profile_override=profile)
+            if open_loop is None:
+                result = await asyncio.to_thread(execute, model, spec, handle=handle)
+            else:
+                torques, profile = open_loop
+                result = await asyncio.to_thread(
+                    execute_open_loop, model, spec, torques, profile=profile, handle=handle
+                )
         finally:
             done.set()
             await watcher
@@ -894,25 +905,29 @@ class SimService:
             raise RuntimeError(f"batch record {jctx.job_id} incomplete")
         _, urdf = await self.resolve_robot(members[0].robot)
         per_episode: dict[str, dict[str, list[Any]]] = {}
-        base_q = None
-        base_rmse = None
+        base: RolloutResult | None = None
         for i, m in enumerate(members):
             spec = msgspec.convert(m.spec, RunSpec)
             result, wall_ms, model = await self._rollout(jctx, urdf, spec)
             await self._record_result(m.id, result, wall_ms, model, spec, urdf)
             if result.cancelled:
                 raise JobCancelled(jctx.job_id)
-            jctx.report_progress((i + 1) / len(members))
-            assert result.q is not None and result.observations is not None
             if spec.profile == BASELINE:
-                base_q, base_rmse = result.q, result.metrics["tracking_rmse"]
-            assert base_q is not None and base_rmse is not None  # the baseline runs first
+                base = result
+            assert base is not None and base.q is not None and base.actions is not None  # baseline first
+            assert result.q is not None and result.observations is not None
+            # G_dyn: the baseline's commanded actions replayed open loop under this profile
+            replayed, _, _ = await self._rollout(jctx, urdf, spec, open_loop=(base.actions, spec.profile))
+            if replayed.cancelled:
+                raise JobCancelled(jctx.job_id)
+            assert replayed.q is not None
             per_episode[spec.profile] = {
-                "g_dyn": _json_floats(G.dyn_per_episode(result.q, base_q)),
+                "g_dyn": _json_floats(G.dyn_per_episode(replayed.q, base.q)),
                 "g_perc": _json_floats(G.perc_per_episode(result.observations, result.q)),
                 "rmse_profile": _json_floats(result.metrics["tracking_rmse"]),
-                "rmse_base": _json_floats(base_rmse),
+                "rmse_base": _json_floats(base.metrics["tracking_rmse"]),
             }
+            jctx.report_progress((i + 1) / len(members))
         report = {"per_episode": per_episode}
         async with self.ctx.db.begin() as conn:
             await conn.execute(
@@ -1002,9 +1017,10 @@ class SimService:
             baseline=BASELINE,
             profiles=out,
             definitions={
-                "G_dyn": "mean over episodes of RMS_t ||q_P - q_B|| / (RMS_t ||q_B - mean q_B|| + 0.01 rad): "
-                "trajectory error between the profile and the baseline under the same controller, reference, "
-                "initial state and seed, normalised by the baseline's motion (dimensionless)",
+                "G_dyn": "mean over episodes of RMS_t ||q_P - q_B|| / (RMS_t ||q_B - mean q_B|| + 0.01 rad), where "
+                "q_B is the baseline's closed-loop trajectory and q_P the trajectory of the baseline's commanded "
+                "actions replayed open loop under the profile (same seed and initial state): the trajectory error "
+                "under identical actions, normalised by the baseline's motion (dimensionless)",
                 "G_perc": "mean over episodes of RMS_t ||obs_q - q||: position error the profile's sensor model "
                 "(noise, delay, quantisation) puts into the controller's observations (rad or m)",
                 "G_perf": "mean tracking_rmse under the profile / mean tracking_rmse under the baseline - 1: "
