@@ -97,6 +97,8 @@ def test_batch_adds_the_baseline_and_rejects_bad_bodies(make_client) -> None:  #
         404,
         "robot_not_found",
     )
+    huge = {**CONTRACT_BODY, "steps": 200_000, "dr_episodes_per_profile": 64}
+    assert_error(c.post(f"{SIM}/api/sim/batch", json=huge), 422, "replay_too_large")
     assert_error(c.get(f"{SIM}/api/sim/batch/nope"), 404, "batch_not_found")
     assert_error(c.get(f"{SIM}/api/sim/batch/nope/evaluate"), 404, "batch_not_found")
 

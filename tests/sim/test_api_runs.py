@@ -111,6 +111,8 @@ def test_v1_errors(make_client) -> None:  # type: ignore[no-untyped-def]
         "invalid_config",
     )
     assert_error(c.post(f"{SIM}/v1/runs", json={"config": {}, "surprise": 1}), 422, "invalid_request")
+    huge = {"steps": 200_000, "episodes": 256}  # ~9 GiB of per-step arrays
+    assert_error(c.post(f"{SIM}/v1/runs", json={"config": huge}), 422, "replay_too_large")
     assert c.get(f"{SIM}/v1/runs").json()["count"] == 0  # nothing was created
 
 

@@ -32,11 +32,13 @@ from ridgeline.sim.api import store as T
 from ridgeline.sim.api import webhooks
 from ridgeline.sim.examples import EXAMPLE_ROBOTS
 from ridgeline.sim.rollout import RolloutResult
-from ridgeline.sim.runspec import RunSpec, execute, execute_open_loop
+from ridgeline.sim.runspec import RunSpec, execute, execute_open_loop, validate
 
 ASSET_NS = "sim-assets"
 REPLAY_NS = "sim-replays"
 BASELINE = "default"
+# Largest per-step recording one rollout may hold in memory (and turn into a replay bundle).
+MAX_RECORDED_BYTES = 512 * 2**20
 _SERVICES: dict[str, SimService] = {}
 
 
@@ -432,15 +434,25 @@ class SimService:
                 f"unknown reality profile {name!r} (one of {', '.join(self.profile_names)})",
             )
 
-    def _prepare(self, urdf: str, spec: RunSpec) -> Model:
+    def _prepare(self, urdf: str, spec: RunSpec, copies: int = 1) -> Model:
         self.check_profile(spec.profile)
         try:
             model = self.model(urdf, spec.floating_base)
-            from ridgeline.sim.runspec import validate
-
             validate(model, spec)
         except ValueError as exc:
             raise RidgelineError(422, "invalid_config", str(exc)) from None
+        if spec.record:
+            # q, v, observations, actions, applied torques, float64, for every step of every episode
+            per_step = 2 * (model.nq + model.nv) + 2 * model.n_actuated
+            size = copies * spec.episodes * (spec.steps + 1) * per_step * 8
+            if size > MAX_RECORDED_BYTES:
+                raise RidgelineError(
+                    422,
+                    "replay_too_large",
+                    f"recording this run needs about {size / 2**20:.0f} MiB (limit "
+                    f"{MAX_RECORDED_BYTES / 2**20:.0f} MiB): use fewer steps or episodes, or record=false "
+                    "for metrics only",
+                )
         return model
 
     # ------------------------------------------------------------ runs
@@ -832,7 +844,7 @@ class SimService:
             raise RidgelineError(422, "invalid_request", "profiles must be distinct")
         label, urdf = await self.resolve_robot(body.urdf_path)
         spec = self._batch_spec(body, BASELINE)
-        self._prepare(urdf, spec)
+        self._prepare(urdf, spec, copies=2)  # a closed-loop and an open-loop rollout in memory at once
         import hashlib
 
         sha = hashlib.sha256(urdf.encode()).hexdigest()
