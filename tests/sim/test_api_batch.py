@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.sim.api_helpers import SIM, assert_error
@@ -147,3 +149,23 @@ def test_ai_plan_is_deterministic_and_never_executed(make_client) -> None:  # ty
     )
     assert_error(c.post(f"{SIM}/api/ai/plan", json={"task": ""}), 422, "invalid_request")
     assert_error(c.post(f"{SIM}/api/ai/plan", json={"task": "x", "robot": "nope"}), 404, "robot_not_found")
+
+
+def test_queued_batch_status_and_cancel(make_client) -> None:  # type: ignore[no-untyped-def]
+    c = make_client()
+    body = {**CONTRACT_BODY, "steps": 100_000, "dt": 0.001, "dr_episodes_per_profile": 8, "sync": False}
+    r = c.post(f"{SIM}/api/sim/batch", json=body)
+    assert r.status_code == 202, r.text
+    batch_id = r.json()["batch_id"]
+    deadline = time.monotonic() + 30
+    while (st := c.get(f"{SIM}/api/sim/{batch_id}/status").json())["status"] != "RUNNING":
+        assert time.monotonic() < deadline, st
+        time.sleep(0.02)
+    assert st["kind"] == "batch" and st["batch_id"] == batch_id and st["run_id"] is None
+    out = c.post(f"{SIM}/api/sim/{batch_id}/cancel")
+    assert out.status_code == 200 and out.json()["status"] == "CANCELLED", out.text
+    members = c.get(f"{SIM}/api/runs").json()["runs"]
+    assert {m["status"] for m in members} == {"CANCELLED"}
+    assert_error(c.get(f"{SIM}/api/sim/batch/{batch_id}/evaluate"), 409, "batch_not_ready")
+    assert_error(c.post(f"{SIM}/api/sim/{batch_id}/cancel"), 409, "batch_finished")
+    assert_error(c.get(f"{SIM}/api/sim/nope/status"), 404, "job_not_found")

@@ -182,7 +182,7 @@ def test_api_sim_run_status_metrics_report_step(make_client) -> None:  # type: i
     )
     assert_error(c.get(f"{SIM}/api/sim/step", params={"run_id": "x", "step_index": 0}), 404, "run_not_found")
     assert_error(c.get(f"{SIM}/api/sim/step", params={"run_id": job_id}), 422, "invalid_request")
-    assert_error(c.get(f"{SIM}/api/sim/nope/status"), 404, "run_not_found")
+    assert_error(c.get(f"{SIM}/api/sim/nope/status"), 404, "job_not_found")
 
 
 def test_queued_mode_when_redis_is_configured(make_client) -> None:  # type: ignore[no-untyped-def]

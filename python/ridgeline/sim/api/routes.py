@@ -217,16 +217,39 @@ def _status(run: S.Run) -> S.JobStatusOut:
     )
 
 
-@get("/api/sim/{job_id:str}/status", summary="Job status", tags=["sim"])
+@get(
+    "/api/sim/{job_id:str}/status",
+    summary="Job status",
+    description="For a run's job (the run id) or a batch's job (the batch id).",
+    tags=["sim"],
+)
 async def job_status(
-    ctx: Ctx, job_id: Annotated[str, PathParameter(description="Job id (the same as the run id)")]
+    ctx: Ctx, job_id: Annotated[str, PathParameter(description="Job id (the run id, or a batch id)")]
 ) -> Response[S.JobStatusOut]:
-    run = await svc(ctx).require_run(job_id)
-    job = await ctx.jobs.get(run.job_id)
-    out = _status(run)
-    if job is not None:
-        out.queued_at = job.queued_at
-    return Response(out, headers=deprecated(f"/v1/runs/{job_id}"))
+    run = await svc(ctx).get_run(job_id)
+    job = await ctx.jobs.get(job_id)
+    if run is not None:
+        out = _status(run)
+        if job is not None:
+            out.queued_at = job.queued_at
+        return Response(out, headers=deprecated(f"/v1/runs/{job_id}"))
+    batch = await svc(ctx).get_batch(job_id)
+    if batch is None or job is None:
+        raise RidgelineError(404, "job_not_found", f"Job {job_id!r} not found")
+    out = S.JobStatusOut(
+        job_id=job.id,
+        run_id=None,
+        batch_id=batch.batch_id,
+        kind="batch",
+        status=job.status,
+        progress=job.progress,
+        created_at=job.created_at,
+        queued_at=job.queued_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        error=job.error if job.status in ("FAILED", "CANCELLED") else None,
+    )
+    return Response(out)
 
 
 @get("/api/sim/{job_id:str}/metrics", summary="Metrics for job/run", tags=["sim"])
@@ -243,10 +266,18 @@ async def job_report(
     return await svc(ctx).report(job_id)
 
 
-@post("/api/sim/{job_id:str}/cancel", summary="Cancel a queued or running job", tags=["sim"], status_code=200)
+@post(
+    "/api/sim/{job_id:str}/cancel",
+    summary="Cancel a queued or running job",
+    description="A run's job answers with the run; a batch's job with the batch (every member stops).",
+    tags=["sim"],
+    status_code=200,
+)
 async def job_cancel(
-    ctx: Ctx, job_id: Annotated[str, PathParameter(description="Job id (the same as the run id)")]
-) -> Response[S.Run]:
+    ctx: Ctx, job_id: Annotated[str, PathParameter(description="Job id (the run id, or a batch id)")]
+) -> Response[S.Run | S.Batch]:
+    if await svc(ctx).get_run(job_id) is None and await svc(ctx).get_batch(job_id) is not None:
+        return Response(await svc(ctx).cancel_batch(job_id))
     return Response(await svc(ctx).cancel_run(job_id), headers=deprecated(f"/v1/runs/{job_id}/cancel"))
 
 

@@ -270,7 +270,9 @@ class RunList(msgspec.Struct, kw_only=True):
 
 class JobStatusOut(msgspec.Struct, kw_only=True):
     job_id: str
-    run_id: str
+    run_id: Annotated[str | None, msgspec.Meta(description="The run (null for a batch's job)")]
+    batch_id: Annotated[str | None, msgspec.Meta(description="The batch, when the job is a batch")] = None
+    kind: Annotated[str, msgspec.Meta(description="run or batch")] = "run"
     status: str
     progress: float
     created_at: datetime

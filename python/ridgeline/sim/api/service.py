@@ -990,6 +990,15 @@ class SimService:
             raise not_found("batch", batch_id)
         return b
 
+    async def cancel_batch(self, batch_id: str) -> S.Batch:
+        batch = await self.require_batch(batch_id)
+        if JobStatus(batch.status).terminal:
+            raise RidgelineError(
+                409, "batch_finished", f"batch {batch_id!r} already finished with status {batch.status}"
+            )
+        await self.ctx.jobs.cancel(batch.job_id)
+        return await self.require_batch(batch_id)
+
     async def evaluate(self, batch_id: str) -> S.Evaluation:
         batch = await self.require_batch(batch_id)
         async with self.ctx.db.engine.connect() as conn:
