@@ -59,24 +59,28 @@ class MassProperties(msgspec.Struct, kw_only=True):
 
 
 class MeshSummary(msgspec.Struct, kw_only=True):
-    vertices: int
-    faces: int
+    vertices: Annotated[int, msgspec.Meta(description="Vertex count.")]
+    faces: Annotated[int, msgspec.Meta(description="Triangle count.")]
     bounds: Annotated[
         list[list[float]], msgspec.Meta(description="[[xmin, ymin, zmin], [xmax, ymax, zmax]] (m)")
     ]
     components: Annotated[int, msgspec.Meta(description="connected components (parts)")]
-    mass_properties: MassProperties
+    mass_properties: Annotated[
+        MassProperties, msgspec.Meta(description="Mass properties at uniform density.")
+    ]
 
 
 class UrdfSummary(msgspec.Struct, kw_only=True):
-    robot: str
-    nq: int
-    nv: int
-    joint_names: list[str]
-    body_links: list[str]
-    root_link: str
+    robot: Annotated[str, msgspec.Meta(description="Robot reference (asset id or built-in example path).")]
+    nq: Annotated[int, msgspec.Meta(description="Configuration dimension.")]
+    nv: Annotated[int, msgspec.Meta(description="Velocity dimension.")]
+    joint_names: Annotated[list[str], msgspec.Meta(description="Joint order of q and v.")]
+    body_links: Annotated[list[str], msgspec.Meta(description="Moving links, in joint order.")]
+    root_link: Annotated[str, msgspec.Meta(description="Root link of the tree.")]
     total_mass: Annotated[float, msgspec.Meta(description="kg")]
-    floating_base: bool
+    floating_base: Annotated[
+        bool, msgspec.Meta(description="Add a free-flyer root joint (legged and wheeled robots).")
+    ]
 
 
 def kind_of(filename: str) -> Literal["urdf", "mesh", "usd"]:
@@ -275,11 +279,15 @@ class Part(msgspec.Struct, kw_only=True):
     """One connected component of a mesh."""
 
     index: Annotated[int, msgspec.Meta(description="part index, largest volume first")]
-    name: str
-    faces: int
-    vertices: int
-    bounds: list[list[float]]
-    mass_properties: MassProperties
+    name: Annotated[str, msgspec.Meta(description="Part name (part_<index>).")]
+    faces: Annotated[int, msgspec.Meta(description="Triangle count.")]
+    vertices: Annotated[int, msgspec.Meta(description="Vertex count.")]
+    bounds: Annotated[
+        list[list[float]], msgspec.Meta(description="[[xmin, ymin, zmin], [xmax, ymax, zmax]] (m).")
+    ]
+    mass_properties: Annotated[
+        MassProperties, msgspec.Meta(description="Mass properties at uniform density.")
+    ]
 
 
 def segment(mesh: Any, density: float, min_faces: int = 1) -> tuple[list[Part], list[Any]]:
@@ -322,9 +330,19 @@ class LinkSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A rigid link: inertial properties given directly, or taken from a segmented asset's part
     (``asset_id`` + ``part_index``, resolved by the service before :func:`build_linkage`)."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")]
+    name: Annotated[
+        str,
+        msgspec.Meta(
+            description="Link name (unique).",
+            min_length=1,
+            max_length=128,
+            pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$",
+        ),
+    ]
     mass: Annotated[float | None, msgspec.Meta(description="kg")] = None
-    center_of_mass: Vec3 | None = None
+    center_of_mass: Annotated[
+        Vec3 | None, msgspec.Meta(description="Centre of mass in the link frame [x, y, z] (m).")
+    ] = None
     inertia: Annotated[
         list[list[float]] | None, msgspec.Meta(description="3x3 about the centre of mass (kg m^2)")
     ] = None
@@ -343,37 +361,70 @@ class JointSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A joint connecting ``parent`` to ``child`` (URDF semantics: the child frame sits at
     ``origin_xyz``/``origin_rpy`` in the parent frame and moves about/along ``axis``)."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")]
-    type: Literal["revolute", "continuous", "prismatic", "fixed"]
-    parent: str
-    child: str
-    origin_xyz: Vec3 = msgspec.field(default_factory=lambda: [0.0, 0.0, 0.0])
-    origin_rpy: Vec3 = msgspec.field(default_factory=lambda: [0.0, 0.0, 0.0])
-    axis: Vec3 = msgspec.field(default_factory=lambda: [0.0, 0.0, 1.0])
-    lower: float | None = None
-    upper: float | None = None
-    effort: Annotated[float, msgspec.Meta(gt=0)] | None = None
-    velocity: Annotated[float, msgspec.Meta(gt=0)] | None = None
-    damping: Annotated[float, msgspec.Meta(ge=0)] = 0.0
-    friction: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    name: Annotated[
+        str,
+        msgspec.Meta(
+            description="Joint name (unique).",
+            min_length=1,
+            max_length=128,
+            pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$",
+        ),
+    ]
+    type: Annotated[
+        Literal["revolute", "continuous", "prismatic", "fixed"],
+        msgspec.Meta(description="Joint type: revolute, continuous, prismatic or fixed."),
+    ]
+    parent: Annotated[str, msgspec.Meta(description="Parent link.")]
+    child: Annotated[str, msgspec.Meta(description="Child link.")]
+    origin_xyz: Annotated[Vec3, msgspec.Meta(description="Child frame position in the parent frame (m).")] = (
+        msgspec.field(default_factory=lambda: [0.0, 0.0, 0.0])
+    )
+    origin_rpy: Annotated[
+        Vec3, msgspec.Meta(description="Child frame roll, pitch, yaw in the parent frame (rad).")
+    ] = msgspec.field(default_factory=lambda: [0.0, 0.0, 0.0])
+    axis: Annotated[
+        Vec3,
+        msgspec.Meta(description="Joint axis in the child frame (unit vector; normalised by the parser)."),
+    ] = msgspec.field(default_factory=lambda: [0.0, 0.0, 1.0])
+    lower: Annotated[
+        float | None,
+        msgspec.Meta(description="Lower position limit (rad or m); null = none (revolute default -pi)."),
+    ] = None
+    upper: Annotated[
+        float | None,
+        msgspec.Meta(description="Upper position limit (rad or m); null = none (revolute default pi)."),
+    ] = None
+    effort: (
+        Annotated[float, msgspec.Meta(description="Effort limit (N m or N); null = unlimited.", gt=0)] | None
+    ) = None
+    velocity: (
+        Annotated[float, msgspec.Meta(description="Velocity limit (rad/s or m/s); null = unlimited.", gt=0)]
+        | None
+    ) = None
+    damping: Annotated[float, msgspec.Meta(description="Viscous damping (N m s/rad or N s/m).", ge=0)] = 0.0
+    friction: Annotated[float, msgspec.Meta(description="Coulomb friction (N m or N).", ge=0)] = 0.0
 
 
 class ResolvedLink(msgspec.Struct, kw_only=True):
-    name: str
-    mass: float
-    center_of_mass: list[float]
-    inertia: list[list[float]]
+    name: Annotated[str, msgspec.Meta(description="Name.")]
+    mass: Annotated[float, msgspec.Meta(description="Mass (kg).")]
+    center_of_mass: Annotated[
+        list[float], msgspec.Meta(description="Centre of mass in the link frame [x, y, z] (m).")
+    ]
+    inertia: Annotated[
+        list[list[float]], msgspec.Meta(description="3x3 inertia about the centre of mass (kg m^2).")
+    ]
 
 
 class Linkage(msgspec.Struct, kw_only=True):
     """A kinematic tree: the root link, links in depth-first order, joints in the same order."""
 
-    name: str
-    root: str
-    links: list[ResolvedLink]
-    joints: list[JointSpec]
-    dof: int
-    total_mass: float
+    name: Annotated[str, msgspec.Meta(description="Name.")]
+    root: Annotated[str, msgspec.Meta(description="Root link.")]
+    links: Annotated[list[ResolvedLink], msgspec.Meta(description="Links.")]
+    joints: Annotated[list[JointSpec], msgspec.Meta(description="Joints.")]
+    dof: Annotated[int, msgspec.Meta(description="Degrees of freedom (non-fixed joints).")]
+    total_mass: Annotated[float, msgspec.Meta(description="Total mass (kg).")]
 
 
 def _check_inertial(link: ResolvedLink) -> None:

@@ -27,7 +27,7 @@ deterministic for given inputs. With a single episode the interval collapses to 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import numpy as np
@@ -49,12 +49,12 @@ METRIC_DIRECTION: dict[str, int] = {
 class Interval(msgspec.Struct, kw_only=True):
     """A point estimate with its bootstrap confidence interval."""
 
-    estimate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    ci_width: float | None
-    confidence: float = CONFIDENCE
-    n: int = 0
+    estimate: Annotated[float | None, msgspec.Meta(description="Point estimate (null when undefined).")]
+    ci_low: Annotated[float | None, msgspec.Meta(description="Lower bound of the confidence interval.")]
+    ci_high: Annotated[float | None, msgspec.Meta(description="Upper bound of the confidence interval.")]
+    ci_width: Annotated[float | None, msgspec.Meta(description="ci_high - ci_low.")]
+    confidence: Annotated[float, msgspec.Meta(description="Confidence level of the interval.")] = CONFIDENCE
+    n: Annotated[int, msgspec.Meta(description="Episodes the statistic is computed from.")] = 0
 
 
 def _finite(x: float) -> float | None:
@@ -137,11 +137,19 @@ def _rel_increase(d: Mapping[str, np.ndarray]) -> float:
 class ProfileGaps(msgspec.Struct, kw_only=True):
     """The three gaps of one profile against the baseline."""
 
-    profile: str
-    baseline: str
-    G_dyn: Interval
-    G_perc: Interval
-    G_perf: Interval
+    profile: Annotated[str, msgspec.Meta(description="Reality profile name.")]
+    baseline: Annotated[
+        str, msgspec.Meta(description="Baseline profile every gap and drop is measured against.")
+    ]
+    G_dyn: Annotated[
+        Interval, msgspec.Meta(description="Dynamics gap with its bootstrap interval (docs/sim.md).")
+    ]
+    G_perc: Annotated[
+        Interval, msgspec.Meta(description="Perception gap with its bootstrap interval (docs/sim.md).")
+    ]
+    G_perf: Annotated[
+        Interval, msgspec.Meta(description="Performance gap with its bootstrap interval (docs/sim.md).")
+    ]
 
 
 def profile_gaps(
@@ -171,12 +179,18 @@ def profile_gaps(
 class MetricDrop(msgspec.Struct, kw_only=True):
     """How much worse a metric is under a profile than under the baseline (positive = worse)."""
 
-    metric: str
-    baseline: float | None
-    value: float | None
-    drop: float | None
-    relative_drop: float | None
-    higher_is_better: bool
+    metric: Annotated[str, msgspec.Meta(description="Metric name.")]
+    baseline: Annotated[float | None, msgspec.Meta(description="The baseline's value.")]
+    value: Annotated[float | None, msgspec.Meta(description="The profile's value.")]
+    drop: Annotated[
+        float | None, msgspec.Meta(description="How much worse than the baseline (positive = worse).")
+    ]
+    relative_drop: Annotated[
+        float | None, msgspec.Meta(description="drop / |baseline| (null when the baseline is 0).")
+    ]
+    higher_is_better: Annotated[
+        bool, msgspec.Meta(description="Whether larger values of the metric are better.")
+    ]
 
 
 def metric_drop(metric: str, baseline: float | None, value: float | None) -> MetricDrop:

@@ -63,50 +63,70 @@ class TaskSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     precision: Annotated[
         float, msgspec.Meta(gt=0, le=0.5, description="Wanted 95 % CI half-width on success rate.")
     ] = 0.25
-    max_episodes_total: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 96
-    min_success_rate: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.8
+    max_episodes_total: Annotated[
+        int, msgspec.Meta(description="Episode budget over every profile.", ge=1, le=100_000)
+    ] = 96
+    min_success_rate: Annotated[
+        float, msgspec.Meta(description="Pass threshold on success rate.", ge=0, le=1)
+    ] = 0.8
     max_performance_drop: Annotated[
         float, msgspec.Meta(ge=0, description="Largest acceptable G_perf (relative tracking-error increase).")
     ] = 0.5
-    max_tracking_rmse: Annotated[float, msgspec.Meta(gt=0)] | None = None
-    seed: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] = 42
+    max_tracking_rmse: (
+        Annotated[
+            float, msgspec.Meta(description="Pass threshold on tracking RMSE (rad or m); null = none.", gt=0)
+        ]
+        | None
+    ) = None
+    seed: Annotated[
+        int,
+        msgspec.Meta(
+            description="Random seed; episode e draws from the stream (seed, e).", ge=0, le=2**63 - 1
+        ),
+    ] = 42
 
 
 class Threshold(msgspec.Struct, kw_only=True):
-    metric: str
-    op: str
-    value: float
-    applies_to: str
+    metric: Annotated[str, msgspec.Meta(description="Metric name.")]
+    op: Annotated[str, msgspec.Meta(description="Comparison operator.")]
+    value: Annotated[float, msgspec.Meta(description="Threshold value.")]
+    applies_to: Annotated[str, msgspec.Meta(description="Which profiles the threshold applies to.")]
 
 
 class PlanStep(msgspec.Struct, kw_only=True):
     """One action for a human to review and, if approved, submit."""
 
-    order: int
-    action: str
-    method: str
-    path: str
-    body: dict[str, object]
+    order: Annotated[int, msgspec.Meta(description="Position in the sequence.")]
+    action: Annotated[str, msgspec.Meta(description="What the step does.")]
+    method: Annotated[str, msgspec.Meta(description="HTTP method.")]
+    path: Annotated[str, msgspec.Meta(description="Path under the sim family.")]
+    body: Annotated[dict[str, object], msgspec.Meta(description="Request body to send.")]
 
 
 class Plan(msgspec.Struct, kw_only=True):
     plan_id: Annotated[str, msgspec.Meta(description="SHA-256 prefix of the canonical task spec")]
-    planner: str
+    planner: Annotated[str, msgspec.Meta(description="Planner name and version.")]
     executed: Annotated[bool, msgspec.Meta(description="Always false: plans are for review only.")]
-    review_required: bool
-    task: str
-    robot: str
-    baseline: str
-    profiles: list[str]
-    rationale: list[str]
-    episodes_per_profile: int
-    steps: int
-    dt: float
-    seed: int
-    metrics: list[str]
-    thresholds: list[Threshold]
-    steps_to_run: list[PlanStep]
-    estimated_episodes_total: int
+    review_required: Annotated[
+        bool, msgspec.Meta(description="Always true: a human reviews the plan before running it.")
+    ]
+    task: Annotated[str, msgspec.Meta(description="The task text.")]
+    robot: Annotated[str, msgspec.Meta(description="Robot reference.")]
+    baseline: Annotated[str, msgspec.Meta(description="Baseline profile.")]
+    profiles: Annotated[list[str], msgspec.Meta(description="Profiles to evaluate, baseline first.")]
+    rationale: Annotated[list[str], msgspec.Meta(description="Why each choice was made.")]
+    episodes_per_profile: Annotated[
+        int, msgspec.Meta(description="Domain-randomisation episodes per profile.")
+    ]
+    steps: Annotated[int, msgspec.Meta(description="Steps per episode.")]
+    dt: Annotated[float, msgspec.Meta(description="Time step (s).")]
+    seed: Annotated[int, msgspec.Meta(description="Random seed; episode e draws from the stream (seed, e).")]
+    metrics: Annotated[list[str], msgspec.Meta(description="Metrics the plan reports.")]
+    thresholds: Annotated[list[Threshold], msgspec.Meta(description="Pass/fail thresholds.")]
+    steps_to_run: Annotated[
+        list[PlanStep], msgspec.Meta(description="Requests to submit after review, in order.")
+    ]
+    estimated_episodes_total: Annotated[int, msgspec.Meta(description="Episodes over every profile.")]
 
 
 def _words(text: str, vocabulary: tuple[str, ...]) -> list[str]:

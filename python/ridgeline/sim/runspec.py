@@ -100,8 +100,12 @@ class RunSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             "false = metrics only, for long sweeps"
         ),
     ] = True
-    controller: ControllerSpec = msgspec.field(default_factory=ControllerSpec)
-    reference: ReferenceSpec = msgspec.field(default_factory=ReferenceSpec)
+    controller: Annotated[ControllerSpec, msgspec.Meta(description="The feedback controller.")] = (
+        msgspec.field(default_factory=ControllerSpec)
+    )
+    reference: Annotated[ReferenceSpec, msgspec.Meta(description="The reference trajectory to track.")] = (
+        msgspec.field(default_factory=ReferenceSpec)
+    )
 
 
 def initial_q(model: Model, spec: RunSpec) -> np.ndarray:

@@ -10,7 +10,7 @@ import msgspec
 from litestar import Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter, PathParameter
+from litestar.params import Body, KwargDefinition, Parameter, PathParameter
 
 import ridgeline
 from ridgeline.platform.context import AppContext, Ctx
@@ -113,12 +113,18 @@ async def list_projects(ctx: Ctx) -> S.ProjectList:
 class ImportForm:
     """multipart/form-data for POST /api/assets/import."""
 
-    file: UploadFile
-    name: str | None = None
-    project_id: str | None = None
-    density: float = 1000.0
-    scale: float = 1.0
-    floating_base: bool = False
+    file: Annotated[
+        UploadFile, KwargDefinition(description="URDF, mesh or USD file; the extension selects the reader")
+    ]
+    name: Annotated[str | None, KwargDefinition(description="Display name (default: the file name)")] = None
+    project_id: Annotated[str | None, KwargDefinition(description="Project to file the asset under")] = None
+    density: Annotated[
+        float, KwargDefinition(description="Uniform density for mesh mass properties (kg/m^3)")
+    ] = 1000.0
+    scale: Annotated[float, KwargDefinition(description="Mesh units to metres (0.001 for millimetres)")] = 1.0
+    floating_base: Annotated[
+        bool, KwargDefinition(description="Validate the URDF with a free-flyer root")
+    ] = False
 
 
 MAX_UPLOAD = 64 * 1024 * 1024

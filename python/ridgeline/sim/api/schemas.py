@@ -40,12 +40,12 @@ WebhookSecret = Annotated[
 
 class Health(msgspec.Struct, kw_only=True):
     status: Annotated[str, msgspec.Meta(description="ok, or degraded when the database is unreachable")]
-    service: str
-    version: str
-    api_version: str
+    service: Annotated[str, msgspec.Meta(description="Service name.")]
+    version: Annotated[str, msgspec.Meta(description="Ridgeline version.")]
+    api_version: Annotated[str, msgspec.Meta(description="Stable API version served under /v1/.")]
     database: Annotated[str, msgspec.Meta(description="reachable or unreachable")]
     profiles: Annotated[list[str], msgspec.Meta(description="reality profiles the engine serves")]
-    timestamp: datetime
+    timestamp: Annotated[datetime, msgspec.Meta(description="Server time (UTC).")]
 
 
 # ---------------------------------------------------------------- projects and assets
@@ -57,27 +57,27 @@ class ProjectCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class Project(msgspec.Struct, kw_only=True):
-    id: str
-    name: str
-    description: str
-    created_at: datetime
+    id: Annotated[str, msgspec.Meta(description="Unique id (32 hex characters).")]
+    name: Annotated[str, msgspec.Meta(description="Project name.")]
+    description: Annotated[str, msgspec.Meta(description="Free-text description.")]
+    created_at: Annotated[datetime, msgspec.Meta(description="When it was created (UTC).")]
 
 
 class ProjectList(msgspec.Struct, kw_only=True):
-    projects: list[Project]
-    count: int
+    projects: Annotated[list[Project], msgspec.Meta(description="Projects.")]
+    count: Annotated[int, msgspec.Meta(description="Number of items in this answer.")]
 
 
 class Asset(msgspec.Struct, kw_only=True):
     id: Annotated[str, msgspec.Meta(description="Asset id; usable wherever a robot reference is expected")]
-    project_id: str | None
+    project_id: Annotated[str | None, msgspec.Meta(description="Project this belongs to (null = none).")]
     name: Annotated[str, msgspec.Meta(description="Display name (defaults to the file name)")]
     kind: Annotated[Literal["urdf", "mesh"], msgspec.Meta(description="urdf (simulatable) or mesh")]
     format: Annotated[str, msgspec.Meta(description="urdf, stl, obj, ply, glb, off, usd, usda or usdc")]
     source: Annotated[
         str, msgspec.Meta(description="upload, or linkage for URDF exported by /api/design/linkage")
     ]
-    filename: str
+    filename: Annotated[str, msgspec.Meta(description="Original file name of the upload.")]
     sha256: Annotated[str, msgspec.Meta(description="SHA-256 of the stored file")]
     size: Annotated[int, msgspec.Meta(description="bytes")]
     summary: Annotated[
@@ -87,12 +87,12 @@ class Asset(msgspec.Struct, kw_only=True):
             "faces, bounds, components, mass_properties"
         ),
     ]
-    created_at: datetime
+    created_at: Annotated[datetime, msgspec.Meta(description="When it was created (UTC).")]
 
 
 class AssetList(msgspec.Struct, kw_only=True):
-    assets: list[Asset]
-    count: int
+    assets: Annotated[list[Asset], msgspec.Meta(description="Assets.")]
+    count: Annotated[int, msgspec.Meta(description="Number of items in this answer.")]
 
 
 class SegmentRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -105,11 +105,11 @@ class SegmentRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class SegmentResponse(msgspec.Struct, kw_only=True):
-    asset_id: str
-    density: float
+    asset_id: Annotated[str, msgspec.Meta(description="Asset id.")]
+    density: Annotated[float, msgspec.Meta(description="Density used (kg/m^3).")]
     parts: Annotated[list[Part], msgspec.Meta(description="Connected components, largest volume first")]
-    count: int
-    total_mass: float
+    count: Annotated[int, msgspec.Meta(description="Number of parts.")]
+    total_mass: Annotated[float, msgspec.Meta(description="Sum of the parts' masses (kg).")]
 
 
 class LinkageRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -120,25 +120,31 @@ class LinkageRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         bool,
         msgspec.Meta(description="Also write URDF, verify the core parses it back, and store it as an asset"),
     ] = False
-    project_id: str | None = None
+    project_id: Annotated[str | None, msgspec.Meta(description="Project this belongs to (null = none).")] = (
+        None
+    )
 
 
 class LinkageLink(msgspec.Struct, kw_only=True):
-    name: str
-    mass: float
-    center_of_mass: list[float]
-    inertia: list[list[float]]
+    name: Annotated[str, msgspec.Meta(description="Link name.")]
+    mass: Annotated[float, msgspec.Meta(description="Mass (kg).")]
+    center_of_mass: Annotated[
+        list[float], msgspec.Meta(description="Centre of mass in the link frame [x, y, z] (m).")
+    ]
+    inertia: Annotated[
+        list[list[float]], msgspec.Meta(description="3x3 inertia about the centre of mass (kg m^2).")
+    ]
 
 
 class LinkageResponse(msgspec.Struct, kw_only=True):
-    name: str
+    name: Annotated[str, msgspec.Meta(description="Robot name.")]
     root: Annotated[str, msgspec.Meta(description="Root link")]
     links: Annotated[list[LinkageLink], msgspec.Meta(description="Links in depth-first order from the root")]
     joints: Annotated[
         list[JointSpec], msgspec.Meta(description="Joints in depth-first order (the core's joint order)")
     ]
-    dof: int
-    total_mass: float
+    dof: Annotated[int, msgspec.Meta(description="Degrees of freedom (non-fixed joints).")]
+    total_mass: Annotated[float, msgspec.Meta(description="Total mass (kg).")]
     urdf: Annotated[str | None, msgspec.Meta(description="Exported URDF (export_urdf)")] = None
     asset: Annotated[Asset | None, msgspec.Meta(description="The stored URDF asset (export_urdf)")] = None
     verified: Annotated[
@@ -157,7 +163,9 @@ class SimRunRequest(RunSpec, kw_only=True, forbid_unknown_fields=True):
     scenario: Annotated[
         str | None, msgspec.Meta(description="Label only (use /v1/runs to run a named scenario)")
     ] = None
-    project_id: str | None = None
+    project_id: Annotated[str | None, msgspec.Meta(description="Project this belongs to (null = none).")] = (
+        None
+    )
     webhook_url: WebhookUrl | None = None
     webhook_secret: WebhookSecret | None = None
     sync: Annotated[
@@ -167,13 +175,22 @@ class SimRunRequest(RunSpec, kw_only=True, forbid_unknown_fields=True):
 
 
 class RunOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    webhook_url: WebhookUrl | None = None
-    webhook_secret: WebhookSecret | None = None
+    webhook_url: Annotated[
+        WebhookUrl | None, msgspec.Meta(description="Webhook notified when the run ends.")
+    ] = None
+    webhook_secret: Annotated[
+        WebhookSecret | None,
+        msgspec.Meta(
+            description="HMAC-SHA256 key for the webhook signature; generated and returned once when omitted."
+        ),
+    ] = None
     wait: Annotated[
         bool | None,
         msgspec.Meta(description="Wait for the result; null = wait unless a Redis queue is configured"),
     ] = None
-    project_id: str | None = None
+    project_id: Annotated[str | None, msgspec.Meta(description="Project this belongs to (null = none).")] = (
+        None
+    )
 
 
 class V1RunCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -189,7 +206,9 @@ class V1RunCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             "controller, reference, ...) plus optional robot (a robot reference)"
         ),
     ] = msgspec.field(default_factory=dict)
-    options: RunOptions = msgspec.field(default_factory=RunOptions)
+    options: Annotated[RunOptions, msgspec.Meta(description="Delivery options.")] = msgspec.field(
+        default_factory=RunOptions
+    )
 
 
 class RunMetrics(msgspec.Struct, kw_only=True):
@@ -204,59 +223,73 @@ class RunMetrics(msgspec.Struct, kw_only=True):
         ]
         | None
     )
-    max_tracking_error: float | None
+    max_tracking_error: Annotated[
+        float | None,
+        msgspec.Meta(description="Largest tracking error (rad or m), mean over non-diverged episodes."),
+    ]
     energy: Annotated[float, msgspec.Meta(description="Actuator energy, integral of |tau . v| dt (J)")]
     success_rate: Annotated[
         float, msgspec.Meta(description="Share of episodes ending within success_tolerance")
     ]
     divergence_rate: Annotated[float, msgspec.Meta(description="Share of episodes that diverged")]
-    episodes: int
+    episodes: Annotated[int, msgspec.Meta(description="Episodes the means are over.")]
     mean_slip_speed: Annotated[float, msgspec.Meta(description="Mean tangential speed of contacts (m/s)")]
-    base_distance: float | None
+    base_distance: Annotated[
+        float | None, msgspec.Meta(description="Distance the floating base travelled (m); 0 for fixed bases.")
+    ]
     wall_time_ms: Annotated[float, msgspec.Meta(description="Whole rollout call, all episodes (ms)")]
 
 
 class ReplayInfo(msgspec.Struct, kw_only=True):
-    format: str
-    media_type: str
-    sha256: str
-    size: int
+    format: Annotated[str, msgspec.Meta(description="Replay bundle format.")]
+    media_type: Annotated[str, msgspec.Meta(description="Media type of the bundle.")]
+    sha256: Annotated[str, msgspec.Meta(description="SHA-256 of the bundle.")]
+    size: Annotated[int, msgspec.Meta(description="Bundle size (bytes).")]
     url: Annotated[
         str, msgspec.Meta(description="Path of GET /v1/runs/{run_id}/replay (relative to the family)")
     ]
 
 
 class Run(msgspec.Struct, kw_only=True):
-    run_id: str
-    job_id: str
+    run_id: Annotated[str, msgspec.Meta(description="Run id (equal to its job id).")]
+    job_id: Annotated[str, msgspec.Meta(description="Platform job id.")]
     status: Annotated[
         str, msgspec.Meta(description="CREATED, QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED")
     ]
     api: Annotated[str, msgspec.Meta(description="Which API created it: v1, api or batch")]
-    scenario: str | None
-    robot: str
-    robot_sha256: str
-    profile: str
-    project_id: str | None
-    batch_id: str | None
-    config: RunSpec
-    progress: float
+    scenario: Annotated[str | None, msgspec.Meta(description="Scenario name (null = none).")]
+    robot: Annotated[str, msgspec.Meta(description="Robot reference (asset id or built-in example path).")]
+    robot_sha256: Annotated[str, msgspec.Meta(description="SHA-256 of the robot's URDF text.")]
+    profile: Annotated[str, msgspec.Meta(description="Reality profile name.")]
+    project_id: Annotated[str | None, msgspec.Meta(description="Project this belongs to (null = none).")]
+    batch_id: Annotated[str | None, msgspec.Meta(description="Batch id (equal to its job id).")]
+    config: Annotated[RunSpec, msgspec.Meta(description="The full run spec.")]
+    progress: Annotated[float, msgspec.Meta(description="Fraction done, 0..1 (live while RUNNING).")]
     steps_completed: Annotated[list[int] | None, msgspec.Meta(description="Steps each episode ran")]
-    cancelled: bool
-    metrics: RunMetrics | None
-    error: dict[str, Any] | None
-    replay: ReplayInfo | None
-    webhook_url: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    cancelled: Annotated[bool, msgspec.Meta(description="Whether the rollout was stopped by a cancel.")]
+    metrics: Annotated[
+        RunMetrics | None, msgspec.Meta(description="Metric means over episodes (null until finished).")
+    ]
+    error: Annotated[
+        dict[str, Any] | None,
+        msgspec.Meta(description="Error type and message for FAILED or CANCELLED, else null."),
+    ]
+    replay: Annotated[
+        ReplayInfo | None, msgspec.Meta(description="Replay bundle info (null until recorded).")
+    ]
+    webhook_url: Annotated[str | None, msgspec.Meta(description="Webhook notified when the run ends.")]
+    created_at: Annotated[datetime, msgspec.Meta(description="When it was created (UTC).")]
+    started_at: Annotated[datetime | None, msgspec.Meta(description="When execution started (UTC).")]
+    finished_at: Annotated[
+        datetime | None, msgspec.Meta(description="When it reached a terminal state (UTC).")
+    ]
 
 
 class RunCreated(msgspec.Struct, kw_only=True):
-    run_id: str
-    job_id: str
-    status: str
-    run: Run
+    run_id: Annotated[str, msgspec.Meta(description="Run id (equal to its job id).")]
+    job_id: Annotated[str, msgspec.Meta(description="Platform job id.")]
+    status: Annotated[str, msgspec.Meta(description="Status after the request (terminal when it waited).")]
+    run: Annotated[Run, msgspec.Meta(description="The run.")]
     webhook_secret: Annotated[
         str | None,
         msgspec.Meta(description="The generated webhook signing secret (only when one was generated)"),
@@ -264,29 +297,40 @@ class RunCreated(msgspec.Struct, kw_only=True):
 
 
 class RunList(msgspec.Struct, kw_only=True):
-    runs: list[Run]
-    count: int
+    runs: Annotated[list[Run], msgspec.Meta(description="Runs.")]
+    count: Annotated[int, msgspec.Meta(description="Number of items in this answer.")]
 
 
 class JobStatusOut(msgspec.Struct, kw_only=True):
-    job_id: str
+    job_id: Annotated[str, msgspec.Meta(description="Platform job id.")]
     run_id: Annotated[str | None, msgspec.Meta(description="The run (null for a batch's job)")]
     batch_id: Annotated[str | None, msgspec.Meta(description="The batch, when the job is a batch")] = None
     kind: Annotated[str, msgspec.Meta(description="run or batch")] = "run"
-    status: str
-    progress: float
-    created_at: datetime
-    queued_at: datetime | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    error: dict[str, Any] | None
+    status: Annotated[
+        str, msgspec.Meta(description="CREATED, QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED.")
+    ]
+    progress: Annotated[float, msgspec.Meta(description="Fraction done, 0..1 (live while RUNNING).")]
+    created_at: Annotated[datetime, msgspec.Meta(description="When it was created (UTC).")]
+    queued_at: Annotated[datetime | None, msgspec.Meta(description="When it was queued (UTC).")]
+    started_at: Annotated[datetime | None, msgspec.Meta(description="When execution started (UTC).")]
+    finished_at: Annotated[
+        datetime | None, msgspec.Meta(description="When it reached a terminal state (UTC).")
+    ]
+    error: Annotated[
+        dict[str, Any] | None,
+        msgspec.Meta(description="Error type and message for FAILED or CANCELLED, else null."),
+    ]
 
 
 class MetricsOut(msgspec.Struct, kw_only=True):
-    run_id: str
-    status: str
-    profile: str
-    metrics: RunMetrics | None
+    run_id: Annotated[str, msgspec.Meta(description="Run id (equal to its job id).")]
+    status: Annotated[
+        str, msgspec.Meta(description="CREATED, QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED.")
+    ]
+    profile: Annotated[str, msgspec.Meta(description="Reality profile name.")]
+    metrics: Annotated[
+        RunMetrics | None, msgspec.Meta(description="Metric means over episodes (null until finished).")
+    ]
     episodes: Annotated[
         list[dict[str, Any]] | None,
         msgspec.Meta(description="Per-episode engine metrics and steps_completed"),
@@ -294,53 +338,61 @@ class MetricsOut(msgspec.Struct, kw_only=True):
 
 
 class WebhookDelivery(msgspec.Struct, kw_only=True):
-    delivery_id: str
-    event: str
-    url: str
-    attempt: int
-    status_code: int | None
-    error: str | None
-    succeeded: bool
-    created_at: datetime
+    delivery_id: Annotated[str, msgspec.Meta(description="One id shared by every attempt of one event.")]
+    event: Annotated[str, msgspec.Meta(description="run.completed or run.failed.")]
+    url: Annotated[str, msgspec.Meta(description="Target URL.")]
+    attempt: Annotated[int, msgspec.Meta(description="Attempt number (1 = first, then retries).")]
+    status_code: Annotated[
+        int | None, msgspec.Meta(description="HTTP status answered (null when there was no answer).")
+    ]
+    error: Annotated[
+        str | None, msgspec.Meta(description="Error type and message for FAILED or CANCELLED, else null.")
+    ]
+    succeeded: Annotated[bool, msgspec.Meta(description="Whether the receiver answered 2xx.")]
+    created_at: Annotated[datetime, msgspec.Meta(description="When it was created (UTC).")]
 
 
 class Report(msgspec.Struct, kw_only=True):
-    run: Run
-    episodes: list[dict[str, Any]] | None
+    run: Annotated[Run, msgspec.Meta(description="The run.")]
+    episodes: Annotated[list[dict[str, Any]] | None, msgspec.Meta(description="Per-episode engine metrics.")]
     parameters: Annotated[
         dict[str, Any] | None,
         msgspec.Meta(description="Reality parameters each episode sampled (from the replay bundle)"),
     ]
     profile: Annotated[dict[str, Any] | None, msgspec.Meta(description="The profile's distributions")]
-    webhook_deliveries: list[WebhookDelivery]
+    webhook_deliveries: Annotated[
+        list[WebhookDelivery], msgspec.Meta(description="Every webhook attempt for this run.")
+    ]
 
 
 class StepOut(msgspec.Struct, kw_only=True):
-    run_id: str
-    episode: int
-    step_index: int
+    run_id: Annotated[str, msgspec.Meta(description="Run id (equal to its job id).")]
+    episode: Annotated[int, msgspec.Meta(description="Episode index, 0-based.")]
+    step_index: Annotated[int, msgspec.Meta(description="Step index, 0-based.")]
     t: Annotated[float, msgspec.Meta(description="Time at the start of the step (s)")]
     completed: Annotated[bool, msgspec.Meta(description="False for steps after divergence or cancellation")]
-    joint_names: list[str]
-    q: list[float | None]
-    v: list[float | None]
+    joint_names: Annotated[list[str], msgspec.Meta(description="Joint order of q and v.")]
+    q: Annotated[list[float | None], msgspec.Meta(description="Joint positions before the step.")]
+    v: Annotated[list[float | None], msgspec.Meta(description="Joint velocities before the step.")]
     observation: Annotated[list[float | None], msgspec.Meta(description="[q_obs..., v_obs...]")]
     action: Annotated[list[float | None], msgspec.Meta(description="Commanded torques")]
-    applied_torque: list[float | None]
-    next_q: list[float | None]
-    next_v: list[float | None]
+    applied_torque: Annotated[
+        list[float | None], msgspec.Meta(description="Torques the actuators delivered.")
+    ]
+    next_q: Annotated[list[float | None], msgspec.Meta(description="Joint positions after the step.")]
+    next_v: Annotated[list[float | None], msgspec.Meta(description="Joint velocities after the step.")]
 
 
 class Scenario(msgspec.Struct, kw_only=True):
-    name: str
-    description: str
-    robot: str
-    config: RunSpec
+    name: Annotated[str, msgspec.Meta(description="Scenario name (use in POST /v1/runs).")]
+    description: Annotated[str, msgspec.Meta(description="Free-text description.")]
+    robot: Annotated[str, msgspec.Meta(description="Robot the scenario runs.")]
+    config: Annotated[RunSpec, msgspec.Meta(description="The scenario's run spec.")]
 
 
 class ScenarioList(msgspec.Struct, kw_only=True):
-    scenarios: list[Scenario]
-    count: int
+    scenarios: Annotated[list[Scenario], msgspec.Meta(description="Scenarios.")]
+    count: Annotated[int, msgspec.Meta(description="Number of items in this answer.")]
 
 
 # ---------------------------------------------------------------- batch, compare, plan
@@ -349,76 +401,139 @@ class ScenarioList(msgspec.Struct, kw_only=True):
 class BatchRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """POST /api/sim/batch (the contract's body, plus optional controller/reference)."""
 
-    urdf_path: RobotRef = "examples/simple_robot.urdf"
+    urdf_path: Annotated[
+        RobotRef,
+        msgspec.Meta(
+            description="Robot: an imported URDF asset's id or name, or examples/simple_robot.urdf / examples/pendulum.urdf."
+        ),
+    ] = "examples/simple_robot.urdf"
     profiles: Annotated[
         list[str],
         msgspec.Meta(min_length=1, max_length=32, description="Profiles; default is always the baseline"),
     ] = msgspec.field(default_factory=lambda: ["default", "slippery_warehouse", "pseudo_reality_A"])
-    steps: Annotated[int, msgspec.Meta(ge=1, le=200_000)] = 200
-    dt: Annotated[float, msgspec.Meta(gt=0, le=0.1)] = 0.002
-    seed: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] = 0
-    dr_episodes_per_profile: Annotated[int, msgspec.Meta(ge=1, le=256)] = 3
-    floating_base: bool = False
-    controller: dict[str, Any] | None = None
-    reference: dict[str, Any] | None = None
-    project_id: str | None = None
-    sync: bool | None = None
+    steps: Annotated[int, msgspec.Meta(description="Steps per episode.", ge=1, le=200_000)] = 200
+    dt: Annotated[float, msgspec.Meta(description="Time step (s).", gt=0, le=0.1)] = 0.002
+    seed: Annotated[
+        int,
+        msgspec.Meta(
+            description="Random seed; episode e draws from the stream (seed, e).", ge=0, le=2**63 - 1
+        ),
+    ] = 0
+    dr_episodes_per_profile: Annotated[
+        int, msgspec.Meta(description="Domain-randomisation episodes per profile.", ge=1, le=256)
+    ] = 3
+    floating_base: Annotated[
+        bool, msgspec.Meta(description="Add a free-flyer root joint (legged and wheeled robots).")
+    ] = False
+    controller: Annotated[
+        dict[str, Any] | None,
+        msgspec.Meta(description="Controller (run spec `controller`); null = critically damped PD."),
+    ] = None
+    reference: Annotated[
+        dict[str, Any] | None,
+        msgspec.Meta(
+            description="Reference trajectory (run spec `reference`); null = 0.3 rad, 0.5 Hz sinusoid."
+        ),
+    ] = None
+    project_id: Annotated[str | None, msgspec.Meta(description="Project this belongs to (null = none).")] = (
+        None
+    )
+    sync: Annotated[
+        bool | None,
+        msgspec.Meta(description="Wait for the result; null = wait unless a Redis queue is configured."),
+    ] = None
 
 
 class BatchProfile(msgspec.Struct, kw_only=True):
-    profile: str
-    run_id: str
-    is_baseline: bool
-    metrics: dict[str, Any]
-    episodes: list[dict[str, Any]]
+    profile: Annotated[str, msgspec.Meta(description="Reality profile name.")]
+    run_id: Annotated[str, msgspec.Meta(description="Run id (equal to its job id).")]
+    is_baseline: Annotated[bool, msgspec.Meta(description="Whether this is the baseline profile.")]
+    metrics: Annotated[dict[str, Any], msgspec.Meta(description="Metric means over the profile's episodes.")]
+    episodes: Annotated[list[dict[str, Any]], msgspec.Meta(description="Per-episode metrics.")]
 
 
 class Batch(msgspec.Struct, kw_only=True):
-    batch_id: str
-    job_id: str
-    status: str
-    request: dict[str, Any]
-    baseline: str
+    batch_id: Annotated[str, msgspec.Meta(description="Batch id (equal to its job id).")]
+    job_id: Annotated[str, msgspec.Meta(description="Platform job id.")]
+    status: Annotated[
+        str, msgspec.Meta(description="CREATED, QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED.")
+    ]
+    request: Annotated[dict[str, Any], msgspec.Meta(description="The batch request as submitted.")]
+    baseline: Annotated[
+        str, msgspec.Meta(description="Baseline profile every gap and drop is measured against.")
+    ]
     baseline_added: Annotated[
         bool, msgspec.Meta(description="default was not requested and was run as the baseline")
     ]
-    profiles: list[BatchProfile]
-    created_at: datetime
-    finished_at: datetime | None
-    error: dict[str, Any] | None
+    profiles: Annotated[
+        list[BatchProfile], msgspec.Meta(description="Per-profile member runs and metrics, baseline first.")
+    ]
+    created_at: Annotated[datetime, msgspec.Meta(description="When it was created (UTC).")]
+    finished_at: Annotated[
+        datetime | None, msgspec.Meta(description="When it reached a terminal state (UTC).")
+    ]
+    error: Annotated[
+        dict[str, Any] | None,
+        msgspec.Meta(description="Error type and message for FAILED or CANCELLED, else null."),
+    ]
 
 
 class ProfileEvaluation(msgspec.Struct, kw_only=True):
-    profile: str
-    run_id: str
+    profile: Annotated[str, msgspec.Meta(description="Reality profile evaluated.")]
+    run_id: Annotated[str, msgspec.Meta(description="Run id (equal to its job id).")]
     drops: Annotated[
         list[MetricDrop], msgspec.Meta(description="Metric drops against the baseline (positive = worse)")
     ]
-    G_dyn: Interval
-    G_perc: Interval
-    G_perf: Interval
+    G_dyn: Annotated[
+        Interval, msgspec.Meta(description="Dynamics gap with its bootstrap interval (docs/sim.md).")
+    ]
+    G_perc: Annotated[
+        Interval, msgspec.Meta(description="Perception gap with its bootstrap interval (docs/sim.md).")
+    ]
+    G_perf: Annotated[
+        Interval, msgspec.Meta(description="Performance gap with its bootstrap interval (docs/sim.md).")
+    ]
 
 
 class Evaluation(msgspec.Struct, kw_only=True):
-    batch_id: str
-    baseline: str
-    profiles: list[ProfileEvaluation]
-    definitions: dict[str, str]
-    bootstrap: dict[str, Any]
+    batch_id: Annotated[str, msgspec.Meta(description="Batch id (equal to its job id).")]
+    baseline: Annotated[
+        str, msgspec.Meta(description="Baseline profile every gap and drop is measured against.")
+    ]
+    profiles: Annotated[
+        list[ProfileEvaluation], msgspec.Meta(description="Per-profile evaluation, baseline first.")
+    ]
+    definitions: Annotated[dict[str, str], msgspec.Meta(description="How each gap and drop is computed.")]
+    bootstrap: Annotated[
+        dict[str, Any], msgspec.Meta(description="Bootstrap method, resamples, confidence and seed.")
+    ]
 
 
 class BenchmarkReport(msgspec.Struct, kw_only=True):
-    batch_id: str
-    robot: str
-    finished_at: datetime | None
-    G_dyn: dict[str, Interval]
-    G_perc: dict[str, Interval]
-    G_perf: dict[str, Interval]
-    evaluation: Evaluation
+    batch_id: Annotated[str, msgspec.Meta(description="Batch id (equal to its job id).")]
+    robot: Annotated[str, msgspec.Meta(description="Robot reference (asset id or built-in example path).")]
+    finished_at: Annotated[
+        datetime | None, msgspec.Meta(description="When it reached a terminal state (UTC).")
+    ]
+    G_dyn: Annotated[
+        dict[str, Interval],
+        msgspec.Meta(description="Dynamics gap with its bootstrap interval (docs/sim.md)."),
+    ]
+    G_perc: Annotated[
+        dict[str, Interval],
+        msgspec.Meta(description="Perception gap with its bootstrap interval (docs/sim.md)."),
+    ]
+    G_perf: Annotated[
+        dict[str, Interval],
+        msgspec.Meta(description="Performance gap with its bootstrap interval (docs/sim.md)."),
+    ]
+    evaluation: Annotated[Evaluation, msgspec.Meta(description="The full cross-profile evaluation.")]
 
 
 class CompareRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    run_ids: Annotated[list[str], msgspec.Meta(min_length=2, max_length=100)]
+    run_ids: Annotated[
+        list[str], msgspec.Meta(description="Runs to compare (2..100).", min_length=2, max_length=100)
+    ]
     metric_key: Annotated[
         str,
         msgspec.Meta(description="A run metric: avg_step_time_ms, tracking_rmse, energy, success_rate, ..."),
@@ -426,29 +541,43 @@ class CompareRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class CompareEntry(msgspec.Struct, kw_only=True):
-    run_id: str
-    profile: str
-    status: str
-    value: float | None
+    run_id: Annotated[str, msgspec.Meta(description="Run id (equal to its job id).")]
+    profile: Annotated[str, msgspec.Meta(description="Reality profile name.")]
+    status: Annotated[
+        str, msgspec.Meta(description="CREATED, QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED.")
+    ]
+    value: Annotated[float | None, msgspec.Meta(description="The run's metric (null when it has none).")]
 
 
 class PairwiseDrop(msgspec.Struct, kw_only=True):
-    run_a: str
-    run_b: str
-    value_a: float | None
-    value_b: float | None
+    run_a: Annotated[str, msgspec.Meta(description="Reference run of the pair.")]
+    run_b: Annotated[str, msgspec.Meta(description="Run compared with the reference.")]
+    value_a: Annotated[float | None, msgspec.Meta(description="Metric of run_a.")]
+    value_b: Annotated[float | None, msgspec.Meta(description="Metric of run_b.")]
     drop: Annotated[float | None, msgspec.Meta(description="How much worse b is than a (positive = worse)")]
-    relative_drop: float | None
+    relative_drop: Annotated[
+        float | None, msgspec.Meta(description="drop / |baseline| (null when the baseline is 0).")
+    ]
 
 
 class CompareResponse(msgspec.Struct, kw_only=True):
-    metric_key: str
-    higher_is_better: bool
-    runs: list[CompareEntry]
-    pairwise: list[PairwiseDrop]
-    best_run_id: str | None
+    metric_key: Annotated[str, msgspec.Meta(description="Metric compared.")]
+    higher_is_better: Annotated[
+        bool, msgspec.Meta(description="Whether larger values of the metric are better.")
+    ]
+    runs: Annotated[list[CompareEntry], msgspec.Meta(description="Runs.")]
+    pairwise: Annotated[
+        list[PairwiseDrop],
+        msgspec.Meta(description="Every pair of runs: how much worse the second is than the first."),
+    ]
+    best_run_id: Annotated[
+        str | None, msgspec.Meta(description="Run with the best value (null when none has one).")
+    ]
 
 
 class ProfileList(msgspec.Struct, kw_only=True):
-    profiles: list[dict[str, Any]]
-    count: int
+    profiles: Annotated[
+        list[dict[str, Any]],
+        msgspec.Meta(description="Profiles with every parameter's meaning and distribution."),
+    ]
+    count: Annotated[int, msgspec.Meta(description="Number of items in this answer.")]
