@@ -228,3 +228,16 @@ def test_every_sim_schema_field_is_documented(make_client) -> None:  # type: ign
         if not spec.get("description")
     ]
     assert undocumented == []
+
+
+def test_a_diverging_run_is_recorded_with_null_metrics(make_client) -> None:  # type: ignore[no-untyped-def]
+    c = make_client()
+    config = {"steps": 200, "dt": 0.05, "episodes": 2, "controller": {"kind": "pd", "kp": 1e5, "kd": 0}}
+    r = c.post(f"{SIM}/v1/runs", json={"config": config})
+    assert r.status_code == 201, r.text
+    run = r.json()["run"]
+    assert run["status"] == "SUCCEEDED"  # the run finished; the robot diverged
+    assert run["metrics"]["divergence_rate"] == 1.0 and run["metrics"]["tracking_rmse"] is None
+    assert all(n < 200 for n in run["steps_completed"])
+    late = c.get(f"{SIM}/api/sim/step", params={"run_id": run["run_id"], "step_index": 199}).json()
+    assert late["completed"] is False and late["q"] == [None, None]

@@ -215,7 +215,7 @@ class RunMetrics(msgspec.Struct, kw_only=True):
     """Means over the run's episodes (engine metrics; see docs/sim.md)."""
 
     avg_step_time_ms: Annotated[
-        float, msgspec.Meta(description="Engine wall time per step (ms), mean over episodes")
+        float | None, msgspec.Meta(description="Engine wall time per step (ms), mean over episodes")
     ]
     tracking_rmse: (
         Annotated[
@@ -227,13 +227,15 @@ class RunMetrics(msgspec.Struct, kw_only=True):
         float | None,
         msgspec.Meta(description="Largest tracking error (rad or m), mean over non-diverged episodes."),
     ]
-    energy: Annotated[float, msgspec.Meta(description="Actuator energy, integral of |tau . v| dt (J)")]
+    energy: Annotated[float | None, msgspec.Meta(description="Actuator energy, integral of |tau . v| dt (J)")]
     success_rate: Annotated[
         float, msgspec.Meta(description="Share of episodes ending within success_tolerance")
     ]
     divergence_rate: Annotated[float, msgspec.Meta(description="Share of episodes that diverged")]
     episodes: Annotated[int, msgspec.Meta(description="Episodes the means are over.")]
-    mean_slip_speed: Annotated[float, msgspec.Meta(description="Mean tangential speed of contacts (m/s)")]
+    mean_slip_speed: Annotated[
+        float | None, msgspec.Meta(description="Mean tangential speed of contacts (m/s)")
+    ]
     base_distance: Annotated[
         float | None, msgspec.Meta(description="Distance the floating base travelled (m); 0 for fixed bases.")
     ]

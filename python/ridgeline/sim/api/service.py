@@ -80,18 +80,22 @@ def _json_floats(values: Any) -> Any:
 
 
 def summarize(result: RolloutResult, wall_time_ms: float) -> dict[str, Any]:
+    """Means over episodes; non-finite values (diverged episodes) become null so JSON stays valid."""
     s = result.summary()
-    nan_to_none = lambda x: None if x != x else float(x)  # noqa: E731
+
+    def fin(x: float) -> float | None:
+        return float(x) if np.isfinite(x) else None
+
     return {
-        "avg_step_time_ms": float(s["avg_step_time_ms"]),
-        "tracking_rmse": nan_to_none(s["tracking_rmse"]),
-        "max_tracking_error": nan_to_none(s["max_tracking_error"]),
-        "energy": float(s["energy"]),
+        "avg_step_time_ms": fin(s["avg_step_time_ms"]),
+        "tracking_rmse": fin(s["tracking_rmse"]),
+        "max_tracking_error": fin(s["max_tracking_error"]),
+        "energy": fin(s["energy"]),
         "success_rate": float(s["success_rate"]),
         "divergence_rate": float(s["divergence_rate"]),
         "episodes": int(s["episodes"]),
-        "mean_slip_speed": float(s["mean_slip_speed"]),
-        "base_distance": nan_to_none(s["base_distance"]),
+        "mean_slip_speed": fin(s["mean_slip_speed"]),
+        "base_distance": fin(s["base_distance"]),
         "wall_time_ms": wall_time_ms,
     }
 
