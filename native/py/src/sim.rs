@@ -345,6 +345,11 @@ impl PySimModel {
         }
         let (q, v, x) = (slice2(&q), slice2(&v), slice2(&x));
         let mut out = vec![0.0; n * nv];
+        if n == 0 || nv == 0 {
+            return Ok(Array2::from_shape_vec((n, nv), out)
+                .expect("shape")
+                .into_pyarray(py));
+        }
         let work = |out: &mut Vec<f64>| {
             let chunk = 64usize;
             out.par_chunks_mut(chunk * nv).enumerate().for_each_init(
@@ -658,6 +663,17 @@ fn sim_rollout<'py>(
     cfg.divergence_velocity = divergence_velocity;
     cfg.threads = threads;
     cfg.joint_limits = joint_limits;
+    if record {
+        let per_step = 2 * (m.nq + m.nv) + 2 * na;
+        let floats = (steps as u128 + 1) * episodes as u128 * per_step as u128;
+        if floats > 1u128 << 29 {
+            return Err(PyValueError::new_err(format!(
+                "recording {episodes} episodes x {steps} steps would need {} GB: pass record=False \
+                 (metrics only) or run fewer steps per call",
+                floats * 8 / 1_000_000_000
+            )));
+        }
+    }
     let control = handle.map(|h| h.ctl.clone()).unwrap_or_default();
     let results = py
         .detach(|| rollout(&m, &prof, &ctl, reference.as_ref(), &cfg, &control))

@@ -8,7 +8,9 @@
 //! 3. the actuator applies the command issued `actuator_latency` ago, times the gain, clipped
 //!    to the URDF effort limits;
 //! 4. passive joint forces (viscous damping, smoothed Coulomb friction `f tanh(v / 0.01)`),
-//!    ground contact and gravity act, and the integrator advances the state;
+//!    joint position limits, ground contact and gravity act, and the integrator advances the
+//!    state (semi-implicit Euler treats the velocity-linear dissipative terms and the stiff
+//!    springs at the end of the step, see `Stepper::accel_implicit`; RK4 is fully explicit).
 //!
 //! Position limits are stiff one-sided spring-dampers: beyond a URDF limit a joint feels
 //! `tau = -(k e + b v)` (never pulling towards the limit), with `k = M_jj w^2`,

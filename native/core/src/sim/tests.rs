@@ -380,3 +380,55 @@ fn a_free_body_falls_with_gravity_and_has_its_own_mass() {
         assert!(w.abs() < 1e-12);
     }
 }
+
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// (parent index, prismatic?, origin, axis, mass) of one joint of a random tree.
+    type JointSpec = (usize, bool, [f64; 3], [f64; 3], f64);
+
+    /// A random branched tree of revolute and prismatic joints as URDF text.
+    fn tree_urdf(spec: &[JointSpec]) -> String {
+        let mut s = String::from("<robot name='r'><link name='l0'/>");
+        for (i, (parent, prismatic, xyz, axis, mass)) in spec.iter().enumerate() {
+            let p = parent % (i + 1);
+            s += &format!(
+                "<link name='l{c}'><inertial><origin xyz='{} {} {}' rpy='{} 0.2 {}'/><mass value='{mass}'/>\
+                 <inertia ixx='0.03' iyy='0.02' izz='0.01' ixy='0.001' ixz='0' iyz='0.002'/></inertial></link>\
+                 <joint name='j{c}' type='{}'><parent link='l{p}'/><child link='l{c}'/>\
+                 <origin xyz='{} {} {}' rpy='{} {} {}'/><axis xyz='{} {} {}'/></joint>",
+                xyz[1], xyz[2], xyz[0], xyz[0], xyz[1],
+                if *prismatic { "prismatic" } else { "revolute" },
+                xyz[0], xyz[1], xyz[2], axis[2], axis[0], axis[1],
+                axis[0], axis[1], axis[2] + 1.5,
+                c = i + 1,
+            );
+        }
+        s + "</robot>"
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn random_trees_satisfy_the_dynamics_identities(
+            spec in prop::collection::vec(
+                (0usize..8, any::<bool>(), prop::array::uniform3(-0.5f64..0.5), prop::array::uniform3(-1.0f64..1.0), 0.1f64..5.0),
+                1..9,
+            ),
+            floating in any::<bool>(),
+            seed in 0u64..1000,
+        ) {
+            let m = Model::from_urdf_str(&tree_urdf(&spec), false).unwrap();
+            check_identities(&m, "random tree", seed);
+            if floating {
+                let heavy = tree_urdf(&spec).replace(
+                    "<link name='l0'/>",
+                    "<link name='l0'><inertial><mass value='3'/><inertia ixx='0.1' iyy='0.2' izz='0.3'/></inertial></link>",
+                );
+                let mf = Model::from_urdf_str(&heavy, true).unwrap();
+                check_identities(&mf, "random floating tree", seed);
+            }
+        }
+    }
+}
