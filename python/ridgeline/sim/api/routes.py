@@ -405,7 +405,7 @@ async def v1_create_run(ctx: Ctx, data: Annotated[S.V1RunCreate, JSONBody]) -> R
                 404, "scenario_not_found", f"scenario {data.scenario!r} not found (GET /v1/scenarios)"
             )
         base, robot = msgspec.to_builtins(sc.spec), sc.robot
-    config = dict(data.config)
+    config = msgspec.to_builtins(data.config)  # UNSET fields are left out
     robot = str(config.pop("robot", robot))
     merged = {**base, **config}
     try:

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from ridgeline.sim.assets import JointSpec, LinkSpec, Part
 from ridgeline.sim.gaps import Interval, MetricDrop
-from ridgeline.sim.runspec import RunSpec
+from ridgeline.sim.runspec import ControllerSpec, ReferenceSpec, RunSpec
 
 RobotRef = Annotated[
     str,
@@ -193,6 +194,33 @@ class RunOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     )
 
 
+def _opt(description: str) -> msgspec.Meta:
+    return msgspec.Meta(description=description + " Omitted = the scenario's value (or the default).")
+
+
+class RunConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Overrides of the scenario's run spec (POST /v1/runs ``config``); omitted fields keep it."""
+
+    robot: Annotated[str | UnsetType, _opt("Robot reference: asset id or name, or examples/<name>.urdf.")] = (
+        UNSET
+    )
+    profile: Annotated[str | UnsetType, _opt("Reality profile.")] = UNSET
+    steps: Annotated[int | UnsetType, _opt("Steps per episode (1..200000).")] = UNSET
+    dt: Annotated[float | UnsetType, _opt("Time step (s), 0 < dt <= 0.1.")] = UNSET
+    seed: Annotated[int | UnsetType, _opt("Random seed.")] = UNSET
+    episodes: Annotated[int | UnsetType, _opt("Domain-randomisation episodes (1..256).")] = UNSET
+    integrator: Annotated[
+        Literal["semi_implicit_euler", "rk4"] | UnsetType, _opt("semi_implicit_euler or rk4.")
+    ] = UNSET
+    floating_base: Annotated[bool | UnsetType, _opt("Add a free-flyer root joint.")] = UNSET
+    contact: Annotated[bool | UnsetType | None, _opt("Ground contact; null = on for floating bases.")] = UNSET
+    success_tolerance: Annotated[float | UnsetType, _opt("Final tracking error counted as success.")] = UNSET
+    initial_q: Annotated[list[float] | UnsetType | None, _opt("Initial configuration (length nq).")] = UNSET
+    record: Annotated[bool | UnsetType, _opt("Keep per-step arrays (replay); false = metrics only.")] = UNSET
+    controller: Annotated[ControllerSpec | UnsetType, _opt("The feedback controller.")] = UNSET
+    reference: Annotated[ReferenceSpec | UnsetType, _opt("The reference trajectory.")] = UNSET
+
+
 class V1RunCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """POST /v1/runs."""
 
@@ -200,12 +228,8 @@ class V1RunCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         str | None, msgspec.Meta(description="Scenario name (GET /v1/scenarios); null = config only")
     ] = None
     config: Annotated[
-        dict[str, Any],
-        msgspec.Meta(
-            description="Run spec fields overriding the scenario's (profile, steps, dt, seed, episodes, "
-            "controller, reference, ...) plus optional robot (a robot reference)"
-        ),
-    ] = msgspec.field(default_factory=dict)
+        RunConfig, msgspec.Meta(description="Run spec fields overriding the scenario's, and the robot")
+    ] = msgspec.field(default_factory=RunConfig)
     options: Annotated[RunOptions, msgspec.Meta(description="Delivery options.")] = msgspec.field(
         default_factory=RunOptions
     )
