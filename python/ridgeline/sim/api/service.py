@@ -9,6 +9,7 @@ job's cancel token to the rollout's native handle, so a cancel stops stepping wi
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import secrets
 import time
 import uuid
@@ -477,8 +478,6 @@ class SimService:
         await self._check_project(project_id)
         label, urdf = await self.resolve_robot(robot)
         self._prepare(urdf, spec)
-        import hashlib
-
         sha = hashlib.sha256(urdf.encode()).hexdigest()
         generated = None
         if webhook_url is not None and webhook_secret is None:
@@ -569,8 +568,6 @@ class SimService:
                 url=f"/v1/runs/{r.id}/replay",
             )
         error = r.job_error
-        if r.batch_id is not None and status == JobStatus.SUCCEEDED and r.cancelled:
-            status = JobStatus.CANCELLED.value
         return S.Run(
             run_id=r.id,
             job_id=r.job_id,
@@ -849,8 +846,6 @@ class SimService:
         label, urdf = await self.resolve_robot(body.urdf_path)
         spec = self._batch_spec(body, BASELINE)
         self._prepare(urdf, spec, copies=2)  # a closed-loop and an open-loop rollout in memory at once
-        import hashlib
-
         sha = hashlib.sha256(urdf.encode()).hexdigest()
         profiles = body.profiles if BASELINE in body.profiles else [BASELINE, *body.profiles]
         job = await self.ctx.jobs.submit("sim", "batch", {"service": self.key, "robot": label})
