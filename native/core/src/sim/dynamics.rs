@@ -59,10 +59,31 @@ fn joint_xup(b: &Body, q: &[f64]) -> Xform {
     match b.kind {
         JointKind::Revolute { axis } => {
             let qi = q[b.q_idx];
-            // X_J = (Rot(axis, q)^T, 0); X_up = X_J X_tree
-            let rt = Mat3::axis_angle(axis, qi);
+            // X_J = (Rot(axis, q)^T, 0); X_up = X_J X_tree. Axis-aligned joints (the common
+            // case) only mix two rows of E_tree.
+            let e = &b.xtree.e.m;
+            let (sn, cs) = qi.sin_cos();
+            let mix = |p: &[f64; 3], o: &[f64; 3], a: f64, c: f64| {
+                [
+                    a * p[0] + c * o[0],
+                    a * p[1] + c * o[1],
+                    a * p[2] + c * o[2],
+                ]
+            };
+            let m = if axis.x == 0.0 && axis.y == 0.0 {
+                let sn = sn * axis.z;
+                [mix(&e[0], &e[1], cs, sn), mix(&e[0], &e[1], -sn, cs), e[2]]
+            } else if axis.y == 0.0 && axis.z == 0.0 {
+                let sn = sn * axis.x;
+                [e[0], mix(&e[1], &e[2], cs, sn), mix(&e[1], &e[2], -sn, cs)]
+            } else if axis.x == 0.0 && axis.z == 0.0 {
+                let sn = sn * axis.y;
+                [mix(&e[0], &e[2], cs, -sn), e[1], mix(&e[0], &e[2], sn, cs)]
+            } else {
+                Mat3::axis_angle(axis, qi).tr_mul(&b.xtree.e).m
+            };
             Xform {
-                e: rt.tr_mul(&b.xtree.e),
+                e: Mat3 { m },
                 r: b.xtree.r,
             }
         }
@@ -408,6 +429,45 @@ pub fn integrate_config(model: &Model, q: &mut [f64], v: &[f64], dt: f64) {
                 q[qi + 6] = nq.w;
             }
             _ => q[b.q_idx] += dt * v[b.v_idx],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_aligned_fast_path_matches_rodrigues() {
+        let xml = r#"<robot name="r"><link name="a"/><link name="b"><inertial><mass value="1"/>
+            <inertia ixx="1" iyy="1" izz="1" ixy="0" ixz="0" iyz="0"/></inertial></link>
+            <joint name="j" type="revolute"><parent link="a"/><child link="b"/>
+            <origin xyz="0.1 0.2 0.3" rpy="0.4 -0.5 0.6"/><axis xyz="0 0 1"/></joint></robot>"#;
+        let base = Model::from_urdf_str(xml, false).unwrap();
+        let axes = [
+            (1.0, 0.0, 0.0),
+            (-1.0, 0.0, 0.0),
+            (0.0, 1.0, 0.0),
+            (0.0, -1.0, 0.0),
+            (0.0, 0.0, 1.0),
+            (0.0, 0.0, -1.0),
+        ];
+        for (x, y, z) in axes {
+            let mut m = base.clone();
+            let axis = Vec3::new(x, y, z);
+            m.bodies[0].kind = JointKind::Revolute { axis };
+            for q in [-2.0, -0.3, 0.0, 0.7, 3.0] {
+                let fast = joint_xup(&m.bodies[0], &[q]);
+                let slow = Mat3::axis_angle(axis, q).tr_mul(&m.bodies[0].xtree.e);
+                for i in 0..3 {
+                    for j in 0..3 {
+                        assert!(
+                            (fast.e.m[i][j] - slow.m[i][j]).abs() < 1e-15,
+                            "axis {axis:?} q {q}"
+                        );
+                    }
+                }
+            }
         }
     }
 }

@@ -205,23 +205,36 @@ impl Inertia6 {
     }
     /// Express an inertia given in the child frame B in the parent frame A: `X^T I X`
     /// where `x` maps A to B.
+    ///
+    /// With `X = diag(E, E) [[1, 0], [-rx, 1]]`: rotate the blocks (`A1 = E^T A E`, ...), then
+    /// shift: `A' = A1 - B1 rx + rx B1^T - rx C1 rx` (with `rx B1^T = -(B1 rx)^T`),
+    /// `B' = B1 + rx C1`, `C' = C1`. Products with `rx` are written as cross products and the
+    /// symmetric blocks are formed from their upper triangles.
     #[inline(always)]
     pub fn to_parent(&self, x: &Xform) -> Inertia6 {
         let e = &x.e;
-        let a1 = e.tr_mul(&self.a.mul(e));
+        let a1 = sym_congruence(e, &self.a);
+        let c1 = sym_congruence(e, &self.c);
         let b1 = e.tr_mul(&self.b.mul(e));
-        let c1 = e.tr_mul(&self.c.mul(e));
-        let rx = Mat3::skew(x.r);
-        let b1rx = b1.mul(&rx);
-        let rxc1 = rx.mul(&c1);
-        // A' = A1 - B1 rx + rx B1^T - rx C1 rx (with rx B1^T = -(B1 rx)^T); B' = B1 + rx C1
-        let a = a1.sub(&b1rx).sub(&b1rx.transpose()).sub(&rxc1.mul(&rx));
+        let r = x.r;
+        let b1rx = rows_times_skew(&b1, r);
+        let rxc1 = skew_times_cols(r, &c1);
+        let rxc1rx = rows_times_skew(&rxc1, r);
+        let mut a = Mat3::ZERO;
+        for i in 0..3 {
+            for j in i..3 {
+                let v = a1.m[i][j] - b1rx.m[i][j] - b1rx.m[j][i] - rxc1rx.m[i][j];
+                a.m[i][j] = v;
+                a.m[j][i] = v;
+            }
+        }
         Inertia6 {
             a,
             b: b1.add(&rxc1),
             c: c1,
         }
     }
+
     /// Row-major dense 6x6 matrix in `(angular, linear)` order.
     pub fn to_dense(&self) -> [[f64; 6]; 6] {
         let mut d = [[0.0; 6]; 6];
@@ -235,6 +248,45 @@ impl Inertia6 {
         }
         d
     }
+}
+
+/// `E^T S E` for a symmetric `S` (upper triangle computed, mirrored).
+#[inline(always)]
+fn sym_congruence(e: &Mat3, s: &Mat3) -> Mat3 {
+    let t = s.mul(e);
+    let mut r = Mat3::ZERO;
+    for i in 0..3 {
+        for j in i..3 {
+            let v = e.m[0][i] * t.m[0][j] + e.m[1][i] * t.m[1][j] + e.m[2][i] * t.m[2][j];
+            r.m[i][j] = v;
+            r.m[j][i] = v;
+        }
+    }
+    r
+}
+
+/// `M [r]x`: row `i` is `m_i x r`.
+#[inline(always)]
+fn rows_times_skew(m: &Mat3, r: Vec3) -> Mat3 {
+    let mut out = Mat3::ZERO;
+    for i in 0..3 {
+        let row = Vec3::new(m.m[i][0], m.m[i][1], m.m[i][2]);
+        out.m[i] = row.cross(r).to_array();
+    }
+    out
+}
+
+/// `[r]x M`: column `j` is `r x m_j`.
+#[inline(always)]
+fn skew_times_cols(r: Vec3, m: &Mat3) -> Mat3 {
+    let mut out = Mat3::ZERO;
+    for j in 0..3 {
+        let c = r.cross(Vec3::new(m.m[0][j], m.m[1][j], m.m[2][j]));
+        out.m[0][j] = c.x;
+        out.m[1][j] = c.y;
+        out.m[2][j] = c.z;
+    }
+    out
 }
 
 #[allow(clippy::needless_range_loop)]
