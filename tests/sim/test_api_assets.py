@@ -224,3 +224,15 @@ def test_segment_and_linkage_errors(make_client) -> None:  # type: ignore[no-unt
         "invalid_linkage",
     )
     assert c.get(f"{SIM}/api/assets").json()["count"] == 1  # failed linkages stored nothing
+
+
+def test_example_robots_are_seeded_once_when_defaults_are_on(make_client) -> None:  # type: ignore[no-untyped-def]
+    first = make_client(seed_defaults=True)
+    assets = first.get(f"{SIM}/api/assets").json()["assets"]
+    assert sorted(a["name"] for a in assets) == ["pendulum.urdf", "simple_robot.urdf"]
+    assert {a["source"] for a in assets} == {"example"}
+    make_client(seed_defaults=True)  # a second worker on the same database adds nothing
+    assert first.get(f"{SIM}/api/assets").json()["count"] == 2
+    by_name = {a["name"]: a["id"] for a in assets}
+    run = first.post(f"{SIM}/api/sim/run", json={"urdf_path": by_name["pendulum.urdf"], "steps": 10})
+    assert run.json()["status"] == "SUCCEEDED"

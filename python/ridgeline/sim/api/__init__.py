@@ -11,7 +11,10 @@ from ridgeline.sim.api.service import SimService
 
 
 async def _startup(ctx: AppContext) -> None:
-    ctx.state["sim"] = SimService(ctx)
+    service = SimService(ctx)
+    ctx.state["sim"] = service
+    if ctx.settings.seed_defaults:  # the embedded sample: the example robots as importable assets
+        await service.seed_examples()
 
 
 async def _shutdown(ctx: AppContext) -> None:

@@ -227,8 +227,9 @@ class SimService:
         data: bytes,
         summary: dict[str, Any],
         project_id: str | None,
+        asset_id: str | None = None,
     ) -> S.Asset:
-        asset_id = _id()
+        asset_id = asset_id or _id()
         art = await self.ctx.artifacts.put(ASSET_NS, asset_id, stored_name, data)
         asset = S.Asset(
             id=asset_id,
@@ -248,6 +249,36 @@ class SimService:
                 T.assets.insert().values(msgspec.to_builtins(asset, builtin_types=(datetime,)))
             )
         return asset
+
+    async def seed_examples(self) -> int:
+        """Store the built-in example robots as URDF assets (``source: "example"``) unless present.
+
+        Ids derive from the URDF's SHA-256, so concurrent workers starting together insert each
+        example once (the loser's insert hits the primary key and is ignored)."""
+        added = 0
+        for path, urdf in EXAMPLE_ROBOTS.items():
+            asset_id = hashlib.sha256(urdf.encode()).hexdigest()[:32]
+            if await self.get_asset(asset_id) is not None:
+                continue
+            _, usum = A.validate_urdf(urdf.encode())
+            name = path.rsplit("/", 1)[-1]
+            try:
+                await self._store_asset(
+                    name=name,
+                    kind="urdf",
+                    fmt="urdf",
+                    source="example",
+                    filename=name,
+                    stored_name="source.urdf",
+                    data=urdf.encode(),
+                    summary=msgspec.to_builtins(usum),
+                    project_id=None,
+                    asset_id=asset_id,
+                )
+                added += 1
+            except sa.exc.IntegrityError:
+                continue
+        return added
 
     async def list_assets(self, project_id: str | None, kind: str | None) -> list[S.Asset]:
         q = T.assets.select().order_by(T.assets.c.created_at, T.assets.c.id)
