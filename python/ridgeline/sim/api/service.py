@@ -119,6 +119,8 @@ class SimService:
         self._models: OrderedDict[tuple[str, bool], Model] = OrderedDict()
         self._replays: OrderedDict[str, R.Replay] = OrderedDict()
         self._tasks: set[asyncio.Task[Any]] = set()
+        # job id -> set once the job's records are written (jobs are dispatched before that)
+        self._records_ready: dict[str, asyncio.Event] = {}
         self.profiles = reality_profiles()
         self.profile_names = [p["name"] for p in self.profiles]
         _SERVICES[self.key] = self
@@ -514,18 +516,22 @@ class SimService:
         if webhook_url is not None and webhook_secret is None:
             webhook_secret = generated = secrets.token_hex(32)
         job = await self.ctx.jobs.submit("sim", "run", {"service": self.key, "robot": label})
-        await self._insert_run(
-            run_id=job.id,
-            job_id=job.id,
-            batch_id=None,
-            project_id=project_id,
-            api=api,
-            scenario=scenario,
-            robot=label,
-            robot_sha256=sha,
-            spec=spec,
-            webhook_url=webhook_url,
-        )
+        ready = self._records_ready[job.id] = asyncio.Event()  # before the job task first runs
+        try:
+            await self._insert_run(
+                run_id=job.id,
+                job_id=job.id,
+                batch_id=None,
+                project_id=project_id,
+                api=api,
+                scenario=scenario,
+                robot=label,
+                robot_sha256=sha,
+                spec=spec,
+                webhook_url=webhook_url,
+            )
+        finally:
+            ready.set()
         if webhook_url is not None:
             assert webhook_secret is not None
             self._spawn(self._webhook_when_done(job.id, webhook_url, webhook_secret))
@@ -678,16 +684,21 @@ class SimService:
         await self.ctx.jobs.cancel(run.job_id)
         return await self.require_run(run_id)
 
+    async def _await_records(self, job_id: str) -> None:
+        """Wait until the request that submitted ``job_id`` has written its records."""
+        ready = self._records_ready.get(job_id)
+        if ready is None:
+            return
+        try:
+            await asyncio.wait_for(ready.wait(), 60)
+        finally:
+            self._records_ready.pop(job_id, None)
+
     async def execute_run_job(self, jctx: JobContext) -> dict[str, Any]:
+        await self._await_records(jctx.job_id)
         row = await self._run_row(jctx.job_id)
-        if row is None:  # the insert follows submit within the same request; wait for it
-            for _ in range(100):
-                await asyncio.sleep(0.01)
-                row = await self._run_row(jctx.job_id)
-                if row is not None:
-                    break
-            else:
-                raise RuntimeError(f"run record {jctx.job_id} missing")
+        if row is None:
+            raise RuntimeError(f"run record {jctx.job_id} missing")
         spec = msgspec.convert(row.spec, RunSpec)
         _, urdf = await self.resolve_robot(row.robot)
         result, wall_ms, model = await self._rollout(jctx, urdf, spec)
@@ -880,26 +891,30 @@ class SimService:
         sha = hashlib.sha256(urdf.encode()).hexdigest()
         profiles = body.profiles if BASELINE in body.profiles else [BASELINE, *body.profiles]
         job = await self.ctx.jobs.submit("sim", "batch", {"service": self.key, "robot": label})
-        request = msgspec.to_builtins(body)
-        async with self.ctx.db.begin() as conn:
-            await conn.execute(
-                T.batches.insert().values(
-                    id=job.id, job_id=job.id, request=request, report=None, created_at=_now()
+        ready = self._records_ready[job.id] = asyncio.Event()  # before the job task first runs
+        try:
+            request = msgspec.to_builtins(body)
+            async with self.ctx.db.begin() as conn:
+                await conn.execute(
+                    T.batches.insert().values(
+                        id=job.id, job_id=job.id, request=request, report=None, created_at=_now()
+                    )
                 )
-            )
-        for p in profiles:
-            await self._insert_run(
-                run_id=_id(),
-                job_id=job.id,
-                batch_id=job.id,
-                project_id=body.project_id,
-                api="batch",
-                scenario=None,
-                robot=label,
-                robot_sha256=sha,
-                spec=self._batch_spec(body, p),
-                webhook_url=None,
-            )
+            for p in profiles:
+                await self._insert_run(
+                    run_id=_id(),
+                    job_id=job.id,
+                    batch_id=job.id,
+                    project_id=body.project_id,
+                    api="batch",
+                    scenario=None,
+                    robot=label,
+                    robot_sha256=sha,
+                    spec=self._batch_spec(body, p),
+                    webhook_url=None,
+                )
+        finally:
+            ready.set()
         should_wait = (not self.queued_mode) if body.sync is None else body.sync
         if should_wait:
             await self.ctx.jobs.wait(job.id)
@@ -935,15 +950,9 @@ class SimService:
             ).all()
 
     async def execute_batch_job(self, jctx: JobContext) -> dict[str, Any]:
-        members = []
-        for _ in range(200):
-            members = await self._batch_runs(jctx.job_id)
-            async with self.ctx.db.engine.connect() as conn:
-                b = (await conn.execute(T.batches.select().where(T.batches.c.id == jctx.job_id))).first()
-            if b is not None and members and len(members) == len(self._profiles_of(b.request)):
-                break
-            await asyncio.sleep(0.01)
-        else:
+        await self._await_records(jctx.job_id)
+        members = await self._batch_runs(jctx.job_id)
+        if not members:
             raise RuntimeError(f"batch record {jctx.job_id} incomplete")
         _, urdf = await self.resolve_robot(members[0].robot)
         per_episode: dict[str, dict[str, list[Any]]] = {}
