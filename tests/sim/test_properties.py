@@ -67,18 +67,25 @@ def _energy_drift(m: Model, q0: np.ndarray, v0: np.ndarray, dt: float, steps: in
 
 @pytest.mark.parametrize("name", urdf_names())
 def test_energy_is_conserved_to_integrator_accuracy(name: str, urdf_dir: Path) -> None:
-    m = Model.from_urdf(urdf_dir / name)
-    rng = np.random.default_rng(3)
-    q0 = rng.uniform(-0.5, 0.5, m.nq)
-    v0 = rng.uniform(-0.5, 0.5, m.nv)
-    kin, _ = m.energy(q0, v0)
-    # energy scale: kinetic energy plus the work of gravity over 10 cm
-    scale = kin + m.total_mass * 9.81 * 0.1
-    coarse, _ = _energy_drift(m, q0, v0, 2e-3, 100)
-    fine, _ = _energy_drift(m, q0, v0, 1e-3, 200)
-    assert fine / scale < 1e-5, (fine, scale)
-    # fourth order: halving the step cuts the drift by ~16 (unless already at round-off)
-    assert fine < 1e-9 * scale or coarse / fine > 6.0, (coarse, fine)
+    for floating in (False, True):
+        try:
+            m = Model.from_urdf(urdf_dir / name, floating_base=floating)
+        except ValueError as e:
+            assert floating and "has no mass" in str(e), e
+            continue
+        rng = np.random.default_rng(3)
+        q0 = rng.uniform(-0.5, 0.5, m.nq)
+        if floating:
+            q0[3:7] /= np.linalg.norm(q0[3:7])
+        v0 = rng.uniform(-0.5, 0.5, m.nv)
+        kin, _ = m.energy(q0, v0)
+        # energy scale: kinetic energy plus the work of gravity over 10 cm
+        scale = kin + m.total_mass * 9.81 * 0.1
+        coarse, _ = _energy_drift(m, q0, v0, 2e-3, 100)
+        fine, _ = _energy_drift(m, q0, v0, 1e-3, 200)
+        assert fine / scale < 1e-5, (floating, fine, scale)
+        # fourth order: halving the step cuts the drift by ~16 (unless already at round-off)
+        assert fine < 1e-9 * scale or coarse / fine > 6.0, (floating, coarse, fine)
 
 
 @pytest.mark.parametrize("name", urdf_names())

@@ -246,3 +246,26 @@ def test_open_loop_replays_recorded_actions(pendulum: Model) -> None:
         rollout(pendulum, OpenLoop(np.zeros((300, 2))), steps=300)
     with pytest.raises(ValueError, match=r"expected length 600, got 300"):
         rollout(pendulum, OpenLoop(np.zeros((1, 300, 1))), steps=300, episodes=2)
+
+
+BOX = """<robot name="box"><link name="box">
+  <inertial><mass value="2"/><inertia ixx="0.02" iyy="0.02" izz="0.02" ixy="0" ixz="0" iyz="0"/></inertial>
+  <collision><geometry><box size="0.2 0.2 0.1"/></geometry></collision></link></robot>"""
+
+
+@pytest.mark.parametrize("mu", [0.1, 0.2, 0.6])
+def test_friction_cone_on_a_slope(mu: float) -> None:
+    # tilting gravity by 0.3 rad makes the ground a 0.3 rad slope: a box slides down with
+    # a = g (sin 0.3 - mu cos 0.3) when mu < tan 0.3 and sticks (up to a slow creep) otherwise
+    m = Model.from_urdf_string(BOX, floating_base=True)
+    q0 = m.neutral()
+    q0[2] = 0.05
+    slope = Profile("slope", {"ground_friction": ("constant", mu), "gravity_tilt": ("constant", 0.3)})
+    res = rollout(m, ZeroTorque(), profile=slope, steps=1000, dt=0.001, q0=q0, seed=4)
+    speed = float(np.linalg.norm(res.v[0, -1, :2]))
+    expected = 9.81 * (np.sin(0.3) - mu * np.cos(0.3))
+    if expected > 0:
+        assert speed == pytest.approx(expected * 1.0, rel=0.02)
+    else:
+        assert speed < 0.01
+    assert abs(res.q[0, -1, 2] - 0.05) < 0.002  # resting on its face

@@ -99,7 +99,8 @@ def rollout(
     ``controller`` defaults to :meth:`PD.critically_damped` holding ``q0``. ``contact``
     (ground plane at z = 0) defaults to on for floating-base models. Pass a
     :class:`RolloutHandle` to cancel from another thread (``handle.cancel()``).
-    ``joint_limits=False`` disables the URDF position hard stops (e.g. for energy checks).
+    ``joint_limits=False`` disables the URDF position-limit springs (e.g. for energy checks).
+    ``integrator="rk4"`` is fully explicit: prefer the default semi-implicit Euler with contact.
     """
     if steps < 0 or episodes < 1:
         raise ValueError("steps must be >= 0 and episodes >= 1")

@@ -13,7 +13,7 @@
 //!
 //! Defaults scale with the robot: `k = 2500 * m_total` N/m per contact (about 1 mm of static
 //! sinkage on four contacts, natural frequency ~100 rad/s per contact), critical damping
-//! `b = 2 sqrt(k m_total / 4)`, `v_s = 0.05` m/s.
+//! `b = 2 sqrt(k m_total / 4)`, `v_s = 0.01` m/s.
 
 use super::dynamics::Data;
 use super::math::Vec3;
@@ -35,7 +35,7 @@ impl ContactParams {
         ContactParams {
             stiffness,
             damping: 2.0 * (stiffness * m / 4.0).sqrt(),
-            slip_velocity: 0.05,
+            slip_velocity: 0.01,
         }
     }
 }

@@ -406,6 +406,46 @@ pub fn cholesky_in_place(m: &mut [f64], n: usize, min_pivot: f64) -> Result<(), 
     Ok(())
 }
 
+/// Configuration rate `dq/dt` for velocity `v`: joint coordinates move with `v`; the
+/// free-flyer position with `R v_lin` and its quaternion with `q * (w, 0) / 2`.
+pub fn config_rate(model: &Model, q: &[f64], v: &[f64], qdot: &mut [f64]) {
+    for b in &model.bodies {
+        match b.kind {
+            JointKind::Free => {
+                let (qi, vi) = (b.q_idx, b.v_idx);
+                let quat = base_quat(&q[qi..]);
+                let pd = quat
+                    .to_mat()
+                    .mul_vec(Vec3::new(v[vi], v[vi + 1], v[vi + 2]));
+                qdot[qi] = pd.x;
+                qdot[qi + 1] = pd.y;
+                qdot[qi + 2] = pd.z;
+                let qq = Quat::new(q[qi + 3], q[qi + 4], q[qi + 5], q[qi + 6]);
+                let d = qq.mul(&Quat::new(v[vi + 3], v[vi + 4], v[vi + 5], 0.0));
+                qdot[qi + 3] = 0.5 * d.x;
+                qdot[qi + 4] = 0.5 * d.y;
+                qdot[qi + 5] = 0.5 * d.z;
+                qdot[qi + 6] = 0.5 * d.w;
+            }
+            _ => qdot[b.q_idx] = v[b.v_idx],
+        }
+    }
+}
+
+/// Renormalise the free-flyer quaternion in place.
+pub fn normalize_base(model: &Model, q: &mut [f64]) {
+    for b in &model.bodies {
+        if let JointKind::Free = b.kind {
+            let i = b.q_idx + 3;
+            let n = (q[i] * q[i] + q[i + 1] * q[i + 1] + q[i + 2] * q[i + 2] + q[i + 3] * q[i + 3])
+                .sqrt();
+            for x in q[i..i + 4].iter_mut() {
+                *x /= n;
+            }
+        }
+    }
+}
+
 /// Configuration update `q <- q (+) dt * v`: joint coordinates add, the free-flyer position
 /// moves by the world-frame velocity and its orientation by the exponential map.
 pub fn integrate_config(model: &Model, q: &mut [f64], v: &[f64], dt: f64) {

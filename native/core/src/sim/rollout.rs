@@ -25,7 +25,8 @@ use rayon::prelude::*;
 
 use super::contact::{contact_forces, ActiveContact, ContactParams, ContactStats};
 use super::dynamics::{
-    aba, cholesky_in_place, crba, forward_kinematics, integrate_config, rnea, Data,
+    aba, cholesky_in_place, config_rate, crba, forward_kinematics, integrate_config,
+    normalize_base, rnea, Data,
 };
 use super::error::{SimError, SimResult};
 use super::math::{Mat3, Vec3};
@@ -544,20 +545,12 @@ impl<'a> Stepper<'a> {
     }
 }
 
-/// An RK4 stage state: `q (+) h kv`, `v + h ka`.
+/// An RK4 stage state: `q + h kq`, `v + h ka` (configuration rates, see `config_rate`).
 #[allow(clippy::too_many_arguments)]
-fn rk_stage(
-    model: &Model,
-    q: &[f64],
-    v: &[f64],
-    kv: &[f64],
-    ka: &[f64],
-    h: f64,
-    qs: &mut [f64],
-    vs: &mut [f64],
-) {
-    qs.copy_from_slice(q);
-    integrate_config(model, qs, kv, h);
+fn rk_stage(q: &[f64], v: &[f64], kq: &[f64], ka: &[f64], h: f64, qs: &mut [f64], vs: &mut [f64]) {
+    for j in 0..q.len() {
+        qs[j] = q[j] + h * kq[j];
+    }
     for j in 0..v.len() {
         vs[j] = v[j] + h * ka[j];
     }
@@ -644,12 +637,12 @@ pub fn run_episode(
     let mut applied = vec![0.0; na];
     let mut qdd = vec![0.0; nv];
     // RK4 scratch
-    let (mut k1v, mut k2v, mut k3v, mut k4v) =
-        (vec![0.0; nv], vec![0.0; nv], vec![0.0; nv], vec![0.0; nv]);
+    let (mut k1q, mut k2q, mut k3q, mut k4q) =
+        (vec![0.0; nq], vec![0.0; nq], vec![0.0; nq], vec![0.0; nq]);
     let (mut k1a, mut k2a, mut k3a, mut k4a) =
         (vec![0.0; nv], vec![0.0; nv], vec![0.0; nv], vec![0.0; nv]);
     let mut qs = vec![0.0; nq];
-    let mut vbar = vec![0.0; nv];
+    let mut vs = vec![0.0; nv];
 
     let mut sq_err = 0.0;
     let mut max_err: f64 = 0.0;
@@ -780,19 +773,26 @@ pub fn run_episode(
                 integrate_config(&model, &mut q, &v, dt);
             }
             Integrator::Rk4 => {
+                // classical RK4 on (q, v); the base quaternion is integrated as 4 numbers
+                // (qdot = q * (w, 0) / 2) and renormalised after the step
+                config_rate(&model, &q, &v, &mut k1q);
                 stats = st.accel(&q, &v, &applied, &mut k1a);
-                k1v.copy_from_slice(&v);
-                rk_stage(&model, &q, &v, &k1v, &k1a, 0.5 * dt, &mut qs, &mut k2v);
-                st.accel(&qs, &k2v, &applied, &mut k2a);
-                rk_stage(&model, &q, &v, &k2v, &k2a, 0.5 * dt, &mut qs, &mut k3v);
-                st.accel(&qs, &k3v, &applied, &mut k3a);
-                rk_stage(&model, &q, &v, &k3v, &k3a, dt, &mut qs, &mut k4v);
-                st.accel(&qs, &k4v, &applied, &mut k4a);
+                rk_stage(&q, &v, &k1q, &k1a, 0.5 * dt, &mut qs, &mut vs);
+                config_rate(&model, &qs, &vs, &mut k2q);
+                st.accel(&qs, &vs, &applied, &mut k2a);
+                rk_stage(&q, &v, &k2q, &k2a, 0.5 * dt, &mut qs, &mut vs);
+                config_rate(&model, &qs, &vs, &mut k3q);
+                st.accel(&qs, &vs, &applied, &mut k3a);
+                rk_stage(&q, &v, &k3q, &k3a, dt, &mut qs, &mut vs);
+                config_rate(&model, &qs, &vs, &mut k4q);
+                st.accel(&qs, &vs, &applied, &mut k4a);
+                for j in 0..nq {
+                    q[j] += dt * (k1q[j] + 2.0 * k2q[j] + 2.0 * k3q[j] + k4q[j]) / 6.0;
+                }
                 for j in 0..nv {
-                    vbar[j] = (k1v[j] + 2.0 * k2v[j] + 2.0 * k3v[j] + k4v[j]) / 6.0;
                     v[j] += dt * (k1a[j] + 2.0 * k2a[j] + 2.0 * k3a[j] + k4a[j]) / 6.0;
                 }
-                integrate_config(&model, &mut q, &vbar, dt);
+                normalize_base(&model, &mut q);
             }
         }
         // 5. bookkeeping
