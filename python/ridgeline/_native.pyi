@@ -150,6 +150,7 @@ class Dem:
         offsets: npt.NDArray[np.int64],
         spacing_m: float,
     ) -> dict[str, npt.NDArray[Any]]: ...
+
 # --- ridgeline_core::sim bindings (native/py/src/sim.rs) ---------------------------------
 
 _F64 = npt.NDArray[np.float64]

@@ -45,7 +45,6 @@ T = TypeVar("T")
 CACHE_EVENTS = Counter("ridgeline_routing_cache_total", "Route cache lookups by outcome", ["outcome"])
 _ENC = msgspec.json.Encoder(order="sorted")
 _SERVICES: dict[str, RoutingService] = {}
-RUN_FLUSH_INTERVAL_S = 0.02
 
 
 def canonical_sha256(obj: Any) -> str:
@@ -128,8 +127,10 @@ class RoutingService:
         self.asset_error: AssetError | None = None
         self.custom: dict[str, Vehicle] = {}
         self._artifact_locks: dict[str, asyncio.Lock] = {}
-        # Write-behind run recording: rows wait here (readable at once) and are inserted in batches.
+        # Group commit of run records: concurrent requests' rows share one transaction, and each request
+        # answers only after the transaction holding its run has committed (nothing promised is lost).
         self._pending: dict[str, dict[str, Any]] = {}
+        self._committed: dict[str, asyncio.Future[None]] = {}
         self._flush_lock = asyncio.Lock()
         self._writer: asyncio.Task[None] | None = None
         _SERVICES[self.key] = self
@@ -576,7 +577,7 @@ class RoutingService:
             "energy_model": "physical-v1 (docs/routing.md#energy-model)",
             "service_version": ridgeline.__version__,
         }
-        self._enqueue(
+        await self._commit(
             {
                 "id": run_id,
                 "kind": kind,
@@ -592,19 +593,22 @@ class RoutingService:
         )
         return run_id
 
-    def _enqueue(self, row: dict[str, Any]) -> None:
+    async def _commit(self, row: dict[str, Any]) -> None:
+        """Queue the row and wait until a transaction holding it has committed (or raise)."""
+        done = asyncio.get_running_loop().create_future()
         self._pending[row["id"]] = row
+        self._committed[row["id"]] = done
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        await done
 
     async def _write_loop(self) -> None:
+        # No timer: while one transaction commits, the next requests' rows gather for the next one.
         while self._pending:
-            await asyncio.sleep(RUN_FLUSH_INTERVAL_S)
             try:
                 await self.flush()
             except Exception:
-                log.exception("recording runs failed; retrying")
-                await asyncio.sleep(1.0)
+                log.exception("recording runs failed")
 
     async def flush(self) -> int:
         """Writes every pending run (one transaction); returns how many were written."""
@@ -612,9 +616,19 @@ class RoutingService:
             rows = list(self._pending.values())
             if not rows:
                 return 0
-            await self.store.insert_runs(rows)
+            waiters = [self._committed.pop(r["id"]) for r in rows]
             for r in rows:
                 self._pending.pop(r["id"], None)
+            try:
+                await self.store.insert_runs(rows)
+            except Exception as exc:
+                for w in waiters:
+                    if not w.done():
+                        w.set_exception(exc)
+                raise
+            for w in waiters:
+                if not w.done():
+                    w.set_result(None)
             return len(rows)
 
     async def close(self) -> None:
