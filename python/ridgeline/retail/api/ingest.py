@@ -1,0 +1,345 @@
+"""Use case: stream a daily-sales batch into the database (``POST /ingest/sales-daily``).
+
+The body is parsed block by block (:mod:`ridgeline.retail.records`), each block validated with
+polars, natural keys resolved to ids, and the rows classified against what is stored (new,
+changed, unchanged) before one ``INSERT ... ON CONFLICT DO UPDATE`` executemany writes the new and
+changed rows. The whole request runs in one transaction: a server error or an ``all_or_nothing``
+rejection leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ridgeline.platform.db import Database
+from ridgeline.platform.errors import RidgelineError
+from ridgeline.retail.api import store as st
+from ridgeline.retail.records import (
+    PRODUCT_ATTRS,
+    REJECT_SCHEMA,
+    STORE_ATTRS,
+    Format,
+    FormatError,
+    RecordParser,
+    unparsed_frame,
+    validate_block,
+)
+
+KEYS = ["store_id", "product_id", "date"]
+MAX_JSON_BYTES = 64 << 20
+IN_CHUNK = 900
+
+
+@dataclass
+class IngestTally:
+    total_received: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    created_stores: int = 0
+    created_products: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    max_errors: int = 1000
+
+    def reject(self, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        self.rejected += frame.height
+        room = self.max_errors - len(self.errors)
+        if room > 0:
+            self.errors.extend(frame.sort("_row").head(room).rename({"_row": "row_index"}).to_dicts())
+
+
+async def ingest_sales(
+    db: Database,
+    chunks: AsyncIterator[bytes],
+    fmt: Format,
+    *,
+    gzip: bool = False,
+    create_missing: bool = False,
+    all_or_nothing: bool = False,
+    max_errors: int = 1000,
+    block_bytes: int = 8 << 20,
+) -> tuple[IngestTally, float]:
+    """Apply a streamed batch; returns the tally and the duration in milliseconds."""
+    started = time.perf_counter()
+    tally = IngestTally(max_errors=max_errors)
+    parser = RecordParser(fmt, gzip=gzip, block_bytes=block_bytes)
+    async with db.begin() as conn:
+        try:
+            async for chunk in chunks:
+                if fmt == "json" and parser.bytes_in + len(chunk) > MAX_JSON_BYTES:
+                    raise RidgelineError(
+                        413,
+                        "payload_too_large",
+                        f"JSON bodies are limited to {MAX_JSON_BYTES >> 20} MiB; "
+                        "send larger batches as CSV or NDJSON, which are streamed",
+                    )
+                for block in parser.feed(chunk):
+                    await _apply_block(conn, block, tally, create_missing)
+            for block in parser.finish():
+                await _apply_block(conn, block, tally, create_missing)
+        except FormatError as exc:
+            raise RidgelineError(400, "invalid_body", str(exc)) from None
+        tally.reject(unparsed_frame(parser.unparsed))
+        tally.total_received = parser.rows_seen
+        if tally.total_received == 0:
+            raise RidgelineError(400, "empty_batch", "the body contains no records")
+        tally.errors.sort(key=lambda e: e["row_index"])
+        if all_or_nothing and tally.rejected:
+            raise RidgelineError(
+                422,
+                "rows_rejected",
+                f"{tally.rejected} of {tally.total_received} rows are invalid; with all_or_nothing=true "
+                "nothing was stored",
+                total_received=tally.total_received,
+                rejected_count=tally.rejected,
+                errors=tally.errors,
+            )
+    return tally, (time.perf_counter() - started) * 1000.0
+
+
+async def _apply_block(
+    conn: AsyncConnection, raw: pl.DataFrame, tally: IngestTally, create_missing: bool
+) -> None:
+    good, rejected = validate_block(raw)
+    tally.reject(rejected)
+    if good.height == 0:
+        return
+    # Duplicated natural keys inside one block: the last occurrence wins, earlier ones are rejected.
+    last = good.select(pl.struct("store_code", "sku", "date").is_last_distinct()).to_series()
+    if not last.all():
+        dupes = good.filter(~last)
+        tally.reject(
+            dupes.select(
+                "_row",
+                "store_code",
+                "sku",
+                pl.col("date").cast(pl.String),
+                pl.lit("duplicate_in_batch").alias("error_code"),
+                pl.lit("a later record in the batch has the same store_code, sku and date").alias(
+                    "error_message"
+                ),
+            ).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
+        )
+        good = good.filter(last)
+
+    store_ids, created = await _resolve(
+        conn, good, "store_code", st.stores, "code", STORE_ATTRS, create_missing
+    )
+    tally.created_stores += created
+    product_ids, created = await _resolve(
+        conn, good, "sku", st.products, "sku", PRODUCT_ATTRS, create_missing
+    )
+    tally.created_products += created
+    good = good.join(store_ids, on="store_code", how="left").join(product_ids, on="sku", how="left")
+    unknown = good.filter(pl.col("store_id").is_null() | pl.col("product_id").is_null())
+    if unknown.height:
+        tally.reject(
+            unknown.select(
+                "_row",
+                "store_code",
+                "sku",
+                pl.col("date").cast(pl.String),
+                pl.when(pl.col("store_id").is_null())
+                .then(pl.lit("unknown_store"))
+                .otherwise(pl.lit("unknown_product"))
+                .alias("error_code"),
+                pl.when(pl.col("store_id").is_null())
+                .then(
+                    pl.format(
+                        "store_code {} is not a known store (send create_missing=true to add it)",
+                        "store_code",
+                    )
+                )
+                .otherwise(
+                    pl.format("sku {} is not a known product (send create_missing=true to add it)", "sku")
+                )
+                .alias("error_message"),
+            )
+        )
+        good = good.filter(pl.col("store_id").is_not_null() & pl.col("product_id").is_not_null())
+    if good.height == 0:
+        return
+
+    await st.ensure_calendar(conn, good["date"])
+    await _write_sales(conn, good, tally)
+    await _write_holidays(conn, good)
+
+
+async def _resolve(
+    conn: AsyncConnection,
+    good: pl.DataFrame,
+    key_col: str,
+    table: sa.Table,
+    table_key: str,
+    attrs: dict[str, str],
+    create_missing: bool,
+) -> tuple[pl.DataFrame, int]:
+    """Map natural keys to ids; create missing members (when allowed) and apply changed attributes."""
+    id_col = "store_id" if table is st.stores else "product_id"
+    given = (
+        good.group_by(key_col, maintain_order=True)
+        .agg([pl.col(src).drop_nulls().last().alias(dst) for src, dst in attrs.items()])
+        .rename({key_col: table_key})
+    )
+    existing = await _fetch_dims(conn, table, table_key, given[table_key].to_list(), list(attrs.values()))
+    created = 0
+    missing = given.join(existing.select(table_key), on=table_key, how="anti")
+    if missing.height and create_missing:
+        now = st.now_utc()
+        fresh = missing.with_columns(
+            pl.coalesce(pl.col("name"), pl.col(table_key)).alias("name"),
+            pl.lit(now).alias("created_at"),
+            pl.lit(now).alias("updated_at"),
+        )
+        stmt = st.upsert_statement(conn, table, [table_key], [])
+        await conn.execute(stmt, fresh.to_dicts())
+        created = missing.height
+        existing = await _fetch_dims(conn, table, table_key, given[table_key].to_list(), list(attrs.values()))
+    # Attribute changes for members that already existed (only attributes the batch states).
+    cols = list(attrs.values())
+    merged = given.join(existing, on=table_key, how="inner", suffix="_old")
+    changed_expr = pl.lit(False)
+    for c in cols:
+        changed_expr = changed_expr | (pl.col(c).is_not_null() & pl.col(c).ne_missing(pl.col(f"{c}_old")))
+    changed = merged.filter(changed_expr)
+    if changed.height:
+        now = st.now_utc()
+        params = changed.select(
+            pl.col("id").alias("b_id"),
+            *[pl.coalesce(pl.col(c), pl.col(f"{c}_old")).alias(f"b_{c}") for c in cols],
+        ).to_dicts()
+        stmt = (
+            table.update()
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values({c: sa.bindparam(f"b_{c}") for c in cols} | {"updated_at": now})
+        )
+        await conn.execute(stmt, params)
+    ids = existing.select(pl.col(table_key).alias(key_col), pl.col("id").alias(id_col))
+    return ids, created
+
+
+async def _fetch_dims(
+    conn: AsyncConnection, table: sa.Table, key: str, values: list[str], cols: list[str]
+) -> pl.DataFrame:
+    rows: list[Any] = []
+    for start in range(0, len(values), IN_CHUNK):
+        part = values[start : start + IN_CHUNK]
+        q = sa.select(table.c.id, table.c[key], *[table.c[c] for c in cols]).where(table.c[key].in_(part))
+        rows.extend((await conn.execute(q)).all())
+    schema: dict[str, Any] = {"id": pl.Int64, key: pl.String}
+    for c in cols:
+        schema[c] = pl.Float64 if c in ("base_price", "base_cost") else pl.String
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+async def _existing_sales(conn: AsyncConnection, good: pl.DataFrame) -> pl.DataFrame:
+    """Stored sales rows inside the block's bounding box (store ids x product ids x dates)."""
+    bounds = good.select(
+        pl.col("store_id").min().alias("s0"),
+        pl.col("store_id").max().alias("s1"),
+        pl.col("product_id").min().alias("p0"),
+        pl.col("product_id").max().alias("p1"),
+        pl.col("date").min().alias("d0"),
+        pl.col("date").max().alias("d1"),
+    ).row(0, named=True)
+    s = st.sales
+    q = sa.select(*[s.c[c] for c in st.SALES_SCHEMA]).where(
+        s.c.store_id.between(bounds["s0"], bounds["s1"]),
+        s.c.product_id.between(bounds["p0"], bounds["p1"]),
+        s.c.date.between(bounds["d0"], bounds["d1"]),
+    )
+    rows = (await conn.execute(q)).all()
+    return st._rows_frame(rows, st.SALES_SCHEMA)
+
+
+async def _write_sales(conn: AsyncConnection, good: pl.DataFrame, tally: IngestTally) -> None:
+    cols = ["store_id", "product_id", "date", *st.SALES_COLUMNS]
+    batch = good.select(cols).cast({"store_id": pl.Int64, "product_id": pl.Int64})
+    old = await _existing_sales(conn, batch)
+    if old.height:
+        joined = batch.join(old, on=KEYS, how="left", suffix="_old")
+        is_new = pl.col("quantity_old").is_null()
+        same = pl.lit(True)
+        for c in st.SALES_COLUMNS:
+            same = same & pl.col(c).eq_missing(pl.col(f"{c}_old"))
+        joined = joined.with_columns(
+            pl.when(is_new)
+            .then(pl.lit("new"))
+            .when(same)
+            .then(pl.lit("same"))
+            .otherwise(pl.lit("changed"))
+            .alias("_k")
+        )
+        counts = dict(joined.group_by("_k").len().iter_rows())
+        tally.inserted += counts.get("new", 0)
+        tally.updated += counts.get("changed", 0)
+        tally.unchanged += counts.get("same", 0)
+        batch = joined.filter(pl.col("_k") != "same").select(cols)
+    else:
+        tally.inserted += batch.height
+    if batch.height == 0:
+        return
+    stmt = st.upsert_statement(conn, st.sales, KEYS, list(st.SALES_COLUMNS))
+    await st.BulkWriter(conn, stmt, cols).write(batch)
+
+
+async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame) -> None:
+    """Store-local holidays stated by the rows: ``store_holiday`` names a public holiday,
+    ``school_holiday`` true/false sets or clears the school holiday of that store and day."""
+    stated = good.filter(pl.col("store_holiday").is_not_null() | pl.col("school_holiday").is_not_null())
+    if stated.height == 0:
+        return
+    per_day = stated.group_by(["store_id", "date"]).agg(
+        pl.col("store_holiday").drop_nulls().last(), pl.col("school_holiday").drop_nulls().last()
+    )
+    wanted = pl.concat(
+        [
+            per_day.filter(pl.col("store_holiday").is_not_null()).select(
+                "store_id", "date", pl.lit("public").alias("kind"), pl.col("store_holiday").alias("name")
+            ),
+            per_day.filter(pl.col("school_holiday").fill_null(False)).select(
+                "store_id", "date", pl.lit("school").alias("kind"), pl.lit("school holiday").alias("name")
+            ),
+        ]
+    ).cast({"store_id": pl.Int64})
+    cleared = (
+        per_day.filter(pl.col("school_holiday").eq(False))
+        .select("store_id", "date")
+        .cast({"store_id": pl.Int64})
+    )
+    d0, d1 = per_day["date"].min(), per_day["date"].max()
+    s0, s1 = per_day["store_id"].min(), per_day["store_id"].max()
+    h = st.store_holidays
+    rows = (
+        await conn.execute(
+            sa.select(h.c.store_id, h.c.date, h.c.kind, h.c.name).where(
+                h.c.store_id.between(s0, s1), h.c.date.between(d0, d1)
+            )
+        )
+    ).all()
+    old = st._rows_frame(rows, st.STORE_HOLIDAY_SCHEMA)
+    to_write = wanted.join(old, on=["store_id", "date", "kind", "name"], how="anti", join_nulls=True)
+    if to_write.height:
+        stmt = st.upsert_statement(conn, h, ["store_id", "date", "kind"], ["name"])
+        await st.BulkWriter(conn, stmt, to_write.columns).write(to_write)
+    to_delete = old.filter(pl.col("kind") == "school").join(cleared, on=["store_id", "date"], how="semi")
+    if to_delete.height:
+        stmt = sa.delete(h).where(
+            h.c.store_id == sa.bindparam("b_store"), h.c.date == sa.bindparam("b_date"), h.c.kind == "school"
+        )
+        await conn.execute(
+            stmt,
+            to_delete.select(pl.col("store_id").alias("b_store"), pl.col("date").alias("b_date")).to_dicts(),
+        )
