@@ -297,19 +297,43 @@ def validate_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     empty ``school_holiday`` means "not stated" and leaves stored holidays alone). Money is rounded to
     cents and prices to 4 decimals. The first failing rule names the row's error.
     """
-    qty = _num("quantity")
-    price = _num("unit_price")
-    total = _num("total_amount")
-    trans = _num("transactions")
-    base_price = _num("base_price")
-    base_cost = _num("base_cost")
-    date = pl.col("date").str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
+    # Parse every typed column once; the checks below refer to these.
+    blank_cols = (
+        "date",
+        "store_code",
+        "sku",
+        "quantity",
+        "unit_price",
+        "total_amount",
+        "transactions",
+        "on_promotion",
+        "school_holiday",
+        "base_price",
+        "base_cost",
+    )
+    raw = raw.with_columns(
+        _num("quantity").alias("__qty"),
+        _num("unit_price").alias("__price"),
+        _num("total_amount").alias("__total"),
+        _num("transactions").alias("__trans"),
+        _num("base_price").alias("__base_price"),
+        _num("base_cost").alias("__base_cost"),
+        pl.col("date").str.strip_chars().str.to_date("%Y-%m-%d", strict=False).alias("__date"),
+        _bool("on_promotion").alias("__promo"),
+        _bool("school_holiday").alias("__school"),
+        *[_blank(c).alias(f"__blank_{c}") for c in blank_cols],
+    )
+    qty, price, total, trans = pl.col("__qty"), pl.col("__price"), pl.col("__total"), pl.col("__trans")
+    base_price, base_cost, date = pl.col("__base_price"), pl.col("__base_cost"), pl.col("__date")
+
+    def blank(col: str) -> pl.Expr:
+        return pl.col(f"__blank_{col}")
 
     def bad_number(expr: pl.Expr, col: str, whole: bool) -> pl.Expr:
         invalid = expr.is_null() | ~expr.is_finite() | (expr < 0)
         if whole:
             invalid = invalid | (expr != expr.floor()) | (expr > MAX_INT)
-        return ~_blank(col) & invalid
+        return ~blank(col) & invalid
 
     too_long = [
         (pl.col(c).str.strip_chars().str.len_chars() > MAX_TEXT_LEN, c)
@@ -325,11 +349,11 @@ def validate_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         )
     ]
     checks: list[tuple[pl.Expr, str, pl.Expr]] = [
-        (_blank("date"), "missing_field", pl.lit("date is required")),
-        (_blank("store_code"), "missing_field", pl.lit("store_code is required")),
-        (_blank("sku"), "missing_field", pl.lit("sku is required")),
-        (_blank("quantity"), "missing_field", pl.lit("quantity is required")),
-        (_blank("unit_price"), "missing_field", pl.lit("unit_price is required")),
+        (blank("date"), "missing_field", pl.lit("date is required")),
+        (blank("store_code"), "missing_field", pl.lit("store_code is required")),
+        (blank("sku"), "missing_field", pl.lit("sku is required")),
+        (blank("quantity"), "missing_field", pl.lit("quantity is required")),
+        (blank("unit_price"), "missing_field", pl.lit("unit_price is required")),
         (
             date.is_null(),
             "invalid_date",
@@ -366,12 +390,12 @@ def validate_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             pl.format("transactions {} is not a whole number >= 0", pl.col("transactions")),
         ),
         (
-            ~_blank("on_promotion") & _bool("on_promotion").is_null(),
+            ~blank("on_promotion") & pl.col("__promo").is_null(),
             "invalid_on_promotion",
             pl.format("on_promotion {} is not a boolean", pl.col("on_promotion")),
         ),
         (
-            ~_blank("school_holiday") & _bool("school_holiday").is_null(),
+            ~blank("school_holiday") & pl.col("__school").is_null(),
             "invalid_school_holiday",
             pl.format("school_holiday {} is not a boolean", pl.col("school_holiday")),
         ),
@@ -391,21 +415,27 @@ def validate_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         for cond, c in too_long
     ]
 
+    # Only the (cheap) code is computed for every row; messages only for the rejected few.
     code: pl.Expr = pl.lit(None, dtype=pl.String)
-    message: pl.Expr = pl.lit(None, dtype=pl.String)
-    for cond, err, msg in reversed(checks):
+    for cond, err, _ in reversed(checks):
         code = pl.when(cond.fill_null(False)).then(pl.lit(err)).otherwise(code)
-        message = pl.when(cond.fill_null(False)).then(msg).otherwise(message)
-    flagged = raw.with_columns(code.alias("error_code"), message.alias("error_message"))
+    flagged = raw.with_columns(code.alias("error_code"))
 
-    rejected = flagged.filter(pl.col("error_code").is_not_null()).select(
-        "_row",
-        pl.col("store_code"),
-        pl.col("sku"),
-        pl.col("date"),
-        "error_code",
-        "error_message",
-    )
+    bad = flagged.filter(pl.col("error_code").is_not_null())
+    if bad.height:
+        message: pl.Expr = pl.lit(None, dtype=pl.String)
+        for cond, _, msg in reversed(checks):
+            message = pl.when(cond.fill_null(False)).then(msg).otherwise(message)
+        rejected = bad.select(
+            "_row",
+            pl.col("store_code"),
+            pl.col("sku"),
+            pl.col("date"),
+            "error_code",
+            message.alias("error_message"),
+        )
+    else:
+        rejected = pl.DataFrame(schema=REJECT_SCHEMA)
     good = flagged.filter(pl.col("error_code").is_null()).select(
         "_row",
         date.alias("date"),
@@ -414,10 +444,10 @@ def validate_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         qty.cast(pl.Int64).alias("quantity"),
         price.round(4).alias("unit_price"),
         pl.coalesce(total, qty * price).round(2).alias("total_amount"),
-        _bool("on_promotion").fill_null(False).alias("on_promotion"),
+        pl.col("__promo").fill_null(False).alias("on_promotion"),
         trans.cast(pl.Int64).alias("transactions"),
         _text("store_holiday").alias("store_holiday"),
-        _bool("school_holiday").alias("school_holiday"),
+        pl.col("__school").alias("school_holiday"),
         _text("store_name").alias("store_name"),
         _text("region").alias("region"),
         _text("city").alias("city"),

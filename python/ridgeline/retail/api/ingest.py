@@ -74,6 +74,7 @@ async def ingest_sales(
     tally = IngestTally(max_errors=max_errors)
     parser = RecordParser(fmt, gzip=gzip, block_bytes=block_bytes)
     async with db.begin() as conn:
+        await st.tune_for_bulk(conn)
         try:
             async for chunk in chunks:
                 if fmt == "json" and parser.bytes_in + len(chunk) > MAX_JSON_BYTES:
@@ -115,9 +116,9 @@ async def _apply_block(
     if good.height == 0:
         return
     # Duplicated natural keys inside one block: the last occurrence wins, earlier ones are rejected.
-    last = good.select(pl.struct("store_code", "sku", "date").is_last_distinct()).to_series()
-    if not last.all():
-        dupes = good.filter(~last)
+    deduped = good.unique(subset=["store_code", "sku", "date"], keep="last", maintain_order=True)
+    if deduped.height != good.height:
+        dupes = good.join(deduped.select("_row"), on="_row", how="anti")
         tally.reject(
             dupes.select(
                 "_row",
@@ -130,7 +131,7 @@ async def _apply_block(
                 ),
             ).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
         )
-        good = good.filter(last)
+    good = deduped
 
     store_ids, created = await _resolve(
         conn, good, "store_code", st.stores, "code", STORE_ATTRS, create_missing
@@ -255,12 +256,15 @@ async def _existing_sales(conn: AsyncConnection, good: pl.DataFrame) -> pl.DataF
         pl.col("date").max().alias("d1"),
     ).row(0, named=True)
     s = st.sales
-    q = sa.select(*[s.c[c] for c in st.SALES_SCHEMA]).where(
+    box = (
         s.c.store_id.between(bounds["s0"], bounds["s1"]),
         s.c.product_id.between(bounds["p0"], bounds["p1"]),
         s.c.date.between(bounds["d0"], bounds["d1"]),
     )
-    rows = (await conn.execute(q)).all()
+    # First loads into an empty region skip fetching entirely.
+    if (await conn.execute(sa.select(s.c.store_id).where(*box).limit(1))).first() is None:
+        return pl.DataFrame(schema=st.SALES_SCHEMA)
+    rows = (await conn.execute(sa.select(*[s.c[c] for c in st.SALES_SCHEMA]).where(*box))).all()
     return st._rows_frame(rows, st.SALES_SCHEMA)
 
 
@@ -292,7 +296,8 @@ async def _write_sales(conn: AsyncConnection, good: pl.DataFrame, tally: IngestT
     if batch.height == 0:
         return
     stmt = st.upsert_statement(conn, st.sales, KEYS, list(st.SALES_COLUMNS))
-    await st.BulkWriter(conn, stmt, cols).write(batch)
+    # Primary-key order keeps B-tree inserts local (a file sorted by date would scatter them).
+    await st.BulkWriter(conn, stmt, cols).write(batch.sort(KEYS))
 
 
 async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame) -> None:
@@ -330,7 +335,7 @@ async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame) -> None:
         )
     ).all()
     old = st._rows_frame(rows, st.STORE_HOLIDAY_SCHEMA)
-    to_write = wanted.join(old, on=["store_id", "date", "kind", "name"], how="anti", join_nulls=True)
+    to_write = wanted.join(old, on=["store_id", "date", "kind", "name"], how="anti", nulls_equal=True)
     if to_write.height:
         stmt = st.upsert_statement(conn, h, ["store_id", "date", "kind"], ["name"])
         await st.BulkWriter(conn, stmt, to_write.columns).write(to_write)

@@ -96,7 +96,8 @@ sales = sa.Table(
     sa.CheckConstraint("total_amount >= 0", name="total_amount_nonneg"),
     sa.CheckConstraint("transactions IS NULL OR transactions >= 0", name="transactions_nonneg"),
     sa.Index("ix_retail_sales_daily_date", "date"),
-    sa.Index("ix_retail_sales_daily_product_date", "product_id", "date"),
+    # SQLite: the primary key is the table (no separate rowid B-tree); ignored by PostgreSQL.
+    sqlite_with_rowid=False,
 )
 
 inventory = sa.Table(
@@ -114,6 +115,7 @@ inventory = sa.Table(
     sa.CheckConstraint("on_hand_qty >= 0", name="on_hand_nonneg"),
     sa.CheckConstraint("on_order_qty >= 0", name="on_order_nonneg"),
     sa.Index("ix_retail_inventory_daily_date", "date"),
+    sqlite_with_rowid=False,
 )
 
 seed_runs = sa.Table(
@@ -142,6 +144,12 @@ def now_utc() -> datetime:
 def utc(value: datetime) -> datetime:
     """SQLite returns naive datetimes for timezone-aware columns; they were written in UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def tune_for_bulk(conn: AsyncConnection) -> None:
+    """SQLite: a 256 MiB page cache on this connection so large upserts stay in memory."""
+    if conn.dialect.name == "sqlite":
+        await conn.exec_driver_sql("PRAGMA cache_size=-262144")
 
 
 def dialect_insert(conn: AsyncConnection, table: sa.Table) -> Any:

@@ -103,9 +103,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "transactions IS NULL OR transactions >= 0", name="ck_retail_sales_daily_transactions_nonneg"
         ),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_retail_sales_daily_date", "retail_sales_daily", ["date"])
-    op.create_index("ix_retail_sales_daily_product_date", "retail_sales_daily", ["product_id", "date"])
 
     op.create_table(
         "retail_inventory_daily",
@@ -130,6 +130,7 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("on_hand_qty >= 0", name="ck_retail_inventory_daily_on_hand_nonneg"),
         sa.CheckConstraint("on_order_qty >= 0", name="ck_retail_inventory_daily_on_order_nonneg"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_retail_inventory_daily_date", "retail_inventory_daily", ["date"])
 
@@ -149,7 +150,6 @@ def downgrade() -> None:
     op.drop_table("retail_seed_run")
     op.drop_index("ix_retail_inventory_daily_date", "retail_inventory_daily")
     op.drop_table("retail_inventory_daily")
-    op.drop_index("ix_retail_sales_daily_product_date", "retail_sales_daily")
     op.drop_index("ix_retail_sales_daily_date", "retail_sales_daily")
     op.drop_table("retail_sales_daily")
     op.drop_index("ix_retail_store_holiday_date", "retail_store_holiday")
