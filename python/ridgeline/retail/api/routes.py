@@ -291,12 +291,15 @@ class SeederController(Controller):
     async def delete_data(
         self,
         ctx: AppContext,
-        scope: Annotated[str, Parameter(description="all or facts")] = "all",
-        dry_run: bool = False,
+        delete_scope: Annotated[
+            str, Parameter(query="scope", description="all, or facts (sales, inventory, store holidays)")
+        ] = "all",
+        dry_run: Annotated[bool, Parameter(description="Count what would be deleted, delete nothing")] = False,
     ) -> sc.DeleteResult:
-        if scope not in ("all", "facts"):
-            raise RidgelineError(400, "invalid_scope", f"scope must be 'all' or 'facts', got {scope!r}")
-        return await service.delete_data(ctx.db, sc.DeleteParams(scope=scope, dry_run=dry_run))  # type: ignore[arg-type]
+        if delete_scope not in ("all", "facts"):
+            raise RidgelineError(400, "invalid_scope", f"scope must be 'all' or 'facts', got {delete_scope!r}")
+        params = sc.DeleteParams(scope=delete_scope, dry_run=dry_run)  # type: ignore[arg-type]
+        return await service.delete_data(ctx.db, params)
 
     @post("/verify", summary="Integrity checks over the stored data", status_code=200)
     async def verify(self, ctx: AppContext) -> sc.VerifyResult:
