@@ -35,7 +35,9 @@ def run_db(client: Any, fn: Callable[[Any], Awaitable[Any]]) -> Any:
     return client.blocking_portal.call(call)
 
 
-def sales_rows(n_days: int = 5, stores: tuple[str, ...] = ("S1", "S2"), skus: tuple[str, ...] = ("A", "B")) -> pl.DataFrame:
+def sales_rows(
+    n_days: int = 5, stores: tuple[str, ...] = ("S1", "S2"), skus: tuple[str, ...] = ("A", "B")
+) -> pl.DataFrame:
     """A tiny dense sales batch with known values."""
     dates = pl.date_range(pl.date(2024, 3, 1), pl.date(2024, 3, n_days), "1d", eager=True)
     frame = (

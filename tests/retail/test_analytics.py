@@ -11,8 +11,16 @@ from ridgeline.retail import synth
 
 pytestmark = pytest.mark.db
 
-GEN = {"scenario": "retail_standard", "seed": 11, "stores": 3, "products": 5,
-       "start_date": "2024-01-01", "end_date": "2024-04-30", "safety_stock_days": 1.0, "disruption_prob": 0.2}
+GEN = {
+    "scenario": "retail_standard",
+    "seed": 11,
+    "stores": 3,
+    "products": 5,
+    "start_date": "2024-01-01",
+    "end_date": "2024-04-30",
+    "safety_stock_days": 1.0,
+    "disruption_prob": 0.2,
+}
 
 
 @pytest.fixture
@@ -21,11 +29,21 @@ def seeded(make_client):  # type: ignore[no-untyped-def]
     r = client.post("/retail/seeder/generate", json=GEN)
     assert r.status_code == 201, r.text
     params = synth.scenario_params(
-        "retail_standard", seed=11, stores=3, products=5, start_date=date(2024, 1, 1), end_date=date(2024, 4, 30),
-        safety_stock_days=1.0, disruption_prob=0.2,
+        "retail_standard",
+        seed=11,
+        stores=3,
+        products=5,
+        start_date=date(2024, 1, 1),
+        end_date=date(2024, 4, 30),
+        safety_stock_days=1.0,
+        disruption_prob=0.2,
     )
     data = synth.generate(params)
-    sales = data["sales"].join(data["products"], on="sku").join(data["stores"].rename({"code": "store_code"}), on="store_code")
+    sales = (
+        data["sales"]
+        .join(data["products"], on="sku")
+        .join(data["stores"].rename({"code": "store_code"}), on="store_code")
+    )
     return client, sales, data
 
 
@@ -54,15 +72,23 @@ def test_kpis_match_polars_with_filters(seeded) -> None:  # type: ignore[no-unty
     assert r.json()["category"] == category
     stores = client.get("/retail/dimensions/stores").json()["stores"]
     s0 = stores[0]
-    r = client.get(f"/retail/analytics/kpis?start_date=2024-02-01&end_date=2024-03-15&store_id={s0['id']}&region={s0['region']}")
+    r = client.get(
+        f"/retail/analytics/kpis?start_date=2024-02-01&end_date=2024-03-15&store_id={s0['id']}&region={s0['region']}"
+    )
     assert r.json()["metrics"] == expected(window.filter(pl.col("store_code") == s0["code"]))
 
 
 def test_kpis_of_an_empty_range_are_zero(seeded) -> None:  # type: ignore[no-untyped-def]
     client, _, _ = seeded
     m = client.get("/retail/analytics/kpis?start_date=2020-01-01&end_date=2020-01-31").json()["metrics"]
-    assert m == {"total_revenue": 0.0, "total_units": 0, "total_transactions": 0, "avg_unit_price": None,
-                 "avg_basket_value": None, "row_count": 0}
+    assert m == {
+        "total_revenue": 0.0,
+        "total_units": 0,
+        "total_transactions": 0,
+        "avg_unit_price": None,
+        "avg_basket_value": None,
+        "row_count": 0,
+    }
 
 
 @pytest.mark.parametrize("path", ["kpis", "drilldowns", "timeseries"])
@@ -75,7 +101,9 @@ def test_date_range_rules(seeded, path) -> None:  # type: ignore[no-untyped-def]
     assert inverted.headers["content-type"].startswith("application/problem+json")
     too_long = client.get(base + "start_date=2022-01-01&end_date=2024-01-02" + extra)  # 731 days
     assert too_long.status_code == 400 and too_long.json()["reason_code"] == "date_range_too_long"
-    assert client.get(base + "start_date=2022-01-01&end_date=2024-01-01" + extra).status_code == 200  # 730 days
+    assert (
+        client.get(base + "start_date=2022-01-01&end_date=2024-01-01" + extra).status_code == 200
+    )  # 730 days
     assert client.get(base + "start_date=2024-03-01" + extra).status_code == 422
     assert client.get(base + "start_date=2024-03-01&end_date=not-a-date" + extra).status_code == 422
 
@@ -83,11 +111,21 @@ def test_date_range_rules(seeded, path) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("dimension", ["store", "product", "category", "region", "date"])
 def test_drilldowns_rank_and_share(seeded, dimension) -> None:  # type: ignore[no-untyped-def]
     client, sales, _ = seeded
-    col = {"store": "store_code", "product": "sku", "category": "category", "region": "region", "date": "date"}[dimension]
-    r = client.get(f"/retail/analytics/drilldowns?dimension={dimension}&start_date=2024-02-01&end_date=2024-04-30&max_items=100")
+    col = {
+        "store": "store_code",
+        "product": "sku",
+        "category": "category",
+        "region": "region",
+        "date": "date",
+    }[dimension]
+    r = client.get(
+        f"/retail/analytics/drilldowns?dimension={dimension}&start_date=2024-02-01&end_date=2024-04-30&max_items=100"
+    )
     body = r.json()
     sales = sales.filter(pl.col("date") >= date(2024, 2, 1))
-    groups = sales.group_by(col).agg(pl.col("total_amount").sum().alias("rev"), pl.col("quantity").sum().alias("units"))
+    groups = sales.group_by(col).agg(
+        pl.col("total_amount").sum().alias("rev"), pl.col("quantity").sum().alias("units")
+    )
     assert body["total_items"] == groups.height == len(body["items"])
     revenues = [i["metrics"]["total_revenue"] for i in body["items"]]
     assert revenues == sorted(revenues, reverse=True)
@@ -97,7 +135,9 @@ def test_drilldowns_rank_and_share(seeded, dimension) -> None:  # type: ignore[n
     assert {i["dimension_value"]: i["metrics"]["total_units"] for i in body["items"]} == by_value
     if dimension in ("store", "product"):
         assert all(isinstance(i["dimension_id"], int) for i in body["items"])
-    top = client.get(f"/retail/analytics/drilldowns?dimension={dimension}&start_date=2024-02-01&end_date=2024-04-30&max_items=2").json()
+    top = client.get(
+        f"/retail/analytics/drilldowns?dimension={dimension}&start_date=2024-02-01&end_date=2024-04-30&max_items=2"
+    ).json()
     assert top["items"] == body["items"][:2] and top["total_items"] == groups.height
 
 
@@ -107,21 +147,31 @@ def test_drilldown_rejects_unknown_dimension(seeded) -> None:  # type: ignore[no
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
 
 
-@pytest.mark.parametrize(("granularity", "every"), [("day", "1d"), ("week", "1w"), ("month", "1mo"), ("quarter", "1q")])
+@pytest.mark.parametrize(
+    ("granularity", "every"), [("day", "1d"), ("week", "1w"), ("month", "1mo"), ("quarter", "1q")]
+)
 def test_timeseries_buckets(seeded, granularity, every) -> None:  # type: ignore[no-untyped-def]
     client, sales, _ = seeded
     start, end = date(2023, 12, 20), date(2024, 4, 10)
-    r = client.get(f"/retail/analytics/timeseries?granularity={granularity}&start_date={start}&end_date={end}")
+    r = client.get(
+        f"/retail/analytics/timeseries?granularity={granularity}&start_date={start}&end_date={end}"
+    )
     assert r.status_code == 200
     points = r.json()["points"]
     window = sales.filter(pl.col("date").is_between(start, end))
-    truth = window.group_by(pl.col("date").dt.truncate(every).alias("p")).agg(pl.col("quantity").sum(), pl.col("total_amount").sum())
+    truth = window.group_by(pl.col("date").dt.truncate(every).alias("p")).agg(
+        pl.col("quantity").sum(), pl.col("total_amount").sum()
+    )
     got = {p["period_start"]: p["total_units"] for p in points if p["total_units"]}
     want = {str(max(p, start)): q for p, q in truth.select("p", "quantity").iter_rows() if q}
     assert got == want
     assert points[0]["period_start"] == str(start) and points[-1]["period_end"] == str(end)
-    assert sum(p["total_revenue"] for p in points) == pytest.approx(float(window["total_amount"].sum()), abs=0.05)
-    days = [(date.fromisoformat(p["period_end"]) - date.fromisoformat(p["period_start"])).days + 1 for p in points]
+    assert sum(p["total_revenue"] for p in points) == pytest.approx(
+        float(window["total_amount"].sum()), abs=0.05
+    )
+    days = [
+        (date.fromisoformat(p["period_end"]) - date.fromisoformat(p["period_start"])).days + 1 for p in points
+    ]
     assert sum(days) == (end - start).days + 1  # contiguous, empty buckets included as zeros
 
 
@@ -135,7 +185,9 @@ def test_inventory_status_is_latest_snapshot(seeded) -> None:  # type: ignore[no
     want = {(s, k): q for s, k, q in latest.select("store_code", "sku", "on_hand_qty").iter_rows()}
     assert {(i["store_code"], i["sku"]): i["on_hand_qty"] for i in r["items"]} == want
     assert {i["date"] for i in r["items"]} == {"2024-04-30"}
-    ranged = client.get("/retail/analytics/inventory-status?start_date=2024-02-01&end_date=2024-02-29&page_size=1000").json()
+    ranged = client.get(
+        "/retail/analytics/inventory-status?start_date=2024-02-01&end_date=2024-02-29&page_size=1000"
+    ).json()
     feb = inv.filter(pl.col("date") == date(2024, 2, 29))
     assert {(i["store_code"], i["sku"]): i["on_hand_qty"] for i in ranged["items"]} == {
         (s, k): q for s, k, q in feb.select("store_code", "sku", "on_hand_qty").iter_rows()
@@ -147,7 +199,10 @@ def test_inventory_status_is_latest_snapshot(seeded) -> None:  # type: ignore[no
     page2 = client.get("/retail/analytics/inventory-status?page=2&page_size=10").json()
     assert len(page2["items"]) == 5 and page2["page"] == 2
     assert client.get("/retail/analytics/inventory-status?start_date=2024-02-01").status_code == 400
-    assert client.get("/retail/analytics/inventory-status?start_date=2024-03-01&end_date=2024-02-01").status_code == 400
+    assert (
+        client.get("/retail/analytics/inventory-status?start_date=2024-03-01&end_date=2024-02-01").status_code
+        == 400
+    )
 
 
 def test_inventory_status_empty_table_is_200(make_client) -> None:  # type: ignore[no-untyped-def]

@@ -45,11 +45,23 @@ def test_store_filters_search_and_default_order(client) -> None:  # type: ignore
 def test_store_sorting_allow_list_and_fallback(client) -> None:  # type: ignore[no-untyped-def]
     names = lambda r: [s["name"] for s in r.json()["stores"]]  # noqa: E731
     q = "/retail/dimensions/stores?search=TEST"
-    assert names(client.get(q + "&sort_by=name&sort_order=asc")) == ["Alpha Store", "Mike Store", "Zulu Store"]
-    assert names(client.get(q + "&sort_by=name&sort_order=desc")) == ["Zulu Store", "Mike Store", "Alpha Store"]
+    assert names(client.get(q + "&sort_by=name&sort_order=asc")) == [
+        "Alpha Store",
+        "Mike Store",
+        "Zulu Store",
+    ]
+    assert names(client.get(q + "&sort_by=name&sort_order=desc")) == [
+        "Zulu Store",
+        "Mike Store",
+        "Alpha Store",
+    ]
     assert codes(client.get(q + "&sort_by=not_a_column&sort_order=desc")) == ["TEST-C", "TEST-B", "TEST-A"]
     assert codes(client.get(q + "&sort_by=name;drop table retail_store")) == ["TEST-A", "TEST-B", "TEST-C"]
-    assert names(client.get(q + "&sort_by=name&sort_order=sideways")) == ["Alpha Store", "Mike Store", "Zulu Store"]
+    assert names(client.get(q + "&sort_by=name&sort_order=sideways")) == [
+        "Alpha Store",
+        "Mike Store",
+        "Zulu Store",
+    ]
 
 
 def test_pagination_is_one_based(client) -> None:  # type: ignore[no-untyped-def]
@@ -66,7 +78,11 @@ def test_pagination_is_one_based(client) -> None:  # type: ignore[no-untyped-def
 def test_products_filters_search_sort(client) -> None:  # type: ignore[no-untyped-def]
     assert skus(client.get("/retail/dimensions/products?category=Dairy")) == ["SKU-Y", "SKU-Z"]
     assert skus(client.get("/retail/dimensions/products?brand=Acme")) == ["SKU-X", "SKU-Z"]
-    assert skus(client.get("/retail/dimensions/products?search=widget&sort_by=name")) == ["SKU-Z", "SKU-Y", "SKU-X"]
+    assert skus(client.get("/retail/dimensions/products?search=widget&sort_by=name")) == [
+        "SKU-Z",
+        "SKU-Y",
+        "SKU-X",
+    ]
     assert skus(client.get("/retail/dimensions/products?search=SKU-&sort_by=base_price&sort_order=desc")) == [
         "SKU-W",
         "SKU-Z",

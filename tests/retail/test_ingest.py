@@ -26,7 +26,12 @@ def test_upsert_is_idempotent_and_counts_changes(make_client) -> None:  # type: 
     r = post_csv(client, body, create_missing=True)
     assert r.status_code == 200, r.text
     j = r.json()
-    assert (j["inserted_count"], j["updated_count"], j["unchanged_count"], j["rejected_count"]) == (20, 0, 0, 0)
+    assert (j["inserted_count"], j["updated_count"], j["unchanged_count"], j["rejected_count"]) == (
+        20,
+        0,
+        0,
+        0,
+    )
     assert j["created_stores"] == 2 and j["created_products"] == 2
     first = kpi(client)
     expected_revenue = round(float((batch["quantity"] * batch["unit_price"]).sum()), 2)
@@ -39,7 +44,10 @@ def test_upsert_is_idempotent_and_counts_changes(make_client) -> None:  # type: 
     assert again["created_stores"] == 0 and kpi(client) == first
 
     changed = batch.with_columns(
-        pl.when(pl.int_range(pl.len()) == 3).then(pl.col("quantity") + 10).otherwise(pl.col("quantity")).alias("quantity")
+        pl.when(pl.int_range(pl.len()) == 3)
+        .then(pl.col("quantity") + 10)
+        .otherwise(pl.col("quantity"))
+        .alias("quantity")
     )
     third = post_csv(client, csv_bytes(changed)).json()
     assert (third["inserted_count"], third["updated_count"], third["unchanged_count"]) == (0, 1, 19)
@@ -67,7 +75,10 @@ def test_bad_rows_are_reported_and_good_rows_stored(make_client) -> None:  # typ
     daily = client.get(
         "/retail/analytics/drilldowns?dimension=date&start_date=2024-03-10&end_date=2024-03-14"
     ).json()["items"]
-    assert {i["dimension_value"]: i["metrics"]["total_units"] for i in daily} == {"2024-03-10": 5, "2024-03-14": 6}
+    assert {i["dimension_value"]: i["metrics"]["total_units"] for i in daily} == {
+        "2024-03-10": 5,
+        "2024-03-14": 6,
+    }
     stores = client.get("/retail/dimensions/stores").json()
     assert [s["code"] for s in stores["stores"]] == ["S1"]
 
@@ -80,7 +91,9 @@ def test_all_or_nothing_stores_nothing(make_client) -> None:  # type: ignore[no-
     assert r.headers["content-type"].startswith("application/problem+json")
     problem = r.json()
     assert problem["reason_code"] == "rows_rejected" and problem["rejected_count"] == 1
-    assert problem["errors"][0]["error_code"] == "invalid_quantity" and problem["errors"][0]["row_index"] == 20
+    assert (
+        problem["errors"][0]["error_code"] == "invalid_quantity" and problem["errors"][0]["row_index"] == 20
+    )
     assert client.get("/retail/dimensions/stores").json()["total"] == 0
     assert kpi(client)["row_count"] == 0
 
@@ -97,7 +110,9 @@ def test_all_or_nothing_stores_nothing(make_client) -> None:  # type: ignore[no-
 )
 def test_malformed_bodies_are_problems_and_change_nothing(make_client, body, ctype, status, reason) -> None:  # type: ignore[no-untyped-def]
     client = make_client()
-    r = client.post("/retail/ingest/sales-daily?create_missing=true", content=body, headers={"content-type": ctype})
+    r = client.post(
+        "/retail/ingest/sales-daily?create_missing=true", content=body, headers={"content-type": ctype}
+    )
     assert r.status_code == status
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["reason_code"] == reason and r.json()["status"] == status
@@ -146,7 +161,10 @@ def test_dimension_attributes_and_holidays(make_client) -> None:  # type: ignore
     update = b"date,store_code,sku,quantity,unit_price,region,school_holiday\n2024-03-01,S1,A,1,1,South,false\n2024-03-02,S1,A,1,1,,\n"
     j = post_csv(client, update).json()
     assert j["unchanged_count"] == 2
-    assert holidays() == [("2024-03-02", "public", "Founders Day"), ("2024-03-02", "school", "school holiday")]
+    assert holidays() == [
+        ("2024-03-02", "public", "Founders Day"),
+        ("2024-03-02", "school", "school holiday"),
+    ]
     assert client.get("/retail/dimensions/stores").json()["stores"][0]["region"] == "South"
 
 

@@ -23,7 +23,9 @@ ROWS = [
 ]
 
 
-def parse(body: bytes, fmt: str = "csv", step: int | None = None, **kw: object) -> tuple[pl.DataFrame, RecordParser]:
+def parse(
+    body: bytes, fmt: str = "csv", step: int | None = None, **kw: object
+) -> tuple[pl.DataFrame, RecordParser]:
     p = RecordParser(fmt, **kw)  # type: ignore[arg-type]
     blocks: list[pl.DataFrame] = []
     step = step or len(body) or 1
@@ -93,7 +95,9 @@ def test_ndjson_bad_lines_are_rejected_individually() -> None:
 
 
 def test_json_document() -> None:
-    body = b'{"records":[{"date":"2024-01-01","store_code":"S1","sku":"A","quantity":2,"unit_price":3.25}, 5]}'
+    body = (
+        b'{"records":[{"date":"2024-01-01","store_code":"S1","sku":"A","quantity":2,"unit_price":3.25}, 5]}'
+    )
     raw, p = parse(body, "json")
     assert raw.height == 1 and p.unparsed[0][:2] == (1, "invalid_record")
     with pytest.raises(FormatError):

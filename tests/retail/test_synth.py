@@ -31,7 +31,9 @@ def test_shapes_and_dimensions() -> None:
     assert out["stores"]["code"].n_unique() == 3 and out["products"]["sku"].n_unique() == 6
     assert out["stores"]["region"].is_in(list(synth.REGIONS)).all()
     assert out["products"]["category"].is_in(list(synth.CATEGORIES)).all()
-    assert (out["sales"]["quantity"] >= 0).all() and (out["sales"]["transactions"] <= out["sales"]["quantity"]).all()
+    assert (out["sales"]["quantity"] >= 0).all() and (
+        out["sales"]["transactions"] <= out["sales"]["quantity"]
+    ).all()
     totals = (out["sales"]["quantity"] * out["sales"]["unit_price"]).round(2)
     assert (out["sales"]["total_amount"] - totals).abs().max() < 1e-6  # type: ignore[operator]
 
@@ -45,9 +47,13 @@ def test_chain_holidays_close_stores() -> None:
 
 
 def test_promotions_lift_units_and_cut_prices() -> None:
-    out = synth.generate(small(stores=4, products=10, promo_probability=0.2, disruption_prob=0.0, safety_stock_days=20))
+    out = synth.generate(
+        small(stores=4, products=10, promo_probability=0.2, disruption_prob=0.0, safety_stock_days=20)
+    )
     s = out["sales"].join(out["products"].select("sku", "base_price"), on="sku")
-    per = s.group_by("on_promotion").agg(pl.col("quantity").mean(), (pl.col("unit_price") / pl.col("base_price")).mean().alias("ratio"))
+    per = s.group_by("on_promotion").agg(
+        pl.col("quantity").mean(), (pl.col("unit_price") / pl.col("base_price")).mean().alias("ratio")
+    )
     promo = per.filter(pl.col("on_promotion")).row(0, named=True)
     regular = per.filter(~pl.col("on_promotion")).row(0, named=True)
     assert promo["quantity"] > 1.2 * regular["quantity"]

@@ -294,10 +294,14 @@ class SeederController(Controller):
         delete_scope: Annotated[
             str, Parameter(query="scope", description="all, or facts (sales, inventory, store holidays)")
         ] = "all",
-        dry_run: Annotated[bool, Parameter(description="Count what would be deleted, delete nothing")] = False,
+        dry_run: Annotated[
+            bool, Parameter(description="Count what would be deleted, delete nothing")
+        ] = False,
     ) -> sc.DeleteResult:
         if delete_scope not in ("all", "facts"):
-            raise RidgelineError(400, "invalid_scope", f"scope must be 'all' or 'facts', got {delete_scope!r}")
+            raise RidgelineError(
+                400, "invalid_scope", f"scope must be 'all' or 'facts', got {delete_scope!r}"
+            )
         params = sc.DeleteParams(scope=delete_scope, dry_run=dry_run)  # type: ignore[arg-type]
         return await service.delete_data(ctx.db, params)
 
