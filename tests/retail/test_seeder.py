@@ -24,10 +24,12 @@ def test_generate_is_deterministic_and_replace_resets(make_client) -> None:  # t
     assert r.status_code == 201, r.text
     result = r.json()
     assert result["records_created"]["sales"] == 2 * 3 * 60 and result["params"]["promo_probability"] == 0.2
+
     def kpis():
         return client.get("/retail/analytics/kpis?start_date=2024-01-01&end_date=2024-02-29").json()[
             "metrics"
         ]
+
     first = kpis()
     # Same seed again (upsert) changes nothing; another seed with replace gives different data.
     client.post("/retail/seeder/generate", json=body)

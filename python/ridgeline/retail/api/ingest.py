@@ -245,9 +245,9 @@ async def _fetch_dims(
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-async def _existing_sales(conn: AsyncConnection, good: pl.DataFrame) -> pl.DataFrame:
-    """Stored sales rows inside the block's bounding box (store ids x product ids x dates)."""
-    bounds = good.select(
+async def _region_is_empty(conn: AsyncConnection, batch: pl.DataFrame) -> bool:
+    """True when no stored sales row lies in the batch's bounding box (store x product x date)."""
+    b = batch.select(
         pl.col("store_id").min().alias("s0"),
         pl.col("store_id").max().alias("s1"),
         pl.col("product_id").min().alias("p0"),
@@ -256,48 +256,53 @@ async def _existing_sales(conn: AsyncConnection, good: pl.DataFrame) -> pl.DataF
         pl.col("date").max().alias("d1"),
     ).row(0, named=True)
     s = st.sales
-    box = (
-        s.c.store_id.between(bounds["s0"], bounds["s1"]),
-        s.c.product_id.between(bounds["p0"], bounds["p1"]),
-        s.c.date.between(bounds["d0"], bounds["d1"]),
+    q = (
+        sa.select(s.c.store_id)
+        .where(
+            s.c.store_id.between(b["s0"], b["s1"]),
+            s.c.product_id.between(b["p0"], b["p1"]),
+            s.c.date.between(b["d0"], b["d1"]),
+        )
+        .limit(1)
     )
-    # First loads into an empty region skip fetching entirely.
-    if (await conn.execute(sa.select(s.c.store_id).where(*box).limit(1))).first() is None:
-        return pl.DataFrame(schema=st.SALES_SCHEMA)
-    rows = (await conn.execute(sa.select(*[s.c[c] for c in st.SALES_SCHEMA]).where(*box))).all()
-    return st._rows_frame(rows, st.SALES_SCHEMA)
+    return (await conn.execute(q)).first() is None
 
 
 async def _write_sales(conn: AsyncConnection, good: pl.DataFrame, tally: IngestTally) -> None:
     cols = ["store_id", "product_id", "date", *st.SALES_COLUMNS]
-    batch = good.select(cols).cast({"store_id": pl.Int64, "product_id": pl.Int64})
-    old = await _existing_sales(conn, batch)
-    if old.height:
-        joined = batch.join(old, on=KEYS, how="left", suffix="_old")
-        is_new = pl.col("quantity_old").is_null()
-        same = pl.lit(True)
-        for c in st.SALES_COLUMNS:
-            same = same & pl.col(c).eq_missing(pl.col(f"{c}_old"))
-        joined = joined.with_columns(
-            pl.when(is_new)
-            .then(pl.lit("new"))
-            .when(same)
-            .then(pl.lit("same"))
-            .otherwise(pl.lit("changed"))
-            .alias("_k")
-        )
-        counts = dict(joined.group_by("_k").len().iter_rows())
-        tally.inserted += counts.get("new", 0)
-        tally.updated += counts.get("changed", 0)
-        tally.unchanged += counts.get("same", 0)
-        batch = joined.filter(pl.col("_k") != "same").select(cols)
-    else:
-        tally.inserted += batch.height
-    if batch.height == 0:
-        return
-    stmt = st.upsert_statement(conn, st.sales, KEYS, list(st.SALES_COLUMNS))
     # Primary-key order keeps B-tree inserts local (a file sorted by date would scatter them).
-    await st.BulkWriter(conn, stmt, cols).write(batch.sort(KEYS))
+    batch = good.select(cols).cast({"store_id": pl.Int64, "product_id": pl.Int64}).sort(KEYS)
+    if await _region_is_empty(conn, batch):
+        # First load of this region: every row is new; no classification needed.
+        tally.inserted += batch.height
+        await st.bulk_upsert(conn, st.sales, batch, KEYS, list(st.SALES_COLUMNS))
+        return
+    # Otherwise classify inside the database against a staged copy of the block: new rows, rows whose
+    # values changed, and identical rows (which are not written at all).
+    s = st.sales
+    async with st.Stage(conn, s, cols) as stage:
+        await stage.load(batch)
+        g = stage.ref.c
+        on = sa.and_(*[s.c[k] == g[k] for k in KEYS])
+        same = sa.and_(*[s.c[c].is_not_distinct_from(g[c]) for c in st.SALES_COLUMNS])
+        counts = (
+            await conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.coalesce(sa.func.sum(sa.case((s.c.store_id.is_(None), 1), else_=0)), 0),
+                    sa.func.coalesce(
+                        sa.func.sum(sa.case((sa.and_(s.c.store_id.is_not(None), same), 1), else_=0)), 0
+                    ),
+                ).select_from(stage.ref.outerjoin(s, on))
+            )
+        ).one()
+        total, new, unchanged = int(counts[0]), int(counts[1]), int(counts[2])
+        tally.inserted += new
+        tally.unchanged += unchanged
+        tally.updated += total - new - unchanged
+        if total - unchanged:
+            differs = ~sa.exists().where(on, same)
+            await conn.execute(stage.upsert_from_stage(KEYS, list(st.SALES_COLUMNS), where=differs))
 
 
 async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame) -> None:
@@ -337,8 +342,7 @@ async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame) -> None:
     old = st._rows_frame(rows, st.STORE_HOLIDAY_SCHEMA)
     to_write = wanted.join(old, on=["store_id", "date", "kind", "name"], how="anti", nulls_equal=True)
     if to_write.height:
-        stmt = st.upsert_statement(conn, h, ["store_id", "date", "kind"], ["name"])
-        await st.BulkWriter(conn, stmt, to_write.columns).write(to_write)
+        await st.bulk_upsert(conn, h, to_write, ["store_id", "date", "kind"], ["name"])
     to_delete = old.filter(pl.col("kind") == "school").join(cleared, on=["store_id", "date"], how="semi")
     if to_delete.height:
         stmt = sa.delete(h).where(

@@ -635,25 +635,13 @@ async def write_generated(conn: AsyncConnection, data: dict[str, pl.DataFrame]) 
         hol = (
             data["store_holidays"].join(store_map, on="store_code").select("store_id", "date", "kind", "name")
         )
-        await st.BulkWriter(
-            conn,
-            st.upsert_statement(conn, st.store_holidays, ["store_id", "date", "kind"], ["name"]),
-            hol.columns,
-        ).write(hol)
+        await st.bulk_upsert(conn, st.store_holidays, hol, ["store_id", "date", "kind"], ["name"])
     sales_cols = ["store_id", "product_id", "date", *st.SALES_COLUMNS]
     sales = data["sales"].join(store_map, on="store_code").join(product_map, on="sku").select(sales_cols)
-    await st.BulkWriter(
-        conn,
-        st.upsert_statement(conn, st.sales, ["store_id", "product_id", "date"], list(st.SALES_COLUMNS)),
-        sales_cols,
-    ).write(sales)
+    await st.bulk_upsert(conn, st.sales, sales, ["store_id", "product_id", "date"], list(st.SALES_COLUMNS))
     inv_cols = ["store_id", "product_id", "date", "on_hand_qty", "on_order_qty", "is_stockout"]
     inv = data["inventory"].join(store_map, on="store_code").join(product_map, on="sku").select(inv_cols)
-    await st.BulkWriter(
-        conn,
-        st.upsert_statement(conn, st.inventory, ["store_id", "product_id", "date"], inv_cols[3:]),
-        inv_cols,
-    ).write(inv)
+    await st.bulk_upsert(conn, st.inventory, inv, ["store_id", "product_id", "date"], inv_cols[3:])
 
 
 async def generate(db: Database, req: sc.GenerateParams) -> sc.GenerateResult:

@@ -199,6 +199,78 @@ class BulkWriter:
             await self.conn.exec_driver_sql(self.sql, part)  # type: ignore[arg-type]
 
 
+class Stage:
+    """A temporary table shaped like ``table`` for set-based upserts.
+
+    PostgreSQL: ``CREATE TEMP TABLE ... (LIKE table) ON COMMIT DROP`` filled with ``COPY`` (asyncpg
+    ``copy_records_to_table``). SQLite: ``CREATE TEMP TABLE ... AS SELECT * FROM table WHERE 0``
+    filled with one executemany. Either way the rows then reach the real table through one
+    ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (or classification queries) inside the database.
+    """
+
+    def __init__(self, conn: AsyncConnection, table: sa.Table, columns: Sequence[str]) -> None:
+        self.conn = conn
+        self.table = table
+        self.columns = list(columns)
+        self.name = f"_stage_{table.name}"
+        self.ref = sa.table(self.name, *[sa.column(c) for c in self.columns])
+        self.is_pg = conn.dialect.name == "postgresql"
+
+    async def __aenter__(self) -> Stage:
+        if self.is_pg:
+            await self.conn.exec_driver_sql(
+                f"CREATE TEMP TABLE IF NOT EXISTS {self.name} (LIKE {self.table.name}) ON COMMIT DROP"
+            )
+        else:
+            await self.conn.exec_driver_sql(
+                f"CREATE TEMP TABLE IF NOT EXISTS {self.name} AS SELECT * FROM main.{self.table.name} WHERE 0"
+            )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.conn.exec_driver_sql(f"DELETE FROM {self.name}")
+
+    async def load(self, df: pl.DataFrame) -> None:
+        df = df.select(self.columns)
+        if self.is_pg:
+            raw = await self.conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            await driver.copy_records_to_table(self.name, records=df.rows(), columns=self.columns)
+            return
+        stmt = sa.insert(self.ref)
+        await BulkWriter(self.conn, stmt, self.columns).write(df)
+
+    def upsert_from_stage(self, keys: Sequence[str], update: Sequence[str], where: Any = None) -> Any:
+        select = sa.select(*[self.ref.c[c] for c in self.columns])
+        if where is not None:
+            select = select.where(where)
+        elif self.conn.dialect.name == "sqlite":
+            select = select.where(sa.true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
+        stmt = dialect_insert(self.conn, self.table).from_select(self.columns, select)
+        if not update:
+            return stmt.on_conflict_do_nothing(index_elements=list(keys))
+        return stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in update}
+        )
+
+
+async def bulk_upsert(
+    conn: AsyncConnection, table: sa.Table, df: pl.DataFrame, keys: Sequence[str], update: Sequence[str]
+) -> None:
+    """Upsert a frame by ``keys`` (``ON CONFLICT DO UPDATE`` of ``update``; nothing when empty).
+
+    SQLite: executemany of the compiled upsert. PostgreSQL: COPY into a stage, one INSERT ... SELECT.
+    """
+    if df.height == 0:
+        return
+    if conn.dialect.name == "postgresql":
+        async with Stage(conn, table, df.columns) as stage:
+            await stage.load(df)
+            await conn.execute(stage.upsert_from_stage(keys, update))
+        return
+    await BulkWriter(conn, upsert_statement(conn, table, keys, update), df.columns).write(df)
+
+
 def _driver_frame(df: pl.DataFrame, is_pg: bool) -> pl.DataFrame:
     """Convert columns to what the raw driver expects (SQLite: ISO date strings and 0/1 booleans)."""
     if is_pg:
@@ -238,15 +310,13 @@ async def ensure_calendar(conn: AsyncConnection, dates: pl.Series) -> None:
     frame = calendar_frame(dates)
     if frame.height == 0:
         return
-    stmt = upsert_statement(conn, calendar, ["date"], [])
-    await BulkWriter(conn, stmt, frame.columns).write(frame)
+    await bulk_upsert(conn, calendar, frame, ["date"], [])
 
 
 async def upsert_calendar(conn: AsyncConnection, frame: pl.DataFrame) -> None:
     """Insert or replace calendar rows, holiday flags included."""
     cols = [c.name for c in calendar.columns if c.name != "date"]
-    stmt = upsert_statement(conn, calendar, ["date"], cols)
-    await BulkWriter(conn, stmt, frame.columns).write(frame)
+    await bulk_upsert(conn, calendar, frame, ["date"], cols)
 
 
 # --------------------------------------------------------------------------------------------------
