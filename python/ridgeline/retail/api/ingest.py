@@ -9,6 +9,8 @@ rejection leaves the database as it was.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -32,7 +34,7 @@ from ridgeline.retail.records import (
     validate_block,
 )
 
-KEYS = ["store_id", "product_id", "date"]
+KEYS = ["date", "store_id", "product_id"]  # primary-key order
 MAX_JSON_BYTES = 64 << 20
 IN_CHUNK = 900
 
@@ -67,14 +69,17 @@ async def ingest_sales(
     create_missing: bool = False,
     all_or_nothing: bool = False,
     max_errors: int = 1000,
-    block_bytes: int = 8 << 20,
+    block_bytes: int = 4 << 20,
 ) -> tuple[IngestTally, float]:
     """Apply a streamed batch; returns the tally and the duration in milliseconds."""
     started = time.perf_counter()
     tally = IngestTally(max_errors=max_errors)
     parser = RecordParser(fmt, gzip=gzip, block_bytes=block_bytes)
-    async with db.begin() as conn:
-        await st.tune_for_bulk(conn)
+    queue: asyncio.Queue[tuple[pl.DataFrame, list[pl.DataFrame]] | None] = asyncio.Queue(maxsize=2)
+
+    async def produce() -> None:
+        # Parsing and validation run on worker threads (polars releases the GIL) while the consumer
+        # below writes the previous block, so CPU work overlaps with database work.
         try:
             async for chunk in chunks:
                 if fmt == "json" and parser.bytes_in + len(chunk) > MAX_JSON_BYTES:
@@ -84,12 +89,32 @@ async def ingest_sales(
                         f"JSON bodies are limited to {MAX_JSON_BYTES >> 20} MiB; "
                         "send larger batches as CSV or NDJSON, which are streamed",
                     )
-                for block in parser.feed(chunk):
-                    await _apply_block(conn, block, tally, create_missing)
-            for block in parser.finish():
-                await _apply_block(conn, block, tally, create_missing)
+                for raw in await asyncio.to_thread(lambda c=chunk: list(parser.feed(c))):  # type: ignore[misc]
+                    await queue.put(await asyncio.to_thread(prepare_block, raw))
+            for raw in await asyncio.to_thread(lambda: list(parser.finish())):
+                await queue.put(await asyncio.to_thread(prepare_block, raw))
         except FormatError as exc:
             raise RidgelineError(400, "invalid_body", str(exc)) from None
+        finally:
+            await queue.put(None)
+
+    async with db.begin() as conn:
+        await st.tune_for_bulk(conn)
+        producer = asyncio.create_task(produce())
+        try:
+            while (item := await queue.get()) is not None:
+                good, rejects = item
+                for frame in rejects:
+                    tally.reject(frame)
+                await _apply_block(conn, good, tally, create_missing)
+        except BaseException:
+            producer.cancel()
+            while not queue.empty():  # let the producer's final put() complete
+                queue.get_nowait()
+            with contextlib.suppress(BaseException):
+                await producer
+            raise
+        await producer  # re-raises a parse error
         tally.reject(unparsed_frame(parser.unparsed))
         tally.total_received = parser.rows_seen
         if tally.total_received == 0:
@@ -108,18 +133,15 @@ async def ingest_sales(
     return tally, (time.perf_counter() - started) * 1000.0
 
 
-async def _apply_block(
-    conn: AsyncConnection, raw: pl.DataFrame, tally: IngestTally, create_missing: bool
-) -> None:
+def prepare_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Validate a raw block and drop in-block duplicates (pure polars; runs on a worker thread)."""
     good, rejected = validate_block(raw)
-    tally.reject(rejected)
-    if good.height == 0:
-        return
+    rejects = [rejected]
     # Duplicated natural keys inside one block: the last occurrence wins, earlier ones are rejected.
     deduped = good.unique(subset=["store_code", "sku", "date"], keep="last", maintain_order=True)
     if deduped.height != good.height:
         dupes = good.join(deduped.select("_row"), on="_row", how="anti")
-        tally.reject(
+        rejects.append(
             dupes.select(
                 "_row",
                 "store_code",
@@ -131,8 +153,14 @@ async def _apply_block(
                 ),
             ).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
         )
-    good = deduped
+    return deduped, rejects
 
+
+async def _apply_block(
+    conn: AsyncConnection, good: pl.DataFrame, tally: IngestTally, create_missing: bool
+) -> None:
+    if good.height == 0:
+        return
     store_ids, created = await _resolve(
         conn, good, "store_code", st.stores, "code", STORE_ATTRS, create_missing
     )
@@ -270,7 +298,7 @@ async def _region_is_empty(conn: AsyncConnection, batch: pl.DataFrame) -> bool:
 
 async def _write_sales(conn: AsyncConnection, good: pl.DataFrame, tally: IngestTally) -> None:
     cols = ["store_id", "product_id", "date", *st.SALES_COLUMNS]
-    # Primary-key order keeps B-tree inserts local (a file sorted by date would scatter them).
+    # Primary-key (date-major) order keeps B-tree inserts local.
     batch = good.select(cols).cast({"store_id": pl.Int64, "product_id": pl.Int64}).sort(KEYS)
     if await _region_is_empty(conn, batch):
         # First load of this region: every row is new; no classification needed.

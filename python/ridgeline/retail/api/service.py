@@ -638,10 +638,11 @@ async def write_generated(conn: AsyncConnection, data: dict[str, pl.DataFrame]) 
         await st.bulk_upsert(conn, st.store_holidays, hol, ["store_id", "date", "kind"], ["name"])
     sales_cols = ["store_id", "product_id", "date", *st.SALES_COLUMNS]
     sales = data["sales"].join(store_map, on="store_code").join(product_map, on="sku").select(sales_cols)
-    await st.bulk_upsert(conn, st.sales, sales, ["store_id", "product_id", "date"], list(st.SALES_COLUMNS))
+    keys = ["date", "store_id", "product_id"]
+    await st.bulk_upsert(conn, st.sales, sales.sort(keys), keys, list(st.SALES_COLUMNS))
     inv_cols = ["store_id", "product_id", "date", "on_hand_qty", "on_order_qty", "is_stockout"]
     inv = data["inventory"].join(store_map, on="store_code").join(product_map, on="sku").select(inv_cols)
-    await st.bulk_upsert(conn, st.inventory, inv, ["store_id", "product_id", "date"], inv_cols[3:])
+    await st.bulk_upsert(conn, st.inventory, inv.sort(keys), keys, inv_cols[3:])
 
 
 async def generate(db: Database, req: sc.GenerateParams) -> sc.GenerateResult:

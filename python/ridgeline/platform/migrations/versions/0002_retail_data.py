@@ -84,7 +84,7 @@ def upgrade() -> None:
         sa.Column("total_amount", sa.Float, nullable=False),
         sa.Column("on_promotion", sa.Boolean, nullable=False),
         sa.Column("transactions", sa.Integer, nullable=True),
-        sa.PrimaryKeyConstraint("store_id", "product_id", "date", name="pk_retail_sales_daily"),
+        sa.PrimaryKeyConstraint("date", "store_id", "product_id", name="pk_retail_sales_daily"),
         sa.CheckConstraint("quantity >= 0", name="ck_retail_sales_daily_quantity_nonneg"),
         sa.CheckConstraint("unit_price >= 0", name="ck_retail_sales_daily_unit_price_nonneg"),
         sa.CheckConstraint("total_amount >= 0", name="ck_retail_sales_daily_total_amount_nonneg"),
@@ -93,7 +93,7 @@ def upgrade() -> None:
         ),
         sqlite_with_rowid=False,
     )
-    op.create_index("ix_retail_sales_daily_date", "retail_sales_daily", ["date"])
+    op.create_index("ix_retail_sales_daily_series", "retail_sales_daily", ["store_id", "product_id", "date"])
 
     op.create_table(
         "retail_inventory_daily",
@@ -103,12 +103,14 @@ def upgrade() -> None:
         sa.Column("on_hand_qty", sa.Integer, nullable=False),
         sa.Column("on_order_qty", sa.Integer, nullable=False),
         sa.Column("is_stockout", sa.Boolean, nullable=False),
-        sa.PrimaryKeyConstraint("store_id", "product_id", "date", name="pk_retail_inventory_daily"),
+        sa.PrimaryKeyConstraint("date", "store_id", "product_id", name="pk_retail_inventory_daily"),
         sa.CheckConstraint("on_hand_qty >= 0", name="ck_retail_inventory_daily_on_hand_nonneg"),
         sa.CheckConstraint("on_order_qty >= 0", name="ck_retail_inventory_daily_on_order_nonneg"),
         sqlite_with_rowid=False,
     )
-    op.create_index("ix_retail_inventory_daily_date", "retail_inventory_daily", ["date"])
+    op.create_index(
+        "ix_retail_inventory_daily_series", "retail_inventory_daily", ["store_id", "product_id", "date"]
+    )
 
     op.create_table(
         "retail_seed_run",
@@ -124,9 +126,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("retail_seed_run")
-    op.drop_index("ix_retail_inventory_daily_date", "retail_inventory_daily")
+    op.drop_index("ix_retail_inventory_daily_series", "retail_inventory_daily")
     op.drop_table("retail_inventory_daily")
-    op.drop_index("ix_retail_sales_daily_date", "retail_sales_daily")
+    op.drop_index("ix_retail_sales_daily_series", "retail_sales_daily")
     op.drop_table("retail_sales_daily")
     op.drop_index("ix_retail_store_holiday_date", "retail_store_holiday")
     op.drop_table("retail_store_holiday")
