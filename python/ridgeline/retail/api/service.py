@@ -294,37 +294,56 @@ async def kpis(db: Database, f: SalesFilter) -> sc.KPIResponse:
 
 async def drilldown(db: Database, f: SalesFilter, dimension: str, max_items: int) -> sc.DrilldownResponse:
     s = st.sales
-    keys: list[Any]
+    # Aggregate the facts by id (a scan of the date range, no join per row), then label and, for
+    # category/region, re-aggregate the (few) per-id groups through the dimension table.
+    key = {
+        "store": s.c.store_id,
+        "region": s.c.store_id,
+        "product": s.c.product_id,
+        "category": s.c.product_id,
+    }
+    inner_key = key.get(dimension, s.c.date)
+    inner = (
+        f.apply(sa.select(inner_key.label("k"), *_measures()).select_from(s)).group_by(inner_key).subquery()
+    )
+    sums = [
+        sa.func.sum(inner.c.revenue).label("revenue"),
+        sa.func.sum(inner.c.units).label("units"),
+        sa.func.sum(inner.c.transactions).label("transactions"),
+        sa.func.sum(inner.c.rows).label("rows"),
+    ]
+    plain = [inner.c.revenue, inner.c.units, inner.c.transactions, inner.c.rows]
     if dimension == "store":
-        keys = [st.stores.c.code.label("value"), s.c.store_id.label("id")]
+        q = sa.select(st.stores.c.code.label("value"), inner.c.k.label("id"), *plain).join(
+            st.stores, st.stores.c.id == inner.c.k
+        )
     elif dimension == "product":
-        keys = [st.products.c.sku.label("value"), s.c.product_id.label("id")]
-    elif dimension == "category":
-        keys = [sa.func.coalesce(st.products.c.category, "unknown").label("value"), sa.null().label("id")]
-    elif dimension == "region":
-        keys = [sa.func.coalesce(st.stores.c.region, "unknown").label("value"), sa.null().label("id")]
+        q = sa.select(st.products.c.sku.label("value"), inner.c.k.label("id"), *plain).join(
+            st.products, st.products.c.id == inner.c.k
+        )
+    elif dimension in ("category", "region"):
+        dim, col = (st.products, "category") if dimension == "category" else (st.stores, "region")
+        label = sa.func.coalesce(dim.c[col], "unknown")
+        q = (
+            sa.select(label.label("value"), sa.null().label("id"), *sums)
+            .select_from(inner.join(dim, dim.c.id == inner.c.k))
+            .group_by(label)
+        )
     else:
-        keys = [s.c.date.label("value"), sa.null().label("id")]
-    group_cols = [k for k in keys if not isinstance(k.element, sa.sql.elements.Null)]
-    measures = _measures()
-    grouped = f.apply(
-        sa.select(*keys, *measures).select_from(s),
-        join_store=dimension in ("store", "region"),
-        join_product=dimension in ("product", "category"),
-    ).group_by(*[k.element for k in group_cols])
-    sub = grouped.subquery()
+        q = sa.select(inner.c.k.label("value"), sa.null().label("id"), *plain)
     async with db.engine.connect() as conn:
-        total_items = (await conn.execute(sa.select(sa.func.count()).select_from(sub))).scalar_one()
-        grand = (
-            await conn.execute(sa.select(sa.func.coalesce(sa.func.sum(sub.c.revenue), 0.0)))
-        ).scalar_one()
-        rows = (
-            await conn.execute(
-                sa.select(sub).order_by(sub.c.revenue.desc(), sub.c.value.asc()).limit(max_items)
-            )
-        ).all()
+        groups = (await conn.execute(q)).all()
+    rows = sorted(
+        groups,
+        key=lambda r: (
+            -float(r.revenue or 0.0),
+            r.value.isoformat() if isinstance(r.value, date) else str(r.value),
+        ),
+    )
+    total_items = len(rows)
+    grand = sum(float(r.revenue or 0.0) for r in rows)
+    rows = rows[:max_items]
     items = []
-    grand = float(grand or 0.0)
     for rank, r in enumerate(rows, start=1):
         m = r._mapping
         value = m["value"]
