@@ -219,6 +219,8 @@ class GenerateParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     weekly_strength: Annotated[float, Meta(ge=0, le=3)] | None = None
     yearly_amplitude: Annotated[float, Meta(ge=0, le=0.95)] | None = None
     promo_probability: Annotated[float, Meta(ge=0, le=1)] | None = None
+    promo_min_days: Annotated[int, Meta(ge=1, le=60)] | None = None
+    promo_max_days: Annotated[int, Meta(ge=1, le=60)] | None = None
     promo_discount_min: Annotated[float, Meta(ge=0, lt=1)] | None = None
     promo_discount_max: Annotated[float, Meta(ge=0, lt=1)] | None = None
     promo_display_uplift: Annotated[float, Meta(ge=0.5, le=5)] | None = None

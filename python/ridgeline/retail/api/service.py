@@ -581,6 +581,8 @@ def params_from_request(req: sc.GenerateParams) -> synth.SynthParams:
             "weekly_strength",
             "yearly_amplitude",
             "promo_probability",
+            "promo_min_days",
+            "promo_max_days",
             "promo_discount_min",
             "promo_discount_max",
             "promo_display_uplift",
