@@ -69,7 +69,9 @@ def database_url() -> Iterator[str]:
 def settings(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
     from ridgeline.platform.settings import Settings
 
-    return Settings(data_dir=tmp_path / "var", database_url=database_url, seed_defaults=False, log_level="WARNING")
+    return Settings(
+        data_dir=tmp_path / "var", database_url=database_url, seed_defaults=False, log_level="WARNING"
+    )
 
 
 @pytest.fixture
