@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
@@ -292,7 +292,7 @@ class SeederController(Controller):
         self,
         ctx: AppContext,
         delete_scope: Annotated[
-            str, Parameter(query="scope", description="all, or facts (sales, inventory, store holidays)")
+            str, QueryParameter(name="scope", description="all, or facts (sales, inventory, store holidays)")
         ] = "all",
         dry_run: Annotated[
             bool, Parameter(description="Count what would be deleted, delete nothing")
