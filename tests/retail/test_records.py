@@ -102,3 +102,16 @@ def test_json_document() -> None:
     assert raw.height == 1 and p.unparsed[0][:2] == (1, "invalid_record")
     with pytest.raises(FormatError):
         parse(b'{"rows": []}', "json")
+
+
+def test_nested_json_values_are_rejected_not_crashing() -> None:
+    body = (
+        b'{"records":[{"date":"2024-01-01","store_code":"S1","sku":"A","quantity":[1],"unit_price":3.25},'
+        b'{"date":"2024-01-01","store_code":"S1","sku":"A","quantity":true,"unit_price":{"x":1}},'
+        b'{"date":"2024-01-02","store_code":"S1","sku":"A","quantity":2.0,"unit_price":0.001,"on_promotion":false}]}'
+    )
+    raw, _ = parse(body, "json")
+    good, bad = validate_block(raw)
+    assert good["_row"].to_list() == [2] and good["unit_price"].to_list() == [0.001]
+    assert bad["error_code"].to_list() == ["invalid_quantity", "invalid_quantity"]
+    assert "[1]" in bad["error_message"][0]

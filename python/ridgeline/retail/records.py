@@ -234,7 +234,7 @@ class RecordParser:
         for i, rec in enumerate(records):
             idx = self._rows + i
             if isinstance(rec, dict):
-                good.append(rec)
+                good.append({k: _scalar(v) for k, v in rec.items() if k in FIELDS})
                 rows.append(idx)
             elif isinstance(rec, _Bad):
                 self.unparsed.append((idx, rec.code, rec.message))
@@ -259,6 +259,17 @@ class RecordParser:
         )
         self._rows += n
         return out
+
+
+def _scalar(value: object) -> str | None:
+    """A JSON value as the string a CSV cell would hold (nested values stay visible as JSON)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    return msgspec.json.encode(value).decode()
 
 
 class _Bad:

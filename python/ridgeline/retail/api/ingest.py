@@ -71,7 +71,7 @@ async def ingest_sales(
     max_errors: int = 1000,
     block_bytes: int = 4 << 20,
 ) -> tuple[IngestTally, float]:
-    """Apply a streamed batch; returns the tally and the duration in milliseconds."""
+    """Apply a streamed batch in one transaction; returns the tally and the duration in ms."""
     started = time.perf_counter()
     tally = IngestTally(max_errors=max_errors)
     parser = RecordParser(fmt, gzip=gzip, block_bytes=block_bytes)
@@ -79,7 +79,7 @@ async def ingest_sales(
 
     async def produce() -> None:
         # Parsing and validation run on worker threads (polars releases the GIL) while the consumer
-        # below writes the previous block, so CPU work overlaps with database work.
+        # writes the previous block, so CPU work overlaps with database work.
         try:
             async for chunk in chunks:
                 if fmt == "json" and parser.bytes_in + len(chunk) > MAX_JSON_BYTES:
@@ -98,23 +98,8 @@ async def ingest_sales(
         finally:
             await queue.put(None)
 
-    async with db.begin() as conn:
-        await st.tune_for_bulk(conn)
-        producer = asyncio.create_task(produce())
-        try:
-            while (item := await queue.get()) is not None:
-                good, rejects = item
-                for frame in rejects:
-                    tally.reject(frame)
-                await _apply_block(conn, good, tally, create_missing)
-        except BaseException:
-            producer.cancel()
-            while not queue.empty():  # let the producer's final put() complete
-                queue.get_nowait()
-            with contextlib.suppress(BaseException):
-                await producer
-            raise
-        await producer  # re-raises a parse error
+    def finalize() -> None:
+        # Runs inside the transaction: raising here rolls the whole batch back.
         tally.reject(unparsed_frame(parser.unparsed))
         tally.total_received = parser.rows_seen
         if tally.total_received == 0:
@@ -130,6 +115,36 @@ async def ingest_sales(
                 rejected_count=tally.rejected,
                 errors=tally.errors,
             )
+
+    try:
+        async with db.begin() as conn:
+            await st.tune_for_bulk(conn)
+            producer = asyncio.create_task(produce())
+            try:
+                while (item := await queue.get()) is not None:
+                    good, rejects = item
+                    for frame in rejects:
+                        tally.reject(frame)
+                    await _apply_block(conn, good, tally, create_missing)
+            except BaseException:
+                producer.cancel()
+                while not queue.empty():  # let the producer's final put() complete
+                    queue.get_nowait()
+                with contextlib.suppress(BaseException):
+                    await producer
+                raise
+            await producer  # re-raises a parse error
+            finalize()
+    except sa.exc.OperationalError as exc:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            raise RidgelineError(
+                503,
+                "database_busy",
+                "another write holds the database; nothing from this batch was stored, retry it",
+                headers={"Retry-After": "5"},
+            ) from None
+        raise
     return tally, (time.perf_counter() - started) * 1000.0
 
 
@@ -367,7 +382,7 @@ async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame) -> None:
             )
         )
     ).all()
-    old = st._rows_frame(rows, st.STORE_HOLIDAY_SCHEMA)
+    old = st.rows_frame(rows, st.STORE_HOLIDAY_SCHEMA)
     to_write = wanted.join(old, on=["store_id", "date", "kind", "name"], how="anti", nulls_equal=True)
     if to_write.height:
         await st.bulk_upsert(conn, h, to_write, ["store_id", "date", "kind"], ["name"])

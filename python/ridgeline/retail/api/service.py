@@ -375,7 +375,7 @@ async def timeseries(db: Database, f: SalesFilter, granularity: str) -> sc.Times
     q = f.apply(sa.select(s.c.date, *_measures()).select_from(s)).group_by(s.c.date)
     async with db.engine.connect() as conn:
         rows = (await conn.execute(q)).all()
-    daily = st._rows_frame(
+    daily = st.rows_frame(
         rows,
         {
             "date": pl.Date,

@@ -152,9 +152,11 @@ def utc(value: datetime) -> datetime:
 
 
 async def tune_for_bulk(conn: AsyncConnection) -> None:
-    """SQLite: a 256 MiB page cache on this connection so large upserts stay in memory."""
+    """SQLite: a 256 MiB page cache on this connection so large upserts stay in memory, and
+    temporary (stage) tables in memory."""
     if conn.dialect.name == "sqlite":
         await conn.exec_driver_sql("PRAGMA cache_size=-262144")
+        await conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
 
 
 def dialect_insert(conn: AsyncConnection, table: sa.Table) -> Any:
@@ -341,7 +343,8 @@ SALES_SCHEMA = {
 }
 
 
-def _rows_frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
+def rows_frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
+    """Result rows as a polars DataFrame with the given schema (dates and booleans normalised)."""
     if not rows:
         return pl.DataFrame(schema=schema)
     raw = pl.DataFrame([tuple(r) for r in rows], schema=list(schema), orient="row", infer_schema_length=None)
@@ -382,7 +385,7 @@ async def load_sales_frame(
         q = q.where(sales.c.date <= end_date)
     q = q.order_by(sales.c.store_id, sales.c.product_id, sales.c.date)
     rows = (await conn.execute(q)).all()
-    return _rows_frame(rows, SALES_SCHEMA)
+    return rows_frame(rows, SALES_SCHEMA)
 
 
 CALENDAR_SCHEMA = {
@@ -407,7 +410,7 @@ async def load_calendar_frame(
     if end_date is not None:
         q = q.where(calendar.c.date <= end_date)
     rows = (await conn.execute(q.order_by(calendar.c.date))).all()
-    return _rows_frame(rows, CALENDAR_SCHEMA)
+    return rows_frame(rows, CALENDAR_SCHEMA)
 
 
 STORE_HOLIDAY_SCHEMA = {"store_id": pl.Int64, "date": pl.Date, "kind": pl.String, "name": pl.String}
@@ -429,7 +432,7 @@ async def load_store_holidays_frame(
     if end_date is not None:
         q = q.where(store_holidays.c.date <= end_date)
     rows = (await conn.execute(q.order_by(store_holidays.c.store_id, store_holidays.c.date))).all()
-    return _rows_frame(rows, STORE_HOLIDAY_SCHEMA)
+    return rows_frame(rows, STORE_HOLIDAY_SCHEMA)
 
 
 async def table_counts(conn: AsyncConnection) -> dict[str, int]:
