@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ridgeline.platform.context import AppContext, Family
 from ridgeline.platform.errors import render_problem_json
 from ridgeline.retail.api import service
@@ -20,7 +22,14 @@ async def seed_defaults(ctx: AppContext) -> None:
     """Embedded default: a small deterministic history when the retail tables are empty."""
     if not ctx.settings.seed_defaults:
         return
-    if await service.seed_embedded_default(ctx.db):
+    try:
+        seeded = await service.seed_embedded_default(ctx.db)
+    except SQLAlchemyError as exc:
+        # Several workers may start at once: one seeds, the others find the database busy or the rows
+        # already there. Serving must not depend on winning that race.
+        log.warning("embedded default retail history not seeded by this process: %s", exc.__class__.__name__)
+        return
+    if seeded:
         log.info("seeded the embedded default retail history")
 
 

@@ -706,6 +706,14 @@ async def generate(db: Database, req: sc.GenerateParams) -> sc.GenerateResult:
 async def seed_embedded_default(db: Database) -> bool:
     """Seed the small embedded history when the retail tables are empty; True when it seeded."""
     async with db.begin() as conn:
+        # Take the write lock before looking, so concurrent workers seed once: the others wait, then
+        # find the rows. (SQLite: a no-op UPDATE starts the write transaction.)
+        if conn.dialect.name == "postgresql":
+            await conn.execute(sa.text("SELECT pg_advisory_xact_lock(7270002)"))
+        else:
+            await conn.execute(
+                st.seed_runs.update().where(sa.false()).values(scenario=st.seed_runs.c.scenario)
+            )
         has_any = (await conn.execute(sa.select(st.stores.c.id).limit(1))).first() is not None
         has_sales = (await conn.execute(sa.select(st.sales.c.store_id).limit(1))).first() is not None
         if has_any or has_sales:
