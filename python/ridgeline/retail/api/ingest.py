@@ -1,10 +1,12 @@
 """Use case: stream a daily-sales batch into the database (``POST /ingest/sales-daily``).
 
-The body is parsed block by block (:mod:`ridgeline.retail.records`), each block validated with
-polars, natural keys resolved to ids, and the rows classified against what is stored (new,
-changed, unchanged) before one ``INSERT ... ON CONFLICT DO UPDATE`` executemany writes the new and
-changed rows. The whole request runs in one transaction: a server error or an ``all_or_nothing``
-rejection leaves the database as it was.
+The body is parsed block by block (:mod:`ridgeline.retail.records`) and each block validated with
+polars on worker threads, while the previous block is written. Natural keys are resolved to ids
+(creating stores/products when asked), and the rows go in with ``INSERT ... ON CONFLICT DO UPDATE``:
+one executemany on SQLite, ``COPY`` into a temporary stage plus one ``INSERT ... SELECT`` on
+PostgreSQL. When the block's region already holds rows, the block is staged and classified in SQL
+(new, changed, identical) and only new and changed rows are written. The whole request runs in one
+transaction: a server error or an ``all_or_nothing`` rejection leaves the database as it was.
 """
 
 from __future__ import annotations
