@@ -177,3 +177,23 @@ def test_sales_frame_for_other_retail_code(make_client) -> None:  # type: ignore
     assert frame.height == 5 and frame["date"].is_sorted()
     cal = run_db(client, lambda conn: st.load_calendar_frame(conn))
     assert cal.height == 5 and cal["day_of_week"].to_list() == [4, 5, 6, 0, 1]
+
+
+def test_locked_sqlite_gives_503_and_stores_nothing(make_client) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    client = make_client()
+    settings = client.app.state["ctx"].settings
+    if not settings.is_sqlite:
+        pytest.skip("SQLite write-lock behaviour")
+    other = sqlite3.connect(settings.resolved_database_url.split("///", 1)[1], isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock past the 10 s busy timeout
+        r = post_csv(client, csv_bytes(sales_rows()), create_missing=True)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert r.status_code == 503 and r.json()["reason_code"] == "database_busy"
+    assert r.headers["retry-after"] == "5"
+    assert client.get("/retail/seeder/status").json()["sales"] == 0
+    assert post_csv(client, csv_bytes(sales_rows()), create_missing=True).json()["inserted_count"] == 20
