@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from datetime import date
 
 import polars as pl
 import pytest
@@ -175,6 +176,20 @@ def test_sales_frame_for_other_retail_code(make_client) -> None:  # type: ignore
     frame = run_db(client, lambda conn: st.load_sales_frame(conn, store_ids=[1], product_ids=[2]))
     assert frame.schema == pl.Schema(st.SALES_SCHEMA)
     assert frame.height == 5 and frame["date"].is_sorted()
+    sent = batch.filter((pl.col("store_code") == "S1") & (pl.col("sku") == "B"))
+    assert frame["quantity"].to_list() == sent["quantity"].to_list()
+    assert frame["unit_price"].to_list() == sent["unit_price"].to_list()
+    assert frame["on_promotion"].to_list() == sent["on_promotion"].to_list()
+    assert frame["transactions"].to_list() == sent["transactions"].to_list()
+    everything = run_db(client, lambda conn: st.load_sales_frame(conn))
+    assert everything.height == 20 and everything.select("store_id", "product_id", "date").is_unique().all()
+    window = run_db(
+        client,
+        lambda conn: st.load_sales_frame(
+            conn, start_date=date(2024, 3, 2), end_date=date(2024, 3, 3), product_ids=[1]
+        ),
+    )
+    assert window.height == 4 and set(window["date"].to_list()) == {date(2024, 3, 2), date(2024, 3, 3)}
     cal = run_db(client, lambda conn: st.load_calendar_frame(conn))
     assert cal.height == 5 and cal["day_of_week"].to_list() == [4, 5, 6, 0, 1]
 

@@ -347,7 +347,7 @@ def rows_frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
     """Result rows as a polars DataFrame with the given schema (dates and booleans normalised)."""
     if not rows:
         return pl.DataFrame(schema=schema)
-    raw = pl.DataFrame([tuple(r) for r in rows], schema=list(schema), orient="row", infer_schema_length=None)
+    raw = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
     return raw.with_columns([_cast(name, dtype) for name, dtype in schema.items()])
 
 
@@ -359,6 +359,26 @@ def _cast(name: str, dtype: Any) -> pl.Expr:
     if dtype == pl.Boolean:
         return col.cast(pl.Int8).cast(pl.Boolean)
     return col.cast(dtype)
+
+
+async def fetch_frame(conn: AsyncConnection, query: Any, schema: dict[str, Any]) -> pl.DataFrame:
+    """Run a SELECT through the raw driver (no per-value SQLAlchemy processing) into a polars frame.
+
+    The columns of ``query`` must be in the order of ``schema``.
+    """
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    values = [params[name] for name in (compiled.positiontup or [])]
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if conn.dialect.name == "postgresql":
+        records = await driver.fetch(str(compiled), *values)
+        rows: Any = await asyncio.to_thread(lambda: [tuple(r) for r in records])
+    else:
+        values = [v.isoformat() if isinstance(v, date) else v for v in values]
+        async with driver.execute(str(compiled), values) as cursor:
+            rows = await cursor.fetchall()
+    return await asyncio.to_thread(rows_frame, rows, schema)
 
 
 async def load_sales_frame(
@@ -383,9 +403,10 @@ async def load_sales_frame(
         q = q.where(sales.c.date >= start_date)
     if end_date is not None:
         q = q.where(sales.c.date <= end_date)
-    q = q.order_by(sales.c.store_id, sales.c.product_id, sales.c.date)
-    rows = (await conn.execute(q)).all()
-    return rows_frame(rows, SALES_SCHEMA)
+    # Sorted in polars: on SQLite the table is clustered by date, and reading it in series order
+    # would cost an index lookup per row.
+    frame = await fetch_frame(conn, q, SALES_SCHEMA)
+    return frame.sort("store_id", "product_id", "date")
 
 
 CALENDAR_SCHEMA = {
@@ -409,8 +430,7 @@ async def load_calendar_frame(
         q = q.where(calendar.c.date >= start_date)
     if end_date is not None:
         q = q.where(calendar.c.date <= end_date)
-    rows = (await conn.execute(q.order_by(calendar.c.date))).all()
-    return rows_frame(rows, CALENDAR_SCHEMA)
+    return await fetch_frame(conn, q.order_by(calendar.c.date), CALENDAR_SCHEMA)
 
 
 STORE_HOLIDAY_SCHEMA = {"store_id": pl.Int64, "date": pl.Date, "kind": pl.String, "name": pl.String}
@@ -431,8 +451,9 @@ async def load_store_holidays_frame(
         q = q.where(store_holidays.c.date >= start_date)
     if end_date is not None:
         q = q.where(store_holidays.c.date <= end_date)
-    rows = (await conn.execute(q.order_by(store_holidays.c.store_id, store_holidays.c.date))).all()
-    return rows_frame(rows, STORE_HOLIDAY_SCHEMA)
+    return await fetch_frame(
+        conn, q.order_by(store_holidays.c.store_id, store_holidays.c.date), STORE_HOLIDAY_SCHEMA
+    )
 
 
 async def table_counts(conn: AsyncConnection) -> dict[str, int]:
