@@ -88,3 +88,15 @@ def test_sparse_launch_scenario_drops_series_and_early_days() -> None:
 def test_invalid_parameters_are_named(kw: dict[str, object], fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         synth.generate(small(**kw))
+
+
+def test_engine_does_not_import_http_or_database_layers() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ridgeline.retail, ridgeline.retail.synth, ridgeline.retail.records, "
+        "ridgeline.retail.datasets; print(sorted(m for m in ('litestar', 'sqlalchemy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
