@@ -124,3 +124,25 @@ def test_embedded_default_seeds_once(make_client) -> None:  # type: ignore[no-un
     client.post("/retail/seeder/generate", json={**SMALL, "seed": 3})
     again = make_client(seed_defaults=True)
     assert again.get("/retail/seeder/status").json()["last_run"]["seed"] == 3
+
+
+def test_append_extends_with_the_same_members(make_client) -> None:  # type: ignore[no-untyped-def]
+    client = make_client()
+    assert (
+        client.post(
+            "/retail/seeder/append", json={"start_date": "2024-03-01", "end_date": "2024-03-31"}
+        ).status_code
+        == 400
+    )
+    client.post("/retail/seeder/generate", json={"scenario": "promo_heavy", "seed": 9, **SMALL})
+    stores_before = client.get("/retail/dimensions/stores").json()["stores"]
+    r = client.post("/retail/seeder/append", json={"start_date": "2024-03-01", "end_date": "2024-03-31"})
+    assert r.status_code == 201, r.text
+    assert r.json()["records_created"]["sales"] == 2 * 3 * 31 and r.json()["scenario"] == "promo_heavy"
+    status = client.get("/retail/seeder/status").json()
+    assert status["sales"] == 2 * 3 * (60 + 31) and status["date_range_end"] == "2024-03-31"
+    assert client.get("/retail/dimensions/stores").json()["stores"] == stores_before
+    march = client.get("/retail/analytics/kpis?start_date=2024-03-01&end_date=2024-03-31").json()["metrics"]
+    assert march["total_units"] > 0 and march["row_count"] == 2 * 3 * 31
+    bad = client.post("/retail/seeder/append", json={"start_date": "2024-05-01", "end_date": "2024-04-01"})
+    assert bad.status_code == 400 and bad.json()["reason_code"] == "invalid_seeder_params"

@@ -180,6 +180,16 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+def params_from_dict(data: dict[str, Any]) -> SynthParams:
+    """Inverse of :meth:`SynthParams.as_dict`."""
+    values = dict(data)
+    values["start_date"] = date.fromisoformat(str(values["start_date"]))
+    values["end_date"] = date.fromisoformat(str(values["end_date"]))
+    values["regions"] = tuple(values.get("regions") or REGIONS[:4])
+    known = {f for f in SynthParams.__dataclass_fields__}
+    return SynthParams(**{k: v for k, v in values.items() if k in known})
+
+
 def scenario_params(name: str, **overrides: Any) -> SynthParams:
     """A scenario's parameters with the given overrides (None values are ignored)."""
     base = SCENARIOS[name].params
@@ -230,7 +240,10 @@ def generate(params: SynthParams) -> dict[str, pl.DataFrame]:
     errors = params.validate()
     if errors:
         raise ValueError("; ".join(errors))
-    rng = np.random.default_rng(params.seed)
+    # Two streams: the dimensions depend on the seed alone (so a later period of the same seed keeps
+    # the same stores and products), the daily facts on the seed and the period's first day.
+    rng_dims = np.random.default_rng([params.seed, 0])
+    rng = np.random.default_rng([params.seed, 1, params.start_date.toordinal()])
     n_days = (params.end_date - params.start_date).days + 1
     dates = pl.date_range(params.start_date, params.end_date, "1d", eager=True)
     day_idx = np.arange(n_days)
@@ -240,10 +253,12 @@ def generate(params: SynthParams) -> dict[str, pl.DataFrame]:
     # ---- dimensions -------------------------------------------------------------------------
     n_s, n_p = params.stores, params.products
     type_names = list(STORE_TYPES)
-    store_type = rng.choice(len(type_names), size=n_s, p=[0.2, 0.55, 0.25])
-    store_region = rng.integers(0, len(params.regions), size=n_s)
-    store_size = np.array([STORE_TYPES[type_names[t]] for t in store_type]) * rng.lognormal(0.0, 0.2, n_s)
-    city_pick = rng.integers(0, 3, size=n_s)
+    store_type = rng_dims.choice(len(type_names), size=n_s, p=[0.2, 0.55, 0.25])
+    store_region = rng_dims.integers(0, len(params.regions), size=n_s)
+    store_size = np.array([STORE_TYPES[type_names[t]] for t in store_type]) * rng_dims.lognormal(
+        0.0, 0.2, n_s
+    )
+    city_pick = rng_dims.integers(0, 3, size=n_s)
     store_codes = [f"S{i + 1:04d}" for i in range(n_s)]
     store_rows = {
         "code": store_codes,
@@ -261,14 +276,14 @@ def generate(params: SynthParams) -> dict[str, pl.DataFrame]:
     }
 
     cat_names = list(CATEGORIES)
-    prod_cat = rng.integers(0, len(cat_names), size=n_p)
-    prod_brand = rng.integers(0, len(BRANDS), size=n_p)
-    prod_adj = rng.integers(0, len(ADJECTIVES), size=n_p)
+    prod_cat = rng_dims.integers(0, len(cat_names), size=n_p)
+    prod_brand = rng_dims.integers(0, len(BRANDS), size=n_p)
+    prod_adj = rng_dims.integers(0, len(ADJECTIVES), size=n_p)
     lo = np.array([CATEGORIES[cat_names[c]][0] for c in prod_cat])
     hi = np.array([CATEGORIES[cat_names[c]][1] for c in prod_cat])
-    base_price = np.round(lo + (hi - lo) * rng.random(n_p), 2)
-    base_cost = np.round(base_price * rng.uniform(0.5, 0.75, n_p), 2)
-    popularity = rng.lognormal(0.0, 0.6, n_p)
+    base_price = np.round(lo + (hi - lo) * rng_dims.random(n_p), 2)
+    base_cost = np.round(base_price * rng_dims.uniform(0.5, 0.75, n_p), 2)
+    popularity = rng_dims.lognormal(0.0, 0.6, n_p)
     skus = [f"SKU-{i + 1:05d}" for i in range(n_p)]
     product_rows = {
         "sku": skus,

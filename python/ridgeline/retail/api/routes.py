@@ -287,6 +287,14 @@ class SeederController(Controller):
     async def generate(self, ctx: AppContext, data: sc.GenerateParams) -> sc.GenerateResult:
         return await service.generate(ctx.db, data)
 
+    @post(
+        "/append",
+        summary="Extend the last generated history to another period (same seed, stores, products)",
+        status_code=201,
+    )
+    async def append(self, ctx: AppContext, data: sc.AppendParams) -> sc.GenerateResult:
+        return await service.append(ctx.db, data)
+
     @delete("/data", summary="Delete retail data (all, or facts only); dry_run previews", status_code=200)
     async def delete_data(
         self,

@@ -237,6 +237,14 @@ class GenerateParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     disruption_prob: Annotated[float, Meta(ge=0, le=1)] | None = None
 
 
+class AppendParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Extend the last generated history to another period (same seed, stores and products)."""
+
+    start_date: date
+    end_date: date
+    dry_run: bool = False
+
+
 class GenerateResult(msgspec.Struct, kw_only=True):
     success: bool
     scenario: str

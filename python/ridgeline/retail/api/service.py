@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -612,7 +613,11 @@ async def write_generated(conn: AsyncConnection, data: dict[str, pl.DataFrame]) 
     store_rows = data["stores"].with_columns(pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at"))
     await conn.execute(
         st.upsert_statement(
-            conn, st.stores, ["code"], ["name", "region", "city", "store_type", "updated_at"]
+            conn,
+            st.stores,
+            ["code"],
+            ["name", "region", "city", "store_type", "updated_at"],
+            only_if_changed=["name", "region", "city", "store_type"],
         ),
         store_rows.to_dicts(),
     )
@@ -621,7 +626,11 @@ async def write_generated(conn: AsyncConnection, data: dict[str, pl.DataFrame]) 
     )
     await conn.execute(
         st.upsert_statement(
-            conn, st.products, ["sku"], ["name", "category", "brand", "base_price", "base_cost", "updated_at"]
+            conn,
+            st.products,
+            ["sku"],
+            ["name", "category", "brand", "base_price", "base_cost", "updated_at"],
+            only_if_changed=["name", "category", "brand", "base_price", "base_cost"],
         ),
         product_rows.to_dicts(),
     )
@@ -699,6 +708,52 @@ async def generate(db: Database, req: sc.GenerateParams) -> sc.GenerateResult:
         message=f"{verb} {records['sales']:,} sales rows for {records['stores']} stores x "
         f"{records['products']} products ({params.start_date}..{params.end_date}) from scenario "
         f"{req.scenario!r} with seed {params.seed}",
+        params=params.as_dict(),
+    )
+
+
+async def append(db: Database, req: sc.AppendParams) -> sc.GenerateResult:
+    """Generate another period with the parameters of the last seeder run (new dates only)."""
+    async with db.engine.connect() as conn:
+        run = (
+            await conn.execute(sa.select(st.seed_runs).order_by(st.seed_runs.c.id.desc()).limit(1))
+        ).first()
+    if run is None:
+        raise RidgelineError(
+            400, "nothing_to_append_to", "no seeder run recorded yet; call POST /seeder/generate first"
+        )
+    base = synth.params_from_dict(run._mapping["params"])
+    params = replace(base, start_date=req.start_date, end_date=req.end_date)
+    errors = params.validate()
+    if errors:
+        raise RidgelineError(400, "invalid_seeder_params", "; ".join(errors), errors=errors)
+    scenario = str(run._mapping["scenario"])
+    started = time.perf_counter()
+    data = await asyncio.to_thread(synth.generate, params)
+    records = {name: frame.height for name, frame in data.items()}
+    if not req.dry_run:
+        async with db.begin() as conn:
+            await write_generated(conn, data)
+            await conn.execute(
+                st.seed_runs.insert().values(
+                    scenario=scenario,
+                    seed=params.seed,
+                    params=params.as_dict(),
+                    records=records,
+                    duration_s=round(time.perf_counter() - started, 4),
+                    created_at=st.now_utc(),
+                )
+            )
+    verb = "Would append" if req.dry_run else "Appended"
+    return sc.GenerateResult(
+        success=True,
+        scenario=scenario,
+        seed=params.seed,
+        dry_run=req.dry_run,
+        records_created=records,
+        duration_seconds=round(time.perf_counter() - started, 4),
+        message=f"{verb} {records['sales']:,} sales rows for {params.start_date}..{params.end_date} "
+        f"(scenario {scenario!r}, seed {params.seed})",
         params=params.as_dict(),
     )
 

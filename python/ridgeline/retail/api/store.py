@@ -169,13 +169,26 @@ def dialect_insert(conn: AsyncConnection, table: sa.Table) -> Any:
 
 
 def upsert_statement(
-    conn: AsyncConnection, table: sa.Table, keys: Sequence[str], update: Sequence[str]
+    conn: AsyncConnection,
+    table: sa.Table,
+    keys: Sequence[str],
+    update: Sequence[str],
+    *,
+    only_if_changed: Sequence[str] = (),
 ) -> Any:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE SET update`` (``DO NOTHING`` without ``update``).
+
+    With ``only_if_changed`` the update happens only when one of those columns differs, so an
+    identical row keeps its ``updated_at``.
+    """
     stmt = dialect_insert(conn, table)
     if not update:
         return stmt.on_conflict_do_nothing(index_elements=list(keys))
+    where = None
+    if only_if_changed:
+        where = sa.or_(*[table.c[c].is_distinct_from(getattr(stmt.excluded, c)) for c in only_if_changed])
     return stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in update}
+        index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in update}, where=where
     )
 
 
