@@ -47,6 +47,7 @@ def test_openapi_lists_the_retail_paths(make_client) -> None:  # type: ignore[no
         "/retail/seeder/status",
         "/retail/seeder/scenarios",
         "/retail/seeder/generate",
+        "/retail/seeder/append",
         "/retail/seeder/data",
         "/retail/seeder/verify",
     ):
