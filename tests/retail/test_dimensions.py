@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from retail_testlib import post_csv
+
+from .retail_testlib import post_csv
 
 pytestmark = pytest.mark.db
 

@@ -7,9 +7,10 @@ from datetime import date
 
 import polars as pl
 import pytest
-from retail_testlib import csv_bytes, post_csv, run_db, sales_rows
 
 from ridgeline.retail.api import store as st
+
+from .retail_testlib import csv_bytes, post_csv, run_db, sales_rows
 
 pytestmark = pytest.mark.db
 

@@ -10,11 +10,12 @@ from datetime import date
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from retail_testlib import csv_bytes, run_db
 
-from conftest import require_shared
 from ridgeline.retail.api import store as st
 from ridgeline.retail.datasets import m5_records, rossmann_records
+
+from ..conftest import require_shared
+from .retail_testlib import csv_bytes, run_db
 
 pytestmark = pytest.mark.db
 

@@ -7,9 +7,9 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
-from litestar.params import Parameter, QueryParameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
-from ridgeline.platform.context import AppContext
+from ridgeline.platform.context import Ctx
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.retail.api import schemas as sc
 from ridgeline.retail.api import service
@@ -87,7 +87,7 @@ class IngestController(Controller):
     )
     async def sales_daily(
         self,
-        ctx: AppContext,
+        ctx: Ctx,
         request: Request[Any, Any, Any],
         create_missing: Annotated[
             bool, Parameter(description="Create stores/products for unknown store codes/SKUs (else reject)")
@@ -138,7 +138,7 @@ class DimensionsController(Controller):
     @get("/stores", summary="List stores (filters, search, pagination, allow-listed sorting)")
     async def list_stores(
         self,
-        ctx: AppContext,
+        ctx: Ctx,
         page: Page = 1,
         page_size: PageSize = 20,
         region: Annotated[str | None, Parameter(description="Exact region")] = None,
@@ -159,13 +159,13 @@ class DimensionsController(Controller):
         )
 
     @get("/stores/{store_id:int}", summary="Get a store by id")
-    async def get_store(self, ctx: AppContext, store_id: int) -> sc.StoreResponse:
+    async def get_store(self, ctx: Ctx, store_id: int) -> sc.StoreResponse:
         return await service.get_store(ctx.db, store_id)
 
     @get("/products", summary="List products (filters, search, pagination, allow-listed sorting)")
     async def list_products(
         self,
-        ctx: AppContext,
+        ctx: Ctx,
         page: Page = 1,
         page_size: PageSize = 20,
         category: Annotated[str | None, Parameter(description="Exact category")] = None,
@@ -186,7 +186,7 @@ class DimensionsController(Controller):
         )
 
     @get("/products/{product_id:int}", summary="Get a product by id")
-    async def get_product(self, ctx: AppContext, product_id: int) -> sc.ProductResponse:
+    async def get_product(self, ctx: Ctx, product_id: int) -> sc.ProductResponse:
         return await service.get_product(ctx.db, product_id)
 
 
@@ -197,7 +197,7 @@ class AnalyticsController(Controller):
     @get("/kpis", summary="Revenue, units, transactions, average unit price and basket over a date range")
     async def kpis(
         self,
-        ctx: AppContext,
+        ctx: Ctx,
         start_date: StartDate,
         end_date: EndDate,
         store_id: StoreId = None,
@@ -211,7 +211,7 @@ class AnalyticsController(Controller):
     @get("/drilldowns", summary="KPIs grouped by store, product, category, region or date, ranked by revenue")
     async def drilldowns(
         self,
-        ctx: AppContext,
+        ctx: Ctx,
         dimension: Annotated[sc.Dimension, Parameter(description="store, product, category, region or date")],
         start_date: StartDate,
         end_date: EndDate,
@@ -225,7 +225,7 @@ class AnalyticsController(Controller):
     @get("/timeseries", summary="Sales bucketed by day, week (ISO, Monday), month or quarter")
     async def timeseries(
         self,
-        ctx: AppContext,
+        ctx: Ctx,
         start_date: StartDate,
         end_date: EndDate,
         granularity: Annotated[sc.Granularity, Parameter(description="day, week, month or quarter")] = "day",
@@ -240,7 +240,7 @@ class AnalyticsController(Controller):
     @get("/inventory-status", summary="Latest inventory snapshot per (store, product)")
     async def inventory_status(
         self,
-        ctx: AppContext,
+        ctx: Ctx,
         store_id: StoreId = None,
         product_id: ProductId = None,
         start_date: Annotated[
@@ -272,7 +272,7 @@ class SeederController(Controller):
     tags = ["retail: seeder"]
 
     @get("/status", summary="Row counts, sales date range and the last seeder run")
-    async def status(self, ctx: AppContext) -> sc.SeederStatus:
+    async def status(self, ctx: Ctx) -> sc.SeederStatus:
         return await service.status(ctx.db)
 
     @get("/scenarios", summary="Scenario presets and their parameters")
@@ -284,7 +284,7 @@ class SeederController(Controller):
         summary="Generate a deterministic synthetic history from a scenario and seed",
         status_code=201,
     )
-    async def generate(self, ctx: AppContext, data: sc.GenerateParams) -> sc.GenerateResult:
+    async def generate(self, ctx: Ctx, data: JSONBody[sc.GenerateParams]) -> sc.GenerateResult:
         return await service.generate(ctx.db, data)
 
     @post(
@@ -292,13 +292,13 @@ class SeederController(Controller):
         summary="Extend the last generated history to another period (same seed, stores, products)",
         status_code=201,
     )
-    async def append(self, ctx: AppContext, data: sc.AppendParams) -> sc.GenerateResult:
+    async def append(self, ctx: Ctx, data: JSONBody[sc.AppendParams]) -> sc.GenerateResult:
         return await service.append(ctx.db, data)
 
     @delete("/data", summary="Delete retail data (all, or facts only); dry_run previews", status_code=200)
     async def delete_data(
         self,
-        ctx: AppContext,
+        ctx: Ctx,
         delete_scope: Annotated[
             str, QueryParameter(name="scope", description="all, or facts (sales, inventory, store holidays)")
         ] = "all",
@@ -314,7 +314,7 @@ class SeederController(Controller):
         return await service.delete_data(ctx.db, params)
 
     @post("/verify", summary="Integrity checks over the stored data", status_code=200)
-    async def verify(self, ctx: AppContext) -> sc.VerifyResult:
+    async def verify(self, ctx: Ctx) -> sc.VerifyResult:
         return await service.verify(ctx.db)
 
 
