@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
-from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 
 from ridgeline.platform.context import Ctx
 from ridgeline.platform.errors import RidgelineError
@@ -159,7 +159,7 @@ class DimensionsController(Controller):
         )
 
     @get("/stores/{store_id:int}", summary="Get a store by id")
-    async def get_store(self, ctx: Ctx, store_id: int) -> sc.StoreResponse:
+    async def get_store(self, ctx: Ctx, store_id: FromPath[int]) -> sc.StoreResponse:
         return await service.get_store(ctx.db, store_id)
 
     @get("/products", summary="List products (filters, search, pagination, allow-listed sorting)")
@@ -186,7 +186,7 @@ class DimensionsController(Controller):
         )
 
     @get("/products/{product_id:int}", summary="Get a product by id")
-    async def get_product(self, ctx: Ctx, product_id: int) -> sc.ProductResponse:
+    async def get_product(self, ctx: Ctx, product_id: FromPath[int]) -> sc.ProductResponse:
         return await service.get_product(ctx.db, product_id)
 
 
