@@ -111,6 +111,53 @@ def _product(row: Any) -> sc.ProductResponse:
     )
 
 
+async def _page(
+    db: Database,
+    table: sa.Table,
+    *,
+    equals: dict[str, str | None],
+    search: str | None,
+    search_columns: tuple[str, str],
+    sort: dict[str, str],
+    default_sort: str,
+    sort_by: str | None,
+    sort_order: str | None,
+    page: int,
+    page_size: int,
+) -> tuple[list[sa.Row[Any]], int]:
+    """One page of a dimension table: exact filters, case-insensitive search, allow-listed sort."""
+    conds: list[Any] = [table.c[col] == value for col, value in equals.items() if value is not None]
+    if search:
+        pattern = _like(search)
+        conds.append(
+            sa.or_(*(sa.func.lower(table.c[col]).like(pattern, escape="\\") for col in search_columns))
+        )
+    async with db.engine.connect() as conn:
+        total = (await conn.execute(sa.select(sa.func.count()).select_from(table).where(*conds))).scalar_one()
+        q = (
+            sa.select(table)
+            .where(*conds)
+            .order_by(*_order(table, sort, default_sort, sort_by, sort_order))
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+        rows = list((await conn.execute(q)).all())
+    return rows, int(total)
+
+
+async def _by_id(db: Database, table: sa.Table, row_id: int, what: str, list_path: str) -> sa.Row[Any]:
+    async with db.engine.connect() as conn:
+        row = (await conn.execute(sa.select(table).where(table.c.id == row_id))).first()
+    if row is None:
+        raise RidgelineError(
+            404,
+            f"{what}_not_found",
+            f"{what.capitalize()} not found: {row_id}. Use GET {list_path} to list available {what}s.",
+            **{f"{what}_id": row_id},
+        )
+    return row
+
+
 async def list_stores(
     db: Database,
     *,
@@ -122,46 +169,24 @@ async def list_stores(
     sort_by: str | None,
     sort_order: str | None,
 ) -> sc.StoreListResponse:
-    t = st.stores
-    conds = []
-    if region is not None:
-        conds.append(t.c.region == region)
-    if store_type is not None:
-        conds.append(t.c.store_type == store_type)
-    if search:
-        pattern = _like(search)
-        conds.append(
-            sa.or_(
-                sa.func.lower(t.c.code).like(pattern, escape="\\"),
-                sa.func.lower(t.c.name).like(pattern, escape="\\"),
-            )
-        )
-    async with db.engine.connect() as conn:
-        total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(*conds))).scalar_one()
-        q = (
-            sa.select(t)
-            .where(*conds)
-            .order_by(*_order(t, STORE_SORT, "code", sort_by, sort_order))
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        )
-        rows = (await conn.execute(q)).all()
-    return sc.StoreListResponse(
-        stores=[_store(r) for r in rows], total=int(total), page=page, page_size=page_size
+    rows, total = await _page(
+        db,
+        st.stores,
+        equals={"region": region, "store_type": store_type},
+        search=search,
+        search_columns=("code", "name"),
+        sort=STORE_SORT,
+        default_sort="code",
+        sort_by=sort_by,
+        sort_order=sort_order,
+        page=page,
+        page_size=page_size,
     )
+    return sc.StoreListResponse(stores=[_store(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
 async def get_store(db: Database, store_id: int) -> sc.StoreResponse:
-    async with db.engine.connect() as conn:
-        row = (await conn.execute(sa.select(st.stores).where(st.stores.c.id == store_id))).first()
-    if row is None:
-        raise RidgelineError(
-            404,
-            "store_not_found",
-            f"Store not found: {store_id}. Use GET /dimensions/stores to list available stores.",
-            store_id=store_id,
-        )
-    return _store(row)
+    return _store(await _by_id(db, st.stores, store_id, "store", "/dimensions/stores"))
 
 
 async def list_products(
@@ -175,46 +200,26 @@ async def list_products(
     sort_by: str | None,
     sort_order: str | None,
 ) -> sc.ProductListResponse:
-    t = st.products
-    conds = []
-    if category is not None:
-        conds.append(t.c.category == category)
-    if brand is not None:
-        conds.append(t.c.brand == brand)
-    if search:
-        pattern = _like(search)
-        conds.append(
-            sa.or_(
-                sa.func.lower(t.c.sku).like(pattern, escape="\\"),
-                sa.func.lower(t.c.name).like(pattern, escape="\\"),
-            )
-        )
-    async with db.engine.connect() as conn:
-        total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(*conds))).scalar_one()
-        q = (
-            sa.select(t)
-            .where(*conds)
-            .order_by(*_order(t, PRODUCT_SORT, "sku", sort_by, sort_order))
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        )
-        rows = (await conn.execute(q)).all()
+    rows, total = await _page(
+        db,
+        st.products,
+        equals={"category": category, "brand": brand},
+        search=search,
+        search_columns=("sku", "name"),
+        sort=PRODUCT_SORT,
+        default_sort="sku",
+        sort_by=sort_by,
+        sort_order=sort_order,
+        page=page,
+        page_size=page_size,
+    )
     return sc.ProductListResponse(
-        products=[_product(r) for r in rows], total=int(total), page=page, page_size=page_size
+        products=[_product(r) for r in rows], total=total, page=page, page_size=page_size
     )
 
 
 async def get_product(db: Database, product_id: int) -> sc.ProductResponse:
-    async with db.engine.connect() as conn:
-        row = (await conn.execute(sa.select(st.products).where(st.products.c.id == product_id))).first()
-    if row is None:
-        raise RidgelineError(
-            404,
-            "product_not_found",
-            f"Product not found: {product_id}. Use GET /dimensions/products to list available products.",
-            product_id=product_id,
-        )
-    return _product(row)
+    return _product(await _by_id(db, st.products, product_id, "product", "/dimensions/products"))
 
 
 # ---- analytics ---------------------------------------------------------------------------------
