@@ -1,0 +1,9 @@
+"""Retail demand forecasting engine: time-safe features, models, backtests, explanations, scenarios.
+
+Embeddable with no server: nothing here imports Litestar or the database (``ridgeline.retail.api``
+is the HTTP family built on top).
+"""
+
+from ridgeline.retail import features
+
+__all__ = ["features"]
