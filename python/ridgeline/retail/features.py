@@ -52,6 +52,7 @@ CALENDAR_COLUMNS: tuple[str, ...] = (
 WINDOW_STATS: tuple[str, ...] = ("mean", "std", "min", "max", "sum")
 MAX_LAG_DAYS = 3660
 MAX_WINDOW_DAYS = 3660
+PARALLEL_MIN_ROWS = 50_000  # below this the single-threaded kernel is faster than the thread pool
 
 
 class FeatureSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -176,7 +177,10 @@ def _run_kernel(
             stat_rows[wi, kernels.STAT_CODES[stat]] = n_lags + wi * n_stats + si
     out = np.empty((n_feat, q_day.shape[0]), dtype=np.float64)
     if n_feat and q_day.shape[0]:
-        kernels.series_features(
+        kernel = (
+            kernels.series_features if q_day.shape[0] >= PARALLEL_MIN_ROWS else kernels.series_features_serial
+        )
+        kernel(
             obs_off,
             obs_day,
             obs_val,

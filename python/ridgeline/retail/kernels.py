@@ -415,6 +415,65 @@ def series_features(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
+def series_features_serial(  # type: ignore[no-untyped-def]
+    obs_off, obs_day, obs_val, q_off, q_day, lags, windows, stat_rows, min_periods, same, out
+):
+    """:func:`series_features` on one thread (small inputs, where a thread pool costs more).
+
+    Fill ``out[n_features, n_queries]``.
+
+    Rows ``0 .. len(lags) - 1`` are the lags in order; ``stat_rows[wi, code]`` is the output row of
+    statistic ``code`` (``STAT_*``) for window ``windows[wi]``, or -1 when not requested. ``same``
+    says the queries are the observations themselves (a training frame), which lets gap-free,
+    NaN-free series take the positional block path.
+    Series are processed in parallel (they write disjoint columns of ``out``).
+    """
+    need_minmax = False
+    for wi in range(stat_rows.shape[0]):
+        if stat_rows[wi, STAT_MIN] >= 0 or stat_rows[wi, STAT_MAX] >= 0:
+            need_minmax = True
+    n_series = obs_off.shape[0] - 1
+    for s in range(n_series):
+        # Small per-series scratch (reused by the allocator; no large fresh pages to fault in).
+        m = obs_off[s + 1] - obs_off[s]
+        mm = m if need_minmax else 0
+        ms = m if same else 0
+        suf_n = np.empty(m)
+        suf_s1 = np.empty(m)
+        suf_s2 = np.empty(m)
+        suf_min = np.empty(mm)
+        suf_max = np.empty(mm)
+        p1 = np.empty(ms)
+        p2 = np.empty(ms)
+        pmin = np.empty(mm if same else 0)
+        pmax = np.empty(mm if same else 0)
+        _series_features(
+            obs_off[s],
+            obs_off[s + 1],
+            q_off[s],
+            q_off[s + 1],
+            obs_day,
+            obs_val,
+            q_day,
+            lags,
+            windows,
+            stat_rows,
+            min_periods,
+            out,
+            suf_n,
+            suf_s1,
+            suf_s2,
+            suf_min,
+            suf_max,
+            same,
+            p1,
+            p2,
+            pmin,
+            pmax,
+        )
+
+
+@njit(cache=True, nogil=True)
 def check_sorted_unique(off, day):  # type: ignore[no-untyped-def]
     """-1 if days strictly increase inside every series, else the first offending row index."""
     for s in range(off.shape[0] - 1):
