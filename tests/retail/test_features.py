@@ -164,7 +164,9 @@ def test_features_at_cutoff_identical_with_or_without_later_data() -> None:
     holidays = [date(2014, 12, 25), date(2015, 1, 1), date(2015, 4, 6)]
     cutoff = date(2014, 9, 15)
     with_later = features.compute(df, spec, cutoff=cutoff, holidays=holidays)
-    without_later = features.compute(df.filter(pl.col("date") < cutoff), spec, cutoff=cutoff, holidays=holidays)
+    without_later = features.compute(
+        df.filter(pl.col("date") < cutoff), spec, cutoff=cutoff, holidays=holidays
+    )
     assert with_later.equals(without_later)
     assert with_later["date"].max() < cutoff
     # Changing every value at or after the cutoff changes nothing before it.

@@ -4,6 +4,6 @@ Embeddable with no server: nothing here imports Litestar or the database (``ridg
 is the HTTP family built on top).
 """
 
-from ridgeline.retail import features
+from ridgeline.retail import backtest, explain, features, metrics, models, scenarios
 
-__all__ = ["features"]
+__all__ = ["backtest", "explain", "features", "metrics", "models", "scenarios"]
