@@ -180,16 +180,16 @@ def simulate(
     if life != 1.0:
         multipliers["lifecycle"] = life
         scen_values = scen_values * life
-    capped = 0
-    if a.inventory_cap is not None:
-        capped = int((scen_values > a.inventory_cap).sum())
-        scen_values = np.minimum(scen_values, a.inventory_cap)
-        multipliers["inventory_cap"] = a.inventory_cap
     out = base.with_columns(pl.Series("scenario", scen_values)).sort("series_id", "date")
     if series is not None:
         out = out.filter(pl.col("series_id").is_in(series))
         if out.height == 0:
             raise ModelError("none of the requested series is in the model")
+    capped = 0
+    if a.inventory_cap is not None:
+        capped = int((out["scenario"] > a.inventory_cap).sum())
+        out = out.with_columns(pl.col("scenario").clip(upper_bound=a.inventory_cap))
+        multipliers["inventory_cap"] = a.inventory_cap
     b = out["forecast"].to_numpy()
     s = out["scenario"].to_numpy()
     bt, st = float(np.nansum(b)), float(np.nansum(s))
