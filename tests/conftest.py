@@ -69,12 +69,14 @@ def database_url() -> Iterator[str]:
 def settings(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
     from ridgeline.platform.settings import Settings
 
-    return Settings(data_dir=tmp_path / "var", database_url=database_url, seed_defaults=False, log_level="WARNING")
+    return Settings(
+        data_dir=tmp_path / "var", database_url=database_url, seed_defaults=False, log_level="WARNING"
+    )
 
 
 @pytest.fixture
 def make_client(settings) -> Iterator[Callable[..., object]]:  # type: ignore[no-untyped-def]
-    """``make_client(**overrides)`` -> an entered TestClient; all are closed at teardown."""
+    """``make_client(families=None, **overrides)`` -> an entered TestClient; all are closed at teardown."""
     import msgspec
     from litestar.testing import TestClient
 
@@ -82,9 +84,9 @@ def make_client(settings) -> Iterator[Callable[..., object]]:  # type: ignore[no
 
     opened: list[TestClient] = []
 
-    def make(**overrides: object) -> TestClient:
+    def make(families: object = None, **overrides: object) -> TestClient:
         s = msgspec.structs.replace(settings, **overrides) if overrides else settings
-        client = TestClient(create_app(s))
+        client = TestClient(create_app(s, families=families))  # type: ignore[arg-type]
         client.__enter__()
         opened.append(client)
         return client

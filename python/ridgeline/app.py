@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -18,14 +19,13 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 import ridgeline
 from ridgeline.platform import db as dbmod
-from ridgeline.platform.context import AppContext, Family
+from ridgeline.platform.context import AppContext, Ctx, Family
 from ridgeline.platform.errors import Renderer, as_ridgeline_error, render_fastapi_detail
 from ridgeline.platform.modules import module_exists
-from ridgeline.platform.observability import RequestIdMiddleware, configure_logging
+from ridgeline.platform.observability import ObservabilityMiddleware, configure_logging, metrics_exposition
 from ridgeline.platform.settings import FAMILIES, Settings, SettingsError
 
 log = logging.getLogger("ridgeline.app")
@@ -55,18 +55,16 @@ class HealthBody(msgspec.Struct):
 
 def _root_handlers(families: list[Family]) -> list[Any]:
     names = [f.name for f in families]
+    build = dict(ridgeline.build_info())
 
     @get("/health", tags=["platform"], summary="Service health")
-    async def health(ctx: AppContext) -> Response[HealthBody]:
+    async def health(ctx: Ctx) -> Response[HealthBody]:
         reachable = await ctx.db.reachable()
         body = HealthBody(
             status="ok" if reachable else "degraded",
             version=ridgeline.__version__,
-            build=dict(ridgeline.build_info()),
-            database={
-                "reachable": reachable,
-                "backend": "sqlite" if ctx.settings.is_sqlite else "postgresql",
-            },
+            build=build,
+            database={"reachable": reachable, "backend": ctx.db.backend},
             uptime_s=round(ctx.uptime_s, 3),
             families=names,
         )
@@ -78,7 +76,7 @@ def _root_handlers(families: list[Family]) -> list[Any]:
         return Response(msgspec.json.encode(schema), media_type="application/json")
 
     @get("/signing-key", tags=["platform"], summary="Public Ed25519 key that signs manifests")
-    async def signing_key(ctx: AppContext) -> dict[str, str]:
+    async def signing_key(ctx: Ctx) -> dict[str, str]:
         return {
             "algorithm": "Ed25519",
             "key_id": ctx.signer.key_id,
@@ -86,21 +84,31 @@ def _root_handlers(families: list[Family]) -> list[Any]:
             "public_key_b64": ctx.signer.public_key_b64(),
         }
 
-    return [health, openapi_json, signing_key, PrometheusController]
+    @get("/metrics", tags=["platform"], summary="Prometheus metrics (text exposition format)")
+    async def metrics() -> Response[bytes]:
+        body, content_type = metrics_exposition()
+        return Response(body, media_type=content_type)
+
+    return [health, openapi_json, signing_key, metrics]
 
 
 def _paths_of(handlers: list[Any]) -> set[str]:
     return {route.path for route in Router(path="/", route_handlers=handlers).routes}
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, families: Sequence[Family] | None = None) -> Litestar:
+    """The application. ``families`` defaults to every family in this build (or ``settings.only``)."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
+    if families is None:
+        if settings.only and settings.only not in available_families():
+            raise SettingsError(f"family {settings.only!r} is not available in this build")
+        names = [settings.only] if settings.only else available_families()
+        families = [load_family(n) for n in names]
+    elif settings.only:
+        families = [f for f in families if f.name == settings.only]
+    families = list(families)
     ctx = AppContext(settings)
-    names = [settings.only] if settings.only else available_families()
-    if settings.only and settings.only not in available_families():
-        raise SettingsError(f"family {settings.only!r} is not available in this build")
-    families = [load_family(n) for n in names]
 
     renderers: list[tuple[str, Renderer, int]] = []
     mounted: list[Any] = []
@@ -138,12 +146,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await ctx.jobs.executor.shutdown()
         await ctx.db.dispose()
 
-    prometheus = PrometheusConfig(app_name="ridgeline", prefix="ridgeline", group_path=True)
     app = Litestar(
         route_handlers=[*root, *mounted],
         dependencies={"ctx": Provide(_provide_ctx, sync_to_thread=False)},
         state=State({"ctx": ctx}),
-        middleware=[prometheus.middleware],
         exception_handlers={Exception: handle_error},
         on_startup=[startup],
         on_shutdown=[shutdown],
@@ -157,9 +163,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         debug=False,
     )
-    # Litestar middleware only wraps matched routes; the request id must also reach 404/405 answers,
-    # so it wraps the whole ASGI handler (outside Litestar's exception handling).
-    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    # Litestar middleware only wraps matched routes; request ids and metrics must also cover 404/405
+    # answers, so this wraps the whole ASGI handler (outside Litestar's exception handling).
+    app.asgi_handler = ObservabilityMiddleware(app.asgi_handler)
     return app
 
 

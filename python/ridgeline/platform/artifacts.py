@@ -15,7 +15,7 @@ from pathlib import Path
 import msgspec
 import sqlalchemy as sa
 
-from ridgeline.platform.db import Database, metadata
+from ridgeline.platform.db import Database, metadata, row_to
 
 artifacts_table = sa.Table(
     "platform_artifacts",
@@ -119,14 +119,14 @@ class ArtifactStore:
         query = t.select().where(t.c.namespace == namespace, t.c.owner_id == owner_id).order_by(t.c.name)
         async with self.db.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [_to_artifact(r) for r in rows]
+        return [row_to(Artifact, r) for r in rows]
 
     async def get(self, namespace: str, owner_id: str, name: str) -> Artifact | None:
         t = artifacts_table
         query = t.select().where(t.c.namespace == namespace, t.c.owner_id == owner_id, t.c.name == name)
         async with self.db.engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else _to_artifact(row)
+        return None if row is None else row_to(Artifact, row)
 
     def read(self, artifact: Artifact) -> bytes:
         return self.path_of(artifact).read_bytes()
@@ -135,10 +135,3 @@ class ArtifactStore:
         """True when the file exists and its SHA-256 still matches the record."""
         path = self.path_of(artifact)
         return path.is_file() and sha256_file(path) == artifact.sha256
-
-
-def _to_artifact(row: sa.Row) -> Artifact:  # type: ignore[type-arg]
-    data = dict(row._mapping)
-    if data["created_at"].tzinfo is None:
-        data["created_at"] = data["created_at"].replace(tzinfo=UTC)
-    return msgspec.convert(data, Artifact)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
+
+from litestar.di import NamedDependency
 
 from ridgeline.platform.artifacts import ArtifactStore
 from ridgeline.platform.db import Database
@@ -31,6 +33,9 @@ class AppContext:
     def uptime_s(self) -> float:
         return time.time() - self.started_at
 
+
+# Handlers take the context as ``ctx: Ctx`` (Litestar injects the app-level dependency named "ctx").
+Ctx: TypeAlias = NamedDependency[AppContext]
 
 Hook = Callable[[AppContext], Awaitable[None]]
 

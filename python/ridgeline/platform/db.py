@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -24,6 +27,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from ridgeline.platform.settings import Settings
+
+T = TypeVar("T")
 
 # Constraint naming so Alembic migrations are deterministic on SQLite and PostgreSQL alike.
 metadata = MetaData(
@@ -57,13 +62,29 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+def row_to(struct_type: type[T], row: Any) -> T:
+    """Convert a result row into a msgspec Struct.
+
+    Column names come back as ``quoted_name`` (a str subclass msgspec will not take as a key), and
+    SQLite returns naive datetimes even for ``timezone=True`` columns; every datetime we write is UTC.
+    """
+    data = {str(k): v for k, v in row._mapping.items()}
+    for key, value in data.items():
+        if isinstance(value, datetime) and value.tzinfo is None:
+            data[key] = value.replace(tzinfo=UTC)
+    return msgspec.convert(data, struct_type)
+
+
 class Database:
     """The engine and a session factory; held on ``app.state.db``."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.backend = "sqlite" if settings.is_sqlite else "postgresql"
         self.engine = create_engine(settings)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._reachable = False
+        self._probed_at = -1e9
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -76,13 +97,20 @@ class Database:
         async with self.engine.begin() as conn:
             yield conn
 
-    async def reachable(self) -> bool:
+    async def reachable(self, max_age_s: float = 1.0) -> bool:
+        """Whether ``SELECT 1`` succeeds; a result younger than ``max_age_s`` is reused, so a
+        health check polled thousands of times a second costs the database one query a second."""
+        now = time.monotonic()
+        if now - self._probed_at < max_age_s:
+            return self._reachable
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
-            return True
+            self._reachable = True
         except Exception:
-            return False
+            self._reachable = False
+        self._probed_at = time.monotonic()
+        return self._reachable
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import msgspec
 import sqlalchemy as sa
 
-from ridgeline.platform.db import Database, metadata
+from ridgeline.platform.db import Database, metadata, row_to
 
 log = logging.getLogger("ridgeline.jobs")
 
@@ -142,15 +142,6 @@ def job_kind(family: str, kind: str) -> Callable[[Handler], Handler]:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _row_to_job(row: sa.Row[Any]) -> Job:
-    data = dict(row._mapping)
-    for key in ("created_at", "queued_at", "started_at", "finished_at"):
-        # SQLite returns naive datetimes even for timezone=True columns; they were written in UTC.
-        if data[key] is not None and data[key].tzinfo is None:
-            data[key] = data[key].replace(tzinfo=UTC)
-    return msgspec.convert(data, Job)
 
 
 class Executor(Protocol):
@@ -277,7 +268,7 @@ class JobService:
             row = (await conn.execute(jobs_table.select().where(jobs_table.c.id == job_id))).first()
         if row is None:
             return None
-        job = _row_to_job(row)
+        job = row_to(Job, row)
         if job.status == JobStatus.RUNNING and isinstance(self.executor, InProcessExecutor):
             live = self.executor.progress(job_id)
             if live is not None:
@@ -305,7 +296,7 @@ class JobService:
             query = query.where(jobs_table.c.status == status)
         async with self.db.engine.connect() as conn:
             rows = (await conn.execute(query.limit(limit).offset(offset))).all()
-        return [_row_to_job(r) for r in rows]
+        return [row_to(Job, r) for r in rows]
 
     async def cancel(self, job_id: str) -> Job | None:
         """Cancel a job: a pending one at once, a running one by stopping its work. Terminal: unchanged."""

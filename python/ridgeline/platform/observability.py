@@ -1,4 +1,4 @@
-"""Request ids, structured JSON logs and the access log.
+"""Request ids, Prometheus metrics, structured JSON logs and the access log.
 
 Every response carries ``X-Request-Id``: the client's, when it is well-formed (1..128 characters
 of ``[A-Za-z0-9._:-]``), otherwise a fresh one. Logs are JSON lines; the access log records the
@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from typing import Any
 
 import msgspec
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("ridgeline_request_id", default=None)
 _VALID_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
@@ -27,11 +37,31 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
-class RequestIdMiddleware:
-    """Pure ASGI middleware: assigns the request id, adds the header, writes the access log."""
+REQUESTS = Counter(
+    "ridgeline_requests_total", "HTTP requests by method, route and status", ["method", "path", "status"]
+)
+LATENCY = Histogram(
+    "ridgeline_request_duration_seconds",
+    "HTTP request latency by method and route (until the last body chunk is sent)",
+    ["method", "path"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+IN_PROGRESS = Gauge("ridgeline_requests_in_progress", "HTTP requests being served")
+UNMATCHED = "<unmatched>"  # one label for every path no route matched, so scanners cannot explode cardinality
+
+
+class ObservabilityMiddleware:
+    """Pure ASGI middleware around the whole app: request id, access log and Prometheus metrics.
+
+    Metrics are labelled by route template (``/runs/{run_id}``), never the raw path. Label children
+    are cached per (method, route, status) so a request costs two dictionary lookups, not four
+    ``labels()`` calls.
+    """
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -43,33 +73,57 @@ class RequestIdMiddleware:
                 if _VALID_ID.match(value):
                     rid = value.decode()
                 break
-        rid = rid or uuid.uuid4().hex
+        rid = rid or os.urandom(16).hex()
         token = _request_id.set(rid)
         started = time.perf_counter()
-        status_holder: list[int] = [0]
+        status_holder = [0]
+        header = (b"x-request-id", rid.encode())
 
         async def send_with_id(message: Any) -> None:
             if message["type"] in ("http.response.start", "websocket.accept"):
                 status_holder[0] = message.get("status", 101)
-                headers = list(message.get("headers", ()))
-                headers.append((b"x-request-id", rid.encode()))
-                message = {**message, "headers": headers}
+                message = {**message, "headers": [*message.get("headers", ()), header]}
             await send(message)
 
+        IN_PROGRESS.inc()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            IN_PROGRESS.dec()
+            elapsed = time.perf_counter() - started
+            method = scope.get("method", "WS")
+            route = scope.get("path_template", UNMATCHED)
+            status = status_holder[0]
+            counter = self._counters.get((method, route, status))
+            if counter is None:
+                counter = self._counters[(method, route, status)] = REQUESTS.labels(
+                    method, route, str(status)
+                )
+            counter.inc()
+            hist = self._histograms.get((method, route))
+            if hist is None:
+                hist = self._histograms[(method, route)] = LATENCY.labels(method, route)
+            hist.observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "request",
                     extra={
-                        "method": scope.get("method", "WS"),
+                        "method": method,
                         "path": scope.get("path"),
-                        "status": status_holder[0],
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 3),
                     },
                 )
             _request_id.reset(token)
+
+
+def metrics_exposition() -> tuple[bytes, str]:
+    """The Prometheus text exposition (aggregated across workers when PROMETHEUS_MULTIPROC_DIR is set)."""
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}

@@ -63,7 +63,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def is_sqlite(self) -> bool:
-        return self.resolved_database_url.startswith("sqlite")
+        return not self.database_url or self.database_url.startswith("sqlite")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

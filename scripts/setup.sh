@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Sets everything up on a fresh machine: a virtual environment in .venv, the Python dependencies,
+# and a release build of the native core (maturin, fat LTO). Idempotent: re-running rebuilds only
+# what changed. Needs CPython >= 3.11 with venv, and cargo (both present on this project's machines).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras="${RIDGELINE_EXTRAS:-dev}"
+if [[ ! -x .venv/bin/python ]]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+# Editable install: maturin builds ridgeline._native in release mode ([tool.maturin] profile).
+.venv/bin/python -m pip install -q -e ".[${extras}]"
+.venv/bin/python -c "import ridgeline, sys; b = ridgeline.build_info(); print(f'ridgeline {b[\"version\"]} native core built ({b[\"profile\"]})', file=sys.stderr)"
