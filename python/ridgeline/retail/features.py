@@ -139,7 +139,8 @@ def _series_offsets(keys: pl.Series) -> tuple[np.ndarray, bool]:
     off[0] = 0
     off[1:-1] = starts
     off[-1] = n
-    contiguous = (off.shape[0] - 1) == keys.n_unique()
+    # Each key forms one run iff the keys at the run starts are all distinct (cheap: one per run).
+    contiguous = keys.gather(off[:-1]).n_unique() == off.shape[0] - 1
     return off, contiguous
 
 
@@ -266,6 +267,34 @@ def compute(
     vals = frame[target_col].cast(pl.Float64).to_numpy()
     out = _run_kernel(spec, off, days, vals, off, days)
     return _assemble(frame, spec, out, date_col, holiday_days(holidays))
+
+
+def compute_arrays(
+    offsets: np.ndarray, days: np.ndarray, values: np.ndarray, spec: FeatureSpec | None = None
+) -> np.ndarray:
+    """The target features straight from numpy: an ``(n_features, n_rows)`` float64 array.
+
+    ``offsets`` (int64, length n_series + 1) delimit the series; inside each, ``days`` (int64 days
+    since 1970-01-01) must strictly increase; ``values`` is float64 with NaN for unknown. Rows of the
+    result follow ``spec.target_feature_names()`` (calendar and exogenous columns are not included).
+    """
+    spec = spec or DEFAULT_SPEC
+    off = np.ascontiguousarray(offsets, dtype=np.int64)
+    day = np.ascontiguousarray(days, dtype=np.int64)
+    val = np.ascontiguousarray(values, dtype=np.float64)
+    if (
+        off.ndim != 1
+        or off.shape[0] < 1
+        or off[0] != 0
+        or off[-1] != day.shape[0]
+        or np.any(np.diff(off) < 0)
+    ):
+        raise ValueError("offsets must start at 0, be non-decreasing and end at len(days)")
+    if val.shape != day.shape:
+        raise ValueError("days and values must have the same length")
+    if kernels.check_sorted_unique(off, day) >= 0:
+        raise ValueError("days must strictly increase inside each series")
+    return _run_kernel(spec, off, day, val, off, day)
 
 
 def compute_for(
