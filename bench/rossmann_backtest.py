@@ -16,9 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.retail.realdata import ROSSMANN_EXOG, load_rossmann  # noqa: E402
+
 from ridgeline.retail import backtest  # noqa: E402
 from ridgeline.retail.models import ModelConfig  # noqa: E402
-from tests.retail.realdata import ROSSMANN_EXOG, load_rossmann  # noqa: E402
 
 
 def main() -> None:
