@@ -11,7 +11,7 @@ import pytest
 
 from ridgeline.retail import backtest, metrics
 from ridgeline.retail.backtest import BacktestConfig
-from ridgeline.retail.models import ModelConfig
+from ridgeline.retail.models import Forecaster, ModelConfig
 
 from .synth import retail_frame
 
@@ -101,3 +101,34 @@ def test_backtest_reports_progress_and_rejects_empty_model_list() -> None:
     assert seen == [(1, 2), (2, 2)]
     with pytest.raises(ValueError):
         backtest.run(df, [], BacktestConfig())
+
+
+@pytest.mark.parametrize("model_type", ["naive", "seasonal_naive", "moving_average"])
+def test_baseline_fast_path_equals_a_fitted_forecaster(model_type: str) -> None:
+    df = retail_frame(n_series=3, n_days=160, seed=9)
+    # Gaps: a missing fortnight in one series and scattered missing days in another.
+    df = df.filter(
+        ~((pl.col("series_id") == "S0") & pl.col("date").is_between(date(2022, 5, 20), date(2022, 6, 2)))
+        & ~((pl.col("series_id") == "S1") & (pl.col("date").dt.day() % 5 == 0))
+    )
+    cfg = BacktestConfig(horizon=10, n_folds=3, step=9, strategy="rolling", train_days=60, gap=2)
+    mc = ModelConfig(model_type=model_type, window=5)
+    res = backtest.run(df, [mc], cfg, return_predictions=True)
+    preds = pl.DataFrame(res.predictions).with_columns(pl.col("date").str.to_date())
+    for split in res.splits:
+        train = df.filter(pl.col("date").is_between(split.train_start, split.train_end))
+        test = df.filter(pl.col("date").is_between(split.test_start, split.test_end))
+        model = Forecaster(mc).fit(train, calibrate_horizon=0)
+        assert model.origin is not None
+        fc = model.point_forecast((split.test_end - model.origin).days + 1)
+        want = (
+            fc.join(test, on=["series_id", "date"])
+            .select("series_id", "date", "forecast")
+            .sort("series_id", "date")
+        )
+        got = (
+            preds.filter(pl.col("fold") == split.fold)
+            .select("series_id", "date", "forecast")
+            .sort("series_id", "date")
+        )
+        assert got.equals(want)

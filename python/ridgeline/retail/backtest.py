@@ -20,8 +20,17 @@ import msgspec
 import numpy as np
 import polars as pl
 
-from ridgeline.retail import metrics
-from ridgeline.retail.models import Columns, Forecaster, ModelConfig, ModelError, _normalise
+from ridgeline.retail import kernels, metrics
+from ridgeline.retail.models import (
+    BASELINE_TYPES,
+    Columns,
+    Forecaster,
+    ModelConfig,
+    ModelError,
+    _normalise,
+    baseline_forecast_arrays,
+    series_arrays,
+)
 
 
 class BacktestConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -100,6 +109,33 @@ def make_splits(first: date, last: date, cfg: BacktestConfig) -> list[Split]:
     return splits
 
 
+def _epoch_day(d: date) -> int:
+    return (d - date(1970, 1, 1)).days
+
+
+def _baseline_fold(
+    keys: pl.Series, off: np.ndarray, day: np.ndarray, val: np.ndarray, split: Split, mc: ModelConfig
+) -> pl.DataFrame:
+    """A baseline's fold straight from the sorted arrays (Numba), same rule and origin as a fitted
+    :class:`Forecaster` on the fold's training rows: scored (series_id, date, y, forecast) pairs."""
+    lo_day, hi_day = _epoch_day(split.train_start), _epoch_day(split.train_end)
+    in_train = day[(day >= lo_day) & (day <= hi_day)]
+    if in_train.size == 0:
+        raise ModelError(f"fold {split.fold} has no training rows")
+    origin = int(in_train.max()) + 1
+    horizon = _epoch_day(split.test_end) - origin + 1
+    keep = Forecaster(mc).keep_days
+    fc = baseline_forecast_arrays(off, day, val, origin, max(lo_day, origin - keep), horizon, mc)
+    actual = np.empty_like(fc)
+    kernels.gather_window(off, day, val, origin, horizon, actual)
+    skip = _epoch_day(split.test_start) - origin  # days of the gap, not scored
+    fc, actual = fc[:, skip:], actual[:, skip:]
+    ok = ~(np.isnan(fc) | np.isnan(actual))
+    rows, cols = np.nonzero(ok)
+    dates = pl.Series("date", (cols + origin + skip).astype(np.int32)).cast(pl.Date)
+    return pl.DataFrame({"series_id": keys.gather(rows), "date": dates, "y": actual[ok], "forecast": fc[ok]})
+
+
 def _model_names(configs: Sequence[ModelConfig]) -> list[str]:
     names: list[str] = []
     for c in configs:
@@ -142,18 +178,26 @@ def run(
     folds: list[FoldResult] = []
     preds: list[pl.DataFrame] = []
     total, done = len(splits) * len(configs), 0
+    keys, off, day, val = series_arrays(frame)
     for split in splits:
-        train = frame.filter(pl.col("date").is_between(split.train_start, split.train_end))
-        test = frame.filter(pl.col("date").is_between(split.test_start, split.test_end))
+        train = test = None
         for name, mc in zip(names, configs, strict=True):
-            model = Forecaster(mc, internal).fit(train, holidays, calibrate_horizon=0)
-            # Forecast from the model's origin through any gap; only the test window is scored.
-            assert model.origin is not None
-            steps = (split.test_end - model.origin).days + 1
-            fc = model.point_forecast(steps, test if exog else None)
-            joined = fc.join(
-                test.select("series_id", "date", "y"), on=["series_id", "date"], how="inner"
-            ).filter(pl.col("y").is_not_null())
+            if mc.model_type in BASELINE_TYPES:
+                joined = _baseline_fold(keys, off, day, val, split, mc)
+            else:
+                if train is None or test is None:
+                    train = frame.filter(pl.col("date").is_between(split.train_start, split.train_end))
+                    test = frame.filter(pl.col("date").is_between(split.test_start, split.test_end))
+                model = Forecaster(mc, internal).fit(train, holidays, calibrate_horizon=0)
+                # Forecast from the model's origin through any gap; only the test window is scored.
+                assert model.origin is not None
+                steps = (split.test_end - model.origin).days + 1
+                fc = model.point_forecast(steps, test if exog else None)
+                joined = (
+                    fc.join(test.select("series_id", "date", "y"), on=["series_id", "date"], how="inner")
+                    .filter(pl.col("y").is_not_null() & pl.col("forecast").is_not_null())
+                    .select("series_id", "date", "y", "forecast")
+                )
             m = metrics.all_metrics(joined["y"].to_numpy(), joined["forecast"].to_numpy())
             folds.append(
                 FoldResult(

@@ -133,8 +133,12 @@ def _series_offsets(keys: pl.Series) -> tuple[np.ndarray, bool]:
     n = keys.len()
     if n == 0:
         return np.zeros(1, dtype=np.int64), True
-    rid = keys.rle_id().to_numpy()
-    starts = np.flatnonzero(np.diff(rid)) + 1
+    if keys.dtype.is_integer() and keys.null_count() == 0:
+        arr = keys.to_numpy()
+        change = arr[1:] != arr[:-1]
+    else:
+        change = keys.slice(1).ne_missing(keys.slice(0, n - 1)).to_numpy()
+    starts = np.flatnonzero(change) + 1
     off = np.empty(starts.shape[0] + 2, dtype=np.int64)
     off[0] = 0
     off[1:-1] = starts
@@ -144,12 +148,48 @@ def _series_offsets(keys: pl.Series) -> tuple[np.ndarray, bool]:
     return off, contiguous
 
 
+RADIX_MAX_RANGE = 50_000_000
+
+
+def sort_by_series_date(df: pl.DataFrame, series_col: str, date_col: str) -> pl.DataFrame:
+    """``df`` sorted by series then date: a radix sort (Numba) on integer series codes and days,
+    falling back to polars' multi-key sort for key ranges too wide to count."""
+    if df.height < 2:
+        return df
+    keys = df[series_col]
+    if keys.dtype.is_integer() and keys.null_count() == 0:
+        kmin = int(keys.min())  # type: ignore[arg-type]
+        n_codes = int(keys.max()) - kmin + 1  # type: ignore[operator]
+        codes = (keys.to_numpy().astype(np.int64) - kmin) if n_codes <= RADIX_MAX_RANGE else None
+    else:
+        codes = None
+        if keys.null_count() == 0:
+            phys = keys.cast(pl.String).cast(pl.Categorical).to_physical()
+            uniq = keys.cast(pl.String).unique(maintain_order=True)
+            # Order the codes by key so the output order does not depend on first appearance.
+            rank = np.argsort(np.argsort(uniq.to_numpy(), kind="stable"), kind="stable").astype(np.int64)
+            first = phys.to_numpy().astype(np.int64)
+            remap = np.empty(int(first.max()) + 1, dtype=np.int64)
+            remap[phys.unique(maintain_order=True).to_numpy().astype(np.int64)] = rank
+            codes = remap[first]
+            n_codes = uniq.len()
+    days = df[date_col]
+    if codes is None or days.null_count():
+        return df.sort([series_col, date_col])
+    d = _days(days)
+    dmin, dmax = int(d.min()), int(d.max())
+    if dmax - dmin + 1 > RADIX_MAX_RANGE:
+        return df.sort([series_col, date_col])
+    order = kernels.series_date_order(codes, n_codes, d, dmin, dmax - dmin + 1)
+    return df[order]
+
+
 def _prepare(df: pl.DataFrame, series_col: str, date_col: str) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
     """Sort only if needed; return the frame, series offsets and days. Duplicate (series, date) fail."""
     off, contiguous = _series_offsets(df[series_col])
     days = _days(df[date_col])
     if not contiguous or kernels.check_sorted_unique(off, days) >= 0:
-        df = df.sort([series_col, date_col])
+        df = sort_by_series_date(df, series_col, date_col)
         off, _ = _series_offsets(df[series_col])
         days = _days(df[date_col])
         bad = kernels.check_sorted_unique(off, days)

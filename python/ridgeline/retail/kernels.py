@@ -514,3 +514,108 @@ def holiday_distances(days, holidays, out_is, out_next, out_prev):  # type: igno
             out_prev[i] = t - holidays[lo - 1]
         else:
             out_prev[i] = np.nan
+
+
+BASELINE_NAIVE = 0
+BASELINE_SEASONAL = 1
+BASELINE_MOVING_AVERAGE = 2
+
+
+@njit(cache=True, nogil=True)
+def _first_at_or_after(day, lo, hi, t):  # type: ignore[no-untyped-def]
+    while lo < hi:
+        m = (lo + hi) // 2
+        if day[m] < t:
+            lo = m + 1
+        else:
+            hi = m
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def baseline_forecast(off, day, val, origin, min_day, horizon, kind, season, window, max_back, out):  # type: ignore[no-untyped-def]
+    """Baseline forecasts for days ``origin .. origin + horizon - 1`` into ``out[n_series, horizon]``.
+
+    Only observations dated in ``[min_day, origin - 1]`` are read (time-safe by construction).
+    naive: the last non-NaN value; seasonal: the value ``season * j`` days before the target for
+    the smallest ``j`` in ``1..max_back`` that lands on an observed day, else the last value;
+    moving average: the mean over ``[origin - window, origin - 1]``, else the last value. NaN when
+    a series has no observation in range.
+    """
+    for s in range(off.shape[0] - 1):
+        a = _first_at_or_after(day, off[s], off[s + 1], min_day)
+        b = _first_at_or_after(day, a, off[s + 1], origin)
+        last = np.nan
+        for j in range(b - 1, a - 1, -1):
+            if not np.isnan(val[j]):
+                last = val[j]
+                break
+        if kind == BASELINE_NAIVE:
+            for h in range(horizon):
+                out[s, h] = last
+        elif kind == BASELINE_MOVING_AVERAGE:
+            lo = _first_at_or_after(day, a, b, origin - window)
+            total = 0.0
+            cnt = 0
+            for j in range(lo, b):
+                if not np.isnan(val[j]):
+                    total += val[j]
+                    cnt += 1
+            v = total / cnt if cnt > 0 else last
+            for h in range(horizon):
+                out[s, h] = v
+        else:
+            for h in range(horizon):
+                target = origin + h
+                v = last
+                for j in range(1, max_back + 1):
+                    t = target - season * j
+                    if t >= origin:
+                        continue
+                    if t < min_day:
+                        break
+                    p = _first_at_or_after(day, a, b, t)
+                    if p < b and day[p] == t and not np.isnan(val[p]):
+                        v = val[p]
+                        break
+                out[s, h] = v
+
+
+@njit(cache=True, nogil=True)
+def gather_window(off, day, val, origin, horizon, out):  # type: ignore[no-untyped-def]
+    """``out[s, h]`` = the value of series ``s`` on day ``origin + h`` (NaN when absent)."""
+    for s in range(off.shape[0] - 1):
+        p = _first_at_or_after(day, off[s], off[s + 1], origin)
+        for h in range(horizon):
+            out[s, h] = np.nan
+        while p < off[s + 1] and day[p] < origin + horizon:
+            out[s, day[p] - origin] = val[p]
+            p += 1
+
+
+@njit(cache=True, nogil=True)
+def series_date_order(codes, n_codes, days, min_day, n_days):  # type: ignore[no-untyped-def]
+    """Row order sorting by (series code, day): two stable counting sorts (LSD radix), O(n + range)."""
+    n = codes.shape[0]
+    count = np.zeros(n_days + 1, dtype=np.int64)
+    for i in range(n):
+        count[days[i] - min_day + 1] += 1
+    for k in range(n_days):
+        count[k + 1] += count[k]
+    by_day = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        k = days[i] - min_day
+        by_day[count[k]] = i
+        count[k] += 1
+    cc = np.zeros(n_codes + 1, dtype=np.int64)
+    for i in range(n):
+        cc[codes[i] + 1] += 1
+    for k in range(n_codes):
+        cc[k + 1] += cc[k]
+    order = np.empty(n, dtype=np.int64)
+    for j in range(n):
+        i = by_day[j]
+        k = codes[i]
+        order[cc[k]] = i
+        cc[k] += 1
+    return order

@@ -38,7 +38,7 @@ import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
 
-from ridgeline.retail import features
+from ridgeline.retail import features, kernels
 from ridgeline.retail.features import FeatureSpec
 
 MODEL_TYPES: tuple[str, ...] = ("naive", "seasonal_naive", "moving_average", "lightgbm", "regression")
@@ -110,12 +110,16 @@ def _normalise(df: pl.DataFrame, cols: Columns, exog: Iterable[str]) -> pl.DataF
     missing = [c for c in (cols.series, cols.date, cols.target, *exog) if c not in df.columns]
     if missing:
         raise ModelError(f"history is missing column(s): {', '.join(missing)}")
-    return df.select(
+    out = df.select(
         pl.col(cols.series).alias("series_id"),
         pl.col(cols.date).cast(pl.Date).alias("date"),
         pl.col(cols.target).cast(pl.Float64).fill_nan(None).alias("y"),
         *[pl.col(c).cast(pl.Float64).alias(c) for c in exog],
-    ).sort("series_id", "date")
+    )
+    off, contiguous = features._series_offsets(out["series_id"])
+    if contiguous and kernels.check_sorted_unique(off, features._days(out["date"])) < 0:
+        return out
+    return features.sort_by_series_date(out, "series_id", "date")
 
 
 def _seasonal_lookup(
@@ -135,6 +139,42 @@ def _seasonal_lookup(
         out = out.join(cand, on=["series_id", "date"], how="left")
         found = pl.coalesce(found, pl.col(f"__v{j}"))
     return out.with_columns(found.alias(value)).drop([f"__v{j}" for j in range(1, max_back + 1)])
+
+
+def _epoch_day(d: date) -> int:
+    return (d - date(1970, 1, 1)).days
+
+
+def series_arrays(frame: pl.DataFrame) -> tuple[pl.Series, np.ndarray, np.ndarray, np.ndarray]:
+    """(series keys, offsets, days, values) of an internal frame sorted by series_id then date."""
+    off, _ = features._series_offsets(frame["series_id"])
+    keys = frame["series_id"].gather(off[:-1]) if frame.height else frame["series_id"]
+    day = frame["date"].cast(pl.Int32).to_numpy().astype(np.int64)
+    val = frame["y"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    return keys, off, day, val
+
+
+def baseline_forecast_arrays(
+    off: np.ndarray,
+    day: np.ndarray,
+    val: np.ndarray,
+    origin: int,
+    min_day: int,
+    horizon: int,
+    cfg: ModelConfig,
+) -> np.ndarray:
+    """The baseline rule of ``cfg`` as an ``(n_series, horizon)`` array (Numba kernel)."""
+    kind = {
+        "naive": kernels.BASELINE_NAIVE,
+        "seasonal_naive": kernels.BASELINE_SEASONAL,
+        "moving_average": kernels.BASELINE_MOVING_AVERAGE,
+    }[cfg.model_type]
+    out = np.empty((off.shape[0] - 1, horizon))
+    max_back = 8 + horizon // cfg.season_length
+    kernels.baseline_forecast(
+        off, day, val, origin, min_day, horizon, kind, cfg.season_length, cfg.window, max_back, out
+    )
+    return out
 
 
 class Forecaster:
@@ -184,11 +224,9 @@ class Forecaster:
         last = frame["date"].max()
         assert isinstance(last, date)
         self.origin = last + timedelta(days=1)
-        keep_days = max(cfg.season_length * 8, cfg.window, SCALE_DAYS, 56)
         if cfg.model_type in LEARNED_TYPES:
-            keep_days = max(keep_days, cfg.feature_spec.max_lookback + 1)
             self.model = self._train_learned(frame)
-        self.tail = frame.filter(pl.col("date") >= self.origin - timedelta(days=keep_days))
+        self.tail = frame.filter(pl.col("date") >= self.origin - timedelta(days=self.keep_days))
         self.train_rows = frame.height
         self.n_series = frame["series_id"].n_unique()
 
@@ -289,37 +327,33 @@ class Forecaster:
                 plan = plan.rename({"__fb": c})
         return plan
 
+    @property
+    def keep_days(self) -> int:
+        """Days of history before the origin the model keeps (and reads) for predicting."""
+        cfg = self.config
+        keep = max(cfg.season_length * 8, cfg.window, SCALE_DAYS, 56)
+        if cfg.model_type in LEARNED_TYPES:
+            keep = max(keep, cfg.feature_spec.max_lookback + 1)
+        return keep
+
     def point_forecast(self, horizon: int, future: pl.DataFrame | None = None) -> pl.DataFrame:
         """series_id, date, forecast for the ``horizon`` days after the origin."""
         if horizon < 1:
             raise ModelError("horizon must be at least 1")
         tail, origin = self._require_fitted()
         cfg = self.config
-        grid = self._future_grid(horizon)
-        obs = tail.filter(pl.col("y").is_not_null())
-        last = obs.group_by("series_id").agg(pl.col("y").sort_by("date").last().alias("__last"))
-        if cfg.model_type == "naive":
-            out = grid.join(last, on="series_id", how="left").rename({"__last": "forecast"})
-        elif cfg.model_type == "seasonal_naive":
-            # d - m j for the smallest j >= 1 landing on an observed day: steps beyond the first
-            # season repeat the last observed season, and gaps step back whole seasons.
-            seas = _seasonal_lookup(
-                tail, grid, "y", cfg.season_length, max_back=8 + horizon // cfg.season_length
+        if cfg.model_type in BASELINE_TYPES:
+            keys, off, day, val = series_arrays(tail)
+            out_arr = baseline_forecast_arrays(
+                off, day, val, _epoch_day(origin), _epoch_day(origin) - self.keep_days, horizon, cfg
             )
-            out = seas.join(last, on="series_id", how="left").with_columns(
-                pl.coalesce(pl.col("y"), pl.col("__last")).alias("forecast")
-            )
-        elif cfg.model_type == "moving_average":
-            start = origin - timedelta(days=cfg.window)
-            ma = (
-                obs.filter(pl.col("date") >= start)
-                .group_by("series_id")
-                .agg(pl.col("y").mean().alias("__ma"))
-            )
-            out = (
-                grid.join(ma, on="series_id", how="left")
-                .join(last, on="series_id", how="left")
-                .with_columns(pl.coalesce(pl.col("__ma"), pl.col("__last")).alias("forecast"))
+            dates = pl.Series("date", [origin + timedelta(days=i) for i in range(horizon)], dtype=pl.Date)
+            out = pl.DataFrame(
+                {
+                    "series_id": keys.gather(np.repeat(np.arange(keys.len()), horizon)),
+                    "date": pl.concat([dates] * keys.len()) if keys.len() else dates.clear(),
+                    "forecast": out_arr.ravel(),
+                }
             )
         else:
             out = self._recursive(horizon, future)
