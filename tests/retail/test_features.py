@@ -243,3 +243,29 @@ def test_exogenous_columns_pass_through_and_validation() -> None:
         FeatureSpec(lags=(0,))
     with pytest.raises(ValueError):
         FeatureSpec(window_stats=("median",))
+
+
+@pytest.mark.parametrize("key_kind", ["int", "str", "wide_int"])
+def test_radix_sort_matches_polars_sort(key_kind: str) -> None:
+    rng = np.random.default_rng(3)
+    n = 5000
+    ids = rng.integers(0, 40, n)
+    keys: list[object]
+    if key_kind == "str":
+        keys = [f"store-{i:03d}" for i in ids]
+    elif key_kind == "wide_int":
+        keys = list(ids * 10_000_000_000)  # too wide to count: falls back to polars' sort
+    else:
+        keys = list(ids)
+    df = pl.DataFrame(
+        {
+            "k": keys,
+            "date": [date(2020, 1, 1) + timedelta(days=int(d)) for d in rng.permutation(n) % 400],
+            "y": pl.Series([None if r < 0.1 else float(r) for r in rng.random(n)], dtype=pl.Float64),
+            "tag": [None if i % 7 == 0 else f"t{i}" for i in range(n)],
+        }
+    ).unique(subset=["k", "date"], keep="first")
+    ours = features.sort_by_series_date(df, "k", "date")
+    assert ours.equals(df.sort("k", "date"))
+    assert features.is_sorted_by_series_date(ours, "k", "date")
+    assert not features.is_sorted_by_series_date(df, "k", "date")

@@ -181,7 +181,37 @@ def sort_by_series_date(df: pl.DataFrame, series_col: str, date_col: str) -> pl.
     if dmax - dmin + 1 > RADIX_MAX_RANGE:
         return df.sort([series_col, date_col])
     order = kernels.series_date_order(codes, n_codes, d, dmin, dmax - dmin + 1)
-    return df[order]
+    return _gather(df, order)
+
+
+def _gather(df: pl.DataFrame, order: np.ndarray) -> pl.DataFrame:
+    """``df[order]``, with null-free numeric and date columns gathered in numpy (much faster)."""
+    cols = []
+    idx: pl.Series | None = None
+    for col in df.get_columns():
+        if col.null_count() == 0 and (col.dtype.is_numeric() or col.dtype == pl.Date):
+            phys = col.to_physical().to_numpy()
+            cols.append(pl.Series(col.name, phys[order]).cast(col.dtype))
+        else:
+            if idx is None:
+                idx = pl.Series(order)
+            cols.append(col.gather(idx))
+    return pl.DataFrame(cols)
+
+
+def is_sorted_by_series_date(df: pl.DataFrame, series_col: str, date_col: str) -> bool:
+    """True when rows are ordered by series (each series contiguous) and strictly by date within."""
+    if df.height < 2:
+        return True
+    keys = df[series_col]
+    d = _days(df[date_col])
+    if keys.dtype.is_integer() and keys.null_count() == 0:
+        k = keys.to_numpy()
+        up = k[1:] > k[:-1]
+        same = k[1:] == k[:-1]
+        return bool(np.all(up | (same & (d[1:] > d[:-1]))))
+    off, contiguous = _series_offsets(keys)
+    return contiguous and kernels.check_sorted_unique(off, d) < 0
 
 
 def _prepare(df: pl.DataFrame, series_col: str, date_col: str) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:

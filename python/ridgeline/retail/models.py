@@ -116,8 +116,7 @@ def _normalise(df: pl.DataFrame, cols: Columns, exog: Iterable[str]) -> pl.DataF
         pl.col(cols.target).cast(pl.Float64).fill_nan(None).alias("y"),
         *[pl.col(c).cast(pl.Float64).alias(c) for c in exog],
     )
-    off, contiguous = features._series_offsets(out["series_id"])
-    if contiguous and kernels.check_sorted_unique(off, features._days(out["date"])) < 0:
+    if features.is_sorted_by_series_date(out, "series_id", "date"):
         return out
     return features.sort_by_series_date(out, "series_id", "date")
 
