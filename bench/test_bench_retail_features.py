@@ -209,6 +209,69 @@ def test_backtest_statsforecast(benchmark, rossmann: pl.DataFrame) -> None:  # t
     results["bt_statsforecast_wape"] = _run(benchmark, "bt_statsforecast", run, rounds=3)
 
 
+def _interleaved(fns: dict[str, object], rounds: int) -> dict[str, float]:
+    """Median wall time per function, running them round-robin so that load from other processes on
+    a shared machine falls on every contender alike."""
+    import time
+
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for fn in fns.values():
+        fn()  # type: ignore[operator]  # warm-up (JIT, caches)
+    for _ in range(rounds):
+        for k, fn in fns.items():
+            t = time.perf_counter()
+            fn()  # type: ignore[operator]
+            times[k].append(time.perf_counter() - t)
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
+def test_interleaved_features(frame: pl.DataFrame) -> None:
+    from coreforecast.grouped_array import GroupedArray
+    from coreforecast.lag_transforms import Lag, RollingMean, RollingStd
+
+    y = frame["y"].to_numpy()
+    days = frame["date"].cast(pl.Int32).to_numpy().astype(np.int64)
+    indptr = np.arange(0, N_SERIES * N_DAYS + 1, N_DAYS, dtype=np.int64)
+    ind32 = indptr.astype(np.int32)
+    tfs = [Lag(k) for k in LAGS] + [
+        t for w in WINDOWS for t in (RollingMean(1, w, min_samples=1), RollingStd(1, w, min_samples=2))
+    ]
+    med = _interleaved(
+        {
+            "ridgeline": lambda: features.compute(frame, SPEC),
+            "ridgeline_arrays": lambda: features.compute_arrays(indptr, days, y, SPEC),
+            "polars_by_date": lambda: _polars_by_date(frame),
+            "polars_positional": lambda: _polars_positional(frame),
+            "coreforecast_1t": lambda: [t.transform(GroupedArray(y, ind32, num_threads=1)) for t in tfs],
+            "coreforecast_2t": lambda: [t.transform(GroupedArray(y, ind32, num_threads=2)) for t in tfs],
+        },
+        rounds=9,
+    )
+    for k, v in med.items():
+        results[f"il_{k}"] = v
+
+
+def test_interleaved_backtest(rossmann: pl.DataFrame) -> None:
+    from statsforecast import StatsForecast
+    from statsforecast.models import SeasonalNaive
+
+    pdf = rossmann.rename({"series_id": "unique_id", "date": "ds"}).to_pandas()
+    pdf["ds"] = pdf["ds"].astype("datetime64[ns]")
+    cfg = BacktestConfig(horizon=42, n_folds=3, strategy="rolling", train_days=365)
+
+    def ours() -> None:
+        backtest.run(rossmann, [ModelConfig(model_type="seasonal_naive")], cfg)
+
+    def theirs() -> None:
+        sf = StatsForecast(models=[SeasonalNaive(season_length=7)], freq="D", n_jobs=1)
+        cv = sf.cross_validation(df=pdf, h=42, n_windows=3, step_size=42)
+        metrics.wape(cv["y"].to_numpy(), cv["SeasonalNaive"].to_numpy())
+
+    med = _interleaved({"bt_ridgeline": ours, "bt_statsforecast": theirs}, rounds=7)
+    for k, v in med.items():
+        results[f"il_{k}"] = v
+
+
 def test_report() -> None:
     if "ridgeline" not in results:
         pytest.skip("run the whole module to get the report")
@@ -232,5 +295,28 @@ def test_report() -> None:
         )
         lines.append(
             f"  pooled WAPE: ridgeline {results['bt_ridgeline_wape']:.4f}, statsforecast {results['bt_statsforecast_wape']:.4f}"
+        )
+    if "il_ridgeline" in results:
+        r = results["il_ridgeline"]
+        lines.append("interleaved (round-robin) medians, features 1M rows:")
+        for k in (
+            "ridgeline",
+            "ridgeline_arrays",
+            "polars_by_date",
+            "polars_positional",
+            "coreforecast_1t",
+            "coreforecast_2t",
+        ):
+            v = results[f"il_{k}"]
+            lines.append(f"  {k:<26}{v:>10.4f}s  vs ridgeline {v / r:>6.2f}x")
+        ra = results["il_ridgeline_arrays"]
+        lines.append(
+            f"  arrays vs coreforecast: {results['il_coreforecast_1t'] / ra:.2f}x (1 thread), "
+            f"{results['il_coreforecast_2t'] / ra:.2f}x (2 threads)"
+        )
+    if "il_bt_ridgeline" in results:
+        b, s2 = results["il_bt_ridgeline"], results["il_bt_statsforecast"]
+        lines.append(
+            f"interleaved backtest: ridgeline {b:.3f}s, statsforecast {s2:.3f}s, ratio {s2 / b:.2f}x"
         )
     print("\n" + "\n".join(lines))
