@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from ridgeline.retail import backtest, features, metrics
+from ridgeline.retail import backtest, features, kernels, metrics
 from ridgeline.retail.backtest import BacktestConfig
 from ridgeline.retail.models import ModelConfig
 
@@ -233,6 +233,11 @@ def test_interleaved_features(frame: pl.DataFrame) -> None:
     days = frame["date"].cast(pl.Int32).to_numpy().astype(np.int64)
     indptr = np.arange(0, N_SERIES * N_DAYS + 1, N_DAYS, dtype=np.int64)
     ind32 = indptr.astype(np.int32)
+    lags = np.asarray(LAGS, dtype=np.int64)
+    wins = np.asarray(WINDOWS, dtype=np.int64)
+    stat_rows = np.full((2, 5), -1, dtype=np.int64)
+    stat_rows[0, kernels.STAT_MEAN], stat_rows[0, kernels.STAT_STD] = 3, 4
+    stat_rows[1, kernels.STAT_MEAN], stat_rows[1, kernels.STAT_STD] = 5, 6
     tfs = [Lag(k) for k in LAGS] + [
         t for w in WINDOWS for t in (RollingMean(1, w, min_samples=1), RollingStd(1, w, min_samples=2))
     ]
@@ -240,6 +245,9 @@ def test_interleaved_features(frame: pl.DataFrame) -> None:
         {
             "ridgeline": lambda: features.compute(frame, SPEC),
             "ridgeline_arrays": lambda: features.compute_arrays(indptr, days, y, SPEC),
+            "ridgeline_arrays_serial": lambda: kernels.series_features_serial(
+                indptr, days, y, indptr, days, lags, wins, stat_rows, 1, True, np.empty((7, y.shape[0]))
+            ),
             "polars_by_date": lambda: _polars_by_date(frame),
             "polars_positional": lambda: _polars_positional(frame),
             "coreforecast_1t": lambda: [t.transform(GroupedArray(y, ind32, num_threads=1)) for t in tfs],
