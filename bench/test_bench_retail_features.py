@@ -281,10 +281,10 @@ def test_interleaved_backtest(rossmann: pl.DataFrame) -> None:
 
 
 def test_report() -> None:
-    if "ridgeline" not in results:
-        pytest.skip("run the whole module to get the report")
-    r = results["ridgeline"]
-    lines = [f"{'features 1M rows':<28}{'median s':>10}{'ours faster by':>16}"]
+    if not results:
+        pytest.skip("run the module's benchmarks first")
+    r = results.get("ridgeline", float("nan"))
+    lines = [f"{'features 1M rows':<28}{'median s':>10}{'vs ridgeline':>16}"]
     for k in (
         "ridgeline",
         "ridgeline_1t",
