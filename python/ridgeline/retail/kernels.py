@@ -55,23 +55,18 @@ def _dense_window(  # type: ignore[no-untyped-def]
     r_sum,
     min_periods,
     out,
-    p1,
-    p2,
-    pmin,
-    pmax,
     f1,
     f2,
     fmin,
     fmax,
-    kk,
 ):
     """One window over a gap-free, NaN-free series whose queries are its own rows (position = day).
 
     Static two-stacks (van Herk / Gil-Werman) with blocks of length ``w``: for row ``p >= w`` the
-    window ``[p - w, p - 1]`` is the suffix of block ``m - 1`` from ``p - w`` (``f*``) plus the part
-    of block ``m = p // w`` before ``p`` (``p*``, empty when ``p`` starts the block). Both are
-    shifted by ``kk[p]``, the last value of block ``m - 1``, which lies inside the window; so each
-    row is a branch-free sum of two partial aggregates and the per-statistic loops vectorise.
+    window ``[p - w, p - 1]`` is the suffix of block ``m - 1`` from ``p - w`` (``f*``, a small
+    buffer of ``w`` entries) plus the running prefix of block ``m = p // w`` before ``p``. Both are
+    shifted by the last value of block ``m - 1``, which lies inside the window. Two passes per
+    block: the suffixes of the previous block, then the prefix fused with the output.
     """
     need_minmax = r_min >= 0 or r_max >= 0
     # Rows 0..min(w, n) - 1: the window is the prefix [0, p - 1] of block 0, shifted by val[s0].
@@ -91,70 +86,59 @@ def _dense_window(  # type: ignore[no-untyped-def]
             amax = max(amax, x)
     if n <= w:
         return
-    # Suffix aggregates inside each block, shifted by the block's last value.
-    for b0 in range(0, n, w):
+    fw = float(w)
+    inv_w = 1.0 / fw
+    inv_w1 = 1.0 / (fw - 1.0) if w > 1 else 0.0
+    ok = fw >= min_periods
+    ok_std = ok and w >= 2
+    for b0 in range(w, n, w):
         b1 = min(b0 + w, n)
-        k = val[s0 + b1 - 1]
+        k = val[s0 + b0 - 1]  # last value of the previous block: inside every window of this block
+        # Suffix aggregates of the previous block (offset j = q - (b0 - w)), shifted by k.
         a1 = 0.0
         a2 = 0.0
         amin = np.inf
         amax = -np.inf
-        for q in range(b1 - 1, b0 - 1, -1):
-            x = val[s0 + q]
+        for j in range(w - 1, -1, -1):
+            x = val[s0 + b0 - w + j]
             d = x - k
             a1 += d
             a2 += d * d
-            f1[q] = a1
-            f2[q] = a2
+            f1[j] = a1
+            f2[j] = a2
             if need_minmax:
                 amin = min(amin, x)
                 amax = max(amax, x)
-                fmin[q] = amin
-                fmax[q] = amax
-    # Partial-block prefixes for rows p >= w, shifted by the previous block's last value.
-    for b0 in range(w, n, w):
-        b1 = min(b0 + w, n)
-        k = val[s0 + b0 - 1]
+                fmin[j] = amin
+                fmax[j] = amax
+        # Rows of this block: suffix from p - w (offset p - b0) plus the running prefix [b0, p).
         a1 = 0.0
         a2 = 0.0
         amin = np.inf
         amax = -np.inf
         for p in range(b0, b1):
-            kk[p] = k
-            p1[p] = a1
-            p2[p] = a2
+            j = p - b0
+            t1 = f1[j] + a1
+            qi = s0 + p
+            if r_mean >= 0:
+                out[r_mean, qi] = k + t1 * inv_w if ok else np.nan
+            if r_sum >= 0:
+                out[r_sum, qi] = k * fw + t1 if ok else np.nan
+            if r_std >= 0:
+                m2 = f2[j] + a2 - t1 * t1 * inv_w
+                out[r_std, qi] = np.sqrt(max(m2, 0.0) * inv_w1) if ok_std else np.nan
             if need_minmax:
-                pmin[p] = amin
-                pmax[p] = amax
-            x = val[s0 + p]
+                if r_min >= 0:
+                    out[r_min, qi] = min(fmin[j], amin) if ok else np.nan
+                if r_max >= 0:
+                    out[r_max, qi] = max(fmax[j], amax) if ok else np.nan
+            x = val[qi]
             d = x - k
             a1 += d
             a2 += d * d
             if need_minmax:
                 amin = min(amin, x)
                 amax = max(amax, x)
-    fw = float(w)
-    inv_w = 1.0 / fw
-    ok = fw >= min_periods
-    if r_mean >= 0:
-        for p in range(w, n):
-            out[r_mean, s0 + p] = kk[p] + (f1[p - w] + p1[p]) * inv_w if ok else np.nan
-    if r_sum >= 0:
-        for p in range(w, n):
-            out[r_sum, s0 + p] = kk[p] * fw + (f1[p - w] + p1[p]) if ok else np.nan
-    if r_std >= 0:
-        inv_w1 = 1.0 / (fw - 1.0) if w > 1 else 0.0
-        ok_std = ok and w >= 2
-        for p in range(w, n):
-            t1 = f1[p - w] + p1[p]
-            m2 = f2[p - w] + p2[p] - t1 * t1 * inv_w
-            out[r_std, s0 + p] = np.sqrt(max(m2, 0.0) * inv_w1) if ok_std else np.nan
-    if r_min >= 0:
-        for p in range(w, n):
-            out[r_min, s0 + p] = min(fmin[p - w], pmin[p]) if ok else np.nan
-    if r_max >= 0:
-        for p in range(w, n):
-            out[r_max, s0 + p] = max(fmax[p - w], pmax[p]) if ok else np.nan
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -199,10 +183,6 @@ def _series_features(  # type: ignore[no-untyped-def]
     suf_min,
     suf_max,
     same,
-    p1,
-    p2,
-    pmin,
-    pmax,
 ):
     n_obs = s1_ - s0
     dense = n_obs > 0 and obs_day[s1_ - 1] - obs_day[s0] == n_obs - 1
@@ -259,15 +239,10 @@ def _series_features(  # type: ignore[no-untyped-def]
                 r_sum,
                 min_periods,
                 out,
-                p1,
-                p2,
-                pmin,
-                pmax,
                 suf_s1,
                 suf_s2,
                 suf_min,
                 suf_max,
-                suf_n,
             )
             continue
         need_minmax = r_min >= 0 or r_max >= 0
@@ -378,16 +353,11 @@ def series_features(  # type: ignore[no-untyped-def]
         # Small per-series scratch (reused by the allocator; no large fresh pages to fault in).
         m = obs_off[s + 1] - obs_off[s]
         mm = m if need_minmax else 0
-        ms = m if same else 0
         suf_n = np.empty(m)
         suf_s1 = np.empty(m)
         suf_s2 = np.empty(m)
         suf_min = np.empty(mm)
         suf_max = np.empty(mm)
-        p1 = np.empty(ms)
-        p2 = np.empty(ms)
-        pmin = np.empty(mm if same else 0)
-        pmax = np.empty(mm if same else 0)
         _series_features(
             obs_off[s],
             obs_off[s + 1],
@@ -407,10 +377,6 @@ def series_features(  # type: ignore[no-untyped-def]
             suf_min,
             suf_max,
             same,
-            p1,
-            p2,
-            pmin,
-            pmax,
         )
 
 
@@ -437,16 +403,11 @@ def series_features_serial(  # type: ignore[no-untyped-def]
         # Small per-series scratch (reused by the allocator; no large fresh pages to fault in).
         m = obs_off[s + 1] - obs_off[s]
         mm = m if need_minmax else 0
-        ms = m if same else 0
         suf_n = np.empty(m)
         suf_s1 = np.empty(m)
         suf_s2 = np.empty(m)
         suf_min = np.empty(mm)
         suf_max = np.empty(mm)
-        p1 = np.empty(ms)
-        p2 = np.empty(ms)
-        pmin = np.empty(mm if same else 0)
-        pmax = np.empty(mm if same else 0)
         _series_features(
             obs_off[s],
             obs_off[s + 1],
@@ -466,10 +427,6 @@ def series_features_serial(  # type: ignore[no-untyped-def]
             suf_min,
             suf_max,
             same,
-            p1,
-            p2,
-            pmin,
-            pmax,
         )
 
 
