@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "retail"))
+sys.path.insert(0, str(ROOT))
 
-from forecast_realdata import ROSSMANN_EXOG, load_rossmann  # noqa: E402
+from tests.retail.forecast_realdata import ROSSMANN_EXOG, load_rossmann  # noqa: E402
 
 from ridgeline.retail import backtest  # noqa: E402
 from ridgeline.retail.models import ModelConfig  # noqa: E402

@@ -17,7 +17,7 @@ import msgspec
 from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 import ridgeline
@@ -57,8 +57,17 @@ def _root_handlers(families: list[Family]) -> list[Any]:
     names = [f.name for f in families]
     build = dict(ridgeline.build_info())
 
-    @get("/health", tags=["platform"], summary="Service health")
-    async def health(ctx: Ctx) -> Response[HealthBody]:
+    # The health check is polled hard by load balancers and benchmark harnesses: it reads the context
+    # from app state rather than through dependency injection, and only the rare 503 builds a Response.
+    @get(
+        "/health",
+        tags=["platform"],
+        summary="Service health",
+        description="200 when the database answers, 503 with the same body when it does not.",
+        responses={503: ResponseSpec(HealthBody, description="database unreachable")},
+    )
+    async def health(request: Request[Any, Any, Any]) -> HealthBody:
+        ctx: AppContext = request.app.state["ctx"]
         reachable = await ctx.db.reachable()
         body = HealthBody(
             status="ok" if reachable else "degraded",
@@ -68,7 +77,9 @@ def _root_handlers(families: list[Family]) -> list[Any]:
             uptime_s=round(ctx.uptime_s, 3),
             families=names,
         )
-        return Response(body, status_code=200 if reachable else 503)
+        if not reachable:
+            return Response(body, status_code=503)  # type: ignore[return-value]
+        return body
 
     @get("/openapi.json", tags=["platform"], summary="OpenAPI 3.1 document", include_in_schema=False)
     async def openapi_json(request: Request[Any, Any, Any]) -> Response[bytes]:

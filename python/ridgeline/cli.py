@@ -31,9 +31,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from granian.constants import Interfaces
 
     from ridgeline.platform import db
+    from ridgeline.platform.signing import Signer
 
     settings = _settings(args)
     db.upgrade(settings)
+    Signer.load_or_create(settings.data_dir, settings.signing_key_file)  # once, before N workers start
     # Workers inherit the environment: pass the validated settings and skip re-migrating per worker.
     os.environ.update(
         {

@@ -23,6 +23,15 @@ def test_key_is_created_once_with_mode_0600(tmp_path: Path) -> None:
     assert Signer.load_or_create(tmp_path).key_id == s1.key_id
 
 
+def test_concurrent_first_starts_agree_on_one_complete_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = set(pool.map(lambda _: Signer.load_or_create(tmp_path).key_id, range(32)))
+    assert len(ids) == 1
+    assert [p.name for p in (tmp_path / "keys").iterdir()] == ["signing_ed25519.pem"]
+
+
 def test_key_can_come_from_a_file(tmp_path: Path) -> None:
     original = Signer.load_or_create(tmp_path / "a")
     loaded = Signer.load_or_create(tmp_path / "b", tmp_path / "a" / "keys" / "signing_ed25519.pem")

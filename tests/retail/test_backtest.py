@@ -8,11 +8,12 @@ from datetime import date
 import numpy as np
 import polars as pl
 import pytest
-from forecast_synth import retail_frame
 
 from ridgeline.retail import backtest, metrics
 from ridgeline.retail.backtest import BacktestConfig
 from ridgeline.retail.models import Forecaster, ModelConfig
+
+from .forecast_synth import retail_frame
 
 
 def test_metric_definitions() -> None:

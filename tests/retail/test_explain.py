@@ -7,11 +7,12 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 import pytest
-from forecast_synth import retail_frame
 
 from ridgeline.retail import explain
 from ridgeline.retail.explain import ExplainError
 from ridgeline.retail.models import Forecaster, ModelConfig
+
+from .forecast_synth import retail_frame
 
 
 @pytest.mark.parametrize("model_type", ["naive", "seasonal_naive", "moving_average"])

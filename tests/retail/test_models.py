@@ -7,10 +7,11 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 import pytest
-from forecast_synth import retail_frame
 
 from ridgeline.retail import metrics, models
 from ridgeline.retail.models import Forecaster, ModelConfig, ModelError
+
+from .forecast_synth import retail_frame
 
 
 def _split(df: pl.DataFrame, origin: date) -> tuple[pl.DataFrame, pl.DataFrame]:

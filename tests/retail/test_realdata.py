@@ -7,13 +7,14 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 import pytest
-from forecast_realdata import ROSSMANN_EXOG, load_m5, load_rossmann
-from tests.conftest import require_shared
 
 from ridgeline.retail import backtest, features, scenarios
 from ridgeline.retail.backtest import BacktestConfig
 from ridgeline.retail.models import Forecaster, ModelConfig
 from ridgeline.retail.scenarios import Assumptions
+
+from ..conftest import require_shared
+from .forecast_realdata import ROSSMANN_EXOG, load_m5, load_rossmann
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from forecast_synth import retail_frame
 
 from ridgeline.retail import scenarios
 from ridgeline.retail.models import Forecaster, ModelConfig
 from ridgeline.retail.scenarios import Assumptions
+
+from .forecast_synth import retail_frame
 
 
 @pytest.fixture(scope="module")

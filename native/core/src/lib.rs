@@ -6,3 +6,6 @@
 //! convert arguments and call into this crate.
 
 pub mod build;
+pub mod graph;
+pub mod sim;
+pub mod terrain;

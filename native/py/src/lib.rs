@@ -4,6 +4,9 @@
 //! longer than a few microseconds, calls the core, and converts back. No
 //! algorithm lives in this crate.
 
+mod routing;
+mod sim;
+
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -22,5 +25,7 @@ fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
+    routing::register(m)?;
+    sim::register(m)?;
     Ok(())
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +51,21 @@ class Signer:
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        # Create with 0600 atomically (no window where the key is world-readable); O_EXCL loses races safely.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return cls(_load_private(path))
+        # Publish atomically: write the whole key to a private temp file (0600 from creation), then link it
+        # into place. link() fails if another process got there first, and what it published is complete,
+        # so concurrent first starts (several workers) all end up with the same, fully written key.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(pem)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return cls(_load_private(path))
+        finally:
+            tmp.unlink(missing_ok=True)
         return cls(key)
 
     def sign(self, manifest: Any) -> str:

@@ -1,7 +1,7 @@
 """retail forecasting: model runs (registry) and aliases
 
 Revision ID: 0003_retail_forecast
-Revises: 0001_platform
+Revises: 0002_retail_data
 Create Date: 2026-11-22
 """
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_retail_forecast"
-down_revision = "0001_platform"
-branch_labels = ("retail_forecast",)
+down_revision = "0002_retail_data"
+branch_labels = None
 depends_on = None
 
 

@@ -1,0 +1,475 @@
+//! Property tests: searches against brute-force enumeration of simple paths.
+
+use proptest::prelude::*;
+
+use super::pareto::pareto_impl;
+use super::*;
+
+#[derive(Debug, Clone)]
+struct Case {
+    n: usize,
+    k: usize,
+    tail: Vec<i64>,
+    head: Vec<i64>,
+    costs: Vec<f64>,
+    profile: Vec<f64>,
+    variance: Vec<f64>,
+}
+
+const SLOTS: usize = 4;
+
+fn case() -> impl Strategy<Value = Case> {
+    (2usize..7, 2usize..=4, 0usize..16).prop_flat_map(|(n, k, m)| {
+        (
+            proptest::collection::vec((0..n as i64, 0..n as i64), m),
+            proptest::collection::vec(0u8..6, m * k),
+            proptest::collection::vec(0u32..20_000, m * SLOTS),
+            proptest::collection::vec(0u8..4, m),
+        )
+            .prop_map(move |(arcs, c, p, v)| Case {
+                n,
+                k,
+                tail: arcs.iter().map(|a| a.0).collect(),
+                head: arcs.iter().map(|a| a.1).collect(),
+                costs: c.into_iter().map(f64::from).collect(),
+                // Knots differ by < 21,600 s per 6 h slot, so every profile is FIFO.
+                profile: p.into_iter().map(f64::from).collect(),
+                variance: v.into_iter().map(f64::from).collect(),
+            })
+    })
+}
+
+fn build(c: &Case, extras: bool) -> Graph {
+    GraphBuilder {
+        n: Some(c.n),
+        tail: &c.tail,
+        head: &c.head,
+        costs: &c.costs,
+        k: c.k,
+        profile: extras.then_some((&c.profile[..], SLOTS)),
+        variance: extras.then_some(&c.variance[..]),
+        time_index: 1,
+        ..Default::default()
+    }
+    .build()
+    .unwrap()
+}
+
+/// Cost vector of a path given as arc ids, with optional departure and risk.
+fn path_cost(c: &Case, g: &Graph, arcs: &[usize], dep: Option<f64>, lambda: f64) -> Vec<f64> {
+    let k = c.k;
+    let mut out = vec![0.0; k];
+    let mut var = 0.0;
+    for &a in arcs {
+        for (i, o) in out.iter_mut().enumerate() {
+            if dep.is_some() && i == 1 {
+                continue;
+            }
+            if lambda > 0.0 && dep.is_none() && i == 1 {
+                *o += c.costs[a * k + i] + lambda * c.variance[a];
+                continue;
+            }
+            *o += c.costs[a * k + i];
+        }
+        if let Some(d) = dep {
+            let pos = g
+                .fwd_id
+                .as_slice()
+                .iter()
+                .position(|&x| x as usize == a)
+                .unwrap();
+            let tt = g.profile.as_ref().unwrap().travel_time(pos, d + out[1]);
+            out[1] += tt;
+        }
+        var += c.variance[a];
+    }
+    if dep.is_some() && lambda > 0.0 {
+        out[1] += lambda * var;
+    }
+    out
+}
+
+/// All simple paths s -> t as arc id lists.
+fn simple_paths(c: &Case, s: usize, t: usize) -> Vec<Vec<usize>> {
+    fn dfs(
+        c: &Case,
+        v: usize,
+        t: usize,
+        seen: &mut Vec<bool>,
+        path: &mut Vec<usize>,
+        out: &mut Vec<Vec<usize>>,
+    ) {
+        if v == t {
+            out.push(path.clone());
+            return;
+        }
+        for a in 0..c.tail.len() {
+            let (x, y) = (c.tail[a] as usize, c.head[a] as usize);
+            if x == v && !seen[y] {
+                seen[y] = true;
+                path.push(a);
+                dfs(c, y, t, seen, path, out);
+                path.pop();
+                seen[y] = false;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut seen = vec![false; c.n];
+    seen[s] = true;
+    dfs(c, s, t, &mut seen, &mut Vec::new(), &mut out);
+    out
+}
+
+fn dominates_weakly(a: &[f64], b: &[f64]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x <= y)
+}
+
+fn front(mut v: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v.dedup();
+    let all = v.clone();
+    v.retain(|x| !all.iter().any(|y| y != x && dominates_weakly(y, x)));
+    v
+}
+
+fn sorted(mut v: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v
+}
+
+fn check_paths(
+    c: &Case,
+    g: &Graph,
+    s: usize,
+    t: usize,
+    r: &ParetoResult,
+    dep: Option<f64>,
+    lambda: f64,
+) {
+    for sol in &r.solutions {
+        assert_eq!(sol.nodes[0] as usize, s);
+        assert_eq!(*sol.nodes.last().unwrap() as usize, t);
+        assert_eq!(sol.arcs.len() + 1, sol.nodes.len());
+        for (i, &a) in sol.arcs.iter().enumerate() {
+            assert_eq!(c.tail[a as usize], sol.nodes[i] as i64);
+            assert_eq!(c.head[a as usize], sol.nodes[i + 1] as i64);
+        }
+        let arcs: Vec<usize> = sol.arcs.iter().map(|&a| a as usize).collect();
+        let cost = path_cost(c, g, &arcs, dep, lambda);
+        for (x, y) in cost.iter().zip(&sol.costs) {
+            assert!(
+                (x - y).abs() <= 1e-6 * (1.0 + x.abs()),
+                "{cost:?} vs {:?}",
+                sol.costs
+            );
+        }
+    }
+}
+
+fn exact(g: &Graph, s: usize, t: usize, o: &SearchOptions, generic: bool) -> ParetoResult {
+    pareto_impl(g, s as i64, t as i64, o, generic, &mut |_| {
+        ControlFlow::Continue
+    })
+    .unwrap()
+}
+
+fn costs_of(r: &ParetoResult) -> Vec<Vec<f64>> {
+    r.solutions.iter().map(|s| s.costs.clone()).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn exact_front_equals_brute_force(c in case(), s in 0usize..7, t in 0usize..7) {
+        let (s, t) = (s % c.n, t % c.n);
+        let g = build(&c, false);
+        let paths = simple_paths(&c, s, t);
+        let brute = front(paths.iter().map(|p| path_cost(&c, &g, p, None, 0.0)).collect());
+        for generic in [false, true] {
+            let r = exact(&g, s, t, &SearchOptions::default(), generic);
+            check_paths(&c, &g, s, t, &r, None, 0.0);
+            prop_assert_eq!(sorted(costs_of(&r)), brute.clone());
+            prop_assert!(!r.truncated);
+            let want = if paths.is_empty() { Status::NoPath } else { Status::Found };
+            prop_assert_eq!(r.status, want);
+        }
+    }
+
+    #[test]
+    fn epsilon_front_meets_guarantee(c in case(), s in 0usize..7, t in 0usize..7, e in 0.0f64..1.0) {
+        let (s, t) = (s % c.n, t % c.n);
+        let g = build(&c, false);
+        let brute = front(simple_paths(&c, s, t).iter().map(|p| path_cost(&c, &g, p, None, 0.0)).collect());
+        let o = SearchOptions { method: Method::Epsilon(e), ..Default::default() };
+        let r = exact(&g, s, t, &o, false);
+        check_paths(&c, &g, s, t, &r, None, 0.0);
+        prop_assert_eq!(r.epsilon, e);
+        for p in &brute {
+            prop_assert!(r.solutions.iter().any(|s| s.costs.iter().zip(p).all(|(a, b)| *a <= (1.0 + e) * b)));
+        }
+        prop_assert!(r.solutions.len() <= brute.len().max(1));
+    }
+
+    #[test]
+    fn bounded_front_is_filtered_exact_front(c in case(), s in 0usize..7, t in 0usize..7,
+                                             b in proptest::collection::vec(proptest::option::of(0.0f64..15.0), 4)) {
+        let (s, t) = (s % c.n, t % c.n);
+        let g = build(&c, false);
+        let bounds: Vec<Option<f64>> = b[..c.k].to_vec();
+        let full = exact(&g, s, t, &SearchOptions::default(), false);
+        let o = SearchOptions { bounds: bounds.clone(), ..Default::default() };
+        for generic in [false, true] {
+            let r = exact(&g, s, t, &o, generic);
+            let want: Vec<Vec<f64>> = costs_of(&full).into_iter()
+                .filter(|c| c.iter().zip(&bounds).all(|(x, b)| b.is_none_or(|b| *x <= b))).collect();
+            prop_assert_eq!(sorted(costs_of(&r)), sorted(want.clone()));
+            if full.status == Status::NoPath {
+                prop_assert_eq!(r.status, Status::NoPath);
+            } else if want.is_empty() {
+                prop_assert_eq!(r.status, Status::EmptyWithinBounds);
+            }
+        }
+    }
+
+    #[test]
+    fn route_is_best_weighted_point_of_front(c in case(), s in 0usize..7, t in 0usize..7,
+                                             w in proptest::collection::vec(0.0f64..3.0, 4)) {
+        let (s, t) = (s % c.n, t % c.n);
+        let g = build(&c, false);
+        let w = w[..c.k].to_vec();
+        let full = exact(&g, s, t, &SearchOptions::default(), false);
+        let r = route(&g, s as i64, t as i64, &RouteOptions { weights: w.clone(), ..Default::default() }).unwrap();
+        let best = full.solutions.iter()
+            .map(|s| s.costs.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>())
+            .fold(f64::INFINITY, f64::min);
+        if best.is_infinite() {
+            prop_assert!(r.solution.is_none());
+        } else {
+            prop_assert!((r.cost - best).abs() <= 1e-9 * (1.0 + best));
+            let sol = r.solution.unwrap();
+            let fake = ParetoResult { solutions: vec![sol], ..full.clone() };
+            check_paths(&c, &g, s, t, &fake, None, 0.0);
+        }
+        let objs: Vec<usize> = (0..c.k).collect();
+        let lm = std::sync::Arc::new(Landmarks::build(&g, 3, &objs, s as u64).unwrap());
+        let o = RouteOptions { weights: w.clone(), landmarks: Some(lm), ..Default::default() };
+        let a = route(&g, s as i64, t as i64, &o).unwrap();
+        prop_assert_eq!(a.algorithm, "alt-a*");
+        if best.is_infinite() {
+            prop_assert!(a.solution.is_none());
+        } else {
+            prop_assert!((a.cost - best).abs() <= 1e-9 * (1.0 + best), "{} vs {}", a.cost, best);
+        }
+    }
+
+    #[test]
+    fn time_dependent_and_risk_fronts_equal_brute_force(c in case(), s in 0usize..7, t in 0usize..7,
+                                                        dep in 0.0f64..86_400.0, lam in 0.0f64..2.0,
+                                                        with_dep in any::<bool>()) {
+        let (s, t) = (s % c.n, t % c.n);
+        let g = build(&c, true);
+        let dep = with_dep.then_some(dep);
+        let brute = front(simple_paths(&c, s, t).iter().map(|p| path_cost(&c, &g, p, dep, lam)).collect());
+        let o = SearchOptions { departure: dep, risk_aversion: lam, ..Default::default() };
+        let r = exact(&g, s, t, &o, false);
+        check_paths(&c, &g, s, t, &r, dep, lam);
+        let got = sorted(costs_of(&r));
+        prop_assert_eq!(got.len(), brute.len());
+        for (x, y) in got.iter().zip(&brute) {
+            for (a, b) in x.iter().zip(y) {
+                prop_assert!((a - b).abs() <= 1e-6 * (1.0 + b.abs()), "{:?} vs {:?}", got, brute);
+            }
+        }
+    }
+
+    #[test]
+    fn save_load_roundtrip(c in case(), s in 0usize..7, t in 0usize..7) {
+        let (s, t) = (s % c.n, t % c.n);
+        let g = build(&c, true);
+        let dir = std::env::temp_dir().join(format!("rdgl-test-{}-{}", std::process::id(), rand_id()));
+        g.save(&dir).unwrap();
+        let h = Graph::load(&dir).unwrap();
+        std::fs::remove_file(&dir).unwrap();
+        prop_assert!(h.is_mapped());
+        prop_assert_eq!(g.arcs_by_id(), h.arcs_by_id());
+        let o = SearchOptions { departure: Some(3600.0), ..Default::default() };
+        prop_assert_eq!(costs_of(&exact(&g, s, t, &o, false)), costs_of(&exact(&h, s, t, &o, false)));
+    }
+}
+
+fn rand_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+#[test]
+fn bad_input_is_rejected() {
+    let ok = |k: usize, tail: &[i64], head: &[i64], costs: &[f64]| {
+        GraphBuilder {
+            tail,
+            head,
+            costs,
+            k,
+            ..Default::default()
+        }
+        .build()
+    };
+    assert!(ok(1, &[0], &[1], &[1.0])
+        .unwrap_err()
+        .to_string()
+        .contains("k = 2..4"));
+    assert!(ok(5, &[0], &[1], &[1.0; 5]).is_err());
+    assert!(ok(2, &[0, 1], &[1], &[1.0; 4])
+        .unwrap_err()
+        .to_string()
+        .contains("same length"));
+    assert!(ok(2, &[-1], &[1], &[1.0; 2])
+        .unwrap_err()
+        .to_string()
+        .contains("negative node id"));
+    assert!(ok(2, &[0], &[1], &[1.0, f64::NAN])
+        .unwrap_err()
+        .to_string()
+        .contains("NaN"));
+    assert!(ok(2, &[0], &[1], &[1.0, -2.0])
+        .unwrap_err()
+        .to_string()
+        .contains("negative"));
+    let g = ok(2, &[0], &[1], &[1.0, 2.0]).unwrap();
+    let e = pareto(&g, 0, 5, &SearchOptions::default(), &mut |_| {
+        ControlFlow::Continue
+    });
+    assert!(e.unwrap_err().to_string().contains("out of range"));
+    let fifo = GraphBuilder {
+        tail: &[0],
+        head: &[1],
+        costs: &[1.0, 1.0],
+        k: 2,
+        profile: Some((&[50_000.0, 0.0], 2)),
+        time_index: 1,
+        ..Default::default()
+    }
+    .build();
+    assert!(fifo.unwrap_err().to_string().contains("FIFO"));
+    let p = std::env::temp_dir().join(format!("rdgl-bad-{}", std::process::id()));
+    std::fs::write(&p, b"not a graph").unwrap();
+    assert!(matches!(Graph::load(&p), Err(GraphError::BadFile { .. })));
+    std::fs::remove_file(&p).unwrap();
+}
+
+#[test]
+fn budgets_truncate() {
+    // A grid with many Pareto-optimal paths.
+    let side = 6i64;
+    let (mut tail, mut head, mut costs) = (vec![], vec![], vec![]);
+    for r in 0..side {
+        for c in 0..side {
+            let v = r * side + c;
+            if c + 1 < side {
+                tail.push(v);
+                head.push(v + 1);
+                costs.extend([1.0 + ((v * 7) % 5) as f64, 1.0 + ((v * 3) % 4) as f64]);
+            }
+            if r + 1 < side {
+                tail.push(v);
+                head.push(v + side);
+                costs.extend([1.0 + ((v * 5) % 3) as f64, 1.0 + ((v * 11) % 6) as f64]);
+            }
+        }
+    }
+    let g = GraphBuilder {
+        tail: &tail,
+        head: &head,
+        costs: &costs,
+        k: 2,
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
+    let full = pareto(
+        &g,
+        0,
+        side * side - 1,
+        &SearchOptions::default(),
+        &mut |_| ControlFlow::Continue,
+    )
+    .unwrap();
+    assert!(full.solutions.len() > 2 && !full.truncated);
+    let o = SearchOptions {
+        max_solutions: Some(2),
+        ..Default::default()
+    };
+    let r = pareto(&g, 0, side * side - 1, &o, &mut |_| ControlFlow::Continue).unwrap();
+    assert_eq!(r.solutions.len(), 2);
+    assert!(r.truncated);
+    assert_eq!(r.solutions[..], full.solutions[..2]);
+    let o = SearchOptions {
+        max_expansions: Some(3),
+        ..Default::default()
+    };
+    let r = pareto(&g, 0, side * side - 1, &o, &mut |_| ControlFlow::Continue).unwrap();
+    assert!(r.truncated && r.solutions.is_empty());
+    assert_eq!(r.status, Status::BudgetExhausted);
+    let mut seen = 0;
+    let r = pareto(
+        &g,
+        0,
+        side * side - 1,
+        &SearchOptions::default(),
+        &mut |_| {
+            seen += 1;
+            if seen == 1 {
+                ControlFlow::Stop
+            } else {
+                ControlFlow::Continue
+            }
+        },
+    )
+    .unwrap();
+    assert_eq!(r.solutions.len(), 1);
+    assert!(r.truncated);
+}
+
+fn dense_case() -> impl Strategy<Value = Case> {
+    (4usize..9, 8usize..26).prop_flat_map(|(n, m)| {
+        (
+            proptest::collection::vec((0..n as i64, 0..n as i64), m),
+            proptest::collection::vec(0.0f64..20.0, m * 2),
+        )
+            .prop_map(move |(arcs, c)| Case {
+                n,
+                k: 2,
+                tail: arcs.iter().map(|a| a.0).collect(),
+                head: arcs.iter().map(|a| a.1).collect(),
+                costs: c,
+                profile: vec![],
+                variance: vec![0.0; m],
+            })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// A*pex on denser two-objective graphs with real-valued costs.
+    #[test]
+    fn apex_meets_guarantee(c in dense_case(), s in 0usize..9, t in 0usize..9, e in 0.001f64..0.5) {
+        let (s, t) = (s % c.n, t % c.n);
+        let g = build(&c, false);
+        let brute = front(simple_paths(&c, s, t).iter().map(|p| path_cost(&c, &g, p, None, 0.0)).collect());
+        let o = SearchOptions { method: Method::Epsilon(e), ..Default::default() };
+        let r = exact(&g, s, t, &o, false);
+        prop_assert_eq!(r.algorithm, "a*pex");
+        check_paths(&c, &g, s, t, &r, None, 0.0);
+        for p in &brute {
+            prop_assert!(
+                r.solutions.iter().any(|s| s.costs.iter().zip(p).all(|(a, b)| *a <= (1.0 + e) * b + 1e-9)),
+                "{:?} not covered by {:?}", p, costs_of(&r)
+            );
+        }
+        prop_assert_eq!(r.solutions.is_empty(), brute.is_empty());
+    }
+}

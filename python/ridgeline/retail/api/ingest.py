@@ -1,0 +1,399 @@
+"""Use case: stream a daily-sales batch into the database (``POST /ingest/sales-daily``).
+
+The body is parsed block by block (:mod:`ridgeline.retail.records`) and each block validated with
+polars on worker threads, while the previous block is written. Natural keys are resolved to ids
+(creating stores/products when asked), and the rows go in with ``INSERT ... ON CONFLICT DO UPDATE``:
+one executemany on SQLite, ``COPY`` into a temporary stage plus one ``INSERT ... SELECT`` on
+PostgreSQL. When the block's region already holds rows, the block is staged and classified in SQL
+(new, changed, identical) and only new and changed rows are written. The whole request runs in one
+transaction: a server error or an ``all_or_nothing`` rejection leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ridgeline.platform.db import Database
+from ridgeline.platform.errors import RidgelineError
+from ridgeline.retail.api import store as st
+from ridgeline.retail.records import (
+    PRODUCT_ATTRS,
+    REJECT_SCHEMA,
+    STORE_ATTRS,
+    Format,
+    FormatError,
+    RecordParser,
+    unparsed_frame,
+    validate_block,
+)
+
+KEYS = ["date", "store_id", "product_id"]  # primary-key order
+MAX_JSON_BYTES = 64 << 20
+IN_CHUNK = 900
+
+
+@dataclass
+class IngestTally:
+    total_received: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    created_stores: int = 0
+    created_products: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    max_errors: int = 1000
+
+    def reject(self, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        self.rejected += frame.height
+        room = self.max_errors - len(self.errors)
+        if room > 0:
+            self.errors.extend(frame.sort("_row").head(room).rename({"_row": "row_index"}).to_dicts())
+
+
+async def ingest_sales(
+    db: Database,
+    chunks: AsyncIterator[bytes],
+    fmt: Format,
+    *,
+    gzip: bool = False,
+    create_missing: bool = False,
+    all_or_nothing: bool = False,
+    max_errors: int = 1000,
+    block_bytes: int = 4 << 20,
+) -> tuple[IngestTally, float]:
+    """Apply a streamed batch in one transaction; returns the tally and the duration in ms."""
+    started = time.perf_counter()
+    tally = IngestTally(max_errors=max_errors)
+    parser = RecordParser(fmt, gzip=gzip, block_bytes=block_bytes)
+    queue: asyncio.Queue[tuple[pl.DataFrame, list[pl.DataFrame]] | None] = asyncio.Queue(maxsize=2)
+
+    async def produce() -> None:
+        # Parsing and validation run on worker threads (polars releases the GIL) while the consumer
+        # writes the previous block, so CPU work overlaps with database work.
+        try:
+            async for chunk in chunks:
+                if fmt == "json" and parser.bytes_in + len(chunk) > MAX_JSON_BYTES:
+                    raise RidgelineError(
+                        413,
+                        "payload_too_large",
+                        f"JSON bodies are limited to {MAX_JSON_BYTES >> 20} MiB; "
+                        "send larger batches as CSV or NDJSON, which are streamed",
+                    )
+                for raw in await asyncio.to_thread(lambda c=chunk: list(parser.feed(c))):  # type: ignore[misc]
+                    await queue.put(await asyncio.to_thread(prepare_block, raw))
+            for raw in await asyncio.to_thread(lambda: list(parser.finish())):
+                await queue.put(await asyncio.to_thread(prepare_block, raw))
+        except FormatError as exc:
+            raise RidgelineError(400, "invalid_body", str(exc)) from None
+        finally:
+            await queue.put(None)
+
+    def finalize() -> None:
+        # Runs inside the transaction: raising here rolls the whole batch back.
+        tally.reject(unparsed_frame(parser.unparsed))
+        tally.total_received = parser.rows_seen
+        if tally.total_received == 0:
+            raise RidgelineError(400, "empty_batch", "the body contains no records")
+        tally.errors.sort(key=lambda e: e["row_index"])
+        if all_or_nothing and tally.rejected:
+            raise RidgelineError(
+                422,
+                "rows_rejected",
+                f"{tally.rejected} of {tally.total_received} rows are invalid; with all_or_nothing=true "
+                "nothing was stored",
+                total_received=tally.total_received,
+                rejected_count=tally.rejected,
+                errors=tally.errors,
+            )
+
+    try:
+        async with db.begin() as conn:
+            await st.tune_for_bulk(conn)
+            producer = asyncio.create_task(produce())
+            try:
+                while (item := await queue.get()) is not None:
+                    good, rejects = item
+                    for frame in rejects:
+                        tally.reject(frame)
+                    await _apply_block(conn, good, tally, create_missing)
+            except BaseException:
+                producer.cancel()
+                while not queue.empty():  # let the producer's final put() complete
+                    queue.get_nowait()
+                with contextlib.suppress(BaseException):
+                    await producer
+                raise
+            await producer  # re-raises a parse error
+            finalize()
+    except sa.exc.OperationalError as exc:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            raise RidgelineError(
+                503,
+                "database_busy",
+                "another write holds the database; nothing from this batch was stored, retry it",
+                headers={"Retry-After": "5"},
+            ) from None
+        raise
+    return tally, (time.perf_counter() - started) * 1000.0
+
+
+def prepare_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Validate a raw block and drop in-block duplicates (pure polars; runs on a worker thread)."""
+    good, rejected = validate_block(raw)
+    rejects = [rejected]
+    # Duplicated natural keys inside one block: the last occurrence wins, earlier ones are rejected.
+    deduped = good.unique(subset=["store_code", "sku", "date"], keep="last", maintain_order=True)
+    if deduped.height != good.height:
+        dupes = good.join(deduped.select("_row"), on="_row", how="anti")
+        rejects.append(
+            dupes.select(
+                "_row",
+                "store_code",
+                "sku",
+                pl.col("date").cast(pl.String),
+                pl.lit("duplicate_in_batch").alias("error_code"),
+                pl.lit("a later record in the batch has the same store_code, sku and date").alias(
+                    "error_message"
+                ),
+            ).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
+        )
+    return deduped, rejects
+
+
+async def _apply_block(
+    conn: AsyncConnection, good: pl.DataFrame, tally: IngestTally, create_missing: bool
+) -> None:
+    if good.height == 0:
+        return
+    store_ids, created = await _resolve(
+        conn, good, "store_code", st.stores, "code", STORE_ATTRS, create_missing
+    )
+    tally.created_stores += created
+    product_ids, created = await _resolve(
+        conn, good, "sku", st.products, "sku", PRODUCT_ATTRS, create_missing
+    )
+    tally.created_products += created
+    good = good.join(store_ids, on="store_code", how="left").join(product_ids, on="sku", how="left")
+    unknown = good.filter(pl.col("store_id").is_null() | pl.col("product_id").is_null())
+    if unknown.height:
+        tally.reject(
+            unknown.select(
+                "_row",
+                "store_code",
+                "sku",
+                pl.col("date").cast(pl.String),
+                pl.when(pl.col("store_id").is_null())
+                .then(pl.lit("unknown_store"))
+                .otherwise(pl.lit("unknown_product"))
+                .alias("error_code"),
+                pl.when(pl.col("store_id").is_null())
+                .then(
+                    pl.format(
+                        "store_code {} is not a known store (send create_missing=true to add it)",
+                        "store_code",
+                    )
+                )
+                .otherwise(
+                    pl.format("sku {} is not a known product (send create_missing=true to add it)", "sku")
+                )
+                .alias("error_message"),
+            )
+        )
+        good = good.filter(pl.col("store_id").is_not_null() & pl.col("product_id").is_not_null())
+    if good.height == 0:
+        return
+
+    await st.ensure_calendar(conn, good["date"])
+    await _write_sales(conn, good, tally)
+    await _write_holidays(conn, good)
+
+
+async def _resolve(
+    conn: AsyncConnection,
+    good: pl.DataFrame,
+    key_col: str,
+    table: sa.Table,
+    table_key: str,
+    attrs: dict[str, str],
+    create_missing: bool,
+) -> tuple[pl.DataFrame, int]:
+    """Map natural keys to ids; create missing members (when allowed) and apply changed attributes."""
+    id_col = "store_id" if table is st.stores else "product_id"
+    given = (
+        good.group_by(key_col, maintain_order=True)
+        .agg([pl.col(src).drop_nulls().last().alias(dst) for src, dst in attrs.items()])
+        .rename({key_col: table_key})
+    )
+    existing = await _fetch_dims(conn, table, table_key, given[table_key].to_list(), list(attrs.values()))
+    created = 0
+    missing = given.join(existing.select(table_key), on=table_key, how="anti")
+    if missing.height and create_missing:
+        now = st.now_utc()
+        fresh = missing.with_columns(
+            pl.coalesce(pl.col("name"), pl.col(table_key)).alias("name"),
+            pl.lit(now).alias("created_at"),
+            pl.lit(now).alias("updated_at"),
+        )
+        stmt = st.upsert_statement(conn, table, [table_key], [])
+        await conn.execute(stmt, fresh.to_dicts())
+        created = missing.height
+        existing = await _fetch_dims(conn, table, table_key, given[table_key].to_list(), list(attrs.values()))
+    # Attribute changes for members that already existed (only attributes the batch states).
+    cols = list(attrs.values())
+    merged = given.join(existing, on=table_key, how="inner", suffix="_old")
+    changed_expr = pl.lit(False)
+    for c in cols:
+        changed_expr = changed_expr | (pl.col(c).is_not_null() & pl.col(c).ne_missing(pl.col(f"{c}_old")))
+    changed = merged.filter(changed_expr)
+    if changed.height:
+        now = st.now_utc()
+        params = changed.select(
+            pl.col("id").alias("b_id"),
+            *[pl.coalesce(pl.col(c), pl.col(f"{c}_old")).alias(f"b_{c}") for c in cols],
+        ).to_dicts()
+        stmt = (
+            table.update()
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values({c: sa.bindparam(f"b_{c}") for c in cols} | {"updated_at": now})
+        )
+        await conn.execute(stmt, params)
+    ids = existing.select(pl.col(table_key).alias(key_col), pl.col("id").alias(id_col))
+    return ids, created
+
+
+async def _fetch_dims(
+    conn: AsyncConnection, table: sa.Table, key: str, values: list[str], cols: list[str]
+) -> pl.DataFrame:
+    rows: list[Any] = []
+    for start in range(0, len(values), IN_CHUNK):
+        part = values[start : start + IN_CHUNK]
+        q = sa.select(table.c.id, table.c[key], *[table.c[c] for c in cols]).where(table.c[key].in_(part))
+        rows.extend((await conn.execute(q)).all())
+    schema: dict[str, Any] = {"id": pl.Int64, key: pl.String}
+    for c in cols:
+        schema[c] = pl.Float64 if c in ("base_price", "base_cost") else pl.String
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+async def _region_is_empty(conn: AsyncConnection, batch: pl.DataFrame) -> bool:
+    """True when no stored sales row lies in the batch's bounding box (store x product x date)."""
+    b = batch.select(
+        pl.col("store_id").min().alias("s0"),
+        pl.col("store_id").max().alias("s1"),
+        pl.col("product_id").min().alias("p0"),
+        pl.col("product_id").max().alias("p1"),
+        pl.col("date").min().alias("d0"),
+        pl.col("date").max().alias("d1"),
+    ).row(0, named=True)
+    s = st.sales
+    q = (
+        sa.select(s.c.store_id)
+        .where(
+            s.c.store_id.between(b["s0"], b["s1"]),
+            s.c.product_id.between(b["p0"], b["p1"]),
+            s.c.date.between(b["d0"], b["d1"]),
+        )
+        .limit(1)
+    )
+    return (await conn.execute(q)).first() is None
+
+
+async def _write_sales(conn: AsyncConnection, good: pl.DataFrame, tally: IngestTally) -> None:
+    cols = ["store_id", "product_id", "date", *st.SALES_COLUMNS]
+    # Primary-key (date-major) order keeps B-tree inserts local.
+    batch = good.select(cols).cast({"store_id": pl.Int64, "product_id": pl.Int64}).sort(KEYS)
+    if await _region_is_empty(conn, batch):
+        # First load of this region: every row is new; no classification needed.
+        tally.inserted += batch.height
+        await st.bulk_upsert(conn, st.sales, batch, KEYS, list(st.SALES_COLUMNS))
+        return
+    # Otherwise classify inside the database against a staged copy of the block: new rows, rows whose
+    # values changed, and identical rows (which are not written at all).
+    s = st.sales
+    async with st.Stage(conn, s, cols) as stage:
+        await stage.load(batch)
+        g = stage.ref.c
+        on = sa.and_(*[s.c[k] == g[k] for k in KEYS])
+        same = sa.and_(*[s.c[c].is_not_distinct_from(g[c]) for c in st.SALES_COLUMNS])
+        counts = (
+            await conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.coalesce(sa.func.sum(sa.case((s.c.store_id.is_(None), 1), else_=0)), 0),
+                    sa.func.coalesce(
+                        sa.func.sum(sa.case((sa.and_(s.c.store_id.is_not(None), same), 1), else_=0)), 0
+                    ),
+                ).select_from(stage.ref.outerjoin(s, on))
+            )
+        ).one()
+        total, new, unchanged = int(counts[0]), int(counts[1]), int(counts[2])
+        tally.inserted += new
+        tally.unchanged += unchanged
+        tally.updated += total - new - unchanged
+        if total - unchanged:
+            differs = ~sa.exists().where(on, same)
+            await conn.execute(stage.upsert_from_stage(KEYS, list(st.SALES_COLUMNS), where=differs))
+
+
+async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame) -> None:
+    """Store-local holidays stated by the rows: ``store_holiday`` names a public holiday,
+    ``school_holiday`` true/false sets or clears the school holiday of that store and day."""
+    stated = good.filter(pl.col("store_holiday").is_not_null() | pl.col("school_holiday").is_not_null())
+    if stated.height == 0:
+        return
+    per_day = stated.group_by(["store_id", "date"]).agg(
+        pl.col("store_holiday").drop_nulls().last(), pl.col("school_holiday").drop_nulls().last()
+    )
+    wanted = pl.concat(
+        [
+            per_day.filter(pl.col("store_holiday").is_not_null()).select(
+                "store_id", "date", pl.lit("public").alias("kind"), pl.col("store_holiday").alias("name")
+            ),
+            per_day.filter(pl.col("school_holiday").fill_null(False)).select(
+                "store_id", "date", pl.lit("school").alias("kind"), pl.lit("school holiday").alias("name")
+            ),
+        ]
+    ).cast({"store_id": pl.Int64})
+    cleared = (
+        per_day.filter(pl.col("school_holiday").eq(False))
+        .select("store_id", "date")
+        .cast({"store_id": pl.Int64})
+    )
+    d0, d1 = per_day["date"].min(), per_day["date"].max()
+    s0, s1 = per_day["store_id"].min(), per_day["store_id"].max()
+    h = st.store_holidays
+    rows = (
+        await conn.execute(
+            sa.select(h.c.store_id, h.c.date, h.c.kind, h.c.name).where(
+                h.c.store_id.between(s0, s1), h.c.date.between(d0, d1)
+            )
+        )
+    ).all()
+    old = st.rows_frame(rows, st.STORE_HOLIDAY_SCHEMA)
+    to_write = wanted.join(old, on=["store_id", "date", "kind", "name"], how="anti", nulls_equal=True)
+    if to_write.height:
+        await st.bulk_upsert(conn, h, to_write, ["store_id", "date", "kind"], ["name"])
+    to_delete = old.filter(pl.col("kind") == "school").join(cleared, on=["store_id", "date"], how="semi")
+    if to_delete.height:
+        stmt = sa.delete(h).where(
+            h.c.store_id == sa.bindparam("b_store"), h.c.date == sa.bindparam("b_date"), h.c.kind == "school"
+        )
+        await conn.execute(
+            stmt,
+            to_delete.select(pl.col("store_id").alias("b_store"), pl.col("date").alias("b_date")).to_dicts(),
+        )

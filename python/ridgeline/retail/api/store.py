@@ -1,0 +1,478 @@
+"""Retail tables and the queries over them.
+
+Star schema: two dimensions (``retail_store``, ``retail_product``), a calendar with chain-wide
+holidays, store-local holidays, and two daily facts keyed by (store, product, date):
+``retail_sales_daily`` and ``retail_inventory_daily``. Every aggregation here runs in SQL
+(GROUP BY) or in polars; nothing loops over fact rows in Python.
+
+The read functions at the bottom (:func:`load_sales_frame`, :func:`load_calendar_frame`) return
+polars DataFrames and are the entry point for other retail code (features, forecasting) that needs
+sales history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ridgeline.platform.db import metadata
+
+stores = sa.Table(
+    "retail_store",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("region", sa.String(64), nullable=True),
+    sa.Column("city", sa.String(100), nullable=True),
+    sa.Column("store_type", sa.String(32), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_retail_store_region", "region"),
+    sa.Index("ix_retail_store_store_type", "store_type"),
+)
+
+products = sa.Table(
+    "retail_product",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sku", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("category", sa.String(100), nullable=True),
+    sa.Column("brand", sa.String(100), nullable=True),
+    sa.Column("base_price", sa.Float, nullable=True),
+    sa.Column("base_cost", sa.Float, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_retail_product_category", "category"),
+    sa.Index("ix_retail_product_brand", "brand"),
+)
+
+calendar = sa.Table(
+    "retail_calendar",
+    metadata,
+    sa.Column("date", sa.Date, primary_key=True),
+    sa.Column("day_of_week", sa.SmallInteger, nullable=False),  # 0 = Monday .. 6 = Sunday
+    sa.Column("iso_week", sa.SmallInteger, nullable=False),
+    sa.Column("month", sa.SmallInteger, nullable=False),
+    sa.Column("quarter", sa.SmallInteger, nullable=False),
+    sa.Column("year", sa.SmallInteger, nullable=False),
+    sa.Column("is_holiday", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("holiday_name", sa.String(100), nullable=True),
+)
+
+store_holidays = sa.Table(
+    "retail_store_holiday",
+    metadata,
+    sa.Column("store_id", sa.Integer, sa.ForeignKey("retail_store.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # "public" | "school"
+    sa.Column("name", sa.String(100), nullable=True),
+    sa.PrimaryKeyConstraint("store_id", "date", "kind"),
+    sa.Index("ix_retail_store_holiday_date", "date"),
+)
+
+sales = sa.Table(
+    "retail_sales_daily",
+    metadata,
+    # No FOREIGN KEY on the facts: the per-row RI checks doubled bulk-load time on PostgreSQL. Ids
+    # only ever come from the dimension lookup in the same transaction, deletes remove facts first,
+    # and POST /seeder/verify checks for orphans.
+    sa.Column("store_id", sa.Integer, nullable=False),
+    sa.Column("product_id", sa.Integer, nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("unit_price", sa.Float, nullable=False),
+    sa.Column("total_amount", sa.Float, nullable=False),
+    sa.Column("on_promotion", sa.Boolean, nullable=False),
+    sa.Column("transactions", sa.Integer, nullable=True),
+    # Date-leading primary key: on SQLite (WITHOUT ROWID) the table is clustered by date, so date-range
+    # analytics scan contiguous pages; the series index serves per (store, product) history reads.
+    sa.PrimaryKeyConstraint("date", "store_id", "product_id"),
+    sa.CheckConstraint("quantity >= 0", name="quantity_nonneg"),
+    sa.CheckConstraint("unit_price >= 0", name="unit_price_nonneg"),
+    sa.CheckConstraint("total_amount >= 0", name="total_amount_nonneg"),
+    sa.CheckConstraint("transactions IS NULL OR transactions >= 0", name="transactions_nonneg"),
+    sa.Index("ix_retail_sales_daily_series", "store_id", "product_id", "date"),
+    # SQLite: the primary key is the table (no separate rowid B-tree); ignored by PostgreSQL.
+    sqlite_with_rowid=False,
+)
+
+inventory = sa.Table(
+    "retail_inventory_daily",
+    metadata,
+    # No FOREIGN KEY on the facts: the per-row RI checks doubled bulk-load time on PostgreSQL. Ids
+    # only ever come from the dimension lookup in the same transaction, deletes remove facts first,
+    # and POST /seeder/verify checks for orphans.
+    sa.Column("store_id", sa.Integer, nullable=False),
+    sa.Column("product_id", sa.Integer, nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("on_hand_qty", sa.Integer, nullable=False),
+    sa.Column("on_order_qty", sa.Integer, nullable=False),
+    sa.Column("is_stockout", sa.Boolean, nullable=False),
+    sa.PrimaryKeyConstraint("date", "store_id", "product_id"),
+    sa.CheckConstraint("on_hand_qty >= 0", name="on_hand_nonneg"),
+    sa.CheckConstraint("on_order_qty >= 0", name="on_order_nonneg"),
+    sa.Index("ix_retail_inventory_daily_series", "store_id", "product_id", "date"),
+    sqlite_with_rowid=False,
+)
+
+seed_runs = sa.Table(
+    "retail_seed_run",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scenario", sa.String(64), nullable=False),
+    sa.Column("seed", sa.BigInteger, nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("records", sa.JSON, nullable=False),
+    sa.Column("duration_s", sa.Float, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: Fact and dimension tables in dependency order (children first, for deletes).
+ALL_TABLES = (sales, inventory, store_holidays, calendar, products, stores)
+FACT_TABLES = (sales, inventory, store_holidays)
+
+SALES_COLUMNS = ("quantity", "unit_price", "total_amount", "on_promotion", "transactions")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes for timezone-aware columns; they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def tune_for_bulk(conn: AsyncConnection) -> None:
+    """SQLite: a 256 MiB page cache on this connection so large upserts stay in memory, and
+    temporary (stage) tables in memory."""
+    if conn.dialect.name == "sqlite":
+        await conn.exec_driver_sql("PRAGMA cache_size=-262144")
+        await conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
+
+
+def dialect_insert(conn: AsyncConnection, table: sa.Table) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` support for the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def upsert_statement(
+    conn: AsyncConnection,
+    table: sa.Table,
+    keys: Sequence[str],
+    update: Sequence[str],
+    *,
+    only_if_changed: Sequence[str] = (),
+) -> Any:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE SET update`` (``DO NOTHING`` without ``update``).
+
+    With ``only_if_changed`` the update happens only when one of those columns differs, so an
+    identical row keeps its ``updated_at``.
+    """
+    stmt = dialect_insert(conn, table)
+    if not update:
+        return stmt.on_conflict_do_nothing(index_elements=list(keys))
+    where = None
+    if only_if_changed:
+        where = sa.or_(*[table.c[c].is_distinct_from(getattr(stmt.excluded, c)) for c in only_if_changed])
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in update}, where=where
+    )
+
+
+class BulkWriter:
+    """Executemany of one compiled statement with positional tuples: the fast path for large batches.
+
+    The statement is built with SQLAlchemy's dialect ``insert`` (``ON CONFLICT``) and compiled once;
+    rows go to the driver as tuples in chunks, skipping per-row dict processing.
+    """
+
+    def __init__(self, conn: AsyncConnection, stmt: Any, columns: Sequence[str]) -> None:
+        compiled = stmt.compile(dialect=conn.dialect)
+        self.sql = str(compiled)
+        order = list(compiled.positiontup or [])
+        # Bind names are the column names for an INSERT ... VALUES built from table columns.
+        self.index = [list(columns).index(name) for name in order]
+        self.conn = conn
+        self.is_pg = conn.dialect.name == "postgresql"
+
+    async def write(self, df: pl.DataFrame, chunk_rows: int = 50_000) -> None:
+        if df.height == 0:
+            return
+        df = _driver_frame(df, self.is_pg)
+        cols = df.columns
+        picked = df.select([cols[i] for i in self.index])
+        for start in range(0, picked.height, chunk_rows):
+            part = await asyncio.to_thread(picked.slice(start, chunk_rows).rows)
+            await self.conn.exec_driver_sql(self.sql, part)  # type: ignore[arg-type]
+
+
+class Stage:
+    """A temporary table shaped like ``table`` for set-based upserts.
+
+    PostgreSQL: ``CREATE TEMP TABLE ... (LIKE table) ON COMMIT DROP`` filled with ``COPY`` (asyncpg
+    ``copy_records_to_table``). SQLite: ``CREATE TEMP TABLE ... AS SELECT * FROM table WHERE 0``
+    filled with one executemany. Either way the rows then reach the real table through one
+    ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (or classification queries) inside the database.
+    """
+
+    def __init__(self, conn: AsyncConnection, table: sa.Table, columns: Sequence[str]) -> None:
+        self.conn = conn
+        self.table = table
+        self.columns = list(columns)
+        self.name = f"_stage_{table.name}"
+        self.ref = sa.table(self.name, *[sa.column(c) for c in self.columns])
+        self.is_pg = conn.dialect.name == "postgresql"
+
+    async def __aenter__(self) -> Stage:
+        if self.is_pg:
+            await self.conn.exec_driver_sql(
+                f"CREATE TEMP TABLE IF NOT EXISTS {self.name} (LIKE {self.table.name}) ON COMMIT DROP"
+            )
+        else:
+            await self.conn.exec_driver_sql(
+                f"CREATE TEMP TABLE IF NOT EXISTS {self.name} AS SELECT * FROM main.{self.table.name} WHERE 0"
+            )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.conn.exec_driver_sql(f"DELETE FROM {self.name}")
+
+    async def load(self, df: pl.DataFrame) -> None:
+        df = df.select(self.columns)
+        if self.is_pg:
+            raw = await self.conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            records = await asyncio.to_thread(df.rows)
+            await driver.copy_records_to_table(self.name, records=records, columns=self.columns)
+            return
+        stmt = sa.insert(self.ref)
+        await BulkWriter(self.conn, stmt, self.columns).write(df)
+
+    def upsert_from_stage(self, keys: Sequence[str], update: Sequence[str], where: Any = None) -> Any:
+        select = sa.select(*[self.ref.c[c] for c in self.columns])
+        if where is not None:
+            select = select.where(where)
+        elif self.conn.dialect.name == "sqlite":
+            select = select.where(sa.true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
+        stmt = dialect_insert(self.conn, self.table).from_select(self.columns, select)
+        if not update:
+            return stmt.on_conflict_do_nothing(index_elements=list(keys))
+        return stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in update}
+        )
+
+
+async def bulk_upsert(
+    conn: AsyncConnection, table: sa.Table, df: pl.DataFrame, keys: Sequence[str], update: Sequence[str]
+) -> None:
+    """Upsert a frame by ``keys`` (``ON CONFLICT DO UPDATE`` of ``update``; nothing when empty).
+
+    SQLite: executemany of the compiled upsert. PostgreSQL: COPY into a stage, one INSERT ... SELECT.
+    """
+    if df.height == 0:
+        return
+    if conn.dialect.name == "postgresql":
+        async with Stage(conn, table, df.columns) as stage:
+            await stage.load(df)
+            await conn.execute(stage.upsert_from_stage(keys, update))
+        return
+    await BulkWriter(conn, upsert_statement(conn, table, keys, update), df.columns).write(df)
+
+
+def _driver_frame(df: pl.DataFrame, is_pg: bool) -> pl.DataFrame:
+    """Convert columns to what the raw driver expects (SQLite: ISO date strings and 0/1 booleans)."""
+    if is_pg:
+        return df
+    exprs = []
+    for name, dtype in df.schema.items():
+        if dtype == pl.Date:
+            exprs.append(pl.col(name).dt.strftime("%Y-%m-%d"))
+        elif dtype == pl.Boolean:
+            exprs.append(pl.col(name).cast(pl.Int8))
+        else:
+            exprs.append(pl.col(name))
+    return df.select(exprs)
+
+
+# --------------------------------------------------------------------------------------------------
+# Calendar
+# --------------------------------------------------------------------------------------------------
+
+
+def calendar_frame(dates: pl.Series) -> pl.DataFrame:
+    """Calendar rows for the given dates (no holidays flagged)."""
+    d = pl.DataFrame({"date": dates.unique().sort()})
+    return d.with_columns(
+        (pl.col("date").dt.weekday() - 1).cast(pl.Int16).alias("day_of_week"),
+        pl.col("date").dt.week().cast(pl.Int16).alias("iso_week"),
+        pl.col("date").dt.month().cast(pl.Int16).alias("month"),
+        pl.col("date").dt.quarter().cast(pl.Int16).alias("quarter"),
+        pl.col("date").dt.year().cast(pl.Int16).alias("year"),
+        pl.lit(False).alias("is_holiday"),
+        pl.lit(None, dtype=pl.String).alias("holiday_name"),
+    )
+
+
+async def ensure_calendar(conn: AsyncConnection, dates: pl.Series) -> None:
+    """Add calendar rows for unseen dates (existing rows, and their holiday flags, are kept)."""
+    frame = calendar_frame(dates)
+    if frame.height == 0:
+        return
+    await bulk_upsert(conn, calendar, frame, ["date"], [])
+
+
+async def upsert_calendar(conn: AsyncConnection, frame: pl.DataFrame) -> None:
+    """Insert or replace calendar rows, holiday flags included."""
+    cols = [c.name for c in calendar.columns if c.name != "date"]
+    await bulk_upsert(conn, calendar, frame, ["date"], cols)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reads shared with the rest of the retail family
+# --------------------------------------------------------------------------------------------------
+
+SALES_SCHEMA = {
+    "store_id": pl.Int64,
+    "product_id": pl.Int64,
+    "date": pl.Date,
+    "quantity": pl.Int64,
+    "unit_price": pl.Float64,
+    "total_amount": pl.Float64,
+    "on_promotion": pl.Boolean,
+    "transactions": pl.Int64,
+}
+
+
+def rows_frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
+    """Result rows as a polars DataFrame with the given schema (dates and booleans normalised)."""
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    raw = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
+    return raw.with_columns([_cast(name, dtype) for name, dtype in schema.items()])
+
+
+def _cast(name: str, dtype: Any) -> pl.Expr:
+    col = pl.col(name)
+    if dtype == pl.Date:
+        # asyncpg yields dates, SQLite ISO strings: normalise through the string form.
+        return col.cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d")
+    if dtype == pl.Boolean:
+        return col.cast(pl.Int8).cast(pl.Boolean)
+    return col.cast(dtype)
+
+
+async def fetch_frame(conn: AsyncConnection, query: Any, schema: dict[str, Any]) -> pl.DataFrame:
+    """Run a SELECT through the raw driver (no per-value SQLAlchemy processing) into a polars frame.
+
+    The columns of ``query`` must be in the order of ``schema``.
+    """
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    values = [params[name] for name in (compiled.positiontup or [])]
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if conn.dialect.name == "postgresql":
+        records = await driver.fetch(str(compiled), *values)
+        rows: Any = await asyncio.to_thread(lambda: [tuple(r) for r in records])
+    else:
+        values = [v.isoformat() if isinstance(v, date) else v for v in values]
+        async with driver.execute(str(compiled), values) as cursor:
+            rows = await cursor.fetchall()
+    return await asyncio.to_thread(rows_frame, rows, schema)
+
+
+async def load_sales_frame(
+    conn: AsyncConnection,
+    *,
+    store_ids: Sequence[int] | None = None,
+    product_ids: Sequence[int] | None = None,
+    start_date: date | None = None,
+    end_date: date | None = None,
+) -> pl.DataFrame:
+    """Daily sales as a polars DataFrame (schema :data:`SALES_SCHEMA`), sorted by store, product, date.
+
+    Only the days that have a sales row are returned; a missing day is a gap, not a zero (callers
+    that need a dense calendar reindex by date).
+    """
+    q = sa.select(*[sales.c[name] for name in SALES_SCHEMA])
+    if store_ids is not None:
+        q = q.where(sales.c.store_id.in_(list(store_ids)))
+    if product_ids is not None:
+        q = q.where(sales.c.product_id.in_(list(product_ids)))
+    if start_date is not None:
+        q = q.where(sales.c.date >= start_date)
+    if end_date is not None:
+        q = q.where(sales.c.date <= end_date)
+    # Sorted in polars: on SQLite the table is clustered by date, and reading it in series order
+    # would cost an index lookup per row.
+    frame = await fetch_frame(conn, q, SALES_SCHEMA)
+    return frame.sort("store_id", "product_id", "date")
+
+
+CALENDAR_SCHEMA = {
+    "date": pl.Date,
+    "day_of_week": pl.Int16,
+    "iso_week": pl.Int16,
+    "month": pl.Int16,
+    "quarter": pl.Int16,
+    "year": pl.Int16,
+    "is_holiday": pl.Boolean,
+    "holiday_name": pl.String,
+}
+
+
+async def load_calendar_frame(
+    conn: AsyncConnection, *, start_date: date | None = None, end_date: date | None = None
+) -> pl.DataFrame:
+    """The calendar (chain-wide holidays included) as a polars DataFrame sorted by date."""
+    q = sa.select(*[calendar.c[name] for name in CALENDAR_SCHEMA])
+    if start_date is not None:
+        q = q.where(calendar.c.date >= start_date)
+    if end_date is not None:
+        q = q.where(calendar.c.date <= end_date)
+    return await fetch_frame(conn, q.order_by(calendar.c.date), CALENDAR_SCHEMA)
+
+
+STORE_HOLIDAY_SCHEMA = {"store_id": pl.Int64, "date": pl.Date, "kind": pl.String, "name": pl.String}
+
+
+async def load_store_holidays_frame(
+    conn: AsyncConnection,
+    *,
+    store_ids: Sequence[int] | None = None,
+    start_date: date | None = None,
+    end_date: date | None = None,
+) -> pl.DataFrame:
+    """Store-local holidays (kind ``public`` or ``school``) as a polars DataFrame."""
+    q = sa.select(*[store_holidays.c[name] for name in STORE_HOLIDAY_SCHEMA])
+    if store_ids is not None:
+        q = q.where(store_holidays.c.store_id.in_(list(store_ids)))
+    if start_date is not None:
+        q = q.where(store_holidays.c.date >= start_date)
+    if end_date is not None:
+        q = q.where(store_holidays.c.date <= end_date)
+    return await fetch_frame(
+        conn, q.order_by(store_holidays.c.store_id, store_holidays.c.date), STORE_HOLIDAY_SCHEMA
+    )
+
+
+async def table_counts(conn: AsyncConnection) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for table in (stores, products, calendar, store_holidays, sales, inventory):
+        out[table.name] = int(
+            (await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
+        )
+    return out

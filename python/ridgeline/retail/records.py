@@ -1,0 +1,486 @@
+"""Daily-sales records: streaming parsers (CSV, NDJSON, JSON) and vectorised row validation.
+
+A request body (or a file) arrives as byte chunks. :class:`RecordParser` cuts it into blocks of
+whole lines (a few MB each) and parses every block with polars into a frame of string columns plus
+``_row`` (the 0-based index of the record in the whole body). :func:`validate_block` then checks
+and types every column with polars expressions, returning the good rows and the rejected rows with
+a machine-readable ``error_code`` and a message. Nothing here touches a database, so the same code
+validates a file for a program that never serves HTTP.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Iterator
+from typing import Literal
+
+import msgspec
+import polars as pl
+
+Format = Literal["csv", "ndjson", "json"]
+
+REQUIRED = ("date", "store_code", "sku", "quantity", "unit_price")
+OPTIONAL = (
+    "total_amount",
+    "on_promotion",
+    "transactions",
+    "store_holiday",
+    "school_holiday",
+    "store_name",
+    "region",
+    "city",
+    "store_type",
+    "product_name",
+    "category",
+    "brand",
+    "base_price",
+    "base_cost",
+)
+FIELDS = REQUIRED + OPTIONAL
+STORE_ATTRS = {"store_name": "name", "region": "region", "city": "city", "store_type": "store_type"}
+PRODUCT_ATTRS = {
+    "product_name": "name",
+    "category": "category",
+    "brand": "brand",
+    "base_price": "base_price",
+    "base_cost": "base_cost",
+}
+MAX_CODE_LEN = 64
+MAX_TEXT_LEN = 200
+MAX_INT = 2**31 - 1
+TRUE_WORDS = ("true", "t", "yes", "y", "1")
+FALSE_WORDS = ("false", "f", "no", "n", "0")
+
+STRING_SCHEMA = {name: pl.String for name in FIELDS}
+
+#: Typed schema of a validated block (what :func:`validate_block` returns as good rows).
+VALID_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "_row": pl.Int64,
+    "date": pl.Date,
+    "store_code": pl.String,
+    "sku": pl.String,
+    "quantity": pl.Int64,
+    "unit_price": pl.Float64,
+    "total_amount": pl.Float64,
+    "on_promotion": pl.Boolean,
+    "transactions": pl.Int64,
+    "store_holiday": pl.String,
+    "school_holiday": pl.Boolean,
+    "store_name": pl.String,
+    "region": pl.String,
+    "city": pl.String,
+    "store_type": pl.String,
+    "product_name": pl.String,
+    "category": pl.String,
+    "brand": pl.String,
+    "base_price": pl.Float64,
+    "base_cost": pl.Float64,
+}
+REJECT_SCHEMA = {
+    "_row": pl.Int64,
+    "store_code": pl.String,
+    "sku": pl.String,
+    "date": pl.String,
+    "error_code": pl.String,
+    "error_message": pl.String,
+}
+
+
+class FormatError(ValueError):
+    """The body as a whole cannot be read (bad header, broken CSV, bad JSON document)."""
+
+
+class RecordParser:
+    """Incremental parser: ``feed(chunk)`` and ``finish()`` yield blocks of raw string columns.
+
+    Every yielded frame has the columns of :data:`FIELDS` (absent ones null) plus ``_row``. Rows that
+    cannot be parsed at all (an NDJSON line that is not a JSON object) are collected in
+    :attr:`unparsed` as (row index, error code, message).
+    """
+
+    def __init__(self, fmt: Format, *, block_bytes: int = 8 << 20, gzip: bool = False) -> None:
+        self.fmt = fmt
+        self.block_bytes = block_bytes
+        self._buf = bytearray()
+        self._rows = 0
+        self._header: bytes | None = None
+        self.unparsed: list[tuple[int, str, str]] = []
+        self._inflate = zlib.decompressobj(wbits=31) if gzip else None
+        self.bytes_in = 0
+
+    @property
+    def rows_seen(self) -> int:
+        return self._rows
+
+    def feed(self, chunk: bytes) -> Iterator[pl.DataFrame]:
+        self.bytes_in += len(chunk)
+        if self._inflate is not None:
+            try:
+                chunk = self._inflate.decompress(chunk)
+            except zlib.error as exc:
+                raise FormatError(f"body is not valid gzip: {exc}") from None
+        self._buf += chunk
+        if self.fmt == "json" or len(self._buf) < self.block_bytes:
+            return
+        cut = self._buf.rfind(b"\n")
+        if cut < 0:
+            return
+        block = bytes(self._buf[: cut + 1])
+        del self._buf[: cut + 1]
+        yield from self._block(block)
+
+    def finish(self) -> Iterator[pl.DataFrame]:
+        if self._inflate is not None:
+            try:
+                self._buf += self._inflate.flush()
+            except zlib.error as exc:
+                raise FormatError(f"body is not valid gzip: {exc}") from None
+        block = bytes(self._buf)
+        self._buf.clear()
+        if self.fmt == "json":
+            yield from self._json_document(block)
+            return
+        if block.strip() or (self.fmt == "csv" and self._header is None):
+            yield from self._block(block)
+
+    # -- formats ----------------------------------------------------------------------------------
+
+    def _block(self, block: bytes) -> Iterator[pl.DataFrame]:
+        if self.fmt == "csv":
+            frame = self._csv(block)
+        else:
+            frame = self._ndjson(block)
+        if frame is not None and frame.height:
+            yield frame
+
+    def _csv(self, block: bytes) -> pl.DataFrame | None:
+        if self._header is None:
+            if block.startswith(b"\xef\xbb\xbf"):
+                block = block[3:]
+            nl = block.find(b"\n")
+            header = block if nl < 0 else block[: nl + 1]
+            block = b"" if nl < 0 else block[nl + 1 :]
+            names = [
+                h.strip().strip('"').lower() for h in header.decode("utf-8", "replace").strip().split(",")
+            ]
+            if not header.strip() or not any(names):
+                raise FormatError("CSV body has no header line")
+            missing = [f for f in REQUIRED if f not in names]
+            if missing:
+                raise FormatError(
+                    f"CSV header lacks required column(s): {', '.join(missing)}; "
+                    f"required: {', '.join(REQUIRED)}; optional: {', '.join(OPTIONAL)}"
+                )
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise FormatError(f"CSV header repeats column(s): {', '.join(dupes)}")
+            self._header = (",".join(names) + "\n").encode()
+        if not block.strip():
+            return None
+        try:
+            df = pl.read_csv(
+                io.BytesIO(self._header + block),
+                infer_schema=False,
+                has_header=True,
+            )
+        except Exception as exc:
+            raise FormatError(f"CSV rows after record {self._rows} cannot be parsed: {exc}") from None
+        return self._normalise(df)
+
+    def _ndjson(self, block: bytes) -> pl.DataFrame | None:
+        if not block.strip():
+            return None
+        try:
+            df = pl.read_ndjson(io.BytesIO(block), schema=STRING_SCHEMA)
+        except Exception:
+            # Some line is not a JSON object: parse line by line and reject just those lines.
+            return self._records(self._split_lines(block))
+        return self._normalise(df)
+
+    def _split_lines(self, block: bytes) -> list[object]:
+        records: list[object] = []
+        for line in block.split(b"\n"):
+            if not line.strip():
+                continue
+            try:
+                records.append(msgspec.json.decode(line))
+            except msgspec.DecodeError as exc:
+                records.append(_Bad("invalid_json", f"line is not valid JSON: {exc}"))
+        return records
+
+    def _json_document(self, body: bytes) -> Iterator[pl.DataFrame]:
+        if not body.strip():
+            raise FormatError('JSON body is empty; send {"records": [...]} or an array of records')
+        try:
+            doc = msgspec.json.decode(body)
+        except msgspec.DecodeError as exc:
+            raise FormatError(f"body is not valid JSON: {exc}") from None
+        if isinstance(doc, dict) and isinstance(doc.get("records"), list):
+            records = doc["records"]
+        elif isinstance(doc, list):
+            records = doc
+        else:
+            raise FormatError('JSON body must be {"records": [...]} or an array of record objects')
+        step = 100_000
+        for start in range(0, len(records), step):
+            frame = self._records(records[start : start + step])
+            if frame is not None and frame.height:
+                yield frame
+
+    def _records(self, records: list[object]) -> pl.DataFrame | None:
+        good: list[dict[str, object]] = []
+        rows: list[int] = []
+        for i, rec in enumerate(records):
+            idx = self._rows + i
+            if isinstance(rec, dict):
+                good.append({k: _scalar(v) for k, v in rec.items() if k in FIELDS})
+                rows.append(idx)
+            elif isinstance(rec, _Bad):
+                self.unparsed.append((idx, rec.code, rec.message))
+            else:
+                self.unparsed.append((idx, "invalid_record", "record is not a JSON object"))
+        self._rows += len(records)
+        if not good:
+            return None
+        df = pl.from_dicts(good, schema=STRING_SCHEMA, strict=False)
+        return df.with_columns(pl.Series("_row", rows, dtype=pl.Int64))
+
+    def _normalise(self, df: pl.DataFrame) -> pl.DataFrame:
+        n = df.height
+        cols = []
+        for name in FIELDS:
+            if name in df.columns:
+                cols.append(pl.col(name).cast(pl.String))
+            else:
+                cols.append(pl.lit(None, dtype=pl.String).alias(name))
+        out = df.select(cols).with_columns(
+            pl.int_range(self._rows, self._rows + n, dtype=pl.Int64).alias("_row")
+        )
+        self._rows += n
+        return out
+
+
+def _scalar(value: object) -> str | None:
+    """A JSON value as the string a CSV cell would hold (nested values stay visible as JSON)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    return msgspec.json.encode(value).decode()
+
+
+class _Bad:
+    __slots__ = ("code", "message")
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+
+
+def _blank(col: str) -> pl.Expr:
+    return pl.col(col).is_null() | (pl.col(col).str.strip_chars() == "")
+
+
+def _text(col: str) -> pl.Expr:
+    stripped = pl.col(col).str.strip_chars()
+    return pl.when(stripped == "").then(None).otherwise(stripped)
+
+
+def _bool(col: str) -> pl.Expr:
+    low = pl.col(col).str.strip_chars().str.to_lowercase()
+    return pl.when(low.is_in(TRUE_WORDS)).then(True).when(low.is_in(FALSE_WORDS)).then(False).otherwise(None)
+
+
+def _num(col: str) -> pl.Expr:
+    return pl.col(col).str.strip_chars().cast(pl.Float64, strict=False)
+
+
+def validate_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split a raw block into (valid rows typed as :data:`VALID_SCHEMA`, rejected rows with reasons).
+
+    Rules: ``date`` is ``YYYY-MM-DD``; ``store_code``/``sku`` are non-empty (<= 64 chars);
+    ``quantity`` is a whole number >= 0; ``unit_price`` and ``total_amount`` are finite and >= 0
+    (``total_amount`` defaults to quantity x unit_price); ``transactions`` is a whole number >= 0;
+    booleans accept true/false, yes/no, y/n, t/f, 1/0 (an empty ``on_promotion`` means false, an
+    empty ``school_holiday`` means "not stated" and leaves stored holidays alone). Money is rounded to
+    cents and prices to 4 decimals. The first failing rule names the row's error.
+    """
+    # Parse every typed column once; the checks below refer to these.
+    blank_cols = (
+        "date",
+        "store_code",
+        "sku",
+        "quantity",
+        "unit_price",
+        "total_amount",
+        "transactions",
+        "on_promotion",
+        "school_holiday",
+        "base_price",
+        "base_cost",
+    )
+    raw = raw.with_columns(
+        _num("quantity").alias("__qty"),
+        _num("unit_price").alias("__price"),
+        _num("total_amount").alias("__total"),
+        _num("transactions").alias("__trans"),
+        _num("base_price").alias("__base_price"),
+        _num("base_cost").alias("__base_cost"),
+        pl.col("date").str.strip_chars().str.to_date("%Y-%m-%d", strict=False).alias("__date"),
+        _bool("on_promotion").alias("__promo"),
+        _bool("school_holiday").alias("__school"),
+        *[_blank(c).alias(f"__blank_{c}") for c in blank_cols],
+    )
+    qty, price, total, trans = pl.col("__qty"), pl.col("__price"), pl.col("__total"), pl.col("__trans")
+    base_price, base_cost, date = pl.col("__base_price"), pl.col("__base_cost"), pl.col("__date")
+
+    def blank(col: str) -> pl.Expr:
+        return pl.col(f"__blank_{col}")
+
+    def bad_number(expr: pl.Expr, col: str, whole: bool) -> pl.Expr:
+        invalid = expr.is_null() | ~expr.is_finite() | (expr < 0)
+        if whole:
+            invalid = invalid | (expr != expr.floor()) | (expr > MAX_INT)
+        return ~blank(col) & invalid
+
+    too_long = [
+        (pl.col(c).str.strip_chars().str.len_chars() > MAX_TEXT_LEN, c)
+        for c in (
+            "store_holiday",
+            "store_name",
+            "region",
+            "city",
+            "store_type",
+            "product_name",
+            "category",
+            "brand",
+        )
+    ]
+    checks: list[tuple[pl.Expr, str, pl.Expr]] = [
+        (blank("date"), "missing_field", pl.lit("date is required")),
+        (blank("store_code"), "missing_field", pl.lit("store_code is required")),
+        (blank("sku"), "missing_field", pl.lit("sku is required")),
+        (blank("quantity"), "missing_field", pl.lit("quantity is required")),
+        (blank("unit_price"), "missing_field", pl.lit("unit_price is required")),
+        (
+            date.is_null(),
+            "invalid_date",
+            pl.format("date {} is not a valid YYYY-MM-DD date", pl.col("date")),
+        ),
+        (
+            pl.col("store_code").str.strip_chars().str.len_chars() > MAX_CODE_LEN,
+            "invalid_store_code",
+            pl.lit(f"store_code is longer than {MAX_CODE_LEN} characters"),
+        ),
+        (
+            pl.col("sku").str.strip_chars().str.len_chars() > MAX_CODE_LEN,
+            "invalid_sku",
+            pl.lit(f"sku is longer than {MAX_CODE_LEN} characters"),
+        ),
+        (
+            bad_number(qty, "quantity", True),
+            "invalid_quantity",
+            pl.format("quantity {} is not a whole number >= 0", pl.col("quantity")),
+        ),
+        (
+            bad_number(price, "unit_price", False),
+            "invalid_unit_price",
+            pl.format("unit_price {} is not a number >= 0", pl.col("unit_price")),
+        ),
+        (
+            bad_number(total, "total_amount", False),
+            "invalid_total_amount",
+            pl.format("total_amount {} is not a number >= 0", pl.col("total_amount")),
+        ),
+        (
+            bad_number(trans, "transactions", True),
+            "invalid_transactions",
+            pl.format("transactions {} is not a whole number >= 0", pl.col("transactions")),
+        ),
+        (
+            ~blank("on_promotion") & pl.col("__promo").is_null(),
+            "invalid_on_promotion",
+            pl.format("on_promotion {} is not a boolean", pl.col("on_promotion")),
+        ),
+        (
+            ~blank("school_holiday") & pl.col("__school").is_null(),
+            "invalid_school_holiday",
+            pl.format("school_holiday {} is not a boolean", pl.col("school_holiday")),
+        ),
+        (
+            bad_number(base_price, "base_price", False),
+            "invalid_base_price",
+            pl.format("base_price {} is not a number >= 0", pl.col("base_price")),
+        ),
+        (
+            bad_number(base_cost, "base_cost", False),
+            "invalid_base_cost",
+            pl.format("base_cost {} is not a number >= 0", pl.col("base_cost")),
+        ),
+    ]
+    checks += [
+        (cond, "invalid_text", pl.lit(f"{c} is longer than {MAX_TEXT_LEN} characters"))
+        for cond, c in too_long
+    ]
+
+    # Only the (cheap) code is computed for every row; messages only for the rejected few.
+    code: pl.Expr = pl.lit(None, dtype=pl.String)
+    for cond, err, _ in reversed(checks):
+        code = pl.when(cond.fill_null(False)).then(pl.lit(err)).otherwise(code)
+    flagged = raw.with_columns(code.alias("error_code"))
+
+    bad = flagged.filter(pl.col("error_code").is_not_null())
+    if bad.height:
+        message: pl.Expr = pl.lit(None, dtype=pl.String)
+        for cond, _, msg in reversed(checks):
+            message = pl.when(cond.fill_null(False)).then(msg).otherwise(message)
+        rejected = bad.select(
+            "_row",
+            pl.col("store_code"),
+            pl.col("sku"),
+            pl.col("date"),
+            "error_code",
+            message.alias("error_message"),
+        )
+    else:
+        rejected = pl.DataFrame(schema=REJECT_SCHEMA)
+    good = flagged.filter(pl.col("error_code").is_null()).select(
+        "_row",
+        date.alias("date"),
+        _text("store_code").alias("store_code"),
+        _text("sku").alias("sku"),
+        qty.cast(pl.Int64).alias("quantity"),
+        price.round(4).alias("unit_price"),
+        pl.coalesce(total, qty * price).round(2).alias("total_amount"),
+        pl.col("__promo").fill_null(False).alias("on_promotion"),
+        trans.cast(pl.Int64).alias("transactions"),
+        _text("store_holiday").alias("store_holiday"),
+        pl.col("__school").alias("school_holiday"),
+        _text("store_name").alias("store_name"),
+        _text("region").alias("region"),
+        _text("city").alias("city"),
+        _text("store_type").alias("store_type"),
+        _text("product_name").alias("product_name"),
+        _text("category").alias("category"),
+        _text("brand").alias("brand"),
+        base_price.round(4).alias("base_price"),
+        base_cost.round(4).alias("base_cost"),
+    )
+    return good, rejected
+
+
+def unparsed_frame(items: list[tuple[int, str, str]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "_row": [i for i, _, _ in items],
+            "store_code": [None] * len(items),
+            "sku": [None] * len(items),
+            "date": [None] * len(items),
+            "error_code": [c for _, c, _ in items],
+            "error_message": [m for _, _, m in items],
+        },
+        schema=REJECT_SCHEMA,
+    )

@@ -1,0 +1,698 @@
+"""Model assets: build a routable road network with terrain from OSM + SRTM, sign it, verify and load it.
+
+Layout of an asset directory::
+
+    manifest.json      what was built, from what (SHA-256 of every source and output file)
+    manifest.sig.json  Ed25519 signature of the manifest's canonical bytes (key id + public key)
+    network.npz        nodes (lon, lat) and arcs (tail, head, length, class, speed, restrictions)
+    terrain.npz        per-node elevation and per-arc ascent, descent, grade, max grade, coverage
+    graph.rlg          the native memory-mapped graph (distance, free-flow time, ascent) for embedders
+
+Build steps: parse drivable highways with pyosmium (one-way rules, ``maxspeed``, road class,
+``access``/``motor_vehicle``, ``maxweight``, ``maxheight``, ``hgv=no``, ``toll``), split ways
+into arcs at every OSM node, keep the largest strongly connected component (so every node reaches
+every other), measure great-circle arc lengths, and sample the DEM along every arc (30 m spacing)
+with the native terrain core. Loading re-hashes every file and checks the signature against the
+trusted keys; anything missing or altered is refused with a reason code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import json
+import math
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from ridgeline.routing.energy import CLASS_CODE, ROAD_CLASSES
+
+__all__ = [
+    "BUILDER_VERSION",
+    "AssetError",
+    "RawNetwork",
+    "RoutingAssets",
+    "build_assets",
+    "build_sample_assets",
+    "load_assets",
+    "parse_osm",
+]
+
+BUILDER_VERSION = "ridgeline-routing-assets/1.0"
+EARTH_RADIUS_M = 6_371_008.8
+TERRAIN_SPACING_M = 30.0
+DEFAULT_MIN_TERRAIN_COVERAGE = 0.90
+SAMPLE_SEED = 20260219
+
+
+class AssetError(Exception):
+    """Assets cannot be used; ``reason_code`` is one of the documented codes."""
+
+    def __init__(self, reason_code: str, message: str, *, warnings: list[str] | None = None, **extra: Any):
+        super().__init__(message)
+        self.reason_code = reason_code
+        self.message = message
+        self.warnings = warnings or ["Build model assets before routing: ridgeline assets build ..."]
+        self.extra = extra
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_path(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def haversine(lon0: npt.ArrayLike, lat0: npt.ArrayLike, lon1: npt.ArrayLike, lat1: npt.ArrayLike) -> Any:
+    lon0, lat0, lon1, lat1 = (np.asarray(a, dtype=np.float64) for a in (lon0, lat0, lon1, lat1))
+    p0, p1 = np.radians(lat0), np.radians(lat1)
+    a = np.sin((p1 - p0) / 2) ** 2 + np.cos(p0) * np.cos(p1) * np.sin(np.radians(lon1 - lon0) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+
+
+# --------------------------------------------------------------------------------------------
+# OSM parsing
+
+
+@dataclass
+class RawNetwork:
+    """Arcs before the connectivity filter: one arc per consecutive OSM node pair and direction."""
+
+    node_lon: list[float] = field(default_factory=list)
+    node_lat: list[float] = field(default_factory=list)
+    tail: list[int] = field(default_factory=list)
+    head: list[int] = field(default_factory=list)
+    road_class: list[int] = field(default_factory=list)
+    speed_kmh: list[float] = field(default_factory=list)
+    toll: list[int] = field(default_factory=list)
+    maxweight_t: list[float] = field(default_factory=list)
+    maxheight_m: list[float] = field(default_factory=list)
+    hgv_no: list[bool] = field(default_factory=list)
+    way_id: list[int] = field(default_factory=list)
+    ways: int = 0
+    skipped_ways: dict[str, int] = field(default_factory=dict)
+
+    def add_arc(
+        self, a: int, b: int, cls: int, kmh: float, toll: int, mw: float, mh: float, hgv_no: bool, way: int
+    ) -> None:
+        self.tail.append(a)
+        self.head.append(b)
+        self.road_class.append(cls)
+        self.speed_kmh.append(kmh)
+        self.toll.append(toll)
+        self.maxweight_t.append(mw)
+        self.maxheight_m.append(mh)
+        self.hgv_no.append(hgv_no)
+        self.way_id.append(way)
+
+
+_NUM = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*([a-zA-Z'\"]*)\s*$")
+
+
+def parse_speed(raw: str | None, default: float) -> float:
+    """``maxspeed`` in km/h: numbers, ``N mph``; anything else (``none``, ``FR:urban``) -> default."""
+    if not raw:
+        return default
+    m = _NUM.match(raw.split(";")[0])
+    if not m:
+        return default
+    v = float(m.group(1).replace(",", "."))
+    if m.group(2).lower() == "mph":
+        v *= 1.609344
+    return v if 5.0 <= v <= 150.0 else default
+
+
+def parse_weight_t(raw: str | None) -> float:
+    """``maxweight`` in tonnes (``7.5``, ``7.5 t``, ``3500 kg``, ``12 st``); NaN when absent/unparsable."""
+    if not raw:
+        return math.nan
+    m = _NUM.match(raw)
+    if not m:
+        return math.nan
+    v = float(m.group(1).replace(",", "."))
+    unit = m.group(2).lower()
+    if unit == "kg":
+        v /= 1000.0
+    elif unit in ("st", "lbs"):
+        v = v * 0.90718 if unit == "st" else v * 0.000453592
+    return v if v > 0 else math.nan
+
+
+def parse_height_m(raw: str | None) -> float:
+    """``maxheight`` in metres (``3.5``, ``3.5 m``, ``11'6"``); NaN when absent or ``default``/``none``."""
+    if not raw:
+        return math.nan
+    feet = re.match(r"^\s*(\d+)\s*'\s*(?:(\d+)\s*\")?\s*$", raw)
+    if feet:
+        return int(feet.group(1)) * 0.3048 + int(feet.group(2) or 0) * 0.0254
+    m = _NUM.match(raw)
+    if not m:
+        return math.nan
+    v = float(m.group(1).replace(",", "."))
+    if m.group(2).lower() == "ft":
+        v *= 0.3048
+    return v if v > 0 else math.nan
+
+
+_NO_ACCESS = {"no", "private", "agricultural", "forestry", "delivery_no"}
+_YES_ACCESS = {"yes", "designated", "permissive", "destination", "delivery"}
+
+
+def _directions(tags: dict[str, str], highway: str) -> tuple[bool, bool]:
+    oneway = tags.get("oneway", "")
+    if oneway in ("-1", "reverse"):
+        return False, True
+    if oneway in ("yes", "true", "1"):
+        return True, False
+    if oneway in ("no", "false", "0"):
+        return True, True
+    implied = highway in ("motorway", "motorway_link") or tags.get("junction") in ("roundabout", "circular")
+    return (True, not implied)
+
+
+def parse_osm(path: str | os.PathLike[str]) -> RawNetwork:
+    """Drivable ways of an ``.osm.pbf`` (or .osm) file as arcs, with restrictions and tolls."""
+    import osmium
+
+    net = RawNetwork()
+    index: dict[int, int] = {}
+    fp = (
+        osmium.FileProcessor(os.fspath(path)).with_locations().with_filter(osmium.filter.KeyFilter("highway"))
+    )
+    for obj in fp:
+        if not obj.is_way():
+            continue
+        tags = {t.k: t.v for t in obj.tags}
+        highway = tags.get("highway", "")
+        cls = CLASS_CODE.get(highway)
+        if cls is None:
+            net.skipped_ways[highway] = net.skipped_ways.get(highway, 0) + 1
+            continue
+        access = tags.get("motor_vehicle", tags.get("vehicle", tags.get("access", "yes")))
+        goods_ok = tags.get("goods") in _YES_ACCESS or tags.get("hgv") in _YES_ACCESS
+        if access in _NO_ACCESS and not goods_ok:
+            net.skipped_ways["no_access"] = net.skipped_ways.get("no_access", 0) + 1
+            continue
+        if tags.get("area") == "yes":
+            continue
+        forward, backward = _directions(tags, highway)
+        default_kmh = ROAD_CLASSES[cls][1]
+        kmh_fwd = parse_speed(tags.get("maxspeed:forward", tags.get("maxspeed")), default_kmh)
+        kmh_bwd = parse_speed(tags.get("maxspeed:backward", tags.get("maxspeed")), default_kmh)
+        toll = 1 if tags.get("toll") == "yes" else (2 if tags.get("toll:hgv") == "yes" else 0)
+        mw = parse_weight_t(tags.get("maxweight:hgv") or tags.get("maxweight"))
+        mh = parse_height_m(tags.get("maxheight:physical") or tags.get("maxheight"))
+        hgv_no = tags.get("hgv") == "no" or tags.get("goods") == "no"
+        ids: list[int] = []
+        for nd in obj.nodes:
+            if not nd.location.valid():
+                continue
+            i = index.get(nd.ref)
+            if i is None:
+                i = index[nd.ref] = len(net.node_lon)
+                net.node_lon.append(nd.location.lon)
+                net.node_lat.append(nd.location.lat)
+            ids.append(i)
+        if len(ids) < 2:
+            continue
+        net.ways += 1
+        for a, b in itertools.pairwise(ids):
+            if a == b:
+                continue
+            if forward:
+                net.add_arc(a, b, cls, kmh_fwd, toll, mw, mh, hgv_no, obj.id)
+            if backward:
+                net.add_arc(b, a, cls, kmh_bwd, toll, mw, mh, hgv_no, obj.id)
+    return net
+
+
+# --------------------------------------------------------------------------------------------
+# The common pipeline
+
+
+def _largest_scc(n: int, tail: npt.NDArray[np.int64], head: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    adj = coo_matrix((np.ones(tail.size), (tail, head)), shape=(n, n)).tocsr()
+    _, labels = connected_components(adj, directed=True, connection="strong")
+    counts = np.bincount(labels)
+    return labels == int(np.argmax(counts))
+
+
+def _arrays(
+    net: RawNetwork,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], dict[str, npt.NDArray]]:
+    lon = np.asarray(net.node_lon, dtype=np.float64)
+    lat = np.asarray(net.node_lat, dtype=np.float64)
+    arcs = {
+        "tail": np.asarray(net.tail, dtype=np.int64),
+        "head": np.asarray(net.head, dtype=np.int64),
+        "road_class": np.asarray(net.road_class, dtype=np.uint8),
+        "speed_kmh": np.asarray(net.speed_kmh, dtype=np.float32),
+        "toll": np.asarray(net.toll, dtype=np.uint8),
+        "maxweight_t": np.asarray(net.maxweight_t, dtype=np.float32),
+        "maxheight_m": np.asarray(net.maxheight_m, dtype=np.float32),
+        "hgv_no": np.asarray(net.hgv_no, dtype=bool),
+        "way_id": np.asarray(net.way_id, dtype=np.int64),
+    }
+    return lon, lat, arcs
+
+
+def _npz_bytes(arrays: dict[str, npt.NDArray]) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _write(path: Path, data: bytes) -> dict[str, Any]:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return {"sha256": sha256_bytes(data), "bytes": len(data)}
+
+
+def _finish(
+    net: RawNetwork,
+    dem: Any,
+    out: Path,
+    name: str,
+    sources: dict[str, Any],
+    dem_version: str,
+    signer: Any,
+    started: float,
+    utc_offset_hours: float | None = None,
+) -> dict[str, Any]:
+    lon, lat, arcs = _arrays(net)
+    keep_node = _largest_scc(lon.size, arcs["tail"], arcs["head"])
+    keep_arc = keep_node[arcs["tail"]] & keep_node[arcs["head"]]
+    new_id = np.cumsum(keep_node) - 1
+    lon, lat = lon[keep_node], lat[keep_node]
+    arcs = {k: v[keep_arc] for k, v in arcs.items()}
+    arcs["tail"] = new_id[arcs["tail"]].astype(np.int64)
+    arcs["head"] = new_id[arcs["head"]].astype(np.int64)
+    t, h = arcs["tail"], arcs["head"]
+    arcs["length_m"] = np.maximum(haversine(lon[t], lat[t], lon[h], lat[h]), 0.01)
+
+    # Terrain: per-arc statistics from the native core; per-node elevations for profiles.
+    x = np.column_stack([lon[t], lon[h]]).reshape(-1)
+    y = np.column_stack([lat[t], lat[h]]).reshape(-1)
+    offsets = np.arange(0, 2 * t.size + 1, 2, dtype=np.int64)
+    et = dem.edge_terrain_flat(x, y, offsets, TERRAIN_SPACING_M)
+    node_elev = np.asarray(dem.sample(lon, lat), dtype=np.float64)
+    terrain = {
+        "node_elevation_m": node_elev.astype(np.float32),
+        "ascent_m": np.nan_to_num(et.ascent, nan=0.0).astype(np.float32),
+        "descent_m": np.nan_to_num(et.descent, nan=0.0).astype(np.float32),
+        "grade": np.nan_to_num(et.grade, nan=0.0).astype(np.float32),
+        "max_grade": np.nan_to_num(et.max_grade, nan=0.0).astype(np.float32),
+        "coverage": np.nan_to_num(et.coverage, nan=0.0).astype(np.float32),
+    }
+    samples = int(np.asarray(et.samples).sum())
+    nodata = int(np.asarray(et.nodata).sum())
+    coverage = 0.0 if samples == 0 else 1.0 - nodata / samples
+
+    out.mkdir(parents=True, exist_ok=True)
+    network = {"node_lon": lon, "node_lat": lat, **arcs}
+    files = {
+        "network.npz": _write(out / "network.npz", _npz_bytes(network)),
+        "terrain.npz": _write(out / "terrain.npz", _npz_bytes(terrain)),
+        "graph.rlg": _save_graph(out / "graph.rlg", lon, lat, arcs, terrain),
+    }
+    class_counts = np.bincount(arcs["road_class"].astype(np.int64), minlength=len(ROAD_CLASSES))
+    manifest = {
+        "name": name,
+        "format": 1,
+        "builder_version": BUILDER_VERSION,
+        "created_at": datetime.now(UTC).isoformat(),
+        "sources": sources,
+        "dem_version": dem_version,
+        "files": files,
+        "bbox": [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())]
+        if lon.size
+        else None,
+        "utc_offset_hours": utc_offset_hours
+        if utc_offset_hours is not None
+        else (round(float(lon.mean()) / 15.0) if lon.size else 0),
+        "stats": {
+            "nodes": int(lon.size),
+            "arcs": int(t.size),
+            "ways": net.ways,
+            "arcs_before_scc": len(net.tail),
+            "nodes_before_scc": len(net.node_lon),
+            "road_class_arcs": {ROAD_CLASSES[i][0]: int(c) for i, c in enumerate(class_counts) if c},
+            "toll_arcs": int((arcs["toll"] > 0).sum()),
+            "maxweight_arcs": int(np.isfinite(arcs["maxweight_t"]).sum()),
+            "maxheight_arcs": int(np.isfinite(arcs["maxheight_m"]).sum()),
+            "hgv_no_arcs": int(arcs["hgv_no"].sum()),
+            "total_length_km": round(float(arcs["length_m"].sum()) / 1000.0, 3),
+        },
+        "terrain": {
+            "spacing_m": TERRAIN_SPACING_M,
+            "samples": samples,
+            "nodata_samples": nodata,
+            "coverage": round(coverage, 6),
+            "min_arc_coverage": round(float(terrain["coverage"].min()), 6) if t.size else 0.0,
+            "arcs_full_coverage_fraction": round(float((terrain["coverage"] >= 1.0).mean()), 6)
+            if t.size
+            else 0.0,
+            "node_elevation_min_m": float(np.nanmin(node_elev)) if np.isfinite(node_elev).any() else None,
+            "node_elevation_max_m": float(np.nanmax(node_elev)) if np.isfinite(node_elev).any() else None,
+        },
+        "speed_model": "road-class defaults + maxspeed, time-of-day shape v1 (see docs/routing.md)",
+        "build_seconds": round(time.perf_counter() - started, 3),
+    }
+    (out / "manifest.json").write_bytes(msgspec.json.format(msgspec.json.encode(manifest), indent=2))
+    if signer is not None:
+        sig = {
+            "algorithm": "Ed25519",
+            "key_id": signer.key_id,
+            "public_key_b64": signer.public_key_b64(),
+            "signature": signer.sign(manifest),
+        }
+        (out / "manifest.sig.json").write_bytes(msgspec.json.format(msgspec.json.encode(sig), indent=2))
+    return manifest
+
+
+def _save_graph(
+    path: Path,
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+    arcs: dict[str, npt.NDArray],
+    terrain: dict[str, npt.NDArray],
+) -> dict[str, Any]:
+    """The network as a native, memory-mappable graph for embedding programs (``Graph.load``):
+    objectives distance (m), free-flow time (s) and ascent (m)."""
+    from ridgeline.routing import Graph
+
+    length = arcs["length_m"]
+    free_flow_s = length / (arcs["speed_kmh"].astype(np.float64) / 3.6)
+    costs = np.column_stack([length, free_flow_s, terrain["ascent_m"].astype(np.float64)])
+    g = Graph.from_arrays(arcs["tail"], arcs["head"], costs, coords=np.column_stack([lon, lat]), n=lon.size)
+    tmp = path.with_name(f".{path.name}.tmp")
+    g.save(tmp)
+    os.replace(tmp, path)
+    return {
+        "sha256": sha256_path(path),
+        "bytes": path.stat().st_size,
+        "objectives": ["distance_m", "free_flow_time_s", "ascent_m"],
+    }
+
+
+def _dem_kind(paths: list[Path]) -> str:
+    import zipfile
+
+    sizes = set()
+    for p in paths:
+        if p.suffix == ".zip":
+            with zipfile.ZipFile(p) as zf:
+                sizes.add(max(i.file_size for i in zf.infolist()))
+        else:
+            sizes.add(p.stat().st_size)
+    if sizes == {1201 * 1201 * 2}:
+        return "srtm3"
+    if sizes == {3601 * 3601 * 2}:
+        return "srtm1"
+    return "dem"
+
+
+def build_assets(
+    osm: str | os.PathLike[str],
+    dem_tiles: list[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    name: str,
+    signer: Any = None,
+    dem_version: str | None = None,
+    utc_offset_hours: float | None = None,
+) -> dict[str, Any]:
+    """Builds assets from an OSM extract and SRTM tiles; returns the manifest (also written to ``out``).
+
+    ``utc_offset_hours`` (local time = UTC + offset, used by the time-of-day speed model) defaults
+    to the solar offset of the network's mean longitude."""
+    from ridgeline.routing import Dem
+
+    started = time.perf_counter()
+    osm_path = Path(osm)
+    tiles = [Path(p) for p in dem_tiles]
+    for p in [osm_path, *tiles]:
+        if not p.is_file():
+            raise FileNotFoundError(f"input file not found: {p}")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+        raise ValueError(f"asset name must be 1..64 of [A-Za-z0-9_.-], got {name!r}")
+    net = parse_osm(osm_path)
+    dem = Dem.from_hgt(tiles)
+    sources = {
+        "osm": {"file": osm_path.name, "sha256": sha256_path(osm_path), "bytes": osm_path.stat().st_size},
+        "dem": [{"file": p.name, "sha256": sha256_path(p), "bytes": p.stat().st_size} for p in tiles],
+    }
+    version = dem_version or f"{name}_{_dem_kind(tiles)}_v1"
+    return _finish(net, dem, Path(out), name, sources, version, signer, started, utc_offset_hours)
+
+
+# --------------------------------------------------------------------------------------------
+# The deterministic sample region (embedded default)
+
+
+def sample_network(seed: int = SAMPLE_SEED) -> tuple[RawNetwork, npt.NDArray[np.float32], tuple[float, ...]]:
+    """A 24 x 24 grid town with a toll motorway, arterials, one-way streets, a weight-limited bridge,
+    a low underpass and an HGV-free zone, over a seeded synthetic terrain (two hills and a valley)."""
+    rng = np.random.default_rng(seed)
+    n = 24
+    lon0, lat0, step = 6.10, 45.90, 0.0030  # ~230 m east-west, ~330 m north-south
+    net = RawNetwork()
+    ids = np.arange(n * n).reshape(n, n)
+    for r in range(n):
+        for c in range(n):
+            net.node_lon.append(lon0 + c * step + float(rng.uniform(-0.0004, 0.0004)))
+            net.node_lat.append(lat0 + r * step + float(rng.uniform(-0.0004, 0.0004)))
+    way = 1
+
+    def cls_of(idx: int) -> str:
+        if idx == 12:
+            return "motorway"
+        if idx % 6 == 0:
+            return "primary"
+        if idx % 3 == 0:
+            return "secondary"
+        return "residential"
+
+    for orient in ("row", "col"):
+        for i in range(n):
+            cls_name = cls_of(i)
+            cls = CLASS_CODE[cls_name]
+            kmh = ROAD_CLASSES[cls][1]
+            oneway = cls_name == "residential" and i % 4 == 1
+            for j in range(n - 1):
+                a, b = (ids[i, j], ids[i, j + 1]) if orient == "row" else (ids[j, i], ids[j + 1, i])
+                if cls_name == "residential" and rng.random() < 0.08:
+                    continue
+                toll = 1 if cls_name == "motorway" else 0
+                mw = 7.5 if (orient == "col" and i == 6 and j == 10) else math.nan
+                mh = 3.5 if (orient == "row" and i == 18 and j in (4, 5)) else math.nan
+                hgv_no = cls_name == "residential" and orient == "row" and 2 <= i <= 5 and 2 <= j <= 8
+                net.add_arc(int(a), int(b), cls, kmh, toll, mw, mh, hgv_no, way)
+                if not oneway:
+                    net.add_arc(int(b), int(a), cls, kmh, toll, mw, mh, hgv_no, way)
+            net.ways += 1
+            way += 1
+    # Terrain grid: 0.0005 degree posts with a margin, north-up.
+    res = 0.0005
+    west, north = lon0 - 0.005, lat0 + n * step + 0.005
+    w = int((n * step + 0.01) / res) + 1
+    gx = west + res * np.arange(w)
+    gy = north - res * np.arange(w)
+    xx, yy = np.meshgrid(gx, gy)
+    h1 = 420.0 * np.exp(-(((xx - 6.13) / 0.012) ** 2 + ((yy - 45.93) / 0.010) ** 2))
+    h2 = 260.0 * np.exp(-(((xx - 6.150) / 0.015) ** 2 + ((yy - 45.955) / 0.012) ** 2))
+    valley = -60.0 * np.exp(-(((xx - 6.14) / 0.004) ** 2))
+    grid = (380.0 + h1 + h2 + valley + 8.0 * np.sin(xx * 900.0) * np.cos(yy * 700.0)).astype(np.float32)
+    geotransform = (west - res / 2, res, 0.0, north + res / 2, 0.0, -res)
+    return net, grid, geotransform
+
+
+def build_sample_assets(
+    out: str | os.PathLike[str], signer: Any = None, seed: int = SAMPLE_SEED
+) -> dict[str, Any]:
+    """Builds the deterministic sample region into ``out`` (same pipeline and manifest as real assets)."""
+    from ridgeline.routing import Dem
+
+    started = time.perf_counter()
+    net, grid, gt = sample_network(seed)
+    dem = Dem.from_array(grid, gt, geographic=True)
+    sources = {
+        "generator": {"name": "ridgeline.routing.assets.sample_network", "seed": seed},
+        "dem": [
+            {"file": "synthetic-terrain", "sha256": sha256_bytes(grid.tobytes()), "bytes": int(grid.nbytes)}
+        ],
+    }
+    return _finish(net, dem, Path(out), "sample", sources, "sample_synthetic_v1", signer, started)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading and verification
+
+
+@dataclass
+class RoutingAssets:
+    """Verified assets in memory: node and arc arrays, terrain, manifest and a spatial index."""
+
+    path: Path
+    manifest: dict[str, Any]
+    manifest_sha256: str
+    signature: dict[str, Any]
+    node_lon: npt.NDArray[np.float64]
+    node_lat: npt.NDArray[np.float64]
+    node_elevation_m: npt.NDArray[np.float64]
+    arcs: dict[str, npt.NDArray]
+    _tree: Any = None
+    _xy_scale: tuple[float, float] = (1.0, 1.0)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["name"])
+
+    @property
+    def dem_version(self) -> str:
+        return str(self.manifest["dem_version"])
+
+    @property
+    def num_nodes(self) -> int:
+        return int(self.node_lon.size)
+
+    @property
+    def num_arcs(self) -> int:
+        return int(self.arcs["tail"].size)
+
+    def _index(self) -> Any:
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            lat0 = float(np.mean(self.node_lat)) if self.num_nodes else 0.0
+            self._xy_scale = (111_320.0 * math.cos(math.radians(lat0)), 110_574.0)
+            xy = np.column_stack([self.node_lon * self._xy_scale[0], self.node_lat * self._xy_scale[1]])
+            self._tree = cKDTree(xy)
+        return self._tree
+
+    def snap(self, lon: float, lat: float) -> tuple[int, float]:
+        """The nearest node to (lon, lat) and its great-circle distance in metres."""
+        tree = self._index()
+        _, i = tree.query([lon * self._xy_scale[0], lat * self._xy_scale[1]])
+        i = int(i)
+        return i, float(haversine(lon, lat, self.node_lon[i], self.node_lat[i]))
+
+
+def _read_json(path: Path, reason: str, what: str) -> tuple[dict[str, Any], bytes]:
+    try:
+        raw = path.read_bytes()
+        data = json.loads(raw)
+    except FileNotFoundError:
+        raise AssetError(reason, f"{what} is missing: {path.name}") from None
+    except (OSError, ValueError) as exc:
+        raise AssetError(reason, f"{what} is unreadable: {exc}") from None
+    if not isinstance(data, dict):
+        raise AssetError(reason, f"{what} is not a JSON object")
+    return data, raw
+
+
+def load_assets(
+    path: str | os.PathLike[str],
+    trusted_keys: list[str],
+    *,
+    expected_dem_version: str | None = None,
+    min_terrain_coverage: float = DEFAULT_MIN_TERRAIN_COVERAGE,
+) -> RoutingAssets:
+    """Verifies (signature, file hashes, DEM version, terrain coverage) and loads an asset directory.
+
+    ``trusted_keys`` are base64 raw Ed25519 public keys; the signature must verify under one of them.
+    Raises :class:`AssetError` with ``routing_graph_unavailable``, ``asset_signature_invalid``,
+    ``asset_hash_mismatch``, ``terrain_dem_asset_unavailable``, ``terrain_dem_version_mismatch`` or
+    ``terrain_dem_coverage_insufficient``.
+    """
+    from ridgeline.platform.signing import verify
+
+    root = Path(path)
+    if not root.is_dir():
+        raise AssetError("routing_graph_unavailable", f"Routing assets directory does not exist: {root}")
+    manifest, raw = _read_json(root / "manifest.json", "routing_graph_unavailable", "Asset manifest")
+    sig, _ = _read_json(root / "manifest.sig.json", "asset_signature_invalid", "Asset manifest signature")
+    key = sig.get("public_key_b64")
+    if key not in trusted_keys:
+        raise AssetError(
+            "asset_signature_invalid",
+            "Asset manifest is signed by an untrusted key.",
+            key_id=sig.get("key_id"),
+        )
+    check = verify(str(key), manifest, str(sig.get("signature", "")))
+    if not check.valid:
+        raise AssetError("asset_signature_invalid", f"Asset manifest signature is invalid: {check.reason}.")
+    dem_version = str(manifest.get("dem_version", ""))
+    files = manifest.get("files") or {}
+    required = ["network.npz", "terrain.npz"]
+    for fname in [*required, *sorted(set(files) - set(required))]:
+        reason = "terrain_dem_asset_unavailable" if fname == "terrain.npz" else "routing_graph_unavailable"
+        entry = files.get(fname)
+        fpath = root / fname
+        extra = {"terrain_dem_version": dem_version} if fname == "terrain.npz" else {}
+        if not isinstance(entry, dict) or not fpath.is_file():
+            msg = (
+                "Terrain DEM assets are unavailable."
+                if fname == "terrain.npz"
+                else "Routing graph asset is unavailable."
+            )
+            raise AssetError(reason, f"{msg} ({fname} missing)", **extra)
+        if sha256_path(fpath) != entry.get("sha256"):
+            raise AssetError(
+                "asset_hash_mismatch",
+                f"{fname} does not match the SHA-256 recorded in the signed manifest.",
+                file=fname,
+                **extra,
+            )
+    if expected_dem_version and dem_version != expected_dem_version:
+        raise AssetError(
+            "terrain_dem_version_mismatch",
+            f"Terrain DEM version {dem_version!r} does not match the required {expected_dem_version!r}.",
+            terrain_dem_version=dem_version,
+        )
+    coverage = float((manifest.get("terrain") or {}).get("coverage", 0.0))
+    if coverage < min_terrain_coverage:
+        raise AssetError(
+            "terrain_dem_coverage_insufficient",
+            "Terrain DEM coverage of the network is insufficient.",
+            terrain_dem_version=dem_version,
+            terrain_coverage_required=min_terrain_coverage,
+            terrain_coverage_min_observed=coverage,
+        )
+    with np.load(root / "network.npz") as nz:
+        net = {k: nz[k] for k in nz.files}
+    with np.load(root / "terrain.npz") as tz:
+        ter = {k: tz[k] for k in tz.files}
+    arcs = {k: v for k, v in net.items() if k not in ("node_lon", "node_lat")}
+    for k in ("ascent_m", "descent_m", "grade", "max_grade", "coverage"):
+        arcs[k] = ter[k].astype(np.float64)
+    return RoutingAssets(
+        path=root,
+        manifest=manifest,
+        manifest_sha256=sha256_bytes(raw),
+        signature=sig,
+        node_lon=net["node_lon"].astype(np.float64),
+        node_lat=net["node_lat"].astype(np.float64),
+        node_elevation_m=ter["node_elevation_m"].astype(np.float64),
+        arcs=arcs,
+    )

@@ -1,0 +1,60 @@
+"""``ridgeline assets build``: routing model assets from OpenStreetMap and SRTM tiles."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import msgspec
+
+
+def cmd_assets_build(args: argparse.Namespace) -> int:
+    from ridgeline.platform.settings import Settings
+    from ridgeline.platform.signing import Signer
+    from ridgeline.routing.assets import build_assets, build_sample_assets
+
+    settings = Settings.from_env()
+    signer = Signer.load_or_create(settings.data_dir, settings.signing_key_file)
+    try:
+        if args.sample:
+            manifest = build_sample_assets(args.out, signer)
+        else:
+            if not args.osm or not args.dem:
+                print("ridgeline assets build: --osm and --dem are required (or --sample)", file=sys.stderr)
+                return 2
+            manifest = build_assets(
+                args.osm, args.dem, args.out, args.name, signer, args.dem_version, args.utc_offset
+            )
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"ridgeline assets build: {exc}", file=sys.stderr)
+        return 2
+    summary = {
+        "out": str(args.out),
+        "name": manifest["name"],
+        "dem_version": manifest["dem_version"],
+        "stats": manifest["stats"],
+        "terrain": manifest["terrain"],
+        "signed_by": signer.key_id,
+    }
+    print(msgspec.json.format(msgspec.json.encode(summary), indent=2).decode())
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    assets = subparsers.add_parser("assets", help="routing model assets")
+    sub = assets.add_subparsers(dest="assets_command", required=True)
+    build = sub.add_parser(
+        "build", help="build signed routing assets from OSM (.osm.pbf) and SRTM (.hgt[.zip])"
+    )
+    build.add_argument("--osm", help="OpenStreetMap extract (.osm.pbf)")
+    build.add_argument("--dem", nargs="+", help="SRTM tiles (.hgt or .hgt.zip)")
+    build.add_argument("--out", required=True, help="output directory")
+    build.add_argument("--name", default="assets", help="asset name (e.g. andorra)")
+    build.add_argument("--dem-version", help="DEM version label (default <name>_srtm3_v1)")
+    build.add_argument(
+        "--utc-offset",
+        type=float,
+        help="local time = UTC + this many hours, for time-of-day speeds (default: from the mean longitude)",
+    )
+    build.add_argument("--sample", action="store_true", help="build the deterministic sample region instead")
+    build.set_defaults(func=cmd_assets_build)

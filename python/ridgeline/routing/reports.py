@@ -1,0 +1,240 @@
+"""Run artifacts: results as JSON/CSV, GeoJSON routes, a summary CSV and a PDF report.
+
+The PDF (reportlab) holds a map of the routes, their elevation profiles and the trade-off chart
+(matplotlib, rendered to PNG), and a results table. Engine code: no HTTP, no database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import msgspec
+
+__all__ = ["ARTIFACT_NAMES", "build_artifacts"]
+
+ARTIFACT_NAMES = (
+    "results.json",
+    "results.csv",
+    "metadata.json",
+    "routes.geojson",
+    "results_summary.csv",
+    "report.pdf",
+)
+
+CSV_TOTALS = (
+    "duration_s",
+    "distance_m",
+    "money_eur",
+    "co2e_kg",
+    "energy_kwh",
+    "fuel_l",
+    "toll_eur",
+    "driver_cost_eur",
+    "energy_cost_eur",
+    "carbon_cost_eur",
+    "ascent_m",
+    "descent_m",
+    "terrain_coverage",
+)
+
+
+def _csv(rows: list[list[Any]]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerows(rows)
+    return buf.getvalue().encode()
+
+
+def _routes(results: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(results.get("routes") or [])
+
+
+def geojson(run_id: str, results: dict[str, Any]) -> dict[str, Any]:
+    features = []
+    for r in _routes(results):
+        props = {"run_id": run_id, "label": r.get("label"), "route_id": r.get("route_id")}
+        props.update({k: r["totals"].get(k) for k in CSV_TOTALS})
+        features.append({"type": "Feature", "geometry": r["geometry"], "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def results_csv(results: dict[str, Any]) -> bytes:
+    rows: list[list[Any]] = [["label", "route_id", *CSV_TOTALS]]
+    for r in _routes(results):
+        rows.append([r.get("label") or "", r.get("route_id"), *(r["totals"].get(k) for k in CSV_TOTALS)])
+    return _csv(rows)
+
+
+def summary_csv(results: dict[str, Any]) -> bytes:
+    routes = _routes(results)
+    rows: list[list[Any]] = [["metric", "count", "min", "max", "mean"]]
+    for k in CSV_TOTALS:
+        vals = [float(r["totals"][k]) for r in routes if r["totals"].get(k) is not None]
+        if vals:
+            rows.append([k, len(vals), min(vals), max(vals), sum(vals) / len(vals)])
+        else:
+            rows.append([k, 0, "", "", ""])
+    return _csv(rows)
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _charts(results: dict[str, Any]) -> list[tuple[str, bytes]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    routes = _routes(results)[:20]
+    out: list[tuple[str, bytes]] = []
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for r in routes:
+        xy = r["geometry"]["coordinates"]
+        if xy:
+            ax.plot(
+                [p[0] for p in xy], [p[1] for p in xy], lw=1.6, label=f"{r.get('label') or r['route_id']}"
+            )
+            ax.plot(xy[0][0], xy[0][1], "go", ms=5)
+            ax.plot(xy[-1][0], xy[-1][1], "rs", ms=5)
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.set_title("Routes")
+    ax.set_aspect("equal", adjustable="datalim")
+    if routes:
+        ax.legend(fontsize=7, loc="best")
+    out.append(("Map of the routes", _png(fig)))
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.0))
+    for r in routes:
+        prof = [p for p in r.get("elevation_profile", []) if p[1] is not None]
+        ax.plot(
+            [p[0] / 1000 for p in prof],
+            [p[1] for p in prof],
+            lw=1.2,
+            label=f"{r.get('label') or r['route_id']}",
+        )
+    ax.set_xlabel("distance (km)")
+    ax.set_ylabel("elevation (m)")
+    ax.set_title("Elevation profiles")
+    out.append(("Elevation profiles", _png(fig)))
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    xs = [r["totals"]["duration_s"] / 60 for r in routes]
+    ys = [r["totals"]["co2e_kg"] for r in routes]
+    cs = [r["totals"]["money_eur"] for r in routes]
+    sc = ax.scatter(xs, ys, c=cs, cmap="viridis", s=40)
+    for r, x, y in zip(routes, xs, ys, strict=True):
+        ax.annotate(
+            str(r.get("label") or r["route_id"]),
+            (x, y),
+            fontsize=7,
+            xytext=(3, 3),
+            textcoords="offset points",
+        )
+    ax.set_xlabel("duration (min)")
+    ax.set_ylabel("CO2e (kg)")
+    ax.set_title("Trade-off: duration vs CO2e (colour: money EUR)")
+    if routes:
+        fig.colorbar(sc, ax=ax, label="money (EUR)")
+    out.append(("Trade-off chart", _png(fig)))
+    return out
+
+
+def report_pdf(run_id: str, kind: str, results: dict[str, Any], manifest: dict[str, Any]) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf, pagesize=A4, title=f"Ridgeline run {run_id}", leftMargin=1.5 * cm, rightMargin=1.5 * cm
+    )
+    story: list[Any] = [
+        Paragraph(f"Ridgeline routing report: run {run_id}", styles["Title"]),
+        Paragraph(
+            f"Kind: {kind}. Asset: {manifest.get('asset', {}).get('name')} "
+            f"(DEM {manifest.get('asset', {}).get('dem_version')}). Vehicle: {manifest.get('vehicle_id')}. "
+            f"Created: {manifest.get('created_at')}.",
+            styles["Normal"],
+        ),
+        Spacer(1, 8),
+        Paragraph("Route summary", styles["Heading2"]),
+    ]
+    header = [
+        "route",
+        "duration (min)",
+        "distance (km)",
+        "money (EUR)",
+        "CO2e (kg)",
+        "energy (kWh)",
+        "ascent (m)",
+    ]
+    rows: list[list[Any]] = [header]
+    for r in _routes(results):
+        t = r["totals"]
+        rows.append(
+            [
+                str(r.get("label") or r["route_id"]),
+                f"{t['duration_s'] / 60:.1f}",
+                f"{t['distance_m'] / 1000:.2f}",
+                f"{t['money_eur']:.2f}",
+                f"{t['co2e_kg']:.2f}",
+                f"{t['energy_kwh']:.2f}",
+                f"{t['ascent_m']:.0f}",
+            ]
+        )
+    table = Table(rows, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                ("FONTSIZE", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
+    story += [table, Spacer(1, 10)]
+    for title, png in _charts(results):
+        img = Image(io.BytesIO(png))
+        scale = min(17 * cm / img.drawWidth, 1.0)
+        img.drawWidth *= scale
+        img.drawHeight *= scale
+        story += [Paragraph(title, styles["Heading3"]), img, Spacer(1, 6)]
+    doc.build(story)
+    return buf.getvalue()
+
+
+def build_artifacts(run: dict[str, Any]) -> dict[str, tuple[bytes, str]]:
+    """All artifacts of a run: name -> (bytes, media type)."""
+    run_id = run["id"]
+    results = run["results"]
+    enc = msgspec.json.Encoder(order="sorted")
+    metadata = {
+        "run_id": run_id,
+        "kind": run["kind"],
+        "manifest": run["manifest"],
+        "signature": run["signature"],
+        "scenario_manifest": run["scenario_manifest"],
+        "scenario_signature": run["scenario_signature"],
+        "provenance": run["provenance"],
+    }
+    return {
+        "results.json": (enc.encode({"run_id": run_id, "kind": run["kind"], **results}), "application/json"),
+        "results.csv": (results_csv(results), "text/csv"),
+        "metadata.json": (enc.encode(metadata), "application/json"),
+        "routes.geojson": (enc.encode(geojson(run_id, results)), "application/geo+json"),
+        "results_summary.csv": (summary_csv(results), "text/csv"),
+        "report.pdf": (report_pdf(run_id, run["kind"], results, run["manifest"]), "application/pdf"),
+    }

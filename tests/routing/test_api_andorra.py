@@ -1,0 +1,94 @@
+"""The family served at the root (``--only routing``) on the real Andorra network (OSM + SRTM)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.routing.api_support import (  # noqa: F401
+    ANDORRA_A,
+    ANDORRA_B,
+    andorra_assets,
+    detail,
+    ndjson,
+    routing_client,
+    routing_key,
+    sample_assets,
+)
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def root_client(routing_client: Any, andorra_assets: Path) -> Any:  # noqa: F811
+    return routing_client(andorra_assets, only="routing")
+
+
+def test_root_mount_and_health(root_client: Any) -> None:
+    body = root_client.get("/").json()
+    assert body["service"] == "ridgeline-routing" and body["dem_version"] == "andorra_srtm3_v1"
+    h = root_client.get("/health")
+    assert h.status_code == 200 and h.json()["assets_loaded"] is True
+    r = root_client.post("/route", json={"origin": ANDORRA_A, "destination": {"lat": 51.5, "lon": -0.12}})
+    assert r.status_code == 422 and detail(r)["reason_code"] == "destination_out_of_coverage"
+
+
+def test_mountain_route_and_terrain(root_client: Any) -> None:
+    r = root_client.post(
+        "/route", json={"origin": ANDORRA_A, "destination": ANDORRA_B, "vehicle_id": "hgv_rigid_18t"}
+    )
+    assert r.status_code == 200, r.text
+    route = r.json()["route"]
+    t = route["totals"]
+    # Andorra la Vella (~1,050 m) up the valley towards Canillo/Soldeu (~1,500-1,800 m).
+    assert 5_000 < t["distance_m"] < 40_000
+    assert t["ascent_m"] > 200 and t["terrain_coverage"] > 0.95
+    elevations = [p[1] for p in route["elevation_profile"] if p[1] is not None]
+    assert 900 < elevations[0] < 1300 and max(elevations) > elevations[0] + 200
+    back = root_client.post(
+        "/route", json={"origin": ANDORRA_B, "destination": ANDORRA_A, "vehicle_id": "hgv_rigid_18t"}
+    ).json()["route"]
+    # Uphill costs more fuel than downhill.
+    assert t["fuel_l"] > back["totals"]["fuel_l"]
+    ev_up = root_client.post(
+        "/route", json={"origin": ANDORRA_A, "destination": ANDORRA_B, "vehicle_id": "van_electric"}
+    ).json()["route"]
+    ev_down = root_client.post(
+        "/route", json={"origin": ANDORRA_B, "destination": ANDORRA_A, "vehicle_id": "van_electric"}
+    ).json()["route"]
+    assert ev_down["totals"]["energy_kwh"] < 0.6 * ev_up["totals"]["energy_kwh"]
+
+
+def test_pareto_stream_equals_pareto(root_client: Any) -> None:
+    req = {
+        "origin": ANDORRA_A,
+        "destination": ANDORRA_B,
+        "objectives": ["duration", "co2e"],
+        "max_alternatives": 4,
+        "vehicle_id": "hgv_artic_44t",
+    }
+    plain = root_client.post("/pareto", json=req)
+    assert plain.status_code == 200, plain.text
+    p = plain.json()
+    events = ndjson(root_client.post("/pareto/stream", json=req).text)
+    assert events[0]["type"] == "meta" and events[-1]["type"] == "done"
+    streamed = {e["route"]["route_key"] for e in events if e["type"] == "route"}
+    assert len(streamed) == p["front_size"] == events[-1]["front_size"]
+    assert sorted(events[-1]["selected_route_keys"]) == sorted(x["route_key"] for x in p["routes"])
+    assert {x["route_key"] for x in p["routes"]} <= streamed
+
+
+def test_oracle_on_andorra(root_client: Any) -> None:
+    r = root_client.post(
+        "/oracle/quality/check", json={"pairs": 2, "seed": 1, "objectives": ["duration", "co2e"]}
+    )
+    assert r.status_code == 200, r.text
+    res = r.json()
+    assert res["asset_name"] == "andorra"
+    assert (
+        res["extremes_pass_rate"] == 1.0
+        and res["epsilon_pass_rate"] == 1.0
+        and res["brute_force_pass_rate"] == 1.0
+    )
