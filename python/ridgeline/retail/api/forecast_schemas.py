@@ -101,3 +101,143 @@ class RunComparison(msgspec.Struct, kw_only=True):
     metrics_diff: dict[str, ValueDiff]
     same_model_type: bool
     same_data_window: bool
+
+
+# --------------------------------------------------------------------------- featuresets
+WindowStat = Literal["mean", "std", "min", "max", "sum"]
+
+
+class FeatureConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    lags: Annotated[list[Annotated[int, Meta(ge=1, le=3660)]], Meta(max_length=32)] = msgspec.field(
+        default_factory=lambda: [1, 7, 14, 28]
+    )
+    windows: Annotated[list[Annotated[int, Meta(ge=1, le=3660)]], Meta(max_length=16)] = msgspec.field(
+        default_factory=lambda: [7, 28]
+    )
+    window_stats: list[WindowStat] = msgspec.field(default_factory=lambda: ["mean", "std"])
+    min_periods: Annotated[int, Meta(ge=1)] = 1
+    calendar: bool = True
+    exog: list[Literal["price", "promo"]] = msgspec.field(default_factory=lambda: ["price", "promo"])
+
+
+class FeatureRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    store_id: Annotated[int, Meta(ge=1)]
+    product_id: Annotated[int, Meta(ge=1)] | None = None
+    start_date: date
+    end_date: date
+    cutoff_date: Annotated[
+        date | None,
+        Meta(description="Features use only sales dated before this day (default: the day after end_date)"),
+    ] = None
+    config: FeatureConfig = msgspec.field(default_factory=FeatureConfig)
+    sample_rows: Annotated[int, Meta(ge=1, le=1000)] = 10
+
+
+class FeatureSetResponse(msgspec.Struct, kw_only=True):
+    store_id: int
+    product_ids: list[int]
+    start_date: date
+    end_date: date
+    cutoff_date: date
+    feature_names: list[str]
+    row_count: int
+    null_counts: dict[str, int]
+    rows: list[dict[str, Any]]
+    leakage_safe: bool = True
+
+
+# --------------------------------------------------------------------------- forecasting
+class ModelConfigIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    model_type: ModelType
+    season_length: Annotated[int, Meta(ge=1, le=366)] = 7
+    window: Annotated[int, Meta(ge=1, le=366)] = 7
+    exog: list[Literal["price", "promo"]] = msgspec.field(default_factory=lambda: ["price", "promo"])
+    params: dict[str, Any] = {}
+    levels: list[Annotated[int, Meta(gt=0, lt=100)]] = msgspec.field(default_factory=lambda: [80, 95])
+    features: FeatureConfig | None = None
+
+
+class TrainRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    store_id: Annotated[int, Meta(ge=1)]
+    product_id: Annotated[int, Meta(ge=1)]
+    train_start_date: date | None = None
+    train_end_date: date | None = None
+    config: ModelConfigIn
+    calibrate_horizon: Annotated[int, Meta(ge=0, le=366)] = 28
+
+
+class TrainResponse(msgspec.Struct, kw_only=True):
+    run_id: str
+    model_type: str
+    status: RunStatus
+    store_id: int
+    product_id: int
+    data_window_start: date
+    data_window_end: date
+    train_rows: int
+    interval_method: str
+    artifact_uri: str
+    artifact_hash: str
+    duration_ms: float
+
+
+class PlanDay(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    date: date
+    unit_price: float | None = None
+    on_promotion: bool | None = None
+
+
+class PredictRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    run_id: str
+    horizon: Annotated[int, Meta(ge=1, le=366)] = 14
+    plan: list[PlanDay] = []
+
+
+class ForecastPoint(msgspec.Struct, kw_only=True):
+    date: date
+    forecast: float
+    lower: dict[str, float | None]
+    upper: dict[str, float | None]
+
+
+class PredictResponse(msgspec.Struct, kw_only=True):
+    run_id: str
+    model_type: str
+    store_id: int
+    product_id: int
+    origin: date
+    horizon: int
+    interval_method: str
+    forecasts: list[ForecastPoint]
+
+
+# --------------------------------------------------------------------------- backtesting
+class BacktestRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    store_id: Annotated[int, Meta(ge=1)]
+    product_id: Annotated[int, Meta(ge=1)]
+    start_date: date | None = None
+    end_date: date | None = None
+    models: Annotated[list[ModelConfigIn], Meta(min_length=1, max_length=8)] = msgspec.field(
+        default_factory=lambda: [
+            ModelConfigIn(model_type="naive"),
+            ModelConfigIn(model_type="seasonal_naive"),
+            ModelConfigIn(model_type="moving_average"),
+        ]
+    )
+    horizon: Annotated[int, Meta(ge=1, le=366)] = 14
+    n_folds: Annotated[int, Meta(ge=1, le=20)] = 3
+    step: Annotated[int, Meta(ge=1)] | None = None
+    strategy: Literal["rolling", "expanding"] = "expanding"
+    train_days: Annotated[int, Meta(ge=7)] | None = None
+    gap: Annotated[int, Meta(ge=0, le=366)] = 0
+
+
+# --------------------------------------------------------------------------- explain
+class ExplainRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    store_id: Annotated[int, Meta(ge=1)]
+    product_id: Annotated[int, Meta(ge=1)]
+    as_of_date: date
+    model_type: str = "seasonal_naive"
+    season_length: Annotated[int, Meta(ge=1, le=366)] = 7
+    window: Annotated[int, Meta(ge=1, le=366)] = 7
+    level: Annotated[int, Meta(gt=0, lt=100)] = 80

@@ -44,4 +44,20 @@ model_aliases = sa.Table(
     sa.Index("ix_retail_model_alias_run", "run_id"),
 )
 
-FORECAST_TABLES = (model_aliases, model_runs)
+scenario_plans = sa.Table(
+    "retail_scenario_plan",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.String(2000), nullable=True),
+    sa.Column("run_id", sa.String(32), nullable=False),
+    sa.Column("horizon", sa.Integer, nullable=False),
+    sa.Column("assumptions", sa.JSON, nullable=False),
+    sa.Column("comparison", sa.JSON, nullable=False),
+    sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("cloned_from", sa.String(32), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_retail_scenario_plan_created", "created_at"),
+)
+
+FORECAST_TABLES = (scenario_plans, model_aliases, model_runs)

@@ -1,4 +1,4 @@
-"""retail forecasting: model runs (registry) and aliases
+"""retail forecasting: model runs (registry), aliases, scenario plans
 
 Revision ID: 0003_retail_forecast
 Revises: 0002_retail_data
@@ -49,8 +49,23 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_retail_model_alias_run", "retail_model_alias", ["run_id"])
+    op.create_table(
+        "retail_scenario_plan",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("description", sa.String(2000), nullable=True),
+        sa.Column("run_id", sa.String(32), nullable=False),
+        sa.Column("horizon", sa.Integer, nullable=False),
+        sa.Column("assumptions", sa.JSON, nullable=False),
+        sa.Column("comparison", sa.JSON, nullable=False),
+        sa.Column("tags", sa.JSON, nullable=False),
+        sa.Column("cloned_from", sa.String(32), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_retail_scenario_plan_created", "retail_scenario_plan", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("retail_scenario_plan")
     op.drop_table("retail_model_alias")
     op.drop_table("retail_model_run")
