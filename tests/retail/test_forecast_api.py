@@ -146,3 +146,49 @@ def test_backtest_endpoint(make_client) -> None:  # type: ignore[no-untyped-def]
     too_long = c.post("/retail/backtesting/run", json={"store_id": s, "product_id": p, "horizon": 300})
     assert too_long.status_code == 400
     assert c.post("/retail/backtesting/run", json={"store_id": 999, "product_id": p}).status_code == 404
+
+
+@pytest.mark.slow
+def test_rossmann_through_the_api_learned_models_beat_seasonal_naive(make_client) -> None:  # type: ignore[no-untyped-def]
+    """Rossmann stores 1..20 ingested through POST /ingest/sales-daily, then a 42-day rolling
+    backtest over all their series through POST /backtesting/run."""
+    from ridgeline.retail.datasets import rossmann_records
+
+    from ..conftest import require_shared
+
+    train = require_shared("retail/rossmann/train_stores_1_800.csv.gz")
+    records = rossmann_records(train).filter(pl.col("store_code") <= "R0020")
+    buf = io.BytesIO()
+    records.write_csv(buf)
+    r = c_post = make_client(seed_defaults=False)
+    resp = c_post.post(
+        "/retail/ingest/sales-daily?create_missing=true",
+        content=buf.getvalue(),
+        headers={"content-type": "text/csv"},
+    )
+    assert resp.status_code == 200, resp.text
+    store_ids = [
+        s["id"] for s in r.get("/retail/dimensions/stores", params={"page_size": 100}).json()["stores"]
+    ]
+    assert len(store_ids) == 20
+    out = r.post(
+        "/retail/backtesting/run",
+        json={
+            "store_ids": store_ids,
+            "horizon": 42,
+            "n_folds": 2,
+            "strategy": "rolling",
+            "train_days": 365,
+            "models": [
+                {"model_type": "seasonal_naive"},
+                {"model_type": "regression", "params": {"max_iter": 150}},
+                {"model_type": "lightgbm", "params": {"n_estimators": 150}},
+            ],
+        },
+    )
+    assert out.status_code == 200, out.text
+    body = out.json()
+    assert body["n_series"] == 20
+    wape = {s["model"]: s["metrics"]["wape"] for s in body["summary"]}
+    assert wape["regression"] < wape["seasonal_naive"]
+    assert wape["lightgbm"] < wape["seasonal_naive"]

@@ -213,8 +213,19 @@ class PredictResponse(msgspec.Struct, kw_only=True):
 
 # --------------------------------------------------------------------------- backtesting
 class BacktestRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    store_id: Annotated[int, Meta(ge=1)]
-    product_id: Annotated[int, Meta(ge=1)]
+    store_id: Annotated[int, Meta(ge=1)] | None = None
+    product_id: Annotated[int, Meta(ge=1)] | None = None
+    store_ids: (
+        Annotated[
+            list[Annotated[int, Meta(ge=1)]],
+            Meta(
+                max_length=1000,
+                description="Backtest many series at once: every (store, product) of these stores "
+                "(or only product_id); give either store_id or store_ids",
+            ),
+        ]
+        | None
+    ) = None
     start_date: date | None = None
     end_date: date | None = None
     models: Annotated[list[ModelConfigIn], Meta(min_length=1, max_length=8)] = msgspec.field(

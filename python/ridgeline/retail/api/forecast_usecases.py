@@ -234,7 +234,17 @@ async def predict(ctx: AppContext, req: fs.PredictRequest) -> fs.PredictResponse
 
 # ------------------------------------------------------------------------------ backtesting
 async def run_backtest(ctx: AppContext, req: fs.BacktestRequest, *, on_fold: Any = None) -> dict[str, Any]:
-    frame, holidays = await data.load_series(ctx, req.store_id, req.product_id, req.start_date, req.end_date)
+    if (req.store_id is None) == (req.store_ids is None):
+        raise RidgelineError(400, "invalid_series", "give exactly one of store_id and store_ids")
+    if req.store_id is not None and req.product_id is None:
+        raise RidgelineError(400, "invalid_series", "store_id needs a product_id (or use store_ids)")
+    data.check_range(req.start_date, req.end_date)
+    stores = [req.store_id] if req.store_id is not None else list(req.store_ids or [])
+    frame, holidays = await data.load_history(
+        ctx, stores, [req.product_id] if req.product_id else None, req.start_date, req.end_date
+    )
+    if frame.height == 0:
+        raise RidgelineError(404, "series_not_found", "no sales for the requested stores, products and dates")
     configs = [model_config(m) for m in req.models]
     try:
         cfg = backtest.BacktestConfig(
@@ -251,7 +261,8 @@ async def run_backtest(ctx: AppContext, req: fs.BacktestRequest, *, on_fold: Any
     except (ValueError, models.ModelError) as exc:
         raise RidgelineError(400, "insufficient_data", str(exc)) from exc
     out = msgspec.to_builtins(result)
-    out["store_id"], out["product_id"] = req.store_id, req.product_id
+    out["store_id"], out["product_id"], out["store_ids"] = req.store_id, req.product_id, req.store_ids
+    out["n_series"] = int(frame["series_id"].n_unique())
     out["metric_definitions"] = METRIC_DEFINITIONS
     return _clean(out)
 
