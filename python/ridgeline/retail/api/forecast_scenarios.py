@@ -1,7 +1,7 @@
 """Scenarios slice: stateless simulation, saved plans (assumptions + comparison snapshot), ranking.
 
 Saved plans list newest first; the ``tags`` filter keeps plans carrying every requested tag
-(containment), evaluated portably on SQLite and PostgreSQL. ``compare`` ranks 2-5 plans by
+(containment): JSONB ``@>`` in SQL on PostgreSQL, the same test over the rows on SQLite. ``compare`` ranks 2-5 plans by
 ``delta_total`` (default), ``delta_pct`` or ``scenario_total`` (descending) and merges their daily
 series (summed over series) into one chart table keyed by date, with the first plan's baseline.
 """
@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 import sqlalchemy as sa
 from msgspec import Meta
+from sqlalchemy.dialects.postgresql import JSONB
 
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
@@ -132,7 +133,14 @@ async def list_plans(ctx: AppContext, *, limit: int, offset: int, tags: list[str
     t = scenario_plans
     order = (t.c.created_at.desc(), t.c.id.desc())
     async with ctx.db.engine.connect() as conn:
-        if tags:
+        if tags and ctx.db.backend == "postgresql":
+            # JSONB containment in SQL: the plan's tags contain every requested tag.
+            cond = sa.cast(t.c.tags, JSONB).contains(sorted(set(tags)))
+            total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(cond))).scalar_one()
+            page = (
+                await conn.execute(t.select().where(cond).order_by(*order).limit(limit).offset(offset))
+            ).all()
+        elif tags:
             rows = (await conn.execute(t.select().order_by(*order))).all()
             wanted = set(tags)
             kept = [r for r in rows if wanted <= set(r._mapping["tags"] or [])]
