@@ -136,6 +136,8 @@ async def train(ctx: AppContext, req: fs.TrainRequest, *, job_check: Any = None)
         model = await asyncio.to_thread(
             models.fit, frame, cfg, holidays=holidays, calibrate_horizon=req.calibrate_horizon
         )
+        if job_check is not None:
+            job_check()  # a job cancelled during the fit stops here: no artifact, run marked failed
         blob = model.to_bytes()
         uri, sha = await registry.store_artifact(ctx, run.run_id, "model.bin", blob)
     except models.ModelError as exc:
