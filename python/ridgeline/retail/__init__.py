@@ -1,2 +1,7 @@
-"""Retail demand forecasting engine: synthetic history generation (``synth``) and, in later issues,
-features, models and backtests. Pure Python/polars/numpy; never imports Litestar or SQLAlchemy."""
+"""Retail demand forecasting engine: synthetic history generation (``synth``), time-safe features,
+models, backtests, explanations and scenarios. Embeddable with no server: nothing here imports
+Litestar or the database (``ridgeline.retail.api`` is the HTTP family built on top)."""
+
+from ridgeline.retail import backtest, explain, features, metrics, models, scenarios
+
+__all__ = ["backtest", "explain", "features", "metrics", "models", "scenarios"]

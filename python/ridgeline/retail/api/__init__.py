@@ -1,4 +1,5 @@
-"""The retail family's HTTP layer (contract 002): health, ingest, dimensions, analytics, seeder.
+"""The retail family's HTTP layer (contract 002): health, ingest, dimensions, analytics, seeder,
+and the forecasting slices (``forecast_*`` modules).
 
 Errors are RFC 7807 ``application/problem+json``; request validation errors are 422 (as the
 contract's FastAPI origin answers), date-range violations 400.
@@ -12,7 +13,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ridgeline.platform.context import AppContext, Family
 from ridgeline.platform.errors import render_problem_json
-from ridgeline.retail.api import service
+from ridgeline.retail.api import (
+    forecast_store,  # noqa: F401  (registers the forecasting tables)
+    service,
+)
+from ridgeline.retail.api.forecast_jobs import bind_context
+from ridgeline.retail.api.forecast_routes import FORECAST_ROUTE_HANDLERS
 from ridgeline.retail.api.routes import ROUTE_HANDLERS
 
 log = logging.getLogger("ridgeline.retail")
@@ -35,9 +41,9 @@ async def seed_defaults(ctx: AppContext) -> None:
 
 family = Family(
     name="retail",
-    route_handlers=ROUTE_HANDLERS,
+    route_handlers=[*ROUTE_HANDLERS, *FORECAST_ROUTE_HANDLERS],
     render_error=render_problem_json,
     validation_status=422,
-    on_startup=(seed_defaults,),
+    on_startup=(bind_context, seed_defaults),
     tags=("retail",),
 )

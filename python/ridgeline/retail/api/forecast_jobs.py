@@ -1,0 +1,182 @@
+"""Retail jobs (train, predict, backtest) on the platform job API, and their HTTP view.
+
+Statuses map from the platform's: CREATED/QUEUED -> ``pending``, RUNNING -> ``running``,
+SUCCEEDED -> ``completed``, FAILED -> ``failed``, CANCELLED -> ``cancelled``. A job's ``params`` are
+the body of the matching endpoint (``/forecasting/train``, ``/forecasting/predict``,
+``/backtesting/run``); its ``result`` is that endpoint's response.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+
+from ridgeline.platform.context import AppContext
+from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.jobs import Job, JobContext, JobStatus, job_kind
+from ridgeline.retail.api import forecast_schemas as fs
+from ridgeline.retail.api import forecast_usecases as uc
+
+JobType = Literal["train", "predict", "backtest"]
+FAMILY = "retail"
+STATUS_OUT = {
+    JobStatus.CREATED: "pending",
+    JobStatus.QUEUED: "pending",
+    JobStatus.RUNNING: "running",
+    JobStatus.SUCCEEDED: "completed",
+    JobStatus.FAILED: "failed",
+    JobStatus.CANCELLED: "cancelled",
+}
+STATUS_IN = {
+    "pending": JobStatus.QUEUED,
+    "running": JobStatus.RUNNING,
+    "completed": JobStatus.SUCCEEDED,
+    "failed": JobStatus.FAILED,
+    "cancelled": JobStatus.CANCELLED,
+}
+JOB_SORT = {"created_at": "created_at", "completed_at": "finished_at", "job_type": "kind", "status": "status"}
+PARAM_TYPES: dict[str, type[msgspec.Struct]] = {
+    "train": fs.TrainRequest,
+    "predict": fs.PredictRequest,
+    "backtest": fs.BacktestRequest,
+}
+
+# The running app's context, for job handlers (they receive only a JobContext). Set on start-up.
+_APP: dict[str, AppContext] = {}
+
+
+async def bind_context(ctx: AppContext) -> None:
+    _APP["ctx"] = ctx
+
+
+def _ctx() -> AppContext:
+    try:
+        return _APP["ctx"]
+    except KeyError as exc:  # pragma: no cover - the family's start-up hook always runs first
+        raise RuntimeError("retail jobs need the app context (start-up hook not run)") from exc
+
+
+class JobCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    job_type: JobType
+    params: dict[str, Any]
+
+
+class JobOut(msgspec.Struct, kw_only=True):
+    job_id: str
+    job_type: str
+    status: str
+    params: dict[str, Any]
+    result: Any = None
+    error: dict[str, Any] | None = None
+    progress: float = 0.0
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class JobList(msgspec.Struct, kw_only=True):
+    jobs: list[JobOut]
+    limit: int
+    offset: int
+
+
+def job_out(job: Job) -> JobOut:
+    return JobOut(
+        job_id=job.id,
+        job_type=job.kind,
+        status=STATUS_OUT[job.status],
+        params=job.params,
+        result=job.result,
+        error=job.error,
+        progress=job.progress,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        completed_at=job.finished_at,
+    )
+
+
+def _parse(job_type: str, params: dict[str, Any]) -> msgspec.Struct:
+    try:
+        return msgspec.convert(params, PARAM_TYPES[job_type])
+    except msgspec.ValidationError as exc:
+        raise RidgelineError(422, "invalid_request", f"Invalid {job_type} params: {exc}") from exc
+
+
+async def submit(ctx: AppContext, body: JobCreate) -> JobOut:
+    parsed = _parse(body.job_type, body.params)
+    job = await ctx.jobs.submit(FAMILY, body.job_type, msgspec.to_builtins(parsed))
+    return job_out(job)
+
+
+async def get(ctx: AppContext, job_id: str) -> Job:
+    job = await ctx.jobs.get(job_id)
+    if job is None or job.family != FAMILY:
+        raise RidgelineError(404, "job_not_found", f"job {job_id!r} not found", job_id=job_id)
+    return job
+
+
+async def listing(
+    ctx: AppContext,
+    *,
+    job_type: str | None,
+    status: str | None,
+    sort_by: str | None,
+    sort_order: str | None,
+    limit: int,
+    offset: int,
+) -> JobList:
+    if status is not None and status not in STATUS_IN:
+        raise RidgelineError(400, "invalid_status", f"status must be one of {', '.join(STATUS_IN)}")
+    column = JOB_SORT.get(sort_by or "", "created_at")
+    descending = (sort_order or "desc").lower() != "asc" if sort_by in JOB_SORT else True
+    jobs = await ctx.jobs.list(
+        family=FAMILY,
+        kind=job_type,
+        status=STATUS_IN[status] if status else None,
+        limit=limit,
+        offset=offset,
+        order_by=column,
+        descending=descending,
+    )
+    return JobList(jobs=[job_out(j) for j in jobs], limit=limit, offset=offset)
+
+
+async def cancel(ctx: AppContext, job_id: str) -> JobOut:
+    job = await get(ctx, job_id)
+    if job.status.terminal:
+        raise RidgelineError(
+            400, "job_not_cancellable", f"job {job_id} is already {STATUS_OUT[job.status]}", job_id=job_id
+        )
+    done = await ctx.jobs.cancel(job_id)
+    assert done is not None
+    return job_out(done)
+
+
+@job_kind(FAMILY, "train")
+async def _train_job(jc: JobContext) -> Any:
+    req = msgspec.convert(jc.params, fs.TrainRequest)
+    jc.check_cancelled()
+    res = await uc.train(_ctx(), req, job_check=jc.check_cancelled)
+    return msgspec.to_builtins(res)
+
+
+@job_kind(FAMILY, "predict")
+async def _predict_job(jc: JobContext) -> Any:
+    req = msgspec.convert(jc.params, fs.PredictRequest)
+    jc.check_cancelled()
+    res = await uc.predict(_ctx(), req)
+    out = msgspec.to_builtins(res)
+    return out
+
+
+@job_kind(FAMILY, "backtest")
+async def _backtest_job(jc: JobContext) -> Any:
+    req = msgspec.convert(jc.params, fs.BacktestRequest)
+
+    def progress(done: int, total: int) -> None:
+        jc.report_progress(done / total)
+        jc.check_cancelled()  # stops the backtest between folds
+
+    return await uc.run_backtest(_ctx(), req, on_fold=progress)

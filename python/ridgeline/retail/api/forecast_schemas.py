@@ -1,0 +1,254 @@
+"""msgspec schemas of the forecasting slices (registry; more slices join as they land)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+RunStatus = Literal["pending", "running", "success", "failed", "archived"]
+ModelType = Literal["naive", "seasonal_naive", "moving_average", "lightgbm", "regression"]
+
+
+class ModelRunCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    model_type: ModelType
+    model_config: dict[str, Any] = {}
+    feature_config: dict[str, Any] | None = None
+    store_id: Annotated[int, Meta(ge=1)] | None = None
+    product_id: Annotated[int, Meta(ge=1)] | None = None
+    data_window_start: date | None = None
+    data_window_end: date | None = None
+    runtime_info: dict[str, Any] | None = None
+
+
+class ModelRunUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    status: RunStatus | None = None
+    metrics: dict[str, Any] | None = None
+    artifact_uri: Annotated[str, Meta(min_length=1, max_length=500)] | None = None
+    artifact_hash: Annotated[str, Meta(pattern="^[0-9a-f]{64}$")] | None = None
+    error_message: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+class ModelRun(msgspec.Struct, kw_only=True):
+    run_id: str
+    model_type: str
+    status: RunStatus
+    store_id: int | None
+    product_id: int | None
+    model_config: dict[str, Any]
+    feature_config: dict[str, Any] | None
+    data_window_start: date | None
+    data_window_end: date | None
+    metrics: dict[str, Any] | None
+    runtime_info: dict[str, Any] | None
+    artifact_uri: str | None
+    artifact_hash: str | None
+    error_message: str | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+
+class ModelRunList(msgspec.Struct, kw_only=True):
+    runs: list[ModelRun]
+    total: Annotated[int, Meta(description="Runs matching the filters (all pages)")]
+    page: Annotated[int, Meta(description="1-indexed page number")]
+    page_size: int
+
+
+class VerifyResult(msgspec.Struct, kw_only=True):
+    run_id: str
+    artifact_uri: str
+    expected_hash: str | None
+    actual_hash: str | None
+    verified: bool
+    reason: str
+
+
+class AliasCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    alias_name: Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+    run_id: str
+    description: Annotated[str, Meta(max_length=500)] | None = None
+
+
+class Alias(msgspec.Struct, kw_only=True):
+    alias_name: str
+    run_id: str
+    description: str | None
+    run_status: RunStatus
+    model_type: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class AliasList(msgspec.Struct, kw_only=True):
+    aliases: list[Alias]
+    total: int
+
+
+class ValueDiff(msgspec.Struct, kw_only=True):
+    a: Any
+    b: Any
+    delta: float | None = None
+
+
+class RunComparison(msgspec.Struct, kw_only=True):
+    run_a: ModelRun
+    run_b: ModelRun
+    config_diff: dict[str, ValueDiff]
+    metrics_diff: dict[str, ValueDiff]
+    same_model_type: bool
+    same_data_window: bool
+
+
+# --------------------------------------------------------------------------- featuresets
+WindowStat = Literal["mean", "std", "min", "max", "sum"]
+
+
+class FeatureConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    lags: Annotated[list[Annotated[int, Meta(ge=1, le=3660)]], Meta(max_length=32)] = msgspec.field(
+        default_factory=lambda: [1, 7, 14, 28]
+    )
+    windows: Annotated[list[Annotated[int, Meta(ge=1, le=3660)]], Meta(max_length=16)] = msgspec.field(
+        default_factory=lambda: [7, 28]
+    )
+    window_stats: list[WindowStat] = msgspec.field(default_factory=lambda: ["mean", "std"])
+    min_periods: Annotated[int, Meta(ge=1)] = 1
+    calendar: bool = True
+    exog: list[Literal["price", "promo"]] = msgspec.field(default_factory=lambda: ["price", "promo"])
+
+
+class FeatureRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    store_id: Annotated[int, Meta(ge=1)]
+    product_id: Annotated[int, Meta(ge=1)] | None = None
+    start_date: date
+    end_date: date
+    cutoff_date: Annotated[
+        date | None,
+        Meta(description="Features use only sales dated before this day (default: the day after end_date)"),
+    ] = None
+    config: FeatureConfig = msgspec.field(default_factory=FeatureConfig)
+    sample_rows: Annotated[int, Meta(ge=1, le=1000)] = 10
+
+
+class FeatureSetResponse(msgspec.Struct, kw_only=True):
+    store_id: int
+    product_ids: list[int]
+    start_date: date
+    end_date: date
+    cutoff_date: date
+    feature_names: list[str]
+    row_count: int
+    null_counts: dict[str, int]
+    rows: list[dict[str, Any]]
+    leakage_safe: bool = True
+
+
+# --------------------------------------------------------------------------- forecasting
+class ModelConfigIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    model_type: ModelType
+    season_length: Annotated[int, Meta(ge=1, le=366)] = 7
+    window: Annotated[int, Meta(ge=1, le=366)] = 7
+    exog: list[Literal["price", "promo"]] = msgspec.field(default_factory=lambda: ["price", "promo"])
+    params: dict[str, Any] = {}
+    levels: list[Annotated[int, Meta(gt=0, lt=100)]] = msgspec.field(default_factory=lambda: [80, 95])
+    features: FeatureConfig | None = None
+
+
+class TrainRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    store_id: Annotated[int, Meta(ge=1)]
+    product_id: Annotated[int, Meta(ge=1)]
+    train_start_date: date | None = None
+    train_end_date: date | None = None
+    config: ModelConfigIn
+    calibrate_horizon: Annotated[int, Meta(ge=0, le=366)] = 28
+
+
+class TrainResponse(msgspec.Struct, kw_only=True):
+    run_id: str
+    model_type: str
+    status: RunStatus
+    store_id: int
+    product_id: int
+    data_window_start: date
+    data_window_end: date
+    train_rows: int
+    interval_method: str
+    artifact_uri: str
+    artifact_hash: str
+    duration_ms: float
+
+
+class PlanDay(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    date: date
+    unit_price: float | None = None
+    on_promotion: bool | None = None
+
+
+class PredictRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    run_id: str
+    horizon: Annotated[int, Meta(ge=1, le=366)] = 14
+    plan: list[PlanDay] = []
+
+
+class ForecastPoint(msgspec.Struct, kw_only=True):
+    date: date
+    forecast: float
+    lower: dict[str, float | None]
+    upper: dict[str, float | None]
+
+
+class PredictResponse(msgspec.Struct, kw_only=True):
+    run_id: str
+    model_type: str
+    store_id: int
+    product_id: int
+    origin: date
+    horizon: int
+    interval_method: str
+    forecasts: list[ForecastPoint]
+
+
+# --------------------------------------------------------------------------- backtesting
+class BacktestRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    store_id: Annotated[int, Meta(ge=1)] | None = None
+    product_id: Annotated[int, Meta(ge=1)] | None = None
+    store_ids: (
+        Annotated[
+            list[Annotated[int, Meta(ge=1)]],
+            Meta(
+                max_length=1000,
+                description="Backtest many series at once: every (store, product) of these stores "
+                "(or only product_id); give either store_id or store_ids",
+            ),
+        ]
+        | None
+    ) = None
+    start_date: date | None = None
+    end_date: date | None = None
+    models: Annotated[list[ModelConfigIn], Meta(min_length=1, max_length=8)] = msgspec.field(
+        default_factory=lambda: [
+            ModelConfigIn(model_type="naive"),
+            ModelConfigIn(model_type="seasonal_naive"),
+            ModelConfigIn(model_type="moving_average"),
+        ]
+    )
+    horizon: Annotated[int, Meta(ge=1, le=366)] = 14
+    n_folds: Annotated[int, Meta(ge=1, le=20)] = 3
+    step: Annotated[int, Meta(ge=1)] | None = None
+    strategy: Literal["rolling", "expanding"] = "expanding"
+    train_days: Annotated[int, Meta(ge=7)] | None = None
+    gap: Annotated[int, Meta(ge=0, le=366)] = 0
+
+
+# --------------------------------------------------------------------------- explain
+class ExplainRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    store_id: Annotated[int, Meta(ge=1)]
+    product_id: Annotated[int, Meta(ge=1)]
+    as_of_date: date
+    model_type: str = "seasonal_naive"
+    season_length: Annotated[int, Meta(ge=1, le=366)] = 7
+    window: Annotated[int, Meta(ge=1, le=366)] = 7
+    level: Annotated[int, Meta(gt=0, lt=100)] = 80

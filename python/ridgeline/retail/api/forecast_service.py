@@ -1,0 +1,399 @@
+"""Use cases of the model registry: runs, status life-cycle, artifacts with SHA-256, aliases, diffs.
+
+Run status life-cycle (anything else is a 400 ``invalid_status_transition``)::
+
+    pending -> running | success | failed | archived
+    running -> success | failed
+    success -> archived          failed -> archived          archived -> (final)
+
+Artifacts live in the platform artifact store and are addressed as
+``artifact://<namespace>/<owner>/<name>``; the registry records the SHA-256 and ``verify``
+recomputes it from the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+
+from ridgeline.platform.artifacts import ArtifactError
+from ridgeline.platform.context import AppContext
+from ridgeline.platform.errors import RidgelineError
+from ridgeline.retail.api import forecast_schemas as fs
+from ridgeline.retail.api.forecast_store import model_aliases, model_runs
+
+RUN_SORT = {"created_at", "model_type", "status", "store_id", "product_id"}
+TRANSITIONS: dict[str, set[str]] = {
+    "pending": {"running", "success", "failed", "archived"},
+    "running": {"success", "failed"},
+    "success": {"archived"},
+    "failed": {"archived"},
+    "archived": set(),
+}
+ARTIFACT_SCHEME = "artifact://"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # SQLite hands back naive datetimes written in UTC
+    return value
+
+
+def _run_from_row(row: Any) -> fs.ModelRun:
+    m = row._mapping
+    return fs.ModelRun(
+        run_id=m["id"],
+        model_type=m["model_type"],
+        status=m["status"],
+        store_id=m["store_id"],
+        product_id=m["product_id"],
+        model_config=m["model_config"] or {},
+        feature_config=m["feature_config"],
+        data_window_start=m["data_window_start"],
+        data_window_end=m["data_window_end"],
+        metrics=m["metrics"],
+        runtime_info=m["runtime_info"],
+        artifact_uri=m["artifact_uri"],
+        artifact_hash=m["artifact_sha256"],
+        error_message=m["error_message"],
+        created_at=_utc(m["created_at"]),  # type: ignore[arg-type]
+        updated_at=_utc(m["updated_at"]),  # type: ignore[arg-type]
+        completed_at=_utc(m["completed_at"]),
+    )
+
+
+def artifact_uri(namespace: str, owner: str, name: str) -> str:
+    return f"{ARTIFACT_SCHEME}{namespace}/{owner}/{name}"
+
+
+def parse_artifact_uri(uri: str) -> tuple[str, str, str]:
+    if not uri.startswith(ARTIFACT_SCHEME):
+        raise RidgelineError(400, "unsupported_artifact_uri", f"only {ARTIFACT_SCHEME} URIs can be verified")
+    parts = uri[len(ARTIFACT_SCHEME) :].split("/")
+    if len(parts) != 3 or not all(parts):
+        raise RidgelineError(
+            400, "invalid_artifact_uri", f"expected {ARTIFACT_SCHEME}<namespace>/<owner>/<name>"
+        )
+    return parts[0], parts[1], parts[2]
+
+
+async def create_run(ctx: AppContext, body: fs.ModelRunCreate, *, status: str = "pending") -> fs.ModelRun:
+    if body.data_window_start and body.data_window_end and body.data_window_start > body.data_window_end:
+        raise RidgelineError(400, "invalid_date_range", "data_window_start is after data_window_end")
+    now = _now()
+    values = {
+        "id": uuid.uuid4().hex,
+        "model_type": body.model_type,
+        "status": status,
+        "store_id": body.store_id,
+        "product_id": body.product_id,
+        "model_config": body.model_config,
+        "feature_config": body.feature_config,
+        "data_window_start": body.data_window_start,
+        "data_window_end": body.data_window_end,
+        "metrics": None,
+        "runtime_info": body.runtime_info,
+        "artifact_uri": None,
+        "artifact_sha256": None,
+        "error_message": None,
+        "created_at": now,
+        "updated_at": now,
+        "completed_at": None,
+    }
+    async with ctx.db.begin() as conn:
+        await conn.execute(model_runs.insert().values(**values))
+    run = await get_run(ctx, values["id"])
+    assert run is not None
+    return run
+
+
+async def get_run(ctx: AppContext, run_id: str) -> fs.ModelRun | None:
+    async with ctx.db.engine.connect() as conn:
+        row = (await conn.execute(model_runs.select().where(model_runs.c.id == run_id))).first()
+    return None if row is None else _run_from_row(row)
+
+
+async def require_run(ctx: AppContext, run_id: str) -> fs.ModelRun:
+    run = await get_run(ctx, run_id)
+    if run is None:
+        raise RidgelineError(404, "run_not_found", f"model run {run_id!r} not found", run_id=run_id)
+    return run
+
+
+async def list_runs(
+    ctx: AppContext,
+    *,
+    model_type: str | None,
+    status: str | None,
+    store_id: int | None,
+    product_id: int | None,
+    page: int,
+    page_size: int,
+    sort_by: str | None,
+    sort_order: str | None,
+) -> fs.ModelRunList:
+    t = model_runs
+    conds = []
+    if model_type is not None:
+        conds.append(t.c.model_type == model_type)
+    if status is not None:
+        conds.append(t.c.status == status)
+    if store_id is not None:
+        conds.append(t.c.store_id == store_id)
+    if product_id is not None:
+        conds.append(t.c.product_id == product_id)
+    # Allow-listed sort; an unknown column (or none) falls back to created_at desc.
+    if sort_by in RUN_SORT:
+        col = t.c[sort_by]
+        order = [col.asc() if (sort_order or "").lower() == "asc" else col.desc()]
+    else:
+        order = [t.c.created_at.desc()]
+    order.append(t.c.id.asc())
+    async with ctx.db.engine.connect() as conn:
+        total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(*conds))).scalar_one()
+        rows = (
+            await conn.execute(
+                t.select().where(*conds).order_by(*order).limit(page_size).offset((page - 1) * page_size)
+            )
+        ).all()
+    return fs.ModelRunList(
+        runs=[_run_from_row(r) for r in rows], total=int(total), page=page, page_size=page_size
+    )
+
+
+async def update_run(ctx: AppContext, run_id: str, body: fs.ModelRunUpdate) -> fs.ModelRun:
+    run = await require_run(ctx, run_id)
+    values: dict[str, Any] = {}
+    if body.status is not None and body.status != run.status:
+        if body.status not in TRANSITIONS[run.status]:
+            raise RidgelineError(
+                400,
+                "invalid_status_transition",
+                f"a {run.status} run cannot become {body.status}",
+                allowed=sorted(TRANSITIONS[run.status]),
+            )
+        values["status"] = body.status
+        if body.status in ("success", "failed"):
+            values["completed_at"] = _now()
+    if body.metrics is not None:
+        values["metrics"] = body.metrics
+    if body.artifact_uri is not None:
+        values["artifact_uri"] = body.artifact_uri
+    if body.artifact_hash is not None:
+        values["artifact_sha256"] = body.artifact_hash
+    if body.error_message is not None:
+        values["error_message"] = body.error_message
+    if values:
+        values["updated_at"] = _now()
+        async with ctx.db.begin() as conn:
+            await conn.execute(model_runs.update().where(model_runs.c.id == run_id).values(**values))
+    return await require_run(ctx, run_id)
+
+
+async def store_artifact(ctx: AppContext, run_id: str, name: str, data: bytes) -> tuple[str, str]:
+    """Write a run's artifact and record its URI and SHA-256 on the run."""
+    art = await ctx.artifacts.put("retail-models", run_id, name, data)
+    uri = artifact_uri("retail-models", run_id, name)
+    async with ctx.db.begin() as conn:
+        await conn.execute(
+            model_runs.update()
+            .where(model_runs.c.id == run_id)
+            .values(artifact_uri=uri, artifact_sha256=art.sha256, updated_at=_now())
+        )
+    return uri, art.sha256
+
+
+async def read_artifact(ctx: AppContext, run: fs.ModelRun) -> bytes:
+    """The run's artifact bytes, after checking them against the SHA-256 the registry recorded."""
+    if not run.artifact_uri:
+        raise RidgelineError(400, "no_artifact", f"model run {run.run_id} has no artifact", run_id=run.run_id)
+    ns, owner, name = parse_artifact_uri(run.artifact_uri)
+    art = await ctx.artifacts.get(ns, owner, name)
+    if art is None:
+        raise RidgelineError(409, "artifact_missing", f"the artifact of run {run.run_id} is missing")
+    data = ctx.artifacts.read(art)
+    if hashlib.sha256(data).hexdigest() != (run.artifact_hash or art.sha256):
+        raise RidgelineError(
+            409, "artifact_corrupted", f"the artifact of run {run.run_id} fails its SHA-256 check"
+        )
+    return data
+
+
+async def verify_run(ctx: AppContext, run_id: str) -> fs.VerifyResult:
+    run = await require_run(ctx, run_id)
+    if not run.artifact_uri:
+        raise RidgelineError(
+            400, "no_artifact", f"model run {run_id} has no artifact to verify", run_id=run_id
+        )
+    ns, owner, name = parse_artifact_uri(run.artifact_uri)
+    expected = run.artifact_hash
+    try:
+        art = await ctx.artifacts.get(ns, owner, name)
+    except ArtifactError as exc:
+        raise RidgelineError(400, "invalid_artifact_uri", str(exc)) from exc
+    actual = None
+    reason = "missing_file"
+    if art is not None:
+        path = ctx.artifacts.path_of(art)
+        if path.is_file():
+            h = hashlib.sha256()
+            with path.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            actual = h.hexdigest()
+            expected = expected or art.sha256
+            reason = "ok" if actual == expected else "hash_mismatch"
+    return fs.VerifyResult(
+        run_id=run_id,
+        artifact_uri=run.artifact_uri,
+        expected_hash=expected,
+        actual_hash=actual,
+        verified=reason == "ok",
+        reason=reason,
+    )
+
+
+def _alias_from_row(row: Any) -> fs.Alias:
+    m = row._mapping
+    return fs.Alias(
+        alias_name=m["alias_name"],
+        run_id=m["run_id"],
+        description=m["description"],
+        run_status=m["status"],
+        model_type=m["model_type"],
+        created_at=_utc(m["created_at"]),  # type: ignore[arg-type]
+        updated_at=_utc(m["updated_at"]),  # type: ignore[arg-type]
+    )
+
+
+def _alias_query() -> sa.Select[Any]:
+    a, r = model_aliases, model_runs
+    return sa.select(
+        a.c.alias_name,
+        a.c.run_id,
+        a.c.description,
+        a.c.created_at,
+        a.c.updated_at,
+        r.c.status,
+        r.c.model_type,
+    ).join(r, r.c.id == a.c.run_id)
+
+
+async def upsert_alias(ctx: AppContext, body: fs.AliasCreate) -> tuple[fs.Alias, bool]:
+    """Create or move an alias; only a successful run can carry one. Returns (alias, created)."""
+    run = await require_run(ctx, body.run_id)
+    if run.status != "success":
+        raise RidgelineError(
+            400,
+            "run_not_successful",
+            f"aliases point at successful runs only (run {run.run_id} is {run.status})",
+        )
+    now = _now()
+    a = model_aliases
+    async with ctx.db.begin() as conn:
+        exists = (
+            await conn.execute(sa.select(a.c.alias_name).where(a.c.alias_name == body.alias_name))
+        ).first()
+        if exists:
+            await conn.execute(
+                a.update()
+                .where(a.c.alias_name == body.alias_name)
+                .values(run_id=body.run_id, description=body.description, updated_at=now)
+            )
+        else:
+            await conn.execute(
+                a.insert().values(
+                    alias_name=body.alias_name,
+                    run_id=body.run_id,
+                    description=body.description,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    alias = await get_alias(ctx, body.alias_name)
+    assert alias is not None
+    return alias, not exists
+
+
+async def get_alias(ctx: AppContext, name: str) -> fs.Alias | None:
+    async with ctx.db.engine.connect() as conn:
+        row = (await conn.execute(_alias_query().where(model_aliases.c.alias_name == name))).first()
+    return None if row is None else _alias_from_row(row)
+
+
+async def list_aliases(ctx: AppContext) -> fs.AliasList:
+    async with ctx.db.engine.connect() as conn:
+        rows = (await conn.execute(_alias_query().order_by(model_aliases.c.alias_name))).all()
+    items = [_alias_from_row(r) for r in rows]
+    return fs.AliasList(aliases=items, total=len(items))
+
+
+async def delete_alias(ctx: AppContext, name: str) -> bool:
+    async with ctx.db.begin() as conn:
+        res = await conn.execute(model_aliases.delete().where(model_aliases.c.alias_name == name))
+    return bool(res.rowcount)
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = value
+
+
+def _diff(
+    a: dict[str, Any] | None, b: dict[str, Any] | None, *, only_changed: bool
+) -> dict[str, fs.ValueDiff]:
+    fa: dict[str, Any] = {}
+    fb: dict[str, Any] = {}
+    _flatten("", a or {}, fa)
+    _flatten("", b or {}, fb)
+    out: dict[str, fs.ValueDiff] = {}
+    for key in sorted(set(fa) | set(fb)):
+        va, vb = fa.get(key), fb.get(key)
+        if only_changed and va == vb:
+            continue
+        delta = None
+        if isinstance(va, int | float) and isinstance(vb, int | float) and not isinstance(va, bool):
+            d = float(vb) - float(va)
+            delta = d if math.isfinite(d) else None
+        out[key] = fs.ValueDiff(a=va, b=vb, delta=delta)
+    return out
+
+
+async def compare_runs(ctx: AppContext, run_a: str, run_b: str) -> fs.RunComparison:
+    a = await require_run(ctx, run_a)
+    b = await require_run(ctx, run_b)
+    config_a = {
+        "model_type": a.model_type,
+        "model_config": a.model_config,
+        "feature_config": a.feature_config,
+    }
+    config_b = {
+        "model_type": b.model_type,
+        "model_config": b.model_config,
+        "feature_config": b.feature_config,
+    }
+    return fs.RunComparison(
+        run_a=a,
+        run_b=b,
+        config_diff=_diff(config_a, config_b, only_changed=True),
+        metrics_diff=_diff(a.metrics, b.metrics, only_changed=False),
+        same_model_type=a.model_type == b.model_type,
+        same_data_window=(a.data_window_start, a.data_window_end) == (b.data_window_start, b.data_window_end),
+    )
+
+
+def to_builtins(value: Any) -> Any:
+    return msgspec.to_builtins(value)

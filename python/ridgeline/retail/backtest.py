@@ -1,0 +1,234 @@
+"""Time-series cross-validation: rolling and expanding origin splits, metrics per model and fold.
+
+Folds are laid out backwards from the last date: fold ``k`` (0 = oldest) tests the ``horizon`` days
+starting ``last - horizon + 1 - (n_folds - 1 - k) * step``; training ends ``gap`` days before the
+test window and starts at the first date (``expanding``) or ``train_days`` before the test window
+(``rolling``). Each model is fitted on the fold's training rows only and forecasts the test window
+from its origin; exogenous plan columns (price, promotion, open flag) for the test window are taken
+from the data, as a planned calendar known in advance. Metrics are defined in
+:mod:`ridgeline.retail.metrics`; per model, ``stability`` is the standard deviation of the per-fold
+WAPE (lower is more stable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, timedelta
+from typing import Any, Literal
+
+import msgspec
+import numpy as np
+import polars as pl
+
+from ridgeline.retail import kernels, metrics
+from ridgeline.retail.models import (
+    BASELINE_TYPES,
+    Columns,
+    Forecaster,
+    ModelConfig,
+    ModelError,
+    _normalise,
+    baseline_forecast_arrays,
+    series_arrays,
+)
+
+
+class BacktestConfig(msgspec.Struct, frozen=True, kw_only=True):
+    horizon: int = 28
+    n_folds: int = 3
+    step: int | None = None  # days between fold origins; None -> horizon
+    strategy: Literal["rolling", "expanding"] = "expanding"
+    train_days: int | None = None  # rolling window length; None -> 365
+    gap: int = 0
+
+    def __post_init__(self) -> None:
+        if self.horizon < 1 or self.n_folds < 1 or self.gap < 0:
+            raise ValueError("horizon and n_folds must be >= 1 and gap >= 0")
+        if self.step is not None and self.step < 1:
+            raise ValueError("step must be >= 1")
+        if self.train_days is not None and self.train_days < 1:
+            raise ValueError("train_days must be >= 1")
+
+
+class Split(msgspec.Struct, frozen=True):
+    fold: int
+    train_start: date
+    train_end: date
+    test_start: date
+    test_end: date
+
+
+class FoldResult(msgspec.Struct):
+    model: str
+    model_type: str
+    fold: int
+    train_start: date
+    train_end: date
+    test_start: date
+    test_end: date
+    n_points: int
+    metrics: dict[str, float]
+
+
+class ModelSummary(msgspec.Struct):
+    model: str
+    model_type: str
+    metrics: dict[str, float]  # mean over folds
+    pooled: dict[str, float]  # over every test point of every fold
+    stability: float  # std of per-fold WAPE
+    n_folds: int
+
+
+class BacktestResult(msgspec.Struct):
+    config: BacktestConfig
+    splits: list[Split]
+    folds: list[FoldResult]
+    summary: list[ModelSummary]
+    winner: str | None
+    predictions: list[dict[str, Any]] | None = None
+
+
+def make_splits(first: date, last: date, cfg: BacktestConfig) -> list[Split]:
+    step = cfg.step or cfg.horizon
+    train_days = cfg.train_days or 365
+    splits = []
+    for k in range(cfg.n_folds):
+        test_start = last - timedelta(days=cfg.horizon - 1 + (cfg.n_folds - 1 - k) * step)
+        train_end = test_start - timedelta(days=cfg.gap + 1)
+        if cfg.strategy == "expanding":
+            train_start = first
+        else:
+            train_start = max(first, train_end - timedelta(days=train_days - 1))
+        if train_end < train_start:
+            raise ValueError(
+                f"not enough history for {cfg.n_folds} folds of {cfg.horizon} days (fold {k} has no training data)"
+            )
+        splits.append(
+            Split(k, train_start, train_end, test_start, test_start + timedelta(days=cfg.horizon - 1))
+        )
+    return splits
+
+
+def _epoch_day(d: date) -> int:
+    return (d - date(1970, 1, 1)).days
+
+
+def _baseline_fold(
+    keys: pl.Series, off: np.ndarray, day: np.ndarray, val: np.ndarray, split: Split, mc: ModelConfig
+) -> pl.DataFrame:
+    """A baseline's fold straight from the sorted arrays (Numba), same rule and origin as a fitted
+    :class:`Forecaster` on the fold's training rows: scored (series_id, date, y, forecast) pairs."""
+    lo_day, hi_day = _epoch_day(split.train_start), _epoch_day(split.train_end)
+    in_train = day[(day >= lo_day) & (day <= hi_day)]
+    if in_train.size == 0:
+        raise ModelError(f"fold {split.fold} has no training rows")
+    origin = int(in_train.max()) + 1
+    horizon = _epoch_day(split.test_end) - origin + 1
+    keep = Forecaster(mc).keep_days
+    fc = baseline_forecast_arrays(off, day, val, origin, max(lo_day, origin - keep), horizon, mc)
+    actual = np.empty_like(fc)
+    kernels.gather_window(off, day, val, origin, horizon, actual)
+    skip = _epoch_day(split.test_start) - origin  # days of the gap, not scored
+    fc, actual = fc[:, skip:], actual[:, skip:]
+    ok = ~(np.isnan(fc) | np.isnan(actual))
+    rows, cols = np.nonzero(ok)
+    dates = pl.Series("date", (cols + origin + skip).astype(np.int32)).cast(pl.Date)
+    return pl.DataFrame({"series_id": keys.gather(rows), "date": dates, "y": actual[ok], "forecast": fc[ok]})
+
+
+def _model_names(configs: Sequence[ModelConfig]) -> list[str]:
+    names: list[str] = []
+    for c in configs:
+        name, i = c.model_type, 2
+        while name in names:
+            name, i = f"{c.model_type}_{i}", i + 1
+        names.append(name)
+    return names
+
+
+def run(
+    history: pl.DataFrame,
+    configs: Sequence[ModelConfig],
+    cfg: BacktestConfig,
+    *,
+    columns: Columns | None = None,
+    holidays: Iterable[date | str] | pl.Series | np.ndarray | None = None,
+    return_predictions: bool = False,
+    on_fold: Callable[[int, int], None] | None = None,
+) -> BacktestResult:
+    """Backtest ``configs`` on ``history``; ``on_fold(done, total)`` is called after each fit."""
+    if not configs:
+        raise ValueError("at least one model is required")
+    columns = columns or Columns()
+    exog = sorted(
+        {
+            c
+            for m in configs
+            for c in (m.feature_spec.exog if m.model_type in ("lightgbm", "regression") else ())
+        }
+    )
+    frame = _normalise(history, columns, exog)
+    if frame.height == 0:
+        raise ModelError("history is empty")
+    first, last = frame["date"].min(), frame["date"].max()
+    assert isinstance(first, date) and isinstance(last, date)
+    splits = make_splits(first, last, cfg)
+    names = _model_names(configs)
+    internal = Columns()
+    folds: list[FoldResult] = []
+    preds: list[pl.DataFrame] = []
+    total, done = len(splits) * len(configs), 0
+    keys, off, day, val = series_arrays(frame)
+    for split in splits:
+        train = test = None
+        for name, mc in zip(names, configs, strict=True):
+            if mc.model_type in BASELINE_TYPES:
+                joined = _baseline_fold(keys, off, day, val, split, mc)
+            else:
+                if train is None or test is None:
+                    train = frame.filter(pl.col("date").is_between(split.train_start, split.train_end))
+                    test = frame.filter(pl.col("date").is_between(split.test_start, split.test_end))
+                model = Forecaster(mc, internal).fit(train, holidays, calibrate_horizon=0)
+                # Forecast from the model's origin through any gap; only the test window is scored.
+                assert model.origin is not None
+                steps = (split.test_end - model.origin).days + 1
+                fc = model.point_forecast(steps, test if exog else None)
+                joined = (
+                    fc.join(test.select("series_id", "date", "y"), on=["series_id", "date"], how="inner")
+                    .filter(pl.col("y").is_not_null() & pl.col("forecast").is_not_null())
+                    .select("series_id", "date", "y", "forecast")
+                )
+            m = metrics.all_metrics(joined["y"].to_numpy(), joined["forecast"].to_numpy())
+            folds.append(
+                FoldResult(
+                    name,
+                    mc.model_type,
+                    split.fold,
+                    split.train_start,
+                    split.train_end,
+                    split.test_start,
+                    split.test_end,
+                    joined.height,
+                    m,
+                )
+            )
+            preds.append(joined.with_columns(pl.lit(name).alias("model"), pl.lit(split.fold).alias("fold")))
+            done += 1
+            if on_fold is not None:
+                on_fold(done, total)
+    all_preds = pl.concat(preds)
+    summary = []
+    for name, mc in zip(names, configs, strict=True):
+        mine = [f for f in folds if f.model == name]
+        mean = {k: float(np.nanmean([f.metrics[k] for f in mine])) for k in metrics.METRIC_NAMES}
+        p = all_preds.filter(pl.col("model") == name)
+        pooled = metrics.all_metrics(p["y"].to_numpy(), p["forecast"].to_numpy())
+        wapes = np.array([f.metrics["wape"] for f in mine])
+        stability = float(np.nanstd(wapes)) if len(mine) > 1 else 0.0
+        summary.append(ModelSummary(name, mc.model_type, mean, pooled, stability, len(mine)))
+    ranked = [s for s in summary if not np.isnan(s.metrics["wape"])]
+    winner = min(ranked, key=lambda s: s.metrics["wape"]).model if ranked else None
+    pred_rows = None
+    if return_predictions:
+        pred_rows = all_preds.with_columns(pl.col("date").cast(pl.Utf8)).to_dicts()
+    return BacktestResult(cfg, splits, folds, summary, winner, pred_rows)
