@@ -37,6 +37,11 @@ def spin(ctx: JobContext) -> int:
     return ticks[key]
 
 
+@job_kind("test", "whoami")
+async def whoami(ctx: JobContext) -> str:
+    return str(ctx.app)
+
+
 @job_kind("test", "block")
 def block(ctx: JobContext) -> str:
     release.wait(30)
@@ -47,7 +52,7 @@ def run(settings, body):  # type: ignore[no-untyped-def]
     async def main() -> None:
         dbmod.upgrade(settings)
         db = dbmod.Database(settings)
-        service = JobService(db, make_executor(1))
+        service = JobService(db, make_executor(1), app="the-app-context")
         try:
             await body(service)
         finally:
@@ -144,5 +149,14 @@ def test_unknown_kind_is_rejected(settings) -> None:  # type: ignore[no-untyped-
     async def body(jobs: JobService) -> None:
         with pytest.raises(KeyError):
             await jobs.submit("test", "nope", {})
+
+    run(settings, body)
+
+
+def test_handlers_receive_the_app_context(settings) -> None:  # type: ignore[no-untyped-def]
+    async def body(jobs: JobService) -> None:
+        job = await jobs.submit("test", "whoami", {})
+        done = await jobs.wait(job.id, limit_s=10)
+        assert done is not None and done.result == "the-app-context"
 
     run(settings, body)

@@ -112,7 +112,11 @@ class CancelToken:
 
 
 class JobContext:
-    def __init__(self, job: Job, token: CancelToken) -> None:
+    """What a handler gets: its parameters, its cancel token, progress reporting, and ``app``, the
+    :class:`~ridgeline.platform.context.AppContext` it runs under (services, database, artifacts)."""
+
+    def __init__(self, job: Job, token: CancelToken, app: Any = None) -> None:
+        self.app = app
         self.job_id = job.id
         self.params = job.params
         self.token = token
@@ -186,7 +190,7 @@ class InProcessExecutor:
                 if token.cancelled or not await service._transition(job.id, JobStatus.RUNNING):
                     return
                 handler = _HANDLERS[(job.family, job.kind)]
-                ctx = JobContext(job, token)
+                ctx = JobContext(job, token, service.app)
                 self._contexts[job.id] = ctx
                 try:
                     if inspect.iscoroutinefunction(handler):
@@ -220,9 +224,10 @@ class InProcessExecutor:
 class JobService:
     """Submit, inspect, list, wait for and cancel jobs; records live in ``platform_jobs``."""
 
-    def __init__(self, db: Database, executor: Executor) -> None:
+    def __init__(self, db: Database, executor: Executor, app: Any = None) -> None:
         self.db = db
         self.executor = executor
+        self.app = app  # handed to every handler as JobContext.app
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
 
     async def recover(self) -> int:

@@ -11,13 +11,13 @@ import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 
+import ridgeline.retail.api.forecast_jobs  # noqa: F401  (registers the job kinds)
 from ridgeline.platform.context import AppContext, Family
 from ridgeline.platform.errors import render_problem_json
 from ridgeline.retail.api import (
     forecast_store,  # noqa: F401  (registers the forecasting tables)
     service,
 )
-from ridgeline.retail.api.forecast_jobs import bind_context
 from ridgeline.retail.api.forecast_routes import FORECAST_ROUTE_HANDLERS
 from ridgeline.retail.api.routes import ROUTE_HANDLERS
 
@@ -44,6 +44,6 @@ family = Family(
     route_handlers=[*ROUTE_HANDLERS, *FORECAST_ROUTE_HANDLERS],
     render_error=render_problem_json,
     validation_status=422,
-    on_startup=(bind_context, seed_defaults),
+    on_startup=(seed_defaults,),
     tags=("retail",),
 )

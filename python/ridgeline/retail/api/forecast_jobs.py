@@ -43,20 +43,6 @@ PARAM_TYPES: dict[str, type[msgspec.Struct]] = {
     "backtest": fs.BacktestRequest,
 }
 
-# The running app's context, for job handlers (they receive only a JobContext). Set on start-up.
-_APP: dict[str, AppContext] = {}
-
-
-async def bind_context(ctx: AppContext) -> None:
-    _APP["ctx"] = ctx
-
-
-def _ctx() -> AppContext:
-    try:
-        return _APP["ctx"]
-    except KeyError as exc:  # pragma: no cover - the family's start-up hook always runs first
-        raise RuntimeError("retail jobs need the app context (start-up hook not run)") from exc
-
 
 class JobCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     job_type: JobType
@@ -158,7 +144,7 @@ async def cancel(ctx: AppContext, job_id: str) -> JobOut:
 async def _train_job(jc: JobContext) -> Any:
     req = msgspec.convert(jc.params, fs.TrainRequest)
     jc.check_cancelled()
-    res = await uc.train(_ctx(), req, job_check=jc.check_cancelled)
+    res = await uc.train(jc.app, req, job_check=jc.check_cancelled)
     return msgspec.to_builtins(res)
 
 
@@ -166,7 +152,7 @@ async def _train_job(jc: JobContext) -> Any:
 async def _predict_job(jc: JobContext) -> Any:
     req = msgspec.convert(jc.params, fs.PredictRequest)
     jc.check_cancelled()
-    res = await uc.predict(_ctx(), req)
+    res = await uc.predict(jc.app, req)
     out = msgspec.to_builtins(res)
     return out
 
@@ -179,4 +165,4 @@ async def _backtest_job(jc: JobContext) -> Any:
         jc.report_progress(done / total)
         jc.check_cancelled()  # stops the backtest between folds
 
-    return await uc.run_backtest(_ctx(), req, on_fold=progress)
+    return await uc.run_backtest(jc.app, req, on_fold=progress)

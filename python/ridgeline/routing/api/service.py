@@ -44,7 +44,6 @@ T = TypeVar("T")
 
 CACHE_EVENTS = Counter("ridgeline_routing_cache_total", "Route cache lookups by outcome", ["outcome"])
 _ENC = msgspec.json.Encoder(order="sorted")
-_SERVICES: dict[str, RoutingService] = {}
 
 
 def canonical_sha256(obj: Any) -> str:
@@ -119,7 +118,6 @@ async def off_loop(fn: Callable[[], T]) -> T:
 class RoutingService:
     def __init__(self, ctx: AppContext, assets_dir: Path | None) -> None:
         self.ctx = ctx
-        self.key = uuid.uuid4().hex
         self.assets_dir = assets_dir
         self.store = RoutingStore(ctx.db)
         self.cache = RouteCache()
@@ -133,7 +131,6 @@ class RoutingService:
         self._committed: dict[str, asyncio.Future[None]] = {}
         self._flush_lock = asyncio.Lock()
         self._writer: asyncio.Task[None] | None = None
-        _SERVICES[self.key] = self
 
     # ---- start-up --------------------------------------------------------------------------
 
@@ -635,7 +632,6 @@ class RoutingService:
         await self.flush()
         if self._writer is not None:
             self._writer.cancel()
-        _SERVICES.pop(self.key, None)
 
     async def count_runs(self) -> int:
         await self.flush()
@@ -677,7 +673,3 @@ def service_of(ctx: AppContext) -> RoutingService:
     if svc is None:
         raise RidgelineError(503, "routing_graph_unavailable", "The routing family has not started.")
     return svc
-
-
-def service_by_key(key: str) -> RoutingService | None:
-    return _SERVICES.get(key)

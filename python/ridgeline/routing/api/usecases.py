@@ -15,7 +15,7 @@ import numpy as np
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.jobs import JobContext, job_kind
 from ridgeline.routing.api import schemas as S
-from ridgeline.routing.api.service import RoutingService, off_loop, route_key, service_by_key
+from ridgeline.routing.api.service import RoutingService, off_loop, route_key, service_of
 from ridgeline.routing.duty import DutyRules, schedule_duty
 from ridgeline.routing.oracle import check_pair, check_subgraph
 from ridgeline.routing.planner import OBJECTIVES, RoutingError, select_diverse
@@ -274,9 +274,7 @@ def compute_batch(
 
 @job_kind("routing", "batch_pareto")
 async def batch_job(jctx: JobContext) -> dict[str, Any]:
-    svc = service_by_key(jctx.params["service"])
-    if svc is None:
-        raise RuntimeError("the routing service that submitted this job is gone")
+    svc = service_of(jctx.app)
     req = msgspec.convert(jctx.params["request"], S.BatchParetoRequest)
     vehicles = jctx.params.get("vehicles")
     results = await off_loop(lambda: compute_batch(svc, req, vehicles, jctx))
@@ -305,7 +303,7 @@ async def run_batch(
         job = await svc.ctx.jobs.submit(
             "routing",
             "batch_pareto",
-            {"service": svc.key, "run_id": run_id, "request": msgspec.to_builtins(req), "vehicles": vehicles},
+            {"run_id": run_id, "request": msgspec.to_builtins(req), "vehicles": vehicles},
         )
         return 202, {"job_id": job.id, "run_id": run_id, "status": str(job.status), "pairs": len(req.pairs)}
     try:

@@ -40,7 +40,6 @@ REPLAY_NS = "sim-replays"
 BASELINE = "default"
 # Largest per-step recording one rollout may hold in memory (and turn into a replay bundle).
 MAX_RECORDED_BYTES = 512 * 2**20
-_SERVICES: dict[str, SimService] = {}
 
 
 def _now() -> datetime:
@@ -115,7 +114,6 @@ def episode_table(result: RolloutResult) -> list[dict[str, Any]]:
 class SimService:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        self.key = _id()
         self._models: OrderedDict[tuple[str, bool], Model] = OrderedDict()
         self._replays: OrderedDict[str, R.Replay] = OrderedDict()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -123,14 +121,12 @@ class SimService:
         self._records_ready: dict[str, asyncio.Event] = {}
         self.profiles = reality_profiles()
         self.profile_names = [p["name"] for p in self.profiles]
-        _SERVICES[self.key] = self
 
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
-        _SERVICES.pop(self.key, None)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -515,7 +511,7 @@ class SimService:
         generated = None
         if webhook_url is not None and webhook_secret is None:
             webhook_secret = generated = secrets.token_hex(32)
-        job = await self.ctx.jobs.submit("sim", "run", {"service": self.key, "robot": label})
+        job = await self.ctx.jobs.submit("sim", "run", {"robot": label})
         ready = self._records_ready[job.id] = asyncio.Event()  # before the job task first runs
         try:
             await self._insert_run(
@@ -890,7 +886,7 @@ class SimService:
         self._prepare(urdf, spec, copies=2)  # a closed-loop and an open-loop rollout in memory at once
         sha = hashlib.sha256(urdf.encode()).hexdigest()
         profiles = body.profiles if BASELINE in body.profiles else [BASELINE, *body.profiles]
-        job = await self.ctx.jobs.submit("sim", "batch", {"service": self.key, "robot": label})
+        job = await self.ctx.jobs.submit("sim", "batch", {"robot": label})
         ready = self._records_ready[job.id] = asyncio.Event()  # before the job task first runs
         try:
             request = msgspec.to_builtins(body)
@@ -1173,15 +1169,9 @@ COMPARE_DIRECTION: dict[str, int] = {"success_rate": 1, "episodes": 1, "base_dis
 
 @job_kind("sim", "run")
 async def _run_job(jctx: JobContext) -> dict[str, Any]:
-    service = _SERVICES.get(jctx.params["service"])
-    if service is None:
-        raise RuntimeError("the process that created this run is gone")
-    return await service.execute_run_job(jctx)
+    return await jctx.app.state["sim"].execute_run_job(jctx)
 
 
 @job_kind("sim", "batch")
 async def _batch_job(jctx: JobContext) -> dict[str, Any]:
-    service = _SERVICES.get(jctx.params["service"])
-    if service is None:
-        raise RuntimeError("the process that created this batch is gone")
-    return await service.execute_batch_job(jctx)
+    return await jctx.app.state["sim"].execute_batch_job(jctx)
