@@ -85,6 +85,7 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reachable = False
         self._probed_at = -1e9
+        self._probe: asyncio.Task[bool] | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -98,11 +99,16 @@ class Database:
             yield conn
 
     async def reachable(self, max_age_s: float = 1.0) -> bool:
-        """Whether ``SELECT 1`` succeeds; a result younger than ``max_age_s`` is reused, so a
-        health check polled thousands of times a second costs the database one query a second."""
-        now = time.monotonic()
-        if now - self._probed_at < max_age_s:
+        """Whether ``SELECT 1`` succeeds. A result younger than ``max_age_s`` is reused, and while a probe
+        is running every caller awaits that same probe, so a health check polled thousands of times a
+        second costs the database one query a second (no stampede when the cached result expires)."""
+        if time.monotonic() - self._probed_at < max_age_s:
             return self._reachable
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.get_running_loop().create_task(self._run_probe())
+        return await asyncio.shield(self._probe)
+
+    async def _run_probe(self) -> bool:
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
