@@ -199,15 +199,22 @@ def _cache_key(kind: str, req: Any, vehicle: Any) -> str:
     )
 
 
-async def _route(svc: RoutingService, req: S.RouteRequest) -> tuple[dict[str, Any], str]:
+async def _cached_run(
+    svc: RoutingService, kind: str, req: Any, compute: Callable[[], dict[str, Any]]
+) -> tuple[dict[str, Any], str]:
+    """Answer from the route cache or compute, then record the run (recorded on cache hits too)."""
     await svc.refresh_vehicles(req.vehicle_id)
-    key = _cache_key("route", req, svc.vehicle(req.vehicle_id, req.payload_kg))
+    key = _cache_key(kind, req, svc.vehicle(req.vehicle_id, req.payload_kg))
     results = svc.cache.get(key)
     if results is None:
-        results = await guarded(lambda: svc.compute_route(req))
+        results = await guarded(compute)
         svc.cache.put(key, results)
-    run_id = await guarded_async(svc.record_run("route", req, results, req))
+    run_id = await guarded_async(svc.record_run(kind, req, results, req))
     return results, run_id
+
+
+async def _route(svc: RoutingService, req: S.RouteRequest) -> tuple[dict[str, Any], str]:
+    return await _cached_run(svc, "route", req, lambda: svc.compute_route(req))
 
 
 @post("/route", summary="Best route for the weights", tags=["routing: routes"], status_code=200)
@@ -232,14 +239,7 @@ async def route(ctx: Ctx, data: RouteBody) -> S.RouteResponse:
 
 
 async def _pareto(svc: RoutingService, req: S.ParetoRequest) -> tuple[dict[str, Any], str]:
-    await svc.refresh_vehicles(req.vehicle_id)
-    key = _cache_key("pareto", req, svc.vehicle(req.vehicle_id, req.payload_kg))
-    results = svc.cache.get(key)
-    if results is None:
-        results = await guarded(lambda: svc.compute_pareto(req))
-        svc.cache.put(key, results)
-    run_id = await guarded_async(svc.record_run("pareto", req, results, req))
-    return results, run_id
+    return await _cached_run(svc, "pareto", req, lambda: svc.compute_pareto(req))
 
 
 @post("/pareto", summary="Pareto set of routes", tags=["routing: routes"], status_code=200)
