@@ -1,0 +1,86 @@
+"""Token-based fixed-length chunking with overlap (contract 004's ``chunking.strategy="fixed_length"``
+with ``chunk_length`` and ``chunk_overlap`` in tokens).
+
+The text is tokenized once; windows of ``chunk_length`` tokens start every ``chunk_length -
+chunk_overlap`` tokens, the last window ends at the last token. Each chunk is the exact slice
+``text[start:end]`` of the original text between its first token's start and its last token's end, so
+offsets always point back into the source and the result is deterministic for a given tokenizer.
+When a token boundary falls inside a multi-byte character (byte-level BPE), the chunk is widened to
+the whole character. With tiktoken encodings the chunks cover the text end to end; with HF
+tokenizers, whitespace a tokenizer drops between two non-overlapping windows belongs to neither.
+"""
+
+from __future__ import annotations
+
+import os
+
+import msgspec
+
+from ridgeline.ai.tokens import DEFAULT_ENCODING, Tokenizer, get_tokenizer
+
+__all__ = ["Chunk", "ChunkingError", "chunk"]
+
+
+class Chunk(msgspec.Struct, frozen=True):
+    index: int
+    text: str
+    token_count: int  # tokens in this window (re-encoding ``text`` alone may differ at the edges)
+    start: int  # character offsets into the original text: text[start:end] == self.text
+    end: int
+    token_start: int  # window [token_start, token_end) in the text's token sequence
+    token_end: int
+
+
+class ChunkingError(ValueError):
+    """Invalid chunking parameters; ``reason_code`` is ``invalid_chunk_length`` or
+    ``invalid_chunk_overlap``."""
+
+    def __init__(self, reason_code: str, message: str) -> None:
+        super().__init__(message)
+        self.reason_code = reason_code
+        self.message = message
+
+
+def chunk(
+    text: str,
+    tokenizer: str | os.PathLike[str] | Tokenizer | None = DEFAULT_ENCODING,
+    chunk_length: int = 256,
+    chunk_overlap: int = 32,
+    *,
+    model: str | None = None,
+) -> list[Chunk]:
+    """Split ``text`` into windows of ``chunk_length`` tokens overlapping by ``chunk_overlap``.
+
+    ``tokenizer`` is an encoding name, a ``tokenizer.json`` path, a :class:`Tokenizer`, or ``None``
+    with ``model=`` for model-aware resolution. An empty (or token-less) text gives no chunks.
+    """
+    if isinstance(chunk_length, bool) or not isinstance(chunk_length, int) or chunk_length <= 0:
+        raise ChunkingError("invalid_chunk_length", f"chunk_length must be a positive integer, got {chunk_length!r}")
+    if isinstance(chunk_overlap, bool) or not isinstance(chunk_overlap, int) or chunk_overlap < 0:
+        raise ChunkingError(
+            "invalid_chunk_overlap", f"chunk_overlap must be a non-negative integer, got {chunk_overlap!r}"
+        )
+    if chunk_overlap >= chunk_length:
+        raise ChunkingError(
+            "invalid_chunk_overlap",
+            f"chunk_overlap ({chunk_overlap}) must be smaller than chunk_length ({chunk_length})",
+        )
+    tok = get_tokenizer(tokenizer, model=model)
+    _ids, spans = tok.encode_with_spans(text)
+    n = len(spans)
+    if n == 0:
+        return []
+    step = chunk_length - chunk_overlap
+    starts = spans[:, 0].tolist()
+    ends = spans[:, 1].tolist()
+    out: list[Chunk] = []
+    i = 0
+    while True:
+        j = min(i + chunk_length, n)
+        # spans are monotone in start; the max end guards tokenizers whose offsets overlap
+        s = starts[i]
+        e = max(ends[i:j]) if j - i > 1 else ends[i]
+        out.append(Chunk(len(out), text[s:e], j - i, s, e, i, j))
+        if j >= n:
+            return out
+        i += step
