@@ -18,21 +18,27 @@ except ImportError:
     pass
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 @pytest.fixture
 def no_network(monkeypatch):
-    """Any attempt to open a non-loopback connection (or resolve a name) fails the test."""
+    """Any attempt to resolve or connect to a non-loopback address fails the test."""
     real_connect = socket.socket.connect
+    real_getaddrinfo = socket.getaddrinfo
 
     def guarded_connect(self, address):
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost"):
+        if isinstance(host, str) and host not in LOOPBACK:
             raise AssertionError(f"network access attempted: {address!r}")
         return real_connect(self, address)
 
-    def no_dns(*args, **kwargs):
-        raise AssertionError(f"DNS lookup attempted: {args!r}")
+    def guarded_getaddrinfo(host, *args, **kwargs):
+        h = host.decode() if isinstance(host, bytes) else host
+        if h not in LOOPBACK and h is not None:
+            raise AssertionError(f"DNS lookup attempted: {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
-    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: no_dns(*a))
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
     yield

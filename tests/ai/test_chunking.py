@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,7 +32,7 @@ def _check(text, chunks, length, overlap, tok, contiguous):
         assert 1 <= c.token_count <= length
     assert chunks[-1].token_end == len(ids)
     # every window but the last is full, and windows overlap by exactly `overlap` tokens
-    for a, b in zip(chunks[:-1], chunks[1:], strict=True):
+    for a, b in itertools.pairwise(chunks):
         assert a.token_count == length
         assert b.token_start == a.token_end - overlap
         assert b.start >= a.start
@@ -38,7 +40,7 @@ def _check(text, chunks, length, overlap, tok, contiguous):
         # tiktoken covers every character: from 0 to len(text), with no gap between windows
         assert chunks[0].start == 0
         assert chunks[-1].end == len(text)
-        for a, b in zip(chunks[:-1], chunks[1:], strict=True):
+        for a, b in itertools.pairwise(chunks):
             assert b.start <= a.end
 
 

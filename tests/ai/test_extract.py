@@ -31,8 +31,8 @@ def _pdf(pages: list[str], *, encrypt: str | None = None, image: bool = False) -
     c = canvas.Canvas(buf, pagesize=A4, **kw)
     for text in pages:
         if image:
-            from reportlab.lib.utils import ImageReader
             from PIL import Image
+            from reportlab.lib.utils import ImageReader
 
             img = Image.new("RGB", (64, 32), (200, 30, 30))
             c.drawImage(ImageReader(img), 72, 600, width=128, height=64)

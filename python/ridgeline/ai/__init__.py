@@ -47,7 +47,38 @@ _LAZY: dict[str, str] = {
     "mask_secret": "ridgeline.ai.providers",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "AnthropicProvider",
+    "ChatChunk",
+    "ChatResponse",
+    "Chunk",
+    "ChunkingError",
+    "Document",
+    "Embeddings",
+    "ExtractionError",
+    "ExtractiveProvider",
+    "GeminiProvider",
+    "Message",
+    "ModelInfo",
+    "OllamaProvider",
+    "OpenAICompatibleProvider",
+    "Provider",
+    "ProviderError",
+    "RetryPolicy",
+    "Tokenizer",
+    "TokenizerError",
+    "Tool",
+    "ToolCall",
+    "Usage",
+    "chunk",
+    "count_tokens",
+    "decode",
+    "encode",
+    "encoding_for_model",
+    "extract",
+    "get_tokenizer",
+    "mask_secret",
+]
 
 if TYPE_CHECKING:
     from ridgeline.ai.chunking import Chunk, ChunkingError, chunk

@@ -55,7 +55,9 @@ def chunk(
     with ``model=`` for model-aware resolution. An empty (or token-less) text gives no chunks.
     """
     if isinstance(chunk_length, bool) or not isinstance(chunk_length, int) or chunk_length <= 0:
-        raise ChunkingError("invalid_chunk_length", f"chunk_length must be a positive integer, got {chunk_length!r}")
+        raise ChunkingError(
+            "invalid_chunk_length", f"chunk_length must be a positive integer, got {chunk_length!r}"
+        )
     if isinstance(chunk_overlap, bool) or not isinstance(chunk_overlap, int) or chunk_overlap < 0:
         raise ChunkingError(
             "invalid_chunk_overlap", f"chunk_overlap must be a non-negative integer, got {chunk_overlap!r}"

@@ -154,7 +154,8 @@ def _openapi_kind(data: bytes, *, yaml: bool) -> str | None:
 
 
 def _decode(data: bytes) -> str:
-    for bom, enc in (
+    enc = "utf-8"
+    for bom, name in (
         (codecs.BOM_UTF32_LE, "utf-32"),
         (codecs.BOM_UTF32_BE, "utf-32"),
         (codecs.BOM_UTF8, "utf-8-sig"),
@@ -162,9 +163,8 @@ def _decode(data: bytes) -> str:
         (codecs.BOM_UTF16_BE, "utf-16"),
     ):
         if data.startswith(bom):
+            enc = name
             break
-    else:
-        enc = "utf-8"
     try:
         return data.decode(enc)
     except UnicodeDecodeError as exc:
@@ -299,7 +299,10 @@ def _openapi(spec: Any, mt: str, meta: dict[str, Any]) -> Document:
             body = op.get("requestBody")
             if isinstance(body, Mapping):
                 types = ", ".join(body.get("content", {}) or {}) or "body"
-                para.append(f"Request body ({types})" + (f": {body['description']}" if body.get("description") else ""))
+                para.append(
+                    f"Request body ({types})"
+                    + (f": {body['description']}" if body.get("description") else "")
+                )
             responses = op.get("responses")
             if isinstance(responses, Mapping):
                 rs = []
@@ -333,7 +336,9 @@ def _pdf(data: bytes, max_pages: int, meta: dict[str, Any]) -> Document:
             except (FileNotDecryptedError, NotImplementedError) as exc:
                 raise ExtractionError("pdf_encrypted", f"PDF is encrypted: {exc}") from None
             if not ok:
-                raise ExtractionError("pdf_encrypted", "PDF is encrypted and does not open with an empty password")
+                raise ExtractionError(
+                    "pdf_encrypted", "PDF is encrypted and does not open with an empty password"
+                )
             meta["encrypted"] = True  # owner-password only: readable
         n = len(reader.pages)
     except ExtractionError:
@@ -353,7 +358,8 @@ def _pdf(data: bytes, max_pages: int, meta: dict[str, Any]) -> Document:
         raise ExtractionError("pdf_unreadable", f"PDF page cannot be read: {exc}") from None
     if n and not any(p.strip() for p in pages) and images:
         raise ExtractionError(
-            "pdf_no_text_layer", f"none of the {n} pages has a text layer ({images} images; OCR is not supported)"
+            "pdf_no_text_layer",
+            f"none of the {n} pages has a text layer ({images} images; OCR is not supported)",
         )
     meta["page_count"] = n
     try:

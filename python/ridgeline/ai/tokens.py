@@ -332,7 +332,9 @@ _cache: dict[str, Tokenizer] = {}
 _lock = threading.Lock()
 
 
-def get_tokenizer(spec: str | os.PathLike[str] | Tokenizer | None = None, *, model: str | None = None) -> Tokenizer:
+def get_tokenizer(
+    spec: str | os.PathLike[str] | Tokenizer | None = None, *, model: str | None = None
+) -> Tokenizer:
     """A cached tokenizer: an encoding name (``"cl100k_base"``, ``"o200k_base"``), a path to a
     ``tokenizer.json`` (or its directory), an existing :class:`Tokenizer`, or ``None`` with ``model``
     for model-aware resolution (unknown models fall back to ``cl100k_base``)."""
@@ -357,7 +359,9 @@ def get_tokenizer(spec: str | os.PathLike[str] | Tokenizer | None = None, *, mod
         return tok
 
 
-def count_tokens(text: str, encoding: str | os.PathLike[str] | Tokenizer = DEFAULT_ENCODING, *, model: str | None = None) -> int:
+def count_tokens(
+    text: str, encoding: str | os.PathLike[str] | Tokenizer = DEFAULT_ENCODING, *, model: str | None = None
+) -> int:
     """Number of tokens of ``text``; ``model=`` picks the encoding by model name instead."""
     tok = get_tokenizer(None if model is not None else encoding, model=model)
     return tok.count(text)
