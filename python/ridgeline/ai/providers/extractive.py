@@ -44,9 +44,19 @@ _STOP = frozenset(
 )
 
 
+def _stem(w: str) -> str:
+    """A light English suffix strip so "opens" meets "open" (no dictionary, deterministic)."""
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    for suffix in ("ing", "ed", "es", "s"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
+            return w[: -len(suffix)]
+    return w
+
+
 def _terms(text: str) -> list[str]:
     return [
-        w for w in (t.lower() for t in _WORD.findall(text)) if (w not in _STOP and len(w) > 1) or w.isdigit()
+        _stem(w) for w in (t.lower() for t in _WORD.findall(text)) if (w not in _STOP and len(w) > 1) or w.isdigit()
     ]
 
 
