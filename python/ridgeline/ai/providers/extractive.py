@@ -56,7 +56,9 @@ def _stem(w: str) -> str:
 
 def _terms(text: str) -> list[str]:
     return [
-        _stem(w) for w in (t.lower() for t in _WORD.findall(text)) if (w not in _STOP and len(w) > 1) or w.isdigit()
+        _stem(w)
+        for w in (t.lower() for t in _WORD.findall(text))
+        if (w not in _STOP and len(w) > 1) or w.isdigit()
     ]
 
 
