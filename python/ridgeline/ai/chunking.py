@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 
 import msgspec
+import numpy as np
 
 from ridgeline.ai.tokens import DEFAULT_ENCODING, Tokenizer, get_tokenizer
 
@@ -73,16 +74,14 @@ def chunk(
     if n == 0:
         return []
     step = chunk_length - chunk_overlap
-    starts = spans[:, 0].tolist()
-    ends = spans[:, 1].tolist()
-    out: list[Chunk] = []
-    i = 0
-    while True:
-        j = min(i + chunk_length, n)
-        # spans are monotone in start; the max end guards tokenizers whose offsets overlap
-        s = starts[i]
-        e = max(ends[i:j]) if j - i > 1 else ends[i]
-        out.append(Chunk(len(out), text[s:e], j - i, s, e, i, j))
-        if j >= n:
-            return out
-        i += step
+    # Window starts 0, step, 2*step, ... up to the first window that reaches the last token.
+    first = np.arange(0, max(n - chunk_overlap, 1), step, dtype=np.int64)
+    last = np.minimum(first + chunk_length, n)
+    first, last = first[: int(np.searchsorted(last, n)) + 1], last[: int(np.searchsorted(last, n)) + 1]
+    starts = spans[first, 0].tolist()
+    # running max: a tokenizer whose offsets are not monotone never cuts a token off a chunk's end
+    ends = np.maximum.accumulate(spans[:, 1])[last - 1].tolist()
+    return [
+        Chunk(k, text[s:e], j - i, s, e, i, j)
+        for k, (i, j, s, e) in enumerate(zip(first.tolist(), last.tolist(), starts, ends, strict=True))
+    ]

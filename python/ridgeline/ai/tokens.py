@@ -277,8 +277,9 @@ class TiktokenTokenizer:
         if not ids:
             return ids, np.zeros((0, 2), dtype=np.int64)
         raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-        ends = np.cumsum(self._token_bytes[np.asarray(ids, dtype=np.int64)])
-        starts = ends - self._token_bytes[np.asarray(ids, dtype=np.int64)]
+        lengths = self._token_bytes[np.fromiter(ids, dtype=np.int64, count=len(ids))]
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
         # A token may start or end inside a multi-byte character: spans are widened to whole
         # characters (start rounded down, end rounded up), so text[start:end] is always valid.
         is_lead = (raw & 0xC0) != 0x80
