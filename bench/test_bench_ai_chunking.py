@@ -78,7 +78,9 @@ def _record(benchmark, name: str, nbytes: int, fn):
 @pytest.mark.parametrize("enc", list(ENCODINGS))
 def test_ridgeline_chunk(benchmark, corpus, enc):
     get_tokenizer(enc)  # load outside the timing
-    out = _record(benchmark, f"ridgeline/{enc}", len(corpus.encode()), lambda: chunk(corpus, enc, LENGTH, OVERLAP))
+    out = _record(
+        benchmark, f"ridgeline/{enc}", len(corpus.encode()), lambda: chunk(corpus, enc, LENGTH, OVERLAP)
+    )
     assert all(corpus[c.start : c.end] == c.text for c in out)
 
 
@@ -97,12 +99,15 @@ def test_langchain_with_offsets(benchmark, corpus, tiktoken_cache, enc):
     from langchain_text_splitters import TokenTextSplitter
 
     sp = TokenTextSplitter(encoding_name=enc, chunk_size=LENGTH, chunk_overlap=OVERLAP, add_start_index=True)
-    docs = _record(benchmark, f"langchain+offsets/{enc}", len(corpus.encode()), lambda: sp.create_documents([corpus]))
+    docs = _record(
+        benchmark, f"langchain+offsets/{enc}", len(corpus.encode()), lambda: sp.create_documents([corpus])
+    )
     wrong = sum(
         1
         for d in docs
         if d.metadata["start_index"] < 0
-        or corpus[d.metadata["start_index"] : d.metadata["start_index"] + len(d.page_content)] != d.page_content
+        or corpus[d.metadata["start_index"] : d.metadata["start_index"] + len(d.page_content)]
+        != d.page_content
     )
     results[f"langchain+offsets/{enc}"]["wrong_offsets"] = wrong
 
