@@ -51,6 +51,10 @@ def test_tiktoken_offsets_and_coverage(text, lp, enc):
     tok = get_tokenizer(enc)
     chunks = chunk(text, tokenizer=enc, chunk_length=length, chunk_overlap=overlap)
     _check(text, chunks, length, overlap, tok, contiguous=True)
+    # the edge-only fast path agrees with the per-token spans of the general path
+    _ids, spans = tok.encode_with_spans(text)
+    for c in chunks:
+        assert (c.start, c.end) == (spans[c.token_start, 0], spans[c.token_end - 1, 1])
     # determinism
     assert chunk(text, tokenizer=enc, chunk_length=length, chunk_overlap=overlap) == chunks
 

@@ -17,7 +17,7 @@ import os
 import msgspec
 import numpy as np
 
-from ridgeline.ai.tokens import DEFAULT_ENCODING, Tokenizer, get_tokenizer
+from ridgeline.ai.tokens import DEFAULT_ENCODING, TiktokenTokenizer, Tokenizer, get_tokenizer
 
 __all__ = ["Chunk", "ChunkingError", "chunk"]
 
@@ -69,19 +69,38 @@ def chunk(
             f"chunk_overlap ({chunk_overlap}) must be smaller than chunk_length ({chunk_length})",
         )
     tok = get_tokenizer(tokenizer, model=model)
-    _ids, spans = tok.encode_with_spans(text)
-    n = len(spans)
-    if n == 0:
-        return []
     step = chunk_length - chunk_overlap
-    # Window starts 0, step, 2*step, ... up to the first window that reaches the last token.
-    first = np.arange(0, max(n - chunk_overlap, 1), step, dtype=np.int64)
-    last = np.minimum(first + chunk_length, n)
-    first, last = first[: int(np.searchsorted(last, n)) + 1], last[: int(np.searchsorted(last, n)) + 1]
-    starts = spans[first, 0].tolist()
-    # running max: a tokenizer whose offsets are not monotone never cuts a token off a chunk's end
-    ends = np.maximum.accumulate(spans[:, 1])[last - 1].tolist()
+    if isinstance(tok, TiktokenTokenizer):
+        # Fast path: only the window edges need character offsets, from per-token byte lengths.
+        ends_b = tok.byte_ends(text)
+        n = len(ends_b)
+        if n == 0:
+            return []
+        first, last = _windows(n, chunk_length, step)
+        raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+        lead_count = np.zeros(len(raw) + 1, dtype=np.int64)
+        np.cumsum((raw & 0xC0) != 0x80, out=lead_count[1:])
+        starts_b = np.where(first > 0, ends_b[np.maximum(first - 1, 0)], 0)
+        starts = tok.chars_at(raw, lead_count, starts_b, round_up=False).tolist()
+        ends = tok.chars_at(raw, lead_count, ends_b[last - 1], round_up=True).tolist()
+    else:
+        _ids, spans = tok.encode_with_spans(text)
+        n = len(spans)
+        if n == 0:
+            return []
+        first, last = _windows(n, chunk_length, step)
+        starts = spans[first, 0].tolist()
+        # running max: a tokenizer whose offsets are not monotone never cuts a token off a chunk's end
+        ends = np.maximum.accumulate(spans[:, 1])[last - 1].tolist()
     return [
         Chunk(k, text[s:e], j - i, s, e, i, j)
         for k, (i, j, s, e) in enumerate(zip(first.tolist(), last.tolist(), starts, ends, strict=True))
     ]
+
+
+def _windows(n: int, length: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token windows [first, last): starts 0, step, 2*step, ... up to the first one reaching n."""
+    first = np.arange(0, max(n - (length - step), 1), step, dtype=np.int64)
+    last = np.minimum(first + length, n)
+    keep = int(np.searchsorted(last, n)) + 1
+    return first[:keep], last[:keep]

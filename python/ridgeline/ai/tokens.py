@@ -272,6 +272,26 @@ class TiktokenTokenizer:
     def count(self, text: str) -> int:
         return len(self.encoding.encode_ordinary(text))
 
+    def byte_ends(self, text: str) -> np.ndarray:
+        """Cumulative UTF-8 byte end of each token (int64), without building a Python list of ids.
+        ``encode_to_numpy`` with no special tokens allowed or disallowed is ``encode_ordinary``."""
+        ids = self.encoding.encode_to_numpy(text, allowed_special=set(), disallowed_special=())
+        return np.cumsum(self._token_bytes[ids])
+
+    @staticmethod
+    def chars_at(
+        raw: np.ndarray, lead_count: np.ndarray, offsets: np.ndarray, *, round_up: bool
+    ) -> np.ndarray:
+        """Character offsets for byte offsets: rounded down to the start of the character they fall in
+        (window starts) or up past its end (window ends). ``lead_count[i]`` = lead bytes in raw[:i]."""
+        cnt = lead_count[offsets]
+        if round_up:
+            return cnt
+        inside = np.zeros(len(offsets), dtype=bool)
+        ok = offsets < len(raw)
+        inside[ok] = (raw[offsets[ok]] & 0xC0) == 0x80
+        return cnt - inside
+
     def encode_with_spans(self, text: str) -> tuple[list[int], np.ndarray]:
         ids = self.encoding.encode_ordinary(text)
         if not ids:
