@@ -206,6 +206,9 @@ def test_openapi_yaml():
     data = yaml.safe_dump(OPENAPI).encode()
     doc = extract(data, filename="api.yaml")
     assert doc.media_type == OPENAPI_YAML
+    assert detect_media_type(data) == OPENAPI_YAML  # by content alone
+    assert extract(data).metadata["endpoints"] == doc.metadata["endpoints"]
+    assert detect_media_type(b"openapi is a word in this sentence\n") == TEXT
     assert len(doc.metadata["endpoints"]) == 3
     with pytest.raises(ExtractionError) as ei:
         extract(b"openapi: [unclosed", filename="api.yaml")

@@ -82,6 +82,7 @@ _BY_EXTENSION = {
 SUPPORTED = frozenset({TEXT, MARKDOWN, JSON, JSONL, YAML, OPENAPI_JSON, OPENAPI_YAML, PDF})
 # Magic numbers of binary formats we refuse outright rather than decode as text.
 _BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF", b"Rar!")
+_YAML_OPENAPI = re.compile(rb"^(openapi|swagger)\s*:", re.MULTILINE)
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -121,6 +122,10 @@ def detect_media_type(data: bytes, filename: str | None = None) -> str:
         return PDF  # extension says PDF, content is not: extraction reports pdf_unreadable
     if by_ext in (JSON, YAML) or (by_ext is None and head[:1] in (b"{", b"[")):
         kind = _openapi_kind(data, yaml=by_ext == YAML)
+        if kind:
+            return kind
+    if by_ext is None and _YAML_OPENAPI.search(data[:4096]):
+        kind = _openapi_kind(data, yaml=True)
         if kind:
             return kind
     if by_ext:
