@@ -359,3 +359,17 @@ def test_retry_after_http_date():
     assert 50 <= base.parse_retry_after(future) <= 61
     assert base.parse_retry_after("soon") is None
     assert base.parse_retry_after(None) is None
+
+
+def test_create_provider_from_config():
+    from ridgeline.ai import create_provider
+
+    p = create_provider("anthropic", base_url="http://127.0.0.1:9", api_key=KEY, default_model="claude-x")
+    assert isinstance(p, AnthropicProvider) and p.default_model == "claude-x"
+    assert KEY not in repr(p)
+    assert create_provider("extractive").default_model == "ridgeline-extractive-1"
+    for kind, opts in [("nope", {}), ("gemini", {"bogus": 1})]:
+        with pytest.raises(ProviderError) as ei:
+            create_provider(kind, **opts)
+        assert ei.value.reason_code == "bad_request"
+    run(p.aclose())

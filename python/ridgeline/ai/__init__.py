@@ -45,6 +45,7 @@ _LAZY: dict[str, str] = {
     "OllamaProvider": "ridgeline.ai.providers",
     "ExtractiveProvider": "ridgeline.ai.providers",
     "mask_secret": "ridgeline.ai.providers",
+    "create_provider": "ridgeline.ai.providers",
 }
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "Usage",
     "chunk",
     "count_tokens",
+    "create_provider",
     "decode",
     "encode",
     "encoding_for_model",
@@ -100,6 +102,7 @@ if TYPE_CHECKING:
         Tool,
         ToolCall,
         Usage,
+        create_provider,
         mask_secret,
     )
     from ridgeline.ai.tokens import (
