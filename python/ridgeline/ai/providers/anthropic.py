@@ -4,6 +4,7 @@ Anthropic has no embeddings endpoint: :meth:`AnthropicProvider.embed` raises ``u
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -124,40 +125,41 @@ class AnthropicProvider(HTTPProvider):
         model_name: str | None = None
         input_tokens = output_tokens = 0
         finish: str | None = None
-        async for event, data in self._sse(resp):
-            obj = self._loads(data, f"{event} event")
-            kind = obj.get("type", event)
-            if kind == "message_start":
-                msg = obj.get("message") or {}
-                model_name = msg.get("model")
-                input_tokens = int((msg.get("usage") or {}).get("input_tokens") or 0)
-            elif kind == "content_block_start":
-                cb = obj.get("content_block") or {}
-                if cb.get("type") == "tool_use":
-                    blocks[obj["index"]] = {"id": cb["id"], "name": cb["name"], "json": []}
-                elif cb.get("type") == "text" and cb.get("text"):
-                    yield ChatChunk(delta=cb["text"], model=model_name)
-            elif kind == "content_block_delta":
-                d = obj.get("delta") or {}
-                if d.get("type") == "text_delta":
-                    yield ChatChunk(delta=d.get("text", ""), model=model_name)
-                elif d.get("type") == "input_json_delta" and obj.get("index") in blocks:
-                    blocks[obj["index"]]["json"].append(d.get("partial_json", ""))
-            elif kind == "content_block_stop":
-                b = blocks.pop(obj.get("index"), None)
-                if b is not None:
-                    calls.append(ToolCall(b["id"], b["name"], self._tool_args("".join(b["json"]))))
-            elif kind == "message_delta":
-                sr = (obj.get("delta") or {}).get("stop_reason")
-                finish = _FINISH.get(sr, sr) if sr else finish
-                output_tokens = int((obj.get("usage") or {}).get("output_tokens") or output_tokens)
-            elif kind == "message_stop":
-                break
-            elif kind == "error":
-                err = obj.get("error") or {}
-                code = "rate_limited" if err.get("type") == "rate_limit_error" else "upstream_error"
-                raise self._error(code, f"stream error: {err.get('message')} [{err.get('type')}]")
-            # "ping" and unknown event types are ignored, as the API asks
+        async with contextlib.aclosing(self._sse(resp)) as stream:  # closed on break, return or error
+            async for event, data in stream:
+                obj = self._loads(data, f"{event} event")
+                kind = obj.get("type", event)
+                if kind == "message_start":
+                    msg = obj.get("message") or {}
+                    model_name = msg.get("model")
+                    input_tokens = int((msg.get("usage") or {}).get("input_tokens") or 0)
+                elif kind == "content_block_start":
+                    cb = obj.get("content_block") or {}
+                    if cb.get("type") == "tool_use":
+                        blocks[obj["index"]] = {"id": cb["id"], "name": cb["name"], "json": []}
+                    elif cb.get("type") == "text" and cb.get("text"):
+                        yield ChatChunk(delta=cb["text"], model=model_name)
+                elif kind == "content_block_delta":
+                    d = obj.get("delta") or {}
+                    if d.get("type") == "text_delta":
+                        yield ChatChunk(delta=d.get("text", ""), model=model_name)
+                    elif d.get("type") == "input_json_delta" and obj.get("index") in blocks:
+                        blocks[obj["index"]]["json"].append(d.get("partial_json", ""))
+                elif kind == "content_block_stop":
+                    b = blocks.pop(obj.get("index"), None)
+                    if b is not None:
+                        calls.append(ToolCall(b["id"], b["name"], self._tool_args("".join(b["json"]))))
+                elif kind == "message_delta":
+                    sr = (obj.get("delta") or {}).get("stop_reason")
+                    finish = _FINISH.get(sr, sr) if sr else finish
+                    output_tokens = int((obj.get("usage") or {}).get("output_tokens") or output_tokens)
+                elif kind == "message_stop":
+                    break
+                elif kind == "error":
+                    err = obj.get("error") or {}
+                    code = "rate_limited" if err.get("type") == "rate_limit_error" else "upstream_error"
+                    raise self._error(code, f"stream error: {err.get('message')} [{err.get('type')}]")
+                # "ping" and unknown event types are ignored, as the API asks
         yield ChatChunk(
             tool_calls=calls,
             finish_reason=finish,

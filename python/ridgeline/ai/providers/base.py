@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import email.utils
 import hashlib
 import json
@@ -462,20 +463,21 @@ class HTTPProvider(Provider):
     async def _sse(self, resp: httpx.Response) -> AsyncIterator[tuple[str, str]]:
         """Server-sent events as (event, data); data lines of one event are joined with newlines."""
         event, data = "message", []
-        async for line in self._lines(resp):
-            if not line:
-                if data:
-                    yield event, "\n".join(data)
-                event, data = "message", []
-            elif line.startswith(":"):
-                continue  # comment / keep-alive
-            else:
-                field, _, value = line.partition(":")
-                value = value[1:] if value.startswith(" ") else value
-                if field == "event":
-                    event = value
-                elif field == "data":
-                    data.append(value)
+        async with contextlib.aclosing(self._lines(resp)) as lines:
+            async for line in lines:
+                if not line:
+                    if data:
+                        yield event, "\n".join(data)
+                    event, data = "message", []
+                elif line.startswith(":"):
+                    continue  # comment / keep-alive
+                else:
+                    field, _, value = line.partition(":")
+                    value = value[1:] if value.startswith(" ") else value
+                    if field == "event":
+                        event = value
+                    elif field == "data":
+                        data.append(value)
         if data:
             yield event, "\n".join(data)
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -148,15 +149,16 @@ class GeminiProvider(HTTPProvider):
         finish: str | None = None
         usage: Usage | None = None
         model_name = m
-        async for _event, data in self._sse(resp):
-            obj = self._loads(data, "stream chunk")
-            model_name = obj.get("modelVersion") or model_name
-            text, new_calls, fr, u = self._parse(obj, len(calls))
-            calls += new_calls
-            finish = fr or finish
-            usage = u or usage
-            if text:
-                yield ChatChunk(delta=text, model=model_name)
+        async with contextlib.aclosing(self._sse(resp)) as stream:  # closed on break, return or error
+            async for _event, data in stream:
+                obj = self._loads(data, "stream chunk")
+                model_name = obj.get("modelVersion") or model_name
+                text, new_calls, fr, u = self._parse(obj, len(calls))
+                calls += new_calls
+                finish = fr or finish
+                usage = u or usage
+                if text:
+                    yield ChatChunk(delta=text, model=model_name)
         if calls and finish == "stop":
             finish = "tool_calls"
         yield ChatChunk(tool_calls=calls, finish_reason=finish, usage=usage, model=model_name)

@@ -4,6 +4,7 @@ endpoint is served by :class:`~ridgeline.ai.providers.openai.OpenAICompatiblePro
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -111,25 +112,26 @@ class OllamaProvider(HTTPProvider):
             stream=True,
         )
         calls: list[ToolCall] = []
-        async for line in self._lines(resp):
-            if not line.strip():
-                continue
-            obj = self._loads(line, "stream line")
-            if "error" in obj:
-                raise self._error("upstream_error", f"stream error: {obj['error']}")
-            msg = obj.get("message") or {}
-            calls += self._calls(msg, len(calls))
-            if msg.get("content"):
-                yield ChatChunk(delta=msg["content"], model=obj.get("model"))
-            if obj.get("done"):
-                dr = obj.get("done_reason")
-                yield ChatChunk(
-                    tool_calls=calls,
-                    finish_reason="tool_calls" if calls else _FINISH.get(dr, dr),
-                    usage=self._usage(obj),
-                    model=obj.get("model"),
-                )
-                return
+        async with contextlib.aclosing(self._lines(resp)) as stream:  # closed on break, return or error
+            async for line in stream:
+                if not line.strip():
+                    continue
+                obj = self._loads(line, "stream line")
+                if "error" in obj:
+                    raise self._error("upstream_error", f"stream error: {obj['error']}")
+                msg = obj.get("message") or {}
+                calls += self._calls(msg, len(calls))
+                if msg.get("content"):
+                    yield ChatChunk(delta=msg["content"], model=obj.get("model"))
+                if obj.get("done"):
+                    dr = obj.get("done_reason")
+                    yield ChatChunk(
+                        tool_calls=calls,
+                        finish_reason="tool_calls" if calls else _FINISH.get(dr, dr),
+                        usage=self._usage(obj),
+                        model=obj.get("model"),
+                    )
+                    return
         raise self._error("stream_interrupted", "stream ended without a done message")
 
     async def embed(self, texts: Sequence[str], *, model: str | None = None) -> Embeddings:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -118,33 +119,36 @@ class OpenAICompatibleProvider(HTTPProvider):
         pending: dict[int, dict[str, Any]] = {}
         finish: str | None = None
         model_name: str | None = None
-        async for _event, data in self._sse(resp):
-            if data.strip() == "[DONE]":
-                break
-            obj = self._loads(data, "stream chunk")
-            if isinstance(obj, dict) and "error" in obj:
-                err = obj["error"]
-                msg = err.get("message") if isinstance(err, dict) else str(err)
-                raise self._error("upstream_error", f"stream error: {msg}")
-            model_name = obj.get("model") or model_name
-            usage = self._usage(obj.get("usage"))
-            for choice in obj.get("choices") or []:
-                delta = choice.get("delta") or {}
-                for frag in delta.get("tool_calls") or []:
-                    slot = pending.setdefault(int(frag.get("index", 0)), {"id": "", "name": "", "args": []})
-                    if frag.get("id"):
-                        slot["id"] = frag["id"]
-                    fn = frag.get("function") or {}
-                    if fn.get("name"):
-                        slot["name"] += fn["name"]
-                    if fn.get("arguments"):
-                        slot["args"].append(fn["arguments"])
-                if choice.get("finish_reason"):
-                    finish = _FINISH.get(choice["finish_reason"], choice["finish_reason"])
-                if delta.get("content"):
-                    yield ChatChunk(delta=delta["content"], model=model_name)
-            if usage is not None:  # with include_usage, the last chunk before [DONE] has no choices
-                yield ChatChunk(usage=usage, model=model_name)
+        async with contextlib.aclosing(self._sse(resp)) as stream:  # closed on break, return or error
+            async for _event, data in stream:
+                if data.strip() == "[DONE]":
+                    break
+                obj = self._loads(data, "stream chunk")
+                if isinstance(obj, dict) and "error" in obj:
+                    err = obj["error"]
+                    msg = err.get("message") if isinstance(err, dict) else str(err)
+                    raise self._error("upstream_error", f"stream error: {msg}")
+                model_name = obj.get("model") or model_name
+                usage = self._usage(obj.get("usage"))
+                for choice in obj.get("choices") or []:
+                    delta = choice.get("delta") or {}
+                    for frag in delta.get("tool_calls") or []:
+                        slot = pending.setdefault(
+                            int(frag.get("index", 0)), {"id": "", "name": "", "args": []}
+                        )
+                        if frag.get("id"):
+                            slot["id"] = frag["id"]
+                        fn = frag.get("function") or {}
+                        if fn.get("name"):
+                            slot["name"] += fn["name"]
+                        if fn.get("arguments"):
+                            slot["args"].append(fn["arguments"])
+                    if choice.get("finish_reason"):
+                        finish = _FINISH.get(choice["finish_reason"], choice["finish_reason"])
+                    if delta.get("content"):
+                        yield ChatChunk(delta=delta["content"], model=model_name)
+                if usage is not None:  # with include_usage, the last chunk before [DONE] has no choices
+                    yield ChatChunk(usage=usage, model=model_name)
         calls = [
             ToolCall(s["id"], s["name"], self._tool_args("".join(s["args"])))
             for _, s in sorted(pending.items())
