@@ -219,3 +219,19 @@ def test_weaviate_server_errors_are_store_errors():
     with pytest.raises(VectorStoreError) as ei:
         WeaviateStore("http://w.invalid", "Kb", DIM, transport=httpx.MockTransport(down))
     assert ei.value.reason_code == "store_unavailable"
+
+
+def test_weaviate_deletes_in_batches(monkeypatch):
+    import ridgeline.ai.vectors.weaviate as wv
+
+    monkeypatch.setattr(wv, "DELETE_BATCH", 3)
+    monkeypatch.setattr(wv, "BATCH", 4)
+    fake = FakeWeaviate()
+    store = make("weaviate", "cosine", fake=fake)
+    ids, X, meta = _data(10)
+    store.upsert(ids, X, meta)
+    assert store.count() == 10
+    assert fake.calls.count(("POST", "/v1/batch/objects")) == 3
+    assert store.delete([*ids[:8], "missing"]) == 8
+    assert fake.calls.count(("DELETE", "/v1/batch/objects")) == 3
+    assert store.count() == 2

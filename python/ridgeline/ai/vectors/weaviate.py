@@ -43,6 +43,7 @@ _TYPES = {bool: "boolean", int: "int", float: "number", str: "text"}
 _VALUE_FIELD = {"boolean": "valueBoolean", "int": "valueInt", "number": "valueNumber", "text": "valueText"}
 _ARRAY_FIELD = {"int": "valueIntArray", "number": "valueNumberArray", "text": "valueTextArray"}
 BATCH = 200
+DELETE_BATCH = 1000
 
 
 def object_id(rid: str) -> str:
@@ -222,15 +223,19 @@ class WeaviateStore:
     def delete(self, ids: Sequence[str]) -> int:
         if not ids:
             return 0
-        where = {
-            "path": ["id"],
-            "operator": "ContainsAny",
-            "valueTextArray": list(dict.fromkeys(map(object_id, ids))),
-        }
-        body = {"match": {"class": self.collection, "where": where}, "output": "minimal"}
-        data = self._call("DELETE", "/v1/batch/objects", body).json()
-        results = data.get("results") or {}
-        return int(results.get("successful", results.get("matches", 0)))
+        oids = list(dict.fromkeys(map(object_id, ids)))
+        removed = 0
+        # batches well under the server's per-request match limit (QUERY_MAXIMUM_RESULTS, 10,000)
+        for start in range(0, len(oids), DELETE_BATCH):
+            where = {
+                "path": ["id"],
+                "operator": "ContainsAny",
+                "valueTextArray": oids[start : start + DELETE_BATCH],
+            }
+            body = {"match": {"class": self.collection, "where": where}, "output": "minimal"}
+            results = self._call("DELETE", "/v1/batch/objects", body).json().get("results") or {}
+            removed += int(results.get("successful", results.get("matches", 0)))
+        return removed
 
     def count(self) -> int:
         data = self._graphql(f"{{ Aggregate {{ {self.collection} {{ meta {{ count }} }} }} }}")
