@@ -111,3 +111,12 @@ def test_validation(length, overlap, code):
     with pytest.raises(ChunkingError) as ei:
         chunk("some text", chunk_length=length, chunk_overlap=overlap)
     assert ei.value.reason_code == code
+
+
+@pytest.mark.parametrize("enc", ["cl100k_base", "o200k_base"])
+def test_special_token_text_is_plain_text(enc):
+    text = "before <|endoftext|> after <|fim_prefix|> " * 40
+    tok = get_tokenizer(enc)
+    chunks = chunk(text, tokenizer=enc, chunk_length=16, chunk_overlap=4)
+    assert chunks[-1].token_end == len(tok.encode(text)) == len(tok.encoding.encode_ordinary(text))
+    assert all(text[c.start : c.end] == c.text for c in chunks)
