@@ -13,3 +13,4 @@ fi
 # Editable install: maturin builds ridgeline._native in release mode ([tool.maturin] profile).
 .venv/bin/python -m pip install -q -e ".[${extras}]"
 .venv/bin/python -c "import ridgeline, sys; b = ridgeline.build_info(); print(f'ridgeline {b[\"version\"]} native core built ({b[\"profile\"]})', file=sys.stderr)"
+scripts/setup_ai_text.sh

@@ -1,2 +1,129 @@
 """``ridgeline.ai``: the AI layer as an embeddable engine (no server, no database, no network by
-default): embeddings, vector and keyword search, tokenizers, chunking, extraction, providers."""
+default): embeddings, vector and keyword search, tokenizers, chunking, extraction, providers.
+
+Names are resolved lazily (PEP 562), so ``import ridgeline.ai`` stays cheap: tiktoken, tokenizers,
+pypdf and httpx load on first use of what needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# name -> submodule that defines it
+_LAZY: dict[str, str] = {
+    # tokenizers and chunking
+    "count_tokens": "ridgeline.ai.tokens",
+    "encode": "ridgeline.ai.tokens",
+    "decode": "ridgeline.ai.tokens",
+    "encoding_for_model": "ridgeline.ai.tokens",
+    "get_tokenizer": "ridgeline.ai.tokens",
+    "Tokenizer": "ridgeline.ai.tokens",
+    "TokenizerError": "ridgeline.ai.tokens",
+    "chunk": "ridgeline.ai.chunking",
+    "Chunk": "ridgeline.ai.chunking",
+    "ChunkingError": "ridgeline.ai.chunking",
+    # extraction
+    "extract": "ridgeline.ai.extract",
+    "Document": "ridgeline.ai.extract",
+    "ExtractionError": "ridgeline.ai.extract",
+    # providers
+    "Provider": "ridgeline.ai.providers",
+    "ProviderError": "ridgeline.ai.providers",
+    "Message": "ridgeline.ai.providers",
+    "Tool": "ridgeline.ai.providers",
+    "ToolCall": "ridgeline.ai.providers",
+    "ChatResponse": "ridgeline.ai.providers",
+    "ChatChunk": "ridgeline.ai.providers",
+    "Embeddings": "ridgeline.ai.providers",
+    "ModelInfo": "ridgeline.ai.providers",
+    "Usage": "ridgeline.ai.providers",
+    "RetryPolicy": "ridgeline.ai.providers",
+    "OpenAICompatibleProvider": "ridgeline.ai.providers",
+    "AnthropicProvider": "ridgeline.ai.providers",
+    "GeminiProvider": "ridgeline.ai.providers",
+    "OllamaProvider": "ridgeline.ai.providers",
+    "ExtractiveProvider": "ridgeline.ai.providers",
+    "mask_secret": "ridgeline.ai.providers",
+    "create_provider": "ridgeline.ai.providers",
+}
+
+__all__ = [
+    "AnthropicProvider",
+    "ChatChunk",
+    "ChatResponse",
+    "Chunk",
+    "ChunkingError",
+    "Document",
+    "Embeddings",
+    "ExtractionError",
+    "ExtractiveProvider",
+    "GeminiProvider",
+    "Message",
+    "ModelInfo",
+    "OllamaProvider",
+    "OpenAICompatibleProvider",
+    "Provider",
+    "ProviderError",
+    "RetryPolicy",
+    "Tokenizer",
+    "TokenizerError",
+    "Tool",
+    "ToolCall",
+    "Usage",
+    "chunk",
+    "count_tokens",
+    "create_provider",
+    "decode",
+    "encode",
+    "encoding_for_model",
+    "extract",
+    "get_tokenizer",
+    "mask_secret",
+]
+
+if TYPE_CHECKING:
+    from ridgeline.ai.chunking import Chunk, ChunkingError, chunk
+    from ridgeline.ai.extract import Document, ExtractionError, extract
+    from ridgeline.ai.providers import (
+        AnthropicProvider,
+        ChatChunk,
+        ChatResponse,
+        Embeddings,
+        ExtractiveProvider,
+        GeminiProvider,
+        Message,
+        ModelInfo,
+        OllamaProvider,
+        OpenAICompatibleProvider,
+        Provider,
+        ProviderError,
+        RetryPolicy,
+        Tool,
+        ToolCall,
+        Usage,
+        create_provider,
+        mask_secret,
+    )
+    from ridgeline.ai.tokens import (
+        Tokenizer,
+        TokenizerError,
+        count_tokens,
+        decode,
+        encode,
+        encoding_for_model,
+        get_tokenizer,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ridgeline.ai' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
