@@ -15,7 +15,7 @@ from pathlib import Path
 import msgspec
 import sqlalchemy as sa
 
-from ridgeline.platform.db import Database, metadata, row_to
+from ridgeline.platform.db import Database, UTCDateTime, metadata, row_to
 
 artifacts_table = sa.Table(
     "platform_artifacts",
@@ -28,7 +28,7 @@ artifacts_table = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("media_type", sa.String(128), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("namespace", "owner_id", "name", name="uq_platform_artifacts_owner_name"),
 )
 
