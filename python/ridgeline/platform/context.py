@@ -51,5 +51,8 @@ class AppContext:
 
 # Handlers take the context as ``ctx: Ctx`` (Litestar injects the app-level dependency named "ctx").
 Ctx: TypeAlias = NamedDependency[AppContext]
+# ...and a family's declared service as ``svc: Service[RoutingService]`` (typed as RoutingService;
+# the marker tells Litestar it is a dependency of the family's router, see Family.services).
+Service = NamedDependency
 
-__all__ = ["AppContext", "Ctx", "Family", "Hook", "Provider"]
+__all__ = ["AppContext", "Ctx", "Family", "Hook", "Provider", "Service"]

@@ -351,10 +351,10 @@ class JobService:
                     job.progress = live
         return out
 
-    def ids_where(self, *, family: str, status: JobStatus | Iterable[JobStatus]) -> sa.Select[Any]:
+    def ids_where(self, *, family: str, status: str | Iterable[str]) -> sa.Select[Any]:
         """A subquery of the ids of the family's jobs in ``status``, for ``column.in_(...)`` filters
         on a family's own table (so the family never reads ``platform_jobs`` itself)."""
-        statuses = [status] if isinstance(status, JobStatus | str) else list(status)
+        statuses = [status] if isinstance(status, str) else list(status)
         return sa.select(jobs_table.c.id).where(
             jobs_table.c.family == family, jobs_table.c.status.in_(statuses)
         )

@@ -43,7 +43,7 @@ class EngineError(Exception):
 
 
 class NotFound(EngineError):
-    """404 ``<what>_not_found``: ``NotFound("run", run_id)`` -> "run 'abc' does not exist"."""
+    """404 ``<what>_not_found``: ``NotFound("run", run_id)`` -> "run 'abc' not found"."""
 
     def __init__(
         self,
@@ -59,7 +59,7 @@ class NotFound(EngineError):
         super().__init__(
             404,
             reason_code or f"{what.replace(' ', '_')}_not_found",
-            message or f"{what} {ident!r} does not exist",
+            message or f"{what} {ident!r} not found",
             **extra,
         )
 

@@ -95,7 +95,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError(f"RIDGELINE_SIGNING_KEY_FILE does not exist: {self.signing_key_file}")
 
 
-def load_env_struct(cls: type[S], prefix: str, env: Mapping[str, str] | None = None, **overrides: object) -> S:
+def load_env_struct(
+    cls: type[S], prefix: str, env: Mapping[str, str] | None = None, **overrides: object
+) -> S:
     """Build the settings Struct ``cls`` from ``<prefix><FIELD>`` variables (``RIDGELINE_ROUTING_ASSETS``).
 
     Values are converted leniently (``"0.9"`` -> float, ``"1"`` -> bool); list and tuple fields are

@@ -11,13 +11,15 @@ import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 
-import ridgeline.retail.api.forecast_jobs  # noqa: F401  (registers the job kinds)
 from ridgeline.platform.context import AppContext, Family
+from ridgeline.platform.db import metadata
 from ridgeline.platform.errors import render_problem_json
 from ridgeline.retail.api import (
+    forecast_jobs,
     forecast_store,  # noqa: F401  (registers the forecasting tables)
     service,
 )
+from ridgeline.retail.api.errors import REASON_CODES
 from ridgeline.retail.api.forecast_routes import FORECAST_ROUTE_HANDLERS
 from ridgeline.retail.api.routes import ROUTE_HANDLERS
 
@@ -46,4 +48,8 @@ family = Family(
     validation_status=422,
     on_startup=(seed_defaults,),
     tags=("retail",),
+    metadata=metadata,
+    job_kinds=forecast_jobs.JOB_KINDS,
+    reason_codes=REASON_CODES,
+    doc_pages=("docs/retail.md", "docs/retail-forecasting.md"),
 )

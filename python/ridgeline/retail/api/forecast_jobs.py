@@ -15,7 +15,7 @@ import msgspec
 
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
-from ridgeline.platform.jobs import Job, JobContext, JobStatus, job_kind
+from ridgeline.platform.jobs import Job, JobContext, JobStatus, job_view
 from ridgeline.retail.api import forecast_schemas as fs
 from ridgeline.retail.api import forecast_usecases as uc
 
@@ -69,17 +69,18 @@ class JobList(msgspec.Struct, kw_only=True):
 
 
 def job_out(job: Job) -> JobOut:
+    view = job_view(job, STATUS_OUT)  # the platform's job in the contract's lowercase words
     return JobOut(
-        job_id=job.id,
-        job_type=job.kind,
-        status=STATUS_OUT[job.status],
-        params=job.params,
-        result=job.result,
-        error=job.error,
-        progress=job.progress,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        completed_at=job.finished_at,
+        job_id=view.id,
+        job_type=view.kind,
+        status=view.state,
+        params=view.params,
+        result=view.result,
+        error=view.error,
+        progress=view.progress,
+        created_at=view.created_at,
+        started_at=view.started_at,
+        completed_at=view.finished_at,
     )
 
 
@@ -97,10 +98,7 @@ async def submit(ctx: AppContext, body: JobCreate) -> JobOut:
 
 
 async def get(ctx: AppContext, job_id: str) -> Job:
-    job = await ctx.jobs.get(job_id)
-    if job is None or job.family != FAMILY:
-        raise RidgelineError(404, "job_not_found", f"job {job_id!r} not found", job_id=job_id)
-    return job
+    return await ctx.jobs.get_for(FAMILY, job_id)
 
 
 async def listing(
@@ -140,7 +138,6 @@ async def cancel(ctx: AppContext, job_id: str) -> JobOut:
     return job_out(done)
 
 
-@job_kind(FAMILY, "train")
 async def _train_job(jc: JobContext) -> Any:
     req = msgspec.convert(jc.params, fs.TrainRequest)
     jc.check_cancelled()
@@ -148,7 +145,6 @@ async def _train_job(jc: JobContext) -> Any:
     return msgspec.to_builtins(res)
 
 
-@job_kind(FAMILY, "predict")
 async def _predict_job(jc: JobContext) -> Any:
     req = msgspec.convert(jc.params, fs.PredictRequest)
     jc.check_cancelled()
@@ -157,7 +153,6 @@ async def _predict_job(jc: JobContext) -> Any:
     return out
 
 
-@job_kind(FAMILY, "backtest")
 async def _backtest_job(jc: JobContext) -> Any:
     req = msgspec.convert(jc.params, fs.BacktestRequest)
 
@@ -166,3 +161,6 @@ async def _backtest_job(jc: JobContext) -> Any:
         jc.check_cancelled()  # stops the backtest between folds
 
     return await uc.run_backtest(jc.app, req, on_fold=progress)
+
+
+JOB_KINDS = {"train": _train_job, "predict": _predict_job, "backtest": _backtest_job}

@@ -10,34 +10,39 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ridgeline.platform.context import AppContext, Family
+from ridgeline.platform.context import AppContext, Family, Provider
+from ridgeline.platform.db import metadata
 from ridgeline.platform.errors import render_reason_coded
-from ridgeline.routing.api import usecases as _usecases  # noqa: F401  (registers the batch job kind)
+from ridgeline.routing.api import usecases
+from ridgeline.routing.api.errors import REASON_CODES
 from ridgeline.routing.api.routes import HANDLERS
 from ridgeline.routing.api.service import RoutingService
+from ridgeline.routing.api.settings import RoutingSettings
 
 
 def build_family(assets_dir: Path | None = None) -> Family:
     """The routing family; ``assets_dir`` overrides ``RIDGELINE_ROUTING_ASSETS`` (tests, embedding)."""
 
-    async def startup(ctx: AppContext) -> None:
-        svc = RoutingService(ctx, assets_dir)
-        ctx.state["routing"] = svc
+    async def start(ctx: AppContext, settings: RoutingSettings) -> RoutingService:
+        svc = RoutingService(ctx, assets_dir, settings)
         await svc.startup()
+        return svc
 
-    async def shutdown(ctx: AppContext) -> None:
-        svc = ctx.state.pop("routing", None)
-        if svc is not None:
-            await svc.close()
+    async def stop(svc: RoutingService) -> None:
+        await svc.close()
 
     return Family(
         name="routing",
         route_handlers=HANDLERS,
         render_error=render_reason_coded,
         validation_status=422,
-        on_startup=(startup,),
-        on_shutdown=(shutdown,),
         tags=("routing",),
+        metadata=metadata,
+        job_kinds={"batch_pareto": usecases.batch_job},
+        settings=RoutingSettings,
+        services=(Provider(RoutingService, start, stop),),
+        reason_codes=REASON_CODES,
+        doc_pages=("docs/routing.md",),
     )
 
 

@@ -13,7 +13,7 @@ import msgspec
 import numpy as np
 
 from ridgeline.platform.errors import RidgelineError
-from ridgeline.platform.jobs import JobContext, job_kind
+from ridgeline.platform.jobs import JobContext
 from ridgeline.routing.api import schemas as S
 from ridgeline.routing.api.service import RoutingService, off_loop, route_key, service_of
 from ridgeline.routing.duty import DutyRules, schedule_duty
@@ -272,7 +272,6 @@ def compute_batch(
     }
 
 
-@job_kind("routing", "batch_pareto")
 async def batch_job(jctx: JobContext) -> dict[str, Any]:
     svc = service_of(jctx.app)
     req = msgspec.convert(jctx.params["request"], S.BatchParetoRequest)

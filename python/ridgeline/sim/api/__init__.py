@@ -3,24 +3,24 @@ with ``ridgeline serve --only sim``)."""
 
 from __future__ import annotations
 
-from ridgeline.platform.context import AppContext, Family
+from ridgeline.platform.context import AppContext, Family, Provider
+from ridgeline.platform.db import metadata
 from ridgeline.platform.errors import render_fastapi_detail
 from ridgeline.sim.api import store as _store  # noqa: F401  (tables on the shared metadata)
+from ridgeline.sim.api.errors import REASON_CODES
 from ridgeline.sim.api.routes import ROUTES
-from ridgeline.sim.api.service import SimService
+from ridgeline.sim.api.service import SimService, batch_job, run_job
 
 
-async def _startup(ctx: AppContext) -> None:
+async def _start(ctx: AppContext, _settings: None) -> SimService:
     service = SimService(ctx)
-    ctx.state["sim"] = service
     if ctx.settings.seed_defaults:  # the embedded sample: the example robots as importable assets
         await service.seed_examples()
+    return service
 
 
-async def _shutdown(ctx: AppContext) -> None:
-    service = ctx.state.pop("sim", None)
-    if service is not None:
-        await service.close()
+async def _stop(service: SimService) -> None:
+    await service.close()
 
 
 family = Family(
@@ -28,7 +28,10 @@ family = Family(
     route_handlers=ROUTES,
     render_error=render_fastapi_detail,
     validation_status=422,
-    on_startup=[_startup],
-    on_shutdown=[_shutdown],
     tags=["sim", "sim v1"],
+    metadata=metadata,
+    job_kinds={"run": run_job, "batch": batch_job},
+    services=(Provider(SimService, _start, _stop),),
+    reason_codes=REASON_CODES,
+    doc_pages=("docs/sim.md",),
 )

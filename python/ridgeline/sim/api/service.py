@@ -1,6 +1,6 @@
 """Use cases of the sim family: assets, runs (as platform jobs), replays, batches, gaps, webhooks.
 
-One :class:`SimService` per process lives in ``ctx.state["sim"]``. Runs are platform jobs of kind
+One :class:`SimService` per process is the family's declared service (``ctx.service(SimService)``). Runs are platform jobs of kind
 ``sim/run`` (one run) and ``sim/batch`` (one member run per profile); the job handlers are
 ``async`` and push the native rollout onto a worker thread (the GIL is released there), handing the
 job's cancel token to the rollout's native handle, so a cancel stops stepping within one step.
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
-from ridgeline.platform.jobs import JobCancelled, JobContext, JobStatus, job_kind, jobs_table
+from ridgeline.platform.jobs import Job, JobCancelled, JobContext, JobStatus
 from ridgeline.sim import Model, RolloutHandle, reality_profiles
 from ridgeline.sim import assets as A
 from ridgeline.sim import gaps as G
@@ -54,6 +54,22 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+class _RunRow:
+    """A ``sim_runs`` row with its platform job's fields (``job_status`` ...), read through the job
+    API rather than a join on the platform's table."""
+
+    def __init__(self, row: Any, job: Job | None) -> None:
+        self._row = row
+        self.job_status = None if job is None else job.status.value
+        self.job_progress = None if job is None else job.progress
+        self.job_error = None if job is None else job.error
+        self.job_started_at = None if job is None else job.started_at
+        self.job_finished_at = None if job is None else job.finished_at
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
 
 
 def not_found(what: str, ident: str) -> RidgelineError:
@@ -572,23 +588,14 @@ class SimService:
             )
 
     async def _run_row(self, run_id: str) -> Any:
-        j = jobs_table
-        q = (
-            sa.select(
-                T.runs,
-                j.c.status.label("job_status"),
-                j.c.progress.label("job_progress"),
-                j.c.error.label("job_error"),
-                j.c.started_at.label("job_started_at"),
-                j.c.finished_at.label("job_finished_at"),
-            )
-            .select_from(T.runs.outerjoin(j, j.c.id == T.runs.c.job_id))
-            .where(T.runs.c.id == run_id)
-        )
+        q = sa.select(T.runs).where(T.runs.c.id == run_id)
         async with self.ctx.db.engine.connect() as conn:
-            return (await conn.execute(q)).first()
+            row = (await conn.execute(q)).first()
+        if row is None:
+            return None
+        return _RunRow(row, (await self.ctx.jobs.get_many([row.job_id])).get(row.job_id))
 
-    def _run_from_row(self, r: Any, live_progress: float | None = None) -> S.Run:
+    def _run_from_row(self, r: Any) -> S.Run:
         status = r.job_status or JobStatus.FAILED.value
         metrics = None if r.metrics is None else msgspec.convert(r.metrics, S.RunMetrics)
         replay = None
@@ -613,7 +620,7 @@ class SimService:
             project_id=r.project_id,
             batch_id=r.batch_id,
             config=msgspec.convert(r.spec, RunSpec),
-            progress=float(live_progress if live_progress is not None else (r.job_progress or 0.0)),
+            progress=float(r.job_progress or 0.0),
             steps_completed=r.steps_completed,
             cancelled=bool(r.cancelled),
             metrics=metrics,
@@ -627,13 +634,7 @@ class SimService:
 
     async def get_run(self, run_id: str) -> S.Run | None:
         r = await self._run_row(run_id)
-        if r is None:
-            return None
-        live = None
-        if r.job_status == JobStatus.RUNNING:
-            job = await self.ctx.jobs.get(r.job_id)
-            live = None if job is None else job.progress
-        return self._run_from_row(r, live)
+        return None if r is None else self._run_from_row(r)
 
     async def require_run(self, run_id: str) -> S.Run:
         run = await self.get_run(run_id)
@@ -644,26 +645,15 @@ class SimService:
     async def list_runs(
         self, *, limit: int, offset: int = 0, status: str | None = None, scenario: str | None = None
     ) -> list[S.Run]:
-        j = jobs_table
-        q = (
-            sa.select(
-                T.runs,
-                j.c.status.label("job_status"),
-                j.c.progress.label("job_progress"),
-                j.c.error.label("job_error"),
-                j.c.started_at.label("job_started_at"),
-                j.c.finished_at.label("job_finished_at"),
-            )
-            .select_from(T.runs.outerjoin(j, j.c.id == T.runs.c.job_id))
-            .order_by(T.runs.c.created_at.desc(), T.runs.c.id)
-        )
+        q = sa.select(T.runs).order_by(T.runs.c.created_at.desc(), T.runs.c.id)
         if status is not None:
-            q = q.where(j.c.status == status)
+            q = q.where(T.runs.c.job_id.in_(self.ctx.jobs.ids_where(family="sim", status=status)))
         if scenario is not None:
             q = q.where(T.runs.c.scenario == scenario)
         async with self.ctx.db.engine.connect() as conn:
             rows = (await conn.execute(q.limit(limit).offset(offset))).all()
-        return [self._run_from_row(r) for r in rows]
+        jobs = await self.ctx.jobs.get_many(r.job_id for r in rows)
+        return [self._run_from_row(_RunRow(r, jobs.get(r.job_id))) for r in rows]
 
     async def cancel_run(self, run_id: str) -> S.Run:
         run = await self.require_run(run_id)
@@ -1167,11 +1157,9 @@ class SimService:
 COMPARE_DIRECTION: dict[str, int] = {"success_rate": 1, "episodes": 1, "base_distance": 1}
 
 
-@job_kind("sim", "run")
-async def _run_job(jctx: JobContext) -> dict[str, Any]:
-    return await jctx.app.state["sim"].execute_run_job(jctx)
+async def run_job(jctx: JobContext) -> dict[str, Any]:
+    return await jctx.app.service(SimService).execute_run_job(jctx)
 
 
-@job_kind("sim", "batch")
-async def _batch_job(jctx: JobContext) -> dict[str, Any]:
-    return await jctx.app.state["sim"].execute_batch_job(jctx)
+async def batch_job(jctx: JobContext) -> dict[str, Any]:
+    return await jctx.app.service(SimService).execute_batch_job(jctx)
