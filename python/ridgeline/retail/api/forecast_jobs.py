@@ -16,6 +16,7 @@ import msgspec
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.jobs import Job, JobContext, JobStatus, job_view
+from ridgeline.platform.paging import resolve_sort
 from ridgeline.retail.api import forecast_schemas as fs
 from ridgeline.retail.api import forecast_usecases as uc
 
@@ -113,16 +114,17 @@ async def listing(
 ) -> JobList:
     if status is not None and status not in STATUS_IN:
         raise RidgelineError(400, "invalid_status", f"status must be one of {', '.join(STATUS_IN)}")
-    column = JOB_SORT.get(sort_by or "", "created_at")
-    descending = (sort_order or "desc").lower() != "asc" if sort_by in JOB_SORT else True
+    sort = resolve_sort(
+        sort_by, sort_order, JOB_SORT, "created_at", default_descending=True, keep_order_on_fallback=False
+    )
     jobs = await ctx.jobs.list(
         family=FAMILY,
         kind=job_type,
         status=STATUS_IN[status] if status else None,
         limit=limit,
         offset=offset,
-        order_by=column,
-        descending=descending,
+        order_by=sort.target,
+        descending=sort.descending,
     )
     return JobList(jobs=[job_out(j) for j in jobs], limit=limit, offset=offset)
 

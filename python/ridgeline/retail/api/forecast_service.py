@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from ridgeline.platform.artifacts import ArtifactError
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.paging import page_window, resolve_sort
 from ridgeline.retail.api import forecast_schemas as fs
 from ridgeline.retail.api.forecast_store import model_aliases, model_runs
 
@@ -153,17 +154,21 @@ async def list_runs(
     if product_id is not None:
         conds.append(t.c.product_id == product_id)
     # Allow-listed sort; an unknown column (or none) falls back to created_at desc.
-    if sort_by in RUN_SORT:
-        col = t.c[sort_by]
-        order = [col.asc() if (sort_order or "").lower() == "asc" else col.desc()]
-    else:
-        order = [t.c.created_at.desc()]
-    order.append(t.c.id.asc())
+    sort = resolve_sort(
+        sort_by,
+        sort_order,
+        {c: t.c[c] for c in {*RUN_SORT, "created_at"}},
+        "created_at",
+        default_descending=True,
+        keep_order_on_fallback=False,
+    )
+    order = [sort.target.desc() if sort.descending else sort.target.asc(), t.c.id.asc()]
+    window = page_window(page, page_size)
     async with ctx.db.engine.connect() as conn:
         total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(*conds))).scalar_one()
         rows = (
             await conn.execute(
-                t.select().where(*conds).order_by(*order).limit(page_size).offset((page - 1) * page_size)
+                t.select().where(*conds).order_by(*order).limit(window.limit).offset(window.offset)
             )
         ).all()
     return fs.ModelRunList(
