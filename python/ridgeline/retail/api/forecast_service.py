@@ -13,7 +13,6 @@ recomputes it from the file.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import uuid
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ import sqlalchemy as sa
 from ridgeline.platform.artifacts import ArtifactError
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.hashing import sha256_file, sha256_hex
 from ridgeline.platform.paging import page_window, resolve_sort
 from ridgeline.retail.api import forecast_schemas as fs
 from ridgeline.retail.api.forecast_store import model_aliases, model_runs
@@ -227,7 +227,7 @@ async def read_artifact(ctx: AppContext, run: fs.ModelRun) -> bytes:
     if art is None:
         raise RidgelineError(409, "artifact_missing", f"the artifact of run {run.run_id} is missing")
     data = ctx.artifacts.read(art)
-    if hashlib.sha256(data).hexdigest() != (run.artifact_hash or art.sha256):
+    if sha256_hex(data) != (run.artifact_hash or art.sha256):
         raise RidgelineError(
             409, "artifact_corrupted", f"the artifact of run {run.run_id} fails its SHA-256 check"
         )
@@ -251,11 +251,7 @@ async def verify_run(ctx: AppContext, run_id: str) -> fs.VerifyResult:
     if art is not None:
         path = ctx.artifacts.path_of(art)
         if path.is_file():
-            h = hashlib.sha256()
-            with path.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            actual = h.hexdigest()
+            actual = sha256_file(path)
             expected = expected or art.sha256
             reason = "ok" if actual == expected else "hash_mismatch"
     return fs.VerifyResult(

@@ -12,15 +12,20 @@ from typing import Annotated, Any, TypeVar, cast
 
 import msgspec
 from litestar import Request, Response, delete, get, post, put
+from litestar import route as http_route
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, JSONBody, RawBody
 from litestar.response import Stream
 
 import ridgeline
+from ridgeline.platform import paging
 from ridgeline.platform.context import Ctx, Service
+from ridgeline.platform.downloads import artifact_response
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.hashing import sha256_hex
 from ridgeline.platform.jobs import JobStatus
 from ridgeline.platform.observability import metrics_exposition
+from ridgeline.platform.paging import Offset
 from ridgeline.platform.signing import verify
 from ridgeline.routing.api import schemas as S
 from ridgeline.routing.api import usecases as U
@@ -76,6 +81,10 @@ async def guarded_async(coro: Awaitable[T]) -> T:
         return await coro
     except (RoutingError, AssetError) as exc:
         raise to_error(exc) from None
+
+
+# Lists are bounded (limit/offset); the defaults return what the unbounded lists returned in practice.
+Limit = paging.limit(1000)
 
 
 def _ms(t0: float) -> float:
@@ -149,16 +158,20 @@ def _vehicle_out(v: Any) -> dict[str, Any]:
 
 
 @get("/vehicles", summary="Built-in and custom vehicles", tags=["routing: vehicles"])
-async def vehicles_list(svc: Service[RoutingService]) -> dict[str, Any]:
+async def vehicles_list(
+    svc: Service[RoutingService], limit: Limit = 1000, offset: Offset = 0
+) -> dict[str, Any]:
     await svc.refresh_vehicles()
-    vs = svc.all_vehicles()
+    vs = svc.all_vehicles()[offset : offset + limit]
     return {"vehicles": [_vehicle_out(v) for v in vs], "count": len(vs)}
 
 
 @get("/vehicles/custom", summary="Custom vehicles", tags=["routing: vehicles"])
-async def vehicles_custom(svc: Service[RoutingService]) -> dict[str, Any]:
+async def vehicles_custom(
+    svc: Service[RoutingService], limit: Limit = 1000, offset: Offset = 0
+) -> dict[str, Any]:
     await svc.refresh_vehicles()
-    vs = sorted(svc.custom.values(), key=lambda v: v.vehicle_id)
+    vs = sorted(svc.custom.values(), key=lambda v: v.vehicle_id)[offset : offset + limit]
     return {"vehicles": [_vehicle_out(v) for v in vs], "count": len(vs)}
 
 
@@ -500,8 +513,10 @@ async def _experiment(svc: Service[RoutingService], experiment_id: str) -> dict[
 
 
 @get("/experiments", summary="Saved experiments", tags=["routing: experiments"])
-async def experiments_list(svc: Service[RoutingService]) -> dict[str, Any]:
-    rows = await svc.store.list_experiments()
+async def experiments_list(
+    svc: Service[RoutingService], limit: Limit = 1000, offset: Offset = 0
+) -> dict[str, Any]:
+    rows = await svc.store.list_experiments(limit=limit, offset=offset)
     return {"experiments": [_experiment_out(r) for r in rows], "count": len(rows)}
 
 
@@ -667,9 +682,7 @@ async def batch_import_csv(
 
 @get("/batch/jobs/{job_id:str}", summary="Status of a batch job", tags=["routing: batch"])
 async def batch_job_status(ctx: Ctx, job_id: FromPath[str]) -> dict[str, Any]:
-    job = await ctx.jobs.get(job_id) if len(job_id) <= 32 else None
-    if job is None or job.family != "routing":
-        raise RidgelineError(404, "job_not_found", f"Job {job_id!r} does not exist.", job_id=job_id)
+    job = await ctx.jobs.get_for("routing", job_id)  # NotFound: 404 job_not_found, routing's shape
     return {
         "job_id": job.id,
         "status": str(job.status),
@@ -699,8 +712,6 @@ async def run_provenance(svc: Service[RoutingService], run_id: FromPath[str]) ->
 
 
 def _sig(ctx: Any, run_id: str, manifest: dict[str, Any], signature: str) -> dict[str, Any]:
-    import hashlib
-
     from ridgeline.platform.signing import canonical_bytes
 
     return {
@@ -709,7 +720,7 @@ def _sig(ctx: Any, run_id: str, manifest: dict[str, Any], signature: str) -> dic
         "key_id": ctx.signer.key_id,
         "public_key_b64": ctx.signer.public_key_b64(),
         "signature": signature,
-        "signed_sha256": hashlib.sha256(canonical_bytes(manifest)).hexdigest(),
+        "signed_sha256": sha256_hex(canonical_bytes(manifest)),
         "canonicalization": "JSON, keys sorted, no whitespace, UTF-8",
     }
 
@@ -808,25 +819,31 @@ async def run_artifacts(svc: Service[RoutingService], run_id: FromPath[str]) -> 
     return {"run_id": run_id, "artifacts": [_artifact_out(run_id, a) for a in arts]}
 
 
-@get("/runs/{run_id:str}/artifacts/{name:str}", summary="One artifact file", tags=["routing: runs"])
+@http_route(
+    "/runs/{run_id:str}/artifacts/{name:str}",
+    http_method=["GET", "HEAD"],
+    summary="One artifact file (SHA-256 checked; ETag, If-None-Match and HEAD supported)",
+    tags=["routing: runs"],
+)
 async def run_artifact_file(
-    ctx: Ctx, svc: Service[RoutingService], run_id: FromPath[str], name: FromPath[str]
+    request: Request[Any, Any, Any],
+    ctx: Ctx,
+    svc: Service[RoutingService],
+    run_id: FromPath[str],
+    name: FromPath[str],
 ) -> Response[bytes]:
     if name not in ARTIFACT_NAMES:
         raise RidgelineError(
             404, "artifact_not_found", f"No artifact {name!r}; available: {', '.join(ARTIFACT_NAMES)}."
         )
     arts = {a.name: a for a in await svc.ensure_artifacts(run_id)}
-    art = arts[name]
-    if not ctx.artifacts.verify(art):
-        raise RidgelineError(
-            409, "artifact_integrity_failed", f"Artifact {name} no longer matches its recorded SHA-256."
-        )
-    data = ctx.artifacts.read(art)
-    headers = {"X-Content-SHA256": art.sha256}
-    if name.endswith((".pdf", ".csv")):
-        headers["Content-Disposition"] = f'attachment; filename="{run_id}-{name}"'
-    return Response(data, media_type=art.media_type, headers=headers)
+    return await artifact_response(
+        request,
+        ctx.artifacts,
+        arts[name],
+        filename=f"{run_id}-{name}",
+        integrity_code="artifact_integrity_failed",
+    )
 
 
 # ---- oracle ------------------------------------------------------------------------------------

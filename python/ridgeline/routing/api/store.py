@@ -116,9 +116,9 @@ class RoutingStore:
         return await self._exec(t.delete().where(t.c.vehicle_id == vehicle_id))
 
     # experiments
-    async def list_experiments(self) -> list[dict[str, Any]]:
+    async def list_experiments(self, *, limit: int = 1000, offset: int = 0) -> list[dict[str, Any]]:
         t = experiments_table
-        return await self._all(t.select().order_by(t.c.created_at, t.c.id))
+        return await self._all(t.select().order_by(t.c.created_at, t.c.id).limit(limit).offset(offset))
 
     async def get_experiment(self, exp_id: str) -> dict[str, Any] | None:
         t = experiments_table

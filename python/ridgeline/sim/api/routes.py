@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Response, get, post
+from litestar import Request, Response, get, post, route
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, KwargDefinition, Parameter, PathParameter
 
 import ridgeline
 from ridgeline.platform.context import AppContext, Ctx, Service
+from ridgeline.platform.downloads import artifact_response
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.sim.api import schemas as S
 from ridgeline.sim.api.service import SimService
@@ -468,27 +469,31 @@ async def v1_metrics(
     return Response(await svc.metrics(run_id), headers=v1_headers())
 
 
-@get(
+@route(
     "/v1/runs/{run_id:str}/replay",
+    http_method=["GET", "HEAD"],
     summary="Replay bundle (for re-run or analysis)",
     description=f"`{REPLAY_FORMAT}`: a NumPy .npz archive (`numpy.load`), media type {REPLAY_MEDIA_TYPE}; "
-    "entries are listed in docs/sim.md. 409 while the run has no bundle yet.",
+    "entries are listed in docs/sim.md. 409 while the run has no bundle yet, 409 `artifact_integrity` "
+    "when the stored file no longer matches its SHA-256; ETag / If-None-Match (304) and HEAD supported.",
     tags=["sim v1"],
     media_type=REPLAY_MEDIA_TYPE,
 )
 async def v1_replay(
-    svc: Service[SimService], run_id: Annotated[str, PathParameter(description="Run id")]
+    request: Request[Any, Any, Any],
+    ctx: Ctx,
+    svc: Service[SimService],
+    run_id: Annotated[str, PathParameter(description="Run id")],
 ) -> Response[bytes]:
-    run, data = await svc.replay_bytes(run_id)
-    sha = run.replay.sha256 if run.replay else ""
-    headers = {
-        **v1_headers(),
-        "Content-Disposition": f'attachment; filename="replay-{run_id}.npz"',
-        "ETag": f'"{sha}"',
-        "X-Replay-Format": REPLAY_FORMAT,
-        "X-Content-SHA256": sha,
-    }
-    return Response(data, media_type=REPLAY_MEDIA_TYPE, headers=headers)
+    _run, art = await svc.replay_artifact(run_id)
+    return await artifact_response(
+        request,
+        ctx.artifacts,
+        art,
+        filename=f"replay-{run_id}.npz",
+        media_type=REPLAY_MEDIA_TYPE,
+        headers={**v1_headers(), "X-Replay-Format": REPLAY_FORMAT},
+    )
 
 
 @post("/v1/runs/{run_id:str}/cancel", summary="Cancel running job", tags=["sim v1"], status_code=200)

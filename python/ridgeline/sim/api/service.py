@@ -9,7 +9,6 @@ job's cancel token to the rollout's native handle, so a cancel stops stepping wi
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 import time
 import uuid
@@ -21,8 +20,10 @@ import msgspec
 import numpy as np
 import sqlalchemy as sa
 
+from ridgeline.platform.artifacts import Artifact
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.hashing import sha256_hex
 from ridgeline.platform.jobs import Job, JobCancelled, JobContext, JobStatus
 from ridgeline.sim import Model, RolloutHandle, reality_profiles
 from ridgeline.sim import assets as A
@@ -271,7 +272,7 @@ class SimService:
         example once (the loser's insert hits the primary key and is ignored)."""
         added = 0
         for path, urdf in EXAMPLE_ROBOTS.items():
-            asset_id = hashlib.sha256(urdf.encode()).hexdigest()[:32]
+            asset_id = sha256_hex(urdf)[:32]
             if await self.get_asset(asset_id) is not None:
                 continue
             _, usum = A.validate_urdf(urdf.encode())
@@ -523,7 +524,7 @@ class SimService:
         await self._check_project(project_id)
         label, urdf = await self.resolve_robot(robot)
         self._prepare(urdf, spec)
-        sha = hashlib.sha256(urdf.encode()).hexdigest()
+        sha = sha256_hex(urdf)
         generated = None
         if webhook_url is not None and webhook_secret is None:
             webhook_secret = generated = secrets.token_hex(32)
@@ -808,6 +809,11 @@ class SimService:
     # ------------------------------------------------------------ replays, metrics, reports
 
     async def replay_bytes(self, run_id: str) -> tuple[S.Run, bytes]:
+        run, art = await self.replay_artifact(run_id)
+        return run, await asyncio.to_thread(self.ctx.artifacts.read_verified, art)
+
+    async def replay_artifact(self, run_id: str) -> tuple[S.Run, Artifact]:
+        """The run and its stored replay bundle (409 while it has none)."""
         run = await self.require_run(run_id)
         art = await self.ctx.artifacts.get(REPLAY_NS, run_id, "replay.npz")
         if art is None and not run.config.record:
@@ -823,7 +829,7 @@ class SimService:
                 f"run {run_id!r} has no replay bundle (status {run.status})",
                 run_status=run.status,
             )
-        return run, await asyncio.to_thread(self.ctx.artifacts.read, art)
+        return run, art
 
     async def replay(self, run_id: str) -> tuple[S.Run, R.Replay]:
         run, data = await self.replay_bytes(run_id)
@@ -874,7 +880,7 @@ class SimService:
         label, urdf = await self.resolve_robot(body.urdf_path)
         spec = self._batch_spec(body, BASELINE)
         self._prepare(urdf, spec, copies=2)  # a closed-loop and an open-loop rollout in memory at once
-        sha = hashlib.sha256(urdf.encode()).hexdigest()
+        sha = sha256_hex(urdf)
         profiles = body.profiles if BASELINE in body.profiles else [BASELINE, *body.profiles]
         job = await self.ctx.jobs.submit("sim", "batch", {"robot": label})
         ready = self._records_ready[job.id] = asyncio.Event()  # before the job task first runs
