@@ -44,12 +44,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)  # SQLite hands back naive datetimes written in UTC
-    return value
-
-
 def _run_from_row(row: Any) -> fs.ModelRun:
     m = row._mapping
     return fs.ModelRun(
@@ -67,9 +61,9 @@ def _run_from_row(row: Any) -> fs.ModelRun:
         artifact_uri=m["artifact_uri"],
         artifact_hash=m["artifact_sha256"],
         error_message=m["error_message"],
-        created_at=_utc(m["created_at"]),  # type: ignore[arg-type]
-        updated_at=_utc(m["updated_at"]),  # type: ignore[arg-type]
-        completed_at=_utc(m["completed_at"]),
+        created_at=m["created_at"],  # type: ignore[arg-type]
+        updated_at=m["updated_at"],  # type: ignore[arg-type]
+        completed_at=m["completed_at"],
     )
 
 
@@ -272,8 +266,8 @@ def _alias_from_row(row: Any) -> fs.Alias:
         description=m["description"],
         run_status=m["status"],
         model_type=m["model_type"],
-        created_at=_utc(m["created_at"]),  # type: ignore[arg-type]
-        updated_at=_utc(m["updated_at"]),  # type: ignore[arg-type]
+        created_at=m["created_at"],  # type: ignore[arg-type]
+        updated_at=m["updated_at"],  # type: ignore[arg-type]
     )
 
 

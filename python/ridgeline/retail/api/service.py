@@ -90,8 +90,8 @@ def _store(row: Any) -> sc.StoreResponse:
         region=m["region"],
         city=m["city"],
         store_type=m["store_type"],
-        created_at=st.utc(m["created_at"]),
-        updated_at=st.utc(m["updated_at"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
     )
 
 
@@ -105,8 +105,8 @@ def _product(row: Any) -> sc.ProductResponse:
         brand=m["brand"],
         base_price=m["base_price"],
         base_cost=m["base_cost"],
-        created_at=st.utc(m["created_at"]),
-        updated_at=st.utc(m["updated_at"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
     )
 
 
@@ -814,7 +814,7 @@ async def status(db: Database) -> sc.SeederStatus:
             seed=m["seed"],
             records=m["records"],
             duration_s=m["duration_s"],
-            created_at=st.utc(m["created_at"]),
+            created_at=m["created_at"],
         )
     return sc.SeederStatus(
         stores=counts["retail_store"],

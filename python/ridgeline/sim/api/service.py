@@ -51,12 +51,6 @@ def _id() -> str:
     return uuid.uuid4().hex
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 class _RunRow:
     """A ``sim_runs`` row with its platform job's fields (``job_status`` ...), read through the job
     API rather than a join on the platform's table."""
@@ -167,8 +161,7 @@ class SimService:
         async with self.ctx.db.engine.connect() as conn:
             rows = (await conn.execute(T.projects.select().order_by(T.projects.c.created_at))).all()
         return [
-            S.Project(id=r.id, name=r.name, description=r.description, created_at=_utc(r.created_at))
-            for r in rows
+            S.Project(id=r.id, name=r.name, description=r.description, created_at=r.created_at) for r in rows
         ]
 
     async def _check_project(self, project_id: str | None) -> None:
@@ -308,7 +301,7 @@ class SimService:
     @staticmethod
     def _asset(r: Any) -> S.Asset:
         d = {str(k): v for k, v in r._mapping.items()}
-        d["created_at"] = _utc(d["created_at"])
+        d["created_at"] = d["created_at"]
         return msgspec.convert(d, S.Asset)
 
     async def get_asset(self, asset_id: str) -> S.Asset | None:
@@ -628,9 +621,9 @@ class SimService:
             error=error if status in ("FAILED", "CANCELLED") else None,
             replay=replay,
             webhook_url=r.webhook_url,
-            created_at=_utc(r.created_at),
-            started_at=_utc(r.job_started_at),
-            finished_at=_utc(r.finished_at or r.job_finished_at),
+            created_at=r.created_at,
+            started_at=r.job_started_at,
+            finished_at=r.finished_at or r.job_finished_at,
         )
 
     async def get_run(self, run_id: str) -> S.Run | None:
@@ -801,7 +794,7 @@ class SimService:
                 status_code=r.status_code,
                 error=r.error,
                 succeeded=bool(r.succeeded),
-                created_at=_utc(r.created_at),
+                created_at=r.created_at,
             )
             for r in rows
         ]
@@ -1010,8 +1003,8 @@ class SimService:
             baseline=BASELINE,
             baseline_added=BASELINE not in b.request["profiles"],
             profiles=profiles,
-            created_at=_utc(b.created_at),
-            finished_at=_utc(b.finished_at),
+            created_at=b.created_at,
+            finished_at=b.finished_at,
             error=job.error if job and job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else None,
         )
 
@@ -1108,7 +1101,7 @@ class SimService:
         return S.BenchmarkReport(
             batch_id=b.id,
             robot=b.request["urdf_path"],
-            finished_at=_utc(b.finished_at),
+            finished_at=b.finished_at,
             G_dyn={p.profile: p.G_dyn for p in ev.profiles},
             G_perc={p.profile: p.G_perc for p in ev.profiles},
             G_perf={p.profile: p.G_perf for p in ev.profiles},
