@@ -1,37 +1,22 @@
 """The sim family's HTTP layer (contract 001): ``family`` is mounted under ``/sim`` (or at the root
-with ``ridgeline serve --only sim``)."""
+with ``ridgeline serve --only sim``).
+
+The declaration lives in :mod:`ridgeline.sim.api.declaration` and loads on first access to
+``family`` (PEP 562), so importing the wire types (``ridgeline.sim.api.schemas``) loads neither
+Litestar nor SQLAlchemy.
+"""
 
 from __future__ import annotations
 
-from ridgeline.platform.context import AppContext, Family, Provider
-from ridgeline.platform.db import metadata
-from ridgeline.platform.errors import render_fastapi_detail
-from ridgeline.sim.api import store as _store  # noqa: F401  (tables on the shared metadata)
-from ridgeline.sim.api.errors import REASON_CODES
-from ridgeline.sim.api.routes import ROUTES
-from ridgeline.sim.api.service import SimService, batch_job, run_job
+import importlib
+from typing import Any
+
+# Only these load the declaration; any other name (``schemas``, ``store`` ...) is a submodule, which
+# ``from ridgeline.sim.api import schemas`` must import without loading the family.
+_EXPORTS = frozenset({"family"})
 
 
-async def _start(ctx: AppContext, _settings: None) -> SimService:
-    service = SimService(ctx)
-    if ctx.settings.seed_defaults:  # the embedded sample: the example robots as importable assets
-        await service.seed_examples()
-    return service
-
-
-async def _stop(service: SimService) -> None:
-    await service.close()
-
-
-family = Family(
-    name="sim",
-    route_handlers=ROUTES,
-    render_error=render_fastapi_detail,
-    validation_status=422,
-    tags=["sim", "sim v1"],
-    metadata=metadata,
-    job_kinds={"run": run_job, "batch": batch_job},
-    services=(Provider(SimService, _start, _stop),),
-    reason_codes=REASON_CODES,
-    doc_pages=("docs/sim.md",),
-)
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module("ridgeline.sim.api.declaration"), name)
