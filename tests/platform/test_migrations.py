@@ -48,7 +48,9 @@ def test_migrations_match_the_declared_column_types(settings) -> None:  # type: 
         database = dbmod.Database(settings)
         async with database.engine.connect() as conn:
             diffs = await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), metadata)
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"compare_type": True}), metadata
+                )
             )
         await database.dispose()
         return diffs
