@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ridgeline.platform.hashing import sha256_file, sha256_hex
+from ridgeline.platform.problems import EngineError
 from ridgeline.routing.energy import CLASS_CODE, ROAD_CLASSES
 
 __all__ = [
@@ -55,15 +56,18 @@ DEFAULT_MIN_TERRAIN_COVERAGE = 0.90
 SAMPLE_SEED = 20260219
 
 
-class AssetError(Exception):
-    """Assets cannot be used; ``reason_code`` is one of the documented codes."""
+class AssetError(EngineError):
+    """Assets cannot be used (503); ``reason_code`` is one of the documented codes. An EngineError,
+    so the HTTP layer renders it as is."""
 
     def __init__(self, reason_code: str, message: str, *, warnings: list[str] | None = None, **extra: Any):
-        super().__init__(message)
-        self.reason_code = reason_code
-        self.message = message
-        self.warnings = warnings or ["Build model assets before routing: ridgeline assets build ..."]
-        self.extra = extra
+        super().__init__(
+            503,
+            reason_code,
+            message,
+            warnings=warnings or ["Build model assets before routing: ridgeline assets build ..."],
+            **extra,
+        )
 
 
 sha256_bytes = sha256_hex  # the platform's one SHA-256 helper, under the names this module exports

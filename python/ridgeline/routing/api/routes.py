@@ -29,7 +29,7 @@ from ridgeline.platform.paging import Offset
 from ridgeline.platform.signing import verify
 from ridgeline.routing.api import schemas as S
 from ridgeline.routing.api import usecases as U
-from ridgeline.routing.api.service import RoutingService, off_loop, to_error
+from ridgeline.routing.api.service import RoutingService, off_loop
 from ridgeline.routing.api.store import now
 from ridgeline.routing.assets import AssetError
 from ridgeline.routing.planner import RoutingError
@@ -69,18 +69,13 @@ ParetoBody = Annotated[
 
 
 async def guarded(fn: Callable[[], T]) -> T:
-    """Runs engine work off the loop and maps engine errors to reason-coded HTTP errors."""
-    try:
-        return await off_loop(fn)
-    except (RoutingError, AssetError) as exc:
-        raise to_error(exc) from None
+    """Runs engine work off the loop. RoutingError and AssetError are EngineErrors: the app's
+    exception handler renders them in routing's shape, so nothing is translated here."""
+    return await off_loop(fn)
 
 
 async def guarded_async(coro: Awaitable[T]) -> T:
-    try:
-        return await coro
-    except (RoutingError, AssetError) as exc:
-        raise to_error(exc) from None
+    return await coro
 
 
 # Lists are bounded (limit/offset); the defaults return what the unbounded lists returned in practice.

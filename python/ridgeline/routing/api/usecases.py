@@ -305,12 +305,7 @@ async def run_batch(
             {"run_id": run_id, "request": msgspec.to_builtins(req), "vehicles": vehicles},
         )
         return 202, {"job_id": job.id, "run_id": run_id, "status": str(job.status), "pairs": len(req.pairs)}
-    try:
-        results = await off_loop(lambda: compute_batch(svc, req, vehicles))
-    except RoutingError as exc:
-        raise RidgelineError(
-            exc.status, exc.reason_code, exc.message, warnings=exc.warnings, **exc.extra
-        ) from None
+    results = await off_loop(lambda: compute_batch(svc, req, vehicles))  # RoutingError renders as is
     run_id = await svc.record_run("batch_pareto", req, results, req)
     return 200, {"run_id": run_id, **results}
 
