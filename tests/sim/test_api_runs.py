@@ -262,3 +262,11 @@ def test_replay_download_is_verified_cacheable_and_answers_head(make_client) -> 
     art = c.blocking_portal.call(ctx.artifacts.get, "sim-replays", run_id, "replay.npz")
     ctx.artifacts.path_of(art).write_bytes(rr.content[:-1] + bytes([rr.content[-1] ^ 1]))
     assert_error(c.get(url), 409, "artifact_integrity")
+
+
+@pytest.mark.parametrize("n", [2**63, 2**64])
+def test_out_of_range_integers_are_422(make_client, n: int) -> None:  # type: ignore[no-untyped-def]
+    c = make_client()
+    assert_error(c.get(f"{SIM}/api/runs?offset={n}"), 422, "invalid_request")
+    assert_error(c.get(f"{SIM}/api/sim/step?run_id=r&step_index={n}"), 422, "invalid_request")
+    assert_error(c.get(f"{SIM}/api/sim/step?run_id=r&step_index=0&episode={n}"), 422, "invalid_request")

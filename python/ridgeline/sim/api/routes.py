@@ -16,6 +16,7 @@ import ridgeline
 from ridgeline.platform.context import AppContext, Ctx, Service
 from ridgeline.platform.downloads import artifact_response
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.paging import INT64_MAX, Offset
 from ridgeline.sim.api import schemas as S
 from ridgeline.sim.api.service import SimService
 from ridgeline.sim.examples import EXAMPLE_ROBOTS, SCENARIOS
@@ -309,8 +310,10 @@ async def run_report(
 async def sim_step(
     svc: Service[SimService],
     run_id: Annotated[str, Parameter(description="Run id")],
-    step_index: Annotated[int, Parameter(ge=0, description="Step, 0-based")],
-    episode: Annotated[int, Parameter(ge=0, description="Domain-randomisation episode, 0-based")] = 0,
+    step_index: Annotated[int, Parameter(ge=0, le=INT64_MAX, description="Step, 0-based")],
+    episode: Annotated[
+        int, Parameter(ge=0, le=INT64_MAX, description="Domain-randomisation episode, 0-based")
+    ] = 0,
 ) -> S.StepOut:
     run, rp = await svc.replay(run_id)
     try:
@@ -324,7 +327,7 @@ async def sim_step(
 async def api_runs(
     svc: Service[SimService],
     limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Parameter(ge=0)] = 0,
+    offset: Offset = 0,
     status: Annotated[str | None, Parameter(description="Filter by status")] = None,
 ) -> Response[S.RunList]:
     runs = await svc.list_runs(limit=limit, offset=offset, status=_status_filter(status))
