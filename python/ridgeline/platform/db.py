@@ -42,6 +42,8 @@ metadata = MetaData(
     }
 )
 
+_SHARED_METADATA = metadata  # the module-level name, for functions whose parameter shadows it
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -149,7 +151,7 @@ def alembic_config(settings: Settings, metadata: Sequence[MetaData] | None = Non
     from alembic.config import Config
 
     cfg = Config()
-    cfg.attributes["target_metadata"] = list(metadata) if metadata else [globals()["metadata"]]
+    cfg.attributes["target_metadata"] = list(metadata) if metadata else [_SHARED_METADATA]
     cfg.set_main_option("script_location", str(resources.files("ridgeline.platform") / "migrations"))
     cfg.set_main_option("sqlalchemy.url", settings.resolved_database_url.replace("%", "%%"))
     return cfg
