@@ -25,6 +25,7 @@ import ridgeline
 from ridgeline.platform import db as dbmod
 from ridgeline.platform.context import AppContext, Ctx, Family
 from ridgeline.platform.errors import Renderer, as_ridgeline_error, render_fastapi_detail
+from ridgeline.platform.family import metadata_of, service_dependency, validate_settings
 from ridgeline.platform.modules import module_exists
 from ridgeline.platform.observability import ObservabilityMiddleware, configure_logging, metrics_exposition
 from ridgeline.platform.settings import FAMILIES, Settings, SettingsError
@@ -120,19 +121,28 @@ def create_app(settings: Settings | None = None, families: Sequence[Family] | No
     elif settings.only:
         families = [f for f in families if f.name == settings.only]
     families = list(families)
+    family_settings = validate_settings(families)  # SettingsError names the bad variable
     ctx = AppContext(settings)
+    ctx.family_settings.update(family_settings)
+    for fam in families:
+        for kind, handler in fam.job_kinds.items():
+            ctx.jobs.register(fam.name, kind, handler)
+        for prov in fam.services:
+            ctx.service_family[prov.type] = fam.name
 
     renderers: list[tuple[str, Renderer, int]] = []
     mounted: list[Any] = []
     if settings.only:
         fam = families[0]
-        mounted.extend(fam.route_handlers)
+        mounted.append(Router(path="/", route_handlers=list(fam.route_handlers), dependencies=_deps(fam)))
         renderers.append(("/", fam.render_error, fam.validation_status))
         taken = _paths_of(list(fam.route_handlers))
         root = [h for h in _root_handlers(families) if not (_paths_of([h]) & taken)]
     else:
         for fam in families:
-            mounted.append(Router(path=f"/{fam.name}", route_handlers=list(fam.route_handlers)))
+            mounted.append(
+                Router(path=f"/{fam.name}", route_handlers=list(fam.route_handlers), dependencies=_deps(fam))
+            )
             renderers.append((f"/{fam.name}/", fam.render_error, fam.validation_status))
         root = _root_handlers(families)
 
@@ -145,11 +155,10 @@ def create_app(settings: Settings | None = None, families: Sequence[Family] | No
 
     async def startup(app: Litestar) -> None:
         if not _migrations_already_applied():
-            dbmod.upgrade(settings)
+            dbmod.upgrade(settings, metadata=metadata_of(families))
         await ctx.jobs.recover()
         for fam in families:
-            for hook in fam.on_startup:
-                await hook(ctx)
+            await _start_family(ctx, fam)
         # Everything loaded so far (numba, polars, models, assets) lives as long as the process: move it
         # out of the cyclic collector's generations, so each GC pass no longer walks millions of
         # start-up objects while requests wait.
@@ -158,8 +167,7 @@ def create_app(settings: Settings | None = None, families: Sequence[Family] | No
 
     async def shutdown(app: Litestar) -> None:
         for fam in families:
-            for hook in fam.on_shutdown:
-                await hook(ctx)
+            await _stop_family(ctx, fam)
         await ctx.jobs.executor.shutdown()
         await ctx.db.dispose()
 
@@ -184,6 +192,39 @@ def create_app(settings: Settings | None = None, families: Sequence[Family] | No
     # answers, so this wraps the whole ASGI handler (outside Litestar's exception handling).
     app.asgi_handler = ObservabilityMiddleware(app.asgi_handler)
     return app
+
+
+def _deps(fam: Family) -> dict[str, Provide]:
+    """The family's services as dependencies of its router: ``svc: RoutingService`` in a handler."""
+    return {
+        prov.name: Provide(service_dependency(fam.name, prov.type), sync_to_thread=False)
+        for prov in fam.services
+    }
+
+
+async def _start_family(ctx: AppContext, fam: Family) -> None:
+    """Start the family's services, then its hooks. A failure is logged and leaves the family's
+    services absent, so its endpoints answer 503 ``service_unavailable`` in its own shape while the
+    other families keep serving."""
+    try:
+        for prov in fam.services:
+            ctx.services[prov.type] = await prov.start(ctx, ctx.family_settings.get(fam.name))
+        for hook in fam.on_startup:
+            await hook(ctx)
+    except Exception as exc:
+        log.exception("family %s failed to start; its endpoints answer 503", fam.name)
+        ctx.failed[fam.name] = f"{type(exc).__name__}: {exc}"
+        for prov in fam.services:
+            ctx.services.pop(prov.type, None)
+
+
+async def _stop_family(ctx: AppContext, fam: Family) -> None:
+    for hook in fam.on_shutdown:
+        await hook(ctx)
+    for prov in reversed(fam.services):
+        svc = ctx.services.pop(prov.type, None)
+        if svc is not None and prov.stop is not None:
+            await prov.stop(svc)
 
 
 def _provide_ctx(state: State) -> AppContext:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 import msgspec
 
+from ridgeline.platform.family import Family, metadata_of, validate_settings
 from ridgeline.platform.modules import module_exists
 from ridgeline.platform.settings import FAMILIES, Settings, SettingsError
 
@@ -26,6 +27,16 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
+def _families(settings: Settings) -> list[Family]:
+    """The families this process serves (the composer imports them; the platform never does)."""
+    from ridgeline.app import available_families, load_family
+
+    names = [settings.only] if settings.only else available_families()
+    if settings.only and settings.only not in available_families():
+        raise SettingsError(f"family {settings.only!r} is not available in this build")
+    return [load_family(n) for n in names]
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from granian import Granian
     from granian.constants import Interfaces
@@ -34,7 +45,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ridgeline.platform.signing import Signer
 
     settings = _settings(args)
-    db.upgrade(settings)
+    families = _families(settings)
+    validate_settings(families)  # every family's variables, before anything starts (exit 2 if bad)
+    db.upgrade(settings, metadata=metadata_of(families))
     Signer.load_or_create(settings.data_dir, settings.signing_key_file)  # once, before N workers start
     # Workers inherit the environment: pass the validated settings and skip re-migrating per worker.
     os.environ.update(
@@ -69,7 +82,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from ridgeline.platform import db
 
     settings = _settings(args)
-    db.upgrade(settings, args.revision)
+    db.upgrade(settings, args.revision, metadata=metadata_of(_families(settings)))
     print(f"database at {settings.resolved_database_url.split('@')[-1]} upgraded to {args.revision}")
     return 0
 

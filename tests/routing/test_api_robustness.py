@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ridgeline.routing.api.service import RoutingService
 from tests.routing.api_support import (  # noqa: F401
     SAMPLE_A,
     SAMPLE_B,
@@ -97,7 +98,7 @@ def test_edge_values(client: Any, body: dict[str, Any]) -> None:  # noqa: F811
 
 
 def test_bad_input_changes_nothing(client: Any) -> None:  # noqa: F811
-    svc = client.app.state["ctx"].state["routing"]
+    svc = client.app.state["ctx"].service(RoutingService)
     before = client.blocking_portal.call(svc.count_runs)
     for body in ({"origin": SAMPLE_A}, {"origin": SAMPLE_A, "destination": SAMPLE_B, "vehicle_id": "ghost"}):
         assert client.post("/routing/route", json=body).status_code in (404, 422)

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from ridgeline.routing.api.service import RoutingService
 from tests.routing.api_support import (  # noqa: F401
     SAMPLE_A,
     SAMPLE_B,
@@ -139,7 +140,7 @@ def test_restricted_roads_are_avoided_by_hgvs(client: Any) -> None:  # noqa: F81
     from ridgeline.routing.energy import CostParams, arc_costs
     from ridgeline.routing.vehicles import BUILTIN_VEHICLES
 
-    svc = client.app.state["ctx"].state["routing"]
+    svc = client.app.state["ctx"].service(RoutingService)
     a = svc.planner.assets
     blocked = ~arc_costs(a.arcs, BUILTIN_VEHICLES["hgv_artic_44t"], CostParams()).allowed
     assert blocked.any()

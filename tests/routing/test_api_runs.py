@@ -143,3 +143,24 @@ def test_artifacts(client: Any, pareto_run: str) -> None:  # noqa: F811
     assert r.status_code == 404 and detail(r)["reason_code"] == "artifact_not_found"
     r = client.get(f"/routing/runs/{pareto_run}/artifacts/..%2F..%2Fkeys")
     assert r.status_code == 404
+
+
+def test_artifact_download_is_verified_cacheable_and_answers_head(client: Any, pareto_run: str) -> None:  # noqa: F811
+    url = f"/routing/runs/{pareto_run}/artifacts/results.csv"
+    r = client.get(url)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    etag = r.headers["etag"]
+    assert etag == f'"{r.headers["x-content-sha256"]}"'
+    assert r.headers["content-disposition"] == f'attachment; filename="{pareto_run}-results.csv"'
+    h = client.head(url)
+    assert h.status_code == 200 and h.content == b"" and h.headers["etag"] == etag
+    n = client.get(url, headers={"If-None-Match": etag})
+    assert n.status_code == 304 and n.content == b""
+    geo = client.get(f"/routing/runs/{pareto_run}/artifacts/routes.geojson")
+    assert geo.headers["content-type"].startswith("application/geo+json")
+
+    ctx = client.app.state["ctx"]
+    art = client.blocking_portal.call(ctx.artifacts.get, "routing", pareto_run, "results.csv")
+    ctx.artifacts.path_of(art).write_bytes(r.content + b"tampered\n")
+    t = client.get(url)
+    assert t.status_code == 409 and detail(t)["reason_code"] == "artifact_integrity_failed"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ridgeline.routing.api.service import RoutingService
 from tests.routing.api_support import (  # noqa: F401
     SAMPLE_A,
     SAMPLE_B,
@@ -187,7 +188,7 @@ def test_batch_sync_and_job(client: Any) -> None:  # noqa: F811
 
 def test_csv_import(client: Any) -> None:  # noqa: F811
     def runs() -> int:
-        svc = client.app.state["ctx"].state["routing"]
+        svc = client.app.state["ctx"].service(RoutingService)
         return int(client.blocking_portal.call(svc.count_runs))
 
     before = runs()

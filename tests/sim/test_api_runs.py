@@ -241,3 +241,32 @@ def test_a_diverging_run_is_recorded_with_null_metrics(make_client) -> None:  # 
     assert all(n < 200 for n in run["steps_completed"])
     late = c.get(f"{SIM}/api/sim/step", params={"run_id": run["run_id"], "step_index": 199}).json()
     assert late["completed"] is False and late["q"] == [None, None]
+
+
+def test_replay_download_is_verified_cacheable_and_answers_head(make_client) -> None:  # type: ignore[no-untyped-def]
+    c = make_client()
+    r = c.post(f"{SIM}/v1/runs", json={"scenario": "arm_tracking_pseudo_reality", "config": SHORT})
+    run_id = r.json()["run_id"]
+    url = f"{SIM}/v1/runs/{run_id}/replay"
+    rr = c.get(url)
+    assert rr.status_code == 200 and rr.headers["api-version"] == "1"
+    assert rr.headers["content-disposition"] == f'attachment; filename="replay-{run_id}.npz"'
+    etag = rr.headers["etag"]
+    assert etag == f'"{rr.headers["x-content-sha256"]}"'
+    h = c.head(url)
+    assert h.status_code == 200 and h.content == b"" and h.headers["etag"] == etag
+    n = c.get(url, headers={"If-None-Match": etag})
+    assert n.status_code == 304 and n.content == b""
+
+    ctx = c.app.state["ctx"]
+    art = c.blocking_portal.call(ctx.artifacts.get, "sim-replays", run_id, "replay.npz")
+    ctx.artifacts.path_of(art).write_bytes(rr.content[:-1] + bytes([rr.content[-1] ^ 1]))
+    assert_error(c.get(url), 409, "artifact_integrity")
+
+
+@pytest.mark.parametrize("n", [2**63, 2**64])
+def test_out_of_range_integers_are_422(make_client, n: int) -> None:  # type: ignore[no-untyped-def]
+    c = make_client()
+    assert_error(c.get(f"{SIM}/api/runs?offset={n}"), 422, "invalid_request")
+    assert_error(c.get(f"{SIM}/api/sim/step?run_id=r&step_index={n}"), 422, "invalid_request")
+    assert_error(c.get(f"{SIM}/api/sim/step?run_id=r&step_index=0&episode={n}"), 422, "invalid_request")

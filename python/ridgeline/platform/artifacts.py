@@ -5,7 +5,6 @@ sees half a file, and names are confined to their folder (no path traversal).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import uuid
@@ -15,7 +14,9 @@ from pathlib import Path
 import msgspec
 import sqlalchemy as sa
 
-from ridgeline.platform.db import Database, metadata, row_to
+from ridgeline.platform.db import Database, UTCDateTime, metadata, row_to
+from ridgeline.platform.hashing import sha256_file, sha256_hex
+from ridgeline.platform.problems import EngineError
 
 artifacts_table = sa.Table(
     "platform_artifacts",
@@ -28,7 +29,7 @@ artifacts_table = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("media_type", sa.String(128), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("namespace", "owner_id", "name", name="uq_platform_artifacts_owner_name"),
 )
 
@@ -51,12 +52,13 @@ class Artifact(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+class ArtifactIntegrityError(EngineError):
+    """409: the stored file is missing or no longer matches its recorded SHA-256."""
+
+    def __init__(self, artifact: Artifact, *, reason_code: str = "artifact_integrity", missing: bool = False):
+        what = "is missing" if missing else "no longer matches its recorded SHA-256"
+        super().__init__(409, reason_code, f"Artifact {artifact.name} {what}.", artifact=artifact.name)
+        self.artifact = artifact
 
 
 def safe_part(part: str, what: str = "name") -> str:
@@ -101,7 +103,7 @@ class ArtifactStore:
             owner_id=owner_id,
             name=name,
             relpath=rel.as_posix(),
-            sha256=hashlib.sha256(data).hexdigest(),
+            sha256=sha256_hex(data),
             size=len(data),
             media_type=media_type,
             created_at=datetime.now(UTC),
@@ -130,6 +132,18 @@ class ArtifactStore:
 
     def read(self, artifact: Artifact) -> bytes:
         return self.path_of(artifact).read_bytes()
+
+    def read_verified(self, artifact: Artifact, *, reason_code: str = "artifact_integrity") -> bytes:
+        """The file's bytes, hashed as read: ArtifactIntegrityError (409 ``reason_code``) when the file
+        is missing or differs from the recorded SHA-256. Blocking: call it off the event loop."""
+        path = self.path_of(artifact)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise ArtifactIntegrityError(artifact, reason_code=reason_code, missing=True) from None
+        if sha256_hex(data) != artifact.sha256:
+            raise ArtifactIntegrityError(artifact, reason_code=reason_code)
+        return data
 
     def verify(self, artifact: Artifact) -> bool:
         """True when the file exists and its SHA-256 still matches the record."""

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from litestar.di import NamedDependency
 
 from ridgeline.platform.artifacts import ArtifactStore
 from ridgeline.platform.db import Database
-from ridgeline.platform.errors import Renderer, render_fastapi_detail
+from ridgeline.platform.family import Family, Hook, Provider
 from ridgeline.platform.jobs import JobService, make_executor
+from ridgeline.platform.problems import ServiceUnavailable
 from ridgeline.platform.settings import Settings
 from ridgeline.platform.signing import Signer
+
+T = TypeVar("T")
 
 
 class AppContext:
@@ -28,31 +29,30 @@ class AppContext:
         self.signer = Signer.load_or_create(settings.data_dir, settings.signing_key_file)
         # Per-family objects loaded at start-up (graphs, models, caches), keyed by family name.
         self.state: dict[str, Any] = {}
+        # Services the families declared (Family.services), keyed by their type; see service().
+        self.services: dict[type, Any] = {}
+        self.service_family: dict[type, str] = {}
+        # Each family's validated settings Struct (Family.settings), keyed by family name.
+        self.family_settings: dict[str, Any] = {}
+        # Families whose start-up raised: name -> the error's one-line summary.
+        self.failed: dict[str, str] = {}
 
     @property
     def uptime_s(self) -> float:
         return time.time() - self.started_at
 
+    def service(self, service_type: type[T]) -> T:
+        """The started service of that type (jobs and hooks use this; handlers get it injected)."""
+        svc = self.services.get(service_type)
+        if svc is None:
+            raise ServiceUnavailable(self.service_family.get(service_type, service_type.__name__))
+        return svc
+
 
 # Handlers take the context as ``ctx: Ctx`` (Litestar injects the app-level dependency named "ctx").
 Ctx: TypeAlias = NamedDependency[AppContext]
+# ...and a family's declared service as ``svc: Service[RoutingService]`` (typed as RoutingService;
+# the marker tells Litestar it is a dependency of the family's router, see Family.services).
+Service = NamedDependency
 
-Hook = Callable[[AppContext], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Family:
-    """What a family contributes to the app: its handlers, its error shape and its life-cycle hooks.
-
-    ``route_handlers`` are mounted under ``/<name>`` (or at the root with ``--only``). ``on_startup``
-    runs after migrations (load assets, seed embedded defaults); ``on_shutdown`` before the
-    database closes.
-    """
-
-    name: str
-    route_handlers: Sequence[Any]
-    render_error: Renderer = render_fastapi_detail
-    validation_status: int = 422
-    on_startup: Sequence[Hook] = field(default=())
-    on_shutdown: Sequence[Hook] = field(default=())
-    tags: Sequence[str] = field(default=())
+__all__ = ["AppContext", "Ctx", "Family", "Hook", "Provider", "Service"]

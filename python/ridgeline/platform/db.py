@@ -1,6 +1,7 @@
 """Database: one async SQLAlchemy engine per process, Alembic migrations, SQLite in WAL mode by default.
 
-Every family declares its tables on :data:`metadata` (in its ``api/store.py``) and ships an Alembic
+Every family declares its tables on :data:`metadata` (in its ``api/store.py``, named by its
+``Family(metadata=...)``; the platform imports no family module) and ships an Alembic
 migration under ``platform/migrations/versions`` whose ``down_revision`` is the platform's base
 revision; families are independent branches and ``upgrade`` applies all heads.
 """
@@ -10,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, TypeVar
 
 import msgspec
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -41,6 +42,8 @@ metadata = MetaData(
     }
 )
 
+_SHARED_METADATA = metadata  # the module-level name, for functions whose parameter shadows it
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -62,17 +65,39 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp column that is always aware UTC in Python.
+
+    SQLite hands back naive datetimes even for ``DateTime(timezone=True)`` columns; this type makes
+    every value read aware UTC and refuses naive values on write (a naive datetime has no defined
+    instant). The database type is ``DateTime(timezone=True)``, so no migration is needed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"UTCDateTime takes datetime values, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime refused: give a timezone-aware value (UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def row_to(struct_type: type[T], row: Any) -> T:
     """Convert a result row into a msgspec Struct.
 
-    Column names come back as ``quoted_name`` (a str subclass msgspec will not take as a key), and
-    SQLite returns naive datetimes even for ``timezone=True`` columns; every datetime we write is UTC.
+    Column names come back as ``quoted_name`` (a str subclass msgspec will not take as a key);
+    timestamps are aware UTC already when their column is a :class:`UTCDateTime`.
     """
-    data = {str(k): v for k, v in row._mapping.items()}
-    for key, value in data.items():
-        if isinstance(value, datetime) and value.tzinfo is None:
-            data[key] = value.replace(tzinfo=UTC)
-    return msgspec.convert(data, struct_type)
+    return msgspec.convert({str(k): v for k, v in row._mapping.items()}, struct_type)
 
 
 class Database:
@@ -122,23 +147,28 @@ class Database:
         await self.engine.dispose()
 
 
-def alembic_config(settings: Settings) -> Any:
+def alembic_config(settings: Settings, metadata: Sequence[MetaData] | None = None) -> Any:
     from alembic.config import Config
 
     cfg = Config()
+    cfg.attributes["target_metadata"] = list(metadata) if metadata else [_SHARED_METADATA]
     cfg.set_main_option("script_location", str(resources.files("ridgeline.platform") / "migrations"))
     cfg.set_main_option("sqlalchemy.url", settings.resolved_database_url.replace("%", "%%"))
     return cfg
 
 
-def upgrade(settings: Settings, revision: str = "heads") -> None:
-    """Apply migrations (all family heads by default). Safe to call from inside a running event loop."""
+def upgrade(settings: Settings, revision: str = "heads", metadata: Sequence[MetaData] | None = None) -> None:
+    """Apply migrations (all family heads by default). Safe to call from inside a running event loop.
+
+    ``metadata`` is what the composer collected from the declared families
+    (:func:`ridgeline.platform.family.metadata_of`); Alembic's env gets it as ``target_metadata``
+    (autogenerate and comparisons need it; plain upgrades run the migration scripts only).
+    """
     from alembic import command
 
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    _import_family_tables()
-    cfg = alembic_config(settings)
+    cfg = alembic_config(settings, metadata)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -158,17 +188,3 @@ def upgrade(settings: Settings, revision: str = "heads") -> None:
     thread.join()
     if errors:
         raise errors[0]
-
-
-def _import_family_tables() -> None:
-    """Import every family's table module so :data:`metadata` is complete (for tooling)."""
-    import importlib
-
-    from ridgeline.platform.settings import FAMILIES
-
-    for family in FAMILIES:
-        try:
-            importlib.import_module(f"ridgeline.{family}.api.store")
-        except ModuleNotFoundError:
-            continue
-    importlib.import_module("ridgeline.platform.jobs")

@@ -9,7 +9,7 @@ carries a stack trace.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -18,31 +18,18 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from ridgeline.platform.observability import current_request_id
+from ridgeline.platform.problems import EngineError, NotFound, ServiceUnavailable
 
 log = logging.getLogger("ridgeline.errors")
 
 
-class RidgelineError(Exception):
-    def __init__(
-        self,
-        status: int,
-        reason_code: str,
-        message: str,
-        *,
-        warnings: Iterable[str] = (),
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.reason_code = reason_code
-        self.message = message
-        self.warnings = list(warnings)
-        self.headers = headers
-        self.extra = extra
+class RidgelineError(EngineError):
+    """The HTTP layer's name for :class:`~ridgeline.platform.problems.EngineError` (same signature)."""
 
 
-Renderer = Callable[[Request[Any, Any, Any], RidgelineError], Response[Any]]
+Renderer = Callable[[Request[Any, Any, Any], EngineError], Response[Any]]
+
+__all__ = ["EngineError", "NotFound", "RidgelineError", "ServiceUnavailable", "as_ridgeline_error"]
 
 _REASON_FOR_STATUS = {
     400: "invalid_request",
@@ -58,9 +45,9 @@ _REASON_FOR_STATUS = {
 }
 
 
-def as_ridgeline_error(exc: Exception, validation_status: int = 422) -> RidgelineError:
+def as_ridgeline_error(exc: Exception, validation_status: int = 422) -> EngineError:
     """Normalise any exception into a RidgelineError (unknown ones become an opaque 500)."""
-    if isinstance(exc, RidgelineError):
+    if isinstance(exc, EngineError):
         return exc
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc.extra)
@@ -100,7 +87,7 @@ def _json(status: int, body: Any, media_type: str, headers: dict[str, str] | Non
     )
 
 
-def render_reason_coded(request: Request[Any, Any, Any], err: RidgelineError) -> Response[Any]:
+def render_reason_coded(request: Request[Any, Any, Any], err: EngineError) -> Response[Any]:
     """Contract 000: ``{"detail": {"reason_code", "message", "warnings", ...extras}}``."""
     detail = {"reason_code": err.reason_code, "message": err.message, "warnings": err.warnings}
     detail.update(err.extra)
@@ -108,7 +95,7 @@ def render_reason_coded(request: Request[Any, Any, Any], err: RidgelineError) ->
     return _json(err.status, {"detail": detail}, "application/json", err.headers)
 
 
-def render_problem_json(request: Request[Any, Any, Any], err: RidgelineError) -> Response[Any]:
+def render_problem_json(request: Request[Any, Any, Any], err: EngineError) -> Response[Any]:
     """Contract 002: RFC 7807 ``application/problem+json``."""
     body: dict[str, Any] = {
         "type": f"/problems/{err.reason_code.replace('_', '-')}",
@@ -125,7 +112,7 @@ def render_problem_json(request: Request[Any, Any, Any], err: RidgelineError) ->
     return _json(err.status, body, "application/problem+json", err.headers)
 
 
-def render_fastapi_detail(request: Request[Any, Any, Any], err: RidgelineError) -> Response[Any]:
+def render_fastapi_detail(request: Request[Any, Any, Any], err: EngineError) -> Response[Any]:
     """FastAPI-style contracts (001, 003, 004): ``{"detail": message}`` plus a stable reason code."""
     body: dict[str, Any] = {"detail": err.message, "reason_code": err.reason_code}
     if err.warnings:

@@ -19,7 +19,7 @@ import inspect
 import logging
 import threading
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -27,7 +27,8 @@ from typing import Any, Protocol
 import msgspec
 import sqlalchemy as sa
 
-from ridgeline.platform.db import Database, metadata, row_to
+from ridgeline.platform.db import Database, UTCDateTime, metadata, row_to
+from ridgeline.platform.problems import NotFound
 
 log = logging.getLogger("ridgeline.jobs")
 
@@ -56,10 +57,10 @@ jobs_table = sa.Table(
     sa.Column("result", sa.JSON, nullable=True),
     sa.Column("error", sa.JSON, nullable=True),
     sa.Column("progress", sa.Float, nullable=False, server_default="0"),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("queued_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("queued_at", UTCDateTime(), nullable=True),
+    sa.Column("started_at", UTCDateTime(), nullable=True),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
     sa.Index("ix_platform_jobs_family_kind_created", "family", "kind", "created_at"),
     sa.Index("ix_platform_jobs_status", "status"),
 )
@@ -78,6 +79,43 @@ class Job(msgspec.Struct, kw_only=True):
     queued_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class JobView(msgspec.Struct, kw_only=True):
+    """A job in a family's words: ``state`` is the family's name for the platform status."""
+
+    id: str
+    kind: str
+    state: str
+    progress: float
+    params: dict[str, Any]
+    result: Any = None
+    error: dict[str, Any] | None = None
+    created_at: datetime
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+#: The platform's own words (UPPERCASE statuses); retail maps to lowercase, for example.
+PLATFORM_WORDS: Mapping[JobStatus, str] = {s: s.value for s in JobStatus}
+
+
+def job_view(job: Job, words: Mapping[JobStatus, str] = PLATFORM_WORDS) -> JobView:
+    """The job with its status mapped through ``words`` (a family's contract vocabulary)."""
+    return JobView(
+        id=job.id,
+        kind=job.kind,
+        state=words[job.status],
+        progress=job.progress,
+        params=job.params,
+        result=job.result,
+        error=job.error,
+        created_at=job.created_at,
+        queued_at=job.queued_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
 
 
 class JobCancelled(Exception):
@@ -189,7 +227,7 @@ class InProcessExecutor:
             async with self._slots:
                 if token.cancelled or not await service._transition(job.id, JobStatus.RUNNING):
                     return
-                handler = _HANDLERS[(job.family, job.kind)]
+                handler = service.handler(job.family, job.kind)
                 ctx = JobContext(job, token, service.app)
                 self._contexts[job.id] = ctx
                 try:
@@ -229,6 +267,18 @@ class JobService:
         self.executor = executor
         self.app = app  # handed to every handler as JobContext.app
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+        # Kinds the composer registered from the families' declarations (Family.job_kinds); the
+        # module-level @job_kind registry is the fallback.
+        self._handlers: dict[tuple[str, str], Handler] = {}
+
+    def register(self, family: str, kind: str, handler: Handler) -> None:
+        self._handlers[(family, kind)] = handler
+
+    def handler(self, family: str, kind: str) -> Handler:
+        found = self._handlers.get((family, kind)) or _HANDLERS.get((family, kind))
+        if found is None:
+            raise KeyError(f"no job kind {family}/{kind}")
+        return found
 
     async def recover(self) -> int:
         """Mark jobs a previous process left unfinished as FAILED (in-process work does not survive)."""
@@ -248,8 +298,7 @@ class JobService:
         return res.rowcount or 0
 
     async def submit(self, family: str, kind: str, params: dict[str, Any]) -> Job:
-        if (family, kind) not in _HANDLERS:
-            raise KeyError(f"no job kind {family}/{kind}")
+        self.handler(family, kind)  # KeyError for an unknown kind, before anything is stored
         now = _now()
         job = Job(
             id=uuid.uuid4().hex,
@@ -279,6 +328,36 @@ class JobService:
             if live is not None:
                 job.progress = live
         return job
+
+    async def get_for(self, family: str, job_id: str, *, what: str = "job") -> Job:
+        """The family's job, or NotFound (``<what>_not_found``) also when it belongs to another family."""
+        job = await self.get(job_id) if len(job_id) <= 64 else None
+        if job is None or job.family != family:
+            raise NotFound(what, job_id, **{f"{what}_id": job_id})
+        return job
+
+    async def get_many(self, job_ids: Iterable[str]) -> dict[str, Job]:
+        """Jobs by id, one query (ids with no record are absent); live progress as in :meth:`get`."""
+        ids = sorted({i for i in job_ids if i})
+        if not ids:
+            return {}
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(jobs_table.select().where(jobs_table.c.id.in_(ids)))).all()
+        out = {r.id: row_to(Job, r) for r in rows}
+        if isinstance(self.executor, InProcessExecutor):
+            for job in out.values():
+                live = self.executor.progress(job.id) if job.status == JobStatus.RUNNING else None
+                if live is not None:
+                    job.progress = live
+        return out
+
+    def ids_where(self, *, family: str, status: str | Iterable[str]) -> sa.Select[Any]:
+        """A subquery of the ids of the family's jobs in ``status``, for ``column.in_(...)`` filters
+        on a family's own table (so the family never reads ``platform_jobs`` itself)."""
+        statuses = [status] if isinstance(status, str) else list(status)
+        return sa.select(jobs_table.c.id).where(
+            jobs_table.c.family == family, jobs_table.c.status.in_(statuses)
+        )
 
     async def list(
         self,

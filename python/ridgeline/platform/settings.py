@@ -17,13 +17,15 @@
 from __future__ import annotations
 
 import os
+import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, TypeVar, Union, get_args, get_origin
 
 import msgspec
 
 FAMILIES: tuple[str, ...] = ("routing", "sim", "retail", "autopack", "genai")
+S = TypeVar("S", bound=msgspec.Struct)
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 _ALLOWED_DB_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
 _DRIVER_FOR_PLAIN_SCHEME = {
@@ -68,17 +70,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Build settings from ``RIDGELINE_*`` variables; raise SettingsError naming any bad value."""
-        env = os.environ if env is None else env
-        raw: dict[str, object] = {}
-        for field in msgspec.structs.fields(cls):
-            value = env.get(f"RIDGELINE_{field.name.upper()}")
-            if value is not None and value != "":
-                raw[field.name] = value
-        raw.update({k: v for k, v in overrides.items() if v is not None})
-        try:
-            settings = msgspec.convert(raw, cls, strict=False, dec_hook=_decode_path)
-        except msgspec.ValidationError as exc:
-            raise SettingsError(_explain(str(exc))) from None
+        settings = load_env_struct(cls, "RIDGELINE_", env, **overrides)
         settings.validate()
         return settings
 
@@ -103,15 +95,55 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError(f"RIDGELINE_SIGNING_KEY_FILE does not exist: {self.signing_key_file}")
 
 
+def load_env_struct(
+    cls: type[S], prefix: str, env: Mapping[str, str] | None = None, **overrides: object
+) -> S:
+    """Build the settings Struct ``cls`` from ``<prefix><FIELD>`` variables (``RIDGELINE_ROUTING_ASSETS``).
+
+    Values are converted leniently (``"0.9"`` -> float, ``"1"`` -> bool); list and tuple fields are
+    comma-separated. Constraints come from the Struct's annotations (``msgspec.Meta(ge=0, le=1)``) and
+    from a ``validate()`` method if it has one. Any bad value raises :class:`SettingsError` naming
+    the variable.
+    """
+    env = os.environ if env is None else env
+    raw: dict[str, object] = {}
+    for field in msgspec.structs.fields(cls):
+        value = env.get(f"{prefix}{field.name.upper()}")
+        if value is None or value == "":
+            continue
+        if _is_sequence(field.type):
+            raw[field.name] = [part.strip() for part in value.split(",") if part.strip()]
+        else:
+            raw[field.name] = value
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        out = msgspec.convert(raw, cls, strict=False, dec_hook=_decode_path)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_explain(str(exc), prefix)) from None
+    validate = getattr(out, "validate", None)
+    if cls is not Settings and callable(validate):
+        validate()
+    return out
+
+
+def _is_sequence(tp: object) -> bool:
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        return any(_is_sequence(a) for a in get_args(tp) if a is not type(None))
+    if origin is Annotated:
+        return _is_sequence(get_args(tp)[0])
+    return origin in (list, tuple, frozenset, set) or tp in (list, tuple, frozenset, set)
+
+
 def _decode_path(type_: type, obj: object) -> object:
     if type_ is Path and isinstance(obj, str):
         return Path(obj)
     raise NotImplementedError(f"cannot convert {obj!r} to {type_}")
 
 
-def _explain(msgspec_message: str) -> str:
+def _explain(msgspec_message: str, prefix: str = "RIDGELINE_") -> str:
     # msgspec says e.g. "Expected `int`, got `str` - at `$.port`"; name the variable instead.
     if "$." in msgspec_message:
-        field = msgspec_message.rsplit("$.", 1)[1].strip("`")
-        return f"RIDGELINE_{field.upper()}: {msgspec_message.split(' - at ')[0]}"
+        field = msgspec_message.rsplit("$.", 1)[1].strip("`").split(".")[0].split("[")[0]
+        return f"{prefix}{field.upper()}: {msgspec_message.split(' - at ')[0]}"
     return msgspec_message

@@ -18,7 +18,6 @@ trusted keys; anything missing or altered is refused with a reason code.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import itertools
 import json
@@ -35,6 +34,8 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from ridgeline.platform.hashing import sha256_file, sha256_hex
+from ridgeline.platform.problems import EngineError
 from ridgeline.routing.energy import CLASS_CODE, ROAD_CLASSES
 
 __all__ = [
@@ -55,27 +56,22 @@ DEFAULT_MIN_TERRAIN_COVERAGE = 0.90
 SAMPLE_SEED = 20260219
 
 
-class AssetError(Exception):
-    """Assets cannot be used; ``reason_code`` is one of the documented codes."""
+class AssetError(EngineError):
+    """Assets cannot be used (503); ``reason_code`` is one of the documented codes. An EngineError,
+    so the HTTP layer renders it as is."""
 
     def __init__(self, reason_code: str, message: str, *, warnings: list[str] | None = None, **extra: Any):
-        super().__init__(message)
-        self.reason_code = reason_code
-        self.message = message
-        self.warnings = warnings or ["Build model assets before routing: ridgeline assets build ..."]
-        self.extra = extra
+        super().__init__(
+            503,
+            reason_code,
+            message,
+            warnings=warnings or ["Build model assets before routing: ridgeline assets build ..."],
+            **extra,
+        )
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_path(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+sha256_bytes = sha256_hex  # the platform's one SHA-256 helper, under the names this module exports
+sha256_path = sha256_file
 
 
 def haversine(lon0: npt.ArrayLike, lat0: npt.ArrayLike, lon1: npt.ArrayLike, lat1: npt.ArrayLike) -> Any:

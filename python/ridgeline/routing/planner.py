@@ -18,6 +18,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from ridgeline.platform.problems import EngineError
 from ridgeline.routing import Graph, ParetoResult
 from ridgeline.routing.assets import RoutingAssets
 from ridgeline.routing.energy import ROAD_CLASSES, ArcCosts, CostParams, Incident, arc_costs
@@ -37,18 +38,8 @@ DEFAULT_FRONT_CAP = 200
 DEFAULT_TIME_LIMIT_S = 3.0
 
 
-class RoutingError(Exception):
-    """A request cannot be answered; ``reason_code`` is stable and documented."""
-
-    def __init__(
-        self, status: int, reason_code: str, message: str, *, warnings: Sequence[str] = (), **extra: Any
-    ):
-        super().__init__(message)
-        self.status = status
-        self.reason_code = reason_code
-        self.message = message
-        self.warnings = list(warnings)
-        self.extra = extra
+class RoutingError(EngineError):
+    """A request cannot be answered; ``reason_code`` is stable and documented (rendered as is)."""
 
 
 class IncidentSpec(msgspec.Struct, frozen=True, kw_only=True):

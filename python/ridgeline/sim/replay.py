@@ -23,7 +23,6 @@ the embedded spec on the embedded URDF and gives bit-identical arrays on the sam
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from ridgeline.platform.hashing import sha256_hex
 from ridgeline.sim.model import Model
 from ridgeline.sim.rollout import RolloutResult
 from ridgeline.sim.runspec import RunSpec, execute
@@ -111,7 +111,7 @@ def encode(result: RolloutResult, model: Model, spec: RunSpec, urdf: str) -> byt
         "n_actuated": model.n_actuated,
         "spec": msgspec.to_builtins(spec),
         "urdf": urdf,
-        "urdf_sha256": hashlib.sha256(urdf.encode()).hexdigest(),
+        "urdf_sha256": sha256_hex(urdf),
     }
     arrays: dict[str, np.ndarray] = {
         "meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8),

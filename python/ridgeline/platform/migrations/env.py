@@ -1,4 +1,8 @@
-"""Alembic environment: async engine, one shared metadata, every family's branch."""
+"""Alembic environment: async engine, every family's branch.
+
+``target_metadata`` is what the composer passes in ``config.attributes`` (the declared families'
+MetaData, see ``ridgeline.platform.db.upgrade``); this module imports no family.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ridgeline.platform.db import metadata
+from ridgeline.platform.db import metadata as platform_metadata
 
 config = context.config
+metadata = config.attributes.get("target_metadata") or [platform_metadata]
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]

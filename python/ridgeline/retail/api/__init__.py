@@ -3,47 +3,23 @@ and the forecasting slices (``forecast_*`` modules).
 
 Errors are RFC 7807 ``application/problem+json``; request validation errors are 422 (as the
 contract's FastAPI origin answers), date-range violations 400.
+
+The declaration lives in :mod:`ridgeline.retail.api.declaration` and loads on first access to
+``family`` (PEP 562), so importing the wire types (``ridgeline.retail.api.schemas``) loads neither
+Litestar nor SQLAlchemy.
 """
 
 from __future__ import annotations
 
-import logging
+import importlib
+from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
-import ridgeline.retail.api.forecast_jobs  # noqa: F401  (registers the job kinds)
-from ridgeline.platform.context import AppContext, Family
-from ridgeline.platform.errors import render_problem_json
-from ridgeline.retail.api import (
-    forecast_store,  # noqa: F401  (registers the forecasting tables)
-    service,
-)
-from ridgeline.retail.api.forecast_routes import FORECAST_ROUTE_HANDLERS
-from ridgeline.retail.api.routes import ROUTE_HANDLERS
-
-log = logging.getLogger("ridgeline.retail")
+# Only these load the declaration; any other name (``schemas``, ``store`` ...) is a submodule, which
+# ``from ridgeline.retail.api import schemas`` must import without loading the family.
+_EXPORTS = frozenset({"family", "seed_defaults"})
 
 
-async def seed_defaults(ctx: AppContext) -> None:
-    """Embedded default: a small deterministic history when the retail tables are empty."""
-    if not ctx.settings.seed_defaults:
-        return
-    try:
-        seeded = await service.seed_embedded_default(ctx.db)
-    except SQLAlchemyError as exc:
-        # Several workers may start at once: one seeds, the others find the database busy or the rows
-        # already there. Serving must not depend on winning that race.
-        log.warning("embedded default retail history not seeded by this process: %s", exc.__class__.__name__)
-        return
-    if seeded:
-        log.info("seeded the embedded default retail history")
-
-
-family = Family(
-    name="retail",
-    route_handlers=[*ROUTE_HANDLERS, *FORECAST_ROUTE_HANDLERS],
-    render_error=render_problem_json,
-    validation_status=422,
-    on_startup=(seed_defaults,),
-    tags=("retail",),
-)
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module("ridgeline.retail.api.declaration"), name)

@@ -15,7 +15,8 @@ import msgspec
 
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
-from ridgeline.platform.jobs import Job, JobContext, JobStatus, job_kind
+from ridgeline.platform.jobs import Job, JobContext, JobStatus, job_view
+from ridgeline.platform.paging import resolve_sort
 from ridgeline.retail.api import forecast_schemas as fs
 from ridgeline.retail.api import forecast_usecases as uc
 
@@ -69,17 +70,18 @@ class JobList(msgspec.Struct, kw_only=True):
 
 
 def job_out(job: Job) -> JobOut:
+    view = job_view(job, STATUS_OUT)  # the platform's job in the contract's lowercase words
     return JobOut(
-        job_id=job.id,
-        job_type=job.kind,
-        status=STATUS_OUT[job.status],
-        params=job.params,
-        result=job.result,
-        error=job.error,
-        progress=job.progress,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        completed_at=job.finished_at,
+        job_id=view.id,
+        job_type=view.kind,
+        status=view.state,
+        params=view.params,
+        result=view.result,
+        error=view.error,
+        progress=view.progress,
+        created_at=view.created_at,
+        started_at=view.started_at,
+        completed_at=view.finished_at,
     )
 
 
@@ -97,10 +99,7 @@ async def submit(ctx: AppContext, body: JobCreate) -> JobOut:
 
 
 async def get(ctx: AppContext, job_id: str) -> Job:
-    job = await ctx.jobs.get(job_id)
-    if job is None or job.family != FAMILY:
-        raise RidgelineError(404, "job_not_found", f"job {job_id!r} not found", job_id=job_id)
-    return job
+    return await ctx.jobs.get_for(FAMILY, job_id)
 
 
 async def listing(
@@ -115,16 +114,17 @@ async def listing(
 ) -> JobList:
     if status is not None and status not in STATUS_IN:
         raise RidgelineError(400, "invalid_status", f"status must be one of {', '.join(STATUS_IN)}")
-    column = JOB_SORT.get(sort_by or "", "created_at")
-    descending = (sort_order or "desc").lower() != "asc" if sort_by in JOB_SORT else True
+    sort = resolve_sort(
+        sort_by, sort_order, JOB_SORT, "created_at", default_descending=True, keep_order_on_fallback=False
+    )
     jobs = await ctx.jobs.list(
         family=FAMILY,
         kind=job_type,
         status=STATUS_IN[status] if status else None,
         limit=limit,
         offset=offset,
-        order_by=column,
-        descending=descending,
+        order_by=sort.target,
+        descending=sort.descending,
     )
     return JobList(jobs=[job_out(j) for j in jobs], limit=limit, offset=offset)
 
@@ -140,7 +140,6 @@ async def cancel(ctx: AppContext, job_id: str) -> JobOut:
     return job_out(done)
 
 
-@job_kind(FAMILY, "train")
 async def _train_job(jc: JobContext) -> Any:
     req = msgspec.convert(jc.params, fs.TrainRequest)
     jc.check_cancelled()
@@ -148,7 +147,6 @@ async def _train_job(jc: JobContext) -> Any:
     return msgspec.to_builtins(res)
 
 
-@job_kind(FAMILY, "predict")
 async def _predict_job(jc: JobContext) -> Any:
     req = msgspec.convert(jc.params, fs.PredictRequest)
     jc.check_cancelled()
@@ -157,7 +155,6 @@ async def _predict_job(jc: JobContext) -> Any:
     return out
 
 
-@job_kind(FAMILY, "backtest")
 async def _backtest_job(jc: JobContext) -> Any:
     req = msgspec.convert(jc.params, fs.BacktestRequest)
 
@@ -166,3 +163,6 @@ async def _backtest_job(jc: JobContext) -> Any:
         jc.check_cancelled()  # stops the backtest between folds
 
     return await uc.run_backtest(jc.app, req, on_fold=progress)
+
+
+JOB_KINDS = {"train": _train_job, "predict": _predict_job, "backtest": _backtest_job}

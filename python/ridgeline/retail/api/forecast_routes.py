@@ -8,17 +8,19 @@ from typing import Annotated, Any
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from ridgeline.platform import paging
 from ridgeline.platform.context import Ctx
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.jobs import JobStatus
+from ridgeline.platform.paging import Offset, Page
 from ridgeline.retail.api import forecast_jobs as jobs
 from ridgeline.retail.api import forecast_scenarios as sx
 from ridgeline.retail.api import forecast_schemas as fs
 from ridgeline.retail.api import forecast_service as svc
 from ridgeline.retail.api import forecast_usecases as uc
 
-Page = Annotated[int, QueryParameter(ge=1, description="Page number (1-indexed)")]
-PageSize = Annotated[int, QueryParameter(ge=1, le=100, description="Items per page (max 100)")]
+PageSize = paging.page_size(100)
+OptionalId = Annotated[int | None, QueryParameter(ge=paging.INT64_MIN, le=paging.INT64_MAX)]
 SortBy = Annotated[
     str | None,
     QueryParameter(
@@ -42,8 +44,8 @@ class RegistryController(Controller):
         ctx: Ctx,
         model_type: FromQuery[str | None] = None,
         status: FromQuery[str | None] = None,
-        store_id: FromQuery[int | None] = None,
-        product_id: FromQuery[int | None] = None,
+        store_id: OptionalId = None,
+        product_id: OptionalId = None,
         page: Page = 1,
         page_size: PageSize = 20,
         sort_by: SortBy = None,
@@ -234,8 +236,8 @@ class JobsController(Controller):
             ),
         ] = None,
         sort_order: SortOrder = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: paging.limit(100) = 50,  # type: ignore[valid-type]
+        offset: Offset = 0,
     ) -> jobs.JobList:
         return await jobs.listing(
             ctx,
@@ -303,8 +305,8 @@ class ScenariosController(Controller):
     async def list_plans(
         self,
         ctx: Ctx,
-        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: paging.limit(100) = 20,  # type: ignore[valid-type]
+        offset: Offset = 0,
         tags: Annotated[
             list[str] | None, QueryParameter(description="repeat to require several tags")
         ] = None,

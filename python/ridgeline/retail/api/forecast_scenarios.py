@@ -81,9 +81,7 @@ async def simulate(ctx: AppContext, run_id: str, horizon: int, a: AssumptionsIn)
 
 def _plan(row: Any) -> dict[str, Any]:
     m = row._mapping
-    created = m["created_at"]
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
+    created = m["created_at"]  # UTCDateTime: aware UTC
     return {
         "scenario_id": m["id"],
         "name": m["name"],

@@ -13,7 +13,6 @@ recomputes it from the file.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import uuid
 from datetime import UTC, datetime
@@ -25,6 +24,8 @@ import sqlalchemy as sa
 from ridgeline.platform.artifacts import ArtifactError
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.hashing import sha256_file, sha256_hex
+from ridgeline.platform.paging import page_window, resolve_sort
 from ridgeline.retail.api import forecast_schemas as fs
 from ridgeline.retail.api.forecast_store import model_aliases, model_runs
 
@@ -41,12 +42,6 @@ ARTIFACT_SCHEME = "artifact://"
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)  # SQLite hands back naive datetimes written in UTC
-    return value
 
 
 def _run_from_row(row: Any) -> fs.ModelRun:
@@ -66,9 +61,9 @@ def _run_from_row(row: Any) -> fs.ModelRun:
         artifact_uri=m["artifact_uri"],
         artifact_hash=m["artifact_sha256"],
         error_message=m["error_message"],
-        created_at=_utc(m["created_at"]),  # type: ignore[arg-type]
-        updated_at=_utc(m["updated_at"]),  # type: ignore[arg-type]
-        completed_at=_utc(m["completed_at"]),
+        created_at=m["created_at"],  # type: ignore[arg-type]
+        updated_at=m["updated_at"],  # type: ignore[arg-type]
+        completed_at=m["completed_at"],
     )
 
 
@@ -153,17 +148,21 @@ async def list_runs(
     if product_id is not None:
         conds.append(t.c.product_id == product_id)
     # Allow-listed sort; an unknown column (or none) falls back to created_at desc.
-    if sort_by in RUN_SORT:
-        col = t.c[sort_by]
-        order = [col.asc() if (sort_order or "").lower() == "asc" else col.desc()]
-    else:
-        order = [t.c.created_at.desc()]
-    order.append(t.c.id.asc())
+    sort = resolve_sort(
+        sort_by,
+        sort_order,
+        {c: t.c[c] for c in {*RUN_SORT, "created_at"}},
+        "created_at",
+        default_descending=True,
+        keep_order_on_fallback=False,
+    )
+    order = [sort.target.desc() if sort.descending else sort.target.asc(), t.c.id.asc()]
+    window = page_window(page, page_size)
     async with ctx.db.engine.connect() as conn:
         total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(*conds))).scalar_one()
         rows = (
             await conn.execute(
-                t.select().where(*conds).order_by(*order).limit(page_size).offset((page - 1) * page_size)
+                t.select().where(*conds).order_by(*order).limit(window.limit).offset(window.offset)
             )
         ).all()
     return fs.ModelRunList(
@@ -222,7 +221,7 @@ async def read_artifact(ctx: AppContext, run: fs.ModelRun) -> bytes:
     if art is None:
         raise RidgelineError(409, "artifact_missing", f"the artifact of run {run.run_id} is missing")
     data = ctx.artifacts.read(art)
-    if hashlib.sha256(data).hexdigest() != (run.artifact_hash or art.sha256):
+    if sha256_hex(data) != (run.artifact_hash or art.sha256):
         raise RidgelineError(
             409, "artifact_corrupted", f"the artifact of run {run.run_id} fails its SHA-256 check"
         )
@@ -246,11 +245,7 @@ async def verify_run(ctx: AppContext, run_id: str) -> fs.VerifyResult:
     if art is not None:
         path = ctx.artifacts.path_of(art)
         if path.is_file():
-            h = hashlib.sha256()
-            with path.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            actual = h.hexdigest()
+            actual = sha256_file(path)
             expected = expected or art.sha256
             reason = "ok" if actual == expected else "hash_mismatch"
     return fs.VerifyResult(
@@ -271,8 +266,8 @@ def _alias_from_row(row: Any) -> fs.Alias:
         description=m["description"],
         run_status=m["status"],
         model_type=m["model_type"],
-        created_at=_utc(m["created_at"]),  # type: ignore[arg-type]
-        updated_at=_utc(m["updated_at"]),  # type: ignore[arg-type]
+        created_at=m["created_at"],  # type: ignore[arg-type]
+        updated_at=m["updated_at"],  # type: ignore[arg-type]
     )
 
 

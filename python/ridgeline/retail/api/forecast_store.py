@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ridgeline.platform.db import metadata
+from ridgeline.platform.db import UTCDateTime, metadata
 
 model_runs = sa.Table(
     "retail_model_run",
@@ -23,9 +23,9 @@ model_runs = sa.Table(
     sa.Column("artifact_uri", sa.String(500), nullable=True),
     sa.Column("artifact_sha256", sa.String(64), nullable=True),
     sa.Column("error_message", sa.Text, nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("completed_at", UTCDateTime(), nullable=True),
     sa.Index("ix_retail_model_run_created", "created_at"),
     sa.Index("ix_retail_model_run_type_status", "model_type", "status"),
     sa.Index("ix_retail_model_run_series", "store_id", "product_id"),
@@ -39,8 +39,8 @@ model_aliases = sa.Table(
         "run_id", sa.String(32), sa.ForeignKey("retail_model_run.id", ondelete="CASCADE"), nullable=False
     ),
     sa.Column("description", sa.String(500), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Index("ix_retail_model_alias_run", "run_id"),
 )
 
@@ -56,7 +56,7 @@ scenario_plans = sa.Table(
     sa.Column("comparison", sa.JSON, nullable=False),
     sa.Column("tags", sa.JSON, nullable=False),
     sa.Column("cloned_from", sa.String(32), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Index("ix_retail_scenario_plan_created", "created_at"),
 )
 

@@ -7,10 +7,12 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
-from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
+from ridgeline.platform import paging
 from ridgeline.platform.context import Ctx
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.paging import Int64, Page
 from ridgeline.retail.api import schemas as sc
 from ridgeline.retail.api import service
 from ridgeline.retail.api.ingest import ingest_sales
@@ -25,8 +27,7 @@ _NDJSON = (
     "application/jsonlines",
 )
 
-Page = Annotated[int, Parameter(ge=1, description="Page number (1-indexed)")]
-PageSize = Annotated[int, Parameter(ge=1, le=100, description="Items per page (max 100)")]
+PageSize = paging.page_size(100)
 Search = Annotated[
     str | None,
     Parameter(min_length=2, max_length=100, description="Case-insensitive substring (min 2 chars)"),
@@ -39,8 +40,20 @@ StartDate = Annotated[date, Parameter(description="Start of the period (inclusiv
 EndDate = Annotated[
     date, Parameter(description="End of the period (inclusive); at most 730 days after start")
 ]
-StoreId = Annotated[int | None, Parameter(description="Filter by store id (GET /dimensions/stores)")]
-ProductId = Annotated[int | None, Parameter(description="Filter by product id (GET /dimensions/products)")]
+StoreId = Annotated[
+    int | None,
+    Parameter(
+        ge=paging.INT64_MIN, le=paging.INT64_MAX, description="Filter by store id (GET /dimensions/stores)"
+    ),
+]
+ProductId = Annotated[
+    int | None,
+    Parameter(
+        ge=paging.INT64_MIN,
+        le=paging.INT64_MAX,
+        description="Filter by product id (GET /dimensions/products)",
+    ),
+]
 
 
 class HealthController(Controller):
@@ -159,7 +172,7 @@ class DimensionsController(Controller):
         )
 
     @get("/stores/{store_id:int}", summary="Get a store by id")
-    async def get_store(self, ctx: Ctx, store_id: FromPath[int]) -> sc.StoreResponse:
+    async def get_store(self, ctx: Ctx, store_id: Int64) -> sc.StoreResponse:
         return await service.get_store(ctx.db, store_id)
 
     @get("/products", summary="List products (filters, search, pagination, allow-listed sorting)")
@@ -186,7 +199,7 @@ class DimensionsController(Controller):
         )
 
     @get("/products/{product_id:int}", summary="Get a product by id")
-    async def get_product(self, ctx: Ctx, product_id: FromPath[int]) -> sc.ProductResponse:
+    async def get_product(self, ctx: Ctx, product_id: Int64) -> sc.ProductResponse:
         return await service.get_product(ctx.db, product_id)
 
 
@@ -253,7 +266,7 @@ class AnalyticsController(Controller):
             bool, Parameter(description="Only pairs whose latest snapshot is a stock-out")
         ] = False,
         page: Page = 1,
-        page_size: Annotated[int, Parameter(ge=1, le=1000, description="Items per page (max 1000)")] = 100,
+        page_size: paging.page_size(1000) = 100,  # type: ignore[valid-type]
     ) -> sc.InventoryStatusResponse:
         return await service.inventory_status(
             ctx.db,

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ridgeline.platform.db import Database
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.paging import page_window, resolve_sort
+from ridgeline.platform.problems import NotFound
 from ridgeline.retail import synth
 from ridgeline.retail.api import schemas as sc
 from ridgeline.retail.api import store as st
@@ -75,11 +77,8 @@ def _order(
     table: sa.Table, allowed: set[str], default: str, sort_by: str | None, sort_order: str | None
 ) -> list[Any]:
     """Allow-listed ordering; an unknown column or direction falls back to the default (ascending)."""
-    column = sort_by if sort_by in allowed else default
-    direction = (sort_order or "asc").lower()
-    col = table.c[column]
-    primary = col.desc() if direction == "desc" else col.asc()
-    return [primary, table.c.id.asc()]
+    sort = resolve_sort(sort_by, sort_order, {c: table.c[c] for c in allowed}, default)
+    return [sort.target.desc() if sort.descending else sort.target.asc(), table.c.id.asc()]
 
 
 def _store(row: Any) -> sc.StoreResponse:
@@ -91,8 +90,8 @@ def _store(row: Any) -> sc.StoreResponse:
         region=m["region"],
         city=m["city"],
         store_type=m["store_type"],
-        created_at=st.utc(m["created_at"]),
-        updated_at=st.utc(m["updated_at"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
     )
 
 
@@ -106,8 +105,8 @@ def _product(row: Any) -> sc.ProductResponse:
         brand=m["brand"],
         base_price=m["base_price"],
         base_cost=m["base_cost"],
-        created_at=st.utc(m["created_at"]),
-        updated_at=st.utc(m["updated_at"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
     )
 
 
@@ -118,7 +117,7 @@ async def _page(
     equals: dict[str, str | None],
     search: str | None,
     search_columns: tuple[str, str],
-    sort: dict[str, str],
+    sort: set[str],
     default_sort: str,
     sort_by: str | None,
     sort_order: str | None,
@@ -126,6 +125,7 @@ async def _page(
     page_size: int,
 ) -> tuple[list[sa.Row[Any]], int]:
     """One page of a dimension table: exact filters, case-insensitive search, allow-listed sort."""
+    window = page_window(page, page_size)
     conds: list[Any] = [table.c[col] == value for col, value in equals.items() if value is not None]
     if search:
         pattern = _like(search)
@@ -138,8 +138,8 @@ async def _page(
             sa.select(table)
             .where(*conds)
             .order_by(*_order(table, sort, default_sort, sort_by, sort_order))
-            .limit(page_size)
-            .offset((page - 1) * page_size)
+            .limit(window.limit)
+            .offset(window.offset)
         )
         rows = list((await conn.execute(q)).all())
     return rows, int(total)
@@ -149,10 +149,10 @@ async def _by_id(db: Database, table: sa.Table, row_id: int, what: str, list_pat
     async with db.engine.connect() as conn:
         row = (await conn.execute(sa.select(table).where(table.c.id == row_id))).first()
     if row is None:
-        raise RidgelineError(
-            404,
-            f"{what}_not_found",
-            f"{what.capitalize()} not found: {row_id}. Use GET {list_path} to list available {what}s.",
+        raise NotFound(
+            what,
+            row_id,
+            message=f"{what.capitalize()} not found: {row_id}. Use GET {list_path} to list available {what}s.",
             **{f"{what}_id": row_id},
         )
     return row
@@ -511,6 +511,7 @@ async def inventory_status(
                 .subquery()
             )
         where = [latest.c.is_stockout.is_(True)] if stockout_only else []
+        window = page_window(page, page_size)
         counts = (
             await conn.execute(
                 sa.select(
@@ -527,8 +528,8 @@ async def inventory_status(
             .join(st.products, st.products.c.id == latest.c.product_id)
             .where(*where)
             .order_by(latest.c.store_id, latest.c.product_id)
-            .limit(page_size)
-            .offset((page - 1) * page_size)
+            .limit(window.limit)
+            .offset(window.offset)
         )
         rows = (await conn.execute(q)).all()
     items = [
@@ -813,7 +814,7 @@ async def status(db: Database) -> sc.SeederStatus:
             seed=m["seed"],
             records=m["records"],
             duration_s=m["duration_s"],
-            created_at=st.utc(m["created_at"]),
+            created_at=m["created_at"],
         )
     return sc.SeederStatus(
         stores=counts["retail_store"],

@@ -21,7 +21,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ridgeline.platform.db import metadata
+from ridgeline.platform.db import UTCDateTime, metadata
 
 stores = sa.Table(
     "retail_store",
@@ -32,8 +32,8 @@ stores = sa.Table(
     sa.Column("region", sa.String(64), nullable=True),
     sa.Column("city", sa.String(100), nullable=True),
     sa.Column("store_type", sa.String(32), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Index("ix_retail_store_region", "region"),
     sa.Index("ix_retail_store_store_type", "store_type"),
 )
@@ -48,8 +48,8 @@ products = sa.Table(
     sa.Column("brand", sa.String(100), nullable=True),
     sa.Column("base_price", sa.Float, nullable=True),
     sa.Column("base_cost", sa.Float, nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Index("ix_retail_product_category", "category"),
     sa.Index("ix_retail_product_brand", "brand"),
 )
@@ -132,7 +132,7 @@ seed_runs = sa.Table(
     sa.Column("params", sa.JSON, nullable=False),
     sa.Column("records", sa.JSON, nullable=False),
     sa.Column("duration_s", sa.Float, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 
 #: Fact and dimension tables in dependency order (children first, for deletes).
@@ -144,11 +144,6 @@ SALES_COLUMNS = ("quantity", "unit_price", "total_amount", "on_promotion", "tran
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-def utc(value: datetime) -> datetime:
-    """SQLite returns naive datetimes for timezone-aware columns; they were written in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def tune_for_bulk(conn: AsyncConnection) -> None:

@@ -4,43 +4,23 @@ batches, signed runs and artifacts, oracle quality.
 ``family`` is mounted under ``/routing`` (or at the root with ``ridgeline serve --only routing``).
 Assets come from ``RIDGELINE_ROUTING_ASSETS`` (a directory built by ``ridgeline assets build``);
 without it the deterministic sample region is built on first start (``RIDGELINE_SEED_DEFAULTS=1``).
+
+The declaration lives in :mod:`ridgeline.routing.api.declaration` and loads on first access to
+``family`` (PEP 562), so importing the wire types (``ridgeline.routing.api.schemas``) loads neither
+Litestar nor SQLAlchemy.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import importlib
+from typing import Any
 
-from ridgeline.platform.context import AppContext, Family
-from ridgeline.platform.errors import render_reason_coded
-from ridgeline.routing.api import usecases as _usecases  # noqa: F401  (registers the batch job kind)
-from ridgeline.routing.api.routes import HANDLERS
-from ridgeline.routing.api.service import RoutingService
-
-
-def build_family(assets_dir: Path | None = None) -> Family:
-    """The routing family; ``assets_dir`` overrides ``RIDGELINE_ROUTING_ASSETS`` (tests, embedding)."""
-
-    async def startup(ctx: AppContext) -> None:
-        svc = RoutingService(ctx, assets_dir)
-        ctx.state["routing"] = svc
-        await svc.startup()
-
-    async def shutdown(ctx: AppContext) -> None:
-        svc = ctx.state.pop("routing", None)
-        if svc is not None:
-            await svc.close()
-
-    return Family(
-        name="routing",
-        route_handlers=HANDLERS,
-        render_error=render_reason_coded,
-        validation_status=422,
-        on_startup=(startup,),
-        on_shutdown=(shutdown,),
-        tags=("routing",),
-    )
+# Only these load the declaration; any other name (``schemas``, ``store`` ...) is a submodule, which
+# ``from ridgeline.routing.api import schemas`` must import without loading the family.
+_EXPORTS = frozenset({"family", "build_family"})
 
 
-family = build_family()
-
-__all__ = ["build_family", "family"]
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module("ridgeline.routing.api.declaration"), name)

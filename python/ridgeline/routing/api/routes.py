@@ -12,19 +12,24 @@ from typing import Annotated, Any, TypeVar, cast
 
 import msgspec
 from litestar import Request, Response, delete, get, post, put
+from litestar import route as http_route
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, JSONBody, RawBody
 from litestar.response import Stream
 
 import ridgeline
-from ridgeline.platform.context import Ctx
+from ridgeline.platform import paging
+from ridgeline.platform.context import Ctx, Service
+from ridgeline.platform.downloads import artifact_response
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.hashing import sha256_hex
 from ridgeline.platform.jobs import JobStatus
 from ridgeline.platform.observability import metrics_exposition
+from ridgeline.platform.paging import Offset
 from ridgeline.platform.signing import verify
 from ridgeline.routing.api import schemas as S
 from ridgeline.routing.api import usecases as U
-from ridgeline.routing.api.service import RoutingService, off_loop, service_of, to_error
+from ridgeline.routing.api.service import RoutingService, off_loop
 from ridgeline.routing.api.store import now
 from ridgeline.routing.assets import AssetError
 from ridgeline.routing.planner import RoutingError
@@ -64,18 +69,17 @@ ParetoBody = Annotated[
 
 
 async def guarded(fn: Callable[[], T]) -> T:
-    """Runs engine work off the loop and maps engine errors to reason-coded HTTP errors."""
-    try:
-        return await off_loop(fn)
-    except (RoutingError, AssetError) as exc:
-        raise to_error(exc) from None
+    """Runs engine work off the loop. RoutingError and AssetError are EngineErrors: the app's
+    exception handler renders them in routing's shape, so nothing is translated here."""
+    return await off_loop(fn)
 
 
 async def guarded_async(coro: Awaitable[T]) -> T:
-    try:
-        return await coro
-    except (RoutingError, AssetError) as exc:
-        raise to_error(exc) from None
+    return await coro
+
+
+# Lists are bounded (limit/offset); the defaults return what the unbounded lists returned in practice.
+Limit = paging.limit(1000)
 
 
 def _ms(t0: float) -> float:
@@ -86,8 +90,7 @@ def _ms(t0: float) -> float:
 
 
 @get("/", summary="Service, asset and DEM versions", tags=["routing: system"])
-async def root(ctx: Ctx) -> dict[str, Any]:
-    svc = service_of(ctx)
+async def root(ctx: Ctx, svc: Service[RoutingService]) -> dict[str, Any]:
     info = svc.asset_info()
     return {
         "service": "ridgeline-routing",
@@ -104,8 +107,7 @@ async def root(ctx: Ctx) -> dict[str, Any]:
     summary="Health of the routing family (503 when assets or database are unavailable)",
     tags=["routing: system"],
 )
-async def health(ctx: Ctx) -> Response[dict[str, Any]]:
-    svc = service_of(ctx)
+async def health(ctx: Ctx, svc: Service[RoutingService]) -> Response[dict[str, Any]]:
     reachable = await ctx.db.reachable()
     loaded = svc.planner is not None
     body = {
@@ -126,16 +128,14 @@ async def metrics() -> Response[bytes]:
 
 
 @get("/cache/stats", summary="Route cache statistics", tags=["routing: system"])
-async def cache_stats(ctx: Ctx) -> dict[str, Any]:
-    svc = service_of(ctx)
+async def cache_stats(svc: Service[RoutingService]) -> dict[str, Any]:
     stats = svc.cache.stats()
     stats["priced_networks"] = len(svc.planner._cache) if svc.planner else 0
     return stats
 
 
 @delete("/cache", summary="Clear the route cache", tags=["routing: system"], status_code=200)
-async def cache_clear(ctx: Ctx) -> dict[str, Any]:
-    svc = service_of(ctx)
+async def cache_clear(svc: Service[RoutingService]) -> dict[str, Any]:
     n = svc.cache.clear()
     if svc.planner is not None:
         with svc.planner._lock:
@@ -153,29 +153,33 @@ def _vehicle_out(v: Any) -> dict[str, Any]:
 
 
 @get("/vehicles", summary="Built-in and custom vehicles", tags=["routing: vehicles"])
-async def vehicles_list(ctx: Ctx) -> dict[str, Any]:
-    svc = service_of(ctx)
+async def vehicles_list(
+    svc: Service[RoutingService], limit: Limit = 1000, offset: Offset = 0
+) -> dict[str, Any]:
     await svc.refresh_vehicles()
-    vs = svc.all_vehicles()
+    vs = svc.all_vehicles()[offset : offset + limit]
     return {"vehicles": [_vehicle_out(v) for v in vs], "count": len(vs)}
 
 
 @get("/vehicles/custom", summary="Custom vehicles", tags=["routing: vehicles"])
-async def vehicles_custom(ctx: Ctx) -> dict[str, Any]:
-    svc = service_of(ctx)
+async def vehicles_custom(
+    svc: Service[RoutingService], limit: Limit = 1000, offset: Offset = 0
+) -> dict[str, Any]:
     await svc.refresh_vehicles()
-    vs = sorted(svc.custom.values(), key=lambda v: v.vehicle_id)
+    vs = sorted(svc.custom.values(), key=lambda v: v.vehicle_id)[offset : offset + limit]
     return {"vehicles": [_vehicle_out(v) for v in vs], "count": len(vs)}
 
 
 @post("/vehicles/custom", summary="Create a custom vehicle", tags=["routing: vehicles"], status_code=201)
-async def vehicles_create(ctx: Ctx, data: JSONBody[S.VehicleIn]) -> dict[str, Any]:
-    return _vehicle_out(await service_of(ctx).create_vehicle(data))
+async def vehicles_create(svc: Service[RoutingService], data: JSONBody[S.VehicleIn]) -> dict[str, Any]:
+    return _vehicle_out(await svc.create_vehicle(data))
 
 
 @put("/vehicles/custom/{vehicle_id:str}", summary="Replace a custom vehicle", tags=["routing: vehicles"])
-async def vehicles_update(ctx: Ctx, vehicle_id: FromPath[str], data: JSONBody[S.VehicleIn]) -> dict[str, Any]:
-    return _vehicle_out(await service_of(ctx).update_vehicle(vehicle_id, data))
+async def vehicles_update(
+    svc: Service[RoutingService], vehicle_id: FromPath[str], data: JSONBody[S.VehicleIn]
+) -> dict[str, Any]:
+    return _vehicle_out(await svc.update_vehicle(vehicle_id, data))
 
 
 @delete(
@@ -184,8 +188,8 @@ async def vehicles_update(ctx: Ctx, vehicle_id: FromPath[str], data: JSONBody[S.
     tags=["routing: vehicles"],
     status_code=200,
 )
-async def vehicles_delete(ctx: Ctx, vehicle_id: FromPath[str]) -> dict[str, Any]:
-    await service_of(ctx).delete_vehicle(vehicle_id)
+async def vehicles_delete(svc: Service[RoutingService], vehicle_id: FromPath[str]) -> dict[str, Any]:
+    await svc.delete_vehicle(vehicle_id)
     return {"deleted": True, "vehicle_id": vehicle_id}
 
 
@@ -200,7 +204,7 @@ def _cache_key(kind: str, req: Any, vehicle: Any) -> str:
 
 
 async def _cached_run(
-    svc: RoutingService, kind: str, req: Any, compute: Callable[[], dict[str, Any]]
+    svc: Service[RoutingService], kind: str, req: Any, compute: Callable[[], dict[str, Any]]
 ) -> tuple[dict[str, Any], str]:
     """Answer from the route cache or compute, then record the run (recorded on cache hits too)."""
     await svc.refresh_vehicles(req.vehicle_id)
@@ -213,14 +217,13 @@ async def _cached_run(
     return results, run_id
 
 
-async def _route(svc: RoutingService, req: S.RouteRequest) -> tuple[dict[str, Any], str]:
+async def _route(svc: Service[RoutingService], req: S.RouteRequest) -> tuple[dict[str, Any], str]:
     return await _cached_run(svc, "route", req, lambda: svc.compute_route(req))
 
 
 @post("/route", summary="Best route for the weights", tags=["routing: routes"], status_code=200)
-async def route(ctx: Ctx, data: RouteBody) -> S.RouteResponse:
+async def route(svc: Service[RoutingService], data: RouteBody) -> S.RouteResponse:
     t0 = RoutingService.clock()
-    svc = service_of(ctx)
     results, run_id = await _route(svc, data)
     # The response is built from checked engine output: cast instead of re-validating every coordinate.
     return cast(
@@ -238,14 +241,13 @@ async def route(ctx: Ctx, data: RouteBody) -> S.RouteResponse:
     )
 
 
-async def _pareto(svc: RoutingService, req: S.ParetoRequest) -> tuple[dict[str, Any], str]:
+async def _pareto(svc: Service[RoutingService], req: S.ParetoRequest) -> tuple[dict[str, Any], str]:
     return await _cached_run(svc, "pareto", req, lambda: svc.compute_pareto(req))
 
 
 @post("/pareto", summary="Pareto set of routes", tags=["routing: routes"], status_code=200)
-async def pareto(ctx: Ctx, data: ParetoBody) -> S.ParetoResponse:
+async def pareto(svc: Service[RoutingService], data: ParetoBody) -> S.ParetoResponse:
     t0 = RoutingService.clock()
-    svc = service_of(ctx)
     results, run_id = await _pareto(svc, data)
     return cast(
         S.ParetoResponse,
@@ -272,7 +274,7 @@ def _fatal(code: str, message: str, warnings: list[str] | None = None, **extra: 
     return msgspec.json.encode(body) + b"\n"
 
 
-async def _stream_events(svc: RoutingService, req: S.ParetoRequest) -> AsyncIterator[bytes]:
+async def _stream_events(svc: Service[RoutingService], req: S.ParetoRequest) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
     stop = threading.Event()
@@ -397,7 +399,7 @@ async def _stream_events(svc: RoutingService, req: S.ParetoRequest) -> AsyncIter
         await fut
 
 
-def _stream(svc: RoutingService, req: S.ParetoRequest) -> Stream:
+def _stream(svc: Service[RoutingService], req: S.ParetoRequest) -> Stream:
     return Stream(
         _stream_events(svc, req), media_type="application/x-ndjson", headers={"Cache-Control": "no-store"}
     )
@@ -409,13 +411,13 @@ def _stream(svc: RoutingService, req: S.ParetoRequest) -> Stream:
     tags=["routing: routes"],
     status_code=200,
 )
-async def pareto_stream(ctx: Ctx, data: ParetoBody) -> Stream:
-    return _stream(service_of(ctx), data)
+async def pareto_stream(svc: Service[RoutingService], data: ParetoBody) -> Stream:
+    return _stream(svc, data)
 
 
 @post("/api/pareto/stream", summary="Alias of /pareto/stream", tags=["routing: routes"], status_code=200)
-async def api_pareto_stream(ctx: Ctx, data: ParetoBody) -> Stream:
-    return _stream(service_of(ctx), data)
+async def api_pareto_stream(svc: Service[RoutingService], data: ParetoBody) -> Stream:
+    return _stream(svc, data)
 
 
 @post(
@@ -424,9 +426,10 @@ async def api_pareto_stream(ctx: Ctx, data: ParetoBody) -> Stream:
     tags=["routing: routes"],
     status_code=200,
 )
-async def departure_optimize(ctx: Ctx, data: JSONBody[S.DepartureRequest]) -> dict[str, Any]:
+async def departure_optimize(
+    svc: Service[RoutingService], data: JSONBody[S.DepartureRequest]
+) -> dict[str, Any]:
     t0 = RoutingService.clock()
-    svc = service_of(ctx)
     await svc.refresh_vehicles(data.vehicle_id)
     svc.vehicle(data.vehicle_id, data.payload_kg)
     results = await guarded(lambda: U.compute_departures(svc, data))
@@ -440,9 +443,8 @@ async def departure_optimize(ctx: Ctx, data: JSONBody[S.DepartureRequest]) -> di
     tags=["routing: routes"],
     status_code=200,
 )
-async def duty_chain(ctx: Ctx, data: JSONBody[S.DutyRequest]) -> dict[str, Any]:
+async def duty_chain(svc: Service[RoutingService], data: JSONBody[S.DutyRequest]) -> dict[str, Any]:
     t0 = RoutingService.clock()
-    svc = service_of(ctx)
     await svc.refresh_vehicles(data.vehicle_id)
     svc.vehicle(data.vehicle_id, data.payload_kg)
     results = await guarded(lambda: U.compute_duty(svc, data))
@@ -456,9 +458,8 @@ async def duty_chain(ctx: Ctx, data: JSONBody[S.DutyRequest]) -> dict[str, Any]:
     tags=["routing: routes"],
     status_code=200,
 )
-async def scenario_compare(ctx: Ctx, data: JSONBody[S.ScenarioRequest]) -> dict[str, Any]:
+async def scenario_compare(svc: Service[RoutingService], data: JSONBody[S.ScenarioRequest]) -> dict[str, Any]:
     t0 = RoutingService.clock()
-    svc = service_of(ctx)
     await svc.refresh_vehicles(data.baseline.vehicle_id, *(v.vehicle_id for v in data.variants))
     svc.vehicle(data.baseline.vehicle_id, data.baseline.payload_kg)
     for v in data.variants:
@@ -494,7 +495,7 @@ def _experiment_out(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _experiment(svc: RoutingService, experiment_id: str) -> dict[str, Any]:
+async def _experiment(svc: Service[RoutingService], experiment_id: str) -> dict[str, Any]:
     row = await svc.store.get_experiment(experiment_id) if len(experiment_id) <= 32 else None
     if row is None:
         raise RidgelineError(
@@ -507,8 +508,10 @@ async def _experiment(svc: RoutingService, experiment_id: str) -> dict[str, Any]
 
 
 @get("/experiments", summary="Saved experiments", tags=["routing: experiments"])
-async def experiments_list(ctx: Ctx) -> dict[str, Any]:
-    rows = await service_of(ctx).store.list_experiments()
+async def experiments_list(
+    svc: Service[RoutingService], limit: Limit = 1000, offset: Offset = 0
+) -> dict[str, Any]:
+    rows = await svc.store.list_experiments(limit=limit, offset=offset)
     return {"experiments": [_experiment_out(r) for r in rows], "count": len(rows)}
 
 
@@ -518,8 +521,7 @@ async def experiments_list(ctx: Ctx) -> dict[str, Any]:
     tags=["routing: experiments"],
     status_code=201,
 )
-async def experiments_create(ctx: Ctx, data: JSONBody[S.ExperimentIn]) -> dict[str, Any]:
-    svc = service_of(ctx)
+async def experiments_create(svc: Service[RoutingService], data: JSONBody[S.ExperimentIn]) -> dict[str, Any]:
     _validate_items(data.items)
     t = now()
     row = {
@@ -535,15 +537,14 @@ async def experiments_create(ctx: Ctx, data: JSONBody[S.ExperimentIn]) -> dict[s
 
 
 @get("/experiments/{experiment_id:str}", summary="One experiment", tags=["routing: experiments"])
-async def experiments_get(ctx: Ctx, experiment_id: FromPath[str]) -> dict[str, Any]:
-    return _experiment_out(await _experiment(service_of(ctx), experiment_id))
+async def experiments_get(svc: Service[RoutingService], experiment_id: FromPath[str]) -> dict[str, Any]:
+    return _experiment_out(await _experiment(svc, experiment_id))
 
 
 @put("/experiments/{experiment_id:str}", summary="Replace an experiment", tags=["routing: experiments"])
 async def experiments_update(
-    ctx: Ctx, experiment_id: FromPath[str], data: JSONBody[S.ExperimentIn]
+    svc: Service[RoutingService], experiment_id: FromPath[str], data: JSONBody[S.ExperimentIn]
 ) -> dict[str, Any]:
-    svc = service_of(ctx)
     await _experiment(svc, experiment_id)
     _validate_items(data.items)
     await svc.store.update_experiment(
@@ -559,8 +560,7 @@ async def experiments_update(
     tags=["routing: experiments"],
     status_code=200,
 )
-async def experiments_delete(ctx: Ctx, experiment_id: FromPath[str]) -> dict[str, Any]:
-    svc = service_of(ctx)
+async def experiments_delete(svc: Service[RoutingService], experiment_id: FromPath[str]) -> dict[str, Any]:
     await _experiment(svc, experiment_id)
     await svc.store.delete_experiment(experiment_id)
     return {"deleted": True, "experiment_id": experiment_id}
@@ -572,8 +572,7 @@ async def experiments_delete(ctx: Ctx, experiment_id: FromPath[str]) -> dict[str
     tags=["routing: experiments"],
     status_code=200,
 )
-async def experiments_compare(ctx: Ctx, experiment_id: FromPath[str]) -> dict[str, Any]:
-    svc = service_of(ctx)
+async def experiments_compare(svc: Service[RoutingService], experiment_id: FromPath[str]) -> dict[str, Any]:
     row = await _experiment(svc, experiment_id)
     out = []
     for item in row["items"]:
@@ -614,8 +613,9 @@ async def experiments_compare(ctx: Ctx, experiment_id: FromPath[str]) -> dict[st
     tags=["routing: batch"],
     status_code=200,
 )
-async def batch_pareto(ctx: Ctx, data: JSONBody[S.BatchParetoRequest]) -> Response[dict[str, Any]]:
-    svc = service_of(ctx)
+async def batch_pareto(
+    svc: Service[RoutingService], data: JSONBody[S.BatchParetoRequest]
+) -> Response[dict[str, Any]]:
     await svc.refresh_vehicles(data.vehicle_id)
     status, body = await U.run_batch(svc, data)
     return Response(body, status_code=status)
@@ -631,11 +631,10 @@ async def batch_pareto(ctx: Ctx, data: JSONBody[S.BatchParetoRequest]) -> Respon
     status_code=200,
 )
 async def batch_import_csv(
-    ctx: Ctx,
+    svc: Service[RoutingService],
     request: Request[Any, Any, Any],
     body: RawBody,
 ) -> Response[dict[str, Any]]:
-    svc = service_of(ctx)
     svc.require_planner()
     q = request.query_params
     try:
@@ -678,9 +677,7 @@ async def batch_import_csv(
 
 @get("/batch/jobs/{job_id:str}", summary="Status of a batch job", tags=["routing: batch"])
 async def batch_job_status(ctx: Ctx, job_id: FromPath[str]) -> dict[str, Any]:
-    job = await ctx.jobs.get(job_id) if len(job_id) <= 32 else None
-    if job is None or job.family != "routing":
-        raise RidgelineError(404, "job_not_found", f"Job {job_id!r} does not exist.", job_id=job_id)
+    job = await ctx.jobs.get_for("routing", job_id)  # NotFound: 404 job_not_found, routing's shape
     return {
         "job_id": job.id,
         "status": str(job.status),
@@ -695,23 +692,21 @@ async def batch_job_status(ctx: Ctx, job_id: FromPath[str]) -> dict[str, Any]:
 
 
 @get("/runs/{run_id:str}/manifest", summary="Signed run manifest", tags=["routing: runs"])
-async def run_manifest(ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
-    return (await service_of(ctx).run(run_id))["manifest"]
+async def run_manifest(svc: Service[RoutingService], run_id: FromPath[str]) -> dict[str, Any]:
+    return (await svc.run(run_id))["manifest"]
 
 
 @get("/runs/{run_id:str}/scenario-manifest", summary="Signed scenario manifest", tags=["routing: runs"])
-async def run_scenario_manifest(ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
-    return (await service_of(ctx).run(run_id))["scenario_manifest"]
+async def run_scenario_manifest(svc: Service[RoutingService], run_id: FromPath[str]) -> dict[str, Any]:
+    return (await svc.run(run_id))["scenario_manifest"]
 
 
 @get("/runs/{run_id:str}/provenance", summary="Where the run's inputs came from", tags=["routing: runs"])
-async def run_provenance(ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
-    return (await service_of(ctx).run(run_id))["provenance"]
+async def run_provenance(svc: Service[RoutingService], run_id: FromPath[str]) -> dict[str, Any]:
+    return (await svc.run(run_id))["provenance"]
 
 
 def _sig(ctx: Any, run_id: str, manifest: dict[str, Any], signature: str) -> dict[str, Any]:
-    import hashlib
-
     from ridgeline.platform.signing import canonical_bytes
 
     return {
@@ -720,14 +715,14 @@ def _sig(ctx: Any, run_id: str, manifest: dict[str, Any], signature: str) -> dic
         "key_id": ctx.signer.key_id,
         "public_key_b64": ctx.signer.public_key_b64(),
         "signature": signature,
-        "signed_sha256": hashlib.sha256(canonical_bytes(manifest)).hexdigest(),
+        "signed_sha256": sha256_hex(canonical_bytes(manifest)),
         "canonicalization": "JSON, keys sorted, no whitespace, UTF-8",
     }
 
 
 @get("/runs/{run_id:str}/signature", summary="Ed25519 signature of the manifest", tags=["routing: runs"])
-async def run_signature(ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
-    row = await service_of(ctx).run(run_id)
+async def run_signature(ctx: Ctx, svc: Service[RoutingService], run_id: FromPath[str]) -> dict[str, Any]:
+    row = await svc.run(run_id)
     return _sig(ctx, run_id, row["manifest"], row["signature"])
 
 
@@ -736,8 +731,10 @@ async def run_signature(ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
     summary="Ed25519 signature of the scenario manifest",
     tags=["routing: runs"],
 )
-async def run_scenario_signature(ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
-    row = await service_of(ctx).run(run_id)
+async def run_scenario_signature(
+    ctx: Ctx, svc: Service[RoutingService], run_id: FromPath[str]
+) -> dict[str, Any]:
+    row = await svc.run(run_id)
     return _sig(ctx, run_id, row["scenario_manifest"], row["scenario_signature"])
 
 
@@ -766,8 +763,9 @@ def _diff(a: Any, b: Any, path: str = "$") -> list[str]:
     tags=["routing: runs"],
     status_code=200,
 )
-async def verify_signature(ctx: Ctx, data: JSONBody[S.VerifyRequest]) -> dict[str, Any]:
-    svc = service_of(ctx)
+async def verify_signature(
+    ctx: Ctx, svc: Service[RoutingService], data: JSONBody[S.VerifyRequest]
+) -> dict[str, Any]:
     stored_manifest = stored_sig = None
     if data.run_id is not None:
         row = await svc.run(data.run_id)
@@ -811,29 +809,36 @@ def _artifact_out(run_id: str, a: Any) -> dict[str, Any]:
     summary="The run's artifacts (generated on first request)",
     tags=["routing: runs"],
 )
-async def run_artifacts(ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
-    arts = await service_of(ctx).ensure_artifacts(run_id)
+async def run_artifacts(svc: Service[RoutingService], run_id: FromPath[str]) -> dict[str, Any]:
+    arts = await svc.ensure_artifacts(run_id)
     return {"run_id": run_id, "artifacts": [_artifact_out(run_id, a) for a in arts]}
 
 
-@get("/runs/{run_id:str}/artifacts/{name:str}", summary="One artifact file", tags=["routing: runs"])
-async def run_artifact_file(ctx: Ctx, run_id: FromPath[str], name: FromPath[str]) -> Response[bytes]:
+@http_route(
+    "/runs/{run_id:str}/artifacts/{name:str}",
+    http_method=["GET", "HEAD"],
+    summary="One artifact file (SHA-256 checked; ETag, If-None-Match and HEAD supported)",
+    tags=["routing: runs"],
+)
+async def run_artifact_file(
+    request: Request[Any, Any, Any],
+    ctx: Ctx,
+    svc: Service[RoutingService],
+    run_id: FromPath[str],
+    name: FromPath[str],
+) -> Response[bytes]:
     if name not in ARTIFACT_NAMES:
         raise RidgelineError(
             404, "artifact_not_found", f"No artifact {name!r}; available: {', '.join(ARTIFACT_NAMES)}."
         )
-    svc = service_of(ctx)
     arts = {a.name: a for a in await svc.ensure_artifacts(run_id)}
-    art = arts[name]
-    if not ctx.artifacts.verify(art):
-        raise RidgelineError(
-            409, "artifact_integrity_failed", f"Artifact {name} no longer matches its recorded SHA-256."
-        )
-    data = ctx.artifacts.read(art)
-    headers = {"X-Content-SHA256": art.sha256}
-    if name.endswith((".pdf", ".csv")):
-        headers["Content-Disposition"] = f'attachment; filename="{run_id}-{name}"'
-    return Response(data, media_type=art.media_type, headers=headers)
+    return await artifact_response(
+        request,
+        ctx.artifacts,
+        arts[name],
+        filename=f"{run_id}-{name}",
+        integrity_code="artifact_integrity_failed",
+    )
 
 
 # ---- oracle ------------------------------------------------------------------------------------
@@ -858,8 +863,7 @@ def _oracle_out(row: dict[str, Any]) -> dict[str, Any]:
     tags=["routing: oracle"],
     status_code=200,
 )
-async def oracle_check(ctx: Ctx, data: JSONBody[S.OracleRequest]) -> dict[str, Any]:
-    svc = service_of(ctx)
+async def oracle_check(svc: Service[RoutingService], data: JSONBody[S.OracleRequest]) -> dict[str, Any]:
     await svc.refresh_vehicles(data.vehicle_id)
     svc.vehicle(data.vehicle_id)
     res = await guarded(lambda: U.compute_oracle(svc, data))
@@ -869,19 +873,19 @@ async def oracle_check(ctx: Ctx, data: JSONBody[S.OracleRequest]) -> dict[str, A
 
 
 @get("/oracle/quality/dashboard", summary="Oracle quality scores over time", tags=["routing: oracle"])
-async def oracle_dashboard(ctx: Ctx) -> dict[str, Any]:
-    rows = [_oracle_out(r) for r in await service_of(ctx).store.list_oracle()]
+async def oracle_dashboard(svc: Service[RoutingService]) -> dict[str, Any]:
+    rows = [_oracle_out(r) for r in await svc.store.list_oracle()]
     latest = rows[-1] if rows else None
     mean = round(sum(r["score"] for r in rows) / len(rows), 6) if rows else None
     return {"checks": rows, "count": len(rows), "latest": latest, "mean_score": mean}
 
 
 @get("/oracle/quality/dashboard.csv", summary="Oracle quality scores as CSV", tags=["routing: oracle"])
-async def oracle_dashboard_csv(ctx: Ctx) -> Response[bytes]:
+async def oracle_dashboard_csv(svc: Service[RoutingService]) -> Response[bytes]:
     import csv
     import io
 
-    rows = [_oracle_out(r) for r in await service_of(ctx).store.list_oracle()]
+    rows = [_oracle_out(r) for r in await svc.store.list_oracle()]
     buf = io.StringIO()
     cols = [
         "check_id",

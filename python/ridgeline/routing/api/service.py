@@ -6,7 +6,6 @@ import asyncio
 import fcntl
 import hashlib
 import logging
-import os
 import threading
 import time
 import uuid
@@ -23,7 +22,9 @@ from prometheus_client import Counter
 import ridgeline
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.hashing import canonical_sha256
 from ridgeline.routing.api import schemas as S
+from ridgeline.routing.api.settings import RoutingSettings
 from ridgeline.routing.api.store import RoutingStore, now
 from ridgeline.routing.assets import AssetError, build_sample_assets, load_assets
 from ridgeline.routing.energy import CostParams
@@ -43,12 +44,6 @@ log = logging.getLogger("ridgeline.routing")
 T = TypeVar("T")
 
 CACHE_EVENTS = Counter("ridgeline_routing_cache_total", "Route cache lookups by outcome", ["outcome"])
-_ENC = msgspec.json.Encoder(order="sorted")
-
-
-def canonical_sha256(obj: Any) -> str:
-    """SHA-256 of the canonical JSON (keys sorted, compact) of builtins or Structs."""
-    return hashlib.sha256(_ENC.encode(obj)).hexdigest()
 
 
 def route_key(arcs: np.ndarray) -> str:
@@ -116,9 +111,12 @@ async def off_loop(fn: Callable[[], T]) -> T:
 
 
 class RoutingService:
-    def __init__(self, ctx: AppContext, assets_dir: Path | None) -> None:
+    def __init__(
+        self, ctx: AppContext, assets_dir: Path | None = None, settings: RoutingSettings | None = None
+    ) -> None:
         self.ctx = ctx
-        self.assets_dir = assets_dir
+        self.settings = settings or RoutingSettings()
+        self.assets_dir = assets_dir if assets_dir is not None else self.settings.assets
         self.store = RoutingStore(ctx.db)
         self.cache = RouteCache()
         self.planner: Planner | None = None
@@ -135,17 +133,11 @@ class RoutingService:
     # ---- start-up --------------------------------------------------------------------------
 
     def trusted_keys(self) -> list[str]:
-        extra = [
-            k.strip() for k in os.environ.get("RIDGELINE_ROUTING_TRUSTED_KEYS", "").split(",") if k.strip()
-        ]
-        return [self.ctx.signer.public_key_b64(), *extra]
+        return [self.ctx.signer.public_key_b64(), *self.settings.trusted_keys]
 
     def _resolve_assets(self) -> Path | None:
         if self.assets_dir is not None:
             return self.assets_dir
-        env = os.environ.get("RIDGELINE_ROUTING_ASSETS")
-        if env:
-            return Path(env)
         if not self.ctx.settings.seed_defaults:
             return None
         sample = self.ctx.settings.data_dir / "routing" / "sample"
@@ -171,8 +163,8 @@ class RoutingService:
             assets = load_assets(
                 path,
                 self.trusted_keys(),
-                expected_dem_version=os.environ.get("RIDGELINE_ROUTING_DEM_VERSION") or None,
-                min_terrain_coverage=float(os.environ.get("RIDGELINE_ROUTING_MIN_COVERAGE", "0.9")),
+                expected_dem_version=self.settings.dem_version,
+                min_terrain_coverage=self.settings.min_coverage,
             )
             assets._index()
             self.planner = Planner(assets)
@@ -669,7 +661,5 @@ class RoutingService:
 
 
 def service_of(ctx: AppContext) -> RoutingService:
-    svc = ctx.state.get("routing")
-    if svc is None:
-        raise RidgelineError(503, "routing_graph_unavailable", "The routing family has not started.")
-    return svc
+    """The started service (for jobs and hooks; handlers take ``svc: RoutingService`` instead)."""
+    return ctx.service(RoutingService)

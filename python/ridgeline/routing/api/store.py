@@ -7,15 +7,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ridgeline.platform.db import Database, metadata
+from ridgeline.platform.db import Database, UTCDateTime, metadata
 
 vehicles_table = sa.Table(
     "routing_vehicles",
     metadata,
     sa.Column("vehicle_id", sa.String(64), primary_key=True),
     sa.Column("spec", sa.JSON, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
 )
 
 experiments_table = sa.Table(
@@ -25,8 +25,8 @@ experiments_table = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("items", sa.JSON, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
 )
 
 runs_table = sa.Table(
@@ -41,7 +41,7 @@ runs_table = sa.Table(
     sa.Column("scenario_manifest", sa.JSON, nullable=False),
     sa.Column("scenario_signature", sa.Text, nullable=False),
     sa.Column("provenance", sa.JSON, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Index("ix_routing_runs_created", "created_at"),
 )
 
@@ -49,7 +49,7 @@ oracle_table = sa.Table(
     "routing_oracle_scores",
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("asset_name", sa.String(64), nullable=False),
     sa.Column("pairs", sa.Integer, nullable=False),
     sa.Column("extremes_pass_rate", sa.Float, nullable=False),
@@ -64,13 +64,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _tz(d: dict[str, Any]) -> dict[str, Any]:
-    for k, v in d.items():
-        if isinstance(v, datetime) and v.tzinfo is None:
-            d[k] = v.replace(tzinfo=UTC)
-    return d
-
-
 class RoutingStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -78,7 +71,7 @@ class RoutingStore:
     async def _all(self, query: Any) -> list[dict[str, Any]]:
         async with self.db.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [_tz({str(k): v for k, v in r._mapping.items()}) for r in rows]
+        return [{str(k): v for k, v in r._mapping.items()} for r in rows]  # UTCDateTime: aware UTC
 
     async def _one(self, query: Any) -> dict[str, Any] | None:
         rows = await self._all(query)
@@ -116,9 +109,9 @@ class RoutingStore:
         return await self._exec(t.delete().where(t.c.vehicle_id == vehicle_id))
 
     # experiments
-    async def list_experiments(self) -> list[dict[str, Any]]:
+    async def list_experiments(self, *, limit: int = 1000, offset: int = 0) -> list[dict[str, Any]]:
         t = experiments_table
-        return await self._all(t.select().order_by(t.c.created_at, t.c.id))
+        return await self._all(t.select().order_by(t.c.created_at, t.c.id).limit(limit).offset(offset))
 
     async def get_experiment(self, exp_id: str) -> dict[str, Any] | None:
         t = experiments_table

@@ -13,7 +13,7 @@ import msgspec
 import numpy as np
 
 from ridgeline.platform.errors import RidgelineError
-from ridgeline.platform.jobs import JobContext, job_kind
+from ridgeline.platform.jobs import JobContext
 from ridgeline.routing.api import schemas as S
 from ridgeline.routing.api.service import RoutingService, off_loop, route_key, service_of
 from ridgeline.routing.duty import DutyRules, schedule_duty
@@ -272,7 +272,6 @@ def compute_batch(
     }
 
 
-@job_kind("routing", "batch_pareto")
 async def batch_job(jctx: JobContext) -> dict[str, Any]:
     svc = service_of(jctx.app)
     req = msgspec.convert(jctx.params["request"], S.BatchParetoRequest)
@@ -306,12 +305,7 @@ async def run_batch(
             {"run_id": run_id, "request": msgspec.to_builtins(req), "vehicles": vehicles},
         )
         return 202, {"job_id": job.id, "run_id": run_id, "status": str(job.status), "pairs": len(req.pairs)}
-    try:
-        results = await off_loop(lambda: compute_batch(svc, req, vehicles))
-    except RoutingError as exc:
-        raise RidgelineError(
-            exc.status, exc.reason_code, exc.message, warnings=exc.warnings, **exc.extra
-        ) from None
+    results = await off_loop(lambda: compute_batch(svc, req, vehicles))  # RoutingError renders as is
     run_id = await svc.record_run("batch_pareto", req, results, req)
     return 200, {"run_id": run_id, **results}
 

@@ -1,34 +1,22 @@
 """The sim family's HTTP layer (contract 001): ``family`` is mounted under ``/sim`` (or at the root
-with ``ridgeline serve --only sim``)."""
+with ``ridgeline serve --only sim``).
+
+The declaration lives in :mod:`ridgeline.sim.api.declaration` and loads on first access to
+``family`` (PEP 562), so importing the wire types (``ridgeline.sim.api.schemas``) loads neither
+Litestar nor SQLAlchemy.
+"""
 
 from __future__ import annotations
 
-from ridgeline.platform.context import AppContext, Family
-from ridgeline.platform.errors import render_fastapi_detail
-from ridgeline.sim.api import store as _store  # noqa: F401  (tables on the shared metadata)
-from ridgeline.sim.api.routes import ROUTES
-from ridgeline.sim.api.service import SimService
+import importlib
+from typing import Any
+
+# Only these load the declaration; any other name (``schemas``, ``store`` ...) is a submodule, which
+# ``from ridgeline.sim.api import schemas`` must import without loading the family.
+_EXPORTS = frozenset({"family"})
 
 
-async def _startup(ctx: AppContext) -> None:
-    service = SimService(ctx)
-    ctx.state["sim"] = service
-    if ctx.settings.seed_defaults:  # the embedded sample: the example robots as importable assets
-        await service.seed_examples()
-
-
-async def _shutdown(ctx: AppContext) -> None:
-    service = ctx.state.pop("sim", None)
-    if service is not None:
-        await service.close()
-
-
-family = Family(
-    name="sim",
-    route_handlers=ROUTES,
-    render_error=render_fastapi_detail,
-    validation_status=422,
-    on_startup=[_startup],
-    on_shutdown=[_shutdown],
-    tags=["sim", "sim v1"],
-)
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module("ridgeline.sim.api.declaration"), name)

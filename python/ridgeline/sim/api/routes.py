@@ -7,14 +7,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Response, get, post
+from litestar import Request, Response, get, post, route
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, KwargDefinition, Parameter, PathParameter
 
 import ridgeline
-from ridgeline.platform.context import AppContext, Ctx
+from ridgeline.platform.context import AppContext, Ctx, Service
+from ridgeline.platform.downloads import artifact_response
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.paging import INT64_MAX, Offset
 from ridgeline.sim.api import schemas as S
 from ridgeline.sim.api.service import SimService
 from ridgeline.sim.examples import EXAMPLE_ROBOTS, SCENARIOS
@@ -49,14 +51,10 @@ def deprecated(successor: str) -> dict[str, str]:
     }
 
 
-def svc(ctx: AppContext) -> SimService:
-    return ctx.state["sim"]
-
-
 # ---------------------------------------------------------------- health, profiles, scenarios
 
 
-async def _health(ctx: AppContext) -> Response[S.Health]:
+async def _health(ctx: AppContext, svc: SimService) -> Response[S.Health]:
     ok = await ctx.db.reachable()
     body = S.Health(
         status="ok" if ok else "degraded",
@@ -64,25 +62,25 @@ async def _health(ctx: AppContext) -> Response[S.Health]:
         version=ridgeline.__version__,
         api_version=API_VERSION,
         database="reachable" if ok else "unreachable",
-        profiles=svc(ctx).profile_names,
+        profiles=svc.profile_names,
         timestamp=datetime.now(UTC),
     )
     return Response(body, status_code=200 if ok else 503, headers=v1_headers())
 
 
 @get("/v1/health", summary="Health check", tags=["sim v1"])
-async def v1_health(ctx: Ctx) -> Response[S.Health]:
-    return await _health(ctx)
+async def v1_health(ctx: Ctx, svc: Service[SimService]) -> Response[S.Health]:
+    return await _health(ctx, svc)
 
 
 @get("/api/health", summary="Health check", tags=["sim"])
-async def api_health(ctx: Ctx) -> Response[S.Health]:
-    return await _health(ctx)
+async def api_health(ctx: Ctx, svc: Service[SimService]) -> Response[S.Health]:
+    return await _health(ctx, svc)
 
 
 @get("/api/reality-profiles", summary="Reality profiles with their parameter distributions", tags=["sim"])
-async def list_profiles(ctx: Ctx) -> S.ProfileList:
-    profiles = svc(ctx).profiles
+async def list_profiles(svc: Service[SimService]) -> S.ProfileList:
+    profiles = svc.profiles
     return S.ProfileList(profiles=profiles, count=len(profiles))
 
 
@@ -99,13 +97,13 @@ async def list_scenarios() -> Response[S.ScenarioList]:
 
 
 @post("/api/projects", summary="Create project", tags=["sim"], status_code=201)
-async def create_project(ctx: Ctx, data: Annotated[S.ProjectCreate, JSONBody]) -> S.Project:
-    return await svc(ctx).create_project(data)
+async def create_project(svc: Service[SimService], data: Annotated[S.ProjectCreate, JSONBody]) -> S.Project:
+    return await svc.create_project(data)
 
 
 @get("/api/projects", summary="List projects", tags=["sim"])
-async def list_projects(ctx: Ctx) -> S.ProjectList:
-    items = await svc(ctx).list_projects()
+async def list_projects(svc: Service[SimService]) -> S.ProjectList:
+    items = await svc.list_projects()
     return S.ProjectList(projects=items, count=len(items))
 
 
@@ -142,13 +140,13 @@ MAX_UPLOAD = 64 * 1024 * 1024
     request_max_body_size=MAX_UPLOAD,
 )
 async def import_asset(
-    ctx: Ctx, data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+    svc: Service[SimService], data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> S.Asset:
     content = await data.file.read()
     filename = (data.file.filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
     if not filename:
         raise RidgelineError(422, "invalid_request", "the uploaded file needs a file name with an extension")
-    return await svc(ctx).import_asset(
+    return await svc.import_asset(
         filename,
         content,
         name=data.name,
@@ -161,22 +159,22 @@ async def import_asset(
 
 @get("/api/assets", summary="List assets", tags=["sim"])
 async def list_assets(
-    ctx: Ctx,
+    svc: Service[SimService],
     project_id: Annotated[str | None, Parameter(description="Only this project's assets")] = None,
     kind: Annotated[str | None, Parameter(description="urdf or mesh")] = None,
 ) -> S.AssetList:
-    items = await svc(ctx).list_assets(project_id, kind)
+    items = await svc.list_assets(project_id, kind)
     return S.AssetList(assets=items, count=len(items))
 
 
 @post("/api/design/segment", summary="Segment asset into parts", tags=["sim"], status_code=200)
-async def segment(ctx: Ctx, data: Annotated[S.SegmentRequest, JSONBody]) -> S.SegmentResponse:
-    return await svc(ctx).segment(data)
+async def segment(svc: Service[SimService], data: Annotated[S.SegmentRequest, JSONBody]) -> S.SegmentResponse:
+    return await svc.segment(data)
 
 
 @post("/api/design/linkage", summary="Build linkage; optional export URDF", tags=["sim"], status_code=200)
-async def linkage(ctx: Ctx, data: Annotated[S.LinkageRequest, JSONBody]) -> S.LinkageResponse:
-    return await svc(ctx).linkage(data)
+async def linkage(svc: Service[SimService], data: Annotated[S.LinkageRequest, JSONBody]) -> S.LinkageResponse:
+    return await svc.linkage(data)
 
 
 # ---------------------------------------------------------------- runs (/api/)
@@ -190,10 +188,12 @@ async def linkage(ctx: Ctx, data: Annotated[S.LinkageRequest, JSONBody]) -> S.Li
     tags=["sim"],
     status_code=200,
 )
-async def api_run(ctx: Ctx, data: Annotated[S.SimRunRequest, JSONBody]) -> Response[S.RunCreated]:
+async def api_run(
+    svc: Service[SimService], data: Annotated[S.SimRunRequest, JSONBody]
+) -> Response[S.RunCreated]:
     spec_fields = {f.name for f in msgspec.structs.fields(RunSpec)}
     spec = RunSpec(**{k: v for k, v in msgspec.structs.asdict(data).items() if k in spec_fields})
-    run, secret, waited = await svc(ctx).create_run(
+    run, secret, waited = await svc.create_run(
         robot=data.urdf_path,
         spec=spec,
         api="api",
@@ -230,16 +230,18 @@ def _status(run: S.Run) -> S.JobStatusOut:
     tags=["sim"],
 )
 async def job_status(
-    ctx: Ctx, job_id: Annotated[str, PathParameter(description="Job id (the run id, or a batch id)")]
+    ctx: Ctx,
+    svc: Service[SimService],
+    job_id: Annotated[str, PathParameter(description="Job id (the run id, or a batch id)")],
 ) -> Response[S.JobStatusOut]:
-    run = await svc(ctx).get_run(job_id)
+    run = await svc.get_run(job_id)
     job = await ctx.jobs.get(job_id)
     if run is not None:
         out = _status(run)
         if job is not None:
             out.queued_at = job.queued_at
         return Response(out, headers=deprecated(f"/v1/runs/{job_id}"))
-    batch = await svc(ctx).get_batch(job_id)
+    batch = await svc.get_batch(job_id)
     if batch is None or job is None:
         raise RidgelineError(404, "job_not_found", f"Job {job_id!r} not found")
     out = S.JobStatusOut(
@@ -260,16 +262,18 @@ async def job_status(
 
 @get("/api/sim/{job_id:str}/metrics", summary="Metrics for job/run", tags=["sim"])
 async def job_metrics(
-    ctx: Ctx, job_id: Annotated[str, PathParameter(description="Job id (the same as the run id)")]
+    svc: Service[SimService],
+    job_id: Annotated[str, PathParameter(description="Job id (the same as the run id)")],
 ) -> Response[S.MetricsOut]:
-    return Response(await svc(ctx).metrics(job_id), headers=deprecated(f"/v1/runs/{job_id}/metrics"))
+    return Response(await svc.metrics(job_id), headers=deprecated(f"/v1/runs/{job_id}/metrics"))
 
 
 @get("/api/sim/{job_id:str}/report", summary="Full report for job/run", tags=["sim"])
 async def job_report(
-    ctx: Ctx, job_id: Annotated[str, PathParameter(description="Job id (the same as the run id)")]
+    svc: Service[SimService],
+    job_id: Annotated[str, PathParameter(description="Job id (the same as the run id)")],
 ) -> S.Report:
-    return await svc(ctx).report(job_id)
+    return await svc.report(job_id)
 
 
 @post(
@@ -280,33 +284,38 @@ async def job_report(
     status_code=200,
 )
 async def job_cancel(
-    ctx: Ctx, job_id: Annotated[str, PathParameter(description="Job id (the run id, or a batch id)")]
+    svc: Service[SimService],
+    job_id: Annotated[str, PathParameter(description="Job id (the run id, or a batch id)")],
 ) -> Response[S.Run | S.Batch]:
-    if await svc(ctx).get_run(job_id) is None and await svc(ctx).get_batch(job_id) is not None:
-        return Response(await svc(ctx).cancel_batch(job_id))
-    return Response(await svc(ctx).cancel_run(job_id), headers=deprecated(f"/v1/runs/{job_id}/cancel"))
+    if await svc.get_run(job_id) is None and await svc.get_batch(job_id) is not None:
+        return Response(await svc.cancel_batch(job_id))
+    return Response(await svc.cancel_run(job_id), headers=deprecated(f"/v1/runs/{job_id}/cancel"))
 
 
 @get("/api/sim/metrics/{run_id:str}", summary="Metrics for run", tags=["sim"])
 async def run_metrics(
-    ctx: Ctx, run_id: Annotated[str, PathParameter(description="Run id")]
+    svc: Service[SimService], run_id: Annotated[str, PathParameter(description="Run id")]
 ) -> Response[S.MetricsOut]:
-    return Response(await svc(ctx).metrics(run_id), headers=deprecated(f"/v1/runs/{run_id}/metrics"))
+    return Response(await svc.metrics(run_id), headers=deprecated(f"/v1/runs/{run_id}/metrics"))
 
 
 @get("/api/sim/report/{run_id:str}", summary="Full report", tags=["sim"])
-async def run_report(ctx: Ctx, run_id: Annotated[str, PathParameter(description="Run id")]) -> S.Report:
-    return await svc(ctx).report(run_id)
+async def run_report(
+    svc: Service[SimService], run_id: Annotated[str, PathParameter(description="Run id")]
+) -> S.Report:
+    return await svc.report(run_id)
 
 
 @get("/api/sim/step", summary="Get one step of a run from its replay", tags=["sim"])
 async def sim_step(
-    ctx: Ctx,
+    svc: Service[SimService],
     run_id: Annotated[str, Parameter(description="Run id")],
-    step_index: Annotated[int, Parameter(ge=0, description="Step, 0-based")],
-    episode: Annotated[int, Parameter(ge=0, description="Domain-randomisation episode, 0-based")] = 0,
+    step_index: Annotated[int, Parameter(ge=0, le=INT64_MAX, description="Step, 0-based")],
+    episode: Annotated[
+        int, Parameter(ge=0, le=INT64_MAX, description="Domain-randomisation episode, 0-based")
+    ] = 0,
 ) -> S.StepOut:
-    run, rp = await svc(ctx).replay(run_id)
+    run, rp = await svc.replay(run_id)
     try:
         step = rp.step(step_index, episode)
     except IndexError as exc:
@@ -316,12 +325,12 @@ async def sim_step(
 
 @get("/api/runs", summary="List sim runs (unified for dashboard)", tags=["sim"])
 async def api_runs(
-    ctx: Ctx,
+    svc: Service[SimService],
     limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Parameter(ge=0)] = 0,
+    offset: Offset = 0,
     status: Annotated[str | None, Parameter(description="Filter by status")] = None,
 ) -> Response[S.RunList]:
-    runs = await svc(ctx).list_runs(limit=limit, offset=offset, status=_status_filter(status))
+    runs = await svc.list_runs(limit=limit, offset=offset, status=_status_filter(status))
     return Response(S.RunList(runs=runs, count=len(runs)), headers=deprecated("/v1/runs"))
 
 
@@ -339,14 +348,18 @@ def _status_filter(status: str | None) -> str | None:
 
 
 @post("/api/sim/batch", summary="Run sim across N reality profiles", tags=["sim"], status_code=200)
-async def batch_create(ctx: Ctx, data: Annotated[S.BatchRequest, JSONBody]) -> Response[S.Batch]:
-    batch, waited = await svc(ctx).create_batch(data)
+async def batch_create(
+    svc: Service[SimService], data: Annotated[S.BatchRequest, JSONBody]
+) -> Response[S.Batch]:
+    batch, waited = await svc.create_batch(data)
     return Response(batch, status_code=200 if waited else 202)
 
 
 @get("/api/sim/batch/{batch_id:str}", summary="Retrieve batch report", tags=["sim"])
-async def batch_get(ctx: Ctx, batch_id: Annotated[str, PathParameter(description="Batch id")]) -> S.Batch:
-    return await svc(ctx).require_batch(batch_id)
+async def batch_get(
+    svc: Service[SimService], batch_id: Annotated[str, PathParameter(description="Batch id")]
+) -> S.Batch:
+    return await svc.require_batch(batch_id)
 
 
 @get(
@@ -355,21 +368,21 @@ async def batch_get(ctx: Ctx, batch_id: Annotated[str, PathParameter(description
     tags=["sim"],
 )
 async def batch_evaluate(
-    ctx: Ctx, batch_id: Annotated[str, PathParameter(description="Batch id")]
+    svc: Service[SimService], batch_id: Annotated[str, PathParameter(description="Batch id")]
 ) -> S.Evaluation:
-    return await svc(ctx).evaluate(batch_id)
+    return await svc.evaluate(batch_id)
 
 
 @post(
     "/api/sim/compare", summary="Compare metrics across runs; pairwise drops", tags=["sim"], status_code=200
 )
-async def compare(ctx: Ctx, data: Annotated[S.CompareRequest, JSONBody]) -> S.CompareResponse:
-    return await svc(ctx).compare(data)
+async def compare(svc: Service[SimService], data: Annotated[S.CompareRequest, JSONBody]) -> S.CompareResponse:
+    return await svc.compare(data)
 
 
 @get("/api/benchmarks/latest", summary="Latest benchmark report (G_dyn, G_perc, G_perf)", tags=["sim"])
-async def benchmarks_latest(ctx: Ctx) -> S.BenchmarkReport:
-    return await svc(ctx).latest_benchmark()
+async def benchmarks_latest(svc: Service[SimService]) -> S.BenchmarkReport:
+    return await svc.latest_benchmark()
 
 
 @post(
@@ -379,13 +392,13 @@ async def benchmarks_latest(ctx: Ctx) -> S.BenchmarkReport:
     tags=["sim"],
     status_code=200,
 )
-async def ai_plan(ctx: Ctx, data: Annotated[TaskSpec, JSONBody]) -> Plan:
+async def ai_plan(svc: Service[SimService], data: Annotated[TaskSpec, JSONBody]) -> Plan:
     try:
-        plan = make_plan(data, svc(ctx).profile_names)
+        plan = make_plan(data, svc.profile_names)
     except ValueError as exc:
         raise RidgelineError(422, "unknown_profile", str(exc)) from None
     if data.robot not in EXAMPLE_ROBOTS:
-        await svc(ctx).resolve_robot(data.robot)  # 404 when the robot does not exist
+        await svc.resolve_robot(data.robot)  # 404 when the robot does not exist
     return plan
 
 
@@ -395,7 +408,9 @@ async def ai_plan(ctx: Ctx, data: Annotated[TaskSpec, JSONBody]) -> Plan:
 @post(
     "/v1/runs", summary="Create run (scenario, config, options) -> run_id", tags=["sim v1"], status_code=201
 )
-async def v1_create_run(ctx: Ctx, data: Annotated[S.V1RunCreate, JSONBody]) -> Response[S.RunCreated]:
+async def v1_create_run(
+    svc: Service[SimService], data: Annotated[S.V1RunCreate, JSONBody]
+) -> Response[S.RunCreated]:
     base: dict[str, Any] = {}
     robot = "examples/simple_robot.urdf"
     if data.scenario is not None:
@@ -413,7 +428,7 @@ async def v1_create_run(ctx: Ctx, data: Annotated[S.V1RunCreate, JSONBody]) -> R
     except msgspec.ValidationError as exc:
         raise RidgelineError(422, "invalid_request", f"Invalid config: {exc}") from None
     o = data.options
-    run, secret, waited = await svc(ctx).create_run(
+    run, secret, waited = await svc.create_run(
         robot=robot,
         spec=spec,
         api="v1",
@@ -432,53 +447,63 @@ async def v1_create_run(ctx: Ctx, data: Annotated[S.V1RunCreate, JSONBody]) -> R
 
 @get("/v1/runs", summary="List runs (limit, status, scenario)", tags=["sim v1"])
 async def v1_list_runs(
-    ctx: Ctx,
+    svc: Service[SimService],
     limit: Annotated[int, Parameter(ge=1, le=1000, description="At most this many, newest first")] = 50,
     status: Annotated[
         str | None, Parameter(description="CREATED, QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED")
     ] = None,
     scenario: Annotated[str | None, Parameter(description="Scenario name")] = None,
 ) -> Response[S.RunList]:
-    runs = await svc(ctx).list_runs(limit=limit, status=_status_filter(status), scenario=scenario)
+    runs = await svc.list_runs(limit=limit, status=_status_filter(status), scenario=scenario)
     return Response(S.RunList(runs=runs, count=len(runs)), headers=v1_headers())
 
 
 @get("/v1/runs/{run_id:str}", summary="Run detail (metadata, config summary, metrics)", tags=["sim v1"])
-async def v1_run(ctx: Ctx, run_id: Annotated[str, PathParameter(description="Run id")]) -> Response[S.Run]:
-    return Response(await svc(ctx).require_run(run_id), headers=v1_headers())
+async def v1_run(
+    svc: Service[SimService], run_id: Annotated[str, PathParameter(description="Run id")]
+) -> Response[S.Run]:
+    return Response(await svc.require_run(run_id), headers=v1_headers())
 
 
 @get("/v1/runs/{run_id:str}/metrics", summary="Metrics for run", tags=["sim v1"])
 async def v1_metrics(
-    ctx: Ctx, run_id: Annotated[str, PathParameter(description="Run id")]
+    svc: Service[SimService], run_id: Annotated[str, PathParameter(description="Run id")]
 ) -> Response[S.MetricsOut]:
-    return Response(await svc(ctx).metrics(run_id), headers=v1_headers())
+    return Response(await svc.metrics(run_id), headers=v1_headers())
 
 
-@get(
+@route(
     "/v1/runs/{run_id:str}/replay",
+    http_method=["GET", "HEAD"],
     summary="Replay bundle (for re-run or analysis)",
     description=f"`{REPLAY_FORMAT}`: a NumPy .npz archive (`numpy.load`), media type {REPLAY_MEDIA_TYPE}; "
-    "entries are listed in docs/sim.md. 409 while the run has no bundle yet.",
+    "entries are listed in docs/sim.md. 409 while the run has no bundle yet, 409 `artifact_integrity` "
+    "when the stored file no longer matches its SHA-256; ETag / If-None-Match (304) and HEAD supported.",
     tags=["sim v1"],
     media_type=REPLAY_MEDIA_TYPE,
 )
-async def v1_replay(ctx: Ctx, run_id: Annotated[str, PathParameter(description="Run id")]) -> Response[bytes]:
-    run, data = await svc(ctx).replay_bytes(run_id)
-    sha = run.replay.sha256 if run.replay else ""
-    headers = {
-        **v1_headers(),
-        "Content-Disposition": f'attachment; filename="replay-{run_id}.npz"',
-        "ETag": f'"{sha}"',
-        "X-Replay-Format": REPLAY_FORMAT,
-        "X-Content-SHA256": sha,
-    }
-    return Response(data, media_type=REPLAY_MEDIA_TYPE, headers=headers)
+async def v1_replay(
+    request: Request[Any, Any, Any],
+    ctx: Ctx,
+    svc: Service[SimService],
+    run_id: Annotated[str, PathParameter(description="Run id")],
+) -> Response[bytes]:
+    _run, art = await svc.replay_artifact(run_id)
+    return await artifact_response(
+        request,
+        ctx.artifacts,
+        art,
+        filename=f"replay-{run_id}.npz",
+        media_type=REPLAY_MEDIA_TYPE,
+        headers={**v1_headers(), "X-Replay-Format": REPLAY_FORMAT},
+    )
 
 
 @post("/v1/runs/{run_id:str}/cancel", summary="Cancel running job", tags=["sim v1"], status_code=200)
-async def v1_cancel(ctx: Ctx, run_id: Annotated[str, PathParameter(description="Run id")]) -> Response[S.Run]:
-    return Response(await svc(ctx).cancel_run(run_id), headers=v1_headers())
+async def v1_cancel(
+    svc: Service[SimService], run_id: Annotated[str, PathParameter(description="Run id")]
+) -> Response[S.Run]:
+    return Response(await svc.cancel_run(run_id), headers=v1_headers())
 
 
 ROUTES = [

@@ -1,6 +1,6 @@
 """Use cases of the sim family: assets, runs (as platform jobs), replays, batches, gaps, webhooks.
 
-One :class:`SimService` per process lives in ``ctx.state["sim"]``. Runs are platform jobs of kind
+One :class:`SimService` per process is the family's declared service (``ctx.service(SimService)``). Runs are platform jobs of kind
 ``sim/run`` (one run) and ``sim/batch`` (one member run per profile); the job handlers are
 ``async`` and push the native rollout onto a worker thread (the GIL is released there), handing the
 job's cancel token to the rollout's native handle, so a cancel stops stepping within one step.
@@ -9,7 +9,6 @@ job's cancel token to the rollout's native handle, so a cancel stops stepping wi
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 import time
 import uuid
@@ -21,9 +20,11 @@ import msgspec
 import numpy as np
 import sqlalchemy as sa
 
+from ridgeline.platform.artifacts import Artifact
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
-from ridgeline.platform.jobs import JobCancelled, JobContext, JobStatus, job_kind, jobs_table
+from ridgeline.platform.hashing import sha256_hex
+from ridgeline.platform.jobs import Job, JobCancelled, JobContext, JobStatus
 from ridgeline.sim import Model, RolloutHandle, reality_profiles
 from ridgeline.sim import assets as A
 from ridgeline.sim import gaps as G
@@ -50,10 +51,20 @@ def _id() -> str:
     return uuid.uuid4().hex
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+class _RunRow:
+    """A ``sim_runs`` row with its platform job's fields (``job_status`` ...), read through the job
+    API rather than a join on the platform's table."""
+
+    def __init__(self, row: Any, job: Job | None) -> None:
+        self._row = row
+        self.job_status = None if job is None else job.status.value
+        self.job_progress = None if job is None else job.progress
+        self.job_error = None if job is None else job.error
+        self.job_started_at = None if job is None else job.started_at
+        self.job_finished_at = None if job is None else job.finished_at
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
 
 
 def not_found(what: str, ident: str) -> RidgelineError:
@@ -150,8 +161,7 @@ class SimService:
         async with self.ctx.db.engine.connect() as conn:
             rows = (await conn.execute(T.projects.select().order_by(T.projects.c.created_at))).all()
         return [
-            S.Project(id=r.id, name=r.name, description=r.description, created_at=_utc(r.created_at))
-            for r in rows
+            S.Project(id=r.id, name=r.name, description=r.description, created_at=r.created_at) for r in rows
         ]
 
     async def _check_project(self, project_id: str | None) -> None:
@@ -255,7 +265,7 @@ class SimService:
         example once (the loser's insert hits the primary key and is ignored)."""
         added = 0
         for path, urdf in EXAMPLE_ROBOTS.items():
-            asset_id = hashlib.sha256(urdf.encode()).hexdigest()[:32]
+            asset_id = sha256_hex(urdf)[:32]
             if await self.get_asset(asset_id) is not None:
                 continue
             _, usum = A.validate_urdf(urdf.encode())
@@ -291,7 +301,7 @@ class SimService:
     @staticmethod
     def _asset(r: Any) -> S.Asset:
         d = {str(k): v for k, v in r._mapping.items()}
-        d["created_at"] = _utc(d["created_at"])
+        d["created_at"] = d["created_at"]
         return msgspec.convert(d, S.Asset)
 
     async def get_asset(self, asset_id: str) -> S.Asset | None:
@@ -507,7 +517,7 @@ class SimService:
         await self._check_project(project_id)
         label, urdf = await self.resolve_robot(robot)
         self._prepare(urdf, spec)
-        sha = hashlib.sha256(urdf.encode()).hexdigest()
+        sha = sha256_hex(urdf)
         generated = None
         if webhook_url is not None and webhook_secret is None:
             webhook_secret = generated = secrets.token_hex(32)
@@ -572,23 +582,14 @@ class SimService:
             )
 
     async def _run_row(self, run_id: str) -> Any:
-        j = jobs_table
-        q = (
-            sa.select(
-                T.runs,
-                j.c.status.label("job_status"),
-                j.c.progress.label("job_progress"),
-                j.c.error.label("job_error"),
-                j.c.started_at.label("job_started_at"),
-                j.c.finished_at.label("job_finished_at"),
-            )
-            .select_from(T.runs.outerjoin(j, j.c.id == T.runs.c.job_id))
-            .where(T.runs.c.id == run_id)
-        )
+        q = sa.select(T.runs).where(T.runs.c.id == run_id)
         async with self.ctx.db.engine.connect() as conn:
-            return (await conn.execute(q)).first()
+            row = (await conn.execute(q)).first()
+        if row is None:
+            return None
+        return _RunRow(row, (await self.ctx.jobs.get_many([row.job_id])).get(row.job_id))
 
-    def _run_from_row(self, r: Any, live_progress: float | None = None) -> S.Run:
+    def _run_from_row(self, r: Any) -> S.Run:
         status = r.job_status or JobStatus.FAILED.value
         metrics = None if r.metrics is None else msgspec.convert(r.metrics, S.RunMetrics)
         replay = None
@@ -613,27 +614,21 @@ class SimService:
             project_id=r.project_id,
             batch_id=r.batch_id,
             config=msgspec.convert(r.spec, RunSpec),
-            progress=float(live_progress if live_progress is not None else (r.job_progress or 0.0)),
+            progress=float(r.job_progress or 0.0),
             steps_completed=r.steps_completed,
             cancelled=bool(r.cancelled),
             metrics=metrics,
             error=error if status in ("FAILED", "CANCELLED") else None,
             replay=replay,
             webhook_url=r.webhook_url,
-            created_at=_utc(r.created_at),
-            started_at=_utc(r.job_started_at),
-            finished_at=_utc(r.finished_at or r.job_finished_at),
+            created_at=r.created_at,
+            started_at=r.job_started_at,
+            finished_at=r.finished_at or r.job_finished_at,
         )
 
     async def get_run(self, run_id: str) -> S.Run | None:
         r = await self._run_row(run_id)
-        if r is None:
-            return None
-        live = None
-        if r.job_status == JobStatus.RUNNING:
-            job = await self.ctx.jobs.get(r.job_id)
-            live = None if job is None else job.progress
-        return self._run_from_row(r, live)
+        return None if r is None else self._run_from_row(r)
 
     async def require_run(self, run_id: str) -> S.Run:
         run = await self.get_run(run_id)
@@ -644,26 +639,15 @@ class SimService:
     async def list_runs(
         self, *, limit: int, offset: int = 0, status: str | None = None, scenario: str | None = None
     ) -> list[S.Run]:
-        j = jobs_table
-        q = (
-            sa.select(
-                T.runs,
-                j.c.status.label("job_status"),
-                j.c.progress.label("job_progress"),
-                j.c.error.label("job_error"),
-                j.c.started_at.label("job_started_at"),
-                j.c.finished_at.label("job_finished_at"),
-            )
-            .select_from(T.runs.outerjoin(j, j.c.id == T.runs.c.job_id))
-            .order_by(T.runs.c.created_at.desc(), T.runs.c.id)
-        )
+        q = sa.select(T.runs).order_by(T.runs.c.created_at.desc(), T.runs.c.id)
         if status is not None:
-            q = q.where(j.c.status == status)
+            q = q.where(T.runs.c.job_id.in_(self.ctx.jobs.ids_where(family="sim", status=status)))
         if scenario is not None:
             q = q.where(T.runs.c.scenario == scenario)
         async with self.ctx.db.engine.connect() as conn:
             rows = (await conn.execute(q.limit(limit).offset(offset))).all()
-        return [self._run_from_row(r) for r in rows]
+        jobs = await self.ctx.jobs.get_many(r.job_id for r in rows)
+        return [self._run_from_row(_RunRow(r, jobs.get(r.job_id))) for r in rows]
 
     async def cancel_run(self, run_id: str) -> S.Run:
         run = await self.require_run(run_id)
@@ -810,7 +794,7 @@ class SimService:
                 status_code=r.status_code,
                 error=r.error,
                 succeeded=bool(r.succeeded),
-                created_at=_utc(r.created_at),
+                created_at=r.created_at,
             )
             for r in rows
         ]
@@ -818,6 +802,11 @@ class SimService:
     # ------------------------------------------------------------ replays, metrics, reports
 
     async def replay_bytes(self, run_id: str) -> tuple[S.Run, bytes]:
+        run, art = await self.replay_artifact(run_id)
+        return run, await asyncio.to_thread(self.ctx.artifacts.read_verified, art)
+
+    async def replay_artifact(self, run_id: str) -> tuple[S.Run, Artifact]:
+        """The run and its stored replay bundle (409 while it has none)."""
         run = await self.require_run(run_id)
         art = await self.ctx.artifacts.get(REPLAY_NS, run_id, "replay.npz")
         if art is None and not run.config.record:
@@ -833,7 +822,7 @@ class SimService:
                 f"run {run_id!r} has no replay bundle (status {run.status})",
                 run_status=run.status,
             )
-        return run, await asyncio.to_thread(self.ctx.artifacts.read, art)
+        return run, art
 
     async def replay(self, run_id: str) -> tuple[S.Run, R.Replay]:
         run, data = await self.replay_bytes(run_id)
@@ -884,7 +873,7 @@ class SimService:
         label, urdf = await self.resolve_robot(body.urdf_path)
         spec = self._batch_spec(body, BASELINE)
         self._prepare(urdf, spec, copies=2)  # a closed-loop and an open-loop rollout in memory at once
-        sha = hashlib.sha256(urdf.encode()).hexdigest()
+        sha = sha256_hex(urdf)
         profiles = body.profiles if BASELINE in body.profiles else [BASELINE, *body.profiles]
         job = await self.ctx.jobs.submit("sim", "batch", {"robot": label})
         ready = self._records_ready[job.id] = asyncio.Event()  # before the job task first runs
@@ -1014,8 +1003,8 @@ class SimService:
             baseline=BASELINE,
             baseline_added=BASELINE not in b.request["profiles"],
             profiles=profiles,
-            created_at=_utc(b.created_at),
-            finished_at=_utc(b.finished_at),
+            created_at=b.created_at,
+            finished_at=b.finished_at,
             error=job.error if job and job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else None,
         )
 
@@ -1112,7 +1101,7 @@ class SimService:
         return S.BenchmarkReport(
             batch_id=b.id,
             robot=b.request["urdf_path"],
-            finished_at=_utc(b.finished_at),
+            finished_at=b.finished_at,
             G_dyn={p.profile: p.G_dyn for p in ev.profiles},
             G_perc={p.profile: p.G_perc for p in ev.profiles},
             G_perf={p.profile: p.G_perf for p in ev.profiles},
@@ -1167,11 +1156,9 @@ class SimService:
 COMPARE_DIRECTION: dict[str, int] = {"success_rate": 1, "episodes": 1, "base_distance": 1}
 
 
-@job_kind("sim", "run")
-async def _run_job(jctx: JobContext) -> dict[str, Any]:
-    return await jctx.app.state["sim"].execute_run_job(jctx)
+async def run_job(jctx: JobContext) -> dict[str, Any]:
+    return await jctx.app.service(SimService).execute_run_job(jctx)
 
 
-@job_kind("sim", "batch")
-async def _batch_job(jctx: JobContext) -> dict[str, Any]:
-    return await jctx.app.state["sim"].execute_batch_job(jctx)
+async def batch_job(jctx: JobContext) -> dict[str, Any]:
+    return await jctx.app.service(SimService).execute_batch_job(jctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ridgeline.platform.db import metadata
+from ridgeline.platform.db import UTCDateTime, metadata
 
 projects = sa.Table(
     "sim_projects",
@@ -13,7 +13,7 @@ projects = sa.Table(
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("description", sa.Text, nullable=False, server_default=""),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 
 assets = sa.Table(
@@ -29,7 +29,7 @@ assets = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("summary", sa.JSON, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Index("ix_sim_assets_name", "name"),
 )
 
@@ -40,8 +40,8 @@ batches = sa.Table(
     sa.Column("job_id", sa.String(32), nullable=False),
     sa.Column("request", sa.JSON, nullable=False),
     sa.Column("report", sa.JSON, nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
 )
 
 runs = sa.Table(
@@ -64,8 +64,8 @@ runs = sa.Table(
     sa.Column("replay_sha256", sa.String(64), nullable=True),
     sa.Column("replay_size", sa.BigInteger, nullable=True),
     sa.Column("webhook_url", sa.String(2048), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
     sa.Index("ix_sim_runs_created", "created_at"),
     sa.Index("ix_sim_runs_job", "job_id"),
     sa.Index("ix_sim_runs_batch", "batch_id"),
@@ -83,6 +83,6 @@ webhook_deliveries = sa.Table(
     sa.Column("status_code", sa.Integer, nullable=True),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("succeeded", sa.Boolean, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Index("ix_sim_webhook_deliveries_run", "run_id"),
 )

@@ -1,0 +1,52 @@
+"""The retail family's reason codes (contract 002); docs/retail.md and docs/retail-forecasting.md
+together list exactly these."""
+
+from __future__ import annotations
+
+from ridgeline.platform.problems import catalogue
+
+REASON_CODES = catalogue(
+    ("invalid_request", 422, "Invalid request: {detail}"),
+    ("rows_rejected", 422, "{rejected} rows were rejected."),
+    ("invalid_body", 400, "The body cannot be read: {detail}"),
+    ("invalid_date_range", 400, "end_date must not be before start_date."),
+    ("date_range_too_long", 400, "The date range is longer than allowed."),
+    ("invalid_seeder_params", 400, "Invalid seeder parameters: {detail}"),
+    ("invalid_status", 400, "Unknown status {status!r}."),
+    ("invalid_status_transition", 400, "Status cannot change from {current!r} to {target!r}."),
+    ("invalid_feature_config", 400, "Invalid feature configuration: {detail}"),
+    ("invalid_model_config", 400, "Invalid model configuration: {detail}"),
+    ("invalid_scope", 400, "Invalid scope: {detail}"),
+    ("invalid_series", 400, "Invalid series: {detail}"),
+    ("invalid_cutoff", 400, "Invalid cutoff: {detail}"),
+    ("insufficient_data", 400, "Not enough data: {detail}"),
+    ("insufficient_history", 400, "Not enough history: {detail}"),
+    ("nothing_to_append_to", 400, "There is no history to append to."),
+    ("empty_batch", 400, "The batch is empty."),
+    ("duplicate_scenarios", 400, "Scenario names repeat."),
+    ("unknown_scenario", 400, "Unknown scenario {name!r}."),
+    ("invalid_artifact_uri", 400, "Invalid artifact URI {uri!r}."),
+    ("unsupported_artifact_uri", 400, "Unsupported artifact URI {uri!r}."),
+    ("no_artifact", 400, "Run {run_id!r} has no artifact."),
+    ("run_not_successful", 400, "Run {run_id!r} did not succeed."),
+    ("job_not_cancellable", 400, "Job {job_id} is already finished."),
+    ("job_not_explainable", 400, "Job {job_id!r} cannot be explained."),
+    ("run_not_explainable", 400, "Run {run_id!r} cannot be explained."),
+    ("model_not_explainable", 400, "The model cannot be explained."),
+    ("store_not_found", 404, "Store {store_id} not found"),
+    ("product_not_found", 404, "Product {product_id} not found"),
+    ("series_not_found", 404, "No sales for the requested stores, products and dates."),
+    ("run_not_found", 404, "Model run {run_id!r} not found"),
+    ("job_not_found", 404, "Job {job_id!r} not found"),
+    ("scenario_not_found", 404, "Scenario {scenario_id!r} not found"),
+    ("alias_not_found", 404, "Alias {alias!r} not found"),
+    ("not_found", 404, "Not Found"),
+    ("method_not_allowed", 405, "Method Not Allowed"),
+    ("artifact_missing", 409, "The artifact file of run {run_id!r} is missing."),
+    ("artifact_corrupted", 409, "The artifact of run {run_id!r} no longer matches its SHA-256."),
+    ("payload_too_large", 413, "The body is larger than allowed."),
+    ("unsupported_media_type", 415, "Unsupported media type {media_type!r}."),
+    ("internal_error", 500, "Internal server error."),
+    ("database_busy", 503, "The database is busy; retry."),
+    ("service_unavailable", 503, "The retail service is not available: its start-up failed."),
+)

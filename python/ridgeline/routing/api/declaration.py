@@ -1,0 +1,51 @@
+"""The routing HTTP family (contract 000): routes, Pareto sets and streams, vehicles, experiments,
+batches, signed runs and artifacts, oracle quality.
+
+``family`` is mounted under ``/routing`` (or at the root with ``ridgeline serve --only routing``).
+Assets come from ``RIDGELINE_ROUTING_ASSETS`` (a directory built by ``ridgeline assets build``);
+without it the deterministic sample region is built on first start (``RIDGELINE_SEED_DEFAULTS=1``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ridgeline.platform.context import AppContext, Family, Provider
+from ridgeline.platform.db import metadata
+from ridgeline.platform.errors import render_reason_coded
+from ridgeline.routing.api import usecases
+from ridgeline.routing.api.errors import REASON_CODES
+from ridgeline.routing.api.routes import HANDLERS
+from ridgeline.routing.api.service import RoutingService
+from ridgeline.routing.api.settings import RoutingSettings
+
+
+def build_family(assets_dir: Path | None = None) -> Family:
+    """The routing family; ``assets_dir`` overrides ``RIDGELINE_ROUTING_ASSETS`` (tests, embedding)."""
+
+    async def start(ctx: AppContext, settings: RoutingSettings) -> RoutingService:
+        svc = RoutingService(ctx, assets_dir, settings)
+        await svc.startup()
+        return svc
+
+    async def stop(svc: RoutingService) -> None:
+        await svc.close()
+
+    return Family(
+        name="routing",
+        route_handlers=HANDLERS,
+        render_error=render_reason_coded,
+        validation_status=422,
+        tags=("routing",),
+        metadata=metadata,
+        job_kinds={"batch_pareto": usecases.batch_job},
+        settings=RoutingSettings,
+        services=(Provider(RoutingService, start, stop),),
+        reason_codes=REASON_CODES,
+        doc_pages=("docs/routing.md",),
+    )
+
+
+family = build_family()
+
+__all__ = ["build_family", "family"]

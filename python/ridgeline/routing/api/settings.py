@@ -1,0 +1,29 @@
+"""The routing family's settings (``RIDGELINE_ROUTING_*``), validated at start-up with the platform's.
+
+| variable | meaning | default |
+|---|---|---|
+| RIDGELINE_ROUTING_ASSETS | directory built by ``ridgeline assets build`` | unset = the sample region (seeded) |
+| RIDGELINE_ROUTING_TRUSTED_KEYS | extra Ed25519 public keys (base64, comma-separated) trusted to sign assets | none |
+| RIDGELINE_ROUTING_DEM_VERSION | refuse assets whose DEM version differs | unset = any |
+| RIDGELINE_ROUTING_MIN_COVERAGE | least terrain coverage (0..1) an asset must have | 0.9 |
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+
+from ridgeline.platform.settings import SettingsError
+
+
+class RoutingSettings(msgspec.Struct, frozen=True, kw_only=True):
+    assets: Path | None = None
+    trusted_keys: list[str] = []
+    dem_version: str | None = None
+    min_coverage: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.9
+
+    def validate(self) -> None:
+        if self.assets is not None and not self.assets.is_dir():
+            raise SettingsError(f"RIDGELINE_ROUTING_ASSETS is not a directory: {self.assets}")
