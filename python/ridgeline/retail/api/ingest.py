@@ -26,6 +26,7 @@ from ridgeline.platform.db import Database
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.retail.api import store as st
 from ridgeline.retail.records import (
+    ECHO_CHARS,
     PRODUCT_ATTRS,
     REJECT_SCHEMA,
     STORE_ATTRS,
@@ -35,6 +36,7 @@ from ridgeline.retail.records import (
     unparsed_frame,
     validate_block,
 )
+from ridgeline.retail.settings import RetailSettings, retail_settings
 
 KEYS = ["date", "store_id", "product_id"]  # primary-key order
 MAX_JSON_BYTES = 64 << 20
@@ -52,6 +54,7 @@ class IngestTally:
     created_products: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     max_errors: int = 1000
+    values_truncated: bool = False
 
     def reject(self, frame: pl.DataFrame) -> None:
         if frame.height == 0:
@@ -59,7 +62,16 @@ class IngestTally:
         self.rejected += frame.height
         room = self.max_errors - len(self.errors)
         if room > 0:
-            self.errors.extend(frame.sort("_row").head(room).rename({"_row": "row_index"}).to_dicts())
+            listed = frame.sort("_row").head(room).rename({"_row": "row_index"})
+            # Values are echoed at most ECHO_CHARS long (records.echo); say when one was cut.
+            cut = listed.select(
+                pl.any_horizontal(
+                    [pl.col(c).str.len_chars() > ECHO_CHARS for c in ("store_code", "sku", "date")]
+                    + [pl.col(c).str.ends_with("…") for c in ("store_code", "sku", "date", "error_message")]
+                ).any()
+            ).item()
+            self.values_truncated = self.values_truncated or bool(cut)
+            self.errors.extend(listed.to_dicts())
 
 
 async def ingest_sales(
@@ -72,11 +84,31 @@ async def ingest_sales(
     all_or_nothing: bool = False,
     max_errors: int = 1000,
     block_bytes: int = 4 << 20,
+    limits: RetailSettings | None = None,
 ) -> tuple[IngestTally, float]:
-    """Apply a streamed batch in one transaction; returns the tally and the duration in ms."""
+    """Apply a streamed batch in one transaction; returns the tally and the duration in ms.
+
+    Guards (``limits``, default the ``RIDGELINE_RETAIL_*`` settings): decompressed size
+    (413 ``body_too_large``), line length (400 ``line_too_long``), broken gzip (400
+    ``invalid_gzip``) stop the whole request and store nothing; long fields (``field_too_long``) and
+    dates outside the plausibility window (``implausible_date``) reject their row.
+    """
     started = time.perf_counter()
+    limits = limits or retail_settings()
     tally = IngestTally(max_errors=max_errors)
-    parser = RecordParser(fmt, gzip=gzip, block_bytes=block_bytes)
+    json_cap = min(MAX_JSON_BYTES, limits.ingest_max_bytes)
+    parser = RecordParser(
+        fmt,
+        gzip=gzip,
+        block_bytes=block_bytes,
+        max_bytes=json_cap if fmt == "json" else limits.ingest_max_bytes,
+        max_line_bytes=limits.ingest_max_line_bytes,
+    )
+    window = limits.date_window()
+
+    def prepare(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+        return prepare_block(raw, max_field_chars=limits.ingest_max_field_chars, date_window=window)
+
     queue: asyncio.Queue[tuple[pl.DataFrame, list[pl.DataFrame]] | None] = asyncio.Queue(maxsize=2)
 
     async def produce() -> None:
@@ -84,19 +116,26 @@ async def ingest_sales(
         # writes the previous block, so CPU work overlaps with database work.
         try:
             async for chunk in chunks:
-                if fmt == "json" and parser.bytes_in + len(chunk) > MAX_JSON_BYTES:
+                if fmt == "json" and parser.bytes_in + len(chunk) > json_cap:
                     raise RidgelineError(
                         413,
                         "payload_too_large",
-                        f"JSON bodies are limited to {MAX_JSON_BYTES >> 20} MiB; "
+                        f"JSON bodies are limited to {json_cap >> 20} MiB; "
                         "send larger batches as CSV or NDJSON, which are streamed",
                     )
                 for raw in await asyncio.to_thread(lambda c=chunk: list(parser.feed(c))):  # type: ignore[misc]
-                    await queue.put(await asyncio.to_thread(prepare_block, raw))
+                    await queue.put(await asyncio.to_thread(prepare, raw))
             for raw in await asyncio.to_thread(lambda: list(parser.finish())):
-                await queue.put(await asyncio.to_thread(prepare_block, raw))
+                await queue.put(await asyncio.to_thread(prepare, raw))
         except FormatError as exc:
-            raise RidgelineError(400, "invalid_body", str(exc)) from None
+            if fmt == "json" and exc.code == "body_too_large":
+                raise RidgelineError(
+                    413,
+                    "payload_too_large",
+                    f"JSON bodies are limited to {json_cap >> 20} MiB (decompressed); "
+                    "send larger batches as CSV or NDJSON, which are streamed",
+                ) from None
+            raise RidgelineError(exc.status, exc.code, str(exc)) from None
         finally:
             await queue.put(None)
 
@@ -150,9 +189,9 @@ async def ingest_sales(
     return tally, (time.perf_counter() - started) * 1000.0
 
 
-def prepare_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+def prepare_block(raw: pl.DataFrame, **checks: Any) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
     """Validate a raw block and drop in-block duplicates (pure polars; runs on a worker thread)."""
-    good, rejected = validate_block(raw)
+    good, rejected = validate_block(raw, **checks)
     rejects = [rejected]
     # Duplicated natural keys inside one block: the last occurrence wins, earlier ones are rejected.
     deduped = good.unique(subset=["store_code", "sku", "date"], keep="last", maintain_order=True)

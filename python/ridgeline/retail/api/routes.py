@@ -127,6 +127,7 @@ class IngestController(Controller):
             created_products=tally.created_products,
             errors=[sc.IngestRowError(**e) for e in tally.errors],
             errors_truncated=tally.rejected > len(tally.errors),
+            values_truncated=tally.values_truncated,
             duration_ms=round(ms, 3),
         )
 
