@@ -59,7 +59,9 @@ def _vm_bytes(pid: int, field: str) -> int:
     return 0
 
 
-def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], cap: int) -> None:
+def _child(
+    conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], cap: int
+) -> None:
     import resource
 
     base = _vm_bytes(os.getpid(), "VmSize:")
@@ -138,12 +140,14 @@ def run_limited(
                 break
             if time.monotonic() > deadline:
                 stop = FitLimitExceeded(
-                    "time_budget_exceeded", f"the work ran longer than its budget of {time_s:g} s and was stopped"
+                    "time_budget_exceeded",
+                    f"the work ran longer than its budget of {time_s:g} s and was stopped",
                 )
                 break
             if _vm_bytes(proc.pid or 0, "VmRSS:") > cap:
                 stop = FitLimitExceeded(
-                    "memory_limit_exceeded", f"the work used more than its cap of {memory_mb} MB and was stopped"
+                    "memory_limit_exceeded",
+                    f"the work used more than its cap of {memory_mb} MB and was stopped",
                 )
                 break
     finally:
@@ -158,12 +162,18 @@ def run_limited(
         raise stop
     if message is None:
         code = proc.exitcode
-        if code is not None and code < 0 and -code in (signal.SIGABRT, signal.SIGSEGV, signal.SIGKILL, signal.SIGBUS):
+        if (
+            code is not None
+            and code < 0
+            and -code in (signal.SIGABRT, signal.SIGSEGV, signal.SIGKILL, signal.SIGBUS)
+        ):
             raise FitLimitExceeded(
                 "memory_limit_exceeded",
                 f"the work process died (signal {-code}) under its memory cap of {memory_mb} MB",
             )
-        raise FitLimitExceeded("fit_process_crashed", f"the work process exited unexpectedly (exit code {code})")
+        raise FitLimitExceeded(
+            "fit_process_crashed", f"the work process exited unexpectedly (exit code {code})"
+        )
     kind = message[0]
     if kind == "ok":
         return message[1]

@@ -452,10 +452,7 @@ def validate_block(
     ]
     longest = pl.max_horizontal([pl.col(c).str.len_chars().fill_null(0) for c in FIELDS])
     too_long_field = pl.coalesce(
-        *[
-            pl.when(pl.col(c).str.len_chars() > max_field_chars).then(pl.lit(c))
-            for c in FIELDS
-        ]
+        *[pl.when(pl.col(c).str.len_chars() > max_field_chars).then(pl.lit(c)) for c in FIELDS]
     )
     if date_window is not None:
         lo, hi = date_window

@@ -16,8 +16,8 @@ import msgspec
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.jobs import Job, JobContext, JobStatus, job_kind
-from ridgeline.retail.api import forecast_schemas as fs
 from ridgeline.retail import isolation
+from ridgeline.retail.api import forecast_schemas as fs
 from ridgeline.retail.api import forecast_usecases as uc
 
 JobType = Literal["train", "predict", "backtest"]
@@ -185,9 +185,7 @@ async def _backtest_job(jc: JobContext) -> Any:
         jc.check_cancelled()  # stops the backtest between folds
 
     try:
-        return await uc.run_backtest(
-            jc.app, req, on_fold=progress, cancelled=lambda: jc.token.cancelled
-        )
+        return await uc.run_backtest(jc.app, req, on_fold=progress, cancelled=lambda: jc.token.cancelled)
     except isolation.FitLimitExceeded:  # cancelled: the child process is already stopped
         jc.check_cancelled()
         raise
