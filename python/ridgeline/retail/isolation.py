@@ -3,9 +3,9 @@
 A model fit can be asked for more than the machine has; in the server process that ends with the
 kernel killing the whole service. Here the work runs in a child forked from a ``forkserver`` (which
 has the heavy modules imported once, so a child starts in milliseconds): the child sets
-``RLIMIT_AS`` to its current address space plus the cap, and the parent polls the child's resident
-size, the deadline and the caller's cancel flag every few milliseconds, killing the child on any
-of them. The outcome is the function's return value or :class:`FitLimitExceeded` with a reason
+``RLIMIT_AS`` to its current address space plus the cap (an allocation past it fails in the child
+only), and the parent polls the deadline and the caller's cancel flag every few milliseconds,
+killing the child on either. The outcome is the function's return value or :class:`FitLimitExceeded` with a reason
 code: ``memory_limit_exceeded``, ``time_budget_exceeded``, ``cancelled`` or ``fit_process_crashed``.
 Exceptions raised by the function itself are re-raised in the parent unchanged.
 """
@@ -24,7 +24,7 @@ from typing import Any
 
 POLL_S = 0.02
 # Imported once in the fork server, inherited by every child.
-_PRELOAD = ["ridgeline.retail.models", "ridgeline.retail.backtest", "lightgbm", "sklearn.ensemble"]
+_PRELOAD = ["ridgeline.retail._fit_preload"]
 _ctx_lock = threading.Lock()
 _ctx: Any = None
 
@@ -67,6 +67,12 @@ def _child(
     base = _vm_bytes(os.getpid(), "VmSize:")
     if base:
         resource.setrlimit(resource.RLIMIT_AS, (base + cap, base + cap))
+
+    def at_cap() -> bool:
+        # Failures near the cap (a library turning a failed allocation into some other error) are
+        # reported as the memory limit.
+        return bool(base) and _vm_bytes(os.getpid(), "VmPeak:") + (16 << 20) >= base + cap
+
     if kwargs.pop("__progress", False):
         kwargs["on_fold"] = lambda done, total: conn.send(("progress", done, total))
     try:
@@ -74,15 +80,18 @@ def _child(
     except MemoryError:
         conn.send(("memory", "the work ran out of memory under the cap"))
         return
-    except BaseException as exc:
+    except Exception as exc:
         text = f"{type(exc).__name__}: {exc}"
-        if "bad_alloc" in text or "memory allocation" in text.lower():
+        if "bad_alloc" in text or "memory allocation" in text.lower() or at_cap():
             conn.send(("memory", text))
             return
         try:
             conn.send(("error", exc))
         except Exception:  # an exception that does not pickle
             conn.send(("error", RuntimeError(text + "\n" + traceback.format_exc(limit=5))))
+        return
+    except BaseException as exc:  # never hand a KeyboardInterrupt/SystemExit to the server
+        conn.send(("memory" if at_cap() else "crash", f"{type(exc).__name__}: {exc}"))
         return
     try:
         conn.send(("ok", result))
@@ -144,12 +153,6 @@ def run_limited(
                     f"the work ran longer than its budget of {time_s:g} s and was stopped",
                 )
                 break
-            if _vm_bytes(proc.pid or 0, "VmRSS:") > cap:
-                stop = FitLimitExceeded(
-                    "memory_limit_exceeded",
-                    f"the work used more than its cap of {memory_mb} MB and was stopped",
-                )
-                break
     finally:
         if proc.is_alive() and message is None:
             proc.kill()
@@ -179,4 +182,6 @@ def run_limited(
         return message[1]
     if kind == "memory":
         raise FitLimitExceeded("memory_limit_exceeded", f"{message[1]} (cap {memory_mb} MB)")
+    if kind == "crash":
+        raise FitLimitExceeded("fit_process_crashed", f"the work process stopped: {message[1]}")
     raise message[1]

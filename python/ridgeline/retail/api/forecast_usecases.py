@@ -10,6 +10,7 @@ import asyncio
 import math
 import platform
 import time
+from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
@@ -263,8 +264,50 @@ def plan_frame(model: models.Forecaster, plan: list[fs.PlanDay]) -> pl.DataFrame
     )
 
 
+def check_horizon_dates(origin: date, horizon: int, dates: list[date], field: str) -> None:
+    """Guard: every date lies in the forecast window [origin, origin + horizon - 1] (else 422
+    ``plan_outside_horizon``: such a day would be silently ignored)."""
+    last = origin + timedelta(days=horizon - 1)
+    outside = sorted({d for d in dates if d < origin or d > last})
+    if outside:
+        shown = ", ".join(str(d) for d in outside[:5]) + (" ..." if len(outside) > 5 else "")
+        raise RidgelineError(
+            422,
+            "plan_outside_horizon",
+            f"{field}: {len(outside)} date(s) outside the forecast window {origin} to {last}: {shown}",
+            field=field,
+            window_start=origin.isoformat(),
+            window_end=last.isoformat(),
+        )
+
+
+def check_plan(model: models.Forecaster, plan: list[fs.PlanDay], horizon: int) -> None:
+    """Guard: plan days are unique, inside the horizon and carry valid values (422 with a reason)."""
+    if not plan:
+        return
+    dupes = sorted(d for d, n in Counter(p.date for p in plan).items() if n > 1)
+    if dupes:
+        raise RidgelineError(
+            422,
+            "duplicate_plan_date",
+            f"plan repeats date(s) {', '.join(str(d) for d in dupes[:5])}; give each day once",
+            field="plan",
+        )
+    for p in plan:
+        if p.unit_price is not None and not (math.isfinite(p.unit_price) and p.unit_price >= 0):
+            raise RidgelineError(
+                422,
+                "invalid_plan_value",
+                f"plan day {p.date}: unit_price {p.unit_price} must be a finite number >= 0",
+                field="plan.unit_price",
+            )
+    assert model.origin is not None
+    check_horizon_dates(model.origin, horizon, [p.date for p in plan], "plan")
+
+
 async def predict(ctx: AppContext, req: fs.PredictRequest) -> fs.PredictResponse:
     run, model = await load_model(ctx, req.run_id)
+    check_plan(model, req.plan, req.horizon)
     future = plan_frame(model, req.plan)
     pred = await asyncio.to_thread(model.predict, req.horizon, future)
     levels = model.config.levels
