@@ -223,6 +223,11 @@ def test_backtest_with_a_far_future_row_does_not_spin(make_client) -> None:  # t
         r = c.post("/retail/backtesting/run", json={"store_id": s, "product_id": p, "models": models})
         body = _problem(r, 400, "insufficient_data")
         assert "days before the test window" in body["detail"]
+    # Training on it names the date instead of overflowing (500); far-off request dates are 400.
+    body = _problem(_train(c, s, p, {"model_type": "naive"}), 400, "insufficient_data")
+    assert "9999-12-31" in body["detail"]
+    far = {"store_id": s, "product_id": p, "start_date": "9999-01-01", "end_date": "9999-12-31"}
+    _problem(c.post("/retail/backtesting/run", json=far), 400, "invalid_date_range")
 
 
 # ------------------------------------------------------------------------------ ingest caps

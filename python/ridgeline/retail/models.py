@@ -307,6 +307,9 @@ class Forecaster:
         cfg = self.config
         last = frame["date"].max()
         assert isinstance(last, date)
+        if last > date.max - timedelta(days=4000):
+            # A far-off date (9999-12-31) leaves no room for a forecast (the origin would overflow).
+            raise ModelError(f"the history's last date {last} is implausible; no forecast can follow it")
         self.origin = last + timedelta(days=1)
         if cfg.model_type in LEARNED_TYPES:
             self.model = self._train_learned(frame)
