@@ -449,3 +449,41 @@ def test_settings_name_the_bad_variable() -> None:
     with pytest.raises(RetailSettingsError, match="RIDGELINE_RETAIL_FIT_TIME_S"):
         RetailSettings.from_env({"RIDGELINE_RETAIL_FIT_TIME_S": "0"})
     assert RetailSettings.from_env({"RIDGELINE_RETAIL_FIT_TIME_S": "30"}).fit_time_s == 30.0
+
+
+# ------------------------------------------------------------------------------ range delete
+def test_delete_sales_of_a_range_with_a_dry_run(make_client) -> None:  # type: ignore[no-untyped-def]
+    c = make_client(seed_defaults=False)
+    assert post_csv(c, csv_bytes(sales_rows(n_days=10)), create_missing=True).status_code == 200
+    total = _sales_count(c)
+    stores = {x["code"]: x["id"] for x in c.get("/retail/dimensions/stores").json()["stores"]}
+    products = {x["sku"]: x["id"] for x in c.get("/retail/dimensions/products").json()["products"]}
+    q = {
+        "store_id": stores["S1"],
+        "product_id": products["A"],
+        "start_date": "2024-03-03",
+        "end_date": "2024-03-06",
+    }
+    dry = c.delete("/retail/ingest/sales-daily", params=q)
+    assert dry.status_code == 200, dry.text
+    assert (
+        dry.json()["dry_run"] is True
+        and dry.json()["matched_count"] == 4
+        and dry.json()["deleted_count"] == 0
+    )
+    assert dry.json()["first_date"] == "2024-03-03" and dry.json()["last_date"] == "2024-03-06"
+    assert _sales_count(c) == total
+    done = c.delete("/retail/ingest/sales-daily", params={**q, "dry_run": "false"}).json()
+    assert done["deleted_count"] == 4 and _sales_count(c) == total - 4
+    # A whole store, every date.
+    done = c.delete(
+        "/retail/ingest/sales-daily", params={"store_id": stores["S2"], "dry_run": "false"}
+    ).json()
+    assert done["deleted_count"] == 20 and _sales_count(c) == total - 24
+    _problem(c.delete("/retail/ingest/sales-daily", params={"dry_run": "false"}), 400, "filter_required")
+    _problem(
+        c.delete("/retail/ingest/sales-daily", params={"start_date": "2024-03-05", "end_date": "2024-03-01"}),
+        400,
+        "invalid_date_range",
+    )
+    assert _sales_count(c) == total - 24

@@ -16,6 +16,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -187,6 +188,58 @@ async def ingest_sales(
             ) from None
         raise
     return tally, (time.perf_counter() - started) * 1000.0
+
+
+async def delete_sales(
+    db: Database,
+    *,
+    store_id: int | None,
+    product_id: int | None,
+    start_date: date | None,
+    end_date: date | None,
+    dry_run: bool,
+) -> dict[str, Any]:
+    """Delete (or, with ``dry_run``, count) the sales rows of a store/product/date range.
+
+    At least one filter is required (``DELETE /seeder/data`` wipes everything); the count and the
+    delete run in one transaction, so the reported count is what was deleted.
+    """
+    if store_id is None and product_id is None and start_date is None and end_date is None:
+        raise RidgelineError(
+            400,
+            "filter_required",
+            "give at least one of store_id, product_id, start_date, end_date "
+            "(DELETE /seeder/data?scope=facts removes every fact)",
+        )
+    if start_date is not None and end_date is not None and start_date > end_date:
+        raise RidgelineError(
+            400, "invalid_date_range", f"start_date {start_date} is after end_date {end_date}"
+        )
+    s = st.sales
+    where = []
+    if store_id is not None:
+        where.append(s.c.store_id == store_id)
+    if product_id is not None:
+        where.append(s.c.product_id == product_id)
+    if start_date is not None:
+        where.append(s.c.date >= start_date)
+    if end_date is not None:
+        where.append(s.c.date <= end_date)
+    summary = sa.select(sa.func.count(), sa.func.min(s.c.date), sa.func.max(s.c.date)).where(*where)
+    async with db.begin() as conn:
+        matched, first, last = (await conn.execute(summary)).one()
+        deleted = 0
+        if not dry_run and matched:
+            deleted = (await conn.execute(s.delete().where(*where))).rowcount or 0
+    verb = "Would delete" if dry_run else "Deleted"
+    return {
+        "dry_run": dry_run,
+        "matched_count": int(matched),
+        "deleted_count": int(deleted),
+        "first_date": first,
+        "last_date": last,
+        "message": f"{verb} {int(matched):,} sales rows",
+    }
 
 
 def prepare_block(raw: pl.DataFrame, **checks: Any) -> tuple[pl.DataFrame, list[pl.DataFrame]]:

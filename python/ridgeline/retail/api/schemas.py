@@ -61,6 +61,17 @@ class SalesDailyIngestResponse(msgspec.Struct, kw_only=True):
     duration_ms: float = 0.0
 
 
+class SalesDeleteResult(msgspec.Struct, kw_only=True):
+    """Outcome of ``DELETE /ingest/sales-daily`` (an addition to contract 002)."""
+
+    dry_run: bool
+    matched_count: Annotated[int, Meta(description="Sales rows in the store/product/date range")]
+    deleted_count: Annotated[int, Meta(description="Rows deleted (0 on a dry run)")]
+    first_date: Annotated[date | None, Meta(description="Earliest date among the matched rows")] = None
+    last_date: Annotated[date | None, Meta(description="Latest date among the matched rows")] = None
+    message: str
+
+
 # ---- dimensions --------------------------------------------------------------------------------
 
 
