@@ -343,6 +343,7 @@ def test_long_fields_are_rejected_and_echoes_truncated(make_client) -> None:  # 
     r = post_csv(c, one, create_missing=True)
     e = r.json()["errors"][0]
     assert e["error_code"] == "invalid_quantity" and len(e["error_message"]) < 150
+    assert r.json()["values_truncated"] is True
 
 
 # ------------------------------------------------------------------------------ broken gzip

@@ -27,7 +27,6 @@ from ridgeline.platform.db import Database
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.retail.api import store as st
 from ridgeline.retail.records import (
-    ECHO_CHARS,
     PRODUCT_ATTRS,
     REJECT_SCHEMA,
     STORE_ATTRS,
@@ -67,8 +66,10 @@ class IngestTally:
             # Values are echoed at most ECHO_CHARS long (records.echo); say when one was cut.
             cut = listed.select(
                 pl.any_horizontal(
-                    [pl.col(c).str.len_chars() > ECHO_CHARS for c in ("store_code", "sku", "date")]
-                    + [pl.col(c).str.ends_with("…") for c in ("store_code", "sku", "date", "error_message")]
+                    [
+                        pl.col(c).str.contains("…", literal=True)
+                        for c in ("store_code", "sku", "date", "error_message")
+                    ]
                 ).any()
             ).item()
             self.values_truncated = self.values_truncated or bool(cut)
