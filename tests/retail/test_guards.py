@@ -488,3 +488,26 @@ def test_delete_sales_of_a_range_with_a_dry_run(make_client) -> None:  # type: i
         "invalid_date_range",
     )
     assert _sales_count(c) == total - 24
+
+
+def test_engine_refuses_hyperparameters_outside_the_table() -> None:
+    from ridgeline.retail import backtest
+    from ridgeline.retail.models import HYPERPARAMETERS, Forecaster, ModelConfig, ParamError, validate_params
+
+    assert set(HYPERPARAMETERS) == {"naive", "seasonal_naive", "moving_average", "lightgbm", "regression"}
+    assert validate_params("lightgbm", {"n_estimators": 50.0}) == {"n_estimators": 50}
+    for params, code in (
+        ({"num_leaves": 4096}, "hyperparameter_out_of_range"),
+        ({"n_jobs": 8}, "unknown_hyperparameter"),
+        ({"num_leaves": 7.5}, "invalid_hyperparameter"),
+        ({"num_leaves": True}, "invalid_hyperparameter"),
+    ):
+        with pytest.raises(ParamError) as info:
+            Forecaster(ModelConfig(model_type="lightgbm", params=params)).fit(retail_frame(1, 100))
+        assert info.value.code == code and info.value.key == next(iter(params))
+    with pytest.raises(ParamError):
+        backtest.run(
+            retail_frame(1, 100),
+            [ModelConfig(model_type="naive", params={"window": 3})],
+            backtest.BacktestConfig(),
+        )

@@ -30,6 +30,7 @@ from ridgeline.retail.models import (
     _normalise,
     baseline_forecast_arrays,
     series_arrays,
+    validate_params,
 )
 
 
@@ -185,6 +186,8 @@ def run(
     """Backtest ``configs`` on ``history``; ``on_fold(done, total)`` is called after each fit."""
     if not configs:
         raise ValueError("at least one model is required")
+    for mc in configs:
+        validate_params(mc.model_type, mc.params)
     columns = columns or Columns()
     exog = sorted(
         {

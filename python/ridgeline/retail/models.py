@@ -170,7 +170,6 @@ class ModelConfig(msgspec.Struct, frozen=True, kw_only=True):
         for lv in self.levels:
             if not 0 < lv < 100:
                 raise ModelError(f"interval level {lv} must be between 0 and 100 (exclusive)")
-        validate_params(self.model_type, self.params)
 
     @property
     def feature_spec(self) -> FeatureSpec:
@@ -293,6 +292,8 @@ class Forecaster:
         calibrate_horizon: int = 28,
     ) -> Forecaster:
         """Fit on ``history`` (every row is training data); calibrate intervals for ``calibrate_horizon``."""
+        # Checked here rather than in ModelConfig so artifacts saved before the allow-list still load.
+        validate_params(self.config.model_type, self.config.params)
         frame = _normalise(history, self.columns, self.exog)
         if frame.height == 0 or frame["y"].drop_nulls().len() == 0:
             raise ModelError("history has no observed values")
