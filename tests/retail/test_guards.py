@@ -333,7 +333,7 @@ def test_long_fields_are_rejected_and_echoes_truncated(make_client) -> None:  # 
     out = r.json()
     assert out["inserted_count"] == good.height and out["rejected_count"] == n_bad
     assert out["errors"][0]["error_code"] == "field_too_long"
-    assert "quantity is longer than 1024 characters" in out["errors"][0]["error_message"]
+    assert "quantity is longer than 1024 bytes" in out["errors"][0]["error_message"]
     assert len(out["errors"]) == 1000 and out["errors_truncated"] is True
     assert out["values_truncated"] is True
     assert all(len(e["store_code"]) <= 65 for e in out["errors"])

@@ -51,7 +51,7 @@ PRODUCT_ATTRS = {
 MAX_CODE_LEN = 64
 MAX_TEXT_LEN = 200
 MAX_INT = 2**31 - 1
-MAX_FIELD_CHARS = 1024  # any single field (the text fields have their own, smaller limit)
+MAX_FIELD_BYTES = 1024  # any single field (the text fields have their own, smaller limit)
 ECHO_CHARS = 64  # rejected values are echoed in messages and listings up to this length
 INFLATE_PIECE = 1 << 20  # gzip output is produced at most this much at a time
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
@@ -385,7 +385,7 @@ def echo(col: str) -> pl.Expr:
 def validate_block(
     raw: pl.DataFrame,
     *,
-    max_field_chars: int = MAX_FIELD_CHARS,
+    max_field_bytes: int = MAX_FIELD_BYTES,
     date_window: tuple[date, date] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split a raw block into (valid rows typed as :data:`VALID_SCHEMA`, rejected rows with reasons).
@@ -395,7 +395,7 @@ def validate_block(
     (``total_amount`` defaults to quantity x unit_price); ``transactions`` is a whole number >= 0;
     booleans accept true/false, yes/no, y/n, t/f, 1/0 (an empty ``on_promotion`` means false, an
     empty ``school_holiday`` means "not stated" and leaves stored holidays alone). Money is rounded to
-    cents and prices to 4 decimals. No field is longer than ``max_field_chars`` (``field_too_long``)
+    cents and prices to 4 decimals. No field is longer than ``max_field_bytes`` (``field_too_long``)
     and the date lies in ``date_window`` (inclusive; ``implausible_date``). The first failing rule
     names the row's error; values are echoed truncated to :data:`ECHO_CHARS` characters.
     """
@@ -450,9 +450,9 @@ def validate_block(
             "brand",
         )
     ]
-    longest = pl.max_horizontal([pl.col(c).str.len_chars().fill_null(0) for c in FIELDS])
+    longest = pl.max_horizontal([pl.col(c).str.len_bytes().fill_null(0) for c in FIELDS])
     too_long_field = pl.coalesce(
-        *[pl.when(pl.col(c).str.len_chars() > max_field_chars).then(pl.lit(c)) for c in FIELDS]
+        *[pl.when(pl.col(c).str.len_bytes() > max_field_bytes).then(pl.lit(c)) for c in FIELDS]
     )
     if date_window is not None:
         lo, hi = date_window
@@ -461,9 +461,9 @@ def validate_block(
         implausible = pl.lit(False)
     checks: list[tuple[pl.Expr, str, pl.Expr]] = [
         (
-            longest > max_field_chars,
+            longest > max_field_bytes,
             "field_too_long",
-            pl.format("{} is longer than {} characters", too_long_field, pl.lit(max_field_chars)),
+            pl.format("{} is longer than {} bytes", too_long_field, pl.lit(max_field_bytes)),
         ),
         (blank("date"), "missing_field", pl.lit("date is required")),
         (blank("store_code"), "missing_field", pl.lit("store_code is required")),

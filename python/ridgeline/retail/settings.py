@@ -7,7 +7,7 @@
 | RIDGELINE_RETAIL_FIT_ISOLATED | run fits in a child process (1) or on a thread of the server (0) | 1 |
 | RIDGELINE_RETAIL_INGEST_MAX_MB | decompressed bytes one ingest request may carry | 4096 |
 | RIDGELINE_RETAIL_INGEST_MAX_LINE_BYTES | longest CSV/NDJSON line (bytes) | 65536 |
-| RIDGELINE_RETAIL_INGEST_MAX_FIELD_CHARS | longest single field value (characters) | 1024 |
+| RIDGELINE_RETAIL_INGEST_MAX_FIELD_BYTES | longest single field value (bytes, UTF-8) | 1024 |
 | RIDGELINE_RETAIL_INGEST_MIN_DATE | earliest plausible sales date | 1900-01-01 |
 | RIDGELINE_RETAIL_INGEST_MAX_FUTURE_DAYS | latest plausible sales date, in days after today | 730 |
 
@@ -36,7 +36,7 @@ class RetailSettings(msgspec.Struct, frozen=True, kw_only=True):
     fit_isolated: bool = True
     ingest_max_mb: int = 4096
     ingest_max_line_bytes: int = 65536
-    ingest_max_field_chars: int = 1024
+    ingest_max_field_bytes: int = 1024
     ingest_min_date: date = date(1900, 1, 1)
     ingest_max_future_days: int = 730
 
@@ -63,7 +63,7 @@ class RetailSettings(msgspec.Struct, frozen=True, kw_only=True):
             "fit_time_s": self.fit_time_s,
             "ingest_max_mb": self.ingest_max_mb,
             "ingest_max_line_bytes": self.ingest_max_line_bytes,
-            "ingest_max_field_chars": self.ingest_max_field_chars,
+            "ingest_max_field_bytes": self.ingest_max_field_bytes,
         }
         for name, value in positive.items():
             if value <= 0:

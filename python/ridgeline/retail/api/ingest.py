@@ -109,7 +109,7 @@ async def ingest_sales(
     window = limits.date_window()
 
     def prepare(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-        return prepare_block(raw, max_field_chars=limits.ingest_max_field_chars, date_window=window)
+        return prepare_block(raw, max_field_bytes=limits.ingest_max_field_bytes, date_window=window)
 
     queue: asyncio.Queue[tuple[pl.DataFrame, list[pl.DataFrame]] | None] = asyncio.Queue(maxsize=2)
 
