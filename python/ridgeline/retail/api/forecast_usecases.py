@@ -82,7 +82,8 @@ async def run_isolated(
     **kwargs: Any,
 ) -> Any:
     """Guard: ``fn`` (a fit or a backtest) in a child process under the retail memory cap and time
-    budget; a limit hit is 422 with its reason code, a cancel raises ``job_cancelled`` (the caller's)."""
+    budget; a limit hit is 422 with its reason code; a cancel re-raises ``FitLimitExceeded("cancelled")``
+    for the job handler to turn into its cancellation."""
     limits = retail_settings()
     if not limits.fit_isolated:
         if on_progress is not None:
