@@ -347,14 +347,26 @@ def test_long_fields_are_rejected_and_echoes_truncated(make_client) -> None:  # 
 
 
 # ------------------------------------------------------------------------------ broken gzip
-@pytest.mark.parametrize("damage", ["truncated", "bad_crc"])
+@pytest.mark.parametrize("damage", ["truncated", "truncated_after_a_block", "bad_crc"])
 def test_broken_gzip_is_400_and_stores_nothing(make_client, damage: str) -> None:  # type: ignore[no-untyped-def]
     c = make_client(seed_defaults=False)
     raw = csv_bytes(sales_rows(n_days=31, stores=("S1", "S2", "S3"), skus=("A", "B", "C")))
-    body = bytearray(gzip.compress(raw))
+    if damage == "truncated_after_a_block":
+        # Over one 4 MiB block decompressed: the first block is written before the cut is seen,
+        # and the transaction must roll it back.
+        big = csv_bytes(
+            sales_rows(
+                n_days=31, stores=tuple(f"S{i}" for i in range(60)), skus=tuple(f"P{i}" for i in range(100))
+            )
+        )
+        assert len(big) > 5 << 20
+        body = bytearray(gzip.compress(big))
+        body = body[: len(body) * 19 // 20]
+    else:
+        body = bytearray(gzip.compress(raw))
     if damage == "truncated":
         body = body[: len(body) // 2]
-    else:
+    elif damage == "bad_crc":
         body[-8] ^= 0xFF  # the CRC-32 of the trailer
     r = c.post(
         "/retail/ingest/sales-daily?create_missing=true",
