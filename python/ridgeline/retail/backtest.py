@@ -30,6 +30,7 @@ from ridgeline.retail.models import (
     _normalise,
     baseline_forecast_arrays,
     series_arrays,
+    validate_params,
 )
 
 
@@ -113,8 +114,33 @@ def _epoch_day(d: date) -> int:
     return (d - date(1970, 1, 1)).days
 
 
+#: A fold forecasts from its last training day through the test window. A history with one far-off
+#: date (a row dated 9999-12-31) puts every test window there, and the forecast then spanned the
+#: whole distance, day by day (millions of recursive steps at 100 % CPU). Training data older than
+#: this before the test window (beyond the gap) is refused instead.
+MAX_STALE_DAYS = 366
+
+
+def check_fold_span(split: Split, origin_day: int, gap: int) -> None:
+    """Guard: the fold's forecast starts at most :data:`MAX_STALE_DAYS` before its test window
+    (``origin_day``: the day after the last training day, in days since 1970-01-01)."""
+    stale = _epoch_day(split.test_start) - origin_day
+    if stale - gap > MAX_STALE_DAYS:
+        raise ModelError(
+            f"fold {split.fold}: the last training day is {stale} days before the test window "
+            f"({split.test_start}); more than {MAX_STALE_DAYS} days without data, so the history "
+            "probably holds a far-off date (check the latest sales date) or a long gap"
+        )
+
+
 def _baseline_fold(
-    keys: pl.Series, off: np.ndarray, day: np.ndarray, val: np.ndarray, split: Split, mc: ModelConfig
+    keys: pl.Series,
+    off: np.ndarray,
+    day: np.ndarray,
+    val: np.ndarray,
+    split: Split,
+    mc: ModelConfig,
+    gap: int = 0,
 ) -> pl.DataFrame:
     """A baseline's fold straight from the sorted arrays (Numba), same rule and origin as a fitted
     :class:`Forecaster` on the fold's training rows: scored (series_id, date, y, forecast) pairs."""
@@ -123,6 +149,7 @@ def _baseline_fold(
     if in_train.size == 0:
         raise ModelError(f"fold {split.fold} has no training rows")
     origin = int(in_train.max()) + 1
+    check_fold_span(split, origin, gap)
     horizon = _epoch_day(split.test_end) - origin + 1
     keep = Forecaster(mc).keep_days
     fc = baseline_forecast_arrays(off, day, val, origin, max(lo_day, origin - keep), horizon, mc)
@@ -159,6 +186,8 @@ def run(
     """Backtest ``configs`` on ``history``; ``on_fold(done, total)`` is called after each fit."""
     if not configs:
         raise ValueError("at least one model is required")
+    for mc in configs:
+        validate_params(mc.model_type, mc.params)
     columns = columns or Columns()
     exog = sorted(
         {
@@ -183,11 +212,15 @@ def run(
         train = test = None
         for name, mc in zip(names, configs, strict=True):
             if mc.model_type in BASELINE_TYPES:
-                joined = _baseline_fold(keys, off, day, val, split, mc)
+                joined = _baseline_fold(keys, off, day, val, split, mc, cfg.gap)
             else:
                 if train is None or test is None:
                     train = frame.filter(pl.col("date").is_between(split.train_start, split.train_end))
                     test = frame.filter(pl.col("date").is_between(split.test_start, split.test_end))
+                if train.height:
+                    last_train = train["date"].max()
+                    assert isinstance(last_train, date)
+                    check_fold_span(split, _epoch_day(last_train) + 1, cfg.gap)
                 model = Forecaster(mc, internal).fit(train, holidays, calibrate_horizon=0)
                 # Forecast from the model's origin through any gap; only the test window is scored.
                 assert model.origin is not None

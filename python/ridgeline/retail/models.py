@@ -58,6 +58,90 @@ class ModelError(ValueError):
     """A request the model cannot serve (unknown type, too little history, missing plan columns)."""
 
 
+class ParamError(ModelError):
+    """A hyperparameter is not allowed for the model or out of its bounds (``key`` names it)."""
+
+    def __init__(self, code: str, key: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.key = key
+
+
+class Param(msgspec.Struct, frozen=True):
+    """One allowed hyperparameter: its type (``int``, ``float``, ``bool``), bounds and default."""
+
+    type: str
+    min: float | None
+    max: float | None
+    default: Any
+
+
+# The only hyperparameters a caller may set, per model, with bounds that keep one fit within a few
+# hundred MB and minutes (n_estimators=100000 with num_leaves=4096 grew a worker to 24 GB).
+# Defaults are what the model uses when the key is absent. Baselines take no hyperparameters.
+HYPERPARAMETERS: dict[str, dict[str, Param]] = {
+    "lightgbm": {
+        "n_estimators": Param("int", 1, 2000, 300),
+        "learning_rate": Param("float", 0.001, 1.0, 0.05),
+        "num_leaves": Param("int", 2, 256, 31),
+        "max_depth": Param("int", -1, 32, -1),
+        "min_child_samples": Param("int", 1, 10000, 20),
+        "subsample": Param("float", 0.1, 1.0, 0.8),
+        "subsample_freq": Param("int", 0, 100, 1),
+        "colsample_bytree": Param("float", 0.1, 1.0, 0.9),
+        "reg_alpha": Param("float", 0.0, 1000.0, 0.0),
+        "reg_lambda": Param("float", 0.0, 1000.0, 0.0),
+        "min_split_gain": Param("float", 0.0, 1000.0, 0.0),
+        "max_bin": Param("int", 8, 1023, 255),
+    },
+    "regression": {
+        "max_iter": Param("int", 1, 2000, 200),
+        "learning_rate": Param("float", 0.001, 1.0, 0.1),
+        "max_leaf_nodes": Param("int", 2, 256, 31),
+        "max_depth": Param("int", 1, 32, None),
+        "min_samples_leaf": Param("int", 1, 10000, 20),
+        "l2_regularization": Param("float", 0.0, 1000.0, 0.0),
+        "max_bins": Param("int", 8, 255, 255),
+        "max_features": Param("float", 0.1, 1.0, 1.0),
+    },
+    "naive": {},
+    "seasonal_naive": {},
+    "moving_average": {},
+}
+
+
+def validate_params(model_type: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` checked against :data:`HYPERPARAMETERS`; raises :class:`ParamError` naming the key."""
+    table = HYPERPARAMETERS.get(model_type, {})
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        spec = table.get(key)
+        if spec is None:
+            allowed = ", ".join(table) or "none"
+            raise ParamError(
+                "unknown_hyperparameter",
+                key,
+                f"{model_type} does not accept hyperparameter {key!r}; allowed: {allowed}",
+            )
+        if spec.type == "bool":
+            if not isinstance(value, bool):
+                raise ParamError("invalid_hyperparameter", key, f"{key} must be true or false")
+            out[key] = value
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParamError("invalid_hyperparameter", key, f"{key} must be a number")
+        if spec.type == "int" and (isinstance(value, float) and not value.is_integer()):
+            raise ParamError("invalid_hyperparameter", key, f"{key} must be a whole number")
+        if not (spec.min is None or value >= spec.min) or not (spec.max is None or value <= spec.max):
+            raise ParamError(
+                "hyperparameter_out_of_range",
+                key,
+                f"{key}={value} is outside the allowed range {spec.min}..{spec.max} for {model_type}",
+            )
+        out[key] = int(value) if spec.type == "int" else float(value)
+    return out
+
+
 class Columns(msgspec.Struct, frozen=True, kw_only=True):
     series: str = "series_id"
     date: str = "date"
@@ -208,6 +292,8 @@ class Forecaster:
         calibrate_horizon: int = 28,
     ) -> Forecaster:
         """Fit on ``history`` (every row is training data); calibrate intervals for ``calibrate_horizon``."""
+        # Checked here rather than in ModelConfig so artifacts saved before the allow-list still load.
+        validate_params(self.config.model_type, self.config.params)
         frame = _normalise(history, self.columns, self.exog)
         if frame.height == 0 or frame["y"].drop_nulls().len() == 0:
             raise ModelError("history has no observed values")
@@ -222,6 +308,9 @@ class Forecaster:
         cfg = self.config
         last = frame["date"].max()
         assert isinstance(last, date)
+        if last > date.max - timedelta(days=4000):
+            # A far-off date (9999-12-31) leaves no room for a forecast (the origin would overflow).
+            raise ModelError(f"the history's last date {last} is implausible; no forecast can follow it")
         self.origin = last + timedelta(days=1)
         if cfg.model_type in LEARNED_TYPES:
             self.model = self._train_learned(frame)

@@ -13,9 +13,11 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Iterator
+from datetime import date
 from typing import Literal
 
 import msgspec
+import numpy as np
 import polars as pl
 
 Format = Literal["csv", "ndjson", "json"]
@@ -49,6 +51,9 @@ PRODUCT_ATTRS = {
 MAX_CODE_LEN = 64
 MAX_TEXT_LEN = 200
 MAX_INT = 2**31 - 1
+MAX_FIELD_BYTES = 1024  # any single field (the text fields have their own, smaller limit)
+ECHO_CHARS = 64  # rejected values are echoed in messages and listings up to this length
+INFLATE_PIECE = 1 << 20  # gzip output is produced at most this much at a time
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 
@@ -88,7 +93,24 @@ REJECT_SCHEMA = {
 
 
 class FormatError(ValueError):
-    """The body as a whole cannot be read (bad header, broken CSV, bad JSON document)."""
+    """The body as a whole cannot be read (bad header, broken CSV, bad JSON document, bad gzip)."""
+
+    def __init__(self, message: str, code: str = "invalid_body", status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+def longest_line(block: bytes | bytearray | memoryview) -> int:
+    """Length in bytes of the longest line of ``block`` (newline excluded; vectorised)."""
+    arr = np.frombuffer(block, dtype=np.uint8)
+    if arr.size == 0:
+        return 0
+    nl = np.flatnonzero(arr == 10)
+    if nl.size == 0:
+        return int(arr.size)
+    gaps = np.diff(nl) - 1 if nl.size > 1 else np.zeros(1, dtype=np.int64)
+    return int(max(nl[0], gaps.max(), arr.size - nl[-1] - 1))
 
 
 class RecordParser:
@@ -99,15 +121,27 @@ class RecordParser:
     :attr:`unparsed` as (row index, error code, message).
     """
 
-    def __init__(self, fmt: Format, *, block_bytes: int = 8 << 20, gzip: bool = False) -> None:
+    def __init__(
+        self,
+        fmt: Format,
+        *,
+        block_bytes: int = 8 << 20,
+        gzip: bool = False,
+        max_bytes: int | None = None,
+        max_line_bytes: int | None = None,
+    ) -> None:
         self.fmt = fmt
         self.block_bytes = block_bytes
         self._buf = bytearray()
         self._rows = 0
         self._header: bytes | None = None
         self.unparsed: list[tuple[int, str, str]] = []
+        self._gzip = gzip
         self._inflate = zlib.decompressobj(wbits=31) if gzip else None
         self.bytes_in = 0
+        self.bytes_out = 0  # decompressed bytes
+        self.max_bytes = max_bytes
+        self.max_line_bytes = max_line_bytes
 
     @property
     def rows_seen(self) -> int:
@@ -115,27 +149,71 @@ class RecordParser:
 
     def feed(self, chunk: bytes) -> Iterator[pl.DataFrame]:
         self.bytes_in += len(chunk)
-        if self._inflate is not None:
+        if self._inflate is None:
+            yield from self._take(chunk)
+            return
+        # Inflate in bounded pieces so a small body that expands enormously is stopped at the cap
+        # without ever being held whole.
+        data = chunk
+        while data:
+            if self._inflate.eof:  # a further gzip member follows (concatenated members are valid)
+                self._inflate = zlib.decompressobj(wbits=31)
             try:
-                chunk = self._inflate.decompress(chunk)
+                piece = self._inflate.decompress(data, INFLATE_PIECE)
             except zlib.error as exc:
-                raise FormatError(f"body is not valid gzip: {exc}") from None
-        self._buf += chunk
-        if self.fmt == "json" or len(self._buf) < self.block_bytes:
+                raise FormatError(f"body is not valid gzip: {exc}", "invalid_gzip") from None
+            data = self._inflate.unconsumed_tail or (self._inflate.unused_data if self._inflate.eof else b"")
+            yield from self._take(piece)
+
+    def _take(self, piece: bytes) -> Iterator[pl.DataFrame]:
+        self.bytes_out += len(piece)
+        if self.max_bytes is not None and self.bytes_out > self.max_bytes:
+            raise FormatError(
+                f"the body exceeds {self.max_bytes} bytes{' once decompressed' if self._gzip else ''}",
+                "body_too_large",
+                413,
+            )
+        self._buf += piece
+        if self.fmt == "json":
+            return
+        limit = self.max_line_bytes
+        if len(self._buf) < self.block_bytes:
+            if limit is not None and len(self._buf) > limit and self._buf.rfind(b"\n") < 0:
+                self._line_too_long()
             return
         cut = self._buf.rfind(b"\n")
         if cut < 0:
+            if limit is not None and len(self._buf) > limit:
+                self._line_too_long()
             return
         block = bytes(self._buf[: cut + 1])
         del self._buf[: cut + 1]
+        if limit is not None and (len(self._buf) > limit or longest_line(block) > limit):
+            self._line_too_long()
         yield from self._block(block)
+
+    def _line_too_long(self) -> None:
+        raise FormatError(
+            f"a line after record {self._rows} is longer than {self.max_line_bytes} bytes",
+            "line_too_long",
+        )
 
     def finish(self) -> Iterator[pl.DataFrame]:
         if self._inflate is not None:
             try:
-                self._buf += self._inflate.flush()
+                tail = self._inflate.flush()
             except zlib.error as exc:
-                raise FormatError(f"body is not valid gzip: {exc}") from None
+                raise FormatError(f"body is not valid gzip: {exc}", "invalid_gzip") from None
+            if not self._inflate.eof:
+                # No end-of-member (and so no CRC check): a cut-off upload. Nothing may be stored.
+                raise FormatError("gzip body is truncated (no end of the gzip member)", "invalid_gzip")
+            yield from self._take(tail)
+        if (
+            self.fmt != "json"
+            and self.max_line_bytes is not None
+            and longest_line(self._buf) > self.max_line_bytes
+        ):
+            self._line_too_long()
         block = bytes(self._buf)
         self._buf.clear()
         if self.fmt == "json":
@@ -298,7 +376,18 @@ def _num(col: str) -> pl.Expr:
     return pl.col(col).str.strip_chars().cast(pl.Float64, strict=False)
 
 
-def validate_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def echo(col: str) -> pl.Expr:
+    """A sent value as echoed back: at most :data:`ECHO_CHARS` characters, then an ellipsis."""
+    c = pl.col(col)
+    return pl.when(c.str.len_chars() > ECHO_CHARS).then(c.str.slice(0, ECHO_CHARS) + "…").otherwise(c)
+
+
+def validate_block(
+    raw: pl.DataFrame,
+    *,
+    max_field_bytes: int = MAX_FIELD_BYTES,
+    date_window: tuple[date, date] | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split a raw block into (valid rows typed as :data:`VALID_SCHEMA`, rejected rows with reasons).
 
     Rules: ``date`` is ``YYYY-MM-DD``; ``store_code``/``sku`` are non-empty (<= 64 chars);
@@ -306,7 +395,9 @@ def validate_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     (``total_amount`` defaults to quantity x unit_price); ``transactions`` is a whole number >= 0;
     booleans accept true/false, yes/no, y/n, t/f, 1/0 (an empty ``on_promotion`` means false, an
     empty ``school_holiday`` means "not stated" and leaves stored holidays alone). Money is rounded to
-    cents and prices to 4 decimals. The first failing rule names the row's error.
+    cents and prices to 4 decimals. No field is longer than ``max_field_bytes`` (``field_too_long``)
+    and the date lies in ``date_window`` (inclusive; ``implausible_date``). The first failing rule
+    names the row's error; values are echoed truncated to :data:`ECHO_CHARS` characters.
     """
     # Parse every typed column once; the checks below refer to these.
     blank_cols = (
@@ -359,7 +450,21 @@ def validate_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             "brand",
         )
     ]
+    longest = pl.max_horizontal([pl.col(c).str.len_bytes().fill_null(0) for c in FIELDS])
+    too_long_field = pl.coalesce(
+        *[pl.when(pl.col(c).str.len_bytes() > max_field_bytes).then(pl.lit(c)) for c in FIELDS]
+    )
+    if date_window is not None:
+        lo, hi = date_window
+        implausible = (date < pl.lit(lo)) | (date > pl.lit(hi))
+    else:
+        implausible = pl.lit(False)
     checks: list[tuple[pl.Expr, str, pl.Expr]] = [
+        (
+            longest > max_field_bytes,
+            "field_too_long",
+            pl.format("{} is longer than {} bytes", too_long_field, pl.lit(max_field_bytes)),
+        ),
         (blank("date"), "missing_field", pl.lit("date is required")),
         (blank("store_code"), "missing_field", pl.lit("store_code is required")),
         (blank("sku"), "missing_field", pl.lit("sku is required")),
@@ -368,7 +473,17 @@ def validate_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         (
             date.is_null(),
             "invalid_date",
-            pl.format("date {} is not a valid YYYY-MM-DD date", pl.col("date")),
+            pl.format("date {} is not a valid YYYY-MM-DD date", echo("date")),
+        ),
+        (
+            implausible,
+            "implausible_date",
+            pl.format(
+                "date {} is outside the plausible range {} to {}",
+                pl.col("__date").cast(pl.String),
+                pl.lit(str(date_window[0]) if date_window else ""),
+                pl.lit(str(date_window[1]) if date_window else ""),
+            ),
         ),
         (
             pl.col("store_code").str.strip_chars().str.len_chars() > MAX_CODE_LEN,
@@ -383,42 +498,42 @@ def validate_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         (
             bad_number(qty, "quantity", True),
             "invalid_quantity",
-            pl.format("quantity {} is not a whole number >= 0", pl.col("quantity")),
+            pl.format("quantity {} is not a whole number >= 0", echo("quantity")),
         ),
         (
             bad_number(price, "unit_price", False),
             "invalid_unit_price",
-            pl.format("unit_price {} is not a number >= 0", pl.col("unit_price")),
+            pl.format("unit_price {} is not a number >= 0", echo("unit_price")),
         ),
         (
             bad_number(total, "total_amount", False),
             "invalid_total_amount",
-            pl.format("total_amount {} is not a number >= 0", pl.col("total_amount")),
+            pl.format("total_amount {} is not a number >= 0", echo("total_amount")),
         ),
         (
             bad_number(trans, "transactions", True),
             "invalid_transactions",
-            pl.format("transactions {} is not a whole number >= 0", pl.col("transactions")),
+            pl.format("transactions {} is not a whole number >= 0", echo("transactions")),
         ),
         (
             ~blank("on_promotion") & pl.col("__promo").is_null(),
             "invalid_on_promotion",
-            pl.format("on_promotion {} is not a boolean", pl.col("on_promotion")),
+            pl.format("on_promotion {} is not a boolean", echo("on_promotion")),
         ),
         (
             ~blank("school_holiday") & pl.col("__school").is_null(),
             "invalid_school_holiday",
-            pl.format("school_holiday {} is not a boolean", pl.col("school_holiday")),
+            pl.format("school_holiday {} is not a boolean", echo("school_holiday")),
         ),
         (
             bad_number(base_price, "base_price", False),
             "invalid_base_price",
-            pl.format("base_price {} is not a number >= 0", pl.col("base_price")),
+            pl.format("base_price {} is not a number >= 0", echo("base_price")),
         ),
         (
             bad_number(base_cost, "base_cost", False),
             "invalid_base_cost",
-            pl.format("base_cost {} is not a number >= 0", pl.col("base_cost")),
+            pl.format("base_cost {} is not a number >= 0", echo("base_cost")),
         ),
     ]
     checks += [
@@ -439,9 +554,9 @@ def validate_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             message = pl.when(cond.fill_null(False)).then(msg).otherwise(message)
         rejected = bad.select(
             "_row",
-            pl.col("store_code"),
-            pl.col("sku"),
-            pl.col("date"),
+            echo("store_code"),
+            echo("sku"),
+            echo("date"),
             "error_code",
             message.alias("error_message"),
         )

@@ -31,7 +31,17 @@ def split_key(key: int) -> tuple[int, int]:
     return key // SERIES_FACTOR, key % SERIES_FACTOR
 
 
+#: Requested dates must leave room for the calendar reach (+-400 days) and a forecast horizon.
+EARLIEST_DATE = date(1000, 1, 1)
+LATEST_DATE = date(9000, 12, 31)
+
+
 def check_range(start: date | None, end: date | None, what: str = "date range") -> None:
+    for d in (start, end):
+        if d is not None and not EARLIEST_DATE <= d <= LATEST_DATE:
+            raise RidgelineError(
+                400, "invalid_date_range", f"{what}: {d} is outside {EARLIEST_DATE} to {LATEST_DATE}"
+            )
     if start is not None and end is not None:
         if start > end:
             raise RidgelineError(400, "invalid_date_range", f"{what}: start {start} is after end {end}")

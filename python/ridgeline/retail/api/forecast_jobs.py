@@ -17,6 +17,7 @@ from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.jobs import Job, JobContext, JobStatus, job_view
 from ridgeline.platform.paging import resolve_sort
+from ridgeline.retail import isolation
 from ridgeline.retail.api import forecast_schemas as fs
 from ridgeline.retail.api import forecast_usecases as uc
 
@@ -69,6 +70,17 @@ class JobList(msgspec.Struct, kw_only=True):
     offset: int
 
 
+def _job_error(error: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The job's error with the retail reason code of a limit hit (``memory_limit_exceeded`` ...),
+    which the platform record keeps only as the message prefix."""
+    if not error or "reason_code" in error:
+        return error
+    code = str(error.get("message", "")).split(":", 1)[0]
+    if code in uc.LIMIT_CODES or code in ("cancelled",):
+        return {**error, "reason_code": code}
+    return error
+
+
 def job_out(job: Job) -> JobOut:
     view = job_view(job, STATUS_OUT)  # the platform's job in the contract's lowercase words
     return JobOut(
@@ -77,7 +89,7 @@ def job_out(job: Job) -> JobOut:
         status=view.state,
         params=view.params,
         result=view.result,
-        error=view.error,
+        error=_job_error(view.error),
         progress=view.progress,
         created_at=view.created_at,
         started_at=view.started_at,
@@ -87,9 +99,16 @@ def job_out(job: Job) -> JobOut:
 
 def _parse(job_type: str, params: dict[str, Any]) -> msgspec.Struct:
     try:
-        return msgspec.convert(params, PARAM_TYPES[job_type])
+        parsed = msgspec.convert(params, PARAM_TYPES[job_type])
     except msgspec.ValidationError as exc:
         raise RidgelineError(422, "invalid_request", f"Invalid {job_type} params: {exc}") from exc
+    # Refuse bad hyperparameters at submission rather than as a failed job.
+    if isinstance(parsed, fs.TrainRequest):
+        uc.check_hyperparameters(parsed.config)
+    elif isinstance(parsed, fs.BacktestRequest):
+        for m in parsed.models:
+            uc.check_hyperparameters(m)
+    return parsed
 
 
 async def submit(ctx: AppContext, body: JobCreate) -> JobOut:
@@ -143,7 +162,7 @@ async def cancel(ctx: AppContext, job_id: str) -> JobOut:
 async def _train_job(jc: JobContext) -> Any:
     req = msgspec.convert(jc.params, fs.TrainRequest)
     jc.check_cancelled()
-    res = await uc.train(jc.app, req, job_check=jc.check_cancelled)
+    res = await uc.train(jc.app, req, job_check=jc.check_cancelled, cancelled=lambda: jc.token.cancelled)
     return msgspec.to_builtins(res)
 
 
@@ -162,7 +181,11 @@ async def _backtest_job(jc: JobContext) -> Any:
         jc.report_progress(done / total)
         jc.check_cancelled()  # stops the backtest between folds
 
-    return await uc.run_backtest(jc.app, req, on_fold=progress)
+    try:
+        return await uc.run_backtest(jc.app, req, on_fold=progress, cancelled=lambda: jc.token.cancelled)
+    except isolation.FitLimitExceeded:  # cancelled: the child process is already stopped
+        jc.check_cancelled()
+        raise
 
 
 JOB_KINDS = {"train": _train_job, "predict": _predict_job, "backtest": _backtest_job}

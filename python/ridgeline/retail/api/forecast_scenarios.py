@@ -58,8 +58,24 @@ class CompareRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     rank_by: Literal["delta_total", "delta_pct", "scenario_total"] = "delta_total"
 
 
+def check_assumptions(origin: date, horizon: int, a: AssumptionsIn) -> None:
+    """Guard: promotion days and holiday dates fall inside the horizon (422 ``plan_outside_horizon``;
+    before, they were silently ignored)."""
+    late = sorted({d for d in a.promotion_days or () if d > horizon})
+    if late:
+        raise RidgelineError(
+            422,
+            "plan_outside_horizon",
+            f"assumptions.promotion_days: day(s) {', '.join(map(str, late[:5]))} beyond the horizon of {horizon} days",
+            field="assumptions.promotion_days",
+        )
+    uc.check_horizon_dates(origin, horizon, list(a.holiday_dates), "assumptions.holiday_dates")
+
+
 async def simulate(ctx: AppContext, run_id: str, horizon: int, a: AssumptionsIn) -> dict[str, Any]:
     run, model = await uc.load_model(ctx, run_id)
+    assert model.origin is not None
+    check_assumptions(model.origin, horizon, a)
     assumptions = scenarios.Assumptions(
         price_change_pct=a.price_change_pct,
         promotion=a.promotion,

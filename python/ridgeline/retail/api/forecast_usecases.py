@@ -10,6 +10,7 @@ import asyncio
 import math
 import platform
 import time
+from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,10 +20,14 @@ import polars as pl
 
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
-from ridgeline.retail import backtest, explain, features, models
+from ridgeline.retail import backtest, explain, features, isolation, models
 from ridgeline.retail.api import forecast_data as data
 from ridgeline.retail.api import forecast_schemas as fs
 from ridgeline.retail.api import forecast_service as registry
+from ridgeline.retail.settings import retail_settings
+
+#: Reason codes of work stopped by its limits (job errors carry them as ``reason_code``).
+LIMIT_CODES = ("memory_limit_exceeded", "time_budget_exceeded", "fit_process_crashed")
 
 
 def _finite(v: Any) -> Any:
@@ -45,7 +50,16 @@ def _spec(cfg: fs.FeatureConfig) -> features.FeatureSpec:
         raise RidgelineError(400, "invalid_feature_config", str(exc)) from exc
 
 
+def check_hyperparameters(cfg: fs.ModelConfigIn) -> None:
+    """Guard: only allow-listed hyperparameters within bounds (422 naming the key)."""
+    try:
+        models.validate_params(cfg.model_type, dict(cfg.params))
+    except models.ParamError as exc:
+        raise RidgelineError(422, exc.code, str(exc), parameter=exc.key, model_type=cfg.model_type) from exc
+
+
 def model_config(cfg: fs.ModelConfigIn) -> models.ModelConfig:
+    check_hyperparameters(cfg)
     try:
         return models.ModelConfig(
             model_type=cfg.model_type,
@@ -58,6 +72,38 @@ def model_config(cfg: fs.ModelConfigIn) -> models.ModelConfig:
         )
     except models.ModelError as exc:
         raise RidgelineError(400, "invalid_model_config", str(exc)) from exc
+
+
+async def run_isolated(
+    fn: Any,
+    *args: Any,
+    cancelled: Any = None,
+    on_progress: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """Guard: ``fn`` (a fit or a backtest) in a child process under the retail memory cap and time
+    budget; a limit hit is 422 with its reason code; a cancel re-raises ``FitLimitExceeded("cancelled")``
+    for the job handler to turn into its cancellation."""
+    limits = retail_settings()
+    if not limits.fit_isolated:
+        if on_progress is not None:
+            kwargs["on_fold"] = on_progress
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    try:
+        return await asyncio.to_thread(
+            isolation.run_limited,
+            fn,
+            *args,
+            memory_mb=limits.fit_memory_mb,
+            time_s=limits.fit_time_s,
+            cancelled=cancelled,
+            on_progress=on_progress,
+            **kwargs,
+        )
+    except isolation.FitLimitExceeded as exc:
+        if exc.code == "cancelled":
+            raise
+        raise RidgelineError(422, exc.code, str(exc)) from None
 
 
 # ------------------------------------------------------------------------------ featuresets
@@ -106,7 +152,9 @@ async def compute_features(
 
 
 # ------------------------------------------------------------------------------ forecasting
-async def train(ctx: AppContext, req: fs.TrainRequest, *, job_check: Any = None) -> fs.TrainResponse:
+async def train(
+    ctx: AppContext, req: fs.TrainRequest, *, job_check: Any = None, cancelled: Any = None
+) -> fs.TrainResponse:
     data.check_range(req.train_start_date, req.train_end_date, "training window")
     cfg = model_config(req.config)
     frame, holidays = await data.load_series(
@@ -133,9 +181,19 @@ async def train(ctx: AppContext, req: fs.TrainRequest, *, job_check: Any = None)
     try:
         if job_check is not None:
             job_check()
-        model = await asyncio.to_thread(
-            models.fit, frame, cfg, holidays=holidays, calibrate_horizon=req.calibrate_horizon
-        )
+        try:
+            model = await run_isolated(
+                models.fit,
+                frame,
+                cfg,
+                holidays=holidays,
+                calibrate_horizon=req.calibrate_horizon,
+                cancelled=cancelled,
+            )
+        except isolation.FitLimitExceeded:  # cancelled: the child is already stopped
+            if job_check is not None:
+                job_check()
+            raise
         if job_check is not None:
             job_check()  # a job cancelled during the fit stops here: no artifact, run marked failed
         blob = model.to_bytes()
@@ -207,8 +265,50 @@ def plan_frame(model: models.Forecaster, plan: list[fs.PlanDay]) -> pl.DataFrame
     )
 
 
+def check_horizon_dates(origin: date, horizon: int, dates: list[date], field: str) -> None:
+    """Guard: every date lies in the forecast window [origin, origin + horizon - 1] (else 422
+    ``plan_outside_horizon``: such a day would be silently ignored)."""
+    last = origin + timedelta(days=horizon - 1)
+    outside = sorted({d for d in dates if d < origin or d > last})
+    if outside:
+        shown = ", ".join(str(d) for d in outside[:5]) + (" ..." if len(outside) > 5 else "")
+        raise RidgelineError(
+            422,
+            "plan_outside_horizon",
+            f"{field}: {len(outside)} date(s) outside the forecast window {origin} to {last}: {shown}",
+            field=field,
+            window_start=origin.isoformat(),
+            window_end=last.isoformat(),
+        )
+
+
+def check_plan(model: models.Forecaster, plan: list[fs.PlanDay], horizon: int) -> None:
+    """Guard: plan days are unique, inside the horizon and carry valid values (422 with a reason)."""
+    if not plan:
+        return
+    dupes = sorted(d for d, n in Counter(p.date for p in plan).items() if n > 1)
+    if dupes:
+        raise RidgelineError(
+            422,
+            "duplicate_plan_date",
+            f"plan repeats date(s) {', '.join(str(d) for d in dupes[:5])}; give each day once",
+            field="plan",
+        )
+    for p in plan:
+        if p.unit_price is not None and not (math.isfinite(p.unit_price) and p.unit_price >= 0):
+            raise RidgelineError(
+                422,
+                "invalid_plan_value",
+                f"plan day {p.date}: unit_price {p.unit_price} must be a finite number >= 0",
+                field="plan.unit_price",
+            )
+    assert model.origin is not None
+    check_horizon_dates(model.origin, horizon, [p.date for p in plan], "plan")
+
+
 async def predict(ctx: AppContext, req: fs.PredictRequest) -> fs.PredictResponse:
     run, model = await load_model(ctx, req.run_id)
+    check_plan(model, req.plan, req.horizon)
     future = plan_frame(model, req.plan)
     pred = await asyncio.to_thread(model.predict, req.horizon, future)
     levels = model.config.levels
@@ -235,7 +335,9 @@ async def predict(ctx: AppContext, req: fs.PredictRequest) -> fs.PredictResponse
 
 
 # ------------------------------------------------------------------------------ backtesting
-async def run_backtest(ctx: AppContext, req: fs.BacktestRequest, *, on_fold: Any = None) -> dict[str, Any]:
+async def run_backtest(
+    ctx: AppContext, req: fs.BacktestRequest, *, on_fold: Any = None, cancelled: Any = None
+) -> dict[str, Any]:
     if (req.store_id is None) == (req.store_ids is None):
         raise RidgelineError(400, "invalid_series", "give exactly one of store_id and store_ids")
     if req.store_id is not None and req.product_id is None:
@@ -257,8 +359,8 @@ async def run_backtest(ctx: AppContext, req: fs.BacktestRequest, *, on_fold: Any
             train_days=req.train_days,
             gap=req.gap,
         )
-        result = await asyncio.to_thread(
-            backtest.run, frame, configs, cfg, holidays=holidays, on_fold=on_fold
+        result = await run_isolated(
+            backtest.run, frame, configs, cfg, holidays=holidays, on_progress=on_fold, cancelled=cancelled
         )
     except (ValueError, models.ModelError) as exc:
         raise RidgelineError(400, "insufficient_data", str(exc)) from exc

@@ -16,6 +16,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -35,6 +36,7 @@ from ridgeline.retail.records import (
     unparsed_frame,
     validate_block,
 )
+from ridgeline.retail.settings import RetailSettings, retail_settings
 
 KEYS = ["date", "store_id", "product_id"]  # primary-key order
 MAX_JSON_BYTES = 64 << 20
@@ -52,6 +54,7 @@ class IngestTally:
     created_products: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     max_errors: int = 1000
+    values_truncated: bool = False
 
     def reject(self, frame: pl.DataFrame) -> None:
         if frame.height == 0:
@@ -59,7 +62,18 @@ class IngestTally:
         self.rejected += frame.height
         room = self.max_errors - len(self.errors)
         if room > 0:
-            self.errors.extend(frame.sort("_row").head(room).rename({"_row": "row_index"}).to_dicts())
+            listed = frame.sort("_row").head(room).rename({"_row": "row_index"})
+            # Values are echoed at most ECHO_CHARS long (records.echo); say when one was cut.
+            cut = listed.select(
+                pl.any_horizontal(
+                    [
+                        pl.col(c).str.contains("…", literal=True)
+                        for c in ("store_code", "sku", "date", "error_message")
+                    ]
+                ).any()
+            ).item()
+            self.values_truncated = self.values_truncated or bool(cut)
+            self.errors.extend(listed.to_dicts())
 
 
 async def ingest_sales(
@@ -72,11 +86,31 @@ async def ingest_sales(
     all_or_nothing: bool = False,
     max_errors: int = 1000,
     block_bytes: int = 4 << 20,
+    limits: RetailSettings | None = None,
 ) -> tuple[IngestTally, float]:
-    """Apply a streamed batch in one transaction; returns the tally and the duration in ms."""
+    """Apply a streamed batch in one transaction; returns the tally and the duration in ms.
+
+    Guards (``limits``, default the ``RIDGELINE_RETAIL_*`` settings): decompressed size
+    (413 ``body_too_large``), line length (400 ``line_too_long``), broken gzip (400
+    ``invalid_gzip``) stop the whole request and store nothing; long fields (``field_too_long``) and
+    dates outside the plausibility window (``implausible_date``) reject their row.
+    """
     started = time.perf_counter()
+    limits = limits or retail_settings()
     tally = IngestTally(max_errors=max_errors)
-    parser = RecordParser(fmt, gzip=gzip, block_bytes=block_bytes)
+    json_cap = min(MAX_JSON_BYTES, limits.ingest_max_bytes)
+    parser = RecordParser(
+        fmt,
+        gzip=gzip,
+        block_bytes=block_bytes,
+        max_bytes=json_cap if fmt == "json" else limits.ingest_max_bytes,
+        max_line_bytes=limits.ingest_max_line_bytes,
+    )
+    window = limits.date_window()
+
+    def prepare(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+        return prepare_block(raw, max_field_bytes=limits.ingest_max_field_bytes, date_window=window)
+
     queue: asyncio.Queue[tuple[pl.DataFrame, list[pl.DataFrame]] | None] = asyncio.Queue(maxsize=2)
 
     async def produce() -> None:
@@ -84,19 +118,26 @@ async def ingest_sales(
         # writes the previous block, so CPU work overlaps with database work.
         try:
             async for chunk in chunks:
-                if fmt == "json" and parser.bytes_in + len(chunk) > MAX_JSON_BYTES:
+                if fmt == "json" and parser.bytes_in + len(chunk) > json_cap:
                     raise RidgelineError(
                         413,
                         "payload_too_large",
-                        f"JSON bodies are limited to {MAX_JSON_BYTES >> 20} MiB; "
+                        f"JSON bodies are limited to {json_cap >> 20} MiB; "
                         "send larger batches as CSV or NDJSON, which are streamed",
                     )
                 for raw in await asyncio.to_thread(lambda c=chunk: list(parser.feed(c))):  # type: ignore[misc]
-                    await queue.put(await asyncio.to_thread(prepare_block, raw))
+                    await queue.put(await asyncio.to_thread(prepare, raw))
             for raw in await asyncio.to_thread(lambda: list(parser.finish())):
-                await queue.put(await asyncio.to_thread(prepare_block, raw))
+                await queue.put(await asyncio.to_thread(prepare, raw))
         except FormatError as exc:
-            raise RidgelineError(400, "invalid_body", str(exc)) from None
+            if fmt == "json" and exc.code == "body_too_large":
+                raise RidgelineError(
+                    413,
+                    "payload_too_large",
+                    f"JSON bodies are limited to {json_cap >> 20} MiB (decompressed); "
+                    "send larger batches as CSV or NDJSON, which are streamed",
+                ) from None
+            raise RidgelineError(exc.status, exc.code, str(exc)) from None
         finally:
             await queue.put(None)
 
@@ -150,9 +191,61 @@ async def ingest_sales(
     return tally, (time.perf_counter() - started) * 1000.0
 
 
-def prepare_block(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+async def delete_sales(
+    db: Database,
+    *,
+    store_id: int | None,
+    product_id: int | None,
+    start_date: date | None,
+    end_date: date | None,
+    dry_run: bool,
+) -> dict[str, Any]:
+    """Delete (or, with ``dry_run``, count) the sales rows of a store/product/date range.
+
+    At least one filter is required (``DELETE /seeder/data`` wipes everything); the count and the
+    delete run in one transaction, so the reported count is what was deleted.
+    """
+    if store_id is None and product_id is None and start_date is None and end_date is None:
+        raise RidgelineError(
+            400,
+            "filter_required",
+            "give at least one of store_id, product_id, start_date, end_date "
+            "(DELETE /seeder/data?scope=facts removes every fact)",
+        )
+    if start_date is not None and end_date is not None and start_date > end_date:
+        raise RidgelineError(
+            400, "invalid_date_range", f"start_date {start_date} is after end_date {end_date}"
+        )
+    s = st.sales
+    where = []
+    if store_id is not None:
+        where.append(s.c.store_id == store_id)
+    if product_id is not None:
+        where.append(s.c.product_id == product_id)
+    if start_date is not None:
+        where.append(s.c.date >= start_date)
+    if end_date is not None:
+        where.append(s.c.date <= end_date)
+    summary = sa.select(sa.func.count(), sa.func.min(s.c.date), sa.func.max(s.c.date)).where(*where)
+    async with db.begin() as conn:
+        matched, first, last = (await conn.execute(summary)).one()
+        deleted = 0
+        if not dry_run and matched:
+            deleted = (await conn.execute(s.delete().where(*where))).rowcount or 0
+    verb = "Would delete" if dry_run else "Deleted"
+    return {
+        "dry_run": dry_run,
+        "matched_count": int(matched),
+        "deleted_count": int(deleted),
+        "first_date": first,
+        "last_date": last,
+        "message": f"{verb} {int(matched):,} sales rows",
+    }
+
+
+def prepare_block(raw: pl.DataFrame, **checks: Any) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
     """Validate a raw block and drop in-block duplicates (pure polars; runs on a worker thread)."""
-    good, rejected = validate_block(raw)
+    good, rejected = validate_block(raw, **checks)
     rejects = [rejected]
     # Duplicated natural keys inside one block: the last occurrence wins, earlier ones are rejected.
     deduped = good.unique(subset=["store_code", "sku", "date"], keep="last", maintain_order=True)

@@ -15,7 +15,7 @@ from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.paging import Int64, Page
 from ridgeline.retail.api import schemas as sc
 from ridgeline.retail.api import service
-from ridgeline.retail.api.ingest import ingest_sales
+from ridgeline.retail.api.ingest import delete_sales, ingest_sales
 from ridgeline.retail.records import OPTIONAL, REQUIRED, Format
 
 _CSV = ("text/csv", "application/csv", "text/plain")
@@ -140,8 +140,38 @@ class IngestController(Controller):
             created_products=tally.created_products,
             errors=[sc.IngestRowError(**e) for e in tally.errors],
             errors_truncated=tally.rejected > len(tally.errors),
+            values_truncated=tally.values_truncated,
             duration_ms=round(ms, 3),
         )
+
+    @delete(
+        "/sales-daily",
+        summary="Delete the sales rows of a store/product/date range (dry_run by default)",
+        description=(
+            "Removes stored daily sales matching every given filter (at least one; 400 "
+            "`filter_required` otherwise). `dry_run=true` (the default) only counts. Dimensions, "
+            "store holidays and inventory are kept. An addition to contract 002."
+        ),
+        status_code=200,
+    )
+    async def delete_sales_daily(
+        self,
+        ctx: Ctx,
+        store_id: Annotated[int | None, Parameter(ge=1, le=2**31 - 1, description="Store id")] = None,
+        product_id: Annotated[int | None, Parameter(ge=1, le=2**31 - 1, description="Product id")] = None,
+        start_date: Annotated[date | None, Parameter(description="First date (inclusive)")] = None,
+        end_date: Annotated[date | None, Parameter(description="Last date (inclusive)")] = None,
+        dry_run: Annotated[bool, Parameter(description="Count the rows, delete nothing")] = True,
+    ) -> sc.SalesDeleteResult:
+        out = await delete_sales(
+            ctx.db,
+            store_id=store_id,
+            product_id=product_id,
+            start_date=start_date,
+            end_date=end_date,
+            dry_run=dry_run,
+        )
+        return sc.SalesDeleteResult(**out)
 
 
 class DimensionsController(Controller):

@@ -32,7 +32,7 @@ class IngestRowError(msgspec.Struct, kw_only=True):
             description="missing_field, invalid_date, invalid_quantity, invalid_unit_price, invalid_total_amount, "
             "invalid_transactions, invalid_on_promotion, invalid_school_holiday, invalid_base_price, "
             "invalid_base_cost, invalid_text, invalid_store_code, invalid_sku, invalid_json, invalid_record, "
-            "duplicate_in_batch, unknown_store, unknown_product"
+            "duplicate_in_batch, unknown_store, unknown_product, field_too_long, implausible_date"
         ),
     ]
     error_message: str
@@ -52,8 +52,24 @@ class SalesDailyIngestResponse(msgspec.Struct, kw_only=True):
     errors: Annotated[
         list[IngestRowError], Meta(description="Rejected records, first 1000 by row index")
     ] = []
-    errors_truncated: bool = False
+    errors_truncated: Annotated[
+        bool, Meta(description="More records were rejected than are listed in errors")
+    ] = False
+    values_truncated: Annotated[
+        bool, Meta(description="Some echoed values in errors were cut to 64 characters (ending in …)")
+    ] = False
     duration_ms: float = 0.0
+
+
+class SalesDeleteResult(msgspec.Struct, kw_only=True):
+    """Outcome of ``DELETE /ingest/sales-daily`` (an addition to contract 002)."""
+
+    dry_run: bool
+    matched_count: Annotated[int, Meta(description="Sales rows in the store/product/date range")]
+    deleted_count: Annotated[int, Meta(description="Rows deleted (0 on a dry run)")]
+    first_date: Annotated[date | None, Meta(description="Earliest date among the matched rows")] = None
+    last_date: Annotated[date | None, Meta(description="Latest date among the matched rows")] = None
+    message: str
 
 
 # ---- dimensions --------------------------------------------------------------------------------
