@@ -25,8 +25,13 @@ from ridgeline.platform import db as dbmod
 from ridgeline.platform.context import AppContext, Ctx, Family
 from ridgeline.platform.errors import Renderer, as_ridgeline_error, render_fastapi_detail
 from ridgeline.platform.modules import module_exists
+from ridgeline.platform.observability import (
+    METRICS_MEDIA_TYPE,
+    ObservabilityMiddleware,
+    configure_logging,
+    metrics_exposition,
+)
 from ridgeline.platform.openapi import document_errors, swagger_ui
-from ridgeline.platform.observability import ObservabilityMiddleware, configure_logging, metrics_exposition
 from ridgeline.platform.settings import FAMILIES, Settings, SettingsError
 
 log = logging.getLogger("ridgeline.app")
@@ -96,7 +101,12 @@ def _root_handlers(families: list[Family]) -> list[Any]:
             "public_key_b64": ctx.signer.public_key_b64(),
         }
 
-    @get("/metrics", tags=["platform"], summary="Prometheus metrics (text exposition format)")
+    @get(
+        "/metrics",
+        tags=["platform"],
+        summary="Prometheus metrics (text exposition format)",
+        media_type=METRICS_MEDIA_TYPE,
+    )
     async def metrics() -> Response[bytes]:
         body, content_type = metrics_exposition()
         return Response(body, media_type=content_type)

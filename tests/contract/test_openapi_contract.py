@@ -86,13 +86,17 @@ def _contract_test(family: str) -> Any:
     schema.config.generation.update(max_examples=MAX_EXAMPLES)
     skipped = SKIPPED.get(family, {})
     if skipped:
-        schema = schema.exclude(func=lambda ctx: f"{ctx.operation.method.upper()} {ctx.operation.path}" in skipped)
+        schema = schema.exclude(
+            func=lambda ctx: f"{ctx.operation.method.upper()} {ctx.operation.path}" in skipped
+        )
 
     @schema.parametrize()
     @hypothesis.settings(deadline=None, suppress_health_check=list(hypothesis.HealthCheck), database=None)
     def test(case: Any, clients: Callable[[str], TestClient[Any]]) -> None:
         client = clients(family)
-        response = client.request(**_httpx_kwargs(case.as_transport_kwargs(base_url="http://testserver.local")))
+        response = client.request(
+            **_httpx_kwargs(case.as_transport_kwargs(base_url="http://testserver.local"))
+        )
         case.validate_response(response, checks=CHECKS)
 
     return test

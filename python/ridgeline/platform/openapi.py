@@ -52,10 +52,10 @@ __all__ = [
 # ---- the three error bodies (platform/errors.py renders them) -----------------------------------
 
 
-class FieldError(msgspec.Struct):
+class FieldError(msgspec.Struct, kw_only=True):
     """One invalid field of a validation error."""
 
-    field: str | None
+    field: str | None = None
     message: str
     source: str | None = None
 
@@ -65,7 +65,7 @@ class ReasonCodedDetail(msgspec.Struct, kw_only=True):
     message: str
     warnings: list[str]
     request_id: str | None = None
-    errors: list[FieldError] | None = None
+    errors: list[FieldError | str] | None = None
 
 
 class ReasonCodedError(msgspec.Struct):
@@ -85,7 +85,7 @@ class ProblemDetails(msgspec.Struct, kw_only=True):
     reason_code: str
     request_id: str | None = None
     warnings: list[str] | None = None
-    errors: list[FieldError] | None = None
+    errors: list[FieldError | str] | None = None
 
 
 class DetailError(msgspec.Struct, kw_only=True):
@@ -95,12 +95,15 @@ class DetailError(msgspec.Struct, kw_only=True):
     reason_code: str
     request_id: str | None = None
     warnings: list[str] | None = None
-    errors: list[FieldError] | None = None
+    errors: list[FieldError | str] | None = None
 
 
 # status -> (reason code of the example, description)
 ERROR_STATUSES: dict[int, tuple[str, str]] = {
-    400: ("invalid_request", "Malformed request: the body is not valid JSON or not in the declared encoding."),
+    400: (
+        "invalid_request",
+        "Malformed request: the body is not valid JSON or not in the declared encoding.",
+    ),
     401: ("unauthorized", "Missing or invalid credentials."),
     403: ("forbidden", "The credentials do not allow this operation."),
     404: ("not_found", "No resource with that id."),
@@ -125,7 +128,13 @@ class _Shape:
         errors = [{"field": "page_size", "message": "Expected `int` >= 1", "source": "query"}]
         extra = {"errors": errors} if status == 422 else {}
         if self.body is ReasonCodedError:
-            detail = {"reason_code": reason, "message": message, "warnings": [], **extra, "request_id": request_id}
+            detail = {
+                "reason_code": reason,
+                "message": message,
+                "warnings": [],
+                **extra,
+                "request_id": request_id,
+            }
             return {"detail": detail}
         if self.body is ProblemDetails:
             from http import HTTPStatus
@@ -175,7 +184,9 @@ def raises(*statuses: int) -> dict[str, Any]:
 # ---- declaring the errors on every operation ---------------------------------------------------
 
 # Keyword arguments Litestar injects that are not request parameters.
-_RESERVED_KWARGS = frozenset({"request", "state", "scope", "socket", "headers", "cookies", "query", "body", "data"})
+_RESERVED_KWARGS = frozenset(
+    {"request", "state", "scope", "socket", "headers", "cookies", "query", "body", "data"}
+)
 # Litestar's own description of the ValidationException entry it adds to every operation with inputs.
 _GENERIC_400 = "Bad request syntax or unsupported method"
 
@@ -191,9 +202,11 @@ class _TruthfulOperation(Operation):
             del responses["400"]
 
 
-def _statuses(handler: HTTPRouteHandler, route: HTTPRoute, validation_status: int, in_family: bool) -> list[int]:
+def _statuses(
+    handler: HTTPRouteHandler, route: HTTPRoute, validation_status: int, in_family: bool
+) -> list[int]:
     params = set(handler.parsed_fn_signature.parameters)
-    has_body = "data" in params
+    has_body = "data" in params or "body" in params  # ``body: RawBody`` reads the raw bytes
     inputs = params - _RESERVED_KWARGS - set(handler.resolve_dependencies())
     statuses: set[int] = set(handler.opt.get("errors", ()))
     if has_body:
@@ -243,7 +256,9 @@ def document_errors(
                     description=ERROR_STATUSES[status][1],
                     media_type=shape.media_type,
                     generate_examples=False,
-                    examples=[Example(summary=ERROR_STATUSES[status][0], value=shape.example(status, route.path))],
+                    examples=[
+                        Example(summary=ERROR_STATUSES[status][0], value=shape.example(status, route.path))
+                    ],
                 )
             handler.responses = declared
             if handler.operation_class is Operation:

@@ -157,7 +157,9 @@ def make_plan(spec: TaskSpec, available_profiles: list[str]) -> Plan:
             chosen = [p for p in available_profiles if p not in (BASELINE, "ideal")]
             rationale.append("No profile keyword in the task: every built-in non-baseline profile.")
     profiles = [BASELINE, *chosen]
-    wanted = math.ceil(Z95**2 * 0.25 / spec.precision**2)
+    # Capped before ceil(): a precision near zero (validation only asks > 0) gives inf, or underflows
+    # precision**2 to 0; both were a 500.
+    wanted = math.ceil(min(Z95**2 * 0.25 / spec.precision**2 if spec.precision > 1e-9 else math.inf, 1e12))
     cap = max(1, spec.max_episodes_total // len(profiles))
     episodes = max(1, min(max(3, wanted), 256, cap))
     rationale.append(

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar, cast
 
 import msgspec
 from litestar import Request, Response, delete, get, post, put
+from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, JSONBody, RawBody
 from litestar.response import Stream
@@ -20,7 +21,8 @@ import ridgeline
 from ridgeline.platform.context import Ctx
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.jobs import JobStatus
-from ridgeline.platform.observability import metrics_exposition
+from ridgeline.platform.observability import METRICS_MEDIA_TYPE, metrics_exposition
+from ridgeline.platform.openapi import raises
 from ridgeline.platform.signing import verify
 from ridgeline.routing.api import schemas as S
 from ridgeline.routing.api import usecases as U
@@ -28,7 +30,7 @@ from ridgeline.routing.api.service import RoutingService, off_loop, service_of, 
 from ridgeline.routing.api.store import now
 from ridgeline.routing.assets import AssetError
 from ridgeline.routing.planner import RoutingError
-from ridgeline.routing.reports import ARTIFACT_NAMES
+from ridgeline.routing.reports import ARTIFACT_MEDIA_TYPES, ARTIFACT_NAMES
 
 log = logging.getLogger("ridgeline.routing")
 T = TypeVar("T")
@@ -78,6 +80,10 @@ async def guarded_async(coro: Awaitable[T]) -> T:
         raise to_error(exc) from None
 
 
+# Large batches answer 202 with the job to poll instead of the results.
+QUEUED = {202: ResponseSpec(dict[str, Any], description="Queued as a job: poll /batch/jobs/{job_id}.")}
+
+
 def _ms(t0: float) -> float:
     return round((RoutingService.clock() - t0) * 1000.0, 3)
 
@@ -119,7 +125,12 @@ async def health(ctx: Ctx) -> Response[dict[str, Any]]:
     return Response(body, status_code=200 if loaded and reachable else 503)
 
 
-@get("/metrics", summary="Prometheus metrics (text exposition format)", tags=["routing: system"])
+@get(
+    "/metrics",
+    summary="Prometheus metrics (text exposition format)",
+    tags=["routing: system"],
+    media_type=METRICS_MEDIA_TYPE,
+)
 async def metrics() -> Response[bytes]:
     body, content_type = metrics_exposition()
     return Response(body, media_type=content_type)
@@ -217,7 +228,9 @@ async def _route(svc: RoutingService, req: S.RouteRequest) -> tuple[dict[str, An
     return await _cached_run(svc, "route", req, lambda: svc.compute_route(req))
 
 
-@post("/route", summary="Best route for the weights", tags=["routing: routes"], status_code=200)
+@post(
+    "/route", summary="Best route for the weights", tags=["routing: routes"], status_code=200, opt=raises(404)
+)
 async def route(ctx: Ctx, data: RouteBody) -> S.RouteResponse:
     t0 = RoutingService.clock()
     svc = service_of(ctx)
@@ -242,7 +255,7 @@ async def _pareto(svc: RoutingService, req: S.ParetoRequest) -> tuple[dict[str, 
     return await _cached_run(svc, "pareto", req, lambda: svc.compute_pareto(req))
 
 
-@post("/pareto", summary="Pareto set of routes", tags=["routing: routes"], status_code=200)
+@post("/pareto", summary="Pareto set of routes", tags=["routing: routes"], status_code=200, opt=raises(404))
 async def pareto(ctx: Ctx, data: ParetoBody) -> S.ParetoResponse:
     t0 = RoutingService.clock()
     svc = service_of(ctx)
@@ -408,12 +421,21 @@ def _stream(svc: RoutingService, req: S.ParetoRequest) -> Stream:
     summary="Pareto routes streamed as NDJSON (meta, route..., done | fatal)",
     tags=["routing: routes"],
     status_code=200,
+    opt=raises(404),
+    media_type="application/x-ndjson",
 )
 async def pareto_stream(ctx: Ctx, data: ParetoBody) -> Stream:
     return _stream(service_of(ctx), data)
 
 
-@post("/api/pareto/stream", summary="Alias of /pareto/stream", tags=["routing: routes"], status_code=200)
+@post(
+    "/api/pareto/stream",
+    summary="Alias of /pareto/stream",
+    tags=["routing: routes"],
+    status_code=200,
+    opt=raises(404),
+    media_type="application/x-ndjson",
+)
 async def api_pareto_stream(ctx: Ctx, data: ParetoBody) -> Stream:
     return _stream(service_of(ctx), data)
 
@@ -423,6 +445,7 @@ async def api_pareto_stream(ctx: Ctx, data: ParetoBody) -> Stream:
     summary="Best departure per objective across a window",
     tags=["routing: routes"],
     status_code=200,
+    opt=raises(404),
 )
 async def departure_optimize(ctx: Ctx, data: JSONBody[S.DepartureRequest]) -> dict[str, Any]:
     t0 = RoutingService.clock()
@@ -439,6 +462,7 @@ async def departure_optimize(ctx: Ctx, data: JSONBody[S.DepartureRequest]) -> di
     summary="Multi-stop duty under EU driving-time rules",
     tags=["routing: routes"],
     status_code=200,
+    opt=raises(404),
 )
 async def duty_chain(ctx: Ctx, data: JSONBody[S.DutyRequest]) -> dict[str, Any]:
     t0 = RoutingService.clock()
@@ -455,6 +479,7 @@ async def duty_chain(ctx: Ctx, data: JSONBody[S.DutyRequest]) -> dict[str, Any]:
     summary="Baseline and variants with deltas",
     tags=["routing: routes"],
     status_code=200,
+    opt=raises(404),
 )
 async def scenario_compare(ctx: Ctx, data: JSONBody[S.ScenarioRequest]) -> dict[str, Any]:
     t0 = RoutingService.clock()
@@ -613,6 +638,8 @@ async def experiments_compare(ctx: Ctx, experiment_id: FromPath[str]) -> dict[st
     summary="Pareto sets for many pairs (large batches run as jobs)",
     tags=["routing: batch"],
     status_code=200,
+    opt=raises(404),
+    responses=QUEUED,
 )
 async def batch_pareto(ctx: Ctx, data: JSONBody[S.BatchParetoRequest]) -> Response[dict[str, Any]]:
     svc = service_of(ctx)
@@ -629,6 +656,8 @@ async def batch_pareto(ctx: Ctx, data: JSONBody[S.BatchParetoRequest]) -> Respon
     "listing every problem with its line number; nothing is run or stored.",
     tags=["routing: batch"],
     status_code=200,
+    opt=raises(404),
+    responses=QUEUED,
 )
 async def batch_import_csv(
     ctx: Ctx,
@@ -816,8 +845,7 @@ async def run_artifacts(ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
     return {"run_id": run_id, "artifacts": [_artifact_out(run_id, a) for a in arts]}
 
 
-@get("/runs/{run_id:str}/artifacts/{name:str}", summary="One artifact file", tags=["routing: runs"])
-async def run_artifact_file(ctx: Ctx, run_id: FromPath[str], name: FromPath[str]) -> Response[bytes]:
+async def _artifact_file(ctx: Ctx, run_id: str, name: str) -> Response[bytes]:
     if name not in ARTIFACT_NAMES:
         raise RidgelineError(
             404, "artifact_not_found", f"No artifact {name!r}; available: {', '.join(ARTIFACT_NAMES)}."
@@ -834,6 +862,33 @@ async def run_artifact_file(ctx: Ctx, run_id: FromPath[str], name: FromPath[str]
     if name.endswith((".pdf", ".csv")):
         headers["Content-Disposition"] = f'attachment; filename="{run_id}-{name}"'
     return Response(data, media_type=art.media_type, headers=headers)
+
+
+def _artifact_route(name: str, media_type: str) -> Any:
+    """One declared operation per artifact file (as contract 000 lists them), sharing one body."""
+
+    async def handler(ctx: Ctx, run_id: FromPath[str]) -> Response[bytes]:
+        return await _artifact_file(ctx, run_id, name)
+
+    handler.__name__ = f"run_artifact_{name.replace('.', '_')}"
+    return get(
+        f"/runs/{{run_id:str}}/artifacts/{name}",
+        summary=f"The run's {name} ({media_type})",
+        tags=["routing: runs"],
+        media_type=media_type,
+        opt=raises(409),
+    )(handler)
+
+
+ARTIFACT_FILE_HANDLERS = [
+    _artifact_route(name, media_type) for name, media_type in ARTIFACT_MEDIA_TYPES.items()
+]
+
+
+# Any other name: the reason-coded 404 listing the files that exist (undocumented: not an operation).
+@get("/runs/{run_id:str}/artifacts/{name:str}", include_in_schema=False)
+async def run_artifact_file(ctx: Ctx, run_id: FromPath[str], name: FromPath[str]) -> Response[bytes]:
+    return await _artifact_file(ctx, run_id, name)
 
 
 # ---- oracle ------------------------------------------------------------------------------------
@@ -857,6 +912,7 @@ def _oracle_out(row: dict[str, Any]) -> dict[str, Any]:
     summary="Check the engine against independent oracles and store the scores",
     tags=["routing: oracle"],
     status_code=200,
+    opt=raises(404),
 )
 async def oracle_check(ctx: Ctx, data: JSONBody[S.OracleRequest]) -> dict[str, Any]:
     svc = service_of(ctx)
@@ -876,7 +932,12 @@ async def oracle_dashboard(ctx: Ctx) -> dict[str, Any]:
     return {"checks": rows, "count": len(rows), "latest": latest, "mean_score": mean}
 
 
-@get("/oracle/quality/dashboard.csv", summary="Oracle quality scores as CSV", tags=["routing: oracle"])
+@get(
+    "/oracle/quality/dashboard.csv",
+    summary="Oracle quality scores as CSV",
+    tags=["routing: oracle"],
+    media_type="text/csv",
+)
 async def oracle_dashboard_csv(ctx: Ctx) -> Response[bytes]:
     import csv
     import io
@@ -934,6 +995,7 @@ HANDLERS = [
     run_scenario_signature,
     verify_signature,
     run_artifacts,
+    *ARTIFACT_FILE_HANDLERS,
     run_artifact_file,
     oracle_check,
     oracle_dashboard,
