@@ -15,6 +15,7 @@ from litestar.params import Body, KwargDefinition, Parameter, PathParameter
 import ridgeline
 from ridgeline.platform.context import AppContext, Ctx
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.openapi import raises
 from ridgeline.sim.api import schemas as S
 from ridgeline.sim.api.service import SimService
 from ridgeline.sim.examples import EXAMPLE_ROBOTS, SCENARIOS
@@ -140,6 +141,7 @@ MAX_UPLOAD = 64 * 1024 * 1024
     tags=["sim"],
     status_code=201,
     request_max_body_size=MAX_UPLOAD,
+    opt=raises(404, 413, 415),
 )
 async def import_asset(
     ctx: Ctx, data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -169,12 +171,20 @@ async def list_assets(
     return S.AssetList(assets=items, count=len(items))
 
 
-@post("/api/design/segment", summary="Segment asset into parts", tags=["sim"], status_code=200)
+@post(
+    "/api/design/segment", summary="Segment asset into parts", tags=["sim"], status_code=200, opt=raises(404)
+)
 async def segment(ctx: Ctx, data: Annotated[S.SegmentRequest, JSONBody]) -> S.SegmentResponse:
     return await svc(ctx).segment(data)
 
 
-@post("/api/design/linkage", summary="Build linkage; optional export URDF", tags=["sim"], status_code=200)
+@post(
+    "/api/design/linkage",
+    summary="Build linkage; optional export URDF",
+    tags=["sim"],
+    status_code=200,
+    opt=raises(404),
+)
 async def linkage(ctx: Ctx, data: Annotated[S.LinkageRequest, JSONBody]) -> S.LinkageResponse:
     return await svc(ctx).linkage(data)
 
@@ -189,6 +199,7 @@ async def linkage(ctx: Ctx, data: Annotated[S.LinkageRequest, JSONBody]) -> S.Li
     "`sync: false`, answers 202 with the queued job id. The run id is the job id.",
     tags=["sim"],
     status_code=200,
+    opt=raises(404),
 )
 async def api_run(ctx: Ctx, data: Annotated[S.SimRunRequest, JSONBody]) -> Response[S.RunCreated]:
     spec_fields = {f.name for f in msgspec.structs.fields(RunSpec)}
@@ -278,6 +289,7 @@ async def job_report(
     description="A run's job answers with the run; a batch's job with the batch (every member stops).",
     tags=["sim"],
     status_code=200,
+    opt=raises(409),
 )
 async def job_cancel(
     ctx: Ctx, job_id: Annotated[str, PathParameter(description="Job id (the run id, or a batch id)")]
@@ -299,7 +311,7 @@ async def run_report(ctx: Ctx, run_id: Annotated[str, PathParameter(description=
     return await svc(ctx).report(run_id)
 
 
-@get("/api/sim/step", summary="Get one step of a run from its replay", tags=["sim"])
+@get("/api/sim/step", summary="Get one step of a run from its replay", tags=["sim"], opt=raises(404, 409))
 async def sim_step(
     ctx: Ctx,
     run_id: Annotated[str, Parameter(description="Run id")],
@@ -338,7 +350,13 @@ def _status_filter(status: str | None) -> str | None:
 # ---------------------------------------------------------------- batch, compare, benchmarks, plan
 
 
-@post("/api/sim/batch", summary="Run sim across N reality profiles", tags=["sim"], status_code=200)
+@post(
+    "/api/sim/batch",
+    summary="Run sim across N reality profiles",
+    tags=["sim"],
+    status_code=200,
+    opt=raises(404),
+)
 async def batch_create(ctx: Ctx, data: Annotated[S.BatchRequest, JSONBody]) -> Response[S.Batch]:
     batch, waited = await svc(ctx).create_batch(data)
     return Response(batch, status_code=200 if waited else 202)
@@ -353,6 +371,7 @@ async def batch_get(ctx: Ctx, batch_id: Annotated[str, PathParameter(description
     "/api/sim/batch/{batch_id:str}/evaluate",
     summary="Cross-profile evaluation (drops, gap widths)",
     tags=["sim"],
+    opt=raises(409),
 )
 async def batch_evaluate(
     ctx: Ctx, batch_id: Annotated[str, PathParameter(description="Batch id")]
@@ -361,13 +380,22 @@ async def batch_evaluate(
 
 
 @post(
-    "/api/sim/compare", summary="Compare metrics across runs; pairwise drops", tags=["sim"], status_code=200
+    "/api/sim/compare",
+    summary="Compare metrics across runs; pairwise drops",
+    tags=["sim"],
+    status_code=200,
+    opt=raises(404),
 )
 async def compare(ctx: Ctx, data: Annotated[S.CompareRequest, JSONBody]) -> S.CompareResponse:
     return await svc(ctx).compare(data)
 
 
-@get("/api/benchmarks/latest", summary="Latest benchmark report (G_dyn, G_perc, G_perf)", tags=["sim"])
+@get(
+    "/api/benchmarks/latest",
+    summary="Latest benchmark report (G_dyn, G_perc, G_perf)",
+    tags=["sim"],
+    opt=raises(404),
+)
 async def benchmarks_latest(ctx: Ctx) -> S.BenchmarkReport:
     return await svc(ctx).latest_benchmark()
 
@@ -393,7 +421,11 @@ async def ai_plan(ctx: Ctx, data: Annotated[TaskSpec, JSONBody]) -> Plan:
 
 
 @post(
-    "/v1/runs", summary="Create run (scenario, config, options) -> run_id", tags=["sim v1"], status_code=201
+    "/v1/runs",
+    summary="Create run (scenario, config, options) -> run_id",
+    tags=["sim v1"],
+    status_code=201,
+    opt=raises(404),
 )
 async def v1_create_run(ctx: Ctx, data: Annotated[S.V1RunCreate, JSONBody]) -> Response[S.RunCreated]:
     base: dict[str, Any] = {}
@@ -462,6 +494,7 @@ async def v1_metrics(
     "entries are listed in docs/sim.md. 409 while the run has no bundle yet.",
     tags=["sim v1"],
     media_type=REPLAY_MEDIA_TYPE,
+    opt=raises(409),
 )
 async def v1_replay(ctx: Ctx, run_id: Annotated[str, PathParameter(description="Run id")]) -> Response[bytes]:
     run, data = await svc(ctx).replay_bytes(run_id)
@@ -476,7 +509,13 @@ async def v1_replay(ctx: Ctx, run_id: Annotated[str, PathParameter(description="
     return Response(data, media_type=REPLAY_MEDIA_TYPE, headers=headers)
 
 
-@post("/v1/runs/{run_id:str}/cancel", summary="Cancel running job", tags=["sim v1"], status_code=200)
+@post(
+    "/v1/runs/{run_id:str}/cancel",
+    summary="Cancel running job",
+    tags=["sim v1"],
+    status_code=200,
+    opt=raises(409),
+)
 async def v1_cancel(ctx: Ctx, run_id: Annotated[str, PathParameter(description="Run id")]) -> Response[S.Run]:
     return Response(await svc(ctx).cancel_run(run_id), headers=v1_headers())
 
