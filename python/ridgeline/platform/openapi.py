@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Litestar
@@ -52,50 +52,60 @@ __all__ = [
 # ---- the three error bodies (platform/errors.py renders them) -----------------------------------
 
 
+def _doc(tp: Any, description: str) -> Any:
+    return Annotated[tp, msgspec.Meta(description=description)]
+
+
+_REASON = "Stable machine-readable code (the family's doc page lists them)."
+_REQUEST_ID = "The request id (X-Request-Id), also in the access log."
+_WARNINGS = "Non-fatal warnings gathered before the error."
+_ERRORS = "One entry per invalid field (validation errors), or per problem found in the input."
+
+
 class FieldError(msgspec.Struct, kw_only=True):
     """One invalid field of a validation error."""
 
-    field: str | None = None
-    message: str
-    source: str | None = None
+    field: _doc(str | None, "Dotted path of the field, when known.") = None
+    message: _doc(str, "What is wrong with it.")
+    source: _doc(str | None, "Where the field was: body, query, path or header.") = None
 
 
 class ReasonCodedDetail(msgspec.Struct, kw_only=True):
-    reason_code: str
-    message: str
-    warnings: list[str]
-    request_id: str | None = None
-    errors: list[FieldError | str] | None = None
+    reason_code: _doc(str, _REASON)
+    message: _doc(str, "Human-readable explanation.")
+    warnings: _doc(list[str], _WARNINGS)
+    request_id: _doc(str | None, _REQUEST_ID) = None
+    errors: _doc(list[FieldError | str] | None, _ERRORS) = None
 
 
 class ReasonCodedError(msgspec.Struct):
     """Contract 000 (routing): ``{"detail": {...}}``; extra fields name the resource or the limit."""
 
-    detail: ReasonCodedDetail
+    detail: _doc(ReasonCodedDetail, "The error; extra fields name the resource or the limit involved.")
 
 
 class ProblemDetails(msgspec.Struct, kw_only=True):
     """Contract 002 (retail): RFC 7807 problem details, plus ``reason_code`` and ``request_id``."""
 
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str
-    reason_code: str
-    request_id: str | None = None
-    warnings: list[str] | None = None
-    errors: list[FieldError | str] | None = None
+    type: _doc(str, "Problem type: /problems/<reason-code>.")
+    title: _doc(str, "The HTTP status phrase.")
+    status: _doc(int, "The HTTP status code.")
+    detail: _doc(str, "Human-readable explanation.")
+    instance: _doc(str, "The request path.")
+    reason_code: _doc(str, _REASON)
+    request_id: _doc(str | None, _REQUEST_ID) = None
+    warnings: _doc(list[str] | None, _WARNINGS) = None
+    errors: _doc(list[FieldError | str] | None, _ERRORS) = None
 
 
 class DetailError(msgspec.Struct, kw_only=True):
     """FastAPI-style contracts (sim and later families): ``{"detail": message, "reason_code"}``."""
 
-    detail: str
-    reason_code: str
-    request_id: str | None = None
-    warnings: list[str] | None = None
-    errors: list[FieldError | str] | None = None
+    detail: _doc(str, "Human-readable explanation.")
+    reason_code: _doc(str, _REASON)
+    request_id: _doc(str | None, _REQUEST_ID) = None
+    warnings: _doc(list[str] | None, _WARNINGS) = None
+    errors: _doc(list[FieldError | str] | None, _ERRORS) = None
 
 
 # status -> (reason code of the example, description)

@@ -794,6 +794,7 @@ def _diff(a: Any, b: Any, path: str = "$") -> list[str]:
     summary="Verify a manifest signature (and say what does not match)",
     tags=["routing: runs"],
     status_code=200,
+    opt=raises(404),
 )
 async def verify_signature(ctx: Ctx, data: JSONBody[S.VerifyRequest]) -> dict[str, Any]:
     svc = service_of(ctx)

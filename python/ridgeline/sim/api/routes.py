@@ -19,7 +19,7 @@ from ridgeline.platform.openapi import raises
 from ridgeline.sim.api import schemas as S
 from ridgeline.sim.api.service import SimService
 from ridgeline.sim.examples import EXAMPLE_ROBOTS, SCENARIOS
-from ridgeline.sim.planner import Plan, TaskSpec, make_plan
+from ridgeline.sim.planner import HorizonError, Plan, TaskSpec, make_plan
 from ridgeline.sim.replay import FORMAT as REPLAY_FORMAT
 from ridgeline.sim.replay import MEDIA_TYPE as REPLAY_MEDIA_TYPE
 from ridgeline.sim.runspec import RunSpec
@@ -406,10 +406,13 @@ async def benchmarks_latest(ctx: Ctx) -> S.BenchmarkReport:
     description="Deterministic rules (docs/sim.md); the plan is never executed by this call.",
     tags=["sim"],
     status_code=200,
+    opt=raises(404),
 )
 async def ai_plan(ctx: Ctx, data: Annotated[TaskSpec, JSONBody]) -> Plan:
     try:
         plan = make_plan(data, svc(ctx).profile_names)
+    except HorizonError as exc:
+        raise RidgelineError(422, "invalid_request", str(exc)) from None
     except ValueError as exc:
         raise RidgelineError(422, "unknown_profile", str(exc)) from None
     if data.robot not in EXAMPLE_ROBOTS:
