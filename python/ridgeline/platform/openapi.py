@@ -241,8 +241,8 @@ def document_errors(
     ``renderers`` are the composer's ``(path prefix, renderer, validation status)`` triples (the same
     ones its exception handler uses); ``platform_functions`` the functions of the root handlers that
     belong to no family (every other operation also answers 503 when its family's services are
-    unavailable). Must run before the
-    OpenAPI document is first built. Responses a handler declares itself are kept.
+    unavailable). Must run before the OpenAPI document is first built (it is built lazily, on the
+    first request for it). Responses a handler declares itself are kept.
     """
     platform_fns = set(platform_functions)
     for route in app.routes:

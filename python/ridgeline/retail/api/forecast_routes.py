@@ -17,8 +17,11 @@ from ridgeline.retail.api import forecast_scenarios as sx
 from ridgeline.retail.api import forecast_schemas as fs
 from ridgeline.retail.api import forecast_service as svc
 from ridgeline.retail.api import forecast_usecases as uc
+from ridgeline.retail.api.routes import INT64_MAX
 
-Page = Annotated[int, QueryParameter(ge=1, description="Page number (1-indexed)")]
+Page = Annotated[int, QueryParameter(ge=1, le=INT64_MAX, description="Page number (1-indexed)")]
+# Ids filter BIGINT columns: beyond 64 bits they are a 422, not a driver 500.
+IdFilter = Annotated[int | None, QueryParameter(ge=-INT64_MAX, le=INT64_MAX)]
 PageSize = Annotated[int, QueryParameter(ge=1, le=100, description="Items per page (max 100)")]
 SortBy = Annotated[
     str | None,
@@ -45,8 +48,8 @@ class RegistryController(Controller):
         ctx: Ctx,
         model_type: FromQuery[str | None] = None,
         status: FromQuery[str | None] = None,
-        store_id: FromQuery[int | None] = None,
-        product_id: FromQuery[int | None] = None,
+        store_id: IdFilter = None,
+        product_id: IdFilter = None,
         page: Page = 1,
         page_size: PageSize = 20,
         sort_by: SortBy = None,
@@ -270,7 +273,7 @@ class JobsController(Controller):
         ] = None,
         sort_order: SortOrder = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=INT64_MAX)] = 0,
     ) -> jobs.JobList:
         return await jobs.listing(
             ctx,
@@ -345,7 +348,7 @@ class ScenariosController(Controller):
         self,
         ctx: Ctx,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=INT64_MAX)] = 0,
         tags: Annotated[
             list[str] | None, QueryParameter(description="repeat to require several tags")
         ] = None,

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
-from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
 from ridgeline.platform.context import Ctx
 from ridgeline.platform.errors import RidgelineError
@@ -26,7 +26,11 @@ _NDJSON = (
     "application/jsonlines",
 )
 
-Page = Annotated[int, Parameter(ge=1, description="Page number (1-indexed)")]
+# Integers reach SQLite/PostgreSQL BIGINT columns: above 2^63 they are a 422, not a driver 500.
+# (Local bound until the platform's bounded parameter types replace these aliases.)
+INT64_MAX = 2**63 - 1
+
+Page = Annotated[int, Parameter(ge=1, le=INT64_MAX, description="Page number (1-indexed)")]
 PageSize = Annotated[int, Parameter(ge=1, le=100, description="Items per page (max 100)")]
 Search = Annotated[
     str | None,
@@ -40,8 +44,14 @@ StartDate = Annotated[date, Parameter(description="Start of the period (inclusiv
 EndDate = Annotated[
     date, Parameter(description="End of the period (inclusive); at most 730 days after start")
 ]
-StoreId = Annotated[int | None, Parameter(description="Filter by store id (GET /dimensions/stores)")]
-ProductId = Annotated[int | None, Parameter(description="Filter by product id (GET /dimensions/products)")]
+StoreId = Annotated[
+    int | None,
+    Parameter(ge=-INT64_MAX, le=INT64_MAX, description="Filter by store id (GET /dimensions/stores)"),
+]
+ProductId = Annotated[
+    int | None,
+    Parameter(ge=-INT64_MAX, le=INT64_MAX, description="Filter by product id (GET /dimensions/products)"),
+]
 
 
 class HealthController(Controller):
@@ -163,7 +173,9 @@ class DimensionsController(Controller):
         )
 
     @get("/stores/{store_id:int}", summary="Get a store by id")
-    async def get_store(self, ctx: Ctx, store_id: FromPath[int]) -> sc.StoreResponse:
+    async def get_store(
+        self, ctx: Ctx, store_id: Annotated[int, Parameter(le=INT64_MAX, ge=-INT64_MAX)]
+    ) -> sc.StoreResponse:
         return await service.get_store(ctx.db, store_id)
 
     @get(
@@ -194,7 +206,9 @@ class DimensionsController(Controller):
         )
 
     @get("/products/{product_id:int}", summary="Get a product by id")
-    async def get_product(self, ctx: Ctx, product_id: FromPath[int]) -> sc.ProductResponse:
+    async def get_product(
+        self, ctx: Ctx, product_id: Annotated[int, Parameter(le=INT64_MAX, ge=-INT64_MAX)]
+    ) -> sc.ProductResponse:
         return await service.get_product(ctx.db, product_id)
 
 
