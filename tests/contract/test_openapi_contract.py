@@ -31,7 +31,7 @@ from schemathesis import checks as st_checks  # noqa: E402
 from ridgeline.app import available_families, create_app  # noqa: E402
 from ridgeline.platform.settings import Settings  # noqa: E402
 
-SEED = 20261201
+SEED = int(os.environ.get("RIDGELINE_CONTRACT_SEED", "20261201"))
 MAX_EXAMPLES = int(os.environ.get("RIDGELINE_CONTRACT_EXAMPLES", "10"))
 
 CHECKS = [
@@ -91,8 +91,10 @@ def clients(
             f"contract {family}: {len(ops)} operations called, {sum(statuses.values())} requests, "
             f"statuses {dict(sorted(statuses.items()))}, skipped {len(SKIPPED.get(family, {}))}"
         )
-        if reporter is not None:
-            reporter.write_line(line)
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is not None and capture is not None:
+            with capture.global_and_fixture_disabled():  # teardown output is captured otherwise
+                reporter.write_line(line)
 
 
 def _httpx_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
