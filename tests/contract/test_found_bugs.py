@@ -28,3 +28,32 @@ def test_sim_plan_with_a_vanishing_time_step_is_a_422(make_client: Any) -> None:
     r = make_client(only="sim").post("/api/ai/plan", json={"task": "walk", "dt": 5e-324})
     assert r.status_code == 422, r.text
     assert r.json()["reason_code"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    "family,path",
+    [
+        ("sim", "/api/runs?offset=36771009667616000979051274490974568448"),
+        ("retail", "/dimensions/stores?page=46382081308528500736"),
+        ("retail", "/dimensions/stores/99999999999999999999999"),
+        ("retail", "/registry/runs?product_id=-175389937815175102464"),
+        ("retail", "/jobs?offset=99999999999999999999999"),
+    ],
+)
+def test_integers_beyond_64_bits_are_a_422_in_the_family_shape(
+    make_client: Any, family: str, path: str
+) -> None:
+    if family not in available_families():
+        pytest.skip(f"{family} not in this build")
+    r = make_client(only=family).get(path)
+    assert r.status_code == 422, r.text
+    assert r.json()["reason_code"] == "invalid_request"
+
+
+def test_retail_features_from_the_first_representable_day_are_not_a_server_error(make_client: Any) -> None:
+    if "retail" not in available_families():
+        pytest.skip("retail not in this build")
+    body = {"start_date": "0001-01-01", "end_date": "0001-01-01", "store_id": 17}
+    r = make_client(only="retail").post("/featuresets/compute", json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["start_date"] == "0001-01-01"

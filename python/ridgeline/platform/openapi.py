@@ -117,6 +117,7 @@ ERROR_STATUSES: dict[int, tuple[str, str]] = {
     401: ("unauthorized", "Missing or invalid credentials."),
     403: ("forbidden", "The credentials do not allow this operation."),
     404: ("not_found", "No resource with that id."),
+    405: ("method_not_allowed", "An id equal to a fixed path segment reaches that path's route instead."),
     409: ("conflict", "The request conflicts with the resource's current state."),
     413: ("payload_too_large", "The request body or the work it asks for exceeds a limit."),
     415: ("unsupported_media_type", "The body's media type or encoding is not accepted."),

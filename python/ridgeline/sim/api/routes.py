@@ -289,7 +289,7 @@ async def job_report(
     description="A run's job answers with the run; a batch's job with the batch (every member stops).",
     tags=["sim"],
     status_code=200,
-    opt=raises(409),
+    opt=raises(405, 409),
 )
 async def job_cancel(
     ctx: Ctx, job_id: Annotated[str, PathParameter(description="Job id (the run id, or a batch id)")]
@@ -330,7 +330,7 @@ async def sim_step(
 async def api_runs(
     ctx: Ctx,
     limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Parameter(ge=0)] = 0,
+    offset: Annotated[int, Parameter(ge=0, le=2**63 - 1)] = 0,  # beyond BIGINT: 422, not a driver 500
     status: Annotated[str | None, Parameter(description="Filter by status")] = None,
 ) -> Response[S.RunList]:
     runs = await svc(ctx).list_runs(limit=limit, offset=offset, status=_status_filter(status))
