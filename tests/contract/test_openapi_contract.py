@@ -142,6 +142,8 @@ def _contract_test(family: str) -> Any:
             **_httpx_kwargs(case.as_transport_kwargs(base_url="http://testserver.local"))
         )
         response.request.read()  # a multipart body the app refused unread (405) is still a stream
+        operation = f"{case.operation.method.upper()} {case.operation.path}"
+        CALLS.setdefault(family, {}).setdefault(operation, Counter())[response.status_code] += 1
         case.validate_response(response, checks=CHECKS)
 
     return test
