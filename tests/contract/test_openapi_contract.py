@@ -94,6 +94,7 @@ def clients(
         capture = request.config.pluginmanager.get_plugin("capturemanager")
         if reporter is not None and capture is not None:
             with capture.global_and_fixture_disabled():  # teardown output is captured otherwise
+                reporter.ensure_newline()
                 reporter.write_line(line)
 
 
