@@ -21,15 +21,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
+import schemathesis  # a dev dependency: missing, the harness fails instead of skipping
+from litestar.testing import TestClient
+from schemathesis import checks as st_checks
 
-schemathesis = pytest.importorskip("schemathesis")
-import hypothesis  # noqa: E402
-from litestar.testing import TestClient  # noqa: E402
-from schemathesis import checks as st_checks  # noqa: E402
-
-from ridgeline.app import available_families, create_app  # noqa: E402
-from ridgeline.platform.settings import Settings  # noqa: E402
+from ridgeline.app import available_families, create_app
+from ridgeline.platform.settings import Settings
 
 SEED = int(os.environ.get("RIDGELINE_CONTRACT_SEED", "20261201"))
 MAX_EXAMPLES = int(os.environ.get("RIDGELINE_CONTRACT_EXAMPLES", "10"))
