@@ -19,7 +19,6 @@ from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig, ResponseSpec
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
 import ridgeline
 from ridgeline.platform import db as dbmod
@@ -27,7 +26,13 @@ from ridgeline.platform.context import AppContext, Ctx, Family
 from ridgeline.platform.errors import Renderer, as_ridgeline_error, render_fastapi_detail
 from ridgeline.platform.family import metadata_of, service_dependency, validate_settings
 from ridgeline.platform.modules import module_exists
-from ridgeline.platform.observability import ObservabilityMiddleware, configure_logging, metrics_exposition
+from ridgeline.platform.observability import (
+    METRICS_MEDIA_TYPE,
+    ObservabilityMiddleware,
+    configure_logging,
+    metrics_exposition,
+)
+from ridgeline.platform.openapi import document_errors, swagger_ui
 from ridgeline.platform.settings import FAMILIES, Settings, SettingsError
 
 log = logging.getLogger("ridgeline.app")
@@ -97,7 +102,12 @@ def _root_handlers(families: list[Family]) -> list[Any]:
             "public_key_b64": ctx.signer.public_key_b64(),
         }
 
-    @get("/metrics", tags=["platform"], summary="Prometheus metrics (text exposition format)")
+    @get(
+        "/metrics",
+        tags=["platform"],
+        summary="Prometheus metrics (text exposition format)",
+        media_type=METRICS_MEDIA_TYPE,
+    )
     async def metrics() -> Response[bytes]:
         body, content_type = metrics_exposition()
         return Response(body, media_type=content_type)
@@ -171,8 +181,9 @@ def create_app(settings: Settings | None = None, families: Sequence[Family] | No
         await ctx.jobs.executor.shutdown()
         await ctx.db.dispose()
 
+    swagger_plugin, swagger_assets = swagger_ui()
     app = Litestar(
-        route_handlers=[*root, *mounted],
+        route_handlers=[*root, *mounted, swagger_assets],
         dependencies={"ctx": Provide(_provide_ctx, sync_to_thread=False)},
         state=State({"ctx": ctx}),
         exception_handlers={Exception: handle_error},
@@ -183,11 +194,13 @@ def create_app(settings: Settings | None = None, families: Sequence[Family] | No
             version=ridgeline.__version__,
             description="Routing, simulation and forecasting on a compiled core.",
             path="/docs",
-            render_plugins=[SwaggerRenderPlugin(path="/")],
+            render_plugins=[swagger_plugin],
         ),
         logging_config=None,
         debug=False,
     )
+    # Every operation declares the errors it can answer, in the shape of the renderer for its path.
+    document_errors(app, renderers, platform_functions=[h.fn for h in root])
     # Litestar middleware only wraps matched routes; request ids and metrics must also cover 404/405
     # answers, so this wraps the whole ASGI handler (outside Litestar's exception handling).
     app.asgi_handler = ObservabilityMiddleware(app.asgi_handler)

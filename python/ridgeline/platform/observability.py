@@ -117,13 +117,18 @@ class ObservabilityMiddleware:
             _request_id.reset(token)
 
 
+# Litestar appends "; charset=utf-8" to text/* media types itself; with the client's own charset
+# parameter the header carried it twice.
+METRICS_MEDIA_TYPE = ";".join(p for p in CONTENT_TYPE_LATEST.split(";") if "charset" not in p).strip()
+
+
 def metrics_exposition() -> tuple[bytes, str]:
     """The Prometheus text exposition (aggregated across workers when PROMETHEUS_MULTIPROC_DIR is set)."""
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(registry), METRICS_MEDIA_TYPE
 
 
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}

@@ -12,16 +12,18 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["ARTIFACT_NAMES", "build_artifacts"]
+__all__ = ["ARTIFACT_MEDIA_TYPES", "ARTIFACT_NAMES", "build_artifacts"]
 
-ARTIFACT_NAMES = (
-    "results.json",
-    "results.csv",
-    "metadata.json",
-    "routes.geojson",
-    "results_summary.csv",
-    "report.pdf",
-)
+# Every run's artifact files and their media types, in the order contract 000 lists them.
+ARTIFACT_MEDIA_TYPES = {
+    "results.json": "application/json",
+    "results.csv": "text/csv",
+    "metadata.json": "application/json",
+    "routes.geojson": "application/geo+json",
+    "results_summary.csv": "text/csv",
+    "report.pdf": "application/pdf",
+}
+ARTIFACT_NAMES = tuple(ARTIFACT_MEDIA_TYPES)
 
 CSV_TOTALS = (
     "duration_s",
@@ -230,11 +232,12 @@ def build_artifacts(run: dict[str, Any]) -> dict[str, tuple[bytes, str]]:
         "scenario_signature": run["scenario_signature"],
         "provenance": run["provenance"],
     }
-    return {
-        "results.json": (enc.encode({"run_id": run_id, "kind": run["kind"], **results}), "application/json"),
-        "results.csv": (results_csv(results), "text/csv"),
-        "metadata.json": (enc.encode(metadata), "application/json"),
-        "routes.geojson": (enc.encode(geojson(run_id, results)), "application/geo+json"),
-        "results_summary.csv": (summary_csv(results), "text/csv"),
-        "report.pdf": (report_pdf(run_id, run["kind"], results, run["manifest"]), "application/pdf"),
+    files = {
+        "results.json": enc.encode({"run_id": run_id, "kind": run["kind"], **results}),
+        "results.csv": results_csv(results),
+        "metadata.json": enc.encode(metadata),
+        "routes.geojson": enc.encode(geojson(run_id, results)),
+        "results_summary.csv": summary_csv(results),
+        "report.pdf": report_pdf(run_id, run["kind"], results, run["manifest"]),
     }
+    return {name: (files[name], media_type) for name, media_type in ARTIFACT_MEDIA_TYPES.items()}

@@ -27,6 +27,8 @@ from typing import Annotated
 
 import msgspec
 
+from ridgeline.sim.runspec import MAX_STEPS
+
 SLIP_WORDS = ("slip", "floor", "warehouse", "wet", "ice", "icy", "friction", "wheel", "traction")
 REAL_WORDS = (
     "sensor",
@@ -134,8 +136,13 @@ def _words(text: str, vocabulary: tuple[str, ...]) -> list[str]:
     return [w for w in vocabulary if re.search(rf"\b{re.escape(w)}", low)]
 
 
+class HorizonError(ValueError):
+    """The task's duration and time step give more steps than a run accepts."""
+
+
 def make_plan(spec: TaskSpec, available_profiles: list[str]) -> Plan:
-    """Build the plan; raises ``ValueError`` naming an unknown profile."""
+    """Build the plan; raises ``ValueError`` naming an unknown profile, ``HorizonError`` (a
+    ``ValueError``) when ``duration_s / dt`` exceeds the steps a run accepts."""
     rationale: list[str] = [f"'{BASELINE}' is the baseline every gap is measured against."]
     if spec.profiles is not None:
         unknown = [p for p in spec.profiles if p not in available_profiles]
@@ -157,7 +164,9 @@ def make_plan(spec: TaskSpec, available_profiles: list[str]) -> Plan:
             chosen = [p for p in available_profiles if p not in (BASELINE, "ideal")]
             rationale.append("No profile keyword in the task: every built-in non-baseline profile.")
     profiles = [BASELINE, *chosen]
-    wanted = math.ceil(Z95**2 * 0.25 / spec.precision**2)
+    # Capped before ceil(): a precision near zero (validation only asks > 0) gives inf, or underflows
+    # precision**2 to 0; both were a 500.
+    wanted = math.ceil(min(Z95**2 * 0.25 / spec.precision**2 if spec.precision > 1e-9 else math.inf, 1e12))
     cap = max(1, spec.max_episodes_total // len(profiles))
     episodes = max(1, min(max(3, wanted), 256, cap))
     rationale.append(
@@ -165,7 +174,12 @@ def make_plan(spec: TaskSpec, available_profiles: list[str]) -> Plan:
         f"{spec.precision} on a success rate (worst case p = 0.5)"
         + (f", capped by the budget of {spec.max_episodes_total} episodes." if episodes < wanted else ".")
     )
-    steps = max(1, round(spec.duration_s / spec.dt))
+    horizon = spec.duration_s / spec.dt
+    if not horizon <= MAX_STEPS:  # also inf for a vanishing dt, which was a 500 (round(inf))
+        raise HorizonError(
+            f"duration_s / dt = {horizon:.6g} steps per episode; a run allows at most {MAX_STEPS}"
+        )
+    steps = max(1, round(horizon))
     thresholds = [
         Threshold(metric="success_rate", op=">=", value=spec.min_success_rate, applies_to="every profile"),
         Threshold(

@@ -36,6 +36,15 @@ EARLIEST_DATE = date(1000, 1, 1)
 LATEST_DATE = date(9000, 12, 31)
 
 
+def shift(day: date, days: int) -> date:
+    """``day + days``, clamped to the representable dates (0001-01-01 and 9999-12-31 are valid
+    inputs, and reaching back or ahead from them was an OverflowError 500)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
 def check_range(start: date | None, end: date | None, what: str = "date range") -> None:
     for d in (start, end):
         if d is not None and not EARLIEST_DATE <= d <= LATEST_DATE:
@@ -61,8 +70,8 @@ async def load_history(
         sales = await data_store.load_sales_frame(
             conn, store_ids=list(store_ids), product_ids=product_ids, start_date=start, end_date=end
         )
-        cal_start = start - timedelta(days=400) if start else None
-        cal_end = end + timedelta(days=400) if end else None
+        cal_start = shift(start, -400) if start else None
+        cal_end = shift(end, 400) if end else None
         cal = await data_store.load_calendar_frame(conn, start_date=cal_start, end_date=cal_end)
         local = await data_store.load_store_holidays_frame(
             conn, store_ids=list(store_ids), start_date=cal_start, end_date=cal_end

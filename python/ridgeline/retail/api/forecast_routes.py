@@ -12,6 +12,7 @@ from ridgeline.platform import paging
 from ridgeline.platform.context import Ctx
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.jobs import JobStatus
+from ridgeline.platform.openapi import raises
 from ridgeline.platform.paging import Offset, Page
 from ridgeline.retail.api import forecast_jobs as jobs
 from ridgeline.retail.api import forecast_scenarios as sx
@@ -34,11 +35,13 @@ class RegistryController(Controller):
     path = "/registry"
     tags = ["retail: registry"]
 
-    @post("/runs", summary="Create a model run (pending)", status_code=201)
+    @post("/runs", summary="Create a model run (pending)", status_code=201, opt=raises(400))
     async def create_run(self, ctx: Ctx, data: JSONBody[fs.ModelRunCreate]) -> fs.ModelRun:
         return await svc.create_run(ctx, data)
 
-    @get("/runs", summary="List model runs with filters, pagination and allow-listed sorting")
+    @get(
+        "/runs", summary="List model runs with filters, pagination and allow-listed sorting", opt=raises(400)
+    )
     async def list_runs(
         self,
         ctx: Ctx,
@@ -67,17 +70,30 @@ class RegistryController(Controller):
     async def get_run(self, ctx: Ctx, run_id: FromPath[str]) -> fs.ModelRun:
         return await svc.require_run(ctx, run_id)
 
-    @patch("/runs/{run_id:str}", summary="Update status, metrics, artifact URI/hash or error message")
+    @patch(
+        "/runs/{run_id:str}",
+        summary="Update status, metrics, artifact URI/hash or error message",
+        opt=raises(400),
+    )
     async def update_run(
         self, ctx: Ctx, run_id: FromPath[str], data: JSONBody[fs.ModelRunUpdate]
     ) -> fs.ModelRun:
         return await svc.update_run(ctx, run_id, data)
 
-    @get("/runs/{run_id:str}/verify", summary="Recompute the artifact's SHA-256 and compare with the record")
+    @get(
+        "/runs/{run_id:str}/verify",
+        summary="Recompute the artifact's SHA-256 and compare with the record",
+        opt=raises(400, 409),
+    )
     async def verify_run(self, ctx: Ctx, run_id: FromPath[str]) -> fs.VerifyResult:
         return await svc.verify_run(ctx, run_id)
 
-    @post("/aliases", summary="Create or move an alias (successful runs only)", status_code=200)
+    @post(
+        "/aliases",
+        summary="Create or move an alias (successful runs only)",
+        status_code=200,
+        opt=raises(400, 404),
+    )
     async def upsert_alias(self, ctx: Ctx, data: JSONBody[fs.AliasCreate]) -> Response[fs.Alias]:
         alias, created = await svc.upsert_alias(ctx, data)
         return Response(alias, status_code=201 if created else 200)
@@ -98,7 +114,11 @@ class RegistryController(Controller):
         if not await svc.delete_alias(ctx, alias_name):
             raise RidgelineError(404, "alias_not_found", f"alias {alias_name!r} not found")
 
-    @get("/compare/{run_id_a:str}/{run_id_b:str}", summary="Diff two runs (config and metrics)")
+    @get(
+        "/compare/{run_id_a:str}/{run_id_b:str}",
+        summary="Diff two runs (config and metrics)",
+        opt=raises(400),
+    )
     async def compare(self, ctx: Ctx, run_id_a: FromPath[str], run_id_b: FromPath[str]) -> fs.RunComparison:
         return await svc.compare_runs(ctx, run_id_a, run_id_b)
 
@@ -116,11 +136,17 @@ class FeaturesetsController(Controller):
             "are identical whether or not later sales exist. Missing values are null."
         ),
         status_code=200,
+        opt=raises(400, 404),
     )
     async def compute(self, ctx: Ctx, data: JSONBody[fs.FeatureRequest]) -> fs.FeatureSetResponse:
         return await uc.compute_features(ctx, data, preview=False)
 
-    @post("/preview", summary="Preview features: the first sample_rows rows and null counts", status_code=200)
+    @post(
+        "/preview",
+        summary="Preview features: the first sample_rows rows and null counts",
+        status_code=200,
+        opt=raises(400, 404),
+    )
     async def preview(self, ctx: Ctx, data: JSONBody[fs.FeatureRequest]) -> fs.FeatureSetResponse:
         return await uc.compute_features(ctx, data, preview=True)
 
@@ -133,6 +159,7 @@ class ForecastingController(Controller):
         "/train",
         summary="Train a model and register it (artifact with SHA-256 in the registry)",
         status_code=201,
+        opt=raises(400, 404),
     )
     async def train(self, ctx: Ctx, data: JSONBody[fs.TrainRequest]) -> fs.TrainResponse:
         return await uc.train(ctx, data)
@@ -145,6 +172,7 @@ class ForecastingController(Controller):
             "(interval_method scaled_residual_quantile); null when the history was too short."
         ),
         status_code=200,
+        opt=raises(400, 404),
     )
     async def predict(self, ctx: Ctx, data: JSONBody[fs.PredictRequest]) -> fs.PredictResponse:
         return await uc.predict(ctx, data)
@@ -163,6 +191,7 @@ class BacktestingController(Controller):
             "the per-fold WAPE."
         ),
         status_code=200,
+        opt=raises(400, 404),
     )
     async def run(self, ctx: Ctx, data: JSONBody[fs.BacktestRequest]) -> dict[str, Any]:
         return await uc.run_backtest(ctx, data)
@@ -177,6 +206,7 @@ class ExplainController(Controller):
         summary="Explain a baseline model's h=1 forecast on the series ending at as_of_date",
         description="Baseline models only; reason codes are advisory (correlation, not causation).",
         status_code=200,
+        opt=raises(400, 404),
     )
     async def forecast(self, ctx: Ctx, data: JSONBody[fs.ExplainRequest]) -> dict[str, Any]:
         return await uc.explain_series(
@@ -190,7 +220,9 @@ class ExplainController(Controller):
             level=data.level,
         )
 
-    @get("/runs/{run_id:str}", summary="Explain a registry run (cutoff = its data_window_end)")
+    @get(
+        "/runs/{run_id:str}", summary="Explain a registry run (cutoff = its data_window_end)", opt=raises(400)
+    )
     async def run(self, ctx: Ctx, run_id: FromPath[str]) -> dict[str, Any]:
         run = await svc.require_run(ctx, run_id)
         if run.model_type not in ("naive", "seasonal_naive", "moving_average"):
@@ -218,12 +250,15 @@ class JobsController(Controller):
     tags = ["retail: jobs"]
 
     @post(
-        "/", summary="Submit a train, predict or backtest job (returns its job_id at once)", status_code=202
+        "/",
+        summary="Submit a train, predict or backtest job (returns its job_id at once)",
+        status_code=202,
+        opt=raises(400, 404),
     )
     async def submit(self, ctx: Ctx, data: JSONBody[jobs.JobCreate]) -> jobs.JobOut:
         return await jobs.submit(ctx, data)
 
-    @get("/", summary="List jobs with filters and allow-listed sorting")
+    @get("/", summary="List jobs with filters and allow-listed sorting", opt=raises(400))
     async def list_jobs(
         self,
         ctx: Ctx,
@@ -253,12 +288,17 @@ class JobsController(Controller):
     async def get_job(self, ctx: Ctx, job_id: FromPath[str]) -> jobs.JobOut:
         return jobs.job_out(await jobs.get(ctx, job_id))
 
-    @delete("/{job_id:str}", summary="Cancel a pending (or running) job", status_code=200)
+    @delete("/{job_id:str}", summary="Cancel a pending (or running) job", status_code=200, opt=raises(400))
     async def cancel(self, ctx: Ctx, job_id: FromPath[str]) -> jobs.JobOut:
         return await jobs.cancel(ctx, job_id)
 
 
-@get("/explain/jobs/{job_id:str}", summary="Explain a completed predict job", tags=["retail: explainability"])
+@get(
+    "/explain/jobs/{job_id:str}",
+    summary="Explain a completed predict job",
+    tags=["retail: explainability"],
+    opt=raises(400),
+)
 async def explain_job(ctx: Ctx, job_id: FromPath[str]) -> dict[str, Any]:
     """Store, product and model come from the job's result; cutoff = the day before the first forecast."""
     job = await jobs.get(ctx, job_id)
@@ -293,11 +333,12 @@ class ScenariosController(Controller):
             "(method model_exogenous); other baselines apply a deterministic multiplier (method heuristic)."
         ),
         status_code=200,
+        opt=raises(400, 404),
     )
     async def simulate(self, ctx: Ctx, data: JSONBody[sx.SimulateRequest]) -> dict[str, Any]:
         return await sx.simulate(ctx, data.run_id, data.horizon, data.assumptions)
 
-    @post("/", summary="Simulate and save a named scenario plan", status_code=201)
+    @post("/", summary="Simulate and save a named scenario plan", status_code=201, opt=raises(400, 404))
     async def create(self, ctx: Ctx, data: JSONBody[sx.PlanCreate]) -> dict[str, Any]:
         return await sx.create_plan(ctx, data)
 
@@ -313,7 +354,12 @@ class ScenariosController(Controller):
     ) -> dict[str, Any]:
         return await sx.list_plans(ctx, limit=limit, offset=offset, tags=tags or [])
 
-    @post("/compare", summary="Rank 2-5 saved plans with merged chart series", status_code=200)
+    @post(
+        "/compare",
+        summary="Rank 2-5 saved plans with merged chart series",
+        status_code=200,
+        opt=raises(400, 404),
+    )
     async def compare(self, ctx: Ctx, data: JSONBody[sx.CompareRequest]) -> dict[str, Any]:
         return await sx.compare_plans(ctx, data)
 

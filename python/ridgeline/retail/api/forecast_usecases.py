@@ -112,12 +112,12 @@ async def compute_features(
 ) -> fs.FeatureSetResponse:
     data.check_range(req.start_date, req.end_date)
     spec = _spec(req.config)
-    cutoff = req.cutoff_date or req.end_date + timedelta(days=1)
+    cutoff = req.cutoff_date or data.shift(req.end_date, 1)
     if cutoff <= req.start_date:
         raise RidgelineError(400, "invalid_cutoff", "cutoff_date must be after start_date")
     # Reach back far enough for the first day's lags and windows; nothing on or after the cutoff.
-    lookback_start = req.start_date - timedelta(days=spec.max_lookback)
-    load_end = min(req.end_date, cutoff - timedelta(days=1))
+    lookback_start = data.shift(req.start_date, -spec.max_lookback)
+    load_end = min(req.end_date, data.shift(cutoff, -1))
     frame, holidays = await data.load_history(
         ctx, [req.store_id], [req.product_id] if req.product_id else None, lookback_start, load_end
     )
@@ -410,7 +410,7 @@ async def explain_series(
             "model_not_explainable",
             f"model_type {model_type!r} has no rule-based explanation; use naive, seasonal_naive or moving_average",
         )
-    start = as_of - timedelta(days=400)
+    start = data.shift(as_of, -400)
     frame, holidays = await data.load_history(ctx, [store_id], [product_id], start, as_of)
     try:
         exp = explain.explain_forecast(

@@ -12,6 +12,7 @@ from litestar.params import JSONBody, Parameter, QueryParameter
 from ridgeline.platform import paging
 from ridgeline.platform.context import Ctx
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.openapi import raises
 from ridgeline.platform.paging import Int64, Page
 from ridgeline.retail.api import schemas as sc
 from ridgeline.retail.api import service
@@ -97,6 +98,7 @@ class IngestController(Controller):
         ),
         status_code=200,
         request_max_body_size=None,
+        opt=raises(400, 413, 415),
     )
     async def sales_daily(
         self,
@@ -153,6 +155,7 @@ class IngestController(Controller):
             "store holidays and inventory are kept. An addition to contract 002."
         ),
         status_code=200,
+        opt=raises(400),
     )
     async def delete_sales_daily(
         self,
@@ -178,7 +181,9 @@ class DimensionsController(Controller):
     path = "/dimensions"
     tags = ["retail: dimensions"]
 
-    @get("/stores", summary="List stores (filters, search, pagination, allow-listed sorting)")
+    @get(
+        "/stores", summary="List stores (filters, search, pagination, allow-listed sorting)", opt=raises(400)
+    )
     async def list_stores(
         self,
         ctx: Ctx,
@@ -205,7 +210,11 @@ class DimensionsController(Controller):
     async def get_store(self, ctx: Ctx, store_id: Int64) -> sc.StoreResponse:
         return await service.get_store(ctx.db, store_id)
 
-    @get("/products", summary="List products (filters, search, pagination, allow-listed sorting)")
+    @get(
+        "/products",
+        summary="List products (filters, search, pagination, allow-listed sorting)",
+        opt=raises(400),
+    )
     async def list_products(
         self,
         ctx: Ctx,
@@ -237,7 +246,11 @@ class AnalyticsController(Controller):
     path = "/analytics"
     tags = ["retail: analytics"]
 
-    @get("/kpis", summary="Revenue, units, transactions, average unit price and basket over a date range")
+    @get(
+        "/kpis",
+        summary="Revenue, units, transactions, average unit price and basket over a date range",
+        opt=raises(400),
+    )
     async def kpis(
         self,
         ctx: Ctx,
@@ -251,7 +264,11 @@ class AnalyticsController(Controller):
         f = service.SalesFilter(start_date, end_date, store_id, product_id, category, region)
         return await service.kpis(ctx.db, f)
 
-    @get("/drilldowns", summary="KPIs grouped by store, product, category, region or date, ranked by revenue")
+    @get(
+        "/drilldowns",
+        summary="KPIs grouped by store, product, category, region or date, ranked by revenue",
+        opt=raises(400),
+    )
     async def drilldowns(
         self,
         ctx: Ctx,
@@ -265,7 +282,9 @@ class AnalyticsController(Controller):
         f = service.SalesFilter(start_date, end_date, store_id, product_id)
         return await service.drilldown(ctx.db, f, dimension, max_items)
 
-    @get("/timeseries", summary="Sales bucketed by day, week (ISO, Monday), month or quarter")
+    @get(
+        "/timeseries", summary="Sales bucketed by day, week (ISO, Monday), month or quarter", opt=raises(400)
+    )
     async def timeseries(
         self,
         ctx: Ctx,
@@ -280,7 +299,7 @@ class AnalyticsController(Controller):
         f = service.SalesFilter(start_date, end_date, store_id, product_id, category, region)
         return await service.timeseries(ctx.db, f, granularity)
 
-    @get("/inventory-status", summary="Latest inventory snapshot per (store, product)")
+    @get("/inventory-status", summary="Latest inventory snapshot per (store, product)", opt=raises(400))
     async def inventory_status(
         self,
         ctx: Ctx,
@@ -326,6 +345,7 @@ class SeederController(Controller):
         "/generate",
         summary="Generate a deterministic synthetic history from a scenario and seed",
         status_code=201,
+        opt=raises(400),
     )
     async def generate(self, ctx: Ctx, data: JSONBody[sc.GenerateParams]) -> sc.GenerateResult:
         return await service.generate(ctx.db, data)
@@ -334,11 +354,17 @@ class SeederController(Controller):
         "/append",
         summary="Extend the last generated history to another period (same seed, stores, products)",
         status_code=201,
+        opt=raises(400),
     )
     async def append(self, ctx: Ctx, data: JSONBody[sc.AppendParams]) -> sc.GenerateResult:
         return await service.append(ctx.db, data)
 
-    @delete("/data", summary="Delete retail data (all, or facts only); dry_run previews", status_code=200)
+    @delete(
+        "/data",
+        summary="Delete retail data (all, or facts only); dry_run previews",
+        status_code=200,
+        opt=raises(400),
+    )
     async def delete_data(
         self,
         ctx: Ctx,

@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar, cast
 import msgspec
 from litestar import Request, Response, delete, get, post, put
 from litestar import route as http_route
+from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, JSONBody, RawBody
 from litestar.response import Stream
@@ -24,7 +25,8 @@ from ridgeline.platform.downloads import artifact_response
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.hashing import sha256_hex
 from ridgeline.platform.jobs import JobStatus
-from ridgeline.platform.observability import metrics_exposition
+from ridgeline.platform.observability import METRICS_MEDIA_TYPE, metrics_exposition
+from ridgeline.platform.openapi import raises
 from ridgeline.platform.paging import Offset
 from ridgeline.platform.signing import verify
 from ridgeline.routing.api import schemas as S
@@ -33,7 +35,7 @@ from ridgeline.routing.api.service import RoutingService, off_loop
 from ridgeline.routing.api.store import now
 from ridgeline.routing.assets import AssetError
 from ridgeline.routing.planner import RoutingError
-from ridgeline.routing.reports import ARTIFACT_NAMES
+from ridgeline.routing.reports import ARTIFACT_MEDIA_TYPES, ARTIFACT_NAMES
 
 log = logging.getLogger("ridgeline.routing")
 T = TypeVar("T")
@@ -82,6 +84,10 @@ async def guarded_async(coro: Awaitable[T]) -> T:
 Limit = paging.limit(1000)
 
 
+# Large batches answer 202 with the job to poll instead of the results.
+QUEUED = {202: ResponseSpec(dict[str, Any], description="Queued as a job: poll /batch/jobs/{job_id}.")}
+
+
 def _ms(t0: float) -> float:
     return round((RoutingService.clock() - t0) * 1000.0, 3)
 
@@ -121,7 +127,12 @@ async def health(ctx: Ctx, svc: Service[RoutingService]) -> Response[dict[str, A
     return Response(body, status_code=200 if loaded and reachable else 503)
 
 
-@get("/metrics", summary="Prometheus metrics (text exposition format)", tags=["routing: system"])
+@get(
+    "/metrics",
+    summary="Prometheus metrics (text exposition format)",
+    tags=["routing: system"],
+    media_type=METRICS_MEDIA_TYPE,
+)
 async def metrics() -> Response[bytes]:
     body, content_type = metrics_exposition()
     return Response(body, media_type=content_type)
@@ -221,7 +232,9 @@ async def _route(svc: Service[RoutingService], req: S.RouteRequest) -> tuple[dic
     return await _cached_run(svc, "route", req, lambda: svc.compute_route(req))
 
 
-@post("/route", summary="Best route for the weights", tags=["routing: routes"], status_code=200)
+@post(
+    "/route", summary="Best route for the weights", tags=["routing: routes"], status_code=200, opt=raises(404)
+)
 async def route(svc: Service[RoutingService], data: RouteBody) -> S.RouteResponse:
     t0 = RoutingService.clock()
     results, run_id = await _route(svc, data)
@@ -245,7 +258,7 @@ async def _pareto(svc: Service[RoutingService], req: S.ParetoRequest) -> tuple[d
     return await _cached_run(svc, "pareto", req, lambda: svc.compute_pareto(req))
 
 
-@post("/pareto", summary="Pareto set of routes", tags=["routing: routes"], status_code=200)
+@post("/pareto", summary="Pareto set of routes", tags=["routing: routes"], status_code=200, opt=raises(404))
 async def pareto(svc: Service[RoutingService], data: ParetoBody) -> S.ParetoResponse:
     t0 = RoutingService.clock()
     results, run_id = await _pareto(svc, data)
@@ -410,12 +423,21 @@ def _stream(svc: Service[RoutingService], req: S.ParetoRequest) -> Stream:
     summary="Pareto routes streamed as NDJSON (meta, route..., done | fatal)",
     tags=["routing: routes"],
     status_code=200,
+    opt=raises(404),
+    media_type="application/x-ndjson",
 )
 async def pareto_stream(svc: Service[RoutingService], data: ParetoBody) -> Stream:
     return _stream(svc, data)
 
 
-@post("/api/pareto/stream", summary="Alias of /pareto/stream", tags=["routing: routes"], status_code=200)
+@post(
+    "/api/pareto/stream",
+    summary="Alias of /pareto/stream",
+    tags=["routing: routes"],
+    status_code=200,
+    opt=raises(404),
+    media_type="application/x-ndjson",
+)
 async def api_pareto_stream(svc: Service[RoutingService], data: ParetoBody) -> Stream:
     return _stream(svc, data)
 
@@ -425,6 +447,7 @@ async def api_pareto_stream(svc: Service[RoutingService], data: ParetoBody) -> S
     summary="Best departure per objective across a window",
     tags=["routing: routes"],
     status_code=200,
+    opt=raises(404),
 )
 async def departure_optimize(
     svc: Service[RoutingService], data: JSONBody[S.DepartureRequest]
@@ -442,6 +465,7 @@ async def departure_optimize(
     summary="Multi-stop duty under EU driving-time rules",
     tags=["routing: routes"],
     status_code=200,
+    opt=raises(404),
 )
 async def duty_chain(svc: Service[RoutingService], data: JSONBody[S.DutyRequest]) -> dict[str, Any]:
     t0 = RoutingService.clock()
@@ -457,6 +481,7 @@ async def duty_chain(svc: Service[RoutingService], data: JSONBody[S.DutyRequest]
     summary="Baseline and variants with deltas",
     tags=["routing: routes"],
     status_code=200,
+    opt=raises(404),
 )
 async def scenario_compare(svc: Service[RoutingService], data: JSONBody[S.ScenarioRequest]) -> dict[str, Any]:
     t0 = RoutingService.clock()
@@ -612,6 +637,8 @@ async def experiments_compare(svc: Service[RoutingService], experiment_id: FromP
     summary="Pareto sets for many pairs (large batches run as jobs)",
     tags=["routing: batch"],
     status_code=200,
+    opt=raises(404),
+    responses=QUEUED,
 )
 async def batch_pareto(
     svc: Service[RoutingService], data: JSONBody[S.BatchParetoRequest]
@@ -629,6 +656,8 @@ async def batch_pareto(
     "listing every problem with its line number; nothing is run or stored.",
     tags=["routing: batch"],
     status_code=200,
+    opt=raises(404),
+    responses=QUEUED,
 )
 async def batch_import_csv(
     svc: Service[RoutingService],
@@ -762,6 +791,7 @@ def _diff(a: Any, b: Any, path: str = "$") -> list[str]:
     summary="Verify a manifest signature (and say what does not match)",
     tags=["routing: runs"],
     status_code=200,
+    opt=raises(404),
 )
 async def verify_signature(
     ctx: Ctx, svc: Service[RoutingService], data: JSONBody[S.VerifyRequest]
@@ -814,18 +844,8 @@ async def run_artifacts(svc: Service[RoutingService], run_id: FromPath[str]) -> 
     return {"run_id": run_id, "artifacts": [_artifact_out(run_id, a) for a in arts]}
 
 
-@http_route(
-    "/runs/{run_id:str}/artifacts/{name:str}",
-    http_method=["GET", "HEAD"],
-    summary="One artifact file (SHA-256 checked; ETag, If-None-Match and HEAD supported)",
-    tags=["routing: runs"],
-)
-async def run_artifact_file(
-    request: Request[Any, Any, Any],
-    ctx: Ctx,
-    svc: Service[RoutingService],
-    run_id: FromPath[str],
-    name: FromPath[str],
+async def _artifact_file(
+    request: Request[Any, Any, Any], ctx: Ctx, svc: RoutingService, run_id: str, name: str
 ) -> Response[bytes]:
     if name not in ARTIFACT_NAMES:
         raise RidgelineError(
@@ -839,6 +859,42 @@ async def run_artifact_file(
         filename=f"{run_id}-{name}",
         integrity_code="artifact_integrity_failed",
     )
+
+
+def _artifact_route(name: str, media_type: str) -> Any:
+    """One declared operation per artifact file (as contract 000 lists them), sharing one body."""
+
+    async def handler(
+        request: Request[Any, Any, Any], ctx: Ctx, svc: Service[RoutingService], run_id: FromPath[str]
+    ) -> Response[bytes]:
+        return await _artifact_file(request, ctx, svc, run_id, name)
+
+    handler.__name__ = f"run_artifact_{name.replace('.', '_')}"
+    return http_route(
+        f"/runs/{{run_id:str}}/artifacts/{name}",
+        http_method=["GET", "HEAD"],
+        summary=f"The run's {name} ({media_type}; SHA-256 checked, ETag, If-None-Match and HEAD)",
+        tags=["routing: runs"],
+        media_type=media_type,
+        opt=raises(409),
+    )(handler)
+
+
+ARTIFACT_FILE_HANDLERS = [
+    _artifact_route(name, media_type) for name, media_type in ARTIFACT_MEDIA_TYPES.items()
+]
+
+
+# Any other name: the reason-coded 404 listing the files that exist (undocumented: not an operation).
+@http_route("/runs/{run_id:str}/artifacts/{name:str}", http_method=["GET", "HEAD"], include_in_schema=False)
+async def run_artifact_file(
+    request: Request[Any, Any, Any],
+    ctx: Ctx,
+    svc: Service[RoutingService],
+    run_id: FromPath[str],
+    name: FromPath[str],
+) -> Response[bytes]:
+    return await _artifact_file(request, ctx, svc, run_id, name)
 
 
 # ---- oracle ------------------------------------------------------------------------------------
@@ -862,6 +918,7 @@ def _oracle_out(row: dict[str, Any]) -> dict[str, Any]:
     summary="Check the engine against independent oracles and store the scores",
     tags=["routing: oracle"],
     status_code=200,
+    opt=raises(404),
 )
 async def oracle_check(svc: Service[RoutingService], data: JSONBody[S.OracleRequest]) -> dict[str, Any]:
     await svc.refresh_vehicles(data.vehicle_id)
@@ -880,7 +937,12 @@ async def oracle_dashboard(svc: Service[RoutingService]) -> dict[str, Any]:
     return {"checks": rows, "count": len(rows), "latest": latest, "mean_score": mean}
 
 
-@get("/oracle/quality/dashboard.csv", summary="Oracle quality scores as CSV", tags=["routing: oracle"])
+@get(
+    "/oracle/quality/dashboard.csv",
+    summary="Oracle quality scores as CSV",
+    tags=["routing: oracle"],
+    media_type="text/csv",
+)
 async def oracle_dashboard_csv(svc: Service[RoutingService]) -> Response[bytes]:
     import csv
     import io
@@ -938,6 +1000,7 @@ HANDLERS = [
     run_scenario_signature,
     verify_signature,
     run_artifacts,
+    *ARTIFACT_FILE_HANDLERS,
     run_artifact_file,
     oracle_check,
     oracle_dashboard,

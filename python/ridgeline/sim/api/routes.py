@@ -16,11 +16,12 @@ import ridgeline
 from ridgeline.platform.context import AppContext, Ctx, Service
 from ridgeline.platform.downloads import artifact_response
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.openapi import raises
 from ridgeline.platform.paging import INT64_MAX, Offset
 from ridgeline.sim.api import schemas as S
 from ridgeline.sim.api.service import SimService
 from ridgeline.sim.examples import EXAMPLE_ROBOTS, SCENARIOS
-from ridgeline.sim.planner import Plan, TaskSpec, make_plan
+from ridgeline.sim.planner import HorizonError, Plan, TaskSpec, make_plan
 from ridgeline.sim.replay import FORMAT as REPLAY_FORMAT
 from ridgeline.sim.replay import MEDIA_TYPE as REPLAY_MEDIA_TYPE
 from ridgeline.sim.runspec import RunSpec
@@ -138,6 +139,7 @@ MAX_UPLOAD = 64 * 1024 * 1024
     tags=["sim"],
     status_code=201,
     request_max_body_size=MAX_UPLOAD,
+    opt=raises(404, 413, 415),
 )
 async def import_asset(
     svc: Service[SimService], data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -167,12 +169,20 @@ async def list_assets(
     return S.AssetList(assets=items, count=len(items))
 
 
-@post("/api/design/segment", summary="Segment asset into parts", tags=["sim"], status_code=200)
+@post(
+    "/api/design/segment", summary="Segment asset into parts", tags=["sim"], status_code=200, opt=raises(404)
+)
 async def segment(svc: Service[SimService], data: Annotated[S.SegmentRequest, JSONBody]) -> S.SegmentResponse:
     return await svc.segment(data)
 
 
-@post("/api/design/linkage", summary="Build linkage; optional export URDF", tags=["sim"], status_code=200)
+@post(
+    "/api/design/linkage",
+    summary="Build linkage; optional export URDF",
+    tags=["sim"],
+    status_code=200,
+    opt=raises(404),
+)
 async def linkage(svc: Service[SimService], data: Annotated[S.LinkageRequest, JSONBody]) -> S.LinkageResponse:
     return await svc.linkage(data)
 
@@ -187,6 +197,7 @@ async def linkage(svc: Service[SimService], data: Annotated[S.LinkageRequest, JS
     "`sync: false`, answers 202 with the queued job id. The run id is the job id.",
     tags=["sim"],
     status_code=200,
+    opt=raises(404),
 )
 async def api_run(
     svc: Service[SimService], data: Annotated[S.SimRunRequest, JSONBody]
@@ -282,6 +293,7 @@ async def job_report(
     description="A run's job answers with the run; a batch's job with the batch (every member stops).",
     tags=["sim"],
     status_code=200,
+    opt=raises(405, 409),
 )
 async def job_cancel(
     svc: Service[SimService],
@@ -306,7 +318,7 @@ async def run_report(
     return await svc.report(run_id)
 
 
-@get("/api/sim/step", summary="Get one step of a run from its replay", tags=["sim"])
+@get("/api/sim/step", summary="Get one step of a run from its replay", tags=["sim"], opt=raises(404, 409))
 async def sim_step(
     svc: Service[SimService],
     run_id: Annotated[str, Parameter(description="Run id")],
@@ -347,7 +359,13 @@ def _status_filter(status: str | None) -> str | None:
 # ---------------------------------------------------------------- batch, compare, benchmarks, plan
 
 
-@post("/api/sim/batch", summary="Run sim across N reality profiles", tags=["sim"], status_code=200)
+@post(
+    "/api/sim/batch",
+    summary="Run sim across N reality profiles",
+    tags=["sim"],
+    status_code=200,
+    opt=raises(404),
+)
 async def batch_create(
     svc: Service[SimService], data: Annotated[S.BatchRequest, JSONBody]
 ) -> Response[S.Batch]:
@@ -366,6 +384,7 @@ async def batch_get(
     "/api/sim/batch/{batch_id:str}/evaluate",
     summary="Cross-profile evaluation (drops, gap widths)",
     tags=["sim"],
+    opt=raises(409),
 )
 async def batch_evaluate(
     svc: Service[SimService], batch_id: Annotated[str, PathParameter(description="Batch id")]
@@ -374,13 +393,22 @@ async def batch_evaluate(
 
 
 @post(
-    "/api/sim/compare", summary="Compare metrics across runs; pairwise drops", tags=["sim"], status_code=200
+    "/api/sim/compare",
+    summary="Compare metrics across runs; pairwise drops",
+    tags=["sim"],
+    status_code=200,
+    opt=raises(404),
 )
 async def compare(svc: Service[SimService], data: Annotated[S.CompareRequest, JSONBody]) -> S.CompareResponse:
     return await svc.compare(data)
 
 
-@get("/api/benchmarks/latest", summary="Latest benchmark report (G_dyn, G_perc, G_perf)", tags=["sim"])
+@get(
+    "/api/benchmarks/latest",
+    summary="Latest benchmark report (G_dyn, G_perc, G_perf)",
+    tags=["sim"],
+    opt=raises(404),
+)
 async def benchmarks_latest(svc: Service[SimService]) -> S.BenchmarkReport:
     return await svc.latest_benchmark()
 
@@ -391,10 +419,13 @@ async def benchmarks_latest(svc: Service[SimService]) -> S.BenchmarkReport:
     description="Deterministic rules (docs/sim.md); the plan is never executed by this call.",
     tags=["sim"],
     status_code=200,
+    opt=raises(404),
 )
 async def ai_plan(svc: Service[SimService], data: Annotated[TaskSpec, JSONBody]) -> Plan:
     try:
         plan = make_plan(data, svc.profile_names)
+    except HorizonError as exc:
+        raise RidgelineError(422, "invalid_request", str(exc)) from None
     except ValueError as exc:
         raise RidgelineError(422, "unknown_profile", str(exc)) from None
     if data.robot not in EXAMPLE_ROBOTS:
@@ -406,7 +437,11 @@ async def ai_plan(svc: Service[SimService], data: Annotated[TaskSpec, JSONBody])
 
 
 @post(
-    "/v1/runs", summary="Create run (scenario, config, options) -> run_id", tags=["sim v1"], status_code=201
+    "/v1/runs",
+    summary="Create run (scenario, config, options) -> run_id",
+    tags=["sim v1"],
+    status_code=201,
+    opt=raises(404),
 )
 async def v1_create_run(
     svc: Service[SimService], data: Annotated[S.V1RunCreate, JSONBody]
@@ -481,6 +516,7 @@ async def v1_metrics(
     "when the stored file no longer matches its SHA-256; ETag / If-None-Match (304) and HEAD supported.",
     tags=["sim v1"],
     media_type=REPLAY_MEDIA_TYPE,
+    opt=raises(409),
 )
 async def v1_replay(
     request: Request[Any, Any, Any],
@@ -499,7 +535,13 @@ async def v1_replay(
     )
 
 
-@post("/v1/runs/{run_id:str}/cancel", summary="Cancel running job", tags=["sim v1"], status_code=200)
+@post(
+    "/v1/runs/{run_id:str}/cancel",
+    summary="Cancel running job",
+    tags=["sim v1"],
+    status_code=200,
+    opt=raises(409),
+)
 async def v1_cancel(
     svc: Service[SimService], run_id: Annotated[str, PathParameter(description="Run id")]
 ) -> Response[S.Run]:

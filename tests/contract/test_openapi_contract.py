@@ -1,0 +1,153 @@
+"""Contract harness: every family's OpenAPI document, run through schemathesis against the app itself.
+
+For each family present in the build (``available_families()``) this module builds the family's
+``--only`` app (SQLite on a temporary data dir, embedded defaults seeded so that ids and assets
+exist) and generates one test per operation of the document that app serves. Each operation goes
+through schemathesis' examples, coverage and fuzzing phases with a fixed seed and a bounded example
+count; every response must pass ``CHECKS``: no 5xx, only documented status codes, a body matching
+the declared schema, and the declared content type. A family added later is covered by the same
+code. Operations not called are listed in ``SKIPPED`` with the reason.
+
+(The document is built at collection time: schemathesis' fixture-based lazy loader does not work
+with this pytest version, so each family gets a module-level schema instead.)
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import pytest
+import schemathesis  # a dev dependency: missing, the harness fails instead of skipping
+from litestar.testing import TestClient
+from schemathesis import checks as st_checks
+
+from ridgeline.app import available_families, create_app
+from ridgeline.platform.settings import Settings
+
+SEED = int(os.environ.get("RIDGELINE_CONTRACT_SEED", "20261201"))
+MAX_EXAMPLES = int(os.environ.get("RIDGELINE_CONTRACT_EXAMPLES", "10"))
+
+CHECKS = [
+    st_checks.not_a_server_error,
+    st_checks.status_code_conformance,
+    st_checks.response_schema_conformance,
+    st_checks.content_type_conformance,
+]
+
+# Operations the harness does not call, as "METHOD /path" -> reason, per family. Everything else in
+# a family's document runs.
+SKIPPED: dict[str, dict[str, str]] = {
+    "retail": {
+        "POST /seeder/generate": "writes up to 5,000,000 rows of synthetic history per call (minutes on "
+        "SQLite for the generated date ranges); covered by tests/retail/test_seeder.py",
+        "POST /seeder/append": "extends the history by a generated period, same cost as /seeder/generate; "
+        "covered by tests/retail/test_seeder.py",
+    },
+}
+
+
+def _settings(family: str, data_dir: Path) -> Settings:
+    return Settings(only=family, data_dir=data_dir, seed_defaults=True, log_level="ERROR")
+
+
+def _document(family: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix=f"contract-doc-{family}-") as tmp:
+        return create_app(_settings(family, Path(tmp) / "var")).openapi_schema.to_schema()
+
+
+# family -> operation -> status -> number of requests, reported at the end of the module
+CALLS: dict[str, dict[str, Counter[int]]] = {}
+
+
+@pytest.fixture(scope="module")
+def clients(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Callable[[str], TestClient[Any]]]:
+    """One started ``--only <family>`` app per family, shared by that family's operations."""
+    opened: dict[str, TestClient[Any]] = {}
+
+    def get(family: str) -> TestClient[Any]:
+        if family not in opened:
+            data_dir = tmp_path_factory.mktemp(f"contract-{family}") / "var"
+            client = TestClient(create_app(_settings(family, data_dir)), raise_server_exceptions=False)
+            client.__enter__()
+            opened[family] = client
+        return opened[family]
+
+    yield get
+    for client in opened.values():
+        client.__exit__(None, None, None)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    for family, ops in CALLS.items():
+        statuses: Counter[int] = sum(ops.values(), Counter())
+        line = (
+            f"contract {family}: {len(ops)} operations called, {sum(statuses.values())} requests, "
+            f"statuses {dict(sorted(statuses.items()))}, skipped {len(SKIPPED.get(family, {}))}"
+        )
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is not None and capture is not None:
+            with capture.global_and_fixture_disabled():  # teardown output is captured otherwise
+                reporter.ensure_newline()
+                reporter.write_line(line)
+
+
+def _httpx_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """schemathesis' requests-style arguments for the httpx-based Litestar test client."""
+    out = dict(kwargs)
+    if isinstance(out.get("data"), (bytes, str)):
+        out["content"] = out.pop("data")
+    files = out.pop("files", None)
+    if files:  # requests-style multipart: (name, (filename | None, content)) -> httpx data + files
+        fields: dict[str, list[str]] = {}
+        uploads: list[tuple[str, tuple[str, bytes]]] = []
+        for name, (filename, content, *_) in files:
+            raw = content if isinstance(content, bytes) else str(content).encode("utf-8", "surrogatepass")
+            if filename is None:
+                fields.setdefault(name, []).append(raw.decode("utf-8", "replace"))
+            else:
+                uploads.append((name, (filename, raw)))
+        out["files"] = uploads or None
+        if fields:
+            out["data"] = fields
+    cookies = out.pop("cookies", None)  # per-request cookies are deprecated in httpx: send the header
+    if cookies:
+        headers = dict(out.get("headers") or {})
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        out["headers"] = headers
+    return out
+
+
+def _contract_test(family: str) -> Any:
+    schema = schemathesis.openapi.from_dict(_document(family))
+    schema.config.seed = SEED
+    schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
+    schema.config.generation.update(max_examples=MAX_EXAMPLES)
+    skipped = SKIPPED.get(family, {})
+    if skipped:
+        schema = schema.exclude(
+            func=lambda ctx: f"{ctx.operation.method.upper()} {ctx.operation.path}" in skipped
+        )
+
+    @schema.parametrize()
+    @hypothesis.settings(deadline=None, suppress_health_check=list(hypothesis.HealthCheck), database=None)
+    def test(case: Any, clients: Callable[[str], TestClient[Any]]) -> None:
+        client = clients(family)
+        response = client.request(
+            **_httpx_kwargs(case.as_transport_kwargs(base_url="http://testserver.local"))
+        )
+        response.request.read()  # a multipart body the app refused unread (405) is still a stream
+        operation = f"{case.operation.method.upper()} {case.operation.path}"
+        CALLS.setdefault(family, {}).setdefault(operation, Counter())[response.status_code] += 1
+        case.validate_response(response, checks=CHECKS)
+
+    return test
+
+
+for _family in available_families():
+    globals()[f"test_contract_{_family}"] = _contract_test(_family)
