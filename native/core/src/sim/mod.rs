@@ -1,6 +1,7 @@
 //! Rigid-body simulation: URDF models, spatial-algebra dynamics (RNEA, CRBA, ABA), ground
 //! contact, reality profiles and batched, deterministic, cancellable rollouts.
 
+pub mod batch;
 pub mod contact;
 pub mod dynamics;
 pub mod error;

@@ -241,7 +241,7 @@ fn go1_is_rejected_for_its_inertia() {
 fn passive_energy_drift(m: &Model, integrator: Integrator, dt: f64, steps: usize) -> f64 {
     let mut cfg = RolloutConfig::new(m, steps, dt, 1, 1);
     cfg.integrator = integrator;
-    cfg.threads = Some(1);
+    cfg.threads = 1;
     cfg.record = false;
     let mut rng = Rng::for_episode(99, 0, 0);
     let (q, v, _) = random_state(m, &mut rng);
@@ -288,7 +288,7 @@ fn rollouts_replay_bit_for_bit_and_ignore_thread_count() {
     let mut cfg = RolloutConfig::new(&m, 200, 0.002, 42, 6);
     cfg.q0 = vec![0.4];
     let a = rollout(&m, &prof, &ctl, None, &cfg, &RolloutControl::default()).unwrap();
-    cfg.threads = Some(1);
+    cfg.threads = 1;
     let b = rollout(&m, &prof, &ctl, None, &cfg, &RolloutControl::default()).unwrap();
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(
