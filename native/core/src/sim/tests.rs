@@ -395,7 +395,7 @@ mod proptests {
             let p = parent % (i + 1);
             s += &format!(
                 "<link name='l{c}'><inertial><origin xyz='{} {} {}' rpy='{} 0.2 {}'/><mass value='{mass}'/>\
-                 <inertia ixx='0.03' iyy='0.02' izz='0.01' ixy='0.001' ixz='0' iyz='0.002'/></inertial></link>\
+                 <inertia ixx='0.03' iyy='0.025' izz='0.02' ixy='0.001' ixz='0' iyz='0.002'/></inertial></link>\
                  <joint name='j{c}' type='{}'><parent link='l{p}'/><child link='l{c}'/>\
                  <origin xyz='{} {} {}' rpy='{} {} {}'/><axis xyz='{} {} {}'/></joint>",
                 xyz[1], xyz[2], xyz[0], xyz[0], xyz[1],

@@ -15,8 +15,24 @@ mod model;
 mod profile;
 mod rollout;
 
+pyo3::create_exception!(
+    _native,
+    SimFieldError,
+    PyValueError,
+    "A state or option does not fit the model; `field` names it (initial_q, initial_v, pose, ...)."
+);
+
 pub(crate) fn err(e: SimError) -> PyErr {
-    PyValueError::new_err(e.to_string())
+    match &e {
+        SimError::Field { field, .. } => {
+            let pe = SimFieldError::new_err(e.to_string());
+            Python::attach(|py| {
+                let _ = pe.value(py).setattr("field", field.as_str());
+            });
+            pe
+        }
+        _ => PyValueError::new_err(e.to_string()),
+    }
 }
 
 pub(crate) fn slice1<'a>(a: &'a PyReadonlyArray1<'_, f64>) -> Cow<'a, [f64]> {
@@ -60,6 +76,12 @@ pub(crate) fn check_rows(
 /// Register the sim bindings on the extension module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::PySimModel>()?;
+    m.add("SimFieldError", m.py().get_type::<SimFieldError>())?;
+    m.add(
+        "SIM_MAX_RECORDED_BYTES",
+        ridgeline_core::sim::rollout::MAX_RECORDED_BYTES,
+    )?;
+    m.add("SIM_POSES", ridgeline_core::sim::pose::POSES.to_vec())?;
     m.add_class::<rollout::PyRolloutHandle>()?;
     m.add_function(wrap_pyfunction!(rollout::sim_rollout, m)?)?;
     m.add_function(wrap_pyfunction!(profile::reality_profiles, m)?)?;

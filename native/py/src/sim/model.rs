@@ -8,8 +8,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use ridgeline_core::sim::batch::{dynamics_batch, BatchKind};
+use ridgeline_core::sim::contact::ContactParams;
 use ridgeline_core::sim::dynamics::{aba, crba, energy, forward_kinematics, rnea, Data};
-use ridgeline_core::sim::Model;
+use ridgeline_core::sim::rollout::recorded_bytes;
+use ridgeline_core::sim::{pose, stance, Model};
 
 use super::{check_len, check_rows, err, slice1, slice2};
 
@@ -155,6 +157,80 @@ impl PySimModel {
     #[getter]
     fn contact_links(&self) -> Vec<String> {
         self.model.contacts.iter().map(|c| c.link.clone()).collect()
+    }
+    /// Per actuated joint: URDF velocity limit (NaN when none).
+    #[getter]
+    fn velocity_limits<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        PyArray1::from_vec(py, opt_vec(&self.model, |b| b.velocity))
+    }
+    /// A named pose (`SIM_POSES`): "neutral" or "stand" (resting on the ground).
+    fn pose<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        Ok(PyArray1::from_vec(
+            py,
+            pose::pose(&self.model, name).map_err(err)?,
+        ))
+    }
+    /// The default initial configuration of a rollout ("stand" when floating, else neutral).
+    fn default_configuration<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        PyArray1::from_vec(py, pose::default_configuration(&self.model))
+    }
+    /// Height of the lowest contact point at `q` (None without contact geometry).
+    fn lowest_point(&self, q: PyReadonlyArray1<'_, f64>) -> PyResult<Option<f64>> {
+        let q = slice1(&q);
+        check_len("q", q.len(), self.model.nq)?;
+        Ok(pose::lowest_point(&self.model, &q))
+    }
+    /// Validate an initial state; raises `SimFieldError` naming `q_field` or `v_field`.
+    #[pyo3(signature = (q, v, q_field = "initial_q", v_field = "initial_v", limits = true))]
+    fn check_state(
+        &self,
+        q: Vec<f64>,
+        v: Vec<f64>,
+        q_field: &str,
+        v_field: &str,
+        limits: bool,
+    ) -> PyResult<()> {
+        pose::check_state(&self.model, &q, &v, q_field, v_field, limits).map_err(err)
+    }
+    /// Torques holding `q` still: gravity compensation, or the stance's inverse dynamics for
+    /// a floating base on the ground (`ground`).
+    #[pyo3(signature = (q, ground = true))]
+    fn holding_torques<'py>(
+        &self,
+        py: Python<'py>,
+        q: PyReadonlyArray1<'py, f64>,
+        ground: bool,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let q = slice1(&q);
+        check_len("q", q.len(), self.model.nq)?;
+        Ok(PyArray1::from_vec(
+            py,
+            stance::holding_torques(&self.model, &q, ground),
+        ))
+    }
+    /// Effective inertia of each actuated joint for position control in the stance at `q`.
+    #[pyo3(signature = (q, ground = true))]
+    fn stance_inertias<'py>(
+        &self,
+        py: Python<'py>,
+        q: PyReadonlyArray1<'py, f64>,
+        ground: bool,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let q = slice1(&q);
+        check_len("q", q.len(), self.model.nq)?;
+        Ok(PyArray1::from_vec(
+            py,
+            stance::stance_inertias(&self.model, &q, ground),
+        ))
+    }
+    /// Default ground contact `(stiffness N/m, damping N s/m, slip velocity m/s)` per point.
+    fn contact_defaults(&self) -> (f64, f64, f64) {
+        let c = ContactParams::for_model(&self.model);
+        (c.stiffness, c.damping, c.slip_velocity)
+    }
+    /// Bytes a recorded rollout of `episodes` x `steps` needs (limit `SIM_MAX_RECORDED_BYTES`).
+    fn recorded_bytes(&self, steps: usize, episodes: usize) -> u128 {
+        recorded_bytes(&self.model, steps, episodes)
     }
     /// The neutral configuration (zeros; identity base orientation).
     fn neutral<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {

@@ -9,6 +9,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use ridgeline_core::sim::contact::ContactParams;
 use ridgeline_core::sim::profile::Profile;
 use ridgeline_core::sim::rollout::{
     rollout, Controller, Integrator, Reference, RolloutConfig, RolloutControl,
@@ -66,7 +67,8 @@ fn arr3<'py>(
     profile = "default", profile_entries = None, steps = 500, dt = 0.002, seed = 0, episodes = 1,
     integrator = "semi_implicit_euler", q0 = None, v0 = None, contact = None, record = true,
     success_tolerance = 0.05, divergence_velocity = 1000.0, threads = None, handle = None,
-    joint_limits = true
+    joint_limits = true, velocity_limit_factor = None, energy_growth = None, base_bound = None,
+    contact_stiffness = None, contact_damping = None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sim_rollout<'py>(
@@ -95,6 +97,11 @@ pub(crate) fn sim_rollout<'py>(
     threads: Option<usize>,
     handle: Option<&PyRolloutHandle>,
     joint_limits: bool,
+    velocity_limit_factor: Option<f64>,
+    energy_growth: Option<f64>,
+    base_bound: Option<f64>,
+    contact_stiffness: Option<f64>,
+    contact_damping: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let m = model.model.clone();
     let na = m.n_actuated();
@@ -136,13 +143,17 @@ pub(crate) fn sim_rollout<'py>(
             kp: gains(&kp, "kp")?,
             kd: gains(&kd, "kd")?,
         },
+        "pd_gravity" => Controller::PdGravity {
+            kp: gains(&kp, "kp")?,
+            kd: gains(&kd, "kd")?,
+        },
         "computed_torque" => Controller::ComputedTorque {
             kp: gains(&kp, "kp")?,
             kd: gains(&kd, "kd")?,
         },
         other => {
             return Err(PyValueError::new_err(format!(
-                "unknown controller '{other}' (zero, pd, computed_torque, open_loop)"
+                "unknown controller '{other}' (zero, pd, pd_gravity, computed_torque, open_loop)"
             )))
         }
     };
@@ -200,16 +211,22 @@ pub(crate) fn sim_rollout<'py>(
     cfg.divergence_velocity = divergence_velocity;
     cfg.threads = threads.unwrap_or(0);
     cfg.joint_limits = joint_limits;
-    if record {
-        let per_step = 2 * (m.nq + m.nv) + 2 * na;
-        let floats = (steps as u128 + 1) * episodes as u128 * per_step as u128;
-        if floats > 1u128 << 29 {
-            return Err(PyValueError::new_err(format!(
-                "recording {episodes} episodes x {steps} steps would need {} GB: pass record=False \
-                 (metrics only) or run fewer steps per call",
-                floats * 8 / 1_000_000_000
-            )));
-        }
+    if let Some(x) = velocity_limit_factor {
+        cfg.velocity_limit_factor = x;
+    }
+    if let Some(x) = energy_growth {
+        cfg.energy_growth = x;
+    }
+    if let Some(x) = base_bound {
+        cfg.base_bound = x;
+    }
+    if contact_stiffness.is_some() || contact_damping.is_some() {
+        let d = ContactParams::for_model(&m);
+        cfg.contact_params = Some(ContactParams {
+            stiffness: contact_stiffness.unwrap_or(d.stiffness),
+            damping: contact_damping.unwrap_or(d.damping),
+            slip_velocity: d.slip_velocity,
+        });
     }
     let control = handle.map(|h| h.ctl.clone()).unwrap_or_default();
     let results = py
@@ -220,6 +237,17 @@ pub(crate) fn sim_rollout<'py>(
     let out = PyDict::new(py);
     out.set_item("profile", &prof.name)?;
     out.set_item("cancelled", results.iter().any(|r| r.cancelled))?;
+    out.set_item(
+        "started",
+        Array1::from_iter(results.iter().map(|r| r.started)).into_pyarray(py),
+    )?;
+    out.set_item(
+        "divergence",
+        results
+            .iter()
+            .map(|r| r.divergence.map(|d| d.as_str()))
+            .collect::<Vec<_>>(),
+    )?;
     out.set_item(
         "steps_completed",
         Array1::from_iter(results.iter().map(|r| r.steps_completed as i64)).into_pyarray(py),
@@ -285,6 +313,10 @@ pub(crate) fn sim_rollout<'py>(
     par!("sensor_delay", |r| r.params.sensor_delay);
     par!("sensor_quantization", |r| r.params.sensor_quantization);
     par!("gravity_tilt", |r| r.params.gravity_tilt);
+    par!("contact_stiffness_scale", |r| r
+        .params
+        .contact_stiffness_scale);
+    par!("contact_damping_scale", |r| r.params.contact_damping_scale);
     let nb = m.bodies.len();
     let per_body = |f: &dyn Fn(&ridgeline_core::sim::rollout::EpisodeResult) -> &Vec<f64>| {
         Array2::from_shape_vec(

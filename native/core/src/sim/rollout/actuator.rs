@@ -1,8 +1,13 @@
 //! Stage "actuation": the command of `actuator_latency` ago, times the gain, clipped to the
-//! URDF effort limits.
+//! URDF effort limits. A motor at its URDF velocity limit cannot push faster: beyond the limit
+//! a torque along the motion fades to zero over the next [`VELOCITY_LIMIT_BAND`] of the limit
+//! (braking torques pass).
 
 use super::super::model::{JointKind, Model};
 use super::super::profile::EpisodeParams;
+
+/// Fraction of the velocity limit over which a torque along the motion fades out.
+pub const VELOCITY_LIMIT_BAND: f64 = 0.1;
 
 pub(super) struct Actuator {
     na: usize,
@@ -10,6 +15,8 @@ pub(super) struct Actuator {
     gain: f64,
     /// Per actuated joint, in configuration order.
     effort: Vec<Option<f64>>,
+    /// Per actuated joint: velocity index and URDF velocity limit.
+    velocity: Vec<(usize, Option<f64>)>,
     /// Ring buffer of past commands.
     hist: Vec<f64>,
 }
@@ -24,17 +31,24 @@ impl Actuator {
             .filter(|b| !matches!(b.kind, JointKind::Free))
             .map(|b| b.effort)
             .collect();
+        let velocity = model
+            .bodies
+            .iter()
+            .filter(|b| !matches!(b.kind, JointKind::Free))
+            .map(|b| (b.v_idx, b.velocity))
+            .collect();
         Actuator {
             na,
             latency,
             gain: params.actuator_gain,
             effort,
+            velocity,
             hist: vec![0.0; (latency + 1) * na],
         }
     }
 
-    /// Queue the command of step `k` and write the torques applied at step `k`.
-    pub(super) fn apply(&mut self, k: usize, cmd: &[f64], applied: &mut [f64]) {
+    /// Queue the command of step `k` and write the torques applied at step `k`, in state `v`.
+    pub(super) fn apply(&mut self, k: usize, cmd: &[f64], v: &[f64], applied: &mut [f64]) {
         let na = self.na;
         let cslot = k % (self.latency + 1);
         self.hist[cslot * na..(cslot + 1) * na].copy_from_slice(cmd);
@@ -45,6 +59,12 @@ impl Actuator {
             let mut t = self.gain * applied[j];
             if let Some(e) = *effort {
                 t = t.clamp(-e, e);
+            }
+            if let (vi, Some(limit)) = self.velocity[j] {
+                let speed = v[vi].abs();
+                if speed > limit && t * v[vi] > 0.0 {
+                    t *= (1.0 - (speed - limit) / (VELOCITY_LIMIT_BAND * limit)).max(0.0);
+                }
             }
             applied[j] = t;
         }

@@ -3,7 +3,8 @@
 
 use super::super::dynamics::{rnea, Data};
 use super::super::model::Model;
-use super::{Controller, Reference};
+use super::super::stance::holding_torques;
+use super::{Controller, Reference, RolloutConfig};
 
 pub(super) struct Control<'a> {
     controller: &'a Controller,
@@ -20,6 +21,8 @@ pub(super) struct Control<'a> {
     zeros: Vec<f64>,
     ct_a: Vec<f64>,
     ct_tau: Vec<f64>,
+    /// `PdGravity`: the torque holding the initial configuration.
+    hold: Vec<f64>,
 }
 
 impl<'a> Control<'a> {
@@ -27,10 +30,10 @@ impl<'a> Control<'a> {
         nominal: &'a Model,
         controller: &'a Controller,
         reference: Option<&'a Reference>,
-        q0: &[f64],
+        cfg: &RolloutConfig,
         episode: usize,
-        steps: usize,
     ) -> Self {
+        let (q0, steps) = (&cfg.q0, cfg.steps);
         let (qoff, voff) = nominal.actuated_offsets();
         let (nv, na) = (nominal.nv, nominal.n_actuated());
         Control {
@@ -47,6 +50,10 @@ impl<'a> Control<'a> {
             zeros: vec![0.0; nv],
             ct_a: vec![0.0; nv],
             ct_tau: vec![0.0; nv],
+            hold: match controller {
+                Controller::PdGravity { .. } => holding_torques(nominal, q0, cfg.contact),
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -78,6 +85,13 @@ impl<'a> Control<'a> {
                 for j in 0..na {
                     cmd[j] =
                         kp[j] * (rq_k[j] - obs_q[qoff + j]) + kd[j] * (rv_k[j] - obs_v[voff + j]);
+                }
+            }
+            Controller::PdGravity { kp, kd } => {
+                for j in 0..na {
+                    cmd[j] = self.hold[j]
+                        + kp[j] * (rq_k[j] - obs_q[qoff + j])
+                        + kd[j] * (rv_k[j] - obs_v[voff + j]);
                 }
             }
             Controller::ComputedTorque { kp, kd } => {

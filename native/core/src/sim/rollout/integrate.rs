@@ -1,7 +1,9 @@
 //! Stage "dynamics, contact and integration": passive joint forces (damping, smoothed Coulomb
 //! friction, position-limit springs), ground contact and gravity, and one integrator step.
 
-use super::super::contact::{contact_forces, ActiveContact, ContactParams, ContactStats};
+use super::super::contact::{
+    contact_forces, point_jacobian, ActiveContact, ContactParams, ContactStats,
+};
 use super::super::dynamics::{
     aba, cholesky_in_place, config_rate, crba, forward_kinematics, integrate_config,
     normalize_base, Data,
@@ -34,6 +36,10 @@ pub(super) struct Stepper<'a> {
     rhs: Vec<f64>,
     extra: Vec<f64>,
     jac: Vec<[f64; 3]>,
+    /// Implicit servo: `(kp, kd)` per actuated joint of a PD whose response within the step
+    /// is integrated implicitly (empty: none), and whether each joint is unsaturated.
+    pub(super) servo: Vec<(f64, f64)>,
+    pub(super) servo_on: Vec<bool>,
 }
 
 impl<'a> Stepper<'a> {
@@ -55,6 +61,8 @@ impl<'a> Stepper<'a> {
             rhs: vec![0.0; model.nv],
             extra: vec![0.0; model.nv],
             jac: vec![[0.0; 3]; model.nv],
+            servo: Vec::new(),
+            servo_on: Vec::new(),
         }
     }
 
@@ -76,6 +84,7 @@ impl<'a> Stepper<'a> {
         let stats = self.accel(q, v, act, out);
         let m = self.model;
         let nv = m.nv;
+        let voff = m.actuated_offsets().1;
         let mut any = false;
         for x in self.cmat.iter_mut() {
             *x = 0.0;
@@ -104,6 +113,13 @@ impl<'a> Stepper<'a> {
                     self.extra[b.v_idx] += dt * k * vi;
                 }
             }
+            if let Some(&(kp, kd)) = self.servo.get(b.v_idx - voff) {
+                // the PD's own spring and damper at the end of the step, like a limit spring
+                if self.servo_on[b.v_idx - voff] {
+                    c += kd + dt * kp;
+                    self.extra[b.v_idx] += dt * kp * vi;
+                }
+            }
             if c > 0.0 {
                 self.cmat[b.v_idx * nv + b.v_idx] += c;
                 any = true;
@@ -114,31 +130,7 @@ impl<'a> Stepper<'a> {
             for j in self.jac.iter_mut() {
                 *j = [0.0; 3];
             }
-            let mut cur = Some(ac.body);
-            while let Some(j) = cur {
-                let b = &m.bodies[j];
-                let rot = &self.data.rot[j];
-                let r = ac.point - self.data.pos[j];
-                match b.kind {
-                    JointKind::Revolute { axis } => {
-                        let col = rot.mul_vec(axis).cross(r);
-                        self.jac[b.v_idx] = [col.x, col.y, col.z];
-                    }
-                    JointKind::Prismatic { axis } => {
-                        let col = rot.mul_vec(axis);
-                        self.jac[b.v_idx] = [col.x, col.y, col.z];
-                    }
-                    JointKind::Free => {
-                        for k in 0..3 {
-                            let e = Vec3::new(rot.m[0][k], rot.m[1][k], rot.m[2][k]);
-                            self.jac[b.v_idx + k] = [e.x, e.y, e.z];
-                            let col = e.cross(r);
-                            self.jac[b.v_idx + 3 + k] = [col.x, col.y, col.z];
-                        }
-                    }
-                }
-                cur = b.parent;
-            }
+            point_jacobian(m, &self.data, ac.body, ac.point, &mut self.jac);
             let (c, d) = (
                 ac.friction_coefficient,
                 ac.normal_damping + dt * ac.normal_stiffness,
@@ -322,6 +314,16 @@ impl<'a> Dynamics<'a> {
         }
     }
 
+    /// Integrate a PD servo `(kp, kd)` per actuated joint implicitly (semi-implicit Euler only).
+    pub(super) fn set_servo(&mut self, kp: &[f64], kd: &[f64], gain: f64) {
+        self.st.servo = kp
+            .iter()
+            .zip(kd)
+            .map(|(p, d)| (gain * p, gain * d))
+            .collect();
+        self.st.servo_on = vec![true; kp.len()];
+    }
+
     /// Advance `(q, v)` by `dt` under the actuated torques `applied`.
     #[allow(clippy::needless_range_loop)]
     pub(super) fn step(
@@ -335,6 +337,16 @@ impl<'a> Dynamics<'a> {
         let (nq, nv) = (model.nq, model.nv);
         match self.integrator {
             Integrator::SemiImplicitEuler => {
+                if !self.st.servo.is_empty() {
+                    // a saturated actuator cannot respond within the step
+                    let efforts = model
+                        .bodies
+                        .iter()
+                        .filter(|b| !matches!(b.kind, JointKind::Free));
+                    for ((on, b), a) in self.st.servo_on.iter_mut().zip(efforts).zip(applied) {
+                        *on = b.effort.is_none_or(|e| a.abs() < e);
+                    }
+                }
                 let stats = self.st.accel_implicit(q, v, applied, dt, &mut self.qdd);
                 for j in 0..nv {
                     v[j] += dt * self.qdd[j];

@@ -30,12 +30,14 @@ use super::dynamics::Data;
 use super::error::{SimError, SimResult};
 use super::math::Mat3;
 use super::model::Model;
+use super::pose::{check_state, default_configuration};
 use super::profile::{EpisodeParams, Profile, Rng};
 use super::spatial::Inertia6;
 use crate::parallel;
 
 mod actuator;
 mod control;
+mod envelope;
 mod integrate;
 mod metrics;
 mod record;
@@ -43,10 +45,32 @@ mod sensor;
 
 use actuator::Actuator;
 use control::Control;
+pub use envelope::Divergence;
+use envelope::Envelope;
 use integrate::Dynamics;
 use metrics::Tracker;
 use record::Recorder;
 use sensor::Sensor;
+
+/// Default `RolloutConfig::velocity_limit_factor`.
+pub const DEFAULT_VELOCITY_LIMIT_FACTOR: f64 = 3.0;
+
+/// Default `RolloutConfig::energy_growth`.
+pub const DEFAULT_ENERGY_GROWTH: f64 = 0.5;
+
+/// Default `RolloutConfig::base_bound` (m).
+pub const DEFAULT_BASE_BOUND: f64 = 100.0;
+
+/// Largest recording (q, v, observations, actions and applied torques as float64, every step of
+/// every episode) one rollout may hold in memory: 512 MiB. The service's replay bundles obey
+/// the same limit.
+pub const MAX_RECORDED_BYTES: u64 = 512 << 20;
+
+/// Bytes a recorded rollout of `episodes` x `steps` needs (see [`MAX_RECORDED_BYTES`]).
+pub fn recorded_bytes(model: &Model, steps: usize, episodes: usize) -> u128 {
+    let per_step = 2 * (model.nq + model.nv) + 2 * model.n_actuated();
+    (steps as u128 + 1) * episodes as u128 * per_step as u128 * 8
+}
 
 /// Speed (rad/s or m/s) below which joint Coulomb friction is smoothed by `tanh(v / V)`.
 pub const FRICTION_SMOOTHING_VELOCITY: f64 = 0.01;
@@ -69,6 +93,10 @@ pub enum Controller {
     Zero,
     /// `u = kp (q_ref - q) + kd (v_ref - v)` per actuated joint.
     Pd { kp: Vec<f64>, kd: Vec<f64> },
+    /// `u = tau_hold + kp (q_ref - q) + kd (v_ref - v)`: PD plus the constant torque that holds
+    /// the initial configuration still on the nominal model (gravity compensation; for a
+    /// floating base on the ground, the inverse dynamics of its stance, see `sim::stance`).
+    PdGravity { kp: Vec<f64>, kd: Vec<f64> },
     /// `u = RNEA_nominal(q, v, a_ref + kp (q_ref - q) + kd (v_ref - v))`, using the nominal
     /// (unrandomised) model; a floating base is given zero commanded acceleration.
     ComputedTorque { kp: Vec<f64>, kd: Vec<f64> },
@@ -110,6 +138,15 @@ pub struct RolloutConfig {
     pub success_tolerance: f64,
     /// A joint speed above this (or any non-finite value) marks the episode as diverged.
     pub divergence_velocity: f64,
+    /// An actuated joint faster than this multiple of its URDF velocity limit has diverged
+    /// (`INFINITY` disables the check).
+    pub velocity_limit_factor: f64,
+    /// Mechanical energy may exceed the initial energy plus the actuators' work by this
+    /// fraction of `T0 + m |g| * 1 m` before the episode counts as diverged (`INFINITY`
+    /// disables the check); see `envelope`.
+    pub energy_growth: f64,
+    /// A floating base farther than this from its start along any axis has diverged (m).
+    pub base_bound: f64,
     /// Thread budget (see [`crate::parallel`]): 0 = all cores, 1 = the calling thread.
     pub threads: usize,
     /// Enforce URDF position limits with stiff limit springs (on by default).
@@ -124,13 +161,16 @@ impl RolloutConfig {
             seed,
             episodes,
             integrator: Integrator::SemiImplicitEuler,
-            q0: model.neutral(),
+            q0: default_configuration(model),
             v0: vec![0.0; model.nv],
             contact: model.floating_base,
             contact_params: None,
             record: true,
             success_tolerance: 0.05,
             divergence_velocity: 1.0e3,
+            velocity_limit_factor: DEFAULT_VELOCITY_LIMIT_FACTOR,
+            energy_growth: DEFAULT_ENERGY_GROWTH,
+            base_bound: DEFAULT_BASE_BOUND,
             threads: parallel::ALL_CORES,
             joint_limits: true,
         }
@@ -173,7 +213,12 @@ pub struct Metrics {
 pub struct EpisodeResult {
     pub params: EpisodeParams,
     pub steps_completed: usize,
+    /// `false` when the rollout was cancelled before this episode's first step: its metrics
+    /// are NaN and means must leave it out.
+    pub started: bool,
     pub cancelled: bool,
+    /// Why the episode diverged (`None` when it did not).
+    pub divergence: Option<Divergence>,
     /// `(steps + 1) * nq`, NaN after an early stop (empty when not recording).
     pub q: Vec<f64>,
     /// `(steps + 1) * nv`.
@@ -204,22 +249,48 @@ pub fn validate(
     if cfg.episodes == 0 {
         return Err(SimError::Invalid("episodes must be at least 1".into()));
     }
-    if cfg.q0.len() != model.nq {
-        return Err(SimError::Shape {
-            what: "q0".into(),
-            expected: model.nq,
-            got: cfg.q0.len(),
-        });
+    check_state(model, &cfg.q0, &cfg.v0, "q0", "v0", false)?;
+    if cfg.record {
+        let bytes = recorded_bytes(model, cfg.steps, cfg.episodes);
+        if bytes > MAX_RECORDED_BYTES as u128 {
+            return Err(SimError::Field {
+                field: "record".into(),
+                reason: format!(
+                    "recording {} episodes x {} steps needs {} MiB (limit {} MiB): record \
+                     metrics only or run fewer steps per call",
+                    cfg.episodes,
+                    cfg.steps,
+                    bytes >> 20,
+                    MAX_RECORDED_BYTES >> 20
+                ),
+            });
+        }
     }
-    if cfg.v0.len() != model.nv {
-        return Err(SimError::Shape {
-            what: "v0".into(),
-            expected: model.nv,
-            got: cfg.v0.len(),
-        });
+    for (what, x) in [
+        ("divergence_velocity", cfg.divergence_velocity),
+        ("velocity_limit_factor", cfg.velocity_limit_factor),
+        ("energy_growth", cfg.energy_growth),
+        ("base_bound", cfg.base_bound),
+    ] {
+        if x.is_nan() || x <= 0.0 {
+            return Err(SimError::Field {
+                field: what.into(),
+                reason: format!("must be positive, got {x}"),
+            });
+        }
     }
-    if cfg.q0.iter().chain(cfg.v0.iter()).any(|x| !x.is_finite()) {
-        return Err(SimError::Invalid("q0 and v0 must be finite".into()));
+    if let Some(cp) = cfg.contact_params {
+        if !(cp.stiffness > 0.0 && cp.stiffness.is_finite())
+            || !(cp.damping >= 0.0 && cp.damping.is_finite())
+        {
+            return Err(SimError::Field {
+                field: "contact".into(),
+                reason: format!(
+                    "stiffness must be positive and damping non-negative, got {} and {}",
+                    cp.stiffness, cp.damping
+                ),
+            });
+        }
     }
     match controller {
         Controller::Zero => {}
@@ -240,7 +311,9 @@ pub fn validate(
                 });
             }
         }
-        Controller::Pd { kp, kd } | Controller::ComputedTorque { kp, kd } => {
+        Controller::Pd { kp, kd }
+        | Controller::PdGravity { kp, kd }
+        | Controller::ComputedTorque { kp, kd } => {
             if kp.len() != na {
                 return Err(SimError::Shape {
                     what: "controller kp".into(),
@@ -334,17 +407,22 @@ pub fn run_episode(
     let (qoff, voff) = model.actuated_offsets();
     let (steps, dt) = (cfg.steps, cfg.dt);
     let contact = if cfg.contact && !model.contacts.is_empty() {
+        let cp = cfg
+            .contact_params
+            .unwrap_or_else(|| ContactParams::for_model(nominal));
         Some((
-            cfg.contact_params
-                .unwrap_or_else(|| ContactParams::for_model(nominal)),
+            cp.scaled(params.contact_stiffness_scale, params.contact_damping_scale),
             params.ground_friction,
         ))
     } else {
         None
     };
     let mut dynamics = Dynamics::new(&model, cfg.integrator, contact, cfg.joint_limits);
+    if let Controller::PdGravity { kp, kd } = controller {
+        dynamics.set_servo(kp, kd, params.actuator_gain);
+    }
     let mut sensor = Sensor::new(&model, &params, dt, noise, &cfg.q0, &cfg.v0);
-    let mut control = Control::new(nominal, controller, reference, &cfg.q0, episode, steps);
+    let mut control = Control::new(nominal, controller, reference, cfg, episode);
     let mut actuator = Actuator::new(&model, &params, dt);
     let mut rec = Recorder::new(cfg.record, steps, (nq, nv, na), &cfg.q0, &cfg.v0);
     let mut tracker = Tracker::default();
@@ -352,6 +430,8 @@ pub fn run_episode(
     let mut q = cfg.q0.clone();
     let mut v = cfg.v0.clone();
     let e0 = mechanical_energy(&model, &mut dynamics.st.data, &q, &v);
+    let mut envelope = Envelope::new(&model, cfg, contact.is_some(), e0);
+    let mut divergence = None;
     let base0 = if model.floating_base {
         (q[0], q[1])
     } else {
@@ -373,11 +453,12 @@ pub fn run_episode(
         }
         sensor.observe(k, &mut obs_q, &mut obs_v);
         control.command(k, &obs_q, &obs_v, &mut cmd);
-        actuator.apply(k, &cmd, &mut applied);
+        actuator.apply(k, &cmd, &v, &mut applied);
         rec.inputs(k, &obs_q, &obs_v, &cmd, &applied);
         let stats = dynamics.step(&mut q, &mut v, &applied, dt);
         tracker.work(&applied, &v, voff, dt, &stats);
-        if left_envelope(&q, &v, cfg) {
+        if let Some(d) = envelope.check(k, &q, &v, &applied, voff, dt) {
+            divergence = Some(d);
             diverged = true;
             done = k + 1;
             break;
@@ -410,21 +491,24 @@ pub fn run_episode(
     } else {
         0.0
     };
+    // an episode cancelled before its first step has no metrics (NaN), not zero errors
+    let started = !(cancelled && done == 0);
+    let unrun = |x: f64| if started { x } else { f64::NAN };
     let metrics = Metrics {
         tracking_rmse: if diverged {
             f64::INFINITY
         } else {
-            tracking_rmse
+            unrun(tracking_rmse)
         },
         max_tracking_error: if diverged {
             f64::INFINITY
         } else {
-            tracker.max_err
+            unrun(tracker.max_err)
         },
         energy: tracker.energy,
         success: !diverged && !cancelled && done == steps && tracking_rmse < cfg.success_tolerance,
         diverged,
-        time_per_step: elapsed / done.max(1) as f64,
+        time_per_step: unrun(elapsed / done.max(1) as f64),
         mean_slip_speed: if tracker.slip_n > 0 {
             tracker.slip_sum / tracker.slip_n as f64
         } else {
@@ -442,7 +526,9 @@ pub fn run_episode(
     EpisodeResult {
         params,
         steps_completed: done,
+        started,
         cancelled,
+        divergence,
         q: rec.q,
         v: rec.v,
         obs: rec.obs,
@@ -457,13 +543,6 @@ fn mechanical_energy(model: &Model, data: &mut Data, q: &[f64], v: &[f64]) -> f6
     t + p
 }
 
-/// Stage "divergence": the state left the physical envelope.
-fn left_envelope(q: &[f64], v: &[f64], cfg: &RolloutConfig) -> bool {
-    q.iter().any(|x| !x.is_finite())
-        || v.iter()
-            .any(|x| !x.is_finite() || x.abs() > cfg.divergence_velocity)
-}
-
 /// Run `cfg.episodes` episodes on `cfg.threads` threads (0 = all cores, see
 /// [`crate::parallel`]). Results are in episode order and do not depend on the thread count.
 pub fn rollout(
@@ -475,6 +554,12 @@ pub fn rollout(
     ctl: &RolloutControl,
 ) -> SimResult<Vec<EpisodeResult>> {
     validate(model, controller, reference, cfg)?;
+    // the model's default contact, derived once (it needs the stance of the `stand` pose)
+    let mut cfg = cfg.clone();
+    if cfg.contact && cfg.contact_params.is_none() && !model.contacts.is_empty() {
+        cfg.contact_params = Some(ContactParams::for_model(model));
+    }
+    let cfg = &cfg;
     let run = |e: usize| run_episode(model, profile, controller, reference, cfg, e, ctl);
     parallel::par_map(cfg.threads, cfg.episodes, run).map_err(|e| SimError::Invalid(e.to_string()))
 }
