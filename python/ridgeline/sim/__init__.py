@@ -18,8 +18,8 @@ from ridgeline.sim.rollout import INTEGRATORS, RolloutResult, rollout
 __all__ = [
     "INTEGRATORS",
     "MAX_RECORDED_BYTES",
-    "POSES",
     "PD",
+    "POSES",
     "ComputedTorque",
     "Controller",
     "FieldError",

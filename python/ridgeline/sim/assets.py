@@ -229,7 +229,9 @@ def mass_properties(mesh: Any, density: float) -> MassProperties:
     )
 
 
-def _radial_pairs(half_edges: np.ndarray, faces: np.ndarray, vertices: np.ndarray) -> list[tuple[int, int]] | None:
+def _radial_pairs(
+    half_edges: np.ndarray, faces: np.ndarray, vertices: np.ndarray
+) -> list[tuple[int, int]] | None:
     """Pair the faces around one non-manifold edge into the solids they bound.
 
     Walking around the edge, every face bounds a wedge of material on one side (opposite its
@@ -304,8 +306,8 @@ def component_labels(faces: np.ndarray, n_vertices: int, vertices: np.ndarray | 
             p = np.asarray(pairs, dtype=np.int64)
             src.append(p[:, 0])
             dst.append(p[:, 1])
-    import scipy.sparse  # noqa: PLC0415 (heavy; only segmentation needs it)
-    import scipy.sparse.csgraph  # noqa: PLC0415
+    import scipy.sparse
+    import scipy.sparse.csgraph
 
     i = np.concatenate(src)
     j = np.concatenate(dst)

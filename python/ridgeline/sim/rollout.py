@@ -132,7 +132,7 @@ def rollout(
 
     Divergence (the episode stops, ``metrics["diverged"]``, ``divergence[e]``): a non-finite
     state, a speed above ``divergence_velocity``, a joint faster than ``velocity_limit_factor``
-    (default 3) times its URDF velocity limit, mechanical energy grown beyond the actuators'
+    (default 10) times its URDF velocity limit, mechanical energy grown beyond the actuators'
     work by ``energy_growth`` (default 0.5) of ``T0 + m g * 1 m``, or a floating base farther
     than ``base_bound`` (default 100 m) from its start or 0.5 m below the ground.
     Raises :data:`~ridgeline.sim.model.FieldError` (a ``ValueError``) naming a bad ``q0``,

@@ -199,7 +199,9 @@ def validate(model: Model, spec: RunSpec) -> None:
     initial state of the wrong length, non-finite, with a non-unit base quaternion or joints
     outside their limits."""
     n = model.n_actuated
-    model.check_state(initial_q(model, spec), initial_v(model, spec), q_field="initial_q", v_field="initial_v")
+    model.check_state(
+        initial_q(model, spec), initial_v(model, spec), q_field="initial_q", v_field="initial_v"
+    )
     for name in ("kp", "kd"):
         value = getattr(spec.controller, name)
         if isinstance(value, list) and len(value) not in (1, n):

@@ -238,6 +238,7 @@ impl Mat3 {
     }
     /// Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations: `(values, vectors)`
     /// with eigenvector `k` in column `k` of `vectors` (a rotation matrix up to sign).
+    #[allow(clippy::needless_range_loop)]
     pub fn sym_eigen(&self) -> ([f64; 3], Mat3) {
         let mut a = self.m;
         let mut v = Mat3::IDENTITY.m;

@@ -103,6 +103,10 @@ pub struct Model {
     pub root_link: String,
 }
 
+/// Principal moments may break the triangle inequality by this fraction of their sum (the
+/// rounding of inertias printed with few digits), not more.
+pub const TRIANGLE_TOLERANCE: f64 = 1e-2;
+
 /// Heaviest link mass accepted (kg): more is a unit error, not a robot.
 pub const MAX_LINK_MASS: f64 = 1.0e6;
 
@@ -114,8 +118,11 @@ fn check_inertia(link: &str, mass: f64, i: &Mat3) -> SimResult<()> {
             reason,
         })
     };
-    if !mass.is_finite() || mass < 0.0 {
-        return bad(format!("mass must be finite and non-negative, got {mass}"));
+    if !mass.is_finite() {
+        return bad(format!("mass {mass} is not finite"));
+    }
+    if mass < 0.0 {
+        return bad(format!("negative mass {mass}"));
     }
     if mass > MAX_LINK_MASS {
         return bad(format!(
@@ -130,17 +137,6 @@ fn check_inertia(link: &str, mass: f64, i: &Mat3) -> SimResult<()> {
     let minor2 = m[0][0] * m[1][1] - m[0][1] * m[1][0];
     let det = i.det();
     let zero = m.iter().all(|r| r.iter().all(|&x| x == 0.0));
-    if mass > 0.0 || !zero {
-        // principal moments of a rigid body satisfy I_a <= I_b + I_c (the mass lies in space)
-        let [e0, e1, e2] = i.sym_eigenvalues();
-        let tol = 1e-6 * (e0.abs() + e1.abs() + e2.abs());
-        if e0 >= 0.0 && e2 > e0 + e1 + tol {
-            return bad(format!(
-                "inertia violates the triangle inequality: principal moments {e0:e}, {e1:e}, {e2:e} \
-                 (the largest must not exceed the sum of the other two)"
-            ));
-        }
-    }
     if mass > 0.0 {
         if !(minor1 > 0.0 && minor2 > 0.0 && det > 0.0) {
             return bad(format!(
@@ -153,6 +149,17 @@ fn check_inertia(link: &str, mass: f64, i: &Mat3) -> SimResult<()> {
         let d = [m[0][0], m[1][1], m[2][2]];
         if d.iter().any(|&x| x < 0.0) || det < -1e-12 {
             return bad("inertia matrix of a massless link is not positive semi-definite".into());
+        }
+    }
+    if mass > 0.0 || !zero {
+        // principal moments of a rigid body satisfy I_a <= I_b + I_c (the mass lies in space)
+        let [e0, e1, e2] = i.sym_eigenvalues();
+        let tol = TRIANGLE_TOLERANCE * (e0.abs() + e1.abs() + e2.abs());
+        if e0 >= 0.0 && e2 > e0 + e1 + tol {
+            return bad(format!(
+                "inertia violates the triangle inequality: principal moments {e0:e}, {e1:e}, {e2:e} \
+                 (the largest must not exceed the sum of the other two)"
+            ));
         }
     }
     Ok(())

@@ -108,13 +108,13 @@ pub fn check_state(
     if q.len() != model.nq {
         return Err(field(
             q_field,
-            format!("expected {} values (nq), got {}", model.nq, q.len()),
+            format!("expected length {}, got {}", model.nq, q.len()),
         ));
     }
     if v.len() != model.nv {
         return Err(field(
             v_field,
-            format!("expected {} values (nv), got {}", model.nv, v.len()),
+            format!("expected length {}, got {}", model.nv, v.len()),
         ));
     }
     if let Some(i) = q.iter().position(|x| !x.is_finite()) {

@@ -136,7 +136,7 @@ pub fn stance_inertias(model: &Model, q: &[f64], ground: bool) -> Vec<f64> {
         let m = b.inertia.mass();
         if m > 0.0 {
             let c = d.pos[i] + d.rot[i].mul_vec(b.inertia.first_moment().scale(1.0 / m));
-            com = com + c.scale(m);
+            com += c.scale(m);
         }
     }
     let com = com.scale(1.0 / model.total_mass().max(1e-12));

@@ -124,7 +124,7 @@ impl<'a> Envelope<'a> {
                 self.work += p;
                 self.work_abs += p.abs();
             }
-            if (k + 1) % ENERGY_CHECK_INTERVAL == 0 {
+            if (k + 1).is_multiple_of(ENERGY_CHECK_INTERVAL) {
                 let (t, u) = energy(self.model, &mut self.data, q, v);
                 let growth = t + u - self.e0 - self.work;
                 if growth > self.tolerance + 0.05 * self.work_abs {

@@ -53,7 +53,7 @@ use record::Recorder;
 use sensor::Sensor;
 
 /// Default `RolloutConfig::velocity_limit_factor`.
-pub const DEFAULT_VELOCITY_LIMIT_FACTOR: f64 = 3.0;
+pub const DEFAULT_VELOCITY_LIMIT_FACTOR: f64 = 10.0;
 
 /// Default `RolloutConfig::energy_growth`.
 pub const DEFAULT_ENERGY_GROWTH: f64 = 0.5;
@@ -280,9 +280,11 @@ pub fn validate(
         }
     }
     if let Some(cp) = cfg.contact_params {
-        if !(cp.stiffness > 0.0 && cp.stiffness.is_finite())
-            || !(cp.damping >= 0.0 && cp.damping.is_finite())
-        {
+        let ok = cp.stiffness > 0.0
+            && cp.stiffness.is_finite()
+            && cp.damping >= 0.0
+            && cp.damping.is_finite();
+        if !ok {
             return Err(SimError::Field {
                 field: "contact".into(),
                 reason: format!(
