@@ -147,8 +147,8 @@ class Model:
         return self._m.pose(name)
 
     def default_configuration(self) -> FloatArray:
-        """The default initial configuration of a rollout: ``stand`` for a floating base,
-        ``neutral`` for a fixed one."""
+        """The default initial configuration of a rollout: the ``stand`` pose (for a fixed base,
+        only joints whose zero lies outside their limits move inside them)."""
         return self._m.default_configuration()
 
     def lowest_point(self, q: npt.ArrayLike) -> float | None:

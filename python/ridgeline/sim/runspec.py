@@ -109,8 +109,7 @@ class RunSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         str | None,
         msgspec.Meta(
             description="Named initial pose when initial_q is null: neutral (all joints zero) or stand "
-            "(joints inside their limits, a floating base resting on the ground); null = stand for "
-            "floating bases, neutral otherwise."
+            "(joints inside their limits, a floating base resting on the ground); null = stand."
         ),
     ] = None
     record: Annotated[

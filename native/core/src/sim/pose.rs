@@ -8,8 +8,8 @@
 //!   `z = 0` ([`REST_CLEARANCE`]): the robot rests on the ground and sinks by the contact's
 //!   static deflection. For a fixed base only the joints change.
 //!
-//! The default initial state of a rollout is `stand` for floating-base models and `neutral`
-//! (as before) for fixed-base ones.
+//! The default initial state of a rollout is `stand` (for a fixed base that only moves joints
+//! whose zero lies outside their limits, such as panda's fourth joint, inside them).
 
 use super::dynamics::{forward_kinematics, Data};
 use super::error::{SimError, SimResult};
@@ -78,13 +78,9 @@ pub fn pose(model: &Model, name: &str) -> SimResult<Vec<f64>> {
     Ok(q)
 }
 
-/// The default initial configuration: `stand` for a floating base, `neutral` otherwise.
+/// The default initial configuration: the `stand` pose.
 pub fn default_configuration(model: &Model) -> Vec<f64> {
-    if model.floating_base {
-        pose(model, "stand").expect("built-in pose")
-    } else {
-        model.neutral()
-    }
+    pose(model, "stand").expect("built-in pose")
 }
 
 fn field(name: &str, reason: String) -> SimError {

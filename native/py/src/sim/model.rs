@@ -170,7 +170,7 @@ impl PySimModel {
             pose::pose(&self.model, name).map_err(err)?,
         ))
     }
-    /// The default initial configuration of a rollout ("stand" when floating, else neutral).
+    /// The default initial configuration of a rollout (the "stand" pose).
     fn default_configuration<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
         PyArray1::from_vec(py, pose::default_configuration(&self.model))
     }

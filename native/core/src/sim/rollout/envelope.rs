@@ -103,10 +103,17 @@ impl<'a> Envelope<'a> {
         voff: usize,
         dt: f64,
     ) -> Option<Divergence> {
-        if q.iter().any(|x| !x.is_finite()) || v.iter().any(|x| !x.is_finite()) {
+        // one pass: the largest speed is NaN-propagating through the finiteness test
+        let mut fast = false;
+        let mut finite = q.iter().all(|x| x.is_finite());
+        for x in v {
+            finite &= x.is_finite();
+            fast |= x.abs() > self.max_speed;
+        }
+        if !finite {
             return Some(Divergence::NonFinite);
         }
-        if v.iter().any(|x| x.abs() > self.max_speed) {
+        if fast {
             return Some(Divergence::Speed);
         }
         if self.limits.iter().any(|&(i, l)| v[i].abs() > l) {

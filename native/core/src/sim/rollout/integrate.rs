@@ -97,7 +97,10 @@ impl<'a> Stepper<'a> {
                 continue;
             }
             let vi = v[b.v_idx];
-            let fr = if vi.abs() > 1e-12 {
+            // (a frictionless joint skips the tanh: most of the data's joints)
+            let fr = if b.friction == 0.0 {
+                0.0
+            } else if vi.abs() > 1e-12 {
                 b.friction * (vi / FRICTION_SMOOTHING_VELOCITY).tanh() / vi
             } else {
                 b.friction / FRICTION_SMOOTHING_VELOCITY
@@ -212,8 +215,12 @@ impl<'a> Stepper<'a> {
                 continue;
             }
             let vi = v[b.v_idx];
-            self.tau[b.v_idx] -=
-                b.damping * vi + b.friction * (vi / FRICTION_SMOOTHING_VELOCITY).tanh();
+            if b.friction != 0.0 {
+                self.tau[b.v_idx] -=
+                    b.damping * vi + b.friction * (vi / FRICTION_SMOOTHING_VELOCITY).tanh();
+            } else if b.damping != 0.0 {
+                self.tau[b.v_idx] -= b.damping * vi;
+            }
             if self.limits {
                 let e = limit_violation(b, q[b.q_idx]);
                 if e != 0.0 {
