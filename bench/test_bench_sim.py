@@ -12,7 +12,11 @@ Run (not part of the test suite):
   loop of ``pinocchio.aba`` (Pinocchio's Python API has no batch call); reported per state.
 * Rollout steps per second on iiwa without contacts (passive, dt = 2 ms): Ridgeline's batched
   ``rollout`` (all cores, and one thread) against MuJoCo's single-threaded C rollout
-  (``mujoco.rollout.rollout`` with one MjData) over the same number of environments and steps.
+  (``mujoco.rollout.rollout`` with one MjData) over the same number of environments and steps;
+  the summary also gives the all-cores figure per core (``threads`` budget = all cores divided
+  by the core count) against MuJoCo's one thread.
+* Engine steps per second for iiwa (PD, no contact) and Atlas (floating base standing on the
+  ground under the default controller, contact on), recorded and not, one thread.
 
 The last test prints the figures and ratios, from the best (minimum) round of each benchmark:
 on a shared machine the minimum is the least disturbed by other tenants, and both sides are
@@ -21,6 +25,7 @@ measured the same way. Needs ../shared/data/sim/urdf.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +174,23 @@ def test_rollout_iiwa_mujoco_single_thread(benchmark: Any) -> None:
     RESULTS["rollout/mujoco_1"] = ENVS * STEPS / benchmark.stats.stats.min
 
 
+@pytest.mark.parametrize("record", [False, True])
+@pytest.mark.parametrize("name", ["iiwa", "atlas"])
+def test_engine_steps_per_second(benchmark: Any, name: str, record: bool) -> None:
+    m = _ours(name)
+    steps, episodes = 2000, 8
+
+    def run() -> None:
+        res = rollout(m, steps=steps, dt=DT, episodes=episodes, record=record, threads=1)
+        assert not res.metrics["diverged"].any()
+
+    benchmark.group = f"engine {name} (steps/s)"
+    benchmark.pedantic(run, rounds=3, iterations=1)
+    RESULTS[f"engine/{name}/{'recorded' if record else 'metrics'}"] = (
+        steps * episodes / benchmark.stats.stats.min
+    )
+
+
 def test_print_summary() -> None:
     r = RESULTS
     lines = ["", "Ridgeline sim benchmark (best round; lower time / higher steps/s is better)"]
@@ -196,5 +218,18 @@ def test_print_summary() -> None:
             f" 1 thread {r1:,.0f} steps/s; mujoco 1 thread {mj:,.0f} steps/s"
             f"  ratio(batched / mujoco) {ra / mj:5.2f} (target >= 1)"
         )
+    if ra and mj:
+        cores = os.cpu_count() or 1
+        lines.append(
+            f"  rollout iiwa per core ({cores} cores): ridgeline {ra / cores:,.0f} steps/s/core;"
+            f" mujoco 1 thread {mj:,.0f}  ratio {ra / cores / mj:5.2f} (goal >= 2)"
+        )
+    for name in ("iiwa", "atlas"):
+        a, b = r.get(f"engine/{name}/metrics"), r.get(f"engine/{name}/recorded")
+        if a and b:
+            lines.append(
+                f"  engine {name} 1 thread, default controller: {a:,.0f} steps/s (metrics only),"
+                f" {b:,.0f} steps/s (recorded)"
+            )
     print("\n".join(lines))
     assert len(lines) > 2

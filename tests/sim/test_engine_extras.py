@@ -104,9 +104,10 @@ def msgspec_controller(**kw: object):  # type: ignore[no-untyped-def]
 
 
 def test_component_labels_and_segmentation() -> None:
-    faces = np.array([[0, 1, 2], [2, 3, 4], [5, 6, 7]])
-    labels = A.component_labels(faces, 8)
-    assert labels[0] == labels[1] != labels[2]
+    # faces are connected through shared edges, not through a lone shared vertex
+    faces = np.array([[0, 1, 2], [2, 1, 3], [3, 4, 5], [6, 7, 8]])
+    labels = A.component_labels(faces, 9)
+    assert labels[0] == labels[1] != labels[2] != labels[3] and labels[0] != labels[3]
     boxes = [trimesh.creation.box((1, 1, 1)) for _ in range(3)]
     for i, b in enumerate(boxes):
         b.apply_scale(1 + i)

@@ -54,7 +54,7 @@ fn main() {
         println!("{name}: {:.3} us/call (nv = {})", best * 1e6, m.nv);
     }
     let prof = Profile::builtin("default").expect("profile");
-    for threads in [Some(1), None] {
+    for threads in [1, 0] {
         let mut cfg = RolloutConfig::new(&m, 1000, 0.002, 0, 64);
         cfg.threads = threads;
         cfg.contact = false;

@@ -11,15 +11,18 @@ res = rollout(m, controller=PD(100.0, 10.0), profile="slippery_warehouse", steps
 
 from ridgeline._native import RolloutHandle
 from ridgeline.sim.control import PD, ComputedTorque, Controller, OpenLoop, Reference, ZeroTorque
-from ridgeline.sim.model import Model
+from ridgeline.sim.model import MAX_RECORDED_BYTES, POSES, FieldError, Model
 from ridgeline.sim.profiles import Profile, profile_names, reality_profiles
 from ridgeline.sim.rollout import INTEGRATORS, RolloutResult, rollout
 
 __all__ = [
     "INTEGRATORS",
+    "MAX_RECORDED_BYTES",
     "PD",
+    "POSES",
     "ComputedTorque",
     "Controller",
+    "FieldError",
     "Model",
     "OpenLoop",
     "Profile",

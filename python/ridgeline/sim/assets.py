@@ -6,8 +6,9 @@
   ``usd-core`` when it is installed. Mass properties assume a uniform ``density`` (kg/m^3) after
   scaling by ``scale`` (e.g. 0.001 for millimetre meshes). A mesh that is not watertight has no
   well-defined volume: its mass properties come from its convex hull and say so.
-- :func:`segment` splits a mesh into its connected components (faces sharing a vertex after
-  merging coincident vertices), each with its own mass properties.
+- :func:`segment` splits a mesh into its connected components (faces sharing an edge after
+  merging coincident vertices; solids touching along a face or an edge stay separate), each with
+  its own mass properties.
 - :func:`build_linkage` assembles parts and joint specs into a kinematic tree and can export URDF
   that the core parses back to the same model.
 """
@@ -228,30 +229,95 @@ def mass_properties(mesh: Any, density: float) -> MassProperties:
     )
 
 
-def component_labels(faces: np.ndarray, n_vertices: int) -> np.ndarray:
-    """Connected-component label of every face (faces are connected when they share a vertex)."""
-    parent = np.arange(n_vertices)
+def _radial_pairs(
+    half_edges: np.ndarray, faces: np.ndarray, vertices: np.ndarray
+) -> list[tuple[int, int]] | None:
+    """Pair the faces around one non-manifold edge into the solids they bound.
 
-    def find_all(p: np.ndarray) -> np.ndarray:
-        while True:
-            nxt = p[p]
-            if np.array_equal(nxt, p):
-                return p
-            p = nxt
+    Walking around the edge, every face bounds a wedge of material on one side (opposite its
+    outward normal). Sorted by angle, a face with material on its counter-clockwise side pairs
+    with the next face, which must close that wedge (material on its clockwise side); two boxes
+    sharing a face thus stay two solids. Returns None when the orientations are inconsistent.
+    """
+    f = half_edges // 3
+    k = half_edges % 3
+    va = faces[f, k]
+    vb = faces[f, (k + 1) % 3]
+    vc = faces[f, (k + 2) % 3]
+    lo, hi = min(int(va[0]), int(vb[0])), max(int(va[0]), int(vb[0]))
+    e = vertices[hi] - vertices[lo]
+    norm = np.linalg.norm(e)
+    if norm == 0.0:
+        return None
+    e = e / norm
+    d = vertices[vc] - vertices[lo]
+    d = d - np.outer(d @ e, e)
+    dn = np.linalg.norm(d, axis=1)
+    if np.any(dn == 0.0):
+        return None
+    d = d / dn[:, None]
+    u = d[0]
+    w = np.cross(e, u)
+    theta = np.mod(np.arctan2(d @ w, d @ u), 2.0 * np.pi)
+    theta = np.where(theta > 2.0 * np.pi - 1e-9, 0.0, np.round(theta, 9))
+    tri = vertices[faces[f]]
+    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    side = np.where(np.einsum("ij,ij->i", normal, np.cross(e, d)) < 0.0, 1, -1)
+    order = np.lexsort((side, theta))  # at equal angles the closing face (-1) comes first
+    n = len(order)
+    pairs = []
+    for i in range(n):
+        if side[order[i]] == 1:
+            j = order[(i + 1) % n]
+            if side[j] != -1:
+                return None
+            pairs.append((int(f[order[i]]), int(f[j])))
+    return pairs if 2 * len(pairs) == n else None
 
-    # Repeated min-label propagation over face edges with pointer jumping: O(log diameter) passes.
-    while True:
-        roots = parent[faces]  # (F, 3)
-        m = roots.min(axis=1)
-        new = parent.copy()
-        np.minimum.at(new, roots.ravel(), np.repeat(m, 3))
-        new = find_all(new[new])
-        if np.array_equal(new, parent):
-            break
-        parent = new
-    face_root = parent[faces[:, 0]]
-    _, labels = np.unique(face_root, return_inverse=True)
-    return labels
+
+def component_labels(faces: np.ndarray, n_vertices: int, vertices: np.ndarray | None = None) -> np.ndarray:
+    """Connected-component label of every face: faces are connected across the edges they
+    share (not through a lone shared vertex). At an edge shared by more than two faces (solids
+    touching along a face or an edge) the faces are paired by orientation around the edge
+    (:func:`_radial_pairs`, needs ``vertices``), so touching solids stay separate parts."""
+    faces = np.asarray(faces, dtype=np.int64)
+    n_faces = len(faces)
+    if n_faces == 0:
+        return np.zeros(0, dtype=np.int64)
+    a = faces.ravel()
+    b = np.roll(faces, -1, axis=1).ravel()
+    key = np.minimum(a, b) * np.int64(n_vertices) + np.maximum(a, b)
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
+    counts = np.diff(np.r_[starts, len(ks)])
+    two = starts[counts == 2]
+    src = [order[two] // 3]
+    dst = [order[two + 1] // 3]
+    verts = None if vertices is None else np.asarray(vertices, dtype=np.float64)
+    for st, c in zip(starts[counts > 2], counts[counts > 2], strict=True):
+        half = order[st : st + c]
+        pairs = None if verts is None else _radial_pairs(half, faces, verts)
+        if pairs is None:  # no geometry or inconsistent orientation: connect them all
+            fs = half // 3
+            src.append(fs[:-1])
+            dst.append(fs[1:])
+        elif pairs:
+            p = np.asarray(pairs, dtype=np.int64)
+            src.append(p[:, 0])
+            dst.append(p[:, 1])
+    import scipy.sparse
+    import scipy.sparse.csgraph
+
+    i = np.concatenate(src)
+    j = np.concatenate(dst)
+    graph = scipy.sparse.coo_matrix((np.ones(len(i)), (i, j)), shape=(n_faces, n_faces))
+    _, labels = scipy.sparse.csgraph.connected_components(graph, directed=False)
+    # number components in order of their first face, as np.unique(return_inverse) did
+    _, first = np.unique(labels, return_index=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(np.argsort(first))] = np.arange(len(first))
+    return rank[labels]
 
 
 def _merged(mesh: Any) -> Any:
@@ -262,7 +328,7 @@ def _merged(mesh: Any) -> Any:
 
 def count_components(mesh: Any) -> int:
     m = _merged(mesh)
-    return int(component_labels(np.asarray(m.faces), len(m.vertices)).max() + 1)
+    return int(component_labels(np.asarray(m.faces), len(m.vertices), np.asarray(m.vertices)).max() + 1)
 
 
 def summarize_mesh(mesh: Any, density: float) -> MeshSummary:
@@ -294,7 +360,7 @@ def segment(mesh: Any, density: float, min_faces: int = 1) -> tuple[list[Part], 
     """Split ``mesh`` into connected components, largest first; also returns the part meshes."""
     m = _merged(mesh)
     faces = np.asarray(m.faces)
-    labels = component_labels(faces, len(m.vertices))
+    labels = component_labels(faces, len(m.vertices), np.asarray(m.vertices))
     trimesh = _trimesh()
     pieces = []
     for lab in range(int(labels.max()) + 1):

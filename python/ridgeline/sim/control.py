@@ -93,13 +93,21 @@ class PD:
     """``u = kp (q_ref - q) + kd (v_ref - v)`` per actuated joint.
 
     ``kp`` and ``kd`` are scalars or one value per actuated joint. Without a reference the
-    controller holds the initial configuration.
+    controller holds the initial configuration. With ``gravity_compensation`` the constant
+    torque that holds the initial configuration still on the nominal model is added (for a
+    floating base on the ground: the inverse dynamics of its stance), and under the default
+    semi-implicit Euler the PD's own spring and damper are integrated implicitly, which keeps
+    stiff gains on light joints stable.
     """
 
     kp: float | npt.ArrayLike
     kd: float | npt.ArrayLike
     reference: Reference | None = None
-    kind = "pd"
+    gravity_compensation: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "pd_gravity" if self.gravity_compensation else "pd"
 
     def gains(self, model: Model) -> tuple[FloatArray, FloatArray]:
         return _gains(self.kp, model.n_actuated, "kp"), _gains(self.kd, model.n_actuated, "kd")
@@ -116,6 +124,27 @@ class PD:
         qq = model.neutral() if q is None else np.asarray(q, dtype=np.float64)
         diag = np.diag(model.mass_matrix(qq))[model.nv - model.n_actuated :]
         return cls(kp=bandwidth**2 * diag, kd=2.0 * bandwidth * diag, reference=reference)
+
+    @classmethod
+    def stance(
+        cls,
+        model: Model,
+        bandwidth: float = 20.0,
+        q: npt.ArrayLike | None = None,
+        reference: Reference | None = None,
+        ground: bool = True,
+    ) -> PD:
+        """The default controller of a floating-base robot: gravity compensation of the stance
+        plus PD with ``kp = w^2 I_j``, ``kd = 2 w I_j`` from each joint's effective inertia in
+        the stance (:meth:`Model.stance_inertias`; for a fixed base, the mass-matrix diagonal)."""
+        qq = model.default_configuration() if q is None else np.asarray(q, dtype=np.float64)
+        inertia = model.stance_inertias(qq, ground)
+        return cls(
+            kp=bandwidth**2 * inertia,
+            kd=2.0 * bandwidth * inertia,
+            reference=reference,
+            gravity_compensation=True,
+        )
 
 
 @dataclass(frozen=True)

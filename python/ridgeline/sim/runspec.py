@@ -46,6 +46,14 @@ class ControllerSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         float,
         msgspec.Meta(gt=0, le=1000, description="Closed-loop bandwidth (rad/s) for default PD gains."),
     ] = 20.0
+    gravity_compensation: Annotated[
+        bool | None,
+        msgspec.Meta(
+            description="pd only: add the torque that holds the initial pose (for a floating base on the "
+            "ground, the stance's inverse dynamics) and derive default gains from the stance; "
+            "null = on for floating bases with contact."
+        ),
+    ] = None
 
 
 class ReferenceSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -93,6 +101,17 @@ class RunSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             description="Initial configuration (length nq); null = neutral. The reference is centred on it."
         ),
     ] = None
+    initial_v: Annotated[
+        list[float] | None,
+        msgspec.Meta(description="Initial velocity (length nv); null = at rest."),
+    ] = None
+    pose: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Named initial pose when initial_q is null: neutral (all joints zero) or stand "
+            "(joints inside their limits, a floating base resting on the ground); null = stand."
+        ),
+    ] = None
     record: Annotated[
         bool,
         msgspec.Meta(
@@ -109,9 +128,25 @@ class RunSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 def initial_q(model: Model, spec: RunSpec) -> np.ndarray:
-    if spec.initial_q is None:
-        return model.neutral()
-    return np.asarray(spec.initial_q, dtype=np.float64)
+    """The spec's initial configuration: ``initial_q``, else the named ``pose``, else the
+    model's default (``stand`` for a floating base: resting on the ground)."""
+    if spec.initial_q is not None:
+        return np.asarray(spec.initial_q, dtype=np.float64)
+    if spec.pose is not None:
+        return model.pose(spec.pose)
+    return model.default_configuration()
+
+
+def initial_v(model: Model, spec: RunSpec) -> np.ndarray:
+    if spec.initial_v is None:
+        return np.zeros(model.nv)
+    return np.asarray(spec.initial_v, dtype=np.float64)
+
+
+def _gravity_compensation(model: Model, spec: RunSpec) -> bool:
+    if spec.controller.gravity_compensation is not None:
+        return spec.controller.gravity_compensation
+    return model.floating_base and spec.contact is not False
 
 
 def build_reference(model: Model, spec: RunSpec) -> Reference:
@@ -139,19 +174,33 @@ def build_controller(model: Model, spec: RunSpec) -> PD | ComputedTorque | ZeroT
             kd=20.0 if c.kd is None else np.asarray(c.kd, dtype=np.float64),
             reference=ref,
         )
+    grav = _gravity_compensation(model, spec)
     if c.kp is None or c.kd is None:
-        pd = PD.critically_damped(model, bandwidth=c.bandwidth, q=initial_q(model, spec), reference=ref)
+        q0 = initial_q(model, spec)
+        if grav:
+            pd = PD.stance(model, bandwidth=c.bandwidth, q=q0, ground=spec.contact is not False)
+        else:
+            pd = PD.critically_damped(model, bandwidth=c.bandwidth, q=q0)
         kp = pd.kp if c.kp is None else np.asarray(c.kp, dtype=np.float64)
         kd = pd.kd if c.kd is None else np.asarray(c.kd, dtype=np.float64)
-        return PD(kp=kp, kd=kd, reference=ref)
-    return PD(kp=np.asarray(c.kp, dtype=np.float64), kd=np.asarray(c.kd, dtype=np.float64), reference=ref)
+        return PD(kp=kp, kd=kd, reference=ref, gravity_compensation=grav)
+    return PD(
+        kp=np.asarray(c.kp, dtype=np.float64),
+        kd=np.asarray(c.kd, dtype=np.float64),
+        reference=ref,
+        gravity_compensation=grav,
+    )
 
 
 def validate(model: Model, spec: RunSpec) -> None:
-    """Raise ``ValueError`` when the spec does not fit the model (gain vector lengths)."""
+    """Raise ``ValueError`` when the spec does not fit the model: gain vector lengths, and
+    :data:`~ridgeline.sim.model.FieldError` naming ``initial_q``, ``initial_v`` or ``pose`` for an
+    initial state of the wrong length, non-finite, with a non-unit base quaternion or joints
+    outside their limits."""
     n = model.n_actuated
-    if spec.initial_q is not None and len(spec.initial_q) != model.nq:
-        raise ValueError(f"initial_q has {len(spec.initial_q)} values; the model has nq = {model.nq}")
+    model.check_state(
+        initial_q(model, spec), initial_v(model, spec), q_field="initial_q", v_field="initial_v"
+    )
     for name in ("kp", "kd"):
         value = getattr(spec.controller, name)
         if isinstance(value, list) and len(value) not in (1, n):
@@ -176,6 +225,7 @@ def execute(
         steps=spec.steps,
         dt=spec.dt,
         q0=initial_q(model, spec),
+        v0=initial_v(model, spec),
         seed=spec.seed,
         episodes=spec.episodes,
         integrator=spec.integrator,
@@ -211,6 +261,7 @@ def execute_open_loop(
         episodes=spec.episodes,
         integrator=spec.integrator,
         q0=initial_q(model, spec),
+        v0=initial_v(model, spec),
         contact=spec.contact,
         record=True,
         success_tolerance=spec.success_tolerance,
@@ -226,5 +277,7 @@ __all__ = [
     "build_controller",
     "execute",
     "execute_open_loop",
+    "initial_q",
+    "initial_v",
     "validate",
 ]

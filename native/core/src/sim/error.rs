@@ -31,6 +31,10 @@ pub enum SimError {
     },
     #[error("unknown reality profile '{name}' (known: {known})")]
     UnknownProfile { name: String, known: String },
+    /// A state or option given by the caller does not fit the model; `field` names it
+    /// (`initial_q`, `initial_v`, `pose`, ...).
+    #[error("{field}: {reason}")]
+    Field { field: String, reason: String },
     #[error("invalid argument: {0}")]
     Invalid(String),
 }

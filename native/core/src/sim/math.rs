@@ -236,6 +236,67 @@ impl Mat3 {
         }
         Mat3 { m: r }
     }
+    /// Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations: `(values, vectors)`
+    /// with eigenvector `k` in column `k` of `vectors` (a rotation matrix up to sign).
+    #[allow(clippy::needless_range_loop)]
+    pub fn sym_eigen(&self) -> ([f64; 3], Mat3) {
+        let mut a = self.m;
+        let mut v = Mat3::IDENTITY.m;
+        for _ in 0..32 {
+            let off = a[0][1].abs() + a[0][2].abs() + a[1][2].abs();
+            if off <= 1e-15 * (a[0][0].abs() + a[1][1].abs() + a[2][2].abs()) {
+                break;
+            }
+            for (p, q) in [(0usize, 1usize), (0, 2), (1, 2)] {
+                if a[p][q] == 0.0 {
+                    continue;
+                }
+                let theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q]);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..3 {
+                    let (akp, akq) = (a[k][p], a[k][q]);
+                    a[k][p] = c * akp - s * akq;
+                    a[k][q] = s * akp + c * akq;
+                }
+                for k in 0..3 {
+                    let (apk, aqk) = (a[p][k], a[q][k]);
+                    a[p][k] = c * apk - s * aqk;
+                    a[q][k] = s * apk + c * aqk;
+                }
+                for row in v.iter_mut() {
+                    let (vp, vq) = (row[p], row[q]);
+                    row[p] = c * vp - s * vq;
+                    row[q] = s * vp + c * vq;
+                }
+            }
+        }
+        ([a[0][0], a[1][1], a[2][2]], Mat3 { m: v })
+    }
+
+    /// Eigenvalues of a symmetric matrix, ascending (closed form, trigonometric method).
+    pub fn sym_eigenvalues(&self) -> [f64; 3] {
+        let m = &self.m;
+        let p1 = m[0][1] * m[0][1] + m[0][2] * m[0][2] + m[1][2] * m[1][2];
+        let tr = m[0][0] + m[1][1] + m[2][2];
+        if p1 == 0.0 {
+            let mut d = [m[0][0], m[1][1], m[2][2]];
+            d.sort_by(|a, b| a.total_cmp(b));
+            return d;
+        }
+        let q = tr / 3.0;
+        let p2 = (m[0][0] - q).powi(2) + (m[1][1] - q).powi(2) + (m[2][2] - q).powi(2) + 2.0 * p1;
+        let p = (p2 / 6.0).sqrt();
+        let b = self.sub(&Mat3::diag(q)).scale(1.0 / p);
+        let r = (b.det() / 2.0).clamp(-1.0, 1.0);
+        let phi = r.acos() / 3.0;
+        let e_hi = q + 2.0 * p * phi.cos();
+        let e_lo = q + 2.0 * p * (phi + 2.0 * std::f64::consts::PI / 3.0).cos();
+        [e_lo, tr - e_hi - e_lo, e_hi]
+    }
+
     pub fn det(&self) -> f64 {
         let m = &self.m;
         m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])

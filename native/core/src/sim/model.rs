@@ -103,6 +103,13 @@ pub struct Model {
     pub root_link: String,
 }
 
+/// Principal moments may break the triangle inequality by this fraction of their sum (the
+/// rounding of inertias printed with few digits), not more.
+pub const TRIANGLE_TOLERANCE: f64 = 1e-2;
+
+/// Heaviest link mass accepted (kg): more is a unit error, not a robot.
+pub const MAX_LINK_MASS: f64 = 1.0e6;
+
 /// Check that a link's inertia is physically meaningful; names the link on failure.
 fn check_inertia(link: &str, mass: f64, i: &Mat3) -> SimResult<()> {
     let bad = |reason: String| {
@@ -111,8 +118,19 @@ fn check_inertia(link: &str, mass: f64, i: &Mat3) -> SimResult<()> {
             reason,
         })
     };
+    if !mass.is_finite() {
+        return bad(format!("mass {mass} is not finite"));
+    }
     if mass < 0.0 {
         return bad(format!("negative mass {mass}"));
+    }
+    if mass > MAX_LINK_MASS {
+        return bad(format!(
+            "mass {mass} kg is absurd for a robot link (limit {MAX_LINK_MASS:e} kg; is the unit wrong?)"
+        ));
+    }
+    if !i.is_finite() {
+        return bad("inertia matrix has non-finite entries".into());
     }
     let m = &i.m;
     let minor1 = m[0][0];
@@ -133,7 +151,39 @@ fn check_inertia(link: &str, mass: f64, i: &Mat3) -> SimResult<()> {
             return bad("inertia matrix of a massless link is not positive semi-definite".into());
         }
     }
+    if mass > 0.0 || !zero {
+        // principal moments of a rigid body satisfy I_a <= I_b + I_c (the mass lies in space)
+        let [e0, e1, e2] = i.sym_eigenvalues();
+        let tol = TRIANGLE_TOLERANCE * (e0.abs() + e1.abs() + e2.abs());
+        if e0 >= 0.0 && e2 > e0 + e1 + tol {
+            return bad(format!(
+                "inertia violates the triangle inequality: principal moments {e0:e}, {e1:e}, {e2:e} \
+                 (the largest must not exceed the sum of the other two)"
+            ));
+        }
+    }
     Ok(())
+}
+
+/// Corners, in the link frame, of the uniform box with the inertial's mass and principal
+/// moments (`I_x = m (b^2 + c^2) / 12`, ...), centred on the centre of mass along the
+/// principal axes.
+fn equivalent_box_corners(inl: &super::urdf::UrdfInertial) -> Vec<Vec3> {
+    let (moments, axes) = inl.inertia.sym_eigen();
+    let m = inl.mass;
+    let [a, b, c] = moments;
+    let half = |x: f64| 0.5 * (6.0 * x.max(0.0) / m).sqrt();
+    let ext = [half(b + c - a), half(a + c - b), half(a + b - c)];
+    let mut out = Vec::with_capacity(8);
+    for sx in [-1.0, 1.0] {
+        for sy in [-1.0, 1.0] {
+            for sz in [-1.0, 1.0] {
+                let local = axes.mul_vec(Vec3::new(sx * ext[0], sy * ext[1], sz * ext[2]));
+                out.push(inl.origin.xyz + inl.origin.rot.mul_vec(local));
+            }
+        }
+    }
+    out
 }
 
 impl Model {
@@ -350,8 +400,8 @@ impl Model {
                     upper,
                     effort: j.effort.filter(|&e| e > 0.0),
                     velocity: j.velocity.filter(|&e| e > 0.0),
-                    damping: j.damping.max(0.0),
-                    friction: j.friction.max(0.0),
+                    damping: j.damping,
+                    friction: j.friction,
                     limit_inertia: 0.0,
                 });
                 next.push((ci, Some(bi), Xform::IDENTITY));
@@ -440,14 +490,29 @@ impl Model {
         model.bodies = bodies;
         if model.contacts.is_empty() {
             // no collision geometry at all (inertia-only URDFs): every moving link's frame origin
-            // (joints, feet, hands, the base) becomes a contact point
+            // (joints, feet, hands, the base) becomes a contact point, and every leaf link (feet,
+            // hands, head) also gets the corners of its equivalent-inertia box, so that a foot
+            // has a sole to stand on
             for (li, body, place) in &link_attach {
                 if let Some(b) = body {
-                    {
+                    let link = &robot.links[*li];
+                    model.contacts.push(ContactPoint {
+                        link: link.name.clone(),
+                        body: *b,
+                        pos: place.e.tr_mul_vec(Vec3::ZERO) + place.r,
+                        radius: 0.0,
+                    });
+                    if !children[*li].is_empty() {
+                        continue;
+                    }
+                    let Some(inl) = link.inertial.as_ref().filter(|i| i.mass > 0.0) else {
+                        continue;
+                    };
+                    for p in equivalent_box_corners(inl) {
                         model.contacts.push(ContactPoint {
-                            link: robot.links[*li].name.clone(),
+                            link: link.name.clone(),
                             body: *b,
-                            pos: place.e.tr_mul_vec(Vec3::ZERO) + place.r,
+                            pos: place.e.tr_mul_vec(p) + place.r,
                             radius: 0.0,
                         });
                     }

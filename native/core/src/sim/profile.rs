@@ -214,6 +214,14 @@ pub const PARAMS: &[(&str, &str)] = &[
         "gravity_tilt",
         "angle (rad) between gravity and -z, about a horizontal axis of uniform random azimuth",
     ),
+    (
+        "contact_stiffness_scale",
+        "multiplier on the ground contact stiffness (default: 1 mm static sinkage under the robot's weight)",
+    ),
+    (
+        "contact_damping_scale",
+        "multiplier on the ground contact damping (default: critical for each contact's share of the mass)",
+    ),
 ];
 
 /// A named reality profile: one distribution per parameter of [`PARAMS`].
@@ -241,6 +249,8 @@ pub struct EpisodeParams {
     pub sensor_delay: f64,
     pub sensor_quantization: f64,
     pub gravity_tilt: f64,
+    pub contact_stiffness_scale: f64,
+    pub contact_damping_scale: f64,
     /// The resulting gravity vector.
     pub gravity: Vec3,
 }
@@ -280,11 +290,11 @@ impl Profile {
         let (description, dists) = match name {
             "default" => (
                 "Nominal URDF parameters, ground friction 0.9, perfect sensors and actuators.",
-                vec![c(0.9), c(1.0), c(1.0), c(1.0), c(1.0), c(1.0), c(0.0), c(0.0), c(0.0), c(0.0), c(0.0), c(0.0)],
+                vec![c(0.9), c(1.0), c(1.0), c(1.0), c(1.0), c(1.0), c(0.0), c(0.0), c(0.0), c(0.0), c(0.0), c(0.0), c(1.0), c(1.0)],
             ),
             "ideal" => (
                 "Verification profile: no joint damping or friction, perfect sensors and actuators.",
-                vec![c(0.9), c(1.0), c(1.0), c(0.0), c(0.0), c(1.0), c(0.0), c(0.0), c(0.0), c(0.0), c(0.0), c(0.0)],
+                vec![c(0.9), c(1.0), c(1.0), c(0.0), c(0.0), c(1.0), c(0.0), c(0.0), c(0.0), c(0.0), c(0.0), c(0.0), c(1.0), c(1.0)],
             ),
             "slippery_warehouse" => (
                 "Polished or wet concrete: ground friction 0.05-0.15, small mass and damping spread, light sensor noise.",
@@ -301,6 +311,8 @@ impl Profile {
                     c(0.0),
                     c(0.0),
                     c(0.0),
+                    c(1.0),
+                    c(1.0),
                 ],
             ),
             "pseudo_reality_A" => (
@@ -319,6 +331,8 @@ impl Profile {
                     u(0.0, 0.006),
                     c(2.0 * std::f64::consts::PI / 4096.0),
                     u(0.0, 0.02),
+                    u(0.7, 1.4),
+                    u(0.7, 1.4),
                 ],
             ),
             other => {
@@ -351,6 +365,9 @@ impl Profile {
         let sensor_quantization = d[10].sample(rng).max(0.0);
         let gravity_tilt = d[11].sample(rng);
         let azimuth = 2.0 * std::f64::consts::PI * rng.uniform();
+        // drawn after the older parameters, so their streams are unchanged
+        let contact_stiffness_scale = d[12].sample(rng).max(0.0);
+        let contact_damping_scale = d[13].sample(rng).max(0.0);
         let gravity = if gravity_tilt != 0.0 {
             let axis = Vec3::new(azimuth.cos(), azimuth.sin(), 0.0);
             Mat3::axis_angle(axis, gravity_tilt).mul_vec(g)
@@ -370,6 +387,8 @@ impl Profile {
             sensor_delay,
             sensor_quantization,
             gravity_tilt,
+            contact_stiffness_scale,
+            contact_damping_scale,
             gravity,
         }
     }

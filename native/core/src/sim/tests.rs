@@ -241,7 +241,7 @@ fn go1_is_rejected_for_its_inertia() {
 fn passive_energy_drift(m: &Model, integrator: Integrator, dt: f64, steps: usize) -> f64 {
     let mut cfg = RolloutConfig::new(m, steps, dt, 1, 1);
     cfg.integrator = integrator;
-    cfg.threads = Some(1);
+    cfg.threads = 1;
     cfg.record = false;
     let mut rng = Rng::for_episode(99, 0, 0);
     let (q, v, _) = random_state(m, &mut rng);
@@ -288,7 +288,7 @@ fn rollouts_replay_bit_for_bit_and_ignore_thread_count() {
     let mut cfg = RolloutConfig::new(&m, 200, 0.002, 42, 6);
     cfg.q0 = vec![0.4];
     let a = rollout(&m, &prof, &ctl, None, &cfg, &RolloutControl::default()).unwrap();
-    cfg.threads = Some(1);
+    cfg.threads = 1;
     let b = rollout(&m, &prof, &ctl, None, &cfg, &RolloutControl::default()).unwrap();
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(
@@ -430,5 +430,435 @@ mod proptests {
                 check_identities(&mf, "random floating tree", seed);
             }
         }
+    }
+}
+
+// ------------------------------------------------------------------ batches and budgets
+
+fn floating_pendulum() -> String {
+    PENDULUM.replace(
+        r#"<link name="base"/>"#,
+        r#"<link name="base"><inertial><mass value="3"/><inertia ixx="0.1" iyy="0.2" izz="0.25" ixy="0" ixz="0" iyz="0"/></inertial></link>"#,
+    )
+}
+
+#[test]
+fn batched_dynamics_equal_single_calls_for_every_thread_budget() {
+    use super::batch::{aba_batch, rnea_batch};
+    let m = Model::from_urdf_str(&floating_pendulum(), true).unwrap();
+    let mut rng = Rng::for_episode(5, 0, 0);
+    let n = 300;
+    let (mut q, mut v, mut x) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n {
+        let (qi, vi, ti) = random_state(&m, &mut rng);
+        q.extend(qi);
+        v.extend(vi);
+        x.extend(ti);
+    }
+    let mut d = Data::new(&m);
+    let mut single_aba = vec![0.0; n * m.nv];
+    let mut single_rnea = vec![0.0; n * m.nv];
+    for i in 0..n {
+        let (qi, vi, xi) = (
+            &q[i * m.nq..(i + 1) * m.nq],
+            &v[i * m.nv..(i + 1) * m.nv],
+            &x[i * m.nv..(i + 1) * m.nv],
+        );
+        aba(
+            &m,
+            &mut d,
+            qi,
+            vi,
+            xi,
+            None,
+            &mut single_aba[i * m.nv..(i + 1) * m.nv],
+        );
+        rnea(
+            &m,
+            &mut d,
+            qi,
+            vi,
+            xi,
+            None,
+            &mut single_rnea[i * m.nv..(i + 1) * m.nv],
+        );
+    }
+    for threads in [0, 1, 2, 3] {
+        let mut out = vec![0.0; n * m.nv];
+        aba_batch(&m, &q, &v, &x, &mut out, threads).unwrap();
+        assert_eq!(out, single_aba, "aba, {threads} threads");
+        rnea_batch(&m, &q, &v, &x, &mut out, threads).unwrap();
+        assert_eq!(out, single_rnea, "rnea, {threads} threads");
+    }
+    let mut short = vec![0.0; 3];
+    assert!(matches!(
+        aba_batch(&m, &q, &v, &x, &mut short, 0),
+        Err(SimError::Shape { .. })
+    ));
+}
+
+// ------------------------------------------------------------------ standing robots
+
+/// A floating-base model of a data URDF; go1's base inertia (rejected as not positive
+/// definite) is replaced by a diagonal one, which makes it a Go1-shaped model.
+fn floating(name: &str) -> Option<Model> {
+    let dir = data_dir()?;
+    let mut xml = std::fs::read_to_string(dir.join(name)).unwrap();
+    if name == "go1.urdf" {
+        xml = xml.replace(
+            r#"<inertia ixx="1e-6" ixy="1e-6" ixz="1e-6" iyy="1e-6" iyz="1e-6" izz="1e-6" />"#,
+            r#"<inertia ixx="1e-6" ixy="0" ixz="0" iyy="1e-6" iyz="0" izz="1e-6" />"#,
+        );
+    }
+    Some(Model::from_urdf_str(&xml, true).unwrap())
+}
+
+const LEGGED: [&str; 4] = ["hyq.urdf", "solo12.urdf", "go1.urdf", "atlas.urdf"];
+
+#[test]
+fn the_default_state_rests_on_the_ground_with_joints_inside_their_limits() {
+    use super::pose::{check_state, lowest_point, pose};
+    for name in LEGGED {
+        let Some(m) = floating(name) else { return };
+        let q = RolloutConfig::new(&m, 1, 0.001, 0, 1).q0;
+        assert_eq!(q, pose(&m, "stand").unwrap());
+        let low = lowest_point(&m, &q).unwrap();
+        assert!(low.abs() < 1e-12, "{name}: lowest point at {low}");
+        check_state(&m, &q, &vec![0.0; m.nv], "q0", "v0", true).unwrap();
+        // the neutral pose puts the base at the origin, so the legs are underground
+        assert!(lowest_point(&m, &m.neutral()).unwrap() < -0.1, "{name}");
+    }
+}
+
+/// Base height over 10 s under the default controller (gravity compensation of the stance
+/// plus PD at 20 rad/s on the stance inertias, as `PD.stance` builds it in Python).
+fn stand_for_10_s(m: &Model) -> (f64, f64, bool) {
+    let q0 = super::pose::pose(m, "stand").unwrap();
+    let inertia = super::stance::stance_inertias(m, &q0, true);
+    let w = 20.0;
+    let ctl = Controller::PdGravity {
+        kp: inertia.iter().map(|i| w * w * i).collect(),
+        kd: inertia.iter().map(|i| 2.0 * w * i).collect(),
+    };
+    let cfg = RolloutConfig::new(m, 5000, 0.002, 0, 1);
+    let prof = Profile::builtin("default").unwrap();
+    let r = rollout(m, &prof, &ctl, None, &cfg, &RolloutControl::default()).unwrap();
+    let e = &r[0];
+    (e.q[2], e.q[5000 * m.nq + 2], e.metrics.diverged)
+}
+
+#[test]
+fn legged_robots_stand_still_for_10_s_under_the_default_controller() {
+    for name in LEGGED {
+        let Some(m) = floating(name) else { return };
+        let (z0, z1, diverged) = stand_for_10_s(&m);
+        assert!(!diverged, "{name}");
+        // settles by the contact's static sinkage (~1 mm) and a little joint compliance
+        assert!((z1 - z0).abs() < 0.02, "{name}: base from {z0} to {z1}");
+    }
+}
+
+#[test]
+fn plain_pd_without_gravity_compensation_lets_a_quadruped_sag() {
+    // the same gains without the holding torque: the guard the default controller relies on
+    let Some(m) = floating("go1.urdf") else {
+        return;
+    };
+    let q0 = super::pose::pose(&m, "stand").unwrap();
+    let inertia = super::stance::stance_inertias(&m, &q0, true);
+    let ctl = Controller::Pd {
+        kp: inertia.iter().map(|i| 400.0 * i).collect(),
+        kd: inertia.iter().map(|i| 40.0 * i).collect(),
+    };
+    let cfg = RolloutConfig::new(&m, 2500, 0.002, 0, 1);
+    let prof = Profile::builtin("default").unwrap();
+    let r = rollout(&m, &prof, &ctl, None, &cfg, &RolloutControl::default()).unwrap();
+    let z1 = r[0].q[2500 * m.nq + 2];
+    assert!(
+        q0[2] - z1 > 0.05 || r[0].metrics.diverged,
+        "{} -> {z1}",
+        q0[2]
+    );
+}
+
+#[test]
+fn holding_torques_balance_a_standing_quadruped() {
+    // the stance's inverse dynamics: the contact forces that the solution implies carry the
+    // whole weight, and a fixed base gets plain gravity compensation
+    let Some(m) = floating("hyq.urdf") else {
+        return;
+    };
+    let q = super::pose::pose(&m, "stand").unwrap();
+    let tau = super::stance::holding_torques(&m, &q, true);
+    let hanging = super::stance::holding_torques(&m, &q, false);
+    assert_eq!(tau.len(), m.n_actuated());
+    assert!(tau.iter().zip(&hanging).any(|(a, b)| (a - b).abs() > 1.0));
+    let fixed = Model::from_urdf_str(PENDULUM, false).unwrap();
+    let t = super::stance::holding_torques(&fixed, &[0.3], true);
+    assert!(
+        (t[0] - 2.0 * 9.81 * 0.5 * 0.3f64.sin()).abs() < 1e-9,
+        "{t:?}"
+    );
+}
+
+// ------------------------------------------------------------------ divergence envelope
+
+#[test]
+fn a_robot_started_inside_the_ground_is_reported_diverged() {
+    let Some(m) = floating("atlas.urdf") else {
+        return;
+    };
+    let mut cfg = RolloutConfig::new(&m, 500, 0.002, 0, 1);
+    cfg.q0 = m.neutral(); // legs 0.4-0.9 m underground: the contact springs launch it
+    let prof = Profile::builtin("default").unwrap();
+    let ctl = Controller::Zero;
+    let r = rollout(&m, &prof, &ctl, None, &cfg, &RolloutControl::default()).unwrap();
+    assert!(r[0].metrics.diverged && !r[0].metrics.success);
+    assert!(r[0].divergence.is_some());
+}
+
+#[test]
+fn energy_growth_velocity_limits_and_bounds_are_detected() {
+    use super::rollout::Divergence;
+    let prof = Profile::builtin("ideal").unwrap();
+    // a passive pendulum faster than 10x its 5 rad/s URDF limit
+    let m = Model::from_urdf_str(PENDULUM, false).unwrap();
+    let mut cfg = RolloutConfig::new(&m, 50, 0.001, 0, 1);
+    cfg.v0 = vec![52.0];
+    cfg.joint_limits = false;
+    let run = |cfg: &RolloutConfig, m: &Model| {
+        rollout(
+            m,
+            &prof,
+            &Controller::Zero,
+            None,
+            cfg,
+            &RolloutControl::default(),
+        )
+        .unwrap()
+    };
+    assert_eq!(run(&cfg, &m)[0].divergence, Some(Divergence::VelocityLimit));
+    cfg.velocity_limit_factor = 12.0;
+    assert_eq!(run(&cfg, &m)[0].divergence, None);
+    // a ball released 0.2 m inside the ground gains energy from the contact spring
+    let ball = Model::from_urdf_str(BALL, true).unwrap();
+    let mut cfg = RolloutConfig::new(&ball, 400, 0.001, 0, 1);
+    cfg.q0[2] = -0.15;
+    assert_eq!(
+        run(&cfg, &ball)[0].divergence,
+        Some(Divergence::EnergyGrowth)
+    );
+    cfg.energy_growth = f64::INFINITY;
+    assert_ne!(
+        run(&cfg, &ball)[0].divergence,
+        Some(Divergence::EnergyGrowth)
+    );
+    // a free-flying ball leaving its 1 m bounding volume
+    let mut cfg = RolloutConfig::new(&ball, 400, 0.001, 0, 1);
+    cfg.contact = false;
+    cfg.v0[0] = 5.0;
+    cfg.base_bound = 1.0;
+    let r = run(&cfg, &ball);
+    assert_eq!(r[0].divergence, Some(Divergence::BaseBounds));
+    assert!(!r[0].metrics.success && r[0].steps_completed < 400);
+}
+
+#[test]
+fn velocity_limits_also_limit_the_actuator() {
+    // a full-effort push on a wheel: it cannot be driven much past its 5 rad/s limit
+    let wheel = r#"<robot name="w"><link name="a"/><link name="b"><inertial><mass value="1"/>
+        <inertia ixx="0.05" iyy="0.05" izz="0.05" ixy="0" ixz="0" iyz="0"/></inertial></link>
+        <joint name="j" type="continuous"><parent link="a"/><child link="b"/><axis xyz="0 0 1"/>
+        <limit effort="10" velocity="5"/></joint></robot>"#;
+    let m = Model::from_urdf_str(wheel, false).unwrap();
+    let mut cfg = RolloutConfig::new(&m, 400, 0.001, 0, 1);
+    cfg.joint_limits = false;
+    let prof = Profile::builtin("ideal").unwrap();
+    let ctl = Controller::OpenLoop {
+        torques: vec![10.0; 400],
+        per_episode: false,
+    };
+    let r = rollout(&m, &prof, &ctl, None, &cfg, &RolloutControl::default()).unwrap();
+    let vmax = r[0].v.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+    assert!(vmax > 5.0 && vmax < 5.0 * 1.2, "{vmax}");
+}
+
+// ------------------------------------------------------------------ contact defaults
+
+const BALL: &str = r#"<robot name="ball"><link name="ball">
+  <inertial><mass value="1"/><inertia ixx="0.001" iyy="0.001" izz="0.001" ixy="0" ixz="0" iyz="0"/></inertial>
+  <collision><geometry><sphere radius="0.05"/></geometry></collision></link></robot>"#;
+
+#[test]
+fn a_dropped_ball_penetrates_the_ground_by_about_a_centimetre() {
+    let m = Model::from_urdf_str(BALL, true).unwrap();
+    let mut cfg = RolloutConfig::new(&m, 1500, 0.001, 0, 1);
+    assert!(cfg.q0[2].abs() - 0.05 < 1e-12); // resting: centre one radius up
+    cfg.q0[2] = 1.05; // dropped from 1 m
+    let prof = Profile::builtin("default").unwrap();
+    let r = rollout(
+        &m,
+        &prof,
+        &Controller::Zero,
+        None,
+        &cfg,
+        &RolloutControl::default(),
+    )
+    .unwrap();
+    let zmin = (0..=1500)
+        .map(|k| r[0].q[k * m.nq + 2])
+        .fold(f64::INFINITY, f64::min);
+    let depth = 0.05 - zmin;
+    // critically damped at 99 rad/s: v0 / (w e) = 4.43 / 269 = 1.6 cm, plus 1 mm static
+    assert!(depth > 0.005 && depth < 0.025, "{depth}");
+    let rest = 0.05 - r[0].q[1500 * m.nq + 2];
+    assert!(
+        (rest - super::contact::STATIC_SINKAGE).abs() < 3e-4,
+        "{rest}"
+    );
+    // a profile can make the ground softer
+    let soft = Profile::custom(
+        "soft",
+        "",
+        &[(
+            "contact_stiffness_scale".into(),
+            super::profile::Dist::Const(0.25),
+        )],
+    )
+    .unwrap();
+    let r = rollout(
+        &m,
+        &soft,
+        &Controller::Zero,
+        None,
+        &cfg,
+        &RolloutControl::default(),
+    )
+    .unwrap();
+    let rest_soft = 0.05 - r[0].q[1500 * m.nq + 2];
+    assert!(
+        (rest_soft - 4.0 * super::contact::STATIC_SINKAGE).abs() < 1e-3,
+        "{rest_soft}"
+    );
+}
+
+// ------------------------------------------------------------------ results and validation
+
+#[test]
+fn episodes_cancelled_before_their_first_step_are_not_started() {
+    let m = Model::from_urdf_str(PENDULUM, false).unwrap();
+    let prof = Profile::builtin("default").unwrap();
+    let cfg = RolloutConfig::new(&m, 100, 0.001, 1, 3);
+    let ctl = RolloutControl::default();
+    ctl.cancel.store(true, Ordering::Relaxed);
+    let r = rollout(&m, &prof, &Controller::Zero, None, &cfg, &ctl).unwrap();
+    for e in &r {
+        assert!(!e.started && e.metrics.tracking_rmse.is_nan());
+    }
+    let r = rollout(
+        &m,
+        &prof,
+        &Controller::Zero,
+        None,
+        &cfg,
+        &RolloutControl::default(),
+    )
+    .unwrap();
+    assert!(r
+        .iter()
+        .all(|e| e.started && e.metrics.tracking_rmse.is_finite()));
+}
+
+#[test]
+fn states_and_recordings_are_checked_naming_the_field() {
+    use super::pose::check_state;
+    use super::rollout::{validate, MAX_RECORDED_BYTES};
+    let m = Model::from_urdf_str(&floating_pendulum(), true).unwrap();
+    let field_of = |e: SimError| match e {
+        SimError::Field { field, reason } => format!("{field}: {reason}"),
+        other => panic!("{other:?}"),
+    };
+    let mut q = m.neutral();
+    q[6] = 2.0;
+    let e = field_of(check_state(&m, &q, &[0.0; 7], "initial_q", "initial_v", true).unwrap_err());
+    assert!(e.starts_with("initial_q: the base quaternion"), "{e}");
+    let mut q = m.neutral();
+    q[7] = 3.5;
+    let e = field_of(check_state(&m, &q, &[0.0; 7], "initial_q", "initial_v", true).unwrap_err());
+    assert!(
+        e.contains("joint 'hinge'") && e.contains("outside its limits"),
+        "{e}"
+    );
+    check_state(&m, &q, &[0.0; 7], "initial_q", "initial_v", false).unwrap();
+    let e = field_of(
+        check_state(&m, &m.neutral(), &[f64::NAN; 7], "q", "initial_v", true).unwrap_err(),
+    );
+    assert!(e.starts_with("initial_v: value 0 is not finite"), "{e}");
+    let e = field_of(check_state(&m, &[0.0; 3], &[0.0; 7], "initial_q", "v", true).unwrap_err());
+    assert!(e.starts_with("initial_q: expected length 8, got 3"), "{e}");
+    assert!(super::pose::pose(&m, "crouch").is_err());
+    // one recording limit, in the core
+    let mut cfg = RolloutConfig::new(&m, 1_000_000, 0.001, 0, 64);
+    let bytes = super::rollout::recorded_bytes(&m, cfg.steps, cfg.episodes);
+    assert!(bytes > MAX_RECORDED_BYTES as u128);
+    let e = field_of(validate(&m, &Controller::Zero, None, &cfg).unwrap_err());
+    assert!(e.starts_with("record:"), "{e}");
+    cfg.record = false;
+    validate(&m, &Controller::Zero, None, &cfg).unwrap();
+}
+
+#[test]
+fn urdf_values_that_are_not_physical_are_refused_naming_the_link_or_joint() {
+    let joint = |dynamics: &str| {
+        format!(
+            r#"<robot name="r"><link name="a"/><link name="b"><inertial><mass value="1"/>
+            <inertia ixx="0.1" iyy="0.1" izz="0.1" ixy="0" ixz="0" iyz="0"/></inertial></link>
+            <joint name="j" type="revolute"><parent link="a"/><child link="b"/><axis xyz="0 0 1"/>
+            <limit lower="-1" upper="1" effort="1" velocity="1"/>{dynamics}</joint></robot>"#
+        )
+    };
+    for dynamics in [
+        r#"<dynamics damping="-0.1"/>"#,
+        r#"<dynamics friction="-2"/>"#,
+    ] {
+        match err_of(&joint(dynamics)) {
+            SimError::BadJoint { joint, reason } => {
+                assert_eq!(joint, "j");
+                assert!(reason.contains("negative"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let link = |inertial: &str| {
+        format!(
+            r#"<robot name="r"><link name="a"/><link name="b"><inertial>{inertial}</inertial></link>
+            <joint name="j" type="revolute"><parent link="a"/><child link="b"/><axis xyz="0 0 1"/></joint></robot>"#
+        )
+    };
+    for (inertial, says) in [
+        (
+            r#"<mass value="1"/><inertia ixx="0.1" iyy="0.1" izz="0.5" ixy="0" ixz="0" iyz="0"/>"#,
+            "triangle inequality",
+        ),
+        (
+            r#"<mass value="5e7"/><inertia ixx="0.1" iyy="0.1" izz="0.1" ixy="0" ixz="0" iyz="0"/>"#,
+            "absurd",
+        ),
+        (
+            r#"<mass value="-1"/><inertia ixx="0.1" iyy="0.1" izz="0.1" ixy="0" ixz="0" iyz="0"/>"#,
+            "negative mass",
+        ),
+    ] {
+        match err_of(&link(inertial)) {
+            SimError::BadLink { link, reason } => {
+                assert_eq!(link, "b");
+                assert!(reason.contains(says), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // every data URDF but go1 still loads
+    for (name, xml) in good_urdfs() {
+        Model::from_urdf_str(&xml, false).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }

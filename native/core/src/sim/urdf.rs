@@ -291,6 +291,15 @@ fn parse_joint(node: roxmltree::Node) -> SimResult<UrdfJoint> {
         let c = || format!("{} <dynamics>", ctx());
         damping = attr_f64(d, "damping", Some(0.0), &c)?;
         friction = attr_f64(d, "friction", Some(0.0), &c)?;
+        // negative damping or friction would inject energy: refuse rather than clamp
+        for (what, x) in [("damping", damping), ("friction", friction)] {
+            if x < 0.0 {
+                return Err(SimError::BadJoint {
+                    joint: name.clone(),
+                    reason: format!("<dynamics {what}=\"{x}\"> is negative"),
+                });
+            }
+        }
     }
     Ok(UrdfJoint {
         name,
