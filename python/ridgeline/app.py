@@ -23,6 +23,8 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 import ridgeline
 from ridgeline.platform import db as dbmod
+from ridgeline.platform.auth import integration as auth_hook  # [auth hook] issue 12
+from ridgeline.platform.auth.settings import AuthSettings  # [auth hook] issue 12
 from ridgeline.platform.context import AppContext, Ctx, Family
 from ridgeline.platform.errors import Renderer, as_ridgeline_error, render_fastapi_detail
 from ridgeline.platform.modules import module_exists
@@ -108,7 +110,11 @@ def _paths_of(handlers: list[Any]) -> set[str]:
     return {route.path for route in Router(path="/", route_handlers=handlers).routes}
 
 
-def create_app(settings: Settings | None = None, families: Sequence[Family] | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None,
+    families: Sequence[Family] | None = None,
+    auth_settings: AuthSettings | None = None,  # [auth hook] default: RIDGELINE_AUTH_* from the environment
+) -> Litestar:
     """The application. ``families`` defaults to every family in this build (or ``settings.only``)."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
@@ -121,20 +127,33 @@ def create_app(settings: Settings | None = None, families: Sequence[Family] | No
         families = [f for f in families if f.name == settings.only]
     families = list(families)
     ctx = AppContext(settings)
+    auth = auth_hook.install(ctx, auth_settings)  # [auth hook] ctx.auth; app.state["auth"] below
 
     renderers: list[tuple[str, Renderer, int]] = []
     mounted: list[Any] = []
     if settings.only:
         fam = families[0]
-        mounted.extend(fam.route_handlers)
+        # [auth hook] the family's default policy rides on its router's opt
+        mounted.append(
+            Router(
+                path="/", route_handlers=list(fam.route_handlers), opt=auth_hook.family_opt(fam.name, auth)
+            )
+        )
         renderers.append(("/", fam.render_error, fam.validation_status))
         taken = _paths_of(list(fam.route_handlers))
         root = [h for h in _root_handlers(families) if not (_paths_of([h]) & taken)]
+        root += [h for h in auth_hook.root_handlers(auth) if not (_paths_of([h]) & taken)]  # [auth hook]
     else:
         for fam in families:
-            mounted.append(Router(path=f"/{fam.name}", route_handlers=list(fam.route_handlers)))
+            mounted.append(
+                Router(
+                    path=f"/{fam.name}",
+                    route_handlers=list(fam.route_handlers),
+                    opt=auth_hook.family_opt(fam.name, auth),  # [auth hook]
+                )
+            )
             renderers.append((f"/{fam.name}/", fam.render_error, fam.validation_status))
-        root = _root_handlers(families)
+        root = _root_handlers(families) + auth_hook.root_handlers(auth)  # [auth hook]
 
     def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         path = request.url.path
@@ -147,6 +166,7 @@ def create_app(settings: Settings | None = None, families: Sequence[Family] | No
         if not _migrations_already_applied():
             dbmod.upgrade(settings)
         await ctx.jobs.recover()
+        await auth.startup()  # [auth hook] a JWT signing key exists
         for fam in families:
             for hook in fam.on_startup:
                 await hook(ctx)
@@ -166,7 +186,9 @@ def create_app(settings: Settings | None = None, families: Sequence[Family] | No
     app = Litestar(
         route_handlers=[*root, *mounted],
         dependencies={"ctx": Provide(_provide_ctx, sync_to_thread=False)},
-        state=State({"ctx": ctx}),
+        state=State({"ctx": ctx, "auth": auth}),  # [auth hook] "auth" for the policy guard
+        guards=auth_hook.GUARDS,  # [auth hook] enforces each route's opt["policy"]
+        before_send=auth_hook.BEFORE_SEND,  # [auth hook] RateLimit-* headers
         exception_handlers={Exception: handle_error},
         on_startup=[startup],
         on_shutdown=[shutdown],

@@ -1,0 +1,182 @@
+"""The auth endpoints, built for any path prefix so one service answers at the root (``/auth/*``,
+``/.well-known/jwks.json``) and, later, under autopack's contract paths (``/api/auth/*``).
+
+``auth_route_handlers(prefix, jwks_path, render_error)`` returns fresh handlers each call. With a
+``render_error`` they come back wrapped in a Router whose exception handler renders in that shape (for
+a family mounting them outside its own prefix); without one the app's handler renders them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, Router, get, post
+from litestar.params import Body
+
+from ridgeline.platform.auth.policy import Policy, current_principal
+from ridgeline.platform.auth.roles import Role
+from ridgeline.platform.auth.service import AuthService
+from ridgeline.platform.auth.settings import AuthSettings
+from ridgeline.platform.auth.users import User, UserError
+from ridgeline.platform.errors import Renderer, RidgelineError, as_ridgeline_error
+
+
+class LoginBody(msgspec.Struct, forbid_unknown_fields=False):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=320)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+
+
+class RegisterBody(msgspec.Struct):
+    username: Annotated[str, msgspec.Meta(min_length=3, max_length=64)]
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+
+
+class TokenResponse(msgspec.Struct):
+    access_token: str
+    token_type: str
+    expires_in: int
+
+
+class UserResponse(msgspec.Struct):
+    id: str
+    username: str
+    email: str | None
+    role: Role
+    is_superuser: bool
+    is_active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserResponse:
+        return cls(
+            id=user.id,
+            username=user.username,
+            email=user.email,
+            role=user.role,
+            is_superuser=user.is_superuser,
+            is_active=not user.disabled,
+            created_at=user.created_at,
+        )
+
+
+def _auth(request: Request[Any, Any, Any]) -> AuthService:
+    return request.app.state["auth"]
+
+
+def auth_route_handlers(
+    settings: AuthSettings,
+    prefix: str = "/auth",
+    jwks_path: str = "/.well-known/jwks.json",
+    render_error: Renderer | None = None,
+    *,
+    tags: tuple[str, ...] = ("auth",),
+) -> list[Any]:
+    """Login, register, me and the JWKS under ``prefix``. Login and register are rate limited per
+    client (``RIDGELINE_AUTH_LOGIN_RATE_LIMIT``, ``..._REGISTER_RATE_LIMIT``), counted per prefix."""
+    bucket = prefix.strip("/") or "root"
+    login_policy = Policy.public().limited(
+        f"{bucket}:login", settings.login_rate_limit.limit, settings.login_rate_limit.window_s
+    )
+    register_policy = Policy.public().limited(
+        f"{bucket}:register", settings.register_rate_limit.limit, settings.register_rate_limit.window_s
+    )
+
+    @post(
+        f"{prefix}/login",
+        status_code=200,
+        tags=list(tags),
+        summary="Exchange a username and password for an access token",
+        opt=login_policy.opt(),
+    )
+    async def login(request: Request[Any, Any, Any], data: Annotated[LoginBody, Body()]) -> TokenResponse:
+        auth = _auth(request)
+        user = await auth.users.authenticate(data.username, data.password)
+        if user is None:
+            await auth.audit.record(
+                "login",
+                "denied",
+                actor=data.username[:64],
+                reason="invalid_credentials",
+                method="POST",
+                path=request.url.path,
+                client=auth.client_of(request),
+            )
+            raise RidgelineError(
+                401,
+                "invalid_credentials",
+                "Incorrect username or password.",
+                headers={"WWW-Authenticate": 'Bearer realm="ridgeline"'},
+            )
+        if user.disabled:
+            await auth.audit.record(
+                "login",
+                "denied",
+                actor=user.username,
+                reason="account_disabled",
+                method="POST",
+                path=request.url.path,
+                client=auth.client_of(request),
+            )
+            raise RidgelineError(403, "account_disabled", "This account is disabled.")
+        token, ttl = await auth.issue_token(user)
+        return TokenResponse(access_token=token, token_type="bearer", expires_in=ttl)
+
+    @post(
+        f"{prefix}/register",
+        status_code=201,
+        tags=list(tags),
+        summary="Create a user account (role user)",
+        opt=register_policy.opt(),
+    )
+    async def register(
+        request: Request[Any, Any, Any], data: Annotated[RegisterBody, Body()]
+    ) -> UserResponse:
+        auth = _auth(request)
+        if auth.settings.registration != "open":
+            await auth.audit.record(
+                "user.create",
+                "denied",
+                actor=data.username,
+                reason="registration_closed",
+                method="POST",
+                path=request.url.path,
+                client=auth.client_of(request),
+            )
+            raise RidgelineError(403, "registration_closed", "Registration is closed; ask an administrator.")
+        try:
+            user = await auth.create_user(
+                data.username, data.password, email=data.email, actor="self-registration"
+            )
+        except UserError as exc:
+            status = 409 if exc.reason.endswith("_taken") else 422
+            raise RidgelineError(status, exc.reason, exc.message) from None
+        return UserResponse.of(user)
+
+    @get(f"{prefix}/me", tags=list(tags), summary="The signed-in user", opt=Policy.bearer().opt())
+    async def me(request: Request[Any, Any, Any]) -> UserResponse:
+        principal = current_principal(request)
+        assert principal is not None  # the guard admitted a bearer token
+        user = await _auth(request).users.get(principal.subject)
+        if user is None:
+            raise RidgelineError(401, "invalid_token", "Invalid or expired access token.")
+        return UserResponse.of(user)
+
+    @get(jwks_path, tags=list(tags), summary="JSON Web Key Set that verifies access tokens")
+    async def jwks(request: Request[Any, Any, Any]) -> Response[bytes]:
+        auth = _auth(request)
+        snapshot = await auth.jwt_keys.snapshot()
+        body = msgspec.json.encode(snapshot.jwks(auth.clock()))
+        # Short cache: a rotation must reach verifiers within the overlap.
+        return Response(body, media_type="application/json", headers={"Cache-Control": "public, max-age=300"})
+
+    handlers: list[Any] = [login, register, me, jwks]
+    if render_error is None:
+        return handlers
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        return render_error(request, as_ridgeline_error(exc))
+
+    return [Router(path="/", route_handlers=handlers, exception_handlers={Exception: handle})]
