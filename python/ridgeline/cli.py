@@ -36,6 +36,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     db.upgrade(settings)
     Signer.load_or_create(settings.data_dir, settings.signing_key_file)  # once, before N workers start
+    from ridgeline.platform.auth.service import prepare_key_files  # [auth hook] pepper, secrets ring
+
+    prepare_key_files(settings.data_dir)  # [auth hook] once, before N workers start
     # Workers inherit the environment: pass the validated settings and skip re-migrating per worker.
     os.environ.update(
         {
@@ -101,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     version = sub.add_parser("version", help="print version and native build info")
     version.set_defaults(func=cmd_version)
 
+    from ridgeline.platform.auth.cli import register as register_auth  # [auth hook] users, apikeys, auth
+
+    register_auth(sub)  # [auth hook]
     for module_name in _FAMILY_CLI_MODULES:
         if not module_exists(module_name):
             continue

@@ -44,6 +44,13 @@ def load_secret_box(settings: AuthSettings, data_dir: Path) -> SecretBox:
     return SecretBox.from_file(settings.secrets_key_path(data_dir))
 
 
+def prepare_key_files(data_dir: Path, settings: AuthSettings | None = None) -> None:
+    """Create the pepper and secrets key ring before workers start (they would agree anyway)."""
+    settings = settings or AuthSettings.from_env()
+    load_pepper(settings, data_dir)
+    load_secret_box(settings, data_dir)
+
+
 class AuthService:
     def __init__(
         self, db: Database, settings: AuthSettings, data_dir: Path, clock: Callable[[], float] = time.time

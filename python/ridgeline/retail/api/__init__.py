@@ -12,6 +12,7 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 
 import ridgeline.retail.api.forecast_jobs  # noqa: F401  (registers the job kinds)
+from ridgeline.platform.auth.policy import declare_default_policy, public_unless_required
 from ridgeline.platform.context import AppContext, Family
 from ridgeline.platform.errors import render_problem_json
 from ridgeline.retail.api import (
@@ -38,6 +39,9 @@ async def seed_defaults(ctx: AppContext) -> None:
     if seeded:
         log.info("seeded the embedded default retail history")
 
+
+# Contract: public by default; RIDGELINE_AUTH_REQUIRE_FAMILIES=retail (or all) requires a credential.
+declare_default_policy("retail", public_unless_required("retail"))
 
 family = Family(
     name="retail",

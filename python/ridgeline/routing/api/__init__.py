@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ridgeline.platform.auth.policy import declare_default_policy, public_unless_required
 from ridgeline.platform.context import AppContext, Family
 from ridgeline.platform.errors import render_reason_coded
 from ridgeline.routing.api import usecases as _usecases  # noqa: F401  (registers the batch job kind)
@@ -40,6 +41,9 @@ def build_family(assets_dir: Path | None = None) -> Family:
         tags=("routing",),
     )
 
+
+# Contract: public by default; RIDGELINE_AUTH_REQUIRE_FAMILIES=routing (or all) requires a credential.
+declare_default_policy("routing", public_unless_required("routing"))
 
 family = build_family()
 

@@ -3,6 +3,7 @@ with ``ridgeline serve --only sim``)."""
 
 from __future__ import annotations
 
+from ridgeline.platform.auth.policy import declare_default_policy, public_unless_required
 from ridgeline.platform.context import AppContext, Family
 from ridgeline.platform.errors import render_fastapi_detail
 from ridgeline.sim.api import store as _store  # noqa: F401  (tables on the shared metadata)
@@ -22,6 +23,9 @@ async def _shutdown(ctx: AppContext) -> None:
     if service is not None:
         await service.close()
 
+
+# Contract: public by default; RIDGELINE_AUTH_REQUIRE_FAMILIES=sim (or all) requires a credential.
+declare_default_policy("sim", public_unless_required("sim"))
 
 family = Family(
     name="sim",
