@@ -64,8 +64,12 @@ async def probe_super(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return _who(request)
 
 
-@post("/docs/{doc_id:str}/delete", status_code=200, opt=Policy.owner_or_role(Role.SUPERADMIN, _owner_of).opt())
-async def probe_delete(request: Request[Any, Any, Any], doc_id: Annotated[str, PathParameter()]) -> dict[str, Any]:
+@post(
+    "/docs/{doc_id:str}/delete", status_code=200, opt=Policy.owner_or_role(Role.SUPERADMIN, _owner_of).opt()
+)
+async def probe_delete(
+    request: Request[Any, Any, Any], doc_id: Annotated[str, PathParameter()]
+) -> dict[str, Any]:
     return {"deleted": doc_id, **_who(request)}
 
 
@@ -74,7 +78,11 @@ async def probe_operator_read(request: Request[Any, Any, Any]) -> dict[str, Any]
     return _who(request)
 
 
-@post("/operator/start", status_code=201, opt=Policy.operator("autopack", read=False).limited("start", 3, 60).opt())
+@post(
+    "/operator/start",
+    status_code=201,
+    opt=Policy.operator("autopack", read=False).limited("start", 3, 60).opt(),
+)
 async def probe_operator_start(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return _who(request)
 

@@ -115,7 +115,9 @@ def test_last_used_is_recorded(client) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_bootstrap_key_from_the_contract_variable(make_auth_client) -> None:  # type: ignore[no-untyped-def]
-    settings = AuthSettings.from_env({"AUTOPACK_API_KEY": "the-bootstrap-key-123456", "RIDGELINE_AUTH_PASSWORD_PROFILE": "test"})
+    settings = AuthSettings.from_env(
+        {"AUTOPACK_API_KEY": "the-bootstrap-key-123456", "RIDGELINE_AUTH_PASSWORD_PROFILE": "test"}
+    )
     assert "the-bootstrap-key" not in repr(settings) and "the-bootstrap-key" not in str(settings)
     client = make_auth_client(bootstrap_api_key=settings.bootstrap_api_key)
     r = client.get("/routing/keyed", headers={"X-API-Key": "the-bootstrap-key-123456"})

@@ -23,7 +23,9 @@ def events(client: Any) -> list[dict[str, Any]]:
 
 
 def test_denials_are_audited_with_request_id_and_reason(client) -> None:  # type: ignore[no-untyped-def]
-    r = client.get("/routing/keyed", headers={"X-Request-Id": "req-401", "X-API-Key": "rk_0123456789abcdef_" + "x" * 43})
+    r = client.get(
+        "/routing/keyed", headers={"X-Request-Id": "req-401", "X-API-Key": "rk_0123456789abcdef_" + "x" * 43}
+    )
     assert r.status_code == 401
     make_user(client, "uma")
     r = client.get("/routing/admin", headers={**bearer(login(client, "uma")), "X-Request-Id": "req-403"})
@@ -39,7 +41,11 @@ def test_denials_are_audited_with_request_id_and_reason(client) -> None:  # type
 def test_failed_logins_are_audited_without_the_password(client) -> None:  # type: ignore[no-untyped-def]
     client.post("/auth/login", json={"username": "mallory", "password": "guess-123456"})
     (event,) = [e for e in events(client) if e["action"] == "login"]
-    assert event["outcome"] == "denied" and event["reason"] == "invalid_credentials" and event["actor"] == "mallory"
+    assert (
+        event["outcome"] == "denied"
+        and event["reason"] == "invalid_credentials"
+        and event["actor"] == "mallory"
+    )
     assert "guess-123456" not in str(events(client))
 
 
@@ -54,8 +60,16 @@ def test_credential_lifecycle_is_audited_and_no_secret_is_recorded(client) -> No
     call(client, auth.update_user, "vic", actor="root", role=Role.SUPERADMIN)
     call(client, auth.update_user, "vic", actor="root", disabled=True)
     actions = [e["action"] for e in events(client)]
-    for action in ("user.create", "token.issue", "api_key.create", "api_key.rotate", "api_key.revoke",
-                   "jwt_key.rotate", "user.set_role", "user.disable"):
+    for action in (
+        "user.create",
+        "token.issue",
+        "api_key.create",
+        "api_key.rotate",
+        "api_key.revoke",
+        "jwt_key.rotate",
+        "user.set_role",
+        "user.disable",
+    ):
         assert action in actions, action
     dump = str(events(client))
     for secret in (new.key, rotated.key, token, "vics-password-1"):

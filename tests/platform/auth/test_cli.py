@@ -29,10 +29,21 @@ def run(capsys, monkeypatch, *argv: str, stdin: str = "") -> tuple[int, list[dic
 
 
 def test_users_create_list_set_role_disable(cli_env, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    code, (user,) = run(capsys, monkeypatch, "users", "create", "Root", "--role", "superadmin", "--password-stdin",
-                        stdin="root-password-1\n")
+    code, (user,) = run(
+        capsys,
+        monkeypatch,
+        "users",
+        "create",
+        "Root",
+        "--role",
+        "superadmin",
+        "--password-stdin",
+        stdin="root-password-1\n",
+    )
     assert code == 0 and user["role"] == "superadmin" and user["is_superuser"] is True
-    code, _ = run(capsys, monkeypatch, "users", "create", "root", "--password-stdin", stdin="another-pass-1\n")
+    code, _ = run(
+        capsys, monkeypatch, "users", "create", "root", "--password-stdin", stdin="another-pass-1\n"
+    )
     assert code == 1  # case-insensitive duplicate
     code, listed = run(capsys, monkeypatch, "users", "list")
     assert [u["username"] for u in listed] == ["Root"]

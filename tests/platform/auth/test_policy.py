@@ -72,8 +72,14 @@ def test_role_at_least(client) -> None:  # type: ignore[no-untyped-def]
     for name, role in (("u", Role.USER), ("a", Role.ADMIN), ("s", Role.SUPERADMIN)):
         make_user(client, f"user-{name}", role)
     tokens = {n: login(client, f"user-{n}") for n in "uas"}
-    expected = {("/routing/admin", "u"): 403, ("/routing/admin", "a"): 200, ("/routing/admin", "s"): 200,
-                ("/routing/super", "u"): 403, ("/routing/super", "a"): 403, ("/routing/super", "s"): 200}
+    expected = {
+        ("/routing/admin", "u"): 403,
+        ("/routing/admin", "a"): 200,
+        ("/routing/admin", "s"): 200,
+        ("/routing/super", "u"): 403,
+        ("/routing/super", "a"): 403,
+        ("/routing/super", "s"): 200,
+    }
     for (path, who), status in expected.items():
         r = client.get(path, headers=bearer(tokens[who]))
         assert r.status_code == status, (path, who, r.text)
@@ -156,7 +162,13 @@ def test_only_mode_carries_the_family_policy(make_auth_client, settings) -> None
     from ridgeline.platform.auth.settings import AuthSettings
 
     only = msgspec.structs.replace(settings, only="routing")
-    with TestClient(create_app(only, families=[probe_family], auth_settings=AuthSettings(password_profile="test", require_families=("all",)))) as c:
+    with TestClient(
+        create_app(
+            only,
+            families=[probe_family],
+            auth_settings=AuthSettings(password_profile="test", require_families=("all",)),
+        )
+    ) as c:
         r = c.get("/open")
         assert r.status_code == 401 and r.json()["detail"]["reason_code"] == "not_authenticated"
         assert c.get("/auth/me").status_code == 401
@@ -164,8 +176,8 @@ def test_only_mode_carries_the_family_policy(make_auth_client, settings) -> None
 
 
 def test_the_real_families_declare_public_unless_required() -> None:
-    import ridgeline.retail.api  # noqa: F401
-    import ridgeline.routing.api  # noqa: F401
+    import ridgeline.retail.api
+    import ridgeline.routing.api
     import ridgeline.sim.api  # noqa: F401
     from ridgeline.platform.auth.policy import _registry, family_default_policy
     from ridgeline.platform.auth.settings import AuthSettings
@@ -190,7 +202,9 @@ def test_the_real_families_declare_public_unless_required() -> None:
         ({"AUTOPACK_PUBLIC_READ": "1"}, True, 200, 401),
     ],
 )
-def test_contract_003_section_10_environment_policy(make_auth_client, env, bootstrap, read_status, write_status) -> None:  # type: ignore[no-untyped-def]
+def test_contract_003_section_10_environment_policy(
+    make_auth_client, env, bootstrap, read_status, write_status
+) -> None:  # type: ignore[no-untyped-def]
     from ridgeline.platform.auth.settings import SecretStr
 
     boot = SecretStr("bootstrap-key-0123456789") if bootstrap else None

@@ -51,7 +51,9 @@ def test_the_service_takes_trusted_proxies_from_its_settings(make_auth_client) -
     from types import SimpleNamespace
 
     def conn(peer: str) -> Any:
-        return SimpleNamespace(scope={"client": (peer, 5555), "headers": [(b"x-forwarded-for", b"198.51.100.7")]})
+        return SimpleNamespace(
+            scope={"client": (peer, 5555), "headers": [(b"x-forwarded-for", b"198.51.100.7")]}
+        )
 
     trusting = auth_of(make_auth_client(trusted_proxies=("10.0.0.0/8",)))
     assert trusting.client_of(conn("10.1.2.3")) == "198.51.100.7"
@@ -84,14 +86,19 @@ def test_client_address_rules() -> None:
     # RFC 7239 Forwarded, with a quoted v6 address and port.
     fwd = [(b"forwarded", b'for="[2001:db8::1]:4711";proto=https, for=10.0.0.5')]
     assert client_address("10.0.0.9", fwd, nets("10.0.0.0/8")) == "2001:db8::1"
-    assert client_address("10.0.0.9", [(b"forwarded", b"for=198.51.100.8:555")], nets("10.0.0.0/8")) == "198.51.100.8"
+    assert (
+        client_address("10.0.0.9", [(b"forwarded", b"for=198.51.100.8:555")], nets("10.0.0.0/8"))
+        == "198.51.100.8"
+    )
     # A malformed hop: stop guessing, use the peer.
     assert client_address("10.0.0.9", [(b"x-forwarded-for", b"garbage")], nets("10.0.0.0/8")) == "10.0.0.9"
 
 
 def test_login_and_register_are_limited(make_auth_client) -> None:  # type: ignore[no-untyped-def]
     client = make_auth_client(login_rate_limit=RateLimitSpec(2, 60), register_rate_limit=RateLimitSpec(1, 60))
-    logins = [client.post("/auth/login", json={"username": "x", "password": "y"}).status_code for _ in range(3)]
+    logins = [
+        client.post("/auth/login", json={"username": "x", "password": "y"}).status_code for _ in range(3)
+    ]
     assert logins == [401, 401, 429]
     r = client.post("/auth/login", json={"username": "x", "password": "y"})
     assert r.json()["reason_code"] == "rate_limited" and "retry-after" in r.headers
@@ -101,6 +108,8 @@ def test_login_and_register_are_limited(make_auth_client) -> None:  # type: igno
 
 
 def test_rate_limit_setting_is_parsed_and_validated() -> None:
-    assert AuthSettings.from_env({"RIDGELINE_AUTH_LOGIN_RATE_LIMIT": "10/60"}).login_rate_limit == RateLimitSpec(10, 60)
+    assert AuthSettings.from_env(
+        {"RIDGELINE_AUTH_LOGIN_RATE_LIMIT": "10/60"}
+    ).login_rate_limit == RateLimitSpec(10, 60)
     with pytest.raises(SettingsError, match="LOGIN_RATE_LIMIT"):
         AuthSettings.from_env({"RIDGELINE_AUTH_LOGIN_RATE_LIMIT": "ten"})

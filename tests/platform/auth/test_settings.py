@@ -23,7 +23,12 @@ def test_values_are_read_and_validated() -> None:
             "RIDGELINE_AUTH_REQUIRE_FAMILIES": "sim, retail",
         }
     )
-    assert (s.token_ttl_s, s.issuer, s.audience, s.require_families) == (600, "https://ridgeline.example", "api", ("sim", "retail"))
+    assert (s.token_ttl_s, s.issuer, s.audience, s.require_families) == (
+        600,
+        "https://ridgeline.example",
+        "api",
+        ("sim", "retail"),
+    )
     assert s.family_requires_auth("sim") and not s.family_requires_auth("routing")
     assert AuthSettings.from_env({"RIDGELINE_AUTH_REQUIRE_FAMILIES": "all"}).family_requires_auth("routing")
 
@@ -45,6 +50,8 @@ def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> Non
 
 
 def test_secret_settings_never_print() -> None:
-    s = AuthSettings.from_env({"RIDGELINE_AUTH_BOOTSTRAP_API_KEY": "k" * 24, "RIDGELINE_AUTH_SECRETS_KEY": "s" * 44})
+    s = AuthSettings.from_env(
+        {"RIDGELINE_AUTH_BOOTSTRAP_API_KEY": "k" * 24, "RIDGELINE_AUTH_SECRETS_KEY": "s" * 44}
+    )
     assert "k" * 24 not in repr(s) and "s" * 44 not in repr(s)
     assert s.bootstrap_api_key is not None and s.bootstrap_api_key.get() == "k" * 24

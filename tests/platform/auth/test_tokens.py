@@ -38,14 +38,26 @@ def world(client):  # type: ignore[no-untyped-def]
     header = jwt.get_unverified_header(token)
     claims = jwt.decode(token, options={"verify_signature": False})
 
-    def ed(header_over: dict[str, Any] | None = None, claims_over: dict[str, Any] | None = None, drop: str | None = None) -> str:
+    def ed(
+        header_over: dict[str, Any] | None = None,
+        claims_over: dict[str, Any] | None = None,
+        drop: str | None = None,
+    ) -> str:
         h = {**header, **(header_over or {})}
         c = {**claims, **(claims_over or {})}
         if drop:
             c.pop(drop)
         return forge(h, c, key.private_key.sign)
 
-    return {"client": client, "user": user, "token": token, "key": key, "header": header, "claims": claims, "ed": ed}
+    return {
+        "client": client,
+        "user": user,
+        "token": token,
+        "key": key,
+        "header": header,
+        "claims": claims,
+        "ed": ed,
+    }
 
 
 def me(client: Any, token: str) -> Any:
@@ -84,7 +96,10 @@ def test_login_answers_access_token_type_and_expiry(client) -> None:  # type: ig
 def test_token_ttl_is_a_setting(make_auth_client) -> None:  # type: ignore[no-untyped-def]
     client = make_auth_client(token_ttl_s=120)
     make_user(client, "bob")
-    assert client.post("/auth/login", json={"username": "bob", "password": "pass-word-123"}).json()["expires_in"] == 120
+    assert (
+        client.post("/auth/login", json={"username": "bob", "password": "pass-word-123"}).json()["expires_in"]
+        == 120
+    )
 
 
 def test_alg_none_is_refused(world) -> None:  # type: ignore[no-untyped-def]
@@ -96,11 +111,17 @@ def test_alg_none_is_refused(world) -> None:  # type: ignore[no-untyped-def]
 def test_hs256_signed_with_the_published_public_key_is_refused(world) -> None:  # type: ignore[no-untyped-def]
     client = world["client"]
     jwk = client.get("/.well-known/jwks.json").json()["keys"][0]
-    public_pem = world["key"].private_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    public_pem = (
+        world["key"]
+        .private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     for secret in (public_pem, json.dumps(jwk).encode(), base64.urlsafe_b64decode(jwk["x"] + "=")):
-        token = forge({**world["header"], "alg": "HS256"}, world["claims"], lambda m, s=secret: hmac.new(s, m, hashlib.sha256).digest())
+        token = forge(
+            {**world["header"], "alg": "HS256"},
+            world["claims"],
+            lambda m, s=secret: hmac.new(s, m, hashlib.sha256).digest(),
+        )
         assert_refused(client, token)
 
 
@@ -112,7 +133,9 @@ def test_unknown_kid_is_refused(world) -> None:  # type: ignore[no-untyped-def]
 def test_kid_naming_a_key_of_another_algorithm_is_refused(world) -> None:  # type: ignore[no-untyped-def]
     # An ES256 token (validly signed by an attacker's P-256 key) that names our EdDSA key.
     attacker = ec.generate_private_key(ec.SECP256R1())
-    token = jwt.encode(world["claims"], attacker, algorithm="ES256", headers={"kid": world["key"].kid, "typ": "at+jwt"})
+    token = jwt.encode(
+        world["claims"], attacker, algorithm="ES256", headers={"kid": world["key"].kid, "typ": "at+jwt"}
+    )
     assert_refused(world["client"], token)
 
 
@@ -168,7 +191,11 @@ def test_wrong_typ_is_refused(world, typ: str | None) -> None:  # type: ignore[n
 
 @pytest.mark.parametrize("name", ["jku", "x5u", "jwk", "x5c"])
 def test_key_reference_headers_are_refused(world, name: str) -> None:  # type: ignore[no-untyped-def]
-    value: Any = "https://evil.example/keys" if name in ("jku", "x5u") else ({"kty": "OKP"} if name == "jwk" else ["MIIB"])
+    value: Any = (
+        "https://evil.example/keys"
+        if name in ("jku", "x5u")
+        else ({"kty": "OKP"} if name == "jwk" else ["MIIB"])
+    )
     assert_refused(world["client"], world["ed"]({name: value}))
 
 
@@ -224,7 +251,9 @@ def test_the_jwt_private_key_is_sealed_in_the_database(client) -> None:  # type:
             return (await conn.execute(sa.select(jwt_keys_table))).all()
 
     key = call(client, auth_of(client).jwt_keys.signing_key)
-    der = key.private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    der = key.private_key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     for row in call(client, rows):
         assert row.private_sealed.startswith("v1.")
         assert b64(der) not in row.private_sealed and der.hex() not in row.private_sealed
