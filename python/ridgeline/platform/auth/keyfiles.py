@@ -16,8 +16,8 @@ from pathlib import Path
 def load_or_create(path: Path, make: Callable[[], bytes]) -> bytes:
     if path.exists():
         return _read_private(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
