@@ -133,23 +133,25 @@ def create_app(
     mounted: list[Any] = []
     if settings.only:
         fam = families[0]
-        # [auth hook] the family's default policy rides on its router's opt
+        # [auth hook] the family's default policy rides on its router's opt (and the guard, if needed)
         mounted.append(
             Router(
-                path="/", route_handlers=list(fam.route_handlers), opt=auth_hook.family_opt(fam.name, auth)
+                path="/",
+                route_handlers=list(fam.route_handlers),
+                **auth_hook.family_router_kwargs(fam.name, fam.route_handlers, auth),
             )
         )
         renderers.append(("/", fam.render_error, fam.validation_status))
         taken = _paths_of(list(fam.route_handlers))
         root = [h for h in _root_handlers(families) if not (_paths_of([h]) & taken)]
-        root += [h for h in auth_hook.root_handlers(auth) if not (_paths_of([h]) & taken)]  # [auth hook]
+        root += auth_hook.root_handlers(auth, taken)  # [auth hook]
     else:
         for fam in families:
             mounted.append(
                 Router(
                     path=f"/{fam.name}",
                     route_handlers=list(fam.route_handlers),
-                    opt=auth_hook.family_opt(fam.name, auth),  # [auth hook]
+                    **auth_hook.family_router_kwargs(fam.name, fam.route_handlers, auth),  # [auth hook]
                 )
             )
             renderers.append((f"/{fam.name}/", fam.render_error, fam.validation_status))
@@ -187,7 +189,6 @@ def create_app(
         route_handlers=[*root, *mounted],
         dependencies={"ctx": Provide(_provide_ctx, sync_to_thread=False)},
         state=State({"ctx": ctx, "auth": auth}),  # [auth hook] "auth" for the policy guard
-        guards=auth_hook.GUARDS,  # [auth hook] enforces each route's opt["policy"]
         before_send=auth_hook.BEFORE_SEND,  # [auth hook] RateLimit-* headers
         exception_handlers={Exception: handle_error},
         on_startup=[startup],

@@ -220,3 +220,29 @@ def test_contract_003_section_10_environment_policy(
 
 def test_an_unregistered_environment_fails_closed(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/routing/operator/runs").status_code == 401
+
+
+def _guards_of(client: Any, path: str) -> list[Any]:
+    (route,) = [r for r in client.app.routes if r.path == path]
+    return sorted({g for h in route.route_handlers for g in h.resolve_guards()}, key=id)
+
+
+def test_public_families_carry_no_guard_and_guarded_ones_do(make_auth_client) -> None:  # type: ignore[no-untyped-def]
+    from litestar import get
+
+    from ridgeline.platform.auth.policy import enforce_policy
+    from ridgeline.platform.context import Family
+
+    @get("/thing")
+    async def thing() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    fam = Family(name="sim", route_handlers=[thing])
+    # Litestar copies the handler for every guard call: a public family must not pay for one.
+    assert _guards_of(make_auth_client(families=[fam]), "/sim/thing") == []
+    assert _guards_of(make_auth_client(families=[fam], require_families=("sim",)), "/sim/thing") == [
+        enforce_policy
+    ]
+    client = make_auth_client()
+    assert _guards_of(client, "/routing/open") == [enforce_policy]  # its family has keyed routes
+    assert _guards_of(client, "/health") == []

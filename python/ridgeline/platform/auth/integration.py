@@ -2,13 +2,19 @@
 
 - :func:`install` builds the service onto the context (``ctx.auth``);
 - :func:`root_handlers`: ``/auth/login``, ``/auth/register``, ``/auth/me``, ``/.well-known/jwks.json``;
-- :func:`family_opt`: the ``opt`` of a family's router, carrying its default policy;
-- :data:`GUARDS` and :data:`BEFORE_SEND` for the Litestar app.
+- :func:`family_router_kwargs`: ``opt`` (the family's default policy) and ``guards`` for a family's
+  router. The guard is attached only where some route is not public: Litestar copies the handler
+  for every guard call (about 10-20 µs here), so public families pay nothing;
+- :data:`BEFORE_SEND` for the Litestar app (``RateLimit-*`` headers).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from litestar import Router
+from litestar.handlers.base import BaseRouteHandler
 
 from ridgeline.platform.auth.policy import add_rate_limit_headers, enforce_policy, family_default_policy
 from ridgeline.platform.auth.routes import auth_route_handlers
@@ -19,15 +25,38 @@ GUARDS = [enforce_policy]
 BEFORE_SEND = [add_rate_limit_headers]
 
 
+def _guarded(policy: Any) -> bool:
+    return policy is not None and (not policy.is_public or policy.rate_limit is not None)
+
+
+def declares_policy(obj: Any) -> bool:
+    """Whether any route under ``obj`` (handler, Router, or anything else: assumed yes) has a
+    non-public policy of its own."""
+    if isinstance(obj, BaseRouteHandler):
+        return _guarded(obj.opt.get("policy"))
+    if isinstance(obj, Router):
+        if _guarded(obj.opt.get("policy")):
+            return True
+        return any(declares_policy(h) for route in obj.routes for h in route.route_handlers)
+    return True  # a Controller or something we cannot inspect: guard it
+
+
 def install(ctx: Any, auth_settings: AuthSettings | None = None) -> AuthService:
     service = AuthService(ctx.db, auth_settings or AuthSettings.from_env(), ctx.settings.data_dir)
     ctx.auth = service
     return service
 
 
-def root_handlers(service: AuthService) -> list[Any]:
-    return auth_route_handlers(service.settings)
+def root_handlers(service: AuthService, taken: set[str] | None = None) -> list[Any]:
+    """The root auth routes, minus any path in ``taken`` (an ``--only`` family's own)."""
+    router = auth_route_handlers(service.settings)[0]
+    keep = [
+        h for route in router.routes for h in route.route_handlers if not (set(h.paths) & (taken or set()))
+    ]
+    return [Router(path="/", route_handlers=keep, guards=GUARDS)] if keep else []
 
 
-def family_opt(family: str, service: AuthService) -> dict[str, Any]:
-    return family_default_policy(family, service.settings).opt()
+def family_router_kwargs(family: str, handlers: Sequence[Any], service: AuthService) -> dict[str, Any]:
+    policy = family_default_policy(family, service.settings)
+    needs = _guarded(policy) or any(declares_policy(h) for h in handlers)
+    return {"opt": policy.opt(), "guards": GUARDS if needs else []}

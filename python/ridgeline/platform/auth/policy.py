@@ -1,7 +1,7 @@
 """Who may call a route, declared on the route and enforced by one guard before the handler.
 
-A route (or a family's router) carries ``opt={"policy": Policy...}``; :func:`enforce_policy`, an
-app-level Litestar guard, reads it (the handler's own value wins over its router's, Litestar's
+A route (or a family's router) carries ``opt={"policy": Policy...}``; :func:`enforce_policy`, a
+Litestar guard on every router that has a non-public route, reads it (the handler's own value wins over its router's, Litestar's
 ``opt`` merge) and asks the :class:`~ridgeline.platform.auth.service.AuthService` to decide. A route
 without a policy is public. Denials raise :class:`~ridgeline.platform.errors.RidgelineError` (401
 with ``WWW-Authenticate``, 403, or 429 with ``Retry-After``), which the app renders in the family's
@@ -173,10 +173,15 @@ def family_default_policy(family: str, settings: AuthSettings) -> Policy:
 
 
 async def enforce_policy(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The app-level guard: public routes return at once; others go to the auth service."""
+    """The guard: public routes return at once; others go to the auth service, once per request even
+    when several layers (a family router and the auth routes' own router) attach this guard."""
     policy = handler.opt.get("policy")
     if policy is None or (policy.is_public and policy.rate_limit is None):
         return
+    state = connection.scope.setdefault("state", {})
+    if state.get(ENFORCED_KEY):
+        return
+    state[ENFORCED_KEY] = True
     await connection.app.state["auth"].enforce(connection, policy)
 
 
@@ -187,6 +192,7 @@ def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Princip
 
 PRINCIPAL_KEY = "ridgeline_principal"
 RATE_LIMIT_KEY = "ridgeline_rate_limit"
+ENFORCED_KEY = "ridgeline_policy_enforced"
 
 
 async def add_rate_limit_headers(message: Any, scope: Any) -> None:

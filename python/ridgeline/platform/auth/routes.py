@@ -1,9 +1,10 @@
 """The auth endpoints, built for any path prefix so one service answers at the root (``/auth/*``,
 ``/.well-known/jwks.json``) and, later, under autopack's contract paths (``/api/auth/*``).
 
-``auth_route_handlers(prefix, jwks_path, render_error)`` returns fresh handlers each call. With a
-``render_error`` they come back wrapped in a Router whose exception handler renders in that shape (for
-a family mounting them outside its own prefix); without one the app's handler renders them.
+``auth_route_handlers(settings, prefix, jwks_path, render_error)`` returns a Router of fresh handlers
+each call, carrying the policy guard (which runs once per request however many layers attach it).
+With a ``render_error`` the Router's exception handler renders in that shape (for a family mounting
+them outside its own prefix); without one the app's handler renders them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.params import Body
 
-from ridgeline.platform.auth.policy import Policy, current_principal
+from ridgeline.platform.auth.policy import Policy, current_principal, enforce_policy
 from ridgeline.platform.auth.roles import Role
 from ridgeline.platform.auth.service import AuthService
 from ridgeline.platform.auth.settings import AuthSettings
@@ -73,6 +74,7 @@ def auth_route_handlers(
     render_error: Renderer | None = None,
     *,
     tags: tuple[str, ...] = ("auth",),
+    raw: bool = False,
 ) -> list[Any]:
     """Login, register, me and the JWKS under ``prefix``. Login and register are rate limited per
     client (``RIDGELINE_AUTH_LOGIN_RATE_LIMIT``, ``..._REGISTER_RATE_LIMIT``), counted per prefix."""
@@ -173,10 +175,16 @@ def auth_route_handlers(
         return Response(body, media_type="application/json", headers={"Cache-Control": "public, max-age=300"})
 
     handlers: list[Any] = [login, register, me, jwks]
-    if render_error is None:
+    if raw:
         return handlers
+    if render_error is None:
+        return [Router(path="/", route_handlers=handlers, guards=[enforce_policy])]
 
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         return render_error(request, as_ridgeline_error(exc))
 
-    return [Router(path="/", route_handlers=handlers, exception_handlers={Exception: handle})]
+    return [
+        Router(
+            path="/", route_handlers=handlers, guards=[enforce_policy], exception_handlers={Exception: handle}
+        )
+    ]
