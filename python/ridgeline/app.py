@@ -183,6 +183,7 @@ def create_app(
             for hook in fam.on_shutdown:
                 await hook(ctx)
         await ctx.jobs.executor.shutdown()
+        await auth.close()  # [auth hook] the Redis rate-limit client, when used
         await ctx.db.dispose()
 
     app = Litestar(

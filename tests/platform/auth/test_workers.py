@@ -1,5 +1,5 @@
-"""Two real granian workers (``ridgeline serve --workers 2``) share one rate-limit count: together
-they allow exactly the limit, per client, with the client taken from X-Forwarded-For only because
+"""Two real granian workers (``ridgeline serve --workers 2``) share one rate-limit count (in the
+database, or in Redis when RIDGELINE_REDIS_URL is set): together they allow exactly the limit, per client, with the client taken from X-Forwarded-For only because
 the loopback peer is configured as a trusted proxy."""
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-@pytest.fixture
-def two_workers(tmp_path: Path, settings):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["database", "redis"])
+def two_workers(request, tmp_path: Path, settings):  # type: ignore[no-untyped-def]
     port = _free_port()
     env = {
         **os.environ,
@@ -57,6 +57,9 @@ def two_workers(tmp_path: Path, settings):  # type: ignore[no-untyped-def]
     env.pop("RIDGELINE_DATABASE_URL", None)
     if settings.database_url:
         env["RIDGELINE_DATABASE_URL"] = settings.database_url
+    env.pop("RIDGELINE_REDIS_URL", None)
+    if request.param == "redis":
+        env["RIDGELINE_REDIS_URL"] = request.getfixturevalue("redis_url")
     log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen(
         [

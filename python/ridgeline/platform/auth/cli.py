@@ -42,7 +42,10 @@ def _run(args: argparse.Namespace, body: Callable[[AuthService], Awaitable[int]]
         database = db.Database(settings)
         try:
             service = AuthService(database, AuthSettings.from_env(), settings.data_dir)
-            return await body(service)
+            try:
+                return await body(service)
+            finally:
+                await service.close()
         finally:
             await database.dispose()
 

@@ -42,7 +42,12 @@ def declares_policy(obj: Any) -> bool:
 
 
 def install(ctx: Any, auth_settings: AuthSettings | None = None) -> AuthService:
-    service = AuthService(ctx.db, auth_settings or AuthSettings.from_env(), ctx.settings.data_dir)
+    service = AuthService(
+        ctx.db,
+        auth_settings or AuthSettings.from_env(),
+        ctx.settings.data_dir,
+        redis_url=ctx.settings.redis_url,
+    )
     ctx.auth = service
     return service
 

@@ -2,8 +2,9 @@
 
 The database store is a fixed-window counter: one row per (bucket, window start), incremented by a
 single ``INSERT .. ON CONFLICT DO UPDATE .. RETURNING`` statement, which is atomic on SQLite (3.35+)
-and PostgreSQL alike, so N granian workers together allow exactly the limit. A Redis store would
-implement the same :class:`RateLimitStore` (``INCR`` + ``EXPIRE``); it is not built yet.
+and PostgreSQL alike, so N granian workers together allow exactly the limit. The Redis store (used
+when ``RIDGELINE_REDIS_URL`` is set) implements the same :class:`RateLimitStore` with ``INCR`` and
+``EXPIRE`` in one MULTI/EXEC transaction.
 
 Answers carry the IETF draft headers ``RateLimit-Limit``, ``RateLimit-Remaining`` and
 ``RateLimit-Reset`` (seconds until the window resets), and ``Retry-After`` on 429.
@@ -77,6 +78,31 @@ class DatabaseRateLimitStore:
                     t.delete().where(t.c.window_start < window_start - 2 * max(window_s, 3600))
                 )
         return count
+
+
+class RedisRateLimitStore:
+    def __init__(self, url: str) -> None:
+        try:
+            from redis.asyncio import Redis  # optional dependency: only when RIDGELINE_REDIS_URL is set
+        except ImportError:
+            from ridgeline.platform.settings import SettingsError
+
+            raise SettingsError(
+                "RIDGELINE_REDIS_URL is set but the redis client is not installed (pip install 'ridgeline[redis]'),"
+                " or set RIDGELINE_AUTH_RATE_LIMIT_STORE=database"
+            ) from None
+        self.redis = Redis.from_url(url)
+
+    async def hit(self, key: str, window_start: int, window_s: int) -> int:
+        name = f"ridgeline:ratelimit:{key}:{window_start}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, 2 * window_s)  # the window's key outlives it a little, then vanishes
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
 
 
 class RateLimiter:

@@ -21,7 +21,14 @@ from ridgeline.platform.auth.policy import (
     Policy,
     Principal,
 )
-from ridgeline.platform.auth.ratelimit import DatabaseRateLimitStore, RateLimit, RateLimiter, client_address
+from ridgeline.platform.auth.ratelimit import (
+    DatabaseRateLimitStore,
+    RateLimit,
+    RateLimiter,
+    RateLimitStore,
+    RedisRateLimitStore,
+    client_address,
+)
 from ridgeline.platform.auth.roles import Role
 from ridgeline.platform.auth.secrets import SecretBox
 from ridgeline.platform.auth.settings import AuthSettings
@@ -29,6 +36,7 @@ from ridgeline.platform.auth.tokens import JwtKeyStore, TokenError, TokenIssuer,
 from ridgeline.platform.auth.users import User, UserError, Users
 from ridgeline.platform.db import Database
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.settings import SettingsError
 
 REALM = 'realm="ridgeline"'
 
@@ -53,7 +61,12 @@ def prepare_key_files(data_dir: Path, settings: AuthSettings | None = None) -> N
 
 class AuthService:
     def __init__(
-        self, db: Database, settings: AuthSettings, data_dir: Path, clock: Callable[[], float] = time.time
+        self,
+        db: Database,
+        settings: AuthSettings,
+        data_dir: Path,
+        clock: Callable[[], float] = time.time,
+        redis_url: str | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -70,14 +83,30 @@ class AuthService:
         )
         self.verifier = TokenVerifier(settings.issuer, settings.audience, settings.leeway_s, clock)
         self.audit = AuditLog(db, clock)
-        self.limiter = RateLimiter(DatabaseRateLimitStore(db, clock), clock)
+        self.rate_store: RateLimitStore = self._rate_store(db, settings, redis_url, clock)
+        self.limiter = RateLimiter(self.rate_store, clock)
         self.proxies = settings.proxy_networks
         self.environments: dict[str, ContractEnvironment] = {}
         self._last_refresh = -1e18
 
+    @staticmethod
+    def _rate_store(
+        db: Database, settings: AuthSettings, redis_url: str | None, clock: Callable[[], float]
+    ) -> RateLimitStore:
+        if settings.rate_limit_store == "redis" and not redis_url:
+            raise SettingsError("RIDGELINE_AUTH_RATE_LIMIT_STORE=redis needs RIDGELINE_REDIS_URL")
+        if redis_url and settings.rate_limit_store != "database":
+            return RedisRateLimitStore(redis_url)
+        return DatabaseRateLimitStore(db, clock)
+
     # -- life cycle -------------------------------------------------------------------------------
     async def startup(self) -> None:
         await self.jwt_keys.ensure_signing_key()
+
+    async def close(self) -> None:
+        close = getattr(self.rate_store, "close", None)
+        if close is not None:
+            await close()
 
     def register_environment(self, name: str, environment: ContractEnvironment) -> None:
         """A family's contract-003 environment rule (autopack: ``ContractEnvironment.from_env("AUTOPACK")``)."""

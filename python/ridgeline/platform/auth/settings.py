@@ -91,8 +91,8 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
     trusted_proxies: tuple[str, ...] = ()
     login_rate_limit: RateLimitSpec = RateLimitSpec(10, 60)
     register_rate_limit: RateLimitSpec = RateLimitSpec(5, 60)
-    # Only the database store exists; a Redis store would implement ratelimit.RateLimitStore.
-    rate_limit_store: Literal["database"] = "database"
+    # auto: Redis when RIDGELINE_REDIS_URL is set, else the database.
+    rate_limit_store: Literal["auto", "database", "redis"] = "auto"
     # Seconds a worker keeps its view of users (disabled flag, role) and of the JWT key set.
     cache_s: float = 5.0
 
