@@ -50,3 +50,12 @@ def test_the_app_uses_redis_when_the_url_is_set(make_auth_client, settings, redi
     forced = msgspec.structs.replace(auth, rate_limit_store="database")
     with TestClient(create_app(with_redis, families=[], auth_settings=forced)) as c:
         assert isinstance(c.app.state["auth"].rate_store, DatabaseRateLimitStore)
+
+
+def test_redis_store_without_a_url_is_a_configuration_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ridgeline.platform.auth.service import AuthService
+    from ridgeline.platform.auth.settings import AuthSettings
+    from ridgeline.platform.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="RIDGELINE_REDIS_URL"):
+        AuthService._rate_store(None, AuthSettings(rate_limit_store="redis"), None, lambda: 0.0)  # type: ignore[arg-type]
