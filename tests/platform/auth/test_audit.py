@@ -34,6 +34,7 @@ def test_denials_are_audited_with_request_id_and_reason(client) -> None:  # type
     by_req = {e["request_id"]: e for e in denied}
     assert by_req["req-401"]["reason"] == "invalid_api_key" and by_req["req-401"]["path"] == "/routing/keyed"
     assert by_req["req-401"]["method"] == "GET" and by_req["req-401"]["client"]
+    assert by_req["req-401"]["actor"] == "rk_0123456789abcdef_"  # the key's id part, no secret
     assert by_req["req-403"]["reason"] == "insufficient_role" and by_req["req-403"]["actor"] == "uma"
     assert all(e["at"] is not None for e in denied)
 

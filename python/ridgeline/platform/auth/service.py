@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ridgeline.platform.auth import keyfiles
-from ridgeline.platform.auth.apikeys import ApiKeyInfo, ApiKeys, NewApiKey
+from ridgeline.platform.auth.apikeys import KEY_PATTERN, ApiKeyInfo, ApiKeys, NewApiKey
 from ridgeline.platform.auth.audit import AuditLog
 from ridgeline.platform.auth.passwords import Passwords
 from ridgeline.platform.auth.policy import (
@@ -225,6 +225,7 @@ class AuthService:
                     "Invalid or revoked API key.",
                     None,
                     headers={"WWW-Authenticate": challenge},
+                    actor=_key_id_part(api_key),
                 )
             assert info is not None
             principal = _key_principal(info)
@@ -326,8 +327,8 @@ class AuthService:
         *,
         headers: dict[str, str] | None = None,
         detail: str | None = None,
+        actor: str | None = None,
     ) -> None:
-        actor = None
         if principal is not None:
             actor = principal.username or principal.subject
         await self.audit.record(
@@ -340,6 +341,12 @@ class AuthService:
             client=client or self.client_of(connection),
         )
         raise RidgelineError(status, reason, message, headers=headers)
+
+
+def _key_id_part(presented: str) -> str | None:
+    """``rk_<id>_`` of a well-formed key: names the key in the audit log without any secret part."""
+    match = KEY_PATTERN.match(presented)
+    return f"rk_{match.group(1)}_" if match else None
 
 
 def _key_principal(info: ApiKeyInfo) -> Principal:
