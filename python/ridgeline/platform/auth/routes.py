@@ -24,31 +24,39 @@ from ridgeline.platform.auth.users import User, UserError
 from ridgeline.platform.errors import Renderer, RidgelineError, as_ridgeline_error
 
 
+def _d(text: str, **kw: Any) -> msgspec.Meta:
+    return msgspec.Meta(description=text, **kw)
+
+
 class LoginBody(msgspec.Struct, forbid_unknown_fields=False):
-    username: Annotated[str, msgspec.Meta(min_length=1, max_length=320)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    username: Annotated[str, _d("Username (case-insensitive).", min_length=1, max_length=320)]
+    password: Annotated[str, _d("Password.", min_length=1, max_length=1024)]
 
 
 class RegisterBody(msgspec.Struct):
-    username: Annotated[str, msgspec.Meta(min_length=3, max_length=64)]
-    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    username: Annotated[
+        str, _d("3-64 letters, digits, _ . @ -; unique ignoring case.", min_length=3, max_length=64)
+    ]
+    email: Annotated[str, _d("Email address; unique ignoring case.", min_length=3, max_length=320)]
+    password: Annotated[
+        str, _d("At least RIDGELINE_AUTH_PASSWORD_MIN_LENGTH characters.", min_length=1, max_length=1024)
+    ]
 
 
 class TokenResponse(msgspec.Struct):
-    access_token: str
-    token_type: str
-    expires_in: int
+    access_token: Annotated[str, _d("JWT access token (EdDSA, typ at+jwt); send as Authorization: Bearer.")]
+    token_type: Annotated[str, _d("Always 'bearer'.")]
+    expires_in: Annotated[int, _d("Seconds until the token expires.")]
 
 
 class UserResponse(msgspec.Struct):
-    id: str
-    username: str
-    email: str | None
-    role: Role
-    is_superuser: bool
-    is_active: bool
-    created_at: datetime
+    id: Annotated[str, _d("User id (the token's sub).")]
+    username: Annotated[str, _d("Username as registered.")]
+    email: Annotated[str | None, _d("Email address, if any.")]
+    role: Annotated[Role, _d("user, admin or superadmin.")]
+    is_superuser: Annotated[bool, _d("Contract 003's flag: true for admin and superadmin.")]
+    is_active: Annotated[bool, _d("False when the account is disabled.")]
+    created_at: Annotated[datetime, _d("When the account was created (UTC).")]
 
     @classmethod
     def of(cls, user: User) -> UserResponse:
