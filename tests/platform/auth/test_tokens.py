@@ -257,3 +257,21 @@ def test_the_jwt_private_key_is_sealed_in_the_database(client) -> None:  # type:
     for row in call(client, rows):
         assert row.private_sealed.startswith("v1.")
         assert b64(der) not in row.private_sealed and der.hex() not in row.private_sealed
+
+
+def test_a_key_another_worker_just_published_verifies_at_once(client) -> None:  # type: ignore[no-untyped-def]
+    from ridgeline.platform.auth.service import AuthService
+
+    mine = auth_of(client)
+    user = make_user(client, "walt")
+    call(client, mine.jwt_keys.snapshot)  # this worker has its key set cached
+    other = AuthService(mine.db, mine.settings, mine.db.settings.data_dir)  # a second worker, same database
+
+    async def sign_elsewhere() -> list[str]:
+        await other.rotate_jwt_key(actor="test")
+        return [(await other.issue_token(user))[0] for _ in range(3)]
+
+    tokens = call(client, sign_elsewhere)
+    assert jwt.get_unverified_header(tokens[0])["kid"] not in call(client, mine.jwt_keys.snapshot).keys
+    for token in tokens:  # several at once, within the cache period: each finds the new key
+        assert me(client, token).status_code == 200

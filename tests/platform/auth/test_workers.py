@@ -130,3 +130,25 @@ def test_two_workers_together_allow_exactly_the_limit(two_workers) -> None:  # t
     for ip in ("198.51.100.1", "198.51.100.2"):
         counts = Counter(status for who, status in statuses if who == ip)
         assert counts == {401: LIMIT, 429: PER_CLIENT - LIMIT}, (ip, counts)
+
+
+def test_a_token_from_one_worker_verifies_on_every_worker(two_workers) -> None:  # type: ignore[no-untyped-def]
+    base, _ = two_workers
+    client_ip = {"X-Forwarded-For": "198.51.100.77"}
+    with httpx.Client(base_url=base, timeout=30) as c:
+        r = c.post(
+            "/auth/register",
+            json={"username": "wanda", "email": "w@example.com", "password": "pass-word-123"},
+            headers=client_ip,
+        )
+        assert r.status_code == 201, r.text
+        r = c.post("/auth/login", json={"username": "wanda", "password": "pass-word-123"}, headers=client_ip)
+        assert r.status_code == 200, r.text
+        token = r.json()["access_token"]
+
+    def me(_: int) -> int:
+        with httpx.Client(base_url=base, timeout=30) as c:  # fresh connection: either worker
+            return c.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(me, range(24))) == {200}

@@ -175,11 +175,21 @@ class JwtKeyStore:
         self._loaded_at = -1e18
         self._lock = asyncio.Lock()
 
-    async def snapshot(self, *, refresh: bool = False) -> KeySnapshot:
-        if not refresh and self._snapshot is not None and time.monotonic() - self._loaded_at < self.cache_s:
-            return self._snapshot
+    async def snapshot(self, *, refresh: bool = False, loaded_after: float | None = None) -> KeySnapshot:
+        """The key set: reloaded when older than the cache setting, when loaded before the monotonic
+        time ``loaded_after``, or always with ``refresh``. Concurrent callers share one reload."""
+
+        def stale() -> bool:
+            if refresh or self._snapshot is None:
+                return True
+            if loaded_after is not None:
+                return self._loaded_at < loaded_after
+            return time.monotonic() - self._loaded_at >= self.cache_s
+
+        if not stale():
+            return self._snapshot  # type: ignore[return-value]
         async with self._lock:
-            if refresh or self._snapshot is None or time.monotonic() - self._loaded_at >= self.cache_s:
+            if stale():
                 await self._load()
         assert self._snapshot is not None
         return self._snapshot
