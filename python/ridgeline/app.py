@@ -22,6 +22,9 @@ from litestar.openapi import OpenAPIConfig, ResponseSpec
 
 import ridgeline
 from ridgeline.platform import db as dbmod
+from ridgeline.platform.auth import integration as auth_hook
+from ridgeline.platform.auth.policy import declare_default_policy
+from ridgeline.platform.auth.settings import AuthSettings
 from ridgeline.platform.context import AppContext, Ctx, Family
 from ridgeline.platform.errors import Renderer, as_ridgeline_error, render_fastapi_detail
 from ridgeline.platform.family import metadata_of, service_dependency, validate_settings
@@ -119,7 +122,11 @@ def _paths_of(handlers: list[Any]) -> set[str]:
     return {route.path for route in Router(path="/", route_handlers=handlers).routes}
 
 
-def create_app(settings: Settings | None = None, families: Sequence[Family] | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None,
+    families: Sequence[Family] | None = None,
+    auth_settings: AuthSettings | None = None,  # default: RIDGELINE_AUTH_* from the environment
+) -> Litestar:
     """The application. ``families`` defaults to every family in this build (or ``settings.only``)."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
@@ -139,22 +146,39 @@ def create_app(settings: Settings | None = None, families: Sequence[Family] | No
             ctx.jobs.register(fam.name, kind, handler)
         for prov in fam.services:
             ctx.service_family[prov.type] = fam.name
+        if fam.default_policy is not None:
+            declare_default_policy(fam.name, fam.default_policy)
+    auth = auth_hook.install(ctx, auth_settings)  # ctx.auth; app.state["auth"] below
 
     renderers: list[tuple[str, Renderer, int]] = []
     mounted: list[Any] = []
     if settings.only:
         fam = families[0]
-        mounted.append(Router(path="/", route_handlers=list(fam.route_handlers), dependencies=_deps(fam)))
+        mounted.append(
+            Router(
+                path="/",
+                route_handlers=list(fam.route_handlers),
+                dependencies=_deps(fam),
+                # the family's default policy rides on its router's opt (and the guard, if needed)
+                **auth_hook.family_router_kwargs(fam.name, fam.route_handlers, auth),
+            )
+        )
         renderers.append(("/", fam.render_error, fam.validation_status))
         taken = _paths_of(list(fam.route_handlers))
         root = [h for h in _root_handlers(families) if not (_paths_of([h]) & taken)]
+        root += auth_hook.root_handlers(auth, taken)
     else:
         for fam in families:
             mounted.append(
-                Router(path=f"/{fam.name}", route_handlers=list(fam.route_handlers), dependencies=_deps(fam))
+                Router(
+                    path=f"/{fam.name}",
+                    route_handlers=list(fam.route_handlers),
+                    dependencies=_deps(fam),
+                    **auth_hook.family_router_kwargs(fam.name, fam.route_handlers, auth),
+                )
             )
             renderers.append((f"/{fam.name}/", fam.render_error, fam.validation_status))
-        root = _root_handlers(families)
+        root = _root_handlers(families) + auth_hook.root_handlers(auth)
 
     def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         path = request.url.path
@@ -167,6 +191,7 @@ def create_app(settings: Settings | None = None, families: Sequence[Family] | No
         if not _migrations_already_applied():
             dbmod.upgrade(settings, metadata=metadata_of(families))
         await ctx.jobs.recover()
+        await auth.startup()  # a JWT signing key exists
         for fam in families:
             await _start_family(ctx, fam)
         # Everything loaded so far (numba, polars, models, assets) lives as long as the process: move it
@@ -179,13 +204,15 @@ def create_app(settings: Settings | None = None, families: Sequence[Family] | No
         for fam in families:
             await _stop_family(ctx, fam)
         await ctx.jobs.executor.shutdown()
+        await auth.close()  # the Redis rate-limit client, when used
         await ctx.db.dispose()
 
     swagger_plugin, swagger_assets = swagger_ui()
     app = Litestar(
         route_handlers=[*root, *mounted, swagger_assets],
         dependencies={"ctx": Provide(_provide_ctx, sync_to_thread=False)},
-        state=State({"ctx": ctx}),
+        state=State({"ctx": ctx, "auth": auth}),  # "auth" for the policy guard
+        before_send=auth_hook.BEFORE_SEND,  # RateLimit-* headers
         exception_handlers={Exception: handle_error},
         on_startup=[startup],
         on_shutdown=[shutdown],
@@ -200,11 +227,22 @@ def create_app(settings: Settings | None = None, families: Sequence[Family] | No
         debug=False,
     )
     # Every operation declares the errors it can answer, in the shape of the renderer for its path.
-    document_errors(app, renderers, platform_functions=[h.fn for h in root])
+    document_errors(app, renderers, platform_functions=_handler_fns(root))
     # Litestar middleware only wraps matched routes; request ids and metrics must also cover 404/405
     # answers, so this wraps the whole ASGI handler (outside Litestar's exception handling).
     app.asgi_handler = ObservabilityMiddleware(app.asgi_handler)
     return app
+
+
+def _handler_fns(handlers: Sequence[Any]) -> list[Any]:
+    """The functions behind route handlers, looking inside routers (the auth routes come as one)."""
+    out: list[Any] = []
+    for h in handlers:
+        if isinstance(h, Router):
+            out += [rh.fn for route in h.routes for rh in getattr(route, "route_handlers", ())]
+        else:
+            out.append(h.fn)
+    return out
 
 
 def _deps(fam: Family) -> dict[str, Provide]:

@@ -49,6 +49,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     validate_settings(families)  # every family's variables, before anything starts (exit 2 if bad)
     db.upgrade(settings, metadata=metadata_of(families))
     Signer.load_or_create(settings.data_dir, settings.signing_key_file)  # once, before N workers start
+    from ridgeline.platform.auth.service import prepare_key_files  # pepper, secrets ring
+
+    prepare_key_files(settings.data_dir)  # once, before N workers start
     # Workers inherit the environment: pass the validated settings and skip re-migrating per worker.
     os.environ.update(
         {
@@ -114,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     version = sub.add_parser("version", help="print version and native build info")
     version.set_defaults(func=cmd_version)
 
+    from ridgeline.platform.auth.cli import register as register_auth  # users, apikeys, auth
+
+    register_auth(sub)
     for module_name in _FAMILY_CLI_MODULES:
         if not module_exists(module_name):
             continue

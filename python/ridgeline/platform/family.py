@@ -70,6 +70,9 @@ class Family:
     services: Sequence[Provider[Any]] = field(default=())
     reason_codes: Catalogue | None = None
     doc_pages: Sequence[str] = field(default=())  # docs/*.md pages listing the reason codes
+    # Who may call a route that declares no policy of its own: a platform.auth Policy, or a callable
+    # AuthSettings -> Policy (e.g. public_unless_required(name)). None: public.
+    default_policy: Any = None
 
     @property
     def env_prefix(self) -> str:
@@ -94,6 +97,7 @@ def metadata_of(families: Sequence[Family]) -> list[Any]:
     """The distinct MetaData objects the families declare, plus the platform's (jobs, artifacts)."""
     from ridgeline.platform import artifacts as _artifacts  # noqa: F401  (platform tables)
     from ridgeline.platform import jobs as _jobs  # noqa: F401
+    from ridgeline.platform.auth import store as _auth  # noqa: F401  (users, keys, audit, rate limits)
     from ridgeline.platform.db import metadata
 
     out: list[Any] = [metadata]

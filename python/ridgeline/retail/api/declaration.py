@@ -11,6 +11,7 @@ import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from ridgeline.platform.auth.policy import public_unless_required
 from ridgeline.platform.context import AppContext, Family
 from ridgeline.platform.db import metadata
 from ridgeline.platform.errors import render_problem_json
@@ -52,4 +53,5 @@ family = Family(
     job_kinds=forecast_jobs.JOB_KINDS,
     reason_codes=REASON_CODES,
     doc_pages=("docs/retail.md", "docs/retail-forecasting.md"),
+    default_policy=public_unless_required("retail"),  # RIDGELINE_AUTH_REQUIRE_FAMILIES
 )

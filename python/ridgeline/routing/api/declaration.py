@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ridgeline.platform.auth.policy import public_unless_required
 from ridgeline.platform.context import AppContext, Family, Provider
 from ridgeline.platform.db import metadata
 from ridgeline.platform.errors import render_reason_coded
@@ -43,6 +44,7 @@ def build_family(assets_dir: Path | None = None) -> Family:
         services=(Provider(RoutingService, start, stop),),
         reason_codes=REASON_CODES,
         doc_pages=("docs/routing.md",),
+        default_policy=public_unless_required("routing"),  # RIDGELINE_AUTH_REQUIRE_FAMILIES
     )
 
 

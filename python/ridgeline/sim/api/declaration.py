@@ -3,6 +3,7 @@ with ``ridgeline serve --only sim``)."""
 
 from __future__ import annotations
 
+from ridgeline.platform.auth.policy import public_unless_required
 from ridgeline.platform.context import AppContext, Family, Provider
 from ridgeline.platform.db import metadata
 from ridgeline.platform.errors import render_fastapi_detail
@@ -34,4 +35,5 @@ family = Family(
     services=(Provider(SimService, _start, _stop),),
     reason_codes=REASON_CODES,
     doc_pages=("docs/sim.md",),
+    default_policy=public_unless_required("sim"),  # RIDGELINE_AUTH_REQUIRE_FAMILIES
 )

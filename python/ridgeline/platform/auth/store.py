@@ -1,0 +1,82 @@
+"""Identity and access tables on the shared metadata (migration ``0012_auth``, its own branch)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ridgeline.platform.db import metadata
+
+TS = sa.DateTime(timezone=True)
+
+users_table = sa.Table(
+    "auth_users",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    # Lower-cased copies carry the unique constraints, so uniqueness is case-insensitive on every backend.
+    sa.Column("username_lower", sa.String(64), nullable=False, unique=True),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("email_lower", sa.String(320), nullable=True, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+api_keys_table = sa.Table(
+    "auth_api_keys",
+    metadata,
+    sa.Column("id", sa.String(24), primary_key=True),
+    sa.Column("prefix", sa.String(32), nullable=False),
+    # HMAC-SHA256(pepper, key), hex. The key itself is never stored.
+    sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("owner", sa.String(64), nullable=True),
+    sa.Column("scopes", sa.JSON, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("last_used_at", TS, nullable=True),
+    sa.Column("expires_at", TS, nullable=True),
+    sa.Column("revoked_at", TS, nullable=True),
+    sa.Column("rotated_to", sa.String(24), nullable=True),
+)
+
+jwt_keys_table = sa.Table(
+    "auth_jwt_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("alg", sa.String(16), nullable=False),
+    sa.Column("public_jwk", sa.JSON, nullable=False),
+    # The private key, PKCS8 DER sealed by the secrets box (AES-256-GCM, key outside the database).
+    sa.Column("private_sealed", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    # Signs until retired; verifies until verify_until (retired_at + overlap).
+    sa.Column("retired_at", TS, nullable=True),
+    sa.Column("verify_until", TS, nullable=True),
+)
+
+audit_table = sa.Table(
+    "auth_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("request_id", sa.String(128), nullable=True),
+    sa.Column("actor", sa.String(128), nullable=True),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(256), nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(64), nullable=True),
+    sa.Column("method", sa.String(16), nullable=True),
+    sa.Column("path", sa.String(512), nullable=True),
+    sa.Column("client", sa.String(64), nullable=True),
+    sa.Index("ix_auth_audit_at", "at"),
+)
+
+rate_counters_table = sa.Table(
+    "auth_rate_counters",
+    metadata,
+    sa.Column("bucket", sa.String(256), primary_key=True),
+    sa.Column("window_start", sa.BigInteger, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Index("ix_auth_rate_counters_window", "window_start"),
+)
