@@ -7,6 +7,15 @@ use std::time::Instant;
 
 use ridgeline_core::graph::{pareto, ControlFlow, Graph, Method, SearchOptions};
 
+/// CPU seconds of this thread (utime + stime from procfs; the machine may be shared).
+fn cpu_seconds() -> f64 {
+    let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    let rest = s.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let g = Graph::load(std::path::Path::new(&args[1])).expect("graph");
@@ -15,7 +24,10 @@ fn main() {
         .lines()
         .filter_map(|l| {
             let mut it = l.split([' ', ',']).filter(|x| !x.is_empty());
-            Some((it.next()?.parse::<i64>().ok()? - 1, it.next()?.parse::<i64>().ok()? - 1))
+            Some((
+                it.next()?.parse::<i64>().ok()? - 1,
+                it.next()?.parse::<i64>().ok()? - 1,
+            ))
         })
         .collect();
     let idx: Vec<usize> = match args.get(3) {
@@ -24,21 +36,27 @@ fn main() {
     };
     let eps: f64 = args.get(4).map_or(0.0, |e| e.parse().unwrap());
     let o = SearchOptions {
-        method: if eps > 0.0 { Method::Epsilon(eps) } else { Method::Exact },
+        method: if eps > 0.0 {
+            Method::Epsilon(eps)
+        } else {
+            Method::Exact
+        },
         ..Default::default()
     };
     for i in idx {
         let (s, t) = pairs[i];
+        let c0 = cpu_seconds();
         let t0 = Instant::now();
         let r = pareto(&g, s, t, &o, &mut |_| ControlFlow::Continue).unwrap();
         println!(
-            "{i} {} {} sols={} exp={} gen={} total={:.4} heur={:.4} search={:.4} {}",
+            "{i} {} {} sols={} exp={} gen={} total={:.4} cpu={:.2} heur={:.4} search={:.4} {}",
             s + 1,
             t + 1,
             r.solutions.len(),
             r.expansions,
             r.generated,
             t0.elapsed().as_secs_f64(),
+            cpu_seconds() - c0,
             r.heuristic_seconds,
             r.search_seconds,
             r.algorithm

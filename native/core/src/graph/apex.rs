@@ -114,9 +114,7 @@ pub(crate) fn apex<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
         fronts.insert(v, &ap.apex[1..]);
         expansions += 1;
         if v == q.t {
-            let covered = found
-                .iter()
-                .any(|(_, s)| (0..K).all(|i| s[i] <= ap.g[i]));
+            let covered = found.iter().any(|(_, s)| (0..K).all(|i| s[i] <= ap.g[i]));
             if covered {
                 continue;
             }
@@ -124,8 +122,7 @@ pub(crate) fn apex<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
                 sols.insert(&ap.g[1..]);
             }
             found.push((ap.label, ap.g));
-            if emit(ap.label, &labels, &ap.g) == ControlFlow::Stop
-                || found.len() >= q.max_solutions
+            if emit(ap.label, &labels, &ap.g) == ControlFlow::Stop || found.len() >= q.max_solutions
             {
                 truncated = !heap.is_empty();
                 break;

@@ -101,4 +101,3 @@ pub(crate) fn boa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
         generated,
     }
 }
-

@@ -18,8 +18,6 @@
 //!   state serves further queries to the same target with the same options (see
 //!   [`super::pareto::pareto_many`]). The wall-clock deadline is checked every 1024 settled nodes.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -97,46 +95,100 @@ pub(crate) fn two_objective_heuristics<const K: usize, C: CostModel<K>>(
 // ---------------------------------------------------------------------------------------------
 // Lazy backward searches
 
-#[derive(Clone, Copy)]
-struct Open(f64, u32);
+/// A radix heap over non-negative `f64` keys (their bit patterns order like the values), with
+/// duplicates allowed: Dijkstra's keys are monotone, so each entry moves down at most 64 buckets.
+#[derive(Default)]
+pub(crate) struct RadixHeap {
+    last: u64,
+    len: usize,
+    buckets: Vec<Vec<(u64, u32)>>,
+}
 
-impl PartialEq for Open {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
+impl RadixHeap {
+    fn clear(&mut self) {
+        self.last = 0;
+        self.len = 0;
+        if self.buckets.len() != 65 {
+            self.buckets = (0..65).map(|_| Vec::new()).collect();
+        }
+        for b in &mut self.buckets {
+            if b.capacity() > KEEP_HEAP {
+                *b = Vec::new();
+            } else {
+                b.clear();
+            }
+        }
     }
-}
-impl Eq for Open {}
-impl PartialOrd for Open {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
+
+    #[inline(always)]
+    fn bucket(last: u64, key: u64) -> usize {
+        (64 - (key ^ last).leading_zeros()) as usize
     }
-}
-impl Ord for Open {
-    /// Reversed, so `BinaryHeap` pops the smallest key first.
+
     #[inline]
-    fn cmp(&self, o: &Self) -> Ordering {
-        o.0.total_cmp(&self.0)
+    fn push(&mut self, key: f64, node: u32) {
+        let k = key.to_bits();
+        self.buckets[Self::bucket(self.last, k)].push((k, node));
+        self.len += 1;
+    }
+
+    /// The smallest key, moving entries so that it sits in bucket 0.
+    #[inline]
+    fn peek_key(&mut self) -> Option<f64> {
+        if self.len == 0 {
+            return None;
+        }
+        if self.buckets[0].is_empty() {
+            let i = (1..65).find(|&i| !self.buckets[i].is_empty()).unwrap();
+            let b = std::mem::take(&mut self.buckets[i]);
+            let last = b.iter().map(|e| e.0).min().unwrap();
+            self.last = last;
+            for &e in &b {
+                self.buckets[Self::bucket(last, e.0)].push(e);
+            }
+            let mut b = b;
+            b.clear();
+            self.buckets[i] = b;
+        }
+        Some(f64::from_bits(self.last))
+    }
+
+    /// Pops an entry of the smallest key; call after `peek_key` returned `Some`.
+    #[inline]
+    fn pop_min(&mut self) -> u32 {
+        self.len -= 1;
+        self.buckets[0].pop().unwrap().1
     }
 }
+
+/// Per-node state of one objective's backward search.
+#[derive(Clone, Copy, Default)]
+struct NodeState {
+    dist: f64,
+    /// Epoch in which `dist` is valid; the top bit marks the node settled.
+    stamp: u32,
+}
+
+const SETTLED: u32 = 1 << 31;
 
 /// Reusable state of the lazy backward searches; per-node entries are valid only when their stamp
-/// equals the current epoch.
+/// equals the current epoch (epochs stay below `2^31`).
 #[derive(Default)]
 pub(crate) struct LazySpace {
     epoch: u32,
-    stamp: Vec<u32>,
-    /// `n * K` tentative or final distances.
-    dist: Vec<f64>,
-    /// Bit `i`: objective `i` is final for the node.
-    mask: Vec<u8>,
-    heaps: Vec<BinaryHeap<Open>>,
+    /// Per objective, per node.
+    state: Vec<Vec<NodeState>>,
+    /// `n * K` final heuristic vectors, valid where `ready` holds the epoch.
+    cache: Vec<f64>,
+    ready: Vec<u32>,
+    heaps: Vec<RadixHeap>,
 }
 
 static LAZY_POOL: Mutex<Vec<LazySpace>> = Mutex::new(Vec::new());
 /// Spaces kept for reuse; more concurrent queries than this allocate and free their own.
 const POOL_KEEP: usize = 4;
-/// An open list grown beyond this many entries is freed rather than kept for the next query.
-const KEEP_HEAP: usize = 1 << 16;
+/// A heap bucket grown beyond this many entries is freed rather than kept for the next query.
+const KEEP_HEAP: usize = 1 << 15;
 
 impl LazySpace {
     pub fn take() -> LazySpace {
@@ -149,11 +201,7 @@ impl LazySpace {
 
     pub fn give_back(mut self) {
         for h in &mut self.heaps {
-            if h.capacity() > KEEP_HEAP {
-                *h = BinaryHeap::new();
-            } else {
-                h.clear();
-            }
+            h.clear();
         }
         if let Ok(mut p) = LAZY_POOL.lock() {
             if p.len() < POOL_KEEP {
@@ -163,20 +211,26 @@ impl LazySpace {
     }
 
     fn reset(&mut self, n: usize, k: usize) {
-        if self.stamp.len() < n {
-            self.stamp = vec![0; n];
-            self.mask = vec![0; n];
+        let fresh = self.ready.len() < n || self.state.len() < k;
+        if fresh {
+            self.ready = vec![0; n];
+            self.state = (0..k.max(self.state.len()))
+                .map(|_| vec![NodeState::default(); n])
+                .collect();
             self.epoch = 0;
         }
-        if self.dist.len() < n * k {
-            self.dist = vec![f64::INFINITY; n * k];
+        if self.cache.len() < n * k {
+            self.cache = vec![0.0; n * k];
         }
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            self.stamp.fill(0);
+        self.epoch += 1;
+        if self.epoch >= SETTLED {
+            self.ready.fill(0);
+            for s in &mut self.state {
+                s.fill(NodeState::default());
+            }
             self.epoch = 1;
         }
-        self.heaps.resize_with(k, BinaryHeap::new);
+        self.heaps.resize_with(k, RadixHeap::default);
         for h in &mut self.heaps[..k] {
             h.clear();
         }
@@ -200,7 +254,15 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
     pub fn new(g: &'a Graph, t: usize, model: &'a C, bounds: [f64; K]) -> Self {
         let mut sp = LazySpace::take();
         sp.reset(g.n, K);
-        let mut me = Lazy {
+        let e = sp.epoch;
+        for i in 0..K {
+            sp.state[i][t] = NodeState {
+                dist: 0.0,
+                stamp: e,
+            };
+            sp.heaps[i].push(0.0, t as u32);
+        }
+        Lazy {
             g,
             model,
             bounds,
@@ -209,13 +271,7 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
             deadline: None,
             timed_out: false,
             settled: 0,
-        };
-        me.touch(t);
-        for i in 0..K {
-            me.sp.dist[t * K + i] = 0.0;
-            me.sp.heaps[i].push(Open(0.0, t as u32));
         }
-        me
     }
 
     /// Sets the deadline of the next query served by this heuristic.
@@ -224,86 +280,94 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
         self.timed_out = false;
     }
 
-    /// Nodes settled so far, summed over the objectives.
-    pub fn settled(&self) -> u64 {
-        self.settled
-    }
-
     pub fn into_space(self) -> LazySpace {
         self.sp
     }
 
-    #[inline(always)]
-    fn touch(&mut self, u: usize) {
-        let sp = &mut self.sp;
-        if sp.stamp[u] != sp.epoch {
-            sp.stamp[u] = sp.epoch;
-            sp.mask[u] = 0;
-            sp.dist[u * K..u * K + K].fill(f64::INFINITY);
-        }
-    }
-
-    #[cold]
-    fn settle(&mut self, u: usize) -> [f64; K] {
-        self.touch(u);
+    /// Advances objective `i`'s search until `u` is settled or cannot be within the bound;
+    /// returns `h_i(u)` (`+inf` beyond the bound, unreachable, or on timeout).
+    fn settle_one(&mut self, i: usize, u: usize) -> f64 {
+        let e = self.sp.epoch;
         let (off, tail, pos) = (
             self.g.rev_off.as_slice(),
             self.g.rev_tail.as_slice(),
             self.g.rev_pos.as_slice(),
         );
-        for i in 0..K {
-            let bit = 1u8 << i;
-            while self.sp.mask[u] & bit == 0 {
-                if self.done[i] {
-                    self.sp.dist[u * K + i] = f64::INFINITY;
-                    self.sp.mask[u] |= bit;
-                    break;
+        let m = self.g.m;
+        let rev = self.model.reverse_bounds(self.g);
+        let state = &mut self.sp.state[i];
+        let heap = &mut self.sp.heaps[i];
+        loop {
+            let su = state[u];
+            if su.stamp == e | SETTLED {
+                return su.dist;
+            }
+            if self.done[i] {
+                return f64::INFINITY;
+            }
+            let key = match heap.peek_key() {
+                Some(k) if k <= self.bounds[i] => k,
+                _ => {
+                    self.done[i] = true;
+                    continue;
                 }
-                let top = match self.sp.heaps[i].peek() {
-                    Some(&top) if top.0 <= self.bounds[i] => top,
-                    _ => {
-                        self.done[i] = true;
-                        continue;
-                    }
-                };
-                self.sp.heaps[i].pop();
-                let v = top.1 as usize;
-                if self.sp.mask[v] & bit != 0 {
-                    continue; // stale entry
-                }
-                self.sp.mask[v] |= bit;
-                self.settled += 1;
-                if self.settled & 1023 == 0 {
-                    if let Some(d) = self.deadline {
-                        if Instant::now() >= d {
-                            self.timed_out = true;
-                            return [f64::INFINITY; K];
-                        }
-                    }
-                }
-                for r in off[v] as usize..off[v + 1] as usize {
-                    let w = tail[r] as usize;
-                    let p = pos[r] as usize;
-                    self.touch(w);
-                    let nd = top.0 + self.model.lower_bound(p, i);
-                    let slot = &mut self.sp.dist[w * K + i];
-                    if nd < *slot && self.sp.mask[w] & bit == 0 {
-                        *slot = nd;
-                        self.sp.heaps[i].push(Open(nd, w as u32));
+            };
+            let v = heap.pop_min() as usize;
+            if state[v].stamp != e || state[v].dist != key {
+                continue; // stale entry
+            }
+            state[v].stamp = e | SETTLED;
+            self.settled += 1;
+            if self.settled & 1023 == 0 {
+                if let Some(d) = self.deadline {
+                    if Instant::now() >= d {
+                        self.timed_out = true;
+                        return f64::INFINITY;
                     }
                 }
             }
+            for r in off[v] as usize..off[v + 1] as usize {
+                let w = tail[r] as usize;
+                let c = match rev {
+                    Some(rc) => rc[i * m + r] as f64,
+                    None => self.model.lower_bound(pos[r] as usize, i),
+                };
+                let nd = key + c;
+                let sw = &mut state[w];
+                if sw.stamp != e {
+                    if sw.stamp == e | SETTLED {
+                        continue;
+                    }
+                    *sw = NodeState { dist: nd, stamp: e };
+                    heap.push(nd, w as u32);
+                } else if nd < sw.dist {
+                    sw.dist = nd;
+                    heap.push(nd, w as u32);
+                }
+            }
         }
-        self.sp.dist[u * K..u * K + K].try_into().unwrap()
+    }
+
+    #[cold]
+    fn settle(&mut self, u: usize) -> [f64; K] {
+        let mut h = [0.0; K];
+        for i in 0..K {
+            h[i] = self.settle_one(i, u);
+            if self.timed_out {
+                return [f64::INFINITY; K];
+            }
+        }
+        self.sp.cache[u * K..u * K + K].copy_from_slice(&h);
+        self.sp.ready[u] = self.sp.epoch;
+        h
     }
 }
 
 impl<const K: usize, C: CostModel<K>> Heuristic<K> for Lazy<'_, K, C> {
     #[inline(always)]
     fn h(&mut self, u: usize) -> [f64; K] {
-        let sp = &self.sp;
-        if sp.stamp[u] == sp.epoch && sp.mask[u] == ((1u16 << K) - 1) as u8 {
-            return sp.dist[u * K..u * K + K].try_into().unwrap();
+        if self.sp.ready[u] == self.sp.epoch {
+            return self.sp.cache[u * K..u * K + K].try_into().unwrap();
         }
         self.settle(u)
     }

@@ -150,7 +150,6 @@ pub struct ParetoResult {
     pub search_seconds: f64,
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Running one target's queries
 
@@ -370,17 +369,12 @@ impl<'a, const K: usize, C: CostModel<K>> Plan<'a, K, C> {
 /// Solves the queries from `sources` to `t` in order, sharing the lazy heuristics; `on_solution`
 /// gets the source's position and each solution as soon as it is final.
 fn run<const K: usize, C: CostModel<K>>(
-    g: &Graph,
-    t: usize,
+    plan: Plan<'_, K, C>,
     sources: &[usize],
-    o: &SearchOptions,
-    model: &C,
-    hidden: Option<(usize, f64)>,
-    algo: Algo,
     static_costs: bool,
     on_solution: &mut dyn FnMut(usize, &Solution) -> ControlFlow,
 ) -> Vec<ParetoResult> {
-    let plan = Plan::new(g, t, o, model, hidden, algo);
+    let (g, t, o, model) = (plan.g, plan.t, plan.o, plan.model);
     let mut lazy: Option<Lazy<'_, K, C>> = None;
     let mut out = Vec::with_capacity(sources.len());
     for (j, &s) in sources.iter().enumerate() {
@@ -524,9 +518,9 @@ fn dispatch(
         };
         let a = algo(g.k);
         return match g.k {
-            2 => run::<2, _>(g, t, sources, o, &m, None, a, true, cb),
-            3 => run::<3, _>(g, t, sources, o, &m, None, a, true, cb),
-            _ => run::<4, _>(g, t, sources, o, &m, None, a, true, cb),
+            2 => run(Plan::<2, _>::new(g, t, o, &m, None, a), sources, true, cb),
+            3 => run(Plan::<3, _>::new(g, t, o, &m, None, a), sources, true, cb),
+            _ => run(Plan::<4, _>::new(g, t, o, &m, None, a), sources, true, cb),
         };
     }
     let hidden = td && risk;
@@ -546,10 +540,10 @@ fn dispatch(
     let k = g.k + hidden as usize;
     let a = algo(k);
     match k {
-        2 => run::<2, _>(g, t, sources, o, &m, hid, a, false, cb),
-        3 => run::<3, _>(g, t, sources, o, &m, hid, a, false, cb),
-        4 => run::<4, _>(g, t, sources, o, &m, hid, a, false, cb),
-        _ => run::<5, _>(g, t, sources, o, &m, hid, a, false, cb),
+        2 => run(Plan::<2, _>::new(g, t, o, &m, hid, a), sources, false, cb),
+        3 => run(Plan::<3, _>::new(g, t, o, &m, hid, a), sources, false, cb),
+        4 => run(Plan::<4, _>::new(g, t, o, &m, hid, a), sources, false, cb),
+        _ => run(Plan::<5, _>::new(g, t, o, &m, hid, a), sources, false, cb),
     }
 }
 

@@ -19,6 +19,11 @@ pub(crate) trait CostModel<const K: usize>: Sync {
     fn extend(&self, pos: usize, g: &[f64; K]) -> [f64; K];
     /// An admissible, consistent lower bound of internal objective `i` on the arc.
     fn lower_bound(&self, pos: usize, i: usize) -> f64;
+    /// The same lower bounds laid out per objective in reverse-CSR order
+    /// ([`Graph::reverse_lower_bounds`]), when the model's bounds are the static costs.
+    fn reverse_bounds<'g>(&self, _g: &'g Graph) -> Option<&'g [f32]> {
+        None
+    }
 }
 
 /// Static costs, `K == k`.
@@ -39,6 +44,9 @@ impl<const K: usize> CostModel<K> for StaticCosts<'_> {
     #[inline(always)]
     fn lower_bound(&self, pos: usize, i: usize) -> f64 {
         self.costs[pos * K + i]
+    }
+    fn reverse_bounds<'g>(&self, g: &'g Graph) -> Option<&'g [f32]> {
+        Some(g.reverse_lower_bounds())
     }
 }
 

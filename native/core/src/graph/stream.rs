@@ -94,7 +94,9 @@ impl Iterator for ParetoStream {
             }
             Err(_) => {
                 // The search thread ended without a result: it panicked.
-                self.result = Some(Err(GraphError::invalid("the search thread ended unexpectedly")));
+                self.result = Some(Err(GraphError::invalid(
+                    "the search thread ended unexpectedly",
+                )));
                 self.rx = None;
                 None
             }
