@@ -36,7 +36,7 @@ use std::collections::BinaryHeap;
 use super::front::{Front, NodeFronts, NodeSlots};
 use super::heuristics::Heuristic;
 use super::pareto::ControlFlow;
-use super::search::{CostModel, Emit, Item, Label, Outcome, Query, NONE};
+use super::search::{CostModel, Emit, Item, Outcome, Query, Step, NONE};
 
 #[derive(Clone, Copy)]
 struct Pair<const K: usize> {
@@ -64,7 +64,7 @@ pub(crate) fn apex<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
     let mut open_at = NodeSlots::take(g.n);
     let mut sols = Front::new(K - 1);
     let mut pairs: Vec<Pair<K>> = Vec::new();
-    let mut labels: Vec<Label<K>> = Vec::new();
+    let mut labels: Vec<Step> = Vec::new();
     let mut heap: BinaryHeap<Item<K>> = BinaryHeap::new();
     let mut found: Vec<(u32, [f64; K])> = Vec::new();
     let (mut expansions, mut generated, mut pops) = (0u64, 0u64, 0u64);
@@ -78,8 +78,7 @@ pub(crate) fn apex<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
     };
     let root_f = heur.h(q.s);
     if q.within_bounds(&root_f) && !heur.timed_out() {
-        labels.push(Label {
-            g: [0.0; K],
+        labels.push(Step {
             node: q.s as u32,
             parent: NONE,
             pos: NONE,
@@ -184,8 +183,7 @@ pub(crate) fn apex<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
                 // Prefer the representative with the smaller first cost.
                 let use_new = keep_new && (!keep_other || ng[0] < other.g[0]);
                 let (label, rg) = if use_new {
-                    labels.push(Label {
-                        g: ng,
+                    labels.push(Step {
                         node: u as u32,
                         parent: ap.label,
                         pos: pos as u32,
@@ -217,8 +215,7 @@ pub(crate) fn apex<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
                 break;
             }
             if !merged {
-                labels.push(Label {
-                    g: ng,
+                labels.push(Step {
                     node: u as u32,
                     parent: ap.label,
                     pos: pos as u32,

@@ -13,7 +13,7 @@ use std::collections::BinaryHeap;
 
 use super::heuristics::Heuristic;
 use super::pareto::ControlFlow;
-use super::search::{CostModel, Emit, Item, Label, Outcome, Query, NONE};
+use super::search::{CostModel, Emit, Item, Outcome, Query, Step, NONE};
 
 /// BOA*: exact or epsilon bi-objective search.
 /// BOA*; generic over `K` for dispatch, but only `K == 2` is meaningful.
@@ -27,7 +27,8 @@ pub(crate) fn boa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
     let g = q.g;
     let (off, head) = (g.fwd_off.as_slice(), g.fwd_head.as_slice());
     let mut g2_min = vec![f64::INFINITY; g.n];
-    let mut labels: Vec<Label<K>> = Vec::new();
+    let mut labels: Vec<Step> = Vec::new();
+    let mut gs: Vec<[f64; K]> = Vec::new();
     let mut heap: BinaryHeap<Item<K>> = BinaryHeap::new();
     let mut found = Vec::new();
     let scale = 1.0 + q.eps;
@@ -35,12 +36,12 @@ pub(crate) fn boa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
     let mut truncated = false;
     let root_f = heur.h(q.s);
     if q.within_bounds(&root_f) && !heur.timed_out() {
-        labels.push(Label {
-            g: [0.0; K],
+        labels.push(Step {
             node: q.s as u32,
             parent: NONE,
             pos: NONE,
         });
+        gs.push([0.0; K]);
         heap.push(Item { f: root_f, idx: 0 });
         generated = 1;
     }
@@ -48,18 +49,19 @@ pub(crate) fn boa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
         pops += 1;
         let l = labels[idx as usize];
         let v = l.node as usize;
-        if l.g[1] >= g2_min[v] || f[1] * scale >= g2_min[q.t] {
+        let lg = gs[idx as usize];
+        if lg[1] >= g2_min[v] || f[1] * scale >= g2_min[q.t] {
             continue;
         }
         if q.out_of_budget(heur, pops, expansions) {
             truncated = true;
             break;
         }
-        g2_min[v] = l.g[1];
+        g2_min[v] = lg[1];
         expansions += 1;
         if v == q.t {
-            found.push((idx, l.g));
-            if emit(idx, &labels, &l.g) == ControlFlow::Stop || found.len() >= q.max_solutions {
+            found.push((idx, lg));
+            if emit(idx, &labels, &lg) == ControlFlow::Stop || found.len() >= q.max_solutions {
                 truncated = !heap.is_empty();
                 break;
             }
@@ -67,7 +69,7 @@ pub(crate) fn boa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
         }
         for pos in off[v] as usize..off[v + 1] as usize {
             let u = head[pos] as usize;
-            let ng = model.extend(pos, &l.g);
+            let ng = model.extend(pos, &lg);
             if ng[1] >= g2_min[u] {
                 continue;
             }
@@ -80,12 +82,12 @@ pub(crate) fn boa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
                 continue;
             }
             let nidx = labels.len() as u32;
-            labels.push(Label {
-                g: ng,
+            labels.push(Step {
                 node: u as u32,
                 parent: idx,
                 pos: pos as u32,
             });
+            gs.push(ng);
             heap.push(Item { f: nf, idx: nidx });
             generated += 1;
         }

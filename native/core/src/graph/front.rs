@@ -132,6 +132,8 @@ struct Hdr {
     off: u32,
     len: u32,
     cap: u32,
+    /// The header is valid only in this epoch (one cache line holds stamp and extent).
+    stamp: u32,
 }
 
 /// One truncated front per node, in one arena (module docs).
@@ -139,7 +141,6 @@ struct Hdr {
 pub(crate) struct NodeFronts {
     d: usize,
     epoch: u32,
-    stamp: Vec<u32>,
     hdr: Vec<Hdr>,
     arena: Vec<f64>,
 }
@@ -157,14 +158,13 @@ impl NodeFronts {
             .ok()
             .and_then(|mut p| p.pop())
             .unwrap_or_default();
-        if f.stamp.len() < n {
-            f.stamp = vec![0; n];
+        if f.hdr.len() < n {
             f.hdr = vec![Hdr::default(); n];
             f.epoch = 0;
         }
         f.epoch = f.epoch.wrapping_add(1);
         if f.epoch == 0 {
-            f.stamp.fill(0);
+            f.hdr.fill(Hdr::default());
             f.epoch = 1;
         }
         f.d = d;
@@ -185,10 +185,10 @@ impl NodeFronts {
 
     #[inline(always)]
     fn entries(&self, u: usize) -> &[f64] {
-        if self.stamp[u] != self.epoch {
+        let h = self.hdr[u];
+        if h.stamp != self.epoch {
             return &[];
         }
-        let h = self.hdr[u];
         let d = self.d;
         &self.arena[h.off as usize * d..(h.off + h.len) as usize * d]
     }
@@ -207,11 +207,13 @@ impl NodeFronts {
     /// Inserts `x`, which the front of `u` does not weakly dominate.
     pub fn insert(&mut self, u: usize, x: &[f64]) {
         let d = self.d;
-        if self.stamp[u] != self.epoch {
-            self.stamp[u] = self.epoch;
-            self.hdr[u] = Hdr::default();
-        }
         let mut h = self.hdr[u];
+        if h.stamp != self.epoch {
+            h = Hdr {
+                stamp: self.epoch,
+                ..Hdr::default()
+            };
+        }
         if d == 1 {
             if h.cap == 0 {
                 h = self.grow(h, 1);
@@ -267,6 +269,7 @@ impl NodeFronts {
             off: new_off as u32,
             len: h.len,
             cap,
+            stamp: h.stamp,
         }
     }
 }

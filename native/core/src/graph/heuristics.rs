@@ -176,11 +176,13 @@ const SETTLED: u32 = 1 << 31;
 #[derive(Default)]
 pub(crate) struct LazySpace {
     epoch: u32,
+    /// Objectives of the last query (the cache stride is `k + 1`).
+    k: usize,
     /// Per objective, per node.
     state: Vec<Vec<NodeState>>,
-    /// `n * K` final heuristic vectors, valid where `ready` holds the epoch.
+    /// Final heuristic vectors, `K + 1` values per node: the epoch in which the vector is valid
+    /// (as `f64` bits), then the vector; one cache line per lookup.
     cache: Vec<f64>,
-    ready: Vec<u32>,
     heaps: Vec<RadixHeap>,
 }
 
@@ -211,20 +213,18 @@ impl LazySpace {
     }
 
     fn reset(&mut self, n: usize, k: usize) {
-        let fresh = self.ready.len() < n || self.state.len() < k;
-        if fresh {
-            self.ready = vec![0; n];
-            self.state = (0..k.max(self.state.len()))
-                .map(|_| vec![NodeState::default(); n])
-                .collect();
+        // A larger graph, more objectives or another cache stride: start from clean arrays (stale
+        // cache slots of another stride could otherwise read as a valid epoch).
+        let fits = self.state.len() >= k && self.state[0].len() >= n;
+        if !fits || self.k != k || self.cache.len() < n * (k + 1) {
+            self.state = (0..k).map(|_| vec![NodeState::default(); n]).collect();
+            self.cache = vec![0.0; n * (k + 1)];
+            self.k = k;
             self.epoch = 0;
-        }
-        if self.cache.len() < n * k {
-            self.cache = vec![0.0; n * k];
         }
         self.epoch += 1;
         if self.epoch >= SETTLED {
-            self.ready.fill(0);
+            self.cache.fill(0.0);
             for s in &mut self.state {
                 s.fill(NodeState::default());
             }
@@ -278,6 +278,11 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
     pub fn set_deadline(&mut self, d: Option<Instant>) {
         self.deadline = d;
         self.timed_out = false;
+    }
+
+    /// Nodes settled so far, summed over the objectives.
+    pub fn settled(&self) -> u64 {
+        self.settled
     }
 
     pub fn into_space(self) -> LazySpace {
@@ -357,8 +362,9 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
                 return [f64::INFINITY; K];
             }
         }
-        self.sp.cache[u * K..u * K + K].copy_from_slice(&h);
-        self.sp.ready[u] = self.sp.epoch;
+        let c = &mut self.sp.cache[u * (K + 1)..(u + 1) * (K + 1)];
+        c[0] = f64::from_bits(u64::from(self.sp.epoch));
+        c[1..].copy_from_slice(&h);
         h
     }
 }
@@ -366,8 +372,9 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
 impl<const K: usize, C: CostModel<K>> Heuristic<K> for Lazy<'_, K, C> {
     #[inline(always)]
     fn h(&mut self, u: usize) -> [f64; K] {
-        if self.sp.ready[u] == self.sp.epoch {
-            return self.sp.cache[u * K..u * K + K].try_into().unwrap();
+        let c = &self.sp.cache[u * (K + 1)..(u + 1) * (K + 1)];
+        if c[0].to_bits() == u64::from(self.sp.epoch) {
+            return c[1..].try_into().unwrap();
         }
         self.settle(u)
     }

@@ -22,16 +22,15 @@
 //! completion is then `(1 + eps)`-dominated by a returned solution; node frontiers stay exact, so
 //! the factor does not compound.
 //!
-//! Data layout: labels in one vector (parent index and arc position for path recovery), the open
-//! list a binary heap of `(f, index)`, node frontiers in one pooled arena; with `K = 3` each
-//! frontier is a sorted 2-D set checked by binary search.
-
-use std::collections::BinaryHeap;
+//! Data layout: path steps in one vector (12 bytes: node, parent index, arc position), the open
+//! list a [`LexQueue`] (radix buckets on `f[0]`) whose entries carry `f`, `g` and the node, node
+//! frontiers in one pooled arena; with `K = 3` each frontier is a sorted 2-D set checked by
+//! binary search.
 
 use super::front::{Front, NodeFronts};
 use super::heuristics::Heuristic;
 use super::pareto::ControlFlow;
-use super::search::{CostModel, Emit, Item, Label, Outcome, Query, NONE};
+use super::search::{CostModel, Emit, Entry, LexQueue, Outcome, Query, Step, NONE};
 
 pub(crate) fn ltmoa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
     q: &Query<'_, K>,
@@ -43,40 +42,48 @@ pub(crate) fn ltmoa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
     let (off, head) = (g.fwd_off.as_slice(), g.fwd_head.as_slice());
     let mut fronts = NodeFronts::take(g.n, K - 1);
     let mut sols = Front::new(K - 1);
-    let mut labels: Vec<Label<K>> = Vec::new();
-    let mut heap: BinaryHeap<Item<K>> = BinaryHeap::new();
+    let mut labels: Vec<Step> = Vec::new();
+    // Entries carry the label's cost vector and node, so a pop reads no label.
+    let mut heap: LexQueue<K, ([f64; K], u32)> = LexQueue::new();
     let mut found = Vec::new();
     let scale = 1.0 + q.eps;
     let (mut expansions, mut generated, mut pops) = (0u64, 0u64, 0u64);
     let mut truncated = false;
     let root_f = heur.h(q.s);
     if q.within_bounds(&root_f) && !heur.timed_out() {
-        labels.push(Label {
-            g: [0.0; K],
+        labels.push(Step {
             node: q.s as u32,
             parent: NONE,
             pos: NONE,
         });
-        heap.push(Item { f: root_f, idx: 0 });
+        heap.push(Entry {
+            f: root_f,
+            idx: 0,
+            p: ([0.0; K], q.s as u32),
+        });
         generated = 1;
     }
-    while let Some(Item { f, idx }) = heap.pop() {
+    while let Some(Entry {
+        f,
+        idx,
+        p: (lg, node),
+    }) = heap.pop()
+    {
         pops += 1;
-        let l = labels[idx as usize];
-        let v = l.node as usize;
-        if sols.dominated(&f[1..], scale) || fronts.dominated(v, &l.g[1..]) {
+        let v = node as usize;
+        if sols.dominated(&f[1..], scale) || fronts.dominated(v, &lg[1..]) {
             continue;
         }
         if q.out_of_budget(heur, pops, expansions) {
             truncated = true;
             break;
         }
-        fronts.insert(v, &l.g[1..]);
+        fronts.insert(v, &lg[1..]);
         expansions += 1;
         if v == q.t {
-            sols.insert(&l.g[1..]);
-            found.push((idx, l.g));
-            if emit(idx, &labels, &l.g) == ControlFlow::Stop || found.len() >= q.max_solutions {
+            sols.insert(&lg[1..]);
+            found.push((idx, lg));
+            if emit(idx, &labels, &lg) == ControlFlow::Stop || found.len() >= q.max_solutions {
                 truncated = !heap.is_empty();
                 break;
             }
@@ -84,7 +91,7 @@ pub(crate) fn ltmoa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
         }
         for pos in off[v] as usize..off[v + 1] as usize {
             let u = head[pos] as usize;
-            let ng = model.extend(pos, &l.g);
+            let ng = model.extend(pos, &lg);
             if fronts.dominated(u, &ng[1..]) {
                 continue;
             }
@@ -97,13 +104,16 @@ pub(crate) fn ltmoa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
                 continue;
             }
             let nidx = labels.len() as u32;
-            labels.push(Label {
-                g: ng,
+            labels.push(Step {
                 node: u as u32,
                 parent: idx,
                 pos: pos as u32,
             });
-            heap.push(Item { f: nf, idx: nidx });
+            heap.push(Entry {
+                f: nf,
+                idx: nidx,
+                p: (ng, u as u32),
+            });
             generated += 1;
         }
     }

@@ -47,7 +47,7 @@ use super::boa::boa;
 use super::dijkstra::reachable;
 use super::heuristics::{two_objective_heuristics, Heuristic, Lazy, Table};
 use super::ltmoa::ltmoa;
-use super::search::{path_of, CostModel, GeneralCosts, Label, Outcome, Query, StaticCosts};
+use super::search::{path_of, CostModel, GeneralCosts, Outcome, Query, StaticCosts, Step};
 use super::{Graph, GraphError, Result};
 
 /// Exact or epsilon-approximate search.
@@ -294,7 +294,7 @@ impl<'a, const K: usize, C: CostModel<K>> Plan<'a, K, C> {
         let mut emitted = Vec::new();
         let hidden = self.hidden.is_some();
         let out: Outcome<K> = {
-            let mut emit = |idx: u32, labels: &[Label<K>], c: &[f64; K]| -> ControlFlow {
+            let mut emit = |idx: u32, labels: &[Step], c: &[f64; K]| -> ControlFlow {
                 if hidden {
                     return ControlFlow::Continue; // filtered at the end, streamed then
                 }
@@ -399,7 +399,11 @@ fn run<const K: usize, C: CostModel<K>>(
         } else {
             let lz = lazy.get_or_insert_with(|| Lazy::new(g, t, model, plan.bounds));
             lz.set_deadline(deadline);
-            plan.solve(s, lz, started, deadline, &mut cb)
+            let r = plan.solve(s, lz, started, deadline, &mut cb);
+            if std::env::var_os("RIDGELINE_DEBUG_SETTLED").is_some() {
+                eprintln!("settled {}", lz.settled());
+            }
+            r
         };
         out.push(r);
     }
