@@ -134,7 +134,14 @@ pub(crate) fn apex<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
             if fronts.dominated(u, &na[1..]) {
                 continue;
             }
-            let hu = heur.h(u);
+            let (mut hu, exact_h) = heur.bound(u);
+            if !exact_h {
+                let lb = fo(&na, &hu);
+                if !q.within_bounds(&lb) || sols.dominated(&lb[1..], scale) {
+                    continue;
+                }
+                hu = heur.h(u);
+            }
             let nf = fo(&na, &hu);
             if !nf.iter().all(|x| x.is_finite())
                 || !q.within_bounds(&nf)

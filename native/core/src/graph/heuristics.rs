@@ -30,6 +30,11 @@ pub(crate) trait Heuristic<const K: usize> {
     /// `h(u)`; a component is `+inf` when `u` cannot reach the target within that objective's
     /// bound (the label is then pruned).
     fn h(&mut self, u: usize) -> [f64; K];
+    /// A lower bound of `h(u)` that costs no search, and whether it is `h(u)` itself: for a lazy
+    /// heuristic, the radius each backward search has reached where `u` is not settled yet. A
+    /// label whose `g + bound` is already out of bounds or dominated at the target can be dropped
+    /// without extending the backward searches (what the front cannot use is never computed).
+    fn bound(&self, u: usize) -> ([f64; K], bool);
     /// The deadline passed inside the heuristic: the search must stop, truncated.
     fn timed_out(&self) -> bool;
 }
@@ -41,6 +46,10 @@ impl<const K: usize> Heuristic<K> for Table<K> {
     #[inline(always)]
     fn h(&mut self, u: usize) -> [f64; K] {
         self.0[u]
+    }
+    #[inline(always)]
+    fn bound(&self, u: usize) -> ([f64; K], bool) {
+        (self.0[u], true)
     }
     fn timed_out(&self) -> bool {
         false
@@ -377,6 +386,27 @@ impl<const K: usize, C: CostModel<K>> Heuristic<K> for Lazy<'_, K, C> {
             return c[1..].try_into().unwrap();
         }
         self.settle(u)
+    }
+    #[inline]
+    fn bound(&self, u: usize) -> ([f64; K], bool) {
+        let c = &self.sp.cache[u * (K + 1)..(u + 1) * (K + 1)];
+        if c[0].to_bits() == u64::from(self.sp.epoch) {
+            return (c[1..].try_into().unwrap(), true);
+        }
+        let e = self.sp.epoch;
+        let mut b = [0.0; K];
+        for i in 0..K {
+            let st = self.sp.state[i][u];
+            b[i] = if st.stamp == e | SETTLED {
+                st.dist
+            } else if self.done[i] {
+                f64::INFINITY
+            } else {
+                // Every unsettled node is at least as far as the last key settled.
+                f64::from_bits(self.sp.heaps[i].last)
+            };
+        }
+        (b, false)
     }
     fn timed_out(&self) -> bool {
         self.timed_out

@@ -95,7 +95,17 @@ pub(crate) fn ltmoa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
             if fronts.dominated(u, &ng[1..]) {
                 continue;
             }
-            let hu = heur.h(u);
+            let (mut hu, exact) = heur.bound(u);
+            if !exact {
+                let mut lb = ng;
+                for i in 0..K {
+                    lb[i] += hu[i];
+                }
+                if !q.within_bounds(&lb) || sols.dominated(&lb[1..], scale) {
+                    continue;
+                }
+                hu = heur.h(u);
+            }
             let mut nf = ng;
             for i in 0..K {
                 nf[i] += hu[i];
