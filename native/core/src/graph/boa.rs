@@ -9,11 +9,10 @@
 //! drops only completions `(1 + eps)`-dominated by a found solution (on objective 0 by the pop
 //! order), while node checks stay exact.
 
-use std::collections::BinaryHeap;
-
+use super::front::NodeMins;
 use super::heuristics::Heuristic;
 use super::pareto::ControlFlow;
-use super::search::{CostModel, Emit, Item, Outcome, Query, Step, NONE};
+use super::search::{CostModel, Emit, Entry, LexQueue, Outcome, Query, Step, NONE};
 
 /// BOA*: exact or epsilon bi-objective search.
 /// BOA*; generic over `K` for dispatch, but only `K == 2` is meaningful.
@@ -26,10 +25,10 @@ pub(crate) fn boa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
     assert_eq!(K, 2, "BOA* is bi-objective");
     let g = q.g;
     let (off, head) = (g.fwd_off.as_slice(), g.fwd_head.as_slice());
-    let mut g2_min = vec![f64::INFINITY; g.n];
+    let mut g2_min = NodeMins::take(g.n);
     let mut labels: Vec<Step> = Vec::new();
-    let mut gs: Vec<[f64; K]> = Vec::new();
-    let mut heap: BinaryHeap<Item<K>> = BinaryHeap::new();
+    // Entries carry the label's cost vector and node, so a pop reads no label.
+    let mut heap: LexQueue<K, ([f64; K], u32)> = LexQueue::new();
     let mut found = Vec::new();
     let scale = 1.0 + q.eps;
     let (mut expansions, mut generated, mut pops) = (0u64, 0u64, 0u64);
@@ -41,23 +40,29 @@ pub(crate) fn boa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
             parent: NONE,
             pos: NONE,
         });
-        gs.push([0.0; K]);
-        heap.push(Item { f: root_f, idx: 0 });
+        heap.push(Entry {
+            f: root_f,
+            idx: 0,
+            p: ([0.0; K], q.s as u32),
+        });
         generated = 1;
     }
-    while let Some(Item { f, idx }) = heap.pop() {
+    while let Some(Entry {
+        f,
+        idx,
+        p: (lg, node),
+    }) = heap.pop()
+    {
         pops += 1;
-        let l = labels[idx as usize];
-        let v = l.node as usize;
-        let lg = gs[idx as usize];
-        if lg[1] >= g2_min[v] || f[1] * scale >= g2_min[q.t] {
+        let v = node as usize;
+        if lg[1] >= g2_min.get(v) || f[1] * scale >= g2_min.get(q.t) {
             continue;
         }
         if q.out_of_budget(heur, pops, expansions) {
             truncated = true;
             break;
         }
-        g2_min[v] = lg[1];
+        g2_min.set(v, lg[1]);
         expansions += 1;
         if v == q.t {
             found.push((idx, lg));
@@ -70,7 +75,7 @@ pub(crate) fn boa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
         for pos in off[v] as usize..off[v + 1] as usize {
             let u = head[pos] as usize;
             let ng = model.extend(pos, &lg);
-            if ng[1] >= g2_min[u] {
+            if ng[1] >= g2_min.get(u) {
                 continue;
             }
             let hu = heur.h(u);
@@ -78,7 +83,7 @@ pub(crate) fn boa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
             for i in 0..K {
                 nf[i] += hu[i];
             }
-            if nf[1] * scale >= g2_min[q.t] || !nf[0].is_finite() || !q.within_bounds(&nf) {
+            if nf[1] * scale >= g2_min.get(q.t) || !nf[0].is_finite() || !q.within_bounds(&nf) {
                 continue;
             }
             let nidx = labels.len() as u32;
@@ -87,14 +92,18 @@ pub(crate) fn boa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
                 parent: idx,
                 pos: pos as u32,
             });
-            gs.push(ng);
-            heap.push(Item { f: nf, idx: nidx });
+            heap.push(Entry {
+                f: nf,
+                idx: nidx,
+                p: (ng, u as u32),
+            });
             generated += 1;
         }
     }
     if heur.timed_out() {
         truncated = true;
     }
+    g2_min.give_back();
     Outcome {
         found,
         labels,

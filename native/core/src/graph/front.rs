@@ -328,6 +328,58 @@ impl NodeSlots {
     }
 }
 
+/// A pooled per-node minimum (default `+inf`), validated by an epoch stamp: BOA*'s `g2_min`.
+#[derive(Default)]
+pub(crate) struct NodeMins {
+    epoch: u32,
+    v: Vec<(f64, u32)>,
+}
+
+static MINS_POOL: Mutex<Vec<NodeMins>> = Mutex::new(Vec::new());
+
+impl NodeMins {
+    pub fn take(n: usize) -> NodeMins {
+        let mut s = MINS_POOL
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_default();
+        if s.v.len() < n {
+            s.v = vec![(f64::INFINITY, 0); n];
+            s.epoch = 0;
+        }
+        s.epoch = s.epoch.wrapping_add(1);
+        if s.epoch == 0 {
+            s.v.fill((f64::INFINITY, 0));
+            s.epoch = 1;
+        }
+        s
+    }
+
+    pub fn give_back(self) {
+        if let Ok(mut p) = MINS_POOL.lock() {
+            if p.len() < POOL_KEEP {
+                p.push(self);
+            }
+        }
+    }
+
+    #[inline(always)]
+    pub fn get(&self, u: usize) -> f64 {
+        let (x, st) = self.v[u];
+        if st == self.epoch {
+            x
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    #[inline(always)]
+    pub fn set(&mut self, u: usize, x: f64) {
+        self.v[u] = (x, self.epoch);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

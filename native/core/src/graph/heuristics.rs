@@ -5,23 +5,27 @@
 //! consistent itself: `f = g + h` never decreases along an arc, which is what the lexicographic
 //! searches rely on (at a node, labels are popped in non-decreasing order of their first cost).
 //!
-//! * [`two_objective_heuristics`]: two static objectives. Each backward search first runs until
-//!   it settles `s`, which yields a path optimal for its objective; with `P0` optimal for objective
-//!   0, every path whose objective 1 exceeds `c1(P0)` is dominated by `P0`, and symmetrically, so
-//!   each search then stops at that limit (nodes beyond it are on no Pareto-optimal path).
-//! * [`Lazy`]: one resumable backward Dijkstra per objective, advanced only as far as the forward
-//!   search asks (a node's heuristic is final once the node is settled). A search stops for good
-//!   once its smallest open key exceeds the objective's bound (every unsettled node is then beyond
-//!   the bound, so its `f` is too). Short queries thus settle a small ball around the target
-//!   instead of the whole graph. The state lives in a pooled [`LazySpace`] whose per-node arrays
-//!   are validated by an epoch stamp, so a query costs what it touches, not `O(n)`; and the same
-//!   state serves further queries to the same target with the same options (see
-//!   [`super::pareto::pareto_many`]). The wall-clock deadline is checked every 1024 settled nodes.
+//! [`Lazy`] runs one resumable backward Dijkstra per objective, advanced only as far as the
+//! forward search asks (a node's heuristic is final once the node is settled):
+//!
+//! * A search stops for good once its smallest open key exceeds the objective's bound (every
+//!   unsettled node is then beyond the bound, so its `f` is too).
+//! * Before a node's searches are extended, [`Heuristic::bound`] gives the radius each search has
+//!   reached (a lower bound of `h` at unsettled nodes); a label whose `g` plus that bound is out of
+//!   bounds or dominated at the target is dropped without extending anything. So the searches
+//!   settle what the front can use: a ball around the target of radius about the source's
+//!   distance, plus what the surviving labels need, not the whole graph.
+//! * Costs are read from [`Graph::reverse_lower_bounds`] (sequential, `f32` rounded down, so
+//!   still admissible and consistent) when the cost model is static; the open list is a radix
+//!   heap on the keys' bit patterns.
+//! * The state lives in a pooled [`LazySpace`] whose per-node arrays are validated by an epoch
+//!   stamp, so a query costs what it touches, not `O(n)`; the same state serves further queries
+//!   to the same target with the same options ([`super::pareto::pareto_many`]).
+//! * The wall-clock deadline is checked every 1024 settled nodes.
 
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::dijkstra::BackwardSearch;
 use super::search::CostModel;
 use super::Graph;
 
@@ -37,68 +41,6 @@ pub(crate) trait Heuristic<const K: usize> {
     fn bound(&self, u: usize) -> ([f64; K], bool);
     /// The deadline passed inside the heuristic: the search must stop, truncated.
     fn timed_out(&self) -> bool;
-}
-
-/// Precomputed heuristic table.
-pub(crate) struct Table<const K: usize>(pub Vec<[f64; K]>);
-
-impl<const K: usize> Heuristic<K> for Table<K> {
-    #[inline(always)]
-    fn h(&mut self, u: usize) -> [f64; K] {
-        self.0[u]
-    }
-    #[inline(always)]
-    fn bound(&self, u: usize) -> ([f64; K], bool) {
-        (self.0[u], true)
-    }
-    fn timed_out(&self) -> bool {
-        false
-    }
-}
-
-/// Heuristics for two static objectives, limited to what can matter (module docs). A relative
-/// slack of 1e-9 absorbs rounding between forward and backward sums.
-pub(crate) fn two_objective_heuristics<const K: usize, C: CostModel<K>>(
-    g: &Graph,
-    s: usize,
-    t: usize,
-    model: &C,
-    bounds: [f64; 2],
-) -> Table<2> {
-    let cost0 = |p: usize| model.lower_bound(p, 0);
-    let cost1 = |p: usize| model.lower_bound(p, 1);
-    let ((a, ra), (b, rb)) = rayon::join(
-        || {
-            let mut a = BackwardSearch::new(g, t);
-            let r = a.run_until(bounds[0], &cost0, Some(s));
-            (a, r)
-        },
-        || {
-            let mut b = BackwardSearch::new(g, t);
-            let r = b.run_until(bounds[1], &cost1, Some(s));
-            (b, r)
-        },
-    );
-    let mut limits = bounds;
-    if ra && rb {
-        let path_cost = |path: &[usize]| {
-            let mut c = [0.0; K];
-            for &p in path {
-                c = model.extend(p, &c);
-            }
-            c
-        };
-        let c_p0 = path_cost(&a.path_from(s));
-        let c_p1 = path_cost(&b.path_from(s));
-        let slack = |x: f64| x * (1.0 + 1e-9) + 1e-12;
-        limits[0] = limits[0].min(slack(c_p1[0]));
-        limits[1] = limits[1].min(slack(c_p0[1]));
-    }
-    let (h0, h1) = rayon::join(
-        move || a.finish(limits[0], &cost0),
-        move || b.finish(limits[1], &cost1),
-    );
-    Table(h0.into_iter().zip(h1).map(|(x, y)| [x, y]).collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,11 +229,6 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
     pub fn set_deadline(&mut self, d: Option<Instant>) {
         self.deadline = d;
         self.timed_out = false;
-    }
-
-    /// Nodes settled so far, summed over the objectives.
-    pub fn settled(&self) -> u64 {
-        self.settled
     }
 
     pub fn into_space(self) -> LazySpace {

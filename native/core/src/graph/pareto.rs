@@ -15,10 +15,9 @@
 //! solution) holds for every result that is not `truncated`.
 //!
 //! Heuristics ([`super::heuristics`]) are per-objective backward Dijkstra distances to the target
-//! (admissible and consistent). With two static objectives they are computed up front and limited
-//! by the extreme paths; otherwise they are computed lazily, as far as the search asks, stopping
-//! at the bounds, and [`pareto_many`] reuses them across pairs with the same target. Bounds prune
-//! every label whose `f` exceeds a bound.
+//! (admissible and consistent), computed lazily, as far as the search asks, stopping at the bounds;
+//! [`pareto_many`] reuses them across pairs with the same target. Bounds prune every label whose
+//! `f` exceeds a bound.
 //!
 //! Costs are `f64` and summed along the path from the source, so the returned cost vector is the
 //! exact floating-point sum of the arc costs in path order. Duplicate cost vectors are reported
@@ -45,7 +44,7 @@ use rayon::prelude::*;
 use super::apex::apex;
 use super::boa::boa;
 use super::dijkstra::reachable;
-use super::heuristics::{two_objective_heuristics, Heuristic, Lazy, Table};
+use super::heuristics::{Heuristic, Lazy};
 use super::ltmoa::ltmoa;
 use super::search::{path_of, CostModel, GeneralCosts, Outcome, Query, StaticCosts, Step};
 use super::{Graph, GraphError, Result};
@@ -371,7 +370,6 @@ impl<'a, const K: usize, C: CostModel<K>> Plan<'a, K, C> {
 fn run<const K: usize, C: CostModel<K>>(
     plan: Plan<'_, K, C>,
     sources: &[usize],
-    static_costs: bool,
     on_solution: &mut dyn FnMut(usize, &Solution) -> ControlFlow,
 ) -> Vec<ParetoResult> {
     let (g, t, o, model) = (plan.g, plan.t, plan.o, plan.model);
@@ -383,28 +381,9 @@ fn run<const K: usize, C: CostModel<K>>(
             .time_limit
             .map(|tl| started + std::time::Duration::from_secs_f64(tl.min(1e9)));
         let mut cb = |sol: &Solution| on_solution(j, sol);
-        let r = if K == 2 && static_costs && s != t {
-            let tab = two_objective_heuristics(g, s, t, model, [plan.bounds[0], plan.bounds[1]]);
-            let mut h = Table(
-                tab.0
-                    .into_iter()
-                    .map(|x| {
-                        let mut a = [0.0; K];
-                        a[..2].copy_from_slice(&x);
-                        a
-                    })
-                    .collect(),
-            );
-            plan.solve(s, &mut h, started, deadline, &mut cb)
-        } else {
-            let lz = lazy.get_or_insert_with(|| Lazy::new(g, t, model, plan.bounds));
-            lz.set_deadline(deadline);
-            let r = plan.solve(s, lz, started, deadline, &mut cb);
-            if std::env::var_os("RIDGELINE_DEBUG_SETTLED").is_some() {
-                eprintln!("settled {}", lz.settled());
-            }
-            r
-        };
+        let lz = lazy.get_or_insert_with(|| Lazy::new(g, t, model, plan.bounds));
+        lz.set_deadline(deadline);
+        let r = plan.solve(s, lz, started, deadline, &mut cb);
         out.push(r);
     }
     if let Some(l) = lazy {
@@ -522,9 +501,9 @@ fn dispatch(
         };
         let a = algo(g.k);
         return match g.k {
-            2 => run(Plan::<2, _>::new(g, t, o, &m, None, a), sources, true, cb),
-            3 => run(Plan::<3, _>::new(g, t, o, &m, None, a), sources, true, cb),
-            _ => run(Plan::<4, _>::new(g, t, o, &m, None, a), sources, true, cb),
+            2 => run(Plan::<2, _>::new(g, t, o, &m, None, a), sources, cb),
+            3 => run(Plan::<3, _>::new(g, t, o, &m, None, a), sources, cb),
+            _ => run(Plan::<4, _>::new(g, t, o, &m, None, a), sources, cb),
         };
     }
     let hidden = td && risk;
@@ -544,10 +523,10 @@ fn dispatch(
     let k = g.k + hidden as usize;
     let a = algo(k);
     match k {
-        2 => run(Plan::<2, _>::new(g, t, o, &m, hid, a), sources, false, cb),
-        3 => run(Plan::<3, _>::new(g, t, o, &m, hid, a), sources, false, cb),
-        4 => run(Plan::<4, _>::new(g, t, o, &m, hid, a), sources, false, cb),
-        _ => run(Plan::<5, _>::new(g, t, o, &m, hid, a), sources, false, cb),
+        2 => run(Plan::<2, _>::new(g, t, o, &m, hid, a), sources, cb),
+        3 => run(Plan::<3, _>::new(g, t, o, &m, hid, a), sources, cb),
+        4 => run(Plan::<4, _>::new(g, t, o, &m, hid, a), sources, cb),
+        _ => run(Plan::<5, _>::new(g, t, o, &m, hid, a), sources, cb),
     }
 }
 
