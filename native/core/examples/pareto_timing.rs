@@ -16,9 +16,19 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// Resident set size in MB (procfs).
+fn rss_mb() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let g = Graph::load(std::path::Path::new(&args[1])).expect("graph");
+    println!("rss after load {:.1} MB", rss_mb());
     let text = std::fs::read_to_string(&args[2]).expect("queries");
     let pairs: Vec<(i64, i64)> = text
         .lines()
@@ -49,7 +59,7 @@ fn main() {
         let t0 = Instant::now();
         let r = pareto(&g, s, t, &o, &mut |_| ControlFlow::Continue).unwrap();
         println!(
-            "{i} {} {} sols={} exp={} gen={} total={:.4} cpu={:.2} heur={:.4} search={:.4} {}",
+            "{i} {} {} sols={} exp={} gen={} total={:.4} cpu={:.2} heur={:.4} search={:.4} {} rss={:.1}",
             s + 1,
             t + 1,
             r.solutions.len(),
@@ -59,7 +69,8 @@ fn main() {
             cpu_seconds() - c0,
             r.heuristic_seconds,
             r.search_seconds,
-            r.algorithm
+            r.algorithm,
+            rss_mb()
         );
     }
 }

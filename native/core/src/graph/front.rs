@@ -14,10 +14,14 @@
 //!
 //! [`NodeFronts`] keeps one front per node in a single arena (each node's entries are contiguous;
 //! a full node moves to a region of twice the size at the arena's end), so a query makes no
-//! per-node allocations, and per-node headers are validated by an epoch stamp, so a query costs
-//! what it touches and the pooled storage is reused across queries.
+//! per-node allocations; per-node headers live in zero-filled anonymous memory validated by an
+//! epoch stamp, so a query costs what it touches (pooled for small graphs, unmapped after the
+//! query for large ones).
 
 use std::sync::Mutex;
+
+use super::buf::Scratch;
+use super::heuristics::POOL_BYTES;
 
 /// Is `x` (the `D` remaining costs, each scaled by `scale`) weakly dominated by an entry of the
 /// sorted 2-D front `f` (flat pairs)?
@@ -127,6 +131,7 @@ impl Front {
 }
 
 #[derive(Clone, Copy, Default)]
+#[repr(C)]
 struct Hdr {
     /// Offset of the node's region in the arena, in entries.
     off: u32,
@@ -136,12 +141,16 @@ struct Hdr {
     stamp: u32,
 }
 
+// SAFETY: `repr(C)`, four `u32`s, no padding.
+unsafe impl bytemuck::Zeroable for Hdr {}
+unsafe impl bytemuck::Pod for Hdr {}
+
 /// One truncated front per node, in one arena (module docs).
 #[derive(Default)]
 pub(crate) struct NodeFronts {
     d: usize,
     epoch: u32,
-    hdr: Vec<Hdr>,
+    hdr: Scratch<Hdr>,
     arena: Vec<f64>,
 }
 
@@ -159,7 +168,7 @@ impl NodeFronts {
             .and_then(|mut p| p.pop())
             .unwrap_or_default();
         if f.hdr.len() < n {
-            f.hdr = vec![Hdr::default(); n];
+            f.hdr = Scratch::zeroed(n);
             f.epoch = 0;
         }
         f.epoch = f.epoch.wrapping_add(1);
@@ -173,6 +182,9 @@ impl NodeFronts {
     }
 
     pub fn give_back(mut self) {
+        if self.hdr.bytes() > POOL_BYTES {
+            return;
+        }
         if self.arena.capacity() > KEEP_ARENA {
             self.arena = Vec::new();
         }
@@ -278,8 +290,8 @@ impl NodeFronts {
 #[derive(Default)]
 pub(crate) struct NodeSlots {
     epoch: u32,
-    stamp: Vec<u32>,
-    val: Vec<u32>,
+    stamp: Scratch<u32>,
+    val: Scratch<u32>,
 }
 
 static SLOTS_POOL: Mutex<Vec<NodeSlots>> = Mutex::new(Vec::new());
@@ -292,8 +304,8 @@ impl NodeSlots {
             .and_then(|mut p| p.pop())
             .unwrap_or_default();
         if s.stamp.len() < n {
-            s.stamp = vec![0; n];
-            s.val = vec![u32::MAX; n];
+            s.stamp = Scratch::zeroed(n);
+            s.val = Scratch::zeroed(n);
             s.epoch = 0;
         }
         s.epoch = s.epoch.wrapping_add(1);
@@ -305,6 +317,9 @@ impl NodeSlots {
     }
 
     pub fn give_back(self) {
+        if self.stamp.bytes() * 2 > POOL_BYTES {
+            return;
+        }
         if let Ok(mut p) = SLOTS_POOL.lock() {
             if p.len() < POOL_KEEP {
                 p.push(self);
@@ -332,8 +347,20 @@ impl NodeSlots {
 #[derive(Default)]
 pub(crate) struct NodeMins {
     epoch: u32,
-    v: Vec<(f64, u32)>,
+    v: Scratch<MinSlot>,
 }
+
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct MinSlot {
+    x: f64,
+    stamp: u32,
+    _pad: u32,
+}
+
+// SAFETY: `repr(C)` with no implicit padding (8 + 4 + 4 bytes) and only plain numbers.
+unsafe impl bytemuck::Zeroable for MinSlot {}
+unsafe impl bytemuck::Pod for MinSlot {}
 
 static MINS_POOL: Mutex<Vec<NodeMins>> = Mutex::new(Vec::new());
 
@@ -345,18 +372,25 @@ impl NodeMins {
             .and_then(|mut p| p.pop())
             .unwrap_or_default();
         if s.v.len() < n {
-            s.v = vec![(f64::INFINITY, 0); n];
+            s.v = Scratch::zeroed(n);
             s.epoch = 0;
         }
         s.epoch = s.epoch.wrapping_add(1);
         if s.epoch == 0 {
-            s.v.fill((f64::INFINITY, 0));
+            s.v.fill(MinSlot {
+                x: 0.0,
+                stamp: 0,
+                _pad: 0,
+            });
             s.epoch = 1;
         }
         s
     }
 
     pub fn give_back(self) {
+        if self.v.bytes() > POOL_BYTES {
+            return;
+        }
         if let Ok(mut p) = MINS_POOL.lock() {
             if p.len() < POOL_KEEP {
                 p.push(self);
@@ -366,9 +400,9 @@ impl NodeMins {
 
     #[inline(always)]
     pub fn get(&self, u: usize) -> f64 {
-        let (x, st) = self.v[u];
-        if st == self.epoch {
-            x
+        let m = self.v[u];
+        if m.stamp == self.epoch {
+            m.x
         } else {
             f64::INFINITY
         }
@@ -376,7 +410,11 @@ impl NodeMins {
 
     #[inline(always)]
     pub fn set(&mut self, u: usize, x: f64) {
-        self.v[u] = (x, self.epoch);
+        self.v[u] = MinSlot {
+            x,
+            stamp: self.epoch,
+            _pad: 0,
+        };
     }
 }
 

@@ -18,14 +18,17 @@
 //! * Costs are read from [`Graph::reverse_lower_bounds`] (sequential, `f32` rounded down, so
 //!   still admissible and consistent) when the cost model is static; the open list is a radix
 //!   heap on the keys' bit patterns.
-//! * The state lives in a pooled [`LazySpace`] whose per-node arrays are validated by an epoch
-//!   stamp, so a query costs what it touches, not `O(n)`; the same state serves further queries
-//!   to the same target with the same options ([`super::pareto::pareto_many`]).
+//! * The state lives in a [`LazySpace`] of zero-filled anonymous memory ([`Scratch`]) whose
+//!   per-node entries are validated by an epoch stamp, so a query costs what it touches, not
+//!   `O(n)`; spaces of small graphs are pooled, large ones unmapped after the query. The same
+//!   state serves further queries to the same target with the same options
+//!   ([`super::pareto::pareto_many`]).
 //! * The wall-clock deadline is checked every 1024 settled nodes.
 
 use std::sync::Mutex;
 use std::time::Instant;
 
+use super::buf::Scratch;
 use super::search::CostModel;
 use super::Graph;
 
@@ -112,13 +115,19 @@ impl RadixHeap {
     }
 }
 
-/// Per-node state of one objective's backward search.
+/// Per-node state of one objective's backward search (all-zero = untouched).
 #[derive(Clone, Copy, Default)]
+#[repr(C)]
 struct NodeState {
     dist: f64,
     /// Epoch in which `dist` is valid; the top bit marks the node settled.
     stamp: u32,
+    _pad: u32,
 }
+
+// SAFETY: `repr(C)` with no implicit padding (8 + 4 + 4 bytes) and only plain numbers.
+unsafe impl bytemuck::Zeroable for NodeState {}
+unsafe impl bytemuck::Pod for NodeState {}
 
 const SETTLED: u32 = 1 << 31;
 
@@ -130,16 +139,20 @@ pub(crate) struct LazySpace {
     /// Objectives of the last query (the cache stride is `k + 1`).
     k: usize,
     /// Per objective, per node.
-    state: Vec<Vec<NodeState>>,
+    state: Vec<Scratch<NodeState>>,
     /// Final heuristic vectors, `K + 1` values per node: the epoch in which the vector is valid
     /// (as `f64` bits), then the vector; one cache line per lookup.
-    cache: Vec<f64>,
+    cache: Scratch<f64>,
     heaps: Vec<RadixHeap>,
 }
 
 static LAZY_POOL: Mutex<Vec<LazySpace>> = Mutex::new(Vec::new());
 /// Spaces kept for reuse; more concurrent queries than this allocate and free their own.
 const POOL_KEEP: usize = 4;
+/// Only spaces of small graphs are kept: a large graph's space is unmapped after its query, so
+/// the process does not keep tens of MB per thread between queries (a query pays the page faults
+/// of what it touches instead).
+pub(crate) const POOL_BYTES: usize = 4 << 20;
 /// A heap bucket grown beyond this many entries is freed rather than kept for the next query.
 const KEEP_HEAP: usize = 1 << 15;
 
@@ -153,6 +166,11 @@ impl LazySpace {
     }
 
     pub fn give_back(mut self) {
+        let bytes: usize =
+            self.state.iter().map(Scratch::bytes).sum::<usize>() + self.cache.bytes();
+        if bytes > POOL_BYTES {
+            return;
+        }
         for h in &mut self.heaps {
             h.clear();
         }
@@ -168,8 +186,8 @@ impl LazySpace {
         // cache slots of another stride could otherwise read as a valid epoch).
         let fits = self.state.len() >= k && self.state[0].len() >= n;
         if !fits || self.k != k || self.cache.len() < n * (k + 1) {
-            self.state = (0..k).map(|_| vec![NodeState::default(); n]).collect();
-            self.cache = vec![0.0; n * (k + 1)];
+            self.state = (0..k).map(|_| Scratch::zeroed(n)).collect();
+            self.cache = Scratch::zeroed(n * (k + 1));
             self.k = k;
             self.epoch = 0;
         }
@@ -210,6 +228,7 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
             sp.state[i][t] = NodeState {
                 dist: 0.0,
                 stamp: e,
+                _pad: 0,
             };
             sp.heaps[i].push(0.0, t as u32);
         }
@@ -289,7 +308,11 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
                     if sw.stamp == e | SETTLED {
                         continue;
                     }
-                    *sw = NodeState { dist: nd, stamp: e };
+                    *sw = NodeState {
+                        dist: nd,
+                        stamp: e,
+                        _pad: 0,
+                    };
                     heap.push(nd, w as u32);
                 } else if nd < sw.dist {
                     sw.dist = nd;
