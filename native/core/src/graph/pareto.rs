@@ -384,6 +384,12 @@ fn run<const K: usize, C: CostModel<K>>(
         let lz = lazy.get_or_insert_with(|| Lazy::new(g, t, model, plan.bounds));
         lz.set_deadline(deadline);
         let r = plan.solve(s, lz, started, deadline, &mut cb);
+        // The query's label store and open list are freed by now; after a large query, hand the
+        // freed memory back to the system (glibc keeps up to its dynamic trim threshold, tens of
+        // MB, per arena otherwise, and the process grew by that over queries).
+        if r.generated >= TRIM_AFTER_LABELS {
+            release_freed_memory();
+        }
         out.push(r);
     }
     if let Some(l) = lazy {
@@ -391,6 +397,24 @@ fn run<const K: usize, C: CostModel<K>>(
     }
     out
 }
+
+/// Queries generating at least this many labels (tens of MB of labels and open list) trim the
+/// allocator afterwards.
+const TRIM_AFTER_LABELS: u64 = 200_000;
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_freed_memory() {
+    extern "C" {
+        fn malloc_trim(pad: usize) -> std::os::raw::c_int;
+    }
+    // SAFETY: glibc's malloc_trim only returns free heap pages to the kernel; it is thread-safe.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_freed_memory() {}
 
 // ---------------------------------------------------------------------------------------------
 // Entry points
