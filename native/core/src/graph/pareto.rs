@@ -398,9 +398,9 @@ fn run<const K: usize, C: CostModel<K>>(
     out
 }
 
-/// Queries generating at least this many labels (tens of MB of labels and open list) trim the
+/// Queries generating at least this many labels (a few MB of labels and open list) trim the
 /// allocator afterwards.
-const TRIM_AFTER_LABELS: u64 = 200_000;
+const TRIM_AFTER_LABELS: u64 = 20_000;
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn release_freed_memory() {
