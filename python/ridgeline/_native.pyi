@@ -14,7 +14,7 @@ class BuildInfo(TypedDict):
 
 def build_info() -> BuildInfo: ...
 
-# --- routing (native/py/src/graph/, terrain.rs) ---------------------------------------------------
+# --- routing (native/py/src/graph/, terrain.rs) -----------------------------------------------
 
 _SolutionTuple = tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
 _ResultTuple = tuple[list[_SolutionTuple], dict[str, Any]]

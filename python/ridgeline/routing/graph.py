@@ -312,8 +312,8 @@ class Graph:
         profiles are checked FIFO on construction; ``risk_aversion`` adds the variance sum
         (additive, so still exact; with a departure it is tracked as a hidden objective and the
         front is reduced afterwards, and solutions stream only at the end). ``time_limit`` is
-        checked during the search and inside the lazily computed heuristics (backward Dijkstra
-        searches), but not during the up-front heuristics of two static objectives.
+        checked during the search and inside the lazily computed heuristics (one backward
+        Dijkstra search per objective, advanced only as far as the search needs).
         """
         kw = _search_kwargs(
             method, epsilon, bounds, max_solutions, max_expansions, time_limit, departure, risk_aversion
@@ -372,7 +372,11 @@ class Graph:
         departure: float | None = None,
         risk_aversion: float = 0.0,
     ) -> list[ParetoResult]:
-        """Pareto fronts of many ``(source, target)`` pairs, solved in parallel on all cores."""
+        """Pareto fronts of many ``(source, target)`` pairs, one result per pair, in order.
+
+        Pairs are grouped by target: groups run in parallel on all cores, and the pairs of one
+        target run one after another, sharing that target's heuristics (backward searches).
+        """
         p = np.asarray(pairs)
         if p.size == 0:
             return []
