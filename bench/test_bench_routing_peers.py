@@ -81,7 +81,7 @@ def queries(idx: list[int]) -> np.ndarray:
     return q[idx]
 
 
-CPU: dict[tuple[str, int], float] = {}  # best thread CPU seconds of ours per (title, query)
+CPU: dict[tuple[int, int], float] = {}  # best thread CPU seconds of ours per query, this comparison
 
 
 def ours(g: Graph, q: np.ndarray, **kw) -> tuple[list[float], list[int]]:  # type: ignore[no-untyped-def]
@@ -93,7 +93,7 @@ def ours(g: Graph, q: np.ndarray, **kw) -> tuple[list[float], list[int]]:  # typ
         t0 = time.perf_counter()
         r = g.pareto(int(s) - 1, int(t) - 1, time_limit=300, **kw)
         times.append(time.perf_counter() - t0)
-        key = (str(sorted(kw.items())), int(s) * 1_000_000 + int(t))
+        key = (int(s), int(t))
         CPU[key] = min(CPU.get(key, np.inf), time.thread_time() - c0)
         sizes.append(len(r))
         assert not r.truncated
@@ -131,11 +131,10 @@ def boa(q: np.ndarray) -> tuple[list[float], list[int]]:
     return times, sizes
 
 
-def compare(  # type: ignore[no-untyped-def]
-    title: str, idx: list[int], ref, mine, kw: dict[str, object] | None = None
-) -> tuple[list[int], list[int]]:
+def compare(title: str, idx: list[int], ref, mine) -> tuple[list[int], list[int]]:  # type: ignore[no-untyped-def]
     best_ref = np.full(len(idx), np.inf)
     best_ours = np.full(len(idx), np.inf)
+    CPU.clear()
     for _ in range(ROUNDS):
         rt, rs = ref()
         ot, os_ = mine()
@@ -147,8 +146,7 @@ def compare(  # type: ignore[no-untyped-def]
         f"\n{title}  (best of {ROUNDS}, interleaved; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})"
     )
     q = queries(idx)
-    key = str(sorted((kw or {}).items()))
-    cpu = [CPU.get((key, int(s) * 1_000_000 + int(t)), np.nan) for s, t in q]
+    cpu = [CPU.get((int(s), int(t)), np.nan) for s, t in q]
     print(
         f"{'query':>5} {'reference ms':>13} {'ours ms':>10} {'ratio':>7} {'ours cpu ms':>12} "
         f"{'front ref':>9} {'ours':>6}"
@@ -195,5 +193,4 @@ def test_k3_epsilon_vs_apex() -> None:
         idx,
         lambda: mohs(3, q, "Apex", 0.01),
         lambda: ours(g, q, method="epsilon", epsilon=0.01),
-        {"method": "epsilon", "epsilon": 0.01},
     )
