@@ -226,6 +226,7 @@ def test_ny_route_vs_scipy_networkx(ny, benchmark) -> None:  # type: ignore[no-u
 
 
 def test_ny_resident_memory(ny) -> None:  # type: ignore[no-untyped-def]
+    """RSS after load, after the first query and after 100 exact queries (the 50, twice)."""
     _, q, _, path, _ = ny
     code = f"""
 import time
@@ -238,16 +239,22 @@ from ridgeline.routing import Graph
 r0 = rss(); t0 = time.perf_counter()
 g = Graph.load({str(path)!r})
 t1 = time.perf_counter(); r1 = rss()
-for s, t in {q[:10].tolist()!r}:
+pairs = {q.tolist()!r}
+rs = []
+for i in range(100):
+    s, t = pairs[i % len(pairs)]
     g.pareto(s, t, time_limit=30)
-r2 = rss()
-print(f"{{r0:.1f}} {{r1:.1f}} {{r2:.1f}} {{(t1 - t0) * 1e3:.1f}}")
+    if i in (0, 9, 99):
+        rs.append(rss())
+print(r0, r1, *rs, (t1 - t0) * 1e3)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    r0, r1, r2, ms = (float(x) for x in out.split())
+    r0, r1, q1, q10, q100, ms = (float(x) for x in out.split())
     print(
         f"\nNY graph resident: process {r0:.1f} MB before load, {r1:.1f} MB after load "
-        f"(+{r1 - r0:.1f} MB, {ms:.1f} ms), {r2:.1f} MB after 10 exact queries (+{r2 - r0:.1f} MB)"
+        f"(+{r1 - r0:.1f} MB, {ms:.1f} ms); after 1 / 10 / 100 exact queries {q1:.1f} / {q10:.1f} / "
+        f"{q100:.1f} MB (growth over the 100: {q100 - r1:+.1f} MB from load, {q100 - q1:+.1f} MB from "
+        "the first query)"
     )
 
 

@@ -14,7 +14,7 @@ class BuildInfo(TypedDict):
 
 def build_info() -> BuildInfo: ...
 
-# --- routing (native/py/src/routing.rs) -------------------------------------------------------
+# --- routing (native/py/src/graph/, terrain.rs) -----------------------------------------------
 
 _SolutionTuple = tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
 _ResultTuple = tuple[list[_SolutionTuple], dict[str, Any]]
@@ -50,44 +50,12 @@ class RoutingGraph:
     def is_mapped(self) -> bool: ...
     def coords(self) -> npt.NDArray[np.float64] | None: ...
     def arcs(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
-    def pareto(
-        self,
-        s: int,
-        t: int,
-        method: str = "exact",
-        epsilon: float = 0.0,
-        bounds: Sequence[float | None] | None = None,
-        max_solutions: int | None = None,
-        max_expansions: int | None = None,
-        time_limit: float | None = None,
-        departure: float | None = None,
-        risk_aversion: float = 0.0,
-    ) -> _ResultTuple: ...
-    def pareto_stream(
-        self,
-        s: int,
-        t: int,
-        method: str = "exact",
-        epsilon: float = 0.0,
-        bounds: Sequence[float | None] | None = None,
-        max_solutions: int | None = None,
-        max_expansions: int | None = None,
-        time_limit: float | None = None,
-        departure: float | None = None,
-        risk_aversion: float = 0.0,
-    ) -> ParetoStream: ...
-    def pareto_many(
-        self,
-        pairs: npt.NDArray[np.int64],
-        method: str = "exact",
-        epsilon: float = 0.0,
-        bounds: Sequence[float | None] | None = None,
-        max_solutions: int | None = None,
-        max_expansions: int | None = None,
-        time_limit: float | None = None,
-        departure: float | None = None,
-        risk_aversion: float = 0.0,
-    ) -> list[_ResultTuple]: ...
+    # ``options``: a dict with "method" ("exact" or "epsilon") and optionally "epsilon", "bounds",
+    # "max_solutions", "max_expansions", "time_limit", "departure", "risk_aversion"
+    # (native/py/src/graph/pareto.rs, SearchArgs).
+    def pareto(self, s: int, t: int, options: dict[str, Any]) -> _ResultTuple: ...
+    def pareto_stream(self, s: int, t: int, options: dict[str, Any]) -> ParetoStream: ...
+    def pareto_many(self, pairs: npt.NDArray[np.int64], options: dict[str, Any]) -> list[_ResultTuple]: ...
     def prepare_landmarks(
         self, count: int = 8, objectives: Sequence[int] | None = None, seed: int = 0
     ) -> Landmarks: ...

@@ -4,8 +4,9 @@
 //! longer than a few microseconds, calls the core, and converts back. No
 //! algorithm lives in this crate.
 
-mod routing;
+mod graph;
 mod sim;
+mod terrain;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -25,7 +26,8 @@ fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
-    routing::register(m)?;
+    graph::register(m)?;
+    terrain::register(m)?;
     sim::register(m)?;
     Ok(())
 }

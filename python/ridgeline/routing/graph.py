@@ -306,19 +306,20 @@ class Graph:
         search (the result is then ``truncated``).
 
         Algorithms and guarantees: exact two-objective search is BOA*; three and four objectives
-        use an LTMOA*-style search; ``epsilon`` with two objectives and no bounds is A*pex, else
-        the exact search with (1 + epsilon) pruning at the target. With ``departure`` the search is
-        exact because profiles are checked FIFO on construction; ``risk_aversion`` adds the
-        variance sum (additive, so still exact; with a departure it is tracked as a hidden
-        objective and the front is reduced afterwards, and solutions stream only at the end).
-        ``time_limit`` is checked during the search, not during the per-query heuristic
-        precomputation (two to four backward Dijkstra searches).
+        use an LTMOA*-style search; ``epsilon`` is A*pex for any k, with bounds, departures and
+        risk (objectives with a bound, and time with a departure, are kept exact inside A*pex so
+        the guarantee and the bounds hold). With ``departure`` the search is exact because
+        profiles are checked FIFO on construction; ``risk_aversion`` adds the variance sum
+        (additive, so still exact; with a departure it is tracked as a hidden objective and the
+        front is reduced afterwards, and solutions stream only at the end). ``time_limit`` is
+        checked during the search and inside the lazily computed heuristics (one backward
+        Dijkstra search per objective, advanced only as far as the search needs).
         """
         kw = _search_kwargs(
             method, epsilon, bounds, max_solutions, max_expansions, time_limit, departure, risk_aversion
         )
         if callback is None:
-            sols, info = self._g.pareto(int(s), int(t), **kw)
+            sols, info = self._g.pareto(int(s), int(t), kw)
             return ParetoResult._from_native(sols, info)
         with self.pareto_stream(s, t, **kw) as stream:
             for sol in stream:
@@ -356,7 +357,7 @@ class Graph:
         kw = _search_kwargs(
             method, epsilon, bounds, max_solutions, max_expansions, time_limit, departure, risk_aversion
         )
-        return ParetoStream(self._g.pareto_stream(int(s), int(t), **kw))
+        return ParetoStream(self._g.pareto_stream(int(s), int(t), kw))
 
     def pareto_many(
         self,
@@ -371,7 +372,11 @@ class Graph:
         departure: float | None = None,
         risk_aversion: float = 0.0,
     ) -> list[ParetoResult]:
-        """Pareto fronts of many ``(source, target)`` pairs, solved in parallel on all cores."""
+        """Pareto fronts of many ``(source, target)`` pairs, one result per pair, in order.
+
+        Pairs are grouped by target: groups run in parallel on all cores, and the pairs of one
+        target run one after another, sharing that target's heuristics (backward searches).
+        """
         p = np.asarray(pairs)
         if p.size == 0:
             return []
@@ -381,7 +386,7 @@ class Graph:
         kw = _search_kwargs(
             method, epsilon, bounds, max_solutions, max_expansions, time_limit, departure, risk_aversion
         )
-        return [ParetoResult._from_native(s, i) for s, i in self._g.pareto_many(p, **kw)]
+        return [ParetoResult._from_native(s, i) for s, i in self._g.pareto_many(p, kw)]
 
     def prepare_landmarks(
         self, count: int = 8, objectives: Sequence[int] | None = None, *, seed: int = 0

@@ -61,3 +61,74 @@ impl<T: Pod> From<Vec<T>> for Buf<T> {
         Buf::Owned(v)
     }
 }
+
+/// A zero-filled scratch array in anonymous memory, for per-query per-node state.
+///
+/// The kernel supplies zero pages as they are first touched, so a query that touches a few
+/// nodes of a large graph pays for a few pages, not for clearing `n` entries; and dropping the
+/// array unmaps it, so its memory goes back to the system instead of staying in the allocator's
+/// free lists (which is how per-query `n`-sized vectors made the process grow over queries).
+pub(crate) struct Scratch<T: Pod> {
+    map: Option<memmap2::MmapMut>,
+    len: usize,
+    _t: std::marker::PhantomData<T>,
+}
+
+impl<T: Pod> Default for Scratch<T> {
+    fn default() -> Self {
+        Scratch {
+            map: None,
+            len: 0,
+            _t: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: Pod> Scratch<T> {
+    /// `len` zero-valued entries (all-zero bytes; `T: Pod` makes that a valid value).
+    pub fn zeroed(len: usize) -> Self {
+        let bytes = len * std::mem::size_of::<T>();
+        if bytes == 0 {
+            return Scratch::default();
+        }
+        let map = memmap2::MmapMut::map_anon(bytes).expect("out of memory for search scratch");
+        // Large arrays: ask for transparent huge pages, so a query that touches much of the
+        // graph takes one fault per 2 MB instead of one per 4 KB (advisory; ignored without THP).
+        #[cfg(target_os = "linux")]
+        if bytes >= 4 << 20 {
+            let _ = map.advise(memmap2::Advice::HugePage);
+        }
+        Scratch {
+            map: Some(map),
+            len,
+            _t: std::marker::PhantomData,
+        }
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.len * std::mem::size_of::<T>()
+    }
+}
+
+impl<T: Pod> std::ops::Deref for Scratch<T> {
+    type Target = [T];
+    #[inline(always)]
+    fn deref(&self) -> &[T] {
+        match &self.map {
+            // Page-aligned and exactly `len` entries long.
+            Some(m) => bytemuck::cast_slice(&m[..self.len * std::mem::size_of::<T>()]),
+            None => &[],
+        }
+    }
+}
+
+impl<T: Pod> std::ops::DerefMut for Scratch<T> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut [T] {
+        let bytes = self.len * std::mem::size_of::<T>();
+        match &mut self.map {
+            Some(m) => bytemuck::cast_slice_mut(&mut m[..bytes]),
+            None => &mut [],
+        }
+    }
+}

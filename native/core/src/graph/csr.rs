@@ -63,6 +63,9 @@ pub struct Graph {
     pub(crate) variance: Option<Buf<f64>>,
     /// The objective that profiles and variances refer to.
     pub(crate) time_index: usize,
+    /// Static costs per objective in reverse-CSR order, as `f32` rounded down (see
+    /// [`Graph::reverse_lower_bounds`]); built on first use.
+    pub(crate) rev_lb: std::sync::OnceLock<Vec<f32>>,
 }
 
 /// Arrays to build a [`Graph`] from. Ids are signed so negative input can be reported clearly.
@@ -298,6 +301,7 @@ impl<'a> GraphBuilder<'a> {
             profile,
             variance,
             time_index: self.time_index,
+            rev_lb: Default::default(),
         })
     }
 }
@@ -350,6 +354,30 @@ impl Graph {
             }
         }
         (tails, heads, costs)
+    }
+
+    /// Objective `i`'s static arc costs at `i * m + r` for reverse-CSR position `r`, rounded down
+    /// to `f32`. A backward search reads them sequentially instead of gathering `costs` through
+    /// `rev_pos` (a cache miss per arc); rounding down keeps every distance computed from them an
+    /// admissible, consistent lower bound (exact for integer costs below 2^24). Built on first
+    /// use: `4 * m * k` bytes.
+    pub(crate) fn reverse_lower_bounds(&self) -> &[f32] {
+        self.rev_lb.get_or_init(|| {
+            let (k, m) = (self.k, self.m);
+            let (costs, pos) = (self.costs.as_slice(), self.rev_pos.as_slice());
+            let mut out = vec![0.0f32; m * k];
+            for i in 0..k {
+                for r in 0..m {
+                    let c = costs[pos[r] as usize * k + i];
+                    let mut f = c as f32;
+                    if f as f64 > c {
+                        f = f32::from_bits(f.to_bits() - 1);
+                    }
+                    out[i * m + r] = f;
+                }
+            }
+            out
+        })
     }
 
     pub(crate) fn check_node(&self, what: &str, v: i64) -> Result<usize> {

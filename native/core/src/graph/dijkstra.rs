@@ -18,8 +18,6 @@ pub fn backward_dijkstra(
 pub(crate) struct BackwardSearch<'g> {
     g: &'g Graph,
     pub dist: Vec<f64>,
-    /// Forward position of the first arc of a shortest path from each labelled node to the target.
-    pub next: Vec<u32>,
     heap: NodeHeap,
 }
 
@@ -29,12 +27,7 @@ impl<'g> BackwardSearch<'g> {
         let mut heap = NodeHeap::new(g.n);
         dist[target] = 0.0;
         heap.push_or_decrease(target as u32, 0.0);
-        BackwardSearch {
-            g,
-            dist,
-            next: vec![u32::MAX; g.n],
-            heap,
-        }
+        BackwardSearch { g, dist, heap }
     }
 
     /// Settles nodes while their key is `<= limit`; stops early once `stop_at` is settled.
@@ -60,7 +53,6 @@ impl<'g> BackwardSearch<'g> {
                 let nd = key + cost(p);
                 if nd < self.dist[u] {
                     self.dist[u] = nd;
-                    self.next[u] = p as u32;
                     self.heap.push_or_decrease(u as u32, nd);
                 }
             }
@@ -81,19 +73,6 @@ impl<'g> BackwardSearch<'g> {
             }
         }
         self.dist
-    }
-
-    /// Forward positions of the shortest-path-tree arcs from `s` to the target.
-    pub fn path_from(&self, s: usize) -> Vec<usize> {
-        let head = self.g.fwd_head.as_slice();
-        let mut out = Vec::new();
-        let mut v = s;
-        while self.next[v] != u32::MAX && out.len() <= self.g.n {
-            let p = self.next[v] as usize;
-            out.push(p);
-            v = head[p] as usize;
-        }
-        out
     }
 }
 

@@ -212,6 +212,7 @@ impl Graph {
                 None
             },
             time_index,
+            rev_lb: Default::default(),
         };
         g.validate().map_err(|r| bad(&r))?;
         Ok(g)

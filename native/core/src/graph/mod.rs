@@ -4,21 +4,31 @@
 //!   coordinates, optional time-of-day travel-time profiles and travel-time variances. Arc ids are
 //!   the positions of the arcs in the arrays the graph was built from.
 //! * [`Graph::save`] / [`Graph::load`]: one file, memory-mapped on load.
-//! * [`pareto`]: exact (BOA* for two objectives, an LTMOA*-style lexicographic search with per-node
-//!   frontiers for three and four) and epsilon-approximate Pareto search, with objective bounds,
-//!   budgets and streaming of solutions as they are found.
+//! * [`pareto()`]: exact (BOA* for two objectives, an LTMOA*-style lexicographic search with
+//!   per-node frontiers for three and four) and epsilon-approximate (A*pex) Pareto search, with
+//!   objective bounds and budgets; [`ParetoStream`] iterates over the solutions as they are found.
+//!   One algorithm per module: `boa`, `ltmoa`, `apex`, with `heuristics`, `front` (truncated
+//!   frontiers) and `search` (shared machinery); `pareto` holds the options, results and entry
+//!   points.
 //! * [`route`]: single-objective shortest path on a weighted sum of the objectives.
 
 // CSR loops index several parallel arrays by arc position; iterator chains would obscure that.
 #![allow(clippy::needless_range_loop)]
 
+mod apex;
+mod boa;
 mod buf;
 mod csr;
 mod dijkstra;
 mod file;
+mod front;
+mod heuristics;
 mod landmarks;
+mod ltmoa;
 mod pareto;
 mod route;
+mod search;
+mod stream;
 
 #[cfg(test)]
 mod tests;
@@ -31,6 +41,7 @@ pub use pareto::{
     pareto, pareto_many, ControlFlow, Method, ParetoResult, SearchOptions, Solution, Status,
 };
 pub use route::{route, RouteOptions, RouteResult};
+pub use stream::ParetoStream;
 
 /// Errors raised by graph construction, file I/O and search.
 #[derive(Debug, thiserror::Error)]

@@ -473,3 +473,143 @@ proptest! {
         prop_assert_eq!(r.solutions.is_empty(), brute.is_empty());
     }
 }
+
+fn dense_case_k(k: usize) -> impl Strategy<Value = Case> {
+    (4usize..9, 8usize..24).prop_flat_map(move |(n, m)| {
+        (
+            proptest::collection::vec((0..n as i64, 0..n as i64), m),
+            proptest::collection::vec(0u8..12, m * k),
+            proptest::collection::vec(0u32..20_000, m * SLOTS),
+            proptest::collection::vec(0u8..4, m),
+        )
+            .prop_map(move |(arcs, c, p, v)| Case {
+                n,
+                k,
+                tail: arcs.iter().map(|a| a.0).collect(),
+                head: arcs.iter().map(|a| a.1).collect(),
+                costs: c.into_iter().map(f64::from).collect(),
+                profile: p.into_iter().map(f64::from).collect(),
+                variance: v.into_iter().map(f64::from).collect(),
+            })
+    })
+}
+
+fn covered(sols: &[Vec<f64>], p: &[f64], e: f64) -> bool {
+    sols.iter()
+        .any(|s| s.iter().zip(p).all(|(a, b)| *a <= (1.0 + e) * b + 1e-9))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// The LTMOA*-style search on denser graphs with many Pareto-optimal paths (large 2-D and 3-D
+    /// truncated fronts) returns exactly the brute-force front.
+    #[test]
+    fn ltmoa_dense_front_equals_brute_force(c in prop_oneof![dense_case_k(3), dense_case_k(4)]) {
+        let g = build(&c, false);
+        let (s, t) = (0, c.n - 1);
+        let brute = front(simple_paths(&c, s, t).iter().map(|p| path_cost(&c, &g, p, None, 0.0)).collect());
+        let r = exact(&g, s, t, &SearchOptions::default(), false);
+        prop_assert_eq!(r.algorithm, "ltmoa*");
+        check_paths(&c, &g, s, t, &r, None, 0.0);
+        prop_assert_eq!(sorted(costs_of(&r)), brute);
+    }
+
+    /// A*pex for k = 2..4 with bounds, departures and risk: every Pareto-optimal vector within
+    /// the bounds is (1 + eps)-dominated by a returned solution, and every returned solution is a
+    /// real path within the bounds.
+    #[test]
+    fn apex_with_bounds_profiles_and_risk_meets_guarantee(
+        c in case(), s in 0usize..7, t in 0usize..7, e in 0.001f64..0.5,
+        dep in 0.0f64..86_400.0, lam in 0.0f64..2.0, with_dep in any::<bool>(),
+        b in proptest::collection::vec(proptest::option::of(0.0f64..15.0), 4),
+    ) {
+        let (s, t) = (s % c.n, t % c.n);
+        let g = build(&c, true);
+        let dep = with_dep.then_some(dep);
+        let bounds: Vec<Option<f64>> = b[..c.k].to_vec();
+        let within = |x: &[f64]| x.iter().zip(&bounds).all(|(v, b)| b.is_none_or(|b| *v <= b));
+        let brute: Vec<Vec<f64>> = front(simple_paths(&c, s, t).iter().map(|p| path_cost(&c, &g, p, dep, lam)).collect())
+            .into_iter().filter(|x| within(x)).collect();
+        let o = SearchOptions { method: Method::Epsilon(e), departure: dep, risk_aversion: lam,
+                                bounds: bounds.clone(), ..Default::default() };
+        let r = exact(&g, s, t, &o, false);
+        prop_assert_eq!(r.algorithm, "a*pex");
+        prop_assert!(!r.truncated);
+        check_paths(&c, &g, s, t, &r, dep, lam);
+        let got = costs_of(&r);
+        for x in &got {
+            prop_assert!(x.iter().zip(&bounds).all(|(v, b)| b.is_none_or(|b| *v <= b + 1e-9)), "{:?} beyond {:?}", x, bounds);
+        }
+        for p in &brute {
+            prop_assert!(covered(&got, p, e), "{:?} not covered by {:?}", p, got);
+        }
+        prop_assert_eq!(got.is_empty(), brute.is_empty());
+    }
+
+    /// A*pex on denser three- and four-objective graphs against the brute-force front.
+    #[test]
+    fn apex_dense_meets_guarantee(c in prop_oneof![dense_case_k(3), dense_case_k(4)], e in 0.001f64..0.5) {
+        let g = build(&c, false);
+        let (s, t) = (0, c.n - 1);
+        let brute = front(simple_paths(&c, s, t).iter().map(|p| path_cost(&c, &g, p, None, 0.0)).collect());
+        let o = SearchOptions { method: Method::Epsilon(e), ..Default::default() };
+        let r = exact(&g, s, t, &o, false);
+        check_paths(&c, &g, s, t, &r, None, 0.0);
+        let got = costs_of(&r);
+        for p in &brute {
+            prop_assert!(covered(&got, p, e), "{:?} not covered by {:?}", p, got);
+        }
+        prop_assert!(got.len() <= brute.len().max(1));
+    }
+
+    /// Pairs sharing a target reuse the lazy heuristics; results equal separate queries.
+    #[test]
+    fn pareto_many_with_shared_targets_equals_single_queries(c in case(), seed in 0usize..50) {
+        let g = build(&c, true);
+        let n = c.n as i64;
+        let pairs: Vec<(i64, i64)> = (0..6).map(|i| (((seed + i * 3) as i64) % n, (seed as i64 + (i as i64 % 2)) % n)).collect();
+        for o in [SearchOptions::default(), SearchOptions { departure: Some(1000.0), ..Default::default() },
+                  SearchOptions { method: Method::Epsilon(0.1), ..Default::default() }] {
+            let many = pareto_many(&g, &pairs, &o);
+            for (&(s, t), r) in pairs.iter().zip(many) {
+                let one = pareto(&g, s, t, &o, &mut |_| ControlFlow::Continue).unwrap();
+                let r = r.unwrap();
+                prop_assert_eq!(costs_of(&r), costs_of(&one));
+                prop_assert_eq!(r.status, one.status);
+            }
+        }
+    }
+}
+
+#[test]
+fn time_limit_stops_the_lazy_heuristics() {
+    // A long three-objective path: the lazy backward searches have to settle every node.
+    let n = 5000i64;
+    let tail: Vec<i64> = (0..n - 1).collect();
+    let head: Vec<i64> = (1..n).collect();
+    let costs: Vec<f64> = (0..(n - 1) * 3).map(|i| 1.0 + (i % 7) as f64).collect();
+    let g = GraphBuilder {
+        tail: &tail,
+        head: &head,
+        costs: &costs,
+        k: 3,
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
+    let o = SearchOptions {
+        time_limit: Some(0.0),
+        ..Default::default()
+    };
+    let r = pareto(&g, 0, n - 1, &o, &mut |_| ControlFlow::Continue).unwrap();
+    assert!(r.truncated);
+    assert_eq!(r.status, Status::BudgetExhausted);
+    assert_eq!(r.expansions, 0);
+    let full = pareto(&g, 0, n - 1, &SearchOptions::default(), &mut |_| {
+        ControlFlow::Continue
+    })
+    .unwrap();
+    assert_eq!(full.solutions.len(), 1);
+    assert!(!full.truncated);
+}
