@@ -14,7 +14,16 @@ _SHAPES = {
     "retail": ("application/problem+json", "ProblemDetails"),
 }
 _DEFAULT_SHAPE = ("application/json", "DetailError")
-_PLATFORM_PATHS = {"/signing-key", "/metrics", "/openapi.json"}
+# Root operations of the platform itself (no family behind them, so no 503 for a family that failed).
+_PLATFORM_PATHS = {
+    "/signing-key",
+    "/metrics",
+    "/openapi.json",
+    "/auth/login",
+    "/auth/register",
+    "/auth/me",
+    "/.well-known/jwks.json",
+}
 
 
 def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -220,6 +220,13 @@ def _statuses(
     has_body = "data" in params or "body" in params  # ``body: RawBody`` reads the raw bytes
     inputs = params - _RESERVED_KWARGS - set(handler.resolve_dependencies())
     statuses: set[int] = set(handler.opt.get("errors", ()))
+    # A route's access policy (platform.auth) says which refusals it can give.
+    policy = handler.opt.get("policy")
+    if policy is not None:
+        if not policy.is_public:
+            statuses |= {401, 403}
+        if policy.rate_limit is not None:
+            statuses.add(429)
     if has_body:
         statuses.add(400)
     if has_body or inputs or route.path_parameters:

@@ -22,6 +22,7 @@ from ridgeline.platform.auth.service import AuthService
 from ridgeline.platform.auth.settings import AuthSettings
 from ridgeline.platform.auth.users import User, UserError
 from ridgeline.platform.errors import Renderer, RidgelineError, as_ridgeline_error
+from ridgeline.platform.openapi import raises
 
 
 def _d(text: str, **kw: Any) -> msgspec.Meta:
@@ -99,7 +100,7 @@ def auth_route_handlers(
         status_code=200,
         tags=list(tags),
         summary="Exchange a username and password for an access token",
-        opt=login_policy.opt(),
+        opt={**login_policy.opt(), **raises(401, 403)},
     )
     async def login(request: Request[Any, Any, Any], data: Annotated[LoginBody, Body()]) -> TokenResponse:
         auth = _auth(request)
@@ -139,7 +140,7 @@ def auth_route_handlers(
         status_code=201,
         tags=list(tags),
         summary="Create a user account (role user)",
-        opt=register_policy.opt(),
+        opt={**register_policy.opt(), **raises(403, 409)},
     )
     async def register(
         request: Request[Any, Any, Any], data: Annotated[RegisterBody, Body()]
@@ -175,12 +176,11 @@ def auth_route_handlers(
         return UserResponse.of(user)
 
     @get(jwks_path, tags=list(tags), summary="JSON Web Key Set that verifies access tokens")
-    async def jwks(request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def jwks(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         auth = _auth(request)
         snapshot = await auth.jwt_keys.snapshot()
-        body = msgspec.json.encode(snapshot.jwks(auth.clock()))
         # Short cache: a rotation must reach verifiers within the overlap.
-        return Response(body, media_type="application/json", headers={"Cache-Control": "public, max-age=300"})
+        return Response(snapshot.jwks(auth.clock()), headers={"Cache-Control": "public, max-age=300"})
 
     handlers: list[Any] = [login, register, me, jwks]
     if raw:
