@@ -5,9 +5,13 @@ holidays, store-local holidays, and two daily facts keyed by (store, product, da
 ``retail_sales_daily`` and ``retail_inventory_daily``. Every aggregation here runs in SQL
 (GROUP BY) or in polars; nothing loops over fact rows in Python.
 
-The read functions at the bottom (:func:`load_sales_frame`, :func:`load_calendar_frame`) return
-polars DataFrames and are the entry point for other retail code (features, forecasting) that needs
-sales history.
+The read functions (:func:`load_sales_frame`, :func:`load_calendar_frame`) return polars
+DataFrames; :func:`load_history` turns them into the forecasting engine's frame: one series per
+(store, product), ``series_id = store_id * 1_000_000 + product_id``, target ``y`` = units sold
+(``quantity``), exogenous ``price`` (``unit_price``) and ``promo`` (``on_promotion``). A missing day
+is a gap, not a zero. Holidays are the chain calendar's plus the store's public holidays.
+
+The forecasting tables (model runs, aliases, saved scenario plans) are declared here as well.
 """
 
 from __future__ import annotations
@@ -15,13 +19,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ridgeline.platform.db import UTCDateTime, metadata
+from ridgeline.platform.problems import NotFound
+from ridgeline.retail.dates import shift
+
+if TYPE_CHECKING:
+    from ridgeline.platform.context import AppContext
 
 stores = sa.Table(
     "retail_store",
@@ -471,3 +480,134 @@ async def table_counts(conn: AsyncConnection) -> dict[str, int]:
             (await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
         )
     return out
+
+
+model_runs = sa.Table(
+    "retail_model_run",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("model_type", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("store_id", sa.Integer, nullable=True),
+    sa.Column("product_id", sa.Integer, nullable=True),
+    sa.Column("model_config", sa.JSON, nullable=False),
+    sa.Column("feature_config", sa.JSON, nullable=True),
+    sa.Column("data_window_start", sa.Date, nullable=True),
+    sa.Column("data_window_end", sa.Date, nullable=True),
+    sa.Column("metrics", sa.JSON, nullable=True),
+    sa.Column("runtime_info", sa.JSON, nullable=True),
+    sa.Column("artifact_uri", sa.String(500), nullable=True),
+    sa.Column("artifact_sha256", sa.String(64), nullable=True),
+    sa.Column("error_message", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("completed_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_retail_model_run_created", "created_at"),
+    sa.Index("ix_retail_model_run_type_status", "model_type", "status"),
+    sa.Index("ix_retail_model_run_series", "store_id", "product_id"),
+)
+
+
+model_aliases = sa.Table(
+    "retail_model_alias",
+    metadata,
+    sa.Column("alias_name", sa.String(100), primary_key=True),
+    sa.Column(
+        "run_id", sa.String(32), sa.ForeignKey("retail_model_run.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("description", sa.String(500), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_retail_model_alias_run", "run_id"),
+)
+
+
+scenario_plans = sa.Table(
+    "retail_scenario_plan",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.String(2000), nullable=True),
+    sa.Column("run_id", sa.String(32), nullable=False),
+    sa.Column("horizon", sa.Integer, nullable=False),
+    sa.Column("assumptions", sa.JSON, nullable=False),
+    sa.Column("comparison", sa.JSON, nullable=False),
+    sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("cloned_from", sa.String(32), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_retail_scenario_plan_created", "created_at"),
+)
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# One series per (store, product): an integer key, so the engine's radix sort applies.
+SERIES_FACTOR = 1_000_000
+
+
+def series_key(store_id: int, product_id: int) -> int:
+    return store_id * SERIES_FACTOR + product_id
+
+
+def split_key(key: int) -> tuple[int, int]:
+    return key // SERIES_FACTOR, key % SERIES_FACTOR
+
+
+async def load_history(
+    ctx: AppContext,
+    store_ids: Sequence[int],
+    product_ids: Sequence[int] | None,
+    start: date | None,
+    end: date | None,
+) -> tuple[pl.DataFrame, pl.Series]:
+    """(frame: series_id, date, y, price, promo; holiday dates) for the stores/products and dates."""
+    async with ctx.db.engine.connect() as conn:
+        sales = await load_sales_frame(
+            conn, store_ids=list(store_ids), product_ids=product_ids, start_date=start, end_date=end
+        )
+        # The calendar reaches 400 days either side (yearly features, holiday distances).
+        cal_start = shift(start, -400) if start else None
+        cal_end = shift(end, 400) if end else None
+        cal = await load_calendar_frame(conn, start_date=cal_start, end_date=cal_end)
+        local = await load_store_holidays_frame(
+            conn, store_ids=list(store_ids), start_date=cal_start, end_date=cal_end
+        )
+    frame = sales.select(
+        (pl.col("store_id") * SERIES_FACTOR + pl.col("product_id")).alias("series_id"),
+        "date",
+        pl.col("quantity").cast(pl.Float64).alias("y"),
+        pl.col("unit_price").cast(pl.Float64).alias("price"),
+        pl.col("on_promotion").cast(pl.Float64).alias("promo"),
+    )
+    holidays = pl.concat(
+        [
+            cal.filter(pl.col("is_holiday"))["date"],
+            local.filter(pl.col("kind") == "public")["date"],
+        ]
+    ).unique()
+    return frame, holidays
+
+
+async def load_series(
+    ctx: AppContext, store_id: int, product_id: int, start: date | None, end: date | None
+) -> tuple[pl.DataFrame, pl.Series]:
+    """One (store, product) series; 404 ``series_not_found`` when it has no sales in the range."""
+    frame, holidays = await load_history(ctx, [store_id], [product_id], start, end)
+    if frame.height == 0:
+        raise NotFound(
+            "series",
+            (store_id, product_id),
+            message=f"no sales for store {store_id} and product {product_id} in the requested range",
+            store_id=store_id,
+            product_id=product_id,
+        )
+    return frame, holidays
