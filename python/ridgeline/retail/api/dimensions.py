@@ -179,22 +179,12 @@ async def _page(
         conds.append(
             sa.or_(*(sa.func.lower(table.c[col]).like(pattern, escape="\\") for col in search_columns))
         )
-    async with db.engine.connect() as conn:
-        total = (await conn.execute(sa.select(sa.func.count()).select_from(table).where(*conds))).scalar_one()
-        q = (
-            sa.select(table)
-            .where(*conds)
-            .order_by(*_order(table, sort, default_sort, sort_by, sort_order))
-            .limit(window.limit)
-            .offset(window.offset)
-        )
-        rows = list((await conn.execute(q)).all())
-    return rows, int(total)
+    order = _order(table, sort, default_sort, sort_by, sort_order)
+    return await store.dimension_page(db, table, conds, order, window.limit, window.offset)
 
 
 async def _by_id(db: Database, table: sa.Table, row_id: int, what: str, list_path: str) -> sa.Row[Any]:
-    async with db.engine.connect() as conn:
-        row = (await conn.execute(sa.select(table).where(table.c.id == row_id))).first()
+    row = await store.dimension_row(db, table, row_id)
     if row is None:
         raise NotFound(
             what,

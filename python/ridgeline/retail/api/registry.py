@@ -18,7 +18,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -31,6 +30,7 @@ from ridgeline.platform.openapi import raises
 from ridgeline.platform.paging import Page, page_window, resolve_sort
 from ridgeline.platform.problems import NotFound
 from ridgeline.retail import dates
+from ridgeline.retail.api import store
 from ridgeline.retail.api.schemas.forecasting import (
     Alias,
     AliasCreate,
@@ -43,7 +43,7 @@ from ridgeline.retail.api.schemas.forecasting import (
     ValueDiff,
     VerifyResult,
 )
-from ridgeline.retail.api.store import model_aliases, model_runs
+from ridgeline.retail.api.store import model_runs
 
 PageSize = paging.page_size(100)
 
@@ -231,16 +231,14 @@ async def create_run(ctx: AppContext, body: ModelRunCreate, *, status: str = "pe
         "updated_at": now,
         "completed_at": None,
     }
-    async with ctx.db.begin() as conn:
-        await conn.execute(model_runs.insert().values(**values))
+    await store.insert_run(ctx.db, values)
     run = await get_run(ctx, values["id"])
     assert run is not None
     return run
 
 
 async def get_run(ctx: AppContext, run_id: str) -> ModelRun | None:
-    async with ctx.db.engine.connect() as conn:
-        row = (await conn.execute(model_runs.select().where(model_runs.c.id == run_id))).first()
+    row = await store.run_row(ctx.db, run_id)
     return None if row is None else _run_from_row(row)
 
 
@@ -284,16 +282,8 @@ async def list_runs(
     )
     order = [sort.target.desc() if sort.descending else sort.target.asc(), t.c.id.asc()]
     window = page_window(page, page_size)
-    async with ctx.db.engine.connect() as conn:
-        total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(*conds))).scalar_one()
-        rows = (
-            await conn.execute(
-                t.select().where(*conds).order_by(*order).limit(window.limit).offset(window.offset)
-            )
-        ).all()
-    return ModelRunList(
-        runs=[_run_from_row(r) for r in rows], total=int(total), page=page, page_size=page_size
-    )
+    rows, total = await store.run_rows(ctx.db, conds, order, window.limit, window.offset)
+    return ModelRunList(runs=[_run_from_row(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
 async def update_run(ctx: AppContext, run_id: str, body: ModelRunUpdate) -> ModelRun:
@@ -320,8 +310,7 @@ async def update_run(ctx: AppContext, run_id: str, body: ModelRunUpdate) -> Mode
         values["error_message"] = body.error_message
     if values:
         values["updated_at"] = _now()
-        async with ctx.db.begin() as conn:
-            await conn.execute(model_runs.update().where(model_runs.c.id == run_id).values(**values))
+        await store.update_run(ctx.db, run_id, values)
     return await require_run(ctx, run_id)
 
 
@@ -329,18 +318,14 @@ async def store_artifact(ctx: AppContext, run_id: str, name: str, data: bytes) -
     """Write a run's artifact and record its URI and SHA-256 on the run."""
     art = await ctx.artifacts.put("retail-models", run_id, name, data)
     uri = artifact_uri("retail-models", run_id, name)
-    async with ctx.db.begin() as conn:
-        await conn.execute(
-            model_runs.update()
-            .where(model_runs.c.id == run_id)
-            .values(artifact_uri=uri, artifact_sha256=art.sha256, updated_at=_now())
-        )
+    await store.update_run(
+        ctx.db, run_id, {"artifact_uri": uri, "artifact_sha256": art.sha256, "updated_at": _now()}
+    )
     return uri, art.sha256
 
 
 async def set_runtime_info(ctx: AppContext, run_id: str, info: dict[str, Any]) -> None:
-    async with ctx.db.begin() as conn:
-        await conn.execute(model_runs.update().where(model_runs.c.id == run_id).values(runtime_info=info))
+    await store.update_run(ctx.db, run_id, {"runtime_info": info})
 
 
 async def read_artifact(ctx: AppContext, run: ModelRun) -> bytes:
@@ -402,19 +387,6 @@ def _alias_from_row(row: Any) -> Alias:
     )
 
 
-def _alias_query() -> sa.Select[Any]:
-    a, r = model_aliases, model_runs
-    return sa.select(
-        a.c.alias_name,
-        a.c.run_id,
-        a.c.description,
-        a.c.created_at,
-        a.c.updated_at,
-        r.c.status,
-        r.c.model_type,
-    ).join(r, r.c.id == a.c.run_id)
-
-
 async def upsert_alias(ctx: AppContext, body: AliasCreate) -> tuple[Alias, bool]:
     """Create or move an alias; only a successful run can carry one. Returns (alias, created)."""
     run = await require_run(ctx, body.run_id)
@@ -424,50 +396,24 @@ async def upsert_alias(ctx: AppContext, body: AliasCreate) -> tuple[Alias, bool]
             "run_not_successful",
             f"aliases point at successful runs only (run {run.run_id} is {run.status})",
         )
-    now = _now()
-    a = model_aliases
-    async with ctx.db.begin() as conn:
-        exists = (
-            await conn.execute(sa.select(a.c.alias_name).where(a.c.alias_name == body.alias_name))
-        ).first()
-        if exists:
-            await conn.execute(
-                a.update()
-                .where(a.c.alias_name == body.alias_name)
-                .values(run_id=body.run_id, description=body.description, updated_at=now)
-            )
-        else:
-            await conn.execute(
-                a.insert().values(
-                    alias_name=body.alias_name,
-                    run_id=body.run_id,
-                    description=body.description,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+    created = await store.put_alias(ctx.db, body.alias_name, body.run_id, body.description, _now())
     alias = await get_alias(ctx, body.alias_name)
     assert alias is not None
-    return alias, not exists
+    return alias, created
 
 
 async def get_alias(ctx: AppContext, name: str) -> Alias | None:
-    async with ctx.db.engine.connect() as conn:
-        row = (await conn.execute(_alias_query().where(model_aliases.c.alias_name == name))).first()
+    row = await store.alias_row(ctx.db, name)
     return None if row is None else _alias_from_row(row)
 
 
 async def list_aliases(ctx: AppContext) -> AliasList:
-    async with ctx.db.engine.connect() as conn:
-        rows = (await conn.execute(_alias_query().order_by(model_aliases.c.alias_name))).all()
-    items = [_alias_from_row(r) for r in rows]
+    items = [_alias_from_row(r) for r in await store.alias_rows(ctx.db)]
     return AliasList(aliases=items, total=len(items))
 
 
 async def delete_alias(ctx: AppContext, name: str) -> bool:
-    async with ctx.db.begin() as conn:
-        res = await conn.execute(model_aliases.delete().where(model_aliases.c.alias_name == name))
-    return bool(res.rowcount)
+    return await store.delete_alias(ctx.db, name)
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:

@@ -14,10 +14,8 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import msgspec
-import sqlalchemy as sa
 from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
-from sqlalchemy.dialects.postgresql import JSONB
 
 from ridgeline.platform import paging
 from ridgeline.platform.context import AppContext, Ctx
@@ -25,6 +23,7 @@ from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.openapi import raises
 from ridgeline.platform.paging import Offset
 from ridgeline.platform.problems import NotFound
+from ridgeline.retail.api import store
 from ridgeline.retail.api.forecasting import check_horizon_dates, load_model
 from ridgeline.retail.api.schemas.forecasting import (
     AssumptionsIn,
@@ -32,7 +31,6 @@ from ridgeline.retail.api.schemas.forecasting import (
     PlanCreate,
     SimulateRequest,
 )
-from ridgeline.retail.api.store import scenario_plans
 from ridgeline.retail.scenarios import Assumptions
 from ridgeline.retail.scenarios import simulate as simulate_scenario
 
@@ -143,8 +141,7 @@ def _plan(row: Any) -> dict[str, Any]:
 
 
 async def get_plan(ctx: AppContext, scenario_id: str) -> dict[str, Any]:
-    async with ctx.db.engine.connect() as conn:
-        row = (await conn.execute(scenario_plans.select().where(scenario_plans.c.id == scenario_id))).first()
+    row = await store.plan_row(ctx.db, scenario_id)
     if row is None:
         raise NotFound("scenario", scenario_id, scenario_id=scenario_id)
     return _plan(row)
@@ -166,38 +163,17 @@ async def create_plan(ctx: AppContext, body: PlanCreate) -> dict[str, Any]:
         "cloned_from": body.cloned_from,
         "created_at": datetime.now(UTC),
     }
-    async with ctx.db.begin() as conn:
-        await conn.execute(scenario_plans.insert().values(**values))
+    await store.insert_plan(ctx.db, values)
     return await get_plan(ctx, values["id"])
 
 
 async def list_plans(ctx: AppContext, *, limit: int, offset: int, tags: list[str]) -> dict[str, Any]:
-    t = scenario_plans
-    order = (t.c.created_at.desc(), t.c.id.desc())
-    async with ctx.db.engine.connect() as conn:
-        if tags and ctx.db.backend == "postgresql":
-            # JSONB containment in SQL: the plan's tags contain every requested tag.
-            cond = sa.cast(t.c.tags, JSONB).contains(sorted(set(tags)))
-            total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(cond))).scalar_one()
-            page = (
-                await conn.execute(t.select().where(cond).order_by(*order).limit(limit).offset(offset))
-            ).all()
-        elif tags:
-            rows = (await conn.execute(t.select().order_by(*order))).all()
-            wanted = set(tags)
-            kept = [r for r in rows if wanted <= set(r._mapping["tags"] or [])]
-            total = len(kept)
-            page = kept[offset : offset + limit]
-        else:
-            total = (await conn.execute(sa.select(sa.func.count()).select_from(t))).scalar_one()
-            page = (await conn.execute(t.select().order_by(*order).limit(limit).offset(offset))).all()
-    return {"scenarios": [_plan(r) for r in page], "total": int(total), "limit": limit, "offset": offset}
+    page, total = await store.plan_rows(ctx.db, tags=tags, limit=limit, offset=offset)
+    return {"scenarios": [_plan(r) for r in page], "total": total, "limit": limit, "offset": offset}
 
 
 async def delete_plan(ctx: AppContext, scenario_id: str) -> None:
-    async with ctx.db.begin() as conn:
-        res = await conn.execute(scenario_plans.delete().where(scenario_plans.c.id == scenario_id))
-    if not res.rowcount:
+    if not await store.delete_plan(ctx.db, scenario_id):
         raise NotFound("scenario", scenario_id, scenario_id=scenario_id)
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ridgeline.platform.db import UTCDateTime, metadata
@@ -31,6 +32,7 @@ from ridgeline.retail.dates import shift
 
 if TYPE_CHECKING:
     from ridgeline.platform.context import AppContext
+    from ridgeline.platform.db import Database
 
 stores = sa.Table(
     "retail_store",
@@ -611,3 +613,144 @@ async def load_series(
             product_id=product_id,
         )
     return frame, holidays
+
+
+# ---- registry queries (model runs, aliases) --------------------------------------------------
+
+
+async def insert_run(db: Database, values: dict[str, Any]) -> None:
+    async with db.begin() as conn:
+        await conn.execute(model_runs.insert().values(**values))
+
+
+async def run_row(db: Database, run_id: str) -> Any:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(model_runs.select().where(model_runs.c.id == run_id))).first()
+
+
+async def run_rows(
+    db: Database, conds: Sequence[Any], order: Sequence[Any], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of model runs and the total matching ``conds``."""
+    t = model_runs
+    async with db.engine.connect() as conn:
+        total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(*conds))).scalar_one()
+        rows = (
+            await conn.execute(t.select().where(*conds).order_by(*order).limit(limit).offset(offset))
+        ).all()
+    return list(rows), int(total)
+
+
+async def update_run(db: Database, run_id: str, values: dict[str, Any]) -> None:
+    async with db.begin() as conn:
+        await conn.execute(model_runs.update().where(model_runs.c.id == run_id).values(**values))
+
+
+def _alias_query() -> sa.Select[Any]:
+    a, r = model_aliases, model_runs
+    return sa.select(
+        a.c.alias_name,
+        a.c.run_id,
+        a.c.description,
+        a.c.created_at,
+        a.c.updated_at,
+        r.c.status,
+        r.c.model_type,
+    ).join(r, r.c.id == a.c.run_id)
+
+
+async def alias_row(db: Database, name: str) -> Any:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(_alias_query().where(model_aliases.c.alias_name == name))).first()
+
+
+async def alias_rows(db: Database) -> list[Any]:
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(_alias_query().order_by(model_aliases.c.alias_name))).all())
+
+
+async def put_alias(db: Database, name: str, run_id: str, description: str | None, now: datetime) -> bool:
+    """Create the alias or move it to ``run_id``; True when it was created."""
+    a = model_aliases
+    async with db.begin() as conn:
+        exists = (await conn.execute(sa.select(a.c.alias_name).where(a.c.alias_name == name))).first()
+        if exists:
+            await conn.execute(
+                a.update()
+                .where(a.c.alias_name == name)
+                .values(run_id=run_id, description=description, updated_at=now)
+            )
+        else:
+            await conn.execute(
+                a.insert().values(
+                    alias_name=name, run_id=run_id, description=description, created_at=now, updated_at=now
+                )
+            )
+    return exists is None
+
+
+async def delete_alias(db: Database, name: str) -> bool:
+    async with db.begin() as conn:
+        res = await conn.execute(model_aliases.delete().where(model_aliases.c.alias_name == name))
+    return bool(res.rowcount)
+
+
+# ---- saved scenario plans ----------------------------------------------------------------------
+
+
+async def plan_row(db: Database, scenario_id: str) -> Any:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(scenario_plans.select().where(scenario_plans.c.id == scenario_id))).first()
+
+
+async def insert_plan(db: Database, values: dict[str, Any]) -> None:
+    async with db.begin() as conn:
+        await conn.execute(scenario_plans.insert().values(**values))
+
+
+async def plan_rows(db: Database, *, tags: Sequence[str], limit: int, offset: int) -> tuple[list[Any], int]:
+    """Plans newest first carrying every tag in ``tags`` (JSONB containment in SQL on PostgreSQL,
+    the same test over the rows on SQLite), and their total."""
+    t = scenario_plans
+    order = (t.c.created_at.desc(), t.c.id.desc())
+    async with db.engine.connect() as conn:
+        if tags and db.backend == "postgresql":
+            cond = sa.cast(t.c.tags, JSONB).contains(sorted(set(tags)))
+            total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(cond))).scalar_one()
+            page = (
+                await conn.execute(t.select().where(cond).order_by(*order).limit(limit).offset(offset))
+            ).all()
+        elif tags:
+            rows = (await conn.execute(t.select().order_by(*order))).all()
+            wanted = set(tags)
+            kept = [r for r in rows if wanted <= set(r._mapping["tags"] or [])]
+            total = len(kept)
+            page = kept[offset : offset + limit]
+        else:
+            total = (await conn.execute(sa.select(sa.func.count()).select_from(t))).scalar_one()
+            page = (await conn.execute(t.select().order_by(*order).limit(limit).offset(offset))).all()
+    return list(page), int(total)
+
+
+async def delete_plan(db: Database, scenario_id: str) -> bool:
+    async with db.begin() as conn:
+        res = await conn.execute(scenario_plans.delete().where(scenario_plans.c.id == scenario_id))
+    return bool(res.rowcount)
+
+
+# ---- dimensions ------------------------------------------------------------------------------
+
+
+async def dimension_page(
+    db: Database, table: sa.Table, conds: Sequence[Any], order: Sequence[Any], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    async with db.engine.connect() as conn:
+        total = (await conn.execute(sa.select(sa.func.count()).select_from(table).where(*conds))).scalar_one()
+        q = sa.select(table).where(*conds).order_by(*order).limit(limit).offset(offset)
+        rows = list((await conn.execute(q)).all())
+    return rows, int(total)
+
+
+async def dimension_row(db: Database, table: sa.Table, row_id: int) -> Any:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(sa.select(table).where(table.c.id == row_id))).first()
