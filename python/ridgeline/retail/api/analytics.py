@@ -8,10 +8,9 @@ polars over per-day aggregates; no Python loop walks fact rows. Date ranges foll
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import polars as pl
-import sqlalchemy as sa
 from litestar import Controller, get
 from litestar.params import Parameter
 
@@ -80,7 +79,7 @@ class AnalyticsController(Controller):
         category: Annotated[str | None, Parameter(description="Exact product category")] = None,
         region: Annotated[str | None, Parameter(description="Exact store region")] = None,
     ) -> KPIResponse:
-        f = SalesFilter(start_date, end_date, store_id, product_id, category, region)
+        f = _sales_filter(start_date, end_date, store_id, product_id, category, region)
         return await kpis(ctx.db, f)
 
     @get(
@@ -98,7 +97,7 @@ class AnalyticsController(Controller):
         product_id: ProductId = None,
         max_items: Annotated[int, Parameter(ge=1, le=100, description="Top items to return (1..100)")] = 20,
     ) -> DrilldownResponse:
-        f = SalesFilter(start_date, end_date, store_id, product_id)
+        f = _sales_filter(start_date, end_date, store_id, product_id)
         return await drilldown(ctx.db, f, dimension, max_items)
 
     @get(
@@ -115,7 +114,7 @@ class AnalyticsController(Controller):
         category: Annotated[str | None, Parameter(description="Exact product category")] = None,
         region: Annotated[str | None, Parameter(description="Exact store region")] = None,
     ) -> TimeseriesResponse:
-        f = SalesFilter(start_date, end_date, store_id, product_id, category, region)
+        f = _sales_filter(start_date, end_date, store_id, product_id, category, region)
         return await timeseries(ctx.db, f, granularity)
 
     @get("/inventory-status", summary="Latest inventory snapshot per (store, product)", opt=raises(400))
@@ -148,51 +147,17 @@ class AnalyticsController(Controller):
         )
 
 
-class SalesFilter:
-    """Date range plus optional store/product/category/region filters over ``retail_sales_daily``."""
-
-    def __init__(
-        self,
-        start_date: date,
-        end_date: date,
-        store_id: int | None = None,
-        product_id: int | None = None,
-        category: str | None = None,
-        region: str | None = None,
-    ) -> None:
-        dates.check_range(start_date, end_date, max_days=dates.ANALYTICS_MAX_DAYS)
-        self.start_date, self.end_date = start_date, end_date
-        self.store_id, self.product_id = store_id, product_id
-        self.category, self.region = category, region
-
-    def apply(
-        self, q: sa.Select[Any], *, join_store: bool = False, join_product: bool = False
-    ) -> sa.Select[Any]:
-        s = store.sales
-        if join_store or self.region is not None:
-            q = q.join(store.stores, store.stores.c.id == s.c.store_id)
-        if join_product or self.category is not None:
-            q = q.join(store.products, store.products.c.id == s.c.product_id)
-        q = q.where(s.c.date >= self.start_date, s.c.date <= self.end_date)
-        if self.store_id is not None:
-            q = q.where(s.c.store_id == self.store_id)
-        if self.product_id is not None:
-            q = q.where(s.c.product_id == self.product_id)
-        if self.category is not None:
-            q = q.where(store.products.c.category == self.category)
-        if self.region is not None:
-            q = q.where(store.stores.c.region == self.region)
-        return q
-
-
-def _measures() -> list[Any]:
-    s = store.sales
-    return [
-        sa.func.coalesce(sa.func.sum(s.c.total_amount), 0.0).label("revenue"),
-        sa.func.coalesce(sa.func.sum(s.c.quantity), 0).label("units"),
-        sa.func.coalesce(sa.func.sum(s.c.transactions), 0).label("transactions"),
-        sa.func.count().label("rows"),
-    ]
+def _sales_filter(
+    start_date: date,
+    end_date: date,
+    store_id: int | None = None,
+    product_id: int | None = None,
+    category: str | None = None,
+    region: str | None = None,
+) -> store.SalesFilter:
+    """The filter of a KPI, drill-down or time-series request; at most 730 days (contract 002)."""
+    dates.check_range(start_date, end_date, max_days=dates.ANALYTICS_MAX_DAYS)
+    return store.SalesFilter(start_date, end_date, store_id, product_id, category, region)
 
 
 def _metrics(revenue: float, units: int, transactions: int, rows: int) -> KPIMetrics:
@@ -207,9 +172,8 @@ def _metrics(revenue: float, units: int, transactions: int, rows: int) -> KPIMet
     )
 
 
-async def kpis(db: Database, f: SalesFilter) -> KPIResponse:
-    async with db.engine.connect() as conn:
-        row = (await conn.execute(f.apply(sa.select(*_measures()).select_from(store.sales)))).one()
+async def kpis(db: Database, f: store.SalesFilter) -> KPIResponse:
+    row = await store.sales_totals(db, f)
     return KPIResponse(
         metrics=_metrics(*row),
         start_date=f.start_date,
@@ -221,47 +185,8 @@ async def kpis(db: Database, f: SalesFilter) -> KPIResponse:
     )
 
 
-async def drilldown(db: Database, f: SalesFilter, dimension: str, max_items: int) -> DrilldownResponse:
-    s = store.sales
-    # Aggregate the facts by id (a scan of the date range, no join per row), then label and, for
-    # category/region, re-aggregate the (few) per-id groups through the dimension table.
-    key = {
-        "store": s.c.store_id,
-        "region": s.c.store_id,
-        "product": s.c.product_id,
-        "category": s.c.product_id,
-    }
-    inner_key = key.get(dimension, s.c.date)
-    inner = (
-        f.apply(sa.select(inner_key.label("k"), *_measures()).select_from(s)).group_by(inner_key).subquery()
-    )
-    sums = [
-        sa.func.sum(inner.c.revenue).label("revenue"),
-        sa.func.sum(inner.c.units).label("units"),
-        sa.func.sum(inner.c.transactions).label("transactions"),
-        sa.func.sum(inner.c.rows).label("rows"),
-    ]
-    plain = [inner.c.revenue, inner.c.units, inner.c.transactions, inner.c.rows]
-    if dimension == "store":
-        q = sa.select(store.stores.c.code.label("value"), inner.c.k.label("id"), *plain).join(
-            store.stores, store.stores.c.id == inner.c.k
-        )
-    elif dimension == "product":
-        q = sa.select(store.products.c.sku.label("value"), inner.c.k.label("id"), *plain).join(
-            store.products, store.products.c.id == inner.c.k
-        )
-    elif dimension in ("category", "region"):
-        dim, col = (store.products, "category") if dimension == "category" else (store.stores, "region")
-        label = sa.func.coalesce(dim.c[col], "unknown")
-        q = (
-            sa.select(label.label("value"), sa.null().label("id"), *sums)
-            .select_from(inner.join(dim, dim.c.id == inner.c.k))
-            .group_by(label)
-        )
-    else:
-        q = sa.select(inner.c.k.label("value"), sa.null().label("id"), *plain)
-    async with db.engine.connect() as conn:
-        groups = (await conn.execute(q)).all()
+async def drilldown(db: Database, f: store.SalesFilter, dimension: str, max_items: int) -> DrilldownResponse:
+    groups = await store.drilldown_groups(db, f, dimension)
     rows = sorted(
         groups,
         key=lambda r: (
@@ -299,11 +224,8 @@ async def drilldown(db: Database, f: SalesFilter, dimension: str, max_items: int
 _TRUNCATE = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q"}
 
 
-async def timeseries(db: Database, f: SalesFilter, granularity: str) -> TimeseriesResponse:
-    s = store.sales
-    q = f.apply(sa.select(s.c.date, *_measures()).select_from(s)).group_by(s.c.date)
-    async with db.engine.connect() as conn:
-        rows = (await conn.execute(q)).all()
+async def timeseries(db: Database, f: store.SalesFilter, granularity: str) -> TimeseriesResponse:
+    rows = await store.daily_totals(db, f)
     daily = store.rows_frame(
         rows,
         {
@@ -381,74 +303,17 @@ async def inventory_status(
     """Latest snapshot per (store, product), optionally within a date range."""
     # Both ends or neither (latest snapshot overall); at most 730 days, like the other analytics.
     dates.check_range(start_date, end_date, max_days=dates.ANALYTICS_MAX_DAYS, both=True)
-    inv = store.inventory
-    conds = []
-    if store_id is not None:
-        conds.append(inv.c.store_id == store_id)
-    if product_id is not None:
-        conds.append(inv.c.product_id == product_id)
-    if start_date is not None:
-        conds.append(inv.c.date >= start_date)
-    if end_date is not None:
-        conds.append(inv.c.date <= end_date)
-    cols = [
-        inv.c.store_id,
-        inv.c.product_id,
-        inv.c.date,
-        inv.c.on_hand_qty,
-        inv.c.on_order_qty,
-        inv.c.is_stockout,
-    ]
-    async with db.engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            latest = (
-                sa.select(*cols)
-                .where(*conds)
-                .distinct(inv.c.store_id, inv.c.product_id)
-                .order_by(inv.c.store_id, inv.c.product_id, inv.c.date.desc())
-                .subquery()
-            )
-        else:
-            last = (
-                sa.select(inv.c.store_id, inv.c.product_id, sa.func.max(inv.c.date).label("date"))
-                .where(*conds)
-                .group_by(inv.c.store_id, inv.c.product_id)
-                .subquery()
-            )
-            latest = (
-                sa.select(*cols)
-                .join(
-                    last,
-                    sa.and_(
-                        inv.c.store_id == last.c.store_id,
-                        inv.c.product_id == last.c.product_id,
-                        inv.c.date == last.c.date,
-                    ),
-                )
-                .subquery()
-            )
-        where = [latest.c.is_stockout.is_(True)] if stockout_only else []
-        window = page_window(page, page_size)
-        counts = (
-            await conn.execute(
-                sa.select(
-                    sa.func.count(),
-                    sa.func.coalesce(sa.func.sum(sa.case((latest.c.is_stockout.is_(True), 1), else_=0)), 0),
-                )
-                .select_from(latest)
-                .where(*where)
-            )
-        ).one()
-        q = (
-            sa.select(latest, store.stores.c.code, store.products.c.sku)
-            .join(store.stores, store.stores.c.id == latest.c.store_id)
-            .join(store.products, store.products.c.id == latest.c.product_id)
-            .where(*where)
-            .order_by(latest.c.store_id, latest.c.product_id)
-            .limit(window.limit)
-            .offset(window.offset)
-        )
-        rows = (await conn.execute(q)).all()
+    window = page_window(page, page_size)
+    rows, total, stockouts = await store.latest_inventory(
+        db,
+        store_id=store_id,
+        product_id=product_id,
+        start_date=start_date,
+        end_date=end_date,
+        stockout_only=stockout_only,
+        limit=window.limit,
+        offset=window.offset,
+    )
     items = [
         InventoryStatusItem(
             store_id=r.store_id,
@@ -463,5 +328,5 @@ async def inventory_status(
         for r in rows
     ]
     return InventoryStatusResponse(
-        items=items, total=int(counts[0]), stockout_count=int(counts[1]), page=page, page_size=page_size
+        items=items, total=total, stockout_count=stockouts, page=page, page_size=page_size
     )

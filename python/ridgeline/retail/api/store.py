@@ -754,3 +754,195 @@ async def dimension_page(
 async def dimension_row(db: Database, table: sa.Table, row_id: int) -> Any:
     async with db.engine.connect() as conn:
         return (await conn.execute(sa.select(table).where(table.c.id == row_id))).first()
+
+
+# ---- analytics queries -------------------------------------------------------------------------
+
+
+class SalesFilter:
+    """Date range plus optional store/product/category/region filters over ``retail_sales_daily``
+    (the range is checked by the caller, :mod:`ridgeline.retail.dates`)."""
+
+    def __init__(
+        self,
+        start_date: date,
+        end_date: date,
+        store_id: int | None = None,
+        product_id: int | None = None,
+        category: str | None = None,
+        region: str | None = None,
+    ) -> None:
+        self.start_date, self.end_date = start_date, end_date
+        self.store_id, self.product_id = store_id, product_id
+        self.category, self.region = category, region
+
+    def apply(
+        self, q: sa.Select[Any], *, join_store: bool = False, join_product: bool = False
+    ) -> sa.Select[Any]:
+        s = sales
+        if join_store or self.region is not None:
+            q = q.join(stores, stores.c.id == s.c.store_id)
+        if join_product or self.category is not None:
+            q = q.join(products, products.c.id == s.c.product_id)
+        q = q.where(s.c.date >= self.start_date, s.c.date <= self.end_date)
+        if self.store_id is not None:
+            q = q.where(s.c.store_id == self.store_id)
+        if self.product_id is not None:
+            q = q.where(s.c.product_id == self.product_id)
+        if self.category is not None:
+            q = q.where(products.c.category == self.category)
+        if self.region is not None:
+            q = q.where(stores.c.region == self.region)
+        return q
+
+
+def sales_measures() -> list[Any]:
+    s = sales
+    return [
+        sa.func.coalesce(sa.func.sum(s.c.total_amount), 0.0).label("revenue"),
+        sa.func.coalesce(sa.func.sum(s.c.quantity), 0).label("units"),
+        sa.func.coalesce(sa.func.sum(s.c.transactions), 0).label("transactions"),
+        sa.func.count().label("rows"),
+    ]
+
+
+async def sales_totals(db: Database, f: SalesFilter) -> Any:
+    """(revenue, units, transactions, rows) over the filter."""
+    async with db.engine.connect() as conn:
+        return (await conn.execute(f.apply(sa.select(*sales_measures()).select_from(sales)))).one()
+
+
+async def drilldown_groups(db: Database, f: SalesFilter, dimension: str) -> list[Any]:
+    """(value, id, revenue, units, transactions, rows) per group of ``dimension``."""
+    s = sales
+    # Aggregate the facts by id (a scan of the date range, no join per row), then label and, for
+    # category/region, re-aggregate the (few) per-id groups through the dimension table.
+    key = {
+        "store": s.c.store_id,
+        "region": s.c.store_id,
+        "product": s.c.product_id,
+        "category": s.c.product_id,
+    }
+    inner_key = key.get(dimension, s.c.date)
+    inner = (
+        f.apply(sa.select(inner_key.label("k"), *sales_measures()).select_from(s))
+        .group_by(inner_key)
+        .subquery()
+    )
+    sums = [
+        sa.func.sum(inner.c.revenue).label("revenue"),
+        sa.func.sum(inner.c.units).label("units"),
+        sa.func.sum(inner.c.transactions).label("transactions"),
+        sa.func.sum(inner.c.rows).label("rows"),
+    ]
+    plain = [inner.c.revenue, inner.c.units, inner.c.transactions, inner.c.rows]
+    if dimension == "store":
+        q = sa.select(stores.c.code.label("value"), inner.c.k.label("id"), *plain).join(
+            stores, stores.c.id == inner.c.k
+        )
+    elif dimension == "product":
+        q = sa.select(products.c.sku.label("value"), inner.c.k.label("id"), *plain).join(
+            products, products.c.id == inner.c.k
+        )
+    elif dimension in ("category", "region"):
+        dim, col = (products, "category") if dimension == "category" else (stores, "region")
+        label = sa.func.coalesce(dim.c[col], "unknown")
+        q = (
+            sa.select(label.label("value"), sa.null().label("id"), *sums)
+            .select_from(inner.join(dim, dim.c.id == inner.c.k))
+            .group_by(label)
+        )
+    else:
+        q = sa.select(inner.c.k.label("value"), sa.null().label("id"), *plain)
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(q)).all())
+
+
+async def daily_totals(db: Database, f: SalesFilter) -> list[Any]:
+    """(date, revenue, units, transactions, rows) per day with sales."""
+    q = f.apply(sa.select(sales.c.date, *sales_measures()).select_from(sales)).group_by(sales.c.date)
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(q)).all())
+
+
+async def latest_inventory(
+    db: Database,
+    *,
+    store_id: int | None,
+    product_id: int | None,
+    start_date: date | None,
+    end_date: date | None,
+    stockout_only: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int, int]:
+    """One page of the latest snapshot per (store, product) (within the dates when given), the total
+    and the stock-out count. PostgreSQL: DISTINCT ON; SQLite: a max(date) join."""
+    inv = inventory
+    conds = []
+    if store_id is not None:
+        conds.append(inv.c.store_id == store_id)
+    if product_id is not None:
+        conds.append(inv.c.product_id == product_id)
+    if start_date is not None:
+        conds.append(inv.c.date >= start_date)
+    if end_date is not None:
+        conds.append(inv.c.date <= end_date)
+    cols = [
+        inv.c.store_id,
+        inv.c.product_id,
+        inv.c.date,
+        inv.c.on_hand_qty,
+        inv.c.on_order_qty,
+        inv.c.is_stockout,
+    ]
+    async with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            latest = (
+                sa.select(*cols)
+                .where(*conds)
+                .distinct(inv.c.store_id, inv.c.product_id)
+                .order_by(inv.c.store_id, inv.c.product_id, inv.c.date.desc())
+                .subquery()
+            )
+        else:
+            last = (
+                sa.select(inv.c.store_id, inv.c.product_id, sa.func.max(inv.c.date).label("date"))
+                .where(*conds)
+                .group_by(inv.c.store_id, inv.c.product_id)
+                .subquery()
+            )
+            latest = (
+                sa.select(*cols)
+                .join(
+                    last,
+                    sa.and_(
+                        inv.c.store_id == last.c.store_id,
+                        inv.c.product_id == last.c.product_id,
+                        inv.c.date == last.c.date,
+                    ),
+                )
+                .subquery()
+            )
+        where = [latest.c.is_stockout.is_(True)] if stockout_only else []
+        counts = (
+            await conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.coalesce(sa.func.sum(sa.case((latest.c.is_stockout.is_(True), 1), else_=0)), 0),
+                )
+                .select_from(latest)
+                .where(*where)
+            )
+        ).one()
+        q = (
+            sa.select(latest, stores.c.code, products.c.sku)
+            .join(stores, stores.c.id == latest.c.store_id)
+            .join(products, products.c.id == latest.c.product_id)
+            .where(*where)
+            .order_by(latest.c.store_id, latest.c.product_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = (await conn.execute(q)).all()
+    return list(rows), int(counts[0]), int(counts[1])
