@@ -8,11 +8,9 @@ import time
 from dataclasses import replace
 from typing import Annotated, Any
 
-import polars as pl
 import sqlalchemy as sa
 from litestar import Controller, delete, get, post
 from litestar.params import JSONBody, Parameter, QueryParameter
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ridgeline.platform.context import Ctx
 from ridgeline.platform.db import Database
@@ -152,74 +150,6 @@ def params_from_request(req: GenerateParams) -> synth.SynthParams:
     return params
 
 
-async def write_generated(conn: AsyncConnection, data: dict[str, pl.DataFrame]) -> None:
-    """Upsert a generated history (dimensions by natural key, facts by (store, product, date))."""
-    now = store.now_utc()
-    store_rows = data["stores"].with_columns(pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at"))
-    await conn.execute(
-        store.upsert_statement(
-            conn,
-            store.stores,
-            ["code"],
-            ["name", "region", "city", "store_type", "updated_at"],
-            only_if_changed=["name", "region", "city", "store_type"],
-        ),
-        store_rows.to_dicts(),
-    )
-    product_rows = data["products"].with_columns(
-        pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at")
-    )
-    await conn.execute(
-        store.upsert_statement(
-            conn,
-            store.products,
-            ["sku"],
-            ["name", "category", "brand", "base_price", "base_cost", "updated_at"],
-            only_if_changed=["name", "category", "brand", "base_price", "base_cost"],
-        ),
-        product_rows.to_dicts(),
-    )
-    codes = data["stores"]["code"].to_list()
-    skus = data["products"]["sku"].to_list()
-    store_map = pl.DataFrame(
-        [
-            tuple(r)
-            for r in (
-                await conn.execute(
-                    sa.select(store.stores.c.code, store.stores.c.id).where(store.stores.c.code.in_(codes))
-                )
-            ).all()
-        ],
-        schema={"store_code": pl.String, "store_id": pl.Int64},
-        orient="row",
-    )
-    product_map = pl.DataFrame(
-        [
-            tuple(r)
-            for r in (
-                await conn.execute(
-                    sa.select(store.products.c.sku, store.products.c.id).where(store.products.c.sku.in_(skus))
-                )
-            ).all()
-        ],
-        schema={"sku": pl.String, "product_id": pl.Int64},
-        orient="row",
-    )
-    await store.upsert_calendar(conn, data["calendar"])
-    if data["store_holidays"].height:
-        hol = (
-            data["store_holidays"].join(store_map, on="store_code").select("store_id", "date", "kind", "name")
-        )
-        await store.bulk_upsert(conn, store.store_holidays, hol, ["store_id", "date", "kind"], ["name"])
-    sales_cols = ["store_id", "product_id", "date", *store.SALES_COLUMNS]
-    sales = data["sales"].join(store_map, on="store_code").join(product_map, on="sku").select(sales_cols)
-    keys = ["date", "store_id", "product_id"]
-    await store.bulk_upsert(conn, store.sales, sales.sort(keys), keys, list(store.SALES_COLUMNS))
-    inv_cols = ["store_id", "product_id", "date", "on_hand_qty", "on_order_qty", "is_stockout"]
-    inv = data["inventory"].join(store_map, on="store_code").join(product_map, on="sku").select(inv_cols)
-    await store.bulk_upsert(conn, store.inventory, inv.sort(keys), keys, inv_cols[3:])
-
-
 async def generate(db: Database, req: GenerateParams) -> GenerateResult:
     params = params_from_request(req)
     started = time.perf_counter()
@@ -228,18 +158,17 @@ async def generate(db: Database, req: GenerateParams) -> GenerateResult:
     if not req.dry_run:
         async with db.begin() as conn:
             if req.replace:
-                await _delete(conn, store.ALL_TABLES)
-            await write_generated(conn, data)
+                await store.delete_rows(conn, store.ALL_TABLES)
+            await store.write_generated(conn, data)
             duration = time.perf_counter() - started
-            await conn.execute(
-                store.seed_runs.insert().values(
-                    scenario=req.scenario,
-                    seed=params.seed,
-                    params=params.as_dict(),
-                    records=records,
-                    duration_s=round(duration, 4),
-                    created_at=store.now_utc(),
-                )
+            await store.record_seed_run(
+                conn,
+                scenario=req.scenario,
+                seed=params.seed,
+                params=params.as_dict(),
+                records=records,
+                duration_s=round(duration, 4),
+                created_at=store.now_utc(),
             )
     duration = time.perf_counter() - started
     verb = "Would generate" if req.dry_run else "Generated"
@@ -260,9 +189,7 @@ async def generate(db: Database, req: GenerateParams) -> GenerateResult:
 async def append(db: Database, req: AppendParams) -> GenerateResult:
     """Generate another period with the parameters of the last seeder run (new dates only)."""
     async with db.engine.connect() as conn:
-        run = (
-            await conn.execute(sa.select(store.seed_runs).order_by(store.seed_runs.c.id.desc()).limit(1))
-        ).first()
+        run = await store.last_seed_run(conn)
     if run is None:
         raise RidgelineError(
             400, "nothing_to_append_to", "no seeder run recorded yet; call POST /seeder/generate first"
@@ -278,16 +205,15 @@ async def append(db: Database, req: AppendParams) -> GenerateResult:
     records = {name: frame.height for name, frame in data.items()}
     if not req.dry_run:
         async with db.begin() as conn:
-            await write_generated(conn, data)
-            await conn.execute(
-                store.seed_runs.insert().values(
-                    scenario=scenario,
-                    seed=params.seed,
-                    params=params.as_dict(),
-                    records=records,
-                    duration_s=round(time.perf_counter() - started, 4),
-                    created_at=store.now_utc(),
-                )
+            await store.write_generated(conn, data)
+            await store.record_seed_run(
+                conn,
+                scenario=scenario,
+                seed=params.seed,
+                params=params.as_dict(),
+                records=records,
+                duration_s=round(time.perf_counter() - started, 4),
+                created_at=store.now_utc(),
             )
     verb = "Would append" if req.dry_run else "Appended"
     return GenerateResult(
@@ -321,16 +247,15 @@ async def seed_embedded_default(db: Database) -> bool:
         params = synth.SCENARIOS["embedded_default"].params
         data = await asyncio.to_thread(synth.generate, params)
         started = time.perf_counter()
-        await write_generated(conn, data)
-        await conn.execute(
-            store.seed_runs.insert().values(
-                scenario="embedded_default",
-                seed=params.seed,
-                params=params.as_dict(),
-                records={k: v.height for k, v in data.items()},
-                duration_s=round(time.perf_counter() - started, 4),
-                created_at=store.now_utc(),
-            )
+        await store.write_generated(conn, data)
+        await store.record_seed_run(
+            conn,
+            scenario="embedded_default",
+            seed=params.seed,
+            params=params.as_dict(),
+            records={k: v.height for k, v in data.items()},
+            duration_s=round(time.perf_counter() - started, 4),
+            created_at=store.now_utc(),
         )
     return True
 
@@ -341,9 +266,7 @@ async def status(db: Database) -> SeederStatus:
         lo, hi = (
             await conn.execute(sa.select(sa.func.min(store.sales.c.date), sa.func.max(store.sales.c.date)))
         ).one()
-        run = (
-            await conn.execute(sa.select(store.seed_runs).order_by(store.seed_runs.c.id.desc()).limit(1))
-        ).first()
+        run = await store.last_seed_run(conn)
     last = None
     if run is not None:
         m = run._mapping
@@ -368,14 +291,6 @@ async def status(db: Database) -> SeederStatus:
     )
 
 
-async def _delete(conn: AsyncConnection, tables: tuple[sa.Table, ...]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for table in tables:
-        result = await conn.execute(table.delete())
-        out[table.name] = int(result.rowcount or 0)
-    return out
-
-
 async def delete_data(db: Database, req: DeleteParams) -> DeleteResult:
     tables = store.ALL_TABLES if req.scope == "all" else store.FACT_TABLES
     if req.dry_run:
@@ -384,7 +299,7 @@ async def delete_data(db: Database, req: DeleteParams) -> DeleteResult:
         deleted = {t.name: counts[t.name] for t in tables}
     else:
         async with db.begin() as conn:
-            deleted = await _delete(conn, tables)
+            deleted = await store.delete_rows(conn, tables)
             if req.scope == "all":
                 await conn.execute(store.seed_runs.delete())
     verb = "Would delete" if req.dry_run else "Deleted"

@@ -573,7 +573,7 @@ async def load_history(
 ) -> tuple[pl.DataFrame, pl.Series]:
     """(frame: series_id, date, y, price, promo; holiday dates) for the stores/products and dates."""
     async with ctx.db.engine.connect() as conn:
-        sales = await load_sales_frame(
+        history = await load_sales_frame(
             conn, store_ids=list(store_ids), product_ids=product_ids, start_date=start, end_date=end
         )
         # The calendar reaches 400 days either side (yearly features, holiday distances).
@@ -583,7 +583,7 @@ async def load_history(
         local = await load_store_holidays_frame(
             conn, store_ids=list(store_ids), start_date=cal_start, end_date=cal_end
         )
-    frame = sales.select(
+    frame = history.select(
         (pl.col("store_id") * SERIES_FACTOR + pl.col("product_id")).alias("series_id"),
         "date",
         pl.col("quantity").cast(pl.Float64).alias("y"),
@@ -946,3 +946,88 @@ async def latest_inventory(
         )
         rows = (await conn.execute(q)).all()
     return list(rows), int(counts[0]), int(counts[1])
+
+
+# ---- seeder ------------------------------------------------------------------------------------
+
+
+async def write_generated(conn: AsyncConnection, data: dict[str, pl.DataFrame]) -> None:
+    """Upsert a generated history (dimensions by natural key, facts by (store, product, date))."""
+    now = now_utc()
+    store_rows = data["stores"].with_columns(pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at"))
+    await conn.execute(
+        upsert_statement(
+            conn,
+            stores,
+            ["code"],
+            ["name", "region", "city", "store_type", "updated_at"],
+            only_if_changed=["name", "region", "city", "store_type"],
+        ),
+        store_rows.to_dicts(),
+    )
+    product_rows = data["products"].with_columns(
+        pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at")
+    )
+    await conn.execute(
+        upsert_statement(
+            conn,
+            products,
+            ["sku"],
+            ["name", "category", "brand", "base_price", "base_cost", "updated_at"],
+            only_if_changed=["name", "category", "brand", "base_price", "base_cost"],
+        ),
+        product_rows.to_dicts(),
+    )
+    codes = data["stores"]["code"].to_list()
+    skus = data["products"]["sku"].to_list()
+    store_map = pl.DataFrame(
+        [
+            tuple(r)
+            for r in (
+                await conn.execute(sa.select(stores.c.code, stores.c.id).where(stores.c.code.in_(codes)))
+            ).all()
+        ],
+        schema={"store_code": pl.String, "store_id": pl.Int64},
+        orient="row",
+    )
+    product_map = pl.DataFrame(
+        [
+            tuple(r)
+            for r in (
+                await conn.execute(sa.select(products.c.sku, products.c.id).where(products.c.sku.in_(skus)))
+            ).all()
+        ],
+        schema={"sku": pl.String, "product_id": pl.Int64},
+        orient="row",
+    )
+    await upsert_calendar(conn, data["calendar"])
+    if data["store_holidays"].height:
+        hol = (
+            data["store_holidays"].join(store_map, on="store_code").select("store_id", "date", "kind", "name")
+        )
+        await bulk_upsert(conn, store_holidays, hol, ["store_id", "date", "kind"], ["name"])
+    sales_cols = ["store_id", "product_id", "date", *SALES_COLUMNS]
+    sales_frame = (
+        data["sales"].join(store_map, on="store_code").join(product_map, on="sku").select(sales_cols)
+    )
+    keys = ["date", "store_id", "product_id"]
+    await bulk_upsert(conn, sales, sales_frame.sort(keys), keys, list(SALES_COLUMNS))
+    inv_cols = ["store_id", "product_id", "date", "on_hand_qty", "on_order_qty", "is_stockout"]
+    inv = data["inventory"].join(store_map, on="store_code").join(product_map, on="sku").select(inv_cols)
+    await bulk_upsert(conn, inventory, inv.sort(keys), keys, inv_cols[3:])
+
+
+async def delete_rows(conn: AsyncConnection, tables: tuple[sa.Table, ...]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for table in tables:
+        result = await conn.execute(table.delete())
+        out[table.name] = int(result.rowcount or 0)
+    return out
+
+
+async def record_seed_run(conn: AsyncConnection, **values: Any) -> None:
+    await conn.execute(seed_runs.insert().values(**values))
+
+
+async def last_seed_run(conn: AsyncConnection) -> Any:
+    return (await conn.execute(sa.select(seed_runs).order_by(seed_runs.c.id.desc()).limit(1))).first()
