@@ -70,7 +70,7 @@ class ExplainController(Controller):
         )
 
     @get("/jobs/{job_id:str}", summary="Explain a completed predict job", opt=raises(400))
-    async def job(self, ctx: Ctx, job_id: FromPath[str]) -> dict[str, Any]:
+    async def explain_job(self, ctx: Ctx, job_id: FromPath[str]) -> dict[str, Any]:
         """Store, product and model come from the job's result; cutoff = the day before the first forecast."""
         job = await jobs.get(ctx, job_id)
         if job.kind != "predict" or job.status != JobStatus.SUCCEEDED or not isinstance(job.result, dict):
