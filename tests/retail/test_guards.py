@@ -7,20 +7,26 @@ from __future__ import annotations
 
 import gzip
 import multiprocessing
+import os
+import subprocess
+import sys
 import time
 import tracemalloc
 import zlib
-from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from ridgeline.retail.api import store as st
+from ridgeline.platform.family import Family
+from ridgeline.platform.settings import SettingsError
+from ridgeline.retail.api import store
 from ridgeline.retail.records import RecordParser
-from ridgeline.retail.settings import RetailSettings, retail_settings
+from ridgeline.retail.settings import PREFIX, RetailSettings
 
 from .forecast_synth import retail_frame
 from .retail_testlib import csv_bytes, post_csv, run_db, sales_rows
@@ -28,23 +34,23 @@ from .retail_testlib import csv_bytes, post_csv, run_db, sales_rows
 pytestmark = pytest.mark.db
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limits() -> Iterator[None]:
-    """Each test reads the RIDGELINE_RETAIL_* variables it sets (and leaves none cached behind)."""
-    retail_settings.cache_clear()
-    yield
-    retail_settings.cache_clear()
+def _limit(client: Any, **values: object) -> None:
+    """Set RIDGELINE_RETAIL_* values on the running app, as the composer would have loaded them."""
+    env = {f"{PREFIX}{k.upper()}": str(v) for k, v in values.items()}
+    ctx = client.app.state["ctx"]
+    current = msgspec.structs.asdict(ctx.family_settings["retail"])
+    loaded = _retail_family().load_settings(env)
+    changed = {k: getattr(loaded, k) for k in values}
+    ctx.family_settings["retail"] = RetailSettings(**{**current, **changed})
 
 
-def _limit(monkeypatch: pytest.MonkeyPatch, **values: object) -> None:
-    for k, v in values.items():
-        monkeypatch.setenv(f"RIDGELINE_RETAIL_{k.upper()}", str(v))
-    retail_settings.cache_clear()
+def _retail_family() -> Family:
+    return Family("retail", [], settings=RetailSettings, settings_prefix=PREFIX)
 
 
 def _sales_count(client: Any) -> int:
     async def count(conn: Any) -> int:
-        return int((await conn.execute(sa.select(sa.func.count()).select_from(st.sales))).scalar_one())
+        return int((await conn.execute(sa.select(sa.func.count()).select_from(store.sales))).scalar_one())
 
     return int(run_db(client, count))
 
@@ -124,17 +130,17 @@ def test_hyperparameters_are_allow_listed_with_bounds(make_client) -> None:  # t
 
 # ------------------------------------------------------------------------------ fit limits
 def test_fit_memory_cap_fails_the_request_and_the_server_keeps_serving(  # type: ignore[no-untyped-def]
-    make_client, monkeypatch
+    make_client,
 ) -> None:
     c = make_client(seed_defaults=False)
     s, p = _ingest_series(c)
-    _limit(monkeypatch, fit_memory_mb=8)  # far below what a lightgbm fit needs
+    _limit(c, fit_memory_mb=8)  # far below what a lightgbm fit needs
     r = _train(c, s, p, {"model_type": "lightgbm", "params": {"n_estimators": 50}})
     _problem(r, 422, "memory_limit_exceeded")
     runs = c.get("/retail/registry/runs").json()["runs"]
     assert runs[0]["status"] == "failed" and "memory_limit_exceeded" in runs[0]["error_message"]
     assert c.get("/retail/health").status_code == 200
-    _limit(monkeypatch, fit_memory_mb=2048)
+    _limit(c, fit_memory_mb=2048)
     assert _train(c, s, p, {"model_type": "lightgbm", "params": {"n_estimators": 50}}).status_code == 201
 
 
@@ -148,10 +154,10 @@ def _wait_job(c: Any, job_id: str, statuses: tuple[str, ...], limit_s: float = 1
     raise AssertionError(f"job {job_id} never reached {statuses}: {job}")
 
 
-def test_time_budget_fails_the_job_with_a_reason_code(make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_time_budget_fails_the_job_with_a_reason_code(make_client) -> None:  # type: ignore[no-untyped-def]
     c = make_client(seed_defaults=False)
     s, p = _ingest_series(c)
-    _limit(monkeypatch, fit_time_s=0.01)  # no lightgbm fit of 2000 trees finishes in 10 ms
+    _limit(c, fit_time_s=0.01)  # no lightgbm fit of 2000 trees finishes in 10 ms
     config = {"model_type": "lightgbm", "params": {"n_estimators": 2000}}
     r = _train(c, s, p, config)
     _problem(r, 422, "time_budget_exceeded")
@@ -164,10 +170,10 @@ def test_time_budget_fails_the_job_with_a_reason_code(make_client, monkeypatch) 
     assert c.get("/retail/health").status_code == 200
 
 
-def test_cancelling_a_running_fit_kills_its_process(make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cancelling_a_running_fit_kills_its_process(make_client) -> None:  # type: ignore[no-untyped-def]
     c = make_client(seed_defaults=False)
     s, p = _ingest_series(c, n_days=400)
-    _limit(monkeypatch, fit_time_s=600)
+    _limit(c, fit_time_s=600)
     config = {
         "model_type": "lightgbm",
         "params": {"n_estimators": 2000, "num_leaves": 256, "learning_rate": 0.001},
@@ -203,7 +209,7 @@ def test_backtest_with_a_far_future_row_does_not_spin(make_client) -> None:  # t
 
     async def insert(conn: Any) -> None:
         await conn.execute(
-            st.sales.insert().values(
+            store.sales.insert().values(
                 store_id=s,
                 product_id=p,
                 date=date(9999, 12, 31),
@@ -252,9 +258,9 @@ def test_gzip_bomb_line_is_refused_without_holding_it(make_client) -> None:  # t
     assert _sales_count(c) == 0
 
 
-def test_decompressed_size_is_capped(make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_decompressed_size_is_capped(make_client) -> None:  # type: ignore[no-untyped-def]
     c = make_client(seed_defaults=False)
-    _limit(monkeypatch, ingest_max_mb=1)
+    _limit(c, ingest_max_mb=1)
     rows = sales_rows(
         n_days=31, stores=tuple(f"S{i}" for i in range(60)), skus=tuple(f"P{i}" for i in range(20))
     )
@@ -389,7 +395,7 @@ def test_broken_gzip_is_400_and_stores_nothing(make_client, damage: str) -> None
 
 
 # ------------------------------------------------------------------------------ date window
-def test_dates_outside_the_plausibility_window_are_rejected_per_row(make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_dates_outside_the_plausibility_window_are_rejected_per_row(make_client) -> None:  # type: ignore[no-untyped-def]
     c = make_client(seed_defaults=False)
     header = "date,store_code,sku,quantity,unit_price\n"
     rows = [
@@ -406,11 +412,11 @@ def test_dates_outside_the_plausibility_window_are_rejected_per_row(make_client,
     assert codes[1] == "implausible_date" and codes[2] == "implausible_date"
     assert codes[3] in ("implausible_date", "invalid_date")
     # The window is configurable.
-    _limit(monkeypatch, ingest_min_date="2024-03-02")
+    _limit(c, ingest_min_date="2024-03-02")
     r = post_csv(c, (header + "2024-03-01,S1,A,2,1.0\n2024-03-02,S1,A,2,1.0\n").encode(), create_missing=True)
     out = r.json()
     assert out["inserted_count"] == 1 and out["errors"][0]["error_code"] == "implausible_date"
-    assert RetailSettings.from_env({}).date_window(date(2026, 1, 1)) == (date(1900, 1, 1), date(2028, 1, 1))
+    assert RetailSettings().date_window(date(2026, 1, 1)) == (date(1900, 1, 1), date(2028, 1, 1))
 
 
 # ------------------------------------------------------------------------------ plans and scenarios
@@ -455,13 +461,41 @@ def test_bad_plans_and_scenarios_are_422(make_client) -> None:  # type: ignore[n
 
 
 def test_settings_name_the_bad_variable() -> None:
-    from ridgeline.retail.settings import RetailSettingsError
+    fam = _retail_family()
+    with pytest.raises(SettingsError, match="RIDGELINE_RETAIL_FIT_MEMORY_MB"):
+        fam.load_settings({"RIDGELINE_RETAIL_FIT_MEMORY_MB": "lots"})
+    with pytest.raises(SettingsError, match="RIDGELINE_RETAIL_FIT_TIME_S"):
+        fam.load_settings({"RIDGELINE_RETAIL_FIT_TIME_S": "0"})
+    with pytest.raises(SettingsError, match="RIDGELINE_RETAIL_INGEST_MAX_FUTURE_DAYS"):
+        fam.load_settings({"RIDGELINE_RETAIL_INGEST_MAX_FUTURE_DAYS": "-1"})
+    assert fam.load_settings({"RIDGELINE_RETAIL_FIT_TIME_S": "30"}).fit_time_s == 30.0
+    assert fam.load_settings({"RIDGELINE_RETAIL_FIT_ISOLATED": "0"}).fit_isolated is False
 
-    with pytest.raises(RetailSettingsError, match="RIDGELINE_RETAIL_FIT_MEMORY_MB"):
-        RetailSettings.from_env({"RIDGELINE_RETAIL_FIT_MEMORY_MB": "lots"})
-    with pytest.raises(RetailSettingsError, match="RIDGELINE_RETAIL_FIT_TIME_S"):
-        RetailSettings.from_env({"RIDGELINE_RETAIL_FIT_TIME_S": "0"})
-    assert RetailSettings.from_env({"RIDGELINE_RETAIL_FIT_TIME_S": "30"}).fit_time_s == 30.0
+
+def test_the_retail_family_declares_its_settings() -> None:
+    from ridgeline.retail.api import family
+
+    assert family.settings is RetailSettings and family.env_prefix == PREFIX
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("RIDGELINE_RETAIL_FIT_MEMORY_MB", "lots"),
+        ("RIDGELINE_RETAIL_FIT_TIME_S", "0"),
+        ("RIDGELINE_RETAIL_INGEST_MIN_DATE", "yesterday"),
+    ],
+)
+def test_serve_stops_on_a_bad_retail_variable(tmp_path: Path, variable: str, value: str) -> None:
+    env = {**os.environ, "RIDGELINE_DATA_DIR": str(tmp_path), variable: value, "RIDGELINE_PORT": "1"}
+    env.pop("RIDGELINE_ONLY", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ridgeline.cli", "serve"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and variable in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 # ------------------------------------------------------------------------------ range delete

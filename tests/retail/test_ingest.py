@@ -8,7 +8,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from ridgeline.retail.api import store as st
+from ridgeline.retail.api import store
 
 from .retail_testlib import csv_bytes, post_csv, run_db, sales_rows
 
@@ -145,13 +145,13 @@ def test_dimension_attributes_and_holidays(make_client) -> None:  # type: ignore
         b"2024-03-02,S1,A,1,1,,,,,,Founders Day,true\n"
     )
     assert post_csv(client, body, create_missing=True).json()["inserted_count"] == 2
-    store = client.get("/retail/dimensions/stores").json()["stores"][0]
-    assert (store["name"], store["region"], store["store_type"]) == ("Main St", "North", "express")
+    first = client.get("/retail/dimensions/stores").json()["stores"][0]
+    assert (first["name"], first["region"], first["store_type"]) == ("Main St", "North", "express")
     product = client.get("/retail/dimensions/products").json()["products"][0]
     assert (product["name"], product["category"], product["brand"]) == ("A", "Dairy", "Acme")
 
     def holidays() -> list[tuple[str, str, str | None]]:
-        frame = run_db(client, lambda conn: st.load_store_holidays_frame(conn))
+        frame = run_db(client, lambda conn: store.load_store_holidays_frame(conn))
         return sorted((str(d), k, n) for d, k, n in frame.select("date", "kind", "name").iter_rows())
 
     assert holidays() == [
@@ -174,24 +174,24 @@ def test_sales_frame_for_other_retail_code(make_client) -> None:  # type: ignore
     client = make_client()
     batch = sales_rows()
     post_csv(client, csv_bytes(batch), create_missing=True)
-    frame = run_db(client, lambda conn: st.load_sales_frame(conn, store_ids=[1], product_ids=[2]))
-    assert frame.schema == pl.Schema(st.SALES_SCHEMA)
+    frame = run_db(client, lambda conn: store.load_sales_frame(conn, store_ids=[1], product_ids=[2]))
+    assert frame.schema == pl.Schema(store.SALES_SCHEMA)
     assert frame.height == 5 and frame["date"].is_sorted()
     sent = batch.filter((pl.col("store_code") == "S1") & (pl.col("sku") == "B"))
     assert frame["quantity"].to_list() == sent["quantity"].to_list()
     assert frame["unit_price"].to_list() == sent["unit_price"].to_list()
     assert frame["on_promotion"].to_list() == sent["on_promotion"].to_list()
     assert frame["transactions"].to_list() == sent["transactions"].to_list()
-    everything = run_db(client, lambda conn: st.load_sales_frame(conn))
+    everything = run_db(client, lambda conn: store.load_sales_frame(conn))
     assert everything.height == 20 and everything.select("store_id", "product_id", "date").is_unique().all()
     window = run_db(
         client,
-        lambda conn: st.load_sales_frame(
+        lambda conn: store.load_sales_frame(
             conn, start_date=date(2024, 3, 2), end_date=date(2024, 3, 3), product_ids=[1]
         ),
     )
     assert window.height == 4 and set(window["date"].to_list()) == {date(2024, 3, 2), date(2024, 3, 3)}
-    cal = run_db(client, lambda conn: st.load_calendar_frame(conn))
+    cal = run_db(client, lambda conn: store.load_calendar_frame(conn))
     assert cal.height == 5 and cal["day_of_week"].to_list() == [4, 5, 6, 0, 1]
 
 

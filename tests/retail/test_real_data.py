@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from ridgeline.retail.api import store as st
+from ridgeline.retail.api import store
 from ridgeline.retail.datasets import m5_records, rossmann_records
 
 from ..conftest import require_shared
@@ -75,9 +75,11 @@ def test_rossmann_full_file(make_client) -> None:  # type: ignore[no-untyped-def
     assert [p["total_units"] for p in monthly["points"]] == want["Sales"].to_list()
 
     async def counts(conn):  # type: ignore[no-untyped-def]
-        h = st.store_holidays
+        h = store.store_holidays
         q = sa.select(h.c.kind, sa.func.count()).group_by(h.c.kind)
-        promo = sa.select(sa.func.count()).select_from(st.sales).where(st.sales.c.on_promotion.is_(True))
+        promo = (
+            sa.select(sa.func.count()).select_from(store.sales).where(store.sales.c.on_promotion.is_(True))
+        )
         return dict((await conn.execute(q)).all()), (await conn.execute(promo)).scalar_one()
 
     holidays, promo_rows = run_db(client, counts)

@@ -54,7 +54,7 @@ def test_run_life_cycle_filters_and_sorting(make_client) -> None:  # type: ignor
 
 def test_verify_recomputes_sha256(make_client, settings) -> None:  # type: ignore[no-untyped-def]
     from ridgeline.platform.context import AppContext
-    from ridgeline.retail.api import forecast_service as svc
+    from ridgeline.retail.api import registry
 
     c = make_client()
     run = _run(c)
@@ -63,7 +63,7 @@ def test_verify_recomputes_sha256(make_client, settings) -> None:  # type: ignor
 
     async def put() -> tuple[str, str]:
         try:
-            return await svc.store_artifact(ctx, run["run_id"], "model.bin", b"model bytes")
+            return await registry.store_artifact(ctx, run["run_id"], "model.bin", b"model bytes")
         finally:
             await ctx.db.dispose()
 

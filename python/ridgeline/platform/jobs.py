@@ -28,7 +28,7 @@ import msgspec
 import sqlalchemy as sa
 
 from ridgeline.platform.db import Database, UTCDateTime, metadata, row_to
-from ridgeline.platform.problems import NotFound
+from ridgeline.platform.problems import EngineError, NotFound
 
 log = logging.getLogger("ridgeline.jobs")
 
@@ -243,6 +243,8 @@ class InProcessExecutor:
                 except Exception as exc:
                     log.exception("job failed", extra={"job_id": job.id, "kind": job.kind})
                     err = {"type": type(exc).__name__, "message": str(exc)}
+                    if isinstance(exc, EngineError):  # the family's contract code, not a parsed message
+                        err["reason_code"] = exc.reason_code
                     await service._finish(job.id, JobStatus.FAILED, error=err)
                 else:
                     await service._finish(job.id, JobStatus.SUCCEEDED, result=result, progress=1.0)

@@ -44,11 +44,11 @@ class BacktestConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         if self.horizon < 1 or self.n_folds < 1 or self.gap < 0:
-            raise ValueError("horizon and n_folds must be >= 1 and gap >= 0")
+            raise ModelError("horizon and n_folds must be >= 1 and gap >= 0")
         if self.step is not None and self.step < 1:
-            raise ValueError("step must be >= 1")
+            raise ModelError("step must be >= 1")
         if self.train_days is not None and self.train_days < 1:
-            raise ValueError("train_days must be >= 1")
+            raise ModelError("train_days must be >= 1")
 
 
 class Split(msgspec.Struct, frozen=True):
@@ -101,7 +101,7 @@ def make_splits(first: date, last: date, cfg: BacktestConfig) -> list[Split]:
         else:
             train_start = max(first, train_end - timedelta(days=train_days - 1))
         if train_end < train_start:
-            raise ValueError(
+            raise ModelError(
                 f"not enough history for {cfg.n_folds} folds of {cfg.horizon} days (fold {k} has no training data)"
             )
         splits.append(
@@ -185,7 +185,7 @@ def run(
 ) -> BacktestResult:
     """Backtest ``configs`` on ``history``; ``on_fold(done, total)`` is called after each fit."""
     if not configs:
-        raise ValueError("at least one model is required")
+        raise ModelError("at least one model is required")
     for mc in configs:
         validate_params(mc.model_type, mc.params)
     columns = columns or Columns()

@@ -27,6 +27,7 @@ import msgspec
 import numpy as np
 import polars as pl
 
+from ridgeline.platform.problems import EngineError
 from ridgeline.retail import features
 from ridgeline.retail.models import BASELINE_TYPES, Columns
 
@@ -35,8 +36,12 @@ LEVEL_DAYS = 28
 BAND_DAYS = 90
 
 
-class ExplainError(ValueError):
-    """A request that cannot be explained (non-baseline model, too little history): a 400."""
+class ExplainError(EngineError, ValueError):
+    """A request that cannot be explained (non-baseline model, too little history): 400
+    ``insufficient_history``."""
+
+    def __init__(self, message: str, code: str = "insufficient_history") -> None:
+        super().__init__(400, code, message)
 
 
 class Driver(msgspec.Struct):

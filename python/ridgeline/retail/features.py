@@ -38,6 +38,7 @@ import numba
 import numpy as np
 import polars as pl
 
+from ridgeline.platform.problems import EngineError
 from ridgeline.retail import kernels
 
 CALENDAR_COLUMNS: tuple[str, ...] = (
@@ -57,6 +58,13 @@ MAX_WINDOW_DAYS = 3660
 PARALLEL_MIN_ROWS = 50_000  # below this the single-threaded kernel is faster than the thread pool
 
 
+class FeatureSpecError(EngineError, ValueError):
+    """A feature configuration the kernels cannot compute: 400 ``invalid_feature_config``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, "invalid_feature_config", message)
+
+
 class FeatureSpec(msgspec.Struct, frozen=True, kw_only=True):
     """Which features to compute. Lags and windows are in days."""
 
@@ -70,17 +78,17 @@ class FeatureSpec(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         for k in self.lags:
             if not 1 <= k <= MAX_LAG_DAYS:
-                raise ValueError(f"lag {k} must be between 1 and {MAX_LAG_DAYS} days")
+                raise FeatureSpecError(f"lag {k} must be between 1 and {MAX_LAG_DAYS} days")
         for w in self.windows:
             if not 1 <= w <= MAX_WINDOW_DAYS:
-                raise ValueError(f"window {w} must be between 1 and {MAX_WINDOW_DAYS} days")
+                raise FeatureSpecError(f"window {w} must be between 1 and {MAX_WINDOW_DAYS} days")
         for s in self.window_stats:
             if s not in kernels.STAT_CODES:
-                raise ValueError(f"unknown window statistic {s!r}; allowed: {', '.join(WINDOW_STATS)}")
+                raise FeatureSpecError(f"unknown window statistic {s!r}; allowed: {', '.join(WINDOW_STATS)}")
         if self.min_periods < 1:
-            raise ValueError("min_periods must be at least 1")
+            raise FeatureSpecError("min_periods must be at least 1")
         if len(set(self.lags)) != len(self.lags) or len(set(self.windows)) != len(self.windows):
-            raise ValueError("lags and windows must not repeat")
+            raise FeatureSpecError("lags and windows must not repeat")
 
     @property
     def max_lookback(self) -> int:

@@ -22,6 +22,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from ridgeline.platform.problems import EngineError
+
 POLL_S = 0.02
 # Imported once in the fork server, inherited by every child.
 _PRELOAD = ["ridgeline.retail._fit_preload"]
@@ -29,13 +31,14 @@ _ctx_lock = threading.Lock()
 _ctx: Any = None
 
 
-class FitLimitExceeded(Exception):
-    """The isolated work was stopped; ``code`` says why."""
+class FitLimitExceeded(EngineError):
+    """The isolated work was stopped: 422 with ``code`` (``memory_limit_exceeded``,
+    ``time_budget_exceeded``, ``fit_process_crashed``) as its reason code; ``cancelled`` when a job
+    cancel stopped it (the job handler turns that into the job's cancellation)."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
+        super().__init__(422, code, f"{code}: {message}")
         self.code = code
-        self.message = message
 
 
 def _context() -> Any:

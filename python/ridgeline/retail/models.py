@@ -38,6 +38,7 @@ import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
 
+from ridgeline.platform.problems import EngineError
 from ridgeline.retail import features, kernels
 from ridgeline.retail.features import FeatureSpec
 
@@ -54,17 +55,26 @@ SCALE_DAYS = 28
 _MAGIC = b"RIDGELINE-RETAIL-MODEL\x01"
 
 
-class ModelError(ValueError):
-    """A request the model cannot serve (unknown type, too little history, missing plan columns)."""
+class ModelError(EngineError, ValueError):
+    """A request the model cannot serve: 400 ``insufficient_data`` (too little or implausible history,
+    missing plan columns) or, from :class:`ModelConfig`, 400 ``invalid_model_config``."""
+
+    def __init__(self, message: str, code: str = "insufficient_data", **extra: Any) -> None:
+        super().__init__(400, code, message, **extra)
 
 
 class ParamError(ModelError):
-    """A hyperparameter is not allowed for the model or out of its bounds (``key`` names it)."""
+    """422: a hyperparameter is not allowed for the model or out of its bounds (``key`` names it)."""
 
-    def __init__(self, code: str, key: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, key: str, message: str, model_type: str | None = None) -> None:
+        super().__init__(message, code, parameter=key, model_type=model_type)
+        self.status = 422
         self.code = code
         self.key = key
+        self.args = (code, key, message, model_type)  # so it pickles back from a fit child process
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class Param(msgspec.Struct, frozen=True):
@@ -122,21 +132,23 @@ def validate_params(model_type: str, params: dict[str, Any]) -> dict[str, Any]:
                 "unknown_hyperparameter",
                 key,
                 f"{model_type} does not accept hyperparameter {key!r}; allowed: {allowed}",
+                model_type,
             )
         if spec.type == "bool":
             if not isinstance(value, bool):
-                raise ParamError("invalid_hyperparameter", key, f"{key} must be true or false")
+                raise ParamError("invalid_hyperparameter", key, f"{key} must be true or false", model_type)
             out[key] = value
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ParamError("invalid_hyperparameter", key, f"{key} must be a number")
+            raise ParamError("invalid_hyperparameter", key, f"{key} must be a number", model_type)
         if spec.type == "int" and (isinstance(value, float) and not value.is_integer()):
-            raise ParamError("invalid_hyperparameter", key, f"{key} must be a whole number")
+            raise ParamError("invalid_hyperparameter", key, f"{key} must be a whole number", model_type)
         if not (spec.min is None or value >= spec.min) or not (spec.max is None or value <= spec.max):
             raise ParamError(
                 "hyperparameter_out_of_range",
                 key,
                 f"{key}={value} is outside the allowed range {spec.min}..{spec.max} for {model_type}",
+                model_type,
             )
         out[key] = int(value) if spec.type == "int" else float(value)
     return out
@@ -164,12 +176,17 @@ class ModelConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         if self.model_type not in MODEL_TYPES:
-            raise ModelError(f"unknown model_type {self.model_type!r}; allowed: {', '.join(MODEL_TYPES)}")
+            raise ModelError(
+                f"unknown model_type {self.model_type!r}; allowed: {', '.join(MODEL_TYPES)}",
+                "invalid_model_config",
+            )
         if self.season_length < 1 or self.window < 1:
-            raise ModelError("season_length and window must be at least 1")
+            raise ModelError("season_length and window must be at least 1", "invalid_model_config")
         for lv in self.levels:
             if not 0 < lv < 100:
-                raise ModelError(f"interval level {lv} must be between 0 and 100 (exclusive)")
+                raise ModelError(
+                    f"interval level {lv} must be between 0 and 100 (exclusive)", "invalid_model_config"
+                )
 
     @property
     def feature_spec(self) -> FeatureSpec:

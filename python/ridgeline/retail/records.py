@@ -20,6 +20,8 @@ import msgspec
 import numpy as np
 import polars as pl
 
+from ridgeline.platform.problems import EngineError
+
 Format = Literal["csv", "ndjson", "json"]
 
 REQUIRED = ("date", "store_code", "sku", "quantity", "unit_price")
@@ -92,13 +94,12 @@ REJECT_SCHEMA = {
 }
 
 
-class FormatError(ValueError):
+class FormatError(EngineError, ValueError):
     """The body as a whole cannot be read (bad header, broken CSV, bad JSON document, bad gzip)."""
 
     def __init__(self, message: str, code: str = "invalid_body", status: int = 400) -> None:
-        super().__init__(message)
+        super().__init__(status, code, message)
         self.code = code
-        self.status = status
 
 
 def longest_line(block: bytes | bytearray | memoryview) -> int:

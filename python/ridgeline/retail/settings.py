@@ -1,4 +1,5 @@
-"""Retail family limits, read from ``RIDGELINE_RETAIL_*`` environment variables (msgspec-validated).
+"""The retail family's settings (``RIDGELINE_RETAIL_*``), declared on the family and validated at
+start-up with the platform's (a bad value stops ``ridgeline serve`` with exit 2 naming the variable).
 
 | variable | meaning | default |
 |---|---|---|
@@ -11,78 +12,43 @@
 | RIDGELINE_RETAIL_INGEST_MIN_DATE | earliest plausible sales date | 1900-01-01 |
 | RIDGELINE_RETAIL_INGEST_MAX_FUTURE_DAYS | latest plausible sales date, in days after today | 730 |
 
-Read once per process (:func:`retail_settings`); ``retail_settings.cache_clear()`` re-reads.
+Handlers and jobs read the validated Struct from ``ctx.family_settings["retail"]``
+(:func:`retail_settings`); nothing reads the environment after start-up.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-from collections.abc import Mapping
 from datetime import date
+from typing import Annotated, Any
 
 import msgspec
 
+from ridgeline.retail import dates
+
 PREFIX = "RIDGELINE_RETAIL_"
 
-
-class RetailSettingsError(ValueError):
-    """A retail setting has a bad value; the message names the variable."""
+Positive = msgspec.Meta(gt=0)
 
 
 class RetailSettings(msgspec.Struct, frozen=True, kw_only=True):
-    fit_memory_mb: int = 2048
-    fit_time_s: float = 600.0
+    fit_memory_mb: Annotated[int, Positive] = 2048
+    fit_time_s: Annotated[float, Positive] = 600.0
     fit_isolated: bool = True
-    ingest_max_mb: int = 4096
-    ingest_max_line_bytes: int = 65536
-    ingest_max_field_bytes: int = 1024
+    ingest_max_mb: Annotated[int, Positive] = 4096
+    ingest_max_line_bytes: Annotated[int, Positive] = 65536
+    ingest_max_field_bytes: Annotated[int, Positive] = 1024
     ingest_min_date: date = date(1900, 1, 1)
-    ingest_max_future_days: int = 730
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> RetailSettings:
-        env = os.environ if env is None else env
-        raw: dict[str, object] = {}
-        for field in msgspec.structs.fields(cls):
-            value = env.get(PREFIX + field.name.upper())
-            if value is not None and value != "":
-                raw[field.name] = value
-        try:
-            settings = msgspec.convert(raw, cls, strict=False)
-        except msgspec.ValidationError as exc:
-            text = str(exc)
-            name = text.rsplit("$.", 1)[1].strip("`").upper() if "$." in text else ""
-            raise RetailSettingsError(f"{PREFIX}{name}: {text.split(' - at ')[0]}") from None
-        settings.validate()
-        return settings
-
-    def validate(self) -> None:
-        positive = {
-            "fit_memory_mb": self.fit_memory_mb,
-            "fit_time_s": self.fit_time_s,
-            "ingest_max_mb": self.ingest_max_mb,
-            "ingest_max_line_bytes": self.ingest_max_line_bytes,
-            "ingest_max_field_bytes": self.ingest_max_field_bytes,
-        }
-        for name, value in positive.items():
-            if value <= 0:
-                raise RetailSettingsError(f"{PREFIX}{name.upper()} must be > 0, got {value}")
-        if self.ingest_max_future_days < 0:
-            raise RetailSettingsError(f"{PREFIX}INGEST_MAX_FUTURE_DAYS must be >= 0")
+    ingest_max_future_days: Annotated[int, msgspec.Meta(ge=0)] = 730
 
     @property
     def ingest_max_bytes(self) -> int:
         return self.ingest_max_mb << 20
 
     def date_window(self, today: date | None = None) -> tuple[date, date]:
-        """(earliest, latest) plausible sales date, inclusive."""
-        from datetime import timedelta
-
-        today = today or date.today()
-        return self.ingest_min_date, today + timedelta(days=self.ingest_max_future_days)
+        """(earliest, latest) plausible sales date, inclusive (:func:`ridgeline.retail.dates.plausible_window`)."""
+        return dates.plausible_window(self.ingest_min_date, self.ingest_max_future_days, today)
 
 
-@functools.cache
-def retail_settings() -> RetailSettings:
-    return RetailSettings.from_env()
+def retail_settings(ctx: Any) -> RetailSettings:
+    """The settings the composer validated for this app (``Family(settings=RetailSettings)``)."""
+    return ctx.family_settings["retail"]

@@ -1,5 +1,5 @@
-"""The retail family's HTTP layer (contract 002): health, ingest, dimensions, analytics, seeder,
-and the forecasting slices (``forecast_*`` modules).
+"""The retail family's HTTP layer (contract 002): one module per URL prefix (see
+:mod:`ridgeline.retail.api.declaration`).
 
 Errors are RFC 7807 ``application/problem+json``; request validation errors are 422 (as the
 contract's FastAPI origin answers), date-range violations 400.

@@ -1,8 +1,11 @@
-"""The retail family's HTTP layer (contract 002): health, ingest, dimensions, analytics, seeder,
-and the forecasting slices (``forecast_*`` modules).
+"""The retail family (contract 002): one module per URL prefix (``health``, ``ingest``,
+``dimensions``, ``analytics``, ``seeder``, ``featuresets``, ``forecasting``, ``backtesting``,
+``explain``, ``scenarios``, ``registry``, ``jobs``), queries and tables in ``store``, wire types in
+``schemas``, reason codes in ``errors``, date rules in :mod:`ridgeline.retail.dates`.
 
 Errors are RFC 7807 ``application/problem+json``; request validation errors are 422 (as the
-contract's FastAPI origin answers), date-range violations 400.
+contract's FastAPI origin answers), date-range violations 400. Settings: ``RIDGELINE_RETAIL_*``
+(:class:`ridgeline.retail.settings.RetailSettings`), validated at start-up.
 """
 
 from __future__ import annotations
@@ -16,15 +19,38 @@ from ridgeline.platform.context import AppContext, Family
 from ridgeline.platform.db import metadata
 from ridgeline.platform.errors import render_problem_json
 from ridgeline.retail.api import (
-    forecast_jobs,
-    forecast_store,  # noqa: F401  (registers the forecasting tables)
-    service,
+    analytics,
+    backtesting,
+    dimensions,
+    explain,
+    featuresets,
+    forecasting,
+    health,
+    ingest,
+    jobs,
+    registry,
+    scenarios,
+    seeder,
 )
 from ridgeline.retail.api.errors import REASON_CODES
-from ridgeline.retail.api.forecast_routes import FORECAST_ROUTE_HANDLERS
-from ridgeline.retail.api.routes import ROUTE_HANDLERS
+from ridgeline.retail.settings import PREFIX, RetailSettings
 
 log = logging.getLogger("ridgeline.retail")
+
+ROUTE_HANDLERS = [
+    health.HealthController,
+    ingest.IngestController,
+    dimensions.DimensionsController,
+    analytics.AnalyticsController,
+    seeder.SeederController,
+    scenarios.ScenariosController,
+    jobs.JobsController,
+    featuresets.FeaturesetsController,
+    forecasting.ForecastingController,
+    backtesting.BacktestingController,
+    explain.ExplainController,
+    registry.RegistryController,
+]
 
 
 async def seed_defaults(ctx: AppContext) -> None:
@@ -32,7 +58,7 @@ async def seed_defaults(ctx: AppContext) -> None:
     if not ctx.settings.seed_defaults:
         return
     try:
-        seeded = await service.seed_embedded_default(ctx.db)
+        seeded = await seeder.seed_embedded_default(ctx.db)
     except SQLAlchemyError as exc:
         # Several workers may start at once: one seeds, the others find the database busy or the rows
         # already there. Serving must not depend on winning that race.
@@ -44,13 +70,15 @@ async def seed_defaults(ctx: AppContext) -> None:
 
 family = Family(
     name="retail",
-    route_handlers=[*ROUTE_HANDLERS, *FORECAST_ROUTE_HANDLERS],
+    route_handlers=ROUTE_HANDLERS,
     render_error=render_problem_json,
     validation_status=422,
     on_startup=(seed_defaults,),
     tags=("retail",),
     metadata=metadata,
-    job_kinds=forecast_jobs.JOB_KINDS,
+    job_kinds=jobs.JOB_KINDS,
+    settings=RetailSettings,
+    settings_prefix=PREFIX,
     reason_codes=REASON_CODES,
     doc_pages=("docs/retail.md", "docs/retail-forecasting.md"),
     default_policy=public_unless_required("retail"),  # RIDGELINE_AUTH_REQUIRE_FAMILIES

@@ -1,5 +1,5 @@
 """The retail family's reason codes (contract 002); docs/retail.md and docs/retail-forecasting.md
-together list exactly these."""
+together list exactly these. Date rules: :mod:`ridgeline.retail.dates`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,22 @@ from ridgeline.platform.problems import catalogue
 REASON_CODES = catalogue(
     ("invalid_request", 422, "Invalid request: {detail}"),
     ("rows_rejected", 422, "{rejected} rows were rejected."),
+    ("unknown_hyperparameter", 422, "{model_type} does not accept hyperparameter {parameter!r}."),
+    ("invalid_hyperparameter", 422, "Hyperparameter {parameter!r} has the wrong type."),
+    ("hyperparameter_out_of_range", 422, "Hyperparameter {parameter!r} is outside its bounds."),
+    ("duplicate_plan_date", 422, "The plan repeats a date."),
+    ("invalid_plan_value", 422, "A plan value is invalid: {detail}"),
+    ("plan_outside_horizon", 422, "{field}: a date lies outside the forecast window."),
+    ("memory_limit_exceeded", 422, "The fit ran out of memory under its cap."),
+    ("time_budget_exceeded", 422, "The fit ran past its time budget."),
+    ("fit_process_crashed", 422, "The fit's process stopped unexpectedly."),
+    ("cancelled", 422, "The job was cancelled; its process was stopped (job errors only)."),
     ("invalid_body", 400, "The body cannot be read: {detail}"),
-    ("invalid_date_range", 400, "end_date must not be before start_date."),
-    ("date_range_too_long", 400, "The date range is longer than allowed."),
+    ("invalid_gzip", 400, "The body is not valid gzip: {detail}"),
+    ("line_too_long", 400, "A line is longer than allowed."),
+    ("filter_required", 400, "Give at least one of store_id, product_id, start_date, end_date."),
+    ("invalid_date_range", 400, "The dates do not form a usable range: {detail}"),
+    ("date_range_too_long", 400, "The date range spans more than {max_days} days."),
     ("invalid_seeder_params", 400, "Invalid seeder parameters: {detail}"),
     ("invalid_status", 400, "Unknown status {status!r}."),
     ("invalid_status_transition", 400, "Status cannot change from {current!r} to {target!r}."),
@@ -45,6 +58,7 @@ REASON_CODES = catalogue(
     ("artifact_missing", 409, "The artifact file of run {run_id!r} is missing."),
     ("artifact_corrupted", 409, "The artifact of run {run_id!r} no longer matches its SHA-256."),
     ("payload_too_large", 413, "The body is larger than allowed."),
+    ("body_too_large", 413, "The decompressed body is larger than allowed."),
     ("unsupported_media_type", 415, "Unsupported media type {media_type!r}."),
     ("internal_error", 500, "Internal server error."),
     ("database_busy", 503, "The database is busy; retry."),

@@ -1,4 +1,5 @@
-"""Use case: stream a daily-sales batch into the database (``POST /ingest/sales-daily``).
+"""``/ingest``: stream a daily-sales batch into the database (``POST /ingest/sales-daily``) and delete
+the sales of a range (``DELETE /ingest/sales-daily``).
 
 The body is parsed block by block (:mod:`ridgeline.retail.records`) and each block validated with
 polars on worker threads, while the previous block is written. Natural keys are resolved to ids
@@ -17,18 +18,26 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import polars as pl
 import sqlalchemy as sa
+from litestar import Controller, Request, delete, post
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ridgeline.platform.context import Ctx
 from ridgeline.platform.db import Database
 from ridgeline.platform.errors import RidgelineError
-from ridgeline.retail.api import store as st
+from ridgeline.platform.openapi import raises
+from ridgeline.retail import dates
+from ridgeline.retail.api import store
+from ridgeline.retail.api.schemas.sales import IngestRowError, SalesDailyIngestResponse, SalesDeleteResult
 from ridgeline.retail.records import (
+    OPTIONAL,
     PRODUCT_ATTRS,
     REJECT_SCHEMA,
+    REQUIRED,
     STORE_ATTRS,
     Format,
     FormatError,
@@ -86,17 +95,16 @@ async def ingest_sales(
     all_or_nothing: bool = False,
     max_errors: int = 1000,
     block_bytes: int = 4 << 20,
-    limits: RetailSettings | None = None,
+    limits: RetailSettings,
 ) -> tuple[IngestTally, float]:
     """Apply a streamed batch in one transaction; returns the tally and the duration in ms.
 
-    Guards (``limits``, default the ``RIDGELINE_RETAIL_*`` settings): decompressed size
+    Guards (``limits``: the ``RIDGELINE_RETAIL_*`` settings): decompressed size
     (413 ``body_too_large``), line length (400 ``line_too_long``), broken gzip (400
     ``invalid_gzip``) stop the whole request and store nothing; long fields (``field_too_long``) and
     dates outside the plausibility window (``implausible_date``) reject their row.
     """
     started = time.perf_counter()
-    limits = limits or retail_settings()
     tally = IngestTally(max_errors=max_errors)
     json_cap = min(MAX_JSON_BYTES, limits.ingest_max_bytes)
     parser = RecordParser(
@@ -137,7 +145,7 @@ async def ingest_sales(
                     f"JSON bodies are limited to {json_cap >> 20} MiB (decompressed); "
                     "send larger batches as CSV or NDJSON, which are streamed",
                 ) from None
-            raise RidgelineError(exc.status, exc.code, str(exc)) from None
+            raise  # a FormatError is an EngineError: rendered as raised
         finally:
             await queue.put(None)
 
@@ -161,7 +169,7 @@ async def ingest_sales(
 
     try:
         async with db.begin() as conn:
-            await st.tune_for_bulk(conn)
+            await store.tune_for_bulk(conn)
             producer = asyncio.create_task(produce())
             try:
                 while (item := await queue.get()) is not None:
@@ -212,11 +220,8 @@ async def delete_sales(
             "give at least one of store_id, product_id, start_date, end_date "
             "(DELETE /seeder/data?scope=facts removes every fact)",
         )
-    if start_date is not None and end_date is not None and start_date > end_date:
-        raise RidgelineError(
-            400, "invalid_date_range", f"start_date {start_date} is after end_date {end_date}"
-        )
-    s = st.sales
+    dates.check_range(start_date, end_date, max_days=None)
+    s = store.sales
     where = []
     if store_id is not None:
         where.append(s.c.store_id == store_id)
@@ -272,11 +277,11 @@ async def _apply_block(
     if good.height == 0:
         return
     store_ids, created = await _resolve(
-        conn, good, "store_code", st.stores, "code", STORE_ATTRS, create_missing
+        conn, good, "store_code", store.stores, "code", STORE_ATTRS, create_missing
     )
     tally.created_stores += created
     product_ids, created = await _resolve(
-        conn, good, "sku", st.products, "sku", PRODUCT_ATTRS, create_missing
+        conn, good, "sku", store.products, "sku", PRODUCT_ATTRS, create_missing
     )
     tally.created_products += created
     good = good.join(store_ids, on="store_code", how="left").join(product_ids, on="sku", how="left")
@@ -309,7 +314,7 @@ async def _apply_block(
     if good.height == 0:
         return
 
-    await st.ensure_calendar(conn, good["date"])
+    await store.ensure_calendar(conn, good["date"])
     await _write_sales(conn, good, tally)
     await _write_holidays(conn, good)
 
@@ -324,7 +329,7 @@ async def _resolve(
     create_missing: bool,
 ) -> tuple[pl.DataFrame, int]:
     """Map natural keys to ids; create missing members (when allowed) and apply changed attributes."""
-    id_col = "store_id" if table is st.stores else "product_id"
+    id_col = "store_id" if table is store.stores else "product_id"
     given = (
         good.group_by(key_col, maintain_order=True)
         .agg([pl.col(src).drop_nulls().last().alias(dst) for src, dst in attrs.items()])
@@ -334,13 +339,13 @@ async def _resolve(
     created = 0
     missing = given.join(existing.select(table_key), on=table_key, how="anti")
     if missing.height and create_missing:
-        now = st.now_utc()
+        now = store.now_utc()
         fresh = missing.with_columns(
             pl.coalesce(pl.col("name"), pl.col(table_key)).alias("name"),
             pl.lit(now).alias("created_at"),
             pl.lit(now).alias("updated_at"),
         )
-        stmt = st.upsert_statement(conn, table, [table_key], [])
+        stmt = store.upsert_statement(conn, table, [table_key], [])
         await conn.execute(stmt, fresh.to_dicts())
         created = missing.height
         existing = await _fetch_dims(conn, table, table_key, given[table_key].to_list(), list(attrs.values()))
@@ -352,7 +357,7 @@ async def _resolve(
         changed_expr = changed_expr | (pl.col(c).is_not_null() & pl.col(c).ne_missing(pl.col(f"{c}_old")))
     changed = merged.filter(changed_expr)
     if changed.height:
-        now = st.now_utc()
+        now = store.now_utc()
         params = changed.select(
             pl.col("id").alias("b_id"),
             *[pl.coalesce(pl.col(c), pl.col(f"{c}_old")).alias(f"b_{c}") for c in cols],
@@ -393,7 +398,7 @@ async def _region_is_empty(conn: AsyncConnection, batch: pl.DataFrame) -> bool:
         pl.col("date").min().alias("d0"),
         pl.col("date").max().alias("d1"),
     ).row(0, named=True)
-    s = st.sales
+    s = store.sales
     q = (
         sa.select(s.c.store_id)
         .where(
@@ -407,22 +412,22 @@ async def _region_is_empty(conn: AsyncConnection, batch: pl.DataFrame) -> bool:
 
 
 async def _write_sales(conn: AsyncConnection, good: pl.DataFrame, tally: IngestTally) -> None:
-    cols = ["store_id", "product_id", "date", *st.SALES_COLUMNS]
+    cols = ["store_id", "product_id", "date", *store.SALES_COLUMNS]
     # Primary-key (date-major) order keeps B-tree inserts local.
     batch = good.select(cols).cast({"store_id": pl.Int64, "product_id": pl.Int64}).sort(KEYS)
     if await _region_is_empty(conn, batch):
         # First load of this region: every row is new; no classification needed.
         tally.inserted += batch.height
-        await st.bulk_upsert(conn, st.sales, batch, KEYS, list(st.SALES_COLUMNS))
+        await store.bulk_upsert(conn, store.sales, batch, KEYS, list(store.SALES_COLUMNS))
         return
     # Otherwise classify inside the database against a staged copy of the block: new rows, rows whose
     # values changed, and identical rows (which are not written at all).
-    s = st.sales
-    async with st.Stage(conn, s, cols) as stage:
+    s = store.sales
+    async with store.Stage(conn, s, cols) as stage:
         await stage.load(batch)
         g = stage.ref.c
         on = sa.and_(*[s.c[k] == g[k] for k in KEYS])
-        same = sa.and_(*[s.c[c].is_not_distinct_from(g[c]) for c in st.SALES_COLUMNS])
+        same = sa.and_(*[s.c[c].is_not_distinct_from(g[c]) for c in store.SALES_COLUMNS])
         counts = (
             await conn.execute(
                 sa.select(
@@ -440,7 +445,7 @@ async def _write_sales(conn: AsyncConnection, good: pl.DataFrame, tally: IngestT
         tally.updated += total - new - unchanged
         if total - unchanged:
             differs = ~sa.exists().where(on, same)
-            await conn.execute(stage.upsert_from_stage(KEYS, list(st.SALES_COLUMNS), where=differs))
+            await conn.execute(stage.upsert_from_stage(KEYS, list(store.SALES_COLUMNS), where=differs))
 
 
 async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame) -> None:
@@ -469,7 +474,7 @@ async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame) -> None:
     )
     d0, d1 = per_day["date"].min(), per_day["date"].max()
     s0, s1 = per_day["store_id"].min(), per_day["store_id"].max()
-    h = st.store_holidays
+    h = store.store_holidays
     rows = (
         await conn.execute(
             sa.select(h.c.store_id, h.c.date, h.c.kind, h.c.name).where(
@@ -477,10 +482,10 @@ async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame) -> None:
             )
         )
     ).all()
-    old = st.rows_frame(rows, st.STORE_HOLIDAY_SCHEMA)
+    old = store.rows_frame(rows, store.STORE_HOLIDAY_SCHEMA)
     to_write = wanted.join(old, on=["store_id", "date", "kind", "name"], how="anti", nulls_equal=True)
     if to_write.height:
-        await st.bulk_upsert(conn, h, to_write, ["store_id", "date", "kind"], ["name"])
+        await store.bulk_upsert(conn, h, to_write, ["store_id", "date", "kind"], ["name"])
     to_delete = old.filter(pl.col("kind") == "school").join(cleared, on=["store_id", "date"], how="semi")
     if to_delete.height:
         stmt = sa.delete(h).where(
@@ -490,3 +495,127 @@ async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame) -> None:
             stmt,
             to_delete.select(pl.col("store_id").alias("b_store"), pl.col("date").alias("b_date")).to_dicts(),
         )
+
+
+_CSV = ("text/csv", "application/csv", "text/plain")
+
+
+_NDJSON = (
+    "application/x-ndjson",
+    "application/ndjson",
+    "application/jsonl",
+    "application/x-jsonlines",
+    "application/jsonlines",
+)
+
+
+def _format_of(request: Request[Any, Any, Any]) -> Format:
+    ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if ctype in _CSV:
+        return "csv"
+    if ctype in _NDJSON:
+        return "ndjson"
+    if ctype in ("application/json", ""):
+        return "json"
+    raise RidgelineError(
+        415,
+        "unsupported_media_type",
+        f"Content-Type {ctype!r} is not accepted; send text/csv, application/x-ndjson or application/json",
+    )
+
+
+class IngestController(Controller):
+    path = "/ingest"
+    tags = ["retail: ingest"]
+
+    @post(
+        "/sales-daily",
+        summary="Batch upsert of daily sales by natural keys (store_code, sku, date)",
+        description=(
+            "Streams the body (CSV with a header line, NDJSON, or a JSON document "
+            '`{"records": [...]}` up to 64 MiB; `Content-Encoding: gzip` accepted) and upserts every valid '
+            "record with ON CONFLICT DO UPDATE. Valid records are stored and invalid ones reported in "
+            "`errors`, unless `all_or_nothing=true`, which stores nothing when any record is invalid "
+            "(422). Sending the same batch twice changes nothing the second time (all unchanged). "
+            f"Required fields: {', '.join(REQUIRED)}. Optional: {', '.join(OPTIONAL)}."
+        ),
+        status_code=200,
+        request_max_body_size=None,
+        opt=raises(400, 413, 415),
+    )
+    async def sales_daily(
+        self,
+        ctx: Ctx,
+        request: Request[Any, Any, Any],
+        create_missing: Annotated[
+            bool, Parameter(description="Create stores/products for unknown store codes/SKUs (else reject)")
+        ] = False,
+        all_or_nothing: Annotated[
+            bool, Parameter(description="Store nothing (422) when any record is invalid")
+        ] = False,
+    ) -> SalesDailyIngestResponse:
+        fmt = _format_of(request)
+        encoding = (request.headers.get("content-encoding") or "").strip().lower()
+        if encoding not in ("", "identity", "gzip"):
+            raise RidgelineError(
+                415, "unsupported_media_type", f"Content-Encoding {encoding!r} is not accepted"
+            )
+
+        async def chunks() -> AsyncIterator[bytes]:
+            async for chunk in request.stream():
+                if chunk:
+                    yield chunk
+
+        tally, ms = await ingest_sales(
+            ctx.db,
+            chunks(),
+            fmt,
+            limits=retail_settings(ctx),
+            gzip=encoding == "gzip",
+            create_missing=create_missing,
+            all_or_nothing=all_or_nothing,
+        )
+        return SalesDailyIngestResponse(
+            total_received=tally.total_received,
+            processed_count=tally.inserted + tally.updated + tally.unchanged,
+            inserted_count=tally.inserted,
+            updated_count=tally.updated,
+            unchanged_count=tally.unchanged,
+            rejected_count=tally.rejected,
+            created_stores=tally.created_stores,
+            created_products=tally.created_products,
+            errors=[IngestRowError(**e) for e in tally.errors],
+            errors_truncated=tally.rejected > len(tally.errors),
+            values_truncated=tally.values_truncated,
+            duration_ms=round(ms, 3),
+        )
+
+    @delete(
+        "/sales-daily",
+        summary="Delete the sales rows of a store/product/date range (dry_run by default)",
+        description=(
+            "Removes stored daily sales matching every given filter (at least one; 400 "
+            "`filter_required` otherwise). `dry_run=true` (the default) only counts. Dimensions, "
+            "store holidays and inventory are kept. An addition to contract 002."
+        ),
+        status_code=200,
+        opt=raises(400),
+    )
+    async def delete_sales_daily(
+        self,
+        ctx: Ctx,
+        store_id: Annotated[int | None, Parameter(ge=1, le=2**31 - 1, description="Store id")] = None,
+        product_id: Annotated[int | None, Parameter(ge=1, le=2**31 - 1, description="Product id")] = None,
+        start_date: Annotated[date | None, Parameter(description="First date (inclusive)")] = None,
+        end_date: Annotated[date | None, Parameter(description="Last date (inclusive)")] = None,
+        dry_run: Annotated[bool, Parameter(description="Count the rows, delete nothing")] = True,
+    ) -> SalesDeleteResult:
+        out = await delete_sales(
+            ctx.db,
+            store_id=store_id,
+            product_id=product_id,
+            start_date=start_date,
+            end_date=end_date,
+            dry_run=dry_run,
+        )
+        return SalesDeleteResult(**out)

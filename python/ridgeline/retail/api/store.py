@@ -5,9 +5,13 @@ holidays, store-local holidays, and two daily facts keyed by (store, product, da
 ``retail_sales_daily`` and ``retail_inventory_daily``. Every aggregation here runs in SQL
 (GROUP BY) or in polars; nothing loops over fact rows in Python.
 
-The read functions at the bottom (:func:`load_sales_frame`, :func:`load_calendar_frame`) return
-polars DataFrames and are the entry point for other retail code (features, forecasting) that needs
-sales history.
+The read functions (:func:`load_sales_frame`, :func:`load_calendar_frame`) return polars
+DataFrames; :func:`load_history` turns them into the forecasting engine's frame: one series per
+(store, product), ``series_id = store_id * 1_000_000 + product_id``, target ``y`` = units sold
+(``quantity``), exogenous ``price`` (``unit_price``) and ``promo`` (``on_promotion``). A missing day
+is a gap, not a zero. Holidays are the chain calendar's plus the store's public holidays.
+
+The forecasting tables (model runs, aliases, saved scenario plans) are declared here as well.
 """
 
 from __future__ import annotations
@@ -15,13 +19,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ridgeline.platform.db import UTCDateTime, metadata
+from ridgeline.platform.problems import NotFound
+from ridgeline.retail.dates import shift
+
+if TYPE_CHECKING:
+    from ridgeline.platform.context import AppContext
+    from ridgeline.platform.db import Database
 
 stores = sa.Table(
     "retail_store",
@@ -471,3 +482,552 @@ async def table_counts(conn: AsyncConnection) -> dict[str, int]:
             (await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
         )
     return out
+
+
+model_runs = sa.Table(
+    "retail_model_run",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("model_type", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("store_id", sa.Integer, nullable=True),
+    sa.Column("product_id", sa.Integer, nullable=True),
+    sa.Column("model_config", sa.JSON, nullable=False),
+    sa.Column("feature_config", sa.JSON, nullable=True),
+    sa.Column("data_window_start", sa.Date, nullable=True),
+    sa.Column("data_window_end", sa.Date, nullable=True),
+    sa.Column("metrics", sa.JSON, nullable=True),
+    sa.Column("runtime_info", sa.JSON, nullable=True),
+    sa.Column("artifact_uri", sa.String(500), nullable=True),
+    sa.Column("artifact_sha256", sa.String(64), nullable=True),
+    sa.Column("error_message", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("completed_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_retail_model_run_created", "created_at"),
+    sa.Index("ix_retail_model_run_type_status", "model_type", "status"),
+    sa.Index("ix_retail_model_run_series", "store_id", "product_id"),
+)
+
+
+model_aliases = sa.Table(
+    "retail_model_alias",
+    metadata,
+    sa.Column("alias_name", sa.String(100), primary_key=True),
+    sa.Column(
+        "run_id", sa.String(32), sa.ForeignKey("retail_model_run.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("description", sa.String(500), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_retail_model_alias_run", "run_id"),
+)
+
+
+scenario_plans = sa.Table(
+    "retail_scenario_plan",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.String(2000), nullable=True),
+    sa.Column("run_id", sa.String(32), nullable=False),
+    sa.Column("horizon", sa.Integer, nullable=False),
+    sa.Column("assumptions", sa.JSON, nullable=False),
+    sa.Column("comparison", sa.JSON, nullable=False),
+    sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("cloned_from", sa.String(32), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_retail_scenario_plan_created", "created_at"),
+)
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# One series per (store, product): an integer key, so the engine's radix sort applies.
+SERIES_FACTOR = 1_000_000
+
+
+def series_key(store_id: int, product_id: int) -> int:
+    return store_id * SERIES_FACTOR + product_id
+
+
+def split_key(key: int) -> tuple[int, int]:
+    return key // SERIES_FACTOR, key % SERIES_FACTOR
+
+
+async def load_history(
+    ctx: AppContext,
+    store_ids: Sequence[int],
+    product_ids: Sequence[int] | None,
+    start: date | None,
+    end: date | None,
+) -> tuple[pl.DataFrame, pl.Series]:
+    """(frame: series_id, date, y, price, promo; holiday dates) for the stores/products and dates."""
+    async with ctx.db.engine.connect() as conn:
+        history = await load_sales_frame(
+            conn, store_ids=list(store_ids), product_ids=product_ids, start_date=start, end_date=end
+        )
+        # The calendar reaches 400 days either side (yearly features, holiday distances).
+        cal_start = shift(start, -400) if start else None
+        cal_end = shift(end, 400) if end else None
+        cal = await load_calendar_frame(conn, start_date=cal_start, end_date=cal_end)
+        local = await load_store_holidays_frame(
+            conn, store_ids=list(store_ids), start_date=cal_start, end_date=cal_end
+        )
+    frame = history.select(
+        (pl.col("store_id") * SERIES_FACTOR + pl.col("product_id")).alias("series_id"),
+        "date",
+        pl.col("quantity").cast(pl.Float64).alias("y"),
+        pl.col("unit_price").cast(pl.Float64).alias("price"),
+        pl.col("on_promotion").cast(pl.Float64).alias("promo"),
+    )
+    holidays = pl.concat(
+        [
+            cal.filter(pl.col("is_holiday"))["date"],
+            local.filter(pl.col("kind") == "public")["date"],
+        ]
+    ).unique()
+    return frame, holidays
+
+
+async def load_series(
+    ctx: AppContext, store_id: int, product_id: int, start: date | None, end: date | None
+) -> tuple[pl.DataFrame, pl.Series]:
+    """One (store, product) series; 404 ``series_not_found`` when it has no sales in the range."""
+    frame, holidays = await load_history(ctx, [store_id], [product_id], start, end)
+    if frame.height == 0:
+        raise NotFound(
+            "series",
+            (store_id, product_id),
+            message=f"no sales for store {store_id} and product {product_id} in the requested range",
+            store_id=store_id,
+            product_id=product_id,
+        )
+    return frame, holidays
+
+
+# ---- registry queries (model runs, aliases) --------------------------------------------------
+
+
+async def insert_run(db: Database, values: dict[str, Any]) -> None:
+    async with db.begin() as conn:
+        await conn.execute(model_runs.insert().values(**values))
+
+
+async def run_row(db: Database, run_id: str) -> Any:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(model_runs.select().where(model_runs.c.id == run_id))).first()
+
+
+async def run_rows(
+    db: Database, conds: Sequence[Any], order: Sequence[Any], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of model runs and the total matching ``conds``."""
+    t = model_runs
+    async with db.engine.connect() as conn:
+        total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(*conds))).scalar_one()
+        rows = (
+            await conn.execute(t.select().where(*conds).order_by(*order).limit(limit).offset(offset))
+        ).all()
+    return list(rows), int(total)
+
+
+async def update_run(db: Database, run_id: str, values: dict[str, Any]) -> None:
+    async with db.begin() as conn:
+        await conn.execute(model_runs.update().where(model_runs.c.id == run_id).values(**values))
+
+
+def _alias_query() -> sa.Select[Any]:
+    a, r = model_aliases, model_runs
+    return sa.select(
+        a.c.alias_name,
+        a.c.run_id,
+        a.c.description,
+        a.c.created_at,
+        a.c.updated_at,
+        r.c.status,
+        r.c.model_type,
+    ).join(r, r.c.id == a.c.run_id)
+
+
+async def alias_row(db: Database, name: str) -> Any:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(_alias_query().where(model_aliases.c.alias_name == name))).first()
+
+
+async def alias_rows(db: Database) -> list[Any]:
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(_alias_query().order_by(model_aliases.c.alias_name))).all())
+
+
+async def put_alias(db: Database, name: str, run_id: str, description: str | None, now: datetime) -> bool:
+    """Create the alias or move it to ``run_id``; True when it was created."""
+    a = model_aliases
+    async with db.begin() as conn:
+        exists = (await conn.execute(sa.select(a.c.alias_name).where(a.c.alias_name == name))).first()
+        if exists:
+            await conn.execute(
+                a.update()
+                .where(a.c.alias_name == name)
+                .values(run_id=run_id, description=description, updated_at=now)
+            )
+        else:
+            await conn.execute(
+                a.insert().values(
+                    alias_name=name, run_id=run_id, description=description, created_at=now, updated_at=now
+                )
+            )
+    return exists is None
+
+
+async def delete_alias(db: Database, name: str) -> bool:
+    async with db.begin() as conn:
+        res = await conn.execute(model_aliases.delete().where(model_aliases.c.alias_name == name))
+    return bool(res.rowcount)
+
+
+# ---- saved scenario plans ----------------------------------------------------------------------
+
+
+async def plan_row(db: Database, scenario_id: str) -> Any:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(scenario_plans.select().where(scenario_plans.c.id == scenario_id))).first()
+
+
+async def insert_plan(db: Database, values: dict[str, Any]) -> None:
+    async with db.begin() as conn:
+        await conn.execute(scenario_plans.insert().values(**values))
+
+
+async def plan_rows(db: Database, *, tags: Sequence[str], limit: int, offset: int) -> tuple[list[Any], int]:
+    """Plans newest first carrying every tag in ``tags`` (JSONB containment in SQL on PostgreSQL,
+    the same test over the rows on SQLite), and their total."""
+    t = scenario_plans
+    order = (t.c.created_at.desc(), t.c.id.desc())
+    async with db.engine.connect() as conn:
+        if tags and db.backend == "postgresql":
+            cond = sa.cast(t.c.tags, JSONB).contains(sorted(set(tags)))
+            total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(cond))).scalar_one()
+            page = (
+                await conn.execute(t.select().where(cond).order_by(*order).limit(limit).offset(offset))
+            ).all()
+        elif tags:
+            rows = (await conn.execute(t.select().order_by(*order))).all()
+            wanted = set(tags)
+            kept = [r for r in rows if wanted <= set(r._mapping["tags"] or [])]
+            total = len(kept)
+            page = kept[offset : offset + limit]
+        else:
+            total = (await conn.execute(sa.select(sa.func.count()).select_from(t))).scalar_one()
+            page = (await conn.execute(t.select().order_by(*order).limit(limit).offset(offset))).all()
+    return list(page), int(total)
+
+
+async def delete_plan(db: Database, scenario_id: str) -> bool:
+    async with db.begin() as conn:
+        res = await conn.execute(scenario_plans.delete().where(scenario_plans.c.id == scenario_id))
+    return bool(res.rowcount)
+
+
+# ---- dimensions ------------------------------------------------------------------------------
+
+
+async def dimension_page(
+    db: Database, table: sa.Table, conds: Sequence[Any], order: Sequence[Any], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    async with db.engine.connect() as conn:
+        total = (await conn.execute(sa.select(sa.func.count()).select_from(table).where(*conds))).scalar_one()
+        q = sa.select(table).where(*conds).order_by(*order).limit(limit).offset(offset)
+        rows = list((await conn.execute(q)).all())
+    return rows, int(total)
+
+
+async def dimension_row(db: Database, table: sa.Table, row_id: int) -> Any:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(sa.select(table).where(table.c.id == row_id))).first()
+
+
+# ---- analytics queries -------------------------------------------------------------------------
+
+
+class SalesFilter:
+    """Date range plus optional store/product/category/region filters over ``retail_sales_daily``
+    (the range is checked by the caller, :mod:`ridgeline.retail.dates`)."""
+
+    def __init__(
+        self,
+        start_date: date,
+        end_date: date,
+        store_id: int | None = None,
+        product_id: int | None = None,
+        category: str | None = None,
+        region: str | None = None,
+    ) -> None:
+        self.start_date, self.end_date = start_date, end_date
+        self.store_id, self.product_id = store_id, product_id
+        self.category, self.region = category, region
+
+    def apply(
+        self, q: sa.Select[Any], *, join_store: bool = False, join_product: bool = False
+    ) -> sa.Select[Any]:
+        s = sales
+        if join_store or self.region is not None:
+            q = q.join(stores, stores.c.id == s.c.store_id)
+        if join_product or self.category is not None:
+            q = q.join(products, products.c.id == s.c.product_id)
+        q = q.where(s.c.date >= self.start_date, s.c.date <= self.end_date)
+        if self.store_id is not None:
+            q = q.where(s.c.store_id == self.store_id)
+        if self.product_id is not None:
+            q = q.where(s.c.product_id == self.product_id)
+        if self.category is not None:
+            q = q.where(products.c.category == self.category)
+        if self.region is not None:
+            q = q.where(stores.c.region == self.region)
+        return q
+
+
+def sales_measures() -> list[Any]:
+    s = sales
+    return [
+        sa.func.coalesce(sa.func.sum(s.c.total_amount), 0.0).label("revenue"),
+        sa.func.coalesce(sa.func.sum(s.c.quantity), 0).label("units"),
+        sa.func.coalesce(sa.func.sum(s.c.transactions), 0).label("transactions"),
+        sa.func.count().label("rows"),
+    ]
+
+
+async def sales_totals(db: Database, f: SalesFilter) -> Any:
+    """(revenue, units, transactions, rows) over the filter."""
+    async with db.engine.connect() as conn:
+        return (await conn.execute(f.apply(sa.select(*sales_measures()).select_from(sales)))).one()
+
+
+async def drilldown_groups(db: Database, f: SalesFilter, dimension: str) -> list[Any]:
+    """(value, id, revenue, units, transactions, rows) per group of ``dimension``."""
+    s = sales
+    # Aggregate the facts by id (a scan of the date range, no join per row), then label and, for
+    # category/region, re-aggregate the (few) per-id groups through the dimension table.
+    key = {
+        "store": s.c.store_id,
+        "region": s.c.store_id,
+        "product": s.c.product_id,
+        "category": s.c.product_id,
+    }
+    inner_key = key.get(dimension, s.c.date)
+    inner = (
+        f.apply(sa.select(inner_key.label("k"), *sales_measures()).select_from(s))
+        .group_by(inner_key)
+        .subquery()
+    )
+    sums = [
+        sa.func.sum(inner.c.revenue).label("revenue"),
+        sa.func.sum(inner.c.units).label("units"),
+        sa.func.sum(inner.c.transactions).label("transactions"),
+        sa.func.sum(inner.c.rows).label("rows"),
+    ]
+    plain = [inner.c.revenue, inner.c.units, inner.c.transactions, inner.c.rows]
+    if dimension == "store":
+        q = sa.select(stores.c.code.label("value"), inner.c.k.label("id"), *plain).join(
+            stores, stores.c.id == inner.c.k
+        )
+    elif dimension == "product":
+        q = sa.select(products.c.sku.label("value"), inner.c.k.label("id"), *plain).join(
+            products, products.c.id == inner.c.k
+        )
+    elif dimension in ("category", "region"):
+        dim, col = (products, "category") if dimension == "category" else (stores, "region")
+        label = sa.func.coalesce(dim.c[col], "unknown")
+        q = (
+            sa.select(label.label("value"), sa.null().label("id"), *sums)
+            .select_from(inner.join(dim, dim.c.id == inner.c.k))
+            .group_by(label)
+        )
+    else:
+        q = sa.select(inner.c.k.label("value"), sa.null().label("id"), *plain)
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(q)).all())
+
+
+async def daily_totals(db: Database, f: SalesFilter) -> list[Any]:
+    """(date, revenue, units, transactions, rows) per day with sales."""
+    q = f.apply(sa.select(sales.c.date, *sales_measures()).select_from(sales)).group_by(sales.c.date)
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(q)).all())
+
+
+async def latest_inventory(
+    db: Database,
+    *,
+    store_id: int | None,
+    product_id: int | None,
+    start_date: date | None,
+    end_date: date | None,
+    stockout_only: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int, int]:
+    """One page of the latest snapshot per (store, product) (within the dates when given), the total
+    and the stock-out count. PostgreSQL: DISTINCT ON; SQLite: a max(date) join."""
+    inv = inventory
+    conds = []
+    if store_id is not None:
+        conds.append(inv.c.store_id == store_id)
+    if product_id is not None:
+        conds.append(inv.c.product_id == product_id)
+    if start_date is not None:
+        conds.append(inv.c.date >= start_date)
+    if end_date is not None:
+        conds.append(inv.c.date <= end_date)
+    cols = [
+        inv.c.store_id,
+        inv.c.product_id,
+        inv.c.date,
+        inv.c.on_hand_qty,
+        inv.c.on_order_qty,
+        inv.c.is_stockout,
+    ]
+    async with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            latest = (
+                sa.select(*cols)
+                .where(*conds)
+                .distinct(inv.c.store_id, inv.c.product_id)
+                .order_by(inv.c.store_id, inv.c.product_id, inv.c.date.desc())
+                .subquery()
+            )
+        else:
+            last = (
+                sa.select(inv.c.store_id, inv.c.product_id, sa.func.max(inv.c.date).label("date"))
+                .where(*conds)
+                .group_by(inv.c.store_id, inv.c.product_id)
+                .subquery()
+            )
+            latest = (
+                sa.select(*cols)
+                .join(
+                    last,
+                    sa.and_(
+                        inv.c.store_id == last.c.store_id,
+                        inv.c.product_id == last.c.product_id,
+                        inv.c.date == last.c.date,
+                    ),
+                )
+                .subquery()
+            )
+        where = [latest.c.is_stockout.is_(True)] if stockout_only else []
+        counts = (
+            await conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.coalesce(sa.func.sum(sa.case((latest.c.is_stockout.is_(True), 1), else_=0)), 0),
+                )
+                .select_from(latest)
+                .where(*where)
+            )
+        ).one()
+        q = (
+            sa.select(latest, stores.c.code, products.c.sku)
+            .join(stores, stores.c.id == latest.c.store_id)
+            .join(products, products.c.id == latest.c.product_id)
+            .where(*where)
+            .order_by(latest.c.store_id, latest.c.product_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = (await conn.execute(q)).all()
+    return list(rows), int(counts[0]), int(counts[1])
+
+
+# ---- seeder ------------------------------------------------------------------------------------
+
+
+async def write_generated(conn: AsyncConnection, data: dict[str, pl.DataFrame]) -> None:
+    """Upsert a generated history (dimensions by natural key, facts by (store, product, date))."""
+    now = now_utc()
+    store_rows = data["stores"].with_columns(pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at"))
+    await conn.execute(
+        upsert_statement(
+            conn,
+            stores,
+            ["code"],
+            ["name", "region", "city", "store_type", "updated_at"],
+            only_if_changed=["name", "region", "city", "store_type"],
+        ),
+        store_rows.to_dicts(),
+    )
+    product_rows = data["products"].with_columns(
+        pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at")
+    )
+    await conn.execute(
+        upsert_statement(
+            conn,
+            products,
+            ["sku"],
+            ["name", "category", "brand", "base_price", "base_cost", "updated_at"],
+            only_if_changed=["name", "category", "brand", "base_price", "base_cost"],
+        ),
+        product_rows.to_dicts(),
+    )
+    codes = data["stores"]["code"].to_list()
+    skus = data["products"]["sku"].to_list()
+    store_map = pl.DataFrame(
+        [
+            tuple(r)
+            for r in (
+                await conn.execute(sa.select(stores.c.code, stores.c.id).where(stores.c.code.in_(codes)))
+            ).all()
+        ],
+        schema={"store_code": pl.String, "store_id": pl.Int64},
+        orient="row",
+    )
+    product_map = pl.DataFrame(
+        [
+            tuple(r)
+            for r in (
+                await conn.execute(sa.select(products.c.sku, products.c.id).where(products.c.sku.in_(skus)))
+            ).all()
+        ],
+        schema={"sku": pl.String, "product_id": pl.Int64},
+        orient="row",
+    )
+    await upsert_calendar(conn, data["calendar"])
+    if data["store_holidays"].height:
+        hol = (
+            data["store_holidays"].join(store_map, on="store_code").select("store_id", "date", "kind", "name")
+        )
+        await bulk_upsert(conn, store_holidays, hol, ["store_id", "date", "kind"], ["name"])
+    sales_cols = ["store_id", "product_id", "date", *SALES_COLUMNS]
+    sales_frame = (
+        data["sales"].join(store_map, on="store_code").join(product_map, on="sku").select(sales_cols)
+    )
+    keys = ["date", "store_id", "product_id"]
+    await bulk_upsert(conn, sales, sales_frame.sort(keys), keys, list(SALES_COLUMNS))
+    inv_cols = ["store_id", "product_id", "date", "on_hand_qty", "on_order_qty", "is_stockout"]
+    inv = data["inventory"].join(store_map, on="store_code").join(product_map, on="sku").select(inv_cols)
+    await bulk_upsert(conn, inventory, inv.sort(keys), keys, inv_cols[3:])
+
+
+async def delete_rows(conn: AsyncConnection, tables: tuple[sa.Table, ...]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for table in tables:
+        result = await conn.execute(table.delete())
+        out[table.name] = int(result.rowcount or 0)
+    return out
+
+
+async def record_seed_run(conn: AsyncConnection, **values: Any) -> None:
+    await conn.execute(seed_runs.insert().values(**values))
+
+
+async def last_seed_run(conn: AsyncConnection) -> Any:
+    return (await conn.execute(sa.select(seed_runs).order_by(seed_runs.c.id.desc()).limit(1))).first()

@@ -1,4 +1,4 @@
-"""Scenarios slice: stateless simulation, saved plans (assumptions + comparison snapshot), ranking.
+"""``/scenarios``: stateless what-if simulation, saved plans (assumptions + comparison snapshot), ranking.
 
 Saved plans list newest first; the ``tags`` filter keeps plans carrying every requested tag
 (containment): JSONB ``@>`` in SQL on PostgreSQL, the same test over the rows on SQLite. ``compare`` ranks 2-5 plans by
@@ -11,51 +11,79 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
-import sqlalchemy as sa
-from msgspec import Meta
-from sqlalchemy.dialects.postgresql import JSONB
+from litestar import Controller, delete, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
 
-from ridgeline.platform.context import AppContext
+from ridgeline.platform import paging
+from ridgeline.platform.context import AppContext, Ctx
 from ridgeline.platform.errors import RidgelineError
-from ridgeline.retail import scenarios
-from ridgeline.retail.api import forecast_usecases as uc
-from ridgeline.retail.api.forecast_store import scenario_plans
+from ridgeline.platform.openapi import raises
+from ridgeline.platform.paging import Offset
+from ridgeline.platform.problems import NotFound
+from ridgeline.retail.api import store
+from ridgeline.retail.api.forecasting import check_horizon_dates, load_model
+from ridgeline.retail.api.schemas.forecasting import (
+    AssumptionsIn,
+    CompareRequest,
+    PlanCreate,
+    SimulateRequest,
+)
+from ridgeline.retail.scenarios import Assumptions
+from ridgeline.retail.scenarios import simulate as simulate_scenario
 
 
-class AssumptionsIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    price_change_pct: Annotated[float, Meta(gt=-100, le=1000)] = 0.0
-    promotion: bool = False
-    promotion_days: list[Annotated[int, Meta(ge=1)]] | None = None
-    promotion_lift: Annotated[float, Meta(ge=-1, le=10)] = 0.20
-    holiday_dates: list[date] = []
-    holiday_lift: Annotated[float, Meta(ge=-1, le=10)] = 0.10
-    price_elasticity: Annotated[float, Meta(ge=-20, le=20)] = -1.5
-    inventory_cap: Annotated[float, Meta(ge=0)] | None = None
-    lifecycle: Literal["launch", "growth", "mature", "decline", "end_of_life"] = "mature"
+class ScenariosController(Controller):
+    path = "/scenarios"
+    tags = ["retail: scenarios"]
 
+    @post(
+        "/simulate",
+        summary="Stateless what-if against a trained run",
+        description=(
+            "A regression baseline re-forecasts through a leakage-safe future feature frame "
+            "(method model_exogenous); other baselines apply a deterministic multiplier (method heuristic)."
+        ),
+        status_code=200,
+        opt=raises(400, 404),
+    )
+    async def simulate(self, ctx: Ctx, data: JSONBody[SimulateRequest]) -> dict[str, Any]:
+        return await simulate(ctx, data.run_id, data.horizon, data.assumptions)
 
-class SimulateRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    run_id: str
-    horizon: Annotated[int, Meta(ge=1, le=366)] = 14
-    assumptions: AssumptionsIn = msgspec.field(default_factory=AssumptionsIn)
+    @post("/", summary="Simulate and save a named scenario plan", status_code=201, opt=raises(400, 404))
+    async def create(self, ctx: Ctx, data: JSONBody[PlanCreate]) -> dict[str, Any]:
+        return await create_plan(ctx, data)
 
+    @get("/", summary="Saved plans, newest first; repeated tags filter by containment")
+    async def list_plans(
+        self,
+        ctx: Ctx,
+        limit: paging.limit(100) = 20,  # type: ignore[valid-type]
+        offset: Offset = 0,
+        tags: Annotated[
+            list[str] | None, QueryParameter(description="repeat to require several tags")
+        ] = None,
+    ) -> dict[str, Any]:
+        return await list_plans(ctx, limit=limit, offset=offset, tags=tags or [])
 
-class PlanCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=200)]
-    description: Annotated[str, Meta(max_length=2000)] | None = None
-    run_id: str
-    horizon: Annotated[int, Meta(ge=1, le=366)] = 14
-    assumptions: AssumptionsIn = msgspec.field(default_factory=AssumptionsIn)
-    tags: Annotated[list[Annotated[str, Meta(min_length=1, max_length=50)]], Meta(max_length=20)] = []
-    cloned_from: str | None = None
+    @post(
+        "/compare",
+        summary="Rank 2-5 saved plans with merged chart series",
+        status_code=200,
+        opt=raises(400, 404),
+    )
+    async def compare(self, ctx: Ctx, data: JSONBody[CompareRequest]) -> dict[str, Any]:
+        return await compare_plans(ctx, data)
 
+    @get("/{scenario_id:str}", summary="A saved plan with its comparison snapshot")
+    async def get_plan(self, ctx: Ctx, scenario_id: FromPath[str]) -> dict[str, Any]:
+        return await get_plan(ctx, scenario_id)
 
-class CompareRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    scenario_ids: Annotated[list[str], Meta(min_length=2, max_length=5)]
-    rank_by: Literal["delta_total", "delta_pct", "scenario_total"] = "delta_total"
+    @delete("/{scenario_id:str}", summary="Delete a saved plan", status_code=204)
+    async def delete_plan(self, ctx: Ctx, scenario_id: FromPath[str]) -> None:
+        await delete_plan(ctx, scenario_id)
 
 
 def check_assumptions(origin: date, horizon: int, a: AssumptionsIn) -> None:
@@ -69,14 +97,14 @@ def check_assumptions(origin: date, horizon: int, a: AssumptionsIn) -> None:
             f"assumptions.promotion_days: day(s) {', '.join(map(str, late[:5]))} beyond the horizon of {horizon} days",
             field="assumptions.promotion_days",
         )
-    uc.check_horizon_dates(origin, horizon, list(a.holiday_dates), "assumptions.holiday_dates")
+    check_horizon_dates(origin, horizon, list(a.holiday_dates), "assumptions.holiday_dates")
 
 
 async def simulate(ctx: AppContext, run_id: str, horizon: int, a: AssumptionsIn) -> dict[str, Any]:
-    run, model = await uc.load_model(ctx, run_id)
+    run, model = await load_model(ctx, run_id)
     assert model.origin is not None
     check_assumptions(model.origin, horizon, a)
-    assumptions = scenarios.Assumptions(
+    assumptions = Assumptions(
         price_change_pct=a.price_change_pct,
         promotion=a.promotion,
         promotion_days=tuple(a.promotion_days) if a.promotion_days else None,
@@ -87,7 +115,7 @@ async def simulate(ctx: AppContext, run_id: str, horizon: int, a: AssumptionsIn)
         inventory_cap=a.inventory_cap,
         lifecycle=a.lifecycle,
     )
-    result = await asyncio.to_thread(scenarios.simulate, model, horizon, assumptions)
+    result = await asyncio.to_thread(simulate_scenario, model, horizon, assumptions)
     out = msgspec.to_builtins(result)
     for p in out["points"]:
         p.pop("series_id", None)
@@ -113,12 +141,9 @@ def _plan(row: Any) -> dict[str, Any]:
 
 
 async def get_plan(ctx: AppContext, scenario_id: str) -> dict[str, Any]:
-    async with ctx.db.engine.connect() as conn:
-        row = (await conn.execute(scenario_plans.select().where(scenario_plans.c.id == scenario_id))).first()
+    row = await store.plan_row(ctx.db, scenario_id)
     if row is None:
-        raise RidgelineError(
-            404, "scenario_not_found", f"scenario {scenario_id!r} not found", scenario_id=scenario_id
-        )
+        raise NotFound("scenario", scenario_id, scenario_id=scenario_id)
     return _plan(row)
 
 
@@ -138,41 +163,18 @@ async def create_plan(ctx: AppContext, body: PlanCreate) -> dict[str, Any]:
         "cloned_from": body.cloned_from,
         "created_at": datetime.now(UTC),
     }
-    async with ctx.db.begin() as conn:
-        await conn.execute(scenario_plans.insert().values(**values))
+    await store.insert_plan(ctx.db, values)
     return await get_plan(ctx, values["id"])
 
 
 async def list_plans(ctx: AppContext, *, limit: int, offset: int, tags: list[str]) -> dict[str, Any]:
-    t = scenario_plans
-    order = (t.c.created_at.desc(), t.c.id.desc())
-    async with ctx.db.engine.connect() as conn:
-        if tags and ctx.db.backend == "postgresql":
-            # JSONB containment in SQL: the plan's tags contain every requested tag.
-            cond = sa.cast(t.c.tags, JSONB).contains(sorted(set(tags)))
-            total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(cond))).scalar_one()
-            page = (
-                await conn.execute(t.select().where(cond).order_by(*order).limit(limit).offset(offset))
-            ).all()
-        elif tags:
-            rows = (await conn.execute(t.select().order_by(*order))).all()
-            wanted = set(tags)
-            kept = [r for r in rows if wanted <= set(r._mapping["tags"] or [])]
-            total = len(kept)
-            page = kept[offset : offset + limit]
-        else:
-            total = (await conn.execute(sa.select(sa.func.count()).select_from(t))).scalar_one()
-            page = (await conn.execute(t.select().order_by(*order).limit(limit).offset(offset))).all()
-    return {"scenarios": [_plan(r) for r in page], "total": int(total), "limit": limit, "offset": offset}
+    page, total = await store.plan_rows(ctx.db, tags=tags, limit=limit, offset=offset)
+    return {"scenarios": [_plan(r) for r in page], "total": total, "limit": limit, "offset": offset}
 
 
 async def delete_plan(ctx: AppContext, scenario_id: str) -> None:
-    async with ctx.db.begin() as conn:
-        res = await conn.execute(scenario_plans.delete().where(scenario_plans.c.id == scenario_id))
-    if not res.rowcount:
-        raise RidgelineError(
-            404, "scenario_not_found", f"scenario {scenario_id!r} not found", scenario_id=scenario_id
-        )
+    if not await store.delete_plan(ctx.db, scenario_id):
+        raise NotFound("scenario", scenario_id, scenario_id=scenario_id)
 
 
 async def compare_plans(ctx: AppContext, body: CompareRequest) -> dict[str, Any]:

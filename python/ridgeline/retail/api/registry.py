@@ -1,4 +1,4 @@
-"""Use cases of the model registry: runs, status life-cycle, artifacts with SHA-256, aliases, diffs.
+"""``/registry``: model runs, their status life-cycle, artifacts with SHA-256, aliases and diffs.
 
 Run status life-cycle (anything else is a 400 ``invalid_status_transition``)::
 
@@ -16,20 +16,145 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-import msgspec
-import sqlalchemy as sa
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from ridgeline.platform import paging
 from ridgeline.platform.artifacts import ArtifactError
-from ridgeline.platform.context import AppContext
+from ridgeline.platform.context import AppContext, Ctx
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.hashing import sha256_file, sha256_hex
-from ridgeline.platform.paging import page_window, resolve_sort
-from ridgeline.retail.api import forecast_schemas as fs
-from ridgeline.retail.api.forecast_store import model_aliases, model_runs
+from ridgeline.platform.openapi import raises
+from ridgeline.platform.paging import Page, page_window, resolve_sort
+from ridgeline.platform.problems import NotFound
+from ridgeline.retail import dates
+from ridgeline.retail.api import store
+from ridgeline.retail.api.schemas.forecasting import (
+    Alias,
+    AliasCreate,
+    AliasList,
+    ModelRun,
+    ModelRunCreate,
+    ModelRunList,
+    ModelRunUpdate,
+    RunComparison,
+    ValueDiff,
+    VerifyResult,
+)
+from ridgeline.retail.api.store import model_runs
+
+PageSize = paging.page_size(100)
+
+
+OptionalId = Annotated[int | None, QueryParameter(ge=paging.INT64_MIN, le=paging.INT64_MAX)]
+
+
+SortBy = Annotated[
+    str | None,
+    QueryParameter(
+        description="created_at, model_type, status, store_id or product_id; anything else falls back to created_at desc"
+    ),
+]
+
+
+SortOrder = Annotated[str | None, QueryParameter(description="asc or desc (default desc)")]
+
+
+class RegistryController(Controller):
+    path = "/registry"
+    tags = ["retail: registry"]
+
+    @post("/runs", summary="Create a model run (pending)", status_code=201, opt=raises(400))
+    async def create_run(self, ctx: Ctx, data: JSONBody[ModelRunCreate]) -> ModelRun:
+        return await create_run(ctx, data)
+
+    @get(
+        "/runs", summary="List model runs with filters, pagination and allow-listed sorting", opt=raises(400)
+    )
+    async def list_runs(
+        self,
+        ctx: Ctx,
+        model_type: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        store_id: OptionalId = None,
+        product_id: OptionalId = None,
+        page: Page = 1,
+        page_size: PageSize = 20,
+        sort_by: SortBy = None,
+        sort_order: SortOrder = None,
+    ) -> ModelRunList:
+        return await list_runs(
+            ctx,
+            model_type=model_type,
+            status=status,
+            store_id=store_id,
+            product_id=product_id,
+            page=page,
+            page_size=page_size,
+            sort_by=sort_by,
+            sort_order=sort_order,
+        )
+
+    @get("/runs/{run_id:str}", summary="Run details with metrics and runtime info")
+    async def get_run(self, ctx: Ctx, run_id: FromPath[str]) -> ModelRun:
+        return await require_run(ctx, run_id)
+
+    @patch(
+        "/runs/{run_id:str}",
+        summary="Update status, metrics, artifact URI/hash or error message",
+        opt=raises(400),
+    )
+    async def update_run(self, ctx: Ctx, run_id: FromPath[str], data: JSONBody[ModelRunUpdate]) -> ModelRun:
+        return await update_run(ctx, run_id, data)
+
+    @get(
+        "/runs/{run_id:str}/verify",
+        summary="Recompute the artifact's SHA-256 and compare with the record",
+        opt=raises(400, 409),
+    )
+    async def verify_run(self, ctx: Ctx, run_id: FromPath[str]) -> VerifyResult:
+        return await verify_run(ctx, run_id)
+
+    @post(
+        "/aliases",
+        summary="Create or move an alias (successful runs only)",
+        status_code=200,
+        opt=raises(400, 404),
+    )
+    async def upsert_alias(self, ctx: Ctx, data: JSONBody[AliasCreate]) -> Response[Alias]:
+        alias, created = await upsert_alias(ctx, data)
+        return Response(alias, status_code=201 if created else 200)
+
+    @get("/aliases", summary="List aliases")
+    async def list_aliases(self, ctx: Ctx) -> AliasList:
+        return await list_aliases(ctx)
+
+    @get("/aliases/{alias_name:str}", summary="Get an alias")
+    async def get_alias(self, ctx: Ctx, alias_name: FromPath[str]) -> Alias:
+        alias = await get_alias(ctx, alias_name)
+        if alias is None:
+            raise NotFound("alias", alias_name)
+        return alias
+
+    @delete("/aliases/{alias_name:str}", summary="Delete an alias", status_code=204)
+    async def delete_alias(self, ctx: Ctx, alias_name: FromPath[str]) -> None:
+        if not await delete_alias(ctx, alias_name):
+            raise NotFound("alias", alias_name)
+
+    @get(
+        "/compare/{run_id_a:str}/{run_id_b:str}",
+        summary="Diff two runs (config and metrics)",
+        opt=raises(400),
+    )
+    async def compare(self, ctx: Ctx, run_id_a: FromPath[str], run_id_b: FromPath[str]) -> RunComparison:
+        return await compare_runs(ctx, run_id_a, run_id_b)
+
 
 RUN_SORT = {"created_at", "model_type", "status", "store_id", "product_id"}
+
+
 TRANSITIONS: dict[str, set[str]] = {
     "pending": {"running", "success", "failed", "archived"},
     "running": {"success", "failed"},
@@ -37,6 +162,8 @@ TRANSITIONS: dict[str, set[str]] = {
     "failed": {"archived"},
     "archived": set(),
 }
+
+
 ARTIFACT_SCHEME = "artifact://"
 
 
@@ -44,9 +171,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _run_from_row(row: Any) -> fs.ModelRun:
+def _run_from_row(row: Any) -> ModelRun:
     m = row._mapping
-    return fs.ModelRun(
+    return ModelRun(
         run_id=m["id"],
         model_type=m["model_type"],
         status=m["status"],
@@ -82,9 +209,8 @@ def parse_artifact_uri(uri: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-async def create_run(ctx: AppContext, body: fs.ModelRunCreate, *, status: str = "pending") -> fs.ModelRun:
-    if body.data_window_start and body.data_window_end and body.data_window_start > body.data_window_end:
-        raise RidgelineError(400, "invalid_date_range", "data_window_start is after data_window_end")
+async def create_run(ctx: AppContext, body: ModelRunCreate, *, status: str = "pending") -> ModelRun:
+    dates.check_range(body.data_window_start, body.data_window_end, max_days=None, what="data window")
     now = _now()
     values = {
         "id": uuid.uuid4().hex,
@@ -105,23 +231,21 @@ async def create_run(ctx: AppContext, body: fs.ModelRunCreate, *, status: str = 
         "updated_at": now,
         "completed_at": None,
     }
-    async with ctx.db.begin() as conn:
-        await conn.execute(model_runs.insert().values(**values))
+    await store.insert_run(ctx.db, values)
     run = await get_run(ctx, values["id"])
     assert run is not None
     return run
 
 
-async def get_run(ctx: AppContext, run_id: str) -> fs.ModelRun | None:
-    async with ctx.db.engine.connect() as conn:
-        row = (await conn.execute(model_runs.select().where(model_runs.c.id == run_id))).first()
+async def get_run(ctx: AppContext, run_id: str) -> ModelRun | None:
+    row = await store.run_row(ctx.db, run_id)
     return None if row is None else _run_from_row(row)
 
 
-async def require_run(ctx: AppContext, run_id: str) -> fs.ModelRun:
+async def require_run(ctx: AppContext, run_id: str) -> ModelRun:
     run = await get_run(ctx, run_id)
     if run is None:
-        raise RidgelineError(404, "run_not_found", f"model run {run_id!r} not found", run_id=run_id)
+        raise NotFound("model run", run_id, reason_code="run_not_found", run_id=run_id)
     return run
 
 
@@ -136,7 +260,7 @@ async def list_runs(
     page_size: int,
     sort_by: str | None,
     sort_order: str | None,
-) -> fs.ModelRunList:
+) -> ModelRunList:
     t = model_runs
     conds = []
     if model_type is not None:
@@ -158,19 +282,11 @@ async def list_runs(
     )
     order = [sort.target.desc() if sort.descending else sort.target.asc(), t.c.id.asc()]
     window = page_window(page, page_size)
-    async with ctx.db.engine.connect() as conn:
-        total = (await conn.execute(sa.select(sa.func.count()).select_from(t).where(*conds))).scalar_one()
-        rows = (
-            await conn.execute(
-                t.select().where(*conds).order_by(*order).limit(window.limit).offset(window.offset)
-            )
-        ).all()
-    return fs.ModelRunList(
-        runs=[_run_from_row(r) for r in rows], total=int(total), page=page, page_size=page_size
-    )
+    rows, total = await store.run_rows(ctx.db, conds, order, window.limit, window.offset)
+    return ModelRunList(runs=[_run_from_row(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
-async def update_run(ctx: AppContext, run_id: str, body: fs.ModelRunUpdate) -> fs.ModelRun:
+async def update_run(ctx: AppContext, run_id: str, body: ModelRunUpdate) -> ModelRun:
     run = await require_run(ctx, run_id)
     values: dict[str, Any] = {}
     if body.status is not None and body.status != run.status:
@@ -194,8 +310,7 @@ async def update_run(ctx: AppContext, run_id: str, body: fs.ModelRunUpdate) -> f
         values["error_message"] = body.error_message
     if values:
         values["updated_at"] = _now()
-        async with ctx.db.begin() as conn:
-            await conn.execute(model_runs.update().where(model_runs.c.id == run_id).values(**values))
+        await store.update_run(ctx.db, run_id, values)
     return await require_run(ctx, run_id)
 
 
@@ -203,16 +318,17 @@ async def store_artifact(ctx: AppContext, run_id: str, name: str, data: bytes) -
     """Write a run's artifact and record its URI and SHA-256 on the run."""
     art = await ctx.artifacts.put("retail-models", run_id, name, data)
     uri = artifact_uri("retail-models", run_id, name)
-    async with ctx.db.begin() as conn:
-        await conn.execute(
-            model_runs.update()
-            .where(model_runs.c.id == run_id)
-            .values(artifact_uri=uri, artifact_sha256=art.sha256, updated_at=_now())
-        )
+    await store.update_run(
+        ctx.db, run_id, {"artifact_uri": uri, "artifact_sha256": art.sha256, "updated_at": _now()}
+    )
     return uri, art.sha256
 
 
-async def read_artifact(ctx: AppContext, run: fs.ModelRun) -> bytes:
+async def set_runtime_info(ctx: AppContext, run_id: str, info: dict[str, Any]) -> None:
+    await store.update_run(ctx.db, run_id, {"runtime_info": info})
+
+
+async def read_artifact(ctx: AppContext, run: ModelRun) -> bytes:
     """The run's artifact bytes, after checking them against the SHA-256 the registry recorded."""
     if not run.artifact_uri:
         raise RidgelineError(400, "no_artifact", f"model run {run.run_id} has no artifact", run_id=run.run_id)
@@ -228,7 +344,7 @@ async def read_artifact(ctx: AppContext, run: fs.ModelRun) -> bytes:
     return data
 
 
-async def verify_run(ctx: AppContext, run_id: str) -> fs.VerifyResult:
+async def verify_run(ctx: AppContext, run_id: str) -> VerifyResult:
     run = await require_run(ctx, run_id)
     if not run.artifact_uri:
         raise RidgelineError(
@@ -238,7 +354,7 @@ async def verify_run(ctx: AppContext, run_id: str) -> fs.VerifyResult:
     expected = run.artifact_hash
     try:
         art = await ctx.artifacts.get(ns, owner, name)
-    except ArtifactError as exc:
+    except ArtifactError as exc:  # the platform refuses the name (traversal): to the client, a bad URI
         raise RidgelineError(400, "invalid_artifact_uri", str(exc)) from exc
     actual = None
     reason = "missing_file"
@@ -248,7 +364,7 @@ async def verify_run(ctx: AppContext, run_id: str) -> fs.VerifyResult:
             actual = sha256_file(path)
             expected = expected or art.sha256
             reason = "ok" if actual == expected else "hash_mismatch"
-    return fs.VerifyResult(
+    return VerifyResult(
         run_id=run_id,
         artifact_uri=run.artifact_uri,
         expected_hash=expected,
@@ -258,9 +374,9 @@ async def verify_run(ctx: AppContext, run_id: str) -> fs.VerifyResult:
     )
 
 
-def _alias_from_row(row: Any) -> fs.Alias:
+def _alias_from_row(row: Any) -> Alias:
     m = row._mapping
-    return fs.Alias(
+    return Alias(
         alias_name=m["alias_name"],
         run_id=m["run_id"],
         description=m["description"],
@@ -271,20 +387,7 @@ def _alias_from_row(row: Any) -> fs.Alias:
     )
 
 
-def _alias_query() -> sa.Select[Any]:
-    a, r = model_aliases, model_runs
-    return sa.select(
-        a.c.alias_name,
-        a.c.run_id,
-        a.c.description,
-        a.c.created_at,
-        a.c.updated_at,
-        r.c.status,
-        r.c.model_type,
-    ).join(r, r.c.id == a.c.run_id)
-
-
-async def upsert_alias(ctx: AppContext, body: fs.AliasCreate) -> tuple[fs.Alias, bool]:
+async def upsert_alias(ctx: AppContext, body: AliasCreate) -> tuple[Alias, bool]:
     """Create or move an alias; only a successful run can carry one. Returns (alias, created)."""
     run = await require_run(ctx, body.run_id)
     if run.status != "success":
@@ -293,50 +396,24 @@ async def upsert_alias(ctx: AppContext, body: fs.AliasCreate) -> tuple[fs.Alias,
             "run_not_successful",
             f"aliases point at successful runs only (run {run.run_id} is {run.status})",
         )
-    now = _now()
-    a = model_aliases
-    async with ctx.db.begin() as conn:
-        exists = (
-            await conn.execute(sa.select(a.c.alias_name).where(a.c.alias_name == body.alias_name))
-        ).first()
-        if exists:
-            await conn.execute(
-                a.update()
-                .where(a.c.alias_name == body.alias_name)
-                .values(run_id=body.run_id, description=body.description, updated_at=now)
-            )
-        else:
-            await conn.execute(
-                a.insert().values(
-                    alias_name=body.alias_name,
-                    run_id=body.run_id,
-                    description=body.description,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+    created = await store.put_alias(ctx.db, body.alias_name, body.run_id, body.description, _now())
     alias = await get_alias(ctx, body.alias_name)
     assert alias is not None
-    return alias, not exists
+    return alias, created
 
 
-async def get_alias(ctx: AppContext, name: str) -> fs.Alias | None:
-    async with ctx.db.engine.connect() as conn:
-        row = (await conn.execute(_alias_query().where(model_aliases.c.alias_name == name))).first()
+async def get_alias(ctx: AppContext, name: str) -> Alias | None:
+    row = await store.alias_row(ctx.db, name)
     return None if row is None else _alias_from_row(row)
 
 
-async def list_aliases(ctx: AppContext) -> fs.AliasList:
-    async with ctx.db.engine.connect() as conn:
-        rows = (await conn.execute(_alias_query().order_by(model_aliases.c.alias_name))).all()
-    items = [_alias_from_row(r) for r in rows]
-    return fs.AliasList(aliases=items, total=len(items))
+async def list_aliases(ctx: AppContext) -> AliasList:
+    items = [_alias_from_row(r) for r in await store.alias_rows(ctx.db)]
+    return AliasList(aliases=items, total=len(items))
 
 
 async def delete_alias(ctx: AppContext, name: str) -> bool:
-    async with ctx.db.begin() as conn:
-        res = await conn.execute(model_aliases.delete().where(model_aliases.c.alias_name == name))
-    return bool(res.rowcount)
+    return await store.delete_alias(ctx.db, name)
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
@@ -347,14 +424,12 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
-def _diff(
-    a: dict[str, Any] | None, b: dict[str, Any] | None, *, only_changed: bool
-) -> dict[str, fs.ValueDiff]:
+def _diff(a: dict[str, Any] | None, b: dict[str, Any] | None, *, only_changed: bool) -> dict[str, ValueDiff]:
     fa: dict[str, Any] = {}
     fb: dict[str, Any] = {}
     _flatten("", a or {}, fa)
     _flatten("", b or {}, fb)
-    out: dict[str, fs.ValueDiff] = {}
+    out: dict[str, ValueDiff] = {}
     for key in sorted(set(fa) | set(fb)):
         va, vb = fa.get(key), fb.get(key)
         if only_changed and va == vb:
@@ -363,11 +438,11 @@ def _diff(
         if isinstance(va, int | float) and isinstance(vb, int | float) and not isinstance(va, bool):
             d = float(vb) - float(va)
             delta = d if math.isfinite(d) else None
-        out[key] = fs.ValueDiff(a=va, b=vb, delta=delta)
+        out[key] = ValueDiff(a=va, b=vb, delta=delta)
     return out
 
 
-async def compare_runs(ctx: AppContext, run_a: str, run_b: str) -> fs.RunComparison:
+async def compare_runs(ctx: AppContext, run_a: str, run_b: str) -> RunComparison:
     a = await require_run(ctx, run_a)
     b = await require_run(ctx, run_b)
     config_a = {
@@ -380,7 +455,7 @@ async def compare_runs(ctx: AppContext, run_a: str, run_b: str) -> fs.RunCompari
         "model_config": b.model_config,
         "feature_config": b.feature_config,
     }
-    return fs.RunComparison(
+    return RunComparison(
         run_a=a,
         run_b=b,
         config_diff=_diff(config_a, config_b, only_changed=True),
@@ -388,7 +463,3 @@ async def compare_runs(ctx: AppContext, run_a: str, run_b: str) -> fs.RunCompari
         same_model_type=a.model_type == b.model_type,
         same_data_window=(a.data_window_start, a.data_window_end) == (b.data_window_start, b.data_window_end),
     )
-
-
-def to_builtins(value: Any) -> Any:
-    return msgspec.to_builtins(value)

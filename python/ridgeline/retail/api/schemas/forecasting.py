@@ -1,4 +1,4 @@
-"""msgspec schemas of the forecasting slices (registry; more slices join as they land)."""
+"""Wire types of the registry, featuresets, forecasting, backtesting, explain, scenarios and jobs."""
 
 from __future__ import annotations
 
@@ -252,3 +252,63 @@ class ExplainRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     season_length: Annotated[int, Meta(ge=1, le=366)] = 7
     window: Annotated[int, Meta(ge=1, le=366)] = 7
     level: Annotated[int, Meta(gt=0, lt=100)] = 80
+
+
+JobType = Literal["train", "predict", "backtest"]
+
+
+class JobCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    job_type: JobType
+    params: dict[str, Any]
+
+
+class JobOut(msgspec.Struct, kw_only=True):
+    job_id: str
+    job_type: str
+    status: str
+    params: dict[str, Any]
+    result: Any = None
+    error: dict[str, Any] | None = None
+    progress: float = 0.0
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class JobList(msgspec.Struct, kw_only=True):
+    jobs: list[JobOut]
+    limit: int
+    offset: int
+
+
+class AssumptionsIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    price_change_pct: Annotated[float, Meta(gt=-100, le=1000)] = 0.0
+    promotion: bool = False
+    promotion_days: list[Annotated[int, Meta(ge=1)]] | None = None
+    promotion_lift: Annotated[float, Meta(ge=-1, le=10)] = 0.20
+    holiday_dates: list[date] = []
+    holiday_lift: Annotated[float, Meta(ge=-1, le=10)] = 0.10
+    price_elasticity: Annotated[float, Meta(ge=-20, le=20)] = -1.5
+    inventory_cap: Annotated[float, Meta(ge=0)] | None = None
+    lifecycle: Literal["launch", "growth", "mature", "decline", "end_of_life"] = "mature"
+
+
+class SimulateRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    run_id: str
+    horizon: Annotated[int, Meta(ge=1, le=366)] = 14
+    assumptions: AssumptionsIn = msgspec.field(default_factory=AssumptionsIn)
+
+
+class PlanCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    description: Annotated[str, Meta(max_length=2000)] | None = None
+    run_id: str
+    horizon: Annotated[int, Meta(ge=1, le=366)] = 14
+    assumptions: AssumptionsIn = msgspec.field(default_factory=AssumptionsIn)
+    tags: Annotated[list[Annotated[str, Meta(min_length=1, max_length=50)]], Meta(max_length=20)] = []
+    cloned_from: str | None = None
+
+
+class CompareRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    scenario_ids: Annotated[list[str], Meta(min_length=2, max_length=5)]
+    rank_by: Literal["delta_total", "delta_pct", "scenario_total"] = "delta_total"

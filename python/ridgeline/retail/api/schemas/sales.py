@@ -1,4 +1,4 @@
-"""Wire schemas of the retail family (msgspec Structs). Field names follow contract 002."""
+"""Wire types of health, ingest, dimensions, analytics and the seeder (contract 002)."""
 
 from __future__ import annotations
 

@@ -1,28 +1,91 @@
-"""Retail jobs (train, predict, backtest) on the platform job API, and their HTTP view.
+"""``/jobs``: train, predict and backtest jobs on the platform job API, in the contract's words.
 
 Statuses map from the platform's: CREATED/QUEUED -> ``pending``, RUNNING -> ``running``,
 SUCCEEDED -> ``completed``, FAILED -> ``failed``, CANCELLED -> ``cancelled``. A job's ``params`` are
 the body of the matching endpoint (``/forecasting/train``, ``/forecasting/predict``,
-``/backtesting/run``); its ``result`` is that endpoint's response.
+``/backtesting/run``); its ``result`` is that endpoint's response; a failed job's ``error`` carries
+the ``reason_code`` of the engine error that stopped it (platform job record).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any
 
 import msgspec
+from litestar import Controller, delete, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from ridgeline.platform.context import AppContext
+from ridgeline.platform import paging
+from ridgeline.platform.context import AppContext, Ctx
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.jobs import Job, JobContext, JobStatus, job_view
-from ridgeline.platform.paging import resolve_sort
+from ridgeline.platform.openapi import raises
+from ridgeline.platform.paging import Offset, resolve_sort
 from ridgeline.retail import isolation
-from ridgeline.retail.api import forecast_schemas as fs
-from ridgeline.retail.api import forecast_usecases as uc
+from ridgeline.retail.api import backtesting, forecasting
+from ridgeline.retail.api.schemas.forecasting import (
+    BacktestRequest,
+    JobCreate,
+    JobList,
+    JobOut,
+    PredictRequest,
+    TrainRequest,
+)
 
-JobType = Literal["train", "predict", "backtest"]
+SortOrder = Annotated[str | None, QueryParameter(description="asc or desc (default desc)")]
+
+
+class JobsController(Controller):
+    path = "/jobs"
+    tags = ["retail: jobs"]
+
+    @post(
+        "/",
+        summary="Submit a train, predict or backtest job (returns its job_id at once)",
+        status_code=202,
+        opt=raises(400, 404),
+    )
+    async def submit(self, ctx: Ctx, data: JSONBody[JobCreate]) -> JobOut:
+        return await submit(ctx, data)
+
+    @get("/", summary="List jobs with filters and allow-listed sorting", opt=raises(400))
+    async def list_jobs(
+        self,
+        ctx: Ctx,
+        job_type: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        sort_by: Annotated[
+            str | None,
+            QueryParameter(
+                description="created_at, completed_at, job_type or status; anything else: created_at desc"
+            ),
+        ] = None,
+        sort_order: SortOrder = None,
+        limit: paging.limit(100) = 50,  # type: ignore[valid-type]
+        offset: Offset = 0,
+    ) -> JobList:
+        return await listing(
+            ctx,
+            job_type=job_type,
+            status=status,
+            sort_by=sort_by,
+            sort_order=sort_order,
+            limit=limit,
+            offset=offset,
+        )
+
+    @get("/{job_id:str}", summary="Job status and result")
+    async def get_job(self, ctx: Ctx, job_id: FromPath[str]) -> JobOut:
+        return job_out(await get(ctx, job_id))
+
+    @delete("/{job_id:str}", summary="Cancel a pending (or running) job", status_code=200, opt=raises(400))
+    async def cancel(self, ctx: Ctx, job_id: FromPath[str]) -> JobOut:
+        return await cancel(ctx, job_id)
+
+
 FAMILY = "retail"
+
+
 STATUS_OUT = {
     JobStatus.CREATED: "pending",
     JobStatus.QUEUED: "pending",
@@ -31,6 +94,8 @@ STATUS_OUT = {
     JobStatus.FAILED: "failed",
     JobStatus.CANCELLED: "cancelled",
 }
+
+
 STATUS_IN = {
     "pending": JobStatus.QUEUED,
     "running": JobStatus.RUNNING,
@@ -38,47 +103,16 @@ STATUS_IN = {
     "failed": JobStatus.FAILED,
     "cancelled": JobStatus.CANCELLED,
 }
+
+
 JOB_SORT = {"created_at": "created_at", "completed_at": "finished_at", "job_type": "kind", "status": "status"}
+
+
 PARAM_TYPES: dict[str, type[msgspec.Struct]] = {
-    "train": fs.TrainRequest,
-    "predict": fs.PredictRequest,
-    "backtest": fs.BacktestRequest,
+    "train": TrainRequest,
+    "predict": PredictRequest,
+    "backtest": BacktestRequest,
 }
-
-
-class JobCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    job_type: JobType
-    params: dict[str, Any]
-
-
-class JobOut(msgspec.Struct, kw_only=True):
-    job_id: str
-    job_type: str
-    status: str
-    params: dict[str, Any]
-    result: Any = None
-    error: dict[str, Any] | None = None
-    progress: float = 0.0
-    created_at: datetime
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-
-
-class JobList(msgspec.Struct, kw_only=True):
-    jobs: list[JobOut]
-    limit: int
-    offset: int
-
-
-def _job_error(error: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The job's error with the retail reason code of a limit hit (``memory_limit_exceeded`` ...),
-    which the platform record keeps only as the message prefix."""
-    if not error or "reason_code" in error:
-        return error
-    code = str(error.get("message", "")).split(":", 1)[0]
-    if code in uc.LIMIT_CODES or code in ("cancelled",):
-        return {**error, "reason_code": code}
-    return error
 
 
 def job_out(job: Job) -> JobOut:
@@ -89,7 +123,7 @@ def job_out(job: Job) -> JobOut:
         status=view.state,
         params=view.params,
         result=view.result,
-        error=_job_error(view.error),
+        error=view.error,  # with the engine error's reason_code (platform job record)
         progress=view.progress,
         created_at=view.created_at,
         started_at=view.started_at,
@@ -103,11 +137,11 @@ def _parse(job_type: str, params: dict[str, Any]) -> msgspec.Struct:
     except msgspec.ValidationError as exc:
         raise RidgelineError(422, "invalid_request", f"Invalid {job_type} params: {exc}") from exc
     # Refuse bad hyperparameters at submission rather than as a failed job.
-    if isinstance(parsed, fs.TrainRequest):
-        uc.check_hyperparameters(parsed.config)
-    elif isinstance(parsed, fs.BacktestRequest):
+    if isinstance(parsed, TrainRequest):
+        forecasting.check_hyperparameters(parsed.config)
+    elif isinstance(parsed, BacktestRequest):
         for m in parsed.models:
-            uc.check_hyperparameters(m)
+            forecasting.check_hyperparameters(m)
     return parsed
 
 
@@ -160,29 +194,31 @@ async def cancel(ctx: AppContext, job_id: str) -> JobOut:
 
 
 async def _train_job(jc: JobContext) -> Any:
-    req = msgspec.convert(jc.params, fs.TrainRequest)
+    req = msgspec.convert(jc.params, TrainRequest)
     jc.check_cancelled()
-    res = await uc.train(jc.app, req, job_check=jc.check_cancelled, cancelled=lambda: jc.token.cancelled)
+    res = await forecasting.train(
+        jc.app, req, job_check=jc.check_cancelled, cancelled=lambda: jc.token.cancelled
+    )
     return msgspec.to_builtins(res)
 
 
 async def _predict_job(jc: JobContext) -> Any:
-    req = msgspec.convert(jc.params, fs.PredictRequest)
+    req = msgspec.convert(jc.params, PredictRequest)
     jc.check_cancelled()
-    res = await uc.predict(jc.app, req)
-    out = msgspec.to_builtins(res)
-    return out
+    return msgspec.to_builtins(await forecasting.predict(jc.app, req))
 
 
 async def _backtest_job(jc: JobContext) -> Any:
-    req = msgspec.convert(jc.params, fs.BacktestRequest)
+    req = msgspec.convert(jc.params, BacktestRequest)
 
     def progress(done: int, total: int) -> None:
         jc.report_progress(done / total)
         jc.check_cancelled()  # stops the backtest between folds
 
     try:
-        return await uc.run_backtest(jc.app, req, on_fold=progress, cancelled=lambda: jc.token.cancelled)
+        return await backtesting.run_backtest(
+            jc.app, req, on_fold=progress, cancelled=lambda: jc.token.cancelled
+        )
     except isolation.FitLimitExceeded:  # cancelled: the child process is already stopped
         jc.check_cancelled()
         raise
