@@ -16,7 +16,7 @@ from ridgeline.platform.problems import EngineError
 
 EnergyCarrier = Literal["diesel", "electric"]
 
-__all__ = ["BUILTIN_VEHICLES", "EnergyCarrier", "Vehicle", "VehicleError", "builtin", "validate_vehicle"]
+__all__ = ["BUILTIN_VEHICLES", "EnergyCarrier", "Vehicle", "VehicleError", "validate_vehicle"]
 
 
 class VehicleError(EngineError, ValueError):
@@ -172,10 +172,6 @@ _BUILTINS = [
 ]
 
 BUILTIN_VEHICLES: dict[str, Vehicle] = {v.vehicle_id: v for v in _BUILTINS}
-
-
-def builtin(vehicle_id: str) -> Vehicle | None:
-    return BUILTIN_VEHICLES.get(vehicle_id)
 
 
 _RANGES: dict[str, tuple[float, float]] = {
