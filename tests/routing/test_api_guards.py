@@ -221,3 +221,33 @@ def test_artifact_names_outside_the_list_are_refused_by_name(client: Any) -> Non
         assert r.status_code == 404, (name, r.text)
         assert detail(r)["reason_code"] in ("artifact_not_found", "not_found"), name
         assert b"PRIVATE KEY" not in r.content
+
+
+# ---- Pareto inputs: one check for /pareto, the streams and batches ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"objectives": ["duration", "duration"]}, "objectives"),
+        ({"epsilon": {"weight": 1.0}}, "epsilon"),
+        ({"epsilon": {"duration": -5.0}}, "epsilon"),
+        ({"objectives": ["duration", "co2e"], "epsilon": {"money": 5.0}}, "epsilon"),
+    ],
+)
+def test_pareto_inputs_are_refused_alike_before_streaming(
+    client: Any,  # noqa: F811
+    extra: dict[str, Any],
+    field: str,
+) -> None:
+    body = {"origin": SAMPLE_A, "destination": SAMPLE_B, **extra}
+    for path in ("/routing/pareto", "/routing/pareto/stream", "/routing/api/pareto/stream"):
+        r = client.post(path, json=body)
+        assert r.status_code == 422, (path, r.text)
+        assert r.headers["content-type"].startswith("application/json"), path
+        d = detail(r)
+        assert d["reason_code"] == "invalid_request" and d["field"] == field, (path, d)
+    r = client.post(
+        "/routing/batch/pareto", json={"pairs": [{"origin": SAMPLE_A, "destination": SAMPLE_B}], **extra}
+    )
+    assert r.status_code == 422 and detail(r)["field"] == field, r.text
