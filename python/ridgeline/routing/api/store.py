@@ -5,15 +5,45 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
 
 from ridgeline.platform.db import Database, UTCDateTime, metadata
+
+
+def _plain(obj: Any) -> Any:
+    """numpy scalars as their Python value (json.dumps accepts numpy floats, which subclass float)."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+class JSONColumn(TypeDecorator[Any]):
+    """``sa.JSON`` written with msgspec on SQLite (which stores JSON as text): a run's results
+    (~13 KB of coordinates and totals) encode in ~0.15 ms instead of json.dumps' ~1.2 ms, which ran
+    on the event loop for every recorded run. Reading, and PostgreSQL, are plain ``sa.JSON``."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        encode = msgspec.json.Encoder(enc_hook=_plain).encode
+
+        def process(value: Any) -> str:
+            return encode(value).decode()  # None -> JSON null, as sa.JSON writes it
+
+        return process
+
 
 vehicles_table = sa.Table(
     "routing_vehicles",
     metadata,
     sa.Column("vehicle_id", sa.String(64), primary_key=True),
-    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("spec", JSONColumn(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
 )
@@ -24,7 +54,7 @@ experiments_table = sa.Table(
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("description", sa.Text, nullable=False),
-    sa.Column("items", sa.JSON, nullable=False),
+    sa.Column("items", JSONColumn(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
 )
@@ -34,13 +64,13 @@ runs_table = sa.Table(
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("request", sa.JSON, nullable=False),
-    sa.Column("results", sa.JSON, nullable=False),
-    sa.Column("manifest", sa.JSON, nullable=False),
+    sa.Column("request", JSONColumn(), nullable=False),
+    sa.Column("results", JSONColumn(), nullable=False),
+    sa.Column("manifest", JSONColumn(), nullable=False),
     sa.Column("signature", sa.Text, nullable=False),
-    sa.Column("scenario_manifest", sa.JSON, nullable=False),
+    sa.Column("scenario_manifest", JSONColumn(), nullable=False),
     sa.Column("scenario_signature", sa.Text, nullable=False),
-    sa.Column("provenance", sa.JSON, nullable=False),
+    sa.Column("provenance", JSONColumn(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Index("ix_routing_runs_created", "created_at"),
 )
@@ -56,7 +86,7 @@ oracle_table = sa.Table(
     sa.Column("epsilon_pass_rate", sa.Float, nullable=False),
     sa.Column("brute_force_pass_rate", sa.Float, nullable=False),
     sa.Column("score", sa.Float, nullable=False),
-    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("details", JSONColumn(), nullable=False),
 )
 
 
