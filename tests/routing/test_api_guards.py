@@ -251,3 +251,18 @@ def test_pareto_inputs_are_refused_alike_before_streaming(
         "/routing/batch/pareto", json={"pairs": [{"origin": SAMPLE_A, "destination": SAMPLE_B}], **extra}
     )
     assert r.status_code == 422 and detail(r)["field"] == field, r.text
+
+
+def test_a_run_is_recorded_even_if_its_vehicle_went_away(client: Any) -> None:  # noqa: F811
+    import msgspec
+
+    from ridgeline.routing.api import schemas
+    from ridgeline.routing.api.service import RoutingService
+
+    svc = client.app.state["ctx"].service(RoutingService)
+    req = msgspec.convert(
+        {"origin": SAMPLE_A, "destination": SAMPLE_B, "vehicle_id": "gone"}, schemas.RouteRequest
+    )
+    run_id = client.blocking_portal.call(svc.record_run, "route", req, {"routes": [], "incidents": []}, req)
+    r = client.get(f"/routing/runs/{run_id}/scenario-manifest")
+    assert r.status_code == 200 and r.json()["scenario"]["vehicle"] == {"vehicle_id": "gone"}

@@ -22,7 +22,7 @@ import ridgeline
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.hashing import canonical_sha256
-from ridgeline.platform.problems import NotFound
+from ridgeline.platform.problems import EngineError, NotFound
 from ridgeline.routing.api import convert, schemas
 from ridgeline.routing.api.settings import RoutingSettings
 from ridgeline.routing.api.store import RoutingStore, now
@@ -370,7 +370,7 @@ class RoutingService:
         if options is not None:
             try:
                 vehicle = msgspec.to_builtins(self.vehicle(options.vehicle_id, options.payload_kg))
-            except RidgelineError:
+            except EngineError:  # the vehicle went away meanwhile (or its payload no longer fits)
                 vehicle = {"vehicle_id": options.vehicle_id}
             scenario = {
                 "vehicle": vehicle,
