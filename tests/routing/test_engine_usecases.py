@@ -17,6 +17,7 @@ from ridgeline.routing.batch import BATCH_CHUNK, BatchPair, solve_batch
 from ridgeline.routing.departure import MAX_DEPARTURES, scan_departures
 from ridgeline.routing.duty import DutyRules, plan_duty_chain
 from ridgeline.routing.energy import CostParams
+from ridgeline.routing.oracle import quality_check
 from ridgeline.routing.planner import (
     OBJECTIVES,
     ParetoSpec,
@@ -217,12 +218,24 @@ def test_batch_groups_pairs_by_vehicle_and_reports_each(planner: Planner) -> Non
         solve_batch(planner, pairs, lambda vid: VAN, ParetoSpec(objectives=("co2e", "co2e")), 2)
 
 
+def test_quality_check_scores_the_engine_against_the_oracles(planner: Planner) -> None:
+    res = quality_check(
+        planner, VAN.vehicle, ("duration", "co2e"), pairs=2, seed=5, epsilon=0.05, brute_force_nodes=8
+    )
+    assert res["score"] == 1.0 and res["pairs"] == 2 and len(res["details"]["pairs"]) == 2
+    with pytest.raises(RoutingError) as exc:
+        quality_check(
+            planner, VAN.vehicle, ("co2e", "co2e"), pairs=1, seed=5, epsilon=0.05, brute_force_nodes=8
+        )
+    assert exc.value.reason_code == "invalid_request"
+
+
 def test_the_use_cases_load_no_server_code() -> None:
     code = textwrap.dedent(
         """
         import sys
         import ridgeline.routing.planner, ridgeline.routing.departure, ridgeline.routing.duty
-        import ridgeline.routing.scenarios, ridgeline.routing.batch
+        import ridgeline.routing.scenarios, ridgeline.routing.batch, ridgeline.routing.oracle
         print(",".join(m for m in ("litestar", "sqlalchemy") if m in sys.modules))
         """
     )

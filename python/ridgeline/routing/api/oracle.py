@@ -7,7 +7,6 @@ import io
 import uuid
 from typing import Any
 
-import numpy as np
 from litestar import Response, get, post
 from litestar.params import JSONBody
 
@@ -16,8 +15,7 @@ from ridgeline.platform.openapi import raises
 from ridgeline.routing.api import schemas
 from ridgeline.routing.api.service import RoutingService, off_loop
 from ridgeline.routing.api.store import now
-from ridgeline.routing.oracle import check_pair, check_subgraph
-from ridgeline.routing.planner import RoutingError, Scenario
+from ridgeline.routing.oracle import quality_check
 
 DASHBOARD_COLUMNS = [
     "check_id",
@@ -32,40 +30,15 @@ DASHBOARD_COLUMNS = [
 
 
 def compute_oracle(svc: RoutingService, req: schemas.OracleRequest) -> dict[str, Any]:
-    planner = svc.require_planner()
-    objectives = tuple(req.objectives)
-    if len(set(objectives)) != len(objectives):
-        raise RoutingError(422, "invalid_request", "objectives must be distinct.", field="objectives")
-    g = planner.graph(planner.price(Scenario(vehicle=svc.vehicle(req.vehicle_id))), objectives)
-    tail, head, costs = g.arcs()
-    rng = np.random.default_rng(req.seed)
-    n = g.num_nodes
-    checks = []
-    for _ in range(req.pairs):
-        s, t = (int(x) for x in rng.choice(n, size=2, replace=False))
-        checks.append(check_pair(g, tail, head, costs, s, t, req.epsilon))
-    subs = [
-        check_subgraph(tail, head, costs, int(rng.integers(n)), req.brute_force_nodes)
-        for _ in range(req.pairs)
-    ]
-    ext = sum(c["extremes_ok"] for c in checks) / len(checks)
-    eps = sum(c["epsilon_ok"] for c in checks) / len(checks)
-    bf = sum(c["ok"] for c in subs) / len(subs)
-    return {
-        "asset_name": planner.assets.name,
-        "pairs": req.pairs,
-        "extremes_pass_rate": ext,
-        "epsilon_pass_rate": eps,
-        "brute_force_pass_rate": bf,
-        "score": round((ext + eps + bf) / 3.0, 6),
-        "details": {
-            "objectives": list(objectives),
-            "epsilon": req.epsilon,
-            "seed": req.seed,
-            "pairs": checks,
-            "subgraphs": subs,
-        },
-    }
+    return quality_check(
+        svc.require_planner(),
+        svc.vehicle(req.vehicle_id),
+        tuple(req.objectives),
+        pairs=req.pairs,
+        seed=req.seed,
+        epsilon=req.epsilon,
+        brute_force_nodes=req.brute_force_nodes,
+    )
 
 
 def _oracle_out(row: dict[str, Any]) -> dict[str, Any]:
