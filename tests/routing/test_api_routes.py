@@ -369,10 +369,3 @@ def test_tampered_assets_refused_by_service(routing_client: Any, sample_assets: 
         and dd["reason_code"] == "asset_hash_mismatch"
         and dd["terrain_dem_version"] == "sample_synthetic_v1"
     )
-
-
-def test_terrain_coverage_requirement_per_route(client: Any) -> None:  # noqa: F811
-    r = client.post(
-        "/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B, "min_terrain_coverage": 1.0}
-    )
-    assert r.status_code == 200  # the synthetic DEM covers the whole sample region

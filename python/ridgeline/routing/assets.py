@@ -576,7 +576,8 @@ class RoutingAssets:
     def num_arcs(self) -> int:
         return int(self.arcs["tail"].size)
 
-    def _index(self) -> Any:
+    def spatial_index(self) -> Any:
+        """The k-d tree used by :meth:`snap`, built on first use (call it to build it up front)."""
         if self._tree is None:
             from scipy.spatial import cKDTree
 
@@ -588,7 +589,7 @@ class RoutingAssets:
 
     def snap(self, lon: float, lat: float) -> tuple[int, float]:
         """The nearest node to (lon, lat) and its great-circle distance in metres."""
-        tree = self._index()
+        tree = self.spatial_index()
         _, i = tree.query([lon * self._xy_scale[0], lat * self._xy_scale[1]])
         i = int(i)
         return i, float(haversine(lon, lat, self.node_lon[i], self.node_lat[i]))

@@ -9,11 +9,14 @@ split wherever a break or rest falls due (the vehicle stops where it is).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-__all__ = ["DutyRules", "schedule_duty"]
+from ridgeline.routing.planner import Planner, Priced, RouteResult, Scenario
+
+__all__ = ["DutyChain", "DutyRules", "plan_duty_chain", "schedule_duty"]
 
 
 @dataclass(frozen=True)
@@ -101,3 +104,51 @@ def schedule_duty(
         service(i + 1)
     totals["elapsed_s"] = (t - start).total_seconds()
     return {"events": events, "legs": legs, "totals": totals, "end_utc": t.isoformat(), "compliant": True}
+
+
+@dataclass
+class DutyChain:
+    """A routed duty: one route per leg, their concatenation ``whole``, and the schedule
+    (:func:`schedule_duty`'s events, legs, totals, end and compliance)."""
+
+    legs: list[RouteResult]
+    whole: RouteResult
+    schedule: dict[str, Any]
+    priced: Priced  # the network as priced for the last leg (its incidents are reported)
+
+
+def plan_duty_chain(
+    planner: Planner,
+    scenario: Scenario,
+    stops: Sequence[tuple[float, float]],
+    service_s: Sequence[float],
+    labels: Sequence[str],
+    weights: dict[str, float],
+    start: datetime,
+    rules: DutyRules,
+    *,
+    max_snap_m: float | None = None,
+) -> DutyChain:
+    """Routes a duty through (lon, lat) ``stops``; each leg is priced at the time it actually starts
+    (after the service time and any breaks the rules put before it)."""
+    if len(stops) < 2 or len(service_s) != len(stops) or len(labels) != len(stops):
+        raise ValueError("a duty needs at least two stops, with one service time and label each")
+    nodes = [
+        planner.snap(lon, lat, "origin" if i == 0 else "destination", max_snap_m)
+        for i, (lon, lat) in enumerate(stops)
+    ]
+    legs: list[RouteResult] = []
+    driving: list[float] = []
+    depart = start + timedelta(seconds=service_s[0])
+    p = None
+    for i in range(len(nodes) - 1):
+        p = planner.price(scenario.at(depart), nodes)
+        r = planner.route(p, nodes[i], nodes[i + 1], weights)
+        legs.append(r)
+        driving.append(r.totals.duration_s)
+        depart = datetime.fromisoformat(
+            schedule_duty(start, driving, list(service_s[: i + 2]), rules)["end_utc"]
+        )
+    assert p is not None
+    schedule = schedule_duty(start, driving, list(service_s), rules)
+    return DutyChain(legs=legs, whole=planner.join(legs, p, list(labels)), schedule=schedule, priced=p)

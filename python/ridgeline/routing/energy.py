@@ -75,7 +75,6 @@ ROAD_CLASSES: list[tuple[str, float, float, float]] = [
     ("road", 30.0, 0.85, 0.15),
 ]
 CLASS_CODE: dict[str, int] = {name: i for i, (name, *_rest) in enumerate(ROAD_CLASSES)}
-_DEFAULT_KMH = np.array([c[1] for c in ROAD_CLASSES])
 _PEAK = np.array([c[2] for c in ROAD_CLASSES])
 _CV = np.array([c[3] for c in ROAD_CLASSES])
 
@@ -248,7 +247,3 @@ def arc_costs(
         carbon_cost_eur=carbon,
         money_eur=money,
     )
-
-
-def default_speed_kmh(road_class: int) -> float:
-    return float(_DEFAULT_KMH[road_class])

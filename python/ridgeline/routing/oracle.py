@@ -15,8 +15,17 @@ import numpy as np
 import numpy.typing as npt
 
 from ridgeline.routing import Graph
+from ridgeline.routing.planner import Planner, RoutingError, Scenario
+from ridgeline.routing.vehicles import Vehicle
 
-__all__ = ["brute_force_front", "check_pair", "check_subgraph", "dominated_by_eps", "nondominated"]
+__all__ = [
+    "brute_force_front",
+    "check_pair",
+    "check_subgraph",
+    "dominated_by_eps",
+    "nondominated",
+    "quality_check",
+]
 
 REL_TOL = 1e-6
 
@@ -158,4 +167,47 @@ def check_subgraph(
         "front_size": int(mine.shape[0]),
         "ok": ok,
         "skipped": False,
+    }
+
+
+def quality_check(
+    planner: Planner,
+    vehicle: Vehicle,
+    objectives: tuple[str, ...],
+    *,
+    pairs: int,
+    seed: int,
+    epsilon: float,
+    brute_force_nodes: int,
+) -> dict[str, Any]:
+    """Checks 1-3 on ``pairs`` seeded random node pairs of the network priced for ``vehicle``
+    (free flow): pass rates, their mean (``score``) and the per-pair details."""
+    if len(set(objectives)) != len(objectives):
+        raise RoutingError(422, "invalid_request", "objectives must be distinct.", field="objectives")
+    g = planner.graph(planner.price(Scenario(vehicle=vehicle)), objectives)
+    tail, head, costs = g.arcs()
+    rng = np.random.default_rng(seed)
+    n = g.num_nodes
+    checks = []
+    for _ in range(pairs):
+        s, t = (int(x) for x in rng.choice(n, size=2, replace=False))
+        checks.append(check_pair(g, tail, head, costs, s, t, epsilon))
+    subs = [check_subgraph(tail, head, costs, int(rng.integers(n)), brute_force_nodes) for _ in range(pairs)]
+    ext = sum(c["extremes_ok"] for c in checks) / len(checks)
+    eps = sum(c["epsilon_ok"] for c in checks) / len(checks)
+    bf = sum(c["ok"] for c in subs) / len(subs)
+    return {
+        "asset_name": planner.assets.name,
+        "pairs": pairs,
+        "extremes_pass_rate": ext,
+        "epsilon_pass_rate": eps,
+        "brute_force_pass_rate": bf,
+        "score": round((ext + eps + bf) / 3.0, 6),
+        "details": {
+            "objectives": list(objectives),
+            "epsilon": epsilon,
+            "seed": seed,
+            "pairs": checks,
+            "subgraphs": subs,
+        },
     }

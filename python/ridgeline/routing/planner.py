@@ -6,6 +6,7 @@ Engine code: no HTTP, no database. Errors are :class:`RoutingError` with a stabl
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from collections import OrderedDict
@@ -26,10 +27,16 @@ from ridgeline.routing.vehicles import Vehicle
 
 __all__ = [
     "OBJECTIVES",
+    "Front",
     "IncidentSpec",
+    "ParetoSpec",
+    "PlannedRoute",
     "Planner",
+    "RouteQuery",
     "RouteResult",
     "RoutingError",
+    "Scenario",
+    "route_key",
     "select_diverse",
 ]
 
@@ -48,6 +55,91 @@ class IncidentSpec(msgspec.Struct, frozen=True, kw_only=True):
     seed: int = 0
     count: int = 3
     speed_factor: float = 0.3
+
+
+class Scenario(msgspec.Struct, frozen=True, kw_only=True):
+    """One vehicle in one set of conditions: everything that prices the network. ``params``'
+    time of day is taken from ``departure`` (local time of the asset region) when pricing."""
+
+    vehicle: Vehicle
+    params: CostParams = msgspec.field(default_factory=CostParams)
+    departure: datetime | None = None
+    incidents: IncidentSpec | None = None
+
+    def at(self, departure: datetime | None) -> Scenario:
+        return msgspec.structs.replace(self, departure=departure)
+
+
+class ParetoSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """What a Pareto search optimises and within which limits (``bounds``: upper bound per objective)."""
+
+    objectives: tuple[str, ...] = ("duration", "money", "co2e")
+    method: str = "exact"
+    approx_epsilon: float = 0.05
+    bounds: dict[str, float] | None = None
+    max_solutions: int = DEFAULT_FRONT_CAP
+    time_limit: float = DEFAULT_TIME_LIMIT_S
+
+    def check(self) -> None:
+        """Refuses inputs no search can honour (422 ``invalid_request``), before any search starts:
+        ``Planner.pareto`` and ``Planner.pareto_stream`` call it, so both refuse the same inputs."""
+        objectives = self.objectives
+        unknown = [o for o in objectives if o not in OBJECTIVES]
+        if unknown:
+            raise RoutingError(
+                422, "invalid_request", f"Unknown objective(s): {unknown}.", field="objectives"
+            )
+        if len(set(objectives)) != len(objectives):
+            raise RoutingError(422, "invalid_request", "objectives must be distinct.", field="objectives")
+        if self.method not in ("exact", "epsilon"):
+            raise RoutingError(
+                422, "invalid_request", "method must be 'exact' or 'epsilon'.", field="pareto_method"
+            )
+        if self.bounds:
+            bad = [k for k in self.bounds if k not in OBJECTIVES]
+            if bad:
+                raise RoutingError(
+                    422, "invalid_request", f"Unknown objective(s) in epsilon: {bad}.", field="epsilon"
+                )
+            if any(not (v >= 0) for v in self.bounds.values()):
+                raise RoutingError(
+                    422, "invalid_request", "epsilon bounds must be non-negative numbers.", field="epsilon"
+                )
+            missing = [k for k in self.bounds if k not in objectives]
+            if missing:
+                raise RoutingError(
+                    422,
+                    "invalid_request",
+                    f"epsilon bounds on objectives not searched: {missing}.",
+                    field="epsilon",
+                )
+
+    def search_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``Graph.pareto`` / ``pareto_stream`` / ``pareto_many``."""
+        kw: dict[str, Any] = {
+            "method": self.method,
+            "bounds": [self.bounds.get(o) for o in self.objectives] if self.bounds else None,
+            "max_solutions": self.max_solutions,
+            "time_limit": self.time_limit,
+        }
+        if self.method == "epsilon":
+            kw["epsilon"] = self.approx_epsilon
+        return kw
+
+
+class RouteQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """A trip for :meth:`Planner.plan_route`: ``points`` are (lon, lat) of the origin, any
+    waypoints and the destination; ``weights`` per objective (unitless, see ``Planner.route``)."""
+
+    scenario: Scenario
+    points: tuple[tuple[float, float], ...]
+    weights: dict[str, float] = msgspec.field(default_factory=lambda: {"duration": 1.0})
+    min_terrain_coverage: float = 0.9
+    max_snap_m: float | None = None
+
+    def stop_names(self) -> list[str]:
+        n = len(self.points)
+        return ["origin", *(f"waypoint_{i}" for i in range(1, n - 1)), "destination"]
 
 
 class Totals(msgspec.Struct, kw_only=True):
@@ -80,6 +172,31 @@ class RouteResult:
     profile: list[list[float]]
     legs: list[dict[str, Any]] = field(default_factory=list)
     road_class_km: dict[str, float] = field(default_factory=dict)
+
+
+def route_key(arcs: npt.NDArray[np.int64]) -> str:
+    """A stable id of a path: a hash of its asset arc sequence."""
+    return hashlib.sha1(np.ascontiguousarray(arcs, dtype=np.int64).tobytes()).hexdigest()[:16]
+
+
+@dataclass
+class PlannedRoute:
+    """:meth:`Planner.plan_route`'s answer: the whole route (legs per stop) and the priced network."""
+
+    route: RouteResult
+    priced: Priced
+    legs: int
+
+
+@dataclass
+class Front:
+    """A Pareto front made presentable: ``members`` (costs, route key, totals-only route) in
+    canonical order (by cost vector, then key), the positions ``chosen`` for diversity, and how
+    many solutions were ``dropped`` for terrain coverage."""
+
+    members: list[tuple[tuple[float, ...], str, RouteResult]]
+    chosen: list[int]
+    dropped: int
 
 
 def select_diverse(costs: npt.NDArray[np.float64], k: int) -> list[int]:
@@ -128,6 +245,21 @@ class Planner:
         self._cache_size = priced_cache
         self._lock = threading.Lock()
 
+    # ---- priced networks ----------------------------------------------------------------
+
+    @property
+    def priced_count(self) -> int:
+        """How many priced networks are kept."""
+        with self._lock:
+            return len(self._cache)
+
+    def clear_priced(self) -> int:
+        """Drops every priced network; returns how many there were."""
+        with self._lock:
+            n = len(self._cache)
+            self._cache.clear()
+            return n
+
     # ---- scenario -----------------------------------------------------------------------
 
     def local_seconds(self, departure: datetime | None) -> float | None:
@@ -152,6 +284,10 @@ class Planner:
                 max_snap_distance_m=limit,
             )
         return node
+
+    def snap_distance(self, lon: float, lat: float) -> float:
+        """Metres from (lon, lat) to the nearest node of the network."""
+        return self.assets.snap(lon, lat)[1]
 
     def _incidents(
         self, spec: IncidentSpec, around: Sequence[int]
@@ -228,6 +364,14 @@ class Planner:
                 self._cache.popitem(last=False)
         return p
 
+    def price(self, scenario: Scenario, around: Sequence[int] = ()) -> Priced:
+        """The network priced for ``scenario`` (its departure sets the time-of-day speeds);
+        incidents are placed around the nodes ``around``."""
+        params = msgspec.structs.replace(
+            scenario.params, local_seconds_of_day=self.local_seconds(scenario.departure)
+        )
+        return self.priced(scenario.vehicle, params, scenario.incidents, around)
+
     def graph(self, p: Priced, objectives: tuple[str, ...]) -> Graph:
         with p.lock:
             g = p.graphs.get(objectives)
@@ -255,76 +399,30 @@ class Planner:
             raise RoutingError(422, "no_path", "No path connects origin and destination for this vehicle.")
         return self.describe(p, r.arcs, full=False)
 
-    def pareto(
-        self,
-        p: Priced,
-        s: int,
-        t: int,
-        objectives: tuple[str, ...],
-        *,
-        method: str = "exact",
-        approx_epsilon: float = 0.05,
-        bounds: dict[str, float] | None = None,
-        max_solutions: int = DEFAULT_FRONT_CAP,
-        time_limit: float = DEFAULT_TIME_LIMIT_S,
-    ) -> ParetoResult:
+    def pareto(self, p: Priced, s: int, t: int, spec: ParetoSpec) -> ParetoResult:
+        spec.check()
         if s == t:
             raise RoutingError(
                 422, "origin_destination_identical", "Origin and destination snap to the same road node."
             )
-        g = self.graph(p, objectives)
-        res = g.pareto(
-            s, t, **self._kw(objectives, method, approx_epsilon, bounds, max_solutions, time_limit)
-        )
-        self._check(res, bounds)
+        res = self.graph(p, spec.objectives).pareto(s, t, **spec.search_options())
+        self.check_result(res, spec.bounds)
         return res
 
-    def pareto_stream(
-        self,
-        p: Priced,
-        s: int,
-        t: int,
-        objectives: tuple[str, ...],
-        *,
-        method: str = "exact",
-        approx_epsilon: float = 0.05,
-        bounds: dict[str, float] | None = None,
-        max_solutions: int = DEFAULT_FRONT_CAP,
-        time_limit: float = DEFAULT_TIME_LIMIT_S,
-    ) -> Any:
+    def pareto_stream(self, p: Priced, s: int, t: int, spec: ParetoSpec) -> Any:
+        """The native stream of front members; check its ``result`` with :meth:`check_result`."""
+        spec.check()
         if s == t:
             raise RoutingError(
                 422, "origin_destination_identical", "Origin and destination snap to the same road node."
             )
-        g = self.graph(p, objectives)
-        return g.pareto_stream(
-            s, t, **self._kw(objectives, method, approx_epsilon, bounds, max_solutions, time_limit)
-        )
+        return self.graph(p, spec.objectives).pareto_stream(s, t, **spec.search_options())
 
     @staticmethod
-    def _kw(
-        objectives: tuple[str, ...],
-        method: str,
-        approx_epsilon: float,
-        bounds: dict[str, float] | None,
-        max_solutions: int,
-        time_limit: float,
-    ) -> dict[str, Any]:
-        b = None
-        if bounds:
-            b = [bounds.get(o) for o in objectives]
-        kw: dict[str, Any] = {
-            "method": method,
-            "bounds": b,
-            "max_solutions": max_solutions,
-            "time_limit": time_limit,
-        }
-        if method == "epsilon":
-            kw["epsilon"] = approx_epsilon
-        return kw
-
-    @staticmethod
-    def _check(res: ParetoResult, bounds: dict[str, float] | None) -> None:
+    def check_result(res: ParetoResult | None, bounds: dict[str, float] | None) -> None:
+        """Raises the reason-coded error of a search that found no route (``None``: it stopped)."""
+        if res is None:
+            raise RoutingError(422, "search_budget_exhausted", "The search stopped before completing.")
         if res.status == "no_path":
             raise RoutingError(422, "no_path", "No path connects origin and destination for this vehicle.")
         if res.status == "empty_within_bounds":
@@ -341,6 +439,56 @@ class Planner:
                 "The search budget ran out before any route was found.",
                 warnings=["Try pareto_method='epsilon', fewer objectives or tighter epsilon bounds."],
             )
+
+    # ---- composite searches -------------------------------------------------------------
+
+    def plan_route(self, q: RouteQuery) -> PlannedRoute:
+        """The best route by weighted sum through every point (one search per leg), refused when
+        its terrain coverage is below ``q.min_terrain_coverage``."""
+        names = q.stop_names()
+        nodes = []
+        for name, (lon, lat) in zip(names, q.points, strict=True):
+            which = name if name in ("origin", "destination") else "waypoint"
+            nodes.append(self.snap(lon, lat, which, q.max_snap_m))
+        p = self.price(q.scenario, nodes)
+        if not any(q.weights.values()):
+            raise RoutingError(
+                422, "invalid_request", "At least one weight must be positive.", field="weights"
+            )
+        parts = [self.route(p, nodes[i], nodes[i + 1], q.weights) for i in range(len(nodes) - 1)]
+        whole = self.join(parts, p, names)
+        self.require_coverage(whole, q.min_terrain_coverage)
+        return PlannedRoute(route=whole, priced=p, legs=len(parts))
+
+    def require_coverage(self, r: RouteResult, required: float) -> None:
+        """422 ``terrain_dem_coverage_insufficient`` when the route's DEM coverage is below ``required``."""
+        if r.totals.terrain_coverage < required:
+            raise RoutingError(
+                422,
+                "terrain_dem_coverage_insufficient",
+                "Terrain DEM coverage along the route is insufficient.",
+                warnings=["Lower min_terrain_coverage or rebuild assets with a DEM covering the route."],
+                terrain_dem_version=self.assets.dem_version,
+                terrain_coverage_required=required,
+                terrain_coverage_min_observed=r.totals.terrain_coverage,
+            )
+
+    def front(
+        self, p: Priced, sols: Sequence[Any], *, min_terrain_coverage: float, max_alternatives: int
+    ) -> Front:
+        """Drops solutions below the coverage requirement (422 when that leaves none), sorts the
+        rest canonically and chooses up to ``max_alternatives`` of them for diversity."""
+        described = []
+        for sol in sols:
+            r = self.describe(p, sol.arcs, full=False)
+            if r.totals.terrain_coverage < min_terrain_coverage:
+                continue
+            described.append((tuple(float(c) for c in sol.costs), route_key(r.arcs), r))
+        if not described and sols:
+            self.require_coverage(self.describe(p, sols[0].arcs, full=False), min_terrain_coverage)
+        described.sort(key=lambda cr: (cr[0], cr[1]))
+        chosen = select_diverse(np.array([c for c, _, _ in described]), max_alternatives) if described else []
+        return Front(members=described, chosen=chosen, dropped=len(sols) - len(described))
 
     def graph_arcs_to_assets(self, p: Priced, graph_arcs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         return p.arc_index[np.asarray(graph_arcs, dtype=np.int64)]

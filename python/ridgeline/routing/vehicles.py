@@ -12,13 +12,18 @@ from typing import Literal
 
 import msgspec
 
+from ridgeline.platform.problems import EngineError
+
 EnergyCarrier = Literal["diesel", "electric"]
 
-__all__ = ["BUILTIN_VEHICLES", "EnergyCarrier", "Vehicle", "VehicleError", "builtin", "validate_vehicle"]
+__all__ = ["BUILTIN_VEHICLES", "EnergyCarrier", "Vehicle", "VehicleError", "validate_vehicle"]
 
 
-class VehicleError(ValueError):
-    """A vehicle definition is physically implausible; the message names the field."""
+class VehicleError(EngineError, ValueError):
+    """A vehicle definition is physically implausible: 422 ``invalid_request`` naming the field."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(422, "invalid_request", f"Invalid vehicle: {problem}", field=problem.split(" ")[0])
 
 
 class Vehicle(msgspec.Struct, kw_only=True, frozen=True):
@@ -167,10 +172,6 @@ _BUILTINS = [
 ]
 
 BUILTIN_VEHICLES: dict[str, Vehicle] = {v.vehicle_id: v for v in _BUILTINS}
-
-
-def builtin(vehicle_id: str) -> Vehicle | None:
-    return BUILTIN_VEHICLES.get(vehicle_id)
 
 
 _RANGES: dict[str, tuple[float, float]] = {

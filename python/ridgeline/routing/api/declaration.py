@@ -14,11 +14,35 @@ from ridgeline.platform.auth.policy import public_unless_required
 from ridgeline.platform.context import AppContext, Family, Provider
 from ridgeline.platform.db import metadata
 from ridgeline.platform.errors import render_reason_coded
-from ridgeline.routing.api import usecases
+from ridgeline.routing.api import (
+    batch,
+    departure,
+    duty,
+    experiments,
+    oracle,
+    routes,
+    runs,
+    scenario,
+    system,
+    vehicles,
+)
 from ridgeline.routing.api.errors import REASON_CODES
-from ridgeline.routing.api.routes import HANDLERS
 from ridgeline.routing.api.service import RoutingService
 from ridgeline.routing.api.settings import RoutingSettings
+
+# One module per URL prefix; the order is the OpenAPI document's.
+HANDLERS = [
+    *system.HANDLERS,
+    *vehicles.HANDLERS,
+    *routes.HANDLERS,
+    *departure.HANDLERS,
+    *duty.HANDLERS,
+    *scenario.HANDLERS,
+    *experiments.HANDLERS,
+    *batch.HANDLERS,
+    *runs.HANDLERS,
+    *oracle.HANDLERS,
+]
 
 
 def build_family(assets_dir: Path | None = None) -> Family:
@@ -39,7 +63,7 @@ def build_family(assets_dir: Path | None = None) -> Family:
         validation_status=422,
         tags=("routing",),
         metadata=metadata,
-        job_kinds={"batch_pareto": usecases.batch_job},
+        job_kinds={"batch_pareto": batch.batch_job},
         settings=RoutingSettings,
         services=(Provider(RoutingService, start, stop),),
         reason_codes=REASON_CODES,
@@ -50,4 +74,4 @@ def build_family(assets_dir: Path | None = None) -> Family:
 
 family = build_family()
 
-__all__ = ["build_family", "family"]
+__all__ = ["HANDLERS", "build_family", "family"]

@@ -1,10 +1,10 @@
-"""Use cases of the routing family: assets, vehicles, routes, Pareto sets, runs and their artifacts."""
+"""The routing family's service: assets and planner, vehicles, the route cache, runs (group commit)
+and their artifacts. Handlers receive it as ``svc: Service[RoutingService]``."""
 
 from __future__ import annotations
 
 import asyncio
 import fcntl
-import hashlib
 import logging
 import threading
 import time
@@ -16,38 +16,25 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
-import numpy as np
 from prometheus_client import Counter
 
 import ridgeline
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.hashing import canonical_sha256
-from ridgeline.routing.api import schemas as S
+from ridgeline.platform.problems import EngineError, NotFound
+from ridgeline.routing.api import convert, schemas
 from ridgeline.routing.api.settings import RoutingSettings
 from ridgeline.routing.api.store import RoutingStore, now
 from ridgeline.routing.assets import AssetError, build_sample_assets, load_assets
-from ridgeline.routing.energy import CostParams
-from ridgeline.routing.planner import (
-    OBJECTIVES,
-    IncidentSpec,
-    Planner,
-    Priced,
-    RouteResult,
-    RoutingError,
-    select_diverse,
-)
+from ridgeline.routing.planner import Planner, Scenario
 from ridgeline.routing.reports import ARTIFACT_NAMES, build_artifacts
-from ridgeline.routing.vehicles import BUILTIN_VEHICLES, Vehicle, VehicleError, validate_vehicle
+from ridgeline.routing.vehicles import BUILTIN_VEHICLES, Vehicle, validate_vehicle
 
 log = logging.getLogger("ridgeline.routing")
 T = TypeVar("T")
 
 CACHE_EVENTS = Counter("ridgeline_routing_cache_total", "Route cache lookups by outcome", ["outcome"])
-
-
-def route_key(arcs: np.ndarray) -> str:
-    return hashlib.sha1(np.ascontiguousarray(arcs, dtype=np.int64).tobytes()).hexdigest()[:16]
 
 
 class RouteCache:
@@ -99,15 +86,18 @@ class RouteCache:
             }
 
 
-def to_error(exc: RoutingError | AssetError, status: int = 503) -> RidgelineError:
-    if isinstance(exc, RoutingError):
-        return RidgelineError(exc.status, exc.reason_code, exc.message, warnings=exc.warnings, **exc.extra)
-    return RidgelineError(status, exc.reason_code, exc.message, warnings=exc.warnings, **exc.extra)
-
-
 async def off_loop(fn: Callable[[], T]) -> T:
-    """Runs blocking engine work on a worker thread (native calls release the GIL)."""
+    """Runs blocking engine work on a worker thread (native calls release the GIL). Engine errors
+    are EngineErrors: the app's exception handler renders them as raised."""
     return await asyncio.get_running_loop().run_in_executor(None, fn)
+
+
+def clock() -> float:
+    return time.perf_counter()
+
+
+def elapsed_ms(t0: float) -> float:
+    return round((clock() - t0) * 1000.0, 3)
 
 
 class RoutingService:
@@ -166,7 +156,7 @@ class RoutingService:
                 expected_dem_version=self.settings.dem_version,
                 min_terrain_coverage=self.settings.min_coverage,
             )
-            assets._index()
+            assets.spatial_index()  # built once here, not on the first request
             self.planner = Planner(assets)
             self.asset_error = None
         except AssetError as exc:
@@ -186,9 +176,7 @@ class RoutingService:
 
     def require_planner(self) -> Planner:
         if self.planner is None:
-            raise to_error(
-                self.asset_error or AssetError("routing_graph_unavailable", "Routing graph is unavailable.")
-            )
+            raise self.asset_error or AssetError("routing_graph_unavailable", "Routing graph is unavailable.")
         return self.planner
 
     def asset_info(self) -> dict[str, Any]:
@@ -213,10 +201,15 @@ class RoutingService:
     # ---- vehicles --------------------------------------------------------------------------
 
     def vehicle(self, vehicle_id: str, payload_kg: float | None = None) -> Vehicle:
+        """A built-in or custom vehicle (404 ``vehicle_not_found``), with ``payload_kg`` when given
+        (422 when above the vehicle's max payload)."""
         v = BUILTIN_VEHICLES.get(vehicle_id) or self.custom.get(vehicle_id)
         if v is None:
-            raise RidgelineError(
-                404, "vehicle_not_found", f"Vehicle {vehicle_id!r} does not exist.", vehicle_id=vehicle_id
+            raise NotFound(
+                "vehicle",
+                vehicle_id,
+                message=f"Vehicle {vehicle_id!r} does not exist.",
+                vehicle_id=vehicle_id,
             )
         if payload_kg is not None:
             if payload_kg > v.max_payload_kg:
@@ -227,6 +220,10 @@ class RoutingService:
                 )
             v = msgspec.structs.replace(v, payload_kg=payload_kg)
         return v
+
+    def scenario(self, o: schemas.Options, departure: datetime | None = None) -> Scenario:
+        """The engine scenario of a request's common options (its vehicle resolved as :meth:`vehicle`)."""
+        return convert.scenario(o, self.vehicle(o.vehicle_id, o.payload_kg), departure)
 
     async def refresh_vehicles(self, *vehicle_ids: str | None) -> None:
         """Re-reads custom vehicles from the database (other worker processes may have changed
@@ -244,18 +241,8 @@ class RoutingService:
     def all_vehicles(self) -> list[Vehicle]:
         return [*BUILTIN_VEHICLES.values(), *sorted(self.custom.values(), key=lambda v: v.vehicle_id)]
 
-    @staticmethod
-    def vehicle_from(body: S.VehicleIn) -> Vehicle:
-        v = msgspec.convert(msgspec.to_builtins(body), Vehicle)
-        try:
-            return validate_vehicle(v)
-        except VehicleError as exc:
-            raise RidgelineError(
-                422, "invalid_request", f"Invalid vehicle: {exc}", field=str(exc).split(" ")[0]
-            ) from None
-
-    async def create_vehicle(self, body: S.VehicleIn) -> Vehicle:
-        v = self.vehicle_from(body)
+    async def create_vehicle(self, body: schemas.VehicleIn) -> Vehicle:
+        v = validate_vehicle(msgspec.convert(msgspec.to_builtins(body), Vehicle))  # VehicleError: 422
         if (
             v.vehicle_id in BUILTIN_VEHICLES
             or v.vehicle_id in self.custom
@@ -268,7 +255,7 @@ class RoutingService:
         self.custom[v.vehicle_id] = v
         return v
 
-    async def update_vehicle(self, vehicle_id: str, body: S.VehicleIn) -> Vehicle:
+    async def update_vehicle(self, vehicle_id: str, body: schemas.VehicleIn) -> Vehicle:
         if vehicle_id in BUILTIN_VEHICLES:
             raise RidgelineError(
                 409, "vehicle_builtin_readonly", f"Built-in vehicle {vehicle_id!r} cannot be changed."
@@ -277,14 +264,9 @@ class RoutingService:
             raise RidgelineError(
                 422, "invalid_request", "vehicle_id in the body must match the path.", field="vehicle_id"
             )
-        v = self.vehicle_from(body)
+        v = validate_vehicle(msgspec.convert(msgspec.to_builtins(body), Vehicle))
         if not await self.store.update_vehicle(vehicle_id, msgspec.to_builtins(v)):
-            raise RidgelineError(
-                404,
-                "vehicle_not_found",
-                f"Custom vehicle {vehicle_id!r} does not exist.",
-                vehicle_id=vehicle_id,
-            )
+            raise self._no_custom_vehicle(vehicle_id)
         self.custom[vehicle_id] = v
         self.cache.clear()
         return v
@@ -295,194 +277,49 @@ class RoutingService:
                 409, "vehicle_builtin_readonly", f"Built-in vehicle {vehicle_id!r} cannot be deleted."
             )
         if not await self.store.delete_vehicle(vehicle_id):
-            raise RidgelineError(
-                404,
-                "vehicle_not_found",
-                f"Custom vehicle {vehicle_id!r} does not exist.",
-                vehicle_id=vehicle_id,
-            )
+            raise self._no_custom_vehicle(vehicle_id)
         self.custom.pop(vehicle_id, None)
         self.cache.clear()
 
-    # ---- scenario and search ---------------------------------------------------------------
-
-    def params(self, planner: Planner, o: S.Options, departure: datetime | None = None) -> CostParams:
-        ct = o.cost_toggles
-        dep = departure if departure is not None else o.departure_time_utc
-        return CostParams(
-            local_seconds_of_day=planner.local_seconds(dep),
-            weather=o.weather.condition,
-            headwind_ms=o.weather.headwind_ms,
-            risk_aversion=o.risk_aversion,
-            diesel_eur_per_l=ct.diesel_price_eur_per_l,
-            electricity_eur_per_kwh=ct.electricity_price_eur_per_kwh,
-            driver_eur_per_h=ct.driver_cost_eur_per_hour,
-            include_tolls=ct.use_tolls,
-            avoid_tolls=ct.avoid_tolls,
-            include_driver_cost=ct.include_driver_cost,
-            carbon_eur_per_t=ct.carbon_price_eur_per_t,
-            grid_intensity_g_per_kwh=o.emissions_context.grid_intensity_g_per_kwh,
+    @staticmethod
+    def _no_custom_vehicle(vehicle_id: str) -> NotFound:
+        return NotFound(
+            "vehicle",
+            vehicle_id,
+            message=f"Custom vehicle {vehicle_id!r} does not exist.",
+            vehicle_id=vehicle_id,
         )
 
-    @staticmethod
-    def incident_spec(o: S.Options) -> IncidentSpec | None:
-        sim = o.incident_simulation
-        if sim is None or not sim.enabled or sim.count == 0:
-            return None
-        return IncidentSpec(seed=sim.seed, count=sim.count, speed_factor=sim.speed_factor)
+    # ---- caches ----------------------------------------------------------------------------
 
-    def priced_for(
-        self, planner: Planner, o: S.Options, nodes: list[int], departure: datetime | None = None
-    ) -> Priced:
-        vehicle = self.vehicle(o.vehicle_id, o.payload_kg)
-        return planner.priced(vehicle, self.params(planner, o, departure), self.incident_spec(o), nodes)
+    def cache_stats(self) -> dict[str, Any]:
+        stats = self.cache.stats()
+        stats["priced_networks"] = self.planner.priced_count if self.planner else 0
+        return stats
 
-    @staticmethod
-    def detail(r: RouteResult, route_id: int, label: str | None = None) -> dict[str, Any]:
-        totals = {k: round(float(v), 6) for k, v in msgspec.to_builtins(r.totals).items()}
-        legs = [
-            {**leg, "totals": {k: round(float(v), 6) for k, v in leg["totals"].items()}} for leg in r.legs
-        ] or [{"leg_index": 0, "from_stop": "origin", "to_stop": "destination", "totals": totals}]
-        return {
-            "route_id": route_id,
-            "route_key": route_key(r.arcs),
-            "label": label,
-            "objectives": {k: round(v, 6) for k, v in r.objective_values.items()},
-            "totals": totals,
-            "geometry": {"type": "LineString", "coordinates": r.coordinates},
-            "elevation_profile": r.profile,
-            "legs": legs,
-            "road_class_km": r.road_class_km,
-            "node_count": int(r.nodes.size),
-        }
+    def clear_caches(self) -> int:
+        """Clears the route cache and the planner's priced networks; returns the route entries dropped."""
+        n = self.cache.clear()
+        if self.planner is not None:
+            self.planner.clear_priced()
+        return n
 
-    @staticmethod
-    def coverage_check(planner: Planner, r: RouteResult, required: float) -> None:
-        if r.totals.terrain_coverage < required:
-            raise RoutingError(
-                422,
-                "terrain_dem_coverage_insufficient",
-                "Terrain DEM coverage along the route is insufficient.",
-                warnings=["Lower min_terrain_coverage or rebuild assets with a DEM covering the route."],
-                terrain_dem_version=planner.assets.dem_version,
-                terrain_coverage_required=required,
-                terrain_coverage_min_observed=r.totals.terrain_coverage,
-            )
-
-    def compute_route(self, req: S.RouteRequest) -> dict[str, Any]:
-        planner = self.require_planner()
-        points = [
-            ("origin", req.origin),
-            *((f"waypoint_{i + 1}", w) for i, w in enumerate(req.waypoints)),
-            ("destination", req.destination),
-        ]
-        nodes = []
-        for name, pt in points:
-            which = name if name in ("origin", "destination") else "waypoint"
-            nodes.append(planner.snap(pt.lon, pt.lat, which, req.max_snap_distance_m))
-        p = self.priced_for(planner, req, nodes)
-        weights = msgspec.to_builtins(req.weights)
-        if not any(weights.values()):
-            raise RoutingError(
-                422, "invalid_request", "At least one weight must be positive.", field="weights"
-            )
-        parts = [planner.route(p, nodes[i], nodes[i + 1], weights) for i in range(len(nodes) - 1)]
-        whole = planner.join(parts, p, [n for n, _ in points])
-        self.coverage_check(planner, whole, req.min_terrain_coverage)
-        return {
-            "routes": [self.detail(whole, 0, "route")],
-            "incidents": [msgspec.to_builtins(i) for i in p.incidents],
-            "warnings": [],
-            "search": {"algorithm": "weighted-sum A*", "legs": len(parts)},
-        }
-
-    def _front(
-        self, planner: Planner, p: Priced, sols: list[Any], req: S.ParetoOptions
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
-        """The canonical (sorted) front as ``{route_key, objectives}``, the routes chosen for
-        diversity with full detail (``route_id`` = position in the front), and warnings."""
-        warnings: list[str] = []
-        described = []
-        for sol in sols:
-            r = planner.describe(p, sol.arcs, full=False)
-            if r.totals.terrain_coverage < req.min_terrain_coverage:
-                continue
-            described.append((tuple(float(c) for c in sol.costs), route_key(r.arcs), r))
-        dropped = len(sols) - len(described)
-        if dropped:
-            warnings.append(f"{dropped} route(s) dropped: terrain coverage below {req.min_terrain_coverage}.")
-        if not described and sols:
-            r0 = planner.describe(p, sols[0].arcs, full=False)
-            self.coverage_check(planner, r0, req.min_terrain_coverage)
-        described.sort(key=lambda cr: (cr[0], cr[1]))
-        front = [
-            {"route_key": key, "objectives": {k: round(v, 6) for k, v in r.objective_values.items()}}
-            for _, key, r in described
-        ]
-        costs = np.array([c for c, _, _ in described]) if described else np.empty((0, len(req.objectives)))
-        chosen = select_diverse(costs, req.max_alternatives) if described else []
-        routes = [self.detail(planner.describe_asset_arcs(p, described[i][2].arcs), i) for i in chosen]
-        return front, routes, warnings
-
-    def _pareto_setup(self, req: S.ParetoRequest) -> tuple[Planner, Priced, int, int, tuple[str, ...]]:
-        planner = self.require_planner()
-        objectives = tuple(req.objectives)
-        if len(set(objectives)) != len(objectives):
-            raise RoutingError(422, "invalid_request", "objectives must be distinct.", field="objectives")
-        if req.epsilon:
-            bad = [k for k in req.epsilon if k not in OBJECTIVES]
-            if bad:
-                raise RoutingError(
-                    422, "invalid_request", f"Unknown objective(s) in epsilon: {bad}.", field="epsilon"
-                )
-            if any(not (v >= 0) for v in req.epsilon.values()):
-                raise RoutingError(
-                    422, "invalid_request", "epsilon bounds must be non-negative numbers.", field="epsilon"
-                )
-            missing = [k for k in req.epsilon if k not in objectives]
-            if missing:
-                raise RoutingError(
-                    422,
-                    "invalid_request",
-                    f"epsilon bounds on objectives not searched: {missing}.",
-                    field="epsilon",
-                )
-        s = planner.snap(req.origin.lon, req.origin.lat, "origin", req.max_snap_distance_m)
-        t = planner.snap(req.destination.lon, req.destination.lat, "destination", req.max_snap_distance_m)
-        p = self.priced_for(planner, req, [s, t])
-        return planner, p, s, t, objectives
-
-    def compute_pareto(self, req: S.ParetoRequest) -> dict[str, Any]:
-        planner, p, s, t, objectives = self._pareto_setup(req)
-        res = planner.pareto(
-            p,
-            s,
-            t,
-            objectives,
-            method=req.pareto_method,
-            approx_epsilon=req.approx_epsilon,
-            bounds=req.epsilon,
+    async def answer(
+        self, kind: str, req: schemas.Options, compute: Callable[[], dict[str, Any]]
+    ) -> tuple[dict[str, Any], str]:
+        """Results from the route cache or ``compute`` (off the loop), then the run recorded (on
+        cache hits too). The key holds the request and the vehicle's current parameters."""
+        await self.refresh_vehicles(req.vehicle_id)
+        vehicle = self.vehicle(req.vehicle_id, req.payload_kg)
+        key = (
+            f"{kind}:{msgspec.json.encode(req, order='sorted').decode()}:"
+            f"{msgspec.json.encode(vehicle).decode()}"
         )
-        front, routes, warnings = self._front(planner, p, list(res), req)
-        if res.truncated:
-            warnings.append("The search hit its limits; the front may be incomplete.")
-        return {
-            "routes": routes,
-            "front": [d["objectives"] for d in front],
-            "front_keys": [d["route_key"] for d in front],
-            "front_size": len(front),
-            "truncated": bool(res.truncated),
-            "epsilon_guarantee": float(res.epsilon),
-            "incidents": [msgspec.to_builtins(i) for i in p.incidents],
-            "warnings": warnings,
-            "search": {
-                "algorithm": res.algorithm,
-                "expansions": res.expansions,
-                "generated": res.generated,
-                "search_seconds": round(res.search_seconds, 6),
-                "status": res.status,
-            },
-        }
+        results = self.cache.get(key)
+        if results is None:
+            results = await off_loop(compute)
+            self.cache.put(key, results)
+        return results, await self.record_run(kind, req, results, req)
 
     # ---- runs ------------------------------------------------------------------------------
 
@@ -491,7 +328,7 @@ class RoutingService:
         kind: str,
         request: Any,
         results: dict[str, Any],
-        options: S.Options | None,
+        options: schemas.Options | None,
         run_id: str | None = None,
     ) -> str:
         run_id = run_id or uuid.uuid4().hex
@@ -533,7 +370,7 @@ class RoutingService:
         if options is not None:
             try:
                 vehicle = msgspec.to_builtins(self.vehicle(options.vehicle_id, options.payload_kg))
-            except RidgelineError:
+            except EngineError:  # the vehicle went away meanwhile (or its payload no longer fits)
                 vehicle = {"vehicle_id": options.vehicle_id}
             scenario = {
                 "vehicle": vehicle,
@@ -635,7 +472,7 @@ class RoutingService:
             return pending
         row = await self.store.get_run(run_id) if len(run_id) <= 32 else None
         if row is None:
-            raise RidgelineError(404, "run_not_found", f"Run {run_id!r} does not exist.", run_id=run_id)
+            raise NotFound("run", run_id, message=f"Run {run_id!r} does not exist.", run_id=run_id)
         return row
 
     async def ensure_artifacts(self, run_id: str) -> list[Any]:
@@ -652,12 +489,6 @@ class RoutingService:
                 out.append(await self.ctx.artifacts.put("routing", run_id, name, data, media))
         self._artifact_locks.pop(run_id, None)
         return out
-
-    # ---- timing helper ---------------------------------------------------------------------
-
-    @staticmethod
-    def clock() -> float:
-        return time.perf_counter()
 
 
 def service_of(ctx: AppContext) -> RoutingService:

@@ -5,15 +5,48 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
 
 from ridgeline.platform.db import Database, UTCDateTime, metadata
+
+
+def _plain(obj: Any) -> Any:
+    """numpy scalars as their Python value (json.dumps accepts numpy floats, which subclass float)."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+class _SQLiteJSON(TypeDecorator[Any]):
+    """``sa.JSON`` written with msgspec: a run's results (~13 KB of coordinates and totals) encode
+    in ~0.15 ms instead of json.dumps' ~1.2 ms, which ran on the event loop for every recorded run."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Any) -> Any:
+        encode = msgspec.json.Encoder(enc_hook=_plain).encode
+
+        def process(value: Any) -> str:
+            return encode(value).decode()  # None -> JSON null, as sa.JSON writes it
+
+        return process
+
+
+def json_column() -> Any:
+    """The routing tables' JSON type: msgspec-encoded on SQLite (JSON is text there); plain
+    ``sa.JSON`` elsewhere (PostgreSQL's drivers encode it themselves). Reading is ``sa.JSON``'s."""
+    return sa.JSON().with_variant(_SQLiteJSON(), "sqlite")
+
 
 vehicles_table = sa.Table(
     "routing_vehicles",
     metadata,
     sa.Column("vehicle_id", sa.String(64), primary_key=True),
-    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("spec", json_column(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
 )
@@ -24,7 +57,7 @@ experiments_table = sa.Table(
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("description", sa.Text, nullable=False),
-    sa.Column("items", sa.JSON, nullable=False),
+    sa.Column("items", json_column(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
 )
@@ -34,13 +67,13 @@ runs_table = sa.Table(
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("request", sa.JSON, nullable=False),
-    sa.Column("results", sa.JSON, nullable=False),
-    sa.Column("manifest", sa.JSON, nullable=False),
+    sa.Column("request", json_column(), nullable=False),
+    sa.Column("results", json_column(), nullable=False),
+    sa.Column("manifest", json_column(), nullable=False),
     sa.Column("signature", sa.Text, nullable=False),
-    sa.Column("scenario_manifest", sa.JSON, nullable=False),
+    sa.Column("scenario_manifest", json_column(), nullable=False),
     sa.Column("scenario_signature", sa.Text, nullable=False),
-    sa.Column("provenance", sa.JSON, nullable=False),
+    sa.Column("provenance", json_column(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Index("ix_routing_runs_created", "created_at"),
 )
@@ -56,7 +89,7 @@ oracle_table = sa.Table(
     sa.Column("epsilon_pass_rate", sa.Float, nullable=False),
     sa.Column("brute_force_pass_rate", sa.Float, nullable=False),
     sa.Column("score", sa.Float, nullable=False),
-    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("details", json_column(), nullable=False),
 )
 
 
