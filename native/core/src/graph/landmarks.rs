@@ -7,7 +7,7 @@
 //! consistency) is all exactness needs. A weighted sum of per-objective bounds bounds the
 //! weighted cost.
 
-use rayon::prelude::*;
+use crate::parallel;
 
 use super::dijkstra::{backward_dijkstra, NodeHeap};
 use super::{Graph, GraphError, Result};
@@ -108,18 +108,18 @@ impl Landmarks {
         let jobs: Vec<(usize, usize, bool)> = (0..objectives.len())
             .flat_map(|oi| (0..nodes.len()).flat_map(move |l| [(oi, l, true), (oi, l, false)]))
             .collect();
-        let tables: Vec<Vec<f64>> = jobs
-            .par_iter()
-            .map(|&(oi, l, from)| {
-                let i = objectives[oi];
-                let c = |p: usize| costs[p * k + i];
-                if from {
-                    forward_dijkstra(g, nodes[l] as usize, c)
-                } else {
-                    backward_dijkstra(g, nodes[l] as usize, f64::INFINITY, c)
-                }
-            })
-            .collect();
+        let table = |j: usize| -> Vec<f64> {
+            let (oi, l, from) = jobs[j];
+            let i = objectives[oi];
+            let c = |p: usize| costs[p * k + i];
+            if from {
+                forward_dijkstra(g, nodes[l] as usize, c)
+            } else {
+                backward_dijkstra(g, nodes[l] as usize, f64::INFINITY, c)
+            }
+        };
+        let tables: Vec<Vec<f64>> = parallel::par_map(parallel::ALL_CORES, jobs.len(), table)
+            .unwrap_or_else(|_| (0..jobs.len()).map(table).collect());
         let lcount = nodes.len();
         let mut from = vec![f32::INFINITY; objectives.len() * lcount * n];
         let mut to = vec![f32::INFINITY; objectives.len() * lcount * n];

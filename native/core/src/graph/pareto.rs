@@ -39,7 +39,7 @@
 use std::cmp::Ordering;
 use std::time::Instant;
 
-use rayon::prelude::*;
+use crate::parallel;
 
 use super::apex::apex;
 use super::boa::boa;
@@ -556,7 +556,7 @@ fn dispatch(
 
 /// Solves many source/target pairs; one result per pair, in order.
 ///
-/// Pairs are grouped by target; the groups run in parallel (rayon) and the pairs of a group one
+/// Pairs are grouped by target; the groups run in parallel ([`crate::parallel`]) and the pairs of a group one
 /// after another, sharing the lazily computed heuristics of their target.
 pub fn pareto_many(
     g: &Graph,
@@ -572,14 +572,15 @@ pub fn pareto_many(
         }
     }
     let groups: Vec<(usize, Vec<(usize, usize)>)> = groups.into_iter().collect();
-    let solved: Vec<Vec<(usize, ParetoResult)>> = groups
-        .par_iter()
-        .map(|(t, members)| {
-            let sources: Vec<usize> = members.iter().map(|m| m.1).collect();
-            let res = dispatch(g, *t, &sources, o, false, &mut |_, _| ControlFlow::Continue);
-            members.iter().map(|m| m.0).zip(res).collect()
-        })
-        .collect();
+    let solve = |gi: usize| -> Vec<(usize, ParetoResult)> {
+        let (t, members) = &groups[gi];
+        let sources: Vec<usize> = members.iter().map(|m| m.1).collect();
+        let res = dispatch(g, *t, &sources, o, false, &mut |_, _| ControlFlow::Continue);
+        members.iter().map(|m| m.0).zip(res).collect()
+    };
+    // The core's one parallelism policy; if no pool can be had, the groups run here, in order.
+    let solved = parallel::par_map(parallel::ALL_CORES, groups.len(), solve)
+        .unwrap_or_else(|_| (0..groups.len()).map(solve).collect());
     for (i, r) in solved.into_iter().flatten() {
         out[i] = Some(Ok(r));
     }

@@ -15,7 +15,7 @@ mod hgt;
 #[cfg(test)]
 mod tests;
 
-use rayon::prelude::*;
+use crate::parallel;
 
 pub use hgt::{parse_tile_name, read_hgt_tile, HgtTile};
 
@@ -180,9 +180,10 @@ impl Dem {
                 "from_hgt needs at least one tile".into(),
             ));
         }
-        let tiles: Vec<HgtTile> = paths
-            .par_iter()
-            .map(|p| read_hgt_tile(p.as_ref()))
+        let read = |i: usize| read_hgt_tile(paths[i].as_ref());
+        let tiles: Vec<HgtTile> = parallel::par_map(parallel::ALL_CORES, paths.len(), read)
+            .unwrap_or_else(|_| (0..paths.len()).map(read).collect())
+            .into_iter()
             .collect::<Result<_>>()?;
         let size = tiles[0].size;
         if let Some(t) = tiles.iter().find(|t| t.size != size) {
@@ -362,9 +363,15 @@ impl Dem {
         if xs.len() <= CHUNK {
             self.sample_block(xs, ys, out);
         } else {
-            out.par_chunks_mut(CHUNK)
-                .zip(xs.par_chunks(CHUNK).zip(ys.par_chunks(CHUNK)))
-                .for_each(|(o, (xc, yc))| self.sample_block(xc, yc, o));
+            let block = |_: &mut (), i: usize, o: &mut [f64]| {
+                let a = i * CHUNK;
+                self.sample_block(&xs[a..a + o.len()], &ys[a..a + o.len()], o)
+            };
+            if parallel::par_chunks_mut(parallel::ALL_CORES, out, CHUNK, || (), block).is_err() {
+                for (i, o) in out.chunks_mut(CHUNK).enumerate() {
+                    block(&mut (), i, o);
+                }
+            }
         }
         Ok(())
     }
@@ -445,13 +452,15 @@ impl Dem {
                 "offsets must be non-decreasing, start at 0 and end at the number of points".into(),
             ));
         }
-        (0..offsets.len() - 1)
-            .into_par_iter()
-            .map(|e| {
-                let (a, b) = (offsets[e], offsets[e + 1]);
-                let p = self.profile(&xs[a..b], &ys[a..b], spacing)?;
-                Ok(stats(&p, spacing))
-            })
+        let edge = |e: usize| -> Result<EdgeTerrain> {
+            let (a, b) = (offsets[e], offsets[e + 1]);
+            let p = self.profile(&xs[a..b], &ys[a..b], spacing)?;
+            Ok(stats(&p, spacing))
+        };
+        let n = offsets.len() - 1;
+        parallel::par_map(parallel::ALL_CORES, n, edge)
+            .unwrap_or_else(|_| (0..n).map(edge).collect())
+            .into_iter()
             .collect()
     }
 }
