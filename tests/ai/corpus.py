@@ -19,7 +19,7 @@ FIXED = [
     "HELLO WORLD",
     "The quick brown fox jumps over the lazy dog.",
     "Ünïcödé àccents: café, naïve, Straße, Ångström, façade.",
-    "日本語のテキストと中文文本，还有한국어 문장.",
+    "日本語のテキストと中文文本\uff0c还有한국어 문장.",
     "Русский текст и ελληνικά γράμματα, עברית, العربية.",
     "Emoji 🚀🔥👍 and symbols ∑∫√∞ ≤ ≥ ≠ ±",
     "def f(x: int) -> int:\n    return x ** 2  # square\n",

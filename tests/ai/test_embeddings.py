@@ -11,8 +11,8 @@ import pytest
 
 from ridgeline.ai.embeddings import (
     MODEL_SHA256,
-    EmbeddingModelError,
     Embedder,
+    EmbeddingModelError,
     load_model_files,
     model_dir,
 )
@@ -68,7 +68,11 @@ def test_truncates_at_256_word_pieces(embedder: Embedder) -> None:
 
 def test_semantics_paraphrase_beats_unrelated(embedder: Embedder) -> None:
     q, para, other = embedder.embed(
-        ["How do I reset my password?", "Steps to change a forgotten login password", "Weather in Paris tomorrow"]
+        [
+            "How do I reset my password?",
+            "Steps to change a forgotten login password",
+            "Weather in Paris tomorrow",
+        ]
     )
     assert float(q @ para) > float(q @ other) + 0.2
 
