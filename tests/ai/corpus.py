@@ -68,7 +68,7 @@ def short_queries(n: int, seed: int = 11) -> list[str]:
     return out
 
 
-def passages(n: int, words: int = 150, seed: int = 13) -> list[str]:
+def passages(n: int, words: int = 160, seed: int = 13) -> list[str]:
     """``n`` passages of about ``words`` words (~200 word pieces with punctuation and numbers)."""
     rng = random.Random(seed)
     out = []
