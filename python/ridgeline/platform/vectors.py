@@ -244,7 +244,7 @@ class VectorCollections:
                     )
                 count = await self._recount(conn, name)
             order = list(last.values())
-            self._apply(
+            await self._apply(
                 name,
                 version,
                 count_before,
@@ -273,7 +273,7 @@ class VectorCollections:
                             {"c": name, "ids": part},
                         )
                 count = await self._recount(conn, name)
-            self._apply(name, version, count_before, count, lambda idx: idx.delete(unique))
+            await self._apply(name, version, count_before, count, lambda idx: idx.delete(unique))
             return removed
 
     def _insert(self) -> Any:
@@ -308,14 +308,14 @@ class VectorCollections:
         await conn.execute(ai_collections.update().where(ai_collections.c.name == name).values(count=count))
         return int(count)
 
-    def _apply(self, name: str, version: int, count_before: int, count: int, change: Any) -> None:
+    async def _apply(self, name: str, version: int, count_before: int, count: int, change: Any) -> None:
         """Apply this process's own write to its loaded index if that index was current before it."""
         self._keyword.pop(name, None)
         idx = self._indexes.get(name)
         if idx is None:
             return
         if idx.marker.get("version") == version - 1 and idx.count() == count_before:
-            change(idx)
+            await asyncio.to_thread(change, idx)
             idx.marker = {"version": version, "count": count}
             if idx.count() == count:
                 self._dirty.add(name)
