@@ -20,11 +20,6 @@ from tests.ai.bert_reference import NumpyMiniLM
 from tests.ai.corpus import varied_texts
 
 
-@pytest.fixture(scope="module")
-def embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
-    return Embedder.local(data_dir=tmp_path_factory.mktemp("ai-data"), threads=2)
-
-
 def test_shape_dtype_and_unit_norm(embedder: Embedder) -> None:
     x = embedder.embed(["a sentence", "another one", ""])
     assert x.shape == (3, 384)

@@ -17,11 +17,6 @@ DOCS = {
 
 
 @pytest.fixture(scope="module")
-def embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
-    return Embedder.local(data_dir=tmp_path_factory.mktemp("ai-data"), threads=2)
-
-
-@pytest.fixture(scope="module")
 def stores(embedder: Embedder) -> tuple[VectorIndex, KeywordIndex]:
     ids = list(DOCS)
     meta = [{"lang": "en", "topic": "support" if i in ("reset", "err", "refund") else "other"} for i in ids]
