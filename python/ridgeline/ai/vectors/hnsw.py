@@ -55,7 +55,8 @@ class VectorIndex:
     ``metric``: ``"cosine"`` (vectors are normalised on insert; score = cosine similarity), ``"ip"``
     (score = inner product) or ``"l2"`` (score = minus the Euclidean distance). ``connectivity`` is
     HNSW's M, ``expansion_add`` its efConstruction, ``expansion_search`` its ef (raised to k when k is
-    larger). With ``path``, an existing file is loaded and :meth:`save` writes it atomically.
+    larger). ``threads`` is for inserts (graph construction); a search is one query on the calling
+    thread. With ``path``, an existing file is loaded and :meth:`save` writes it atomically.
     ``marker`` is free-form JSON saved with the file (the SQL-backed store keeps its staleness marker
     there). Thread-safe: one lock serialises mutations and searches.
     """
@@ -367,12 +368,16 @@ class VectorIndex:
         return 1.0 - d  # usearch's ip distance is 1 - <a, b>
 
     def _graph_search(self, q: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-        if self._index.expansion_search < count:
+        # ef must be at least k; raised for this call only
+        widen = count > self.expansion_search
+        if widen:
             self._index.expansion_search = count
         try:
-            found = self._index.search(q, count, threads=self.threads)
+            # one query: usearch's thread pool only adds overhead (measured 3.4k vs 2.6k q/s at 20k x 384)
+            found = self._index.search(q, count, threads=1)
         finally:
-            self._index.expansion_search = max(self.expansion_search, 1)
+            if widen:
+                self._index.expansion_search = self.expansion_search
         keys = np.asarray(found.keys, dtype=np.int64)
         return keys, self._to_scores(found.distances)
 
