@@ -89,3 +89,16 @@ def test_rrf_order() -> None:
     assert fused[0].score == pytest.approx(1 / 61 + 1 / 62)
     weighted = reciprocal_rank_fusion([a, b], k=60, weights=[0.0, 1.0], limit=2)
     assert [h.id for h in weighted] == ["z", "x"]
+
+
+def test_top_k_equals_the_head_of_the_full_ranking() -> None:
+    import random
+
+    rng = random.Random(4)
+    words = [f"w{i}" for i in range(30)]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(3, 12))) for _ in range(500)]
+    kw = KeywordIndex.build([f"d{i:03d}" for i in range(500)], texts)
+    for q in ("w1", "w2 w3", "w4 w4 w5 w6"):
+        full = kw.search(q, 500)
+        assert kw.search(q, 7) == full[:7]
+        assert [h.score for h in full] == sorted((h.score for h in full), reverse=True)

@@ -133,6 +133,10 @@ class KeywordIndex:
             return []
         s = self.scores(query)
         nz = np.flatnonzero(s > 0)
+        if not filter and len(nz) > k:
+            # only k can be returned: partition first, so a common term does not sort every document
+            cut = -np.partition(-s[nz], k - 1)[k - 1]
+            nz = nz[s[nz] >= cut]  # keeps ties at the cut, so the id tie-break below stays exact
         order = nz[np.lexsort((nz, -s[nz]))]
         hits: list[Hit] = []
         for i in order.tolist():
