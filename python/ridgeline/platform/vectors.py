@@ -237,7 +237,7 @@ class VectorCollections:
                 if self.pgvector:
                     await conn.execute(
                         sa.text(
-                            f"INSERT INTO {_PGV_TABLE} (collection, id, embedding) VALUES (:c, :i, CAST(:e AS vector)) "
+                            f"INSERT INTO {_PGV_TABLE} (collection, id, embedding) VALUES (:c, :i, CAST(CAST(:e AS text) AS vector)) "
                             "ON CONFLICT (collection, id) DO UPDATE SET embedding = EXCLUDED.embedding"
                         ),
                         [{"c": name, "i": r["id"], "e": _pg_literal(vecs[last[r["id"]]])} for r in rows],
@@ -419,9 +419,9 @@ class VectorCollections:
         while True:
             # exact ordering by pgvector's distance; filters apply in Python with a growing over-fetch
             sql = sa.text(
-                f"SELECT p.id, v.metadata, p.embedding {op} CAST(:q AS vector) AS d FROM {_PGV_TABLE} p "
+                f"SELECT p.id, v.metadata, p.embedding {op} CAST(CAST(:q AS text) AS vector) AS d FROM {_PGV_TABLE} p "
                 "JOIN ai_vectors v ON v.collection = p.collection AND v.id = p.id "
-                f"WHERE p.collection = :c ORDER BY p.embedding {op} CAST(:q AS vector), p.id LIMIT :n"
+                f"WHERE p.collection = :c ORDER BY p.embedding {op} CAST(CAST(:q AS text) AS vector), p.id LIMIT :n"
             )
             async with self.db.engine.connect() as conn:
                 rows = (await conn.execute(sql, {"q": _pg_literal(q), "c": name, "n": fetch})).all()
