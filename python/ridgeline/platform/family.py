@@ -97,6 +97,7 @@ def metadata_of(families: Sequence[Family]) -> list[Any]:
     """The distinct MetaData objects the families declare, plus the platform's (jobs, artifacts)."""
     from ridgeline.platform import artifacts as _artifacts  # noqa: F401  (platform tables)
     from ridgeline.platform import jobs as _jobs  # noqa: F401
+    from ridgeline.platform import vectors as _vectors  # noqa: F401  (ai_collections, ai_vectors)
     from ridgeline.platform.auth import store as _auth  # noqa: F401  (users, keys, audit, rate limits)
     from ridgeline.platform.db import metadata
 
