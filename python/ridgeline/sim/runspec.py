@@ -13,12 +13,24 @@ import msgspec
 import numpy as np
 
 from ridgeline._native import RolloutHandle
+from ridgeline.platform.problems import EngineError
 from ridgeline.sim.control import PD, ComputedTorque, OpenLoop, Reference, ZeroTorque
 from ridgeline.sim.model import Model
 from ridgeline.sim.rollout import RolloutResult, rollout
 
 MAX_STEPS = 200_000
 MAX_EPISODES = 256
+
+
+class SpecError(EngineError, ValueError):
+    """A run spec that does not fit the model: 422 ``invalid_config`` naming the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(422, "invalid_config", message, errors=[{"field": field, "message": message}])
+        self.field = field
+
+
+Gain = Annotated[float, msgspec.Meta(ge=0)]
 
 
 class ControllerSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -35,12 +47,12 @@ class ControllerSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         msgspec.Meta(description="Controller type: pd, computed_torque or zero (passive)."),
     ] = "pd"
     kp: Annotated[
-        float | list[float] | None,
-        msgspec.Meta(description="Position gain(s), one value or one per actuated joint."),
+        Gain | list[Gain] | None,
+        msgspec.Meta(description="Position gain(s) >= 0, one value or one per actuated joint."),
     ] = None
     kd: Annotated[
-        float | list[float] | None,
-        msgspec.Meta(description="Velocity gain(s), one value or one per actuated joint."),
+        Gain | list[Gain] | None,
+        msgspec.Meta(description="Velocity gain(s) >= 0, one value or one per actuated joint."),
     ] = None
     bandwidth: Annotated[
         float,
@@ -93,6 +105,10 @@ class RunSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             description="Initial configuration (length nq); null = neutral. The reference is centred on it."
         ),
     ] = None
+    initial_v: Annotated[
+        list[float] | None,
+        msgspec.Meta(description="Initial velocity (length nv); null = at rest."),
+    ] = None
     record: Annotated[
         bool,
         msgspec.Meta(
@@ -112,6 +128,10 @@ def initial_q(model: Model, spec: RunSpec) -> np.ndarray:
     if spec.initial_q is None:
         return model.neutral()
     return np.asarray(spec.initial_q, dtype=np.float64)
+
+
+def initial_v(spec: RunSpec) -> np.ndarray | None:
+    return None if spec.initial_v is None else np.asarray(spec.initial_v, dtype=np.float64)
 
 
 def build_reference(model: Model, spec: RunSpec) -> Reference:
@@ -148,14 +168,24 @@ def build_controller(model: Model, spec: RunSpec) -> PD | ComputedTorque | ZeroT
 
 
 def validate(model: Model, spec: RunSpec) -> None:
-    """Raise ``ValueError`` when the spec does not fit the model (gain vector lengths)."""
+    """Raise :class:`SpecError` (a ``ValueError``) when the spec does not fit the model (state and
+    gain vector lengths)."""
     n = model.n_actuated
     if spec.initial_q is not None and len(spec.initial_q) != model.nq:
-        raise ValueError(f"initial_q has {len(spec.initial_q)} values; the model has nq = {model.nq}")
+        raise SpecError(
+            "initial_q", f"initial_q has {len(spec.initial_q)} values; the model has nq = {model.nq}"
+        )
+    if spec.initial_v is not None and len(spec.initial_v) != model.nv:
+        raise SpecError(
+            "initial_v", f"initial_v has {len(spec.initial_v)} values; the model has nv = {model.nv}"
+        )
     for name in ("kp", "kd"):
         value = getattr(spec.controller, name)
         if isinstance(value, list) and len(value) not in (1, n):
-            raise ValueError(f"controller.{name} has {len(value)} values; the model has {n} actuated joints")
+            raise SpecError(
+                f"controller.{name}",
+                f"controller.{name} has {len(value)} values; the model has {n} actuated joints",
+            )
 
 
 def execute(
@@ -176,6 +206,7 @@ def execute(
         steps=spec.steps,
         dt=spec.dt,
         q0=initial_q(model, spec),
+        v0=initial_v(spec),
         seed=spec.seed,
         episodes=spec.episodes,
         integrator=spec.integrator,
@@ -211,6 +242,7 @@ def execute_open_loop(
         episodes=spec.episodes,
         integrator=spec.integrator,
         q0=initial_q(model, spec),
+        v0=initial_v(spec),
         contact=spec.contact,
         record=True,
         success_tolerance=spec.success_tolerance,
@@ -223,6 +255,7 @@ __all__ = [
     "ControllerSpec",
     "ReferenceSpec",
     "RunSpec",
+    "SpecError",
     "build_controller",
     "execute",
     "execute_open_loop",
