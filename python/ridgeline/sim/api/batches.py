@@ -23,7 +23,7 @@ from ridgeline.platform.openapi import raises
 from ridgeline.platform.problems import NotFound
 from ridgeline.sim import gaps
 from ridgeline.sim.api import schemas, store
-from ridgeline.sim.api.http import JSONBody
+from ridgeline.sim.api.bodies import JSONBody
 from ridgeline.sim.api.runs import advance, cancel_job, insert_run, json_floats, record_result
 from ridgeline.sim.api.service import BASELINE, Live, Robot, SimService, new_id, now
 from ridgeline.sim.api.validation import convert, strict_body

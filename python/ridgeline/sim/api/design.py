@@ -16,7 +16,7 @@ from ridgeline.platform.problems import NotFound
 from ridgeline.sim import assets as engine_assets
 from ridgeline.sim.api import schemas
 from ridgeline.sim.api.assets import store_asset
-from ridgeline.sim.api.http import JSONBody
+from ridgeline.sim.api.bodies import JSONBody
 from ridgeline.sim.api.service import ASSET_NS, SimService
 from ridgeline.sim.api.validation import strict_body
 

@@ -21,7 +21,7 @@ from ridgeline.platform.openapi import raises
 from ridgeline.sim import gaps
 from ridgeline.sim.api import schemas, store
 from ridgeline.sim.api.batches import require_batch
-from ridgeline.sim.api.http import JSONBody
+from ridgeline.sim.api.bodies import JSONBody
 from ridgeline.sim.api.runs import require_run
 from ridgeline.sim.api.service import BASELINE, SimService
 from ridgeline.sim.api.validation import strict_body

@@ -15,7 +15,7 @@ from ridgeline.platform.context import Service
 from ridgeline.platform.openapi import raises
 from ridgeline.sim.api import schemas
 from ridgeline.sim.api.batches import preflight
-from ridgeline.sim.api.http import JSONBody
+from ridgeline.sim.api.bodies import JSONBody
 from ridgeline.sim.api.service import SimService
 from ridgeline.sim.api.validation import convert, strict_body
 from ridgeline.sim.planner import Plan, TaskSpec, make_plan

@@ -10,7 +10,7 @@ from litestar import Request, get, post
 
 from ridgeline.platform.context import Service
 from ridgeline.sim.api import schemas, store
-from ridgeline.sim.api.http import JSONBody
+from ridgeline.sim.api.bodies import JSONBody
 from ridgeline.sim.api.service import SimService, new_id, now
 from ridgeline.sim.api.validation import strict_body
 

@@ -28,8 +28,8 @@ from ridgeline.platform.paging import INT64_MAX, Offset
 from ridgeline.platform.problems import NotFound
 from ridgeline.sim import replay as replay_format
 from ridgeline.sim.api import schemas, store
+from ridgeline.sim.api.bodies import JSONBody
 from ridgeline.sim.api.errors import REASON_CODES
-from ridgeline.sim.api.http import JSONBody
 from ridgeline.sim.api.service import (
     PARAMS_NS,
     REPLAY_NS,
