@@ -54,3 +54,30 @@ def test_batch_profiles_must_be_distinct(make_client) -> None:  # type: ignore[n
     assert_error(r, 422, "invalid_request")
     r = c.post(f"{SIM}/api/sim/batch", json={"profiles": ["default"], "steps": 10, "project_id": "nope"})
     assert_error(r, 404, "project_not_found")
+
+
+def test_replay_and_step_guards(make_client) -> None:  # type: ignore[no-untyped-def]
+    c = make_client()
+    long = {"steps": 200_000, "episodes": 64, "dt": 0.001, "record": True}
+    # recording this would exceed the limit: metrics-only runs have none, a recorded one is refused
+    assert_error(c.post(f"{SIM}/v1/runs", json={"config": long}), 422, "replay_too_large")
+    r = c.post(f"{SIM}/v1/runs", json={"config": {**long, "record": False}, "options": {"wait": False}})
+    run_id = r.json()["run_id"]
+    assert_error(
+        c.get(f"{SIM}/api/sim/step", params={"run_id": run_id, "step_index": 0}), 409, "replay_not_recorded"
+    )
+    c.post(f"{SIM}/v1/runs/{run_id}/cancel")
+    short = c.post(f"{SIM}/api/sim/run", json={"steps": 10, "episodes": 2}).json()["run_id"]
+    step = {"run_id": short, "step_index": 0}
+    assert c.get(f"{SIM}/api/sim/step", params=step).status_code == 200
+    assert_error(c.get(f"{SIM}/api/sim/step", params={**step, "episode": 2}), 404, "step_out_of_range")
+    assert_error(c.get(f"{SIM}/api/sim/step", params={**step, "step_index": 10}), 404, "step_out_of_range")
+
+
+def test_uploads_over_the_limit_are_refused(make_client) -> None:  # type: ignore[no-untyped-def]
+    from ridgeline.sim.api.assets import MAX_UPLOAD
+
+    c = make_client()
+    r = upload(c, "big.stl", b"\0" * (MAX_UPLOAD + 1))
+    assert_error(r, 413, "payload_too_large")
+    assert c.get(f"{SIM}/api/assets", params={"kind": "mesh"}).json()["count"] == 0

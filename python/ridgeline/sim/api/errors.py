@@ -36,6 +36,8 @@ REASON_CODES = catalogue(
     ("artifact_integrity", 409, "The stored file no longer matches its recorded SHA-256."),
     ("not_found", 404, "Not Found"),
     ("method_not_allowed", 405, "Method Not Allowed"),
+    ("payload_too_large", 413, "Request Entity Too Large"),
+    ("unsupported_media_type", 415, "Unsupported Media Type"),
     ("linkage_roundtrip_mismatch", 500, "The linkage did not survive its round trip."),
     ("internal_error", 500, "Internal server error."),
     ("service_unavailable", 503, "The sim service is not available: its start-up failed."),
