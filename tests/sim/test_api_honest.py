@@ -445,3 +445,24 @@ def test_the_report_does_not_decode_the_replay(make_client, monkeypatch) -> None
     # a metrics-only run has no replay, but its sampled parameters are reported too
     quiet = c.post(f"{SIM}/api/sim/run", json={"steps": 20, "record": False}).json()["run_id"]
     assert c.get(f"{SIM}/api/sim/report/{quiet}").json()["parameters"]
+
+
+def test_batch_progress_does_not_move_back_after_a_cancel(make_client) -> None:  # type: ignore[no-untyped-def]
+    c = make_client()
+    body = {
+        "profiles": ["default", "slippery_warehouse"],
+        "steps": 100_000,
+        "dt": 0.001,
+        "dr_episodes_per_profile": 2,
+    }
+    r = c.post(f"{SIM}/api/sim/batch", json={**body, "sync": False})
+    assert r.status_code == 202, r.text
+    bid = r.json()["batch_id"]
+    deadline = time.monotonic() + 30
+    while (seen := c.get(f"{SIM}/api/sim/{bid}/status").json()["progress"]) == 0:
+        assert time.monotonic() < deadline, "the batch never progressed"
+        time.sleep(0.02)
+    out = c.post(f"{SIM}/api/sim/{bid}/cancel")
+    assert out.status_code == 200, out.text
+    assert out.json()["status"] == "CANCELLED" and out.json()["progress"] >= seen
+    assert c.get(f"{SIM}/api/sim/{bid}/status").json()["progress"] >= seen

@@ -167,7 +167,7 @@ async def batch_job(jctx: JobContext) -> dict[str, Any]:
             }
         await store.finish_batch(svc.ctx.db, jctx.job_id, {"per_episode": per_episode}, now())
     finally:
-        svc.live.pop(jctx.job_id, None)
+        svc.end_live(jctx.job_id)
     return {"batch_id": jctx.job_id, "profiles": list(per_episode)}
 
 
@@ -188,15 +188,12 @@ async def get_batch(svc: SimService, batch_id: str) -> schemas.Batch | None:
         for m in rows
     ]
     status = job.status if job else JobStatus.FAILED
-    live = svc.live.get(b.job_id)
+    live = svc.progress_of(b.job_id)
     if status == JobStatus.SUCCEEDED:
         progress = 1.0
-    elif live is not None:
-        progress = live.progress
-    else:  # finished (or not started): members that recorded a result count as done
-        progress = sum(1.0 for m in rows if m.steps_completed is not None and not m.cancelled) / max(
-            len(rows), 1
-        )
+    else:  # members that recorded a whole closed-loop rollout count one of their two rollouts
+        done = sum(1 for m in rows if m.steps_completed is not None and not m.cancelled)
+        progress = max(done / max(2 * len(rows), 1), 0.0 if live is None else live.progress)
     return schemas.Batch(
         batch_id=b.id,
         job_id=b.job_id,

@@ -86,7 +86,7 @@ def summarize(result: RolloutResult, wall_time_ms: float) -> dict[str, Any]:
         return x if np.isfinite(x) else None
 
     return {
-        "avg_step_time_ms": None if not started.any() else (mean("time_per_step", started) or 0.0) * 1e3,
+        "avg_step_time_ms": None if (t := mean("time_per_step", started)) is None else t * 1e3,
         "tracking_rmse": mean("tracking_rmse", ok),
         "max_tracking_error": mean("max_tracking_error", ok),
         "energy": mean("energy", started),
@@ -120,18 +120,22 @@ def episode_table(result: RolloutResult) -> list[dict[str, Any]]:
 
 
 def run_progress(row: Any, job: Job | None, live: Live | None) -> float:
-    """0..1, only moving forward: live while running, from the steps recorded once finished."""
+    """0..1, only moving forward: live while running, then the larger of what was last seen and
+    what the recorded steps say."""
     if job is not None and job.status == JobStatus.SUCCEEDED:
         return 1.0
+    p = 0.0
     if row.steps_completed is not None:
         if not row.cancelled:
-            return 1.0
-        spec = row.spec
-        total = int(spec.get("steps", 0)) * int(spec.get("episodes", 1)) or 1
-        return min(1.0, sum(int(x) for x in row.steps_completed) / total)
-    if row.batch_id is not None:  # the batch's job progresses over every member
-        return 0.0 if live is None else live.members.get(row.id, 0.0)
-    return 0.0 if job is None else float(job.progress)
+            p = 1.0
+        else:
+            total = int(row.spec.get("steps", 0)) * int(row.spec.get("episodes", 1)) or 1
+            p = min(1.0, sum(int(x) for x in row.steps_completed) / total)
+    if live is not None:  # a batch's job progresses over every member: a member shows its own
+        p = max(p, live.members.get(row.id, 0.0) if row.batch_id is not None else live.progress)
+    elif row.batch_id is None and job is not None:
+        p = max(p, float(job.progress))
+    return p
 
 
 def run_from_row(svc: SimService, r: Any, job: Job | None) -> schemas.Run:
@@ -157,7 +161,7 @@ def run_from_row(svc: SimService, r: Any, job: Job | None) -> schemas.Run:
         project_id=r.project_id,
         batch_id=r.batch_id,
         config=msgspec.convert(r.spec, RunSpec),
-        progress=run_progress(r, job, svc.live.get(r.job_id)),
+        progress=run_progress(r, job, svc.progress_of(r.job_id)),
         steps_completed=r.steps_completed,
         cancelled=bool(r.cancelled),
         metrics=None if r.metrics is None else msgspec.convert(r.metrics, schemas.RunMetrics),
@@ -344,7 +348,7 @@ async def run_job(jctx: JobContext) -> dict[str, Any]:
         )
         await record_result(svc, row.id, result, wall_ms, model, spec, robot.urdf)
     finally:
-        svc.live.pop(jctx.job_id, None)
+        svc.end_live(jctx.job_id)
     if result.cancelled:
         raise JobCancelled(jctx.job_id)
     return {"run_id": row.id, "metrics": summarize(result, wall_ms)}

@@ -21,7 +21,7 @@ import numpy as np
 
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
-from ridgeline.platform.jobs import JobCancelled, JobContext
+from ridgeline.platform.jobs import JobContext
 from ridgeline.platform.problems import NotFound
 from ridgeline.sim import Model, RolloutHandle, reality_profiles
 from ridgeline.sim import replay as replay_format
@@ -78,6 +78,9 @@ class SimService:
         # job id -> set once the job's records are written (jobs are dispatched before that)
         self.records_ready: dict[str, asyncio.Event] = {}
         self.live: dict[str, Live] = {}
+        # the last state of jobs that ended in this process, so progress never moves backwards
+        # after a cancel or failure (the job record keeps no progress for those)
+        self.ended: OrderedDict[str, Live] = OrderedDict()
         self.profiles = reality_profiles()
         self.profile_names = [p["name"] for p in self.profiles]
 
@@ -182,6 +185,16 @@ class SimService:
 
     # ------------------------------------------------------------ rollouts and their cancellation
 
+    def progress_of(self, job_id: str) -> Live | None:
+        return self.live.get(job_id) or self.ended.get(job_id)
+
+    def end_live(self, job_id: str) -> None:
+        live = self.live.pop(job_id, None)
+        if live is not None:
+            self.ended[job_id] = live
+            while len(self.ended) > 4096:
+                self.ended.popitem(last=False)
+
     def cancel_live(self, job_id: str) -> bool | None:
         """Stop a running job's rollout. None: no rollout state here (let the job service cancel);
         False: every step already completed (the job is finishing and is not cancelled)."""
@@ -214,9 +227,9 @@ class SimService:
         model = self.model(urdf, spec.floating_base)
         handle = RolloutHandle()
         with live.lock:
-            if live.cancel_requested:
-                raise JobCancelled(jctx.job_id)
             live.handle = handle
+            if live.cancel_requested:  # cancelled between rollouts: this one stops at once, recorded
+                handle.cancel()
         jctx.token.on_cancel(handle.cancel)  # shutdown, or a cancel taken by the job service
         total = spec.steps * spec.episodes
         done = asyncio.Event()
