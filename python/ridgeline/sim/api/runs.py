@@ -67,8 +67,12 @@ def json_floats(values: Any) -> Any:
 
 
 def started_mask(result: RolloutResult) -> np.ndarray:
-    """Episodes that ran: at least one step, or diverged at once. The engine reports a never-started
-    episode with zero errors, so this is derived from the steps recorded per episode."""
+    """Episodes that ran: the engine's ``started`` flag when it gives one, else derived from the
+    steps recorded per episode (at least one step, or diverged at once): a never-started episode
+    otherwise looks like a finished one with zero errors."""
+    flag = getattr(result, "started", None)
+    if flag is not None:
+        return np.asarray(flag, dtype=bool)
     return (np.asarray(result.steps_completed) > 0) | np.asarray(result.metrics["diverged"], dtype=bool)
 
 

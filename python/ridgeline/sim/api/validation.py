@@ -15,6 +15,7 @@ import msgspec
 from litestar import Request
 
 from ridgeline.platform.errors import RidgelineError
+from ridgeline.platform.problems import EngineError
 from ridgeline.sim.model import Model
 from ridgeline.sim.runspec import RunSpec, validate
 
@@ -82,7 +83,12 @@ def check_spec(model: Model, spec: RunSpec, prefix: str = "") -> None:
     """The spec against the model: vector lengths (the engine's check), finite values, and a unit
     orientation quaternion when the base is floating (``q[3:7]``, identity ``[0, 0, 0, 1]``)."""
     check_finite(spec, prefix)
-    validate(model, spec)  # SpecError: 422 invalid_config naming the field
+    try:
+        validate(model, spec)
+    except EngineError:
+        raise  # SpecError: already 422 invalid_config naming the field
+    except ValueError as exc:  # a native field error (``exc.field``) cannot subclass EngineError
+        raise invalid(getattr(exc, "field", None) or "body", str(exc), reason_code="invalid_config") from None
     if spec.initial_q is not None and model.floating_base:
         norm = math.sqrt(sum(x * x for x in spec.initial_q[3:7]))
         field = f"{prefix}.initial_q" if prefix else "initial_q"
