@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 
-from ridgeline.sim import replay as R
+from ridgeline.sim import replay as replay_format
 from tests.sim.api_helpers import SIM, assert_error, wait_status
 
 pytestmark = pytest.mark.db
@@ -57,13 +57,13 @@ def test_v1_run_lifecycle_metrics_and_replay_reproduces(make_client) -> None:  #
     # the replay bundle: documented entries, and re-running it reproduces the metrics bit for bit
     rr = c.get(f"{SIM}/v1/runs/{run_id}/replay")
     assert rr.status_code == 200
-    assert rr.headers["content-type"].startswith(R.MEDIA_TYPE)
-    assert rr.headers["x-replay-format"] == R.FORMAT
+    assert rr.headers["content-type"].startswith(replay_format.MEDIA_TYPE)
+    assert rr.headers["x-replay-format"] == replay_format.FORMAT
     with np.load(io.BytesIO(rr.content)) as z:
         assert z["q"].shape == (3, 61, 2) and z["actions"].shape == (3, 60, 2)
         assert z["observations"].shape == (3, 60, 4)
-    bundle = R.decode(rr.content)
-    again = R.rerun(bundle)
+    bundle = replay_format.decode(rr.content)
+    again = replay_format.rerun(bundle)
     np.testing.assert_array_equal(again.q, bundle.arrays["q"])
     np.testing.assert_array_equal(again.actions, bundle.arrays["actions"])
     assert float(np.mean(again.metrics["tracking_rmse"])) == m["metrics"]["tracking_rmse"]
@@ -173,7 +173,7 @@ def test_api_sim_run_status_metrics_report_step(make_client) -> None:  # type: i
     assert step.status_code == 200
     s = step.json()
     assert s["joint_names"] == ["shoulder", "elbow"] and s["t"] == pytest.approx(0.05)
-    bundle = R.decode(c.get(f"{SIM}/v1/runs/{job_id}/replay").content)
+    bundle = replay_format.decode(c.get(f"{SIM}/v1/runs/{job_id}/replay").content)
     assert s["q"] == bundle.arrays["q"][1, 10].tolist()
     assert s["next_q"] == bundle.arrays["q"][1, 11].tolist()
     assert s["action"] == bundle.arrays["actions"][1, 10].tolist()

@@ -26,6 +26,7 @@ from xml.sax.saxutils import quoteattr
 import msgspec
 import numpy as np
 
+from ridgeline.platform.problems import EngineError
 from ridgeline.sim.model import Model
 
 URDF_EXTENSIONS = (".urdf", ".xml")
@@ -34,12 +35,11 @@ USD_EXTENSIONS = (".usd", ".usda", ".usdc")
 MAX_FACES = 2_000_000
 
 
-class AssetError(ValueError):
-    """A bad or unsupported asset; ``reason_code`` says which."""
+class AssetError(EngineError, ValueError):
+    """A bad or unsupported asset; ``reason_code`` says which (415 for an unsupported format, else 422)."""
 
     def __init__(self, reason_code: str, message: str) -> None:
-        super().__init__(message)
-        self.reason_code = reason_code
+        super().__init__(415 if reason_code == "unsupported_format" else 422, reason_code, message)
 
 
 class MassProperties(msgspec.Struct, kw_only=True):

@@ -27,6 +27,7 @@ from typing import Annotated
 
 import msgspec
 
+from ridgeline.platform.problems import EngineError
 from ridgeline.sim.runspec import MAX_STEPS
 
 SLIP_WORDS = ("slip", "floor", "warehouse", "wet", "ice", "icy", "friction", "wheel", "traction")
@@ -136,18 +137,28 @@ def _words(text: str, vocabulary: tuple[str, ...]) -> list[str]:
     return [w for w in vocabulary if re.search(rf"\b{re.escape(w)}", low)]
 
 
-class HorizonError(ValueError):
+class PlanError(EngineError, ValueError):
+    """A task spec the planner cannot turn into requests the server accepts (422)."""
+
+    def __init__(self, reason_code: str, message: str) -> None:
+        super().__init__(422, reason_code, message)
+
+
+class HorizonError(PlanError):
     """The task's duration and time step give more steps than a run accepts."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("invalid_request", message)
 
 
 def make_plan(spec: TaskSpec, available_profiles: list[str]) -> Plan:
-    """Build the plan; raises ``ValueError`` naming an unknown profile, ``HorizonError`` (a
-    ``ValueError``) when ``duration_s / dt`` exceeds the steps a run accepts."""
+    """Build the plan; raises :class:`PlanError` (a ``ValueError``) naming an unknown profile, and
+    :class:`HorizonError` when ``duration_s / dt`` exceeds the steps a run accepts."""
     rationale: list[str] = [f"'{BASELINE}' is the baseline every gap is measured against."]
     if spec.profiles is not None:
         unknown = [p for p in spec.profiles if p not in available_profiles]
         if unknown:
-            raise ValueError(f"unknown reality profile(s): {', '.join(unknown)}")
+            raise PlanError("unknown_profile", f"unknown reality profile(s): {', '.join(unknown)}")
         chosen = [p for p in spec.profiles if p != BASELINE]
         rationale.append("Profiles as requested.")
     else:

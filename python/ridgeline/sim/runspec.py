@@ -13,12 +13,24 @@ import msgspec
 import numpy as np
 
 from ridgeline._native import RolloutHandle
+from ridgeline.platform.problems import EngineError
 from ridgeline.sim.control import PD, ComputedTorque, OpenLoop, Reference, ZeroTorque
 from ridgeline.sim.model import Model
 from ridgeline.sim.rollout import RolloutResult, rollout
 
 MAX_STEPS = 200_000
 MAX_EPISODES = 256
+
+
+class SpecError(EngineError, ValueError):
+    """A run spec that does not fit the model: 422 ``invalid_config`` naming the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(422, "invalid_config", message, errors=[{"field": field, "message": message}])
+        self.field = field
+
+
+Gain = Annotated[float, msgspec.Meta(ge=0)]
 
 
 class ControllerSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -35,12 +47,12 @@ class ControllerSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         msgspec.Meta(description="Controller type: pd, computed_torque or zero (passive)."),
     ] = "pd"
     kp: Annotated[
-        float | list[float] | None,
-        msgspec.Meta(description="Position gain(s), one value or one per actuated joint."),
+        Gain | list[Gain] | None,
+        msgspec.Meta(description="Position gain(s) >= 0, one value or one per actuated joint."),
     ] = None
     kd: Annotated[
-        float | list[float] | None,
-        msgspec.Meta(description="Velocity gain(s), one value or one per actuated joint."),
+        Gain | list[Gain] | None,
+        msgspec.Meta(description="Velocity gain(s) >= 0, one value or one per actuated joint."),
     ] = None
     bandwidth: Annotated[
         float,
@@ -204,7 +216,10 @@ def validate(model: Model, spec: RunSpec) -> None:
     for name in ("kp", "kd"):
         value = getattr(spec.controller, name)
         if isinstance(value, list) and len(value) not in (1, n):
-            raise ValueError(f"controller.{name} has {len(value)} values; the model has {n} actuated joints")
+            raise SpecError(
+                f"controller.{name}",
+                f"controller.{name} has {len(value)} values; the model has {n} actuated joints",
+            )
 
 
 def execute(
@@ -274,6 +289,7 @@ __all__ = [
     "ControllerSpec",
     "ReferenceSpec",
     "RunSpec",
+    "SpecError",
     "build_controller",
     "execute",
     "execute_open_loop",

@@ -1,5 +1,5 @@
-"""The sim family's HTTP layer (contract 001): ``family`` is mounted under ``/sim`` (or at the root
-with ``ridgeline serve --only sim``)."""
+"""The sim family's declaration (contract 001): ``family`` is mounted under ``/sim`` (or at the root
+with ``ridgeline serve --only sim``). Routes are collected from the module named by their URL prefix."""
 
 from __future__ import annotations
 
@@ -7,16 +7,38 @@ from ridgeline.platform.auth.policy import public_unless_required
 from ridgeline.platform.context import AppContext, Family, Provider
 from ridgeline.platform.db import metadata
 from ridgeline.platform.errors import render_fastapi_detail
-from ridgeline.sim.api import store as _store  # noqa: F401  (tables on the shared metadata)
+from ridgeline.sim.api import (
+    assets,
+    batches,
+    design,
+    evaluation,
+    health,
+    jobs,
+    plan,
+    projects,
+    runs,
+    store,  # noqa: F401  (tables on the shared metadata)
+)
 from ridgeline.sim.api.errors import REASON_CODES
-from ridgeline.sim.api.routes import ROUTES
-from ridgeline.sim.api.service import SimService, batch_job, run_job
+from ridgeline.sim.api.service import SimService
+
+ROUTES = [
+    *health.ROUTES,
+    *runs.ROUTES,
+    *projects.ROUTES,
+    *assets.ROUTES,
+    *design.ROUTES,
+    *jobs.ROUTES,
+    *batches.ROUTES,
+    *evaluation.ROUTES,
+    *plan.ROUTES,
+]
 
 
 async def _start(ctx: AppContext, _settings: None) -> SimService:
     service = SimService(ctx)
     if ctx.settings.seed_defaults:  # the embedded sample: the example robots as importable assets
-        await service.seed_examples()
+        await assets.seed_examples(service)
     return service
 
 
@@ -31,7 +53,7 @@ family = Family(
     validation_status=422,
     tags=["sim", "sim v1"],
     metadata=metadata,
-    job_kinds={"run": run_job, "batch": batch_job},
+    job_kinds={"run": runs.run_job, "batch": batches.batch_job},
     services=(Provider(SimService, _start, _stop),),
     reason_codes=REASON_CODES,
     doc_pages=("docs/sim.md",),

@@ -39,6 +39,21 @@ WebhookSecret = Annotated[
 ]
 
 
+FLOATING_BASE = (
+    "Add a free-flyer root joint (legged and wheeled robots); null = as the robot's asset was imported "
+    "(examples: fixed)."
+)
+InitialQ = Annotated[
+    list[float] | None,
+    msgspec.Meta(
+        description="Initial configuration (length nq, finite; a floating base's quaternion q[3:7] of norm 1); null = neutral."
+    ),
+]
+InitialV = Annotated[
+    list[float] | None, msgspec.Meta(description="Initial velocity (length nv, finite); null = at rest.")
+]
+
+
 class Health(msgspec.Struct, kw_only=True):
     status: Annotated[str, msgspec.Meta(description="ok, or degraded when the database is unreachable")]
     service: Annotated[str, msgspec.Meta(description="Service name.")]
@@ -161,6 +176,9 @@ class SimRunRequest(RunSpec, kw_only=True, forbid_unknown_fields=True):
     """POST /api/sim/run: the run spec fields plus the robot and delivery options."""
 
     urdf_path: RobotRef = "examples/simple_robot.urdf"
+    floating_base: Annotated[  # type: ignore[assignment]
+        bool | None, msgspec.Meta(description=FLOATING_BASE)
+    ] = None
     scenario: Annotated[
         str | None, msgspec.Meta(description="Label only (use /v1/runs to run a named scenario)")
     ] = None
@@ -212,10 +230,13 @@ class RunConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_d
     integrator: Annotated[
         Literal["semi_implicit_euler", "rk4"] | UnsetType, _opt("semi_implicit_euler or rk4.")
     ] = UNSET
-    floating_base: Annotated[bool | UnsetType, _opt("Add a free-flyer root joint.")] = UNSET
+    floating_base: Annotated[
+        bool | UnsetType, _opt("Add a free-flyer root joint; omitted = as the robot's asset was imported.")
+    ] = UNSET
     contact: Annotated[bool | UnsetType | None, _opt("Ground contact; null = on for floating bases.")] = UNSET
     success_tolerance: Annotated[float | UnsetType, _opt("Final tracking error counted as success.")] = UNSET
     initial_q: Annotated[list[float] | UnsetType | None, _opt("Initial configuration (length nq).")] = UNSET
+    initial_v: Annotated[list[float] | UnsetType | None, _opt("Initial velocity (length nv).")] = UNSET
     record: Annotated[bool | UnsetType, _opt("Keep per-step arrays (replay); false = metrics only.")] = UNSET
     controller: Annotated[ControllerSpec | UnsetType, _opt("The feedback controller.")] = UNSET
     reference: Annotated[ReferenceSpec | UnsetType, _opt("The reference trajectory.")] = UNSET
@@ -256,7 +277,10 @@ class RunMetrics(msgspec.Struct, kw_only=True):
         float, msgspec.Meta(description="Share of episodes ending within success_tolerance")
     ]
     divergence_rate: Annotated[float, msgspec.Meta(description="Share of episodes that diverged")]
-    episodes: Annotated[int, msgspec.Meta(description="Episodes the means are over.")]
+    episodes: Annotated[int, msgspec.Meta(description="Episodes the means are over (those that started).")]
+    episodes_not_run: Annotated[
+        int, msgspec.Meta(description="Episodes a cancel stopped before their first step (not in the means).")
+    ] = 0
     mean_slip_speed: Annotated[
         float | None, msgspec.Meta(description="Mean tangential speed of contacts (m/s)")
     ]
@@ -448,15 +472,15 @@ class BatchRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     dr_episodes_per_profile: Annotated[
         int, msgspec.Meta(description="Domain-randomisation episodes per profile.", ge=1, le=256)
     ] = 3
-    floating_base: Annotated[
-        bool, msgspec.Meta(description="Add a free-flyer root joint (legged and wheeled robots).")
-    ] = False
+    floating_base: Annotated[bool | None, msgspec.Meta(description=FLOATING_BASE)] = None
+    initial_q: InitialQ = None
+    initial_v: InitialV = None
     controller: Annotated[
-        dict[str, Any] | None,
+        ControllerSpec | None,
         msgspec.Meta(description="Controller (run spec `controller`); null = critically damped PD."),
     ] = None
     reference: Annotated[
-        dict[str, Any] | None,
+        ReferenceSpec | None,
         msgspec.Meta(
             description="Reference trajectory (run spec `reference`); null = 0.3 rad, 0.5 Hz sinusoid."
         ),
@@ -494,6 +518,9 @@ class Batch(msgspec.Struct, kw_only=True):
     profiles: Annotated[
         list[BatchProfile], msgspec.Meta(description="Per-profile member runs and metrics, baseline first.")
     ]
+    progress: Annotated[
+        float, msgspec.Meta(description="Fraction done over every member, 0..1 (live, never decreasing).")
+    ] = 0.0
     created_at: Annotated[datetime, msgspec.Meta(description="When it was created (UTC).")]
     finished_at: Annotated[
         datetime | None, msgspec.Meta(description="When it reached a terminal state (UTC).")
@@ -573,6 +600,18 @@ class CompareEntry(msgspec.Struct, kw_only=True):
         str, msgspec.Meta(description="CREATED, QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED.")
     ]
     value: Annotated[float | None, msgspec.Meta(description="The run's metric (null when it has none).")]
+    comparable: Annotated[
+        bool,
+        msgspec.Meta(
+            description="Whether it takes part in the drops and the best run (SUCCEEDED, same robot)."
+        ),
+    ] = True
+    excluded_reason: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Why not comparable: not_succeeded, different_robot or no_value (null = comparable)."
+        ),
+    ] = None
 
 
 class PairwiseDrop(msgspec.Struct, kw_only=True):
@@ -580,7 +619,12 @@ class PairwiseDrop(msgspec.Struct, kw_only=True):
     run_b: Annotated[str, msgspec.Meta(description="Run compared with the reference.")]
     value_a: Annotated[float | None, msgspec.Meta(description="Metric of run_a.")]
     value_b: Annotated[float | None, msgspec.Meta(description="Metric of run_b.")]
-    drop: Annotated[float | None, msgspec.Meta(description="How much worse b is than a (positive = worse)")]
+    drop: Annotated[
+        float | None,
+        msgspec.Meta(
+            description="How much worse b is than a (positive = worse); null unless both are comparable"
+        ),
+    ]
     relative_drop: Annotated[
         float | None, msgspec.Meta(description="drop / |baseline| (null when the baseline is 0).")
     ]
@@ -597,8 +641,11 @@ class CompareResponse(msgspec.Struct, kw_only=True):
         msgspec.Meta(description="Every pair of runs: how much worse the second is than the first."),
     ]
     best_run_id: Annotated[
-        str | None, msgspec.Meta(description="Run with the best value (null when none has one).")
+        str | None, msgspec.Meta(description="Comparable run with the best value (null when none).")
     ]
+    robot_sha256: Annotated[
+        str | None, msgspec.Meta(description="The robot the comparable runs share (null when none is).")
+    ] = None
 
 
 class ProfileList(msgspec.Struct, kw_only=True):
@@ -607,3 +654,30 @@ class ProfileList(msgspec.Struct, kw_only=True):
         msgspec.Meta(description="Profiles with every parameter's meaning and distribution."),
     ]
     count: Annotated[int, msgspec.Meta(description="Number of items in this answer.")]
+
+
+class BatchMetrics(msgspec.Struct, kw_only=True):
+    """GET /api/sim/{job_id}/metrics for a batch's job."""
+
+    batch_id: Annotated[str, msgspec.Meta(description="Batch id (equal to its job id).")]
+    job_id: Annotated[str, msgspec.Meta(description="Platform job id.")]
+    kind: Annotated[Literal["batch"], msgspec.Meta(description="Always batch.")] = "batch"
+    status: Annotated[
+        str, msgspec.Meta(description="CREATED, QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED.")
+    ]
+    profiles: Annotated[
+        list[BatchProfile], msgspec.Meta(description="Per-profile member runs and metrics, baseline first.")
+    ]
+
+
+class BatchReport(msgspec.Struct, kw_only=True):
+    """GET /api/sim/{job_id}/report for a batch's job."""
+
+    kind: Annotated[Literal["batch"], msgspec.Meta(description="Always batch.")] = "batch"
+    batch: Annotated[Batch, msgspec.Meta(description="The batch.")]
+    evaluation: Annotated[
+        Evaluation | None, msgspec.Meta(description="Cross-profile evaluation (null until SUCCEEDED).")
+    ]
+    profiles: Annotated[
+        list[dict[str, Any]], msgspec.Meta(description="The distributions of the batch's profiles.")
+    ]

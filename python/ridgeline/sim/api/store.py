@@ -1,11 +1,16 @@
-"""Tables of the sim family (migration ``0005_sim``). A run's status is its job's status
-(``platform_jobs``); member runs of a batch share the batch's job."""
+"""Tables of the sim family (migration ``0005_sim``) and every query on them. A run's status is its
+job's status, read through the job service (never from ``platform_jobs`` here); member runs of a
+batch share the batch's job."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
 import sqlalchemy as sa
 
-from ridgeline.platform.db import UTCDateTime, metadata
+from ridgeline.platform.db import Database, UTCDateTime, metadata
 
 projects = sa.Table(
     "sim_projects",
@@ -86,3 +91,117 @@ webhook_deliveries = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Index("ix_sim_webhook_deliveries_run", "run_id"),
 )
+
+
+# ---------------------------------------------------------------- queries (every SQL statement of the family)
+
+Row = Any
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def insert(db: Database, table: sa.Table, values: dict[str, Any]) -> None:
+    async with db.begin() as conn:
+        await conn.execute(table.insert().values(values))
+
+
+async def list_projects(db: Database) -> list[Row]:
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(projects.select().order_by(projects.c.created_at))).all())
+
+
+async def project_exists(db: Database, project_id: str) -> bool:
+    async with db.engine.connect() as conn:
+        q = sa.select(projects.c.id).where(projects.c.id == project_id)
+        return (await conn.execute(q)).first() is not None
+
+
+async def asset(db: Database, asset_id: str) -> Row | None:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(assets.select().where(assets.c.id == asset_id))).first()
+
+
+async def latest_urdf_named(db: Database, name: str) -> Row | None:
+    q = (
+        assets.select()
+        .where(assets.c.name == name, assets.c.kind == "urdf")
+        .order_by(assets.c.created_at.desc())
+        .limit(1)
+    )
+    async with db.engine.connect() as conn:
+        return (await conn.execute(q)).first()
+
+
+async def list_assets(db: Database, project_id: str | None, kind: str | None) -> list[Row]:
+    q = assets.select().order_by(assets.c.created_at, assets.c.id)
+    if project_id is not None:
+        q = q.where(assets.c.project_id == project_id)
+    if kind is not None:
+        q = q.where(assets.c.kind == kind)
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(q)).all())
+
+
+async def run(db: Database, run_id: str) -> Row | None:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(runs.select().where(runs.c.id == run_id))).first()
+
+
+async def list_runs(
+    db: Database, *, limit: int, offset: int, job_ids: sa.Select[Any] | None, scenario: str | None
+) -> list[Row]:
+    """Newest first; ``job_ids`` is a subquery of the job ids to keep (the job service's ``ids_where``)."""
+    q = runs.select().order_by(runs.c.created_at.desc(), runs.c.id)
+    if job_ids is not None:
+        q = q.where(runs.c.job_id.in_(job_ids))
+    if scenario is not None:
+        q = q.where(runs.c.scenario == scenario)
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(q.limit(limit).offset(offset))).all())
+
+
+async def batch_members(db: Database, batch_id: str) -> list[Row]:
+    q = runs.select().where(runs.c.batch_id == batch_id).order_by(runs.c.created_at, runs.c.id)
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(q)).all())
+
+
+async def record_result(db: Database, run_id: str, values: dict[str, Any]) -> None:
+    async with db.begin() as conn:
+        await conn.execute(runs.update().where(runs.c.id == run_id).values(values))
+
+
+async def batch(db: Database, batch_id: str) -> Row | None:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(batches.select().where(batches.c.id == batch_id))).first()
+
+
+async def finish_batch(db: Database, batch_id: str, report: dict[str, Any], finished_at: Any) -> None:
+    async with db.begin() as conn:
+        await conn.execute(
+            batches.update().where(batches.c.id == batch_id).values(report=report, finished_at=finished_at)
+        )
+
+
+async def latest_reported_batch(db: Database) -> Row | None:
+    q = (
+        batches.select()
+        .where(batches.c.report.is_not(None))
+        .order_by(batches.c.finished_at.desc(), batches.c.id)
+        .limit(1)
+    )
+    async with db.engine.connect() as conn:
+        return (await conn.execute(q)).first()
+
+
+async def deliveries(db: Database, run_id: str) -> list[Row]:
+    t = webhook_deliveries
+    q = t.select().where(t.c.run_id == run_id).order_by(t.c.created_at, t.c.attempt)
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(q)).all())

@@ -17,9 +17,15 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
+
+from ridgeline.platform.jobs import JobStatus
+from ridgeline.sim.api import schemas, store
+
+if TYPE_CHECKING:
+    from ridgeline.sim.api.service import SimService
 
 RETRY_DELAYS_S: tuple[float, ...] = (0.5, 1.0, 2.0)
 TIMEOUT_S = 5.0
@@ -104,3 +110,56 @@ async def deliver(
         if attempt <= len(delays):
             await asyncio.sleep(delays[attempt - 1])
     return False
+
+
+async def notify_when_done(
+    svc: SimService,
+    run_id: str,
+    url: str,
+    secret: str,
+    get_run: Callable[[SimService, str], Awaitable[schemas.Run | None]],
+) -> None:
+    """Wait for the run's job to end, then deliver run.completed / run.failed (every attempt stored)."""
+    job = None
+    while job is None or not JobStatus(job.status).terminal:
+        job = await svc.ctx.jobs.wait(run_id, limit_s=60)
+        if job is None:
+            return
+    run = await get_run(svc, run_id)
+    if run is None:
+        return
+    event = "run.completed" if run.status == JobStatus.SUCCEEDED else "run.failed"
+    payload = {
+        "status": run.status,
+        "profile": run.profile,
+        "robot": run.robot,
+        "metrics": msgspec.to_builtins(run.metrics),
+        "error": run.error,
+        "steps_completed": run.steps_completed,
+        "replay_sha256": None if run.replay is None else run.replay.sha256,
+    }
+
+    async def record(attempt: dict[str, Any]) -> None:
+        await store.insert(
+            svc.ctx.db,
+            store.webhook_deliveries,
+            {"id": store.new_id(), "run_id": run_id, "created_at": store.now(), **attempt},
+        )
+
+    await deliver(url, secret, event, run_id, payload, record)
+
+
+async def deliveries(svc: SimService, run_id: str) -> list[schemas.WebhookDelivery]:
+    return [
+        schemas.WebhookDelivery(
+            delivery_id=r.delivery_id,
+            event=r.event,
+            url=r.url,
+            attempt=r.attempt,
+            status_code=r.status_code,
+            error=r.error,
+            succeeded=bool(r.succeeded),
+            created_at=r.created_at,
+        )
+        for r in await store.deliveries(svc.ctx.db, run_id)
+    ]
