@@ -348,7 +348,8 @@ def road_profiles(
     them, so arc rises add up to the node differences. Structures ignore the DEM surface: their
     inner nodes are interpolated between the portals (the nodes they share with surface roads) by
     distance (a harmonic solve, linear along a single run), and their profile is linear between
-    nodes. Each sample interval's grade is finally clamped to ``max_grade``."""
+    nodes; a structure end that meets nothing else takes the DEM there. Each sample interval's
+    grade is finally clamped to ``max_grade``."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.linalg import spsolve
 
@@ -401,6 +402,12 @@ def road_profiles(
         u, v, w = u[ok], v[ok], w[ok]
         unknown = np.unique(np.concatenate([u, v]))
         unknown = unknown[~has[unknown]]
+        # A structure's dead end (nothing else meets it, e.g. where the extract is cut) is a portal
+        # on the DEM surface.
+        ends = unknown[np.bincount(np.concatenate([u, v]), minlength=n)[unknown] == 1]
+        if ends.size:
+            elev[ends] = dem.sample(lon[ends], lat[ends])
+            unknown = unknown[~np.isfinite(elev[unknown])]
         if unknown.size:
             col = np.full(n, -1, dtype=np.int64)
             col[unknown] = np.arange(unknown.size)
