@@ -344,8 +344,8 @@ def road_profiles(
     Surface roads: the DEM sampled every ``spacing_m`` along the way, gaps bridged linearly,
     smoothed by :func:`windowed_mean` (ways are first joined into strokes by
     :func:`merge_strokes`). A node shared by several ways takes the mean of their smoothed values
-    weighted by the window each had there and each way's profile is shifted linearly between its nodes to pass through
-    them, so arc rises add up to the node differences. Structures ignore the DEM surface: their
+    weighted by the window each had there and each way's profile is shifted linearly between its shared nodes to pass
+    through them, so arc rises add up to the node differences. Structures ignore the DEM surface: their
     inner nodes are interpolated between the portals (the nodes they share with surface roads) by
     distance (a harmonic solve, linear along a single run), and their profile is linear between
     nodes; a structure end that meets nothing else takes the DEM there. Each sample interval's
@@ -355,6 +355,9 @@ def road_profiles(
 
     n = lon.size
     chains = merge_strokes(chains)
+    uses = np.zeros(n, dtype=np.int64)
+    for ids_seq, _ in chains:
+        np.add.at(uses, np.unique(np.asarray(ids_seq, dtype=np.int64)), 1)
     acc = np.zeros(n)
     cnt = np.zeros(n)
     kept: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]] = []
@@ -441,7 +444,14 @@ def road_profiles(
         if structure:
             zf = np.interp(s, s[node_pos], elev[ids])
         elif z.size:
-            zf = z + np.interp(s, s[node_pos], elev[ids] - z[node_pos])
+            # Shift between the nodes other ways share (and the ends) only: a short arc next to a
+            # junction does not absorb the whole correction. Nodes of this way alone follow.
+            _, inv, times = np.unique(ids, return_inverse=True, return_counts=True)
+            anchor = (uses[ids] > 1) | (times[inv] > 1)  # a node the way visits twice stays put
+            anchor[[0, -1]] = True
+            ap = node_pos[anchor]
+            zf = z + np.interp(s, s[ap], elev[ids[anchor]] - z[ap])
+            elev[ids[~anchor]] = zf[node_pos[~anchor]]
         else:
             zf = np.full(s.size, np.nan)
         ds = np.maximum(np.diff(s), 1e-6)
