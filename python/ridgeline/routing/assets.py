@@ -41,6 +41,8 @@ from ridgeline.routing.energy import CLASS_CODE, ROAD_CLASSES
 __all__ = [
     "BUILDER_VERSION",
     "AssetError",
+    "CoverageError",
+    "OsmInputError",
     "RawNetwork",
     "RoutingAssets",
     "build_assets",
@@ -49,7 +51,7 @@ __all__ = [
     "parse_osm",
 ]
 
-BUILDER_VERSION = "ridgeline-routing-assets/1.0"
+BUILDER_VERSION = "ridgeline-routing-assets/1.1"
 EARTH_RADIUS_M = 6_371_008.8
 TERRAIN_SPACING_M = 30.0
 DEFAULT_MIN_TERRAIN_COVERAGE = 0.90
@@ -102,6 +104,9 @@ class RawNetwork:
     way_id: list[int] = field(default_factory=list)
     ways: int = 0
     skipped_ways: dict[str, int] = field(default_factory=dict)
+    #: Every way as its node indices in order, with ``True`` for a structure (tunnel, bridge...),
+    #: for the elevation profiles; empty = one chain per arc (see :func:`_chains`).
+    chains: list[tuple[list[int], bool]] = field(default_factory=list)
 
     def add_arc(
         self, a: int, b: int, cls: int, kmh: float, toll: int, mw: float, mh: float, hgv_no: bool, way: int
@@ -165,6 +170,32 @@ def parse_height_m(raw: str | None) -> float:
     return v if v > 0 else math.nan
 
 
+def is_structure(tags: dict[str, str]) -> bool:
+    """Tunnels, covered ways, bridges and other ways off the ground surface (``layer`` != 0), whose
+    elevation comes from their portals, not the DEM."""
+    if tags.get("tunnel", "no") != "no" or tags.get("bridge", "no") != "no":
+        return True
+    if tags.get("covered") == "yes" or tags.get("man_made") == "bridge":
+        return True
+    layer = tags.get("layer", "0").strip()
+    return layer not in ("", "0") and re.fullmatch(r"[+-]?[0-9]+", layer) is not None
+
+
+class OsmInputError(ValueError):
+    """The ``--osm`` file is not an OpenStreetMap extract the builder can read."""
+
+
+def _check_osm_file(path: Path) -> None:
+    # PBF: a 4-byte header length, then a BlobHeader whose first field is the type "OSMHeader".
+    with path.open("rb") as f:
+        head = f.read(64)
+    if b"OSMHeader" in head[:32]:
+        return
+    if path.suffix.lower() in (".osm", ".xml") and head.lstrip().startswith(b"<"):
+        return
+    raise OsmInputError(f"{path} is not an OpenStreetMap PBF file (.osm.pbf)")
+
+
 _NO_ACCESS = {"no", "private", "agricultural", "forestry", "delivery_no"}
 _YES_ACCESS = {"yes", "designated", "permissive", "destination", "delivery"}
 
@@ -185,11 +216,20 @@ def parse_osm(path: str | os.PathLike[str]) -> RawNetwork:
     """Drivable ways of an ``.osm.pbf`` (or .osm) file as arcs, with restrictions and tolls."""
     import osmium
 
+    _check_osm_file(Path(path))
     net = RawNetwork()
     index: dict[int, int] = {}
     fp = (
         osmium.FileProcessor(os.fspath(path)).with_locations().with_filter(osmium.filter.KeyFilter("highway"))
     )
+    try:
+        _parse_ways(fp, net, index)
+    except RuntimeError as exc:  # libosmium's read errors (truncated or corrupt file)
+        raise OsmInputError(f"{path} cannot be read as OpenStreetMap data: {exc}") from None
+    return net
+
+
+def _parse_ways(fp: Any, net: RawNetwork, index: dict[int, int]) -> None:
     for obj in fp:
         if not obj.is_way():
             continue
@@ -227,6 +267,7 @@ def parse_osm(path: str | os.PathLike[str]) -> RawNetwork:
         if len(ids) < 2:
             continue
         net.ways += 1
+        net.chains.append(([i for i, j in zip(ids, [-1, *ids], strict=False) if i != j], is_structure(tags)))
         for a, b in itertools.pairwise(ids):
             if a == b:
                 continue
@@ -234,7 +275,6 @@ def parse_osm(path: str | os.PathLike[str]) -> RawNetwork:
                 net.add_arc(a, b, cls, kmh_fwd, toll, mw, mh, hgv_no, obj.id)
             if backward:
                 net.add_arc(b, a, cls, kmh_bwd, toll, mw, mh, hgv_no, obj.id)
-    return net
 
 
 # --------------------------------------------------------------------------------------------
@@ -295,35 +335,69 @@ def _finish(
     signer: Any,
     started: float,
     utc_offset_hours: float | None = None,
+    min_coverage: float = 0.0,
+    smoothing_window_m: float | None = None,
 ) -> dict[str, Any]:
+    from ridgeline.routing.terrain import MAX_GRADE, SMOOTHING_WINDOW_M, road_profiles
+
+    window = SMOOTHING_WINDOW_M if smoothing_window_m is None else smoothing_window_m
     lon, lat, arcs = _arrays(net)
+    # Elevation profiles along whole ways (before the SCC filter renumbers nodes).
+    prof = road_profiles(dem, lon, lat, _chains(net), spacing_m=TERRAIN_SPACING_M, window_m=window)
+    seg_stats: dict[tuple[int, int], tuple[float, float, float, float]] = {}
+    for u, v, up, down, g, mg in zip(
+        prof.seg_u.tolist(),
+        prof.seg_v.tolist(),
+        prof.ascent.tolist(),
+        prof.descent.tolist(),
+        prof.grade.tolist(),
+        prof.max_grade.tolist(),
+        strict=True,
+    ):
+        seg_stats[(u, v)] = (up, down, g, mg)
+        seg_stats[(v, u)] = (down, up, -g, mg)
+    nan4 = (math.nan, math.nan, math.nan, math.nan)
+    arc_stats = np.asarray(
+        [seg_stats.get((a, b), nan4) for a, b in zip(net.tail, net.head, strict=True)], dtype=np.float64
+    ).reshape(-1, 4)
+    node_elev_all = prof.node_elevation
     keep_node = _largest_scc(lon.size, arcs["tail"], arcs["head"])
     keep_arc = keep_node[arcs["tail"]] & keep_node[arcs["head"]]
     new_id = np.cumsum(keep_node) - 1
     lon, lat = lon[keep_node], lat[keep_node]
+    node_elev = node_elev_all[keep_node]
+    arc_stats = arc_stats[keep_arc]
     arcs = {k: v[keep_arc] for k, v in arcs.items()}
     arcs["tail"] = new_id[arcs["tail"]].astype(np.int64)
     arcs["head"] = new_id[arcs["head"]].astype(np.int64)
     t, h = arcs["tail"], arcs["head"]
     arcs["length_m"] = np.maximum(haversine(lon[t], lat[t], lon[h], lat[h]), 0.01)
 
-    # Terrain: per-arc statistics from the native core; per-node elevations for profiles.
+    # Coverage: the native core samples the DEM along every arc; the ascent, descent and grades
+    # come from the way profiles above (structures from portals, smoothed, clamped).
     x = np.column_stack([lon[t], lon[h]]).reshape(-1)
     y = np.column_stack([lat[t], lat[h]]).reshape(-1)
     offsets = np.arange(0, 2 * t.size + 1, 2, dtype=np.int64)
     et = dem.edge_terrain_flat(x, y, offsets, TERRAIN_SPACING_M)
-    node_elev = np.asarray(dem.sample(lon, lat), dtype=np.float64)
+    known = np.asarray(et.coverage) > 0
+    arc_stats[~known] = np.nan
     terrain = {
         "node_elevation_m": node_elev.astype(np.float32),
-        "ascent_m": np.nan_to_num(et.ascent, nan=0.0).astype(np.float32),
-        "descent_m": np.nan_to_num(et.descent, nan=0.0).astype(np.float32),
-        "grade": np.nan_to_num(et.grade, nan=0.0).astype(np.float32),
-        "max_grade": np.nan_to_num(et.max_grade, nan=0.0).astype(np.float32),
+        "ascent_m": np.nan_to_num(arc_stats[:, 0], nan=0.0).astype(np.float32),
+        "descent_m": np.nan_to_num(arc_stats[:, 1], nan=0.0).astype(np.float32),
+        "grade": np.nan_to_num(arc_stats[:, 2], nan=0.0).astype(np.float32),
+        "max_grade": np.nan_to_num(arc_stats[:, 3], nan=0.0).astype(np.float32),
         "coverage": np.nan_to_num(et.coverage, nan=0.0).astype(np.float32),
     }
     samples = int(np.asarray(et.samples).sum())
     nodata = int(np.asarray(et.nodata).sum())
     coverage = 0.0 if samples == 0 else 1.0 - nodata / samples
+    if signer is not None and coverage < min_coverage:
+        raise CoverageError(
+            f"DEM coverage of the network is {coverage:.3f}, below the required {min_coverage:.3f}"
+            " (RIDGELINE_ROUTING_MIN_COVERAGE); no assets were written"
+        )
+    steep = float((np.abs(terrain["grade"]) > 0.25).mean()) if t.size else 0.0
 
     out.mkdir(parents=True, exist_ok=True)
     network = {"node_lon": lon, "node_lat": lat, **arcs}
@@ -371,6 +445,13 @@ def _finish(
             else 0.0,
             "node_elevation_min_m": float(np.nanmin(node_elev)) if np.isfinite(node_elev).any() else None,
             "node_elevation_max_m": float(np.nanmax(node_elev)) if np.isfinite(node_elev).any() else None,
+            "profile": "structures from portals; moving average; grade clamp (docs/routing.md)",
+            "smoothing_window_m": window,
+            "max_grade": MAX_GRADE,
+            "clamped_intervals": prof.clamped_intervals,
+            "structure_ways": sum(1 for _, s in net.chains if s),
+            "arcs_steeper_than_25pct_fraction": round(steep, 6),
+            "ascent_total_m": round(float(terrain["ascent_m"].sum()), 1),
         },
         "speed_model": "road-class defaults + maxspeed, time-of-day shape v1 (see docs/routing.md)",
         "build_seconds": round(time.perf_counter() - started, 3),
@@ -385,6 +466,25 @@ def _finish(
         }
         (out / "manifest.sig.json").write_bytes(msgspec.json.format(msgspec.json.encode(sig), indent=2))
     return manifest
+
+
+class CoverageError(ValueError):
+    """The DEM covers less of the network than the service requires: the assets are not signed."""
+
+
+def _chains(net: RawNetwork) -> list[tuple[list[int], bool]]:
+    """The network's ways for the elevation profiles; without recorded ways, one chain per
+    undirected arc (surface roads)."""
+    if net.chains:
+        return net.chains
+    seen: set[tuple[int, int]] = set()
+    out: list[tuple[list[int], bool]] = []
+    for a, b in zip(net.tail, net.head, strict=True):
+        key = (min(a, b), max(a, b))
+        if key not in seen:
+            seen.add(key)
+            out.append(([a, b], False))
+    return out
 
 
 def _save_graph(
@@ -437,11 +537,16 @@ def build_assets(
     signer: Any = None,
     dem_version: str | None = None,
     utc_offset_hours: float | None = None,
+    *,
+    min_coverage: float = DEFAULT_MIN_TERRAIN_COVERAGE,
+    smoothing_window_m: float | None = None,
 ) -> dict[str, Any]:
     """Builds assets from an OSM extract and SRTM tiles; returns the manifest (also written to ``out``).
 
     ``utc_offset_hours`` (local time = UTC + offset, used by the time-of-day speed model) defaults
-    to the solar offset of the network's mean longitude."""
+    to the solar offset of the network's mean longitude. A signed build whose DEM coverage is below
+    ``min_coverage`` raises :class:`CoverageError` before writing anything; an unreadable OSM file
+    raises :class:`OsmInputError` (both ``ValueError``)."""
     from ridgeline.routing import Dem
 
     started = time.perf_counter()
@@ -459,7 +564,19 @@ def build_assets(
         "dem": [{"file": p.name, "sha256": sha256_path(p), "bytes": p.stat().st_size} for p in tiles],
     }
     version = dem_version or f"{name}_{_dem_kind(tiles)}_v1"
-    return _finish(net, dem, Path(out), name, sources, version, signer, started, utc_offset_hours)
+    return _finish(
+        net,
+        dem,
+        Path(out),
+        name,
+        sources,
+        version,
+        signer,
+        started,
+        utc_offset_hours,
+        min_coverage=min_coverage,
+        smoothing_window_m=smoothing_window_m,
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import msgspec
+
+
+def _min_coverage() -> float:
+    """The service's least terrain coverage (``RIDGELINE_ROUTING_MIN_COVERAGE``), which a build
+    must reach to be signed."""
+    from ridgeline.routing.api.settings import RoutingSettings
+
+    raw = os.environ.get("RIDGELINE_ROUTING_MIN_COVERAGE", "").strip()
+    if not raw:
+        return RoutingSettings().min_coverage
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"RIDGELINE_ROUTING_MIN_COVERAGE must be a number in 0..1, got {raw!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"RIDGELINE_ROUTING_MIN_COVERAGE must be in 0..1, got {value}")
+    return value
 
 
 def cmd_assets_build(args: argparse.Namespace) -> int:
@@ -23,7 +41,14 @@ def cmd_assets_build(args: argparse.Namespace) -> int:
                 print("ridgeline assets build: --osm and --dem are required (or --sample)", file=sys.stderr)
                 return 2
             manifest = build_assets(
-                args.osm, args.dem, args.out, args.name, signer, args.dem_version, args.utc_offset
+                args.osm,
+                args.dem,
+                args.out,
+                args.name,
+                signer,
+                args.dem_version,
+                args.utc_offset,
+                min_coverage=_min_coverage(),
             )
     except (FileNotFoundError, ValueError) as exc:
         print(f"ridgeline assets build: {exc}", file=sys.stderr)
