@@ -81,22 +81,26 @@ def two_workers(request, tmp_path: Path, settings):  # type: ignore[no-untyped-d
     base = f"http://127.0.0.1:{port}"
     try:
         ready = False
-        for _ in range(900):  # bounded: at most ~180 s on a loaded machine
+        health: object = None
+        deadline = time.monotonic() + 300  # bounded: worker start-up is slow on a loaded 2-core box
+        while time.monotonic() < deadline:
             if proc.poll() is not None:
                 break
             try:
-                ready = (
-                    httpx.get(base + "/health", timeout=2).status_code == 200
-                    and len(_children(proc.pid)) >= 2
-                )
-            except httpx.HTTPError:
-                ready = False
+                health = httpx.get(base + "/health", timeout=5).status_code
+            except httpx.HTTPError as exc:
+                health = type(exc).__name__
+            ready = health == 200 and len(_children(proc.pid)) >= 2
             if ready:
                 break
             time.sleep(0.2)
         if not ready:
             log.flush()
-            raise AssertionError(f"server not ready: {(tmp_path / 'server.log').read_text()[-3000:]}")
+            raise AssertionError(
+                f"server not ready (exit code {proc.poll()}, last /health {health}, "
+                f"{len(_children(proc.pid))} child processes): "
+                f"{(tmp_path / 'server.log').read_text()[-3000:]}"
+            )
         yield base, proc
     finally:
         proc.terminate()
