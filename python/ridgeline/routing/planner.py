@@ -6,14 +6,16 @@ Engine code: no HTTP, no database. Errors are :class:`RoutingError` with a stabl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 import numpy as np
@@ -262,12 +264,33 @@ class Planner:
 
     # ---- scenario -----------------------------------------------------------------------
 
-    def local_seconds(self, departure: datetime | None) -> float | None:
+    @functools.cached_property
+    def timezone(self) -> tzinfo:
+        """The region's time zone: the manifest's IANA ``timezone`` when it names one, else the zone
+        at the centre of the asset's bbox (timezonefinder's boundary data, rules from zoneinfo, so
+        DST is followed); a fixed ``utc_offset_hours`` only where no zone covers the point (sea)."""
+        m = self.assets.manifest
+        name = m.get("timezone")
+        if not name and m.get("bbox"):
+            from timezonefinder import TimezoneFinder
+
+            x0, y0, x1, y1 = m["bbox"]
+            name = TimezoneFinder().timezone_at(lng=(x0 + x1) / 2, lat=(y0 + y1) / 2)
+        if name:
+            return ZoneInfo(name)
+        return timezone(timedelta(hours=float(m.get("utc_offset_hours", 0))))
+
+    def local_time(self, departure: datetime | None) -> tuple[float | None, bool]:
+        """Local seconds of day and whether the local day is a weekend, for a departure."""
         if departure is None:
-            return None
-        off = float(self.assets.manifest.get("utc_offset_hours", 0))
-        s = departure.hour * 3600 + departure.minute * 60 + departure.second + off * 3600
-        return s % 86400.0
+            return None, False
+        if departure.tzinfo is None:
+            departure = departure.replace(tzinfo=UTC)
+        loc = departure.astimezone(self.timezone)
+        return float(loc.hour * 3600 + loc.minute * 60 + loc.second), loc.weekday() >= 5
+
+    def local_seconds(self, departure: datetime | None) -> float | None:
+        return self.local_time(departure)[0]
 
     def snap(self, lon: float, lat: float, which: str, max_snap_m: float | None = None) -> int:
         if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
@@ -367,9 +390,8 @@ class Planner:
     def price(self, scenario: Scenario, around: Sequence[int] = ()) -> Priced:
         """The network priced for ``scenario`` (its departure sets the time-of-day speeds);
         incidents are placed around the nodes ``around``."""
-        params = msgspec.structs.replace(
-            scenario.params, local_seconds_of_day=self.local_seconds(scenario.departure)
-        )
+        seconds, weekend = self.local_time(scenario.departure)
+        params = msgspec.structs.replace(scenario.params, local_seconds_of_day=seconds, weekend=weekend)
         return self.priced(scenario.vehicle, params, scenario.incidents, around)
 
     def graph(self, p: Priced, objectives: tuple[str, ...]) -> Graph:
