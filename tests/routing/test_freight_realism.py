@@ -31,6 +31,7 @@ ANDORRA_LA_VELLA = (1.5218, 42.5063)
 VAN = BUILTIN_VEHICLES["van_diesel"]
 TRUCK = BUILTIN_VEHICLES["hgv_artic_44t"]
 EV_TRUCK = BUILTIN_VEHICLES["hgv_electric_40t"]
+SHORTEST = {"distance": 1.0}
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +158,47 @@ def test_co2_at_peak_above_free_flow(planner: Planner) -> None:
     free_p = planner.price(Scenario(vehicle=TRUCK))
     busy_p = planner.price(Scenario(vehicle=TRUCK, departure=peak))
     assert (busy_p.costs.co2e_kg >= free_p.costs.co2e_kg - 1e-12).all()
+
+
+def test_hgv_kept_off_service_and_living_street_ways(planner: Planner) -> None:
+    from ridgeline.routing.energy import CLASS_CODE
+
+    a = planner.assets
+    cls = a.arcs["road_class"].astype(np.int64)
+    local_arc = np.isin(cls, [CLASS_CODE["service"], CLASS_CODE["living_street"]])
+    comp, _ = planner._local_ways
+    rng = np.random.default_rng(5)
+    van_local = []
+    checked = 0
+    while checked < 300 and len(van_local) < 3:
+        i, j = rng.integers(0, a.num_nodes, 2)
+        if comp[i] >= 0 or comp[j] >= 0:
+            continue
+        pa = (float(a.node_lon[i]), float(a.node_lat[i]))
+        pb = (float(a.node_lon[j]), float(a.node_lat[j]))
+        try:
+            qv = planner.plan_route(
+                RouteQuery(scenario=Scenario(vehicle=VAN), points=(pa, pb), weights=SHORTEST)
+            )
+        except RoutingError:
+            continue
+        checked += 1
+        if local_arc[qv.route.arcs].any():
+            van_local.append((pa, pb))
+    # Shortest van routes do cut through service ways (3 of 200 pairs), so the test can fail.
+    assert len(van_local) >= 2
+    for pa, pb in van_local:
+        qt = planner.plan_route(
+            RouteQuery(scenario=Scenario(vehicle=TRUCK), points=(pa, pb), weights=SHORTEST)
+        )
+        assert not local_arc[qt.route.arcs].any()
+    # A stop on a service way: the truck may use that cluster of service ways to get out.
+    # (a node inside a service way: every arc leaving it is a service arc)
+    nonlocal_touch = np.zeros(a.num_nodes, dtype=bool)
+    nonlocal_touch[a.arcs["tail"][~local_arc]] = True
+    nonlocal_touch[a.arcs["head"][~local_arc]] = True
+    inner = np.flatnonzero((comp >= 0) & ~nonlocal_touch)
+    s = int(inner[0])
+    pa = (float(a.node_lon[s]), float(a.node_lat[s]))
+    out = planner.plan_route(RouteQuery(scenario=Scenario(vehicle=TRUCK), points=(pa, ANDORRA_LA_VELLA)))
+    assert local_arc[out.route.arcs].any()

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from ridgeline.platform.problems import EngineError
 from ridgeline.routing import Graph, ParetoResult
 from ridgeline.routing.assets import RoutingAssets
-from ridgeline.routing.energy import ROAD_CLASSES, ArcCosts, CostParams, Incident, arc_costs
+from ridgeline.routing.energy import CLASS_CODE, ROAD_CLASSES, ArcCosts, CostParams, Incident, arc_costs
 from ridgeline.routing.vehicles import Vehicle
 
 __all__ = [
@@ -225,6 +225,10 @@ def select_diverse(costs: npt.NDArray[np.float64], k: int) -> list[int]:
     return sorted(chosen)
 
 
+#: Road classes HGVs only use when a stop is on them.
+HGV_LOCAL_CLASSES = np.array([CLASS_CODE["service"], CLASS_CODE["living_street"]], dtype=np.int64)
+
+
 @dataclass
 class Priced:
     """The network priced for one vehicle and scenario, with its search graphs."""
@@ -279,6 +283,32 @@ class Planner:
         if name:
             return ZoneInfo(name)
         return timezone(timedelta(hours=float(m.get("utc_offset_hours", 0))))
+
+    @functools.cached_property
+    def _local_ways(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        """Per node, the id of the cluster of ``service``/``living_street`` arcs it touches (-1 when
+        none), joined through local arcs only; and the mask of local arcs."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        a = self.assets.arcs
+        is_local = np.isin(a["road_class"].astype(np.int64), HGV_LOCAL_CLASSES)
+        n = self.assets.num_nodes
+        t, h = a["tail"][is_local], a["head"][is_local]
+        adj = coo_matrix((np.ones(t.size), (t, h)), shape=(n, n))
+        _, labels = connected_components(adj, directed=False)
+        touched = np.zeros(n, dtype=bool)
+        touched[t] = True
+        touched[h] = True
+        return np.where(touched, labels, -1).astype(np.int64), is_local
+
+    def _local_components(self, around: Sequence[int]) -> tuple[int, ...] | None:
+        """The local-way clusters the stops are on; ``None`` (no restriction) when no stops are
+        known (whole-network pricing: batches, oracles), so that no stop is cut off."""
+        if not around:
+            return None
+        comp = self._local_ways[0]
+        return tuple(sorted({int(comp[n]) for n in around if comp[n] >= 0}))
 
     def local_time(self, departure: datetime | None) -> tuple[float | None, bool]:
         """Local seconds of day and whether the local day is a weekend, for a departure."""
@@ -360,11 +390,13 @@ class Planner:
         incidents: IncidentSpec | None = None,
         around: Sequence[int] = (),
     ) -> Priced:
+        local = self._local_components(around) if vehicle.is_hgv and params.avoid_restricted else None
         key = (
             msgspec.json.encode(vehicle),
             msgspec.json.encode(params),
             msgspec.json.encode(incidents),
             tuple(around) if incidents else (),
+            local,
         )
         with self._lock:
             hit = self._cache.get(key)
@@ -376,6 +408,12 @@ class Planner:
         if incidents is not None and incidents.count > 0:
             found, slow = self._incidents(incidents, around)
         costs = arc_costs(self.assets.arcs, vehicle, params, slow)
+        if local is not None:
+            # HGVs stay off service and living_street ways except the cluster of such ways that
+            # an origin, waypoint or destination is on (the truck may leave or reach its yard).
+            comp, is_local = self._local_ways
+            keep = np.isin(comp[self.assets.arcs["tail"]], np.asarray(local, dtype=np.int64))
+            costs.allowed[is_local & ~keep] = False
         idx = np.flatnonzero(costs.allowed).astype(np.int64)
         length = costs.distance_m[idx].sum()
         refs = {o: float(costs.objective(o)[idx].sum() / length) if length > 0 else 1.0 for o in OBJECTIVES}
