@@ -202,3 +202,29 @@ def test_hgv_kept_off_service_and_living_street_ways(planner: Planner) -> None:
     pa = (float(a.node_lon[s]), float(a.node_lat[s]))
     out = planner.plan_route(RouteQuery(scenario=Scenario(vehicle=TRUCK), points=(pa, ANDORRA_LA_VELLA)))
     assert local_arc[out.route.arcs].any()
+
+
+def test_departure_optimiser_does_not_pick_the_peak_for_co2(planner: Planner) -> None:
+    from datetime import timedelta
+
+    from ridgeline.routing.departure import scan_departures
+
+    # 05:00-11:00 CET on a winter Wednesday, every 30 min: the peak (07-09 local) is the worst CO2.
+    start = datetime(2026, 1, 14, 4, 0, tzinfo=UTC)
+    scan = scan_departures(
+        planner,
+        Scenario(vehicle=TRUCK),
+        ANDORRA_LA_VELLA,
+        SOLDEU,
+        {"co2e": 1.0},
+        start,
+        start + timedelta(hours=6),
+        timedelta(minutes=30),
+    )
+    co2 = [o.route.totals.co2e_kg for o in scan.options]
+    local_hour = [planner.local_time(o.departure)[0] / 3600 for o in scan.options]
+    best = scan.options[scan.best["co2e"]]
+    assert not 7 <= planner.local_time(best.departure)[0] / 3600 <= 9
+    peak = max(c for c, h in zip(co2, local_hour, strict=True) if h == 8.0)
+    night = min(c for c, h in zip(co2, local_hour, strict=True) if h == 5.0)
+    assert peak > night

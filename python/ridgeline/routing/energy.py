@@ -3,18 +3,22 @@
 Everything is vectorised over the arcs of a network (numpy), so one call prices the whole graph
 for one vehicle and one scenario (about a millisecond for Andorra).
 
-Speed model
-    free-flow speed = the arc's ``maxspeed`` (or the road-class default of the asset builder),
-    capped at the vehicle's maximum speed (and at 90 km/h for HGVs on any road); the time-of-day
-    factor ``1 - (1 - peak[class]) * shape[local hour]`` slows urban and arterial roads in the
-    morning and evening peaks; the weather multiplies the speed again.
+Speed model (docs/routing.md has the constants and their sources)
+    steady speed = the arc's ``maxspeed`` (or the road-class default of the asset builder), capped
+    at the vehicle's maximum speed and, for HGVs, at ``maxspeed:hgv`` or the class's default truck
+    limit; times the weather multiplier; then at most the climb speed the power train can hold
+    (``climb_speed_ms``) and, for HGVs, the descent speed the continuous brakes can hold
+    (``descent_speed_ms``). Travel speed = steady speed times the time-of-day factor
+    ``1 - (1 - peak[class]) * shape[local hour]`` (weekday or weekend shape) and incident slowdowns.
 Energy model (per arc, all SI)
-    resistive work ``W_r = (m g C_rr w_rr + 0.5 rho C_d A v_air^2) * L`` with ``v_air`` = road speed
-    plus headwind; climbing work ``m g ascent``; potential energy released on the descent
-    ``m g descent``. Demand ``D = W_r + m g ascent - m g descent``. Diesel: tank energy
-    ``max(D, 0) / eta`` (surplus descent energy is lost in the brakes). Electric: ``D / eta`` when
-    ``D >= 0``, else ``D * eta_regen`` (recovered; negative), floored at zero per arc so that arc
-    costs stay non-negative, as Pareto search requires. The auxiliary load ``P_aux * t`` is added.
+    resistive work ``W_r = (m g C_rr w_rr + 0.5 rho C_d A v_air^2) * L`` with ``v_air`` = steady
+    speed plus headwind; climbing work ``m g ascent``; potential energy released on the descent
+    ``m g descent``. Demand ``D = W_r + m g ascent - m g descent``; positive demand is scaled by the
+    stop-and-go ratio ``U(v_travel) / U(v_steady) >= 1`` (``stop_and_go_factor``), so congestion
+    never lowers energy. Diesel: tank energy ``max(D, 0) / eta`` (surplus descent energy is lost in
+    the brakes). Electric: ``D / eta`` when ``D >= 0``, else ``D * eta_regen`` (recovered;
+    negative, and kept in the reported arrays); the search arrays (``search_*``) are floored at zero
+    per arc, as Pareto search requires. The auxiliary load ``P_aux * t`` is added.
 Emissions (well-to-wheel)
     diesel: 3.17 kg CO2e per litre (GLEC Framework, EU diesel B7 WTW), 9.97 kWh per litre (LHV);
     electric: grid intensity (``emissions_context.grid_intensity_g_per_kwh``, default 250 g/kWh)
