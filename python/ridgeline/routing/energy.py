@@ -3,18 +3,22 @@
 Everything is vectorised over the arcs of a network (numpy), so one call prices the whole graph
 for one vehicle and one scenario (about a millisecond for Andorra).
 
-Speed model
-    free-flow speed = the arc's ``maxspeed`` (or the road-class default of the asset builder),
-    capped at the vehicle's maximum speed (and at 90 km/h for HGVs on any road); the time-of-day
-    factor ``1 - (1 - peak[class]) * shape[local hour]`` slows urban and arterial roads in the
-    morning and evening peaks; the weather multiplies the speed again.
+Speed model (docs/routing.md has the constants and their sources)
+    steady speed = the arc's ``maxspeed`` (or the road-class default of the asset builder), capped
+    at the vehicle's maximum speed and, for HGVs, at ``maxspeed:hgv`` or the class's default truck
+    limit; times the weather multiplier; then at most the climb speed the power train can hold
+    (``climb_speed_ms``) and, for HGVs, the descent speed the continuous brakes can hold
+    (``descent_speed_ms``). Travel speed = steady speed times the time-of-day factor
+    ``1 - (1 - peak[class]) * shape[local hour]`` (weekday or weekend shape) and incident slowdowns.
 Energy model (per arc, all SI)
-    resistive work ``W_r = (m g C_rr w_rr + 0.5 rho C_d A v_air^2) * L`` with ``v_air`` = road speed
-    plus headwind; climbing work ``m g ascent``; potential energy released on the descent
-    ``m g descent``. Demand ``D = W_r + m g ascent - m g descent``. Diesel: tank energy
-    ``max(D, 0) / eta`` (surplus descent energy is lost in the brakes). Electric: ``D / eta`` when
-    ``D >= 0``, else ``D * eta_regen`` (recovered; negative), floored at zero per arc so that arc
-    costs stay non-negative, as Pareto search requires. The auxiliary load ``P_aux * t`` is added.
+    resistive work ``W_r = (m g C_rr w_rr + 0.5 rho C_d A v_air^2) * L`` with ``v_air`` = steady
+    speed plus headwind; climbing work ``m g ascent``; potential energy released on the descent
+    ``m g descent``. Demand ``D = W_r + m g ascent - m g descent``; positive demand is scaled by the
+    stop-and-go ratio ``U(v_travel) / U(v_steady) >= 1`` (``stop_and_go_factor``), so congestion
+    never lowers energy. Diesel: tank energy ``max(D, 0) / eta`` (surplus descent energy is lost in
+    the brakes). Electric: ``D / eta`` when ``D >= 0``, else ``D * eta_regen`` (recovered;
+    negative, and kept in the reported arrays); the search arrays (``search_*``) are floored at zero
+    per arc, as Pareto search requires. The auxiliary load ``P_aux * t`` is added.
 Emissions (well-to-wheel)
     diesel: 3.17 kg CO2e per litre (GLEC Framework, EU diesel B7 WTW), 9.97 kWh per litre (LHV);
     electric: grid intensity (``emissions_context.grid_intensity_g_per_kwh``, default 250 g/kWh)
@@ -55,6 +59,15 @@ DIESEL_KWH_PER_L = 9.97
 DIESEL_WTW_KG_PER_L = 3.17
 CHARGING_EFFICIENCY = 0.92
 HGV_SPEED_CAP_KMH = 90.0
+#: Grades beyond this are DEM artefacts (real roads stay under ~20 %); the speed model clamps to it.
+MAX_GRADE = 0.20
+#: Share of the rated power available at the wheels (transmission and engine-ancillary losses).
+POWER_AVAILABLE = 0.90
+#: No steady speed below this (crawl speed on the steepest ramps).
+MIN_SPEED_KMH = 5.0
+#: Stop-and-go: the falling branch of the average-speed curves (docs/routing.md).
+STOP_GO_K = 0.18
+STOP_GO_VREF_KMH = 60.0
 
 #: Road classes in code order: (name, default free-flow km/h, peak speed factor, base travel-time cv).
 ROAD_CLASSES: list[tuple[str, float, float, float]] = [
@@ -75,6 +88,23 @@ ROAD_CLASSES: list[tuple[str, float, float, float]] = [
     ("road", 30.0, 0.85, 0.15),
 ]
 CLASS_CODE: dict[str, int] = {name: i for i, (name, *_rest) in enumerate(ROAD_CLASSES)}
+#: Default HGV (> 3.5 t) speed limits by class where no ``maxspeed:hgv`` is tagged: motorways 90
+#: (the EU speed limiter, Dir. 92/6/EEC), trunk and primary 80, secondary and tertiary 70 (the
+#: French and Spanish rules for heavy goods vehicles outside towns, which Andorra's neighbours
+#: apply); lower classes keep their general limit. The posted ``maxspeed`` still applies when lower.
+HGV_LIMITS_KMH: dict[str, float] = {
+    "motorway": 90.0,
+    "motorway_link": 90.0,
+    "trunk": 80.0,
+    "trunk_link": 80.0,
+    "primary": 80.0,
+    "primary_link": 80.0,
+    "secondary": 70.0,
+    "secondary_link": 70.0,
+    "tertiary": 70.0,
+    "tertiary_link": 70.0,
+}
+_HGV_LIMIT = np.array([HGV_LIMITS_KMH.get(c[0], HGV_SPEED_CAP_KMH) for c in ROAD_CLASSES])
 _PEAK = np.array([c[2] for c in ROAD_CLASSES])
 _CV = np.array([c[3] for c in ROAD_CLASSES])
 
@@ -97,12 +127,21 @@ WEATHER: dict[str, tuple[float, float, float]] = {
 TOLL_EUR_PER_KM = (0.09, 0.19, 0.28)
 
 
-def tod_shape(seconds_of_day: float) -> float:
-    """The congestion shape at a local time of day, linearly interpolated between hours."""
+#: Saturdays, Sundays: no commuter peaks; a late-morning and a late-afternoon shopping and
+#: leisure hump at about half the weekday peak.
+_SHAPE_WEEKEND = np.array(
+    [0, 0, 0, 0, 0, 0, 0, 0, 0.05, 0.15, 0.3, 0.45, 0.45, 0.35, 0.3, 0.3, 0.4, 0.5, 0.45, 0.3, 0.1, 0, 0, 0]
+)
+
+
+def tod_shape(seconds_of_day: float, weekend: bool = False) -> float:
+    """The congestion shape at a local time of day (weekday or weekend profile), linearly
+    interpolated between hours."""
+    shape = _SHAPE_WEEKEND if weekend else _SHAPE
     h = (seconds_of_day / 3600.0) % 24.0
     i = int(h)
     f = h - i
-    return float(_SHAPE[i] * (1 - f) + _SHAPE[(i + 1) % 24] * f)
+    return float(shape[i] * (1 - f) + shape[(i + 1) % 24] * f)
 
 
 class Incident(msgspec.Struct, frozen=True):
@@ -122,6 +161,8 @@ class CostParams(msgspec.Struct, kw_only=True, frozen=True):
     """Everything besides the vehicle that changes arc costs (one scenario)."""
 
     local_seconds_of_day: float | None = None
+    #: the local day is a Saturday or Sunday (the weekend congestion profile)
+    weekend: bool = False
     weather: WeatherCondition = "clear"
     headwind_ms: float = 0.0
     risk_aversion: float = 0.0
@@ -153,14 +194,56 @@ class ArcCosts:
     toll_eur: npt.NDArray[np.float64]
     carbon_cost_eur: npt.NDArray[np.float64]
     money_eur: npt.NDArray[np.float64]
+    #: what the search minimises: equal to money/co2e except for an electric vehicle's recovering
+    #: arcs, floored at zero there (the reported totals use the unfloored arrays)
+    search_money_eur: npt.NDArray[np.float64]
+    search_co2e_kg: npt.NDArray[np.float64]
 
     def objective(self, name: str) -> npt.NDArray[np.float64]:
         return {
             "duration": self.duration_obj,
-            "money": self.money_eur,
-            "co2e": self.co2e_kg,
+            "money": self.search_money_eur,
+            "co2e": self.search_co2e_kg,
             "distance": self.distance_m,
         }[name]
+
+
+def climb_speed_ms(
+    power_w: float | npt.NDArray[np.float64],
+    mass_kg: float,
+    grade: npt.NDArray[np.float64],
+    rolling: float,
+    cda_m2: float,
+) -> npt.NDArray[np.float64]:
+    """The steady speed at which the tractive power equals the road load:
+    ``P = (m g (C_rr + grade) + 0.5 rho CdA v^2) v``, solved by Newton's method from above (the
+    cubic is convex and increasing past its root, so the iteration converges monotonically)."""
+    a = 0.5 * RHO_AIR * cda_m2
+    b = mass_kg * G * (rolling + np.maximum(np.asarray(grade, dtype=np.float64), 0.0))
+    p = np.broadcast_to(np.asarray(power_w, dtype=np.float64), b.shape)
+    v = np.maximum(np.cbrt(2.0 * p / a), p / np.maximum(b, 1e-9)) + 1.0
+    for _ in range(60):
+        f = a * v**3 + b * v - p
+        v = v - f / (3.0 * a * v**2 + b)
+    return v
+
+
+def descent_speed_ms(
+    brake_w: float, mass_kg: float, grade: npt.NDArray[np.float64], rolling: float
+) -> npt.NDArray[np.float64]:
+    """The steady speed at which the continuous brakes absorb the descent: ``P_b = m g (s - C_rr) v``
+    for a downhill slope ``s = -grade`` (air drag, which helps, is left out: conservative)."""
+    pull = mass_kg * G * (-np.asarray(grade, dtype=np.float64) - rolling)
+    with np.errstate(divide="ignore"):
+        return np.where(pull > 0, brake_w / np.maximum(pull, 1e-9), np.inf)
+
+
+def stop_and_go_factor(speed_kmh: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Relative energy per km at an average speed, the falling branch of the U-shaped
+    average-speed curves (COPERT/HBEFA): ``1 + K (V_REF / v - 1)`` below ``V_REF``, 1 above (the
+    rising, aerodynamic branch is the physical model's own)."""
+    v = np.maximum(speed_kmh, 1.0)
+    return 1.0 + STOP_GO_K * np.maximum(STOP_GO_VREF_KMH / v - 1.0, 0.0)
 
 
 def arc_costs(
@@ -170,47 +253,63 @@ def arc_costs(
     slowdown: npt.NDArray[np.float64] | None = None,
 ) -> ArcCosts:
     """Prices every arc. ``arcs`` holds the asset arrays (length_m, road_class, speed_kmh, ascent_m,
-    descent_m, toll, maxweight_t, maxheight_m, hgv_no); ``slowdown`` multiplies speeds (incidents)."""
+    descent_m, toll, maxweight_t, maxheight_m, hgv_no; optional speed_hgv_kmh = ``maxspeed:hgv``,
+    NaN where untagged); ``slowdown`` multiplies speeds (incidents)."""
     length = arcs["length_m"].astype(np.float64)
     cls = arcs["road_class"].astype(np.int64)
     speed_kmh = arcs["speed_kmh"].astype(np.float64).copy()
-    cap = min(vehicle.max_speed_kmh, HGV_SPEED_CAP_KMH if vehicle.is_hgv else 1e9)
-    np.minimum(speed_kmh, cap, out=speed_kmh)
-    shape = 0.0 if params.local_seconds_of_day is None else tod_shape(params.local_seconds_of_day)
-    speed_kmh *= 1.0 - (1.0 - _PEAK[cls]) * shape
+    m = vehicle.gross_mass_kg
+    cda = vehicle.drag_coefficient * vehicle.frontal_area_m2
     w_speed, w_roll, w_cv = WEATHER[params.weather]
-    speed_kmh *= w_speed
+    grade = np.clip((arcs["ascent_m"] - arcs["descent_m"]) / np.maximum(length, 0.01), -MAX_GRADE, MAX_GRADE)
+    np.minimum(speed_kmh, vehicle.max_speed_kmh, out=speed_kmh)
+    if vehicle.is_hgv:
+        hgv_tag = arcs.get("speed_hgv_kmh")
+        limit = _HGV_LIMIT[cls]
+        if hgv_tag is not None:
+            limit = np.where(np.isfinite(hgv_tag) & (hgv_tag > 0), hgv_tag, limit)
+        np.minimum(speed_kmh, limit, out=speed_kmh)
+    # Steady (uncongested) speed: limits, weather, then what the power train allows on the grade.
+    steady_kmh = speed_kmh * w_speed
+    climb = climb_speed_ms(
+        POWER_AVAILABLE * vehicle.power_kw * 1000.0, m, grade, vehicle.rolling_resistance * w_roll, cda
+    )
+    np.minimum(steady_kmh, climb * 3.6, out=steady_kmh)
+    if vehicle.is_hgv:
+        desc = descent_speed_ms(vehicle.braking_kw * 1000.0, m, grade, vehicle.rolling_resistance * w_roll)
+        np.minimum(steady_kmh, desc * 3.6, out=steady_kmh)
+    np.maximum(steady_kmh, MIN_SPEED_KMH, out=steady_kmh)
+    tod = params.local_seconds_of_day
+    shape = 0.0 if tod is None else tod_shape(tod, params.weekend)
+    flow_kmh = steady_kmh * (1.0 - (1.0 - _PEAK[cls]) * shape)
     if slowdown is not None:
-        speed_kmh *= slowdown
-    speed_ms = np.maximum(speed_kmh / 3.6, 0.5)
+        flow_kmh = flow_kmh * slowdown
+    speed_ms = np.maximum(flow_kmh / 3.6, 0.5)
     time_s = length / speed_ms
     sigma_s = _CV[cls] * (1.0 + 1.5 * shape) * w_cv * time_s
     duration_obj = time_s + params.risk_aversion * sigma_s
 
-    m = vehicle.gross_mass_kg
-    v_air = np.maximum(speed_ms + params.headwind_ms, 0.0)
-    resist_j = (
-        m * G * vehicle.rolling_resistance * w_roll
-        + 0.5 * RHO_AIR * vehicle.drag_coefficient * vehicle.frontal_area_m2 * v_air**2
-    ) * length
+    # Road load at the steady speed; congestion (time of day, incidents) adds the stop-and-go
+    # overhead of the average-speed curves instead of lowering the drag, so it never lowers energy.
+    steady_ms = steady_kmh / 3.6
+    v_air = np.maximum(steady_ms + params.headwind_ms, 0.0)
+    resist_j = (m * G * vehicle.rolling_resistance * w_roll + 0.5 * RHO_AIR * cda * v_air**2) * length
     demand_j = resist_j + m * G * (arcs["ascent_m"] - arcs["descent_m"])
+    stop_go = stop_and_go_factor(speed_ms * 3.6) / stop_and_go_factor(steady_kmh)
+    demand_j = np.where(demand_j > 0, demand_j * stop_go, demand_j)
     eta = vehicle.drivetrain_efficiency
+    aux_j = vehicle.auxiliary_power_kw * 1000.0 * time_s
     if vehicle.energy_carrier == "diesel":
-        source_j = np.maximum(demand_j, 0.0) / eta
+        source_j = np.maximum(demand_j, 0.0) / eta + aux_j
+        search_j = source_j
     else:
-        source_j = np.where(demand_j >= 0, demand_j / eta, demand_j * vehicle.regen_efficiency)
-        np.maximum(source_j, 0.0, out=source_j)
-    source_j += vehicle.auxiliary_power_kw * 1000.0 * time_s
+        source_j = np.where(demand_j >= 0, demand_j / eta, demand_j * vehicle.regen_efficiency) + aux_j
+        # The search needs non-negative arc costs; the reported totals keep the recovered energy.
+        search_j = np.maximum(source_j, 0.0)
     energy_kwh = source_j / 3.6e6
-    if vehicle.energy_carrier == "diesel":
-        fuel_l = energy_kwh / DIESEL_KWH_PER_L
-        co2e = fuel_l * DIESEL_WTW_KG_PER_L
-        energy_cost = fuel_l * params.diesel_eur_per_l
-    else:
-        fuel_l = np.zeros_like(energy_kwh)
-        grid_kwh = energy_kwh / CHARGING_EFFICIENCY
-        co2e = grid_kwh * params.grid_intensity_g_per_kwh / 1000.0
-        energy_cost = grid_kwh * params.electricity_eur_per_kwh
+    fuel_l, co2e, energy_cost = _carrier(vehicle, params, energy_kwh)
+    s_fuel, s_co2e, s_energy_cost = _carrier(vehicle, params, search_j / 3.6e6)
+    del s_fuel
     driver = (
         time_s / 3600.0 * params.driver_eur_per_h if params.include_driver_cost else np.zeros_like(time_s)
     )
@@ -222,6 +321,7 @@ def arc_costs(
         toll = np.zeros_like(length)
     carbon = co2e / 1000.0 * params.carbon_eur_per_t
     money = energy_cost + driver + toll + carbon
+    search_money = s_energy_cost + driver + toll + s_co2e / 1000.0 * params.carbon_eur_per_t
 
     allowed = np.ones(length.size, dtype=bool)
     if params.avoid_restricted:
@@ -246,4 +346,21 @@ def arc_costs(
         toll_eur=toll,
         carbon_cost_eur=carbon,
         money_eur=money,
+        search_money_eur=search_money,
+        search_co2e_kg=s_co2e,
+    )
+
+
+def _carrier(
+    vehicle: Vehicle, params: CostParams, energy_kwh: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Fuel litres, CO2e kg and energy cost EUR of an energy drawn from the tank or battery."""
+    if vehicle.energy_carrier == "diesel":
+        fuel_l = energy_kwh / DIESEL_KWH_PER_L
+        return fuel_l, fuel_l * DIESEL_WTW_KG_PER_L, fuel_l * params.diesel_eur_per_l
+    grid_kwh = energy_kwh / CHARGING_EFFICIENCY
+    return (
+        np.zeros_like(energy_kwh),
+        grid_kwh * params.grid_intensity_g_per_kwh / 1000.0,
+        grid_kwh * params.electricity_eur_per_kwh,
     )

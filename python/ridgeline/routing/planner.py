@@ -6,14 +6,16 @@ Engine code: no HTTP, no database. Errors are :class:`RoutingError` with a stabl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 import numpy as np
@@ -22,7 +24,7 @@ import numpy.typing as npt
 from ridgeline.platform.problems import EngineError
 from ridgeline.routing import Graph, ParetoResult
 from ridgeline.routing.assets import RoutingAssets
-from ridgeline.routing.energy import ROAD_CLASSES, ArcCosts, CostParams, Incident, arc_costs
+from ridgeline.routing.energy import CLASS_CODE, ROAD_CLASSES, ArcCosts, CostParams, Incident, arc_costs
 from ridgeline.routing.vehicles import Vehicle
 
 __all__ = [
@@ -223,6 +225,10 @@ def select_diverse(costs: npt.NDArray[np.float64], k: int) -> list[int]:
     return sorted(chosen)
 
 
+#: Road classes HGVs only use when a stop is on them.
+HGV_LOCAL_CLASSES = np.array([CLASS_CODE["service"], CLASS_CODE["living_street"]], dtype=np.int64)
+
+
 @dataclass
 class Priced:
     """The network priced for one vehicle and scenario, with its search graphs."""
@@ -262,12 +268,59 @@ class Planner:
 
     # ---- scenario -----------------------------------------------------------------------
 
-    def local_seconds(self, departure: datetime | None) -> float | None:
-        if departure is None:
+    @functools.cached_property
+    def timezone(self) -> tzinfo:
+        """The region's time zone: the manifest's IANA ``timezone`` when it names one, else the zone
+        at the centre of the asset's bbox (timezonefinder's boundary data, rules from zoneinfo, so
+        DST is followed); a fixed ``utc_offset_hours`` only where no zone covers the point (sea)."""
+        m = self.assets.manifest
+        name = m.get("timezone")
+        if not name and m.get("bbox"):
+            from timezonefinder import TimezoneFinder
+
+            x0, y0, x1, y1 = m["bbox"]
+            name = TimezoneFinder().timezone_at(lng=(x0 + x1) / 2, lat=(y0 + y1) / 2)
+        if name:
+            return ZoneInfo(name)
+        return timezone(timedelta(hours=float(m.get("utc_offset_hours", 0))))
+
+    @functools.cached_property
+    def _local_ways(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        """Per node, the id of the cluster of ``service``/``living_street`` arcs it touches (-1 when
+        none), joined through local arcs only; and the mask of local arcs."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        a = self.assets.arcs
+        is_local = np.isin(a["road_class"].astype(np.int64), HGV_LOCAL_CLASSES)
+        n = self.assets.num_nodes
+        t, h = a["tail"][is_local], a["head"][is_local]
+        adj = coo_matrix((np.ones(t.size), (t, h)), shape=(n, n))
+        _, labels = connected_components(adj, directed=False)
+        touched = np.zeros(n, dtype=bool)
+        touched[t] = True
+        touched[h] = True
+        return np.where(touched, labels, -1).astype(np.int64), is_local
+
+    def _local_components(self, around: Sequence[int]) -> tuple[int, ...] | None:
+        """The local-way clusters the stops are on; ``None`` (no restriction) when no stops are
+        known (whole-network pricing: batches, oracles), so that no stop is cut off."""
+        if not around:
             return None
-        off = float(self.assets.manifest.get("utc_offset_hours", 0))
-        s = departure.hour * 3600 + departure.minute * 60 + departure.second + off * 3600
-        return s % 86400.0
+        comp = self._local_ways[0]
+        return tuple(sorted({int(comp[n]) for n in around if comp[n] >= 0}))
+
+    def local_time(self, departure: datetime | None) -> tuple[float | None, bool]:
+        """Local seconds of day and whether the local day is a weekend, for a departure."""
+        if departure is None:
+            return None, False
+        if departure.tzinfo is None:
+            departure = departure.replace(tzinfo=UTC)
+        loc = departure.astimezone(self.timezone)
+        return float(loc.hour * 3600 + loc.minute * 60 + loc.second), loc.weekday() >= 5
+
+    def local_seconds(self, departure: datetime | None) -> float | None:
+        return self.local_time(departure)[0]
 
     def snap(self, lon: float, lat: float, which: str, max_snap_m: float | None = None) -> int:
         if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
@@ -337,11 +390,13 @@ class Planner:
         incidents: IncidentSpec | None = None,
         around: Sequence[int] = (),
     ) -> Priced:
+        local = self._local_components(around) if vehicle.is_hgv and params.avoid_restricted else None
         key = (
             msgspec.json.encode(vehicle),
             msgspec.json.encode(params),
             msgspec.json.encode(incidents),
             tuple(around) if incidents else (),
+            local,
         )
         with self._lock:
             hit = self._cache.get(key)
@@ -353,6 +408,12 @@ class Planner:
         if incidents is not None and incidents.count > 0:
             found, slow = self._incidents(incidents, around)
         costs = arc_costs(self.assets.arcs, vehicle, params, slow)
+        if local is not None:
+            # HGVs stay off service and living_street ways except the cluster of such ways that
+            # an origin, waypoint or destination is on (the truck may leave or reach its yard).
+            comp, is_local = self._local_ways
+            keep = np.isin(comp[self.assets.arcs["tail"]], np.asarray(local, dtype=np.int64))
+            costs.allowed[is_local & ~keep] = False
         idx = np.flatnonzero(costs.allowed).astype(np.int64)
         length = costs.distance_m[idx].sum()
         refs = {o: float(costs.objective(o)[idx].sum() / length) if length > 0 else 1.0 for o in OBJECTIVES}
@@ -367,9 +428,8 @@ class Planner:
     def price(self, scenario: Scenario, around: Sequence[int] = ()) -> Priced:
         """The network priced for ``scenario`` (its departure sets the time-of-day speeds);
         incidents are placed around the nodes ``around``."""
-        params = msgspec.structs.replace(
-            scenario.params, local_seconds_of_day=self.local_seconds(scenario.departure)
-        )
+        seconds, weekend = self.local_time(scenario.departure)
+        params = msgspec.structs.replace(scenario.params, local_seconds_of_day=seconds, weekend=weekend)
         return self.priced(scenario.vehicle, params, scenario.incidents, around)
 
     def graph(self, p: Priced, objectives: tuple[str, ...]) -> Graph:

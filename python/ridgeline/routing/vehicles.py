@@ -56,6 +56,12 @@ class Vehicle(msgspec.Struct, kw_only=True, frozen=True):
     toll_class: int = 1
     is_hgv: bool = False
     builtin: bool = False
+    #: Rated traction power (engine or motor). ``None``: 30 kW/t of the maximum gross mass for vans,
+    #: 9 kW/t for HGVs (a 44 t tractor has 350-480 kW).
+    max_power_kw: float | None = None
+    #: Continuous braking power on long descents (engine brake + retarder, or regeneration for
+    #: an electric HGV). ``None``: equal to the traction power. Only HGVs are limited by it.
+    brake_power_kw: float | None = None
 
     @property
     def gross_mass_kg(self) -> float:
@@ -64,6 +70,17 @@ class Vehicle(msgspec.Struct, kw_only=True, frozen=True):
     @property
     def gross_mass_t(self) -> float:
         return self.gross_mass_kg / 1000.0
+
+    @property
+    def power_kw(self) -> float:
+        if self.max_power_kw is not None:
+            return self.max_power_kw
+        per_t = 9.0 if self.is_hgv else 30.0
+        return per_t * (self.empty_mass_kg + self.max_payload_kg) / 1000.0
+
+    @property
+    def braking_kw(self) -> float:
+        return self.brake_power_kw if self.brake_power_kw is not None else self.power_kw
 
 
 _BUILTINS = [
@@ -86,6 +103,7 @@ _BUILTINS = [
         toll_class=1,
         is_hgv=False,
         builtin=True,
+        max_power_kw=110.0,
     ),
     Vehicle(
         vehicle_id="hgv_rigid_18t",
@@ -106,6 +124,7 @@ _BUILTINS = [
         toll_class=2,
         is_hgv=True,
         builtin=True,
+        max_power_kw=235.0,
     ),
     Vehicle(
         vehicle_id="hgv_artic_44t",
@@ -126,6 +145,8 @@ _BUILTINS = [
         toll_class=3,
         is_hgv=True,
         builtin=True,
+        max_power_kw=390.0,
+        brake_power_kw=450.0,
     ),
     Vehicle(
         vehicle_id="van_electric",
@@ -147,6 +168,7 @@ _BUILTINS = [
         toll_class=1,
         is_hgv=False,
         builtin=True,
+        max_power_kw=150.0,
     ),
     Vehicle(
         vehicle_id="hgv_electric_40t",
@@ -168,6 +190,8 @@ _BUILTINS = [
         toll_class=3,
         is_hgv=True,
         builtin=True,
+        max_power_kw=400.0,
+        brake_power_kw=400.0,
     ),
 ]
 
@@ -198,6 +222,10 @@ def validate_vehicle(v: Vehicle) -> Vehicle:
         value = getattr(v, name)
         if not (lo <= value <= hi):  # also false for NaN
             raise VehicleError(f"{name} must be within [{lo:g}, {hi:g}], got {value!r}")
+    for name in ("max_power_kw", "brake_power_kw"):
+        value = getattr(v, name)
+        if value is not None and not (5.0 <= value <= 1500.0):
+            raise VehicleError(f"{name} must be within [5, 1500], got {value!r}")
     if v.payload_kg > v.max_payload_kg:
         raise VehicleError(f"payload_kg ({v.payload_kg:g}) exceeds max_payload_kg ({v.max_payload_kg:g})")
     if v.energy_carrier == "diesel" and v.regen_efficiency != 0.0:
