@@ -12,7 +12,7 @@
 use super::front::NodeMins;
 use super::heuristics::Heuristic;
 use super::pareto::ControlFlow;
-use super::search::{CostModel, Emit, Entry, LexQueue, Outcome, Query, Step, NONE};
+use super::search::{seed_root, CostModel, Emit, Entry, LexQueue, Outcome, Query, Step};
 
 /// BOA*: exact or epsilon bi-objective search.
 /// BOA*; generic over `K` for dispatch, but only `K == 2` is meaningful.
@@ -33,20 +33,7 @@ pub(crate) fn boa<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
     let scale = 1.0 + q.eps;
     let (mut expansions, mut generated, mut pops) = (0u64, 0u64, 0u64);
     let mut truncated = false;
-    let root_f = heur.h(q.s);
-    if q.within_bounds(&root_f) && !heur.timed_out() {
-        labels.push(Step {
-            node: q.s as u32,
-            parent: NONE,
-            pos: NONE,
-        });
-        heap.push(Entry {
-            f: root_f,
-            idx: 0,
-            p: ([0.0; K], q.s as u32),
-        });
-        generated = 1;
-    }
+    generated += seed_root(q, heur, &mut labels, &mut heap);
     while let Some(Entry {
         f,
         idx,

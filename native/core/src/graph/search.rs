@@ -364,6 +364,31 @@ impl<const K: usize, P: Copy> LexQueue<K, P> {
     }
 }
 
+/// Seeds a label search (BOA*, LTMOA*) with the source's root label, when the source's heuristic is
+/// within the bounds and the heuristics finished in time. Returns the labels generated (0 or 1).
+pub(crate) fn seed_root<const K: usize, H: Heuristic<K>>(
+    q: &Query<'_, K>,
+    heur: &mut H,
+    labels: &mut Vec<Step>,
+    heap: &mut LexQueue<K, ([f64; K], u32)>,
+) -> u64 {
+    let root_f = heur.h(q.s);
+    if !q.within_bounds(&root_f) || heur.timed_out() {
+        return 0;
+    }
+    labels.push(Step {
+        node: q.s as u32,
+        parent: NONE,
+        pos: NONE,
+    });
+    heap.push(Entry {
+        f: root_f,
+        idx: labels.len() as u32 - 1,
+        p: ([0.0; K], q.s as u32),
+    });
+    1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
