@@ -23,7 +23,6 @@ from litestar.openapi import OpenAPIConfig, ResponseSpec
 import ridgeline
 from ridgeline.platform import db as dbmod
 from ridgeline.platform.auth import integration as auth_hook
-from ridgeline.platform.auth.policy import declare_default_policy
 from ridgeline.platform.auth.settings import AuthSettings
 from ridgeline.platform.context import AppContext, Ctx, Family
 from ridgeline.platform.errors import Renderer, as_ridgeline_error, render_fastapi_detail
@@ -146,8 +145,6 @@ def create_app(
             ctx.jobs.register(fam.name, kind, handler)
         for prov in fam.services:
             ctx.service_family[prov.type] = fam.name
-        if fam.default_policy is not None:
-            declare_default_policy(fam.name, fam.default_policy)
     auth = auth_hook.install(ctx, auth_settings)  # ctx.auth; app.state["auth"] below
 
     renderers: list[tuple[str, Renderer, int]] = []
@@ -160,7 +157,7 @@ def create_app(
                 route_handlers=list(fam.route_handlers),
                 dependencies=_deps(fam),
                 # the family's default policy rides on its router's opt (and the guard, if needed)
-                **auth_hook.family_router_kwargs(fam.name, fam.route_handlers, auth),
+                **auth_hook.family_router_kwargs(fam.name, fam.default_policy, fam.route_handlers, auth),
             )
         )
         renderers.append(("/", fam.render_error, fam.validation_status))
@@ -174,7 +171,7 @@ def create_app(
                     path=f"/{fam.name}",
                     route_handlers=list(fam.route_handlers),
                     dependencies=_deps(fam),
-                    **auth_hook.family_router_kwargs(fam.name, fam.route_handlers, auth),
+                    **auth_hook.family_router_kwargs(fam.name, fam.default_policy, fam.route_handlers, auth),
                 )
             )
             renderers.append((f"/{fam.name}/", fam.render_error, fam.validation_status))

@@ -71,7 +71,7 @@ class Family:
     reason_codes: Catalogue | None = None
     doc_pages: Sequence[str] = field(default=())  # docs/*.md pages listing the reason codes
     # Who may call a route that declares no policy of its own: a platform.auth Policy, or a callable
-    # AuthSettings -> Policy (e.g. public_unless_required(name)). None: public.
+    # AuthSettings -> Policy (e.g. public_unless_required(name)). None: public_unless_required(name).
     default_policy: Any = None
 
     @property

@@ -8,7 +8,6 @@ from ridgeline.platform.auth.policy import (
     Policy,
     Principal,
     current_principal,
-    declare_default_policy,
     enforce_policy,
     public_unless_required,
 )
@@ -27,7 +26,6 @@ __all__ = [
     "SecretBox",
     "SecretStr",
     "current_principal",
-    "declare_default_policy",
     "enforce_policy",
     "is_superuser",
     "mask",

@@ -16,7 +16,12 @@ from typing import Any
 from litestar import Router
 from litestar.handlers.base import BaseRouteHandler
 
-from ridgeline.platform.auth.policy import add_rate_limit_headers, enforce_policy, family_default_policy
+from ridgeline.platform.auth.policy import (
+    DefaultPolicy,
+    add_rate_limit_headers,
+    enforce_policy,
+    family_default_policy,
+)
 from ridgeline.platform.auth.routes import auth_route_handlers
 from ridgeline.platform.auth.service import AuthService
 from ridgeline.platform.auth.settings import AuthSettings
@@ -61,7 +66,9 @@ def root_handlers(service: AuthService, taken: set[str] | None = None) -> list[A
     return [Router(path="/", route_handlers=keep, guards=GUARDS)] if keep else []
 
 
-def family_router_kwargs(family: str, handlers: Sequence[Any], service: AuthService) -> dict[str, Any]:
-    policy = family_default_policy(family, service.settings)
+def family_router_kwargs(
+    family: str, declared: DefaultPolicy | None, handlers: Sequence[Any], service: AuthService
+) -> dict[str, Any]:
+    policy = family_default_policy(family, declared, service.settings)
     needs = _guarded(policy) or any(declares_policy(h) for h in handlers)
     return {"opt": policy.opt(), "guards": GUARDS if needs else []}

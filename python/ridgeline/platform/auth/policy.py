@@ -7,7 +7,7 @@ without a policy is public. Denials raise :class:`~ridgeline.platform.errors.Rid
 with ``WWW-Authenticate``, 403, or 429 with ``Retry-After``), which the app renders in the family's
 error shape.
 
-Families declare their default with :func:`declare_default_policy`; routing, sim and retail use
+Families declare their default as ``Family.default_policy``; routing, sim and retail use
 :func:`public_unless_required` (public unless ``RIDGELINE_AUTH_REQUIRE_FAMILIES`` names them), the
 "no auth in local dev, a setting enables it in production" of contract 001.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -142,19 +142,6 @@ class ContractEnvironment(msgspec.Struct, frozen=True):
 DefaultPolicy = Policy | Callable[["AuthSettings"], Policy]
 
 
-@dataclass
-class _Registry:
-    defaults: dict[str, DefaultPolicy] = field(default_factory=dict)
-
-
-_registry = _Registry()
-
-
-def declare_default_policy(family: str, policy: DefaultPolicy) -> None:
-    """The policy of every route of ``family`` that does not declare its own."""
-    _registry.defaults[family] = policy
-
-
 def public_unless_required(family: str) -> Callable[[AuthSettings], Policy]:
     """Public, unless ``RIDGELINE_AUTH_REQUIRE_FAMILIES`` names the family (or ``all``): then an API key
     with scope ``<family>`` (or ``*``) or a bearer token."""
@@ -167,8 +154,11 @@ def public_unless_required(family: str) -> Callable[[AuthSettings], Policy]:
     return resolve
 
 
-def family_default_policy(family: str, settings: AuthSettings) -> Policy:
-    declared = _registry.defaults.get(family, public_unless_required(family))
+def family_default_policy(family: str, declared: DefaultPolicy | None, settings: AuthSettings) -> Policy:
+    """The policy of every route of ``family`` that declares none of its own: the family's declared
+    default (``Family.default_policy``), or :func:`public_unless_required` when it declares none."""
+    if declared is None:
+        declared = public_unless_required(family)
     return declared(settings) if callable(declared) else declared
 
 
