@@ -77,6 +77,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=settings.workers,
         factory=True,
         log_access=False,
+        # A worker that dies (SIGKILL, the OOM killer, a native abort) is started again instead of
+        # ending the whole service; granian still exits on a crash loop (a worker dying within 5.5 s
+        # of its respawn).
+        respawn_failed_workers=True,
     ).serve()
     return 0
 

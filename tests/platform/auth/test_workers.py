@@ -75,8 +75,8 @@ def two_workers(request, tmp_path: Path, settings):  # type: ignore[no-untyped-d
             "2",
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
+        stdout=log,  # granian logs its workers' exits on stdout
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
