@@ -266,3 +266,19 @@ def test_a_run_is_recorded_even_if_its_vehicle_went_away(client: Any) -> None:  
     run_id = client.blocking_portal.call(svc.record_run, "route", req, {"routes": [], "incidents": []}, req)
     r = client.get(f"/routing/runs/{run_id}/scenario-manifest")
     assert r.status_code == 200 and r.json()["scenario"]["vehicle"] == {"vehicle_id": "gone"}
+
+
+def test_csv_import_with_a_field_over_the_csv_size_limit_is_422_not_500(client: Any) -> None:  # noqa: F811
+    """One unterminated quote makes the rest of a 150 KB upload one field, over the csv module's
+    131,072-character limit: a 422 csv_invalid_rows naming the line, never a 500."""
+    rows = "".join(
+        f"{SAMPLE_A['lat']},{SAMPLE_A['lon']},{SAMPLE_B['lat']},{SAMPLE_B['lon']},row {i}\n"
+        for i in range(5000)
+    )
+    text = "origin_lat,origin_lon,destination_lat,destination_lon,label\n" + '1,2,3,4,"open quote\n' + rows
+    assert len(text) > 150_000
+    r = client.post("/routing/batch/import/csv", content=text.encode(), headers={"content-type": "text/csv"})
+    assert r.status_code == 422, r.text
+    d = detail(r)
+    assert d["reason_code"] == "csv_invalid_rows"
+    assert any("malformed CSV" in e["message"] for e in d["errors"])

@@ -7,6 +7,7 @@ import csv
 import io
 import math
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -135,16 +136,33 @@ CSV_OPTIONAL = ("label", "vehicle_id")
 CSV_MAX_ROWS = 2000
 
 
+def _csv_rows(reader: Any, errors: list[dict[str, Any]]) -> Iterator[list[str]]:
+    """The reader's rows until the end or the first malformed record (an unterminated quote, a field
+    over the csv module's size limit), which becomes an error on its line instead of an exception."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.append(
+                {"line": max(reader.line_num, 1), "column": None, "message": f"malformed CSV: {exc}"}
+            )
+            return
+        yield row
+
+
 def parse_csv(
     svc: RoutingService, text: str
 ) -> tuple[list[schemas.BatchPair], list[str], list[dict[str, Any]]]:
     """Pairs, vehicles and errors (each with its 1-based line number) of a CSV upload."""
     errors: list[dict[str, Any]] = []
     reader = csv.reader(io.StringIO(text))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        return [], [], [{"line": 1, "column": None, "message": "the CSV is empty"}]
+    rows = _csv_rows(reader, errors)
+    first = next(rows, None)
+    if first is None:
+        return [], [], errors or [{"line": 1, "column": None, "message": "the CSV is empty"}]
+    header = [h.strip() for h in first]
     missing = [c for c in CSV_REQUIRED if c not in header]
     unknown = [c for c in header if c not in CSV_REQUIRED + CSV_OPTIONAL]
     if missing or unknown:
@@ -158,7 +176,7 @@ def parse_csv(
     pairs: list[schemas.BatchPair] = []
     vehicles: list[str] = []
     planner = svc.planner
-    for row in reader:
+    for row in rows:
         line = reader.line_num
         if not any(c.strip() for c in row):
             continue
