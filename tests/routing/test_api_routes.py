@@ -228,18 +228,31 @@ def test_stream_matches_non_stream(client: Any) -> None:  # noqa: F811
         assert client.get(f"/routing/runs/{events[-1]['run_id']}/manifest").status_code == 200
 
 
-def test_stream_fatal_events(client: Any) -> None:  # noqa: F811
+def test_stream_refuses_what_pareto_refuses_before_opening(client: Any) -> None:  # noqa: F811
+    """An unknown vehicle or a point outside the network is an HTTP error on the streams exactly as on
+    /pareto (same status, same reason code), not a 200 with a fatal event."""
     base = {"origin": SAMPLE_A, "destination": SAMPLE_B}
-    for body, code in (
-        ({**base, "vehicle_id": "nope"}, "vehicle_not_found"),
-        ({**base, "objectives": ["duration", "co2e"], "epsilon": {"duration": 1.0}}, "epsilon_infeasible"),
-        ({"origin": {"lat": 0.0, "lon": 0.0}, "destination": SAMPLE_B}, "origin_out_of_coverage"),
+    for body, status, code in (
+        ({**base, "vehicle_id": "nope"}, 404, "vehicle_not_found"),
+        ({"origin": {"lat": 0.0, "lon": 0.0}, "destination": SAMPLE_B}, 422, "origin_out_of_coverage"),
+        ({**base, "destination": {"lat": 0.0, "lon": 0.0}}, 422, "destination_out_of_coverage"),
     ):
-        events = ndjson(client.post("/routing/pareto/stream", json=body).text)
-        fatal = [e for e in events if e["type"] == "fatal"]
-        assert len(fatal) == 1 and fatal[0]["reason_code"] == code, events
-        assert set(fatal[0]) >= {"type", "reason_code", "message", "warnings"}
-        assert events[-1] == fatal[0]
+        for path in ("/routing/pareto", "/routing/pareto/stream", "/routing/api/pareto/stream"):
+            r = client.post(path, json=body)
+            assert (r.status_code, detail(r)["reason_code"]) == (status, code), (path, r.text)
+
+
+def test_stream_fatal_events(client: Any) -> None:  # noqa: F811
+    """What only the search finds out arrives as one fatal event ending the stream, with no run id
+    announced (the meta event carries none; nothing was recorded)."""
+    base = {"origin": SAMPLE_A, "destination": SAMPLE_B}
+    body = {**base, "objectives": ["duration", "co2e"], "epsilon": {"duration": 1.0}}
+    events = ndjson(client.post("/routing/pareto/stream", json=body).text)
+    fatal = [e for e in events if e["type"] == "fatal"]
+    assert len(fatal) == 1 and fatal[0]["reason_code"] == "epsilon_infeasible", events
+    assert set(fatal[0]) >= {"type", "reason_code", "message", "warnings"}
+    assert events[-1] == fatal[0]
+    assert events[0]["type"] == "meta" and "run_id" not in events[0]
 
 
 def test_departure_duty_and_scenarios(client: Any) -> None:  # noqa: F811
@@ -346,11 +359,8 @@ def test_no_assets_gives_reason_coded_503(routing_client: Any, tmp_path: Any) ->
     r = c.post("/routing/route", json={"origin": SAMPLE_A, "destination": SAMPLE_B})
     assert r.status_code == 503 and detail(r)["reason_code"] == "routing_graph_unavailable"
     assert c.get("/routing/health").status_code == 503
-    events = ndjson(c.post("/routing/pareto/stream", json={"origin": SAMPLE_A, "destination": SAMPLE_B}).text)
-    assert (
-        events == [e for e in events if e["type"] == "fatal"]
-        and events[0]["reason_code"] == "routing_graph_unavailable"
-    )
+    r = c.post("/routing/pareto/stream", json={"origin": SAMPLE_A, "destination": SAMPLE_B})
+    assert r.status_code == 503 and detail(r)["reason_code"] == "routing_graph_unavailable"
 
 
 def test_tampered_assets_refused_by_service(routing_client: Any, sample_assets: Any, tmp_path: Any) -> None:  # noqa: F811

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, cast
 
@@ -19,7 +18,7 @@ from ridgeline.platform.context import Service
 from ridgeline.platform.openapi import raises
 from ridgeline.platform.problems import EngineError
 from ridgeline.routing.api import convert, schemas
-from ridgeline.routing.api.service import RoutingService, clock, elapsed_ms
+from ridgeline.routing.api.service import RoutingService, clock, elapsed_ms, off_loop
 from ridgeline.routing.planner import Front, ParetoResult, Planner, Priced
 
 log = logging.getLogger("ridgeline.routing")
@@ -187,33 +186,20 @@ def _done(run_id: str, results: dict[str, Any]) -> bytes:
     return msgspec.json.encode(event) + b"\n"
 
 
-async def _stream_events(svc: RoutingService, req: schemas.ParetoRequest) -> AsyncIterator[bytes]:
+async def _stream_events(
+    svc: RoutingService, req: schemas.ParetoRequest, setup: tuple[Planner, Priced, int, int]
+) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
     stop = threading.Event()
-    run_id = uuid.uuid4().hex
     spec = convert.pareto_spec(req)
+    planner, p, s, t = setup
 
     def put(item: Any) -> None:
         loop.call_soon_threadsafe(queue.put_nowait, item)
 
     def work() -> None:
         try:
-            svc.vehicle(req.vehicle_id, req.payload_kg)
-            planner, p, s, t = _pareto_setup(svc, req)
-            put(
-                {
-                    "type": "meta",
-                    "run_id": run_id,
-                    "asset": svc.asset_info(),
-                    "vehicle_id": req.vehicle_id,
-                    "objectives": list(spec.objectives),
-                    "pareto_method": req.pareto_method,
-                    "epsilon": req.epsilon,
-                    "max_alternatives": req.max_alternatives,
-                    "incidents": convert.incidents(p.incidents),
-                }
-            )
             stream = planner.pareto_stream(p, s, t, spec)
             sols = []
             with stream:
@@ -235,12 +221,23 @@ async def _stream_events(svc: RoutingService, req: schemas.ParetoRequest) -> Asy
         finally:
             put(None)
 
-    try:
-        await svc.refresh_vehicles(req.vehicle_id)
-    except Exception:
-        log.exception("reading custom vehicles failed")
-        yield _fatal("internal_error", "Internal server error.")
-        return
+    # No run id here: a run exists once the search has finished and been recorded, so the id is
+    # announced in ``done`` only (a stream that ends in ``fatal`` or is abandoned records nothing).
+    yield (
+        msgspec.json.encode(
+            {
+                "type": "meta",
+                "asset": svc.asset_info(),
+                "vehicle_id": req.vehicle_id,
+                "objectives": list(spec.objectives),
+                "pareto_method": req.pareto_method,
+                "epsilon": req.epsilon,
+                "max_alternatives": req.max_alternatives,
+                "incidents": convert.incidents(p.incidents),
+            }
+        )
+        + b"\n"
+    )
     fut = loop.run_in_executor(None, work)
     try:
         while True:
@@ -251,7 +248,7 @@ async def _stream_events(svc: RoutingService, req: schemas.ParetoRequest) -> Asy
                 yield item
             elif isinstance(item, tuple):
                 try:
-                    await svc.record_run("pareto_stream", req, item[1], req, run_id=run_id)
+                    run_id = await svc.record_run("pareto_stream", req, item[1], req)
                 except Exception:
                     log.exception("recording the stream run failed")
                     yield _fatal("internal_error", "Could not record the run.")
@@ -264,11 +261,19 @@ async def _stream_events(svc: RoutingService, req: schemas.ParetoRequest) -> Asy
         await fut
 
 
-def _stream(svc: RoutingService, req: schemas.ParetoRequest) -> Stream:
-    # The inputs no search can honour are refused as on /pareto (422), before the stream opens.
+async def _stream(svc: RoutingService, req: schemas.ParetoRequest) -> Stream:
+    """The stream refuses what ``/pareto`` refuses, the same way and before it opens: inputs no search
+    can honour (422), an unknown vehicle (404) or payload over its limit (422), a missing graph (503),
+    points outside the network (422). Only what the search itself finds out (``epsilon_infeasible``,
+    ``no_path``, a front below the coverage requirement) arrives as a ``fatal`` event."""
     convert.pareto_spec(req).check()
+    await svc.refresh_vehicles(req.vehicle_id)
+    svc.vehicle(req.vehicle_id, req.payload_kg)
+    setup = await off_loop(lambda: _pareto_setup(svc, req))
     return Stream(
-        _stream_events(svc, req), media_type="application/x-ndjson", headers={"Cache-Control": "no-store"}
+        _stream_events(svc, req, setup),
+        media_type="application/x-ndjson",
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -281,7 +286,7 @@ def _stream(svc: RoutingService, req: schemas.ParetoRequest) -> Stream:
     media_type="application/x-ndjson",
 )
 async def pareto_stream(svc: Service[RoutingService], data: ParetoBody) -> Stream:
-    return _stream(svc, data)
+    return await _stream(svc, data)
 
 
 @post(
@@ -293,7 +298,7 @@ async def pareto_stream(svc: Service[RoutingService], data: ParetoBody) -> Strea
     media_type="application/x-ndjson",
 )
 async def api_pareto_stream(svc: Service[RoutingService], data: ParetoBody) -> Stream:
-    return _stream(svc, data)
+    return await _stream(svc, data)
 
 
 HANDLERS = [route, pareto, pareto_stream, api_pareto_stream]
