@@ -284,3 +284,57 @@ def test_csv_import_with_a_field_over_the_csv_size_limit_is_422_not_500(client: 
     d = detail(r)
     assert d["reason_code"] == "csv_invalid_rows"
     assert any("malformed CSV" in e["message"] for e in d["errors"])
+
+
+# ---- common request features: honoured, or reported as unused ---------------------------------
+
+
+def test_emissions_region_sets_the_grid_intensity_of_electric_vehicles(client: Any) -> None:  # noqa: F811
+    """``emissions_context.region`` changes an electric vehicle's CO2e by the region's published grid
+    intensity (Poland 662 g/kWh against France 56: same energy, CO2e in that ratio)."""
+    trip = {"origin": SAMPLE_A, "destination": SAMPLE_B, "vehicle_id": "van_electric"}
+    co2 = {}
+    for region in ("FR", "PL"):
+        r = client.post("/routing/route", json={**trip, "emissions_context": {"region": region}})
+        assert r.status_code == 200, r.text
+        assert r.json()["warnings"] == []
+        co2[region] = r.json()["route"]["totals"]["co2e_kg"]
+    assert co2["PL"] / co2["FR"] == pytest.approx(662 / 56, rel=0.02)
+    explicit = client.post(
+        "/routing/route",
+        json={**trip, "emissions_context": {"region": "PL", "grid_intensity_g_per_kwh": 56.0}},
+    ).json()
+    assert explicit["route"]["totals"]["co2e_kg"] == pytest.approx(co2["FR"], rel=1e-6)
+    assert any("emissions_context.region PL was not used" in w for w in explicit["warnings"])
+
+
+def test_unknown_emissions_region_is_refused_naming_the_field(client: Any) -> None:  # noqa: F811
+    body = {"origin": SAMPLE_A, "destination": SAMPLE_B, "emissions_context": {"region": "XX"}}
+    for path in ("/routing/route", "/routing/pareto", "/routing/pareto/stream"):
+        r = client.post(path, json=body)
+        d = detail(r)
+        assert r.status_code == 422 and d["reason_code"] == "invalid_request", (path, r.text)
+        assert "region" in r.text
+
+
+def test_fields_without_effect_are_named_in_warnings(client: Any) -> None:  # noqa: F811
+    """weights on a Pareto search and an emissions context for a diesel vehicle change nothing: each
+    answer says so, naming the field (on /pareto, the stream's done event and /batch/pareto)."""
+    trip = {"origin": SAMPLE_A, "destination": SAMPLE_B, "vehicle_id": "van_diesel"}
+    extra = {"weights": {"duration": 1.0, "money": 3.0}, "emissions_context": {"region": "FR"}}
+    plain = client.post("/routing/pareto", json=trip).json()
+    assert not any("weights" in w or "emissions_context" in w for w in plain["warnings"])
+    given = client.post("/routing/pareto", json={**trip, **extra}).json()
+    assert any(w.startswith("weights were not used") for w in given["warnings"])
+    assert any(w.startswith("emissions_context was not used") for w in given["warnings"])
+    done = ndjson(client.post("/routing/pareto/stream", json={**trip, **extra}).text)[-1]
+    assert done["type"] == "done" and any(w.startswith("weights were not used") for w in done["warnings"])
+    batch = client.post(
+        "/routing/batch/pareto",
+        json={"pairs": [{"origin": SAMPLE_A, "destination": SAMPLE_B}], **extra},
+    )
+    assert batch.status_code == 200, batch.text
+    assert any(w.startswith("weights were not used") for w in batch.json()["warnings"])
+    route = client.post("/routing/route", json={**trip, **extra}).json()
+    assert not any(w.startswith("weights") for w in route["warnings"])  # /route uses them
+    assert any(w.startswith("emissions_context was not used") for w in route["warnings"])

@@ -80,10 +80,12 @@ def compute_batch(
     for e, entry in zip(res.entries, entries, strict=True):
         if e.status == "error":
             entry.update(reason_code=e.reason_code, message=e.message)
+    used = {vehicles[i] if vehicles else req.vehicle_id for i in range(len(req.pairs))}
     return {
         "pairs": entries,
         "routes": routes,
         "incidents": [],
+        "warnings": convert.unused_fields(req, [svc.vehicle(v) for v in sorted(used)], pareto=True),
         "search": {
             "algorithm": "pareto_many",
             "expansions": res.expansions,

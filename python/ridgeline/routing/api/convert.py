@@ -3,6 +3,7 @@ engine results to the response dicts the contract shows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ import msgspec
 
 from ridgeline.routing.api import schemas
 from ridgeline.routing.energy import CostParams, Incident
+from ridgeline.routing.grid import grid_intensity
 from ridgeline.routing.planner import IncidentSpec, ParetoSpec, RouteQuery, RouteResult, Scenario, route_key
 from ridgeline.routing.vehicles import Vehicle
 
@@ -27,8 +29,30 @@ def cost_params(o: schemas.Options) -> CostParams:
         avoid_tolls=ct.avoid_tolls,
         include_driver_cost=ct.include_driver_cost,
         carbon_eur_per_t=ct.carbon_price_eur_per_t,
-        grid_intensity_g_per_kwh=o.emissions_context.grid_intensity_g_per_kwh,
+        grid_intensity_g_per_kwh=grid_intensity(
+            o.emissions_context.region, o.emissions_context.grid_intensity_g_per_kwh
+        )[0],
     )
+
+
+def unused_fields(o: schemas.Options, vehicles: Sequence[Vehicle], *, pareto: bool) -> list[str]:
+    """Warnings naming each common request field given but without effect on this answer (the
+    contract's common features either change the answer or are reported as unused)."""
+    ctx = o.emissions_context
+    warnings = list(grid_intensity(ctx.region, ctx.grid_intensity_g_per_kwh)[1])
+    given = ctx.region is not None or ctx.grid_intensity_g_per_kwh is not None
+    if given and not any(v.energy_carrier == "electric" for v in vehicles):
+        names = ", ".join(sorted({repr(v.vehicle_id) for v in vehicles}))
+        warnings.append(
+            f"emissions_context was not used: no electric vehicle ({names}); grid intensity only "
+            "applies to electric vehicles."
+        )
+    if pareto and o.weights != schemas.Weights():
+        warnings.append(
+            "weights were not used: a Pareto front does not depend on weights (every trade-off is returned); "
+            "use /route for the best route for given weights."
+        )
+    return warnings
 
 
 def incident_spec(o: schemas.Options) -> IncidentSpec | None:

@@ -57,11 +57,12 @@ ParetoBody = Annotated[
 
 def compute_route(svc: RoutingService, req: schemas.RouteRequest) -> dict[str, Any]:
     planner = svc.require_planner()
-    planned = planner.plan_route(convert.route_query(req, svc.vehicle(req.vehicle_id, req.payload_kg)))
+    vehicle = svc.vehicle(req.vehicle_id, req.payload_kg)
+    planned = planner.plan_route(convert.route_query(req, vehicle))
     return {
         "routes": [convert.detail(planned.route, 0, "route")],
         "incidents": convert.incidents(planned.priced.incidents),
-        "warnings": [],
+        "warnings": convert.unused_fields(req, [vehicle], pareto=False),
         "search": {"algorithm": "weighted-sum A*", "legs": planned.legs},
     }
 
@@ -74,12 +75,17 @@ def _pareto_setup(svc: RoutingService, req: schemas.ParetoRequest) -> tuple[Plan
 
 
 def _pareto_results(
-    planner: Planner, p: Priced, res: ParetoResult, sols: list[Any], req: schemas.ParetoOptions
+    planner: Planner,
+    p: Priced,
+    res: ParetoResult,
+    sols: list[Any],
+    req: schemas.ParetoOptions,
+    unused: list[str],
 ) -> dict[str, Any]:
     front: Front = planner.front(
         p, sols, min_terrain_coverage=req.min_terrain_coverage, max_alternatives=req.max_alternatives
     )
-    warnings = []
+    warnings = list(unused)
     if front.dropped:
         warnings.append(
             f"{front.dropped} route(s) dropped: terrain coverage below {req.min_terrain_coverage}."
@@ -111,7 +117,8 @@ def _pareto_results(
 def compute_pareto(svc: RoutingService, req: schemas.ParetoRequest) -> dict[str, Any]:
     planner, p, s, t = _pareto_setup(svc, req)
     res = planner.pareto(p, s, t, convert.pareto_spec(req))
-    return _pareto_results(planner, p, res, list(res), req)
+    unused = convert.unused_fields(req, [svc.vehicle(req.vehicle_id, req.payload_kg)], pareto=True)
+    return _pareto_results(planner, p, res, list(res), req, unused)
 
 
 # ---- /route, /pareto ---------------------------------------------------------------------------
@@ -194,6 +201,7 @@ async def _stream_events(
     stop = threading.Event()
     spec = convert.pareto_spec(req)
     planner, p, s, t = setup
+    unused = convert.unused_fields(req, [svc.vehicle(req.vehicle_id, req.payload_kg)], pareto=True)
 
     def put(item: Any) -> None:
         loop.call_soon_threadsafe(queue.put_nowait, item)
@@ -212,7 +220,7 @@ async def _stream_events(
                         continue
                     put({"type": "route", "route": convert.detail(r, len(sols) - 1)})
             planner.check_result(stream.result, req.epsilon)
-            put(("final", _pareto_results(planner, p, stream.result, sols, req)))
+            put(("final", _pareto_results(planner, p, stream.result, sols, req, unused)))
         except EngineError as exc:
             put(_fatal(exc.reason_code, exc.message, exc.warnings, **exc.extra))
         except Exception:

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from ridgeline.routing.grid import GridRegion
+
 Objective = Literal["duration", "money", "co2e", "distance"]
 Weather = Literal["clear", "rain", "heavy_rain", "snow", "fog"]
 
@@ -66,10 +68,18 @@ class IncidentSimulation(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
 
 
 class EmissionsContext(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Electricity grid carbon intensity used for electric vehicles (well-to-wheel)."""
+    """Electricity grid carbon intensity used for electric vehicles (well-to-wheel): an explicit
+    ``grid_intensity_g_per_kwh``, or the 2023 figure of ``region`` (ISO 3166-1 alpha-2 or ``WORLD``;
+    see ``ridgeline.routing.grid``), else 250 g/kWh. Both have no effect on diesel vehicles (a warning
+    says so)."""
 
-    grid_intensity_g_per_kwh: Annotated[float, Meta(ge=0, le=2000, examples=[250.0])] = 250.0
-    region: Annotated[str, Meta(max_length=64)] | None = None
+    grid_intensity_g_per_kwh: (
+        Annotated[
+            float, Meta(ge=0, le=2000, examples=[250.0], description="Default: the region's, else 250.")
+        ]
+        | None
+    ) = None
+    region: GridRegion | None = None
 
 
 class Options(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
