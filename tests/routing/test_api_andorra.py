@@ -92,3 +92,46 @@ def test_oracle_on_andorra(root_client: Any) -> None:
         and res["epsilon_pass_rate"] == 1.0
         and res["brute_force_pass_rate"] == 1.0
     )
+
+
+def test_duty_manifest_csv_and_report_carry_the_api_numbers(root_client: Any) -> None:
+    """A 6-stop duty across the morning peak: each leg is priced at its own departure, and the signed
+    manifest, results.csv and report.pdf carry exactly the numbers the API answered (the whole route's
+    totals used to be the arcs re-priced at the last leg's time), and the report shows the schedule."""
+    import csv
+    import io
+
+    from pypdf import PdfReader
+
+    stops = [ANDORRA_A, ANDORRA_B, ANDORRA_A, ANDORRA_B, ANDORRA_A, ANDORRA_B]
+    r = root_client.post(
+        "/duty/chain",
+        json={
+            "stops": [{**s, "label": f"s{i}", "service_minutes": 20} for i, s in enumerate(stops)],
+            "start_time_utc": "2026-03-03T05:30:00Z",
+            "vehicle_id": "hgv_rigid_18t",
+            "max_continuous_driving_h": 1.0,
+            "break_minutes": 45,
+        },
+    )
+    assert r.status_code == 200, r.text
+    duty = r.json()
+    totals = duty["totals"]
+    legs = duty["legs"]
+    whole = duty["routes"][0]["totals"]
+    assert whole["money_eur"] == pytest.approx(sum(leg["totals"]["money_eur"] for leg in legs), abs=1e-4)
+    assert whole["money_eur"] == pytest.approx(totals["money_eur"], abs=1e-4)
+    assert whole["duration_s"] == pytest.approx(totals["driving_s"], abs=1e-3)
+    assert totals["breaks"] >= 1
+    run_id = duty["run_id"]
+    manifest = root_client.get(f"/runs/{run_id}/manifest").json()
+    assert manifest["totals"] == totals
+    assert manifest["routes"][0]["money_eur"] == whole["money_eur"]
+    assert manifest["routes"][0]["duration_s"] == whole["duration_s"]
+    rows = list(csv.DictReader(io.StringIO(root_client.get(f"/runs/{run_id}/artifacts/results.csv").text)))
+    assert float(rows[0]["money_eur"]) == pytest.approx(whole["money_eur"])
+    assert rows[0]["vehicle_id"] == "hgv_rigid_18t"
+    assert rows[0]["origin"] == f"{ANDORRA_A['lat']:.6f},{ANDORRA_A['lon']:.6f}"
+    pdf = root_client.get(f"/runs/{run_id}/artifacts/report.pdf").content
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Duty schedule" in text and "break" in text and f"{totals['money_eur']:.2f}" in text

@@ -176,6 +176,20 @@ class RouteResult:
     road_class_km: dict[str, float] = field(default_factory=dict)
 
 
+def sum_totals(parts: Sequence[Totals]) -> Totals:
+    """The totals of routes driven one after the other: additive quantities add, the spread of the
+    duration adds in quadrature (legs independent), terrain coverage is the distance-weighted mean."""
+    additive = {f: float(sum(getattr(t, f) for t in parts)) for f in Totals.__struct_fields__}
+    distance = additive["distance_m"]
+    additive["duration_stddev_s"] = float(math.sqrt(sum(t.duration_stddev_s**2 for t in parts)))
+    additive["terrain_coverage"] = (
+        float(sum(t.terrain_coverage * t.distance_m for t in parts) / distance)
+        if distance > 0
+        else min((t.terrain_coverage for t in parts), default=1.0)
+    )
+    return Totals(**additive)
+
+
 def route_key(arcs: npt.NDArray[np.int64]) -> str:
     """A stable id of a path: a hash of its asset arc sequence."""
     return hashlib.sha1(np.ascontiguousarray(arcs, dtype=np.int64).tobytes()).hexdigest()[:16]
@@ -625,6 +639,14 @@ class Planner:
         """Concatenates leg routes into one route with a per-leg breakdown."""
         arcs = np.concatenate([r.arcs for r in parts]) if parts else np.empty(0, dtype=np.int64)
         whole = self.describe_asset_arcs(p, arcs)
+        if parts:
+            # Each leg was priced at the time it is driven (a duty's legs at their own departures):
+            # the whole route's totals are the legs' totals added up, not the arcs re-priced at the
+            # last leg's time, so the answer, the signed manifest and the reports agree.
+            whole.totals = sum_totals([r.totals for r in parts])
+            whole.objective_values = {
+                k: float(sum(r.objective_values.get(k, 0.0) for r in parts)) for k in whole.objective_values
+            }
         whole.legs = [
             {
                 "leg_index": i,

@@ -62,10 +62,36 @@ def geojson(run_id: str, results: dict[str, Any]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def results_csv(results: dict[str, Any]) -> bytes:
-    rows: list[list[Any]] = [["label", "route_id", *CSV_TOTALS]]
+def _point(p: Any) -> str:
+    return f"{p['lat']:.6f},{p['lon']:.6f}" if isinstance(p, dict) and "lat" in p else ""
+
+
+def _ends(request: dict[str, Any], route: dict[str, Any]) -> tuple[str, str, str]:
+    """Origin, destination ("lat,lon") and vehicle of one route of a run, from the recorded request."""
+    vehicle = str(request.get("vehicle_id") or "van_diesel")
+    if "pair_index" in route and request.get("pairs"):
+        pair = request["pairs"][route["pair_index"]]
+        return _point(pair.get("origin")), _point(pair.get("destination")), vehicle
+    if request.get("stops"):
+        return _point(request["stops"][0]), _point(request["stops"][-1]), vehicle
+    base = request.get("baseline") or request
+    return _point(base.get("origin")), _point(base.get("destination")), str(base.get("vehicle_id") or vehicle)
+
+
+def results_csv(results: dict[str, Any], request: dict[str, Any] | None = None) -> bytes:
+    rows: list[list[Any]] = [["label", "route_id", "origin", "destination", "vehicle_id", *CSV_TOTALS]]
     for r in _routes(results):
-        rows.append([r.get("label") or "", r.get("route_id"), *(r["totals"].get(k) for k in CSV_TOTALS)])
+        origin, destination, vehicle = _ends(request or {}, r)
+        rows.append(
+            [
+                r.get("label") or "",
+                r.get("route_id"),
+                origin,
+                destination,
+                vehicle,
+                *(r["totals"].get(k) for k in CSV_TOTALS),
+            ]
+        )
     return _csv(rows)
 
 
@@ -208,6 +234,8 @@ def report_pdf(run_id: str, kind: str, results: dict[str, Any], manifest: dict[s
         )
     )
     story += [table, Spacer(1, 10)]
+    if results.get("events"):  # a duty: its schedule, as the API answered it
+        story += _schedule(results, styles, Table, TableStyle, Paragraph, Spacer, colors)
     for title, png in _charts(results):
         img = Image(io.BytesIO(png))
         scale = min(17 * cm / img.drawWidth, 1.0)
@@ -216,6 +244,42 @@ def report_pdf(run_id: str, kind: str, results: dict[str, Any], manifest: dict[s
         story += [Paragraph(title, styles["Heading3"]), img, Spacer(1, 6)]
     doc.build(story)
     return buf.getvalue()
+
+
+def _schedule(
+    results: dict[str, Any], styles: Any, table: Any, style: Any, para: Any, spacer: Any, colors: Any
+) -> list[Any]:
+    totals = results.get("totals", {})
+    rows: list[list[Any]] = [["event", "start (UTC)", "end (UTC)", "minutes", "where"]]
+    for e in results["events"]:
+        where = f"stop {e['stop_index']}" if "stop_index" in e else f"leg {e.get('leg_index', '')}"
+        rows.append(
+            [
+                e["type"],
+                e["start_utc"][:16].replace("T", " "),
+                e["end_utc"][:16].replace("T", " "),
+                f"{e['duration_s'] / 60:.1f}",
+                where,
+            ]
+        )
+    t = table(rows, repeatRows=1)
+    t.setStyle(
+        style(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                ("FONTSIZE", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
+    summary = (
+        f"Driving {totals.get('driving_s', 0) / 3600:.2f} h, breaks {totals.get('breaks', 0)} "
+        f"({totals.get('break_s', 0) / 60:.0f} min), daily rests {totals.get('daily_rests', 0)}, service "
+        f"{totals.get('service_s', 0) / 60:.0f} min, elapsed {totals.get('elapsed_s', 0) / 3600:.2f} h; "
+        f"money {totals.get('money_eur', 0):.2f} EUR, CO2e {totals.get('co2e_kg', 0):.2f} kg; "
+        f"ends {results.get('end_utc', '')}; compliant: {results.get('compliant')}."
+    )
+    return [para("Duty schedule", styles["Heading2"]), para(summary, styles["Normal"]), t, spacer(1, 10)]
 
 
 def build_artifacts(run: dict[str, Any]) -> dict[str, tuple[bytes, str]]:
@@ -234,7 +298,7 @@ def build_artifacts(run: dict[str, Any]) -> dict[str, tuple[bytes, str]]:
     }
     files = {
         "results.json": enc.encode({"run_id": run_id, "kind": run["kind"], **results}),
-        "results.csv": results_csv(results),
+        "results.csv": results_csv(results, run.get("request")),
         "metadata.json": enc.encode(metadata),
         "routes.geojson": enc.encode(geojson(run_id, results)),
         "results_summary.csv": summary_csv(results),

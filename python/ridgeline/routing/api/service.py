@@ -353,6 +353,8 @@ class RoutingService:
             "request_sha256": canonical_sha256(request),
             "results_sha256": canonical_sha256(results),
             "route_count": len(routes),
+            # A duty's chain totals (driving, breaks, rests, service, elapsed, money ...), as answered.
+            **({"totals": results["totals"]} if isinstance(results.get("totals"), dict) else {}),
             "routes": [
                 {
                     "route_key": r.get("route_key"),
