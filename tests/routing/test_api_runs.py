@@ -105,6 +105,10 @@ def test_artifacts(client: Any, pareto_run: str) -> None:  # noqa: F811
         "results_summary.csv",
         "report.pdf",
     ]
+    # Absolute paths that answer as they are (under the /routing mount here).
+    for a in listing["artifacts"]:
+        assert a["url"] == f"/routing/runs/{pareto_run}/artifacts/{a['name']}"
+    assert client.get(listing["artifacts"][1]["url"]).status_code == 200
     got = {n: client.get(f"/routing/runs/{pareto_run}/artifacts/{n}") for n in names}
     for a in listing["artifacts"]:
         import hashlib

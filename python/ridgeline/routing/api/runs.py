@@ -124,13 +124,13 @@ async def verify_signature(
     }
 
 
-def _artifact_out(run_id: str, a: Artifact) -> dict[str, Any]:
+def _artifact_out(base: str, a: Artifact) -> dict[str, Any]:
     return {
         "name": a.name,
         "sha256": a.sha256,
         "size": a.size,
         "media_type": a.media_type,
-        "url": f"runs/{run_id}/artifacts/{a.name}",
+        "url": f"{base}/{a.name}",  # an absolute path: under /routing when mounted, at / with --only
     }
 
 
@@ -139,9 +139,12 @@ def _artifact_out(run_id: str, a: Artifact) -> dict[str, Any]:
     summary="The run's artifacts (generated on first request)",
     tags=["routing: runs"],
 )
-async def run_artifacts(svc: Service[RoutingService], run_id: FromPath[str]) -> dict[str, Any]:
+async def run_artifacts(
+    svc: Service[RoutingService], request: Request[Any, Any, Any], run_id: FromPath[str]
+) -> dict[str, Any]:
     arts = await svc.ensure_artifacts(run_id)
-    return {"run_id": run_id, "artifacts": [_artifact_out(run_id, a) for a in arts]}
+    base = request.url.path.rstrip("/")
+    return {"run_id": run_id, "artifacts": [_artifact_out(base, a) for a in arts]}
 
 
 async def _artifact_file(
