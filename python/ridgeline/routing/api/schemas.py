@@ -319,4 +319,11 @@ class OracleRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         default_factory=lambda: ["duration", "co2e"]
     )
     epsilon: Annotated[float, Meta(gt=0, le=1)] = 0.05
-    brute_force_nodes: Annotated[int, Meta(ge=4, le=14)] = 10
+    brute_force_nodes: Annotated[
+        int,
+        Meta(
+            ge=4,
+            le=60,
+            description="Size of each brute-force subgraph (a cycle and its neighbourhood; road networks' cycles often span 20+ junctions).",
+        ),
+    ] = 40
