@@ -22,6 +22,12 @@ from ridgeline.platform.errors import render_fastapi_detail
 
 ROUTES: list[object] = []
 
+# ---- genai-catalog: voice, registry, typed catalog, policy rules, quotes, content, agent executions ----
+from ridgeline.genai.api import catalog, content, executions, policy, quotes, registry, voice  # noqa: E402
+
+for _module in (voice, registry, catalog, policy, quotes, content, executions):
+    ROUTES.extend(_module.ROUTES)
+
 
 async def _start(ctx: AppContext, _settings: None) -> GenaiService:
     return GenaiService(ctx)
