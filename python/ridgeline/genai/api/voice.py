@@ -23,7 +23,7 @@ class WakeEventCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     confidence: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
     device_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | None = None
     detected_at: Annotated[dt.datetime, msgspec.Meta(tz=True)] | None = None
-    metadata: JSONBody[Annotated][dict[str, Any], msgspec.Meta(max_length=50)] = {}
+    metadata: Annotated[dict[str, Any], msgspec.Meta(max_length=50)] = {}
 
 
 class WakeEvent(msgspec.Struct, kw_only=True):
@@ -35,7 +35,7 @@ class WakeEvent(msgspec.Struct, kw_only=True):
     user_id: str | None
     detected_at: str
     received_at: str
-    metadata: JSONBody[dict][str, Any]
+    metadata: dict[str, Any]
 
 
 class VoiceHealth(msgspec.Struct, kw_only=True):
