@@ -20,7 +20,7 @@ class Tokens(dict[str, dict[str, str]]):
 
 
 @pytest.fixture
-def app(make_auth_client) -> Any:  # type: ignore[no-untyped-def]
+def app(make_auth_client) -> Any:  # type: ignore[no-untyped-def]  # noqa: F811
     from ridgeline.genai.api import family
 
     return make_auth_client(families=[family])
@@ -30,7 +30,12 @@ def app(make_auth_client) -> Any:  # type: ignore[no-untyped-def]
 def tokens(app) -> Tokens:  # type: ignore[no-untyped-def]
     out = Tokens()
     out.ids = {}
-    for name, role in (("user", Role.USER), ("user2", Role.USER), ("admin", Role.ADMIN), ("super", Role.SUPERADMIN)):
+    for name, role in (
+        ("user", Role.USER),
+        ("user2", Role.USER),
+        ("admin", Role.ADMIN),
+        ("super", Role.SUPERADMIN),
+    ):
         u = make_user(app, f"genai-{name}", role)
         out.ids[name] = u.id
         out[name] = bearer(login(app, f"genai-{name}"))

@@ -163,8 +163,12 @@ async def call_mcp(
     endpoint: str, tool_name: str, arguments: dict[str, Any], timeout_s: float
 ) -> dict[str, Any]:
     """One ``tools/call`` over MCP Streamable HTTP (the official SDK's client)."""
+    from urllib.parse import urlsplit
+
     from mcp import Client
 
+    if urlsplit(endpoint).path in ("", "/"):  # a gateway base URL: the SDK's default endpoint path
+        endpoint = endpoint.rstrip("/") + "/mcp"
     async with Client(endpoint, read_timeout_seconds=timeout_s) as client:
         result = await client.call_tool(tool_name, arguments)
     texts = [getattr(c, "text", "") for c in result.content if getattr(c, "type", None) == "text"]
