@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import msgspec
 import sqlalchemy as sa
 from litestar import get, post, put
-from litestar.params import FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from ridgeline.genai.api.catalog_store import catalog_of, quotes
 from ridgeline.genai.api.service import GenaiService
@@ -25,8 +25,10 @@ from ridgeline.platform.context import Service
 from ridgeline.platform.paging import Int64, Page, page_window, resolve_sort
 from ridgeline.platform.problems import NotFound
 
-Tag = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
-Language = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
+TAG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
+Tag = Annotated[str, msgspec.Meta(pattern=TAG_PATTERN)]
+Language = Annotated[str, msgspec.Meta(pattern=LANGUAGE_PATTERN)]
 
 
 class QuoteBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -86,10 +88,10 @@ async def list_quotes(
     svc: Service[GenaiService],
     page: Page = 1,
     page_size: paging.page_size(100) = 20,
-    q: FromQuery[Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None] = None,
-    author: FromQuery[Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None] = None,
-    language: FromQuery[Language | None] = None,
-    tag: FromQuery[Tag | None] = None,
+    q: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
+    author: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
+    language: Annotated[str | None, QueryParameter(pattern=LANGUAGE_PATTERN)] = None,
+    tag: Annotated[str | None, QueryParameter(pattern=TAG_PATTERN)] = None,
     is_active: FromQuery[bool | None] = None,
     sort_by: FromQuery[str | None] = None,
     sort_order: FromQuery[str | None] = None,
