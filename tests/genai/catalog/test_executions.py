@@ -287,3 +287,19 @@ def test_default_snapshot_function() -> None:
         assert fn is executions._empty_snapshot
     else:
         assert fn is runtime.platform_runtime_snapshot
+
+
+def test_the_engine_refuses_to_start_without_a_service_token() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "AGENT_ENGINE_SERVICE_TOKEN"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ridgeline.cli", "agent-engine", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "AGENT_ENGINE_SERVICE_TOKEN" in proc.stderr

@@ -169,15 +169,20 @@ class CatalogStore:
         async with self._lock:
             if self._seeded:
                 return
-            for kind, entity_id, spec in registry.BOOTSTRAP:
+            created_first = False
+            for i, (kind, entity_id, spec) in enumerate(registry.BOOTSTRAP):
                 if await self.get(kind, entity_id) is None:
                     try:
                         await self.write_version(
                             kind, entity_id, spec, actor=None, owner_id=None, create=True
                         )
+                        created_first = created_first or i == 0
                     except RidgelineError:  # another worker seeded it first
                         pass
-            await self._seed_quotes()
+            # Only the process that created the first bootstrap entity seeds the quotes, so two
+            # workers starting on an empty database do not both insert the set.
+            if created_first:
+                await self._seed_quotes()
             self._seeded = True
 
     # ---- registry ----------------------------------------------------------------------------------
