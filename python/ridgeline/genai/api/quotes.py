@@ -3,8 +3,8 @@
 
 Filters of the list: ``q`` (case-insensitive, in the text or the author), ``author`` (exact),
 ``language``, ``tag``, ``is_active``; ``sort_by`` in ``id``, ``author``, ``created_at``,
-``updated_at`` (unknown -> ``id``), ``sort_order`` ``asc``/``desc``. An empty table is seeded with
-the small set in :mod:`ridgeline.genai.quotes_data`.
+``updated_at`` (unknown -> ``id``), ``sort_order`` ``asc``/``desc``. The table is seeded with
+the small set in :mod:`ridgeline.genai.quotes_data` on a new database.
 """
 
 from __future__ import annotations
