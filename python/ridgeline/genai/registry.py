@@ -27,6 +27,8 @@ AGENT_CLASSES = frozenset({"platform", "user"})
 STATUSES = frozenset({"active", "draft", "inactive"})
 ENTITY_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_][a-z0-9_-]*)+$")
 MAX_TOOL_STEPS = 8
+MAX_TOOL_REFS = 32
+TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class RegistryError(EngineError):
@@ -70,8 +72,10 @@ def tool_spec_errors(spec: dict[str, Any]) -> list[str]:
     profile = spec.get("connection_profile_ref")
     if profile not in CONNECTION_PROFILES:
         errors.append(f'connection_profile_ref must be "default" (got {profile!r})')
-    if transport == "mcp":
-        _str(spec, "tool_name", errors, required=True, limit=200)
+    _str(spec, "tool_name", errors, required=transport == "mcp", limit=64)
+    name = spec.get("tool_name")
+    if isinstance(name, str) and name and not TOOL_NAME.match(name):
+        errors.append("tool_name must be letters, digits, '_' or '-' (the name the model calls)")
     schema = spec.get("input_schema", {"type": "object"})
     if not isinstance(schema, dict) or schema.get("type", "object") != "object":
         errors.append('input_schema must be a JSON Schema object ({"type": "object", ...})')
@@ -90,6 +94,8 @@ def agent_spec_errors(spec: dict[str, Any]) -> list[str]:
     tools = spec.get("tool_refs", [])
     if not isinstance(tools, list) or not all(isinstance(t, str) and t for t in tools):
         errors.append("tool_refs must be a list of tool ids")
+    elif len(tools) > MAX_TOOL_REFS:
+        errors.append(f"tool_refs lists at most {MAX_TOOL_REFS} tools")
     elif len(set(tools)) != len(tools):
         errors.append("tool_refs must not repeat a tool")
     steps = spec.get("max_tool_steps", 4)

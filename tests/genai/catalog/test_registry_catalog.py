@@ -52,6 +52,9 @@ def test_registry_versions_and_tool_constraints(app, tokens) -> None:  # type: i
         ({**TOOL, "transport": "http"}, "transport"),
         ({**TOOL, "connection_profile_ref": "other"}, "connection_profile_ref"),
         ({k: v for k, v in TOOL.items() if k != "tool_name"}, "tool_name"),
+        ({**TOOL, "tool_name": "two words"}, "tool_name"),
+        ({**TOOL, "transport": "sandbox_http", "tool_name": 5}, "tool_name"),
+        ({**TOOL, "input_schema": {"type": "array"}}, "input_schema"),
     ):
         r = app.post(P + "/v1/registry/tools", json={"id": "tool.bad", "spec": bad}, headers=tokens["user"])
         assert r.status_code == 422 and reason(r) == "registry_spec_invalid", r.text

@@ -59,7 +59,7 @@ class ToolFields(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     description: Text = ""
     transport: Literal["mcp", "sandbox_http"]
     connection_profile_ref: Literal["default"] = "default"
-    tool_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    tool_name: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
     input_schema: dict[str, Any] = msgspec.field(default_factory=lambda: {"type": "object", "properties": {}})
     online_only: bool = False
     status: Status = "active"
