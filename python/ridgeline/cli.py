@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ridgeline.platform.auth.cli import register as register_auth  # users, apikeys, auth
 
     register_auth(sub)
+    from ridgeline.genai.agent_engine import register as register_agent_engine  # genai's engine process
+
+    register_agent_engine(sub)
     for module_name in _FAMILY_CLI_MODULES:
         if not module_exists(module_name):
             continue

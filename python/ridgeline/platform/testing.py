@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 _HEADING = re.compile(r"^#{2,6}\s+(.*)$")
-_CODE = re.compile(r"`([a-z][a-z0-9_]*)`")
+_CODE = re.compile(r"`([A-Za-z][A-Za-z0-9_]*)`")
 
 
 def documented_reason_codes(pages: Iterable[Path]) -> set[str]:

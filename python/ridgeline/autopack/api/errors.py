@@ -1,0 +1,10 @@
+"""The autopack family's reason codes (contract 003); docs/autopack.md lists exactly these."""
+
+from __future__ import annotations
+
+from ridgeline.platform.problems import catalogue
+
+REASON_CODES = catalogue(
+    ("invalid_request", 422, "Invalid request: {detail}"),
+    ("service_unavailable", 503, "The autopack service is not available."),
+)

@@ -1,0 +1,47 @@
+"""The genai family's declaration (contract 004): mounted under ``/genai`` (or at the root with
+``ridgeline serve --only genai``). One module per URL group of the seed (``platform``, ``modelops``,
+``catalog``, ``registry``, ``runtime``, ``executions``, ``policy``, ``quotes``, ``content``,
+``voice``, later ``context``, ``playgrounds``, ``agent_projects``); tables in ``store``; reason
+codes in ``errors``.
+
+Errors are FastAPI-style ``{"detail", "reason_code", "request_id"}``. Roles are the seed's
+(authenticated, admin, superadmin, owner-or-superadmin, public) mapped onto the platform's
+``Role`` (user < admin < superadmin) with ``Policy.bearer()`` / ``Policy.role(...)`` /
+``Policy.owner_or_role(...)`` / ``Policy.public()`` on each route.
+"""
+
+from __future__ import annotations
+
+from ridgeline.genai.api import store  # noqa: F401  (tables on the shared metadata)
+from ridgeline.genai.api.errors import REASON_CODES
+from ridgeline.genai.api.service import GenaiService
+from ridgeline.platform.auth.policy import Policy
+from ridgeline.platform.context import AppContext, Family, Provider
+from ridgeline.platform.db import metadata
+from ridgeline.platform.errors import render_fastapi_detail
+
+ROUTES: list[object] = []
+
+# ---- genai-catalog: voice, registry, typed catalog, policy rules, quotes, content, agent executions ----
+from ridgeline.genai.api import catalog, content, executions, policy, quotes, registry, voice  # noqa: E402
+
+for _module in (voice, registry, catalog, policy, quotes, content, executions):
+    ROUTES.extend(_module.ROUTES)
+
+
+async def _start(ctx: AppContext, _settings: None) -> GenaiService:
+    return GenaiService(ctx)
+
+
+family = Family(
+    name="genai",
+    route_handlers=ROUTES,
+    render_error=render_fastapi_detail,
+    validation_status=422,
+    tags=["genai"],
+    metadata=metadata,
+    services=(Provider(GenaiService, _start),),
+    reason_codes=REASON_CODES,
+    doc_pages=("docs/genai.md",),
+    default_policy=Policy.bearer(),  # the seed's "authenticated" unless a route says otherwise
+)
