@@ -116,7 +116,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import asyncio
 
     from ridgeline.app import available_families
-    from ridgeline.platform import db
+    from ridgeline.platform import db, jobs
     from ridgeline.platform.auth.service import prepare_key_files
     from ridgeline.platform.jobqueue import run_worker
     from ridgeline.platform.jobs import load_job_settings
@@ -128,11 +128,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.concurrency is not None and not 1 <= args.concurrency <= 256:
         raise SettingsError(f"--concurrency must be 1..256, got {args.concurrency}")
     present = available_families()
+    # kinds registered with @job_kind by an imported module (plugins, tests) count as families too
+    registered = {family for family, _ in jobs._HANDLERS}
     names = present if not args.families else [n.strip() for n in args.families.split(",") if n.strip()]
-    unknown = [n for n in names if n not in present]
+    unknown = [n for n in names if n not in present and n not in registered]
     if unknown:
         raise SettingsError(f"--families: not available in this build: {', '.join(unknown)}")
-    families = _families_named(names)
+    families = _families_named([n for n in names if n in present])
     validate_settings(families)
     load_job_settings()
     if os.environ.get("RIDGELINE_MIGRATED") != "1":

@@ -171,13 +171,15 @@ async def run_worker(settings: Any, family_names: Iterable[str], concurrency: in
     from ridgeline.platform.observability import configure_logging
 
     configure_logging(settings.log_level)
-    families = [load_family(n) for n in family_names]
+    from ridgeline.app import available_families
+
+    names = list(family_names)
+    present = set(available_families())
+    families = [load_family(n) for n in names if n in present]  # others: @job_kind registrations
     family_settings = validate_settings(families)
     ctx = AppContext(settings)
     ctx.family_settings.update(family_settings)
-    executor = QueueExecutor(
-        settings.redis_url, run_jobs=True, concurrency=concurrency, families=[f.name for f in families]
-    )
+    executor = QueueExecutor(settings.redis_url, run_jobs=True, concurrency=concurrency, families=names)
     ctx.jobs.executor = executor
     for fam in families:
         for kind, handler in fam.job_kinds.items():
@@ -195,7 +197,7 @@ async def run_worker(settings: Any, family_names: Iterable[str], concurrency: in
             log.error("families failed to start: %s", ctx.failed)
         await ctx.jobs.start()
         print(
-            f"ridgeline worker {ctx.jobs.owner} running {', '.join(f.name for f in families)} jobs "
+            f"ridgeline worker {ctx.jobs.owner} running {', '.join(names)} jobs "
             f"({concurrency} slots per family)",
             flush=True,
         )

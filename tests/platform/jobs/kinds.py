@@ -3,6 +3,7 @@ the Redis tests start, so both sides know the same kinds."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -19,17 +20,27 @@ def add(ctx: JobContext) -> dict[str, int]:
 
 @job_kind("jt", "spin")
 def spin(ctx: JobContext) -> int:
-    """Runs ~``seconds`` (default 60) unless cancelled; a ``mark`` file says it started (with the pid
-    of the process running it) so a test knows which worker holds it."""
-    mark = ctx.params.get("mark")
-    if mark:
-        Path(mark).write_text(str(__import__("os").getpid()))
+    """Works ~``seconds`` (default 60) unless cancelled, or until its ``stop`` file exists. With a
+    ``dir``: ``<dir>/<job id>.pid`` names the process running it, ``.ticks`` counts its work so far
+    and ``.done`` gets one line per completed run (a result stored twice would show two)."""
+    base = Path(ctx.params["dir"]) / ctx.job_id if ctx.params.get("dir") else None
+    if base is not None:
+        base.with_suffix(".pid").write_text(str(os.getpid()))
+    stop = Path(str(base) + ".stop") if base is not None else None
     steps = int(ctx.params.get("seconds", 60) * 100)
+    i = 0
     for i in range(steps):
         ctx.check_cancelled()
         ctx.report_progress(i / steps)
+        if base is not None and i % 10 == 0:
+            base.with_suffix(".ticks").write_text(str(i))
+            if stop is not None and stop.exists():
+                break
         time.sleep(0.01)
-    return steps
+    if base is not None:
+        with base.with_suffix(".done").open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+    return i
 
 
 @job_kind("jt", "spin_idempotent")
