@@ -162,6 +162,9 @@ class JobSettings(msgspec.Struct, frozen=True, kw_only=True):
     cancel_poll_s: Annotated[float, msgspec.Meta(gt=0, le=5)] = 0.2
     #: kinds that declare no timeout of their own (job_options) get this one
     default_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 6 * 3600.0
+    #: native threads per job; 0 = a fair share: the cores divided by the jobs running in this
+    #: process when the job starts (at least 1)
+    threads_per_job: Annotated[int, msgspec.Meta(ge=0, le=1024)] = 0
     #: with RIDGELINE_REDIS_URL set, ``serve`` only enqueues unless this is true
     run_in_serve: bool = False
     #: with Redis: job slots per family queue when ``serve`` runs jobs itself
@@ -219,12 +222,15 @@ class JobContext:
     """What a handler gets: its parameters, its cancel token, progress reporting, and ``app``, the
     :class:`~ridgeline.platform.context.AppContext` it runs under (services, database, artifacts)."""
 
-    def __init__(self, job: Job, token: CancelToken, app: Any = None) -> None:
+    def __init__(self, job: Job, token: CancelToken, app: Any = None, thread_budget: int = 0) -> None:
         self.app = app
         self.job_id = job.id
         self.params = job.params
         self.token = token
         self.progress = 0.0
+        #: threads this job's native parallel loops may use (0 = all cores); hand it to the core
+        #: (``threads=ctx.thread_budget``) so concurrent jobs share the cores instead of one taking all
+        self.thread_budget = thread_budget
 
     def check_cancelled(self) -> None:
         if self.token.cancelled:
@@ -281,6 +287,13 @@ def job_kind(family: str, kind: str) -> Callable[[Handler], Handler]:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def make_owner_id() -> str:
@@ -767,7 +780,7 @@ class JobService:
                     await self._finish(job.id, JobStatus.CANCELLED, error={"message": token.reason})
                 return None
             handler = self.handler(job.family, job.kind)
-            ctx = JobContext(job, token, self.app)
+            ctx = JobContext(job, token, self.app, self._budget())
             self._contexts[job.id] = ctx
             timeout = self.timeout_s(job.family, job.kind)
             loop = asyncio.get_running_loop()
@@ -807,6 +820,11 @@ class JobService:
             self._contexts.pop(job.id, None)
             self._written_progress.pop(job.id, None)
             self._notify(job.id)
+
+    def _budget(self) -> int:
+        if self.settings.threads_per_job:
+            return self.settings.threads_per_job
+        return max(1, _cores() // (len(self._contexts) + 1))
 
     async def _release(self, job_id: str) -> None:
         c = jobs_table.c
