@@ -604,7 +604,18 @@ class JobService:
 
     # -- the API families use ------------------------------------------------------------------
 
-    async def submit(self, family: str, kind: str, params: dict[str, Any]) -> Job:
+    async def submit(
+        self,
+        family: str,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        prepare: Callable[[Job], Awaitable[None]] | None = None,
+    ) -> Job:
+        """Record the job and hand it to the executor. ``prepare(job)`` runs in between (the job row
+        exists, nothing runs it yet): a family writes the records its handler reads there, so a worker
+        in another process never starts before they exist. If ``prepare`` raises, the job is FAILED
+        and the error propagates."""
         self.handler(family, kind)  # KeyError for an unknown kind, before anything is stored
         now = _now()
         holds = getattr(self.executor, "owns_queued", False)
@@ -624,6 +635,18 @@ class JobService:
             await conn.execute(
                 jobs_table.insert().values(msgspec.to_builtins(job, builtin_types=(datetime,)))
             )
+        if prepare is not None:
+            try:
+                await prepare(job)
+            except BaseException as exc:
+                await self._finish(
+                    job.id,
+                    JobStatus.FAILED,
+                    error={"type": type(exc).__name__, "message": f"not started: {exc}"},
+                    only_from=PENDING,
+                    any_owner=True,
+                )
+                raise
         if holds:
             self._token(job.id)
         await self.executor.dispatch(self, job)
