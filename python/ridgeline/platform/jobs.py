@@ -46,6 +46,7 @@ import msgspec
 import sqlalchemy as sa
 
 from ridgeline.platform.db import Database, UTCDateTime, metadata, row_to
+from ridgeline.platform.observability import JOB_SECONDS, JOBS_FINISHED, JOBS_RECOVERED, JOBS_RUNNING
 from ridgeline.platform.problems import EngineError, NotFound
 from ridgeline.platform.settings import load_env_struct
 
@@ -393,6 +394,7 @@ class JobService:
         self._tokens: dict[str, CancelToken] = {}
         self._contexts: dict[str, JobContext] = {}
         self._written_progress: dict[str, float] = {}
+        self._family_kind: dict[str, tuple[str, str]] = {}  # running here: for the metrics labels
         self._maintainer: asyncio.Task[None] | None = None
         self._started = False
 
@@ -573,6 +575,7 @@ class JobService:
             if not res.rowcount:
                 return False  # another process recovered it first
             log.warning("job %s re-queued: its owner %s is gone", row.id, row.owner)
+            JOBS_RECOVERED.labels(row.family, row.kind, "requeued").inc()
             job = await self.get(row.id)
             if job is not None:
                 if owner == self.owner:
@@ -597,6 +600,7 @@ class JobService:
         )
         if done:
             log.warning("job %s FAILED: its owner %s is gone", row.id, row.owner)
+            JOBS_RECOVERED.labels(row.family, row.kind, "failed").inc()
         return done
 
     def _known(self) -> set[tuple[str, str]]:
@@ -805,6 +809,10 @@ class JobService:
             handler = self.handler(job.family, job.kind)
             ctx = JobContext(job, token, self.app, self._budget())
             self._contexts[job.id] = ctx
+            self._family_kind[job.id] = (job.family, job.kind)
+            running = JOBS_RUNNING.labels(job.family, job.kind)
+            running.inc()
+            started = time.perf_counter()
             timeout = self.timeout_s(job.family, job.kind)
             loop = asyncio.get_running_loop()
             timer = loop.call_later(timeout, token.cancel, f"timed out after {timeout:g} s")
@@ -822,27 +830,30 @@ class JobService:
             except JobCancelled:
                 if token.reason.startswith("timed out"):
                     err = {"type": "Timeout", "reason_code": "job_timeout", "message": token.reason}
-                    await self._finish(job.id, JobStatus.FAILED, error=err)
-                    return JobStatus.FAILED
-                await self._finish(job.id, JobStatus.CANCELLED, error={"message": token.reason})
-                return JobStatus.CANCELLED
+                    return await self._finish_as(job.id, JobStatus.FAILED, error=err)
+                return await self._finish_as(job.id, JobStatus.CANCELLED, error={"message": token.reason})
             except Exception as exc:
                 log.exception("job failed", extra={"job_id": job.id, "kind": job.kind})
                 err = {"type": type(exc).__name__, "message": str(exc)}
                 if isinstance(exc, EngineError):  # the family's contract code, not a parsed message
                     err["reason_code"] = exc.reason_code
-                await self._finish(job.id, JobStatus.FAILED, error=err)
-                return JobStatus.FAILED
+                return await self._finish_as(job.id, JobStatus.FAILED, error=err)
             finally:
                 timer.cancel()
+                running.dec()
+                JOB_SECONDS.labels(job.family, job.kind).observe(time.perf_counter() - started)
             # The work is done: a cancel that arrived meanwhile does not relabel it.
-            await self._finish(job.id, JobStatus.SUCCEEDED, result=result, progress=1.0)
-            return JobStatus.SUCCEEDED
+            return await self._finish_as(job.id, JobStatus.SUCCEEDED, result=result, progress=1.0)
         finally:
             self._tokens.pop(job.id, None)
             self._contexts.pop(job.id, None)
             self._written_progress.pop(job.id, None)
+            self._family_kind.pop(job.id, None)
             self._notify(job.id)
+
+    async def _finish_as(self, job_id: str, status: JobStatus, **kw: Any) -> JobStatus | None:
+        """``_finish`` by the holder: the status, or None when the job was recovered elsewhere meanwhile."""
+        return status if await self._finish(job_id, status, **kw) else None
 
     def _budget(self) -> int:
         if self.settings.threads_per_job:
@@ -890,6 +901,9 @@ class JobService:
             res = await conn.execute(jobs_table.update().where(*where).values(**values))
         if res.rowcount:
             self._notify(job_id)
+            family_kind = self._family_kind.pop(job_id, None)
+            if family_kind is not None:
+                JOBS_FINISHED.labels(*family_kind, status.value).inc()
         return bool(res.rowcount)
 
 
