@@ -141,8 +141,24 @@ def cmd_worker(args: argparse.Namespace) -> int:
         db.upgrade(settings, metadata=metadata_of(families))
     Signer.load_or_create(settings.data_dir, settings.signing_key_file)
     prepare_key_files(settings.data_dir)
+    if args.metrics_port:
+        _serve_metrics(args.metrics_host, args.metrics_port)
     asyncio.run(run_worker(settings, names, args.concurrency or settings.job_workers))
     return 0
+
+
+def _serve_metrics(host: str, port: int) -> None:
+    """This worker's Prometheus metrics on http://host:port/ (aggregated over the host's processes
+    when PROMETHEUS_MULTIPROC_DIR is set, as serve's /metrics is)."""
+    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
+
+    if port_taken(host, port):
+        raise SettingsError(f"--metrics-port {port} on {host} is already in use by another process")
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    start_http_server(port, addr=host, registry=registry)
 
 
 def _families_named(names: Sequence[str]) -> list[Family]:
@@ -183,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency", type=int, help="job slots per family queue (default RIDGELINE_JOB_WORKERS)"
     )
     worker.add_argument("--families", help="comma-separated families whose jobs to run (default all)")
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve this worker's Prometheus metrics on this port"
+    )
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="bind address for --metrics-port")
     worker.set_defaults(func=cmd_worker)
 
     dbp = sub.add_parser("db", help="database tools")

@@ -112,3 +112,35 @@ def test_a_killed_worker_is_respawned_and_the_service_keeps_answering(tmp_path: 
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.mark.parametrize(
+    ("args", "redis", "message"),
+    [
+        ([], None, "ridgeline worker needs RIDGELINE_REDIS_URL"),
+        (["--families", "nope"], "redis://127.0.0.1:1/0", "--families: not available in this build: nope"),
+        (["--concurrency", "0"], "redis://127.0.0.1:1/0", "--concurrency must be 1..256"),
+    ],
+)
+def test_worker_configuration_errors_exit_2(
+    tmp_path: Path, args: list[str], redis: str | None, message: str
+) -> None:
+    env = _env(tmp_path)
+    if redis:
+        env["RIDGELINE_REDIS_URL"] = redis
+    out = subprocess.run(
+        [sys.executable, "-m", "ridgeline.cli", "worker", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"ridgeline: configuration error: {message}" + _rest(out.stderr, message)
+    ]
+
+
+def _rest(stderr: str, message: str) -> str:
+    line = stderr.strip().splitlines()[-1]
+    return line.split(message, 1)[1] if message in line else ""
