@@ -136,11 +136,5 @@ def test_worker_configuration_errors_exit_2(
         timeout=120,
     )
     assert out.returncode == 2
-    assert out.stderr.strip().splitlines() == [
-        f"ridgeline: configuration error: {message}" + _rest(out.stderr, message)
-    ]
-
-
-def _rest(stderr: str, message: str) -> str:
-    line = stderr.strip().splitlines()[-1]
-    return line.split(message, 1)[1] if message in line else ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"ridgeline: configuration error: {message}")
