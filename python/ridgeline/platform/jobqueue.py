@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ridgeline.platform.jobs import Job, JobService, JobStatus
+from ridgeline.platform.jobs import SHUTDOWN, Job, JobService, JobStatus
 
 log = logging.getLogger("ridgeline.jobs.queue")
 
@@ -147,7 +147,7 @@ class QueueExecutor:
 
     async def shutdown(self) -> None:
         if self._service is not None:
-            self._service.cancel_all("the worker running this job stopped")
+            self._service.cancel_all(SHUTDOWN)
         for worker in self._workers:
             with contextlib.suppress(Exception):
                 await worker.stop()

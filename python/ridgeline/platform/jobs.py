@@ -70,6 +70,9 @@ PENDING = (JobStatus.CREATED, JobStatus.QUEUED)
 LIVE = (JobStatus.CREATED, JobStatus.QUEUED, JobStatus.RUNNING)
 #: ``owner`` of a job waiting in the Redis queue: the queue holds it, no process heartbeats it.
 QUEUE_OWNER = "queue"
+#: the cancel reason of jobs stopped because their process is stopping: they are released for
+#: recovery (re-queued if idempotent, else FAILED job_worker_lost), not CANCELLED
+SHUTDOWN = "the process holding this job stopped"
 
 jobs_table = sa.Table(
     "platform_jobs",
@@ -363,7 +366,7 @@ class InProcessExecutor:
 
     async def shutdown(self) -> None:
         if self._service is not None:
-            self._service.cancel_all("the process holding this job shut down")
+            self._service.cancel_all(SHUTDOWN)
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=10)
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -438,7 +441,7 @@ class JobService:
 
     async def shutdown(self) -> None:
         """Stop this process's jobs (their tokens) and the background loop; close the executor."""
-        self.cancel_all("the process holding this job shut down")
+        self.cancel_all(SHUTDOWN)
         await self.executor.shutdown()
         if self._maintainer is not None:
             self._maintainer.cancel()
@@ -824,10 +827,13 @@ class JobService:
             except asyncio.CancelledError:
                 # This task was cancelled (the worker is stopping): stop the work and let go of the
                 # record, so another process recovers it at once (FAILED, or re-queued if idempotent).
-                token.cancel("the worker running this job stopped")
+                token.cancel(SHUTDOWN)
                 await asyncio.shield(self._release(job.id))
                 raise
             except JobCancelled:
+                if token.reason == SHUTDOWN and not await self._cancel_requested(job.id):
+                    await self._release(job.id)  # another process recovers it at once
+                    return None
                 if token.reason.startswith("timed out"):
                     err = {"type": "Timeout", "reason_code": "job_timeout", "message": token.reason}
                     return await self._finish_as(job.id, JobStatus.FAILED, error=err)
@@ -859,6 +865,10 @@ class JobService:
         if self.settings.threads_per_job:
             return self.settings.threads_per_job
         return max(1, _cores() // (len(self._contexts) + 1))
+
+    async def _cancel_requested(self, job_id: str) -> bool:
+        job = await self.get(job_id)
+        return job is not None and job.cancel_requested_at is not None
 
     async def _release(self, job_id: str) -> None:
         c = jobs_table.c

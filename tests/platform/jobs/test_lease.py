@@ -248,3 +248,19 @@ async def _progress(jobs: JobService, job_id: str) -> bool:
     async with jobs.db.engine.connect() as conn:
         p = (await conn.execute(sa.select(jobs_table.c.progress).where(jobs_table.c.id == job_id))).scalar()
     return bool(p and p > 0)
+
+
+def test_a_stopping_process_releases_its_jobs_for_recovery(settings) -> None:  # type: ignore[no-untyped-def]
+    async def body(a: JobService, b: JobService) -> None:
+        plain = await a.submit("jt", "spin", {"seconds": 60})
+        idem = await a.submit("jt", "spin_idempotent", {"seconds": 0.3})
+        for job in (plain, idem):
+            await until(lambda j=job: _status(a, j.id, JobStatus.RUNNING))
+        await a.shutdown()  # e.g. SIGTERM to a worker: not a user's cancel
+        failed = await b.wait(plain.id, limit_s=20)
+        assert failed is not None and failed.status == JobStatus.FAILED
+        assert failed.error["reason_code"] == "job_worker_lost"  # type: ignore[index]
+        rerun = await b.wait(idem.id, limit_s=20)
+        assert rerun is not None and rerun.status == JobStatus.SUCCEEDED and rerun.owner == b.owner
+
+    run(settings, body)
