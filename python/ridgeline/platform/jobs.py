@@ -453,6 +453,7 @@ class JobService:
     async def _maintain(self) -> None:
         s = self.settings
         last_beat = last_reap = time.monotonic()
+        passes = 0
         while True:
             await asyncio.sleep(s.cancel_poll_s)
             try:
@@ -463,7 +464,9 @@ class JobService:
                     await self._heartbeat()
                 if now - last_reap >= max(s.heartbeat_s, s.stale_s / 4):
                     last_reap = now
-                    await self.recover()
+                    # a dead pid on this host is checked at every 4th pass; stale rows every pass
+                    passes += 1
+                    await self.recover(thorough=passes % 4 == 0)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database can be briefly away; the next tick tries again
@@ -517,20 +520,26 @@ class JobService:
                     )
                     self._written_progress[job_id] = p
 
-    async def recover(self) -> int:
+    async def recover(self, *, thorough: bool = True) -> int:
         """Recover the jobs whose owner is gone: no owner recorded (a process older than leases),
         a dead pid on this host, or a heartbeat older than ``stale_s``. An idempotent kind is re-queued
         (at most ``retries`` extra attempts); anything else is FAILED with ``job_worker_lost``.
-        Jobs held by live processes, and jobs waiting in the Redis queue, are left alone."""
+        Jobs held by live processes, and jobs waiting in the Redis queue, are left alone. The periodic
+        pass (``thorough=False``) reads only stale rows; start-up also checks pids on this host."""
         cutoff = _now() - timedelta(seconds=self.settings.stale_s)
         c = jobs_table.c
+        where = [
+            c.status.in_(LIVE),
+            sa.or_(c.owner.is_(None), c.owner != QUEUE_OWNER),
+            sa.or_(c.owner.is_(None), c.owner != self.owner),
+        ]
+        if not thorough:
+            where.append(sa.or_(c.owner.is_(None), c.heartbeat_at.is_(None), c.heartbeat_at < cutoff))
         async with self.db.engine.connect() as conn:
             rows = (
                 await conn.execute(
                     sa.select(c.id, c.family, c.kind, c.status, c.owner, c.heartbeat_at, c.attempts).where(
-                        c.status.in_(LIVE),
-                        sa.or_(c.owner.is_(None), c.owner != QUEUE_OWNER),
-                        sa.or_(c.owner.is_(None), c.owner != self.owner),
+                        *where
                     )
                 )
             ).all()
