@@ -187,7 +187,7 @@ def create_app(
     async def startup(app: Litestar) -> None:
         if not _migrations_already_applied():
             dbmod.upgrade(settings, metadata=metadata_of(families))
-        await ctx.jobs.recover()
+        await ctx.jobs.start()  # recover jobs whose owners are gone; heartbeats, cancels
         await auth.startup()  # a JWT signing key exists
         for fam in families:
             await _start_family(ctx, fam)
@@ -200,7 +200,7 @@ def create_app(
     async def shutdown(app: Litestar) -> None:
         for fam in families:
             await _stop_family(ctx, fam)
-        await ctx.jobs.executor.shutdown()
+        await ctx.jobs.shutdown()
         await auth.close()  # the Redis rate-limit client, when used
         await ctx.db.dispose()
 

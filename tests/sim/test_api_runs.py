@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ridgeline.sim import replay as replay_format
+from tests.platform.auth.conftest import redis_url  # noqa: F401  (a private redis-server)
 from tests.sim.api_helpers import SIM, assert_error, wait_status
 
 pytestmark = pytest.mark.db
@@ -185,8 +186,12 @@ def test_api_sim_run_status_metrics_report_step(make_client) -> None:  # type: i
     assert_error(c.get(f"{SIM}/api/sim/nope/status"), 404, "job_not_found")
 
 
-def test_queued_mode_when_redis_is_configured(make_client) -> None:  # type: ignore[no-untyped-def]
-    c = make_client(redis_url="redis://127.0.0.1:1/0")
+@pytest.mark.redis
+def test_queued_mode_when_redis_is_configured(make_client, redis_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    # with Redis the job goes through the queue; this service also runs queue workers (a setting),
+    # as `ridgeline worker` processes would
+    monkeypatch.setenv("RIDGELINE_JOBS_RUN_IN_SERVE", "1")
+    c = make_client(redis_url=redis_url)
     r = c.post(f"{SIM}/api/sim/run", json={"urdf_path": "examples/pendulum.urdf", **SHORT})
     assert r.status_code == 202 and r.json()["status"] in ("QUEUED", "RUNNING", "SUCCEEDED")
     done = wait_status(c, r.json()["job_id"], {"SUCCEEDED"})

@@ -24,7 +24,7 @@ class AppContext:
         self.started_at = time.time()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings)
-        self.jobs = JobService(self.db, make_executor(settings.job_workers), app=self)
+        self.jobs = JobService(self.db, make_executor(settings), app=self)
         self.artifacts = ArtifactStore(self.db, settings.data_dir / "artifacts")
         self.signer = Signer.load_or_create(settings.data_dir, settings.signing_key_file)
         # Per-family objects loaded at start-up (graphs, models, caches), keyed by family name.

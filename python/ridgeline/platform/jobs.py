@@ -1,34 +1,54 @@
-"""One job API for every family: persistent records, an in-process executor, real cancellation.
+"""One job API for every family: persistent records, two executors, real cancellation, crash recovery.
 
 A job kind is a plain function ``handler(ctx: JobContext) -> result`` registered with
-:func:`job_kind`. Sync handlers run on a worker thread (native calls release the GIL there, so the
-event loop stays free); ``async def`` handlers run on the loop. Handlers cancel cooperatively by
-calling ``ctx.check_cancelled()`` between chunks of work, or by handing ``ctx.token`` to a native
-call that polls it (``ctx.token.on_cancel(native_handle.cancel)``).
+:func:`job_kind` (or ``Family.job_kinds``). Sync handlers run on a worker thread (native calls
+release the GIL there, so the event loop stays free); ``async def`` handlers run on the loop.
+Handlers cancel cooperatively by calling ``ctx.check_cancelled()`` between chunks of work, or by
+handing ``ctx.token`` to a native call that polls it (``ctx.token.on_cancel(native_handle.cancel)``).
+:func:`job_options` declares a kind's timeout and whether it is idempotent (safe to run again
+after its worker died).
 
 States: CREATED -> QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED; CREATED/QUEUED may go
-straight to CANCELLED. The executor is a seam: the Redis-backed distributed queue of a later issue
-implements :class:`Executor` too.
+straight to CANCELLED. The database record is the source of truth for every executor:
+
+- each non-terminal job names its ``owner`` (host:pid:nonce of the process holding it) and carries a
+  ``heartbeat_at`` that process refreshes; a job is recovered only when its owner is really gone
+  (its heartbeat is stale, or it is a dead pid on this host), never because another process started;
+- a result is written only by the owner that claimed the job (``status = RUNNING AND owner = me``),
+  so a job recovered from a presumed-dead worker can never be stored twice;
+- a cancel is recorded on the row (``cancel_requested_at``) and the owning process, wherever it is,
+  sees it within ``RIDGELINE_JOBS_CANCEL_POLL_S`` and sets the job's token.
+
+Executors: :class:`InProcessExecutor` (default) runs jobs in this process; with
+``RIDGELINE_REDIS_URL`` set, :mod:`ridgeline.platform.jobqueue` enqueues them to SAQ and
+``ridgeline worker`` processes run them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import inspect
 import logging
+import os
+import socket
 import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Protocol
 
 import msgspec
 import sqlalchemy as sa
 
 from ridgeline.platform.db import Database, UTCDateTime, metadata, row_to
+from ridgeline.platform.observability import JOB_SECONDS, JOBS_FINISHED, JOBS_RECOVERED, JOBS_RUNNING
 from ridgeline.platform.problems import EngineError, NotFound
+from ridgeline.platform.settings import load_env_struct
 
 log = logging.getLogger("ridgeline.jobs")
 
@@ -46,6 +66,14 @@ class JobStatus(enum.StrEnum):
         return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
+PENDING = (JobStatus.CREATED, JobStatus.QUEUED)
+LIVE = (JobStatus.CREATED, JobStatus.QUEUED, JobStatus.RUNNING)
+#: ``owner`` of a job waiting in the Redis queue: the queue holds it, no process heartbeats it.
+QUEUE_OWNER = "queue"
+#: the cancel reason of jobs stopped because their process is stopping: they are released for
+#: recovery (re-queued if idempotent, else FAILED job_worker_lost), not CANCELLED
+SHUTDOWN = "the process holding this job stopped"
+
 jobs_table = sa.Table(
     "platform_jobs",
     metadata,
@@ -61,8 +89,14 @@ jobs_table = sa.Table(
     sa.Column("queued_at", UTCDateTime(), nullable=True),
     sa.Column("started_at", UTCDateTime(), nullable=True),
     sa.Column("finished_at", UTCDateTime(), nullable=True),
+    # migration 0013_jobs_lease
+    sa.Column("owner", sa.String(128), nullable=True),
+    sa.Column("heartbeat_at", UTCDateTime(), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cancel_requested_at", UTCDateTime(), nullable=True),
     sa.Index("ix_platform_jobs_family_kind_created", "family", "kind", "created_at"),
     sa.Index("ix_platform_jobs_status", "status"),
+    sa.Index("ix_platform_jobs_owner", "owner"),
 )
 
 
@@ -79,6 +113,10 @@ class Job(msgspec.Struct, kw_only=True):
     queued_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    owner: str | None = None
+    heartbeat_at: datetime | None = None
+    attempts: int = 0
+    cancel_requested_at: datetime | None = None
 
 
 class JobView(msgspec.Struct, kw_only=True):
@@ -118,6 +156,38 @@ def job_view(job: Job, words: Mapping[JobStatus, str] = PLATFORM_WORDS) -> JobVi
     )
 
 
+class JobSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """``RIDGELINE_JOBS_*``: how jobs are held, recovered and (with Redis) where they run."""
+
+    heartbeat_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 1.0
+    #: a job whose owner has not heartbeated for this long is recovered by any other process
+    stale_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 10.0
+    #: how often a process looks for cancels of the jobs it runs (cross-process cancel latency)
+    cancel_poll_s: Annotated[float, msgspec.Meta(gt=0, le=5)] = 0.2
+    #: kinds that declare no timeout of their own (job_options) get this one
+    default_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 6 * 3600.0
+    #: native threads per job; 0 = a fair share: the cores divided by the jobs running in this
+    #: process when the job starts (at least 1)
+    threads_per_job: Annotated[int, msgspec.Meta(ge=0, le=1024)] = 0
+    #: with RIDGELINE_REDIS_URL set, ``serve`` only enqueues unless this is true
+    run_in_serve: bool = False
+    #: with Redis: job slots per family queue when ``serve`` runs jobs itself
+    serve_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 2
+
+    def validate(self) -> None:
+        from ridgeline.platform.settings import SettingsError
+
+        if self.stale_s < 3 * self.heartbeat_s:
+            raise SettingsError(
+                "RIDGELINE_JOBS_STALE_S must be at least 3 x RIDGELINE_JOBS_HEARTBEAT_S "
+                f"(got {self.stale_s} and {self.heartbeat_s})"
+            )
+
+
+def load_job_settings(env: Mapping[str, str] | None = None, **overrides: object) -> JobSettings:
+    return load_env_struct(JobSettings, "RIDGELINE_JOBS_", env, **overrides)
+
+
 class JobCancelled(Exception):
     """Raised inside a handler (by ``ctx.check_cancelled()``) to stop a cancelled job."""
 
@@ -129,13 +199,16 @@ class CancelToken:
         self._event = threading.Event()
         self._callbacks: list[Callable[[], None]] = []
         self._lock = threading.Lock()
+        self.reason = "cancelled"
 
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str = "cancelled") -> None:
         with self._lock:
+            if not self._event.is_set():
+                self.reason = reason
             self._event.set()
             callbacks, self._callbacks = self._callbacks, []
         for cb in callbacks:
@@ -153,23 +226,57 @@ class JobContext:
     """What a handler gets: its parameters, its cancel token, progress reporting, and ``app``, the
     :class:`~ridgeline.platform.context.AppContext` it runs under (services, database, artifacts)."""
 
-    def __init__(self, job: Job, token: CancelToken, app: Any = None) -> None:
+    def __init__(self, job: Job, token: CancelToken, app: Any = None, thread_budget: int = 0) -> None:
         self.app = app
         self.job_id = job.id
         self.params = job.params
         self.token = token
         self.progress = 0.0
+        #: threads this job's native parallel loops may use (0 = all cores); hand it to the core
+        #: (``threads=ctx.thread_budget``) so concurrent jobs share the cores instead of one taking all
+        self.thread_budget = thread_budget
 
     def check_cancelled(self) -> None:
         if self.token.cancelled:
             raise JobCancelled(self.job_id)
 
     def report_progress(self, fraction: float) -> None:
-        self.progress = min(max(float(fraction), 0.0), 1.0)
+        """Progress only moves forward: a smaller value than the last one is ignored."""
+        self.progress = max(self.progress, min(max(float(fraction), 0.0), 1.0))
 
 
 Handler = Callable[[JobContext], Any] | Callable[[JobContext], Awaitable[Any]]
 _HANDLERS: dict[tuple[str, str], Handler] = {}
+
+
+@dataclass(frozen=True)
+class KindOptions:
+    """How a kind runs: ``timeout_s`` (None: RIDGELINE_JOBS_DEFAULT_TIMEOUT_S) and ``idempotent``
+    (running it again gives the same result and side effects, so a job whose worker died is re-queued
+    up to ``retries`` times instead of FAILED)."""
+
+    timeout_s: float | None = None
+    idempotent: bool = False
+    retries: int = 1
+
+
+_OPTIONS_ATTR = "__ridgeline_job_options__"
+
+
+def job_options(
+    *, timeout_s: float | None = None, idempotent: bool = False, retries: int = 1
+) -> Callable[[Handler], Handler]:
+    """Declare a kind's timeout and idempotency on its handler (works with ``Family.job_kinds``)."""
+
+    def mark(handler: Handler) -> Handler:
+        setattr(handler, _OPTIONS_ATTR, KindOptions(timeout_s, idempotent, retries))
+        return handler
+
+    return mark
+
+
+def options_of(handler: Handler) -> KindOptions:
+    return getattr(handler, _OPTIONS_ATTR, None) or KindOptions()
 
 
 def job_kind(family: str, kind: str) -> Callable[[Handler], Handler]:
@@ -186,92 +293,115 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def make_owner_id() -> str:
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _owner_is_dead_here(owner: str) -> bool:
+    """True when ``owner`` names a process on this host that no longer exists (no need to wait for its
+    heartbeat to go stale). Another host's owner, or a live pid, is judged by its heartbeat only."""
+    try:
+        host, pid_s, _ = owner.rsplit(":", 2)
+        pid = int(pid_s)
+    except ValueError:
+        return False
+    if host != socket.gethostname()[:80]:
+        return False
+    if pid == os.getpid():
+        return False  # this process, another JobService (tests): judged by heartbeat
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class Executor(Protocol):
-    def dispatch(self, service: JobService, job: Job) -> None: ...
-    def cancel_running(self, job_id: str) -> bool: ...
+    """Where jobs run. ``dispatch`` hands over a QUEUED job; the service's runner claims and runs it."""
+
+    async def start(self, service: JobService) -> None: ...
+    async def dispatch(self, service: JobService, job: Job) -> None: ...
     async def shutdown(self) -> None: ...
 
 
 class InProcessExecutor:
     """Runs jobs in this process: at most ``workers`` at once, sync handlers on a thread pool."""
 
+    owns_queued = True  # queued jobs wait in this process: heartbeat them, recover them if it dies
+
     def __init__(self, workers: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ridgeline-job")
-        self._slots = asyncio.Semaphore(workers)
-        self._tokens: dict[str, CancelToken] = {}
-        self._contexts: dict[str, JobContext] = {}
+        self.workers = workers
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ridgeline-job")
+        self._slots: asyncio.Semaphore | None = None
+        self._service: JobService | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def dispatch(self, service: JobService, job: Job) -> None:
-        token = self._tokens.setdefault(job.id, CancelToken())
-        task = asyncio.get_running_loop().create_task(self._run(service, job, token))
+    async def start(self, service: JobService) -> None:
+        return None
+
+    async def dispatch(self, service: JobService, job: Job) -> None:
+        self._service = service
+        task = asyncio.get_running_loop().create_task(self._run(service, job))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def token(self, job_id: str) -> CancelToken | None:
-        return self._tokens.get(job_id)
-
-    def progress(self, job_id: str) -> float | None:
-        ctx = self._contexts.get(job_id)
-        return None if ctx is None else ctx.progress
-
-    def cancel_running(self, job_id: str) -> bool:
-        token = self._tokens.get(job_id)
-        if token is None:
-            return False
-        token.cancel()
-        return True
-
-    async def _run(self, service: JobService, job: Job, token: CancelToken) -> None:
-        try:
-            async with self._slots:
-                if token.cancelled or not await service._transition(job.id, JobStatus.RUNNING):
-                    return
-                handler = service.handler(job.family, job.kind)
-                ctx = JobContext(job, token, service.app)
-                self._contexts[job.id] = ctx
-                try:
-                    if inspect.iscoroutinefunction(handler):
-                        result = await handler(ctx)
-                    else:
-                        loop = asyncio.get_running_loop()
-                        result = await loop.run_in_executor(self._pool, handler, ctx)
-                    if token.cancelled:
-                        raise JobCancelled(job.id)
-                except JobCancelled:
-                    await service._finish(job.id, JobStatus.CANCELLED, error={"message": "cancelled"})
-                except Exception as exc:
-                    log.exception("job failed", extra={"job_id": job.id, "kind": job.kind})
-                    err = {"type": type(exc).__name__, "message": str(exc)}
-                    if isinstance(exc, EngineError):  # the family's contract code, not a parsed message
-                        err["reason_code"] = exc.reason_code
-                    await service._finish(job.id, JobStatus.FAILED, error=err)
-                else:
-                    await service._finish(job.id, JobStatus.SUCCEEDED, result=result, progress=1.0)
-        finally:
-            self._tokens.pop(job.id, None)
-            self._contexts.pop(job.id, None)
-            service._notify(job.id)
+    async def _run(self, service: JobService, job: Job) -> None:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.workers)
+        token = service._token(job.id)
+        async with self._slots:
+            if token.cancelled:  # cancelled while waiting for a slot (recorded by cancel())
+                service._tokens.pop(job.id, None)
+                return
+            await service.execute(job, self.pool)
 
     async def shutdown(self) -> None:
-        for token in list(self._tokens.values()):
-            token.cancel()
+        if self._service is not None:
+            self._service.cancel_all(SHUTDOWN)
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=10)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 class JobService:
     """Submit, inspect, list, wait for and cancel jobs; records live in ``platform_jobs``."""
 
-    def __init__(self, db: Database, executor: Executor, app: Any = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        executor: Executor,
+        app: Any = None,
+        *,
+        settings: JobSettings | None = None,
+        owner: str | None = None,
+    ) -> None:
         self.db = db
         self.executor = executor
         self.app = app  # handed to every handler as JobContext.app
+        self.settings = settings or load_job_settings()
+        self.owner = owner or make_owner_id()
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
         # Kinds the composer registered from the families' declarations (Family.job_kinds); the
         # module-level @job_kind registry is the fallback.
         self._handlers: dict[tuple[str, str], Handler] = {}
+        # Jobs this process holds: their cancel tokens, and the contexts of the running ones.
+        self._tokens: dict[str, CancelToken] = {}
+        self._contexts: dict[str, JobContext] = {}
+        self._written_progress: dict[str, float] = {}
+        self._family_kind: dict[str, tuple[str, str]] = {}  # running here: for the metrics labels
+        self._maintainer: asyncio.Task[None] | None = None
+        self._started = False
+
+    # -- registry ------------------------------------------------------------------------------
 
     def register(self, family: str, kind: str, handler: Handler) -> None:
         self._handlers[(family, kind)] = handler
@@ -282,54 +412,273 @@ class JobService:
             raise KeyError(f"no job kind {family}/{kind}")
         return found
 
-    async def recover(self) -> int:
-        """Mark jobs a previous process left unfinished as FAILED (in-process work does not survive)."""
-        async with self.db.begin() as conn:
-            res = await conn.execute(
-                jobs_table.update()
-                .where(jobs_table.c.status.in_([JobStatus.CREATED, JobStatus.QUEUED, JobStatus.RUNNING]))
-                .values(
-                    status=JobStatus.FAILED,
-                    error={
-                        "type": "Interrupted",
-                        "message": "the service restarted before this job finished",
-                    },
-                    finished_at=_now(),
-                )
-            )
-        return res.rowcount or 0
+    def options(self, family: str, kind: str) -> KindOptions:
+        return options_of(self.handler(family, kind))
 
-    async def submit(self, family: str, kind: str, params: dict[str, Any]) -> Job:
+    def timeout_s(self, family: str, kind: str) -> float:
+        return self.options(family, kind).timeout_s or self.settings.default_timeout_s
+
+    @property
+    def families(self) -> set[str]:
+        return {f for f, _ in self._handlers} | {f for f, _ in _HANDLERS}
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> int:
+        """Recover jobs whose owners are gone, then keep this process's jobs alive (heartbeats,
+        progress, cancels) and keep recovering others' in the background. Returns how many jobs
+        were recovered now. Idempotent."""
+        recovered = await self.recover()
+        if not self._started:
+            self._started = True
+            await self.executor.start(self)
+            self._maintainer = asyncio.get_running_loop().create_task(self._maintain())
+        return recovered
+
+    def cancel_all(self, reason: str) -> None:
+        for token in list(self._tokens.values()):
+            token.cancel(reason)
+
+    async def shutdown(self) -> None:
+        """Stop this process's jobs (their tokens) and the background loop; close the executor."""
+        self.cancel_all(SHUTDOWN)
+        await self.executor.shutdown()
+        if self._maintainer is not None:
+            self._maintainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._maintainer
+            self._maintainer = None
+        self._started = False
+
+    async def _maintain(self) -> None:
+        s = self.settings
+        last_beat = last_reap = time.monotonic()
+        passes = 0
+        while True:
+            await asyncio.sleep(s.cancel_poll_s)
+            try:
+                await self._poll_cancels()
+                now = time.monotonic()
+                if now - last_beat >= s.heartbeat_s:
+                    last_beat = now
+                    await self._heartbeat()
+                if now - last_reap >= max(s.heartbeat_s, s.stale_s / 4):
+                    last_reap = now
+                    # a dead pid on this host is checked at every 4th pass; stale rows every pass
+                    passes += 1
+                    await self.recover(thorough=passes % 4 == 0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database can be briefly away; the next tick tries again
+                log.warning("job maintenance tick failed", exc_info=True)
+
+    async def _poll_cancels(self) -> None:
+        ids = [i for i, tok in self._tokens.items() if not tok.cancelled]
+        if not ids:
+            return
+        async with self.db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(jobs_table.c.id).where(
+                        jobs_table.c.id.in_(ids), jobs_table.c.cancel_requested_at.is_not(None)
+                    )
+                )
+            ).all()
+        for (job_id,) in rows:
+            self.cancel_local(job_id)
+
+    async def _heartbeat(self) -> None:
+        if not self._tokens:
+            return
+        now = _now()
+        async with self.db.begin() as conn:
+            # Only the jobs this process still holds: a record it dropped (its task was cancelled)
+            # goes stale and is recovered by someone else.
+            await conn.execute(
+                jobs_table.update()
+                .where(
+                    jobs_table.c.id.in_(list(self._tokens)),
+                    jobs_table.c.owner == self.owner,
+                    jobs_table.c.status.in_(LIVE),
+                )
+                .values(heartbeat_at=now)
+            )
+            # Live progress for processes that do not hold the job (list endpoints of other workers);
+            # written only when it moved, and never backwards.
+            for job_id, ctx in list(self._contexts.items()):
+                p = ctx.progress
+                if p > self._written_progress.get(job_id, 0.0):
+                    await conn.execute(
+                        jobs_table.update()
+                        .where(
+                            jobs_table.c.id == job_id,
+                            jobs_table.c.owner == self.owner,
+                            jobs_table.c.status == JobStatus.RUNNING,
+                            jobs_table.c.progress < p,
+                        )
+                        .values(progress=p)
+                    )
+                    self._written_progress[job_id] = p
+
+    async def recover(self, *, thorough: bool = True) -> int:
+        """Recover the jobs whose owner is gone: no owner recorded (a process older than leases),
+        a dead pid on this host, or a heartbeat older than ``stale_s``. An idempotent kind is re-queued
+        (at most ``retries`` extra attempts); anything else is FAILED with ``job_worker_lost``.
+        Jobs held by live processes, and jobs waiting in the Redis queue, are left alone. The periodic
+        pass (``thorough=False``) reads only stale rows; start-up also checks pids on this host."""
+        cutoff = _now() - timedelta(seconds=self.settings.stale_s)
+        c = jobs_table.c
+        where = [
+            c.status.in_(LIVE),
+            sa.or_(c.owner.is_(None), c.owner != QUEUE_OWNER),
+            sa.or_(c.owner.is_(None), c.owner != self.owner),
+        ]
+        if not thorough:
+            where.append(sa.or_(c.owner.is_(None), c.heartbeat_at.is_(None), c.heartbeat_at < cutoff))
+        async with self.db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(c.id, c.family, c.kind, c.status, c.owner, c.heartbeat_at, c.attempts).where(
+                        *where
+                    )
+                )
+            ).all()
+        count = 0
+        known = self._known()
+        for row in rows:
+            if (row.family, row.kind) not in known:
+                continue  # a process that serves this family decides (it knows the kind's options)
+            stale = row.owner is None or row.heartbeat_at is None or row.heartbeat_at < cutoff
+            if not stale and not _owner_is_dead_here(row.owner):
+                continue
+            if await self._recover_one(row):
+                count += 1
+        return count
+
+    async def _recover_one(self, row: Any) -> bool:
+        c = jobs_table.c
+        claim = [c.id == row.id, c.status == row.status]
+        claim.append(c.owner.is_(None) if row.owner is None else c.owner == row.owner)
+        try:
+            opts = self.options(row.family, row.kind)
+        except KeyError:
+            opts = KindOptions()
+        retry = opts.idempotent and row.attempts <= opts.retries
+        if retry:
+            # Re-queue: this process takes it over (in-process) or hands it to the queue (Redis).
+            owner = self.owner if getattr(self.executor, "owns_queued", False) else QUEUE_OWNER
+            async with self.db.begin() as conn:
+                res = await conn.execute(
+                    jobs_table.update()
+                    .where(*claim)
+                    .values(
+                        status=JobStatus.QUEUED,
+                        owner=owner,
+                        heartbeat_at=_now(),
+                        queued_at=_now(),
+                        started_at=None,
+                        error={
+                            "type": "WorkerLost",
+                            "reason_code": "job_worker_lost",
+                            "message": f"re-queued: the worker {row.owner} stopped (attempt {row.attempts})",
+                        },
+                    )
+                )
+            if not res.rowcount:
+                return False  # another process recovered it first
+            log.warning("job %s re-queued: its owner %s is gone", row.id, row.owner)
+            JOBS_RECOVERED.labels(row.family, row.kind, "requeued").inc()
+            job = await self.get(row.id)
+            if job is not None:
+                if owner == self.owner:
+                    self._token(job.id)
+                await self.executor.dispatch(self, job)
+            return True
+        done = await self._finish(
+            row.id,
+            JobStatus.FAILED,
+            error={
+                "type": "WorkerLost",
+                "reason_code": "job_worker_lost",
+                "message": (
+                    "the service restarted or the worker holding this job stopped before it finished"
+                    + (f" (owner {row.owner})" if row.owner else "")
+                ),
+                "attempts": row.attempts,
+            },
+            only_from=(row.status,),
+            owner=row.owner,
+            any_owner=row.owner is None,
+        )
+        if done:
+            log.warning("job %s FAILED: its owner %s is gone", row.id, row.owner)
+            JOBS_RECOVERED.labels(row.family, row.kind, "failed").inc()
+        return done
+
+    def _known(self) -> set[tuple[str, str]]:
+        return set(self._handlers) | set(_HANDLERS)
+
+    # -- the API families use ------------------------------------------------------------------
+
+    async def submit(
+        self,
+        family: str,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        prepare: Callable[[Job], Awaitable[None]] | None = None,
+    ) -> Job:
+        """Record the job and hand it to the executor. ``prepare(job)`` runs in between (the job row
+        exists, nothing runs it yet): a family writes the records its handler reads there, so a worker
+        in another process never starts before they exist. If ``prepare`` raises, the job is FAILED
+        and the error propagates."""
         self.handler(family, kind)  # KeyError for an unknown kind, before anything is stored
         now = _now()
+        holds = getattr(self.executor, "owns_queued", False)
         job = Job(
             id=uuid.uuid4().hex,
             family=family,
             kind=kind,
-            status=JobStatus.CREATED,
+            status=JobStatus.QUEUED,
             params=params,
             created_at=now,
+            queued_at=now,
+            owner=self.owner if holds else QUEUE_OWNER,
+            heartbeat_at=now if holds else None,
         )
+        # One insert straight to QUEUED: the CREATED moment has no observer (one round trip less).
         async with self.db.begin() as conn:
             await conn.execute(
                 jobs_table.insert().values(msgspec.to_builtins(job, builtin_types=(datetime,)))
             )
-        await self._transition(job.id, JobStatus.QUEUED)
-        job.status, job.queued_at = JobStatus.QUEUED, _now()
-        self.executor.dispatch(self, job)
+        if prepare is not None:
+            try:
+                await prepare(job)
+            except BaseException as exc:
+                await self._finish(
+                    job.id,
+                    JobStatus.FAILED,
+                    error={"type": type(exc).__name__, "message": f"not started: {exc}"},
+                    only_from=PENDING,
+                    any_owner=True,
+                )
+                raise
+        if holds:
+            self._token(job.id)
+        await self.executor.dispatch(self, job)
+        return job
+
+    def _overlay(self, job: Job) -> Job:
+        if job.status == JobStatus.RUNNING:
+            ctx = self._contexts.get(job.id)
+            if ctx is not None and ctx.progress > job.progress:
+                job.progress = ctx.progress
         return job
 
     async def get(self, job_id: str) -> Job | None:
         async with self.db.engine.connect() as conn:
             row = (await conn.execute(jobs_table.select().where(jobs_table.c.id == job_id))).first()
-        if row is None:
-            return None
-        job = row_to(Job, row)
-        if job.status == JobStatus.RUNNING and isinstance(self.executor, InProcessExecutor):
-            live = self.executor.progress(job_id)
-            if live is not None:
-                job.progress = live
-        return job
+        return None if row is None else self._overlay(row_to(Job, row))
 
     async def get_for(self, family: str, job_id: str, *, what: str = "job") -> Job:
         """The family's job, or NotFound (``<what>_not_found``) also when it belongs to another family."""
@@ -345,13 +694,7 @@ class JobService:
             return {}
         async with self.db.engine.connect() as conn:
             rows = (await conn.execute(jobs_table.select().where(jobs_table.c.id.in_(ids)))).all()
-        out = {r.id: row_to(Job, r) for r in rows}
-        if isinstance(self.executor, InProcessExecutor):
-            for job in out.values():
-                live = self.executor.progress(job.id) if job.status == JobStatus.RUNNING else None
-                if live is not None:
-                    job.progress = live
-        return out
+        return {r.id: self._overlay(row_to(Job, r)) for r in rows}
 
     def ids_where(self, *, family: str, status: str | Iterable[str]) -> sa.Select[Any]:
         """A subquery of the ids of the family's jobs in ``status``, for ``column.in_(...)`` filters
@@ -382,58 +725,173 @@ class JobService:
             query = query.where(jobs_table.c.status == status)
         async with self.db.engine.connect() as conn:
             rows = (await conn.execute(query.limit(limit).offset(offset))).all()
-        return [row_to(Job, r) for r in rows]
+        return [self._overlay(row_to(Job, r)) for r in rows]
 
-    async def cancel(self, job_id: str) -> Job | None:
-        """Cancel a job: a pending one at once, a running one by stopping its work. Terminal: unchanged."""
+    def cancel_local(self, job_id: str, reason: str = "cancelled") -> bool:
+        """Set the token of a job this process holds (False when it holds none)."""
+        token = self._tokens.get(job_id)
+        if token is None:
+            return False
+        token.cancel(reason)
+        return True
+
+    async def cancel(self, job_id: str, *, wait_s: float = 30) -> Job | None:
+        """Cancel a job: a pending one at once, a running one by stopping its work wherever it runs
+        (the owner sees the request within ``cancel_poll_s``). A job that finished its work keeps its
+        outcome; terminal jobs are returned unchanged."""
         job = await self.get(job_id)
         if job is None or job.status.terminal:
             return job
-        if job.status in (JobStatus.CREATED, JobStatus.QUEUED):
-            # The executor task sees the token (or the status change) and never starts the handler.
-            self.executor.cancel_running(job_id)
+        async with self.db.begin() as conn:
+            await conn.execute(
+                jobs_table.update()
+                .where(jobs_table.c.id == job_id, jobs_table.c.status.in_(LIVE))
+                .values(cancel_requested_at=_now())
+            )
+        if job.status in PENDING:
+            self.cancel_local(job_id)  # the executor task sees the token and never starts the handler
             if await self._finish(
                 job_id,
                 JobStatus.CANCELLED,
                 error={"message": "cancelled before start"},
-                only_from=(JobStatus.CREATED, JobStatus.QUEUED),
+                only_from=PENDING,
+                any_owner=True,
             ):
                 return await self.get(job_id)
-        self.executor.cancel_running(job_id)
-        await self.wait(job_id, limit_s=30)
-        return await self.get(job_id)
+        self.cancel_local(job_id)
+        return await self.wait(job_id, limit_s=wait_s)
 
     async def wait(self, job_id: str, limit_s: float | None = None) -> Job | None:
-        """Wait until the job is terminal (or the timeout passes) and return its record."""
+        """Wait until the job is terminal (or the timeout passes) and return its record. A job this
+        process runs wakes the waiter at once; one running elsewhere is polled (50 ms growing to 0.5 s)."""
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(job_id, []).append(fut)
-        job = await self.get(job_id)
-        if job is not None and not job.status.terminal:
+        deadline = None if limit_s is None else time.monotonic() + limit_s
+        delay = 0.05
+        try:
+            while True:
+                job = await self.get(job_id)
+                if job is None or job.status.terminal:
+                    return job
+                step = delay if deadline is None else min(delay, deadline - time.monotonic())
+                if step <= 0:
+                    return job
+                if fut.done():  # woken for a job that is not terminal (a failed claim): wait afresh
+                    self._waiters.get(job_id, []).remove(fut)
+                    fut = asyncio.get_running_loop().create_future()
+                    self._waiters.setdefault(job_id, []).append(fut)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(fut), step)
+                delay = min(delay * 2, 0.5)
+        finally:
+            waiters = self._waiters.get(job_id, [])
+            if fut in waiters:
+                waiters.remove(fut)
+            if not waiters:
+                self._waiters.pop(job_id, None)
+
+    # -- the runner every executor uses --------------------------------------------------------
+
+    def _token(self, job_id: str) -> CancelToken:
+        return self._tokens.setdefault(job_id, CancelToken())
+
+    async def execute(self, job: Job, pool: ThreadPoolExecutor) -> JobStatus | None:
+        """Claim ``job`` (QUEUED -> RUNNING, owner = this process) and run it to one terminal state.
+        Returns None when the claim fails (cancelled, or another process holds it)."""
+        token = self._token(job.id)
+        c = jobs_table.c
+        try:
+            now = _now()
+            async with self.db.begin() as conn:
+                res = await conn.execute(
+                    jobs_table.update()
+                    .where(c.id == job.id, c.status == JobStatus.QUEUED, c.cancel_requested_at.is_(None))
+                    .values(
+                        status=JobStatus.RUNNING,
+                        started_at=now,
+                        owner=self.owner,
+                        heartbeat_at=now,
+                        attempts=c.attempts + 1,
+                    )
+                )
+            if not res.rowcount or token.cancelled:
+                if res.rowcount:  # claimed, then cancelled at once: record it
+                    await self._finish(job.id, JobStatus.CANCELLED, error={"message": token.reason})
+                return None
+            handler = self.handler(job.family, job.kind)
+            ctx = JobContext(job, token, self.app, self._budget())
+            self._contexts[job.id] = ctx
+            self._family_kind[job.id] = (job.family, job.kind)
+            running = JOBS_RUNNING.labels(job.family, job.kind)
+            running.inc()
+            started = time.perf_counter()
+            timeout = self.timeout_s(job.family, job.kind)
+            loop = asyncio.get_running_loop()
+            timer = loop.call_later(timeout, token.cancel, f"timed out after {timeout:g} s")
             try:
-                await asyncio.wait_for(asyncio.shield(fut), limit_s)
-            except TimeoutError:
-                pass
-            job = await self.get(job_id)
-        waiters = self._waiters.get(job_id, [])
-        if fut in waiters:
-            waiters.remove(fut)
-        return job
+                if inspect.iscoroutinefunction(handler):
+                    result = await handler(ctx)
+                else:
+                    result = await loop.run_in_executor(pool, handler, ctx)
+            except asyncio.CancelledError:
+                # This task was cancelled (the worker is stopping): stop the work and let go of the
+                # record, so another process recovers it at once (FAILED, or re-queued if idempotent).
+                token.cancel(SHUTDOWN)
+                await asyncio.shield(self._release(job.id))
+                raise
+            except JobCancelled:
+                if token.reason == SHUTDOWN and not await self._cancel_requested(job.id):
+                    await self._release(job.id)  # another process recovers it at once
+                    return None
+                if token.reason.startswith("timed out"):
+                    err = {"type": "Timeout", "reason_code": "job_timeout", "message": token.reason}
+                    return await self._finish_as(job.id, JobStatus.FAILED, error=err)
+                return await self._finish_as(job.id, JobStatus.CANCELLED, error={"message": token.reason})
+            except Exception as exc:
+                log.exception("job failed", extra={"job_id": job.id, "kind": job.kind})
+                err = {"type": type(exc).__name__, "message": str(exc)}
+                if isinstance(exc, EngineError):  # the family's contract code, not a parsed message
+                    err["reason_code"] = exc.reason_code
+                return await self._finish_as(job.id, JobStatus.FAILED, error=err)
+            finally:
+                timer.cancel()
+                running.dec()
+                JOB_SECONDS.labels(job.family, job.kind).observe(time.perf_counter() - started)
+            # The work is done: a cancel that arrived meanwhile does not relabel it.
+            return await self._finish_as(job.id, JobStatus.SUCCEEDED, result=result, progress=1.0)
+        finally:
+            self._tokens.pop(job.id, None)
+            self._contexts.pop(job.id, None)
+            self._written_progress.pop(job.id, None)
+            self._family_kind.pop(job.id, None)
+            self._notify(job.id)
+
+    async def _finish_as(self, job_id: str, status: JobStatus, **kw: Any) -> JobStatus | None:
+        """``_finish`` by the holder: the status, or None when the job was recovered elsewhere meanwhile."""
+        return status if await self._finish(job_id, status, **kw) else None
+
+    def _budget(self) -> int:
+        if self.settings.threads_per_job:
+            return self.settings.threads_per_job
+        return max(1, _cores() // (len(self._contexts) + 1))
+
+    async def _cancel_requested(self, job_id: str) -> bool:
+        job = await self.get(job_id)
+        return job is not None and job.cancel_requested_at is not None
+
+    async def _release(self, job_id: str) -> None:
+        c = jobs_table.c
+        async with self.db.begin() as conn:
+            await conn.execute(
+                jobs_table.update()
+                .where(c.id == job_id, c.owner == self.owner, c.status == JobStatus.RUNNING)
+                .values(heartbeat_at=None)
+            )
 
     def _notify(self, job_id: str) -> None:
-        for fut in self._waiters.pop(job_id, []):
+        for fut in self._waiters.get(job_id, []):
             if not fut.done():
                 fut.set_result(None)
-
-    async def _transition(self, job_id: str, status: JobStatus) -> bool:
-        allowed = {JobStatus.QUEUED: (JobStatus.CREATED,), JobStatus.RUNNING: (JobStatus.QUEUED,)}[status]
-        stamp = {JobStatus.QUEUED: "queued_at", JobStatus.RUNNING: "started_at"}[status]
-        async with self.db.begin() as conn:
-            res = await conn.execute(
-                jobs_table.update()
-                .where(jobs_table.c.id == job_id, jobs_table.c.status.in_(allowed))
-                .values(status=status, **{stamp: _now()})
-            )
-        return bool(res.rowcount)
 
     async def _finish(
         self,
@@ -444,22 +902,38 @@ class JobService:
         error: dict[str, Any] | None = None,
         progress: float | None = None,
         only_from: tuple[JobStatus, ...] = (JobStatus.RUNNING,),
+        owner: str | None = None,
+        any_owner: bool = False,
     ) -> bool:
+        """Move the job to a terminal state, only from ``only_from`` and only if ``owner`` (default: this
+        process) still holds it, so a result is stored once, by the holder."""
         values: dict[str, Any] = {"status": status, "finished_at": _now(), "error": error}
         if result is not None:
             values["result"] = msgspec.to_builtins(result)
         if progress is not None:
             values["progress"] = progress
+        c = jobs_table.c
+        where = [c.id == job_id, c.status.in_(only_from)]
+        if not any_owner:
+            where.append(c.owner == (owner or self.owner))
         async with self.db.begin() as conn:
-            res = await conn.execute(
-                jobs_table.update()
-                .where(jobs_table.c.id == job_id, jobs_table.c.status.in_(only_from))
-                .values(**values)
-            )
+            res = await conn.execute(jobs_table.update().where(*where).values(**values))
         if res.rowcount:
             self._notify(job_id)
+            family_kind = self._family_kind.pop(job_id, None)
+            if family_kind is not None:
+                JOBS_FINISHED.labels(*family_kind, status.value).inc()
         return bool(res.rowcount)
 
 
-def make_executor(workers: int) -> Executor:
-    return InProcessExecutor(workers)
+def make_executor(settings: Any) -> Executor:
+    """The executor for ``settings`` (a :class:`~ridgeline.platform.settings.Settings`, or a worker
+    count for an in-process executor): the Redis queue when ``redis_url`` is set, else in-process."""
+    if isinstance(settings, int):
+        return InProcessExecutor(settings)
+    if settings.redis_url:
+        from ridgeline.platform.jobqueue import QueueExecutor
+
+        js = load_job_settings()
+        return QueueExecutor(settings.redis_url, run_jobs=js.run_in_serve, concurrency=js.serve_concurrency)
+    return InProcessExecutor(settings.job_workers)

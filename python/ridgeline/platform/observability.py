@@ -47,6 +47,24 @@ LATENCY = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 IN_PROGRESS = Gauge("ridgeline_requests_in_progress", "HTTP requests being served")
+# Jobs, recorded by whichever process runs them (serve or `ridgeline worker`). With several processes
+# on a host, PROMETHEUS_MULTIPROC_DIR aggregates them (the running gauge sums the live processes);
+# a worker on another host exposes its own with `ridgeline worker --metrics-port`.
+JOBS_FINISHED = Counter(
+    "ridgeline_jobs_finished_total", "Jobs that reached a terminal state here", ["family", "kind", "status"]
+)
+JOBS_RUNNING = Gauge(
+    "ridgeline_jobs_running", "Jobs running in this process", ["family", "kind"], multiprocess_mode="livesum"
+)
+JOB_SECONDS = Histogram(
+    "ridgeline_job_duration_seconds",
+    "Job run time, claim to terminal state",
+    ["family", "kind"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 14400),
+)
+JOBS_RECOVERED = Counter(
+    "ridgeline_jobs_recovered_total", "Jobs of a gone owner recovered here", ["family", "kind", "action"]
+)
 UNMATCHED = "<unmatched>"  # one label for every path no route matched, so scanners cannot explode cardinality
 
 

@@ -8,7 +8,6 @@ member and never moves backwards.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 import msgspec
@@ -18,7 +17,7 @@ from litestar.params import PathParameter
 from ridgeline.platform.context import Service
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.hashing import sha256_hex
-from ridgeline.platform.jobs import JobCancelled, JobContext, JobStatus
+from ridgeline.platform.jobs import Job, JobCancelled, JobContext, JobStatus
 from ridgeline.platform.openapi import raises
 from ridgeline.platform.problems import NotFound
 from ridgeline.sim import gaps
@@ -72,9 +71,8 @@ async def preflight(svc: SimService, body: schemas.BatchRequest) -> tuple[Robot,
 
 async def create_batch(svc: SimService, body: schemas.BatchRequest) -> tuple[schemas.Batch, bool]:
     robot, fb, profiles = await preflight(svc, body)
-    job = await svc.ctx.jobs.submit("sim", "batch", {"robot": robot.label})
-    ready = svc.records_ready[job.id] = asyncio.Event()  # before the job task first runs
-    try:
+
+    async def write_records(job: Job) -> None:  # before any worker (in any process) can start it
         await store.insert(
             svc.ctx.db,
             store.batches,
@@ -101,8 +99,8 @@ async def create_batch(svc: SimService, body: schemas.BatchRequest) -> tuple[sch
                 spec=member_spec(body, p, fb),
                 webhook_url=None,
             )
-    finally:
-        ready.set()
+
+    job = await svc.ctx.jobs.submit("sim", "batch", {"robot": robot.label}, prepare=write_records)
     should_wait = (not svc.queued_mode) if body.sync is None else body.sync
     if should_wait:
         await svc.ctx.jobs.wait(job.id)

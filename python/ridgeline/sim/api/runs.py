@@ -272,9 +272,8 @@ async def create_run(
     generated = None
     if webhook_url is not None and webhook_secret is None:
         webhook_secret = generated = secrets.token_hex(32)
-    job = await svc.ctx.jobs.submit("sim", "run", {"robot": resolved.label})
-    ready = svc.records_ready[job.id] = asyncio.Event()  # before the job task first runs
-    try:
+
+    async def write_records(job: Job) -> None:  # before any worker (in any process) can start it
         await insert_run(
             svc,
             run_id=job.id,
@@ -288,8 +287,8 @@ async def create_run(
             spec=spec,
             webhook_url=webhook_url,
         )
-    finally:
-        ready.set()
+
+    job = await svc.ctx.jobs.submit("sim", "run", {"robot": resolved.label}, prepare=write_records)
     if webhook_url is not None:
         assert webhook_secret is not None
         svc.spawn(notify_when_done(svc, job.id, webhook_url, webhook_secret, get_run))

@@ -245,11 +245,19 @@ class SimService:
         t0 = time.perf_counter()
         try:
             if open_loop is None:
-                result = await asyncio.to_thread(execute, model, spec, handle=handle)
+                result = await asyncio.to_thread(
+                    execute, model, spec, handle=handle, threads=jctx.thread_budget
+                )
             else:
                 torques, profile = open_loop
                 result = await asyncio.to_thread(
-                    execute_open_loop, model, spec, torques, profile=profile, handle=handle
+                    execute_open_loop,
+                    model,
+                    spec,
+                    torques,
+                    profile=profile,
+                    handle=handle,
+                    threads=jctx.thread_budget,  # the job's share of the cores
                 )
         finally:
             done.set()

@@ -1,0 +1,210 @@
+"""The Redis-backed executor (SAQ) and the ``ridgeline worker`` process.
+
+With ``RIDGELINE_REDIS_URL`` set, a submitted job is recorded QUEUED (owner ``queue``) and enqueued
+to SAQ on the family's queue (``ridgeline:<family>``) with the kind's timeout. A worker process
+dequeues it and hands it to :meth:`JobService.execute`, which claims the database record (QUEUED ->
+RUNNING, owner = that worker) before running anything: the record stays the source of truth, so a
+SAQ delivery of a job that was cancelled, already claimed or recovered elsewhere does nothing.
+
+SAQ is used for what it is good at (delivery to exactly one dequeuer, per-job timeout, its own
+heartbeat and sweep of stuck SAQ entries); liveness of a *running* job, cancellation and the
+re-queue of idempotent kinds after a crash are the job service's (database heartbeat and cancel
+flag), so the in-process and Redis executors behave the same and a cancel reaches a job whichever
+process took the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ridgeline.platform.jobs import SHUTDOWN, Job, JobService, JobStatus
+
+log = logging.getLogger("ridgeline.jobs.queue")
+
+QUEUE_PREFIX = "ridgeline"
+# SAQ's own timeout backs ours up (the service cancels the token at the kind's timeout and records
+# FAILED job_timeout); SAQ only steps in if a handler ignores its token for this much longer.
+SAQ_TIMEOUT_GRACE_S = 60
+
+
+def queue_name(family: str) -> str:
+    return f"{QUEUE_PREFIX}:{family}"
+
+
+class QueueExecutor:
+    """Enqueues jobs to SAQ; with ``run_jobs`` also runs SAQ workers for ``families`` in this process
+    (``concurrency`` job slots per family queue)."""
+
+    owns_queued = False  # a queued job waits in Redis, not in this process
+
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        run_jobs: bool,
+        concurrency: int = 2,
+        families: Sequence[str] | None = None,
+    ) -> None:
+        self.redis_url = redis_url
+        self.run_jobs = run_jobs
+        self.concurrency = concurrency
+        self.families = list(families) if families is not None else None
+        self.pool = ThreadPoolExecutor(
+            max_workers=max(concurrency, 1) * 4, thread_name_prefix="ridgeline-job"
+        )
+        self._queues: dict[str, Any] = {}
+        self._workers: list[Any] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._service: JobService | None = None
+        self.stopped = asyncio.Event()
+
+    def queue(self, family: str) -> Any:
+        q = self._queues.get(family)
+        if q is None:
+            from saq import Queue
+
+            q = self._queues[family] = Queue.from_url(self.redis_url, name=queue_name(family))
+        return q
+
+    async def start(self, service: JobService) -> None:
+        self._service = service
+        if not self.run_jobs:
+            return
+        from saq import Worker
+
+        names = self.families if self.families is not None else sorted(service.families)
+        for family in names:
+            q = self.queue(family)
+            await q.connect()
+            worker = Worker(
+                q,
+                functions=[("run", self._run)],
+                concurrency=self.concurrency,
+                timers={"abort": 1, "sweep": 30, "schedule": 5, "worker_info": 10},
+                dequeue_timeout=1.0,
+            )
+            worker.SIGNALS = []  # the process owns its signals (granian's, or ridgeline worker's)
+            self._workers.append(worker)
+            self._tasks.append(asyncio.get_running_loop().create_task(worker.start()))
+        log.info("job workers started for %s (%d slots each)", ", ".join(names), self.concurrency)
+
+    async def dispatch(self, service: JobService, job: Job) -> None:
+        try:
+            q = self.queue(job.family)
+            timeout = service.timeout_s(job.family, job.kind)
+            await q.enqueue(
+                "run",
+                key=f"{job.id}:{job.attempts}",  # a re-queued attempt is a new SAQ job
+                kwargs={"job_id": job.id},
+                timeout=int(timeout) + SAQ_TIMEOUT_GRACE_S,
+                heartbeat=int(max(30, service.settings.stale_s * 3)),
+                retries=1,  # SAQ never re-runs on its own: re-runs are decided on the database record
+                ttl=24 * 3600,
+            )
+        except Exception as exc:
+            log.exception("could not enqueue job %s", job.id)
+            await service._finish(
+                job.id,
+                JobStatus.FAILED,
+                error={
+                    "type": "QueueUnavailable",
+                    "reason_code": "job_queue_unavailable",
+                    "message": f"the job queue could not take this job: {type(exc).__name__}: {exc}",
+                },
+                only_from=(JobStatus.QUEUED,),
+                any_owner=True,
+            )
+
+    async def _run(self, ctx: dict[str, Any], *, job_id: str) -> str:
+        service = self._service
+        if service is None:
+            raise RuntimeError("executor not started")
+        job = await service.get(job_id)
+        if job is None or job.status != JobStatus.QUEUED:
+            return "skipped"  # cancelled, recovered or claimed elsewhere: the record decides
+        saq_job = ctx.get("job")
+
+        async def touch() -> None:  # keep SAQ's heartbeat (its sweep) in step with ours
+            while True:
+                await asyncio.sleep(service.settings.heartbeat_s * 5)
+                with contextlib.suppress(Exception):
+                    live = service._contexts.get(job_id)
+                    await saq_job.update(progress=live.progress if live else 0.0)
+
+        toucher = asyncio.get_running_loop().create_task(touch()) if saq_job is not None else None
+        try:
+            status = await service.execute(job, self.pool)
+        finally:
+            if toucher is not None:
+                toucher.cancel()
+        return "skipped" if status is None else status.value
+
+    async def shutdown(self) -> None:
+        if self._service is not None:
+            self._service.cancel_all(SHUTDOWN)
+        for worker in self._workers:
+            with contextlib.suppress(Exception):
+                await worker.stop()
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=10)
+        for q in self._queues.values():
+            with contextlib.suppress(Exception):
+                await q.disconnect()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.stopped.set()
+
+
+async def run_worker(settings: Any, family_names: Iterable[str], concurrency: int) -> None:
+    """``ridgeline worker``: start the families' services, then run their jobs from Redis until
+    SIGTERM/SIGINT (running jobs are stopped and recovered by the others)."""
+    from ridgeline.app import _start_family, _stop_family, load_family
+    from ridgeline.platform.context import AppContext
+    from ridgeline.platform.family import validate_settings
+    from ridgeline.platform.observability import configure_logging
+
+    configure_logging(settings.log_level)
+    from ridgeline.app import available_families
+
+    names = list(family_names)
+    present = set(available_families())
+    families = [load_family(n) for n in names if n in present]  # others: @job_kind registrations
+    family_settings = validate_settings(families)
+    ctx = AppContext(settings)
+    ctx.family_settings.update(family_settings)
+    executor = QueueExecutor(settings.redis_url, run_jobs=True, concurrency=concurrency, families=names)
+    ctx.jobs.executor = executor
+    for fam in families:
+        for kind, handler in fam.job_kinds.items():
+            ctx.jobs.register(fam.name, kind, handler)
+        for prov in fam.services:
+            ctx.service_family[prov.type] = fam.name
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        for fam in families:
+            await _start_family(ctx, fam)
+        if ctx.failed:
+            log.error("families failed to start: %s", ctx.failed)
+        await ctx.jobs.start()
+        print(
+            f"ridgeline worker {ctx.jobs.owner} running {', '.join(names)} jobs "
+            f"({concurrency} slots per family)",
+            flush=True,
+        )
+        await stop.wait()
+    finally:
+        await ctx.jobs.shutdown()
+        for fam in families:
+            with contextlib.suppress(Exception):
+                await _stop_family(ctx, fam)
+        await ctx.db.dispose()
