@@ -1,0 +1,119 @@
+"""``/approval/*`` (contract 003 section 6, BUILD-117): request, status polling, pending list, and an
+operator decision. Public as the contract lists (the executor's trust boundary), except the
+operator decision, which needs ``X-API-Key``. The risk class comes from server-side rules
+(:mod:`ridgeline.autopack.approvals`), never from the payload."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+from litestar import get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from ridgeline.autopack.api.ops_service import OpsService
+from ridgeline.platform.auth import Policy
+from ridgeline.platform.context import Service
+from ridgeline.platform.openapi import raises
+
+TAGS = ["autopack: approvals"]
+Id = msgspec.Meta(min_length=1, max_length=200)
+
+
+class ApprovalRequest(msgspec.Struct, kw_only=True):
+    """What the executor asks approval for. ``decision_info.files_affected`` and
+    ``deletion_info.files_removed`` / ``net_deletion`` feed the risk rules; any ``risk_level`` sent is
+    ignored (audited as ``claimed_risk``)."""
+
+    run_id: str | None = None
+    phase_id: str | None = None
+    decision_info: dict[str, Any] = {}
+    deletion_info: dict[str, Any] | None = None
+    context: dict[str, Any] = {}
+
+
+class AuditEntry(msgspec.Struct, kw_only=True):
+    at: datetime
+    actor: str
+    action: str
+    outcome: str
+    detail: dict[str, Any]
+
+
+class ApprovalResponse(msgspec.Struct, kw_only=True):
+    approval_id: str
+    run_id: str | None
+    phase_id: str | None
+    status: Literal["pending", "approved", "rejected"]
+    risk_class: Literal["low", "medium", "high", "critical"]
+    risk_reasons: list[str]
+    decision_info: dict[str, Any]
+    deletion_info: dict[str, Any] | None
+    requested_at: datetime
+    deadline_at: datetime | None
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_source: Literal["auto", "policy", "human", "telegram", "timeout"] | None
+    reason: str | None
+    telegram_status: Literal["none", "sent", "failed"]
+    audit: list[AuditEntry] = []
+
+
+class PendingApprovals(msgspec.Struct, kw_only=True):
+    pending: list[ApprovalResponse]
+    count: int
+
+
+@post(
+    "/approval/request",
+    status_code=200,
+    tags=TAGS,
+    summary="Request human approval for a risky decision",
+    description="Answers approved, rejected or pending at once (AUTO_APPROVE_BUILD113, risk rules); "
+    "a pending request is sent to Telegram when configured and resolves at its deadline.",
+)
+async def request_approval(ops: Service[OpsService], data: JSONBody[ApprovalRequest]) -> ApprovalResponse:
+    view = await ops.approvals.request(
+        run_id=data.run_id,
+        phase_id=data.phase_id,
+        decision_info=data.decision_info,
+        deletion_info=data.deletion_info,
+        context=data.context,
+    )
+    return msgspec.convert(view, ApprovalResponse, from_attributes=False)
+
+
+@get(
+    "/approval/status/{approval_id:str}",
+    tags=TAGS,
+    summary="Approval status with its audit trail (executor polling)",
+)
+async def approval_status(ops: Service[OpsService], approval_id: FromPath[str]) -> ApprovalResponse:
+    return msgspec.convert(await ops.approvals.get(approval_id), ApprovalResponse)
+
+
+@get("/approval/pending", tags=TAGS, summary="Pending approval requests (dashboard)")
+async def approval_pending(ops: Service[OpsService]) -> PendingApprovals:
+    rows = await ops.approvals.pending()
+    return PendingApprovals(pending=[msgspec.convert(r, ApprovalResponse) for r in rows], count=len(rows))
+
+
+@post(
+    "/approval/decide/{approval_id:str}",
+    status_code=200,
+    tags=TAGS,
+    summary="Approve or reject a pending request as an operator",
+    opt={**raises(409), **Policy.api_key().opt()},
+)
+async def approval_decide(
+    ops: Service[OpsService],
+    approval_id: FromPath[str],
+    approved: FromQuery[bool],
+    user_id: FromQuery[str] = "operator",
+) -> ApprovalResponse:
+    view = await ops.approvals.decide(approval_id, approved=approved, actor=f"user:{user_id}", source="human")
+    return msgspec.convert(view, ApprovalResponse)
+
+
+ROUTES = [request_approval, approval_status, approval_pending, approval_decide]

@@ -1,0 +1,66 @@
+"""The operations half of autopack (approvals, Telegram, governance, OAuth credential health,
+storage, uploads, research): one :class:`OpsService` per process, handed to handlers as
+``ops: Service[OpsService]``, and :func:`extend` which adds it, its job kinds and its routes to the
+family declaration (the one block ``declaration.py`` carries for these modules)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any
+
+from ridgeline.autopack.approvals import ApprovalService
+from ridgeline.autopack.governance import GovernanceService
+from ridgeline.autopack.ops_settings import OpsSettings
+from ridgeline.autopack.telegram_client import TelegramClient
+from ridgeline.platform.context import AppContext, Family, Provider
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OpsService:
+    def __init__(self, ctx: AppContext, settings: OpsSettings) -> None:
+        self.ctx = ctx
+        self.settings = settings
+        self.db = ctx.db
+        telegram = (
+            TelegramClient(
+                settings.telegram_api_base, settings.telegram_bot_token or "", settings.telegram_chat_id or ""
+            )
+            if settings.telegram_enabled
+            else None
+        )
+        self.approvals = ApprovalService(ctx.db, settings, telegram, self.now)
+        self.governance = GovernanceService(ctx.db, self.now)
+        self.clock = _now  # tests replace this to move time forward
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+async def start_ops(ctx: AppContext, _family_settings: Any) -> OpsService:
+    svc = OpsService(ctx, OpsSettings.from_env())
+    await svc.approvals.expire_due()  # deadlines that passed while the service was down
+    return svc
+
+
+def routes() -> list[Any]:
+    from ridgeline.autopack.api import approval, governance, telegram
+
+    return [*approval.ROUTES, *telegram.ROUTES, *governance.ROUTES]
+
+
+JOB_KINDS: dict[str, Any] = {}
+
+
+def extend(family: Family) -> Family:
+    """The family with the ops service, job kinds, routes and doc page added."""
+    family.route_handlers.extend(routes())  # type: ignore[attr-defined]
+    return dataclasses.replace(
+        family,
+        services=(*family.services, Provider(OpsService, start_ops, name="ops")),
+        job_kinds={**family.job_kinds, **JOB_KINDS},
+        doc_pages=(*family.doc_pages, "docs/autopack-ops.md"),
+    )
