@@ -12,8 +12,10 @@ from typing import Any
 from ridgeline.autopack.approvals import ApprovalService
 from ridgeline.autopack.governance import GovernanceService
 from ridgeline.autopack.ops_settings import OpsSettings
+from ridgeline.autopack.storage import SCAN_KIND, StorageService
 from ridgeline.autopack.telegram_client import TelegramClient
 from ridgeline.platform.context import AppContext, Family, Provider
+from ridgeline.platform.jobs import JobContext
 
 
 def _now() -> datetime:
@@ -34,6 +36,7 @@ class OpsService:
         )
         self.approvals = ApprovalService(ctx.db, settings, telegram, self.now)
         self.governance = GovernanceService(ctx.db, self.now)
+        self.storage = StorageService(ctx, settings, self.now)
         self.clock = _now  # tests replace this to move time forward
 
     def now(self) -> datetime:
@@ -43,16 +46,21 @@ class OpsService:
 async def start_ops(ctx: AppContext, _family_settings: Any) -> OpsService:
     svc = OpsService(ctx, OpsSettings.from_env())
     await svc.approvals.expire_due()  # deadlines that passed while the service was down
+    await svc.storage.fail_orphaned_scans()  # scans whose job a previous process left unfinished
     return svc
 
 
 def routes() -> list[Any]:
-    from ridgeline.autopack.api import approval, governance, telegram
+    from ridgeline.autopack.api import approval, governance, storage, telegram
 
-    return [*approval.ROUTES, *telegram.ROUTES, *governance.ROUTES]
+    return [*approval.ROUTES, *telegram.ROUTES, *governance.ROUTES, *storage.ROUTES]
 
 
-JOB_KINDS: dict[str, Any] = {}
+async def _storage_scan_job(job: JobContext) -> Any:
+    return await job.app.service(OpsService).storage.run_scan_job(job)
+
+
+JOB_KINDS: dict[str, Any] = {SCAN_KIND: _storage_scan_job}
 
 
 def extend(family: Family) -> Family:
