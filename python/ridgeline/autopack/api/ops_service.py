@@ -14,6 +14,7 @@ from ridgeline.autopack.governance import GovernanceService
 from ridgeline.autopack.ops_settings import OpsSettings
 from ridgeline.autopack.storage import SCAN_KIND, StorageService
 from ridgeline.autopack.telegram_client import TelegramClient
+from ridgeline.autopack.uploads import UploadService
 from ridgeline.platform.context import AppContext, Family, Provider
 from ridgeline.platform.jobs import JobContext
 
@@ -37,6 +38,8 @@ class OpsService:
         self.approvals = ApprovalService(ctx.db, settings, telegram, self.now)
         self.governance = GovernanceService(ctx.db, self.now)
         self.storage = StorageService(ctx, settings, self.now)
+        upload_dir = settings.autopack_upload_dir or ctx.settings.data_dir / "autopack" / "uploads"
+        self.uploads = UploadService(ctx.db, upload_dir, settings, self.now)
         self.clock = _now  # tests replace this to move time forward
 
     def now(self) -> datetime:
@@ -51,9 +54,9 @@ async def start_ops(ctx: AppContext, _family_settings: Any) -> OpsService:
 
 
 def routes() -> list[Any]:
-    from ridgeline.autopack.api import approval, governance, storage, telegram
+    from ridgeline.autopack.api import approval, files, governance, storage, telegram
 
-    return [*approval.ROUTES, *telegram.ROUTES, *governance.ROUTES, *storage.ROUTES]
+    return [*approval.ROUTES, *telegram.ROUTES, *governance.ROUTES, *storage.ROUTES, *files.ROUTES]
 
 
 async def _storage_scan_job(job: JobContext) -> Any:
