@@ -11,6 +11,7 @@ from typing import Any
 
 from ridgeline.autopack.approvals import ApprovalService
 from ridgeline.autopack.governance import GovernanceService
+from ridgeline.autopack.oauth_health import REFRESH_KIND, OAuthHealthService
 from ridgeline.autopack.ops_settings import OpsSettings
 from ridgeline.autopack.storage import SCAN_KIND, StorageService
 from ridgeline.autopack.telegram_client import TelegramClient
@@ -40,6 +41,7 @@ class OpsService:
         self.storage = StorageService(ctx, settings, self.now)
         upload_dir = settings.autopack_upload_dir or ctx.settings.data_dir / "autopack" / "uploads"
         self.uploads = UploadService(ctx.db, upload_dir, settings, self.now)
+        self.oauth = OAuthHealthService(ctx, settings, self.now)
         self.clock = _now  # tests replace this to move time forward
 
     def now(self) -> datetime:
@@ -54,16 +56,27 @@ async def start_ops(ctx: AppContext, _family_settings: Any) -> OpsService:
 
 
 def routes() -> list[Any]:
-    from ridgeline.autopack.api import approval, files, governance, storage, telegram
+    from ridgeline.autopack.api import approval, files, governance, oauth, storage, telegram
 
-    return [*approval.ROUTES, *telegram.ROUTES, *governance.ROUTES, *storage.ROUTES, *files.ROUTES]
+    return [
+        *approval.ROUTES,
+        *telegram.ROUTES,
+        *governance.ROUTES,
+        *storage.ROUTES,
+        *files.ROUTES,
+        *oauth.ROUTES,
+    ]
 
 
 async def _storage_scan_job(job: JobContext) -> Any:
     return await job.app.service(OpsService).storage.run_scan_job(job)
 
 
-JOB_KINDS: dict[str, Any] = {SCAN_KIND: _storage_scan_job}
+async def _oauth_refresh_job(job: JobContext) -> Any:
+    return await job.app.service(OpsService).oauth.run_refresh(job)
+
+
+JOB_KINDS: dict[str, Any] = {SCAN_KIND: _storage_scan_job, REFRESH_KIND: _oauth_refresh_job}
 
 
 def extend(family: Family) -> Family:
