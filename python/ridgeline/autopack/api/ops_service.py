@@ -13,6 +13,7 @@ from ridgeline.autopack.approvals import ApprovalService
 from ridgeline.autopack.governance import GovernanceService
 from ridgeline.autopack.oauth_health import REFRESH_KIND, OAuthHealthService
 from ridgeline.autopack.ops_settings import OpsSettings
+from ridgeline.autopack.research import ResearchService
 from ridgeline.autopack.storage import SCAN_KIND, StorageService
 from ridgeline.autopack.telegram_client import TelegramClient
 from ridgeline.autopack.uploads import UploadService
@@ -42,6 +43,7 @@ class OpsService:
         upload_dir = settings.autopack_upload_dir or ctx.settings.data_dir / "autopack" / "uploads"
         self.uploads = UploadService(ctx.db, upload_dir, settings, self.now)
         self.oauth = OAuthHealthService(ctx, settings, self.now)
+        self.research = ResearchService(ctx.db, self.now)
         self.clock = _now  # tests replace this to move time forward
 
     def now(self) -> datetime:
@@ -56,7 +58,7 @@ async def start_ops(ctx: AppContext, _family_settings: Any) -> OpsService:
 
 
 def routes() -> list[Any]:
-    from ridgeline.autopack.api import approval, files, governance, oauth, storage, telegram
+    from ridgeline.autopack.api import approval, files, governance, oauth, research, storage, telegram
 
     return [
         *approval.ROUTES,
@@ -65,6 +67,7 @@ def routes() -> list[Any]:
         *storage.ROUTES,
         *files.ROUTES,
         *oauth.ROUTES,
+        *research.ROUTES,
     ]
 
 
