@@ -291,13 +291,14 @@ class ApprovalService:
         async with self.db.begin() as conn:
             due = (
                 await conn.execute(
-                    sa.select(approvals.c.id, approvals.c.risk_class).where(
+                    sa.select(approvals.c.id, approvals.c.risk_class, approvals.c.telegram_message_id).where(
                         approvals.c.status == "pending", approvals.c.deadline_at <= now
                     )
                 )
             ).all()
             done = 0
-            for approval_id, risk in due:
+            edits: list[tuple[str, str, str]] = []
+            for approval_id, risk, message_id in due:
                 outcome = "rejected" if risk == "critical" else on_timeout
                 res = await conn.execute(
                     approvals.update()
@@ -312,6 +313,8 @@ class ApprovalService:
                 )
                 if res.rowcount:
                     done += 1
+                    if message_id:
+                        edits.append((approval_id, message_id, outcome))
                     await record_audit(
                         conn,
                         kind="approval",
@@ -322,6 +325,9 @@ class ApprovalService:
                         outcome=outcome,
                         detail={"source": "timeout"},
                     )
+        if self.telegram is not None:
+            for approval_id, message_id, outcome in edits:  # the buttons no longer decide anything
+                await self.telegram.edit_message(message_id, f"Approval {approval_id}: {outcome} (timed out)")
         return done
 
     async def get(self, approval_id: str, *, audit: bool = True) -> dict[str, Any]:

@@ -219,3 +219,22 @@ def test_governance_flow(make_ops_client) -> None:
     missing = c.post("/governance/approve/nope", params={"approved": "true", "user_id": "dave"})
     assert missing.status_code == 404 and missing.json()["reason_code"] == "governance_request_not_found"
     assert c.get("/governance/pending").json()["count"] == 0
+
+
+def test_timeout_edits_the_telegram_message(make_ops_client, ops_env, fake_server) -> None:
+    tg = _telegram(fake_server)
+    ops_env(
+        AUTO_APPROVE_BUILD113="false",
+        TELEGRAM_BOT_TOKEN="1:x",
+        TELEGRAM_CHAT_ID="4242",
+        TELEGRAM_API_BASE=tg.url,
+    )
+    c = make_ops_client()
+    aid = c.post("/approval/request", json=SMALL).json()["approval_id"]
+    ops = ops_of(c)
+    real = ops.clock
+    ops.clock = lambda: real() + timedelta(days=1)
+    assert c.get(f"/approval/status/{aid}").json()["status"] == "rejected"
+    edit = json.loads(tg.requests[-1]["body"])
+    assert tg.requests[-1]["path"].endswith("/editMessageText") and edit["message_id"] == 77
+    assert "timed out" in edit["text"]

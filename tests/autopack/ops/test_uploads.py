@@ -44,6 +44,7 @@ def test_upload_png_records_hash_and_sanitised_name(make_ops_client, ops_env, tm
     assert rec.sha256 == body["sha256"] and rec.stored_name == body["filename"]
 
 
+@pytest.mark.db
 def test_upload_too_large_is_413_and_leaves_nothing(make_ops_client, ops_env, tmp_path: Path) -> None:
     up = tmp_path / "uploads"
     ops_env(AUTOPACK_UPLOAD_DIR=str(up), AUTOPACK_UPLOAD_MAX_BYTES="1000")
@@ -57,6 +58,7 @@ def test_upload_too_large_is_413_and_leaves_nothing(make_ops_client, ops_env, tm
     assert ok.status_code == 201 and ok.json()["media_type"] == "application/pdf"
 
 
+@pytest.mark.db
 def test_upload_announced_too_large_refused_before_reading(make_ops_client, ops_env, tmp_path: Path) -> None:
     ops_env(AUTOPACK_UPLOAD_DIR=str(tmp_path / "u"), AUTOPACK_UPLOAD_MAX_BYTES="10")
     c = make_ops_client()
@@ -69,6 +71,7 @@ def test_upload_announced_too_large_refused_before_reading(make_ops_client, ops_
     assert r.status_code == 413
 
 
+@pytest.mark.db
 def test_upload_type_not_allowed_is_415(make_ops_client, ops_env, tmp_path: Path) -> None:
     up = tmp_path / "uploads"
     ops_env(AUTOPACK_UPLOAD_DIR=str(up))
@@ -83,6 +86,7 @@ def test_upload_type_not_allowed_is_415(make_ops_client, ops_env, tmp_path: Path
     assert r.status_code == 415
 
 
+@pytest.mark.db
 def test_upload_not_multipart_or_no_file_is_400(make_ops_client, ops_env, tmp_path: Path) -> None:
     ops_env(AUTOPACK_UPLOAD_DIR=str(tmp_path / "u"))
     c = make_ops_client()

@@ -272,7 +272,7 @@ async def steam_games(
     status_code=200,
     tags=TAGS,
     summary="Find file patterns in a completed scan (latest by default); each becomes a proposed rule",
-    opt=raises(409),
+    opt=raises(404, 409),
 )
 async def analyze_patterns(
     ops: Service[OpsService], scan_id: Annotated[str | None, QueryParameter(max_length=64)] = None
@@ -303,7 +303,7 @@ async def approve_rule(
     "/storage/recommendations",
     tags=TAGS,
     summary="File organisation recommendations (advice; nothing is deleted)",
-    opt=raises(409),
+    opt=raises(404, 409),
 )
 async def recommendations(
     ops: Service[OpsService], scan_id: Annotated[str | None, QueryParameter(max_length=64)] = None
