@@ -23,13 +23,12 @@ KEY = {"X-API-Key": API_KEY}
 @pytest.fixture
 def ops_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """``ops_env(AUTO_APPROVE_BUILD113="false", ...)``: set contract variables before the app starts."""
-    for name in (
-        "TELEGRAM_BOT_TOKEN",
-        "TELEGRAM_CHAT_ID",
-        "TELEGRAM_WEBHOOK_SECRET",
-        "AUTOPACK_STORAGE_ROOTS",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    import msgspec
+
+    from ridgeline.autopack.ops_settings import OpsSettings
+
+    for field in msgspec.structs.fields(OpsSettings):  # each test starts from the defaults
+        monkeypatch.delenv(field.name.upper(), raising=False)
 
     def set_env(**values: str) -> None:
         for k, v in values.items():

@@ -64,7 +64,7 @@ def test_auto_approve_off_goes_pending_and_operator_decides(make_ops_client, ops
     assert r.status_code == 401  # the operator decision needs the API key
     r = c.post(f"/approval/decide/{aid}", params={"approved": "true", "user_id": "alice"}, headers=KEY)
     assert r.status_code == 200 and r.json()["status"] == "approved"
-    assert r.json()["decided_by"] == "user:alice"
+    assert r.json()["decided_by"].startswith("user:alice via api_key:")
     again = c.post(f"/approval/decide/{aid}", params={"approved": "false"}, headers=KEY)
     assert again.status_code == 409 and again.json()["reason_code"] == "approval_already_decided"
     assert c.get("/approval/pending").json()["count"] == 0

@@ -9,15 +9,17 @@ from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
-from litestar import get, post
+from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from ridgeline.autopack.api.ops_service import OpsService
+from ridgeline.autopack.api.ops_service import OpsService, actor_of
 from ridgeline.platform.auth import Policy
 from ridgeline.platform.context import Service
 from ridgeline.platform.openapi import raises
 
 TAGS = ["autopack: approvals"]
+
+
 Id = msgspec.Meta(min_length=1, max_length=200)
 
 
@@ -107,12 +109,15 @@ async def approval_pending(ops: Service[OpsService]) -> PendingApprovals:
     opt={**raises(409), **Policy.api_key().opt()},
 )
 async def approval_decide(
+    request: Request[Any, Any, Any],
     ops: Service[OpsService],
     approval_id: FromPath[str],
     approved: FromQuery[bool],
     user_id: FromQuery[str] = "operator",
 ) -> ApprovalResponse:
-    view = await ops.approvals.decide(approval_id, approved=approved, actor=f"user:{user_id}", source="human")
+    # The user id is the operator's word; the audit also names the key that made the call.
+    actor = f"user:{user_id} via {actor_of(request)}"
+    view = await ops.approvals.decide(approval_id, approved=approved, actor=actor, source="human")
     return msgspec.convert(view, ApprovalResponse)
 
 

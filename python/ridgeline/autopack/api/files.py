@@ -12,8 +12,7 @@ import msgspec
 from litestar import Request, post
 
 from ridgeline.autopack.api.ops_errors import OPS
-from ridgeline.autopack.api.ops_service import OpsService
-from ridgeline.autopack.api.storage import actor_of
+from ridgeline.autopack.api.ops_service import OpsService, actor_of
 from ridgeline.platform.auth import Policy
 from ridgeline.platform.context import Service
 from ridgeline.platform.openapi import raises

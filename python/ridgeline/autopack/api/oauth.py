@@ -13,8 +13,7 @@ import msgspec
 from litestar import Request, get, post, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from ridgeline.autopack.api.ops_service import OpsService
-from ridgeline.autopack.api.storage import actor_of
+from ridgeline.autopack.api.ops_service import OpsService, actor_of
 from ridgeline.platform import paging
 from ridgeline.platform.auth import Policy, Role
 from ridgeline.platform.context import Service

@@ -21,6 +21,14 @@ from ridgeline.platform.context import AppContext, Family, Provider
 from ridgeline.platform.jobs import JobContext
 
 
+def actor_of(connection: Any) -> str:
+    """Who made the call, for audit rows: ``api_key:<prefix>``, ``user:<name>`` or ``anonymous``."""
+    from ridgeline.platform.auth import current_principal
+
+    p = current_principal(connection)
+    return "anonymous" if p is None else f"{p.kind}:{p.username or p.subject}"
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 

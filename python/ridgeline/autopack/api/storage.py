@@ -15,22 +15,15 @@ import msgspec
 from litestar import Request, get, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
-from ridgeline.autopack.api.ops_service import OpsService
+from ridgeline.autopack.api.ops_service import OpsService, actor_of
 from ridgeline.autopack.steam import scan_steam
 from ridgeline.platform import paging
-from ridgeline.platform.auth import Policy, current_principal
+from ridgeline.platform.auth import Policy
 from ridgeline.platform.context import Service
 from ridgeline.platform.openapi import raises
 from ridgeline.platform.paging import Offset
 
 TAGS = ["autopack: storage"]
-
-
-def actor_of(request: Request[Any, Any, Any], fallback: str = "anonymous") -> str:
-    p = current_principal(request)
-    if p is None:
-        return fallback
-    return f"{p.kind}:{p.username or p.subject}"
 
 
 class ScanStartRequest(msgspec.Struct, kw_only=True):
