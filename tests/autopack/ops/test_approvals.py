@@ -238,3 +238,11 @@ def test_timeout_edits_the_telegram_message(make_ops_client, ops_env, fake_serve
     edit = json.loads(tg.requests[-1]["body"])
     assert tg.requests[-1]["path"].endswith("/editMessageText") and edit["message_id"] == 77
     assert "timed out" in edit["text"]
+
+
+def test_bad_ops_setting_stops_start_up(make_ops_client, ops_env) -> None:
+    from ridgeline.platform.settings import SettingsError
+
+    ops_env(APPROVAL_TIMEOUT_MINUTES="0")
+    with pytest.raises(SettingsError, match="APPROVAL_TIMEOUT_MINUTES"):
+        make_ops_client()

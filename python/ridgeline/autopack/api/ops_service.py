@@ -6,8 +6,11 @@ family declaration (the one block ``declaration.py`` carries for these modules).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 from ridgeline.autopack.approvals import ApprovalService
 from ridgeline.autopack.governance import GovernanceService
@@ -90,12 +93,25 @@ async def _oauth_refresh_job(job: JobContext) -> Any:
 JOB_KINDS: dict[str, Any] = {SCAN_KIND: _storage_scan_job, REFRESH_KIND: _oauth_refresh_job}
 
 
+@dataclasses.dataclass(frozen=True)
+class _WithOpsSettings(Family):
+    """The family, whose settings check also reads :class:`OpsSettings`: a bad ops variable stops
+    ``ridgeline serve`` with exit status 2 (and ``create_app`` with SettingsError) like any family
+    setting, instead of failing the family's start-up. The integrator may fold OpsSettings into the
+    family's own settings Struct instead."""
+
+    def load_settings(self, env: Mapping[str, str] | None = None) -> msgspec.Struct | None:
+        OpsSettings.from_env(env)
+        return super().load_settings(env)
+
+
 def extend(family: Family) -> Family:
     """The family with the ops service, job kinds, routes and doc page added."""
     family.route_handlers.extend(routes())  # type: ignore[attr-defined]
-    return dataclasses.replace(
-        family,
+    fields = {f.name: getattr(family, f.name) for f in dataclasses.fields(family)}
+    fields.update(
         services=(*family.services, Provider(OpsService, start_ops, name="ops")),
         job_kinds={**family.job_kinds, **JOB_KINDS},
         doc_pages=(*family.doc_pages, "docs/autopack-ops.md"),
     )
+    return _WithOpsSettings(**fields)
