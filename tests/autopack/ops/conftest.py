@@ -39,6 +39,7 @@ def ops_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 
 @pytest.fixture
 def make_ops_client(settings, ops_env) -> Iterator[Callable[..., Any]]:  # type: ignore[no-untyped-def]
+    import msgspec
     from litestar.testing import TestClient
 
     from ridgeline.app import create_app
@@ -47,8 +48,7 @@ def make_ops_client(settings, ops_env) -> Iterator[Callable[..., Any]]:  # type:
 
     def make(**auth_overrides: Any) -> Any:
         auth = AuthSettings(password_profile="test", bootstrap_api_key=SecretStr(API_KEY), **auth_overrides)
-        s = settings.__class__(
-            **{**{f: getattr(settings, f) for f in settings.__struct_fields__}, "only": "autopack"}
+        s = msgspec.structs.replace(settings, only="autopack")
         )
         client = TestClient(create_app(s, auth_settings=auth))
         client.__enter__()

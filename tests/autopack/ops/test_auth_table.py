@@ -82,3 +82,26 @@ def test_auth_table(make_ops_client, ops_env, env: str) -> None:
             r = _call(c, method, path, body, user)
             assert r.status_code == 403 and r.json()["reason_code"] == "insufficient_role", path
             assert _call(c, method, path, body, admin).status_code not in (401, 403), path
+
+
+def test_open_rows_stay_open_under_a_keyed_family_default(settings, ops_env) -> None:
+    """The contract's open rows declare their policy, so a family default that needs a key (which the
+    runs half may set for its operator routes) does not close them."""
+    import dataclasses
+
+    import msgspec
+    from litestar.testing import TestClient
+
+    from ridgeline.app import create_app
+    from ridgeline.autopack.api import family
+    from ridgeline.platform.auth import Policy
+    from ridgeline.platform.auth.settings import AuthSettings, SecretStr
+    from tests.autopack.ops.conftest import API_KEY
+
+    keyed = dataclasses.replace(family, default_policy=Policy.api_key())
+    auth = AuthSettings(password_profile="test", bootstrap_api_key=SecretStr(API_KEY))
+    s = msgspec.structs.replace(settings, only="autopack")
+    with TestClient(create_app(s, families=[keyed], auth_settings=auth)) as c:
+        for method, path, rule, body in TABLE:
+            if rule == PUBLIC and not path.startswith("/telegram"):
+                assert _call(c, method, path, body).status_code not in (401, 403), path

@@ -17,6 +17,8 @@ from ridgeline.platform.auth import Policy
 from ridgeline.platform.context import Service
 from ridgeline.platform.openapi import raises
 
+# Explicit, so a non-public family default (default_policy) never covers the contract's open rows.
+PUBLIC = Policy.public().opt()
 TAGS = ["autopack: approvals"]
 
 
@@ -72,6 +74,7 @@ class PendingApprovals(msgspec.Struct, kw_only=True):
     status_code=200,
     tags=TAGS,
     summary="Request human approval for a risky decision",
+    opt=PUBLIC,
     description="Answers approved, rejected or pending at once (AUTO_APPROVE_BUILD113, risk rules); "
     "a pending request is sent to Telegram when configured and resolves at its deadline.",
 )
@@ -90,12 +93,13 @@ async def request_approval(ops: Service[OpsService], data: JSONBody[ApprovalRequ
     "/approval/status/{approval_id:str}",
     tags=TAGS,
     summary="Approval status with its audit trail (executor polling)",
+    opt=PUBLIC,
 )
 async def approval_status(ops: Service[OpsService], approval_id: FromPath[str]) -> ApprovalResponse:
     return msgspec.convert(await ops.approvals.get(approval_id), ApprovalResponse)
 
 
-@get("/approval/pending", tags=TAGS, summary="Pending approval requests (dashboard)")
+@get("/approval/pending", tags=TAGS, summary="Pending approval requests (dashboard)", opt=PUBLIC)
 async def approval_pending(ops: Service[OpsService]) -> PendingApprovals:
     rows = await ops.approvals.pending()
     return PendingApprovals(pending=[msgspec.convert(r, ApprovalResponse) for r in rows], count=len(rows))

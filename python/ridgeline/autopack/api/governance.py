@@ -13,9 +13,12 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from ridgeline.autopack.api.approval import AuditEntry
 from ridgeline.autopack.api.ops_service import OpsService
+from ridgeline.platform.auth import Policy
 from ridgeline.platform.context import Service
 from ridgeline.platform.openapi import raises
 
+# Explicit, so a non-public family default (default_policy) never covers the contract's open rows.
+PUBLIC = Policy.public().opt()
 TAGS = ["autopack: governance"]
 
 
@@ -45,7 +48,7 @@ class PendingGovernance(msgspec.Struct, kw_only=True):
     count: int
 
 
-@post("/governance/requests", status_code=201, tags=TAGS, summary="File a governance request")
+@post("/governance/requests", status_code=201, tags=TAGS, summary="File a governance request", opt=PUBLIC)
 async def governance_create(
     ops: Service[OpsService], data: JSONBody[GovernanceRequestIn]
 ) -> GovernanceResponse:
@@ -58,7 +61,7 @@ async def governance_create(
     return msgspec.convert(view, GovernanceResponse)
 
 
-@get("/governance/pending", tags=TAGS, summary="Pending governance requests")
+@get("/governance/pending", tags=TAGS, summary="Pending governance requests", opt=PUBLIC)
 async def governance_pending(ops: Service[OpsService]) -> PendingGovernance:
     rows = await ops.governance.pending()
     return PendingGovernance(pending=[msgspec.convert(r, GovernanceResponse) for r in rows], count=len(rows))
@@ -69,7 +72,7 @@ async def governance_pending(ops: Service[OpsService]) -> PendingGovernance:
     status_code=200,
     tags=TAGS,
     summary="Approve or deny a governance request",
-    opt=raises(409),
+    opt={**raises(409), **PUBLIC},
 )
 async def governance_approve(
     ops: Service[OpsService],

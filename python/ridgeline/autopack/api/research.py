@@ -19,6 +19,8 @@ from ridgeline.platform.context import Service
 from ridgeline.platform.openapi import raises
 from ridgeline.platform.paging import Offset
 
+# Explicit, so a non-public family default (default_policy) never covers the contract's open rows.
+PUBLIC = Policy.public().opt()
 TAGS = ["autopack: research (experimental)"]
 SessionId = Annotated[str, PathParameter(max_length=64)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
@@ -108,7 +110,7 @@ async def create_session(ops: Service[OpsService], data: JSONBody[SessionCreate]
     )
 
 
-@get("/research/sessions", tags=TAGS, summary="List research sessions (experimental)")
+@get("/research/sessions", tags=TAGS, summary="List research sessions (experimental)", opt=PUBLIC)
 async def list_sessions(
     ops: Service[OpsService],
     status: FromQuery[Literal["active", "closed"] | None] = None,
@@ -125,6 +127,7 @@ async def list_sessions(
     "/research/sessions/{session_id:str}",
     tags=TAGS,
     summary="A research session with its queries and findings",
+    opt=PUBLIC,
 )
 async def get_session(ops: Service[OpsService], session_id: SessionId) -> SessionDetail:
     return msgspec.convert(await ops.research.get(session_id), SessionDetail)
@@ -179,7 +182,12 @@ async def close_session(
     )
 
 
-@get("/research/sessions/{session_id:str}/search", tags=TAGS, summary="BM25 search over a session's findings")
+@get(
+    "/research/sessions/{session_id:str}/search",
+    tags=TAGS,
+    summary="BM25 search over a session's findings",
+    opt=PUBLIC,
+)
 async def search_findings(
     ops: Service[OpsService],
     session_id: SessionId,

@@ -23,6 +23,8 @@ from ridgeline.platform.context import Service
 from ridgeline.platform.openapi import raises
 from ridgeline.platform.paging import Offset
 
+# Explicit, so a non-public family default (default_policy) never covers the contract's open rows.
+PUBLIC = Policy.public().opt()
 TAGS = ["autopack: storage"]
 
 
@@ -224,7 +226,7 @@ async def approve_scan(
     return msgspec.convert(view, StorageScanResponse)
 
 
-@get("/storage/steam/games", tags=TAGS, summary="Steam games found under AUTOPACK_STEAM_ROOT")
+@get("/storage/steam/games", tags=TAGS, summary="Steam games found under AUTOPACK_STEAM_ROOT", opt=PUBLIC)
 async def steam_games(
     ops: Service[OpsService],
     min_size_gb: Annotated[float | None, QueryParameter(ge=0, le=1_000_000)] = None,
@@ -265,7 +267,7 @@ async def steam_games(
     status_code=200,
     tags=TAGS,
     summary="Find file patterns in a completed scan (latest by default); each becomes a proposed rule",
-    opt=raises(404, 409),
+    opt={**raises(404, 409), **PUBLIC},
 )
 async def analyze_patterns(
     ops: Service[OpsService], scan_id: Annotated[str | None, QueryParameter(max_length=64)] = None
@@ -273,7 +275,7 @@ async def analyze_patterns(
     return [msgspec.convert(p, PatternResponse) for p in await ops.storage.analyze_patterns(scan_id)]
 
 
-@get("/storage/learned-rules", tags=TAGS, summary="Learned file organisation rules")
+@get("/storage/learned-rules", tags=TAGS, summary="Learned file organisation rules", opt=PUBLIC)
 async def learned_rules(
     ops: Service[OpsService], status: FromQuery[Literal["proposed", "approved"] | None] = None
 ) -> list[LearnedRuleResponse]:
@@ -285,6 +287,7 @@ async def learned_rules(
     status_code=200,
     tags=TAGS,
     summary="Approve a learned rule",
+    opt=PUBLIC,
 )
 async def approve_rule(
     request: Request[Any, Any, Any], ops: Service[OpsService], rule_id: ScanId
@@ -296,7 +299,7 @@ async def approve_rule(
     "/storage/recommendations",
     tags=TAGS,
     summary="File organisation recommendations (advice; nothing is deleted)",
-    opt=raises(404, 409),
+    opt={**raises(404, 409), **PUBLIC},
 )
 async def recommendations(
     ops: Service[OpsService], scan_id: Annotated[str | None, QueryParameter(max_length=64)] = None

@@ -13,10 +13,13 @@ from litestar import Request, post
 
 from ridgeline.autopack.api.ops_errors import OPS
 from ridgeline.autopack.api.ops_service import OpsService
+from ridgeline.platform.auth import Policy
 from ridgeline.platform.context import Service
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.openapi import raises
 
+# Explicit, so a non-public family default (default_policy) never covers the webhook.
+PUBLIC = Policy.public().opt()
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 64 * 1024
 
@@ -34,7 +37,7 @@ class WebhookAck(msgspec.Struct, kw_only=True):
     status_code=200,
     tags=["autopack: approvals"],
     summary="Telegram webhook for the approve/reject buttons",
-    opt=raises(400, 401, 403),
+    opt={**raises(400, 401, 403), **PUBLIC},
     request_max_body_size=MAX_UPDATE_BYTES,
 )
 async def telegram_webhook(request: Request[Any, Any, Any], ops: Service[OpsService]) -> WebhookAck:
