@@ -49,7 +49,6 @@ def make_ops_client(settings, ops_env) -> Iterator[Callable[..., Any]]:  # type:
     def make(**auth_overrides: Any) -> Any:
         auth = AuthSettings(password_profile="test", bootstrap_api_key=SecretStr(API_KEY), **auth_overrides)
         s = msgspec.structs.replace(settings, only="autopack")
-        )
         client = TestClient(create_app(s, auth_settings=auth))
         client.__enter__()
         opened.append(client)
