@@ -50,6 +50,7 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "temp": ("tmp", "temp", "bak", "old", "swp", "cache", "part", "crdownload"),
 }
 _BY_EXT = {ext: cat for cat, exts in CATEGORIES.items() for ext in exts}
+MAX_PATH = 4000  # autopack_storage_files.path
 AGE_BUCKETS = ((30, "under_30_days"), (180, "30_to_180_days"), (365, "180_to_365_days"))
 
 
@@ -106,7 +107,11 @@ def scan(
             if not stat.S_ISREG(st.st_mode):  # symlinks, sockets, devices
                 skipped += 1
                 continue
-            entries.append((full.relative_to(root).as_posix(), full, st.st_size, st.st_mtime))
+            rel = full.relative_to(root).as_posix()
+            if len(rel) > MAX_PATH:  # longer than the column holds: counted as skipped, not cut
+                skipped += 1
+                continue
+            entries.append((rel, full, st.st_size, st.st_mtime))
     progress(0.3)
     by_size: dict[int, list[int]] = defaultdict(list)
     for i, (_rel, _full, size, _mtime) in enumerate(entries):

@@ -246,3 +246,16 @@ def test_bad_ops_setting_stops_start_up(make_ops_client, ops_env) -> None:
     ops_env(APPROVAL_TIMEOUT_MINUTES="0")
     with pytest.raises(SettingsError, match="APPROVAL_TIMEOUT_MINUTES"):
         make_ops_client()
+
+
+def test_nul_and_oversized_inputs_are_422(make_ops_client) -> None:
+    # PostgreSQL refuses NUL in text, and the columns are bounded: both are refused before any query.
+    c = make_ops_client()
+    assert c.post("/approval/request", json={"run_id": "r\x00"}).status_code == 422
+    assert c.post("/approval/request", json={"run_id": "r" * 201}).status_code == 422
+    r = c.post("/governance/requests", json={"justification": "a\x00b"})
+    assert r.status_code == 422 and r.json()["reason_code"] == "invalid_request"
+    rid = c.post("/governance/requests", json={"requested_paths": ["x"]}).json()["request_id"]
+    r = c.post(f"/governance/approve/{rid}", params={"approved": "true", "user_id": "a\x00"})
+    assert r.status_code == 422
+    assert c.get("/approval/status/a%00b").status_code == 422

@@ -6,13 +6,14 @@ operator decision, which needs ``X-API-Key``. The risk class comes from server-s
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody
 
 from ridgeline.autopack.api.ops_service import OpsService, actor_of
+from ridgeline.autopack.api.ops_types import PathId, UserId, text
 from ridgeline.platform.auth import Policy
 from ridgeline.platform.context import Service
 from ridgeline.platform.openapi import raises
@@ -22,7 +23,7 @@ PUBLIC = Policy.public().opt()
 TAGS = ["autopack: approvals"]
 
 
-Id = msgspec.Meta(min_length=1, max_length=200)
+Id = text(200, min_length=1)
 
 
 class ApprovalRequest(msgspec.Struct, kw_only=True):
@@ -30,8 +31,8 @@ class ApprovalRequest(msgspec.Struct, kw_only=True):
     ``deletion_info.files_removed`` / ``net_deletion`` feed the risk rules; any ``risk_level`` sent is
     ignored (audited as ``claimed_risk``)."""
 
-    run_id: str | None = None
-    phase_id: str | None = None
+    run_id: Annotated[str, Id] | None = None
+    phase_id: Annotated[str, Id] | None = None
     decision_info: dict[str, Any] = {}
     deletion_info: dict[str, Any] | None = None
     context: dict[str, Any] = {}
@@ -95,7 +96,7 @@ async def request_approval(ops: Service[OpsService], data: JSONBody[ApprovalRequ
     summary="Approval status with its audit trail (executor polling)",
     opt=PUBLIC,
 )
-async def approval_status(ops: Service[OpsService], approval_id: FromPath[str]) -> ApprovalResponse:
+async def approval_status(ops: Service[OpsService], approval_id: PathId) -> ApprovalResponse:
     return msgspec.convert(await ops.approvals.get(approval_id), ApprovalResponse)
 
 
@@ -115,9 +116,9 @@ async def approval_pending(ops: Service[OpsService]) -> PendingApprovals:
 async def approval_decide(
     request: Request[Any, Any, Any],
     ops: Service[OpsService],
-    approval_id: FromPath[str],
+    approval_id: PathId,
     approved: FromQuery[bool],
-    user_id: FromQuery[str] = "operator",
+    user_id: UserId = "operator",
 ) -> ApprovalResponse:
     # The user id is the operator's word; the audit also names the key that made the call.
     actor = f"user:{user_id} via {actor_of(request)}"

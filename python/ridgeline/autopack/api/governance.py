@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody
 
 from ridgeline.autopack.api.approval import AuditEntry
 from ridgeline.autopack.api.ops_service import OpsService
+from ridgeline.autopack.api.ops_types import PathId, UserId, text
 from ridgeline.platform.auth import Policy
 from ridgeline.platform.context import Service
 from ridgeline.platform.openapi import raises
@@ -23,10 +24,12 @@ TAGS = ["autopack: governance"]
 
 
 class GovernanceRequestIn(msgspec.Struct, kw_only=True):
-    run_id: str | None = None
-    phase_id: str | None = None
-    requested_paths: list[str] = msgspec.field(default_factory=list)
-    justification: str = ""
+    run_id: Annotated[str, text(200)] | None = None
+    phase_id: Annotated[str, text(200)] | None = None
+    requested_paths: Annotated[list[Annotated[str, text(1000)]], msgspec.Meta(max_length=500)] = (
+        msgspec.field(default_factory=list)
+    )
+    justification: Annotated[str, text(4000)] = ""
 
 
 class GovernanceResponse(msgspec.Struct, kw_only=True):
@@ -76,9 +79,9 @@ async def governance_pending(ops: Service[OpsService]) -> PendingGovernance:
 )
 async def governance_approve(
     ops: Service[OpsService],
-    request_id: FromPath[str],
+    request_id: PathId,
     approved: FromQuery[bool],
-    user_id: FromQuery[str],
+    user_id: UserId,
 ) -> GovernanceResponse:
     view: dict[str, Any] = await ops.governance.decide(request_id, approved=approved, user_id=user_id)
     return msgspec.convert(view, GovernanceResponse)

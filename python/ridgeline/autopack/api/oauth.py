@@ -11,9 +11,10 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, get, post, put
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter
 
 from ridgeline.autopack.api.ops_service import OpsService, actor_of
+from ridgeline.autopack.api.ops_types import OptionalQueryId, text
 from ridgeline.platform import paging
 from ridgeline.platform.auth import Policy, Role
 from ridgeline.platform.context import Service
@@ -74,12 +75,12 @@ class RefreshQueued(msgspec.Struct, kw_only=True):
 
 
 class CredentialIn(msgspec.Struct, kw_only=True):
-    token_url: Annotated[str, msgspec.Meta(pattern=r"^https?://", max_length=2000)] | None = None
-    client_id: Annotated[str, msgspec.Meta(max_length=500)] | None = None
-    client_secret: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
-    access_token: Annotated[str, msgspec.Meta(max_length=16000)] | None = None
-    refresh_token: Annotated[str, msgspec.Meta(max_length=16000)] | None = None
-    scopes: list[Annotated[str, msgspec.Meta(max_length=200)]] = msgspec.field(default_factory=list)
+    token_url: Annotated[str, msgspec.Meta(pattern=r"^https?://[^\x00]*$", max_length=2000)] | None = None
+    client_id: Annotated[str, text(500)] | None = None
+    client_secret: Annotated[str, text(4000)] | None = None
+    access_token: Annotated[str, text(16000)] | None = None
+    refresh_token: Annotated[str, text(16000)] | None = None
+    scopes: list[Annotated[str, text(200)]] = msgspec.field(default_factory=list)
     expires_at: datetime | None = None
 
 
@@ -132,7 +133,7 @@ async def oauth_reset(
 @get("/api/auth/oauth/events", tags=TAGS, summary="Recent credential lifecycle events", opt=BEARER)
 async def oauth_events(
     ops: Service[OpsService],
-    provider: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    provider: OptionalQueryId = None,
     limit: paging.limit(1000) = 100,
 ) -> list[CredentialEvent]:
     return [msgspec.convert(e, CredentialEvent) for e in await ops.oauth.events(provider, limit)]

@@ -10,9 +10,10 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import get, post
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from ridgeline.autopack.api.ops_service import OpsService
+from ridgeline.autopack.api.ops_types import PathId, text
 from ridgeline.platform import paging
 from ridgeline.platform.auth import Policy
 from ridgeline.platform.context import Service
@@ -22,14 +23,14 @@ from ridgeline.platform.paging import Offset
 # Explicit, so a non-public family default (default_policy) never covers the contract's open rows.
 PUBLIC = Policy.public().opt()
 TAGS = ["autopack: research (experimental)"]
-SessionId = Annotated[str, PathParameter(max_length=64)]
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+SessionId = PathId
+Text = Annotated[str, text(2000, min_length=1)]
 KEY = Policy.api_key().opt()
 
 
 class SessionCreate(msgspec.Struct, kw_only=True):
-    topic: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
-    description: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+    topic: Annotated[str, text(1000, min_length=1)]
+    description: Annotated[str, text(4000)] | None = None
     queries: Annotated[list[Text], msgspec.Meta(max_length=100)] = msgspec.field(default_factory=list)
 
 
@@ -38,15 +39,15 @@ class QueryCreate(msgspec.Struct, kw_only=True):
 
 
 class FindingCreate(msgspec.Struct, kw_only=True):
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)]
-    source_url: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    title: Annotated[str, text(500, min_length=1)]
+    content: Annotated[str, text(100_000, min_length=1)]
+    source_url: Annotated[str, text(2000)] | None = None
     confidence: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
-    query_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    query_id: Annotated[str, text(64)] | None = None
 
 
 class SessionClose(msgspec.Struct, kw_only=True):
-    conclusion: Annotated[str, msgspec.Meta(max_length=8000)] | None = None
+    conclusion: Annotated[str, text(8000)] | None = None
 
 
 class ResearchQuery(msgspec.Struct, kw_only=True):

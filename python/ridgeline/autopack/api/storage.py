@@ -13,9 +13,10 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from ridgeline.autopack.api.ops_service import OpsService, actor_of
+from ridgeline.autopack.api.ops_types import OptionalQueryId, PathId, text
 from ridgeline.autopack.steam import scan_steam
 from ridgeline.platform import paging
 from ridgeline.platform.auth import Policy
@@ -29,7 +30,7 @@ TAGS = ["autopack: storage"]
 
 
 class ScanStartRequest(msgspec.Struct, kw_only=True):
-    root: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+    root: Annotated[str, text(4000)] | None = None
 
 
 class CategoryTotals(msgspec.Struct):
@@ -86,7 +87,7 @@ class StorageScanList(msgspec.Struct, kw_only=True):
 
 
 class ScanApproveRequest(msgspec.Struct, kw_only=True):
-    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    note: Annotated[str, text(2000)] | None = None
 
 
 class SteamLibraryOut(msgspec.Struct, kw_only=True):
@@ -164,7 +165,7 @@ class RecommendationsListResponse(msgspec.Struct, kw_only=True):
     deletes_nothing: bool = True  # advice only: the service never deletes
 
 
-ScanId = Annotated[str, PathParameter(max_length=64)]
+ScanId = PathId
 
 
 @post(
@@ -270,7 +271,7 @@ async def steam_games(
     opt={**raises(404, 409), **PUBLIC},
 )
 async def analyze_patterns(
-    ops: Service[OpsService], scan_id: Annotated[str | None, QueryParameter(max_length=64)] = None
+    ops: Service[OpsService], scan_id: OptionalQueryId = None
 ) -> list[PatternResponse]:
     return [msgspec.convert(p, PatternResponse) for p in await ops.storage.analyze_patterns(scan_id)]
 
@@ -302,7 +303,7 @@ async def approve_rule(
     opt={**raises(404, 409), **PUBLIC},
 )
 async def recommendations(
-    ops: Service[OpsService], scan_id: Annotated[str | None, QueryParameter(max_length=64)] = None
+    ops: Service[OpsService], scan_id: OptionalQueryId = None
 ) -> RecommendationsListResponse:
     return msgspec.convert(await ops.storage.recommendations(scan_id), RecommendationsListResponse)
 
