@@ -107,9 +107,9 @@ class _WithOpsSettings(Family):
 
 def extend(family: Family) -> Family:
     """The family with the ops service, job kinds, routes and doc page added."""
-    family.route_handlers.extend(routes())  # type: ignore[attr-defined]
     fields = {f.name: getattr(family, f.name) for f in dataclasses.fields(family)}
     fields.update(
+        route_handlers=[*family.route_handlers, *routes()],
         services=(*family.services, Provider(OpsService, start_ops, name="ops")),
         job_kinds={**family.job_kinds, **JOB_KINDS},
         doc_pages=(*family.doc_pages, "docs/autopack-ops.md"),
