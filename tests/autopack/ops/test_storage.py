@@ -177,3 +177,39 @@ def test_steam_games_from_real_format_files(make_ops_client, ops_env, tmp_path: 
 def test_steam_not_configured(make_ops_client) -> None:
     body = make_ops_client().get("/storage/steam/games").json()
     assert body["steam_available"] is False and body["games"] == []
+
+
+def test_scan_left_running_by_a_dead_process_is_failed_at_start_up(make_ops_client) -> None:
+    from datetime import UTC, datetime
+
+    from ridgeline.autopack.api.ops_store import storage_scans
+    from ridgeline.platform.jobs import jobs_table
+    from tests.autopack.ops.conftest import close
+
+    c = make_ops_client()
+    ops = ops_of(c)
+    now = datetime.now(UTC)
+
+    async def insert() -> None:
+        async with ops.db.begin() as conn:
+            await conn.execute(
+                jobs_table.insert().values(
+                    id="j1",
+                    family="autopack",
+                    kind="storage_scan",
+                    status="RUNNING",
+                    params={},
+                    created_at=now,
+                )
+            )
+            await conn.execute(
+                storage_scans.insert().values(
+                    id="s1", root="/x", status="running", job_id="j1", created_at=now, summary={}
+                )
+            )
+
+    call(c, insert)
+    close(c)
+    c2 = make_ops_client()  # the platform marks j1 FAILED at start-up; the scan follows it
+    d = c2.get("/storage/scans/s1", headers=KEY).json()
+    assert d["status"] == "failed" and d["error"] == "the scan's job did not finish"
