@@ -34,3 +34,8 @@ family = Family(
     reason_codes=REASON_CODES,
     doc_pages=("docs/autopack.md",),
 )
+
+# autopack-ops (issue 15 sections 6, 7, 9, 11, 12, 13): its service, job kinds, routes and doc page.
+from ridgeline.autopack.api.ops_service import extend as _extend_ops  # noqa: E402
+
+family = _extend_ops(family)
