@@ -22,6 +22,12 @@ from ridgeline.platform.errors import render_fastapi_detail
 
 ROUTES: list[object] = []
 
+# ---- ModelOps (/v1/modelops/*; hooks to the control plane: ridgeline.genai.modelops_runtimes.HOOKS)
+from ridgeline.genai.api import modelops_store  # noqa: E402, F401  (its tables on the shared metadata)
+from ridgeline.genai.api.modelops import ROUTES as MODELOPS_ROUTES  # noqa: E402
+
+ROUTES += MODELOPS_ROUTES
+
 
 async def _start(ctx: AppContext, _settings: None) -> GenaiService:
     return GenaiService(ctx)
