@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 import sqlalchemy as sa
 from litestar import Request, delete, get, post, put
-from litestar.params import Parameter, PathParameter
+from litestar.params import JSONBody, Parameter, PathParameter
 
 from ridgeline.genai import hub
 from ridgeline.genai.api import modelops_store as ms
@@ -53,7 +53,7 @@ async def list_credentials(svc: Service[GenaiService]) -> dict[str, Any]:
     opt=superadmin(),
 )
 async def create_credential(
-    request: Request[Any, Any, Any], svc: Service[GenaiService], data: CredentialCreate
+    request: Request[Any, Any, Any], svc: Service[GenaiService], data: JSONBody[CredentialCreate]
 ) -> dict[str, Any]:
     uid, _ = caller(request)
     async with svc.db.begin() as conn:
@@ -174,7 +174,7 @@ async def list_catalog(
 
 @post("/v1/modelops/catalog", summary="Add a catalog entry", tags=TAGS, status_code=201, opt=superadmin())
 async def create_catalog_entry(
-    request: Request[Any, Any, Any], svc: Service[GenaiService], data: CatalogCreate
+    request: Request[Any, Any, Any], svc: Service[GenaiService], data: JSONBody[CatalogCreate]
 ) -> dict[str, Any]:
     uid, _ = caller(request)
     if data.origin == "cloud" and not data.provider_model_id:
@@ -233,7 +233,7 @@ async def get_sharing(
 
 
 @put("/v1/modelops/sharing", summary="Set a model's visibility and shares", tags=TAGS, opt=superadmin(404))
-async def put_sharing(svc: Service[GenaiService], data: SharingUpdate) -> dict[str, Any]:
+async def put_sharing(svc: Service[GenaiService], data: JSONBody[SharingUpdate]) -> dict[str, Any]:
     if data.visibility != "shared" and (data.user_ids or data.roles):
         raise err("modelops_invalid_model", detail="user_ids and roles apply only to visibility 'shared'")
     async with svc.db.begin() as conn:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 import sqlalchemy as sa
 from litestar import Request, get, post
-from litestar.params import Parameter, PathParameter
+from litestar.params import JSONBody, Parameter, PathParameter
 
 from ridgeline.genai import downloads as dl_jobs
 from ridgeline.genai import hub
@@ -144,7 +144,7 @@ async def _views(svc: GenaiService, rows: list[dict[str, Any]]) -> list[dict[str
     opt=superadmin(404, 409, 413),
 )
 async def create_download(
-    request: Request[Any, Any, Any], svc: Service[GenaiService], data: DownloadCreate
+    request: Request[Any, Any, Any], svc: Service[GenaiService], data: JSONBody[DownloadCreate]
 ) -> dict[str, Any]:
     uid, _ = caller(request)
     hub.check_source_id(data.source_id)

@@ -19,7 +19,7 @@ import httpx
 import msgspec
 import sqlalchemy as sa
 from litestar import Request, delete, get, post
-from litestar.params import Parameter, PathParameter
+from litestar.params import JSONBody, Parameter, PathParameter
 
 from ridgeline.genai import hub
 from ridgeline.genai.api import modelops_store as ms
@@ -79,7 +79,9 @@ class ModelTest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     prompt: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)] = "Reply with the word OK."
     max_tokens: Annotated[int, msgspec.Meta(ge=1, le=512)] = 16
     texts: (
-        Annotated[list[Annotated[str, msgspec.Meta(max_length=4000)]], msgspec.Meta(min_length=1, max_length=16)]
+        Annotated[
+            list[Annotated[str, msgspec.Meta(max_length=4000)]], msgspec.Meta(min_length=1, max_length=16)
+        ]
         | None
     ) = None  # embeddings models: the texts to embed (one default sentence when omitted)
 
@@ -88,7 +90,7 @@ def _within(path: Path, roots: list[Path]) -> bool:
     return any(path == r or r in path.parents for r in roots)
 
 
-def _resolve_local(svc: GenaiService, data: ModelCreate) -> str:
+def _resolve_local(svc: GenaiService, data: JSONBody[ModelCreate]) -> str:
     """The model's directory: the bundled model's, a managed download's, or a path under the managed
     model directory. Anything else is refused (no reading arbitrary server paths)."""
     s = settings(svc)
@@ -163,7 +165,7 @@ async def list_models(
     opt=superadmin(409),
 )
 async def create_model(
-    request: Request[Any, Any, Any], svc: Service[GenaiService], data: ModelCreate
+    request: Request[Any, Any, Any], svc: Service[GenaiService], data: JSONBody[ModelCreate]
 ) -> dict[str, Any]:
     uid, _ = caller(request)
     if data.origin == "cloud":
@@ -488,7 +490,11 @@ async def test_runtimes(svc: Service[GenaiService], model_id: ModelId) -> dict[s
 
 
 async def _run_test(
-    p: RuntimeProvider, m: dict[str, Any], runtime_model_id: str, data: ModelTest, api_key: str | None
+    p: RuntimeProvider,
+    m: dict[str, Any],
+    runtime_model_id: str,
+    data: JSONBody[ModelTest],
+    api_key: str | None,
 ) -> tuple[dict[str, Any], str | None]:
     from ridgeline.ai import Message, OpenAICompatibleProvider, ProviderError, RetryPolicy
 
@@ -502,7 +508,9 @@ async def _run_test(
     try:
         async with provider:
             if m["task"] == "embeddings":
-                emb = await provider.embed(data.texts or ["ModelOps embeddings test."], model=runtime_model_id)
+                emb = await provider.embed(
+                    data.texts or ["ModelOps embeddings test."], model=runtime_model_id
+                )
                 arr = emb.array()
                 return {
                     "vectors": int(arr.shape[0]),
@@ -529,7 +537,7 @@ async def _run_test(
     opt=superadmin(409),
 )
 async def test_model(
-    request: Request[Any, Any, Any], svc: Service[GenaiService], model_id: ModelId, data: ModelTest
+    request: Request[Any, Any, Any], svc: Service[GenaiService], model_id: ModelId, data: JSONBody[ModelTest]
 ) -> dict[str, Any]:
     uid, _ = caller(request)
     async with svc.db.engine.connect() as conn:
