@@ -83,7 +83,7 @@ async def download_job(ctx: JobContext) -> dict[str, Any]:
 
 async def _run(ctx: JobContext, app: Any, download_id: str) -> dict[str, Any]:
     settings = settings_of(app)
-    async with app.db.connect() as conn:
+    async with app.db.engine.connect() as conn:
         row = (await conn.execute(sa.select(ms.downloads).where(ms.downloads.c.id == download_id))).first()
     if row is None:
         raise HubError(404, "modelops_download_not_found", f"download {download_id} not found")

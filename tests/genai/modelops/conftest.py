@@ -20,7 +20,14 @@ from ridgeline.genai.modelops_runtimes import ModelOpsHooks, RuntimeProvider
 from ridgeline.platform.auth import Role
 from ridgeline.platform.auth.settings import AuthSettings
 
-ENV = ("MODELOPS_HF_BASE_URL", "HF_ENDPOINT", "MODELOPS_HF_TOKEN", "HF_TOKEN", "MODELOPS_OFFLINE", "MODELOPS_MODEL_DIR")
+ENV = (
+    "MODELOPS_HF_BASE_URL",
+    "HF_ENDPOINT",
+    "MODELOPS_HF_TOKEN",
+    "HF_TOKEN",
+    "MODELOPS_OFFLINE",
+    "MODELOPS_MODEL_DIR",
+)
 PASSWORD = "pass-word-123"
 
 
@@ -167,7 +174,10 @@ class RuntimeHandler(_Handler):
         if self.path == "/v1/models":
             self.send_json(
                 200,
-                {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "llamacpp"} for m in self.fake.loaded]},
+                {
+                    "object": "list",
+                    "data": [{"id": m, "object": "model", "owned_by": "llamacpp"} for m in self.fake.loaded],
+                },
             )
         else:
             self.send_json(404, {"error": {"message": "not found"}})
@@ -184,7 +194,13 @@ class RuntimeHandler(_Handler):
                     "id": "c1",
                     "object": "chat.completion",
                     "model": body["model"],
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": "OK"}, "finish_reason": "stop"}],
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": "OK"},
+                            "finish_reason": "stop",
+                        }
+                    ],
                     "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
                 },
             )
@@ -195,7 +211,10 @@ class RuntimeHandler(_Handler):
                 {
                     "object": "list",
                     "model": body["model"],
-                    "data": [{"object": "embedding", "index": i, "embedding": [0.1, 0.2, 0.3]} for i in range(len(texts))],
+                    "data": [
+                        {"object": "embedding", "index": i, "embedding": [0.1, 0.2, 0.3]}
+                        for i in range(len(texts))
+                    ],
                     "usage": {"prompt_tokens": 3, "total_tokens": 3},
                 },
             )
@@ -227,7 +246,13 @@ class HubHandler(_Handler):
         if path == "/api/models":
             q = parse_qs(url.query)
             items = [
-                {"id": rid, "pipeline_tag": repo["pipeline_tag"], "downloads": 10, "likes": 1, "tags": ["test"]}
+                {
+                    "id": rid,
+                    "pipeline_tag": repo["pipeline_tag"],
+                    "downloads": 10,
+                    "likes": 1,
+                    "tags": ["test"],
+                }
                 for rid, repo in fake.repos.items()
                 if (q.get("search", [""])[0].lower() in rid.lower())
                 and (not q.get("pipeline_tag") or q["pipeline_tag"][0] == repo["pipeline_tag"])
@@ -242,13 +267,23 @@ class HubHandler(_Handler):
             for name, data in repo["files"].items():
                 s: dict[str, Any] = {"rfilename": name, "size": len(data)}
                 if name in repo.get("lfs", ()):
-                    s["lfs"] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 130}
+                    s["lfs"] = {
+                        "sha256": hashlib.sha256(data).hexdigest(),
+                        "size": len(data),
+                        "pointerSize": 130,
+                    }
                 if name not in repo.get("no_hash", ()):
                     s["blobId"] = blob_id(data)
                 siblings.append(s)
             return self.send_json(
                 200,
-                {"id": rid, "sha": "abc123", "pipeline_tag": repo["pipeline_tag"], "siblings": siblings, "cardData": {"license": "mit"}},
+                {
+                    "id": rid,
+                    "sha": "abc123",
+                    "pipeline_tag": repo["pipeline_tag"],
+                    "siblings": siblings,
+                    "cardData": {"license": "mit"},
+                },
             )
         if "/resolve/" in path:
             rid, _, rest = path.lstrip("/").partition("/resolve/")
@@ -288,7 +323,11 @@ def hub_server() -> Iterator[FakeServer]:
     fake.repos = {  # type: ignore[attr-defined]
         "acme/tiny-llm": {
             "pipeline_tag": "text-generation",
-            "files": {"config.json": b'{"model_type": "llama"}', "model.safetensors": weights, "README.md": b"# tiny"},
+            "files": {
+                "config.json": b'{"model_type": "llama"}',
+                "model.safetensors": weights,
+                "README.md": b"# tiny",
+            },
             "lfs": {"model.safetensors"},
             "served": {},
         },
@@ -309,10 +348,22 @@ def hub_server() -> Iterator[FakeServer]:
 
 
 def provider(
-    pid: str, base_url: str | None, *, capability: str = "llm_inference", origin: str = "local", loaded: str | None = None, family: str = "llama_cpp_local"
+    pid: str,
+    base_url: str | None,
+    *,
+    capability: str = "llm_inference",
+    origin: str = "local",
+    loaded: str | None = None,
+    family: str = "llama_cpp_local",
 ) -> RuntimeProvider:
     return RuntimeProvider(
-        id=pid, slug=pid, provider_family=family, capability=capability, origin=origin, base_url=base_url, loaded_model_id=loaded
+        id=pid,
+        slug=pid,
+        provider_family=family,
+        capability=capability,
+        origin=origin,
+        base_url=base_url,
+        loaded_model_id=loaded,
     )
 
 

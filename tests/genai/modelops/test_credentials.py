@@ -18,7 +18,9 @@ SECRET = "sk-live-abcdefghijklmnopqrstuvwxyz0123"
 
 
 def test_credential_is_sealed_and_masked_everywhere(app: App) -> None:
-    r = app.req("POST", "/v1/modelops/credentials", json={"name": "openai", "provider": "openai", "secret": SECRET})
+    r = app.req(
+        "POST", "/v1/modelops/credentials", json={"name": "openai", "provider": "openai", "secret": SECRET}
+    )
     assert r.status_code == 201, r.text
     assert SECRET not in r.text
     cred = r.json()
@@ -41,14 +43,28 @@ def test_credential_is_sealed_and_masked_everywhere(app: App) -> None:
 
     async def resolve() -> Any:
         async with app.client.app.state["ctx"].db.engine.connect() as conn:
-            return await ms.resolve_credential(conn, box, cred["id"]), await ms.resolve_credential(conn, box, "nope")
+            return await ms.resolve_credential(conn, box, cred["id"]), await ms.resolve_credential(
+                conn, box, "nope"
+            )
 
     assert app.call(resolve) == (SECRET, None)
 
 
 def test_credential_in_use_cannot_be_deleted(app: App, hooks: Any) -> None:
-    cred = app.req("POST", "/v1/modelops/credentials", json={"name": "k", "provider": "openai", "secret": SECRET}).json()
-    m = app.req("POST", "/v1/modelops/models", json={"name": "gpt", "task": "llm_inference", "origin": "cloud", "provider_model_id": "gpt-4o", "credential_id": cred["id"]}).json()
+    cred = app.req(
+        "POST", "/v1/modelops/credentials", json={"name": "k", "provider": "openai", "secret": SECRET}
+    ).json()
+    m = app.req(
+        "POST",
+        "/v1/modelops/models",
+        json={
+            "name": "gpt",
+            "task": "llm_inference",
+            "origin": "cloud",
+            "provider_model_id": "gpt-4o",
+            "credential_id": cred["id"],
+        },
+    ).json()
     r = app.req("DELETE", f"/v1/modelops/credentials/{cred['id']}")
     assert r.status_code == 409 and r.json()["reason_code"] == "modelops_credential_in_use"
     assert app.req("DELETE", f"/v1/modelops/models/{m['id']}").status_code == 200
@@ -60,7 +76,10 @@ def test_credential_in_use_cannot_be_deleted(app: App, hooks: Any) -> None:
     r = app.req("DELETE", f"/v1/modelops/credentials/{cred['id']}")
     assert r.status_code == 409 and r.json()["reason_code"] == "modelops_credential_in_use"
     hooks.credential_referenced = type(hooks)().credential_referenced
-    assert app.req("DELETE", f"/v1/modelops/credentials/{cred['id']}").json() == {"id": cred["id"], "deleted": True}
+    assert app.req("DELETE", f"/v1/modelops/credentials/{cred['id']}").json() == {
+        "id": cred["id"],
+        "deleted": True,
+    }
     r = app.req("DELETE", f"/v1/modelops/credentials/{cred['id']}")
     assert r.status_code == 404 and r.json()["reason_code"] == "modelops_credential_not_found"
     assert app.req("GET", "/v1/modelops/credentials").json()["items"] == []
@@ -71,11 +90,33 @@ def test_catalog_lists_builtins_and_added_entries(app: App) -> None:
     builtin = {i["id"]: i for i in items}
     assert builtin["builtin:local-embeddings"]["source_id"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert builtin["builtin:extractive"]["task"] == "llm_inference"
-    r = app.req("POST", "/v1/modelops/catalog", json={"name": "Llama 3.2 1B", "task": "llm_inference", "origin": "local", "source": "huggingface", "source_id": "meta-llama/Llama-3.2-1B-Instruct"})
+    r = app.req(
+        "POST",
+        "/v1/modelops/catalog",
+        json={
+            "name": "Llama 3.2 1B",
+            "task": "llm_inference",
+            "origin": "local",
+            "source": "huggingface",
+            "source_id": "meta-llama/Llama-3.2-1B-Instruct",
+        },
+    )
     assert r.status_code == 201, r.text
     got = app.req("GET", "/v1/modelops/catalog", params={"task": "llm_inference"}).json()["items"]
     assert [i["name"] for i in got] == ["ridgeline-extractive-1", "Llama 3.2 1B"]
-    r = app.req("POST", "/v1/modelops/catalog", json={"name": "x", "task": "llm_inference", "origin": "cloud"})
+    r = app.req(
+        "POST", "/v1/modelops/catalog", json={"name": "x", "task": "llm_inference", "origin": "cloud"}
+    )
     assert r.status_code == 422 and r.json()["reason_code"] == "modelops_invalid_model"
-    r = app.req("POST", "/v1/modelops/catalog", json={"name": "x", "task": "llm_inference", "origin": "local", "source": "huggingface", "source_id": "../etc"})
+    r = app.req(
+        "POST",
+        "/v1/modelops/catalog",
+        json={
+            "name": "x",
+            "task": "llm_inference",
+            "origin": "local",
+            "source": "huggingface",
+            "source_id": "../etc",
+        },
+    )
     assert r.status_code == 422 and r.json()["reason_code"] == "invalid_request"

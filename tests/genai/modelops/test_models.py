@@ -37,8 +37,15 @@ def test_life_cycle_of_the_bundled_embedding_model(app: App) -> None:
     assert v.status_code == 200, v.text
     body = v.json()
     assert body["validation"]["status"] == "success"
-    assert {c["name"] for c in body["validation"]["checks"]} >= {"path_exists", "weights_present", "hash_verified"}
-    assert body["model"]["is_validation_current"] is True and body["model"]["last_validation_status"] == "success"
+    assert {c["name"] for c in body["validation"]["checks"]} >= {
+        "path_exists",
+        "weights_present",
+        "hash_verified",
+    }
+    assert (
+        body["model"]["is_validation_current"] is True
+        and body["model"]["last_validation_status"] == "success"
+    )
 
     assert app.req("POST", f"/v1/modelops/models/{mid}/activate").json()["lifecycle_state"] == "active"
     r = app.req("POST", f"/v1/modelops/models/{mid}/unregister")
@@ -78,7 +85,10 @@ def test_validation_fails_for_a_local_model_without_weights(app: App, settings: 
         ({"origin": "cloud", "task": "llm_inference"}, "modelops_invalid_model"),  # no provider_model_id
         ({"origin": "local", "task": "llm_inference", "local_path": "/etc"}, "modelops_invalid_model"),
         ({"origin": "local", "task": "llm_inference"}, "modelops_invalid_model"),
-        ({"origin": "local", "task": "llm_inference", "source": "huggingface", "source_id": "x/y"}, "modelops_invalid_model"),
+        (
+            {"origin": "local", "task": "llm_inference", "source": "huggingface", "source_id": "x/y"},
+            "modelops_invalid_model",
+        ),
     ],
 )
 def test_create_refusals(app: App, body: dict[str, Any], code: str) -> None:
@@ -87,16 +97,40 @@ def test_create_refusals(app: App, body: dict[str, Any], code: str) -> None:
 
 
 def test_cloud_model_with_unknown_credential_is_404(app: App) -> None:
-    r = create(app, name="gpt", task="llm_inference", origin="cloud", provider_family="openai_compatible_cloud_llm", provider_model_id="gpt-4o-mini", credential_id="cred_nope")
+    r = create(
+        app,
+        name="gpt",
+        task="llm_inference",
+        origin="cloud",
+        provider_family="openai_compatible_cloud_llm",
+        provider_model_id="gpt-4o-mini",
+        credential_id="cred_nope",
+    )
     assert r.status_code == 404 and r.json()["reason_code"] == "modelops_credential_not_found"
 
 
 def test_cloud_model_validates_with_its_credential(app: App) -> None:
-    cred = app.req("POST", "/v1/modelops/credentials", json={"name": "k", "provider": "openai", "secret": "sk-test-0123456789abcdef"}).json()
-    m = create(app, name="gpt", task="llm_inference", origin="cloud", provider_family="openai_compatible_cloud_llm", provider_model_id="gpt-4o-mini", credential_id=cred["id"]).json()
+    cred = app.req(
+        "POST",
+        "/v1/modelops/credentials",
+        json={"name": "k", "provider": "openai", "secret": "sk-test-0123456789abcdef"},
+    ).json()
+    m = create(
+        app,
+        name="gpt",
+        task="llm_inference",
+        origin="cloud",
+        provider_family="openai_compatible_cloud_llm",
+        provider_model_id="gpt-4o-mini",
+        credential_id=cred["id"],
+    ).json()
     v = app.req("POST", f"/v1/modelops/models/{m['id']}/validate").json()
     assert v["validation"]["status"] == "success"
-    assert {c["name"] for c in v["validation"]["checks"]} == {"provider_model_id", "provider_family", "credential"}
+    assert {c["name"] for c in v["validation"]["checks"]} == {
+        "provider_model_id",
+        "provider_family",
+        "credential",
+    }
 
 
 def test_bound_model_cannot_be_deleted_deactivated_or_unregistered(app: App, hooks: Any) -> None:
@@ -108,7 +142,14 @@ def test_bound_model_cannot_be_deleted_deactivated_or_unregistered(app: App, hoo
     async def bindings_of(_conn: Any, model_id: str) -> list[dict[str, Any]]:
         if model_id != mid:
             return []
-        return [{"deployment_id": "dep1", "deployment_slug": "local-default", "capability": "embeddings", "is_default": True}]
+        return [
+            {
+                "deployment_id": "dep1",
+                "deployment_slug": "local-default",
+                "capability": "embeddings",
+                "is_default": True,
+            }
+        ]
 
     hooks.bindings_of = bindings_of
     for method, path in (("DELETE", ""), ("POST", "/deactivate")):
@@ -134,20 +175,41 @@ def test_visibility_and_sharing(app: App) -> None:
     r = app.req("GET", f"/v1/modelops/models/{private['id']}/validations", "uma")
     assert r.status_code == 404
 
-    r = app.req("PUT", "/v1/modelops/sharing", json={"model_id": private["id"], "visibility": "shared", "user_ids": [app.user_ids["uma"]]})
+    r = app.req(
+        "PUT",
+        "/v1/modelops/sharing",
+        json={"model_id": private["id"], "visibility": "shared", "user_ids": [app.user_ids["uma"]]},
+    )
     assert r.status_code == 200 and r.json()["user_ids"] == [app.user_ids["uma"]]
     assert private["id"] in ids("uma") and private["id"] not in ids("ulf")
     assert app.req("GET", f"/v1/modelops/models/{private['id']}", "uma").status_code == 200
 
-    app.req("PUT", "/v1/modelops/sharing", json={"model_id": private["id"], "visibility": "shared", "roles": ["admin"]})
+    app.req(
+        "PUT",
+        "/v1/modelops/sharing",
+        json={"model_id": private["id"], "visibility": "shared", "roles": ["admin"]},
+    )
     assert private["id"] in ids("adam") and private["id"] not in ids("uma")
 
     app.req("PUT", "/v1/modelops/sharing", json={"model_id": private["id"], "visibility": "public"})
     assert private["id"] in ids("ulf")
     got = app.req("GET", "/v1/modelops/sharing", params={"model_id": private["id"]}).json()["items"]
-    assert got == [{"model_id": private["id"], "name": "minilm", "visibility": "public", "owner_id": app.user_ids["root"], "user_ids": [], "roles": []}]
+    assert got == [
+        {
+            "model_id": private["id"],
+            "name": "minilm",
+            "visibility": "public",
+            "owner_id": app.user_ids["root"],
+            "user_ids": [],
+            "roles": [],
+        }
+    ]
 
-    r = app.req("PUT", "/v1/modelops/sharing", json={"model_id": private["id"], "visibility": "public", "user_ids": ["u"]})
+    r = app.req(
+        "PUT",
+        "/v1/modelops/sharing",
+        json={"model_id": private["id"], "visibility": "public", "user_ids": ["u"]},
+    )
     assert r.status_code == 422 and r.json()["reason_code"] == "modelops_invalid_model"
     r = app.req("PUT", "/v1/modelops/sharing", json={"model_id": "mdl_nope", "visibility": "public"})
     assert r.status_code == 404 and r.json()["reason_code"] == "modelops_model_not_found"
@@ -158,8 +220,12 @@ def test_list_filters_and_paging(app: App) -> None:
     b = create(app, name="gpt", task="llm_inference", origin="cloud", provider_model_id="gpt-4o-mini").json()
     page = app.req("GET", "/v1/modelops/models", params={"page_size": 1}).json()
     assert page["total"] == 2 and len(page["items"]) == 1
-    assert [m["id"] for m in app.req("GET", "/v1/modelops/models", params={"task": "embeddings"}).json()["items"]] == [a["id"]]
-    assert [m["id"] for m in app.req("GET", "/v1/modelops/models", params={"origin": "cloud"}).json()["items"]] == [b["id"]]
+    assert [
+        m["id"] for m in app.req("GET", "/v1/modelops/models", params={"task": "embeddings"}).json()["items"]
+    ] == [a["id"]]
+    assert [
+        m["id"] for m in app.req("GET", "/v1/modelops/models", params={"origin": "cloud"}).json()["items"]
+    ] == [b["id"]]
 
 
 def test_unknown_model_is_404_on_every_model_route(app: App) -> None:

@@ -17,7 +17,11 @@ pytestmark = pytest.mark.db
 
 def local_llm(app: App, settings: Any) -> dict[str, Any]:
     d = managed_dir(settings)
-    r = app.req("POST", "/v1/modelops/models", json={"name": "tiny-llm", "task": "llm_inference", "origin": "local", "local_path": str(d)})
+    r = app.req(
+        "POST",
+        "/v1/modelops/models",
+        json={"name": "tiny-llm", "task": "llm_inference", "origin": "local", "local_path": str(d)},
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -29,9 +33,20 @@ def use(hooks: Any, *providers: RuntimeProvider) -> None:
     hooks.list_providers = list_providers
 
 
-def test_test_runs_only_when_the_runtime_serves_the_model(app: App, settings: Any, hooks: Any, runtime: FakeServer) -> None:
+def test_test_runs_only_when_the_runtime_serves_the_model(
+    app: App, settings: Any, hooks: Any, runtime: FakeServer
+) -> None:
     m = local_llm(app, settings)
-    other = app.req("POST", "/v1/modelops/models", json={"name": "other", "task": "llm_inference", "origin": "local", "local_path": str(managed_dir(settings, "acme--other"))}).json()
+    other = app.req(
+        "POST",
+        "/v1/modelops/models",
+        json={
+            "name": "other",
+            "task": "llm_inference",
+            "origin": "local",
+            "local_path": str(managed_dir(settings, "acme--other")),
+        },
+    ).json()
     path = f"/v1/modelops/models/{m['id']}/test"
 
     def refused(cause: str) -> None:
@@ -59,7 +74,9 @@ def test_test_runs_only_when_the_runtime_serves_the_model(app: App, settings: An
     assert [h["id"] for h in hist] == [t["id"]]
 
 
-def test_test_runtimes_reports_slot_loaded_model_and_advertised_entries(app: App, settings: Any, hooks: Any, runtime: FakeServer) -> None:
+def test_test_runtimes_reports_slot_loaded_model_and_advertised_entries(
+    app: App, settings: Any, hooks: Any, runtime: FakeServer
+) -> None:
     m = local_llm(app, settings)
     runtime.loaded = ["/models/tiny-llm.gguf", "/models/else.gguf"]
     use(
@@ -67,15 +84,24 @@ def test_test_runtimes_reports_slot_loaded_model_and_advertised_entries(app: App
         provider("llama", runtime.url, loaded=m["id"]),
         provider("idle", runtime.url),
         provider("embed", runtime.url, capability="embeddings"),  # incompatible: not listed
-        provider("cloud", "http://127.0.0.1:9", origin="cloud", family="openai_compatible_cloud_llm"),  # not local
+        provider(
+            "cloud", "http://127.0.0.1:9", origin="cloud", family="openai_compatible_cloud_llm"
+        ),  # not local
     )
     body = app.req("GET", f"/v1/modelops/models/{m['id']}/test-runtimes").json()
     by_id = {i["provider_id"]: i for i in body["items"]}
     assert set(by_id) == {"llama", "idle"}
     llama = by_id["llama"]
-    assert llama["slot_state"] == "loaded" and llama["loaded_model_id"] == m["id"] and llama["loaded_model_name"] == "tiny-llm"
+    assert (
+        llama["slot_state"] == "loaded"
+        and llama["loaded_model_id"] == m["id"]
+        and llama["loaded_model_name"] == "tiny-llm"
+    )
     assert llama["runtime_model_id"] == "/models/tiny-llm.gguf" and llama["serves_model"] is True
-    assert [(e["id"], e["matches_model"]) for e in llama["advertised"]] == [("/models/tiny-llm.gguf", True), ("/models/else.gguf", False)]
+    assert [(e["id"], e["matches_model"]) for e in llama["advertised"]] == [
+        ("/models/tiny-llm.gguf", True),
+        ("/models/else.gguf", False),
+    ]
     assert llama["advertised"][0]["owned_by"] == "llamacpp"
     idle = by_id["idle"]
     assert idle["slot_state"] == "empty" and idle["serves_model"] is False and idle["reason"] == "slot_empty"
@@ -104,17 +130,43 @@ def test_unknown_and_incompatible_runtimes(app: App, settings: Any, hooks: Any, 
 
 
 def test_embeddings_model_test(app: App, hooks: Any, runtime: FakeServer) -> None:
-    m = app.req("POST", "/v1/modelops/models", json={"name": "all-MiniLM-L6-v2", "task": "embeddings", "origin": "local", "source": "bundled"}).json()
+    m = app.req(
+        "POST",
+        "/v1/modelops/models",
+        json={"name": "all-MiniLM-L6-v2", "task": "embeddings", "origin": "local", "source": "bundled"},
+    ).json()
     runtime.loaded = ["sentence-transformers/all-MiniLM-L6-v2"]
-    use(hooks, provider("emb", runtime.url, capability="embeddings", loaded=m["id"], family="local_embeddings"))
-    r = app.req("POST", f"/v1/modelops/models/{m['id']}/test", json={"provider_id": "emb", "texts": ["a", "b"]})
+    use(
+        hooks,
+        provider("emb", runtime.url, capability="embeddings", loaded=m["id"], family="local_embeddings"),
+    )
+    r = app.req(
+        "POST", f"/v1/modelops/models/{m['id']}/test", json={"provider_id": "emb", "texts": ["a", "b"]}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["output"] == {"vectors": 2, "dimensions": 3}
 
 
-def test_cloud_test_is_blocked_offline_and_uses_the_credential_online(app: App, hooks: Any, runtime: FakeServer) -> None:
-    cred = app.req("POST", "/v1/modelops/credentials", json={"name": "k", "provider": "openai", "secret": "sk-cloud-0123456789abcdef"}).json()
-    m = app.req("POST", "/v1/modelops/models", json={"name": "gpt", "task": "llm_inference", "origin": "cloud", "provider_family": "openai_compatible_cloud_llm", "provider_model_id": "gpt-4o-mini", "credential_id": cred["id"]}).json()
+def test_cloud_test_is_blocked_offline_and_uses_the_credential_online(
+    app: App, hooks: Any, runtime: FakeServer
+) -> None:
+    cred = app.req(
+        "POST",
+        "/v1/modelops/credentials",
+        json={"name": "k", "provider": "openai", "secret": "sk-cloud-0123456789abcdef"},
+    ).json()
+    m = app.req(
+        "POST",
+        "/v1/modelops/models",
+        json={
+            "name": "gpt",
+            "task": "llm_inference",
+            "origin": "cloud",
+            "provider_family": "openai_compatible_cloud_llm",
+            "provider_model_id": "gpt-4o-mini",
+            "credential_id": cred["id"],
+        },
+    ).json()
     runtime.loaded = ["gpt-4o-mini"]
     use(hooks, provider("cloud", runtime.url + "/v1", origin="cloud", family="openai_compatible_cloud_llm"))
 
@@ -129,4 +181,6 @@ def test_cloud_test_is_blocked_offline_and_uses_the_credential_online(app: App, 
     hooks.runtime_offline = type(hooks)().runtime_offline
     r = app.req("POST", f"/v1/modelops/models/{m['id']}/test", json={"provider_id": "cloud"})
     assert r.status_code == 200 and r.json()["status"] == "success", r.text
-    assert {{k.lower(): v for k, v in h.items()}.get("authorization") for _m, _p, h in runtime.requests} == {"Bearer sk-cloud-0123456789abcdef"}
+    assert {{k.lower(): v for k, v in h.items()}.get("authorization") for _m, _p, h in runtime.requests} == {
+        "Bearer sk-cloud-0123456789abcdef"
+    }

@@ -13,7 +13,6 @@ REASON_CODES = catalogue(
     ("modelops_download_not_found", 404, "Download {download_id} not found."),
     ("modelops_source_not_found", 404, "Model {source_id} not found in the {where}."),
     ("modelops_runtime_not_found", 404, "Runtime provider {provider_id} not found."),
-    ("modelops_catalog_entry_not_found", 404, "Catalog entry {catalog_id} not found."),
     ("modelops_invalid_model", 422, "Invalid model: {detail}"),
     ("modelops_invalid_transition", 409, "Cannot {action} a model in state {state}."),
     ("modelops_validation_required", 409, "The model needs a current successful validation first."),
