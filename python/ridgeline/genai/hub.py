@@ -74,9 +74,22 @@ class ModelOpsSettings:
             hf_base_url=base.rstrip("/") if base else None,
             hf_token=(e.get("MODELOPS_HF_TOKEN") or e.get("HF_TOKEN") or "").strip() or None,
             offline=(e.get("MODELOPS_OFFLINE") or "").strip().lower() in {"1", "true", "yes", "on"},
-            hub_timeout_s=float(e.get("MODELOPS_HUB_TIMEOUT_S") or 30.0),
-            download_max_bytes=int(e.get("MODELOPS_DOWNLOAD_MAX_BYTES") or 64 * 1024**3),
+            hub_timeout_s=_number(e, "MODELOPS_HUB_TIMEOUT_S", 30.0, float),
+            download_max_bytes=_number(e, "MODELOPS_DOWNLOAD_MAX_BYTES", 64 * 1024**3, int),
         )
+
+
+def _number(env: Mapping[str, str], name: str, default: Any, kind: Any) -> Any:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {raw!r}")
+    return value
 
 
 class HubError(EngineError):
@@ -334,7 +347,10 @@ def settings_of(ctx: Any) -> ModelOpsSettings:
     """The process's ModelOps settings (read once per app context from the environment)."""
     s = ctx.state.get("genai.modelops.settings")
     if s is None:
-        s = ModelOpsSettings.from_env(ctx.settings.data_dir)
+        try:
+            s = ModelOpsSettings.from_env(ctx.settings.data_dir)
+        except ValueError as exc:  # a bad variable: say which, as a 503 rather than a bare 500
+            raise EngineError(503, "service_unavailable", f"ModelOps settings: {exc}") from None
         ctx.state["genai.modelops.settings"] = s
     return s
 

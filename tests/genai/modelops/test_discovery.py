@@ -179,3 +179,36 @@ def test_hub_down_is_503(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None
     app = make_app()
     r = app.req("GET", "/v1/modelops/discovery/huggingface")
     assert r.status_code == 503 and r.json()["reason_code"] == "modelops_hub_unavailable"
+
+
+def test_a_download_left_running_by_an_ended_job_is_failed_not_blocking(
+    hub_app: App, hub_server: FakeServer
+) -> None:
+    import sqlalchemy as sa
+
+    from ridgeline.genai.api import modelops_store as ms
+
+    first = hub_app.wait_download(
+        hub_app.req("POST", "/v1/modelops/downloads", json={"source_id": "acme/tiny-embed"}).json()["id"]
+    )
+
+    async def leave_running() -> None:  # what a restart mid-download leaves behind
+        async with hub_app.client.app.state["ctx"].db.begin() as conn:
+            await conn.execute(
+                sa.update(ms.downloads).where(ms.downloads.c.id == first["id"]).values(status="running")
+            )
+
+    hub_app.call(leave_running)
+    got = hub_app.req("GET", f"/v1/modelops/downloads/{first['id']}").json()
+    assert got["status"] == "failed" and got["error"]["reason_code"] == "modelops_download_failed"
+    r = hub_app.req("POST", "/v1/modelops/downloads", json={"source_id": "acme/tiny-embed"})
+    assert r.status_code == 202, r.text
+    assert hub_app.wait_download(r.json()["id"])["status"] == "succeeded"
+
+
+def test_a_bad_setting_is_a_503_naming_the_variable(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELOPS_HUB_TIMEOUT_S", "soon")
+    app = make_app()
+    r = app.req("GET", "/v1/modelops/discovery/huggingface")
+    assert r.status_code == 503 and r.json()["reason_code"] == "service_unavailable"
+    assert "MODELOPS_HUB_TIMEOUT_S" in r.json()["detail"]

@@ -22,6 +22,7 @@ from ridgeline.genai.api.modelops_common import TAGS, caller, err, remote_block,
 from ridgeline.genai.api.service import GenaiService
 from ridgeline.platform import paging
 from ridgeline.platform.context import Service
+from ridgeline.platform.jobs import JobStatus
 from ridgeline.platform.paging import Offset
 
 Task = Literal["llm_inference", "embeddings"]
@@ -103,12 +104,30 @@ class DownloadCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     task: Task | None = None
 
 
+TERMINAL = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
+
+
+def _reconcile(r: dict[str, Any], job: Any) -> dict[str, Any]:
+    """A row left queued/running by a job that ended without saying so (the process restarted:
+    the platform marks such jobs FAILED) is failed too."""
+    if job is not None and job.status in TERMINAL and r["status"] in ("queued", "running"):
+        error = job.error or {"message": "the download job ended"}
+        return {**r, "status": "failed", "error": {"reason_code": "modelops_download_failed", **error}}
+    return r
+
+
 async def _views(svc: GenaiService, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     jobs = await svc.ctx.jobs.get_many([r["job_id"] for r in rows if r["job_id"]])
     out = []
     for r in rows:
         job = jobs.get(r["job_id"]) if r["job_id"] else None
+        r = _reconcile(r, job)
         total = r["bytes_total"]
+        done = r["bytes_done"]
+        if job is not None and job.status == JobStatus.RUNNING and total:
+            # the row is written every few MiB; the job's live progress is per chunk
+            done = max(done, min(total, int(job.progress * total)))
+        progress = (done / total) if total else (1.0 if r["status"] == "succeeded" else 0.0)
         out.append(
             {
                 "id": r["id"],
@@ -119,11 +138,9 @@ async def _views(svc: GenaiService, rows: list[dict[str, Any]]) -> list[dict[str
                 "status": r["status"],
                 "task": r["task"],
                 "bytes_total": total,
-                "bytes_done": r["bytes_done"],
+                "bytes_done": done,
                 "resumed_bytes": r["resumed_bytes"],
-                "progress": (r["bytes_done"] / total)
-                if total
-                else (1.0 if r["status"] == "succeeded" else 0.0),
+                "progress": progress,
                 "files": r["files"],
                 "source_info": r["source_info"],
                 "target_dir": r["target_dir"],
@@ -199,16 +216,26 @@ async def create_download(
         "updated_at": at,
     }
     async with svc.db.begin() as conn:
-        busy = (
+        open_rows = list(
             await conn.execute(
-                sa.select(ms.downloads.c.id).where(
+                sa.select(ms.downloads.c.id, ms.downloads.c.job_id).where(
                     ms.downloads.c.source_id == data.source_id,
                     ms.downloads.c.revision == data.revision,
                     ms.downloads.c.status.in_(["queued", "running"]),
                 )
             )
-        ).first()
-        if busy is not None:
+        )
+        jobs = await svc.ctx.jobs.get_many([r.job_id for r in open_rows if r.job_id])
+        for busy in open_rows:
+            job = jobs.get(busy.job_id) if busy.job_id else None
+            if job is not None and job.status in TERMINAL:  # interrupted: record it and carry on
+                error = {"reason_code": "modelops_download_failed", **(job.error or {})}
+                await conn.execute(
+                    ms.downloads.update()
+                    .where(ms.downloads.c.id == busy.id)
+                    .values(status="failed", error=error)
+                )
+                continue
             raise err(
                 "modelops_download_in_progress",
                 source_id=data.source_id,
