@@ -203,7 +203,8 @@ def test_a_download_left_running_by_an_ended_job_is_failed_not_blocking(
     assert got["status"] == "failed" and got["error"]["reason_code"] == "modelops_download_failed"
     r = hub_app.req("POST", "/v1/modelops/downloads", json={"source_id": "acme/tiny-embed"})
     assert r.status_code == 202, r.text
-    assert hub_app.wait_download(r.json()["id"])["status"] == "succeeded"
+    second = hub_app.wait_download(r.json()["id"])
+    assert second["status"] == "succeeded", second
 
 
 def test_a_bad_setting_is_a_503_naming_the_variable(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
