@@ -17,6 +17,7 @@ The defaults answer "none" (no control plane tables in this module's branch).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -194,10 +195,9 @@ async def runtime_reports(
     provider directly.
     """
     out = []
-    for p in providers:
-        if p.origin != "local" or compatible(model, p) is not None:
-            continue
-        adv = await fetch_advertised(p, client)
+    chosen = [p for p in providers if p.origin == "local" and compatible(model, p) is None]
+    probes = await asyncio.gather(*(fetch_advertised(p, client) for p in chosen))  # one round trip
+    for p, adv in zip(chosen, probes, strict=True):
         ids = [e["id"] for e in adv.entries]
         runtime_model_id = match_advertised(model, ids) if adv.reachable else None
         slot_state = "empty" if p.loaded_model_id is None else "loaded"
