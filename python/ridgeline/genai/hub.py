@@ -22,12 +22,12 @@ import json
 import os
 import re
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+import msgspec
 
 from ridgeline.platform.problems import EngineError
 
@@ -51,9 +51,8 @@ def task_of(pipeline_tag: str | None) -> str | None:
     return TASKS.get(pipeline_tag or "")
 
 
-@dataclass(frozen=True)
-class ModelOpsSettings:
-    """Read from the environment at start-up (see docs/genai-modelops.md)."""
+class ModelOpsSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Read from the environment on first use (see docs/genai-modelops.md)."""
 
     model_dir: Path
     hf_base_url: str | None = None

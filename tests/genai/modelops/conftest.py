@@ -294,7 +294,7 @@ class HubHandler(_Handler):
             data = repo["served"].get(name, repo["files"][name])
             start = 0
             rng = self.headers.get("Range")
-            if rng and rng.startswith("bytes="):
+            if rng and rng.startswith("bytes=") and not fake.ignore_range:
                 start = int(rng[6:].split("-")[0])
             gate = fake.gates.get(name)
             if gate is not None:
@@ -339,6 +339,7 @@ def hub_server() -> Iterator[FakeServer]:
         },
     }
     fake.cut_after = {}  # type: ignore[attr-defined]
+    fake.ignore_range = False  # type: ignore[attr-defined]
     fake.gates = {}  # type: ignore[attr-defined]
     fake.start()
     yield fake

@@ -128,6 +128,19 @@ def test_interrupted_download_resumes_with_range(hub_app: App, hub_server: FakeS
     )
 
 
+def test_a_server_that_ignores_range_is_read_from_the_start(hub_app: App, hub_server: FakeServer) -> None:
+    hub_server.cut_after["model.safetensors"] = 300_000
+    first = hub_app.req("POST", "/v1/modelops/downloads", json={"source_id": "acme/tiny-llm"}).json()
+    assert hub_app.wait_download(first["id"])["status"] == "failed"
+    hub_server.ignore_range = True  # answers 200 with the whole file to a Range request
+    second = hub_app.wait_download(
+        hub_app.req("POST", "/v1/modelops/downloads", json={"source_id": "acme/tiny-llm"}).json()["id"]
+    )
+    assert second["status"] == "succeeded", second
+    data = hub_server.repos["acme/tiny-llm"]["files"]["model.safetensors"]
+    assert (Path(second["target_dir"]) / "model.safetensors").read_bytes() == data
+
+
 def test_corrupt_file_fails_the_download(hub_app: App, hub_server: FakeServer) -> None:
     repo = hub_server.repos["acme/tiny-embed"]
     repo["served"]["model.safetensors"] = b"\1" * len(repo["files"]["model.safetensors"])
