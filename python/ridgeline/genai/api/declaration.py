@@ -27,6 +27,11 @@ from ridgeline.genai.api import catalog, content, executions, policy, quotes, re
 
 for _module in (voice, registry, catalog, policy, quotes, content, executions):
     ROUTES.extend(_module.ROUTES)
+# ---- ModelOps (/v1/modelops/*; hooks to the control plane: ridgeline.genai.modelops_runtimes.HOOKS)
+from ridgeline.genai.api import modelops_store  # noqa: E402, F401  (its tables on the shared metadata)
+from ridgeline.genai.api.modelops import ROUTES as MODELOPS_ROUTES  # noqa: E402
+
+ROUTES += MODELOPS_ROUTES
 
 
 async def _start(ctx: AppContext, _settings: None) -> GenaiService:
