@@ -38,7 +38,12 @@ async def usage(
     return await svc.runs.usage(period)
 
 
-@get("/dashboard/models", tags=TAGS, summary="Model mappings in force (defaults, then overrides)")
+@get(
+    "/dashboard/models",
+    tags=TAGS,
+    summary="Model mappings in force (defaults, then overrides)",
+    opt=raises(404),
+)
 async def models(
     svc: Service[AutopackService],
     run_id: Annotated[
@@ -127,7 +132,13 @@ async def ab_results(
     return await svc.runs.ab_results(test_id, valid_only, limit)
 
 
-@post("/dashboard/human-notes", status_code=200, tags=TAGS, summary="Append a note to the human-notes file")
+@post(
+    "/dashboard/human-notes",
+    status_code=200,
+    tags=TAGS,
+    summary="Append a note to the human-notes file",
+    opt=raises(404),
+)
 async def human_notes(
     svc: Service[AutopackService], data: Annotated[S.HumanNoteRequest, Body()]
 ) -> S.HumanNoteResponse:
