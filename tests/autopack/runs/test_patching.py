@@ -22,11 +22,10 @@ def _tree(root: Path) -> dict[str, bytes]:
 MULTI = """diff --git a/src/app.py b/src/app.py
 --- a/src/app.py
 +++ b/src/app.py
-@@ -1,4 +1,4 @@
+@@ -1,3 +1,3 @@
  import os
 -VALUE = 1
 +VALUE = 2
- 
  def main():
 --- /dev/null
 +++ b/docs/new.md
@@ -45,7 +44,7 @@ MULTI = """diff --git a/src/app.py b/src/app.py
 def ws(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     (root / "src").mkdir(parents=True)
-    (root / "src" / "app.py").write_text("import os\nVALUE = 1\n\ndef main():\n    pass\n")
+    (root / "src" / "app.py").write_text("import os\nVALUE = 1\ndef main():\n    pass\n")
     (root / "old.txt").write_text("bye\n")
     return root
 
@@ -57,16 +56,16 @@ def test_modify_add_delete_in_one_patch(ws: Path) -> None:
         ("docs/new.md", "added", 2, 0),
         ("old.txt", "deleted", 0, 1),
     ]
-    assert (ws / "src" / "app.py").read_text() == "import os\nVALUE = 2\n\ndef main():\n    pass\n"
+    assert (ws / "src" / "app.py").read_text() == "import os\nVALUE = 2\ndef main():\n    pass\n"
     assert (ws / "docs" / "new.md").read_bytes() == b"# New\ntext"  # no newline at end, as the diff says
     assert not (ws / "old.txt").exists()
 
 
 def test_a_hunk_is_found_at_an_offset_but_never_fuzzily(ws: Path) -> None:
-    (ws / "src" / "app.py").write_text("# header\n# more\nimport os\nVALUE = 1\n\ndef main():\n")
+    (ws / "src" / "app.py").write_text("# header\n# more\nimport os\nVALUE = 1\ndef main():\n")
     patching.apply(ws, MULTI.split("--- /dev/null")[0])
     assert "VALUE = 2" in (ws / "src" / "app.py").read_text()
-    (ws / "src" / "app.py").write_text("import os\nVALUE = 3\n\ndef main():\n")
+    (ws / "src" / "app.py").write_text("import os\nVALUE = 3\ndef main():\n")
     with pytest.raises(patching.PatchError) as err:
         patching.apply(ws, MULTI.split("--- /dev/null")[0])
     assert err.value.status == 409 and err.value.reason_code == "patch_does_not_apply"
