@@ -16,7 +16,7 @@ import stat
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import get
 from litestar.params import Parameter
@@ -43,7 +43,7 @@ def _mtime(st: os.stat_result) -> datetime:
 
 
 def _index(root: Path) -> list[tuple[str, os.stat_result]]:
-    return list(workspace.walk_files(root))
+    return sorted(workspace.walk_files(root), key=lambda item: item[0])
 
 
 @get("/runs/{run_id:str}/artifacts/index", tags=TAGS, summary="Every artifact file of a run", opt=OPT)
@@ -78,6 +78,15 @@ def _open(target: Path) -> tuple[int, int, bytes]:
     return fd, st.st_size, head
 
 
+class _TypedStream(Stream):
+    """A stream whose own media type wins over the route's declared one (``text/plain`` in OpenAPI,
+    while a PNG goes out as ``image/png``)."""
+
+    def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["media_type"] = self.media_type
+        return super().to_asgi_response(*args, **kwargs)
+
+
 async def _chunks(fd: int) -> AsyncIterator[bytes]:
     try:
         offset = 0
@@ -110,7 +119,7 @@ async def artifact_file(
     fd, size, head = await asyncio.to_thread(_open, target)
     if fd < 0:
         raise NotFound("artifact", path, run_id=run_id, path=path)
-    return Stream(
+    return _TypedStream(
         _chunks(fd),
         media_type=_media_type(target, head),
         headers={"Content-Length": str(size), "X-Content-Type-Options": "nosniff"},
