@@ -189,7 +189,7 @@ def upgrade() -> None:
         sa.Column("minor_issues_count", sa.Integer(), server_default="0", nullable=False),
         sa.Column("major_issues_count", sa.Integer(), server_default="0", nullable=False),
         sa.Column("quality_level", sa.String(length=32), nullable=True),
-        sa.Column("quality_blocked", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("quality_blocked", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("last_failure_reason", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
