@@ -106,3 +106,11 @@ def create(client: Any, run_id: str, **kw: Any) -> None:
     from ridgeline.autopack.api.schemas import RunStartRequest
 
     call(client, service(client).runs.start_run, msgspec.convert(plan(run_id, **kw), RunStartRequest))
+
+
+def away_from_window_edge(window_s: int = 60, margin_s: float = 15.0) -> None:
+    """Wait until the fixed rate-limit window has ``margin_s`` left, so a burst counts in one window."""
+    import time
+
+    while window_s - (time.time() % window_s) < margin_s:
+        time.sleep(0.5)

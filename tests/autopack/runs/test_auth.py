@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.autopack.runs.conftest import API_KEY, KEY, create, plan
+from tests.autopack.runs.conftest import API_KEY, KEY, away_from_window_edge, create, plan
 
 pytestmark = pytest.mark.db
 
@@ -96,6 +96,7 @@ def test_denials_carry_reason_codes_and_a_challenge(make_ap) -> None:  # type: i
 
 def test_start_is_limited_to_ten_a_minute_per_client(make_ap) -> None:  # type: ignore[no-untyped-def]
     ap = make_ap(api_key=True)
+    away_from_window_edge()
     codes = [_start(ap, f"rl-{i}", KEY) for i in range(12)]
     assert codes == [201] * 10 + [429] * 2
     r = ap.post("/runs/start", json=plan("rl-x"), headers=KEY)
