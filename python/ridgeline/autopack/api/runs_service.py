@@ -911,36 +911,10 @@ class RunService:
     # ---- section 10: inbox and progress -----------------------------------------------------
 
     @staticmethod
-    def phase_counts() -> Any:
-        """Per-run phase counts as one grouped subquery (joined to the runs page: no N+1)."""
-        st = phases.c.state
-
-        def count_in(states: frozenset[str] | set[str]) -> Any:
-            return sa.func.coalesce(sa.func.sum(sa.case((st.in_(sorted(states)), 1), else_=0)), 0)
-
-        return (
-            sa.select(
-                phases.c.run_id.label("run_id"),
-                sa.func.count().label("phases_total"),
-                count_in(lifecycle.FINAL_PHASE_STATES).label("phases_completed"),
-                count_in(lifecycle.IN_PROGRESS_STATES).label("phases_in_progress"),
-                count_in({"QUEUED"}).label("phases_pending"),
-                count_in({"FAILED"}).label("phases_failed"),
-            )
-            .group_by(phases.c.run_id)
-            .subquery("phase_counts")
-        )
-
-    async def list_runs(self, limit: int, offset: int) -> S.RunList:
-        pc = self.phase_counts()
-        cols = [
-            pc.c.phases_total,
-            pc.c.phases_completed,
-            pc.c.phases_in_progress,
-            pc.c.phases_pending,
-            pc.c.phases_failed,
-        ]
-        q = (
+    def inbox_query(limit: int, offset: int) -> Any:
+        """One statement: the page of runs (newest first) joined to its phases and grouped, so the
+        counts cover only the page's runs (through the phases' primary key), not every phase."""
+        page = (
             sa.select(
                 runs.c.id,
                 runs.c.state,
@@ -949,16 +923,35 @@ class RunService:
                 runs.c.updated_at,
                 runs.c.tokens_used,
                 runs.c.token_cap,
-                *[sa.func.coalesce(c, 0).label(c.name) for c in cols],
             )
-            .select_from(runs.outerjoin(pc, pc.c.run_id == runs.c.id))
             .order_by(runs.c.created_at.desc(), runs.c.id.desc())
             .limit(limit)
             .offset(offset)
+            .subquery("page")
         )
+        st = phases.c.state
+
+        def count_in(states: frozenset[str] | set[str]) -> Any:
+            return sa.func.coalesce(sa.func.sum(sa.case((st.in_(sorted(states)), 1), else_=0)), 0)
+
+        return (
+            sa.select(
+                *page.c,
+                sa.func.count(phases.c.phase_id).label("phases_total"),
+                count_in(lifecycle.FINAL_PHASE_STATES).label("phases_completed"),
+                count_in(lifecycle.IN_PROGRESS_STATES).label("phases_in_progress"),
+                count_in({"QUEUED"}).label("phases_pending"),
+                count_in({"FAILED"}).label("phases_failed"),
+            )
+            .select_from(page.outerjoin(phases, phases.c.run_id == page.c.id))
+            .group_by(*page.c)
+            .order_by(page.c.created_at.desc(), page.c.id.desc())
+        )
+
+    async def list_runs(self, limit: int, offset: int) -> S.RunList:
         async with self.db.engine.connect() as conn:
             total = (await conn.execute(sa.select(sa.func.count()).select_from(runs))).scalar_one()
-            rows = (await conn.execute(q)).all()
+            rows = (await conn.execute(self.inbox_query(limit, offset))).all()
         out = [
             S.RunSummary(
                 run_id=r.id,
