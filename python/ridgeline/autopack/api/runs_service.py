@@ -910,48 +910,13 @@ class RunService:
 
     # ---- section 10: inbox and progress -----------------------------------------------------
 
-    @staticmethod
-    def inbox_query(limit: int, offset: int) -> Any:
-        """One statement: the page of runs (newest first) joined to its phases and grouped, so the
-        counts cover only the page's runs (through the phases' primary key), not every phase."""
-        page = (
-            sa.select(
-                runs.c.id,
-                runs.c.state,
-                runs.c.goal,
-                runs.c.created_at,
-                runs.c.updated_at,
-                runs.c.tokens_used,
-                runs.c.token_cap,
-            )
-            .order_by(runs.c.created_at.desc(), runs.c.id.desc())
-            .limit(limit)
-            .offset(offset)
-            .subquery("page")
-        )
-        st = phases.c.state
-
-        def count_in(states: frozenset[str] | set[str]) -> Any:
-            return sa.func.coalesce(sa.func.sum(sa.case((st.in_(sorted(states)), 1), else_=0)), 0)
-
-        return (
-            sa.select(
-                *page.c,
-                sa.func.count(phases.c.phase_id).label("phases_total"),
-                count_in(lifecycle.FINAL_PHASE_STATES).label("phases_completed"),
-                count_in(lifecycle.IN_PROGRESS_STATES).label("phases_in_progress"),
-                count_in({"QUEUED"}).label("phases_pending"),
-                count_in({"FAILED"}).label("phases_failed"),
-            )
-            .select_from(page.outerjoin(phases, phases.c.run_id == page.c.id))
-            .group_by(*page.c)
-            .order_by(page.c.created_at.desc(), page.c.id.desc())
-        )
-
     async def list_runs(self, limit: int, offset: int) -> S.RunList:
         async with self.db.engine.connect() as conn:
-            total = (await conn.execute(sa.select(sa.func.count()).select_from(runs))).scalar_one()
-            rows = (await conn.execute(self.inbox_query(limit, offset))).all()
+            rows = (await conn.execute(INBOX, {"limit": limit, "offset": offset})).all()
+            if rows:
+                total = int(rows[0].total)
+            else:  # past the end (or no runs): the page carried no total
+                total = (await conn.execute(sa.select(sa.func.count()).select_from(runs))).scalar_one()
         out = [
             S.RunSummary(
                 run_id=r.id,
@@ -1381,6 +1346,53 @@ class RunService:
             q = q.where(ab_results.c.is_valid.is_(True))
         async with self.db.engine.connect() as conn:
             return [msgspec.convert(_dict(r), S.ABTestResult) for r in await conn.execute(q)]
+
+
+def _inbox_query() -> Any:
+    """The runs inbox in one statement: the page of runs (newest first) joined to its phases and
+    grouped, so the counts touch only the page's phases (through their primary key), with the total
+    as a scalar subquery. Built once (SQLAlchemy then reuses its cache key and compiled form); the
+    state lists are literals, not expanding parameters."""
+    page = (
+        sa.select(
+            runs.c.id,
+            runs.c.state,
+            runs.c.goal,
+            runs.c.created_at,
+            runs.c.updated_at,
+            runs.c.tokens_used,
+            runs.c.token_cap,
+        )
+        .order_by(runs.c.created_at.desc(), runs.c.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+        .subquery("page")
+    )
+    st = phases.c.state
+    one, zero = sa.literal_column("1"), sa.literal_column("0")
+
+    def count_in(states: frozenset[str] | set[str]) -> Any:
+        match = sa.or_(*(st == sa.literal_column(f"'{name}'") for name in sorted(states)))
+        return sa.func.coalesce(sa.func.sum(sa.case((match, one), else_=zero)), zero)
+
+    total = sa.select(sa.func.count()).select_from(runs).scalar_subquery()
+    return (
+        sa.select(
+            *page.c,
+            sa.func.count(phases.c.phase_id).label("phases_total"),
+            count_in(lifecycle.FINAL_PHASE_STATES).label("phases_completed"),
+            count_in(lifecycle.IN_PROGRESS_STATES).label("phases_in_progress"),
+            count_in({"QUEUED"}).label("phases_pending"),
+            count_in({"FAILED"}).label("phases_failed"),
+            total.label("total"),
+        )
+        .select_from(page.outerjoin(phases, phases.c.run_id == page.c.id))
+        .group_by(*page.c)
+        .order_by(page.c.created_at.desc(), page.c.id.desc())
+    )
+
+
+INBOX = _inbox_query()
 
 
 def _aware(value: datetime) -> datetime:
