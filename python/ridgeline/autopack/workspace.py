@@ -88,7 +88,10 @@ def resolve_inside(root: Path, raw: str) -> Path:
     (symlinks included)."""
     rel = check_relative(raw)
     base = root.resolve()
-    target = (base / rel).resolve(strict=False)
+    try:
+        target = (base / rel).resolve(strict=False)
+    except (OSError, RuntimeError):  # a symlink loop, a name too long for the file system
+        raise UnsafePath("cannot be resolved") from None
     if target != base and not target.is_relative_to(base):
         raise UnsafePath("resolves outside the run directory")
     return target

@@ -159,7 +159,15 @@ def test_files_are_served_with_their_media_type(ap, run_dir: Path) -> None:  # t
 
 
 def test_symlinks_out_of_the_run_and_nul_bytes_are_refused(ap, run_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    for path in ("logs/leak.txt", "linked-dir/secret.txt", "logs/builder.log\x00.png", "logs/builder.log%00"):
+    os.symlink(run_dir / "loop-b", run_dir / "loop-a")
+    os.symlink(run_dir / "loop-a", run_dir / "loop-b")
+    for path in (
+        "logs/leak.txt",
+        "linked-dir/secret.txt",
+        "logs/builder.log\x00.png",
+        "logs/builder.log%00",
+        "loop-a/x",
+    ):
         r = ap.get("/runs/r-1/artifacts/file", params={"path": path})
         assert r.status_code == 400 and r.json()["reason_code"] == "invalid_path", path
         assert "top secret" not in r.text
