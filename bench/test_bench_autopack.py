@@ -27,7 +27,9 @@ DURATION_S = int(os.environ.get("BENCH_AUTOPACK_SECONDS", "8"))
 RUNS = int(os.environ.get("BENCH_AUTOPACK_RUNS", "10000"))
 PHASES = 20
 CONNECTIONS = 32
-HOT_RUNS = min(2000, RUNS)  # update_status cycles over phase P0 of these runs (EXECUTING -> EXECUTING updates)
+HOT_RUNS = min(
+    2000, RUNS
+)  # update_status cycles over phase P0 of these runs (EXECUTING -> EXECUTING updates)
 results: dict[tuple[str, str], dict[str, float]] = {}
 
 POST_LUA = """
