@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import hypothesis
 import pytest
@@ -52,6 +53,13 @@ SKIPPED: dict[str, dict[str, str]] = {
 }
 
 
+# Environment a family's app is built and started with: kill switches on, so the endpoints behind
+# them are exercised (their documented 503 when off is tested in the family's own tests).
+FAMILY_ENV: dict[str, dict[str, str]] = {
+    "autopack": {"AUTOPACK_ENABLE_CONSOLIDATED_METRICS": "1"},
+}
+
+
 def _settings(family: str, data_dir: Path) -> Settings:
     return Settings(only=family, data_dir=data_dir, seed_defaults=True, log_level="ERROR")
 
@@ -75,8 +83,9 @@ def clients(
     def get(family: str) -> TestClient[Any]:
         if family not in opened:
             data_dir = tmp_path_factory.mktemp(f"contract-{family}") / "var"
-            client = TestClient(create_app(_settings(family, data_dir)), raise_server_exceptions=False)
-            client.__enter__()
+            with mock.patch.dict(os.environ, FAMILY_ENV.get(family, {})):
+                client = TestClient(create_app(_settings(family, data_dir)), raise_server_exceptions=False)
+                client.__enter__()
             opened[family] = client
         return opened[family]
 

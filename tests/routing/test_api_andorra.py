@@ -95,7 +95,9 @@ def test_oracle_on_andorra(root_client: Any) -> None:
     # The brute-force checks ran on subgraphs with cycles whose fronts hold several paths (on trees
     # every front has one path and the check could not fail).
     subs = res["details"]["subgraphs"]
-    assert len(subs) == 2 and all(s["qualified"] and s["cycle_rank"] > 0 and s["front_size"] > 1 for s in subs)
+    assert len(subs) == 2 and all(
+        s["qualified"] and s["cycle_rank"] > 0 and s["front_size"] > 1 for s in subs
+    )
 
 
 def test_duty_manifest_csv_and_report_carry_the_api_numbers(root_client: Any) -> None:

@@ -173,10 +173,11 @@ def test_second_download_of_a_running_one_is_refused(hub_app: App, hub_server: F
     first = hub_app.req("POST", "/v1/modelops/downloads", json={"source_id": "acme/tiny-embed"}).json()
     r = hub_app.req("POST", "/v1/modelops/downloads", json={"source_id": "acme/tiny-embed"})
     assert r.status_code == 409 and r.json()["reason_code"] == "modelops_download_in_progress"
-    # config.json (first) is done while the weights wait at the gate: byte progress is visible
+    # config.json (first) is done while the weights wait at the gate: byte progress is visible (its
+    # bytes count while they arrive, its verification is recorded just after: wait for both)
     for _ in range(400):
         now = hub_app.req("GET", f"/v1/modelops/downloads/{first['id']}").json()
-        if now["bytes_done"] > 0:
+        if now["bytes_done"] > 0 and now["files"][0].get("verified"):
             break
         time.sleep(0.05)
     assert now["status"] == "running" and now["bytes_done"] == len(b"{}")
