@@ -20,7 +20,7 @@ import msgspec
 import sqlalchemy as sa
 from litestar import Controller, WebSocket, delete, get, post, websocket
 from litestar.exceptions import WebSocketDisconnect
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from ridgeline.ai.providers import ExtractiveProvider, Message, ProviderError, ToolCall
 from ridgeline.platform.context import AppContext, Ctx, Service
@@ -623,7 +623,7 @@ class AgentsController(Controller):
         return await create_session(ctx, ai, data)
 
     @get("/sessions/{session_id:str}", summary="Status and message history", opt=raises(404))
-    async def get_session(self, ctx: Ctx, session_id: str) -> SessionDetail:
+    async def get_session(self, ctx: Ctx, session_id: FromPath[str]) -> SessionDetail:
         return _session_out(await _row(ctx, session_id), SessionDetail)
 
     @post(
@@ -638,7 +638,7 @@ class AgentsController(Controller):
         opt=raises(404, 409, 410, 502),
     )
     async def chat(
-        self, ctx: Ctx, ai: Service[RetailAIService], session_id: str, data: JSONBody[ChatRequest]
+        self, ctx: Ctx, ai: Service[RetailAIService], session_id: FromPath[str], data: JSONBody[ChatRequest]
     ) -> ChatResponseOut:
         return (await chat(ctx, ai, session_id, data.message))[0]
 
@@ -649,12 +649,16 @@ class AgentsController(Controller):
         opt=raises(404, 409, 410, 502),
     )
     async def approve(
-        self, ctx: Ctx, ai: Service[RetailAIService], session_id: str, data: JSONBody[ApproveRequest]
+        self,
+        ctx: Ctx,
+        ai: Service[RetailAIService],
+        session_id: FromPath[str],
+        data: JSONBody[ApproveRequest],
     ) -> ChatResponseOut:
         return await approve(ctx, ai, session_id, data)
 
     @delete("/sessions/{session_id:str}", summary="Close a session", status_code=200, opt=raises(404))
-    async def close(self, ctx: Ctx, session_id: str) -> SessionOut:
+    async def close(self, ctx: Ctx, session_id: FromPath[str]) -> SessionOut:
         return await close_session(ctx, session_id)
 
 

@@ -333,7 +333,7 @@ class DemoController(Controller):
         status_code=200,
         opt=raises(409),
     )
-    async def run(self, ctx: Ctx, data: JSONBody[DemoRunRequest] | None = None) -> DemoRunResult:
+    async def run(self, ctx: Ctx, data: JSONBody[DemoRunRequest | None] = None) -> DemoRunResult:
         return await run_pipeline(ctx, data or DemoRunRequest())
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from litestar import Controller, Request, delete, get, post
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 import ridgeline
 from ridgeline.platform.context import AppContext, Ctx, Service
@@ -117,7 +117,7 @@ class RagController(Controller):
 
     @delete("/sources/{source_id:str}", summary="Delete a source and its chunks", status_code=200)
     async def delete_source(
-        self, ctx: Ctx, ai: Service[RetailAIService], source_id: str
+        self, ctx: Ctx, ai: Service[RetailAIService], source_id: FromPath[str]
     ) -> DeleteSourceResponse:
         return await delete_source(ctx, ai, source_id)
 
