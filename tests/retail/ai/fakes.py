@@ -19,7 +19,7 @@ import uvicorn
 
 from tests.ai.fakes import FakeServer, Reply, Req, serve, sse
 
-__all__ = ["FakeServer", "serve", "embedding_app", "ollama_fake", "chat_app", "served", "hash_embed"]
+__all__ = ["FakeServer", "chat_app", "embedding_app", "hash_embed", "ollama_fake", "serve", "served"]
 
 
 def hash_embed(text: str, dim: int) -> list[float]:
