@@ -147,7 +147,7 @@ def served(app: Any) -> Iterator[str]:
         port=0,
         log_level="warning",
         lifespan="on",
-        ws="websockets",
+        ws="websockets-sansio",
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
