@@ -56,13 +56,20 @@ def test_agents_stream_frames(app_and_url) -> None:  # type: ignore[no-untyped-d
     with _http(hp) as h:
         s, p = _ingest_http(h)
         sid = h.post("/retail/agents/sessions", json={"agent_type": "experiment"}).json()["session_id"]
-        run_id = h.post("/retail/forecasting/train", json={"store_id": s, "product_id": p, "config": {"model_type": "naive"}}).json()["run_id"]
+        run_id = h.post(
+            "/retail/forecasting/train",
+            json={"store_id": s, "product_id": p, "config": {"model_type": "naive"}},
+        ).json()["run_id"]
         with connect(f"ws://{hp}/retail/agents/stream", open_timeout=30) as ws:
             # A missing field is a recoverable error; the connection stays open.
             ws.send(json.dumps({"session_id": sid}))
             err = _recv(ws)
             assert err["event_type"] == "error" and err["data"]["recoverable"] is True
-            assert err["data"]["error_type"] == "validation_error" and set(err) == {"event_type", "data", "timestamp"}
+            assert err["data"]["error_type"] == "validation_error" and set(err) == {
+                "event_type",
+                "data",
+                "timestamp",
+            }
             ws.send("not json")
             assert _recv(ws)["data"]["recoverable"] is True
 
@@ -83,7 +90,10 @@ def test_agents_stream_frames(app_and_url) -> None:  # type: ignore[no-untyped-d
             ws.send(json.dumps({"session_id": sid, "message": f"set alias ws-champ to run {run_id}"}))
             gate = _recv(ws)
             assert gate["event_type"] == "approval_required" and gate["data"]["tool_name"] == "create_alias"
-        ok = h.post(f"/retail/agents/sessions/{sid}/approve", json={"tool_call_id": gate["data"]["tool_call_id"], "approved": True})
+        ok = h.post(
+            f"/retail/agents/sessions/{sid}/approve",
+            json={"tool_call_id": gate["data"]["tool_call_id"], "approved": True},
+        )
         assert ok.status_code == 200 and ok.json()["tool_calls"][0]["status"] == "ok"
         assert h.get("/retail/registry/aliases/ws-champ").json()["run_id"] == run_id
 
@@ -111,7 +121,11 @@ def test_agents_stream_forwards_model_deltas(app_and_url) -> None:  # type: igno
     with serve(chat_app([{"text": "Hello from the model, streamed word by word."}])) as llm, _http(hp) as h:
         h.patch(
             "/retail/config/ai",
-            json={"agent_provider": "openai", "agent_model": "gpt-4o-mini", "openai_base_url": f"{llm.base_url}/v1"},
+            json={
+                "agent_provider": "openai",
+                "agent_model": "gpt-4o-mini",
+                "openai_base_url": f"{llm.base_url}/v1",
+            },
         )
         sid = h.post("/retail/agents/sessions", json={"agent_type": "rag_assistant"}).json()["session_id"]
         with connect(f"ws://{hp}/retail/agents/stream", open_timeout=30) as ws:
@@ -133,21 +147,41 @@ def test_demo_stream_runs_the_pipeline(app_and_url) -> None:  # type: ignore[no-
         with pytest.raises(Exception):  # the server closes after the final event
             ws.recv(timeout=30)
     kinds = [(f["event_type"], f["step_name"]) for f in frames]
-    expected = [(k, s) for s in STEPS for k in ("step_start", "step_complete")] + [("pipeline_complete", "pipeline")]
+    expected = [(k, s) for s in STEPS for k in ("step_start", "step_complete")] + [
+        ("pipeline_complete", "pipeline")
+    ]
     assert kinds == expected
     for f in frames:
-        assert set(f) == {"event_type", "step_name", "step_index", "total_steps", "status", "detail", "duration_ms", "data", "timestamp"}
+        assert set(f) == {
+            "event_type",
+            "step_name",
+            "step_index",
+            "total_steps",
+            "status",
+            "detail",
+            "duration_ms",
+            "data",
+            "timestamp",
+        }
         assert f["total_steps"] == 6
         if f["event_type"] == "step_start":
             assert f["status"] is None
     done = {f["step_name"]: f for f in frames if f["event_type"] == "step_complete"}
-    assert all(done[s]["status"] == "pass" for s in STEPS), {s: (done[s]["status"], done[s]["detail"]) for s in STEPS}
+    assert all(done[s]["status"] == "pass" for s in STEPS), {
+        s: (done[s]["status"], done[s]["detail"]) for s in STEPS
+    }
     bt = done["backtest"]["data"]
     assert set(bt["per_model"]) == {"naive", "seasonal_naive", "moving_average"}
     assert bt["winner"] == min(bt["per_model"], key=lambda m: bt["per_model"][m])
     final = frames[-1]["data"]
-    assert final["winner_model_type"] == bt["winner"] and final["winner_wape"] == bt["per_model"][bt["winner"]]
-    assert final["winning_run_id"] == done["register_alias"]["data"]["run_id"] == done["train_winner"]["data"]["run_id"]
+    assert (
+        final["winner_model_type"] == bt["winner"] and final["winner_wape"] == bt["per_model"][bt["winner"]]
+    )
+    assert (
+        final["winning_run_id"]
+        == done["register_alias"]["data"]["run_id"]
+        == done["train_winner"]["data"]["run_id"]
+    )
     assert final["alias"] == "demo-champion" and final["wall_clock_s"] > 0
     with _http(hp) as h:
         assert h.get("/retail/registry/aliases/demo-champion").json()["run_id"] == final["winning_run_id"]
@@ -176,7 +210,11 @@ def _hold_lease(app: Any, holder: str = "other-worker", minutes: int = 5) -> Non
     async def put() -> None:
         async with ctx.db.begin() as conn:
             await conn.execute(sa.delete(demo_lease))
-            await conn.execute(sa.insert(demo_lease).values(name="demo", holder=holder, acquired_at=now, expires_at=now + timedelta(minutes=minutes)))
+            await conn.execute(
+                sa.insert(demo_lease).values(
+                    name="demo", holder=holder, acquired_at=now, expires_at=now + timedelta(minutes=minutes)
+                )
+            )
 
     import asyncio
 
