@@ -150,7 +150,7 @@ class AIConfigOut(msgspec.Struct, kw_only=True):
     index_dimension: int | None
 
 
-Url = Annotated[str, Meta(min_length=1, max_length=500, pattern=r"^https?://")]
+Url = Annotated[str, Meta(min_length=8, max_length=500, pattern=r"^https?://[^/\s?#@]+(/\S*)?$")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Key = Annotated[str, Meta(max_length=500)]
 
