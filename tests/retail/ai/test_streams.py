@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosedOK
 from websockets.sync.client import connect
 
 from .fakes import chat_app, serve, served
@@ -144,7 +145,7 @@ def test_demo_stream_runs_the_pipeline(app_and_url) -> None:  # type: ignore[no-
     with connect(f"ws://{hp}/retail/demo/stream", open_timeout=30) as ws:
         ws.send(json.dumps({"seed": 7, "skip_seed": False}))
         frames = _until(ws, {"pipeline_complete", "error"})
-        with pytest.raises(Exception):  # the server closes after the final event
+        with pytest.raises(ConnectionClosedOK):  # the server closes after the final event
             ws.recv(timeout=30)
     kinds = [(f["event_type"], f["step_name"]) for f in frames]
     expected = [(k, s) for s in STEPS for k in ("step_start", "step_complete")] + [
@@ -237,7 +238,7 @@ def test_one_pipeline_at_a_time_across_workers(settings, make_client) -> None:  
             ws.send("{}")
             err = _recv(ws)
             assert err["event_type"] == "error" and err["data"]["error_type"] == "demo_already_running"
-            with pytest.raises(Exception):
+            with pytest.raises(ConnectionClosedOK):
                 ws.recv(timeout=30)
         # An expired lease (its holder died) is taken over.
         _hold_lease(app_b, minutes=-1)

@@ -20,7 +20,7 @@ rag_sources = sa.Table(
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("source_type", sa.String(16), nullable=False),
-    sa.Column("source_path", sa.String(500), nullable=False, unique=True),
+    sa.Column("source_path", sa.String(500), nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("chunk_count", sa.Integer, nullable=False),
     sa.Column("token_count", sa.Integer, nullable=False),
@@ -30,6 +30,7 @@ rag_sources = sa.Table(
     sa.Column("metadata", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("indexed_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("source_path", name="uq_retail_rag_source_source_path"),
 )
 
 rag_chunks = sa.Table(

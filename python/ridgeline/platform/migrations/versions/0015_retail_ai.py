@@ -19,7 +19,7 @@ def upgrade() -> None:
         "retail_rag_source",
         sa.Column("id", sa.String(32), primary_key=True),
         sa.Column("source_type", sa.String(16), nullable=False),
-        sa.Column("source_path", sa.String(500), nullable=False, unique=True),
+        sa.Column("source_path", sa.String(500), nullable=False),
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.Column("chunk_count", sa.Integer, nullable=False),
         sa.Column("token_count", sa.Integer, nullable=False),
@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("metadata", sa.JSON, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("indexed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("source_path", name="uq_retail_rag_source_source_path"),
     )
     op.create_table(
         "retail_rag_chunk",
