@@ -36,11 +36,11 @@ def _pct(xs: list[float], q: float) -> float:
 
 def bench_ttft(n: int) -> dict[str, float]:
     import httpx
+    from tests.retail.ai.fakes import chat_app, serve, served
     from websockets.sync.client import connect
 
     from ridgeline.app import create_app
     from ridgeline.platform.settings import Settings
-    from tests.retail.ai.fakes import chat_app, serve, served
 
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
