@@ -4,16 +4,34 @@ expiry."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from tests.retail.test_forecast_api import _ingest
 
-from .conftest import db_exec
 from .fakes import chat_app, serve
 
 pytestmark = pytest.mark.db
+
+
+def _expire(c: Any, sid: str) -> None:
+    import sqlalchemy as sa
+
+    from ridgeline.retail.api.ai_store import agent_sessions
+
+    ctx = c.app.state["ctx"]
+
+    async def call() -> None:
+        async with ctx.db.begin() as conn:
+            await conn.execute(
+                sa.update(agent_sessions)
+                .where(agent_sessions.c.id == sid)
+                .values(expires_at=datetime(2000, 1, 1, tzinfo=UTC))
+            )
+
+    c.blocking_portal.call(call)
 
 
 def _session(c: Any, agent_type: str = "experiment") -> str:
@@ -160,12 +178,7 @@ def test_session_lifecycle_errors(make_client) -> None:  # type: ignore[no-untyp
     r = _chat(c, sid, "hi")
     assert r.status_code == 409 and r.json()["reason_code"] == "session_closed"
     sid2 = _session(c)
-    db_exec(
-        c,
-        "UPDATE retail_agent_session SET expires_at = :t WHERE id = :s",
-        t="2000-01-01 00:00:00+00:00",
-        s=sid2,
-    )
+    _expire(c, sid2)
     assert c.get(f"/retail/agents/sessions/{sid2}").json()["status"] == "expired"
     exp = _chat(c, sid2, "hi")
     assert exp.status_code == 410 and exp.json()["reason_code"] == "session_expired"

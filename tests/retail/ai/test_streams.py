@@ -200,12 +200,13 @@ def test_demo_stream_runs_the_pipeline(app_and_url) -> None:  # type: ignore[no-
         assert bad["event_type"] == "error" and bad["data"]["error_type"] == "validation_error"
 
 
-def _hold_lease(app: Any, holder: str = "other-worker", minutes: int = 5) -> None:
+def _hold_lease(client: Any, holder: str = "other-worker", minutes: int = 5) -> None:
+    """Write the lease row as another worker would (through a TestClient's loop on the same database)."""
     import sqlalchemy as sa
 
     from ridgeline.retail.api.ai_store import demo_lease
 
-    ctx = app.state["ctx"]
+    ctx = client.app.state["ctx"]
     now = datetime.now(UTC)
 
     async def put() -> None:
@@ -217,9 +218,7 @@ def _hold_lease(app: Any, holder: str = "other-worker", minutes: int = 5) -> Non
                 )
             )
 
-    import asyncio
-
-    asyncio.run(put())
+    client.blocking_portal.call(put)
 
 
 def test_one_pipeline_at_a_time_across_workers(settings, make_client) -> None:  # type: ignore[no-untyped-def]
@@ -228,9 +227,10 @@ def test_one_pipeline_at_a_time_across_workers(settings, make_client) -> None:  
     from ridgeline.app import create_app
 
     worker_a = make_client()
+    holder = make_client()
     app_b = create_app(settings)
     with served(app_b) as hp:
-        _hold_lease(app_b)  # "worker A" holds the lease
+        _hold_lease(holder)  # a third process holds the lease
         busy = worker_a.post("/retail/demo/run", json={})
         assert busy.status_code == 409 and busy.json()["reason_code"] == "demo_already_running"
         assert busy.headers["content-type"].startswith("application/problem+json")
@@ -241,7 +241,7 @@ def test_one_pipeline_at_a_time_across_workers(settings, make_client) -> None:  
             with pytest.raises(ConnectionClosedOK):
                 ws.recv(timeout=30)
         # An expired lease (its holder died) is taken over.
-        _hold_lease(app_b, minutes=-1)
+        _hold_lease(holder, minutes=-1)
         r = worker_a.post("/retail/demo/run", json={"skip_seed": False})
         assert r.status_code == 200 and r.json()["success"] is True
 
