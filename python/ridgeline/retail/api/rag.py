@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, JSONBody
+from sqlalchemy.exc import IntegrityError
 
 import ridgeline
 from ridgeline.platform.context import AppContext, Ctx, Service
@@ -156,6 +157,24 @@ async def index_document(
     metadata: dict[str, Any] | None = None,
     *,
     cfg: AIConfig | None = None,
+) -> IndexResponse:
+    try:
+        return await _index_document(ctx, ai, source_type, source_path, content, metadata, cfg=cfg)
+    except IntegrityError:
+        # Two requests indexed the same new source_path at once and the other one inserted first:
+        # index again, now as an update of (or unchanged against) the row it wrote.
+        return await _index_document(ctx, ai, source_type, source_path, content, metadata, cfg=cfg)
+
+
+async def _index_document(
+    ctx: AppContext,
+    ai: RetailAIService,
+    source_type: str,
+    source_path: str,
+    content: str,
+    metadata: dict[str, Any] | None,
+    *,
+    cfg: AIConfig | None,
 ) -> IndexResponse:
     t0 = time.perf_counter()
     cfg = cfg or await ai.config()
