@@ -5,7 +5,8 @@
    answer word by word (SSE). Measured from ``send`` to the first ``text_delta`` frame; also the time
    to ``complete``. The offline (extractive, deterministic) agent is measured the same way.
 2. ``POST /rag/retrieve`` latency on 10,000 indexed chunks (the local MiniLM embedder for the index
-   and for each query; HNSW search in process; chunk rows read back from SQLite), in-process client.
+   and for each query; HNSW search in process; chunk rows read back from SQLite), in-process client,
+   the app as ``--only retail`` (root paths).
 
 ``RIDGELINE_BENCH_RAG_N`` changes the chunk count; ``RIDGELINE_BENCH_TTFT_N`` the number of messages.
 Figures move with the machine's load: the load average is printed with them.
@@ -73,7 +74,9 @@ def bench_ttft(n: int) -> dict[str, float]:
                                 f = json.loads(ws.recv(timeout=60))
                                 if f["event_type"] == "text_delta" and t_first is None:
                                     t_first = time.perf_counter() - t0
-                                if f["event_type"] in ("complete", "error"):
+                                if f["event_type"] == "error":
+                                    raise RuntimeError(f"error frame: {f}")
+                                if f["event_type"] == "complete":
                                     break
                             if i >= 3 and t_first is not None:  # three warm-up messages
                                 first.append(t_first * 1000)
@@ -129,7 +132,7 @@ def bench_retrieve(n_chunks: int, n_queries: int = 300) -> dict[str, float]:
                         f"## Note {d}-{s}\n\nIn region {d % 17}, {t} {v} {o} by {rng.integers(2, 40)}% in week {s % 52}."
                     )
                 r = c.post(
-                    "/retail/rag/index",
+                    "/rag/index",
                     json={
                         "source_type": "markdown",
                         "source_path": f"bench/{d}.md",
@@ -138,13 +141,13 @@ def bench_retrieve(n_chunks: int, n_queries: int = 300) -> dict[str, float]:
                 )
                 assert r.status_code == 200, r.text
             out["index_s"] = time.perf_counter() - t0
-            total = c.get("/retail/rag/sources").json()["total_chunks"]
+            total = c.get("/rag/sources").json()["total_chunks"]
             out["chunks"] = float(total)
             lat = []
             for i in range(n_queries + 10):
                 q = f"how does {topics[i % len(topics)]} change {objects[i % len(objects)]}?"
                 t1 = time.perf_counter()
-                r = c.post("/retail/rag/retrieve", json={"query": q, "top_k": 5, "similarity_threshold": 0.0})
+                r = c.post("/rag/retrieve", json={"query": q, "top_k": 5, "similarity_threshold": 0.0})
                 dt = (time.perf_counter() - t1) * 1000
                 assert r.status_code == 200 and len(r.json()["results"]) == 5, r.text
                 if i >= 10:

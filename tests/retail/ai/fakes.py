@@ -90,6 +90,16 @@ def ollama_fake(models: list[str] | None = None, dim: int = 48) -> FakeServer:
     return FakeServer(handle)
 
 
+class _PerRequestDisconnect(FakeServer):
+    """The AI layer's fake keeps one "client went away" flag for the server's whole life (its tests
+    make one streamed request each); a chat session makes many, so the flag is cleared per request."""
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if scope["type"] == "http":
+            self.disconnected.clear()
+        await super().__call__(scope, receive, send)
+
+
 def chat_app(plan: list[dict[str, Any]], *, words_delay: float = 0.0) -> FakeServer:
     """A scripted OpenAI-compatible streaming chat model. ``plan`` lists, per request in order, either
     ``{"tool": name, "arguments": {...}}`` (stream a tool call) or ``{"text": "..."}``; with ``"{tool}"``
@@ -135,7 +145,7 @@ def chat_app(plan: list[dict[str, Any]], *, words_delay: float = 0.0) -> FakeSer
         events.append((None, "[DONE]"))
         return Reply(stream=sse(events, words_delay), content_type="text/event-stream")
 
-    return FakeServer(handle)
+    return _PerRequestDisconnect(handle)
 
 
 @contextlib.contextmanager
