@@ -247,3 +247,38 @@ def test_configured_model_chooses_the_tools(make_client) -> None:  # type: ignor
     # The provider is gone: a 502 in the family's shape.
     down = _chat(c, sid, "again")
     assert down.status_code == 502 and down.json()["reason_code"] == "llm_provider_error"
+
+
+@pytest.mark.parametrize("kind", ["anthropic", "gemini", "ollama"])
+def test_other_providers_choose_tools_over_their_own_wire_protocols(make_client, kind: str) -> None:  # type: ignore[no-untyped-def]
+    """The AI layer's fakes speak each provider's protocol and call the first tool offered
+    (``list_series``), then answer ``Result: <tool output>``."""
+    from tests.ai import fakes as ai_fakes
+
+    from .fakes import _PerRequestDisconnect
+
+    make = {
+        "anthropic": ai_fakes.anthropic_app,
+        "gemini": ai_fakes.gemini_app,
+        "ollama": ai_fakes.ollama_app,
+    }[kind]
+    c = make_client()
+    _ingest(c)
+    with serve(_PerRequestDisconnect(make().handler)) as llm:
+        cfg: dict[str, Any] = {"agent_provider": kind, "agent_model": "m-1"}
+        if kind == "anthropic":
+            cfg.update(anthropic_base_url=llm.base_url, anthropic_api_key="sk-ant-test-1")
+        elif kind == "gemini":
+            cfg.update(google_base_url=f"{llm.base_url}/v1beta", google_api_key="g-test-1")
+        else:
+            cfg.update(ollama_base_url=llm.base_url)
+        assert c.patch("/retail/config/ai", json=cfg).status_code == 200
+        sid = _session(c)
+        r = _chat(c, sid, "what data do we have?")
+        assert r.status_code == 200, r.text
+        out = r.json()
+        assert out["tool_selection"] == "model" and out["provider"] == kind
+        assert [t["tool_name"] for t in out["tool_calls"]] == ["list_series"]
+        assert out["tool_calls"][0]["result"]["series"][0]["days"] == 200
+        assert out["message"].startswith("Result: ") and '"series"' in out["message"]
+        assert len(llm.requests) == 2
