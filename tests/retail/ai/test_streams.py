@@ -52,7 +52,7 @@ def _ingest_http(h: Any) -> tuple[int, int]:
     return s, p
 
 
-def test_agents_stream_frames(app_and_url) -> None:  # type: ignore[no-untyped-def]
+def test_agents_stream_frames(app_and_url, make_client) -> None:  # type: ignore[no-untyped-def]
     _, hp = app_and_url
     with _http(hp) as h:
         s, p = _ingest_http(h)
@@ -115,6 +115,16 @@ def test_agents_stream_frames(app_and_url) -> None:  # type: ignore[no-untyped-d
             ws.send(json.dumps({"session_id": sid, "message": "hi"}))
             closed = _recv(ws)
             assert closed["data"]["error_type"] == "session_closed" and closed["data"]["recoverable"] is False
+        sid2 = h.post("/retail/agents/sessions", json={"agent_type": "experiment"}).json()["session_id"]
+        from .test_agents import _expire
+
+        _expire(make_client(), sid2)  # another app on the same database moves its expiry into the past
+        with connect(f"ws://{hp}/retail/agents/stream", open_timeout=30) as ws:
+            ws.send(json.dumps({"session_id": sid2, "message": "hi"}))
+            expired = _recv(ws)
+            assert (
+                expired["data"]["error_type"] == "session_expired" and expired["data"]["recoverable"] is False
+            )
 
 
 def test_agents_stream_forwards_model_deltas(app_and_url) -> None:  # type: ignore[no-untyped-def]
