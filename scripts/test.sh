@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/redis.sh  # redis-server for the Redis-backed tests (they start private servers)
+scripts/chromium.sh  # Debian chromium + chromedriver for the Showcase page browser test
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check

@@ -119,10 +119,12 @@ ERROR_STATUSES: dict[int, tuple[str, str]] = {
     404: ("not_found", "No resource with that id."),
     405: ("method_not_allowed", "An id equal to a fixed path segment reaches that path's route instead."),
     409: ("conflict", "The request conflicts with the resource's current state."),
+    410: ("gone", "The resource existed but has expired."),
     413: ("payload_too_large", "The request body or the work it asks for exceeds a limit."),
     415: ("unsupported_media_type", "The body's media type or encoding is not accepted."),
     422: ("invalid_request", "Validation failed: the body or a parameter does not match the schema."),
     429: ("rate_limited", "Too many requests; retry after the delay given in Retry-After."),
+    502: ("upstream_error", "An upstream service (a model or embedding provider) failed or is unreachable."),
     503: ("unavailable", "The family's services or the database are unavailable; retry later."),
 }
 

@@ -15,12 +15,15 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 
 from ridgeline.platform.auth.policy import public_unless_required
-from ridgeline.platform.context import AppContext, Family
+from ridgeline.platform.context import AppContext, Family, Provider
 from ridgeline.platform.db import metadata
 from ridgeline.platform.errors import render_problem_json
 from ridgeline.retail.api import (
+    agents,
     analytics,
     backtesting,
+    config,
+    demo,
     dimensions,
     explain,
     featuresets,
@@ -28,10 +31,13 @@ from ridgeline.retail.api import (
     health,
     ingest,
     jobs,
+    rag,
     registry,
     scenarios,
     seeder,
+    showcase,
 )
+from ridgeline.retail.api.ai_service import RetailAIService, start_ai, stop_ai
 from ridgeline.retail.api.errors import REASON_CODES
 from ridgeline.retail.settings import PREFIX, RetailSettings
 
@@ -50,6 +56,14 @@ ROUTE_HANDLERS = [
     backtesting.BacktestingController,
     explain.ExplainController,
     registry.RegistryController,
+    # issue 18: rag, agents (+ /agents/stream), demo (+ /demo/stream), config, the Showcase page
+    rag.RagController,
+    agents.AgentsController,
+    agents.agents_stream,
+    demo.DemoController,
+    demo.demo_stream,
+    config.ConfigController,
+    showcase.ShowcaseController,
 ]
 
 
@@ -80,6 +94,7 @@ family = Family(
     settings=RetailSettings,
     settings_prefix=PREFIX,
     reason_codes=REASON_CODES,
-    doc_pages=("docs/retail.md", "docs/retail-forecasting.md"),
+    services=(Provider(RetailAIService, start_ai, stop_ai, name="ai"),),
+    doc_pages=("docs/retail.md", "docs/retail-forecasting.md", "docs/retail-ai.md"),
     default_policy=public_unless_required("retail"),  # RIDGELINE_AUTH_REQUIRE_FAMILIES
 )

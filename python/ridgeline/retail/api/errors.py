@@ -1,5 +1,5 @@
-"""The retail family's reason codes (contract 002); docs/retail.md and docs/retail-forecasting.md
-together list exactly these. Date rules: :mod:`ridgeline.retail.dates`."""
+"""The retail family's reason codes (contract 002); docs/retail.md, docs/retail-forecasting.md
+and docs/retail-ai.md together list exactly these. Date rules: :mod:`ridgeline.retail.dates`."""
 
 from __future__ import annotations
 
@@ -63,4 +63,18 @@ REASON_CODES = catalogue(
     ("internal_error", 500, "Internal server error."),
     ("database_busy", 503, "The database is busy; retry."),
     ("service_unavailable", 503, "The retail service is not available: its start-up failed."),
+    # rag, agents, demo, config (issue 18; docs/retail-ai.md)
+    ("document_not_found", 400, "{source_path!r} is not a bundled document."),
+    ("invalid_document", 400, "The content cannot be read as the declared source type: {detail}"),
+    ("source_not_found", 404, "RAG source {source_id!r} not found"),
+    ("session_not_found", 404, "Agent session {session_id!r} not found"),
+    ("session_closed", 409, "Agent session {session_id!r} is closed."),
+    ("approval_pending", 409, "A tool call waits for approval; approve or reject it first."),
+    ("no_pending_approval", 409, "No tool call waits for approval under that id."),
+    ("embedding_dimension_conflict", 409, "The change would orphan indexed chunks; resend with force=true."),
+    ("demo_already_running", 409, "A demo pipeline is already running."),
+    ("session_expired", 410, "Agent session {session_id!r} has expired."),
+    ("embedding_provider_error", 502, "The embedding provider failed: {detail}"),
+    ("llm_provider_error", 502, "The agent's language-model provider failed: {detail}"),
+    ("ollama_unreachable", 502, "The Ollama host did not answer."),
 )
