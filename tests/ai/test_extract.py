@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from ridgeline.ai.extract import (
+from ridgeline.ai.extraction import (
     JSONL,
     MARKDOWN,
     OPENAPI_JSON,
@@ -231,3 +231,19 @@ def test_unsupported(data, kw):
     with pytest.raises(ExtractionError) as ei:
         extract(data, **kw)
     assert _code(ei) == "unsupported_media_type"
+
+
+def test_package_names_stay_functions_after_their_modules_load() -> None:
+    """Importing a submodule binds it as an attribute of the package: a submodule named like one of
+    the package's functions (``extract``) would replace the function for every later
+    ``from ridgeline.ai import extract``. Each lazy name must stay what it names."""
+    import importlib
+
+    import ridgeline.ai as ai
+
+    for name, module in ai._LAZY.items():
+        importlib.import_module(module)
+        assert getattr(importlib.import_module(module), name) is getattr(ai, name), name
+    from ridgeline.ai import extract
+
+    assert callable(extract) and not isinstance(extract, type(ai))

@@ -64,6 +64,28 @@ FAMILY_ENV: dict[str, dict[str, str]] = {
 }
 
 
+# Families whose routes mostly need credentials (contract 003's API key and bearer routes, contract
+# 004's roles): their requests carry a superadmin's bearer token and a "*"-scoped API key, so the
+# harness reaches the handlers instead of stopping at 401 (the refusals are tested per family).
+CREDENTIALED = frozenset({"autopack", "genai"})
+
+
+def _credentials(client: TestClient[Any]) -> dict[str, str]:
+    from ridgeline.platform.auth import Role
+
+    auth = client.app.state["auth"]
+
+    async def make() -> dict[str, str]:
+        user = await auth.create_user(
+            "contract-superadmin", "contract-pass-word-1", actor="contract", role=Role.SUPERADMIN
+        )
+        token, _ = await auth.issue_token(user)
+        key = await auth.create_api_key(actor="contract", name="contract harness", owner=user.id)
+        return {"Authorization": f"Bearer {token}", "X-API-Key": key.key}
+
+    return client.blocking_portal.call(make)
+
+
 def _settings(family: str, data_dir: Path) -> Settings:
     return Settings(only=family, data_dir=data_dir, seed_defaults=True, log_level="ERROR")
 
@@ -90,6 +112,8 @@ def clients(
             with mock.patch.dict(os.environ, FAMILY_ENV.get(family, {})):
                 client = TestClient(create_app(_settings(family, data_dir)), raise_server_exceptions=False)
                 client.__enter__()
+            if family in CREDENTIALED:
+                client.headers.update(_credentials(client))
             opened[family] = client
         return opened[family]
 

@@ -24,9 +24,9 @@ _LAZY: dict[str, str] = {
     "Chunk": "ridgeline.ai.chunking",
     "ChunkingError": "ridgeline.ai.chunking",
     # extraction
-    "extract": "ridgeline.ai.extract",
-    "Document": "ridgeline.ai.extract",
-    "ExtractionError": "ridgeline.ai.extract",
+    "extract": "ridgeline.ai.extraction",
+    "Document": "ridgeline.ai.extraction",
+    "ExtractionError": "ridgeline.ai.extraction",
     # providers
     "Provider": "ridgeline.ai.providers",
     "ProviderError": "ridgeline.ai.providers",
@@ -104,7 +104,7 @@ __all__ = [
 if TYPE_CHECKING:
     from ridgeline.ai.chunking import Chunk, ChunkingError, chunk
     from ridgeline.ai.embeddings import Embedder, EmbeddingModelError
-    from ridgeline.ai.extract import Document, ExtractionError, extract
+    from ridgeline.ai.extraction import Document, ExtractionError, extract
     from ridgeline.ai.keyword import KeywordIndex, hybrid_search, reciprocal_rank_fusion
     from ridgeline.ai.providers import (
         AnthropicProvider,

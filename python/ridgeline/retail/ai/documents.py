@@ -12,11 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ridgeline.ai import chunk, count_tokens
-
-# The function, not the package attribute: ``ridgeline.ai.extract`` is also a submodule, and once
-# that submodule is imported the package attribute of the same name is the module.
-from ridgeline.ai.extract import extract
+from ridgeline.ai import chunk, count_tokens, extract
 
 ENCODING = "cl100k_base"
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
