@@ -63,6 +63,11 @@ class ResourceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     provider_resource_id: str | None = None  # a vector index name
     provider_instance_id: str | None = None  # the knowledge base's backing provider instance
     metadata: dict[str, Any] = {}
+    # what a binding view shows of a resource, so a view can be sent back as it is (derived, ignored)
+    name: str | None = None
+    origin: str | None = None
+    provider_model_id: str | None = None
+    managed_model_id: str | None = None
 
 
 class BindingIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
