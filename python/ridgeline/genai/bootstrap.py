@@ -22,21 +22,33 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from ridgeline.genai import providers as P
 from ridgeline.genai.api import platform_store as T
 from ridgeline.genai.runtime import BUILTIN_MODELS, PlatformService, _id
+from ridgeline.platform.problems import EngineError
 
 DEFAULT_INDEX = "default"
 
 
-async def _ensure_provider(svc: PlatformService, slug: str, key: str, endpoint: str | None, name: str) -> str:
+async def _provider_id(svc: PlatformService, slug: str) -> str | None:
     async with svc.db.engine.connect() as conn:
-        pid = (await conn.execute(sa.select(T.providers.c.id).where(T.providers.c.slug == slug))).scalar()
+        return (await conn.execute(sa.select(T.providers.c.id).where(T.providers.c.slug == slug))).scalar()
+
+
+async def _ensure_provider(svc: PlatformService, slug: str, key: str, endpoint: str | None, name: str) -> str:
+    pid = await _provider_id(svc, slug)
     if pid is not None:
         return pid
-    made = await svc.create_provider({"slug": slug, "provider_key": key, "endpoint_url": endpoint,
-                                      "display_name": name, "description": "seeded at bootstrap"})  # fmt: skip
+    try:
+        made = await svc.create_provider({"slug": slug, "provider_key": key, "endpoint_url": endpoint,
+                                          "display_name": name, "description": "seeded at bootstrap"})  # fmt: skip
+    except (EngineError, IntegrityError):  # another worker seeded it first
+        pid = await _provider_id(svc, slug)
+        if pid is None:
+            raise
+        return pid
     return made["id"]
 
 
@@ -119,16 +131,23 @@ async def bootstrap(svc: PlatformService) -> None:
         pid = await _ensure_provider(svc, "qdrant-local", "qdrant_local", s.qdrant_url, "Qdrant")
         await _ensure_deployment(svc, "local-qdrant", "Local Qdrant",
                                  {"llm_inference": llm, "embeddings": embeddings, "vector_store": _index(pid), **common})  # fmt: skip
+    try:
+        async with svc.db.begin() as conn:
+            if (await conn.execute(sa.select(T.runtime_profile.c.key))).first() is None:
+                await svc._write_mode(conn, "online", "bootstrap")
+    except IntegrityError:  # another worker wrote it first
+        pass
     async with svc.db.begin() as conn:
-        if (await conn.execute(sa.select(T.runtime_profile.c.key))).first() is None:
-            await svc._write_mode(conn, "online", "bootstrap")
-        if await svc._active_deployment(conn) is None:
-            now = P.now()
-            await conn.execute(
-                T.deployments.update()
-                .where(T.deployments.c.id == default)
-                .values(is_active=True, updated_at=now)
-            )
+        now = P.now()
+        d = T.deployments
+        others = (
+            sa.select(sa.literal(1)).select_from(d.alias("other")).where(sa.literal_column("other.is_active"))
+        )
+        # activate only if nothing is active, in one statement (several workers start at once)
+        done = await conn.execute(
+            d.update().where(d.c.id == default, ~sa.exists(others)).values(is_active=True, updated_at=now)
+        )
+        if done.rowcount:
             await conn.execute(T.activation_audit.insert().values(
                 id=_id(), deployment_id=default, deployment_slug="local-default", previous_deployment_id=None,
                 activated_by="bootstrap", runtime_mode=await svc.mode(conn),

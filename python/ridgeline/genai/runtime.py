@@ -390,6 +390,8 @@ class PlatformService:
         ``/models/unload``), then read back what it advertises through ``GET /v1/models``."""
         import httpx
 
+        from ridgeline.ai.providers import ProviderError
+
         secrets = await self.resolve_secrets(row)
         headers = {"authorization": f"Bearer {secrets['api_key']}"} if "api_key" in secrets else {}
         root = P.server_root(row["endpoint_url"])
@@ -402,10 +404,10 @@ class PlatformService:
             return await P.list_openai_models(row["endpoint_url"], secrets.get("api_key"), timeout)
         except httpx.HTTPError as exc:
             raise E("provider_unreachable", provider=row["slug"], detail=P._describe(exc)) from None
-        except Exception as exc:
-            if getattr(exc, "reason_code", None) and not hasattr(exc, "status"):
-                raise E("provider_unreachable", provider=row["slug"], detail=str(exc)[:300]) from None
-            raise
+        except ProviderError as exc:
+            raise E(
+                "provider_unreachable", provider=row["slug"], detail=f"{exc.reason_code}: {exc}"[:300]
+            ) from None
 
     async def set_loaded_model(self, provider_id: str, model_id: str) -> dict[str, Any]:
         async with self.db.engine.connect() as conn:

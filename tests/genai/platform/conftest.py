@@ -33,7 +33,11 @@ class App:
         auth = client.app.state["auth"]
         for role in (Role.USER, Role.ADMIN, Role.SUPERADMIN):
             name = f"{role.value}-1"
-            self.call(auth.create_user, name, "pass-word-123", actor="test", role=role)
+            try:
+                self.call(auth.create_user, name, "pass-word-123", actor="test", role=role)
+            except Exception as exc:  # a restarted app on the same database: the users exist
+                if getattr(exc, "reason", None) != "username_taken":
+                    raise
             r = client.post("/auth/login", json={"username": name, "password": "pass-word-123"})
             assert r.status_code == 200, r.text
             self.h[role.value] = {"Authorization": f"Bearer {r.json()['access_token']}"}
@@ -145,7 +149,8 @@ def make_app(settings, monkeypatch) -> Iterator[Callable[..., App]]:  # type: ig
 
     yield make
     for c in reversed(opened):
-        c.__exit__(None, None, None)
+        if not getattr(c, "_closed_by_test", False):
+            c.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -211,3 +211,32 @@ def test_bootstrap_from_environment(make_app, runtime):
 
 def test_bootstrap_without_optional_urls_seeds_only_local_default(app):
     assert [d["slug"] for d in app.ok("GET", "/v1/platform/deployments")["deployments"]] == ["local-default"]
+
+
+def test_bootstrap_on_restart_keeps_what_operators_changed(make_app):
+    first = make_app()
+    d = first.ok("POST", f"/v1/platform/deployments/{first.deployment('local-default')['id']}/clone", status=201,
+                 json={"slug": "mine"})["deployment"]  # fmt: skip
+    first.ok("POST", f"/v1/platform/deployments/{d['id']}/activate")
+    first.ok(
+        "PATCH",
+        f"/v1/platform/deployments/{first.deployment('local-default')['id']}",
+        json={"display_name": "Renamed"},
+    )
+    first.client.__exit__(None, None, None)
+    first.client._closed_by_test = True
+    again = make_app()  # same database: a restart
+    deps = {x["slug"]: x for x in again.ok("GET", "/v1/platform/deployments")["deployments"]}
+    assert deps["mine"]["is_active"] is True and deps["local-default"]["is_active"] is False
+    assert deps["local-default"]["display_name"] == "Renamed"
+    assert (
+        len(
+            [
+                p
+                for p in again.ok("GET", "/v1/platform/providers")["providers"]
+                if p["slug"] == "ridgeline-local-embeddings"
+            ]
+        )
+        == 1
+    )
+    assert again.ok("GET", "/v1/platform/activation-audit")["total"] == 2
