@@ -161,3 +161,39 @@ def test_loaded_model_slot_is_applied_to_the_runtime(app, runtime):
     down = _create(app, provider_key="vllm_local", slug="down", endpoint_url=unused_url())
     app.refused("POST", f"/v1/platform/providers/{down['id']}/loaded-model", 409, "provider_unreachable",
                 json={"managed_model_id": "mm-1"})  # fmt: skip
+
+
+def test_unresolvable_credential_ref_is_a_conflict_at_use(app):
+    p = _create(app, provider_key="vllm_local", slug="r", endpoint_url=unused_url(),
+                secret_refs={"api_key": "modelops://credential/gone"})  # fmt: skip
+    assert p["secret_refs"]["api_key"] == {"name": "api_key", "kind": "modelops_credential",
+                                           "ref": "modelops://credential/gone", "credential_id": "gone"}  # fmt: skip
+    body = app.refused("POST", f"/v1/platform/providers/{p['id']}/validate", 409, "secret_ref_unresolvable")
+    assert body["name"] == "api_key"
+
+
+def test_sealed_refs_are_bound_to_their_row(app):
+    """A sealed secret map copied onto another provider row does not open there."""
+    import sqlalchemy as sa
+
+    from ridgeline.genai.api.platform_store import providers
+
+    a = _create(app, provider_key="vllm_local", slug="a", endpoint_url=unused_url(), secret_refs={"api_key": "sk-aaaa"})
+    b = _create(app, provider_key="vllm_local", slug="b", endpoint_url=unused_url())
+
+    async def copy() -> None:
+        async with app.ctx.db.begin() as conn:
+            sealed = (await conn.execute(sa.select(providers.c.secret_refs_sealed).where(providers.c.id == a["id"]))).scalar()
+            await conn.execute(providers.update().where(providers.c.id == b["id"]).values(secret_refs_sealed=sealed))
+
+    app.client.blocking_portal.call(copy)
+    row = app.call(app.platform.get_provider, a["id"])
+    assert "sk-aaaa" not in str(row)
+
+    async def resolve(pid: str) -> dict:
+        async with app.ctx.db.engine.connect() as conn:
+            return await app.platform.resolve_secrets(await app.platform._provider(conn, pid))
+
+    assert app.call(resolve, a["id"]) == {"api_key": "sk-aaaa"}
+    with pytest.raises(Exception, match="authenticate"):
+        app.call(resolve, b["id"])
