@@ -178,13 +178,23 @@ def test_sealed_refs_are_bound_to_their_row(app):
 
     from ridgeline.genai.api.platform_store import providers
 
-    a = _create(app, provider_key="vllm_local", slug="a", endpoint_url=unused_url(), secret_refs={"api_key": "sk-aaaa"})
+    a = _create(
+        app,
+        provider_key="vllm_local",
+        slug="a",
+        endpoint_url=unused_url(),
+        secret_refs={"api_key": "sk-aaaa"},
+    )
     b = _create(app, provider_key="vllm_local", slug="b", endpoint_url=unused_url())
 
     async def copy() -> None:
         async with app.ctx.db.begin() as conn:
-            sealed = (await conn.execute(sa.select(providers.c.secret_refs_sealed).where(providers.c.id == a["id"]))).scalar()
-            await conn.execute(providers.update().where(providers.c.id == b["id"]).values(secret_refs_sealed=sealed))
+            sealed = (
+                await conn.execute(sa.select(providers.c.secret_refs_sealed).where(providers.c.id == a["id"]))
+            ).scalar()
+            await conn.execute(
+                providers.update().where(providers.c.id == b["id"]).values(secret_refs_sealed=sealed)
+            )
 
     app.client.blocking_portal.call(copy)
     row = app.call(app.platform.get_provider, a["id"])

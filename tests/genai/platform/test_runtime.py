@@ -243,12 +243,17 @@ def test_bootstrap_on_restart_keeps_what_operators_changed(make_app):
 
 
 def test_snapshot_secrets_only_on_request(app, runtime):
-    p, d = _cloud_deployment(app, runtime)
+    _p, d = _cloud_deployment(app, runtime)
     app.ok("POST", f"/v1/platform/deployments/{d['id']}/activate")
     plain = app.call(platform_runtime_snapshot, app.platform)
     assert "secrets" not in plain["capabilities"]["llm_inference"]["provider"]
     assert "sk-cloud-key" not in str(plain)
     full = app.call(lambda: platform_runtime_snapshot(app.platform, include_secrets=True))
-    assert full["capabilities"]["llm_inference"]["provider"]["secrets"] == {"api_key": "sk-cloud-key-000000000000000"}
+    assert full["capabilities"]["llm_inference"]["provider"]["secrets"] == {
+        "api_key": "sk-cloud-key-000000000000000"
+    }
     assert full["capabilities"]["llm_inference"]["provider"]["openai_base_url"] == runtime.base_url + "/v1"
-    assert full["capabilities"]["llm_inference"]["resource_policy"]["allowed_resource_ids"] == ["gpt-a", "gpt-b"]
+    assert full["capabilities"]["llm_inference"]["resource_policy"]["allowed_resource_ids"] == [
+        "gpt-a",
+        "gpt-b",
+    ]
