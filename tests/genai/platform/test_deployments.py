@@ -171,3 +171,32 @@ def test_activation_preflight_and_audit(app):
     )
     assert latest["activated_by"] is not None and audit["items"][1]["activated_by"] == "bootstrap"
     app.refused("POST", "/v1/platform/deployments/nope/activate", 404, "deployment_not_found")
+
+
+def test_remaining_refusals_and_audit_paging(app):
+    ids = _ids(app)
+    d = app.ok("POST", "/v1/platform/deployments", status=201, json={"slug": "d1", "bindings": _bindings(ids)})["deployment"]
+    app.refused("PUT", "/v1/platform/deployments/nope", 404, "deployment_not_found", json={"slug": "q", "bindings": _bindings(ids)})
+    app.refused("PUT", f"/v1/platform/deployments/{d['id']}", 409, "deployment_slug_taken",
+                json={"slug": "local-default", "bindings": _bindings(ids)})  # fmt: skip
+    app.refused("PUT", "/v1/platform/deployments/nope/bindings/embeddings", 404, "deployment_not_found",
+                json={"provider_id": ids["ridgeline-local-embeddings"]})  # fmt: skip
+    app.refused("POST", "/v1/platform/deployments/nope/clone", 404, "deployment_not_found", json={"slug": "c"})
+    app.refused("POST", f"/v1/platform/deployments/{d['id']}/clone", 409, "deployment_slug_taken", json={"slug": "d1"})
+    app.refused("POST", "/v1/platform/providers/nope/validate", 404, "provider_not_found")
+    app.refused("DELETE", "/v1/platform/providers/nope/loaded-model", 404, "provider_not_found")
+    app.refused("PUT", f"/v1/platform/providers/{ids['ridgeline-local-embeddings']}", 409, "provider_slug_taken",
+                json={"slug": "ridgeline-extractive-chat"})  # fmt: skip
+    for _ in range(2):
+        app.ok("POST", f"/v1/platform/deployments/{d['id']}/activate")
+    page = app.ok("GET", "/v1/platform/activation-audit", params={"limit": 1, "offset": 1})
+    assert page["total"] == 3 and len(page["items"]) == 1 and page["items"][0]["deployment_slug"] == "d1"
+    app.refused("GET", "/v1/platform/activation-audit", 422, "invalid_request", params={"limit": 0})
+    # optional capabilities can be bound and cleared; required ones cannot be cleared
+    with_sandbox = app.ok("POST", "/v1/platform/providers", status=201,
+                          json={"provider_key": "sandbox_local", "slug": "sb", "endpoint_url": unused_url()})["provider"]  # fmt: skip
+    path = f"/v1/platform/deployments/{d['id']}/bindings/sandbox_execution"
+    dep = app.ok("PUT", path, json={"provider_id": with_sandbox["id"]})["deployment"]
+    assert "sandbox_execution" in {b["capability"] for b in dep["bindings"]}
+    dep = app.ok("PUT", path, json={"provider_id": None})["deployment"]
+    assert "sandbox_execution" not in {b["capability"] for b in dep["bindings"]}
