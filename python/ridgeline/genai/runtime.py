@@ -817,6 +817,8 @@ class PlatformService:
         fam = P.FAMILIES[prov["provider_key"]]
         if fam.provider_origin == "cloud" and mode != "online":
             raise E("offline_provider_blocked", provider=prov["slug"], capability=capability)
+        if not prov["enabled"]:
+            raise E("provider_unreachable", provider=prov["slug"], detail="the provider is disabled")
         return Active(dep, b, prov, fam, mode)
 
     @staticmethod

@@ -175,14 +175,26 @@ def test_activation_preflight_and_audit(app):
 
 def test_remaining_refusals_and_audit_paging(app):
     ids = _ids(app)
-    d = app.ok("POST", "/v1/platform/deployments", status=201, json={"slug": "d1", "bindings": _bindings(ids)})["deployment"]
-    app.refused("PUT", "/v1/platform/deployments/nope", 404, "deployment_not_found", json={"slug": "q", "bindings": _bindings(ids)})
+    d = app.ok(
+        "POST", "/v1/platform/deployments", status=201, json={"slug": "d1", "bindings": _bindings(ids)}
+    )["deployment"]
+    app.refused(
+        "PUT",
+        "/v1/platform/deployments/nope",
+        404,
+        "deployment_not_found",
+        json={"slug": "q", "bindings": _bindings(ids)},
+    )
     app.refused("PUT", f"/v1/platform/deployments/{d['id']}", 409, "deployment_slug_taken",
                 json={"slug": "local-default", "bindings": _bindings(ids)})  # fmt: skip
     app.refused("PUT", "/v1/platform/deployments/nope/bindings/embeddings", 404, "deployment_not_found",
                 json={"provider_id": ids["ridgeline-local-embeddings"]})  # fmt: skip
-    app.refused("POST", "/v1/platform/deployments/nope/clone", 404, "deployment_not_found", json={"slug": "c"})
-    app.refused("POST", f"/v1/platform/deployments/{d['id']}/clone", 409, "deployment_slug_taken", json={"slug": "d1"})
+    app.refused(
+        "POST", "/v1/platform/deployments/nope/clone", 404, "deployment_not_found", json={"slug": "c"}
+    )
+    app.refused(
+        "POST", f"/v1/platform/deployments/{d['id']}/clone", 409, "deployment_slug_taken", json={"slug": "d1"}
+    )
     app.refused("POST", "/v1/platform/providers/nope/validate", 404, "provider_not_found")
     app.refused("DELETE", "/v1/platform/providers/nope/loaded-model", 404, "provider_not_found")
     app.refused("PUT", f"/v1/platform/providers/{ids['ridgeline-local-embeddings']}", 409, "provider_slug_taken",

@@ -57,6 +57,9 @@ def test_inference_enforces_active_binding_membership(app, runtime):
     app.refused(
         "POST", "/v1/models/generate", 409, "binding_default_missing", role="user", json={"prompt": "x"}
     )
+    app.ok("PUT", f"/v1/platform/providers/{p['id']}", json={"enabled": False})
+    app.refused("POST", "/v1/models/generate", 409, "provider_unreachable", role="user",
+                json={"prompt": "x", "model": "gpt-a"})  # fmt: skip
 
 
 def test_local_runtime_model_id_comes_from_the_inventory(app, runtime):
