@@ -260,3 +260,19 @@ def test_snapshot_secrets_only_on_request(app, runtime):
         "gpt-a",
         "gpt-b",
     ]
+
+
+def test_bootstrap_prefers_the_inference_runtime_url_and_seeds_the_embeddings_runtime(make_app):
+    app = make_app(LLM_URL="http://127.0.0.1:7", LLM_INFERENCE_RUNTIME_URL="http://127.0.0.1:6",
+                   LLM_EMBEDDINGS_RUNTIME_URL="http://127.0.0.1:5")  # fmt: skip
+    assert app.provider("vllm-local")["endpoint_url"] == "http://127.0.0.1:6"
+    dep = app.deployment("local-default")
+    by_cap = {b["capability"]: b for b in dep["bindings"]}
+    assert by_cap["embeddings"]["provider"]["provider_key"] == "vllm_embeddings_local"
+    assert by_cap["vector_store"]["provider"]["provider_key"] == "ridgeline_embedded_vector_index"
+    # external runtimes are bound without models until a superadmin picks them: readiness says so
+    assert by_cap["llm_inference"]["configuration_status"]["issues"] == [
+        "no_resources",
+        "no_default_resource",
+    ]
+    assert dep["configuration_status"]["state"] == "incomplete"
