@@ -803,23 +803,41 @@ class PlatformService:
     # ---- runtime resolution and dispatch -------------------------------------------------------------
 
     async def active(self, capability: str) -> Active:
-        """The active binding of ``capability``; fail-closed for cloud providers while offline."""
+        """The active binding of ``capability``; fail-closed for cloud providers while offline.
+
+        One statement (deployment, binding, provider and mode) per call: this is on every dispatch."""
+        d, b, p = T.deployments, T.bindings, T.providers
+        mode_q = (
+            sa.select(T.runtime_profile.c.mode).where(T.runtime_profile.c.key == "global").scalar_subquery()
+        )
+        cols = [*(c.label(f"d_{c.name}") for c in d.c), *(c.label(f"b_{c.name}") for c in b.c),
+                *(c.label(f"p_{c.name}") for c in p.c), mode_q.label("mode")]  # fmt: skip
+        q = (
+            sa.select(*cols)
+            .select_from(
+                d.outerjoin(b, sa.and_(b.c.deployment_id == d.c.id, b.c.capability == capability)).outerjoin(
+                    p, p.c.id == b.c.provider_id
+                )
+            )
+            .where(d.c.is_active.is_(True))
+        )
         async with self.db.engine.connect() as conn:
-            dep = await self._active_deployment(conn)
-            if dep is None:
-                raise E("no_active_deployment")
-            b = _row((await conn.execute(sa.select(T.bindings).where(
-                T.bindings.c.deployment_id == dep["id"], T.bindings.c.capability == capability))).first())  # fmt: skip
-            if b is None:
-                raise E("capability_not_bound", capability=capability)
-            prov = await self._provider(conn, b["provider_id"])
-            mode = await self.mode(conn)
+            row = (await conn.execute(q)).first()
+        if row is None:
+            raise E("no_active_deployment")
+        m = row._mapping
+        if m["b_capability"] is None:
+            raise E("capability_not_bound", capability=capability)
+        dep = {c.name: m[f"d_{c.name}"] for c in d.c}
+        bind = {c.name: m[f"b_{c.name}"] for c in b.c}
+        prov = {c.name: m[f"p_{c.name}"] for c in p.c}
+        mode = m["mode"] or "online"
         fam = P.FAMILIES[prov["provider_key"]]
         if fam.provider_origin == "cloud" and mode != "online":
             raise E("offline_provider_blocked", provider=prov["slug"], capability=capability)
         if not prov["enabled"]:
             raise E("provider_unreachable", provider=prov["slug"], detail="the provider is disabled")
-        return Active(dep, b, prov, fam, mode)
+        return Active(dep, bind, prov, fam, mode)
 
     @staticmethod
     def pick_resource(a: Active, requested: str | None) -> dict[str, Any]:
