@@ -1036,3 +1036,35 @@ async def platform_runtime_snapshot(svc: Any, *, include_secrets: bool = False) 
         }  # fmt: skip
     return {"deployment": {"id": dep["id"], "slug": dep["slug"], "display_name": dep["display_name"]},
             "runtime_mode": mode, "capabilities": caps}  # fmt: skip
+
+
+async def model_bindings(db: Any, model_id: str) -> dict[str, Any]:
+    """Where a ModelOps model is used by the control plane (for ModelOps' usage and its "refused
+    while bound" delete): the deployment bindings that list it and the provider slots that hold it."""
+    d, b, p = T.deployments, T.bindings, T.providers
+    async with db.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(
+                    d.c.id, d.c.slug, d.c.is_active, b.c.capability, b.c.resources, b.c.default_resource_id
+                )
+                .join(b, b.c.deployment_id == d.c.id)
+                .order_by(d.c.slug, b.c.capability)
+            )
+        ).all()
+        slots = (
+            await conn.execute(
+                sa.select(p.c.id, p.c.slug, p.c.loaded_state).where(p.c.loaded_model_id == model_id)
+            )
+        ).all()
+    bindings = [
+        {"deployment_id": r.id, "deployment_slug": r.slug, "is_active": r.is_active, "capability": r.capability,
+         "is_default": r.default_resource_id == model_id}
+        for r in rows
+        if any(res.get("ref_type") == "managed_model" and res.get("id") == model_id for res in r.resources or [])
+    ]  # fmt: skip
+    return {
+        "bindings": bindings,
+        "loaded_in": [{"provider_id": s.id, "provider_slug": s.slug, "state": s.loaded_state} for s in slots],
+        "bound": bool(bindings),
+    }

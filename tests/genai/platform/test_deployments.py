@@ -212,3 +212,21 @@ def test_remaining_refusals_and_audit_paging(app):
     assert "sandbox_execution" in {b["capability"] for b in dep["bindings"]}
     dep = app.ok("PUT", path, json={"provider_id": None})["deployment"]
     assert "sandbox_execution" not in {b["capability"] for b in dep["bindings"]}
+
+
+def test_model_usage_for_modelops(app, runtime):
+    from ridgeline.genai.runtime import model_bindings
+
+    app.add_model("m1", runtime_model_id="r1")
+    vllm = app.ok("POST", "/v1/platform/providers", status=201,
+                  json={"provider_key": "vllm_local", "slug": "v", "endpoint_url": runtime.base_url})["provider"]  # fmt: skip
+    assert app.call(model_bindings, app.ctx.db, "m1") == {"bindings": [], "loaded_in": [], "bound": False}
+    dep = app.deployment("local-default")
+    app.ok("PUT", f"/v1/platform/deployments/{dep['id']}/bindings/llm_inference",
+           json={"provider_id": vllm["id"], "resources": [{"id": "m1"}], "default_resource_id": "m1"})  # fmt: skip
+    app.ok("POST", f"/v1/platform/providers/{vllm['id']}/loaded-model", json={"managed_model_id": "m1"})
+    use = app.call(model_bindings, app.ctx.db, "m1")
+    assert use["bound"] is True
+    assert use["bindings"] == [{"deployment_id": dep["id"], "deployment_slug": "local-default", "is_active": True,
+                                "capability": "llm_inference", "is_default": True}]  # fmt: skip
+    assert use["loaded_in"] == [{"provider_id": vllm["id"], "provider_slug": "v", "state": "loaded"}]
