@@ -114,6 +114,29 @@ async def _load(
             "p95": float(np.percentile(a, 95)), "p99": float(np.percentile(a, 99))}  # fmt: skip
 
 
+def _wrk(url: str, body: dict, headers: dict[str, str], connections: int, seconds: float, tmp: str) -> dict:
+    """Closed loop at full speed (wrk, ``connections`` connections): throughput and latency percentiles."""
+    import re
+
+    script = Path(tmp) / f"post{len(os.listdir(tmp))}.lua"
+    hdr = "".join(
+        f'wrk.headers["{k}"] = "{v}"\n' for k, v in {**headers, "Content-Type": "application/json"}.items()
+    )
+    script.write_text(f'wrk.method = "POST"\nwrk.body = [[{json.dumps(body)}]]\n{hdr}')
+    subprocess.run(["wrk", "-t1", "-c8", "-d2s", "-s", str(script), url], capture_output=True, check=True)
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", str(script), url],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+
+    def ms(v: str) -> float:
+        n, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", v).groups()  # type: ignore[union-attr]
+        return float(n) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+            **{f"p{q}": ms(re.search(rf"^\s+{q}%\s+(\S+)", out, re.M).group(1)) for q in (50, 75, 90, 99)},  # type: ignore[union-attr]
+            "non_2xx": int(bad.group(1)) if bad else 0}  # fmt: skip
+
+
 def _setup(base: str, data_dir: Path, env: dict[str, str]) -> dict[str, str]:
     pw = "bench-pass-word-123"
     subprocess.run([RIDGELINE, "users", "create", "--role", "superadmin", "--password-stdin",
@@ -143,6 +166,7 @@ def main() -> None:
     ap.add_argument("--upstream", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--rates", default="100,1000")
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--wrk", type=int, default=0, help="also run wrk closed-loop with this many connections")
     args = ap.parse_args()
     if args.upstream:
         import uvicorn
@@ -173,6 +197,12 @@ def main() -> None:
                 print(f"rate {rate:.0f}/s  direct {direct}\n           via ridgeline {via}\n"
                       f"           overhead ms p50 {over['p50']:.2f} p95 {over['p95']:.2f} p99 {over['p99']:.2f}"
                       f"  load {os.getloadavg()}")  # fmt: skip
+            if args.wrk:
+                direct = _wrk(up + "/v1/chat/completions", chat, {}, args.wrk, args.seconds, tmp)
+                via = _wrk(base + "/v1/models/inference", ours, h, args.wrk, args.seconds, tmp)
+                print(
+                    f"wrk -c{args.wrk}  direct {direct}\n         via ridgeline {via}  load {os.getloadavg()}"
+                )
     finally:
         for p in procs:
             p.terminate()
