@@ -63,9 +63,7 @@ def upgrade() -> None:
             primary_key=True,
         ),
         sa.Column("capability", sa.String(32), primary_key=True),
-        sa.Column(
-            "provider_id", sa.String(64), sa.ForeignKey("genai_platform_providers.id"), nullable=False
-        ),
+        sa.Column("provider_id", sa.String(64), sa.ForeignKey("genai_platform_providers.id"), nullable=False),
         sa.Column("resources", sa.JSON, nullable=False, server_default="[]"),
         sa.Column("default_resource_id", sa.String(255), nullable=True),
         sa.Column("config", sa.JSON, nullable=False, server_default="{}"),
