@@ -32,6 +32,33 @@ from ridgeline.genai.api import modelops_store  # noqa: E402, F401  (its tables 
 from ridgeline.genai.api.modelops import ROUTES as MODELOPS_ROUTES  # noqa: E402
 
 ROUTES += MODELOPS_ROUTES
+# -- control plane (genai-platform): runtime profile, /v1/platform/*, /v1/models/{inference,generate}
+from ridgeline.genai.api import inference as _inference  # noqa: E402
+from ridgeline.genai.api import platform as _platform  # noqa: E402
+from ridgeline.genai.api import platform_deployments as _platform_deployments  # noqa: E402
+from ridgeline.genai.api import platform_proof as _platform_proof  # noqa: E402
+from ridgeline.genai.api import platform_store  # noqa: E402,F401  (tables on the shared metadata)
+from ridgeline.genai.api import runtime as _runtime  # noqa: E402
+from ridgeline.genai.bootstrap import bootstrap as _platform_bootstrap  # noqa: E402
+from ridgeline.genai.runtime import PlatformService  # noqa: E402
+from ridgeline.genai.settings import load_platform_settings  # noqa: E402
+
+ROUTES += [*_runtime.ROUTES, *_platform.ROUTES, *_platform_deployments.ROUTES, *_platform_proof.ROUTES,
+           *_inference.ROUTES]  # fmt: skip
+
+
+async def _start_platform(ctx: AppContext, _settings: None) -> PlatformService:
+    svc = PlatformService(ctx, load_platform_settings())
+    await _platform_bootstrap(svc)
+    return svc
+
+
+async def _stop_platform(svc: PlatformService) -> None:
+    await svc.close()
+
+
+PLATFORM_PROVIDER = Provider(PlatformService, _start_platform, _stop_platform, name="platform")
+# -- end control plane
 
 
 async def _start(ctx: AppContext, _settings: None) -> GenaiService:
@@ -45,7 +72,7 @@ family = Family(
     validation_status=422,
     tags=["genai"],
     metadata=metadata,
-    services=(Provider(GenaiService, _start),),
+    services=(Provider(GenaiService, _start), PLATFORM_PROVIDER),
     reason_codes=REASON_CODES,
     doc_pages=("docs/genai.md",),
     default_policy=Policy.bearer(),  # the seed's "authenticated" unless a route says otherwise

@@ -552,7 +552,7 @@ async def test_model(
         if why is not None:
             raise err("modelops_runtime_incompatible", provider_id=p.id, cause=why)
         if p.origin == "cloud" and (settings(svc).offline or await HOOKS.runtime_offline(conn)):
-            raise err("offline_provider_blocked", provider_id=p.id)
+            raise err("offline_provider_blocked", provider=p.slug or p.id, provider_id=p.id)
         api_key = p.api_key
         if m["credential_id"]:
             api_key = await ms.resolve_credential(conn, svc.ctx.auth.secrets, m["credential_id"]) or api_key

@@ -1,0 +1,72 @@
+"""``POST /v1/models/inference`` and ``/v1/models/generate`` (signed-in users): chat and text
+generation through the active llm_inference binding. A requested model id must be a resource of
+that binding (409 ``model_not_in_binding``); omitted, the binding's default is used. Dispatch goes
+through the AI layer's providers (the offline extractive provider in the default deployment)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import post
+from litestar.params import JSONBody
+
+from ridgeline.ai.providers import Message
+from ridgeline.genai.runtime import PlatformService
+from ridgeline.platform.auth.policy import Policy
+from ridgeline.platform.context import Service
+from ridgeline.platform.openapi import raises
+
+Content = Annotated[str, msgspec.Meta(max_length=200_000)]
+ModelId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+Temperature = Annotated[float, msgspec.Meta(ge=0, le=2)]
+MaxTokens = Annotated[int, msgspec.Meta(ge=1, le=131_072)]
+OPT = {**raises(409), **Policy.bearer().opt()}
+
+
+class MessageIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    role: Literal["system", "user", "assistant"]
+    content: Content
+
+
+class InferenceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    messages: Annotated[list[MessageIn], msgspec.Meta(min_length=1, max_length=512)]
+    model: ModelId | None = None
+    temperature: Temperature | None = None
+    max_tokens: MaxTokens | None = None
+
+
+class GenerateIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    prompt: Content
+    system: Content | None = None
+    model: ModelId | None = None
+    temperature: Temperature | None = None
+    max_tokens: MaxTokens | None = None
+
+
+async def _chat(
+    platform: PlatformService, messages: list[Message], model: str | None, t: Any, mt: Any
+) -> dict[str, Any]:
+    out = await platform.chat(messages, model, temperature=t, max_tokens=mt)
+    r = out.pop("response")
+    usage = (
+        {"input_tokens": r.usage.input_tokens, "output_tokens": r.usage.output_tokens} if r.usage else None
+    )
+    return {**out, "output": {"role": "assistant", "content": r.content}, "finish_reason": r.finish_reason,
+            "usage": usage, "metadata": r.metadata or {}}  # fmt: skip
+
+
+@post("/v1/models/inference", status_code=200, opt=OPT)
+async def model_inference(platform: Service[PlatformService], data: JSONBody[InferenceIn]) -> dict[str, Any]:
+    msgs = [Message(m.role, m.content) for m in data.messages]
+    return await _chat(platform, msgs, data.model, data.temperature, data.max_tokens)
+
+
+@post("/v1/models/generate", status_code=200, opt=OPT)
+async def model_generate(platform: Service[PlatformService], data: JSONBody[GenerateIn]) -> dict[str, Any]:
+    msgs = ([Message("system", data.system)] if data.system else []) + [Message("user", data.prompt)]
+    out = await _chat(platform, msgs, data.model, data.temperature, data.max_tokens)
+    return {**out, "text": out["output"]["content"]}
+
+
+ROUTES = [model_inference, model_generate]
