@@ -1068,3 +1068,81 @@ async def model_bindings(db: Any, model_id: str) -> dict[str, Any]:
         "loaded_in": [{"provider_id": s.id, "provider_slug": s.slug, "state": s.loaded_state} for s in slots],
         "bound": bool(bindings),
     }
+
+
+def install_modelops_hooks(svc: PlatformService) -> None:
+    """Wire ModelOps' view of the control plane (:data:`ridgeline.genai.modelops_runtimes.HOOKS`) to
+    this service's tables: provider instances with their slot, the bindings that list a model, the
+    providers whose secret refs name a credential, and the runtime profile."""
+    from ridgeline.genai import modelops_runtimes as MR
+
+    async def list_providers(conn: Any) -> list[MR.RuntimeProvider]:
+        rows = (await conn.execute(sa.select(T.providers).order_by(T.providers.c.slug))).mappings().all()
+        out = []
+        for r in rows:
+            fam = P.FAMILIES.get(r["provider_key"])
+            try:
+                secrets = await svc.resolve_secrets(r)
+            except Exception:  # an unresolvable ref: the provider is listed, without a key
+                secrets = {}
+            out.append(
+                MR.RuntimeProvider(
+                    id=r["id"],
+                    slug=r["slug"],
+                    provider_family=r["provider_key"],
+                    capability=r["capability"],
+                    origin=fam.provider_origin if fam is not None else "local",
+                    base_url=r["endpoint_url"],
+                    enabled=bool(r["enabled"]),
+                    display_name=r["display_name"],
+                    loaded_model_id=r["loaded_model_id"],
+                    api_key=secrets.get("api_key"),
+                )
+            )
+        return out
+
+    async def bindings_of(conn: Any, model_id: str) -> list[dict[str, Any]]:
+        d, b = T.deployments, T.bindings
+        rows = (
+            await conn.execute(
+                sa.select(d.c.id, d.c.slug, b.c.capability, b.c.resources, b.c.default_resource_id)
+                .join(b, b.c.deployment_id == d.c.id)
+                .order_by(d.c.slug, b.c.capability)
+            )
+        ).all()
+        return [
+            {
+                "deployment_id": r.id,
+                "deployment_slug": r.slug,
+                "capability": r.capability,
+                "is_default": r.default_resource_id == model_id,
+            }
+            for r in rows
+            if any(
+                res.get("ref_type") == "managed_model" and res.get("id") == model_id
+                for res in r.resources or []
+            )
+        ]
+
+    async def credential_referenced(conn: Any, credential_id: str) -> bool:
+        ref = CREDENTIAL_REF + credential_id
+        rows = (
+            await conn.execute(
+                sa.select(T.providers.c.id, T.providers.c.secret_refs_sealed).where(
+                    T.providers.c.secret_refs_sealed.is_not(None)
+                )
+            )
+        ).all()
+        for r in rows:
+            refs = msgspec.json.decode(svc._box.open(r.secret_refs_sealed, f"genai:provider:{r.id}"))
+            if ref in refs.values():
+                return True
+        return False
+
+    async def runtime_offline(conn: Any) -> bool:
+        return (await svc.mode(conn)) != "online"
+
+    MR.HOOKS.list_providers = list_providers
+    MR.HOOKS.bindings_of = bindings_of
+    MR.HOOKS.credential_referenced = credential_referenced
+    MR.HOOKS.runtime_offline = runtime_offline

@@ -104,12 +104,15 @@ def mcp_app(calls: McpCalls) -> Any:
 
 def sandbox_app() -> FakeServer:
     async def handle(req: Req) -> Reply:
-        if req.method == "POST" and req.path == "/v1/execute":
+        if req.method == "POST" and req.path == "/v1/executions":
             body = req.json()
+            if body.get("dry_run") is not False:
+                return Reply(400, {"error": "this fake only takes executions"})
             # The fake does not run code either: it answers a fixed line naming what it was sent.
             return Reply(
                 200,
                 {
+                    "status": "succeeded",
                     "stdout": f"ran {len(body['code'])} characters of {body['language']}",
                     "stderr": "",
                     "exit_code": 0,

@@ -150,7 +150,9 @@ def test_tools_dispatch_over_mcp_and_the_sandbox(app, tokens, engine) -> None:  
         llm_requests = [q.json() for q in llm.requests]
     assert rec["status"] == "succeeded", rec
     assert calls == [("web_search", {"query": "ridgeline"})]  # the MCP server really got the call
-    assert sandbox_requests == [{"language": "python", "code": "print(1+1)", "timeout_s": 30.0}]
+    assert sandbox_requests == [
+        {"language": "python", "code": "print(1+1)", "dry_run": False, "timeout_s": 30.0}
+    ]
     trace = {t["tool_id"]: t for t in rec["tool_calls"]}
     assert trace["tool.web_search"]["ok"] and trace["tool.web_search"]["transport"] == "mcp"
     assert trace["tool.python_exec"]["ok"] and trace["tool.python_exec"]["transport"] == "sandbox_http"
@@ -273,20 +275,13 @@ def test_a_wrong_service_token_is_refused_by_the_engine(app, tokens, engine) -> 
 
 
 def test_default_snapshot_function() -> None:
-    """Without an override the proxy takes ridgeline.genai.runtime's snapshot when that module exists,
-    else an empty one (the engine then uses its offline provider)."""
+    """Without an override the proxy sends the control plane's snapshot of the active bindings."""
 
     class Svc:
         class ctx:
             state: dict[str, Any] = {}
 
-    fn = executions.snapshot_function(Svc())  # type: ignore[arg-type]
-    try:
-        import ridgeline.genai.runtime as runtime
-    except ModuleNotFoundError:
-        assert fn is executions._empty_snapshot
-    else:
-        assert fn is runtime.platform_runtime_snapshot
+    assert executions.snapshot_function(Svc()) is executions._control_plane_snapshot  # type: ignore[arg-type]
 
 
 def test_the_engine_refuses_to_start_without_a_service_token() -> None:
@@ -303,3 +298,14 @@ def test_the_engine_refuses_to_start_without_a_service_token() -> None:
         timeout=60,
     )
     assert proc.returncode == 2 and "AGENT_ENGINE_SERVICE_TOKEN" in proc.stderr
+
+
+def test_the_default_install_runs_on_the_control_planes_own_snapshot(app, tokens, engine) -> None:  # type: ignore[no-untyped-def]
+    """No snapshot override: the proxy sends the control plane's snapshot of the active local-default
+    deployment (embedded extractive chat), and the engine answers from it end to end."""
+    use_engine(app, engine)
+    r = run(app, tokens)
+    assert r.status_code == 201, r.text
+    rec = r.json()
+    assert rec["status"] == "succeeded", rec
+    assert "07:00" in rec["output"]["content"]

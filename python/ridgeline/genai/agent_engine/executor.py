@@ -104,7 +104,8 @@ class Binding:
         self.family = str(_first(both, "provider_key", "family", "provider_family", "provider_type") or "")
         self.origin = str(_first(both, "provider_origin", "origin") or "local")
         self.endpoint = _first(both, "endpoint_url", "base_url", "url")
-        self.api_key = _first(both, "api_key")
+        secrets = provider.get("secrets") if isinstance(provider.get("secrets"), Mapping) else {}
+        self.api_key = _first(both, "api_key") or _first(secrets, "api_key")
         self.provider_id = _first(provider, "id") or _first(raw, "provider_id", "provider_instance_id")
         res = raw.get("default_resource") if isinstance(raw.get("default_resource"), Mapping) else {}
         self.model = _first(res, "runtime_model_id", "provider_model_id", "id") or _first(
@@ -125,7 +126,7 @@ def capabilities(snapshot: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def is_offline(snapshot: Mapping[str, Any]) -> bool:
-    profile = snapshot.get("runtime_profile")
+    profile = snapshot.get("runtime_mode") or snapshot.get("runtime_profile")  # the control plane's key first
     if isinstance(profile, Mapping):
         profile = profile.get("mode") or profile.get("profile")
     return str(profile or "").lower() == "offline"
@@ -180,16 +181,20 @@ async def call_mcp(
 
 
 async def call_sandbox(endpoint: str, arguments: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-    """``POST {endpoint}/v1/execute`` on the sandbox runtime; the code runs there, never here."""
+    """``POST {endpoint}/v1/executions`` on the sandbox runtime (the protocol the control plane's
+    dry-run validation speaks: ``ridgeline.genai.providers.SANDBOX_EXECUTE_PATH``); the code runs
+    there, never here."""
     import httpx
+
+    from ridgeline.genai.providers import SANDBOX_EXECUTE_PATH
 
     code = arguments.get("code")
     if not isinstance(code, str):
         return {"ok": False, "error": "python_exec needs a string argument 'code'"}
     async with httpx.AsyncClient(timeout=timeout_s, trust_env=False) as client:
         resp = await client.post(
-            endpoint.rstrip("/") + "/v1/execute",
-            json={"language": "python", "code": code, "timeout_s": timeout_s},
+            endpoint.rstrip("/") + SANDBOX_EXECUTE_PATH,
+            json={"language": "python", "code": code, "dry_run": False, "timeout_s": timeout_s},
         )
     if resp.status_code >= 400:
         return {"ok": False, "error": f"sandbox answered HTTP {resp.status_code}"}

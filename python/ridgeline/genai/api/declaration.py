@@ -40,7 +40,7 @@ from ridgeline.genai.api import platform_proof as _platform_proof  # noqa: E402
 from ridgeline.genai.api import platform_store  # noqa: E402,F401  (tables on the shared metadata)
 from ridgeline.genai.api import runtime as _runtime  # noqa: E402
 from ridgeline.genai.bootstrap import bootstrap as _platform_bootstrap  # noqa: E402
-from ridgeline.genai.runtime import PlatformService  # noqa: E402
+from ridgeline.genai.runtime import PlatformService, install_modelops_hooks  # noqa: E402
 from ridgeline.genai.settings import load_platform_settings  # noqa: E402
 
 ROUTES += [*_runtime.ROUTES, *_platform.ROUTES, *_platform_deployments.ROUTES, *_platform_proof.ROUTES,
@@ -50,6 +50,7 @@ ROUTES += [*_runtime.ROUTES, *_platform.ROUTES, *_platform_deployments.ROUTES, *
 async def _start_platform(ctx: AppContext, _settings: None) -> PlatformService:
     svc = PlatformService(ctx, load_platform_settings())
     await _platform_bootstrap(svc)
+    install_modelops_hooks(svc)  # ModelOps reads providers, bindings and the profile through these
     return svc
 
 

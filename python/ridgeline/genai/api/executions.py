@@ -24,7 +24,6 @@ The snapshot comes from ``ctx.state["genai.platform_runtime_snapshot"]`` when se
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -98,21 +97,17 @@ def execution_settings(svc: GenaiService) -> ExecutionSettings:
     return got
 
 
-async def _empty_snapshot(_svc: Any) -> dict[str, Any]:
-    return {"source": "none", "capabilities": {}}
+async def _control_plane_snapshot(svc: Any) -> dict[str, Any]:
+    """The active bindings' snapshot, with the providers' secrets opened: this goes only to the agent
+    engine over the service-token call (dispatch is one of the three places secrets are resolved)."""
+    from ridgeline.genai.runtime import platform_runtime_snapshot
+
+    return await platform_runtime_snapshot(svc, include_secrets=True)
 
 
 def snapshot_function(svc: GenaiService) -> SnapshotFn:
     override = svc.ctx.state.get(SNAPSHOT_KEY)
-    if override is not None:
-        return override
-    try:
-        module = importlib.import_module("ridgeline.genai.runtime")
-    except ModuleNotFoundError as exc:
-        if exc.name != "ridgeline.genai.runtime":
-            raise
-        return _empty_snapshot
-    return module.platform_runtime_snapshot
+    return override if override is not None else _control_plane_snapshot
 
 
 def _unavailable(settings: ExecutionSettings, exc: Exception) -> RidgelineError:
