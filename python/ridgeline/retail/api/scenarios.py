@@ -43,7 +43,7 @@ class ScenariosController(Controller):
         "/simulate",
         summary="Stateless what-if against a trained run",
         description=(
-            "A regression baseline re-forecasts through a leakage-safe future feature frame "
+            "A regression or lightgbm baseline re-forecasts through a leakage-safe future feature frame "
             "(method model_exogenous); other baselines apply a deterministic multiplier (method heuristic)."
         ),
         status_code=200,
