@@ -5,7 +5,9 @@ starting ``last - horizon + 1 - (n_folds - 1 - k) * step``; training ends ``gap`
 test window and starts at the first date (``expanding``) or ``train_days`` before the test window
 (``rolling``). Each model is fitted on the fold's training rows only and forecasts the test window
 from its origin; exogenous plan columns (price, promotion, open flag) for the test window are taken
-from the data, as a planned calendar known in advance. Metrics are defined in
+from the data, as a planned calendar known in advance (``exog_plan="known"``, the default: the
+score assumes the plan is known), or repeated from the last training week as predict does without
+a plan (``exog_plan="repeat_last_week"``). Metrics are defined in
 :mod:`ridgeline.retail.metrics`; per model, ``stability`` is the standard deviation of the per-fold
 WAPE (lower is more stable).
 """
@@ -41,6 +43,11 @@ class BacktestConfig(msgspec.Struct, frozen=True, kw_only=True):
     strategy: Literal["rolling", "expanding"] = "expanding"
     train_days: int | None = None  # rolling window length; None -> 365
     gap: int = 0
+    # Exogenous values (price, promotion, open flag) in the test window: "known" reads them from
+    # the data (the plan is assumed known in advance, as a promotion calendar is); "repeat_last_week"
+    # gives the model what predict assumes without a plan (the same weekday of the last training
+    # week), so the score is what an unplanned forecast would get.
+    exog_plan: Literal["known", "repeat_last_week"] = "known"
 
     def __post_init__(self) -> None:
         if self.horizon < 1 or self.n_folds < 1 or self.gap < 0:
@@ -87,6 +94,7 @@ class BacktestResult(msgspec.Struct):
     summary: list[ModelSummary]
     winner: str | None
     predictions: list[dict[str, Any]] | None = None
+    exog_plan: str = "known"  # copied from the config: what the learned models' scores assume
 
 
 def make_splits(first: date, last: date, cfg: BacktestConfig) -> list[Split]:
@@ -225,7 +233,8 @@ def run(
                 # Forecast from the model's origin through any gap; only the test window is scored.
                 assert model.origin is not None
                 steps = (split.test_end - model.origin).days + 1
-                fc = model.point_forecast(steps, test if exog else None)
+                known = exog and cfg.exog_plan == "known"
+                fc = model.point_forecast(steps, test if known else None)
                 joined = (
                     fc.join(test.select("series_id", "date", "y"), on=["series_id", "date"], how="inner")
                     .filter(pl.col("y").is_not_null() & pl.col("forecast").is_not_null())
@@ -264,4 +273,4 @@ def run(
     pred_rows = None
     if return_predictions:
         pred_rows = all_preds.with_columns(pl.col("date").cast(pl.Utf8)).to_dicts()
-    return BacktestResult(cfg, splits, folds, summary, winner, pred_rows)
+    return BacktestResult(cfg, splits, folds, summary, winner, pred_rows, cfg.exog_plan)

@@ -438,11 +438,18 @@ class Forecaster:
 
     def future_plan(self, horizon: int, future: pl.DataFrame | None = None) -> pl.DataFrame:
         """The exogenous plan for the forecast dates: ``future`` where given, else same as last week."""
+        return self.assumed_plan(horizon, future).drop([f"{c}_source" for c in self.exog])
+
+    def assumed_plan(self, horizon: int, future: pl.DataFrame | None = None) -> pl.DataFrame:
+        """:meth:`future_plan` plus ``<column>_source`` per exogenous column: ``"given"`` (from
+        ``future``), ``"repeated_last_week"`` (the same weekday of the last observed week) or
+        ``"missing"`` (neither: the model sees a missing value)."""
         tail, _ = self._require_fitted()
         grid = self._future_grid(horizon)
         if not self.exog:
             return grid
         plan = grid
+        given: list[str] = []
         if future is not None:
             cols = self.columns
             given = [c for c in self.exog if c in future.columns]
@@ -458,6 +465,16 @@ class Forecaster:
             # Same weekday of the latest observed week (seasonal lookup reaches past the horizon).
             fb = _seasonal_lookup(tail, grid, c, 7, max_back=back).rename({c: "__fb"})
             plan = plan.join(fb, on=["series_id", "date"], how="left")
+            own = pl.col(c).is_not_null() if c in given else pl.lit(False)
+            source = (
+                pl.when(own)
+                .then(pl.lit("given"))
+                .when(pl.col("__fb").is_not_null())
+                .then(pl.lit("repeated_last_week"))
+                .otherwise(pl.lit("missing"))
+                .alias(f"{c}_source")
+            )
+            plan = plan.with_columns(source)
             if c in plan.columns:
                 plan = plan.with_columns(pl.coalesce(pl.col(c), pl.col("__fb")).alias(c)).drop("__fb")
             else:

@@ -26,6 +26,7 @@ from ridgeline.retail import dates, isolation, models
 from ridgeline.retail.api import registry, store
 from ridgeline.retail.api.featuresets import feature_spec
 from ridgeline.retail.api.schemas.forecasting import (
+    AssumedPlanDay,
     ForecastPoint,
     ModelConfigIn,
     ModelRun,
@@ -279,6 +280,7 @@ async def predict(ctx: AppContext, req: PredictRequest) -> PredictResponse:
     check_plan(model, req.plan, req.horizon)
     future = plan_frame(model, req.plan)
     pred = await asyncio.to_thread(model.predict, req.horizon, future)
+    plan, caveats, codes = assumed_plan(model, req.horizon, future)
     levels = model.config.levels
     points = [
         ForecastPoint(
@@ -299,7 +301,56 @@ async def predict(ctx: AppContext, req: PredictRequest) -> PredictResponse:
         horizon=req.horizon,
         interval_method=model.interval_method,
         forecasts=points,
+        plan=plan,
+        caveats=caveats,
+        caveat_codes=codes,
     )
+
+
+#: Engine exogenous column -> the plan field it comes from (see :func:`plan_frame`).
+PLAN_FIELDS = {"price": "unit_price", "promo": "on_promotion"}
+
+
+def assumed_plan(
+    model: models.Forecaster, horizon: int, future: pl.DataFrame | None
+) -> tuple[list[AssumedPlanDay], list[str], list[str]]:
+    """The plan the model assumed per day, and caveats when it had to repeat the last week."""
+    if not model.exog:
+        return [], [], []
+    frame = model.assumed_plan(horizon, future).sort("date")
+    days: list[AssumedPlanDay] = []
+    repeated: dict[str, int] = {}
+    missing: dict[str, int] = {}
+    for r in frame.iter_rows(named=True):
+        day = AssumedPlanDay(date=r["date"])
+        for col in model.exog:
+            name = PLAN_FIELDS.get(col, col)
+            v = r[col]
+            if name == "unit_price":
+                day.unit_price = _finite(v)
+            elif name == "on_promotion":
+                day.on_promotion = None if v is None else bool(v)
+            src = r[f"{col}_source"]
+            if src == "repeated_last_week":
+                day.repeated.append(name)
+                repeated[name] = repeated.get(name, 0) + 1
+            elif src == "missing":
+                missing[name] = missing.get(name, 0) + 1
+        days.append(day)
+    caveats: list[str] = []
+    codes: list[str] = []
+    if repeated:
+        codes.append("plan_repeated_last_week")
+        what = ", ".join(f"{k} on {n} of {horizon} days" for k, n in repeated.items())
+        caveats.append(
+            f"No plan value was given for {what}: the forecast repeats the same weekday of the last "
+            "observed week. Give a plan for a forecast that reflects planned prices and promotions."
+        )
+    if missing:
+        codes.append("plan_value_missing")
+        what = ", ".join(f"{k} on {n} days" for k, n in missing.items())
+        caveats.append(f"Neither a plan nor last week had a value for {what}: the model saw it as missing.")
+    return days, caveats, codes
 
 
 def finite_json(v: Any) -> Any:

@@ -200,6 +200,16 @@ class ForecastPoint(msgspec.Struct, kw_only=True):
     upper: dict[str, float | None]
 
 
+class AssumedPlanDay(msgspec.Struct, kw_only=True):
+    """The exogenous values a learned model was given for one forecast day; ``repeated`` names the
+    fields taken from the same weekday of the last observed week (no plan value given)."""
+
+    date: date
+    unit_price: float | None = None
+    on_promotion: bool | None = None
+    repeated: list[str] = []
+
+
 class PredictResponse(msgspec.Struct, kw_only=True):
     run_id: str
     model_type: str
@@ -209,6 +219,10 @@ class PredictResponse(msgspec.Struct, kw_only=True):
     horizon: int
     interval_method: str
     forecasts: list[ForecastPoint]
+    # The plan the forecast assumed (learned models with exogenous features; empty for baselines).
+    plan: list[AssumedPlanDay] = []
+    caveats: list[str] = []
+    caveat_codes: list[str] = []  # plan_repeated_last_week, plan_value_missing
 
 
 # --------------------------------------------------------------------------- backtesting
@@ -241,6 +255,14 @@ class BacktestRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     strategy: Literal["rolling", "expanding"] = "expanding"
     train_days: Annotated[int, Meta(ge=7)] | None = None
     gap: Annotated[int, Meta(ge=0, le=366)] = 0
+    exog_plan: Annotated[
+        Literal["known", "repeat_last_week"],
+        Meta(
+            description="known (default): the learned models get the test window's actual price and "
+            "promotion, so their scores assume the plan is known in advance; repeat_last_week: they get "
+            "what predict assumes without a plan (the same weekday of the last training week)"
+        ),
+    ] = "known"
 
 
 # --------------------------------------------------------------------------- explain
