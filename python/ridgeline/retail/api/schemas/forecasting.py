@@ -263,6 +263,14 @@ class BacktestRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             "what predict assumes without a plan (the same weekday of the last training week)"
         ),
     ] = "known"
+    interval_coverage: Annotated[
+        Literal["baselines", "all", "none"],
+        Meta(
+            description="whose prediction intervals are calibrated on each fold's training rows and "
+            "scored as coverage_<level> (share of test points inside the band): baselines (default, "
+            "cheap), all (learned models too: interval_origins more fits per fold) or none"
+        ),
+    ] = "baselines"
 
 
 # --------------------------------------------------------------------------- explain
