@@ -31,6 +31,7 @@ from ridgeline.retail.models import (
     ModelError,
     _normalise,
     baseline_forecast_arrays,
+    check_cadence,
     series_arrays,
     validate_params,
 )
@@ -230,6 +231,7 @@ def run(
     frame = _normalise(history, columns, exog)
     if frame.height == 0:
         raise ModelError("history is empty")
+    check_cadence(frame)
     first, last = frame["date"].min(), frame["date"].max()
     assert isinstance(first, date) and isinstance(last, date)
     splits = make_splits(first, last, cfg)

@@ -315,6 +315,43 @@ def baseline_forecast_arrays(
     return out
 
 
+def check_cadence(frame: pl.DataFrame) -> None:
+    """Guard: only daily series are forecast. A weekly series (Walmart's weekly totals) used to get
+    a forecast for every calendar day, seasonal_naive repeating each weekly total on all seven days;
+    it is refused with 400 ``unsupported_frequency`` naming the cadence detected."""
+    # Fast path (frame sorted by series then date): a series whose consecutive dates are one day
+    # apart more than half the time has a median gap of 1 day, so it is daily.
+    off, _ = features._series_offsets(frame["series_id"])
+    day = frame["date"].cast(pl.Int32).to_numpy().astype(np.int64)
+    n_series = off.shape[0] - 1
+    if n_series == 0:
+        return
+    step1 = np.zeros(day.shape[0], dtype=np.int64)
+    step1[1:] = np.diff(day) == 1
+    step1[off[:-1]] = 0  # a series' first row has no predecessor in its series
+    ones = np.add.reduceat(step1, off[:-1]) if day.shape[0] else np.zeros(n_series, np.int64)
+    lengths = np.diff(off)
+    unsure = np.nonzero(2 * ones <= lengths - 1)[0]
+    if unsure.size == 0:
+        return
+    rows = np.concatenate([np.arange(off[i], off[i + 1]) for i in unsure])
+    sub = frame[rows]
+    counts = features.series_cadences(sub["date"], sub["series_id"])
+    counts["daily"] = counts.get("daily", 0) + n_series - int(unsure.size)
+    other = {k: n for k, n in counts.items() if k != "daily"}
+    if other:
+        cadence = max(other, key=lambda k: other[k])
+        raise ModelError(
+            f"{other[cadence]} of {sum(counts.values())} series are {cadence} (one observation per "
+            f"{'week' if cadence == 'weekly' else 'month'}); the models forecast daily series only, "
+            "with lags, windows and seasonal periods in days. Aggregate or resample the series to "
+            "daily rows, or forecast it with a tool for its cadence",
+            "unsupported_frequency",
+            cadence=cadence,
+            series_counts=counts,
+        )
+
+
 class Forecaster:
     """A fitted model: ``Forecaster(config).fit(history)`` then ``predict(horizon)``."""
 
@@ -356,6 +393,7 @@ class Forecaster:
         frame = _normalise(history, self.columns, self.exog)
         if frame.height == 0 or frame["y"].drop_nulls().len() == 0:
             raise ModelError("history has no observed values")
+        check_cadence(frame)
         self.holidays = features.holiday_days(holidays)
         self._fit_frame(frame)
         self.nonneg = bool((frame["y"].drop_nulls() >= 0).all())

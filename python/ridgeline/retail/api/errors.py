@@ -34,6 +34,7 @@ REASON_CODES = catalogue(
     ("invalid_cutoff", 400, "Invalid cutoff: {detail}"),
     ("insufficient_data", 400, "Not enough data: {detail}"),
     ("insufficient_history", 400, "Not enough history: {detail}"),
+    ("unsupported_frequency", 400, "The series is {cadence}; only daily series are forecast."),
     ("nothing_to_append_to", 400, "There is no history to append to."),
     ("empty_batch", 400, "The batch is empty."),
     ("duplicate_scenarios", 400, "Scenario names repeat."),
