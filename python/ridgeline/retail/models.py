@@ -239,6 +239,24 @@ def pooled_quantiles(
     return out
 
 
+def _holdout(fc: pl.DataFrame, test: pl.DataFrame, start: date, days: int) -> dict[str, Any] | None:
+    j = fc.join(test.select("series_id", "date", "y"), on=["series_id", "date"], how="inner").filter(
+        pl.col("y").is_not_null() & pl.col("forecast").is_not_null()
+    )
+    if j.height == 0:
+        return None
+    y, f = j["y"].to_numpy(), j["forecast"].to_numpy()
+    denom = float(np.sum(np.abs(y)))
+    return {
+        "wape": float(np.sum(np.abs(y - f)) / denom) if denom else None,
+        "mae": float(np.mean(np.abs(y - f))),
+        "days": days,
+        "start": start.isoformat(),
+        "end": (start + timedelta(days=days - 1)).isoformat(),
+        "points": int(j.height),
+    }
+
+
 def _as_date(v: date | str) -> date:
     return date.fromisoformat(v) if isinstance(v, str) else v
 
@@ -365,6 +383,10 @@ class Forecaster:
         self.residual_q: dict[int, np.ndarray] = {}
         self.interval_method = "unavailable"
         self.calibration_errors = 0
+        # The first calibration origin scored in target units: the last ``calibrate_horizon`` days
+        # held back, forecast from the rest (with the plan those days actually had), as
+        # {"wape", "mae", "days", "start", "end", "points"}; None without calibration.
+        self.holdout: dict[str, Any] | None = None
         self.nonneg = True
         self.train_rows = 0
         self.n_series = 0
@@ -656,6 +678,7 @@ class Forecaster:
         first = frame["date"].min()
         assert isinstance(first, date)
         errors: list[pl.DataFrame] = []
+        self.holdout = None
         min_train = max(SCALE_DAYS, self.config.season_length, self.config.window)
         if self.config.model_type in LEARNED_TYPES:
             min_train = max(min_train, self.config.feature_spec.max_lookback + 28)
@@ -683,6 +706,8 @@ class Forecaster:
                 )
             )
             errors.append(err)
+            if k == 0:
+                self.holdout = _holdout(fc, test, o, horizon)
         if not errors:
             self.residual_q = {}
             self.interval_method = "unavailable"
@@ -711,6 +736,8 @@ class Forecaster:
             "n_series": self.n_series,
             "used_features": self.used_features,
             "price_support": self.price_support,
+            "holdout": self.holdout,
+            "calibration_errors": self.calibration_errors,
         }
         return _MAGIC + pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -725,7 +752,10 @@ class Forecaster:
         fc.train_rows = state["train_rows"]
         fc.n_series = state["n_series"]
         fc.used_features = state["used_features"]
-        fc.price_support = state.get("price_support")  # absent in artifacts written before issue 22
+        # Absent in artifacts written before issue 22.
+        fc.price_support = state.get("price_support")
+        fc.holdout = state.get("holdout")
+        fc.calibration_errors = state.get("calibration_errors", 0)
         return fc
 
     def summary(self) -> dict[str, Any]:

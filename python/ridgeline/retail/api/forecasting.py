@@ -189,7 +189,11 @@ async def train(
         run.run_id,
         ModelRunUpdate(
             status="success",
-            metrics={"train_rows": model.train_rows, "interval_method": model.interval_method},
+            metrics={
+                "train_rows": model.train_rows,
+                "interval_method": model.interval_method,
+                **holdout_metrics(model),
+            },
         ),
     )
     await registry.set_runtime_info(
@@ -209,6 +213,21 @@ async def train(
         artifact_hash=sha,
         duration_ms=duration,
     )
+
+
+def holdout_metrics(model: models.Forecaster) -> dict[str, Any]:
+    """``holdout_wape``, ``holdout_mae`` (the last ``calibrate_horizon`` days held back and forecast
+    from the rest), ``holdout_days``, ``holdout_start``; nothing without calibration."""
+    h = model.holdout
+    if not h:
+        return {}
+    return {
+        "holdout_wape": h["wape"],
+        "holdout_mae": h["mae"],
+        "holdout_days": h["days"],
+        "holdout_start": h["start"],
+        "holdout_points": h["points"],
+    }
 
 
 async def load_model(ctx: AppContext, run_id: str) -> tuple[ModelRun, models.Forecaster]:

@@ -342,3 +342,10 @@ class PlanCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class CompareRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     scenario_ids: Annotated[list[str], Meta(min_length=2, max_length=5)]
     rank_by: Literal["delta_total", "delta_pct", "scenario_total"] = "delta_total"
+    allow_different_baselines: Annotated[
+        bool,
+        Meta(
+            description="compare plans of different runs or horizons (refused with 400 "
+            "different_baselines otherwise); the chart then has one baseline:<run_id> series per run"
+        ),
+    ] = False
