@@ -55,6 +55,8 @@ SCALE_DAYS = 28
 #: Exogenous columns read as a price: the learned models' response to them is constrained to be
 #: non-increasing (monotone constraints), and scenarios price changes through them.
 PRICE_COLUMNS: tuple[str, ...] = ("price", "sell_price", "unit_price")
+#: Exogenous open/closed flags (1 open, 0 closed): a learned model forecasts 0 on a planned closed day.
+OPEN_COLUMNS: tuple[str, ...] = ("open", "is_open")
 _MAGIC = b"RIDGELINE-RETAIL-MODEL\x01"
 
 
@@ -627,6 +629,11 @@ class Forecaster:
                 yhat = self.model.predict(x)
             if self.nonneg:
                 yhat = np.maximum(yhat, 0.0)
+            for c in OPEN_COLUMNS:
+                if c in self.exog and c in feats.columns:
+                    # A closed store sells nothing; trees only approach 0 there.
+                    closed = feats[c].cast(pl.Float64).fill_null(1.0).to_numpy() == 0.0
+                    yhat = np.where(closed, 0.0, yhat)
             step_pred = feats.select("series_id", "date").with_columns(pl.Series("y", yhat, dtype=pl.Float64))
             preds.append(step_pred)
             hist = pl.concat([hist, step_pred])

@@ -28,6 +28,7 @@ REQUIRED = ("date", "store_code", "sku", "quantity", "unit_price")
 OPTIONAL = (
     "total_amount",
     "on_promotion",
+    "is_open",
     "transactions",
     "store_holiday",
     "school_holiday",
@@ -71,6 +72,7 @@ VALID_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "unit_price": pl.Float64,
     "total_amount": pl.Float64,
     "on_promotion": pl.Boolean,
+    "is_open": pl.Boolean,
     "transactions": pl.Int64,
     "store_holiday": pl.String,
     "school_holiday": pl.Boolean,
@@ -410,6 +412,7 @@ def validate_block(
         "total_amount",
         "transactions",
         "on_promotion",
+        "is_open",
         "school_holiday",
         "base_price",
         "base_cost",
@@ -423,6 +426,7 @@ def validate_block(
         _num("base_cost").alias("__base_cost"),
         pl.col("date").str.strip_chars().str.to_date("%Y-%m-%d", strict=False).alias("__date"),
         _bool("on_promotion").alias("__promo"),
+        _bool("is_open").alias("__open"),
         _bool("school_holiday").alias("__school"),
         *[_blank(c).alias(f"__blank_{c}") for c in blank_cols],
     )
@@ -522,6 +526,11 @@ def validate_block(
             pl.format("on_promotion {} is not a boolean", echo("on_promotion")),
         ),
         (
+            ~blank("is_open") & pl.col("__open").is_null(),
+            "invalid_is_open",
+            pl.format("is_open {} is not a boolean", echo("is_open")),
+        ),
+        (
             ~blank("school_holiday") & pl.col("__school").is_null(),
             "invalid_school_holiday",
             pl.format("school_holiday {} is not a boolean", echo("school_holiday")),
@@ -572,6 +581,7 @@ def validate_block(
         price.round(4).alias("unit_price"),
         pl.coalesce(total, qty * price).round(2).alias("total_amount"),
         pl.col("__promo").fill_null(False).alias("on_promotion"),
+        pl.col("__open").alias("is_open"),  # empty: not stated (read as open)
         trans.cast(pl.Int64).alias("transactions"),
         _text("store_holiday").alias("store_holiday"),
         pl.col("__school").alias("school_holiday"),

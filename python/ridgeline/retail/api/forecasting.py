@@ -248,8 +248,15 @@ def plan_frame(model: models.Forecaster, plan: list[PlanDay]) -> pl.DataFrame | 
             "date": [p.date for p in plan],
             "price": [p.unit_price for p in plan],
             "promo": [None if p.on_promotion is None else float(p.on_promotion) for p in plan],
+            "open": [None if p.is_open is None else float(p.is_open) for p in plan],
         },
-        schema={"series_id": pl.Int64, "date": pl.Date, "price": pl.Float64, "promo": pl.Float64},
+        schema={
+            "series_id": pl.Int64,
+            "date": pl.Date,
+            "price": pl.Float64,
+            "promo": pl.Float64,
+            "open": pl.Float64,
+        },
     )
 
 
@@ -327,7 +334,7 @@ async def predict(ctx: AppContext, req: PredictRequest) -> PredictResponse:
 
 
 #: Engine exogenous column -> the plan field it comes from (see :func:`plan_frame`).
-PLAN_FIELDS = {"price": "unit_price", "promo": "on_promotion"}
+PLAN_FIELDS = {"price": "unit_price", "promo": "on_promotion", "open": "is_open"}
 
 
 def assumed_plan(
@@ -349,6 +356,8 @@ def assumed_plan(
                 day.unit_price = _finite(v)
             elif name == "on_promotion":
                 day.on_promotion = None if v is None else bool(v)
+            elif name == "is_open":
+                day.is_open = None if v is None else bool(v)
             src = r[f"{col}_source"]
             if src == "repeated_last_week":
                 day.repeated.append(name)

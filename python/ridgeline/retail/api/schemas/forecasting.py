@@ -117,7 +117,7 @@ class FeatureConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     window_stats: list[WindowStat] = msgspec.field(default_factory=lambda: ["mean", "std"])
     min_periods: Annotated[int, Meta(ge=1)] = 1
     calendar: bool = True
-    exog: list[Literal["price", "promo"]] = msgspec.field(default_factory=lambda: ["price", "promo"])
+    exog: list[Literal["price", "promo", "open"]] = msgspec.field(default_factory=lambda: ["price", "promo"])
 
 
 class FeatureRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -151,7 +151,7 @@ class ModelConfigIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     model_type: ModelType
     season_length: Annotated[int, Meta(ge=1, le=366)] = 7
     window: Annotated[int, Meta(ge=1, le=366)] = 7
-    exog: list[Literal["price", "promo"]] = msgspec.field(default_factory=lambda: ["price", "promo"])
+    exog: list[Literal["price", "promo", "open"]] = msgspec.field(default_factory=lambda: ["price", "promo"])
     params: dict[str, Any] = {}
     levels: list[Annotated[int, Meta(gt=0, lt=100)]] = msgspec.field(default_factory=lambda: [80, 95])
     features: FeatureConfig | None = None
@@ -185,6 +185,7 @@ class PlanDay(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     date: date
     unit_price: float | None = None
     on_promotion: bool | None = None
+    is_open: bool | None = None
 
 
 class PredictRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -207,6 +208,7 @@ class AssumedPlanDay(msgspec.Struct, kw_only=True):
     date: date
     unit_price: float | None = None
     on_promotion: bool | None = None
+    is_open: bool | None = None
     repeated: list[str] = []
 
 
