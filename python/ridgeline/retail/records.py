@@ -390,6 +390,7 @@ def validate_block(
     *,
     max_field_bytes: int = MAX_FIELD_BYTES,
     date_window: tuple[date, date] | None = None,
+    allow_returns: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split a raw block into (valid rows typed as :data:`VALID_SCHEMA`, rejected rows with reasons).
 
@@ -436,11 +437,17 @@ def validate_block(
     def blank(col: str) -> pl.Expr:
         return pl.col(f"__blank_{col}")
 
-    def bad_number(expr: pl.Expr, col: str, whole: bool) -> pl.Expr:
-        invalid = expr.is_null() | ~expr.is_finite() | (expr < 0)
+    def bad_number(expr: pl.Expr, col: str, whole: bool, signed: bool = False) -> pl.Expr:
+        invalid = expr.is_null() | ~expr.is_finite()
+        if not signed:
+            invalid = invalid | (expr < 0)
         if whole:
-            invalid = invalid | (expr != expr.floor()) | (expr > MAX_INT)
+            invalid = invalid | (expr != expr.floor()) | (expr.abs() > MAX_INT)
         return ~blank(col) & invalid
+
+    # Returns: a negative quantity (and total) is a return, taken only when the batch says so.
+    qty_rule = "a whole number" if allow_returns else "a whole number >= 0"
+    total_rule = "a number" if allow_returns else "a number >= 0"
 
     too_long = [
         (pl.col(c).str.strip_chars().str.len_chars() > MAX_TEXT_LEN, c)
@@ -501,9 +508,9 @@ def validate_block(
             pl.lit(f"sku is longer than {MAX_CODE_LEN} characters"),
         ),
         (
-            bad_number(qty, "quantity", True),
+            bad_number(qty, "quantity", True, allow_returns),
             "invalid_quantity",
-            pl.format("quantity {} is not a whole number >= 0", echo("quantity")),
+            pl.format(f"quantity {{}} is not {qty_rule}", echo("quantity")),
         ),
         (
             bad_number(price, "unit_price", False),
@@ -511,9 +518,9 @@ def validate_block(
             pl.format("unit_price {} is not a number >= 0", echo("unit_price")),
         ),
         (
-            bad_number(total, "total_amount", False),
+            bad_number(total, "total_amount", False, allow_returns),
             "invalid_total_amount",
-            pl.format("total_amount {} is not a number >= 0", echo("total_amount")),
+            pl.format(f"total_amount {{}} is not {total_rule}", echo("total_amount")),
         ),
         (
             bad_number(trans, "transactions", True),

@@ -99,6 +99,7 @@ async def ingest_sales(
     gzip: bool = False,
     create_missing: bool = False,
     all_or_nothing: bool = False,
+    allow_returns: bool = False,
     max_errors: int = 1000,
     block_bytes: int = 4 << 20,
     limits: RetailSettings,
@@ -123,7 +124,12 @@ async def ingest_sales(
     window = limits.date_window()
 
     def prepare(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-        return prepare_block(raw, max_field_bytes=limits.ingest_max_field_bytes, date_window=window)
+        return prepare_block(
+            raw,
+            max_field_bytes=limits.ingest_max_field_bytes,
+            date_window=window,
+            allow_returns=allow_returns,
+        )
 
     queue: asyncio.Queue[tuple[pl.DataFrame, list[pl.DataFrame]] | None] = asyncio.Queue(maxsize=2)
 
@@ -602,6 +608,12 @@ class IngestController(Controller):
         all_or_nothing: Annotated[
             bool, Parameter(description="Store nothing (422) when any record is invalid")
         ] = False,
+        allow_returns: Annotated[
+            bool,
+            Parameter(
+                description="Take negative quantity and total_amount as returns (else invalid_quantity)"
+            ),
+        ] = False,
     ) -> SalesDailyIngestResponse:
         fmt = _format_of(request)
         encoding = (request.headers.get("content-encoding") or "").strip().lower()
@@ -623,6 +635,7 @@ class IngestController(Controller):
             gzip=encoding == "gzip",
             create_missing=create_missing,
             all_or_nothing=all_or_nothing,
+            allow_returns=allow_returns,
         )
         return SalesDailyIngestResponse(
             total_received=tally.total_received,

@@ -108,9 +108,9 @@ sales = sa.Table(
     # Date-leading primary key: on SQLite (WITHOUT ROWID) the table is clustered by date, so date-range
     # analytics scan contiguous pages; the series index serves per (store, product) history reads.
     sa.PrimaryKeyConstraint("date", "store_id", "product_id"),
-    sa.CheckConstraint("quantity >= 0", name="quantity_nonneg"),
+    # quantity and total_amount may be negative (returns, migration 0016); the ingest refuses negative
+    # values unless the batch is sent with allow_returns=true.
     sa.CheckConstraint("unit_price >= 0", name="unit_price_nonneg"),
-    sa.CheckConstraint("total_amount >= 0", name="total_amount_nonneg"),
     sa.CheckConstraint("transactions IS NULL OR transactions >= 0", name="transactions_nonneg"),
     sa.Index("ix_retail_sales_daily_series", "store_id", "product_id", "date"),
     # SQLite: the primary key is the table (no separate rowid B-tree); ignored by PostgreSQL.
