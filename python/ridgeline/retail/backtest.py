@@ -5,7 +5,9 @@ starting ``last - horizon + 1 - (n_folds - 1 - k) * step``; training ends ``gap`
 test window and starts at the first date (``expanding``) or ``train_days`` before the test window
 (``rolling``). Each model is fitted on the fold's training rows only and forecasts the test window
 from its origin; exogenous plan columns (price, promotion, open flag) for the test window are taken
-from the data, as a planned calendar known in advance. Metrics are defined in
+from the data, as a planned calendar known in advance (``exog_plan="known"``, the default: the
+score assumes the plan is known), or repeated from the last training week as predict does without
+a plan (``exog_plan="repeat_last_week"``). Metrics are defined in
 :mod:`ridgeline.retail.metrics`; per model, ``stability`` is the standard deviation of the per-fold
 WAPE (lower is more stable).
 """
@@ -29,6 +31,7 @@ from ridgeline.retail.models import (
     ModelError,
     _normalise,
     baseline_forecast_arrays,
+    check_cadence,
     series_arrays,
     validate_params,
 )
@@ -41,6 +44,21 @@ class BacktestConfig(msgspec.Struct, frozen=True, kw_only=True):
     strategy: Literal["rolling", "expanding"] = "expanding"
     train_days: int | None = None  # rolling window length; None -> 365
     gap: int = 0
+    # Exogenous values (price, promotion, open flag) in the test window: "known" reads them from
+    # the data (the plan is assumed known in advance, as a promotion calendar is); "repeat_last_week"
+    # gives the model what predict assumes without a plan (the same weekday of the last training
+    # week), so the score is what an unplanned forecast would get.
+    exog_plan: Literal["known", "repeat_last_week"] = "known"
+    # Which models' prediction intervals are calibrated on each fold's training rows and scored
+    # (coverage_<level>: the share of test points inside the band). None by default here (a
+    # seasonal-naive backtest of 800 stores takes 0.09 s without, 0.5 s with); the HTTP API asks
+    # for "baselines" by default. A learned model's calibration is n_interval_origins more fits per fold.
+    interval_coverage: Literal["baselines", "all", "none"] = "none"
+    # Days the history's ``open_column`` marks closed (0): "exclude" scores only open days and
+    # reports closed_points and closed_mae apart (a closed Sunday forecast 0 used to count as a
+    # perfect forecast in the WAPE); "score" mixes them in. No such column: every day is scored.
+    closed_days: Literal["exclude", "score"] = "exclude"
+    open_column: str = "open"
 
     def __post_init__(self) -> None:
         if self.horizon < 1 or self.n_folds < 1 or self.gap < 0:
@@ -87,6 +105,7 @@ class BacktestResult(msgspec.Struct):
     summary: list[ModelSummary]
     winner: str | None
     predictions: list[dict[str, Any]] | None = None
+    exog_plan: str = "known"  # copied from the config: what the learned models' scores assume
 
 
 def make_splits(first: date, last: date, cfg: BacktestConfig) -> list[Split]:
@@ -163,6 +182,24 @@ def _baseline_fold(
     return pl.DataFrame({"series_id": keys.gather(rows), "date": dates, "y": actual[ok], "forecast": fc[ok]})
 
 
+def _coverage(scored: pl.DataFrame, levels: Iterable[int]) -> dict[str, float]:
+    """``coverage_<level>``: the share of scored points whose actual lies inside that band (NaN
+    when the model had no band: too little history to calibrate)."""
+    out = {}
+    y = scored["y"].to_numpy()
+    for lv in levels:
+        if f"lo_{lv}" not in scored.columns:
+            out[f"coverage_{lv}"] = float("nan")
+            continue
+        lo = scored[f"lo_{lv}"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        hi = scored[f"hi_{lv}"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        ok = ~(np.isnan(lo) | np.isnan(hi))
+        out[f"coverage_{lv}"] = (
+            float(np.mean((y[ok] >= lo[ok]) & (y[ok] <= hi[ok]))) if ok.any() else float("nan")
+        )
+    return out
+
+
 def _model_names(configs: Sequence[ModelConfig]) -> list[str]:
     names: list[str] = []
     for c in configs:
@@ -196,9 +233,12 @@ def run(
             for c in (m.feature_spec.exog if m.model_type in ("lightgbm", "regression") else ())
         }
     )
-    frame = _normalise(history, columns, exog)
+    open_col = cfg.open_column if cfg.open_column in history.columns else None
+    frame = _normalise(history, columns, exog if open_col is None or open_col in exog else [*exog, open_col])
+    split_closed = open_col is not None and cfg.closed_days == "exclude"
     if frame.height == 0:
         raise ModelError("history is empty")
+    check_cadence(frame)
     first, last = frame["date"].min(), frame["date"].max()
     assert isinstance(first, date) and isinstance(last, date)
     splits = make_splits(first, last, cfg)
@@ -211,27 +251,67 @@ def run(
     for split in splits:
         train = test = None
         for name, mc in zip(names, configs, strict=True):
+            covered = cfg.interval_coverage == "all" or (
+                cfg.interval_coverage == "baselines" and mc.model_type in BASELINE_TYPES
+            )
+            covered = covered and bool(mc.levels)
+            if (mc.model_type not in BASELINE_TYPES or covered) and (train is None or test is None):
+                train = frame.filter(pl.col("date").is_between(split.train_start, split.train_end))
+                test = frame.filter(pl.col("date").is_between(split.test_start, split.test_end))
             if mc.model_type in BASELINE_TYPES:
                 joined = _baseline_fold(keys, off, day, val, split, mc, cfg.gap)
+                if covered:
+                    assert train is not None
+                    model = Forecaster(mc, internal).fit(train, holidays, calibrate_horizon=cfg.horizon)
+                    assert model.origin is not None
+                    bands = model.predict((split.test_end - model.origin).days + 1)
+                    joined = joined.join(
+                        bands.drop("forecast"), on=["series_id", "date"], how="left", maintain_order="left"
+                    )
             else:
-                if train is None or test is None:
-                    train = frame.filter(pl.col("date").is_between(split.train_start, split.train_end))
-                    test = frame.filter(pl.col("date").is_between(split.test_start, split.test_end))
+                assert train is not None and test is not None
                 if train.height:
                     last_train = train["date"].max()
                     assert isinstance(last_train, date)
                     check_fold_span(split, _epoch_day(last_train) + 1, cfg.gap)
-                model = Forecaster(mc, internal).fit(train, holidays, calibrate_horizon=0)
+                model = Forecaster(mc, internal).fit(
+                    train, holidays, calibrate_horizon=cfg.horizon if covered else 0
+                )
                 # Forecast from the model's origin through any gap; only the test window is scored.
                 assert model.origin is not None
                 steps = (split.test_end - model.origin).days + 1
-                fc = model.point_forecast(steps, test if exog else None)
+                known = exog and cfg.exog_plan == "known"
+                plan = test if known else None
+                fc = model.predict(steps, plan) if covered else model.point_forecast(steps, plan)
                 joined = (
                     fc.join(test.select("series_id", "date", "y"), on=["series_id", "date"], how="inner")
                     .filter(pl.col("y").is_not_null() & pl.col("forecast").is_not_null())
-                    .select("series_id", "date", "y", "forecast")
+                    .select(
+                        "series_id",
+                        "date",
+                        "y",
+                        "forecast",
+                        *[c for c in fc.columns if c[:3] in ("lo_", "hi_")],
+                    )
                 )
+            closed_m: dict[str, float] = {}
+            if split_closed:
+                assert open_col is not None
+                flags = frame.select("series_id", "date", pl.col(open_col).alias("__open"))
+                joined = joined.join(flags, on=["series_id", "date"], how="left", maintain_order="left")
+                is_closed = pl.col("__open").fill_null(1.0) == 0.0
+                shut = joined.filter(is_closed)
+                closed_m = {
+                    "closed_points": float(shut.height),
+                    "closed_mae": float(np.mean(np.abs(shut["y"].to_numpy() - shut["forecast"].to_numpy())))
+                    if shut.height
+                    else float("nan"),
+                }
+                joined = joined.filter(~is_closed).drop("__open")
             m = metrics.all_metrics(joined["y"].to_numpy(), joined["forecast"].to_numpy())
+            m.update(closed_m)
+            if covered:
+                m.update(_coverage(joined, mc.levels))
             folds.append(
                 FoldResult(
                     name,
@@ -249,13 +329,19 @@ def run(
             done += 1
             if on_fold is not None:
                 on_fold(done, total)
-    all_preds = pl.concat(preds)
+    all_preds = pl.concat(preds, how="diagonal")
     summary = []
     for name, mc in zip(names, configs, strict=True):
         mine = [f for f in folds if f.model == name]
-        mean = {k: float(np.nanmean([f.metrics[k] for f in mine])) for k in metrics.METRIC_NAMES}
+        keys_ = [
+            *metrics.METRIC_NAMES,
+            *[k for k in mine[0].metrics if k.startswith("coverage_") or k.startswith("closed_")],
+        ]
+        mean = {k: float(np.nanmean([f.metrics[k] for f in mine])) for k in keys_}
         p = all_preds.filter(pl.col("model") == name)
         pooled = metrics.all_metrics(p["y"].to_numpy(), p["forecast"].to_numpy())
+        if any(k.startswith("coverage_") for k in keys_):
+            pooled.update(_coverage(p, mc.levels))
         wapes = np.array([f.metrics["wape"] for f in mine])
         stability = float(np.nanstd(wapes)) if len(mine) > 1 else 0.0
         summary.append(ModelSummary(name, mc.model_type, mean, pooled, stability, len(mine)))
@@ -264,4 +350,4 @@ def run(
     pred_rows = None
     if return_predictions:
         pred_rows = all_preds.with_columns(pl.col("date").cast(pl.Utf8)).to_dicts()
-    return BacktestResult(cfg, splits, folds, summary, winner, pred_rows)
+    return BacktestResult(cfg, splits, folds, summary, winner, pred_rows, cfg.exog_plan)

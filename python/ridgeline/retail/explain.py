@@ -40,8 +40,8 @@ class ExplainError(EngineError, ValueError):
     """A request that cannot be explained (non-baseline model, too little history): 400
     ``insufficient_history``."""
 
-    def __init__(self, message: str, code: str = "insufficient_history") -> None:
-        super().__init__(400, code, message)
+    def __init__(self, message: str, code: str = "insufficient_history", **extra: Any) -> None:
+        super().__init__(400, code, message, **extra)
 
 
 class Driver(msgspec.Struct):
@@ -152,20 +152,41 @@ def explain_forecast(
     target = (target_date - date(1970, 1, 1)).days
     fc = _rule_forecast(days, y, target, model_type, season_length, window)
 
+    def iso(d: int) -> str:
+        return (date(1970, 1, 1) + timedelta(days=int(d))).isoformat()
+
     # Drivers --------------------------------------------------------------------------------
     recent = y[days > target - 1 - LEVEL_DAYS]
-    level_v = float(recent.mean()) if recent.size else float(y.mean())
+    if recent.size == 0:
+        # Inside a data gap there is no recent level to describe (this used to be called a
+        # 28-day mean while it was the mean of the whole history).
+        raise ExplainError(
+            f"as_of_date {as_of} falls inside a data gap: the last observation is on {iso(days[-1])}, "
+            f"{target - 1 - int(days[-1])} days earlier, and none of the {LEVEL_DAYS} days up to "
+            f"{as_of} has one; choose an as_of_date with recent observations",
+            last_observation=iso(days[-1]),
+            days_without_data=target - 1 - int(days[-1]),
+        )
+    level_v = float(recent.mean())
+    missing = LEVEL_DAYS - int(recent.size)
     drivers: list[tuple[str, float, float, str]] = [
         (
             "recent_level",
             level_v,
             level_v,
-            f"mean of the observed days in the {LEVEL_DAYS} days up to {as_of}",
+            f"mean of the {recent.size} observed days between {iso(target - LEVEL_DAYS)} and {as_of}"
+            + (f" ({missing} of those {LEVEL_DAYS} days have no observation)" if missing else ""),
         )
     ]
+    last_txt = f"on {iso(days[-1])}, {target - int(days[-1])} days before the target"
     if model_type == "naive":
         drivers.append(
-            ("last_day_deviation", float(y[-1]), fc - level_v, "last observed value minus the recent level")
+            (
+                "last_day_deviation",
+                float(y[-1]),
+                fc - level_v,
+                f"last observed value ({last_txt}) minus the recent level",
+            )
         )
     elif model_type == "seasonal_naive":
         same = y[((target - days) % season_length == 0) & (days > target - 1 - LEVEL_DAYS)]
@@ -178,18 +199,26 @@ def explain_forecast(
                 f"same phase of the {season_length}-day season over the recent window, minus the recent level",
             )
         )
-        drivers.append(
-            (
-                "last_season_deviation",
-                fc,
-                fc - level_v - wd,
-                f"value one season ({season_length} days) before the target, against the typical same-phase value",
+        back = next((j for j in range(1, 9) if (days == target - season_length * j).any()), None)
+        if back is None:
+            used = f"no same-phase value in 8 seasons: the last observed value ({last_txt})"
+        else:
+            used = (
+                f"value on {iso(target - season_length * back)}, {back} season{'s' if back > 1 else ''} "
+                f"({season_length} days each) before the target"
+                + (" (the nearer same-phase days have no observation)" if back > 1 else "")
             )
+        drivers.append(
+            ("last_season_deviation", fc, fc - level_v - wd, f"{used}, against the typical same-phase value")
         )
     else:
-        drivers.append(
-            ("window_vs_level", fc, fc - level_v, f"{window}-day moving average minus the recent level")
+        n_win = int(((days >= target - window) & (days < target)).sum())
+        used = (
+            f"mean of the {n_win} observed days of the {window} days before the target"
+            if n_win
+            else f"no observation in the {window} days before the target: the last observed value ({last_txt})"
         )
+        drivers.append(("window_vs_level", fc, fc - level_v, f"{used}, minus the recent level"))
     driver_objs = [Driver(n, float(v), float(c), float(c / fc) if fc else 0.0, d) for n, v, c, d in drivers]
 
     # Reason codes ---------------------------------------------------------------------------

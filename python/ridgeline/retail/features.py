@@ -425,3 +425,51 @@ def compute_for(
     vals = hist[target_col].cast(pl.Float64).to_numpy()
     out = _run_kernel(spec, obs_off_ext, obs_day, vals, q_off, q_day)
     return _assemble(q.drop("__code"), spec, out, date_col, holiday_days(holidays))
+
+
+#: Cadences :func:`detect_cadence` tells apart. Only daily series are forecast (the lags, windows,
+#: seasonal periods and forecast grid are in days); the others are refused with a reason code.
+CADENCES = ("daily", "weekly", "monthly")
+
+
+def series_cadences(dates: pl.Series, series: pl.Series) -> dict[str, int]:
+    """How many series have each cadence. A series is ``weekly`` when the median gap between its
+    dates is 7 days and at least 90 % of them fall on one weekday (a slow daily item that sells on
+    random days is not), ``monthly`` when the median gap is 28-31 days and 90 % share a day of the
+    month (or are month ends); otherwise (gaps included) ``daily``. Series with fewer than 4 dates
+    count as daily (nothing to tell)."""
+    df = pl.DataFrame({"s": series, "d": dates.cast(pl.Date)}).drop_nulls().unique().sort("s", "d")
+    per = df.group_by("s").agg(
+        pl.len().alias("n"),
+        pl.col("d").diff().dt.total_days().median().alias("gap"),
+        (pl.col("d").dt.weekday().value_counts(sort=True).first().struct.field("count") / pl.len()).alias(
+            "wd"
+        ),
+        (pl.when(pl.col("d").dt.month_end() == pl.col("d")).then(0).otherwise(pl.col("d").dt.day()))
+        .value_counts(sort=True)
+        .first()
+        .struct.field("count")
+        .truediv(pl.len())
+        .alias("md"),
+    )
+    kind = (
+        pl.when((pl.col("n") >= 4) & (pl.col("gap") == 7) & (pl.col("wd") >= 0.9))
+        .then(pl.lit("weekly"))
+        .when((pl.col("n") >= 4) & pl.col("gap").is_between(28, 31) & (pl.col("md") >= 0.9))
+        .then(pl.lit("monthly"))
+        .otherwise(pl.lit("daily"))
+    )
+    counts = per.select(kind.alias("k"))["k"].value_counts()
+    return dict(zip(counts["k"].to_list(), counts["count"].to_list(), strict=True))
+
+
+def detect_cadence(dates: pl.Series, series: pl.Series | None = None) -> str:
+    """``"daily"`` when every series is daily, else the most common other cadence (see
+    :func:`series_cadences`)."""
+    if series is None:
+        series = pl.Series("s", [0] * dates.len())
+    counts = series_cadences(dates, series)
+    other = {k: n for k, n in counts.items() if k != "daily"}
+    if not other:
+        return "daily"
+    return max(other, key=lambda k: other[k])

@@ -28,6 +28,7 @@ REQUIRED = ("date", "store_code", "sku", "quantity", "unit_price")
 OPTIONAL = (
     "total_amount",
     "on_promotion",
+    "is_open",
     "transactions",
     "store_holiday",
     "school_holiday",
@@ -71,6 +72,7 @@ VALID_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "unit_price": pl.Float64,
     "total_amount": pl.Float64,
     "on_promotion": pl.Boolean,
+    "is_open": pl.Boolean,
     "transactions": pl.Int64,
     "store_holiday": pl.String,
     "school_holiday": pl.Boolean,
@@ -388,6 +390,7 @@ def validate_block(
     *,
     max_field_bytes: int = MAX_FIELD_BYTES,
     date_window: tuple[date, date] | None = None,
+    allow_returns: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split a raw block into (valid rows typed as :data:`VALID_SCHEMA`, rejected rows with reasons).
 
@@ -410,6 +413,7 @@ def validate_block(
         "total_amount",
         "transactions",
         "on_promotion",
+        "is_open",
         "school_holiday",
         "base_price",
         "base_cost",
@@ -423,6 +427,7 @@ def validate_block(
         _num("base_cost").alias("__base_cost"),
         pl.col("date").str.strip_chars().str.to_date("%Y-%m-%d", strict=False).alias("__date"),
         _bool("on_promotion").alias("__promo"),
+        _bool("is_open").alias("__open"),
         _bool("school_holiday").alias("__school"),
         *[_blank(c).alias(f"__blank_{c}") for c in blank_cols],
     )
@@ -432,11 +437,17 @@ def validate_block(
     def blank(col: str) -> pl.Expr:
         return pl.col(f"__blank_{col}")
 
-    def bad_number(expr: pl.Expr, col: str, whole: bool) -> pl.Expr:
-        invalid = expr.is_null() | ~expr.is_finite() | (expr < 0)
+    def bad_number(expr: pl.Expr, col: str, whole: bool, signed: bool = False) -> pl.Expr:
+        invalid = expr.is_null() | ~expr.is_finite()
+        if not signed:
+            invalid = invalid | (expr < 0)
         if whole:
-            invalid = invalid | (expr != expr.floor()) | (expr > MAX_INT)
+            invalid = invalid | (expr != expr.floor()) | (expr.abs() > MAX_INT)
         return ~blank(col) & invalid
+
+    # Returns: a negative quantity (and total) is a return, taken only when the batch says so.
+    qty_rule = "a whole number" if allow_returns else "a whole number >= 0"
+    total_rule = "a number" if allow_returns else "a number >= 0"
 
     too_long = [
         (pl.col(c).str.strip_chars().str.len_chars() > MAX_TEXT_LEN, c)
@@ -497,9 +508,9 @@ def validate_block(
             pl.lit(f"sku is longer than {MAX_CODE_LEN} characters"),
         ),
         (
-            bad_number(qty, "quantity", True),
+            bad_number(qty, "quantity", True, allow_returns),
             "invalid_quantity",
-            pl.format("quantity {} is not a whole number >= 0", echo("quantity")),
+            pl.format(f"quantity {{}} is not {qty_rule}", echo("quantity")),
         ),
         (
             bad_number(price, "unit_price", False),
@@ -507,9 +518,9 @@ def validate_block(
             pl.format("unit_price {} is not a number >= 0", echo("unit_price")),
         ),
         (
-            bad_number(total, "total_amount", False),
+            bad_number(total, "total_amount", False, allow_returns),
             "invalid_total_amount",
-            pl.format("total_amount {} is not a number >= 0", echo("total_amount")),
+            pl.format(f"total_amount {{}} is not {total_rule}", echo("total_amount")),
         ),
         (
             bad_number(trans, "transactions", True),
@@ -520,6 +531,11 @@ def validate_block(
             ~blank("on_promotion") & pl.col("__promo").is_null(),
             "invalid_on_promotion",
             pl.format("on_promotion {} is not a boolean", echo("on_promotion")),
+        ),
+        (
+            ~blank("is_open") & pl.col("__open").is_null(),
+            "invalid_is_open",
+            pl.format("is_open {} is not a boolean", echo("is_open")),
         ),
         (
             ~blank("school_holiday") & pl.col("__school").is_null(),
@@ -572,6 +588,7 @@ def validate_block(
         price.round(4).alias("unit_price"),
         pl.coalesce(total, qty * price).round(2).alias("total_amount"),
         pl.col("__promo").fill_null(False).alias("on_promotion"),
+        pl.col("__open").alias("is_open"),  # empty: not stated (read as open)
         trans.cast(pl.Int64).alias("transactions"),
         _text("store_holiday").alias("store_holiday"),
         pl.col("__school").alias("school_holiday"),

@@ -27,7 +27,7 @@ import msgspec
 import numpy as np
 import polars as pl
 
-from ridgeline.retail.models import Forecaster, ModelError
+from ridgeline.retail.models import LEARNED_TYPES, PRICE_COLUMNS, Forecaster, ModelError
 
 LIFECYCLE_FACTORS: dict[str, float] = {
     "launch": 1.15,
@@ -36,7 +36,6 @@ LIFECYCLE_FACTORS: dict[str, float] = {
     "decline": 0.9,
     "end_of_life": 0.7,
 }
-PRICE_COLUMNS = ("price", "sell_price", "unit_price")
 PROMO_COLUMNS = ("promo", "promotion", "on_promotion", "promotion_flag")
 
 
@@ -80,6 +79,13 @@ class ScenarioComparison(msgspec.Struct):
     assumptions: Assumptions
     points: list[ScenarioPoint]
     caveats: list[str]
+    # Machine-readable caveats: price_no_signal, price_no_feature, price_outside_training_support,
+    # promotion_no_feature, holiday_no_feature, heuristic_scenario.
+    caveat_codes: list[str] = []
+    # How the price change was priced: "model" (re-forecast inside the training prices),
+    # "model_and_elasticity" (the model up to the training range, the elasticity beyond it),
+    # "elasticity" (the heuristic alone); None when the price did not change.
+    price_response: str | None = None
 
 
 def _first(cols: tuple[str, ...], names: tuple[str, ...]) -> str | None:
@@ -93,6 +99,57 @@ def _promo_mask(dates: pl.Series, origin: date, a: Assumptions) -> np.ndarray:
     if a.promotion_days is None:
         return np.ones(dates.len(), dtype=bool)
     return np.isin(h, np.asarray(a.promotion_days))
+
+
+def _price_through_model(
+    model: Forecaster,
+    horizon: int,
+    plan: pl.DataFrame,
+    base: pl.DataFrame,
+    col: str,
+    a: Assumptions,
+) -> tuple[pl.DataFrame, np.ndarray, str]:
+    """The scenario plan with the changed price, a post-forecast factor per (sorted) baseline row
+    and how the price was priced. Trees are flat outside their training range, so the price given
+    to the model is clipped to each series' training prices and the rest of the change priced by
+    the elasticity: ``(target / clipped) ** elasticity``. A model with no response at all (constant
+    training prices, or a price feature it never split on) falls back to the elasticity alone."""
+    change = 1 + a.price_change_pct / 100.0
+    sup = (
+        model.price_support.filter(pl.col("column") == col).select("series_id", "min", "max")
+        if model.price_support is not None
+        else None
+    )
+    target = pl.col(col) * change
+    if sup is None:
+        sp = plan.with_columns(target.alias("__target"), target.alias("__clipped"))
+    else:
+        sp = plan.join(sup, on="series_id", how="left").with_columns(target.alias("__target"))
+        clipped = (
+            pl.when(pl.col("min").is_null())
+            .then(pl.col("__target"))
+            .otherwise(pl.col("__target").clip(pl.col("min"), pl.col("max")))
+        )
+        sp = sp.with_columns(clipped.alias("__clipped")).drop("min", "max")
+    ext = (
+        pl.when((pl.col("__clipped") > 0) & (pl.col("__target") != pl.col("__clipped")))
+        .then((pl.col("__target") / pl.col("__clipped")).pow(a.price_elasticity))
+        .otherwise(1.0)
+    )
+    sp = sp.with_columns(ext.alias("__ext"))
+    scen_plan = sp.with_columns(pl.col("__clipped").alias(col)).drop("__target", "__clipped", "__ext")
+    price_only = model.point_forecast(horizon, scen_plan)
+    b = base["forecast"].to_numpy()
+    moved = np.abs(price_only["forecast"].to_numpy() - b) > 1e-9 * np.maximum(1.0, np.abs(b))
+    if not moved.any():
+        return plan, np.full(base.height, change**a.price_elasticity), "elasticity"
+    factor = (
+        base.select("series_id", "date")
+        .join(sp.select("series_id", "date", "__ext"), on=["series_id", "date"], how="left")["__ext"]
+        .fill_null(1.0)
+        .to_numpy()
+    )
+    return scen_plan, factor, "model_and_elasticity" if (factor != 1.0).any() else "model"
 
 
 def simulate(
@@ -111,9 +168,11 @@ def simulate(
     a = assumptions
     origin = model.origin
     caveats: list[str] = []
+    caveat_codes: list[str] = []
+    price_response: str | None = None
     multipliers: dict[str, float] = {}
     hol_days = {(d - date(1970, 1, 1)).days for d in a.holiday_dates}
-    if model.config.model_type == "regression":
+    if model.config.model_type in LEARNED_TYPES:
         method: Literal["model_exogenous", "heuristic"] = "model_exogenous"
         plan = model.future_plan(horizon, future)
         base = model.point_forecast(horizon, plan)
@@ -124,11 +183,31 @@ def simulate(
         post = np.ones(base.height)
         if a.price_change_pct:
             if price_col:
-                scen_plan = scen_plan.with_columns(pl.col(price_col) * (1 + a.price_change_pct / 100.0))
+                scen_plan, factor, price_response = _price_through_model(
+                    model, horizon, plan, base, price_col, a
+                )
+                post *= factor
+                if price_response == "elasticity":
+                    multipliers["price"] = (1 + a.price_change_pct / 100.0) ** a.price_elasticity
+                    caveat_codes.append("price_no_signal")
+                    caveats.append(
+                        "The model shows no response to price (its training prices did not vary, or it "
+                        f"never used them): the price change uses the elasticity {a.price_elasticity}."
+                    )
+                elif price_response == "model_and_elasticity":
+                    n_out = int((factor != 1.0).sum())
+                    caveat_codes.append("price_outside_training_support")
+                    caveats.append(
+                        f"The scenario price lies outside the prices seen in training on {n_out} of "
+                        f"{factor.size} days: the model's response is used up to the edge of that range "
+                        f"and the elasticity {a.price_elasticity} beyond it."
+                    )
             else:
+                price_response = "elasticity"
                 f = (1 + a.price_change_pct / 100.0) ** a.price_elasticity
                 multipliers["price"] = f
                 post *= f
+                caveat_codes.append("price_no_feature")
                 caveats.append(
                     "The model has no price feature: the price change uses the elasticity heuristic."
                 )
@@ -142,6 +221,7 @@ def simulate(
             else:
                 multipliers["promotion"] = 1 + a.promotion_lift
                 post *= np.where(promo, 1 + a.promotion_lift, 1.0)
+                caveat_codes.append("promotion_no_feature")
                 caveats.append("The model has no promotion feature: promotion days use the lift heuristic.")
         saved = model.holidays
         try:
@@ -152,6 +232,7 @@ def simulate(
                     day = (base["date"].cast(pl.Int32).to_numpy()).astype(np.int64)
                     post *= np.where(np.isin(day, list(hol_days)), 1 + a.holiday_lift, 1.0)
                     multipliers["holiday"] = 1 + a.holiday_lift
+                    caveat_codes.append("holiday_no_feature")
                     caveats.append("The model has no calendar features: holidays use the lift heuristic.")
             scen = model.point_forecast(horizon, scen_plan)
         finally:
@@ -170,6 +251,9 @@ def simulate(
             f_price * np.where(promo, 1 + a.promotion_lift, 1.0) * np.where(is_hol, 1 + a.holiday_lift, 1.0)
         )
         multipliers.update({"price": f_price})
+        if a.price_change_pct:
+            price_response = "elasticity"
+        caveat_codes.append("heuristic_scenario")
         if a.promotion:
             multipliers["promotion"] = 1 + a.promotion_lift
         if hol_days:
@@ -211,4 +295,6 @@ def simulate(
         assumptions=a,
         points=points,
         caveats=caveats,
+        caveat_codes=caveat_codes,
+        price_response=price_response,
     )

@@ -61,6 +61,8 @@ async def run_backtest(
         strategy=req.strategy,
         train_days=req.train_days,
         gap=req.gap,
+        exog_plan=req.exog_plan,
+        interval_coverage=req.interval_coverage,
     )
     try:
         result = await run_isolated(
@@ -94,4 +96,9 @@ METRIC_DEFINITIONS = {
     "bias": "mean (forecast - actual): positive = over-forecast",
     "bias_pct": "sum (forecast - actual) / sum |actual|: positive = over-forecast",
     "stability": "standard deviation of the per-fold WAPE (lower is more stable)",
+    "coverage": "coverage_<level>: share of test points inside that prediction band, the band "
+    "calibrated on the fold's training rows only (reported for the models interval_coverage names)",
+    "exog_plan": "known: learned models were given the test window's actual price and promotion (the "
+    "scores assume that plan is known in advance; without a plan, predict repeats the last week and "
+    "scores worse); repeat_last_week: they were given the last training week's values instead",
 }

@@ -26,6 +26,7 @@ from ridgeline.retail import dates, isolation, models
 from ridgeline.retail.api import registry, store
 from ridgeline.retail.api.featuresets import feature_spec
 from ridgeline.retail.api.schemas.forecasting import (
+    AssumedPlanDay,
     ForecastPoint,
     ModelConfigIn,
     ModelRun,
@@ -188,7 +189,11 @@ async def train(
         run.run_id,
         ModelRunUpdate(
             status="success",
-            metrics={"train_rows": model.train_rows, "interval_method": model.interval_method},
+            metrics={
+                "train_rows": model.train_rows,
+                "interval_method": model.interval_method,
+                **holdout_metrics(model),
+            },
         ),
     )
     await registry.set_runtime_info(
@@ -210,6 +215,21 @@ async def train(
     )
 
 
+def holdout_metrics(model: models.Forecaster) -> dict[str, Any]:
+    """``holdout_wape``, ``holdout_mae`` (the last ``calibrate_horizon`` days held back and forecast
+    from the rest), ``holdout_days``, ``holdout_start``; nothing without calibration."""
+    h = model.holdout
+    if not h:
+        return {}
+    return {
+        "holdout_wape": h["wape"],
+        "holdout_mae": h["mae"],
+        "holdout_days": h["days"],
+        "holdout_start": h["start"],
+        "holdout_points": h["points"],
+    }
+
+
 async def load_model(ctx: AppContext, run_id: str) -> tuple[ModelRun, models.Forecaster]:
     run = await registry.require_run(ctx, run_id)
     if run.status != "success":
@@ -228,8 +248,15 @@ def plan_frame(model: models.Forecaster, plan: list[PlanDay]) -> pl.DataFrame | 
             "date": [p.date for p in plan],
             "price": [p.unit_price for p in plan],
             "promo": [None if p.on_promotion is None else float(p.on_promotion) for p in plan],
+            "open": [None if p.is_open is None else float(p.is_open) for p in plan],
         },
-        schema={"series_id": pl.Int64, "date": pl.Date, "price": pl.Float64, "promo": pl.Float64},
+        schema={
+            "series_id": pl.Int64,
+            "date": pl.Date,
+            "price": pl.Float64,
+            "promo": pl.Float64,
+            "open": pl.Float64,
+        },
     )
 
 
@@ -279,6 +306,7 @@ async def predict(ctx: AppContext, req: PredictRequest) -> PredictResponse:
     check_plan(model, req.plan, req.horizon)
     future = plan_frame(model, req.plan)
     pred = await asyncio.to_thread(model.predict, req.horizon, future)
+    plan, caveats, codes = assumed_plan(model, req.horizon, future)
     levels = model.config.levels
     points = [
         ForecastPoint(
@@ -299,7 +327,58 @@ async def predict(ctx: AppContext, req: PredictRequest) -> PredictResponse:
         horizon=req.horizon,
         interval_method=model.interval_method,
         forecasts=points,
+        plan=plan,
+        caveats=caveats,
+        caveat_codes=codes,
     )
+
+
+#: Engine exogenous column -> the plan field it comes from (see :func:`plan_frame`).
+PLAN_FIELDS = {"price": "unit_price", "promo": "on_promotion", "open": "is_open"}
+
+
+def assumed_plan(
+    model: models.Forecaster, horizon: int, future: pl.DataFrame | None
+) -> tuple[list[AssumedPlanDay], list[str], list[str]]:
+    """The plan the model assumed per day, and caveats when it had to repeat the last week."""
+    if not model.exog:
+        return [], [], []
+    frame = model.assumed_plan(horizon, future).sort("date")
+    days: list[AssumedPlanDay] = []
+    repeated: dict[str, int] = {}
+    missing: dict[str, int] = {}
+    for r in frame.iter_rows(named=True):
+        day = AssumedPlanDay(date=r["date"])
+        for col in model.exog:
+            name = PLAN_FIELDS.get(col, col)
+            v = r[col]
+            if name == "unit_price":
+                day.unit_price = _finite(v)
+            elif name == "on_promotion":
+                day.on_promotion = None if v is None else bool(v)
+            elif name == "is_open":
+                day.is_open = None if v is None else bool(v)
+            src = r[f"{col}_source"]
+            if src == "repeated_last_week":
+                day.repeated.append(name)
+                repeated[name] = repeated.get(name, 0) + 1
+            elif src == "missing":
+                missing[name] = missing.get(name, 0) + 1
+        days.append(day)
+    caveats: list[str] = []
+    codes: list[str] = []
+    if repeated:
+        codes.append("plan_repeated_last_week")
+        what = ", ".join(f"{k} on {n} of {horizon} days" for k, n in repeated.items())
+        caveats.append(
+            f"No plan value was given for {what}: the forecast repeats the same weekday of the last "
+            "observed week. Give a plan for a forecast that reflects planned prices and promotions."
+        )
+    if missing:
+        codes.append("plan_value_missing")
+        what = ", ".join(f"{k} on {n} days" for k, n in missing.items())
+        caveats.append(f"Neither a plan nor last week had a value for {what}: the model saw it as missing.")
+    return days, caveats, codes
 
 
 def finite_json(v: Any) -> Any:

@@ -23,16 +23,22 @@ from typing import Annotated, Any
 import polars as pl
 import sqlalchemy as sa
 from litestar import Controller, Request, delete, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ridgeline.platform.context import Ctx
+from ridgeline.platform.context import AppContext, Ctx
 from ridgeline.platform.db import Database
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.openapi import raises
 from ridgeline.retail import dates
 from ridgeline.retail.api import store
-from ridgeline.retail.api.schemas.sales import IngestRowError, SalesDailyIngestResponse, SalesDeleteResult
+from ridgeline.retail.api.schemas.sales import (
+    HolidayCalendarIn,
+    HolidayCalendarResult,
+    IngestRowError,
+    SalesDailyIngestResponse,
+    SalesDeleteResult,
+)
 from ridgeline.retail.records import (
     OPTIONAL,
     PRODUCT_ATTRS,
@@ -93,6 +99,7 @@ async def ingest_sales(
     gzip: bool = False,
     create_missing: bool = False,
     all_or_nothing: bool = False,
+    allow_returns: bool = False,
     max_errors: int = 1000,
     block_bytes: int = 4 << 20,
     limits: RetailSettings,
@@ -117,7 +124,12 @@ async def ingest_sales(
     window = limits.date_window()
 
     def prepare(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-        return prepare_block(raw, max_field_bytes=limits.ingest_max_field_bytes, date_window=window)
+        return prepare_block(
+            raw,
+            max_field_bytes=limits.ingest_max_field_bytes,
+            date_window=window,
+            allow_returns=allow_returns,
+        )
 
     queue: asyncio.Queue[tuple[pl.DataFrame, list[pl.DataFrame]] | None] = asyncio.Queue(maxsize=2)
 
@@ -524,6 +536,49 @@ def _format_of(request: Request[Any, Any, Any]) -> Format:
     )
 
 
+async def ingest_holidays(ctx: AppContext, body: HolidayCalendarIn) -> HolidayCalendarResult:
+    """Upsert chain-wide holidays into the calendar (the seeder used to be the only way to set them)."""
+    days = [h.date for h in body.holidays]
+    counts: dict[date, int] = {}
+    for d in days:
+        counts[d] = counts.get(d, 0) + 1
+    twice = sorted(d for d, n in counts.items() if n > 1)
+    if twice:
+        raise RidgelineError(
+            422,
+            "invalid_request",
+            f"holidays: date(s) {', '.join(str(d) for d in twice[:5])} given twice",
+        )
+    lo, hi = retail_settings(ctx).date_window()
+    outside = sorted(d for d in days if d < lo or d > hi)
+    if outside:
+        raise RidgelineError(
+            400,
+            "invalid_date_range",
+            f"holidays: {len(outside)} date(s) outside the plausible range {lo} to {hi}, first {outside[0]}",
+        )
+    frame = store.calendar_frame(pl.Series("date", days, dtype=pl.Date))
+    flags = pl.DataFrame(
+        {
+            "date": days,
+            "__flag": [h.is_holiday for h in body.holidays],
+            "__name": [h.name if h.is_holiday else None for h in body.holidays],
+        },
+        schema={"date": pl.Date, "__flag": pl.Boolean, "__name": pl.String},
+    )
+    frame = (
+        frame.drop("is_holiday", "holiday_name")
+        .join(flags, on="date")
+        .rename({"__flag": "is_holiday", "__name": "holiday_name"})
+    )
+    async with ctx.db.begin() as conn:
+        await store.upsert_calendar(conn, frame)
+    n_on = sum(h.is_holiday for h in body.holidays)
+    return HolidayCalendarResult(
+        received=len(days), holidays=n_on, cleared=len(days) - n_on, first_date=min(days), last_date=max(days)
+    )
+
+
 class IngestController(Controller):
     path = "/ingest"
     tags = ["retail: ingest"]
@@ -553,6 +608,12 @@ class IngestController(Controller):
         all_or_nothing: Annotated[
             bool, Parameter(description="Store nothing (422) when any record is invalid")
         ] = False,
+        allow_returns: Annotated[
+            bool,
+            Parameter(
+                description="Take negative quantity and total_amount as returns (else invalid_quantity)"
+            ),
+        ] = False,
     ) -> SalesDailyIngestResponse:
         fmt = _format_of(request)
         encoding = (request.headers.get("content-encoding") or "").strip().lower()
@@ -574,6 +635,7 @@ class IngestController(Controller):
             gzip=encoding == "gzip",
             create_missing=create_missing,
             all_or_nothing=all_or_nothing,
+            allow_returns=allow_returns,
         )
         return SalesDailyIngestResponse(
             total_received=tally.total_received,
@@ -589,6 +651,21 @@ class IngestController(Controller):
             values_truncated=tally.values_truncated,
             duration_ms=round(ms, 3),
         )
+
+    @post(
+        "/holidays",
+        summary="Upsert the chain-wide holiday calendar",
+        description=(
+            "Flags (or, with is_holiday=false, clears) chain-wide holidays by date, with an optional "
+            "name; the forecasting models read them as calendar features. Dates outside the ingest "
+            "plausibility window are 400 invalid_date_range; a date given twice 422 invalid_request. "
+            "An addition to contract 002."
+        ),
+        status_code=200,
+        opt=raises(400),
+    )
+    async def holidays(self, ctx: Ctx, data: JSONBody[HolidayCalendarIn]) -> HolidayCalendarResult:
+        return await ingest_holidays(ctx, data)
 
     @delete(
         "/sales-daily",

@@ -104,9 +104,13 @@ class RegistryController(Controller):
     @patch(
         "/runs/{run_id:str}",
         summary="Update status, metrics, artifact URI/hash or error message",
+        description="metrics are merged into the stored ones (keys given replace those keys); each "
+        "value must be a finite number (422 invalid_metric naming the key)",
         opt=raises(400),
     )
     async def update_run(self, ctx: Ctx, run_id: FromPath[str], data: JSONBody[ModelRunUpdate]) -> ModelRun:
+        if data.metrics is not None:
+            check_metrics(data.metrics)
         return await update_run(ctx, run_id, data)
 
     @get(
@@ -286,6 +290,18 @@ async def list_runs(
     return ModelRunList(runs=[_run_from_row(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
+def check_metrics(metrics: dict[str, Any]) -> None:
+    """Guard: PATCHed metric values are finite numbers (422 ``invalid_metric`` naming the key)."""
+    for key, v in metrics.items():
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise RidgelineError(
+                422,
+                "invalid_metric",
+                f"metric {key!r} must be a finite number, not {type(v).__name__} {str(v)[:40]!r}",
+                metric=key,
+            )
+
+
 async def update_run(ctx: AppContext, run_id: str, body: ModelRunUpdate) -> ModelRun:
     run = await require_run(ctx, run_id)
     values: dict[str, Any] = {}
@@ -301,7 +317,9 @@ async def update_run(ctx: AppContext, run_id: str, body: ModelRunUpdate) -> Mode
         if body.status in ("success", "failed"):
             values["completed_at"] = _now()
     if body.metrics is not None:
-        values["metrics"] = body.metrics
+        # Merged into the stored metrics (a PATCH used to replace them, losing the train-time
+        # holdout scores). A client's values are checked as numbers by the PATCH handler.
+        values["metrics"] = {**(run.metrics or {}), **body.metrics}
     if body.artifact_uri is not None:
         values["artifact_uri"] = body.artifact_uri
     if body.artifact_hash is not None:

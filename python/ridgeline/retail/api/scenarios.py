@@ -43,7 +43,7 @@ class ScenariosController(Controller):
         "/simulate",
         summary="Stateless what-if against a trained run",
         description=(
-            "A regression baseline re-forecasts through a leakage-safe future feature frame "
+            "A regression or lightgbm baseline re-forecasts through a leakage-safe future feature frame "
             "(method model_exogenous); other baselines apply a deterministic multiplier (method heuristic)."
         ),
         status_code=200,
@@ -181,6 +181,18 @@ async def compare_plans(ctx: AppContext, body: CompareRequest) -> dict[str, Any]
     if len(set(body.scenario_ids)) != len(body.scenario_ids):
         raise RidgelineError(400, "duplicate_scenarios", "scenario_ids must be distinct")
     plans = [await get_plan(ctx, sid) for sid in body.scenario_ids]
+    shared = len({p["run_id"] for p in plans}) == 1 and len({p["horizon"] for p in plans}) == 1
+    if not shared and not body.allow_different_baselines:
+        # Deltas against different baselines are not comparable; this used to be ranked and charted
+        # against the first plan's baseline alone.
+        raise RidgelineError(
+            400,
+            "different_baselines",
+            "the plans were simulated on different runs or horizons, so their deltas are against "
+            "different baselines; send allow_different_baselines=true to compare them anyway",
+            run_ids=sorted({p["run_id"] for p in plans}),
+            horizons=sorted({p["horizon"] for p in plans}),
+        )
     rows = []
     for p in plans:
         c = p["comparison"]
@@ -201,19 +213,29 @@ async def compare_plans(ctx: AppContext, body: CompareRequest) -> dict[str, Any]
     for i, r in enumerate(rows, start=1):
         r["rank"] = i
     chart: dict[str, dict[str, Any]] = {}
-    for i, p in enumerate(plans):
+    # One baseline per run (and horizon): "baseline" when shared, "baseline:<run_id>" otherwise.
+    base_key: dict[tuple[str, int], str] = {}
+    for p in plans:
+        base_key.setdefault((p["run_id"], p["horizon"]), "")
+    multi_h = len({h for _, h in base_key}) > 1
+    for run_id, h in base_key:
+        base_key[(run_id, h)] = "baseline" if shared else f"baseline:{run_id}" + (f":{h}" if multi_h else "")
+    charted: set[str] = set()
+    for p in plans:
+        bk = base_key[(p["run_id"], p["horizon"])]
+        first = bk not in charted
+        charted.add(bk)
         for pt in p["comparison"]["points"]:
             day = chart.setdefault(pt["date"], {"date": pt["date"]})
-            if i == 0:
-                day["baseline"] = day.get("baseline", 0.0) + pt["baseline"]
+            if first:
+                day[bk] = day.get(bk, 0.0) + pt["baseline"]
             day[p["scenario_id"]] = day.get(p["scenario_id"], 0.0) + pt["scenario"]
-    shared = len({p["run_id"] for p in plans}) == 1 and len({p["horizon"] for p in plans}) == 1
     return {
         "rank_by": key,
         "shared_baseline": shared,
         "baseline_run_id": plans[0]["run_id"],
         "rows": rows,
         "chart": [chart[d] for d in sorted(chart)],
-        "series": [{"key": "baseline", "label": "baseline"}]
+        "series": [{"key": bk, "label": bk} for bk in dict.fromkeys(base_key.values())]
         + [{"key": p["scenario_id"], "label": p["name"]} for p in plans],
     }

@@ -103,12 +103,14 @@ sales = sa.Table(
     sa.Column("total_amount", sa.Float, nullable=False),
     sa.Column("on_promotion", sa.Boolean, nullable=False),
     sa.Column("transactions", sa.Integer, nullable=True),
+    # Optional open/closed flag (migration 0016): NULL = not stated, read as open.
+    sa.Column("is_open", sa.Boolean, nullable=True),
     # Date-leading primary key: on SQLite (WITHOUT ROWID) the table is clustered by date, so date-range
     # analytics scan contiguous pages; the series index serves per (store, product) history reads.
     sa.PrimaryKeyConstraint("date", "store_id", "product_id"),
-    sa.CheckConstraint("quantity >= 0", name="quantity_nonneg"),
+    # quantity and total_amount may be negative (returns, migration 0016); the ingest refuses negative
+    # values unless the batch is sent with allow_returns=true.
     sa.CheckConstraint("unit_price >= 0", name="unit_price_nonneg"),
-    sa.CheckConstraint("total_amount >= 0", name="total_amount_nonneg"),
     sa.CheckConstraint("transactions IS NULL OR transactions >= 0", name="transactions_nonneg"),
     sa.Index("ix_retail_sales_daily_series", "store_id", "product_id", "date"),
     # SQLite: the primary key is the table (no separate rowid B-tree); ignored by PostgreSQL.
@@ -150,7 +152,7 @@ seed_runs = sa.Table(
 ALL_TABLES = (sales, inventory, store_holidays, calendar, products, stores)
 FACT_TABLES = (sales, inventory, store_holidays)
 
-SALES_COLUMNS = ("quantity", "unit_price", "total_amount", "on_promotion", "transactions")
+SALES_COLUMNS = ("quantity", "unit_price", "total_amount", "on_promotion", "transactions", "is_open")
 
 
 def now_utc() -> datetime:
@@ -359,6 +361,7 @@ SALES_SCHEMA = {
     "total_amount": pl.Float64,
     "on_promotion": pl.Boolean,
     "transactions": pl.Int64,
+    "is_open": pl.Boolean,
 }
 
 
@@ -589,6 +592,7 @@ async def load_history(
         pl.col("quantity").cast(pl.Float64).alias("y"),
         pl.col("unit_price").cast(pl.Float64).alias("price"),
         pl.col("on_promotion").cast(pl.Float64).alias("promo"),
+        pl.col("is_open").fill_null(True).cast(pl.Float64).alias("open"),
     )
     holidays = pl.concat(
         [
@@ -1007,9 +1011,10 @@ async def write_generated(conn: AsyncConnection, data: dict[str, pl.DataFrame]) 
         )
         await bulk_upsert(conn, store_holidays, hol, ["store_id", "date", "kind"], ["name"])
     sales_cols = ["store_id", "product_id", "date", *SALES_COLUMNS]
-    sales_frame = (
-        data["sales"].join(store_map, on="store_code").join(product_map, on="sku").select(sales_cols)
-    )
+    generated = data["sales"]
+    if "is_open" not in generated.columns:  # the seeder states no open flag
+        generated = generated.with_columns(pl.lit(None, dtype=pl.Boolean).alias("is_open"))
+    sales_frame = generated.join(store_map, on="store_code").join(product_map, on="sku").select(sales_cols)
     keys = ["date", "store_id", "product_id"]
     await bulk_upsert(conn, sales, sales_frame.sort(keys), keys, list(SALES_COLUMNS))
     inv_cols = ["store_id", "product_id", "date", "on_hand_qty", "on_order_qty", "is_stockout"]

@@ -117,7 +117,7 @@ class FeatureConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     window_stats: list[WindowStat] = msgspec.field(default_factory=lambda: ["mean", "std"])
     min_periods: Annotated[int, Meta(ge=1)] = 1
     calendar: bool = True
-    exog: list[Literal["price", "promo"]] = msgspec.field(default_factory=lambda: ["price", "promo"])
+    exog: list[Literal["price", "promo", "open"]] = msgspec.field(default_factory=lambda: ["price", "promo"])
 
 
 class FeatureRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -151,7 +151,7 @@ class ModelConfigIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     model_type: ModelType
     season_length: Annotated[int, Meta(ge=1, le=366)] = 7
     window: Annotated[int, Meta(ge=1, le=366)] = 7
-    exog: list[Literal["price", "promo"]] = msgspec.field(default_factory=lambda: ["price", "promo"])
+    exog: list[Literal["price", "promo", "open"]] = msgspec.field(default_factory=lambda: ["price", "promo"])
     params: dict[str, Any] = {}
     levels: list[Annotated[int, Meta(gt=0, lt=100)]] = msgspec.field(default_factory=lambda: [80, 95])
     features: FeatureConfig | None = None
@@ -185,6 +185,7 @@ class PlanDay(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     date: date
     unit_price: float | None = None
     on_promotion: bool | None = None
+    is_open: bool | None = None
 
 
 class PredictRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -200,6 +201,17 @@ class ForecastPoint(msgspec.Struct, kw_only=True):
     upper: dict[str, float | None]
 
 
+class AssumedPlanDay(msgspec.Struct, kw_only=True):
+    """The exogenous values a learned model was given for one forecast day; ``repeated`` names the
+    fields taken from the same weekday of the last observed week (no plan value given)."""
+
+    date: date
+    unit_price: float | None = None
+    on_promotion: bool | None = None
+    is_open: bool | None = None
+    repeated: list[str] = []
+
+
 class PredictResponse(msgspec.Struct, kw_only=True):
     run_id: str
     model_type: str
@@ -209,6 +221,10 @@ class PredictResponse(msgspec.Struct, kw_only=True):
     horizon: int
     interval_method: str
     forecasts: list[ForecastPoint]
+    # The plan the forecast assumed (learned models with exogenous features; empty for baselines).
+    plan: list[AssumedPlanDay] = []
+    caveats: list[str] = []
+    caveat_codes: list[str] = []  # plan_repeated_last_week, plan_value_missing
 
 
 # --------------------------------------------------------------------------- backtesting
@@ -241,6 +257,22 @@ class BacktestRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     strategy: Literal["rolling", "expanding"] = "expanding"
     train_days: Annotated[int, Meta(ge=7)] | None = None
     gap: Annotated[int, Meta(ge=0, le=366)] = 0
+    exog_plan: Annotated[
+        Literal["known", "repeat_last_week"],
+        Meta(
+            description="known (default): the learned models get the test window's actual price and "
+            "promotion, so their scores assume the plan is known in advance; repeat_last_week: they get "
+            "what predict assumes without a plan (the same weekday of the last training week)"
+        ),
+    ] = "known"
+    interval_coverage: Annotated[
+        Literal["baselines", "all", "none"],
+        Meta(
+            description="whose prediction intervals are calibrated on each fold's training rows and "
+            "scored as coverage_<level> (share of test points inside the band): baselines (default, "
+            "cheap), all (learned models too: interval_origins more fits per fold) or none"
+        ),
+    ] = "baselines"
 
 
 # --------------------------------------------------------------------------- explain
@@ -312,3 +344,10 @@ class PlanCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class CompareRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     scenario_ids: Annotated[list[str], Meta(min_length=2, max_length=5)]
     rank_by: Literal["delta_total", "delta_pct", "scenario_total"] = "delta_total"
+    allow_different_baselines: Annotated[
+        bool,
+        Meta(
+            description="compare plans of different runs or horizons (refused with 400 "
+            "different_baselines otherwise); the chart then has one baseline:<run_id> series per run"
+        ),
+    ] = False

@@ -61,6 +61,24 @@ class SalesDailyIngestResponse(msgspec.Struct, kw_only=True):
     duration_ms: float = 0.0
 
 
+class HolidayIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    date: date
+    name: Annotated[str, Meta(min_length=1, max_length=100)] | None = None
+    is_holiday: Annotated[bool, Meta(description="false clears a holiday flagged before")] = True
+
+
+class HolidayCalendarIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    holidays: Annotated[list[HolidayIn], Meta(min_length=1, max_length=10000)]
+
+
+class HolidayCalendarResult(msgspec.Struct, kw_only=True):
+    received: int
+    holidays: int  # days now flagged as holidays
+    cleared: int  # days whose holiday flag was removed
+    first_date: date
+    last_date: date
+
+
 class SalesDeleteResult(msgspec.Struct, kw_only=True):
     """Outcome of ``DELETE /ingest/sales-daily`` (an addition to contract 002)."""
 
