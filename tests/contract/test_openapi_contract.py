@@ -14,6 +14,7 @@ with this pytest version, so each family gets a module-level schema instead.)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections import Counter
@@ -86,6 +87,19 @@ def _credentials(client: TestClient[Any]) -> dict[str, str]:
     return client.blocking_portal.call(make)
 
 
+def _with_agent_engine(client: TestClient[Any], services: contextlib.ExitStack) -> None:
+    """Point genai's agent-execution proxy at a real engine process (without one every execution is
+    the contract's 503 EXEC_UPSTREAM_UNAVAILABLE, which the harness would report as a server error)."""
+    from ridgeline.genai.api.executions import SETTINGS_KEY, ExecutionSettings
+    from tests.genai.catalog.servers import agent_engine
+
+    token = "contract-engine-token"
+    url = services.enter_context(agent_engine(token))
+    client.app.state["ctx"].state[SETTINGS_KEY] = ExecutionSettings(
+        agent_engine_url=url, agent_engine_service_token=token
+    )
+
+
 def _settings(family: str, data_dir: Path) -> Settings:
     return Settings(only=family, data_dir=data_dir, seed_defaults=True, log_level="ERROR")
 
@@ -105,6 +119,7 @@ def clients(
 ) -> Iterator[Callable[[str], TestClient[Any]]]:
     """One started ``--only <family>`` app per family, shared by that family's operations."""
     opened: dict[str, TestClient[Any]] = {}
+    services = contextlib.ExitStack()
 
     def get(family: str) -> TestClient[Any]:
         if family not in opened:
@@ -114,12 +129,15 @@ def clients(
                 client.__enter__()
             if family in CREDENTIALED:
                 client.headers.update(_credentials(client))
+            if family == "genai":  # the agent executions proxy to a real `ridgeline agent-engine`
+                _with_agent_engine(client, services)
             opened[family] = client
         return opened[family]
 
     yield get
     for client in opened.values():
         client.__exit__(None, None, None)
+    services.close()
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     for family, ops in CALLS.items():
         statuses: Counter[int] = sum(ops.values(), Counter())

@@ -180,7 +180,10 @@ def _relay_error(status: int, payload: dict[str, Any], execution_id: str | None 
 
 
 @post(
-    "/v1/agent-executions", status_code=201, opt={**raises(409), **Policy.bearer().opt()}, tags=["executions"]
+    "/v1/agent-executions",
+    status_code=201,
+    opt={**raises(404, 409), **Policy.bearer().opt()},
+    tags=["executions"],
 )
 async def create_execution(
     svc: Service[GenaiService], request: Request[Any, Any, Any], data: JSONBody[ExecutionCreate]
