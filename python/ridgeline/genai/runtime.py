@@ -221,15 +221,16 @@ class PlatformService:
             return None, []
         return self._box.seal(msgspec.json.encode(dict(refs)), f"genai:provider:{provider_id}"), views
 
-    async def resolve_secrets(self, row: Mapping[str, Any]) -> dict[str, str]:
-        """The provider's secrets in the clear, for validation, preflight and dispatch only."""
+    def secret_refs(self, row: Mapping[str, Any]) -> dict[str, str]:
+        """The provider's refs as stored (values and ``modelops://credential/<id>`` refs), unsealed."""
         if not row["secret_refs_sealed"]:
             return {}
-        refs: dict[str, str] = msgspec.json.decode(
-            self._box.open(row["secret_refs_sealed"], f"genai:provider:{row['id']}")
-        )
+        return msgspec.json.decode(self._box.open(row["secret_refs_sealed"], f"genai:provider:{row['id']}"))  # type: ignore[no-any-return]
+
+    async def resolve_secrets(self, row: Mapping[str, Any]) -> dict[str, str]:
+        """The provider's secrets in the clear, for validation, preflight and dispatch only."""
         out: dict[str, str] = {}
-        for name, value in refs.items():
+        for name, value in self.secret_refs(row).items():
             if value.startswith(CREDENTIAL_REF):
                 out[name] = await self._credential(name, value[len(CREDENTIAL_REF) :])
             else:
@@ -1038,31 +1039,35 @@ async def platform_runtime_snapshot(svc: Any, *, include_secrets: bool = False) 
             "runtime_mode": mode, "capabilities": caps}  # fmt: skip
 
 
-async def model_bindings(db: Any, model_id: str) -> dict[str, Any]:
-    """Where a ModelOps model is used by the control plane (for ModelOps' usage and its "refused
-    while bound" delete): the deployment bindings that list it and the provider slots that hold it."""
-    d, b, p = T.deployments, T.bindings, T.providers
-    async with db.engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                sa.select(
-                    d.c.id, d.c.slug, d.c.is_active, b.c.capability, b.c.resources, b.c.default_resource_id
-                )
-                .join(b, b.c.deployment_id == d.c.id)
-                .order_by(d.c.slug, b.c.capability)
-            )
-        ).all()
-        slots = (
-            await conn.execute(
-                sa.select(p.c.id, p.c.slug, p.c.loaded_state).where(p.c.loaded_model_id == model_id)
-            )
-        ).all()
-    bindings = [
+async def _model_binding_rows(conn: Any, model_id: str) -> list[dict[str, Any]]:
+    """The deployment bindings whose resources list ModelOps model ``model_id``."""
+    d, b = T.deployments, T.bindings
+    rows = (
+        await conn.execute(
+            sa.select(d.c.id, d.c.slug, d.c.is_active, b.c.capability, b.c.resources, b.c.default_resource_id)
+            .join(b, b.c.deployment_id == d.c.id)
+            .order_by(d.c.slug, b.c.capability)
+        )
+    ).all()
+    return [
         {"deployment_id": r.id, "deployment_slug": r.slug, "is_active": r.is_active, "capability": r.capability,
          "is_default": r.default_resource_id == model_id}
         for r in rows
         if any(res.get("ref_type") == "managed_model" and res.get("id") == model_id for res in r.resources or [])
     ]  # fmt: skip
+
+
+async def model_bindings(db: Any, model_id: str) -> dict[str, Any]:
+    """Where a ModelOps model is used by the control plane (for ModelOps' usage and its "refused
+    while bound" delete): the deployment bindings that list it and the provider slots that hold it."""
+    p = T.providers
+    async with db.engine.connect() as conn:
+        bindings = await _model_binding_rows(conn, model_id)
+        slots = (
+            await conn.execute(
+                sa.select(p.c.id, p.c.slug, p.c.loaded_state).where(p.c.loaded_model_id == model_id)
+            )
+        ).all()
     return {
         "bindings": bindings,
         "loaded_in": [{"provider_id": s.id, "provider_slug": s.slug, "state": s.loaded_state} for s in slots],
@@ -1102,27 +1107,8 @@ def install_modelops_hooks(svc: PlatformService) -> None:
         return out
 
     async def bindings_of(conn: Any, model_id: str) -> list[dict[str, Any]]:
-        d, b = T.deployments, T.bindings
-        rows = (
-            await conn.execute(
-                sa.select(d.c.id, d.c.slug, b.c.capability, b.c.resources, b.c.default_resource_id)
-                .join(b, b.c.deployment_id == d.c.id)
-                .order_by(d.c.slug, b.c.capability)
-            )
-        ).all()
-        return [
-            {
-                "deployment_id": r.id,
-                "deployment_slug": r.slug,
-                "capability": r.capability,
-                "is_default": r.default_resource_id == model_id,
-            }
-            for r in rows
-            if any(
-                res.get("ref_type") == "managed_model" and res.get("id") == model_id
-                for res in r.resources or []
-            )
-        ]
+        keys = ("deployment_id", "deployment_slug", "capability", "is_default")  # ModelOps' shape
+        return [{k: b[k] for k in keys} for b in await _model_binding_rows(conn, model_id)]
 
     async def credential_referenced(conn: Any, credential_id: str) -> bool:
         ref = CREDENTIAL_REF + credential_id
@@ -1133,11 +1119,7 @@ def install_modelops_hooks(svc: PlatformService) -> None:
                 )
             )
         ).all()
-        for r in rows:
-            refs = msgspec.json.decode(svc._box.open(r.secret_refs_sealed, f"genai:provider:{r.id}"))
-            if ref in refs.values():
-                return True
-        return False
+        return any(ref in svc.secret_refs(r._mapping).values() for r in rows)
 
     async def runtime_offline(conn: Any) -> bool:
         return (await svc.mode(conn)) != "online"
