@@ -178,11 +178,10 @@ def _charts(results: dict[str, Any]) -> list[tuple[str, bytes]]:
 
 
 def report_pdf(run_id: str, kind: str, results: dict[str, Any], manifest: dict[str, Any]) -> bytes:
-    from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
-    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer
 
     styles = getSampleStyleSheet()
     buf = io.BytesIO()
@@ -223,19 +222,9 @@ def report_pdf(run_id: str, kind: str, results: dict[str, Any], manifest: dict[s
                 f"{t['ascent_m']:.0f}",
             ]
         )
-    table = Table(rows, repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                ("FONTSIZE", (0, 0), (-1, -1), 8),
-            ]
-        )
-    )
-    story += [table, Spacer(1, 10)]
+    story += [_grid_table(rows), Spacer(1, 10)]
     if results.get("events"):  # a duty: its schedule, as the API answered it
-        story += _schedule(results, styles, Table, TableStyle, Paragraph, Spacer, colors)
+        story += _schedule(results, styles)
     for title, png in _charts(results):
         img = Image(io.BytesIO(png))
         scale = min(17 * cm / img.drawWidth, 1.0)
@@ -246,9 +235,28 @@ def report_pdf(run_id: str, kind: str, results: dict[str, Any], manifest: dict[s
     return buf.getvalue()
 
 
-def _schedule(
-    results: dict[str, Any], styles: Any, table: Any, style: Any, para: Any, spacer: Any, colors: Any
-) -> list[Any]:
+def _grid_table(rows: list[list[Any]]) -> Any:
+    """A report table: a grey header row over a grid, 8-point type."""
+    from reportlab.lib import colors
+    from reportlab.platypus import Table, TableStyle
+
+    table = Table(rows, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                ("FONTSIZE", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
+    return table
+
+
+def _schedule(results: dict[str, Any], styles: Any) -> list[Any]:
+    """A duty's schedule for the report: its totals in a sentence, then every event with its times."""
+    from reportlab.platypus import Paragraph, Spacer
+
     totals = results.get("totals", {})
     rows: list[list[Any]] = [["event", "start (UTC)", "end (UTC)", "minutes", "where"]]
     for e in results["events"]:
@@ -262,16 +270,6 @@ def _schedule(
                 where,
             ]
         )
-    t = table(rows, repeatRows=1)
-    t.setStyle(
-        style(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                ("FONTSIZE", (0, 0), (-1, -1), 8),
-            ]
-        )
-    )
     summary = (
         f"Driving {totals.get('driving_s', 0) / 3600:.2f} h, breaks {totals.get('breaks', 0)} "
         f"({totals.get('break_s', 0) / 60:.0f} min), daily rests {totals.get('daily_rests', 0)}, service "
@@ -279,7 +277,12 @@ def _schedule(
         f"money {totals.get('money_eur', 0):.2f} EUR, CO2e {totals.get('co2e_kg', 0):.2f} kg; "
         f"ends {results.get('end_utc', '')}; compliant: {results.get('compliant')}."
     )
-    return [para("Duty schedule", styles["Heading2"]), para(summary, styles["Normal"]), t, spacer(1, 10)]
+    return [
+        Paragraph("Duty schedule", styles["Heading2"]),
+        Paragraph(summary, styles["Normal"]),
+        _grid_table(rows),
+        Spacer(1, 10),
+    ]
 
 
 def build_artifacts(run: dict[str, Any]) -> dict[str, tuple[bytes, str]]:
