@@ -251,3 +251,26 @@ def test_time_dependent_and_risk() -> None:
         plain.pareto(0, 3, departure=0.0)
     with pytest.raises(ValueError, match="variances"):
         plain.pareto(0, 3, risk_aversion=1.0)
+
+
+def test_oracle_subgraph_checks_share_one_walk_budget() -> None:
+    """The brute-force checks of one quality check draw on one budget of walked partial paths: with
+    the budget spent they are reported skipped (and count as not passed), instead of enumerating on."""
+    from ridgeline.routing.oracle import sample_subgraphs
+
+    side = 6
+    arcs = []
+    for r in range(side):
+        for c in range(side):
+            u = r * side + c
+            if c + 1 < side:
+                arcs += [(u, u + 1), (u + 1, u)]
+            if r + 1 < side:
+                arcs += [(u, u + side), (u + side, u)]
+    tail = np.array([a for a, _ in arcs], dtype=np.int64)
+    head = np.array([b for _, b in arcs], dtype=np.int64)
+    costs = np.random.default_rng(3).uniform(1.0, 10.0, size=(len(arcs), 2))
+    roomy = sample_subgraphs(tail, head, costs, np.random.default_rng(1), 3, 12)
+    assert all(s["qualified"] and not s["skipped"] for s in roomy)
+    starved = sample_subgraphs(tail, head, costs, np.random.default_rng(1), 3, 12, budget_steps=10)
+    assert all(s["skipped"] and not s["qualified"] for s in starved)
