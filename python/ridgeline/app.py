@@ -35,6 +35,7 @@ from ridgeline.platform.observability import (
     metrics_exposition,
 )
 from ridgeline.platform.openapi import document_errors, swagger_ui
+from ridgeline.platform.security_headers import SecurityHeaders, cors_config
 from ridgeline.platform.settings import FAMILIES, Settings, SettingsError
 
 log = logging.getLogger("ridgeline.app")
@@ -221,13 +222,14 @@ def create_app(
             render_plugins=[swagger_plugin],
         ),
         logging_config=None,
+        cors_config=cors_config(settings.cors_origins),
         debug=False,
     )
     # Every operation declares the errors it can answer, in the shape of the renderer for its path.
     document_errors(app, renderers, platform_functions=_handler_fns(root))
     # Litestar middleware only wraps matched routes; request ids and metrics must also cover 404/405
     # answers, so this wraps the whole ASGI handler (outside Litestar's exception handling).
-    app.asgi_handler = ObservabilityMiddleware(app.asgi_handler)
+    app.asgi_handler = ObservabilityMiddleware(app.asgi_handler, SecurityHeaders(hsts=settings.hsts))
     return app
 
 

@@ -1,6 +1,6 @@
 """Request ids, Prometheus metrics, structured JSON logs and the access log.
 
-Every response carries ``X-Request-Id``: the client's, when it is well-formed (1..128 characters
+Every response carries ``X-Request-Id`` (and the security headers of ``security_headers``): the client's, when it is well-formed (1..128 characters
 of ``[A-Za-z0-9._:-]``), otherwise a fresh one. Logs are JSON lines; the access log records the
 path without its query string, and no headers or bodies, so secrets never reach the log.
 """
@@ -26,6 +26,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+from ridgeline.platform.security_headers import SecurityHeaders
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("ridgeline_request_id", default=None)
 _VALID_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
@@ -76,8 +78,9 @@ class ObservabilityMiddleware:
     ``labels()`` calls.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, security: SecurityHeaders | None = None) -> None:
         self.app = app
+        self.security = security or SecurityHeaders()
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._histograms: dict[tuple[str, str], Any] = {}
 
@@ -96,11 +99,12 @@ class ObservabilityMiddleware:
         started = time.perf_counter()
         status_holder = [0]
         header = (b"x-request-id", rid.encode())
+        security = self.security
 
         async def send_with_id(message: Any) -> None:
             if message["type"] in ("http.response.start", "websocket.accept"):
                 status_holder[0] = message.get("status", 101)
-                message = {**message, "headers": [*message.get("headers", ()), header]}
+                message = {**message, "headers": [*security.add(message.get("headers", ())), header]}
             await send(message)
 
         IN_PROGRESS.inc()

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import os
+import re
 import types
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,6 +36,10 @@ _DRIVER_FOR_PLAIN_SCHEME = {
 }
 
 
+# scheme://host[:port], no path, no wildcard: a wildcard origin would let any site read answers
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
 class SettingsError(ValueError):
     """A setting has a bad value; the message names the variable and what is expected."""
 
@@ -51,6 +56,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     only: str | None = None
     job_workers: int = 2
     seed_defaults: bool = True
+    # Exact origins allowed to read answers cross-origin; empty = CORS off (security_headers.py)
+    cors_origins: tuple[str, ...] = ()
+    hsts: bool = False  # send Strict-Transport-Security: only behind a TLS-terminating proxy
 
     @property
     def resolved_database_url(self) -> str:
@@ -91,6 +99,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             )
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://")):
             raise SettingsError("RIDGELINE_REDIS_URL must start with redis:// or rediss://")
+        for origin in self.cors_origins:
+            if not _ORIGIN.match(origin):
+                raise SettingsError(
+                    f"RIDGELINE_CORS_ORIGINS entries must be exact origins like https://app.example.com, got {origin!r}"
+                )
         if self.signing_key_file is not None and not self.signing_key_file.is_file():
             raise SettingsError(f"RIDGELINE_SIGNING_KEY_FILE does not exist: {self.signing_key_file}")
 
