@@ -290,4 +290,29 @@ def _migrations_already_applied() -> bool:
 
 def app_from_env() -> Litestar:
     """Factory for granian workers: settings from the environment."""
+    _exit_with_parent()
     return create_app(Settings.from_env())
+
+
+def _exit_with_parent(poll_s: float = 0.5) -> None:
+    """A worker whose granian parent died (SIGKILL, the OOM killer) stops itself gracefully.
+
+    Orphaned workers otherwise keep the port (granian binds with SO_REUSEPORT), so a restarted
+    ``serve`` refuses to start and the old code keeps answering. A watch on ``getppid`` (the worker is
+    re-parented when its parent dies) rather than ``PR_SET_PDEATHSIG``, which fires when the parent
+    *thread* that spawned the worker ends, not the process.
+    """
+    import os
+    import signal
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        log.warning("granian parent %d is gone: this worker stops", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="ridgeline-parent-watch", daemon=True).start()

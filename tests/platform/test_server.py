@@ -62,3 +62,44 @@ def test_real_server_answers_health_openapi_and_metrics(server: str) -> None:
         assert c.get("/openapi.json").json()["openapi"].startswith("3.1")
         assert "ridgeline_requests_total" in c.get("/metrics").text
         assert c.get("/missing").status_code == 404
+
+
+def test_workers_stop_when_the_granian_parent_is_killed(tmp_path: Path) -> None:
+    """SIGKILL of the main `serve` process (an OOM kill, a crash) must not leave orphaned workers holding
+    the port and answering with the old process's code: they notice they were re-parented and stop."""
+    import signal
+
+    port = _free_port()
+    env = {**os.environ, "RIDGELINE_DATA_DIR": str(tmp_path / "var"), "RIDGELINE_SEED_DEFAULTS": "0"}
+    env.pop("RIDGELINE_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ridgeline.cli", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, so the test can clean up whatever is left
+    )
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/health", proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+            except httpx.HTTPError:
+                break  # nothing answers any more: the workers have gone
+            time.sleep(0.2)
+        else:
+            raise AssertionError("orphaned workers still answer 30 s after their parent was killed")
+        from ridgeline.cli import port_taken
+
+        deadline = time.monotonic() + 30
+        while port_taken("127.0.0.1", port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not port_taken("127.0.0.1", port)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
