@@ -330,9 +330,13 @@ def _openapi(spec: Any, mt: str, meta: dict[str, Any]) -> Document:
 
 def _pdf(data: bytes, max_pages: int, meta: dict[str, Any]) -> Document:
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
+    from pypdf.errors import FileNotDecryptedError, PyPdfError
 
-    broken = (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, IndexError)
+    # PyPdfError is the base of every pypdf refusal, LimitReachedError (a declared xref or stream size
+    # past pypdf's limits, found by fuzzing) included; the builtins are what its lenient mode lets slip.
+    # NotImplementedError: a stream filter pypdf does not decode (a misspelt /ASCII85Decode, found too).
+    broken = (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
+              NotImplementedError)  # fmt: skip
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
