@@ -102,6 +102,11 @@ class RawNetwork:
     maxheight_m: list[float] = field(default_factory=list)
     hgv_no: list[bool] = field(default_factory=list)
     way_id: list[int] = field(default_factory=list)
+    #: ``maxspeed:hgv`` (km/h, NaN untagged) and the weight-conditional limit of
+    #: ``maxspeed:hgv:conditional`` / ``maxspeed:conditional`` = ``V @ (weight>X)`` (NaN untagged)
+    speed_hgv_kmh: list[float] = field(default_factory=list)
+    speed_cond_kmh: list[float] = field(default_factory=list)
+    speed_cond_min_t: list[float] = field(default_factory=list)
     ways: int = 0
     skipped_ways: dict[str, int] = field(default_factory=dict)
     #: Every way as its node indices in order, with ``True`` for a structure (tunnel, bridge...),
@@ -109,7 +114,18 @@ class RawNetwork:
     chains: list[tuple[list[int], bool]] = field(default_factory=list)
 
     def add_arc(
-        self, a: int, b: int, cls: int, kmh: float, toll: int, mw: float, mh: float, hgv_no: bool, way: int
+        self,
+        a: int,
+        b: int,
+        cls: int,
+        kmh: float,
+        toll: int,
+        mw: float,
+        mh: float,
+        hgv_no: bool,
+        way: int,
+        hgv_kmh: float = math.nan,
+        cond: tuple[float, float] = (math.nan, math.nan),
     ) -> None:
         self.tail.append(a)
         self.head.append(b)
@@ -120,6 +136,9 @@ class RawNetwork:
         self.maxheight_m.append(mh)
         self.hgv_no.append(hgv_no)
         self.way_id.append(way)
+        self.speed_hgv_kmh.append(hgv_kmh)
+        self.speed_cond_kmh.append(cond[0])
+        self.speed_cond_min_t.append(cond[1])
 
 
 _NUM = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*([a-zA-Z'\"]*)\s*$")
@@ -136,6 +155,23 @@ def parse_speed(raw: str | None, default: float) -> float:
     if m.group(2).lower() == "mph":
         v *= 1.609344
     return v if 5.0 <= v <= 150.0 else default
+
+
+_COND = re.compile(
+    r"^\s*([0-9]+(?:\.[0-9]+)?)\s*@\s*\(?\s*weight\s*(>=?)\s*([0-9]+(?:\.[0-9]+)?)\s*t?\s*\)?\s*$"
+)
+
+
+def parse_weight_condition(raw: str | None) -> tuple[float, float]:
+    """The simple weight-conditional limit ``V @ (weight>X)`` as (km/h, tonnes); (NaN, NaN) for
+    anything else (time windows, wet, several conditions), which the model does not evaluate."""
+    if not raw:
+        return math.nan, math.nan
+    m = _COND.match(raw.split(";")[0])
+    if not m:
+        return math.nan, math.nan
+    v, w = float(m.group(1)), float(m.group(3))
+    return (v, w) if 5.0 <= v <= 150.0 and w > 0 else (math.nan, math.nan)
 
 
 def parse_weight_t(raw: str | None) -> float:
@@ -250,6 +286,11 @@ def _parse_ways(fp: Any, net: RawNetwork, index: dict[int, int]) -> None:
         default_kmh = ROAD_CLASSES[cls][1]
         kmh_fwd = parse_speed(tags.get("maxspeed:forward", tags.get("maxspeed")), default_kmh)
         kmh_bwd = parse_speed(tags.get("maxspeed:backward", tags.get("maxspeed")), default_kmh)
+        hgv_fwd = parse_speed(tags.get("maxspeed:hgv:forward", tags.get("maxspeed:hgv")), math.nan)
+        hgv_bwd = parse_speed(tags.get("maxspeed:hgv:backward", tags.get("maxspeed:hgv")), math.nan)
+        cond = parse_weight_condition(tags.get("maxspeed:hgv:conditional"))
+        if math.isnan(cond[0]):  # a weight condition on the general limit concerns heavy vehicles too
+            cond = parse_weight_condition(tags.get("maxspeed:conditional"))
         toll = 1 if tags.get("toll") == "yes" else (2 if tags.get("toll:hgv") == "yes" else 0)
         mw = parse_weight_t(tags.get("maxweight:hgv") or tags.get("maxweight"))
         mh = parse_height_m(tags.get("maxheight:physical") or tags.get("maxheight"))
@@ -272,9 +313,9 @@ def _parse_ways(fp: Any, net: RawNetwork, index: dict[int, int]) -> None:
             if a == b:
                 continue
             if forward:
-                net.add_arc(a, b, cls, kmh_fwd, toll, mw, mh, hgv_no, obj.id)
+                net.add_arc(a, b, cls, kmh_fwd, toll, mw, mh, hgv_no, obj.id, hgv_fwd, cond)
             if backward:
-                net.add_arc(b, a, cls, kmh_bwd, toll, mw, mh, hgv_no, obj.id)
+                net.add_arc(b, a, cls, kmh_bwd, toll, mw, mh, hgv_no, obj.id, hgv_bwd, cond)
 
 
 # --------------------------------------------------------------------------------------------
@@ -308,6 +349,9 @@ def _arrays(
         "maxheight_m": np.asarray(net.maxheight_m, dtype=np.float32),
         "hgv_no": np.asarray(net.hgv_no, dtype=bool),
         "way_id": np.asarray(net.way_id, dtype=np.int64),
+        "speed_hgv_kmh": np.asarray(net.speed_hgv_kmh, dtype=np.float32),
+        "speed_cond_kmh": np.asarray(net.speed_cond_kmh, dtype=np.float32),
+        "speed_cond_min_t": np.asarray(net.speed_cond_min_t, dtype=np.float32),
     }
     return lon, lat, arcs
 
@@ -334,7 +378,7 @@ def _finish(
     dem_version: str,
     signer: Any,
     started: float,
-    utc_offset_hours: float | None = None,
+    timezone: str | None = None,
     min_coverage: float = 0.0,
     smoothing_window_m: float | None = None,
 ) -> dict[str, Any]:
@@ -418,9 +462,7 @@ def _finish(
         "bbox": [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())]
         if lon.size
         else None,
-        "utc_offset_hours": utc_offset_hours
-        if utc_offset_hours is not None
-        else (round(float(lon.mean()) / 15.0) if lon.size else 0),
+        "timezone": timezone or _zone_of(lon, lat),
         "stats": {
             "nodes": int(lon.size),
             "arcs": int(t.size),
@@ -432,6 +474,8 @@ def _finish(
             "maxweight_arcs": int(np.isfinite(arcs["maxweight_t"]).sum()),
             "maxheight_arcs": int(np.isfinite(arcs["maxheight_m"]).sum()),
             "hgv_no_arcs": int(arcs["hgv_no"].sum()),
+            "maxspeed_hgv_arcs": int(np.isfinite(arcs["speed_hgv_kmh"]).sum()),
+            "maxspeed_conditional_weight_arcs": int(np.isfinite(arcs["speed_cond_kmh"]).sum()),
             "total_length_km": round(float(arcs["length_m"].sum()) / 1000.0, 3),
         },
         "terrain": {
@@ -466,6 +510,31 @@ def _finish(
         }
         (out / "manifest.sig.json").write_bytes(msgspec.json.format(msgspec.json.encode(sig), indent=2))
     return manifest
+
+
+def check_timezone(name: str) -> str:
+    """``name`` if zoneinfo knows it as an IANA time zone, else ``ValueError`` saying so."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"--timezone must be an IANA time zone name such as Europe/Andorra, got {name!r}"
+        ) from None
+    return name
+
+
+def _zone_of(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> str:
+    """The IANA zone at the centre of the bbox (timezonefinder's boundary data; at sea, its
+    nautical ``Etc/GMT`` zones), UTC for an empty network."""
+    if not lon.size:
+        return "UTC"
+    from timezonefinder import TimezoneFinder
+
+    x = (float(lon.min()) + float(lon.max())) / 2
+    y = (float(lat.min()) + float(lat.max())) / 2
+    return TimezoneFinder().timezone_at(lng=x, lat=y) or "UTC"
 
 
 class CoverageError(ValueError):
@@ -536,15 +605,15 @@ def build_assets(
     name: str,
     signer: Any = None,
     dem_version: str | None = None,
-    utc_offset_hours: float | None = None,
+    timezone: str | None = None,
     *,
     min_coverage: float = DEFAULT_MIN_TERRAIN_COVERAGE,
     smoothing_window_m: float | None = None,
 ) -> dict[str, Any]:
     """Builds assets from an OSM extract and SRTM tiles; returns the manifest (also written to ``out``).
 
-    ``utc_offset_hours`` (local time = UTC + offset, used by the time-of-day speed model) defaults
-    to the solar offset of the network's mean longitude. A signed build whose DEM coverage is below
+    ``timezone`` (an IANA name, for the time-of-day speed model with its DST rules) defaults to
+    the zone at the centre of the network's bbox (:func:`check_timezone` validates it). A signed build whose DEM coverage is below
     ``min_coverage`` raises :class:`CoverageError` before writing anything; an unreadable OSM file
     raises :class:`OsmInputError` (both ``ValueError``)."""
     from ridgeline.routing import Dem
@@ -573,7 +642,7 @@ def build_assets(
         version,
         signer,
         started,
-        utc_offset_hours,
+        check_timezone(timezone) if timezone is not None else None,
         min_coverage=min_coverage,
         smoothing_window_m=smoothing_window_m,
     )

@@ -269,6 +269,12 @@ def arc_costs(
         if hgv_tag is not None:
             limit = np.where(np.isfinite(hgv_tag) & (hgv_tag > 0), hgv_tag, limit)
         np.minimum(speed_kmh, limit, out=speed_kmh)
+    cond_kmh, cond_t = arcs.get("speed_cond_kmh"), arcs.get("speed_cond_min_t")
+    if cond_kmh is not None and cond_t is not None:
+        # ``V @ (weight>X)``: the limit binds vehicles heavier than X tonnes (gross).
+        with np.errstate(invalid="ignore"):
+            binds = np.isfinite(cond_kmh) & (vehicle.gross_mass_t > cond_t)
+        speed_kmh = np.where(binds, np.minimum(speed_kmh, cond_kmh), speed_kmh)
     # Steady (uncongested) speed: limits, weather, then what the power train allows on the grade.
     steady_kmh = speed_kmh * w_speed
     climb = climb_speed_ms(
