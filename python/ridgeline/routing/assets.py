@@ -109,6 +109,9 @@ class RawNetwork:
     speed_cond_min_t: list[float] = field(default_factory=list)
     ways: int = 0
     skipped_ways: dict[str, int] = field(default_factory=dict)
+    #: Junction control per node (``CONTROL_CODES``: signals, stop and give-way signs, crossings,
+    #: mini-roundabouts, toll booths), 0 for none; filled by :func:`parse_osm`.
+    node_control: list[int] = field(default_factory=list)
     #: Every way as its node indices in order, with ``True`` for a structure (tunnel, bridge...),
     #: for the elevation profiles; empty = one chain per arc (see :func:`_chains`).
     chains: list[tuple[list[int], bool]] = field(default_factory=list)
@@ -139,6 +142,32 @@ class RawNetwork:
         self.speed_hgv_kmh.append(hgv_kmh)
         self.speed_cond_kmh.append(cond[0])
         self.speed_cond_min_t.append(cond[1])
+
+
+#: Node tags that delay traffic, as the codes ``energy.junction_delay`` prices (8 = a yield implied
+#: by the road hierarchy, set per arc by the builder).
+CONTROL_CODES = {
+    "traffic_signals": 1,
+    "crossing_signals": 2,
+    "stop": 3,
+    "give_way": 4,
+    "crossing": 5,
+    "mini_roundabout": 6,
+    "toll_booth": 7,
+}
+
+
+def node_control(tags: dict[str, str]) -> int:
+    """The control code of a node's tags (0: none)."""
+    hw = tags.get("highway", "")
+    if hw == "crossing":
+        signalled = tags.get("crossing") == "traffic_signals" or tags.get("crossing:signals") == "yes"
+        return CONTROL_CODES["crossing_signals" if signalled else "crossing"]
+    if hw in CONTROL_CODES:
+        return CONTROL_CODES[hw]
+    if tags.get("barrier") == "toll_booth":
+        return CONTROL_CODES["toll_booth"]
+    return 0
 
 
 _NUM = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*([a-zA-Z'\"]*)\s*$")
@@ -256,21 +285,36 @@ def parse_osm(path: str | os.PathLike[str]) -> RawNetwork:
     net = RawNetwork()
     index: dict[int, int] = {}
     fp = (
-        osmium.FileProcessor(os.fspath(path)).with_locations().with_filter(osmium.filter.KeyFilter("highway"))
+        osmium.FileProcessor(os.fspath(path))
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter("highway", "barrier"))
     )
+    controls: dict[int, int] = {}
     try:
-        _parse_ways(fp, net, index)
+        _parse_ways(fp, net, index, controls)
     except RuntimeError as exc:  # libosmium's read errors (truncated or corrupt file)
         raise OsmInputError(f"{path} cannot be read as OpenStreetMap data: {exc}") from None
+    net.node_control = [0] * len(net.node_lon)
+    for ref, code in controls.items():
+        i = index.get(ref)
+        if i is not None:
+            net.node_control[i] = code
     return net
 
 
-def _parse_ways(fp: Any, net: RawNetwork, index: dict[int, int]) -> None:
+def _parse_ways(fp: Any, net: RawNetwork, index: dict[int, int], controls: dict[int, int]) -> None:
     for obj in fp:
+        if obj.is_node():
+            code = node_control({t.k: t.v for t in obj.tags})
+            if code:
+                controls[obj.id] = code
+            continue
         if not obj.is_way():
             continue
         tags = {t.k: t.v for t in obj.tags}
         highway = tags.get("highway", "")
+        if not highway:  # a barrier way (fence, wall): not a road
+            continue
         cls = CLASS_CODE.get(highway)
         if cls is None:
             net.skipped_ways[highway] = net.skipped_ways.get(highway, 0) + 1
@@ -416,6 +460,9 @@ def _finish(
     arcs["head"] = new_id[arcs["head"]].astype(np.int64)
     t, h = arcs["tail"], arcs["head"]
     arcs["length_m"] = np.maximum(haversine(lon[t], lat[t], lon[h], lat[h]), 0.01)
+    controls = np.zeros(keep_node.size, dtype=np.uint8)
+    controls[: len(net.node_control)] = np.asarray(net.node_control, dtype=np.uint8)
+    arcs["head_control"] = junction_controls(controls[keep_node], t, h, arcs["road_class"])
 
     # Coverage: the native core samples the DEM along every arc; the ascent, descent and grades
     # come from the way profiles above (structures from portals, smoothed, clamped).
@@ -474,6 +521,10 @@ def _finish(
             "maxweight_arcs": int(np.isfinite(arcs["maxweight_t"]).sum()),
             "maxheight_arcs": int(np.isfinite(arcs["maxheight_m"]).sum()),
             "hgv_no_arcs": int(arcs["hgv_no"].sum()),
+            "junction_control_arcs": {
+                name: int((arcs["head_control"] == code).sum())
+                for name, code in [*CONTROL_CODES.items(), ("implied_yield", IMPLIED_YIELD)]
+            },
             "maxspeed_hgv_arcs": int(np.isfinite(arcs["speed_hgv_kmh"]).sum()),
             "maxspeed_conditional_weight_arcs": int(np.isfinite(arcs["speed_cond_kmh"]).sum()),
             "total_length_km": round(float(arcs["length_m"].sum()) / 1000.0, 3),
@@ -510,6 +561,44 @@ def _finish(
         }
         (out / "manifest.sig.json").write_bytes(msgspec.json.format(msgspec.json.encode(sig), indent=2))
     return manifest
+
+
+#: Priority rank of the road classes (0 = highest; links rank with their road) for the yields the
+#: road hierarchy implies at untagged junctions.
+_PRIORITY = np.array(
+    [
+        {"motorway": 0, "trunk": 1, "primary": 2, "secondary": 3, "tertiary": 4}.get(
+            name.removesuffix("_link"), 6 if name in ("living_street", "service") else 5
+        )
+        for name, *_ in ROAD_CLASSES
+    ],
+    dtype=np.int64,
+)
+IMPLIED_YIELD = 8
+
+
+def junction_controls(
+    node_ctrl: npt.NDArray[np.uint8],
+    tail: npt.NDArray[np.int64],
+    head: npt.NDArray[np.int64],
+    road_class: npt.NDArray[np.uint8],
+) -> npt.NDArray[np.uint8]:
+    """Per arc, the control at its head node: the node's tagged control (``CONTROL_CODES``), else
+    ``IMPLIED_YIELD`` where the arc enters a junction (three or more neighbouring nodes) on a road
+    of lower priority than another road meeting there, else 0."""
+    n = node_ctrl.size
+    out = node_ctrl[head].astype(np.uint8)
+    if tail.size == 0:
+        return out
+    rank = _PRIORITY[road_class.astype(np.int64)]
+    best = np.full(n, 99, dtype=np.int64)
+    np.minimum.at(best, tail, rank)
+    np.minimum.at(best, head, rank)
+    pairs = np.unique(np.column_stack([np.minimum(tail, head), np.maximum(tail, head)]), axis=0)
+    neighbours = np.bincount(pairs[:, 0], minlength=n) + np.bincount(pairs[:, 1], minlength=n)
+    implied = (out == 0) & (neighbours[head] >= 3) & (rank > best[head])
+    out[implied] = IMPLIED_YIELD
+    return out
 
 
 def check_timezone(name: str) -> str:
