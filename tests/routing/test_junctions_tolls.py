@@ -71,3 +71,48 @@ def test_signalised_junction_delays_the_route_through_it(planner: Planner) -> No
     # Stopping costs energy: the truck's fuel on the signal arc is above the same arc without it.
     arcs = {k: v for k, v in planner.assets.arcs.items() if k != "head_control"}
     assert truck.costs.fuel_l[entering] > arc_costs(arcs, TRUCK, CostParams()).fuel_l[entering]
+
+
+SOLDEU = (1.6675, 42.5766)
+ENVALIRA_EAST_PORTAL = (1.7300, 42.5450)  # the tunnel's Pas de la Casa end (the extract's edge)
+PAS_DE_LA_CASA = (1.7327, 42.5424)
+
+
+def test_envalira_tunnel_toll_per_vehicle_class(planner: Planner, andorra_assets: Path) -> None:  # noqa: F811
+    facilities = json.loads((andorra_assets / "manifest.json").read_text())["toll_facilities"]
+    # The data: five toll=yes ways (the tunnel, its approach and the plaza's one-way lanes), one
+    # facility of 3.9 km (the 2.9 km tunnel and its viaduct) with a barrier=toll_booth.
+    assert [(f["name"], f["toll_booth"], len(f["ways"])) for f in facilities] == [
+        ("Túnel d'Envalira", True, 5)
+    ]
+    assert 3.5 < facilities[0]["length_km"] < 4.2
+    fees = {}
+    for vid in ("van_diesel", "hgv_rigid_18t", "hgv_artic_44t"):
+        q = RouteQuery(
+            scenario=Scenario(vehicle=BUILTIN_VEHICLES[vid]),
+            points=(SOLDEU, ENVALIRA_EAST_PORTAL),
+            weights={"money": 1.0},
+        )
+        t = planner.plan_route(q).route.totals
+        fees[vid] = t.toll_eur
+        assert t.money_eur >= t.toll_eur + t.energy_cost_eur + t.driver_cost_eur - 1e-6
+    # 2025 tariff: a 2.6 m van is "intermediate", the 2-axle rigid class 3, the articulated class 4,
+    # charged once per passage (not per km).
+    assert fees == pytest.approx({"van_diesel": 13.90, "hgv_rigid_18t": 15.90, "hgv_artic_44t": 19.90})
+    # Pas de la Casa is reached over the pass, not through the tunnel: no toll.
+    q = RouteQuery(scenario=Scenario(vehicle=VAN), points=(SOLDEU, PAS_DE_LA_CASA))
+    assert planner.plan_route(q).route.totals.toll_eur == 0.0
+
+
+def test_avoid_and_ignore_tolls(planner: Planner) -> None:
+    from ridgeline.routing.planner import RoutingError
+
+    avoid = Scenario(vehicle=VAN, params=CostParams(avoid_tolls=True))
+    with pytest.raises(RoutingError) as exc:  # the tunnel is the only way to its portal
+        planner.plan_route(RouteQuery(scenario=avoid, points=(SOLDEU, ENVALIRA_EAST_PORTAL)))
+    assert exc.value.reason_code == "no_path"
+    p = planner.price(avoid)
+    assert not p.costs.allowed[planner.assets.arcs["toll"] > 0].any()
+    free = Scenario(vehicle=VAN, params=CostParams(include_tolls=False))
+    t = planner.plan_route(RouteQuery(scenario=free, points=(SOLDEU, ENVALIRA_EAST_PORTAL))).route.totals
+    assert t.toll_eur == 0.0

@@ -112,6 +112,8 @@ class RawNetwork:
     #: Junction control per node (``CONTROL_CODES``: signals, stop and give-way signs, crossings,
     #: mini-roundabouts, toll booths), 0 for none; filled by :func:`parse_osm`.
     node_control: list[int] = field(default_factory=list)
+    #: ``name`` (else ``ref``) of every toll way, for the toll facility table.
+    toll_way_names: dict[int, str] = field(default_factory=dict)
     #: Every way as its node indices in order, with ``True`` for a structure (tunnel, bridge...),
     #: for the elevation profiles; empty = one chain per arc (see :func:`_chains`).
     chains: list[tuple[list[int], bool]] = field(default_factory=list)
@@ -339,6 +341,8 @@ def _parse_ways(fp: Any, net: RawNetwork, index: dict[int, int], controls: dict[
         mw = parse_weight_t(tags.get("maxweight:hgv") or tags.get("maxweight"))
         mh = parse_height_m(tags.get("maxheight:physical") or tags.get("maxheight"))
         hgv_no = tags.get("hgv") == "no" or tags.get("goods") == "no"
+        if toll:
+            net.toll_way_names[obj.id] = tags.get("name") or tags.get("ref") or ""
         ids: list[int] = []
         for nd in obj.nodes:
             if not nd.location.valid():
@@ -463,6 +467,9 @@ def _finish(
     controls = np.zeros(keep_node.size, dtype=np.uint8)
     controls[: len(net.node_control)] = np.asarray(net.node_control, dtype=np.uint8)
     arcs["head_control"] = junction_controls(controls[keep_node], t, h, arcs["road_class"])
+    arcs["toll_facility"], arcs["toll_fee_arc"], facilities = toll_facilities(
+        lon.size, arcs, net.toll_way_names
+    )
 
     # Coverage: the native core samples the DEM along every arc; the ascent, descent and grades
     # come from the way profiles above (structures from portals, smoothed, clamped).
@@ -548,6 +555,7 @@ def _finish(
             "arcs_steeper_than_25pct_fraction": round(steep, 6),
             "ascent_total_m": round(float(terrain["ascent_m"].sum()), 1),
         },
+        "toll_facilities": facilities,
         "speed_model": "road-class defaults + maxspeed, time-of-day shape v1 (see docs/routing.md)",
         "build_seconds": round(time.perf_counter() - started, 3),
     }
@@ -599,6 +607,63 @@ def junction_controls(
     implied = (out == 0) & (neighbours[head] >= 3) & (rank > best[head])
     out[implied] = IMPLIED_YIELD
     return out
+
+
+def toll_facilities(
+    n: int, arcs: dict[str, npt.NDArray], names: dict[int, str]
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.bool_], list[dict[str, Any]]]:
+    """Toll facilities: the connected groups of toll arcs (``toll=yes`` or ``toll:hgv=yes``). Per
+    arc its facility (-1 for none) and whether a passage is charged on it: the arcs entering the
+    facility's toll booth where it has one (every passage crosses it once), else the arcs entering
+    the facility from outside. The list names each facility (the first named way, longest first),
+    for the fixed-fee table of ``energy.TOLL_TARIFFS``."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    toll = arcs["toll"] > 0
+    fac = np.full(toll.size, -1, dtype=np.int16)
+    fee = np.zeros(toll.size, dtype=bool)
+    if not toll.any():
+        return fac, fee, []
+    t, h = arcs["tail"][toll], arcs["head"][toll]
+    _, labels = connected_components(coo_matrix((np.ones(t.size), (t, h)), shape=(n, n)), directed=False)
+    ids, comp = np.unique(labels[t], return_inverse=True)
+    fac[toll] = comp.astype(np.int16)
+    in_fac = np.full(n, -1, dtype=np.int64)
+    in_fac[t], in_fac[h] = comp, comp
+    outside = np.zeros(n, dtype=bool)  # nodes a non-toll arc touches
+    outside[arcs["tail"][~toll]] = True
+    outside[arcs["head"][~toll]] = True
+    booth = arcs["head_control"] == CONTROL_CODES["toll_booth"]
+    out: list[dict[str, Any]] = []
+    for k in range(ids.size):
+        mine = fac == k
+        charged = mine & booth
+        if not charged.any():
+            charged = mine & outside[arcs["tail"]]
+        fee |= charged
+        ways = np.unique(arcs["way_id"][mine])
+        lengths = {int(w): float(arcs["length_m"][mine & (arcs["way_id"] == w)].sum()) for w in ways}
+        by_length = sorted(lengths, key=lambda w: -lengths[w])
+        name = next((names.get(w, "") for w in by_length if names.get(w)), "")
+        out.append(
+            {
+                "index": k,
+                "name": name,
+                "ways": [int(w) for w in ways],
+                "length_km": round(_road_length_m(arcs, mine) / 1000.0, 3),
+                "toll_booth": bool((mine & booth).any()),
+                "charged_arcs": int(charged.sum()),
+            }
+        )
+    return fac, fee, out
+
+
+def _road_length_m(arcs: dict[str, npt.NDArray], mask: npt.NDArray[np.bool_]) -> float:
+    """Length of the roads under the masked arcs, a two-way road counted once."""
+    t, h = arcs["tail"][mask], arcs["head"][mask]
+    _, first = np.unique(np.column_stack([np.minimum(t, h), np.maximum(t, h)]), axis=0, return_index=True)
+    return float(arcs["length_m"][mask][first].sum())
 
 
 def check_timezone(name: str) -> str:
@@ -958,6 +1023,10 @@ def load_assets(
     arcs = {k: v for k, v in net.items() if k not in ("node_lon", "node_lat")}
     for k in ("ascent_m", "descent_m", "grade", "max_grade", "coverage"):
         arcs[k] = ter[k].astype(np.float64)
+    if "toll_facility" in arcs:
+        from ridgeline.routing.energy import fixed_toll_eur
+
+        arcs["toll_fixed_eur"] = fixed_toll_eur(arcs, manifest.get("toll_facilities") or [])
     return RoutingAssets(
         path=root,
         manifest=manifest,

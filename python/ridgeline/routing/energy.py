@@ -123,8 +123,56 @@ WEATHER: dict[str, tuple[float, float, float]] = {
     "fog": (0.85, 1.00, 1.4),
 }
 
-#: EUR per km on toll arcs by toll class 1..3 (van, rigid HGV, articulated HGV).
+#: EUR per km on toll arcs by toll class 1..3 (van, rigid HGV, articulated HGV), for toll roads
+#: without a fixed fee in ``TOLL_TARIFFS``: our assumption near the French concession motorways'
+#: averages for classes 2, 3 and 4, not a published tariff (docs/routing.md).
 TOLL_EUR_PER_KM = (0.09, 0.19, 0.28)
+
+
+class TollTariff(msgspec.Struct, frozen=True):
+    """A fixed fee per passage by tariff category (``toll_category``): light vehicle, intermediate
+    (vans, cars with trailers), HGV or coach with two axles, HGV or coach with more."""
+
+    eur: tuple[float, float, float, float]
+    source: str
+
+
+#: Fixed-fee toll facilities by the name of their toll ways (the builder's ``toll_facilities``).
+TOLL_TARIFFS: dict[str, TollTariff] = {
+    "Túnel d'Envalira": TollTariff(
+        eur=(7.90, 13.90, 15.90, 19.90),
+        source="Govern d'Andorra, tariffs of the Envalira tunnel from 1 January 2025 (classes 1-4;"
+        " as reported by elperiodic.ad and nevasport.com, December 2024)",
+    ),
+}
+
+
+def toll_category(vehicle: Vehicle) -> int:
+    """The tariff category (0..3) of ``TollTariff``: by the rules of the Envalira tunnel, light up
+    to 2 m high and 3.5 t, intermediate up to 3 m and 3.5 t, then heavy with two axles (our toll
+    classes 1-2) or more (toll class 3, articulated)."""
+    max_t = (vehicle.empty_mass_kg + vehicle.max_payload_kg) / 1000.0
+    if max_t <= 3.5 and vehicle.height_m <= 2.0:
+        return 0
+    if max_t <= 3.5 and vehicle.height_m <= 3.0:
+        return 1
+    return 2 if vehicle.toll_class <= 2 else 3
+
+
+def fixed_toll_eur(arcs: dict[str, npt.NDArray], facilities: list[dict[str, Any]]) -> npt.NDArray[np.float64]:
+    """Per arc and tariff category, the fixed fee charged on it (the charged arcs of facilities in
+    ``TOLL_TARIFFS``); NaN rows mark the arcs of a tariffed facility that carry no fee (not per-km
+    either), zero rows the rest."""
+    fac = arcs["toll_facility"].astype(np.int64)
+    out = np.zeros((fac.size, 4))
+    for f in facilities:
+        tariff = TOLL_TARIFFS.get(str(f.get("name", "")))
+        if tariff is None:
+            continue
+        mine = fac == int(f["index"])
+        out[mine] = np.nan
+        out[mine & arcs["toll_fee_arc"].astype(bool)] = tariff.eur
+    return out
 
 
 #: Saturdays, Sundays: no commuter peaks; a late-morning and a late-afternoon shopping and
@@ -416,6 +464,10 @@ def arc_costs(
     toll_arc = (toll_code == 1) | ((toll_code == 2) & vehicle.is_hgv)
     if params.include_tolls:
         toll = np.where(toll_arc, length / 1000.0 * TOLL_EUR_PER_KM[vehicle.toll_class - 1], 0.0)
+        fixed = arcs.get("toll_fixed_eur")
+        if fixed is not None:  # fixed-fee facilities: the fee once per passage, no per-km charge
+            fee = fixed[:, toll_category(vehicle)]
+            toll = np.where(np.isnan(fee), 0.0, np.where(fee > 0, fee, toll))
     else:
         toll = np.zeros_like(length)
     carbon = co2e / 1000.0 * params.carbon_eur_per_t
