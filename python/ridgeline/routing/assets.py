@@ -112,6 +112,8 @@ class RawNetwork:
     #: Junction control per node (``CONTROL_CODES``: signals, stop and give-way signs, crossings,
     #: mini-roundabouts, toll booths), 0 for none; filled by :func:`parse_osm`.
     node_control: list[int] = field(default_factory=list)
+    #: Named OSM place nodes (lon, lat, place kind, name), for offline reverse geocoding.
+    places: list[tuple[float, float, str, str]] = field(default_factory=list)
     #: ``name`` (else ``ref``) of every toll way, for the toll facility table.
     toll_way_names: dict[int, str] = field(default_factory=dict)
     #: Every way as its node indices in order, with ``True`` for a structure (tunnel, bridge...),
@@ -145,6 +147,18 @@ class RawNetwork:
         self.speed_cond_kmh.append(cond[0])
         self.speed_cond_min_t.append(cond[1])
 
+
+#: OSM ``place`` values kept for reverse geocoding, most important first.
+PLACE_KINDS = (
+    "city",
+    "town",
+    "suburb",
+    "village",
+    "hamlet",
+    "neighbourhood",
+    "locality",
+    "isolated_dwelling",
+)
 
 #: Node tags that delay traffic, as the codes ``energy.junction_delay`` prices (8 = a yield implied
 #: by the road hierarchy, set per arc by the builder).
@@ -289,7 +303,7 @@ def parse_osm(path: str | os.PathLike[str]) -> RawNetwork:
     fp = (
         osmium.FileProcessor(os.fspath(path))
         .with_locations()
-        .with_filter(osmium.filter.KeyFilter("highway", "barrier"))
+        .with_filter(osmium.filter.KeyFilter("highway", "barrier", "place"))
     )
     controls: dict[int, int] = {}
     try:
@@ -307,9 +321,12 @@ def parse_osm(path: str | os.PathLike[str]) -> RawNetwork:
 def _parse_ways(fp: Any, net: RawNetwork, index: dict[int, int], controls: dict[int, int]) -> None:
     for obj in fp:
         if obj.is_node():
-            code = node_control({t.k: t.v for t in obj.tags})
+            ntags = {t.k: t.v for t in obj.tags}
+            code = node_control(ntags)
             if code:
                 controls[obj.id] = code
+            if ntags.get("place") in PLACE_KINDS and ntags.get("name") and obj.location.valid():
+                net.places.append((obj.location.lon, obj.location.lat, ntags["place"], ntags["name"][:64]))
             continue
         if not obj.is_way():
             continue
@@ -498,7 +515,7 @@ def _finish(
     steep = float((np.abs(terrain["grade"]) > 0.25).mean()) if t.size else 0.0
 
     out.mkdir(parents=True, exist_ok=True)
-    network = {"node_lon": lon, "node_lat": lat, **arcs}
+    network = {"node_lon": lon, "node_lat": lat, **arcs, **_place_arrays(net.places)}
     files = {
         "network.npz": _write(out / "network.npz", _npz_bytes(network)),
         "terrain.npz": _write(out / "terrain.npz", _npz_bytes(terrain)),
@@ -528,6 +545,7 @@ def _finish(
             "maxweight_arcs": int(np.isfinite(arcs["maxweight_t"]).sum()),
             "maxheight_arcs": int(np.isfinite(arcs["maxheight_m"]).sum()),
             "hgv_no_arcs": int(arcs["hgv_no"].sum()),
+            "places": len(net.places),
             "junction_control_arcs": {
                 name: int((arcs["head_control"] == code).sum())
                 for name, code in [*CONTROL_CODES.items(), ("implied_yield", IMPLIED_YIELD)]
@@ -657,6 +675,16 @@ def toll_facilities(
             }
         )
     return fac, fee, out
+
+
+def _place_arrays(places: list[tuple[float, float, str, str]]) -> dict[str, npt.NDArray]:
+    """The place nodes as arrays (names as fixed-width unicode: no pickles in the npz)."""
+    return {
+        "place_lon": np.asarray([p[0] for p in places], dtype=np.float64),
+        "place_lat": np.asarray([p[1] for p in places], dtype=np.float64),
+        "place_kind": np.asarray([p[2] for p in places], dtype="<U20"),
+        "place_name": np.asarray([p[3] for p in places], dtype="<U64"),
+    }
 
 
 def _road_length_m(arcs: dict[str, npt.NDArray], mask: npt.NDArray[np.bool_]) -> float:
@@ -897,6 +925,8 @@ class RoutingAssets:
     node_lat: npt.NDArray[np.float64]
     node_elevation_m: npt.NDArray[np.float64]
     arcs: dict[str, npt.NDArray]
+    #: OSM place nodes: ``lon``, ``lat``, ``kind``, ``name`` arrays (empty for older assets)
+    places: dict[str, npt.NDArray] = field(default_factory=dict)
     _tree: Any = None
     _xy_scale: tuple[float, float] = (1.0, 1.0)
 
@@ -1020,7 +1050,8 @@ def load_assets(
         net = {k: nz[k] for k in nz.files}
     with np.load(root / "terrain.npz") as tz:
         ter = {k: tz[k] for k in tz.files}
-    arcs = {k: v for k, v in net.items() if k not in ("node_lon", "node_lat")}
+    arcs = {k: v for k, v in net.items() if k not in ("node_lon", "node_lat") and not k.startswith("place_")}
+    places = {k.removeprefix("place_"): v for k, v in net.items() if k.startswith("place_")}
     for k in ("ascent_m", "descent_m", "grade", "max_grade", "coverage"):
         arcs[k] = ter[k].astype(np.float64)
     if "toll_facility" in arcs:
@@ -1036,4 +1067,5 @@ def load_assets(
         node_lat=net["node_lat"].astype(np.float64),
         node_elevation_m=ter["node_elevation_m"].astype(np.float64),
         arcs=arcs,
+        places=places,
     )
