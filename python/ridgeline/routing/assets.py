@@ -51,7 +51,7 @@ __all__ = [
     "parse_osm",
 ]
 
-BUILDER_VERSION = "ridgeline-routing-assets/1.1"
+BUILDER_VERSION = "ridgeline-routing-assets/1.2"
 EARTH_RADIUS_M = 6_371_008.8
 TERRAIN_SPACING_M = 30.0
 DEFAULT_MIN_TERRAIN_COVERAGE = 0.90
