@@ -405,16 +405,16 @@ def report_pdf(
     ]
     header = [
         "route",
-        "from / to",
-        "arrive (UTC)",
-        "time (min)",
+        "from\nto",
+        "arrive\n(UTC)",
+        "time\n(min)",
         "km",
-        "fuel (l) / energy (kWh)",
-        "tolls",
-        "driver",
-        "money (EUR)",
-        "CO2e (kg)",
-        "ascent (m)",
+        "fuel (l) or\nenergy (kWh)",
+        "tolls\n(EUR)",
+        "driver\n(EUR)",
+        "money\n(EUR)",
+        "CO2e\n(kg)",
+        "ascent\n(m)",
     ]
     rows: list[list[Any]] = [header]
     for r, (o, d) in zip(_routes(results), ends, strict=True):
@@ -423,8 +423,8 @@ def report_pdf(
         arrive = (dep + timedelta(seconds=float(t["duration_s"]))).strftime("%H:%M") if dep else "-"
         rows.append(
             [
-                str(r.get("label") or r["route_id"]),
-                f"{o[:18]} / {d[:18]}",
+                str(r.get("label") or r["route_id"])[:20],
+                f"{o[:24]}\n{d[:24]}",
                 arrive,
                 f"{t['duration_s'] / 60:.1f}",
                 f"{t['distance_m'] / 1000:.2f}",
@@ -436,7 +436,7 @@ def report_pdf(
                 f"{t['ascent_m']:.0f}",
             ]
         )
-    story += [_grid_table(rows), Spacer(1, 10)]
+    story += [_grid_table(rows, font_size=7), Spacer(1, 10)]
     if results.get("events"):  # a duty: its schedule, as the API answered it
         story += _schedule(results, styles)
     charts = [("Map of the routes", _map_png(results, places, ends)), *_charts(results)]
@@ -450,8 +450,8 @@ def report_pdf(
     return buf.getvalue()
 
 
-def _grid_table(rows: list[list[Any]]) -> Any:
-    """A report table: a grey header row over a grid, 8-point type."""
+def _grid_table(rows: list[list[Any]], font_size: float = 8) -> Any:
+    """A report table: a grey header row over a grid, 8-point type unless told."""
     from reportlab.lib import colors
     from reportlab.platypus import Table, TableStyle
 
@@ -461,7 +461,8 @@ def _grid_table(rows: list[list[Any]]) -> Any:
             [
                 ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
                 ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                ("FONTSIZE", (0, 0), (-1, -1), 8),
+                ("FONTSIZE", (0, 0), (-1, -1), font_size),
+                ("LEADING", (0, 0), (-1, -1), font_size * 1.2),
             ]
         )
     )
