@@ -173,14 +173,14 @@ def test_cli_builds_signed_assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             str(tmp_path / "leeds"),
             "--name",
             "leeds",
-            "--utc-offset",
-            "1",
+            "--timezone",
+            "Europe/Dublin",
         ]
     )
     assert rc == 0
     m = json.loads((tmp_path / "leeds" / "manifest.json").read_text())
     assert m["terrain"]["coverage"] == 0.0
-    assert m["utc_offset_hours"] == 1
+    assert m["timezone"] == "Europe/Dublin" and "utc_offset_hours" not in m
     assert (tmp_path / "leeds" / "manifest.sig.json").is_file()
     assert (
         main(
@@ -197,3 +197,24 @@ def test_cli_builds_signed_assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         )
         == 2
     )
+
+
+def test_cli_timezone_replaces_utc_offset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ridgeline.cli import main
+
+    osm = require_shared("routing/osm/leeds.osm.pbf")
+    tiles = [require_shared("routing/dem/N55W003.hgt.zip")]
+    monkeypatch.setenv("RIDGELINE_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("RIDGELINE_ROUTING_MIN_COVERAGE", "0")
+    base = ["assets", "build", "--osm", str(osm), "--dem", *map(str, tiles), "--name", "leeds"]
+    # The old flag is refused with a message naming its replacement; nothing is written.
+    assert main([*base, "--out", str(tmp_path / "a"), "--utc-offset", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--utc-offset was replaced by --timezone" in err and not (tmp_path / "a").exists()
+    assert main([*base, "--out", str(tmp_path / "b"), "--timezone", "Europe/Leeds"]) == 2
+    assert "IANA time zone" in capsys.readouterr().err
+    # Without a flag the zone comes from the network's location, with its DST rules.
+    assert main([*base, "--out", str(tmp_path / "c")]) == 0
+    assert json.loads((tmp_path / "c" / "manifest.json").read_text())["timezone"] == "Europe/London"

@@ -51,7 +51,7 @@ __all__ = [
     "parse_osm",
 ]
 
-BUILDER_VERSION = "ridgeline-routing-assets/1.1"
+BUILDER_VERSION = "ridgeline-routing-assets/1.2"
 EARTH_RADIUS_M = 6_371_008.8
 TERRAIN_SPACING_M = 30.0
 DEFAULT_MIN_TERRAIN_COVERAGE = 0.90
@@ -102,14 +102,37 @@ class RawNetwork:
     maxheight_m: list[float] = field(default_factory=list)
     hgv_no: list[bool] = field(default_factory=list)
     way_id: list[int] = field(default_factory=list)
+    #: ``maxspeed:hgv`` (km/h, NaN untagged) and the weight-conditional limit of
+    #: ``maxspeed:hgv:conditional`` / ``maxspeed:conditional`` = ``V @ (weight>X)`` (NaN untagged)
+    speed_hgv_kmh: list[float] = field(default_factory=list)
+    speed_cond_kmh: list[float] = field(default_factory=list)
+    speed_cond_min_t: list[float] = field(default_factory=list)
     ways: int = 0
     skipped_ways: dict[str, int] = field(default_factory=dict)
+    #: Junction control per node (``CONTROL_CODES``: signals, stop and give-way signs, crossings,
+    #: mini-roundabouts, toll booths), 0 for none; filled by :func:`parse_osm`.
+    node_control: list[int] = field(default_factory=list)
+    #: Named OSM place nodes (lon, lat, place kind, name), for offline reverse geocoding.
+    places: list[tuple[float, float, str, str]] = field(default_factory=list)
+    #: ``name`` (else ``ref``) of every toll way, for the toll facility table.
+    toll_way_names: dict[int, str] = field(default_factory=dict)
     #: Every way as its node indices in order, with ``True`` for a structure (tunnel, bridge...),
     #: for the elevation profiles; empty = one chain per arc (see :func:`_chains`).
     chains: list[tuple[list[int], bool]] = field(default_factory=list)
 
     def add_arc(
-        self, a: int, b: int, cls: int, kmh: float, toll: int, mw: float, mh: float, hgv_no: bool, way: int
+        self,
+        a: int,
+        b: int,
+        cls: int,
+        kmh: float,
+        toll: int,
+        mw: float,
+        mh: float,
+        hgv_no: bool,
+        way: int,
+        hgv_kmh: float = math.nan,
+        cond: tuple[float, float] = (math.nan, math.nan),
     ) -> None:
         self.tail.append(a)
         self.head.append(b)
@@ -120,6 +143,47 @@ class RawNetwork:
         self.maxheight_m.append(mh)
         self.hgv_no.append(hgv_no)
         self.way_id.append(way)
+        self.speed_hgv_kmh.append(hgv_kmh)
+        self.speed_cond_kmh.append(cond[0])
+        self.speed_cond_min_t.append(cond[1])
+
+
+#: OSM ``place`` values kept for reverse geocoding, most important first.
+PLACE_KINDS = (
+    "city",
+    "town",
+    "suburb",
+    "village",
+    "hamlet",
+    "neighbourhood",
+    "locality",
+    "isolated_dwelling",
+)
+
+#: Node tags that delay traffic, as the codes ``energy.junction_delay`` prices (8 = a yield implied
+#: by the road hierarchy, set per arc by the builder).
+CONTROL_CODES = {
+    "traffic_signals": 1,
+    "crossing_signals": 2,
+    "stop": 3,
+    "give_way": 4,
+    "crossing": 5,
+    "mini_roundabout": 6,
+    "toll_booth": 7,
+}
+
+
+def node_control(tags: dict[str, str]) -> int:
+    """The control code of a node's tags (0: none)."""
+    hw = tags.get("highway", "")
+    if hw == "crossing":
+        signalled = tags.get("crossing") == "traffic_signals" or tags.get("crossing:signals") == "yes"
+        return CONTROL_CODES["crossing_signals" if signalled else "crossing"]
+    if hw in CONTROL_CODES:
+        return CONTROL_CODES[hw]
+    if tags.get("barrier") == "toll_booth":
+        return CONTROL_CODES["toll_booth"]
+    return 0
 
 
 _NUM = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)\s*([a-zA-Z'\"]*)\s*$")
@@ -136,6 +200,23 @@ def parse_speed(raw: str | None, default: float) -> float:
     if m.group(2).lower() == "mph":
         v *= 1.609344
     return v if 5.0 <= v <= 150.0 else default
+
+
+_COND = re.compile(
+    r"^\s*([0-9]+(?:\.[0-9]+)?)\s*@\s*\(?\s*weight\s*(>=?)\s*([0-9]+(?:\.[0-9]+)?)\s*t?\s*\)?\s*$"
+)
+
+
+def parse_weight_condition(raw: str | None) -> tuple[float, float]:
+    """The simple weight-conditional limit ``V @ (weight>X)`` as (km/h, tonnes); (NaN, NaN) for
+    anything else (time windows, wet, several conditions), which the model does not evaluate."""
+    if not raw:
+        return math.nan, math.nan
+    m = _COND.match(raw.split(";")[0])
+    if not m:
+        return math.nan, math.nan
+    v, w = float(m.group(1)), float(m.group(3))
+    return (v, w) if 5.0 <= v <= 150.0 and w > 0 else (math.nan, math.nan)
 
 
 def parse_weight_t(raw: str | None) -> float:
@@ -220,21 +301,39 @@ def parse_osm(path: str | os.PathLike[str]) -> RawNetwork:
     net = RawNetwork()
     index: dict[int, int] = {}
     fp = (
-        osmium.FileProcessor(os.fspath(path)).with_locations().with_filter(osmium.filter.KeyFilter("highway"))
+        osmium.FileProcessor(os.fspath(path))
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter("highway", "barrier", "place"))
     )
+    controls: dict[int, int] = {}
     try:
-        _parse_ways(fp, net, index)
+        _parse_ways(fp, net, index, controls)
     except RuntimeError as exc:  # libosmium's read errors (truncated or corrupt file)
         raise OsmInputError(f"{path} cannot be read as OpenStreetMap data: {exc}") from None
+    net.node_control = [0] * len(net.node_lon)
+    for ref, code in controls.items():
+        i = index.get(ref)
+        if i is not None:
+            net.node_control[i] = code
     return net
 
 
-def _parse_ways(fp: Any, net: RawNetwork, index: dict[int, int]) -> None:
+def _parse_ways(fp: Any, net: RawNetwork, index: dict[int, int], controls: dict[int, int]) -> None:
     for obj in fp:
+        if obj.is_node():
+            ntags = {t.k: t.v for t in obj.tags}
+            code = node_control(ntags)
+            if code:
+                controls[obj.id] = code
+            if ntags.get("place") in PLACE_KINDS and ntags.get("name") and obj.location.valid():
+                net.places.append((obj.location.lon, obj.location.lat, ntags["place"], ntags["name"][:64]))
+            continue
         if not obj.is_way():
             continue
         tags = {t.k: t.v for t in obj.tags}
         highway = tags.get("highway", "")
+        if not highway:  # a barrier way (fence, wall): not a road
+            continue
         cls = CLASS_CODE.get(highway)
         if cls is None:
             net.skipped_ways[highway] = net.skipped_ways.get(highway, 0) + 1
@@ -250,10 +349,17 @@ def _parse_ways(fp: Any, net: RawNetwork, index: dict[int, int]) -> None:
         default_kmh = ROAD_CLASSES[cls][1]
         kmh_fwd = parse_speed(tags.get("maxspeed:forward", tags.get("maxspeed")), default_kmh)
         kmh_bwd = parse_speed(tags.get("maxspeed:backward", tags.get("maxspeed")), default_kmh)
+        hgv_fwd = parse_speed(tags.get("maxspeed:hgv:forward", tags.get("maxspeed:hgv")), math.nan)
+        hgv_bwd = parse_speed(tags.get("maxspeed:hgv:backward", tags.get("maxspeed:hgv")), math.nan)
+        cond = parse_weight_condition(tags.get("maxspeed:hgv:conditional"))
+        if math.isnan(cond[0]):  # a weight condition on the general limit concerns heavy vehicles too
+            cond = parse_weight_condition(tags.get("maxspeed:conditional"))
         toll = 1 if tags.get("toll") == "yes" else (2 if tags.get("toll:hgv") == "yes" else 0)
         mw = parse_weight_t(tags.get("maxweight:hgv") or tags.get("maxweight"))
         mh = parse_height_m(tags.get("maxheight:physical") or tags.get("maxheight"))
         hgv_no = tags.get("hgv") == "no" or tags.get("goods") == "no"
+        if toll:
+            net.toll_way_names[obj.id] = tags.get("name") or tags.get("ref") or ""
         ids: list[int] = []
         for nd in obj.nodes:
             if not nd.location.valid():
@@ -272,9 +378,9 @@ def _parse_ways(fp: Any, net: RawNetwork, index: dict[int, int]) -> None:
             if a == b:
                 continue
             if forward:
-                net.add_arc(a, b, cls, kmh_fwd, toll, mw, mh, hgv_no, obj.id)
+                net.add_arc(a, b, cls, kmh_fwd, toll, mw, mh, hgv_no, obj.id, hgv_fwd, cond)
             if backward:
-                net.add_arc(b, a, cls, kmh_bwd, toll, mw, mh, hgv_no, obj.id)
+                net.add_arc(b, a, cls, kmh_bwd, toll, mw, mh, hgv_no, obj.id, hgv_bwd, cond)
 
 
 # --------------------------------------------------------------------------------------------
@@ -308,6 +414,9 @@ def _arrays(
         "maxheight_m": np.asarray(net.maxheight_m, dtype=np.float32),
         "hgv_no": np.asarray(net.hgv_no, dtype=bool),
         "way_id": np.asarray(net.way_id, dtype=np.int64),
+        "speed_hgv_kmh": np.asarray(net.speed_hgv_kmh, dtype=np.float32),
+        "speed_cond_kmh": np.asarray(net.speed_cond_kmh, dtype=np.float32),
+        "speed_cond_min_t": np.asarray(net.speed_cond_min_t, dtype=np.float32),
     }
     return lon, lat, arcs
 
@@ -334,7 +443,7 @@ def _finish(
     dem_version: str,
     signer: Any,
     started: float,
-    utc_offset_hours: float | None = None,
+    timezone: str | None = None,
     min_coverage: float = 0.0,
     smoothing_window_m: float | None = None,
 ) -> dict[str, Any]:
@@ -372,6 +481,12 @@ def _finish(
     arcs["head"] = new_id[arcs["head"]].astype(np.int64)
     t, h = arcs["tail"], arcs["head"]
     arcs["length_m"] = np.maximum(haversine(lon[t], lat[t], lon[h], lat[h]), 0.01)
+    controls = np.zeros(keep_node.size, dtype=np.uint8)
+    controls[: len(net.node_control)] = np.asarray(net.node_control, dtype=np.uint8)
+    arcs["head_control"] = junction_controls(controls[keep_node], t, h, arcs["road_class"])
+    arcs["toll_facility"], arcs["toll_fee_arc"], facilities = toll_facilities(
+        lon.size, arcs, net.toll_way_names
+    )
 
     # Coverage: the native core samples the DEM along every arc; the ascent, descent and grades
     # come from the way profiles above (structures from portals, smoothed, clamped).
@@ -400,7 +515,7 @@ def _finish(
     steep = float((np.abs(terrain["grade"]) > 0.25).mean()) if t.size else 0.0
 
     out.mkdir(parents=True, exist_ok=True)
-    network = {"node_lon": lon, "node_lat": lat, **arcs}
+    network = {"node_lon": lon, "node_lat": lat, **arcs, **_place_arrays(net.places)}
     files = {
         "network.npz": _write(out / "network.npz", _npz_bytes(network)),
         "terrain.npz": _write(out / "terrain.npz", _npz_bytes(terrain)),
@@ -418,9 +533,7 @@ def _finish(
         "bbox": [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())]
         if lon.size
         else None,
-        "utc_offset_hours": utc_offset_hours
-        if utc_offset_hours is not None
-        else (round(float(lon.mean()) / 15.0) if lon.size else 0),
+        "timezone": timezone or _zone_of(lon, lat),
         "stats": {
             "nodes": int(lon.size),
             "arcs": int(t.size),
@@ -432,6 +545,13 @@ def _finish(
             "maxweight_arcs": int(np.isfinite(arcs["maxweight_t"]).sum()),
             "maxheight_arcs": int(np.isfinite(arcs["maxheight_m"]).sum()),
             "hgv_no_arcs": int(arcs["hgv_no"].sum()),
+            "places": len(net.places),
+            "junction_control_arcs": {
+                name: int((arcs["head_control"] == code).sum())
+                for name, code in [*CONTROL_CODES.items(), ("implied_yield", IMPLIED_YIELD)]
+            },
+            "maxspeed_hgv_arcs": int(np.isfinite(arcs["speed_hgv_kmh"]).sum()),
+            "maxspeed_conditional_weight_arcs": int(np.isfinite(arcs["speed_cond_kmh"]).sum()),
             "total_length_km": round(float(arcs["length_m"].sum()) / 1000.0, 3),
         },
         "terrain": {
@@ -453,6 +573,7 @@ def _finish(
             "arcs_steeper_than_25pct_fraction": round(steep, 6),
             "ascent_total_m": round(float(terrain["ascent_m"].sum()), 1),
         },
+        "toll_facilities": facilities,
         "speed_model": "road-class defaults + maxspeed, time-of-day shape v1 (see docs/routing.md)",
         "build_seconds": round(time.perf_counter() - started, 3),
     }
@@ -466,6 +587,136 @@ def _finish(
         }
         (out / "manifest.sig.json").write_bytes(msgspec.json.format(msgspec.json.encode(sig), indent=2))
     return manifest
+
+
+#: Priority rank of the road classes (0 = highest; links rank with their road) for the yields the
+#: road hierarchy implies at untagged junctions.
+_PRIORITY = np.array(
+    [
+        {"motorway": 0, "trunk": 1, "primary": 2, "secondary": 3, "tertiary": 4}.get(
+            name.removesuffix("_link"), 6 if name in ("living_street", "service") else 5
+        )
+        for name, *_ in ROAD_CLASSES
+    ],
+    dtype=np.int64,
+)
+IMPLIED_YIELD = 8
+
+
+def junction_controls(
+    node_ctrl: npt.NDArray[np.uint8],
+    tail: npt.NDArray[np.int64],
+    head: npt.NDArray[np.int64],
+    road_class: npt.NDArray[np.uint8],
+) -> npt.NDArray[np.uint8]:
+    """Per arc, the control at its head node: the node's tagged control (``CONTROL_CODES``), else
+    ``IMPLIED_YIELD`` where the arc enters a junction (three or more neighbouring nodes) on a road
+    of lower priority than another road meeting there, else 0."""
+    n = node_ctrl.size
+    out = node_ctrl[head].astype(np.uint8)
+    if tail.size == 0:
+        return out
+    rank = _PRIORITY[road_class.astype(np.int64)]
+    best = np.full(n, 99, dtype=np.int64)
+    np.minimum.at(best, tail, rank)
+    np.minimum.at(best, head, rank)
+    pairs = np.unique(np.column_stack([np.minimum(tail, head), np.maximum(tail, head)]), axis=0)
+    neighbours = np.bincount(pairs[:, 0], minlength=n) + np.bincount(pairs[:, 1], minlength=n)
+    implied = (out == 0) & (neighbours[head] >= 3) & (rank > best[head])
+    out[implied] = IMPLIED_YIELD
+    return out
+
+
+def toll_facilities(
+    n: int, arcs: dict[str, npt.NDArray], names: dict[int, str]
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.bool_], list[dict[str, Any]]]:
+    """Toll facilities: the connected groups of toll arcs (``toll=yes`` or ``toll:hgv=yes``). Per
+    arc its facility (-1 for none) and whether a passage is charged on it: the arcs entering the
+    facility's toll booth where it has one (every passage crosses it once), else the arcs entering
+    the facility from outside. The list names each facility (the first named way, longest first),
+    for the fixed-fee table of ``energy.TOLL_TARIFFS``."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    toll = arcs["toll"] > 0
+    fac = np.full(toll.size, -1, dtype=np.int16)
+    fee = np.zeros(toll.size, dtype=bool)
+    if not toll.any():
+        return fac, fee, []
+    t, h = arcs["tail"][toll], arcs["head"][toll]
+    _, labels = connected_components(coo_matrix((np.ones(t.size), (t, h)), shape=(n, n)), directed=False)
+    ids, comp = np.unique(labels[t], return_inverse=True)
+    fac[toll] = comp.astype(np.int16)
+    in_fac = np.full(n, -1, dtype=np.int64)
+    in_fac[t], in_fac[h] = comp, comp
+    outside = np.zeros(n, dtype=bool)  # nodes a non-toll arc touches
+    outside[arcs["tail"][~toll]] = True
+    outside[arcs["head"][~toll]] = True
+    booth = arcs["head_control"] == CONTROL_CODES["toll_booth"]
+    out: list[dict[str, Any]] = []
+    for k in range(ids.size):
+        mine = fac == k
+        charged = mine & booth
+        if not charged.any():
+            charged = mine & outside[arcs["tail"]]
+        fee |= charged
+        ways = np.unique(arcs["way_id"][mine])
+        lengths = {int(w): float(arcs["length_m"][mine & (arcs["way_id"] == w)].sum()) for w in ways}
+        by_length = sorted(lengths, key=lambda w: -lengths[w])
+        name = next((names.get(w, "") for w in by_length if names.get(w)), "")
+        out.append(
+            {
+                "index": k,
+                "name": name,
+                "ways": [int(w) for w in ways],
+                "length_km": round(_road_length_m(arcs, mine) / 1000.0, 3),
+                "toll_booth": bool((mine & booth).any()),
+                "charged_arcs": int(charged.sum()),
+            }
+        )
+    return fac, fee, out
+
+
+def _place_arrays(places: list[tuple[float, float, str, str]]) -> dict[str, npt.NDArray]:
+    """The place nodes as arrays (names as fixed-width unicode: no pickles in the npz)."""
+    return {
+        "place_lon": np.asarray([p[0] for p in places], dtype=np.float64),
+        "place_lat": np.asarray([p[1] for p in places], dtype=np.float64),
+        "place_kind": np.asarray([p[2] for p in places], dtype="<U20"),
+        "place_name": np.asarray([p[3] for p in places], dtype="<U64"),
+    }
+
+
+def _road_length_m(arcs: dict[str, npt.NDArray], mask: npt.NDArray[np.bool_]) -> float:
+    """Length of the roads under the masked arcs, a two-way road counted once."""
+    t, h = arcs["tail"][mask], arcs["head"][mask]
+    _, first = np.unique(np.column_stack([np.minimum(t, h), np.maximum(t, h)]), axis=0, return_index=True)
+    return float(arcs["length_m"][mask][first].sum())
+
+
+def check_timezone(name: str) -> str:
+    """``name`` if zoneinfo knows it as an IANA time zone, else ``ValueError`` saying so."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"--timezone must be an IANA time zone name such as Europe/Andorra, got {name!r}"
+        ) from None
+    return name
+
+
+def _zone_of(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> str:
+    """The IANA zone at the centre of the bbox (timezonefinder's boundary data; at sea, its
+    nautical ``Etc/GMT`` zones), UTC for an empty network."""
+    if not lon.size:
+        return "UTC"
+    from timezonefinder import TimezoneFinder
+
+    x = (float(lon.min()) + float(lon.max())) / 2
+    y = (float(lat.min()) + float(lat.max())) / 2
+    return TimezoneFinder().timezone_at(lng=x, lat=y) or "UTC"
 
 
 class CoverageError(ValueError):
@@ -536,15 +787,15 @@ def build_assets(
     name: str,
     signer: Any = None,
     dem_version: str | None = None,
-    utc_offset_hours: float | None = None,
+    timezone: str | None = None,
     *,
     min_coverage: float = DEFAULT_MIN_TERRAIN_COVERAGE,
     smoothing_window_m: float | None = None,
 ) -> dict[str, Any]:
     """Builds assets from an OSM extract and SRTM tiles; returns the manifest (also written to ``out``).
 
-    ``utc_offset_hours`` (local time = UTC + offset, used by the time-of-day speed model) defaults
-    to the solar offset of the network's mean longitude. A signed build whose DEM coverage is below
+    ``timezone`` (an IANA name, for the time-of-day speed model with its DST rules) defaults to
+    the zone at the centre of the network's bbox (:func:`check_timezone` validates it). A signed build whose DEM coverage is below
     ``min_coverage`` raises :class:`CoverageError` before writing anything; an unreadable OSM file
     raises :class:`OsmInputError` (both ``ValueError``)."""
     from ridgeline.routing import Dem
@@ -573,7 +824,7 @@ def build_assets(
         version,
         signer,
         started,
-        utc_offset_hours,
+        check_timezone(timezone) if timezone is not None else None,
         min_coverage=min_coverage,
         smoothing_window_m=smoothing_window_m,
     )
@@ -674,6 +925,8 @@ class RoutingAssets:
     node_lat: npt.NDArray[np.float64]
     node_elevation_m: npt.NDArray[np.float64]
     arcs: dict[str, npt.NDArray]
+    #: OSM place nodes: ``lon``, ``lat``, ``kind``, ``name`` arrays (empty for older assets)
+    places: dict[str, npt.NDArray] = field(default_factory=dict)
     _tree: Any = None
     _xy_scale: tuple[float, float] = (1.0, 1.0)
 
@@ -797,9 +1050,14 @@ def load_assets(
         net = {k: nz[k] for k in nz.files}
     with np.load(root / "terrain.npz") as tz:
         ter = {k: tz[k] for k in tz.files}
-    arcs = {k: v for k, v in net.items() if k not in ("node_lon", "node_lat")}
+    arcs = {k: v for k, v in net.items() if k not in ("node_lon", "node_lat") and not k.startswith("place_")}
+    places = {k.removeprefix("place_"): v for k, v in net.items() if k.startswith("place_")}
     for k in ("ascent_m", "descent_m", "grade", "max_grade", "coverage"):
         arcs[k] = ter[k].astype(np.float64)
+    if "toll_facility" in arcs:
+        from ridgeline.routing.energy import fixed_toll_eur
+
+        arcs["toll_fixed_eur"] = fixed_toll_eur(arcs, manifest.get("toll_facilities") or [])
     return RoutingAssets(
         path=root,
         manifest=manifest,
@@ -809,4 +1067,5 @@ def load_assets(
         node_lat=net["node_lat"].astype(np.float64),
         node_elevation_m=ter["node_elevation_m"].astype(np.float64),
         arcs=arcs,
+        places=places,
     )

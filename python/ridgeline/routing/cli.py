@@ -31,6 +31,16 @@ def cmd_assets_build(args: argparse.Namespace) -> int:
     from ridgeline.platform.signing import Signer
     from ridgeline.routing.assets import build_assets, build_sample_assets
 
+    if args.utc_offset is not None:
+        # Refused, not mapped: a fixed offset cannot follow DST, and guessing the zone from it
+        # would put Andorra (UTC+1/+2) and Morocco (UTC+1, no DST) in the same place.
+        print(
+            "ridgeline assets build: --utc-offset was replaced by --timezone NAME (an IANA time zone"
+            " such as Europe/Andorra, which follows DST); without it the zone comes from the"
+            " network's location",
+            file=sys.stderr,
+        )
+        return 2
     settings = Settings.from_env()
     signer = Signer.load_or_create(settings.data_dir, settings.signing_key_file)
     try:
@@ -47,7 +57,7 @@ def cmd_assets_build(args: argparse.Namespace) -> int:
                 args.name,
                 signer,
                 args.dem_version,
-                args.utc_offset,
+                args.timezone,
                 min_coverage=_min_coverage(),
             )
     except (FileNotFoundError, ValueError) as exc:
@@ -77,9 +87,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     build.add_argument("--name", default="assets", help="asset name (e.g. andorra)")
     build.add_argument("--dem-version", help="DEM version label (default <name>_srtm3_v1)")
     build.add_argument(
-        "--utc-offset",
-        type=float,
-        help="local time = UTC + this many hours, for time-of-day speeds (default: from the mean longitude)",
+        "--timezone",
+        help="IANA time zone of the region for time-of-day speeds, e.g. Europe/Andorra"
+        " (default: the zone at the centre of the network)",
     )
+    # Removed (refused with a message pointing to --timezone).
+    build.add_argument("--utc-offset", help=argparse.SUPPRESS)
     build.add_argument("--sample", action="store_true", help="build the deterministic sample region instead")
     build.set_defaults(func=cmd_assets_build)

@@ -35,7 +35,7 @@ Uncertainty
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 import numpy as np
@@ -123,8 +123,56 @@ WEATHER: dict[str, tuple[float, float, float]] = {
     "fog": (0.85, 1.00, 1.4),
 }
 
-#: EUR per km on toll arcs by toll class 1..3 (van, rigid HGV, articulated HGV).
+#: EUR per km on toll arcs by toll class 1..3 (van, rigid HGV, articulated HGV), for toll roads
+#: without a fixed fee in ``TOLL_TARIFFS``: our assumption near the French concession motorways'
+#: averages for classes 2, 3 and 4, not a published tariff (docs/routing.md).
 TOLL_EUR_PER_KM = (0.09, 0.19, 0.28)
+
+
+class TollTariff(msgspec.Struct, frozen=True):
+    """A fixed fee per passage by tariff category (``toll_category``): light vehicle, intermediate
+    (vans, cars with trailers), HGV or coach with two axles, HGV or coach with more."""
+
+    eur: tuple[float, float, float, float]
+    source: str
+
+
+#: Fixed-fee toll facilities by the name of their toll ways (the builder's ``toll_facilities``).
+TOLL_TARIFFS: dict[str, TollTariff] = {
+    "Túnel d'Envalira": TollTariff(
+        eur=(7.90, 13.90, 15.90, 19.90),
+        source="Govern d'Andorra, tariffs of the Envalira tunnel from 1 January 2025 (classes 1-4;"
+        " as reported by elperiodic.ad and nevasport.com, December 2024)",
+    ),
+}
+
+
+def toll_category(vehicle: Vehicle) -> int:
+    """The tariff category (0..3) of ``TollTariff``: by the rules of the Envalira tunnel, light up
+    to 2 m high and 3.5 t, intermediate up to 3 m and 3.5 t, then heavy with two axles (our toll
+    classes 1-2) or more (toll class 3, articulated)."""
+    max_t = (vehicle.empty_mass_kg + vehicle.max_payload_kg) / 1000.0
+    if max_t <= 3.5 and vehicle.height_m <= 2.0:
+        return 0
+    if max_t <= 3.5 and vehicle.height_m <= 3.0:
+        return 1
+    return 2 if vehicle.toll_class <= 2 else 3
+
+
+def fixed_toll_eur(arcs: dict[str, npt.NDArray], facilities: list[dict[str, Any]]) -> npt.NDArray[np.float64]:
+    """Per arc and tariff category, the fixed fee charged on it (the charged arcs of facilities in
+    ``TOLL_TARIFFS``); NaN rows mark the arcs of a tariffed facility that carry no fee (not per-km
+    either), zero rows the rest."""
+    fac = arcs["toll_facility"].astype(np.int64)
+    out = np.zeros((fac.size, 4))
+    for f in facilities:
+        tariff = TOLL_TARIFFS.get(str(f.get("name", "")))
+        if tariff is None:
+            continue
+        mine = fac == int(f["index"])
+        out[mine] = np.nan
+        out[mine & arcs["toll_fee_arc"].astype(bool)] = tariff.eur
+    return out
 
 
 #: Saturdays, Sundays: no commuter peaks; a late-morning and a late-afternoon shopping and
@@ -246,6 +294,86 @@ def stop_and_go_factor(speed_kmh: npt.NDArray[np.float64]) -> npt.NDArray[np.flo
     return 1.0 + STOP_GO_K * np.maximum(STOP_GO_VREF_KMH / v - 1.0, 0.0)
 
 
+#: Junction model constants (docs/routing.md, "Junction delays"). Fixed-time signals: Webster's
+#: uniform delay with a 90 s cycle and a 45 % green share for the road (pedestrian signals: 60 s,
+#: 70 %); the degree of saturation rises from 0.3 off-peak to 0.9 at the peak with the time-of-day
+#: shape. Speed changes at constant rates: deceleration 1.5 m/s^2 (vans), 1.0 (HGVs);
+#: acceleration at most 1.5 m/s^2 (vans), 0.8 (HGVs), and at most what 90 % of the rated power gives.
+SIGNAL_CYCLE_S = 90.0
+SIGNAL_GREEN = 0.45
+PED_SIGNAL_CYCLE_S = 60.0
+PED_SIGNAL_GREEN = 0.70
+SATURATION_OFF_PEAK = 0.3
+SATURATION_PEAK = 0.9
+DECEL_MS2 = (1.5, 1.0)  # van, HGV
+ACCEL_MAX_MS2 = (1.5, 0.8)
+#: (stop probability off-peak, at peak, standstill s when stopped, crawl km/h when not stopped)
+#: per unsignalised control: stop sign, give-way sign or an implied yield, uncontrolled pedestrian
+#: crossing, mini-roundabout, toll booth (standstill = the payment).
+_UNSIGNALISED: dict[int, tuple[float, float, float, float]] = {
+    3: (1.0, 1.0, 3.0, 0.0),
+    4: (0.3, 0.7, 2.0, 20.0),
+    8: (0.3, 0.7, 2.0, 20.0),
+    5: (0.1, 0.3, 3.0, -1.0),
+    6: (0.2, 0.6, 2.0, 25.0),
+    7: (1.0, 1.0, 15.0, 0.0),
+}
+
+
+def speed_change_loss_s(
+    v_ms: npt.NDArray[np.float64], u_ms: npt.NDArray[np.float64], a_dec: float, a_acc: Any
+) -> Any:
+    """Seconds lost slowing from ``v`` to ``u`` and back at constant rates, against cruising at
+    ``v`` over the same distance: ``(v - u)^2 / (2 v) (1 / a_dec + 1 / a_acc)``."""
+    v = np.maximum(v_ms, 0.1)
+    du = np.maximum(v - u_ms, 0.0)
+    return du**2 / (2.0 * v) * (1.0 / a_dec + 1.0 / a_acc)
+
+
+def junction_delay(
+    control: npt.NDArray[np.integer],
+    v_ms: npt.NDArray[np.float64],
+    vehicle: Vehicle,
+    mass_kg: float,
+    shape: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Expected delay (s) of an arc at the control of its head node, and the expected kinetic
+    energy per kilogram given up there (``E[v^2 - u^2] / 2``, J/kg) that accelerating back costs."""
+    hgv = 1 if vehicle.is_hgv else 0
+    a_dec = DECEL_MS2[hgv]
+    v = np.maximum(np.asarray(v_ms, dtype=np.float64), 0.1)
+    power = POWER_AVAILABLE * vehicle.power_kw * 1000.0
+    a_acc = np.minimum(ACCEL_MAX_MS2[hgv], power / (mass_kg * np.maximum(v / 2.0, 3.0)))
+    ctrl = np.asarray(control, dtype=np.int64)
+    delay = np.zeros(v.size)
+    ke = np.zeros(v.size)
+    x = SATURATION_OFF_PEAK + (SATURATION_PEAK - SATURATION_OFF_PEAK) * shape
+    full_stop = speed_change_loss_s(v, np.zeros_like(v), a_dec, a_acc)
+    for code, cycle, green in ((1, SIGNAL_CYCLE_S, SIGNAL_GREEN), (2, PED_SIGNAL_CYCLE_S, PED_SIGNAL_GREEN)):
+        m = ctrl == code
+        if m.any():
+            # Webster's uniform delay; the share of arrivals that meet a red or its queue stops.
+            wait = cycle * (1.0 - green) ** 2 / (2.0 * (1.0 - green * x))
+            p_stop = (1.0 - green) / (1.0 - green * x)
+            delay[m] = wait + p_stop * full_stop[m]
+            ke[m] = p_stop * v[m] ** 2 / 2.0
+    for code, (p0, p1, standstill, crawl_kmh) in _UNSIGNALISED.items():
+        m = ctrl == code
+        if not m.any():
+            continue
+        p = p0 + (p1 - p0) * shape
+        vm = v[m]
+        stop = p * (full_stop[m] + standstill)
+        if crawl_kmh >= 0:
+            u = np.minimum(vm, crawl_kmh / 3.6)
+            delay[m] = stop + (1.0 - p) * speed_change_loss_s(vm, u, a_dec, a_acc[m])
+            ke[m] = p * vm**2 / 2.0 + (1.0 - p) * (vm**2 - u**2) / 2.0
+        else:  # an uncontrolled crossing: only the stops for pedestrians
+            delay[m] = stop
+            ke[m] = p * vm**2 / 2.0
+    return delay, ke
+
+
 def arc_costs(
     arcs: dict[str, npt.NDArray],
     vehicle: Vehicle,
@@ -269,6 +397,12 @@ def arc_costs(
         if hgv_tag is not None:
             limit = np.where(np.isfinite(hgv_tag) & (hgv_tag > 0), hgv_tag, limit)
         np.minimum(speed_kmh, limit, out=speed_kmh)
+    cond_kmh, cond_t = arcs.get("speed_cond_kmh"), arcs.get("speed_cond_min_t")
+    if cond_kmh is not None and cond_t is not None:
+        # ``V @ (weight>X)``: the limit binds vehicles heavier than X tonnes (gross).
+        with np.errstate(invalid="ignore"):
+            binds = np.isfinite(cond_kmh) & (vehicle.gross_mass_t > cond_t)
+        speed_kmh = np.where(binds, np.minimum(speed_kmh, cond_kmh), speed_kmh)
     # Steady (uncongested) speed: limits, weather, then what the power train allows on the grade.
     steady_kmh = speed_kmh * w_speed
     climb = climb_speed_ms(
@@ -286,6 +420,16 @@ def arc_costs(
         flow_kmh = flow_kmh * slowdown
     speed_ms = np.maximum(flow_kmh / 3.6, 0.5)
     time_s = length / speed_ms
+    control = arcs.get("head_control")
+    stop_ke_j = np.zeros_like(length)
+    if control is not None:
+        # The control at the head node delays the arc entering it (expected value: no turn
+        # expansion, so the same for every turn) and costs the kinetic energy given up there.
+        # Vehicles approach at the steady speed (congestion raises the stop share and the wait,
+        # the stop-and-go factor prices the slow flow), so neither delay nor energy falls at peak.
+        delay_s, ke_per_kg = junction_delay(control, steady_kmh / 3.6, vehicle, m, shape)
+        time_s = time_s + delay_s
+        stop_ke_j = m * ke_per_kg
     sigma_s = _CV[cls] * (1.0 + 1.5 * shape) * w_cv * time_s
     duration_obj = time_s + params.risk_aversion * sigma_s
 
@@ -298,6 +442,9 @@ def arc_costs(
     stop_go = stop_and_go_factor(speed_ms * 3.6) / stop_and_go_factor(steady_kmh)
     demand_j = np.where(demand_j > 0, demand_j * stop_go, demand_j)
     eta = vehicle.drivetrain_efficiency
+    # Accelerating back after a junction costs the kinetic energy lost there; an electric vehicle
+    # gets ``regen_efficiency`` of it back on the braking (net per joule: 1 / eta - regen).
+    demand_j = demand_j + stop_ke_j * (1.0 - vehicle.regen_efficiency * eta)
     aux_j = vehicle.auxiliary_power_kw * 1000.0 * time_s
     if vehicle.energy_carrier == "diesel":
         source_j = np.maximum(demand_j, 0.0) / eta + aux_j
@@ -317,6 +464,10 @@ def arc_costs(
     toll_arc = (toll_code == 1) | ((toll_code == 2) & vehicle.is_hgv)
     if params.include_tolls:
         toll = np.where(toll_arc, length / 1000.0 * TOLL_EUR_PER_KM[vehicle.toll_class - 1], 0.0)
+        fixed = arcs.get("toll_fixed_eur")
+        if fixed is not None:  # fixed-fee facilities: the fee once per passage, no per-km charge
+            fee = fixed[:, toll_category(vehicle)]
+            toll = np.where(np.isnan(fee), 0.0, np.where(fee > 0, fee, toll))
     else:
         toll = np.zeros_like(length)
     carbon = co2e / 1000.0 * params.carbon_eur_per_t

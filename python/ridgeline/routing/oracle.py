@@ -6,10 +6,16 @@
 3. Brute force: on a small subgraph with cycles (a ball around a random node, drawn again until its
    undirected cycle rank is positive and the hardest target has a front of two or more paths), the
    exact front equals the non-dominated set of all simple paths enumerated by depth-first search.
+4. Physical model: the fastest route's duration and energy equal the arc-by-arc recomputation of
+   the documented model in scalar code (bisection for the climb speed, the junction and
+   stop-and-go terms written out), within 1e-6.
+5. Time dependence: the same for departures every 15 min through a weekday morning in the
+   region's zone, arrival times non-decreasing with departure (FIFO), the peak slower than night.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -31,6 +37,9 @@ __all__ = [
 ]
 
 REL_TOL = 1e-6
+#: Pairs whose fastest route is recomputed (physics) and swept through a morning (time dependence).
+PHYSICS_PAIRS = 10
+TIME_PAIRS = 3
 
 
 def nondominated(costs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -348,6 +357,184 @@ def sample_subgraphs(
     return subs
 
 
+# --------------------------------------------------------------------------------------------
+# 4-5. The physical model and time dependence, recomputed arc by arc in scalar code
+
+
+def _climb_speed_bisect(power_w: float, mass_kg: float, grade: float, rolling: float, cda: float) -> float:
+    """The speed where ``(m g (C_rr + s^+) + 0.5 rho CdA v^2) v = P``, by bisection (the engine
+    uses Newton's method on arrays)."""
+    from ridgeline.routing.energy import RHO_AIR, G
+
+    lo, hi = 0.0, 200.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        load = (mass_kg * G * (rolling + max(grade, 0.0)) + 0.5 * RHO_AIR * cda * mid * mid) * mid
+        lo, hi = (mid, hi) if load < power_w else (lo, mid)
+    return (lo + hi) / 2
+
+
+def _shape_at(local_s: float | None, weekend: bool) -> float:
+    from ridgeline.routing import energy
+
+    if local_s is None:
+        return 0.0
+    table = energy._SHAPE_WEEKEND if weekend else energy._SHAPE
+    h = (local_s / 3600.0) % 24.0
+    i = int(h)
+    return float(table[i] + (table[(i + 1) % 24] - table[i]) * (h - i))
+
+
+def _junction_reference(
+    code: int, v: float, vehicle: Vehicle, mass_kg: float, shape: float
+) -> tuple[float, float]:
+    """Expected delay (s) and kinetic energy given up (J/kg) at a junction control, scalar."""
+    from ridgeline.routing import energy as e
+
+    if code == 0:
+        return 0.0, 0.0
+    hgv = 1 if vehicle.is_hgv else 0
+    a_dec = e.DECEL_MS2[hgv]
+    a_acc = min(
+        e.ACCEL_MAX_MS2[hgv], e.POWER_AVAILABLE * vehicle.power_kw * 1000.0 / (mass_kg * max(v / 2, 3.0))
+    )
+
+    def loss(u: float) -> float:  # time lost slowing from v to u and back
+        d = max(v - u, 0.0)
+        return d * d / (2 * v) * (1 / a_dec + 1 / a_acc)
+
+    if code in (1, 2):
+        cycle, green = (
+            (e.SIGNAL_CYCLE_S, e.SIGNAL_GREEN) if code == 1 else (e.PED_SIGNAL_CYCLE_S, e.PED_SIGNAL_GREEN)
+        )
+        x = e.SATURATION_OFF_PEAK + (e.SATURATION_PEAK - e.SATURATION_OFF_PEAK) * shape
+        p = (1 - green) / (1 - green * x)
+        return cycle * (1 - green) ** 2 / (2 * (1 - green * x)) + p * loss(0.0), p * v * v / 2
+    p0, p1, standstill, crawl = e._UNSIGNALISED[code]
+    p = p0 + (p1 - p0) * shape
+    if crawl < 0:
+        return p * (loss(0.0) + standstill), p * v * v / 2
+    u = min(v, crawl / 3.6)
+    return p * (loss(0.0) + standstill) + (1 - p) * loss(u), p * v * v / 2 + (1 - p) * (v * v - u * u) / 2
+
+
+def reference_arc(
+    arcs: dict[str, npt.NDArray], i: int, vehicle: Vehicle, local_s: float | None, weekend: bool
+) -> tuple[float, float]:
+    """Travel time (s) and energy drawn (kWh) of asset arc ``i`` in clear weather without wind, from
+    the documented model (docs/routing.md) in scalar code, independent of ``energy.arc_costs``."""
+    import math
+
+    from ridgeline.routing import energy as e
+
+    length = float(arcs["length_m"][i])
+    cls = int(arcs["road_class"][i])
+    name, _, peak, _ = e.ROAD_CLASSES[cls]
+    m = vehicle.gross_mass_kg
+    cda = vehicle.drag_coefficient * vehicle.frontal_area_m2
+    up, down = float(arcs["ascent_m"][i]), float(arcs["descent_m"][i])
+    v = min(float(arcs["speed_kmh"][i]), vehicle.max_speed_kmh)
+    if vehicle.is_hgv:
+        tag = float(arcs["speed_hgv_kmh"][i]) if "speed_hgv_kmh" in arcs else math.nan
+        v = min(v, tag if math.isfinite(tag) and tag > 0 else e.HGV_LIMITS_KMH.get(name, e.HGV_SPEED_CAP_KMH))
+    if "speed_cond_kmh" in arcs:
+        cond, over = float(arcs["speed_cond_kmh"][i]), float(arcs["speed_cond_min_t"][i])
+        if math.isfinite(cond) and vehicle.gross_mass_t > over:
+            v = min(v, cond)
+    grade = max(-e.MAX_GRADE, min(e.MAX_GRADE, (up - down) / max(length, 0.01)))
+    climb = _climb_speed_bisect(
+        e.POWER_AVAILABLE * vehicle.power_kw * 1000.0, m, grade, vehicle.rolling_resistance, cda
+    )
+    steady = min(v, climb * 3.6)
+    pull = m * e.G * (-grade - vehicle.rolling_resistance)
+    if vehicle.is_hgv and pull > 0:
+        steady = min(steady, vehicle.braking_kw * 1000.0 / pull * 3.6)
+    steady = max(steady, e.MIN_SPEED_KMH)
+    shape = _shape_at(local_s, weekend)
+    speed = max(steady * (1 - (1 - peak) * shape) / 3.6, 0.5)
+    code = int(arcs["head_control"][i]) if "head_control" in arcs else 0
+    delay, ke = _junction_reference(code, steady / 3.6, vehicle, m, shape)
+    time_s = length / speed + delay
+
+    def u_factor(kmh: float) -> float:
+        return 1 + e.STOP_GO_K * max(e.STOP_GO_VREF_KMH / max(kmh, 1.0) - 1, 0.0)
+
+    demand = (m * e.G * vehicle.rolling_resistance + 0.5 * e.RHO_AIR * cda * (steady / 3.6) ** 2) * length
+    demand += m * e.G * (up - down)
+    if demand > 0:
+        demand *= u_factor(speed * 3.6) / u_factor(steady)
+    eta = vehicle.drivetrain_efficiency
+    demand += m * ke * (1 - vehicle.regen_efficiency * eta)
+    if vehicle.energy_carrier == "diesel":
+        source = max(demand, 0.0) / eta
+    else:
+        source = demand / eta if demand >= 0 else demand * vehicle.regen_efficiency
+    source += vehicle.auxiliary_power_kw * 1000.0 * time_s
+    return time_s, source / 3.6e6
+
+
+def physics_check(
+    planner: Planner, vehicle: Vehicle, s: int, t: int, departure: Any = None, rel_tol: float = 1e-6
+) -> dict[str, Any]:
+    """The fastest route's duration and energy against :func:`reference_arc` summed over its arcs."""
+    from zoneinfo import ZoneInfo
+
+    p = planner.price(Scenario(vehicle=vehicle, departure=departure), [s, t])
+    r = planner.route(p, s, t, {"duration": 1.0})
+    local_s, weekend = None, False
+    if departure is not None:  # the local clock, from the manifest's zone (not the planner's)
+        loc = departure.astimezone(ZoneInfo(str(planner.assets.manifest["timezone"])))
+        local_s, weekend = loc.hour * 3600.0 + loc.minute * 60.0 + loc.second, loc.weekday() >= 5
+    ref_t = ref_e = 0.0
+    for i in r.arcs.tolist():
+        dt, de = reference_arc(planner.assets.arcs, int(i), vehicle, local_s, weekend)
+        ref_t += dt
+        ref_e += de
+    ok = abs(r.totals.duration_s - ref_t) <= rel_tol * max(1.0, ref_t) and abs(
+        r.totals.energy_kwh - ref_e
+    ) <= rel_tol * max(1.0, abs(ref_e))
+    return {
+        "source": s,
+        "target": t,
+        "departure_utc": departure.isoformat() if departure is not None else None,
+        "duration_s": r.totals.duration_s,
+        "reference_duration_s": ref_t,
+        "energy_kwh": r.totals.energy_kwh,
+        "reference_energy_kwh": ref_e,
+        "ok": bool(ok),
+    }
+
+
+def time_dependence_check(planner: Planner, vehicle: Vehicle, s: int, t: int) -> dict[str, Any]:
+    """Departures every 15 min through a weekday morning (05:30-09:30 local, on 14 January 2026):
+    each route recomputed by :func:`physics_check` at its own departure, the fastest arrival
+    times non-decreasing with the departure (FIFO: leaving later never arrives earlier), and the
+    peak slower than the night."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(str(planner.assets.manifest["timezone"]))
+    start = datetime(2026, 1, 14, 5, 30, tzinfo=zone).astimezone(UTC)
+    deps = [start + timedelta(minutes=15 * k) for k in range(17)]
+    rows = [physics_check(planner, vehicle, s, t, d) for d in deps]
+    arrivals = [d.timestamp() + r["duration_s"] for d, r in zip(deps, rows, strict=True)]
+    fifo = all(b >= a - 1e-6 for a, b in itertools.pairwise(arrivals))
+    night = physics_check(planner, vehicle, s, t, datetime(2026, 1, 14, 3, 0, tzinfo=zone).astimezone(UTC))
+    peak = max(r["duration_s"] for r in rows)
+    recomputed = all(r["ok"] for r in rows) and night["ok"]
+    return {
+        "source": s,
+        "target": t,
+        "departures": len(deps),
+        "recomputed_ok": recomputed,
+        "fifo_ok": fifo,
+        "peak_duration_s": peak,
+        "night_duration_s": night["duration_s"],
+        "peak_slower": peak > night["duration_s"],
+        "ok": bool(recomputed and fifo and peak > night["duration_s"]),
+    }
+
+
 def quality_check(
     planner: Planner,
     vehicle: Vehicle,
@@ -371,22 +558,37 @@ def quality_check(
         s, t = (int(x) for x in rng.choice(n, size=2, replace=False))
         checks.append(check_pair(g, tail, head, costs, s, t, epsilon))
     subs = sample_subgraphs(tail, head, costs, rng, pairs, brute_force_nodes)
+    physics: list[dict[str, Any]] = []
+    timing: list[dict[str, Any]] = []
+    for c in checks[:PHYSICS_PAIRS]:
+        try:
+            physics.append(physics_check(planner, vehicle, c["source"], c["target"]))
+            if len(timing) < TIME_PAIRS:
+                timing.append(time_dependence_check(planner, vehicle, c["source"], c["target"]))
+        except RoutingError:  # no path for this vehicle: nothing to recompute
+            continue
     ext = sum(c["extremes_ok"] for c in checks) / len(checks)
     eps = sum(c["epsilon_ok"] for c in checks) / len(checks)
     # A skipped check (no subgraph found, budget spent) proves nothing: it counts as not passed.
     bf = sum(c["ok"] and not c["skipped"] for c in subs) / len(subs)
+    phys = sum(c["ok"] for c in physics) / len(physics) if physics else 0.0
+    tdep = sum(c["ok"] for c in timing) / len(timing) if timing else 0.0
     return {
         "asset_name": planner.assets.name,
         "pairs": pairs,
         "extremes_pass_rate": ext,
         "epsilon_pass_rate": eps,
         "brute_force_pass_rate": bf,
-        "score": round((ext + eps + bf) / 3.0, 6),
+        "score": round((ext + eps + bf + phys + tdep) / 5.0, 6),
         "details": {
             "objectives": list(objectives),
             "epsilon": epsilon,
             "seed": seed,
+            "physics_pass_rate": phys,
+            "time_dependence_pass_rate": tdep,
             "pairs": checks,
             "subgraphs": subs,
+            "physics": physics,
+            "time_dependence": timing,
         },
     }

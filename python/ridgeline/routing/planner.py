@@ -286,7 +286,8 @@ class Planner:
     def timezone(self) -> tzinfo:
         """The region's time zone: the manifest's IANA ``timezone`` when it names one, else the zone
         at the centre of the asset's bbox (timezonefinder's boundary data, rules from zoneinfo, so
-        DST is followed); a fixed ``utc_offset_hours`` only where no zone covers the point (sea)."""
+        DST is followed); the fixed ``utc_offset_hours`` of assets built before the builder recorded
+        ``timezone`` only where no zone covers the point (sea)."""
         m = self.assets.manifest
         name = m.get("timezone")
         if not name and m.get("bbox"):

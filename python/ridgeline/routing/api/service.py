@@ -484,7 +484,8 @@ class RoutingService:
             have = {a.name: a for a in await self.ctx.artifacts.list("routing", run_id)}
             if all(n in have for n in ARTIFACT_NAMES):
                 return [have[n] for n in ARTIFACT_NAMES]
-            files = await off_loop(lambda: build_artifacts(row))
+            places = self.planner.assets.places if self.planner is not None else None
+            files = await off_loop(lambda: build_artifacts(row, places))
             out = []
             for name in ARTIFACT_NAMES:
                 data, media = files[name]
