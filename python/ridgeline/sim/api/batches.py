@@ -17,14 +17,21 @@ from litestar.params import PathParameter
 from ridgeline.platform.context import Service
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.hashing import sha256_hex
-from ridgeline.platform.jobs import Job, JobCancelled, JobContext, JobStatus
+from ridgeline.platform.jobs import Job, JobContext, JobStatus
 from ridgeline.platform.openapi import raises
 from ridgeline.platform.problems import NotFound
 from ridgeline.sim import gaps
 from ridgeline.sim.api import schemas, store
 from ridgeline.sim.api.bodies import JSONBody
-from ridgeline.sim.api.runs import advance, cancel_job, insert_run, json_floats, record_result
-from ridgeline.sim.api.service import BASELINE, Live, Robot, SimService, new_id, now
+from ridgeline.sim.api.runs import (
+    advance,
+    cancel_job,
+    insert_run,
+    json_floats,
+    record_result,
+    stopped_error,
+)
+from ridgeline.sim.api.service import BASELINE, Robot, SimService, new_id, now
 from ridgeline.sim.api.validation import convert, strict_body
 from ridgeline.sim.rollout import RolloutResult
 from ridgeline.sim.runspec import RunSpec
@@ -122,7 +129,7 @@ async def batch_job(jctx: JobContext) -> dict[str, Any]:
     if not rows:
         raise RuntimeError(f"batch record {jctx.job_id} incomplete")
     robot = await svc.resolve_robot(rows[0].robot)
-    live = svc.live[jctx.job_id] = Live(members={m.id: 0.0 for m in rows})
+    live = svc.begin_live(jctx.job_id, members={m.id: 0.0 for m in rows})
     total = 2 * len(rows)  # each member: its closed-loop rollout and the open-loop replay
     per_episode: dict[str, dict[str, list[Any]]] = {}
     base: RolloutResult | None = None
@@ -139,7 +146,7 @@ async def batch_job(jctx: JobContext) -> dict[str, Any]:
             )
             await record_result(svc, m.id, result, wall_ms, model, spec, robot.urdf)
             if result.cancelled:
-                raise JobCancelled(jctx.job_id)
+                raise stopped_error(jctx, live, result)
             if spec.profile == BASELINE:
                 base = result
             assert base is not None and base.q is not None and base.actions is not None  # baseline first
@@ -155,7 +162,7 @@ async def batch_job(jctx: JobContext) -> dict[str, Any]:
                 last=i == len(rows) - 1,
             )
             if replayed.cancelled:
-                raise JobCancelled(jctx.job_id)
+                raise stopped_error(jctx, live, replayed)
             assert replayed.q is not None
             per_episode[spec.profile] = {
                 "g_dyn": json_floats(gaps.dyn_per_episode(replayed.q, base.q)),

@@ -56,6 +56,8 @@ class Live:
     lock: threading.Lock = field(default_factory=threading.Lock)
     handle: RolloutHandle | None = None
     cancel_requested: bool = False
+    # the process is stopping: the rollout was stopped by the shutdown, not by a user cancel
+    interrupted: bool = False
     steps_done: bool = False
     progress: float = 0.0
     # batch member run id -> its own progress (0..1), shown by run lists and details
@@ -82,12 +84,49 @@ class SimService:
         self.ended: OrderedDict[str, Live] = OrderedDict()
         self.profiles = reality_profiles()
         self.profile_names = [p["name"] for p in self.profiles]
+        # run id -> the task writing a stopped run's replay bundle (after its terminal state)
+        self.replay_tasks: dict[str, asyncio.Task[Any]] = {}
+        self.stopping = False
+        auth = getattr(ctx, "auth", None)
+        self.secret_box = None if auth is None else auth.secrets  # seals pending webhooks' secrets
+
+    @property
+    def owner(self) -> str:
+        """This process, in the job service's words (host:pid:nonce)."""
+        return self.ctx.jobs.owner
+
+    async def interrupt(self, limit_s: float = 60.0) -> None:
+        """The process is stopping (``on_shutdown``): stop every running rollout as *interrupted*
+        (never as a user cancel) and wait until each job has written its terminal state. A job whose
+        steps all completed is left to finish: it ends SUCCEEDED, never relabelled."""
+        self.stopping = True
+        waiting = []
+        for job_id, live in list(self.live.items()):
+            with live.lock:
+                if not live.steps_done:
+                    live.interrupted = True
+                handle = live.handle if live.interrupted else None
+            if handle is not None:
+                handle.cancel()
+            waiting.append(
+                asyncio.get_running_loop().create_task(self.ctx.jobs.wait(job_id, limit_s=limit_s))
+            )
+        if waiting:
+            await asyncio.wait(waiting, timeout=limit_s)
 
     async def close(self) -> None:
+        self.stopping = True
+        if self.replay_tasks:  # a stopped run's replay bundle: let it be written
+            await asyncio.wait(list(self.replay_tasks.values()), timeout=10)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
+
+    def begin_live(self, job_id: str, **kw: Any) -> Live:
+        live = self.live[job_id] = Live(**kw)
+        live.interrupted = self.stopping  # started while the process stops: it stops at once
+        return live
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -226,7 +265,7 @@ class SimService:
         handle = RolloutHandle()
         with live.lock:
             live.handle = handle
-            if live.cancel_requested:  # cancelled between rollouts: this one stops at once, recorded
+            if live.cancel_requested or live.interrupted:  # stopped between rollouts: stops at once
                 handle.cancel()
         jctx.token.on_cancel(handle.cancel)  # shutdown, or a cancel taken by the job service
         total = spec.steps * spec.episodes
