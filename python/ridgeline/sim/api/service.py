@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-import numpy as np
 
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
@@ -31,7 +30,7 @@ from ridgeline.sim.api.store import new_id, now  # noqa: F401  (the family's clo
 from ridgeline.sim.api.validation import check_spec
 from ridgeline.sim.examples import EXAMPLE_ROBOTS
 from ridgeline.sim.rollout import RolloutResult
-from ridgeline.sim.runspec import RunSpec, execute, execute_open_loop
+from ridgeline.sim.runspec import RunSpec, execute
 
 ASSET_NS = "sim-assets"
 REPLAY_NS = "sim-replays"
@@ -254,11 +253,10 @@ class SimService:
         urdf: str,
         spec: RunSpec,
         *,
-        open_loop: tuple[np.ndarray, str] | None = None,
         on_progress: Any = None,
         last: bool = True,
     ) -> tuple[RolloutResult, float, Model]:
-        """Run ``spec`` closed loop, or replay ``open_loop = (torques, profile)``, off the event loop.
+        """Run ``spec`` (closed loop) off the event loop, on the job's thread budget.
         ``on_progress(fraction of this rollout)`` is called while it steps; ``last`` marks the job's
         last rollout (its completion makes the job uncancellable)."""
         model = self.model(urdf, spec.floating_base)
@@ -283,21 +281,7 @@ class SimService:
         watcher = asyncio.get_running_loop().create_task(watch())
         t0 = time.perf_counter()
         try:
-            if open_loop is None:
-                result = await asyncio.to_thread(
-                    execute, model, spec, handle=handle, threads=jctx.thread_budget
-                )
-            else:
-                torques, profile = open_loop
-                result = await asyncio.to_thread(
-                    execute_open_loop,
-                    model,
-                    spec,
-                    torques,
-                    profile=profile,
-                    handle=handle,
-                    threads=jctx.thread_budget,  # the job's share of the cores
-                )
+            result = await asyncio.to_thread(execute, model, spec, handle=handle, threads=jctx.thread_budget)
         finally:
             done.set()
             await watcher
