@@ -67,6 +67,31 @@ def test_on_shutdown_records_an_interrupted_run_and_the_next_process_sends_its_w
     assert [d["succeeded"] for d in report["webhook_deliveries"]] == [True]
 
 
+def test_on_shutdown_records_a_running_batch_as_interrupted(make_client) -> None:  # type: ignore[no-untyped-def]
+    c = make_client()
+    body = {
+        "profiles": ["default", "slippery_warehouse"],
+        "steps": 200_000,
+        "dt": 0.001,
+        "dr_episodes_per_profile": 8,
+        "sync": False,
+    }
+    r = c.post(f"{SIM}/api/sim/batch", json=body)
+    assert r.status_code == 202, r.text
+    bid = r.json()["batch_id"]
+    deadline = time.monotonic() + 60
+    while c.get(f"{SIM}/api/sim/{bid}/status").json()["progress"] <= 0:
+        assert time.monotonic() < deadline, "the batch never progressed"
+        time.sleep(0.02)
+    c.__exit__(None, None, None)
+    again = make_client()
+    st = again.get(f"{SIM}/api/sim/{bid}/status").json()
+    assert st["status"] == "FAILED" and st["error"]["reason_code"] == "run_interrupted", st
+    members = again.get(f"{SIM}/api/sim/batch/{bid}").json()["profiles"]
+    runs = [again.get(f"{SIM}/v1/runs/{m['run_id']}").json() for m in members]
+    assert all(x["interrupted"] is True and x["cancelled"] is False for x in runs)
+
+
 def test_shutdown_never_relabels_a_run_whose_steps_all_completed(make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     gate = Gate(monkeypatch, runs_module, hold={0})
     c = make_client()
