@@ -159,11 +159,11 @@ def test_batch_progress_counts_every_rollout_and_moves_forward(make_client, monk
     assert r.status_code == 202, r.text
     bid = r.json()["batch_id"]
     seen = []
-    for k in (0, 1):  # held while member k records: 2k + 1 of 6 rollouts done
+    for k in (0, 1):  # held while member k records: k + 1 of 3 rollouts done
         gate.wait()
         st = c.get(f"{SIM}/api/sim/{bid}/status").json()
         assert st["status"] == "RUNNING"
-        assert st["progress"] == pytest.approx((2 * k + 1) / 6)
+        assert st["progress"] == pytest.approx((k + 1) / 3)
         b = c.get(f"{SIM}/api/sim/batch/{bid}").json()
         assert b["progress"] == pytest.approx(st["progress"])
         members = [c.get(f"{SIM}/v1/runs/{p['run_id']}").json()["progress"] for p in b["profiles"]]

@@ -1,7 +1,10 @@
 """Replay bundles: one run's per-step states, observations and actions, compact and self-contained.
 
-Format ``ridgeline-replay/1`` is a NumPy ``.npz`` archive written with ``numpy.savez_compressed``
-(a ZIP of deflate-compressed ``.npy`` arrays, readable with nothing but NumPy):
+Format ``ridgeline-replay/1`` is a NumPy ``.npz`` archive (a ZIP of ``.npy`` arrays, readable with
+nothing but NumPy, ``numpy.load``). Each entry is deflate-compressed (level 1) when a sample of it
+compresses to less than :data:`COMPRESS_IF_BELOW` of its size, and stored otherwise: float64
+trajectories of a moving robot barely compress (about 96 % of their size at deflate level 6, which
+took 0.7 s for 16,000 iiwa steps, twelve times the rollout), while hold tasks and NaN tails do.
 
 | entry | dtype, shape | meaning |
 |---|---|---|
@@ -25,6 +28,8 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +42,9 @@ from ridgeline.sim.rollout import RolloutResult
 from ridgeline.sim.runspec import RunSpec, execute
 
 FORMAT = "ridgeline-replay/1"
+#: an entry is deflated when its sample compresses below this fraction of its size
+COMPRESS_IF_BELOW = 0.8
+_SAMPLE = 1 << 18  # bytes of each entry test-compressed to decide
 MEDIA_TYPE = "application/x-ridgeline-replay+npz"
 _ARRAYS = ("q", "v", "observations", "actions", "applied_torques")
 
@@ -123,8 +131,22 @@ def encode(result: RolloutResult, model: Model, spec: RunSpec, urdf: str) -> byt
         arrays[f"metric_{name}"] = np.asarray(value)
     for name, value in result.params.items():
         arrays[f"param_{name}"] = np.asarray(value)
+    return _npz(arrays)
+
+
+def _npz(arrays: dict[str, np.ndarray]) -> bytes:
+    """An ``.npz`` (what ``numpy.savez`` writes), deflating only the entries it pays for."""
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
+    with zipfile.ZipFile(buf, "w", allowZip64=True) as zf:
+        for name, arr in arrays.items():
+            npy = io.BytesIO()
+            np.lib.format.write_array(npy, np.ascontiguousarray(arr), allow_pickle=False)
+            data = npy.getbuffer()
+            sample = bytes(data[:_SAMPLE])
+            deflate = len(zlib.compress(sample, 1)) < COMPRESS_IF_BELOW * len(sample)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
+            zf.writestr(info, data, compresslevel=1 if deflate else None)
     return buf.getvalue()
 
 

@@ -1,9 +1,9 @@
 """Batches: ``/api/sim/batch...``, one run per reality profile (``default`` always the baseline).
 
-A batch is one platform job of kind ``sim/batch``; its member runs share the job. For each member
-the job runs the profile closed loop, then replays the baseline's commanded actions open loop under
-the profile (the dynamics gap under identical actions), so its progress counts two rollouts per
-member and never moves backwards.
+A batch is one platform job of kind ``sim/batch``; its member runs share the job. Each member runs
+its profile closed loop (the same controller and reference as the baseline), and every gap compares
+those rollouts with the baseline's (``ridgeline.sim.gaps``); progress counts one rollout per member
+and never moves backwards.
 """
 
 from __future__ import annotations
@@ -11,20 +11,28 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
+import numpy as np
 from litestar import Request, Response, get, post
 from litestar.params import PathParameter
 
 from ridgeline.platform.context import Service
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.hashing import sha256_hex
-from ridgeline.platform.jobs import Job, JobCancelled, JobContext, JobStatus
+from ridgeline.platform.jobs import Job, JobContext, JobStatus
 from ridgeline.platform.openapi import raises
 from ridgeline.platform.problems import NotFound
 from ridgeline.sim import gaps
 from ridgeline.sim.api import schemas, store
 from ridgeline.sim.api.bodies import JSONBody
-from ridgeline.sim.api.runs import advance, cancel_job, insert_run, json_floats, record_result
-from ridgeline.sim.api.service import BASELINE, Live, Robot, SimService, new_id, now
+from ridgeline.sim.api.runs import (
+    advance,
+    cancel_job,
+    insert_run,
+    json_floats,
+    record_result,
+    stopped_error,
+)
+from ridgeline.sim.api.service import BASELINE, Robot, SimService, new_id, now
 from ridgeline.sim.api.validation import convert, strict_body
 from ridgeline.sim.rollout import RolloutResult
 from ridgeline.sim.runspec import RunSpec
@@ -63,7 +71,7 @@ async def preflight(svc: SimService, body: schemas.BatchRequest) -> tuple[Robot,
         raise RidgelineError(422, "invalid_request", "profiles must be distinct")
     robot = await svc.resolve_robot(body.urdf_path)
     fb = robot.floating_base if body.floating_base is None else body.floating_base
-    # a closed-loop and an open-loop rollout in memory at once
+    # the baseline's rollout and a member's in memory at once
     svc.prepare(robot.urdf, member_spec(body, BASELINE, fb), copies=2)
     profiles = body.profiles if BASELINE in body.profiles else [BASELINE, *body.profiles]
     return robot, fb, profiles
@@ -122,46 +130,44 @@ async def batch_job(jctx: JobContext) -> dict[str, Any]:
     if not rows:
         raise RuntimeError(f"batch record {jctx.job_id} incomplete")
     robot = await svc.resolve_robot(rows[0].robot)
-    live = svc.live[jctx.job_id] = Live(members={m.id: 0.0 for m in rows})
-    total = 2 * len(rows)  # each member: its closed-loop rollout and the open-loop replay
+    live = svc.begin_live(jctx.job_id, members={m.id: 0.0 for m in rows})
+    total = len(rows)  # one closed-loop rollout per member
     per_episode: dict[str, dict[str, list[Any]]] = {}
     base: RolloutResult | None = None
     try:
         for i, m in enumerate(rows):
             spec = msgspec.convert(m.spec, RunSpec)
 
-            def step(f: float, k: int = 2 * i, run_id: str = m.id) -> None:
+            def step(f: float, k: int = i, run_id: str = m.id) -> None:
                 live.members[run_id] = max(live.members.get(run_id, 0.0), f)
                 advance(jctx, live, (k + f) / total)
 
             result, wall_ms, model = await svc.rollout(
-                jctx, live, robot.urdf, spec, on_progress=step, last=False
+                jctx, live, robot.urdf, spec, on_progress=step, last=i == len(rows) - 1
             )
             await record_result(svc, m.id, result, wall_ms, model, spec, robot.urdf)
             if result.cancelled:
-                raise JobCancelled(jctx.job_id)
+                raise stopped_error(jctx, live, result)
             if spec.profile == BASELINE:
                 base = result
-            assert base is not None and base.q is not None and base.actions is not None  # baseline first
+            assert base is not None and base.q is not None  # baseline first
             assert result.q is not None and result.observations is not None
-            # G_dyn: the baseline's commanded actions replayed open loop under this profile
-            replayed, _, _ = await svc.rollout(
-                jctx,
-                live,
-                robot.urdf,
-                spec,
-                open_loop=(base.actions, spec.profile),
-                on_progress=lambda f, k=2 * i + 1: advance(jctx, live, (k + f) / total),
-                last=i == len(rows) - 1,
+            # every gap compares the closed-loop rollouts: same controller and reference, each profile
+            rmse_p = np.asarray(result.metrics["tracking_rmse"], dtype=np.float64)
+            rmse_b = np.asarray(base.metrics["tracking_rmse"], dtype=np.float64)
+            deviation = (
+                gaps.base_deviation_per_episode(result.q, base.q)
+                if spec.floating_base
+                else np.zeros_like(rmse_p)
             )
-            if replayed.cancelled:
-                raise JobCancelled(jctx.job_id)
-            assert replayed.q is not None
             per_episode[spec.profile] = {
-                "g_dyn": json_floats(gaps.dyn_per_episode(replayed.q, base.q)),
+                "g_dyn": json_floats(gaps.dyn_per_episode(result.q, base.q)),
                 "g_perc": json_floats(gaps.perc_per_episode(result.observations, result.q)),
-                "rmse_profile": json_floats(result.metrics["tracking_rmse"]),
-                "rmse_base": json_floats(base.metrics["tracking_rmse"]),
+                "rmse_profile": json_floats(rmse_p),
+                "rmse_base": json_floats(rmse_b),
+                "base_deviation": json_floats(deviation),
+                "cost_profile": json_floats(rmse_p + deviation),
+                "cost_base": json_floats(rmse_b),
             }
         await store.finish_batch(svc.ctx.db, jctx.job_id, {"per_episode": per_episode}, now())
     finally:
@@ -189,9 +195,9 @@ async def get_batch(svc: SimService, batch_id: str) -> schemas.Batch | None:
     live = svc.progress_of(b.job_id)
     if status == JobStatus.SUCCEEDED:
         progress = 1.0
-    else:  # members that recorded a whole closed-loop rollout count one of their two rollouts
+    else:  # members that recorded a whole rollout
         done = sum(1 for m in rows if m.steps_completed is not None and not m.cancelled)
-        progress = max(done / max(2 * len(rows), 1), 0.0 if live is None else live.progress)
+        progress = max(done / max(len(rows), 1), 0.0 if live is None else live.progress)
     return schemas.Batch(
         batch_id=b.id,
         job_id=b.job_id,

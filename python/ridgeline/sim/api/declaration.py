@@ -18,6 +18,7 @@ from ridgeline.sim.api import (
     projects,
     runs,
     store,  # noqa: F401  (tables on the shared metadata)
+    webhooks,
 )
 from ridgeline.sim.api.errors import REASON_CODES
 from ridgeline.sim.api.service import SimService
@@ -42,6 +43,21 @@ async def _start(ctx: AppContext, _settings: None) -> SimService:
     return service
 
 
+async def _resume_webhooks(ctx: AppContext) -> None:
+    """Send the webhooks a stopped process left pending (after the job service recovered its jobs)."""
+    svc = ctx.services.get(SimService)
+    if svc is not None:
+        await webhooks.resume_pending(svc, runs.get_run)
+
+
+async def _interrupt_running(ctx: AppContext) -> None:
+    """The process is stopping: running rollouts end as interrupted (run_interrupted), recorded
+    before the job service and the database go; their webhooks stay pending for the next process."""
+    svc = ctx.services.get(SimService)
+    if svc is not None:
+        await svc.interrupt()
+
+
 async def _stop(service: SimService) -> None:
     await service.close()
 
@@ -55,6 +71,8 @@ family = Family(
     metadata=metadata,
     job_kinds={"run": runs.run_job, "batch": batches.batch_job},
     services=(Provider(SimService, _start, _stop),),
+    on_startup=(_resume_webhooks,),
+    on_shutdown=(_interrupt_running,),
     reason_codes=REASON_CODES,
     doc_pages=("docs/sim.md",),
     default_policy=public_unless_required("sim"),  # RIDGELINE_AUTH_REQUIRE_FAMILIES

@@ -41,4 +41,6 @@ REASON_CODES = catalogue(
     ("linkage_roundtrip_mismatch", 500, "The linkage did not survive its round trip."),
     ("internal_error", 500, "Internal server error."),
     ("service_unavailable", 503, "The sim service is not available: its start-up failed."),
+    # issue 21: graceful shutdown
+    ("run_interrupted", 503, "Run {run_id!r} was interrupted: the process running it stopped."),
 )

@@ -31,14 +31,16 @@ COMPARE_DIRECTION: dict[str, int] = {"success_rate": 1, "episodes": 1, "base_dis
 EVALUATIONS_KEPT = 64
 
 DEFINITIONS = {
-    "G_dyn": "mean over episodes of RMS_t ||q_P - q_B|| / (RMS_t ||q_B - mean q_B|| + 0.01 rad), where "
-    "q_B is the baseline's closed-loop trajectory and q_P the trajectory of the baseline's commanded "
-    "actions replayed open loop under the profile (same seed and initial state): the trajectory error "
-    "under identical actions, normalised by the baseline's motion (dimensionless)",
+    "G_dyn": "mean over episodes of RMS_t ||q_P - q_B|| / (RMS_t ||q_B - mean q_B|| + 0.01), where q_B "
+    "and q_P are the true configurations (a floating base's pose included) of the baseline's and the "
+    "profile's closed-loop rollouts (same controller, reference, seed and initial state): how far the "
+    "profile's dynamics move the controlled system, normalised by the baseline's motion (dimensionless)",
     "G_perc": "mean over episodes of RMS_t ||obs_q - q||: position error the profile's sensor model "
     "(noise, delay, quantisation) puts into the controller's observations (rad or m)",
-    "G_perf": "mean tracking_rmse under the profile / mean tracking_rmse under the baseline - 1: "
-    "relative task-metric drop (0 = none, 0.5 = 50 % worse)",
+    "G_perf": "mean cost under the profile / mean cost under the baseline - 1, cost = tracking_rmse + "
+    "base_deviation (RMS distance of a floating base from the baseline's base path; 0 for fixed bases "
+    "and for the baseline): relative task drop (0 = none, 0.5 = 50 % worse); wheels that spin on a "
+    "slippery floor track their reference but leave the body behind, which counts as worse",
     "drop": "(baseline - value) for higher-is-better metrics, (value - baseline) otherwise; "
     "positive = worse than the baseline",
 }

@@ -22,10 +22,10 @@ from ridgeline.platform.context import Ctx, Service
 from ridgeline.platform.downloads import artifact_response
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.hashing import sha256_hex
-from ridgeline.platform.jobs import Job, JobCancelled, JobContext, JobStatus
+from ridgeline.platform.jobs import SHUTDOWN, Job, JobCancelled, JobContext, JobStatus
 from ridgeline.platform.openapi import raises
 from ridgeline.platform.paging import INT64_MAX, Offset
-from ridgeline.platform.problems import NotFound
+from ridgeline.platform.problems import EngineError, NotFound
 from ridgeline.sim import replay as replay_format
 from ridgeline.sim.api import schemas, store
 from ridgeline.sim.api.bodies import JSONBody
@@ -39,7 +39,7 @@ from ridgeline.sim.api.service import (
 )
 from ridgeline.sim.api.validation import convert, strict_body
 from ridgeline.sim.api.versioning import deprecated, v1_headers
-from ridgeline.sim.api.webhooks import deliveries, notify_when_done
+from ridgeline.sim.api.webhooks import deliveries, notify_when_done, webhook_row
 from ridgeline.sim.examples import SCENARIOS
 from ridgeline.sim.model import Model
 from ridgeline.sim.rollout import RolloutResult
@@ -123,6 +123,14 @@ def episode_table(result: RolloutResult) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- reading runs
 
 
+INTERRUPTED = "run_interrupted"
+
+
+def interrupted(job: Job | None) -> bool:
+    """The job ended because the process running it stopped (not a user cancel)."""
+    return job is not None and (job.error or {}).get("reason_code") == INTERRUPTED
+
+
 def run_progress(row: Any, job: Job | None, live: Live | None) -> float:
     """0..1, only moving forward: live while running, then the larger of what was last seen and
     what the recorded steps say."""
@@ -130,7 +138,7 @@ def run_progress(row: Any, job: Job | None, live: Live | None) -> float:
         return 1.0
     p = 0.0
     if row.steps_completed is not None:
-        if not row.cancelled:
+        if not row.cancelled:  # the rollout ran to its end (an interrupted one is `cancelled` here)
             p = 1.0
         else:
             total = int(row.spec.get("steps", 0)) * int(row.spec.get("episodes", 1)) or 1
@@ -167,7 +175,9 @@ def run_from_row(svc: SimService, r: Any, job: Job | None) -> schemas.Run:
         config=msgspec.convert(r.spec, RunSpec),
         progress=run_progress(r, job, svc.progress_of(r.job_id)),
         steps_completed=r.steps_completed,
-        cancelled=bool(r.cancelled),
+        # the row's flag is the engine's "stopped early"; a stop by shutdown is not a cancel
+        cancelled=bool(r.cancelled) and not interrupted(job),
+        interrupted=interrupted(job),
         metrics=None if r.metrics is None else msgspec.convert(r.metrics, schemas.RunMetrics),
         error=job.error if job is not None and status in ("FAILED", "CANCELLED") else None,
         replay=replay,
@@ -287,11 +297,17 @@ async def create_run(
             spec=spec,
             webhook_url=webhook_url,
         )
+        if hook is not None:  # persisted with the run: sent even if this process stops first
+            await store.insert(svc.ctx.db, store.webhooks, {**hook, "run_id": job.id})
 
-    job = await svc.ctx.jobs.submit("sim", "run", {"robot": resolved.label}, prepare=write_records)
+    hook = None
     if webhook_url is not None:
         assert webhook_secret is not None
-        svc.spawn(notify_when_done(svc, job.id, webhook_url, webhook_secret, get_run))
+        hook = webhook_row(svc, "", webhook_url, webhook_secret)
+    job = await svc.ctx.jobs.submit("sim", "run", {"robot": resolved.label}, prepare=write_records)
+    if hook is not None:
+        assert webhook_url is not None and webhook_secret is not None
+        svc.spawn(notify_when_done(svc, hook["id"], job.id, webhook_url, webhook_secret, get_run))
     should_wait = (not svc.queued_mode) if wait is None else wait
     if should_wait:
         await svc.ctx.jobs.wait(job.id)
@@ -313,14 +329,21 @@ async def record_result(
     spec: RunSpec,
     urdf: str,
 ) -> None:
+    """Store the run's metrics and replay bundle. A stopped run (cancelled or interrupted) gets its
+    metrics now and its bundle from a task started here: its terminal state is written first, so a
+    cancel never waits for the compression (the replay answers 409 replay_not_ready meanwhile)."""
     arts = svc.ctx.artifacts
     params = {k: json_floats(v) for k, v in result.params.items()}
     await arts.put(PARAMS_NS, run_id, "params.json", msgspec.json.encode(params), "application/json")
     sha = size = None
-    if result.q is not None:
-        bundle = await asyncio.to_thread(replay_format.encode, result, model, spec, urdf)
-        art = await arts.put(REPLAY_NS, run_id, "replay.npz", bundle, replay_format.MEDIA_TYPE)
-        sha, size = art.sha256, art.size
+    if result.q is not None and not result.cancelled:
+        sha, size = await store_replay(svc, run_id, result, model, spec, urdf)
+    elif result.q is not None:
+        task = asyncio.get_running_loop().create_task(
+            write_replay_later(svc, run_id, result, model, spec, urdf)
+        )
+        svc.replay_tasks[run_id] = task
+        task.add_done_callback(lambda _t: svc.replay_tasks.pop(run_id, None))
     await store.record_result(
         svc.ctx.db,
         run_id,
@@ -336,6 +359,37 @@ async def record_result(
     )
 
 
+async def store_replay(
+    svc: SimService, run_id: str, result: RolloutResult, model: Model, spec: RunSpec, urdf: str
+) -> tuple[str, int]:
+    bundle = await asyncio.to_thread(replay_format.encode, result, model, spec, urdf)
+    art = await svc.ctx.artifacts.put(REPLAY_NS, run_id, "replay.npz", bundle, replay_format.MEDIA_TYPE)
+    return art.sha256, art.size
+
+
+async def write_replay_later(
+    svc: SimService, run_id: str, result: RolloutResult, model: Model, spec: RunSpec, urdf: str
+) -> None:
+    sha, size = await store_replay(svc, run_id, result, model, spec, urdf)
+    await store.record_result(svc.ctx.db, run_id, {"replay_sha256": sha, "replay_size": size})
+
+
+def stopped_error(jctx: JobContext, live: Live, result: RolloutResult) -> Exception:
+    """Why a rollout stopped early: the process stopping (``run_interrupted``, FAILED) unless a user
+    cancelled it (JobCancelled, CANCELLED). Both the sim's shutdown hook and the job service's own
+    shutdown (its token's SHUTDOWN reason, e.g. in ``ridgeline worker``) count as interruptions."""
+    by_shutdown = jctx.token.cancelled and jctx.token.reason == SHUTDOWN
+    if live.cancel_requested or not (live.interrupted or by_shutdown):
+        return JobCancelled(jctx.job_id)
+    done = int(np.sum(result.steps_completed))
+    return EngineError(
+        503,
+        INTERRUPTED,
+        f"interrupted by shutdown: the process running this job stopped after {done} steps; "
+        "its partial metrics (and replay, if recorded) are kept",
+    )
+
+
 async def run_job(jctx: JobContext) -> dict[str, Any]:
     svc = jctx.app.service(SimService)
     await svc.await_records(jctx.job_id)
@@ -344,7 +398,7 @@ async def run_job(jctx: JobContext) -> dict[str, Any]:
         raise RuntimeError(f"run record {jctx.job_id} missing")
     spec = msgspec.convert(row.spec, RunSpec)
     robot = await svc.resolve_robot(row.robot)
-    live = svc.live[jctx.job_id] = Live()
+    live = svc.begin_live(jctx.job_id)
     try:
         result, wall_ms, model = await svc.rollout(
             jctx, live, robot.urdf, spec, on_progress=lambda f: advance(jctx, live, f)
@@ -353,7 +407,7 @@ async def run_job(jctx: JobContext) -> dict[str, Any]:
     finally:
         svc.end_live(jctx.job_id)
     if result.cancelled:
-        raise JobCancelled(jctx.job_id)
+        raise stopped_error(jctx, live, result)
     return {"run_id": row.id, "metrics": summarize(result, wall_ms)}
 
 
@@ -362,9 +416,11 @@ async def cancel_job(svc: SimService, job_id: str) -> bool:
     stopping its rollout. False when every step already completed: the job is finishing (recording
     its replay) and will succeed, so it is not cancelled."""
     stopped = svc.cancel_live(job_id)
-    if stopped is None:
-        await svc.ctx.jobs.cancel(job_id)
-    elif stopped:
+    if stopped is None:  # not running here (queued, or held by another process)
+        job = await svc.ctx.jobs.cancel(job_id)
+        # the work had completed: it kept its outcome (a cancel never relabels a finished run)
+        return job is None or job.status != JobStatus.SUCCEEDED
+    if stopped:
         await svc.ctx.jobs.wait(job_id, limit_s=30)
     return stopped is not False
 

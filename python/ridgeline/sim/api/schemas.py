@@ -317,6 +317,13 @@ class Run(msgspec.Struct, kw_only=True):
     progress: Annotated[float, msgspec.Meta(description="Fraction done, 0..1 (live while RUNNING).")]
     steps_completed: Annotated[list[int] | None, msgspec.Meta(description="Steps each episode ran")]
     cancelled: Annotated[bool, msgspec.Meta(description="Whether the rollout was stopped by a cancel.")]
+    interrupted: Annotated[
+        bool,
+        msgspec.Meta(
+            description="Whether the rollout was stopped because the process running it stopped "
+            "(status FAILED, error.reason_code run_interrupted); such a run is not cancelled."
+        ),
+    ] = False
     metrics: Annotated[
         RunMetrics | None, msgspec.Meta(description="Metric means over episodes (null until finished).")
     ]

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-import numpy as np
 
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
@@ -31,7 +30,7 @@ from ridgeline.sim.api.store import new_id, now  # noqa: F401  (the family's clo
 from ridgeline.sim.api.validation import check_spec
 from ridgeline.sim.examples import EXAMPLE_ROBOTS
 from ridgeline.sim.rollout import RolloutResult
-from ridgeline.sim.runspec import RunSpec, execute, execute_open_loop
+from ridgeline.sim.runspec import RunSpec, execute
 
 ASSET_NS = "sim-assets"
 REPLAY_NS = "sim-replays"
@@ -56,6 +55,8 @@ class Live:
     lock: threading.Lock = field(default_factory=threading.Lock)
     handle: RolloutHandle | None = None
     cancel_requested: bool = False
+    # the process is stopping: the rollout was stopped by the shutdown, not by a user cancel
+    interrupted: bool = False
     steps_done: bool = False
     progress: float = 0.0
     # batch member run id -> its own progress (0..1), shown by run lists and details
@@ -82,12 +83,49 @@ class SimService:
         self.ended: OrderedDict[str, Live] = OrderedDict()
         self.profiles = reality_profiles()
         self.profile_names = [p["name"] for p in self.profiles]
+        # run id -> the task writing a stopped run's replay bundle (after its terminal state)
+        self.replay_tasks: dict[str, asyncio.Task[Any]] = {}
+        self.stopping = False
+        auth = getattr(ctx, "auth", None)
+        self.secret_box = None if auth is None else auth.secrets  # seals pending webhooks' secrets
+
+    @property
+    def owner(self) -> str:
+        """This process, in the job service's words (host:pid:nonce)."""
+        return self.ctx.jobs.owner
+
+    async def interrupt(self, limit_s: float = 60.0) -> None:
+        """The process is stopping (``on_shutdown``): stop every running rollout as *interrupted*
+        (never as a user cancel) and wait until each job has written its terminal state. A job whose
+        steps all completed is left to finish: it ends SUCCEEDED, never relabelled."""
+        self.stopping = True
+        waiting = []
+        for job_id, live in list(self.live.items()):
+            with live.lock:
+                if not live.steps_done:
+                    live.interrupted = True
+                handle = live.handle if live.interrupted else None
+            if handle is not None:
+                handle.cancel()
+            waiting.append(
+                asyncio.get_running_loop().create_task(self.ctx.jobs.wait(job_id, limit_s=limit_s))
+            )
+        if waiting:
+            await asyncio.wait(waiting, timeout=limit_s)
 
     async def close(self) -> None:
+        self.stopping = True
+        if self.replay_tasks:  # a stopped run's replay bundle: let it be written
+            await asyncio.wait(list(self.replay_tasks.values()), timeout=10)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
+
+    def begin_live(self, job_id: str, **kw: Any) -> Live:
+        live = self.live[job_id] = Live(**kw)
+        live.interrupted = self.stopping  # started while the process stops: it stops at once
+        return live
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -215,18 +253,17 @@ class SimService:
         urdf: str,
         spec: RunSpec,
         *,
-        open_loop: tuple[np.ndarray, str] | None = None,
         on_progress: Any = None,
         last: bool = True,
     ) -> tuple[RolloutResult, float, Model]:
-        """Run ``spec`` closed loop, or replay ``open_loop = (torques, profile)``, off the event loop.
+        """Run ``spec`` (closed loop) off the event loop, on the job's thread budget.
         ``on_progress(fraction of this rollout)`` is called while it steps; ``last`` marks the job's
         last rollout (its completion makes the job uncancellable)."""
         model = self.model(urdf, spec.floating_base)
         handle = RolloutHandle()
         with live.lock:
             live.handle = handle
-            if live.cancel_requested:  # cancelled between rollouts: this one stops at once, recorded
+            if live.cancel_requested or live.interrupted:  # stopped between rollouts: stops at once
                 handle.cancel()
         jctx.token.on_cancel(handle.cancel)  # shutdown, or a cancel taken by the job service
         total = spec.steps * spec.episodes
@@ -244,21 +281,7 @@ class SimService:
         watcher = asyncio.get_running_loop().create_task(watch())
         t0 = time.perf_counter()
         try:
-            if open_loop is None:
-                result = await asyncio.to_thread(
-                    execute, model, spec, handle=handle, threads=jctx.thread_budget
-                )
-            else:
-                torques, profile = open_loop
-                result = await asyncio.to_thread(
-                    execute_open_loop,
-                    model,
-                    spec,
-                    torques,
-                    profile=profile,
-                    handle=handle,
-                    threads=jctx.thread_budget,  # the job's share of the cores
-                )
+            result = await asyncio.to_thread(execute, model, spec, handle=handle, threads=jctx.thread_budget)
         finally:
             done.set()
             await watcher

@@ -92,6 +92,25 @@ webhook_deliveries = sa.Table(
     sa.Index("ix_sim_webhook_deliveries_run", "run_id"),
 )
 
+# migration 0020_sim_webhooks: a run's webhook, kept until it is delivered (or has failed every
+# attempt), so a process that stops before sending it leaves it to the next one. status: pending
+# (not sent yet), sending (``owner`` is delivering it), delivered, failed. The secret is sealed
+# with the platform's key ring and erased once the webhook is settled.
+webhooks = sa.Table(
+    "sim_webhooks",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("run_id", sa.String(32), nullable=False),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("secret_sealed", sa.Text, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("owner", sa.String(128), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_sim_webhooks_status", "status"),
+    sa.Index("ix_sim_webhooks_run", "run_id"),
+)
+
 
 # ---------------------------------------------------------------- queries (every SQL statement of the family)
 
@@ -205,3 +224,43 @@ async def deliveries(db: Database, run_id: str) -> list[Row]:
     q = t.select().where(t.c.run_id == run_id).order_by(t.c.created_at, t.c.attempt)
     async with db.engine.connect() as conn:
         return list((await conn.execute(q)).all())
+
+
+async def webhook(db: Database, webhook_id: str) -> Row | None:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(webhooks.select().where(webhooks.c.id == webhook_id))).first()
+
+
+async def unsettled_webhooks(db: Database) -> list[Row]:
+    """Webhooks not delivered yet (pending, or being sent by some process)."""
+    t = webhooks
+    q = t.select().where(t.c.status.in_(("pending", "sending"))).order_by(t.c.created_at, t.c.id)
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(q)).all())
+
+
+async def claim_webhook(
+    db: Database, webhook_id: str, owner: str, *, from_status: str = "pending", from_owner: str | None = None
+) -> bool:
+    """Take a webhook for delivery (one process wins)."""
+    t = webhooks
+    where = [t.c.id == webhook_id, t.c.status == from_status]
+    if from_owner is not None:
+        where.append(t.c.owner == from_owner)
+    async with db.begin() as conn:
+        res = await conn.execute(
+            t.update().where(*where).values(status="sending", owner=owner, updated_at=now())
+        )
+    return bool(res.rowcount)
+
+
+async def settle_webhook(db: Database, webhook_id: str, owner: str, status: str) -> None:
+    """``delivered``/``failed`` (the secret is erased) or back to ``pending`` (delivery interrupted)."""
+    t = webhooks
+    values: dict[str, Any] = {"status": status, "updated_at": now()}
+    if status == "pending":
+        values["owner"] = None
+    else:
+        values["secret_sealed"] = None
+    async with db.begin() as conn:
+        await conn.execute(t.update().where(t.c.id == webhook_id, t.c.owner == owner).values(values))
