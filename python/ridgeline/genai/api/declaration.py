@@ -62,6 +62,16 @@ PLATFORM_PROVIDER = Provider(PlatformService, _start_platform, _stop_platform, n
 # -- end control plane
 
 
+# -- playgrounds and agent projects (genai-play): /v1/playgrounds/*, /v1/agent-projects/*
+from ridgeline.genai.api import agent_projects as _agent_projects  # noqa: E402
+from ridgeline.genai.api import agent_projects_store  # noqa: E402,F401  (tables on the shared metadata)
+from ridgeline.genai.api import playgrounds as _playgrounds  # noqa: E402
+from ridgeline.genai.api import playgrounds_store  # noqa: E402,F401  (tables on the shared metadata)
+
+ROUTES += [*_playgrounds.ROUTES, *_agent_projects.ROUTES]
+# -- end playgrounds and agent projects
+
+
 async def _start(ctx: AppContext, _settings: None) -> GenaiService:
     return GenaiService(ctx)
 
@@ -75,6 +85,6 @@ family = Family(
     metadata=metadata,
     services=(Provider(GenaiService, _start), PLATFORM_PROVIDER),
     reason_codes=REASON_CODES,
-    doc_pages=("docs/genai.md",),
+    doc_pages=("docs/genai.md", "docs/genai-playgrounds.md"),
     default_policy=Policy.bearer(),  # the seed's "authenticated" unless a route says otherwise
 )

@@ -87,4 +87,12 @@ REASON_CODES = catalogue(
     ("runtime_model_unavailable", 409, "Provider {provider} does not serve managed model {model_id}."),
     ("vector_operation_failed", 409, "Vector operation on index {index_name} failed: {detail}"),
     ("index_not_bound", 409, "Index {index_name} is not a resource of the active vector_store binding."),
+    # -- playgrounds and agent projects (api/playgrounds.py, api/agent_projects.py; docs/genai-playgrounds.md)
+    ("playground_session_not_found", 404, "Playground session {session_id} not found."),
+    ("playground_session_invalid", 422, "Invalid playground session: {detail}"),
+    ("playground_knowledge_base_unavailable", 409, "Knowledge base {knowledge_base_id} is not active, ready "
+     "and bound to the active deployment."),
+    ("agent_project_not_found", 404, "Agent project {project_id} not found."),
+    ("agent_project_invalid", 422, "Agent project {project_id} does not validate: {detail}"),
+    ("agent_project_target_taken", 409, "Agent {agent_id} is a platform agent or belongs to another owner."),
 )  # fmt: skip
