@@ -114,7 +114,9 @@ def cloud_deployment(app: App, rt: FakeServer, slug: str = "cloud", activate: bo
                                   "default_resource_id": b["default_resource_id"]} for b in base["bindings"]}  # fmt: skip
     bindings["llm_inference"] = {"provider_id": p["id"], "default_resource_id": "gpt-a",
                                  "resources": [{"id": "gpt-a"}, {"id": "gpt-b"}, {"id": "endless"}, {"id": "broken"}]}  # fmt: skip
-    d = app.ok("POST", "/v1/platform/deployments", status=201, json={"slug": slug, "bindings": bindings})["deployment"]
+    d = app.ok("POST", "/v1/platform/deployments", status=201, json={"slug": slug, "bindings": bindings})[
+        "deployment"
+    ]
     if activate:
         app.ok("POST", f"/v1/platform/deployments/{d['id']}/activate")
     return d

@@ -31,7 +31,12 @@ def test_every_route_refuses_anonymous_callers(app):
 def test_sessions_are_owner_only(app):
     s = app.ok("POST", "/v1/playgrounds/sessions", role="user", status=201, json={"title": "mine"})
     sid = s["id"]
-    assert (s["playground_kind"], s["title"], s["messages"], s["knowledge_binding"]) == ("chat", "mine", [], None)
+    assert (s["playground_kind"], s["title"], s["messages"], s["knowledge_binding"]) == (
+        "chat",
+        "mine",
+        [],
+        None,
+    )
     assert app.ok("GET", "/v1/playgrounds/sessions", role="user")["total"] == 1
     for role in ("user2", "admin", "superadmin"):
         assert app.ok("GET", "/v1/playgrounds/sessions", role=role)["sessions"] == []
@@ -49,7 +54,10 @@ def test_chat_messages_are_persisted_through_the_default_deployment(app):
     sid = app.ok("POST", "/v1/playgrounds/sessions", role="user", status=201, json={})["id"]
     r = app.ok("POST", f"/v1/playgrounds/sessions/{sid}/messages", role="user",
                json={"content": "What does the extractive provider do?"})  # fmt: skip
-    assert r["model"] == "ridgeline-extractive-1" and r["provider"]["provider_key"] == "ridgeline_extractive_chat"
+    assert (
+        r["model"] == "ridgeline-extractive-1"
+        and r["provider"]["provider_key"] == "ridgeline_extractive_chat"
+    )
     assert r["user_message"]["role"] == "user" and r["assistant_message"]["role"] == "assistant"
     assert r["assistant_message"]["metadata"]["status"] == "complete" and r["sources"] == []
     s = app.ok("GET", f"/v1/playgrounds/sessions/{sid}", role="user")
@@ -102,8 +110,18 @@ def test_assistant_model_and_history_reach_the_provider(app, streaming_runtime):
     assert sent == [("system", "Talk like a pirate."), ("user", "ahoy"), ("assistant", "Echo: ahoy"),
                     ("user", "again")]  # fmt: skip
     # the session's own selection wins over the assistant's model
-    app.ok("PATCH", f"/v1/playgrounds/sessions/{sid}", role="user", json={"model_selection": {"model_id": "gpt-a"}})
-    assert app.ok("POST", f"/v1/playgrounds/sessions/{sid}/messages", role="user", json={"content": "x"})["model"] == "gpt-a"
+    app.ok(
+        "PATCH",
+        f"/v1/playgrounds/sessions/{sid}",
+        role="user",
+        json={"model_selection": {"model_id": "gpt-a"}},
+    )
+    assert (
+        app.ok("POST", f"/v1/playgrounds/sessions/{sid}/messages", role="user", json={"content": "x"})[
+            "model"
+        ]
+        == "gpt-a"
+    )
     # an assistant deactivated later is refused at message time
     r = app.req("POST", "/v1/registry/agents", "user", json={"id": "agent.pirate", "spec": {
         "name": "Pirate", "instructions": "Talk like a pirate.", "status": "inactive"}})  # fmt: skip
@@ -124,7 +142,9 @@ def test_upstream_failure_stores_nothing(app, streaming_runtime):
 
 def test_options_list_binding_models_and_assistants(app, streaming_runtime):
     o = app.ok("GET", "/v1/playgrounds/options", role="user")
-    assert [m["id"] for m in o["models"]] == ["ridgeline-extractive-1"] and o["default_model_id"] == "ridgeline-extractive-1"
+    assert [m["id"] for m in o["models"]] == ["ridgeline-extractive-1"] and o[
+        "default_model_id"
+    ] == "ridgeline-extractive-1"
     assert "agent.knowledge_chat" in [a["id"] for a in o["assistants"]]
     assert o["playground_kinds"] == ["chat", "knowledge"] and o["deployment"]["slug"] == "local-default"
     d = cloud_deployment(app, streaming_runtime)

@@ -43,7 +43,9 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=20000)]
 Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 NodeId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
-AgentId = Annotated[str, msgspec.Meta(min_length=3, max_length=128, description="agent.<name>; default agent.project_<id>")]
+AgentId = Annotated[
+    str, msgspec.Meta(min_length=3, max_length=128, description="agent.<name>; default agent.project_<id>")
+]
 MAX_NODES = 64
 
 
@@ -233,29 +235,49 @@ async def _check(
             for problem in registry.spec_errors("tool", tool.spec):
                 f.error(f"{p}.tool_ref", "tool_spec_invalid", f"tool {ref!r}: {problem}")
             if ref not in allowed:
-                f.error(f"{p}.tool_ref", "tool_not_allowed", f"tool {ref!r} is not in tool_policy.allowed_tools")
+                f.error(
+                    f"{p}.tool_ref", "tool_not_allowed", f"tool {ref!r} is not in tool_policy.allowed_tools"
+                )
             if tool.spec.get("online_only") and not policy.get("allow_online_tools", True):
                 f.error(f"{p}.tool_ref", "online_tool_not_allowed",
                         f"tool {ref!r} is online only and the policy forbids online tools")  # fmt: skip
             if tool.spec.get("status", "active") != "active":
-                f.warn(f"{p}.tool_ref", "tool_inactive", f"tool {ref!r} is {tool.spec.get('status')}: not offered")
+                f.warn(
+                    f"{p}.tool_ref",
+                    "tool_inactive",
+                    f"tool {ref!r} is {tool.spec.get('status')}: not offered",
+                )
         elif n["type"] == "retrieval":
             if not n.get("knowledge_base_id"):
                 f.error(f"{p}.knowledge_base_id", "missing_knowledge_base_id", f"retrieval node {n['id']!r} names no knowledge base")  # fmt: skip
             else:
                 kb_ids.append((i, n["knowledge_base_id"]))
     if len(model_refs) > 1:
-        f.error(f"{W}.nodes", "conflicting_model_refs", f"llm nodes name different models {sorted(model_refs)}; an agent has one")
+        f.error(
+            f"{W}.nodes",
+            "conflicting_model_refs",
+            f"llm nodes name different models {sorted(model_refs)}; an agent has one",
+        )
     if used_tools and policy.get("max_tool_steps", 4) == 0:
-        f.error(f"{TP}.max_tool_steps", "no_tool_steps", "the workflow has tool nodes but max_tool_steps is 0")
+        f.error(
+            f"{TP}.max_tool_steps", "no_tool_steps", "the workflow has tool nodes but max_tool_steps is 0"
+        )
     for j, ref in enumerate(allowed):
         if ref in tools and ref not in used_tools:
-            f.warn(f"{TP}.allowed_tools[{j}]", "allowed_tool_unused", f"tool {ref!r} is allowed but no node uses it")
+            f.warn(
+                f"{TP}.allowed_tools[{j}]",
+                "allowed_tool_unused",
+                f"tool {ref!r} is allowed but no node uses it",
+            )
     if kb_ids:
         await _check_kbs(ctx, kb_ids, f)
     target = await store.get("agent", project["agent_id"])
     if target is not None and _taken(target, project["owner_id"]):
-        f.error("agent_id", "agent_id_taken", f"agent {project['agent_id']!r} is a platform agent or another owner's")
+        f.error(
+            "agent_id",
+            "agent_id_taken",
+            f"agent {project['agent_id']!r} is a platform agent or another owner's",
+        )
     if registry.entity_id_error(project["agent_id"]):
         f.error("agent_id", "agent_id_invalid", registry.entity_id_error(project["agent_id"]) or "")
     return order
@@ -362,7 +384,9 @@ async def create_project(
     if data.agent_id is not None:
         problem = registry.entity_id_error(data.agent_id)
         if problem or not data.agent_id.startswith("agent."):
-            raise E("invalid_request", detail=f"agent_id: {problem or 'must start with agent.'}", field="agent_id")
+            raise E(
+                "invalid_request", detail=f"agent_id: {problem or 'must start with agent.'}", field="agent_id"
+            )
         target = await (await catalog_of(svc)).get("agent", data.agent_id)
         if target is not None and _taken(target, user_id):
             raise E("agent_project_target_taken", agent_id=data.agent_id)
@@ -386,7 +410,9 @@ async def update_project(
     return project_view(row)
 
 
-@post("/v1/agent-projects/{project_id:str}/validate", status_code=200, opt={**raises(403), **_OWNER}, tags=TAGS)
+@post(
+    "/v1/agent-projects/{project_id:str}/validate", status_code=200, opt={**raises(403), **_OWNER}, tags=TAGS
+)
 async def validate_project(
     svc: Service[GenaiService], request: Request[Any, Any, Any], project_id: ProjectId
 ) -> dict[str, Any]:
@@ -398,7 +424,10 @@ async def validate_project(
 
 
 @post(
-    "/v1/agent-projects/{project_id:str}/publish", status_code=200, opt={**raises(403, 409), **_OWNER}, tags=TAGS
+    "/v1/agent-projects/{project_id:str}/publish",
+    status_code=200,
+    opt={**raises(403, 409), **_OWNER},
+    tags=TAGS,
 )
 async def publish_project(
     svc: Service[GenaiService], request: Request[Any, Any, Any], project_id: ProjectId

@@ -63,10 +63,8 @@ PLATFORM_PROVIDER = Provider(PlatformService, _start_platform, _stop_platform, n
 
 
 # -- playgrounds and agent projects (genai-play): /v1/playgrounds/*, /v1/agent-projects/*
-from ridgeline.genai.api import agent_projects as _agent_projects  # noqa: E402
-from ridgeline.genai.api import agent_projects_store  # noqa: E402,F401  (tables on the shared metadata)
-from ridgeline.genai.api import playgrounds as _playgrounds  # noqa: E402
-from ridgeline.genai.api import playgrounds_store  # noqa: E402,F401  (tables on the shared metadata)
+from ridgeline.genai.api import agent_projects as _agent_projects  # noqa: E402  (imports its store's table)
+from ridgeline.genai.api import playgrounds as _playgrounds  # noqa: E402  (imports its store's tables)
 
 ROUTES += [*_playgrounds.ROUTES, *_agent_projects.ROUTES]
 # -- end playgrounds and agent projects

@@ -76,9 +76,9 @@ class SessionPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     is fixed at creation."""
 
     title: Title | msgspec.UnsetType = msgspec.UNSET
-    assistant_ref: Ref | None | msgspec.UnsetType = msgspec.UNSET
+    assistant_ref: Ref | msgspec.UnsetType | None = msgspec.UNSET
     model_selection: ModelSelection | msgspec.UnsetType = msgspec.UNSET
-    knowledge_binding: KnowledgeBinding | None | msgspec.UnsetType = msgspec.UNSET
+    knowledge_binding: KnowledgeBinding | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class MessageIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -114,7 +114,9 @@ class EventStream(Stream):
         return resp
 
 
-def _orchestrator(request: Request[Any, Any, Any], platform: PlatformService, svc: GenaiService) -> Orchestrator:
+def _orchestrator(
+    request: Request[Any, Any, Any], platform: PlatformService, svc: GenaiService
+) -> Orchestrator:
     return Orchestrator(request.app.state["ctx"], platform, svc)
 
 
@@ -172,13 +174,17 @@ async def create_session(
 ) -> dict[str, Any]:
     user_id, is_super = _who(request)
     values = msgspec.to_builtins(data)
-    values["title"] = data.title or ("New knowledge session" if data.playground_kind == "knowledge" else "New chat")
+    values["title"] = data.title or (
+        "New knowledge session" if data.playground_kind == "knowledge" else "New chat"
+    )
     await _check(_orchestrator(request, platform, svc), user_id, is_super, values)
     return await PlaygroundStore(svc.db).create(user_id, values)
 
 
 @get("/v1/playgrounds/sessions/{session_id:str}", opt=_BEARER, tags=TAGS)
-async def get_session(svc: Service[GenaiService], request: Request[Any, Any, Any], session_id: SessionId) -> dict[str, Any]:
+async def get_session(
+    svc: Service[GenaiService], request: Request[Any, Any, Any], session_id: SessionId
+) -> dict[str, Any]:
     user_id, _ = _who(request)
     store = PlaygroundStore(svc.db)
     row = await _session(store, user_id, session_id)
@@ -205,14 +211,21 @@ async def patch_session(
 
 
 @delete("/v1/playgrounds/sessions/{session_id:str}", status_code=200, opt=_BEARER, tags=TAGS)
-async def delete_session(svc: Service[GenaiService], request: Request[Any, Any, Any], session_id: SessionId) -> dict[str, Any]:
+async def delete_session(
+    svc: Service[GenaiService], request: Request[Any, Any, Any], session_id: SessionId
+) -> dict[str, Any]:
     user_id, _ = _who(request)
     if not await PlaygroundStore(svc.db).delete(user_id, session_id):
         raise E("playground_session_not_found", session_id=session_id)
     return {"id": session_id, "deleted": True}
 
 
-@post("/v1/playgrounds/sessions/{session_id:str}/messages", status_code=200, opt={**raises(409), **_BEARER}, tags=TAGS)
+@post(
+    "/v1/playgrounds/sessions/{session_id:str}/messages",
+    status_code=200,
+    opt={**raises(409), **_BEARER},
+    tags=TAGS,
+)
 async def post_message(
     svc: Service[GenaiService],
     platform: Service[PlatformService],

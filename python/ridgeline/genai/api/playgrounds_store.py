@@ -158,7 +158,9 @@ class PlaygroundStore:
         async with self.db.begin() as conn:
             found = (
                 await conn.execute(
-                    sa.select(sessions.c.id).where(sessions.c.id == session_id, sessions.c.owner_id == owner_id)
+                    sa.select(sessions.c.id).where(
+                        sessions.c.id == session_id, sessions.c.owner_id == owner_id
+                    )
                 )
             ).first()
             if found is None:

@@ -104,7 +104,12 @@ class Orchestrator:
             s = e.spec
             if s.get("status", "active") != "active":
                 continue
-            if not (is_super or e.owner_id is None or s.get("classification") == "platform" or e.owner_id == user_id):
+            if not (
+                is_super
+                or e.owner_id is None
+                or s.get("classification") == "platform"
+                or e.owner_id == user_id
+            ):
                 continue
             out.append({"id": e.id, "name": s.get("name", e.id), "description": s.get("description", ""),
                         "classification": s.get("classification", "user"), "model_ref": s.get("model_ref"),
@@ -244,4 +249,3 @@ class Orchestrator:
             return
         yield sse("done", {"user_message": stored[0], "assistant_message": stored[1], "finish_reason": finish,
                            "usage": usage})  # fmt: skip
-

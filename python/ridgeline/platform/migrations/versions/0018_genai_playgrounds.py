@@ -28,9 +28,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index(
-        "ix_genai_playground_sessions_owner_id", "genai_playground_sessions", ["owner_id"]
-    )
+    op.create_index("ix_genai_playground_sessions_owner_id", "genai_playground_sessions", ["owner_id"])
     op.create_table(
         "genai_playground_messages",
         sa.Column("id", sa.String(64), primary_key=True),
