@@ -28,7 +28,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_genai_inference import MODEL, MODELS, RIDGELINE, _port, _setup, _wait  # noqa: E402
+from bench_genai_inference import MODEL, MODELS, RIDGELINE, _port, _setup, _wait
 
 
 def upstream_app(tokens: int, token_ms: float, prefill_ms: float):  # type: ignore[no-untyped-def]
@@ -42,17 +42,31 @@ def upstream_app(tokens: int, token_ms: float, prefill_ms: float):  # type: igno
                         "headers": [(b"content-type", b"application/json")]})  # fmt: skip
             await send({"type": "http.response.body", "body": MODELS})
             return
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/event-stream")],
+            }
+        )
         if prefill_ms:
             await asyncio.sleep(prefill_ms / 1000)
         base = {"id": "c1", "object": "chat.completion.chunk", "model": MODEL}
         for i in range(tokens):
             chunk = {**base, "choices": [{"index": 0, "delta": {"content": f"t{i} "}}]}
-            await send({"type": "http.response.body", "body": f"data: {json.dumps(chunk)}\n\n".encode(), "more_body": True})
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": f"data: {json.dumps(chunk)}\n\n".encode(),
+                    "more_body": True,
+                }
+            )
             if token_ms:
                 await asyncio.sleep(token_ms / 1000)
         end = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-        await send({"type": "http.response.body", "body": f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode()})
+        await send(
+            {"type": "http.response.body", "body": f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode()}
+        )
 
     return app
 
@@ -68,7 +82,11 @@ async def _run(url: str, body: dict, headers: dict[str, str], n: int, first: str
             async with client.stream("POST", url, json=body, headers=headers) as r:
                 r.raise_for_status()
                 async for line in r.aiter_lines():
-                    if t_first is None and line.startswith(first) and ('"content": "t' in line or first == "event: token"):
+                    if (
+                        t_first is None
+                        and line.startswith(first)
+                        and ('"content": "t' in line or first == "event: token")
+                    ):
                         t_first = time.perf_counter()
             t_end = time.perf_counter()
             if i >= 10 and t_first is not None:

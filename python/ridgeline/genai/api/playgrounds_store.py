@@ -172,9 +172,25 @@ class PlaygroundStore:
 
     async def append(self, session_id: str, turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Append ``turns`` ({role, content, sources?, metadata?}) after the session's last message, in
-        one transaction; the session's count and ``updated_at`` move with them."""
+        one transaction; the session's count and ``updated_at`` move with them. Two messages of one
+        session answered at once race for the same ``seq``: the loser retries after the winner."""
+        from sqlalchemy.exc import IntegrityError
+
+        for attempt in range(5):
+            try:
+                return await self._append(session_id, turns)
+            except IntegrityError:
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _append(self, session_id: str, turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
         at = now()
         async with self.db.begin() as conn:
+            if (
+                await conn.execute(sa.select(sessions.c.id).where(sessions.c.id == session_id))
+            ).first() is None:
+                return []  # deleted while its answer was being made: nothing to attach it to
             last = (
                 await conn.execute(
                     sa.select(sa.func.max(messages.c.seq)).where(messages.c.session_id == session_id)

@@ -193,7 +193,10 @@ class Orchestrator:
         meta = {"model": out["model"], "runtime_model_id": out["runtime_model_id"], "provider": out["provider"],
                 "deployment_id": out["deployment_id"], "finish_reason": r.finish_reason, "usage": _usage(r.usage),
                 "status": "complete"}  # fmt: skip
-        user_msg, assistant_msg = await self._persist(turn, r.content, meta)
+        stored = await self._persist(turn, r.content, meta)
+        if not stored:  # the session was deleted while the provider answered
+            raise E("playground_session_not_found", session_id=turn.session["id"])
+        user_msg, assistant_msg = stored
         return {"session_id": turn.session["id"], "user_message": user_msg, "assistant_message": assistant_msg,
                 "sources": turn.sources, **{k: meta[k] for k in ("model", "runtime_model_id", "provider",
                 "deployment_id", "finish_reason", "usage")}}  # fmt: skip
@@ -244,8 +247,11 @@ class Orchestrator:
             meta.update(finish_reason=finish, usage=usage, status=status, error=error)
             with anyio.CancelScope(shield=True):
                 stored = await self._persist(turn, "".join(parts), meta)
+        user_msg, assistant_msg = (
+            stored if stored else (None, None)
+        )  # None: the session was deleted meanwhile
         if error is not None:
-            yield sse("error", {**error, "assistant_message": stored[1]})
+            yield sse("error", {**error, "assistant_message": assistant_msg})
             return
-        yield sse("done", {"user_message": stored[0], "assistant_message": stored[1], "finish_reason": finish,
+        yield sse("done", {"user_message": user_msg, "assistant_message": assistant_msg, "finish_reason": finish,
                            "usage": usage})  # fmt: skip
