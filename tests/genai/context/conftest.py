@@ -58,3 +58,41 @@ def cx(make_app, source_root, monkeypatch) -> Ctx:  # type: ignore[no-untyped-de
     app.__class__ = Ctx
     app.root = source_root
     return app  # type: ignore[return-value]
+
+
+def make_pdf(pages: list[str], *, image: bool = False) -> bytes:
+    """A real PDF (reportlab): one text line per page, or an image and no text (a "scan")."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    for text in pages:
+        if image:
+            from PIL import Image
+            from reportlab.lib.utils import ImageReader
+
+            c.drawImage(ImageReader(Image.new("RGB", (64, 32), (200, 30, 30))), 72, 600, width=128, height=64)
+        else:
+            y = 780
+            for line in text.split("\n"):
+                c.drawString(40, y, line)
+                y -= 14
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def encrypt_pdf(data: bytes, password: str = "secret") -> bytes:
+    """The same PDF encrypted with a user password (pypdf, AES-256)."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    w = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    w.encrypt(user_password=password, owner_password="owner-" + password, algorithm="AES-256")
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()

@@ -177,7 +177,7 @@ class ContextService:
         out = {"properties": [{"name": p["name"], "data_type": p["data_type"]} for p in props]}
         if provider_key == "weaviate_local":
             # the backend supplies vectors; native Weaviate vectorizer modules are never enabled
-            if schema.get("vectorizer", "none") != "none":
+            if (schema.get("vectorizer") or "none") != "none":
                 raise E("vectorization_invalid", detail="Weaviate collections use vectorizer none")
             out["vectorizer"] = "none"
         return out
