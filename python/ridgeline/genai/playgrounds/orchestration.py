@@ -176,7 +176,9 @@ class Orchestrator:
             for m in await self.store.history(session["id"], HISTORY_MESSAGES)
             if m["role"] in ("user", "assistant") and m["content"]
         ]
-        msgs = [Message("system", instructions), *context, *history, Message("user", content)]
+        # The passages lead, so a passage's position among the system messages is its [n] (the
+        # extractive provider numbers the passages it quotes that way).
+        msgs = [*context, Message("system", instructions), *history, Message("user", content)]
         return Turn(session, content, msgs, model, opts, sources, session["assistant_ref"])
 
     async def _persist(self, turn: Turn, text: str, meta: dict[str, Any]) -> list[dict[str, Any]]:
