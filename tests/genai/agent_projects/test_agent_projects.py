@@ -172,3 +172,21 @@ def test_agent_id_must_be_free_for_the_owner(app):
     app.refused(
         "POST", "/v1/agent-projects", 422, "invalid_request", role="user", json=project(agent_id="tool.x")
     )
+
+
+def test_retrieval_nodes_need_an_active_ready_knowledge_base(app):
+    from tests.genai.playgrounds.test_knowledge import _kb
+
+    kb, _ = _kb(app, "handbook")
+    wf = workflow(tool=None)
+    wf["nodes"].insert(0, {"id": "look", "type": "retrieval", "knowledge_base_id": kb["id"], "top_k": 3})
+    wf["entry"] = "look"
+    wf["edges"].insert(0, {"from": "look", "to": "answer"})
+    body = {"name": "Handbook", "workflow_definition": wf, "tool_policy": {"allowed_tools": []}}
+    pid = app.ok("POST", "/v1/agent-projects", role="user", status=201, json=body)["id"]
+    v = app.ok("POST", f"/v1/agent-projects/{pid}/validate", role="user")
+    assert v["valid"] is True and v["compiled"]["knowledge_base_ids"] == [kb["id"]]
+    app.ok("PUT", f"/v1/context/knowledge-bases/{kb['id']}", json={"lifecycle_state": "archived"})
+    errors = app.ok("POST", f"/v1/agent-projects/{pid}/validate", role="user")["errors"]
+    assert [(e["path"], e["code"]) for e in errors] == [
+        ("workflow_definition.nodes[0].knowledge_base_id", "knowledge_base_unavailable")]  # fmt: skip
