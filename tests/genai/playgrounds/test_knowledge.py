@@ -84,3 +84,10 @@ def test_knowledge_base_state_is_checked_at_request_time(app):
     app.refused("POST", f"/v1/playgrounds/sessions/{sid}/messages/stream", 409,
                 "playground_knowledge_base_unavailable", role="user", json={"content": "E4021?"})  # fmt: skip
     assert app.ok("GET", f"/v1/playgrounds/sessions/{sid}", role="user")["messages"] == []
+    # a patch checks what it changes: a rename still works, re-pointing at the unbound KB does not
+    assert (
+        app.ok("PATCH", f"/v1/playgrounds/sessions/{sid}", role="user", json={"title": "still mine"})["title"]
+        == "still mine"
+    )
+    app.refused("PATCH", f"/v1/playgrounds/sessions/{sid}", 409, "playground_knowledge_base_unavailable", role="user",
+                json={"knowledge_binding": {"knowledge_base_id": kb["id"], "top_k": 3}})  # fmt: skip

@@ -134,10 +134,19 @@ async def _session(store: PlaygroundStore, owner_id: str, session_id: str) -> di
     return row
 
 
-async def _check(orch: Orchestrator, user_id: str, is_super: bool, values: dict[str, Any]) -> None:
+async def _check(
+    orch: Orchestrator, user_id: str, is_super: bool, values: dict[str, Any], changed: Any = None
+) -> None:
     """What a session names must be usable now: its kind's binding rule, the assistant, the model
-    (a resource of the active llm_inference binding) and the knowledge base (active, ready, bound)."""
+    (a resource of the active llm_inference binding) and the knowledge base (active, ready, bound).
+    ``changed`` (a PATCH's fields) limits the runtime checks to what the request changes, so a
+    rename does not depend on the runtime; every message checks all of it again anyway."""
     kind, kb = values["playground_kind"], values.get("knowledge_binding")
+    if changed is not None:
+        values = {k: (v if k in changed else None) for k, v in values.items()}
+        kb_checked = kb if "knowledge_binding" in changed else None
+    else:
+        kb_checked = kb
     if kind == "knowledge" and not kb:
         raise E("playground_session_invalid", detail="a knowledge session needs knowledge_binding")
     if kind == "chat" and kb:
@@ -147,8 +156,8 @@ async def _check(orch: Orchestrator, user_id: str, is_super: bool, values: dict[
     model_id = (values.get("model_selection") or {}).get("model_id")
     if model_id:
         orch.platform.pick_resource(await orch.platform.active("llm_inference"), model_id)
-    if kb:
-        await orch.check_knowledge_base(kb["knowledge_base_id"])
+    if kb_checked:
+        await orch.check_knowledge_base(kb_checked["knowledge_base_id"])
 
 
 @get("/v1/playgrounds/sessions", opt=_BEARER, tags=TAGS)
@@ -204,7 +213,7 @@ async def patch_session(
     row = await _session(store, user_id, session_id)
     changes = {k: v for k, v in msgspec.to_builtins(data).items()}  # UNSET fields are left out
     merged = {**row, **changes}
-    await _check(_orchestrator(request, platform, svc), user_id, is_super, merged)
+    await _check(_orchestrator(request, platform, svc), user_id, is_super, merged, changes.keys())
     if changes and not await store.update(user_id, session_id, changes):
         raise E("playground_session_not_found", session_id=session_id)
     return session_view(await _session(store, user_id, session_id), await store.history(session_id))
