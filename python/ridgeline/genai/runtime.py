@@ -544,6 +544,18 @@ class PlatformService:
             if r.provider_instance_id != prov["id"]:
                 raise E("knowledge_base_provider_mismatch", knowledge_base_id=r.knowledge_base_id,
                         kb_provider_id=r.provider_instance_id, provider_id=prov["id"])  # fmt: skip
+            # a managed knowledge base (context management) must also be active and ready, on this provider
+            from ridgeline.genai.context.service import eligible, managed_knowledge_base
+
+            kb = await managed_knowledge_base(conn, r.knowledge_base_id)
+            if kb is not None and kb["provider_instance_id"] != prov["id"]:
+                raise E("knowledge_base_provider_mismatch", knowledge_base_id=r.knowledge_base_id,
+                        kb_provider_id=kb["provider_instance_id"], provider_id=prov["id"])  # fmt: skip
+            if kb is not None and r.provider_resource_id != kb["index_name"]:
+                raise E("binding_resource_invalid", detail=f"knowledge base {kb['id']} has index {kb['index_name']}")
+            if kb is not None and not eligible(kb):
+                raise E("knowledge_base_not_ready", knowledge_base_id=kb["id"],
+                        state=f"{kb['lifecycle_state']}, {kb['sync_state']}")  # fmt: skip
             if r.id is not None and r.id != r.knowledge_base_id:
                 raise E(
                     "binding_resource_invalid",

@@ -60,6 +60,23 @@ async def _stop_platform(svc: PlatformService) -> None:
 
 PLATFORM_PROVIDER = Provider(PlatformService, _start_platform, _stop_platform, name="platform")
 # -- end control plane
+# -- context management (genai-kb): /v1/context/*, the "context" service, the context_sync job kind
+from ridgeline.genai.api import context as _context  # noqa: E402
+from ridgeline.genai.context import store as _context_store  # noqa: E402,F401  (tables on the shared metadata)
+from ridgeline.genai.context.service import JOB_KINDS as CONTEXT_JOB_KINDS  # noqa: E402
+from ridgeline.genai.context.service import provider as _context_provider  # noqa: E402
+
+ROUTES += _context.ROUTES
+CONTEXT_PROVIDER = _context_provider()
+# -- end context management
+
+
+# -- playgrounds and agent projects (genai-play): /v1/playgrounds/*, /v1/agent-projects/*
+from ridgeline.genai.api import agent_projects as _agent_projects  # noqa: E402  (imports its store's table)
+from ridgeline.genai.api import playgrounds as _playgrounds  # noqa: E402  (imports its store's tables)
+
+ROUTES += [*_playgrounds.ROUTES, *_agent_projects.ROUTES]
+# -- end playgrounds and agent projects
 
 
 async def _start(ctx: AppContext, _settings: None) -> GenaiService:
@@ -73,8 +90,9 @@ family = Family(
     validation_status=422,
     tags=["genai"],
     metadata=metadata,
-    services=(Provider(GenaiService, _start), PLATFORM_PROVIDER),
+    services=(Provider(GenaiService, _start), PLATFORM_PROVIDER, CONTEXT_PROVIDER),
+    job_kinds={**CONTEXT_JOB_KINDS},
     reason_codes=REASON_CODES,
-    doc_pages=("docs/genai.md",),
+    doc_pages=("docs/genai.md", "docs/genai-context.md", "docs/genai-playgrounds.md"),
     default_policy=Policy.bearer(),  # the seed's "authenticated" unless a route says otherwise
 )

@@ -87,4 +87,39 @@ REASON_CODES = catalogue(
     ("runtime_model_unavailable", 409, "Provider {provider} does not serve managed model {model_id}."),
     ("vector_operation_failed", 409, "Vector operation on index {index_name} failed: {detail}"),
     ("index_not_bound", 409, "Index {index_name} is not a resource of the active vector_store binding."),
+    # -- playgrounds and agent projects (api/playgrounds.py, api/agent_projects.py; docs/genai-playgrounds.md)
+    ("playground_session_not_found", 404, "Playground session {session_id} not found."),
+    ("playground_session_invalid", 422, "Invalid playground session: {detail}"),
+    ("playground_knowledge_base_unavailable", 409, "Knowledge base {knowledge_base_id} is not active, ready "
+     "and bound to the active deployment."),
+    ("agent_project_not_found", 404, "Agent project {project_id} not found."),
+    ("agent_project_invalid", 422, "Agent project {project_id} does not validate: {detail}"),
+    ("agent_project_target_taken", 409, "Agent {agent_id} is a platform agent or belongs to another owner."),
+    # ---- context management (genai-kb: api/context.py, genai/context/; docs/genai-context.md) ----------
+    ("knowledge_base_not_found", 404, "Knowledge base {knowledge_base_id} not found."),
+    ("knowledge_base_not_ready", 409, "Knowledge base {knowledge_base_id} is not active and ready ({state})."),
+    ("knowledge_base_name_taken", 409, "A knowledge base named {name} already exists."),
+    ("knowledge_base_immutable", 409, "The {field} of a knowledge base is fixed at creation."),
+    ("knowledge_base_bound", 409, "Knowledge base {knowledge_base_id} is bound in deployment(s) {deployments}."),
+    ("knowledge_base_self_provided", 409, "Knowledge base {knowledge_base_id} takes externally supplied "
+     "vectors: text ingestion and text queries are not available for it."),
+    ("knowledge_base_embeddings_mismatch", 409, "Knowledge base {knowledge_base_id} embeds with {kb_target}; "
+     "the active deployment's embeddings default is {deployment_target}."),
+    ("vectorization_invalid", 422, "Invalid vectorization: {detail}"),
+    ("chunking_invalid", 422, "Invalid chunking: {detail}"),
+    ("tokenizer_unavailable", 409, "No tokenizer for the embeddings target: {detail}"),
+    ("schema_profile_not_found", 404, "Schema profile {schema_profile_id} not found."),
+    ("schema_profile_exists", 409, "A {provider_key} schema profile named {name} exists."),
+    ("schema_profile_provider_mismatch", 409, "Schema profile {schema_profile_id} is for "
+     "{profile_provider_key}, not {provider_key}."),
+    ("source_not_found", 404, "Source {source_id} not found."),
+    ("source_path_not_allowed", 422, "Source path {path} is not a directory under an allowed root "
+     "(CONTEXT_SOURCE_ROOTS)."),
+    ("sync_already_running", 409, "A sync of {what} is already queued or running."),
+    ("document_not_found", 404, "Document {document_id} not found."),
+    ("upload_too_large", 413, "The upload is larger than {limit} bytes."),
+    ("document_unsupported", 415, "{filename}: {detail}"),
+    ("pdf_encrypted", 422, "{filename} is an encrypted PDF."),
+    ("pdf_no_text_layer", 422, "{filename} has no text layer (an image-only PDF; OCR is not supported)."),
+    ("document_unreadable", 422, "{filename} cannot be read: {detail}"),
 )  # fmt: skip
