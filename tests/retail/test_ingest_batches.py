@@ -191,3 +191,12 @@ def test_migration_gives_existing_rows_the_legacy_batch(settings) -> None:  # ty
     assert asyncio.run(on_db("SELECT count(*) FROM retail_ingest_batch", fetch=True)) == [(0,)]
     command.downgrade(dbmod.alembic_config(settings), "0019_retail_batches@-1")
     assert asyncio.run(on_db("SELECT quantity FROM retail_sales_daily", fetch=True)) == [(5,)]
+
+
+def test_openapi_marks_the_batch_delete_as_an_addition(make_client) -> None:  # type: ignore[no-untyped-def]
+    paths = make_client(seed_defaults=False).get("/openapi.json").json()["paths"]
+    op = paths["/retail/ingest/batches/{batch_id}"]["delete"]
+    assert "addition to contract 002" in op["description"]
+    assert {"200", "404"} <= set(op["responses"])
+    ingest = paths["/retail/ingest/sales-daily"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert ingest["schema"]  # the ingest answer (with batch_id) is documented
