@@ -192,6 +192,23 @@ def test_migration_gives_existing_rows_the_legacy_batch(settings) -> None:  # ty
     command.downgrade(dbmod.alembic_config(settings), "0019_retail_batches@-1")
     assert asyncio.run(on_db("SELECT quantity FROM retail_sales_daily", fetch=True)) == [(5,)]
 
+    async def shape() -> tuple[set[str], set[str]]:
+        database = dbmod.Database(settings)
+        try:
+            async with database.engine.connect() as conn:
+                return await conn.run_sync(
+                    lambda c: (
+                        {col["name"] for col in sa.inspect(c).get_columns("retail_sales_daily")},
+                        set(sa.inspect(c).get_table_names()),
+                    )
+                )
+        finally:
+            await database.dispose()
+
+    columns, tables = asyncio.run(shape())
+    assert "batch_id" not in columns and "is_open" in columns  # 0019 undone, 0016 kept
+    assert "retail_ingest_batch" not in tables
+
 
 def test_openapi_marks_the_batch_delete_as_an_addition(make_client) -> None:  # type: ignore[no-untyped-def]
     paths = make_client(seed_defaults=False).get("/openapi.json").json()["paths"]
