@@ -10,7 +10,6 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0019_retail_batches"
 down_revision = "0003_retail_forecast"
 branch_labels = None
