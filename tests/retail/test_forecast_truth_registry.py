@@ -23,17 +23,21 @@ def test_holdout_is_the_last_calibration_window_scored_independently() -> None:
     cfg = ModelConfig(model_type="regression", exog=("promo", "price"), params={"max_iter": 60})
     m = Forecaster(cfg).fit(df, calibrate_horizon=14)
     assert m.holdout is not None and m.holdout["days"] == 14
-    # Independently: fit on all but the last 14 days, forecast them with the known plan, score.
+    # Independently: the calibration refit is fitted once, on the rows before the oldest of the
+    # three origins (14 days before the holdout); it forecasts the last 14 days from the actual
+    # history before them, with the known plan; score that.
     end = df["date"].max()
     cut = end - timedelta(days=13)
-    train = df.filter(pl.col("date") < cut)
+    oldest = cut - timedelta(days=14)
     test = df.filter(pl.col("date") >= cut)
-    fc = Forecaster(cfg).fit(train, calibrate_horizon=0).point_forecast(14, test)
+    refit = Forecaster(cfg).fit(df.filter(pl.col("date") < oldest), calibrate_horizon=0)
+    fc = refit._from_end_of(df.filter(pl.col("date") < cut)).point_forecast(14, test)
     j = fc.join(test, on=["series_id", "date"])
     y, f = j["y"].to_numpy(), j["forecast"].to_numpy()
     assert m.holdout["mae"] == pytest.approx(float(np.mean(np.abs(y - f))))
     assert m.holdout["wape"] == pytest.approx(float(np.sum(np.abs(y - f)) / np.sum(np.abs(y))))
     assert m.holdout["start"] == cut.isoformat()
+    assert m.holdout["train_end"] == (oldest - timedelta(days=1)).isoformat()
     assert Forecaster.from_bytes(m.to_bytes()).holdout == m.holdout
     assert Forecaster(cfg).fit(df, calibrate_horizon=0).holdout is None
 

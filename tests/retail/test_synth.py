@@ -100,3 +100,9 @@ def test_engine_does_not_import_http_or_database_layers() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_period_shorter_than_the_longest_promotion_generates() -> None:
+    # promo_max_days is 10 in the presets: a 5-day period used to fail with a broadcast error (500).
+    out = synth.generate(small(start_date=date(2024, 7, 1), end_date=date(2024, 7, 5)))
+    assert out["sales"]["date"].n_unique() == 5

@@ -29,6 +29,7 @@ from ridgeline.retail.models import (
     Forecaster,
     ModelConfig,
     ModelError,
+    StepCallback,
     _normalise,
     baseline_forecast_arrays,
     check_cadence,
@@ -219,8 +220,14 @@ def run(
     holidays: Iterable[date | str] | pl.Series | np.ndarray | None = None,
     return_predictions: bool = False,
     on_fold: Callable[[int, int], None] | None = None,
+    on_step: StepCallback | None = None,
 ) -> BacktestResult:
-    """Backtest ``configs`` on ``history``; ``on_fold(done, total)`` is called after each fit."""
+    """Backtest ``configs`` on ``history``; ``on_fold(done, total)`` is called after each fit.
+
+    ``on_step(done, total, detail)`` is called as each (fold, model) fit starts, ``detail`` naming
+    them (``phase`` "backtest", ``fold`` and ``n_folds``, ``model``, ``model_type``, ``model_index``
+    and ``n_models``; 1-based), and once at the end with ``done == total`` (``phase`` "done").
+    """
     if not configs:
         raise ModelError("at least one model is required")
     for mc in configs:
@@ -250,7 +257,21 @@ def run(
     keys, off, day, val = series_arrays(frame)
     for split in splits:
         train = test = None
-        for name, mc in zip(names, configs, strict=True):
+        for j, (name, mc) in enumerate(zip(names, configs, strict=True)):
+            if on_step is not None:
+                on_step(
+                    done,
+                    total,
+                    {
+                        "phase": "backtest",
+                        "fold": split.fold + 1,
+                        "n_folds": len(splits),
+                        "model": name,
+                        "model_type": mc.model_type,
+                        "model_index": j + 1,
+                        "n_models": len(configs),
+                    },
+                )
             covered = cfg.interval_coverage == "all" or (
                 cfg.interval_coverage == "baselines" and mc.model_type in BASELINE_TYPES
             )
@@ -329,6 +350,8 @@ def run(
             done += 1
             if on_fold is not None:
                 on_fold(done, total)
+    if on_step is not None:
+        on_step(total, total, {"phase": "done", "n_folds": len(splits), "n_models": len(configs)})
     all_preds = pl.concat(preds, how="diagonal")
     summary = []
     for name, mc in zip(names, configs, strict=True):

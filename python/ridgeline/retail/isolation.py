@@ -77,7 +77,7 @@ def _child(
         return bool(base) and _vm_bytes(os.getpid(), "VmPeak:") + (16 << 20) >= base + cap
 
     if kwargs.pop("__progress", False):
-        kwargs["on_fold"] = lambda done, total: conn.send(("progress", done, total))
+        kwargs["on_step"] = lambda done, total, detail: conn.send(("progress", done, total, detail))
     try:
         result = fn(*args, **kwargs)
     except MemoryError:
@@ -108,12 +108,13 @@ def run_limited(
     memory_mb: int,
     time_s: float,
     cancelled: Callable[[], bool] | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[int, int, dict[str, Any]], None] | None = None,
     **kwargs: Any,
 ) -> Any:
     """``fn(*args, **kwargs)`` in a child process under the limits (blocking; call from a thread).
 
-    With ``on_progress``, ``fn`` gets an ``on_fold(done, total)`` keyword whose calls are relayed.
+    With ``on_progress``, ``fn`` gets an ``on_step(done, total, detail)`` keyword whose calls are
+    relayed to ``on_progress`` in the caller's thread.
     """
     ctx = _context()
     cap = memory_mb << 20
@@ -141,7 +142,7 @@ def run_limited(
                     break
                 if item[0] == "progress":
                     if on_progress is not None:
-                        on_progress(item[1], item[2])
+                        on_progress(item[1], item[2], item[3])
                     continue
                 message = item
                 break

@@ -364,7 +364,9 @@ def generate(params: SynthParams) -> dict[str, pl.DataFrame]:
     starts = rng.random((n, n_days)) < params.promo_probability / mean_len
     lengths = rng.integers(params.promo_min_days, params.promo_max_days + 1, (n, n_days))
     depth = rng.uniform(params.promo_discount_min, params.promo_discount_max, (n, n_days))
-    for offset in range(params.promo_max_days):
+    # A period shorter than the longest promotion: offsets past its end have nothing to extend
+    # (and used to fail the broadcast, so a 5-day /seeder/generate answered 500).
+    for offset in range(min(params.promo_max_days, n_days)):
         # a promotion started `offset` days ago is still running when offset < its length
         src = starts[:, : n_days - offset] & (lengths[:, : n_days - offset] > offset)
         promo[:, offset:] |= src

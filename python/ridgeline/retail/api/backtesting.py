@@ -40,8 +40,9 @@ class BacktestingController(Controller):
 
 
 async def run_backtest(
-    ctx: AppContext, req: BacktestRequest, *, on_fold: Any = None, cancelled: Any = None
+    ctx: AppContext, req: BacktestRequest, *, on_step: Any = None, cancelled: Any = None
 ) -> dict[str, Any]:
+    """Run the backtest; ``on_step(done, total, detail)`` follows its (fold, model) fits."""
     if (req.store_id is None) == (req.store_ids is None):
         raise RidgelineError(400, "invalid_series", "give exactly one of store_id and store_ids")
     if req.store_id is not None and req.product_id is None:
@@ -72,7 +73,7 @@ async def run_backtest(
             configs,
             cfg,
             holidays=holidays,
-            on_progress=on_fold,
+            on_progress=on_step,
             cancelled=cancelled,
         )
     except ValueError as exc:

@@ -80,4 +80,6 @@ REASON_CODES = catalogue(
     ("embedding_provider_error", 502, "The embedding provider failed: {detail}"),
     ("llm_provider_error", 502, "The agent's language-model provider failed: {detail}"),
     ("ollama_unreachable", 502, "The Ollama host did not answer."),
+    # ingest batches (issue 22; docs/retail.md)
+    ("batch_not_found", 404, "Ingest batch {batch_id} not found"),
 )

@@ -106,7 +106,7 @@ async def run_isolated(
     code); a cancel raises it with ``cancelled`` for the job handler to turn into its cancellation."""
     if not limits.fit_isolated:
         if on_progress is not None:
-            kwargs["on_fold"] = on_progress
+            kwargs["on_step"] = on_progress
         return await asyncio.to_thread(fn, *args, **kwargs)
     return await asyncio.to_thread(
         isolation.run_limited,
@@ -121,8 +121,15 @@ async def run_isolated(
 
 
 async def train(
-    ctx: AppContext, req: TrainRequest, *, job_check: Any = None, cancelled: Any = None
+    ctx: AppContext,
+    req: TrainRequest,
+    *,
+    job_check: Any = None,
+    cancelled: Any = None,
+    on_step: Any = None,
 ) -> TrainResponse:
+    """Fit, register and store a model; ``on_step(done, total, detail)`` follows the fit's steps
+    (the fit, the calibration refit, each calibration origin's forecast)."""
     dates.check_range(
         req.train_start_date,
         req.train_end_date,
@@ -164,6 +171,7 @@ async def train(
                 holidays=holidays,
                 calibrate_horizon=req.calibrate_horizon,
                 cancelled=cancelled,
+                on_progress=on_step,
             )
         except isolation.FitLimitExceeded:  # cancelled: the child is already stopped
             if job_check is not None:
@@ -217,7 +225,8 @@ async def train(
 
 def holdout_metrics(model: models.Forecaster) -> dict[str, Any]:
     """``holdout_wape``, ``holdout_mae`` (the last ``calibrate_horizon`` days held back and forecast
-    from the rest), ``holdout_days``, ``holdout_start``; nothing without calibration."""
+    from the rest), ``holdout_days``, ``holdout_start``, ``holdout_train_end``; nothing without
+    calibration."""
     h = model.holdout
     if not h:
         return {}
@@ -227,6 +236,9 @@ def holdout_metrics(model: models.Forecaster) -> dict[str, Any]:
         "holdout_days": h["days"],
         "holdout_start": h["start"],
         "holdout_points": h["points"],
+        # The scoring model's last training day: learned models are refitted once for calibration,
+        # on the rows before the oldest calibration origin, so it lies before holdout_start.
+        **({"holdout_train_end": h["train_end"]} if h.get("train_end") else {}),
     }
 
 

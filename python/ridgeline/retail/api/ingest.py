@@ -1,5 +1,5 @@
-"""``/ingest``: stream a daily-sales batch into the database (``POST /ingest/sales-daily``) and delete
-the sales of a range (``DELETE /ingest/sales-daily``).
+"""``/ingest``: stream a daily-sales batch into the database (``POST /ingest/sales-daily``), delete
+the sales of a range (``DELETE /ingest/sales-daily``) or of one batch (``DELETE /ingest/batches/{id}``).
 
 The body is parsed block by block (:mod:`ridgeline.retail.records`) and each block validated with
 polars on worker threads, while the previous block is written. Natural keys are resolved to ids
@@ -30,12 +30,14 @@ from ridgeline.platform.context import AppContext, Ctx
 from ridgeline.platform.db import Database
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.openapi import raises
+from ridgeline.platform.problems import NotFound
 from ridgeline.retail import dates
 from ridgeline.retail.api import store
 from ridgeline.retail.api.schemas.sales import (
     HolidayCalendarIn,
     HolidayCalendarResult,
     IngestRowError,
+    SalesBatchDeleteResult,
     SalesDailyIngestResponse,
     SalesDeleteResult,
 )
@@ -70,6 +72,7 @@ class IngestTally:
     errors: list[dict[str, Any]] = field(default_factory=list)
     max_errors: int = 1000
     values_truncated: bool = False
+    batch_id: int = 0
 
     def reject(self, frame: pl.DataFrame) -> None:
         if frame.height == 0:
@@ -182,6 +185,11 @@ async def ingest_sales(
     try:
         async with db.begin() as conn:
             await store.tune_for_bulk(conn)
+            # The batch record is written in the same transaction: a batch that is rolled back leaves
+            # no record, and every row this request writes names it.
+            b = store.ingest_batches
+            created = await conn.execute(b.insert().values(format=fmt, created_at=store.now_utc()))
+            tally.batch_id = int(created.inserted_primary_key[0])
             producer = asyncio.create_task(produce())
             try:
                 while (item := await queue.get()) is not None:
@@ -198,6 +206,17 @@ async def ingest_sales(
                 raise
             await producer  # re-raises a parse error
             finalize()
+            await conn.execute(
+                b.update()
+                .where(b.c.id == tally.batch_id)
+                .values(
+                    total_received=tally.total_received,
+                    inserted_count=tally.inserted,
+                    updated_count=tally.updated,
+                    unchanged_count=tally.unchanged,
+                    rejected_count=tally.rejected,
+                )
+            )
     except sa.exc.OperationalError as exc:
         text = str(exc).lower()
         if "locked" in text or "busy" in text:
@@ -257,6 +276,43 @@ async def delete_sales(
         "first_date": first,
         "last_date": last,
         "message": f"{verb} {int(matched):,} sales rows",
+    }
+
+
+async def delete_batch(db: Database, batch_id: int, *, dry_run: bool) -> dict[str, Any]:
+    """Delete (or, with ``dry_run``, count) the sales rows that hold the values of one ingest batch.
+
+    Those are the rows the batch inserted or updated and that no later batch (or seeder run) has
+    overwritten since; rows it sent unchanged keep the batch that wrote them, and nothing else
+    (other batches' rows, dimensions, holidays, inventory) is touched. Values a batch overwrote are
+    not kept, so an updated row is deleted, not restored. 404 ``batch_not_found`` for an unknown id.
+    """
+    b, s = store.ingest_batches, store.sales
+    summary = sa.select(sa.func.count(), sa.func.min(s.c.date), sa.func.max(s.c.date)).where(
+        s.c.batch_id == batch_id
+    )
+    async with db.begin() as conn:
+        row = (await conn.execute(sa.select(b).where(b.c.id == batch_id))).first()
+        if row is None:
+            raise NotFound("batch", batch_id, message=f"ingest batch {batch_id} not found", batch_id=batch_id)
+        matched, first, last = (await conn.execute(summary)).one()
+        deleted = 0
+        if not dry_run:
+            if matched:
+                deleted = (await conn.execute(s.delete().where(s.c.batch_id == batch_id))).rowcount or 0
+            if row.deleted_at is None:
+                await conn.execute(b.update().where(b.c.id == batch_id).values(deleted_at=store.now_utc()))
+    verb = "Would delete" if dry_run else "Deleted"
+    return {
+        "batch_id": batch_id,
+        "dry_run": dry_run,
+        "written_count": int(row.inserted_count + row.updated_count),
+        "matched_count": int(matched),
+        "deleted_count": int(deleted),
+        "first_date": first,
+        "last_date": last,
+        "batch_created_at": row.created_at,
+        "message": f"{verb} {int(matched):,} sales rows of ingest batch {batch_id}",
     }
 
 
@@ -424,13 +480,21 @@ async def _region_is_empty(conn: AsyncConnection, batch: pl.DataFrame) -> bool:
 
 
 async def _write_sales(conn: AsyncConnection, good: pl.DataFrame, tally: IngestTally) -> None:
-    cols = ["store_id", "product_id", "date", *store.SALES_COLUMNS]
+    cols = ["store_id", "product_id", "date", *store.SALES_COLUMNS, "batch_id"]
+    # Written rows take this batch's id; identical rows are not written and keep the batch (or the
+    # legacy NULL) that wrote their values.
+    written = [*store.SALES_COLUMNS, "batch_id"]
     # Primary-key (date-major) order keeps B-tree inserts local.
-    batch = good.select(cols).cast({"store_id": pl.Int64, "product_id": pl.Int64}).sort(KEYS)
+    batch = (
+        good.with_columns(pl.lit(tally.batch_id, dtype=pl.Int64).alias("batch_id"))
+        .select(cols)
+        .cast({"store_id": pl.Int64, "product_id": pl.Int64})
+        .sort(KEYS)
+    )
     if await _region_is_empty(conn, batch):
         # First load of this region: every row is new; no classification needed.
         tally.inserted += batch.height
-        await store.bulk_upsert(conn, store.sales, batch, KEYS, list(store.SALES_COLUMNS))
+        await store.bulk_upsert(conn, store.sales, batch, KEYS, written)
         return
     # Otherwise classify inside the database against a staged copy of the block: new rows, rows whose
     # values changed, and identical rows (which are not written at all).
@@ -457,7 +521,7 @@ async def _write_sales(conn: AsyncConnection, good: pl.DataFrame, tally: IngestT
         tally.updated += total - new - unchanged
         if total - unchanged:
             differs = ~sa.exists().where(on, same)
-            await conn.execute(stage.upsert_from_stage(KEYS, list(store.SALES_COLUMNS), where=differs))
+            await conn.execute(stage.upsert_from_stage(KEYS, written, where=differs))
 
 
 async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame) -> None:
@@ -650,6 +714,7 @@ class IngestController(Controller):
             errors_truncated=tally.rejected > len(tally.errors),
             values_truncated=tally.values_truncated,
             duration_ms=round(ms, 3),
+            batch_id=tally.batch_id,
         )
 
     @post(
@@ -696,3 +761,25 @@ class IngestController(Controller):
             dry_run=dry_run,
         )
         return SalesDeleteResult(**out)
+
+    @delete(
+        "/batches/{batch_id:int}",
+        summary="Delete the sales rows of one ingest batch (dry_run by default)",
+        description=(
+            "An addition to contract 002. Removes the daily sales rows that still hold the values "
+            "written by the ingest batch `batch_id` (the `batch_id` of a `POST /ingest/sales-daily` "
+            "answer): rows it inserted or updated and no later batch or seeder run overwrote. Rows "
+            "of other batches, rows stored before batches were recorded, dimensions, holidays and "
+            "inventory are kept; an updated row is deleted, not restored to its earlier values. "
+            "`dry_run=true` (the default) only counts. 404 `batch_not_found` for an unknown batch."
+        ),
+        status_code=200,
+        opt=raises(404),
+    )
+    async def delete_batch(
+        self,
+        ctx: Ctx,
+        batch_id: Annotated[int, Parameter(ge=1, le=2**31 - 1, description="Ingest batch id")],
+        dry_run: Annotated[bool, Parameter(description="Count the rows, delete nothing")] = True,
+    ) -> SalesBatchDeleteResult:
+        return SalesBatchDeleteResult(**await delete_batch(ctx.db, batch_id, dry_run=dry_run))

@@ -5,10 +5,16 @@ SUCCEEDED -> ``completed``, FAILED -> ``failed``, CANCELLED -> ``cancelled``. A 
 the body of the matching endpoint (``/forecasting/train``, ``/forecasting/predict``,
 ``/backtesting/run``); its ``result`` is that endpoint's response; a failed job's ``error`` carries
 the ``reason_code`` of the engine error that stopped it (platform job record).
+
+Progress: train and backtest jobs report ``progress`` (0..1, never decreasing) per step (a
+backtest's (fold, model) fits; a training's fit, calibration refit and calibration forecasts), and
+while running ``progress_detail`` names the step in progress. The fraction is the platform's job
+record (visible from every worker); the detail is held by the process running the job.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
@@ -125,6 +131,8 @@ def job_out(job: Job) -> JobOut:
         result=view.result,
         error=view.error,  # with the engine error's reason_code (platform job record)
         progress=view.progress,
+        # Only while this process runs the job; None once it finished (or elsewhere).
+        progress_detail=_LIVE_DETAIL.get(view.id) if view.state == "running" else None,
         created_at=view.created_at,
         started_at=view.started_at,
         completed_at=view.finished_at,
@@ -193,12 +201,35 @@ async def cancel(ctx: AppContext, job_id: str) -> JobOut:
     return job_out(done)
 
 
+#: The step each running job of this process is on: {"done", "total", "phase", ...}.
+_LIVE_DETAIL: dict[str, dict[str, Any]] = {}
+
+
+def _reporter(jc: JobContext) -> Callable[[int, int, dict[str, Any]], None]:
+    """An ``on_step`` for the engine: moves the job's progress (done / total, monotone: the platform
+    ignores a smaller value) and records the step's detail; checks for a cancel at every step."""
+
+    def on_step(done: int, total: int, detail: dict[str, Any]) -> None:
+        jc.report_progress(done / total if total else 1.0)
+        _LIVE_DETAIL[jc.job_id] = {"done": done, "total": total, **detail}
+        jc.check_cancelled()
+
+    return on_step
+
+
 async def _train_job(jc: JobContext) -> Any:
     req = msgspec.convert(jc.params, TrainRequest)
     jc.check_cancelled()
-    res = await forecasting.train(
-        jc.app, req, job_check=jc.check_cancelled, cancelled=lambda: jc.token.cancelled
-    )
+    try:
+        res = await forecasting.train(
+            jc.app,
+            req,
+            job_check=jc.check_cancelled,
+            cancelled=lambda: jc.token.cancelled,
+            on_step=_reporter(jc),
+        )
+    finally:
+        _LIVE_DETAIL.pop(jc.job_id, None)
     return msgspec.to_builtins(res)
 
 
@@ -210,18 +241,16 @@ async def _predict_job(jc: JobContext) -> Any:
 
 async def _backtest_job(jc: JobContext) -> Any:
     req = msgspec.convert(jc.params, BacktestRequest)
-
-    def progress(done: int, total: int) -> None:
-        jc.report_progress(done / total)
-        jc.check_cancelled()  # stops the backtest between folds
-
     try:
+        # The reporter's cancel check stops the backtest between (fold, model) fits.
         return await backtesting.run_backtest(
-            jc.app, req, on_fold=progress, cancelled=lambda: jc.token.cancelled
+            jc.app, req, on_step=_reporter(jc), cancelled=lambda: jc.token.cancelled
         )
     except isolation.FitLimitExceeded:  # cancelled: the child process is already stopped
         jc.check_cancelled()
         raise
+    finally:
+        _LIVE_DETAIL.pop(jc.job_id, None)
 
 
 JOB_KINDS = {"train": _train_job, "predict": _predict_job, "backtest": _backtest_job}

@@ -105,6 +105,9 @@ sales = sa.Table(
     sa.Column("transactions", sa.Integer, nullable=True),
     # Optional open/closed flag (migration 0016): NULL = not stated, read as open.
     sa.Column("is_open", sa.Boolean, nullable=True),
+    # The ingest batch whose values the row holds (migration 0019; retail_ingest_batch.id, no FOREIGN
+    # KEY like the rest of the facts). NULL: written before batches were recorded, or by the seeder.
+    sa.Column("batch_id", sa.Integer, nullable=True),
     # Date-leading primary key: on SQLite (WITHOUT ROWID) the table is clustered by date, so date-range
     # analytics scan contiguous pages; the series index serves per (store, product) history reads.
     sa.PrimaryKeyConstraint("date", "store_id", "product_id"),
@@ -113,6 +116,7 @@ sales = sa.Table(
     sa.CheckConstraint("unit_price >= 0", name="unit_price_nonneg"),
     sa.CheckConstraint("transactions IS NULL OR transactions >= 0", name="transactions_nonneg"),
     sa.Index("ix_retail_sales_daily_series", "store_id", "product_id", "date"),
+    sa.Index("ix_retail_sales_daily_batch", "batch_id"),
     # SQLite: the primary key is the table (no separate rowid B-tree); ignored by PostgreSQL.
     sqlite_with_rowid=False,
 )
@@ -134,6 +138,22 @@ inventory = sa.Table(
     sa.CheckConstraint("on_order_qty >= 0", name="on_order_nonneg"),
     sa.Index("ix_retail_inventory_daily_series", "store_id", "product_id", "date"),
     sqlite_with_rowid=False,
+)
+
+#: One row per ``POST /ingest/sales-daily`` that committed (migration 0019): what it wrote, so that
+#: ``DELETE /ingest/batches/{batch_id}`` can remove exactly the rows still holding its values.
+ingest_batches = sa.Table(
+    "retail_ingest_batch",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("format", sa.String(16), nullable=False),
+    sa.Column("total_received", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("inserted_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unchanged_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rejected_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("deleted_at", UTCDateTime(), nullable=True),
 )
 
 seed_runs = sa.Table(
@@ -1014,9 +1034,16 @@ async def write_generated(conn: AsyncConnection, data: dict[str, pl.DataFrame]) 
     generated = data["sales"]
     if "is_open" not in generated.columns:  # the seeder states no open flag
         generated = generated.with_columns(pl.lit(None, dtype=pl.Boolean).alias("is_open"))
-    sales_frame = generated.join(store_map, on="store_code").join(product_map, on="sku").select(sales_cols)
+    # Seeded rows belong to no ingest batch; a row the seeder overwrites leaves its batch, so deleting
+    # that batch later does not remove seeded values.
+    sales_frame = (
+        generated.join(store_map, on="store_code")
+        .join(product_map, on="sku")
+        .select(sales_cols)
+        .with_columns(pl.lit(None, dtype=pl.Int64).alias("batch_id"))
+    )
     keys = ["date", "store_id", "product_id"]
-    await bulk_upsert(conn, sales, sales_frame.sort(keys), keys, list(SALES_COLUMNS))
+    await bulk_upsert(conn, sales, sales_frame.sort(keys), keys, [*SALES_COLUMNS, "batch_id"])
     inv_cols = ["store_id", "product_id", "date", "on_hand_qty", "on_order_qty", "is_stockout"]
     inv = data["inventory"].join(store_map, on="store_code").join(product_map, on="sku").select(inv_cols)
     await bulk_upsert(conn, inventory, inv.sort(keys), keys, inv_cols[3:])

@@ -301,7 +301,22 @@ class JobOut(msgspec.Struct, kw_only=True):
     params: dict[str, Any]
     result: Any = None
     error: dict[str, Any] | None = None
-    progress: float = 0.0
+    progress: Annotated[
+        float,
+        Meta(
+            description="0..1, never decreasing: the share of a train or backtest job's steps done "
+            "(a backtest's (fold, model) fits; a training's fit, calibration refit and calibration "
+            "forecasts)"
+        ),
+    ] = 0.0
+    progress_detail: Annotated[
+        dict[str, Any] | None,
+        Meta(
+            description="While running, on the worker running the job: the step in progress, e.g. "
+            '{"done": 4, "total": 9, "phase": "backtest", "fold": 2, "n_folds": 3, "model": '
+            '"lightgbm", "model_index": 2, "n_models": 3}. An addition to contract 002.'
+        ),
+    ] = None
     created_at: datetime
     started_at: datetime | None = None
     completed_at: datetime | None = None

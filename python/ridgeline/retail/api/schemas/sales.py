@@ -59,6 +59,13 @@ class SalesDailyIngestResponse(msgspec.Struct, kw_only=True):
         bool, Meta(description="Some echoed values in errors were cut to 64 characters (ending in …)")
     ] = False
     duration_ms: float = 0.0
+    batch_id: Annotated[
+        int,
+        Meta(
+            description="The ingest batch this request recorded; DELETE /ingest/batches/{batch_id} "
+            "removes the rows it wrote (an addition to contract 002)"
+        ),
+    ] = 0
 
 
 class HolidayIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -87,6 +94,22 @@ class SalesDeleteResult(msgspec.Struct, kw_only=True):
     deleted_count: Annotated[int, Meta(description="Rows deleted (0 on a dry run)")]
     first_date: Annotated[date | None, Meta(description="Earliest date among the matched rows")] = None
     last_date: Annotated[date | None, Meta(description="Latest date among the matched rows")] = None
+    message: str
+
+
+class SalesBatchDeleteResult(msgspec.Struct, kw_only=True):
+    """Outcome of ``DELETE /ingest/batches/{batch_id}`` (an addition to contract 002)."""
+
+    batch_id: int
+    dry_run: bool
+    written_count: Annotated[int, Meta(description="Rows the batch inserted or updated when it ran")]
+    matched_count: Annotated[
+        int, Meta(description="Rows still holding the batch's values (later writes took the rest)")
+    ]
+    deleted_count: Annotated[int, Meta(description="Rows deleted (0 on a dry run)")]
+    first_date: Annotated[date | None, Meta(description="Earliest date among the matched rows")] = None
+    last_date: Annotated[date | None, Meta(description="Latest date among the matched rows")] = None
+    batch_created_at: datetime
     message: str
 
 
