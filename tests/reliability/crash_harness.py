@@ -208,16 +208,19 @@ class Verdict:
     failures: list[str] = field(default_factory=list)
 
 
-def _retail_totals(c: httpx.Client, days: int) -> dict[str, int]:
-    if days == 0:
-        return {}
-    end = RETAIL_DAY0 + timedelta(days=days - 1)
-    r = c.get(
-        "/retail/analytics/timeseries",
-        params={"granularity": "day", "start_date": RETAIL_DAY0.isoformat(), "end_date": end.isoformat()},
-    )
-    r.raise_for_status()
-    return {p["period_start"]: int(p["total_units"]) for p in r.json()["points"]}
+def _retail_totals(c: httpx.Client, days: int, window: int = 300) -> dict[str, int]:
+    """Units per day for the first ``days`` days, in windows the timeseries endpoint accepts."""
+    out: dict[str, int] = {}
+    for first in range(0, days, window):
+        start = RETAIL_DAY0 + timedelta(days=first)
+        end = RETAIL_DAY0 + timedelta(days=min(days, first + window) - 1)
+        r = c.get(
+            "/retail/analytics/timeseries",
+            params={"granularity": "day", "start_date": start.isoformat(), "end_date": end.isoformat()},
+        )
+        r.raise_for_status()
+        out.update({p["period_start"]: int(p["total_units"]) for p in r.json()["points"]})
+    return out
 
 
 def verify(base: str, ledger: Ledger, verdict: Verdict, *, checked: set[str]) -> None:
