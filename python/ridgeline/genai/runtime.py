@@ -12,10 +12,11 @@ credential (``genai_credentials``, associated data ``genai:credential:<id>``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ BUILTIN_MODELS = {
     "ridgeline_extractive_chat": P.EXTRACTIVE_MODEL_ID,
     "ridgeline_local_embeddings": P.LOCAL_EMBEDDINGS_MODEL_ID,
 }
+_VERSION_Q = sa.select(T.platform_version.c.version).where(T.platform_version.c.key == "global")
 _CLIENT_TTL_S = 60.0  # a cached dispatch client (and the secrets it holds) is rebuilt after this
 
 
@@ -95,6 +97,43 @@ class PlatformService:
         self._runtime_ids: dict[tuple[str, Any, str], str] = {}
         self._vectors: Any = None
         self._lock = asyncio.Lock()
+        # cached active-binding resolution (see active()): capability -> Active, valid for _version
+        self._active: dict[str, Active] = {}
+        self._version: int | None = None
+        self._checked_at = float("-inf")
+
+    # ---- writes and the version counter ------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[Any]:
+        """A write transaction on the control-plane tables. It bumps ``genai_platform_version`` in
+        the same transaction, so every worker's cached resolution sees the write at its next check;
+        this worker's cache is dropped at once. Anything writing providers, deployments, bindings or
+        the runtime profile goes through here."""
+        async with self.db.begin() as conn:
+            yield conn
+            await conn.execute(
+                T.platform_version.update()
+                .where(T.platform_version.c.key == "global")
+                .values(version=T.platform_version.c.version + 1)
+            )
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        self._active.clear()
+        self._version = None
+        self._checked_at = float("-inf")
+
+    async def ensure_version_row(self) -> None:
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            async with self.db.begin() as conn:
+                q = sa.select(T.platform_version.c.key).where(T.platform_version.c.key == "global")
+                if (await conn.execute(q)).first() is None:
+                    await conn.execute(T.platform_version.insert().values(key="global", version=1))
+        except IntegrityError:  # another worker inserted it first
+            pass
 
     async def close(self) -> None:
         for _, client in self._clients.values():
@@ -124,7 +163,7 @@ class PlatformService:
         return {"mode": row["mode"], "updated_by": row["updated_by"], "updated_at": row["updated_at"]}
 
     async def set_mode(self, mode: str, actor: str | None) -> dict[str, Any]:
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             if mode != "online":
                 active = await self._active_deployment(conn)
                 if active is not None:
@@ -282,7 +321,7 @@ class PlatformService:
             "created_at": now,
             "updated_at": now,
         }
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             if (
                 await conn.execute(sa.select(T.providers.c.id).where(T.providers.c.slug == body["slug"]))
             ).first():
@@ -291,7 +330,7 @@ class PlatformService:
         return self.provider_view(values)
 
     async def update_provider(self, provider_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             row = await self._provider(conn, provider_id)
             fam = P.FAMILIES[row["provider_key"]]
             changes: dict[str, Any] = {"updated_at": P.now()}
@@ -329,7 +368,7 @@ class PlatformService:
         return self.provider_view(row)
 
     async def delete_provider(self, provider_id: str) -> None:
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             await self._provider(conn, provider_id)
             used = (
                 (
@@ -362,7 +401,7 @@ class PlatformService:
             raise E("offline_provider_blocked", provider=row["slug"], capability=fam.capability)
         result = await self._check(row)
         report = msgspec.to_builtins(result)
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             await conn.execute(
                 T.providers.update().where(T.providers.c.id == provider_id).values(last_validation=report)
             )
@@ -435,7 +474,7 @@ class PlatformService:
                     detail=f"runtime does not advertise {runtime_id} after loading (has {advertised[:10]})")  # fmt: skip
         changes = {"loaded_model_id": model_id, "loaded_runtime_model_id": runtime_id, "loaded_state": "loaded",
                    "loaded_at": P.now(), "updated_at": P.now()}  # fmt: skip
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             await conn.execute(T.providers.update().where(T.providers.c.id == provider_id).values(**changes))
         row.update(changes)
         return {"provider": self.provider_view(row), "advertised_models": advertised}
@@ -453,7 +492,7 @@ class PlatformService:
             )
         changes = {"loaded_model_id": None, "loaded_runtime_model_id": None, "loaded_state": "empty",
                    "loaded_at": None, "updated_at": P.now()}  # fmt: skip
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             await conn.execute(T.providers.update().where(T.providers.c.id == provider_id).values(**changes))
         row.update(changes)
         return {"provider": self.provider_view(row), "advertised_models": advertised}
@@ -643,7 +682,7 @@ class PlatformService:
                                 bindings: Mapping[str, BindingIn]) -> dict[str, Any]:  # fmt: skip
         did = _id()
         now = P.now()
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             await self._slug_free(conn, slug)
             checked = await self._check_all(conn, bindings)
             await conn.execute(T.deployments.insert().values(
@@ -666,7 +705,7 @@ class PlatformService:
 
     async def replace_deployment(self, deployment_id: str, slug: str, display_name: str | None,
                                  description: str | None, bindings: Mapping[str, BindingIn]) -> dict[str, Any]:  # fmt: skip
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             dep = await self._deployment(conn, deployment_id)
             await self._slug_free(conn, slug, but=deployment_id)
             checked = await self._check_all(conn, bindings)
@@ -678,7 +717,7 @@ class PlatformService:
         return await self.get_deployment(deployment_id)
 
     async def patch_deployment(self, deployment_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             await self._deployment(conn, deployment_id)
             values = {
                 k: v
@@ -704,7 +743,7 @@ class PlatformService:
                     raise E("offline_provider_blocked", provider=prov["slug"], capability=cap)
 
     async def put_binding(self, deployment_id: str, capability: str, b: BindingIn) -> dict[str, Any]:
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             dep = await self._deployment(conn, deployment_id)
             checked = await self._check_binding(conn, capability, b)
             await self._guard_active_offline(conn, dep, {capability: checked})
@@ -718,7 +757,7 @@ class PlatformService:
                                description: str | None) -> dict[str, Any]:  # fmt: skip
         did = _id()
         now = P.now()
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             dep = await self._deployment(conn, deployment_id)
             await self._slug_free(conn, slug)
             await conn.execute(T.deployments.insert().values(
@@ -733,7 +772,7 @@ class PlatformService:
         return await self.get_deployment(did)
 
     async def delete_deployment(self, deployment_id: str) -> None:
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             dep = await self._deployment(conn, deployment_id)
             if dep["is_active"]:
                 raise E("deployment_active", deployment_id=deployment_id)
@@ -769,7 +808,7 @@ class PlatformService:
                     detail="; ".join(f"{p['capability']} ({p['provider']}): {p['detail']}" for p in failed),
                     preflight=preflight)  # fmt: skip
         now = P.now()
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             previous = await self._active_deployment(conn)
             await conn.execute(
                 T.deployments.update().where(T.deployments.c.is_active.is_(True)).values(is_active=False)
@@ -806,7 +845,45 @@ class PlatformService:
     async def active(self, capability: str) -> Active:
         """The active binding of ``capability``; fail-closed for cloud providers while offline.
 
-        One statement (deployment, binding, provider and mode) per call: this is on every dispatch."""
+        This is on every dispatch, so the resolution is cached per worker and keyed by the
+        ``genai_platform_version`` counter that every control-plane write bumps (:meth:`write`). The
+        counter is re-read at most every ``GENAI_RESOLUTION_RECHECK_S`` seconds (0 = on every call):
+        a write in this worker drops the cache at once, one in another worker is seen within that
+        interval. The offline and disabled guards run on every call, on the cached rows."""
+        recheck = self.settings.genai_resolution_recheck_s
+        now = time.monotonic()
+        if now - self._checked_at >= recheck:
+            async with self.db.engine.connect() as conn:
+                version = (await conn.execute(_VERSION_Q)).scalar()
+                if version is None or version != self._version:
+                    self._active.clear()
+                    self._version = version
+                hit = self._active.get(capability)
+                if hit is None:
+                    hit = await self._resolve(conn, capability)
+                    if version is not None:
+                        self._active[capability] = hit
+            self._checked_at = now if version is not None else float("-inf")
+        else:
+            hit = self._active.get(capability)
+            if hit is None:
+                async with self.db.engine.connect() as conn:
+                    hit = await self._resolve(conn, capability)
+                self._active[capability] = hit
+        return self._guard(hit)
+
+    @staticmethod
+    def _guard(a: Active) -> Active:
+        if a.family.provider_origin == "cloud" and a.mode != "online":
+            raise E(
+                "offline_provider_blocked", provider=a.provider["slug"], capability=a.binding["capability"]
+            )
+        if not a.provider["enabled"]:
+            raise E("provider_unreachable", provider=a.provider["slug"], detail="the provider is disabled")
+        return a
+
+    async def _resolve(self, conn: Any, capability: str) -> Active:
+        """Deployment, binding, provider and mode in one statement."""
         d, b, p = T.deployments, T.bindings, T.providers
         mode_q = (
             sa.select(T.runtime_profile.c.mode).where(T.runtime_profile.c.key == "global").scalar_subquery()
@@ -822,8 +899,7 @@ class PlatformService:
             )
             .where(d.c.is_active.is_(True))
         )
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(q)).first()
+        row = (await conn.execute(q)).first()
         if row is None:
             raise E("no_active_deployment")
         m = row._mapping
@@ -832,13 +908,7 @@ class PlatformService:
         dep = {c.name: m[f"d_{c.name}"] for c in d.c}
         bind = {c.name: m[f"b_{c.name}"] for c in b.c}
         prov = {c.name: m[f"p_{c.name}"] for c in p.c}
-        mode = m["mode"] or "online"
-        fam = P.FAMILIES[prov["provider_key"]]
-        if fam.provider_origin == "cloud" and mode != "online":
-            raise E("offline_provider_blocked", provider=prov["slug"], capability=capability)
-        if not prov["enabled"]:
-            raise E("provider_unreachable", provider=prov["slug"], detail="the provider is disabled")
-        return Active(dep, bind, prov, fam, mode)
+        return Active(dep, bind, prov, P.FAMILIES[prov["provider_key"]], m["mode"] or "online")
 
     @staticmethod
     def pick_resource(a: Active, requested: str | None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ prefix, as contract 004 names them), read with :func:`ridgeline.platform.setting
 | SANDBOX_URL | a `sandbox_local` provider, bound as optional sandbox_execution into local deployments |
 | MCP_GATEWAY_URL | a `mcp_gateway_local` provider, bound as mcp_runtime into local deployments |
 | GENAI_PROVIDER_TIMEOUT_S | timeout of one validation / dispatch call to a provider (seconds, default 30) |
+| GENAI_RESOLUTION_RECHECK_S | how often a worker re-reads the control-plane version counter behind its cached active-binding resolution (seconds, default 0.25; 0 = every dispatch) |
 
 Unset, each capability of `local-default` uses the embedded family (local embeddings, embedded vector
 index, offline extractive chat), so the default deployment needs no external service.
@@ -37,6 +38,8 @@ class PlatformSettings(msgspec.Struct, frozen=True, kw_only=True):
     sandbox_url: str | None = None
     mcp_gateway_url: str | None = None
     genai_provider_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=600)] = 30.0
+    # how stale a worker's cached active-binding resolution may be after another worker's write
+    genai_resolution_recheck_s: Annotated[float, msgspec.Meta(ge=0, le=60)] = 0.25
 
     @property
     def inference_url(self) -> str | None:
