@@ -28,6 +28,7 @@ from ridgeline.genai.api import platform_store as T
 from ridgeline.genai.api import store as S
 from ridgeline.genai.api.errors import REASON_CODES
 from ridgeline.genai.settings import PlatformSettings
+from ridgeline.genai.transport import LeanTransport
 from ridgeline.platform.auth.secrets import mask
 
 E = REASON_CODES.error
@@ -97,6 +98,8 @@ class PlatformService:
         self._runtime_ids: dict[tuple[str, Any, str], str] = {}
         self._vectors: Any = None
         self._lock = asyncio.Lock()
+        # one connection pool for every dispatch client (ridgeline.genai.transport: why not httpcore's)
+        self._transport = LeanTransport()
         # cached active-binding resolution (see active()): capability -> Active, valid for _version
         self._active: dict[str, Active] = {}
         self._version: int | None = None
@@ -139,6 +142,7 @@ class PlatformService:
         for _, client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+        await self._transport.close_all()
         if self._vectors is not None:
             await self._vectors.flush()
 
@@ -852,24 +856,26 @@ class PlatformService:
         interval. The offline and disabled guards run on every call, on the cached rows."""
         recheck = self.settings.genai_resolution_recheck_s
         now = time.monotonic()
-        if now - self._checked_at >= recheck:
-            async with self.db.engine.connect() as conn:
-                version = (await conn.execute(_VERSION_Q)).scalar()
-                if version is None or version != self._version:
-                    self._active.clear()
-                    self._version = version
-                hit = self._active.get(capability)
-                if hit is None:
-                    hit = await self._resolve(conn, capability)
-                    if version is not None:
-                        self._active[capability] = hit
-            self._checked_at = now if version is not None else float("-inf")
-        else:
-            hit = self._active.get(capability)
-            if hit is None:
+        hit = self._active.get(capability)
+        if hit is None or now - self._checked_at >= recheck:
+            if hit is not None:
+                # one re-check at a time: concurrent requests keep the cached rows meanwhile
+                self._checked_at = now
+            try:
                 async with self.db.engine.connect() as conn:
-                    hit = await self._resolve(conn, capability)
-                self._active[capability] = hit
+                    version = (await conn.execute(_VERSION_Q)).scalar()
+                    if version is None or version != self._version:
+                        self._active.clear()
+                        self._version = version
+                    hit = self._active.get(capability)
+                    if hit is None:
+                        hit = await self._resolve(conn, capability)
+                        if version is not None:
+                            self._active[capability] = hit
+            except BaseException:
+                self._checked_at = float("-inf")
+                raise
+            self._checked_at = now if version is not None else float("-inf")
         return self._guard(hit)
 
     @staticmethod
@@ -934,6 +940,7 @@ class PlatformService:
         client = OpenAICompatibleProvider(
             P.openai_base(a.provider["endpoint_url"]), api_key=secrets.get("api_key"),
             timeout=self.settings.genai_provider_timeout_s, retry=RetryPolicy(max_attempts=2),
+            transport=self._transport,
         )  # fmt: skip
         for k in [k for k in self._clients if k[0] == key[0]]:
             _, old = self._clients.pop(k)
