@@ -971,11 +971,17 @@ class PlatformService:
                 return name
         raise E("runtime_model_unavailable", provider=a.provider["slug"], model_id=resource["id"])
 
-    async def chat(self, messages: Sequence[Any], model: str | None, **options: Any) -> dict[str, Any]:
+    async def chat(
+        self, messages: Sequence[Any], model: str | None, *, authorize: Any = None, **options: Any
+    ) -> dict[str, Any]:
+        """``authorize(active, resource)``, when given, is awaited once the model is resolved and
+        before anything is sent (the policy rules' ``model.inference`` check)."""
         from ridgeline.ai.providers import ExtractiveProvider, ProviderError
 
         a = await self.active("llm_inference")
         resource = self.pick_resource(a, model)
+        if authorize is not None:
+            await authorize(a, resource)
         runtime_id = await self.runtime_model_id(a, resource)
         try:
             if a.family.adapter == "extractive_chat":

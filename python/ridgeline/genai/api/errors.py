@@ -87,4 +87,6 @@ REASON_CODES = catalogue(
     ("runtime_model_unavailable", 409, "Provider {provider} does not serve managed model {model_id}."),
     ("vector_operation_failed", 409, "Vector operation on index {index_name} failed: {detail}"),
     ("index_not_bound", 409, "Index {index_name} is not a resource of the active vector_store binding."),
+    # ---- genai-gaps: policy rules enforced (api/policy.py)
+    ("policy_denied", 403, "Policy rule {rule_name} denies {action} on {resource}."),
 )  # fmt: skip

@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import post
+from litestar import Request, post
 from litestar.params import JSONBody
 
 from ridgeline.ai.providers import Message
+from ridgeline.genai.api.policy import enforce
 from ridgeline.genai.runtime import PlatformService
 from ridgeline.platform.auth.policy import Policy
 from ridgeline.platform.context import Service
@@ -21,7 +22,7 @@ Content = Annotated[str, msgspec.Meta(max_length=200_000)]
 ModelId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Temperature = Annotated[float, msgspec.Meta(ge=0, le=2)]
 MaxTokens = Annotated[int, msgspec.Meta(ge=1, le=131_072)]
-OPT = {**raises(409), **Policy.bearer().opt()}
+OPT = {**raises(403, 409), **Policy.bearer().opt()}
 
 
 class MessageIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -77,10 +78,21 @@ class GenerateOut(InferenceOut, kw_only=True):
 
 
 async def _chat(
-    platform: PlatformService, messages: list[Message], model: str | None, t: Any, mt: Any, cls: Any
+    platform: PlatformService,
+    request: Any,
+    messages: list[Message],
+    model: str | None,
+    t: Any,
+    mt: Any,
+    cls: Any,
 ) -> Any:
+    async def authorize(a: Any, resource: dict[str, Any]) -> None:  # policy rules: model.inference
+        attrs = {"capability": "llm_inference", "provider_key": a.family.key, "provider_origin": a.family.provider_origin,
+                 "provider_slug": a.provider["slug"], "deployment_slug": a.deployment["slug"], "runtime_mode": a.mode}  # fmt: skip
+        await enforce(platform.ctx, request, "model.inference", resource["id"], attrs)
+
     # Structs straight to msgspec's encoder: no intermediate dicts on the hot path
-    out = await platform.chat(messages, model, temperature=t, max_tokens=mt)
+    out = await platform.chat(messages, model, authorize=authorize, temperature=t, max_tokens=mt)
     r = out["response"]
     u = r.usage
     text = r.content
@@ -94,15 +106,19 @@ async def _chat(
 
 
 @post("/v1/models/inference", status_code=200, opt=OPT)
-async def model_inference(platform: Service[PlatformService], data: JSONBody[InferenceIn]) -> InferenceOut:
+async def model_inference(
+    platform: Service[PlatformService], request: Request[Any, Any, Any], data: JSONBody[InferenceIn]
+) -> InferenceOut:
     msgs = [Message(m.role, m.content) for m in data.messages]
-    return await _chat(platform, msgs, data.model, data.temperature, data.max_tokens, InferenceOut)
+    return await _chat(platform, request, msgs, data.model, data.temperature, data.max_tokens, InferenceOut)
 
 
 @post("/v1/models/generate", status_code=200, opt=OPT)
-async def model_generate(platform: Service[PlatformService], data: JSONBody[GenerateIn]) -> GenerateOut:
+async def model_generate(
+    platform: Service[PlatformService], request: Request[Any, Any, Any], data: JSONBody[GenerateIn]
+) -> GenerateOut:
     msgs = ([Message("system", data.system)] if data.system else []) + [Message("user", data.prompt)]
-    return await _chat(platform, msgs, data.model, data.temperature, data.max_tokens, GenerateOut)
+    return await _chat(platform, request, msgs, data.model, data.temperature, data.max_tokens, GenerateOut)
 
 
 ROUTES = [model_inference, model_generate]
