@@ -230,9 +230,11 @@ def test_a_download_left_running_by_an_ended_job_is_failed_not_blocking(
     assert second["status"] == "succeeded", second
 
 
-def test_a_bad_setting_is_a_503_naming_the_variable(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MODELOPS_HUB_TIMEOUT_S", "soon")
-    app = make_app()
-    r = app.req("GET", "/v1/modelops/discovery/huggingface")
-    assert r.status_code == 503 and r.json()["reason_code"] == "service_unavailable"
-    assert "MODELOPS_HUB_TIMEOUT_S" in r.json()["detail"]
+def test_a_bad_setting_stops_the_app_naming_the_variable(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ridgeline.platform.settings import SettingsError
+
+    monkeypatch.setenv("MODELOPS_HUB_TIMEOUT_S", "soon")  # checked at start-up, not at first use
+    with pytest.raises(SettingsError, match="MODELOPS_HUB_TIMEOUT_S"):
+        make_app()

@@ -58,10 +58,9 @@ def cmd_agent_engine(args: argparse.Namespace) -> int:
     from granian.constants import Interfaces
 
     s = load_settings(host=args.host, port=args.port)
-    from ridgeline.genai.agent_engine.app import RecordStore
-
     import sqlite3
 
+    from ridgeline.genai.agent_engine.app import RecordStore
     from ridgeline.platform.settings import SettingsError
 
     try:  # create the database before serving: a bad path is exit 2 naming the variable
