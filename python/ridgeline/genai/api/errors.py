@@ -89,4 +89,5 @@ REASON_CODES = catalogue(
     ("index_not_bound", 409, "Index {index_name} is not a resource of the active vector_store binding."),
     # ---- genai-gaps: policy rules enforced (api/policy.py)
     ("policy_denied", 403, "Policy rule {rule_name} denies {action} on {resource}."),
+    ("modelops_download_finished", 409, "Download {download_id} has already {download_status}; nothing to cancel."),
 )  # fmt: skip

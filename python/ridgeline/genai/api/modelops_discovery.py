@@ -111,6 +111,8 @@ def _reconcile(r: dict[str, Any], job: Any) -> dict[str, Any]:
     """A row left queued/running by a job that ended without saying so (the process restarted:
     the platform marks such jobs FAILED) is failed too."""
     if job is not None and job.status in TERMINAL and r["status"] in ("queued", "running"):
+        if job.status == JobStatus.CANCELLED:  # cancelled before its handler ran
+            return {**r, "status": "cancelled", "error": {"reason_code": "cancelled", **(job.error or {})}}
         error = job.error or {"message": "the download job ended"}
         return {**r, "status": "failed", "error": {"reason_code": "modelops_download_failed", **error}}
     return r
@@ -283,4 +285,31 @@ async def get_download(
     return (await _views(svc, [ms.row_dict(row)]))[0]
 
 
-ROUTES = [discover, discover_one, create_download, list_downloads, get_download]
+@post(
+    "/v1/modelops/downloads/{download_id:str}/cancel",
+    summary="Cancel a queued or running download (its platform job); the partial files are kept",
+    tags=TAGS,
+    status_code=200,
+    opt=superadmin(404, 409),
+)
+async def cancel_download(
+    svc: Service[GenaiService], download_id: Annotated[str, PathParameter(max_length=64)]
+) -> dict[str, Any]:
+    async with svc.db.engine.connect() as conn:
+        row = (await conn.execute(sa.select(ms.downloads).where(ms.downloads.c.id == download_id))).first()
+    if row is None:
+        raise err("modelops_download_not_found", download_id=download_id)
+    r = ms.row_dict(row)
+    if r["status"] in ("succeeded", "failed"):
+        raise err("modelops_download_finished", download_id=download_id, download_status=r["status"])
+    if r["job_id"] and r["status"] != "cancelled":
+        await svc.ctx.jobs.cancel(r["job_id"], wait_s=10)
+    async with svc.db.engine.connect() as conn:
+        row = (await conn.execute(sa.select(ms.downloads).where(ms.downloads.c.id == download_id))).one()
+    view = (await _views(svc, [ms.row_dict(row)]))[0]
+    if view["status"] in ("succeeded", "failed"):  # it finished before the cancel reached it
+        raise err("modelops_download_finished", download_id=download_id, download_status=view["status"])
+    return view
+
+
+ROUTES = [discover, discover_one, create_download, list_downloads, get_download, cancel_download]
