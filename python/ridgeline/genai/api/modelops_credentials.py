@@ -19,6 +19,7 @@ from litestar.params import JSONBody, Parameter, PathParameter
 from ridgeline.genai import hub
 from ridgeline.genai.api import modelops_store as ms
 from ridgeline.genai.api.modelops_common import TAGS, authenticated, caller, err, require_model, superadmin
+from ridgeline.genai.api.modelops_schemas import CreatedCredential, CredentialList, Deleted, typed
 from ridgeline.genai.api.service import GenaiService
 from ridgeline.genai.api.store import credentials, models
 from ridgeline.genai.modelops_runtimes import HOOKS
@@ -39,10 +40,10 @@ class CredentialCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
 
 
 @get("/v1/modelops/credentials", summary="Saved credentials (masked)", tags=TAGS, opt=superadmin())
-async def list_credentials(svc: Service[GenaiService]) -> dict[str, Any]:
+async def list_credentials(svc: Service[GenaiService]) -> CredentialList:
     async with svc.db.engine.connect() as conn:
         rows = await conn.execute(sa.select(credentials).order_by(credentials.c.created_at, credentials.c.id))
-        return {"items": [ms.credential_view(ms.row_dict(r)) for r in rows]}
+        return typed({"items": [ms.credential_view(ms.row_dict(r)) for r in rows]}, CredentialList)
 
 
 @post(
@@ -54,7 +55,7 @@ async def list_credentials(svc: Service[GenaiService]) -> dict[str, Any]:
 )
 async def create_credential(
     request: Request[Any, Any, Any], svc: Service[GenaiService], data: JSONBody[CredentialCreate]
-) -> dict[str, Any]:
+) -> CreatedCredential:
     uid, _ = caller(request)
     async with svc.db.begin() as conn:
         row = await ms.insert_credential(
@@ -65,7 +66,9 @@ async def create_credential(
             secret=data.secret,
             owner_id=uid,
         )
-    return {**ms.credential_view(row), "secret_ref": f"modelops://credential/{row['id']}"}
+    return typed(
+        {**ms.credential_view(row), "secret_ref": f"modelops://credential/{row['id']}"}, CreatedCredential
+    )
 
 
 @delete(
@@ -77,7 +80,7 @@ async def create_credential(
 )
 async def delete_credential(
     svc: Service[GenaiService], credential_id: Annotated[str, PathParameter(max_length=64)]
-) -> dict[str, Any]:
+) -> Deleted:
     async with svc.db.begin() as conn:
         if await ms.get_credential(conn, credential_id) is None:
             raise err("modelops_credential_not_found", credential_id=credential_id)
@@ -90,7 +93,7 @@ async def delete_credential(
         if users:
             raise err("modelops_credential_in_use", users=", ".join(users))
         await conn.execute(credentials.delete().where(credentials.c.id == credential_id))
-    return {"id": credential_id, "deleted": True}
+    return Deleted(id=credential_id, deleted=True)
 
 
 # ---------------------------------------------------------------- catalog
