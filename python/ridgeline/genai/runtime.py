@@ -45,6 +45,7 @@ BUILTIN_MODELS = {
     "ridgeline_local_embeddings": P.LOCAL_EMBEDDINGS_MODEL_ID,
 }
 _VERSION_Q = sa.select(T.platform_version.c.version).where(T.platform_version.c.key == "global")
+_MAX_CACHE_AGE_S = 5.0  # a cached resolution is re-read after this even if the version did not move
 _CLIENT_TTL_S = 60.0  # a cached dispatch client (and the secrets it holds) is rebuilt after this
 
 
@@ -102,6 +103,7 @@ class PlatformService:
         self._transport = LeanTransport()
         # cached active-binding resolution (see active()): capability -> Active, valid for _version
         self._active: dict[str, Active] = {}
+        self._resolved_at: dict[str, float] = {}
         self._version: int | None = None
         self._checked_at = float("-inf")
 
@@ -853,7 +855,9 @@ class PlatformService:
         ``genai_platform_version`` counter that every control-plane write bumps (:meth:`write`). The
         counter is re-read at most every ``GENAI_RESOLUTION_RECHECK_S`` seconds (0 = on every call):
         a write in this worker drops the cache at once, one in another worker is seen within that
-        interval. The offline and disabled guards run on every call, on the cached rows."""
+        interval. The offline and disabled guards run on every call, on the cached rows. An entry is
+        also re-read after ``_MAX_CACHE_AGE_S`` whatever the counter says: a bound on staleness for a
+        writer that bypasses :meth:`write`."""
         recheck = self.settings.genai_resolution_recheck_s
         now = time.monotonic()
         hit = self._active.get(capability)
@@ -868,10 +872,11 @@ class PlatformService:
                         self._active.clear()
                         self._version = version
                     hit = self._active.get(capability)
-                    if hit is None:
+                    if hit is None or now - self._resolved_at.get(capability, now) > _MAX_CACHE_AGE_S:
                         hit = await self._resolve(conn, capability)
                         if version is not None:
                             self._active[capability] = hit
+                            self._resolved_at[capability] = now
             except BaseException:
                 self._checked_at = float("-inf")
                 raise
