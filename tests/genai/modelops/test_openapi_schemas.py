@@ -11,6 +11,8 @@ ROUTES = [
     ("get", "/v1/modelops/models/{model_id}", {"id", "task", "origin", "lifecycle_state", "visibility"}),
     ("post", "/v1/modelops/models/{model_id}/activate", {"lifecycle_state", "last_validation_status"}),
     ("delete", "/v1/modelops/models/{model_id}", {"id", "deleted"}),
+    ("post", "/v1/modelops/models/{model_id}/validate", {"validation", "model"}),
+    ("get", "/v1/modelops/models/{model_id}/validations", {"items", "limit", "offset"}),
     ("get", "/v1/modelops/credentials", {"items"}),
     ("post", "/v1/modelops/credentials", {"id", "secret_masked", "secret_ref"}),
     ("post", "/v1/modelops/downloads", {"id", "status", "bytes_done", "progress", "files"}),

@@ -35,7 +35,14 @@ from ridgeline.genai.api.modelops_common import (
     settings,
     superadmin,
 )
-from ridgeline.genai.api.modelops_schemas import Deleted, ModelPage, ModelView, typed
+from ridgeline.genai.api.modelops_schemas import (
+    Deleted,
+    ModelPage,
+    ModelView,
+    Validated,
+    ValidationPage,
+    typed,
+)
 from ridgeline.genai.api.service import GenaiService
 from ridgeline.genai.api.store import models
 from ridgeline.genai.modelops_runtimes import (
@@ -390,7 +397,7 @@ async def _cloud_checks(svc: GenaiService, conn: Any, m: dict[str, Any]) -> list
 )
 async def validate_model(
     request: Request[Any, Any, Any], svc: Service[GenaiService], model_id: ModelId
-) -> dict[str, Any]:
+) -> Validated:
     uid, _ = caller(request)
     async with svc.db.engine.connect() as conn:
         m = await require_model(conn, model_id)
@@ -414,7 +421,9 @@ async def validate_model(
         await ms.update_model(
             conn, model_id, is_validation_current=True, last_validation_status=status, last_validated_at=at
         )
-        return {"validation": record, "model": model_view(await require_model(conn, model_id))}
+        return typed(
+            {"validation": record, "model": model_view(await require_model(conn, model_id))}, Validated
+        )
 
 
 async def _history(
@@ -429,7 +438,8 @@ async def _history(
             .limit(limit)
             .offset(offset)
         )
-        items = [ms.row_dict(r) for r in await conn.execute(q)]
+        # plain str keys (a Row's keys are quoted_name, which msgspec will not take)
+        items = [{str(k): v for k, v in ms.row_dict(r).items()} for r in await conn.execute(q)]
     return {"items": items, "limit": limit, "offset": offset}
 
 
@@ -445,8 +455,8 @@ async def list_validations(
     model_id: ModelId,
     limit: paging.limit(500) = 50,
     offset: Offset = 0,
-) -> dict[str, Any]:
-    return await _history(svc, request, ms.validations, model_id, limit, offset)
+) -> ValidationPage:
+    return typed(await _history(svc, request, ms.validations, model_id, limit, offset), ValidationPage)
 
 
 @get(

@@ -101,3 +101,29 @@ class DownloadPage(msgspec.Struct, kw_only=True):
 def typed(value: Any, cls: type[T]) -> T:
     """``value`` (a view dict) as ``cls``; unknown keys are dropped, a missing one is a bug (500)."""
     return msgspec.convert(value, cls, from_attributes=False)
+
+
+class ValidationCheck(msgspec.Struct, kw_only=True):
+    name: str
+    ok: bool
+    detail: Any = None
+
+
+class ValidationRecord(msgspec.Struct, kw_only=True):
+    id: str
+    model_id: str
+    status: str  # success | failure
+    checks: list[ValidationCheck]
+    actor: str | None = None
+    created_at: datetime
+
+
+class Validated(msgspec.Struct, kw_only=True):
+    validation: ValidationRecord
+    model: ModelView
+
+
+class ValidationPage(msgspec.Struct, kw_only=True):
+    items: list[ValidationRecord]
+    limit: int
+    offset: int
