@@ -15,6 +15,8 @@ ROUTES = [
     ("get", "/v1/modelops/models/{model_id}/validations", {"items", "limit", "offset"}),
     ("get", "/v1/modelops/credentials", {"items"}),
     ("post", "/v1/modelops/credentials", {"id", "secret_masked", "secret_ref"}),
+    ("get", "/v1/modelops/sharing", {"items"}),
+    ("put", "/v1/modelops/sharing", {"model_id", "visibility", "user_ids", "roles"}),
     ("post", "/v1/modelops/downloads", {"id", "status", "bytes_done", "progress", "files"}),
     ("get", "/v1/modelops/downloads", {"items", "limit", "offset"}),
     ("get", "/v1/modelops/downloads/{download_id}", {"status", "job_state", "resumed_bytes"}),

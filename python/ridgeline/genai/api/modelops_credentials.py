@@ -19,7 +19,14 @@ from litestar.params import JSONBody, Parameter, PathParameter
 from ridgeline.genai import hub
 from ridgeline.genai.api import modelops_store as ms
 from ridgeline.genai.api.modelops_common import TAGS, authenticated, caller, err, require_model, superadmin
-from ridgeline.genai.api.modelops_schemas import CreatedCredential, CredentialList, Deleted, typed
+from ridgeline.genai.api.modelops_schemas import (
+    CreatedCredential,
+    CredentialList,
+    Deleted,
+    Sharing,
+    SharingList,
+    typed,
+)
 from ridgeline.genai.api.service import GenaiService
 from ridgeline.genai.api.store import credentials, models
 from ridgeline.genai.modelops_runtimes import HOOKS
@@ -210,7 +217,7 @@ class SharingUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 @get("/v1/modelops/sharing", summary="Visibility and shares of every model", tags=TAGS, opt=superadmin(404))
 async def get_sharing(
     svc: Service[GenaiService], model_id: Annotated[str | None, Parameter(max_length=64)] = None
-) -> dict[str, Any]:
+) -> SharingList:
     async with svc.db.engine.connect() as conn:
         q = sa.select(models.c.id, models.c.name, models.c.visibility, models.c.owner_id).order_by(
             models.c.created_at, models.c.id
@@ -221,22 +228,16 @@ async def get_sharing(
         if model_id is not None and not rows:
             raise err("modelops_model_not_found", model_id=model_id)
         grants = await ms.shares_of(conn, [r.id for r in rows])
-    return {
-        "items": [
-            {
-                "model_id": r.id,
-                "name": r.name,
-                "visibility": r.visibility,
-                "owner_id": r.owner_id,
-                **grants[r.id],
-            }
+    return SharingList(
+        items=[
+            Sharing(model_id=r.id, name=r.name, visibility=r.visibility, owner_id=r.owner_id, **grants[r.id])
             for r in rows
         ]
-    }
+    )
 
 
 @put("/v1/modelops/sharing", summary="Set a model's visibility and shares", tags=TAGS, opt=superadmin(404))
-async def put_sharing(svc: Service[GenaiService], data: JSONBody[SharingUpdate]) -> dict[str, Any]:
+async def put_sharing(svc: Service[GenaiService], data: JSONBody[SharingUpdate]) -> Sharing:
     if data.visibility != "shared" and (data.user_ids or data.roles):
         raise err("modelops_invalid_model", detail="user_ids and roles apply only to visibility 'shared'")
     async with svc.db.begin() as conn:
@@ -244,13 +245,13 @@ async def put_sharing(svc: Service[GenaiService], data: JSONBody[SharingUpdate])
         await ms.update_model(conn, data.model_id, visibility=data.visibility)
         await ms.replace_shares(conn, data.model_id, data.user_ids, [Role(r).value for r in data.roles])
         grants = await ms.shares_of(conn, [data.model_id])
-    return {
-        "model_id": data.model_id,
-        "name": m["name"],
-        "visibility": data.visibility,
-        "owner_id": m["owner_id"],
+    return Sharing(
+        model_id=data.model_id,
+        name=m["name"],
+        visibility=data.visibility,
+        owner_id=m["owner_id"],
         **grants[data.model_id],
-    }
+    )
 
 
 ROUTES = [

@@ -127,3 +127,16 @@ class ValidationPage(msgspec.Struct, kw_only=True):
     items: list[ValidationRecord]
     limit: int
     offset: int
+
+
+class Sharing(msgspec.Struct, kw_only=True):
+    model_id: str
+    name: str
+    visibility: str  # private | shared | public
+    owner_id: str | None = None
+    user_ids: list[str]
+    roles: list[str]
+
+
+class SharingList(msgspec.Struct, kw_only=True):
+    items: list[Sharing]
