@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -27,6 +28,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -49,7 +51,11 @@ async def upstream_app(scope, receive, send) -> None:  # type: ignore[no-untyped
         pass
     body = MODELS if scope["path"] == "/v1/models" else REPLY
     await send(
-        {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
     )
     await send({"type": "http.response.body", "body": body})
 
@@ -73,48 +79,125 @@ def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"did not start: {url}")
 
 
-async def _load(
-    url: str, body: dict, headers: dict[str, str], rate: float, seconds: float
+class _Conn(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection of the load generator: writes a pre-built request, parses
+    just enough of the answer (status line, Content-Length) to know when it is complete."""
+
+    def __init__(self) -> None:
+        self.transport: Any = None
+        self.buf = bytearray()
+        self.waiter: asyncio.Future[int] | None = None
+        self.lost = False
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        head_end = self.buf.find(b"\r\n\r\n")
+        if head_end < 0 or self.waiter is None:
+            return
+        length = 0
+        for line in bytes(self.buf[:head_end]).split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if len(self.buf) - head_end - 4 < length:
+            return
+        status = int(self.buf[9:12])
+        del self.buf[: head_end + 4 + length]
+        w, self.waiter = self.waiter, None
+        if not w.done():
+            w.set_result(status)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError("connection lost"))
+
+
+async def _open_loop(
+    url: str, body: dict, headers: dict[str, str], rate: float, seconds: float, max_conns: int = 2048
 ) -> dict[str, float]:
-    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
-    async with httpx.AsyncClient(limits=limits, timeout=10, trust_env=False) as client:
-        for _ in range(50):  # warm-up (connections, the provider client cache, the model id cache)
-            (await client.post(url, json=body, headers=headers)).raise_for_status()
-        lat: list[float] = []
-        errors = 0
+    """Open loop at a fixed rate (wrk2-like): request i is due at ``start + i / rate`` and is sent then
+    on an idle keep-alive connection (a new one if none is idle), whatever earlier answers do.
+    Latency is measured from the due time, not the send time, so queueing in the generator or the
+    server is counted (no coordinated omission). Raw asyncio sockets, pre-encoded requests: the
+    generator costs a few tens of microseconds per request."""
+    u = httpx.URL(url)
+    payload = json.dumps(body).encode()
+    hdr = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    req = (f"POST {u.raw_path.decode()} HTTP/1.1\r\nHost: {u.host}:{u.port}\r\nContent-Type: application/json\r\n"
+           f"Content-Length: {len(payload)}\r\n{hdr}\r\n").encode() + payload  # fmt: skip
+    loop = asyncio.get_running_loop()
+    idle: list[_Conn] = []
+    opened = 0
 
-        async def one() -> None:
-            nonlocal errors
-            t0 = time.perf_counter()
-            try:
-                r = await client.post(url, json=body, headers=headers)
-                ok = r.status_code == 200
-            except httpx.HTTPError:  # a pool or read timeout under overload counts as an error
-                ok = False
-            if ok:
-                lat.append(time.perf_counter() - t0)
-            else:
-                errors += 1
+    async def conn() -> _Conn:
+        nonlocal opened
+        while idle:
+            c = idle.pop()
+            if not c.lost:
+                return c
+        opened += 1
+        _, c = await loop.create_connection(_Conn, u.host, u.port)
+        return c
 
-        n = int(rate * seconds)
-        start = time.perf_counter()
-        tasks = []
-        for i in range(n):
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one()))
-        sent_s = time.perf_counter() - start
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
+    async def send(c: _Conn) -> int:
+        c.waiter = loop.create_future()
+        c.transport.write(req)
+        return await asyncio.wait_for(c.waiter, 10)
+
+    for _ in range(50):  # warm-up: connections, the provider client cache, the runtime model id cache
+        c = await conn()
+        assert await send(c) == 200
+        idle.append(c)
+    lat: list[float] = []
+    errors = 0
+
+    async def one(due: float) -> None:
+        nonlocal errors
+        c = None
+        try:
+            c = await conn()
+            status = await send(c)
+        except (OSError, ConnectionError, TimeoutError):
+            status = 0
+        if status == 200:
+            lat.append(time.perf_counter() - due)
+        else:
+            errors += 1
+        if c is not None and not c.lost and status and len(idle) < max_conns:
+            idle.append(c)
+        elif c is not None:
+            c.transport.close()
+
+    n = int(rate * seconds)
+    start = time.perf_counter() + 0.05
+    tasks = []
+    for i in range(n):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(loop.create_task(one(due)))
+    sent_s = time.perf_counter() - start
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    for c in idle:
+        c.transport.close()
     a = np.array(lat) * 1000
     if not lat:
         return {"sent": n, "errors": errors, "p50": float("nan"), "p95": float("nan"), "p99": float("nan")}
-    return {"sent": n, "errors": errors, "send_rps": n / sent_s, "done_rps": n / elapsed, "p50": float(np.percentile(a, 50)),
-            "p95": float(np.percentile(a, 95)), "p99": float(np.percentile(a, 99))}  # fmt: skip
+    return {"sent": n, "errors": errors, "connections": opened, "send_rps": round(n / sent_s, 1),
+            "done_rps": round(n / elapsed, 1), "p50": round(float(np.percentile(a, 50)), 2),
+            "p95": round(float(np.percentile(a, 95)), 2), "p99": round(float(np.percentile(a, 99)), 2)}  # fmt: skip
 
 
-def _wrk(url: str, body: dict, headers: dict[str, str], connections: int, seconds: float, tmp: str) -> dict:
+def _wrk(
+    url: str, body: dict, headers: dict[str, str], connections: int, seconds: float, tmp: str, pid: int = 0
+) -> dict:
     """Closed loop at full speed (wrk, ``connections`` connections): throughput and latency percentiles."""
     import re
 
@@ -124,6 +207,7 @@ def _wrk(url: str, body: dict, headers: dict[str, str], connections: int, second
     )
     script.write_text(f'wrk.method = "POST"\nwrk.body = [[{json.dumps(body)}]]\n{hdr}')
     subprocess.run(["wrk", "-t1", "-c8", "-d2s", "-s", str(script), url], capture_output=True, check=True)
+    cpu0 = _cpu_s(pid) if pid else 0.0
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", str(script), url],
                          capture_output=True, text=True, check=True).stdout  # fmt: skip
 
@@ -131,10 +215,32 @@ def _wrk(url: str, body: dict, headers: dict[str, str], connections: int, second
         n, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", v).groups()  # type: ignore[union-attr]
         return float(n) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
 
+    cpu = _cpu_s(pid) - cpu0 if pid else 0.0
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
             **{f"p{q}": ms(re.search(rf"^\s+{q}%\s+(\S+)", out, re.M).group(1)) for q in (50, 75, 90, 99)},  # type: ignore[union-attr]
-            "non_2xx": int(bad.group(1)) if bad else 0}  # fmt: skip
+            "non_2xx": int(bad.group(1)) if bad else 0,
+            **({"server_cpu_ms_per_request": round(cpu * 1000 / total, 3)} if pid else {})}  # fmt: skip
+
+
+def _tree(pid: int) -> list[int]:
+    out = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            out += _tree(int(child))
+    return out
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its descendants (the granian worker)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in _tree(pid):
+        with contextlib.suppress(FileNotFoundError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def _setup(base: str, data_dir: Path, env: dict[str, str]) -> dict[str, str]:
@@ -191,15 +297,19 @@ def main() -> None:
             ours = {"messages": [{"role": "user", "content": "hi"}]}
             print(f"load average before: {os.getloadavg()}")
             for rate in [float(x) for x in args.rates.split(",")]:
-                direct = asyncio.run(_load(up + "/v1/chat/completions", chat, {}, rate, args.seconds))
-                via = asyncio.run(_load(base + "/v1/models/inference", ours, h, rate, args.seconds))
+                direct = asyncio.run(_open_loop(up + "/v1/chat/completions", chat, {}, rate, args.seconds))
+                cpu0 = _cpu_s(procs[-1].pid)
+                via = asyncio.run(_open_loop(base + "/v1/models/inference", ours, h, rate, args.seconds))
+                via["server_cpu_ms_per_request"] = round(
+                    (_cpu_s(procs[-1].pid) - cpu0) * 1000 / (via["sent"] + 50), 3
+                )
                 over = {k: via[k] - direct[k] for k in ("p50", "p95", "p99")}
                 print(f"rate {rate:.0f}/s  direct {direct}\n           via ridgeline {via}\n"
                       f"           overhead ms p50 {over['p50']:.2f} p95 {over['p95']:.2f} p99 {over['p99']:.2f}"
                       f"  load {os.getloadavg()}")  # fmt: skip
             if args.wrk:
                 direct = _wrk(up + "/v1/chat/completions", chat, {}, args.wrk, args.seconds, tmp)
-                via = _wrk(base + "/v1/models/inference", ours, h, args.wrk, args.seconds, tmp)
+                via = _wrk(base + "/v1/models/inference", ours, h, args.wrk, args.seconds, tmp, procs[-1].pid)
                 print(
                     f"wrk -c{args.wrk}  direct {direct}\n         via ridgeline {via}  load {os.getloadavg()}"
                 )

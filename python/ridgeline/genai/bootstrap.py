@@ -72,7 +72,7 @@ def _bare(pid: str) -> dict[str, Any]:
 async def _ensure_deployment(
     svc: PlatformService, slug: str, name: str, bindings: dict[str, dict[str, Any]]
 ) -> str:
-    async with svc.db.begin() as conn:
+    async with svc.write() as conn:
         did = (await conn.execute(sa.select(T.deployments.c.id).where(T.deployments.c.slug == slug))).scalar()
         if did is not None:
             return did
@@ -89,6 +89,7 @@ async def _ensure_deployment(
 
 async def bootstrap(svc: PlatformService) -> None:
     s = svc.settings
+    await svc.ensure_version_row()
     chat = await _ensure_provider(svc, "ridgeline-extractive-chat", "ridgeline_extractive_chat", None,
                                   "Offline extractive chat")  # fmt: skip
     emb = await _ensure_provider(svc, "ridgeline-local-embeddings", "ridgeline_local_embeddings", None,
@@ -132,12 +133,12 @@ async def bootstrap(svc: PlatformService) -> None:
         await _ensure_deployment(svc, "local-qdrant", "Local Qdrant",
                                  {"llm_inference": llm, "embeddings": embeddings, "vector_store": _index(pid), **common})  # fmt: skip
     try:
-        async with svc.db.begin() as conn:
+        async with svc.write() as conn:
             if (await conn.execute(sa.select(T.runtime_profile.c.key))).first() is None:
                 await svc._write_mode(conn, "online", "bootstrap")
     except IntegrityError:  # another worker wrote it first
         pass
-    async with svc.db.begin() as conn:
+    async with svc.write() as conn:
         now = P.now()
         d = T.deployments
         others = (

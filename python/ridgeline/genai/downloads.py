@@ -32,7 +32,7 @@ from ridgeline.genai.hub import (
     settings_of,
 )
 from ridgeline.platform.hashing import sha256_file
-from ridgeline.platform.jobs import JobContext, job_kind
+from ridgeline.platform.jobs import JobCancelled, JobContext, job_kind
 
 KIND = "modelops_download"
 _FLUSH_BYTES = 4 << 20  # write byte progress to the download row every 4 MiB (and at each file end)
@@ -71,14 +71,39 @@ def _verify(path: Path, f: dict[str, Any]) -> str:
 
 @job_kind("genai", KIND)
 async def download_job(ctx: JobContext) -> dict[str, Any]:
+    """The download, stopped promptly by a cancel (``POST /v1/modelops/downloads/{id}/cancel``, the
+    platform's job cancel): the token's callback cancels the work even while it waits on the hub,
+    the row becomes ``cancelled`` and the partial files stay, so a later download resumes them."""
     app = ctx.app
     download_id = ctx.params["download_id"]
+    loop = asyncio.get_running_loop()
+    work = asyncio.ensure_future(_run(ctx, app, download_id))
+    ctx.token.on_cancel(lambda: loop.call_soon_threadsafe(work.cancel))
     try:
-        return await _run(ctx, app, download_id)
+        return await work
+    except asyncio.CancelledError:
+        me = asyncio.current_task()
+        if me is not None and me.cancelling():  # the worker itself is stopping: the platform decides
+            raise
+        await _cancelled(app, download_id, ctx.token.reason)
+        raise JobCancelled(ctx.job_id) from None
+    except JobCancelled:
+        await _cancelled(app, download_id, ctx.token.reason)
+        raise
     except Exception as exc:
         code = getattr(exc, "reason_code", "modelops_download_failed")
         await _update(app, download_id, status="failed", error={"reason_code": code, "message": str(exc)})
         raise
+
+
+async def _cancelled(app: Any, download_id: str, reason: str) -> None:
+    if reason.startswith("timed out"):
+        error = {"reason_code": "modelops_download_failed", "message": reason}
+        await _update(app, download_id, status="failed", error=error)
+    else:
+        await _update(
+            app, download_id, status="cancelled", error={"reason_code": "cancelled", "message": reason}
+        )
 
 
 async def _run(ctx: JobContext, app: Any, download_id: str) -> dict[str, Any]:

@@ -72,10 +72,19 @@ class ModelOpsSettings(msgspec.Struct, frozen=True, kw_only=True):
             model_dir=model_dir,
             hf_base_url=base.rstrip("/") if base else None,
             hf_token=(e.get("MODELOPS_HF_TOKEN") or e.get("HF_TOKEN") or "").strip() or None,
-            offline=(e.get("MODELOPS_OFFLINE") or "").strip().lower() in {"1", "true", "yes", "on"},
+            offline=_flag(e, "MODELOPS_OFFLINE"),
             hub_timeout_s=_number(e, "MODELOPS_HUB_TIMEOUT_S", 30.0, float),
             download_max_bytes=_number(e, "MODELOPS_DOWNLOAD_MAX_BYTES", 64 * 1024**3, int),
         )
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in {"", "0", "false", "no", "off"}:
+        return False
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    raise ValueError(f"{name} must be true or false, got {raw!r}")
 
 
 def _number(env: Mapping[str, str], name: str, default: Any, kind: Any) -> Any:

@@ -12,10 +12,11 @@ credential (``genai_credentials``, associated data ``genai:credential:<id>``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from ridgeline.genai.api import platform_store as T
 from ridgeline.genai.api import store as S
 from ridgeline.genai.api.errors import REASON_CODES
 from ridgeline.genai.settings import PlatformSettings
+from ridgeline.genai.transport import LeanTransport
 from ridgeline.platform.auth.secrets import mask
 
 E = REASON_CODES.error
@@ -42,6 +44,8 @@ BUILTIN_MODELS = {
     "ridgeline_extractive_chat": P.EXTRACTIVE_MODEL_ID,
     "ridgeline_local_embeddings": P.LOCAL_EMBEDDINGS_MODEL_ID,
 }
+_VERSION_Q = sa.select(T.platform_version.c.version).where(T.platform_version.c.key == "global")
+_MAX_CACHE_AGE_S = 5.0  # a cached resolution is re-read after this even if the version did not move
 _CLIENT_TTL_S = 60.0  # a cached dispatch client (and the secrets it holds) is rebuilt after this
 
 
@@ -95,11 +99,52 @@ class PlatformService:
         self._runtime_ids: dict[tuple[str, Any, str], str] = {}
         self._vectors: Any = None
         self._lock = asyncio.Lock()
+        # one connection pool for every dispatch client (ridgeline.genai.transport: why not httpcore's)
+        self._transport = LeanTransport()
+        # cached active-binding resolution (see active()): capability -> Active, valid for _version
+        self._active: dict[str, Active] = {}
+        self._resolved_at: dict[str, float] = {}
+        self._version: int | None = None
+        self._checked_at = float("-inf")
+
+    # ---- writes and the version counter ------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[Any]:
+        """A write transaction on the control-plane tables. It bumps ``genai_platform_version`` in
+        the same transaction, so every worker's cached resolution sees the write at its next check;
+        this worker's cache is dropped at once. Anything writing providers, deployments, bindings or
+        the runtime profile goes through here."""
+        async with self.db.begin() as conn:
+            yield conn
+            await conn.execute(
+                T.platform_version.update()
+                .where(T.platform_version.c.key == "global")
+                .values(version=T.platform_version.c.version + 1)
+            )
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        self._active.clear()
+        self._version = None
+        self._checked_at = float("-inf")
+
+    async def ensure_version_row(self) -> None:
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            async with self.db.begin() as conn:
+                q = sa.select(T.platform_version.c.key).where(T.platform_version.c.key == "global")
+                if (await conn.execute(q)).first() is None:
+                    await conn.execute(T.platform_version.insert().values(key="global", version=1))
+        except IntegrityError:  # another worker inserted it first
+            pass
 
     async def close(self) -> None:
         for _, client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+        await self._transport.close_all()
         if self._vectors is not None:
             await self._vectors.flush()
 
@@ -124,7 +169,7 @@ class PlatformService:
         return {"mode": row["mode"], "updated_by": row["updated_by"], "updated_at": row["updated_at"]}
 
     async def set_mode(self, mode: str, actor: str | None) -> dict[str, Any]:
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             if mode != "online":
                 active = await self._active_deployment(conn)
                 if active is not None:
@@ -282,7 +327,7 @@ class PlatformService:
             "created_at": now,
             "updated_at": now,
         }
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             if (
                 await conn.execute(sa.select(T.providers.c.id).where(T.providers.c.slug == body["slug"]))
             ).first():
@@ -291,7 +336,7 @@ class PlatformService:
         return self.provider_view(values)
 
     async def update_provider(self, provider_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             row = await self._provider(conn, provider_id)
             fam = P.FAMILIES[row["provider_key"]]
             changes: dict[str, Any] = {"updated_at": P.now()}
@@ -329,7 +374,7 @@ class PlatformService:
         return self.provider_view(row)
 
     async def delete_provider(self, provider_id: str) -> None:
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             await self._provider(conn, provider_id)
             used = (
                 (
@@ -362,7 +407,7 @@ class PlatformService:
             raise E("offline_provider_blocked", provider=row["slug"], capability=fam.capability)
         result = await self._check(row)
         report = msgspec.to_builtins(result)
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             await conn.execute(
                 T.providers.update().where(T.providers.c.id == provider_id).values(last_validation=report)
             )
@@ -435,7 +480,7 @@ class PlatformService:
                     detail=f"runtime does not advertise {runtime_id} after loading (has {advertised[:10]})")  # fmt: skip
         changes = {"loaded_model_id": model_id, "loaded_runtime_model_id": runtime_id, "loaded_state": "loaded",
                    "loaded_at": P.now(), "updated_at": P.now()}  # fmt: skip
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             await conn.execute(T.providers.update().where(T.providers.c.id == provider_id).values(**changes))
         row.update(changes)
         return {"provider": self.provider_view(row), "advertised_models": advertised}
@@ -453,7 +498,7 @@ class PlatformService:
             )
         changes = {"loaded_model_id": None, "loaded_runtime_model_id": None, "loaded_state": "empty",
                    "loaded_at": None, "updated_at": P.now()}  # fmt: skip
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             await conn.execute(T.providers.update().where(T.providers.c.id == provider_id).values(**changes))
         row.update(changes)
         return {"provider": self.provider_view(row), "advertised_models": advertised}
@@ -552,7 +597,10 @@ class PlatformService:
                 raise E("knowledge_base_provider_mismatch", knowledge_base_id=r.knowledge_base_id,
                         kb_provider_id=kb["provider_instance_id"], provider_id=prov["id"])  # fmt: skip
             if kb is not None and r.provider_resource_id != kb["index_name"]:
-                raise E("binding_resource_invalid", detail=f"knowledge base {kb['id']} has index {kb['index_name']}")
+                raise E(
+                    "binding_resource_invalid",
+                    detail=f"knowledge base {kb['id']} has index {kb['index_name']}",
+                )
             if kb is not None and not eligible(kb):
                 raise E("knowledge_base_not_ready", knowledge_base_id=kb["id"],
                         state=f"{kb['lifecycle_state']}, {kb['sync_state']}")  # fmt: skip
@@ -655,7 +703,7 @@ class PlatformService:
                                 bindings: Mapping[str, BindingIn]) -> dict[str, Any]:  # fmt: skip
         did = _id()
         now = P.now()
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             await self._slug_free(conn, slug)
             checked = await self._check_all(conn, bindings)
             await conn.execute(T.deployments.insert().values(
@@ -678,7 +726,7 @@ class PlatformService:
 
     async def replace_deployment(self, deployment_id: str, slug: str, display_name: str | None,
                                  description: str | None, bindings: Mapping[str, BindingIn]) -> dict[str, Any]:  # fmt: skip
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             dep = await self._deployment(conn, deployment_id)
             await self._slug_free(conn, slug, but=deployment_id)
             checked = await self._check_all(conn, bindings)
@@ -690,7 +738,7 @@ class PlatformService:
         return await self.get_deployment(deployment_id)
 
     async def patch_deployment(self, deployment_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             await self._deployment(conn, deployment_id)
             values = {
                 k: v
@@ -716,7 +764,7 @@ class PlatformService:
                     raise E("offline_provider_blocked", provider=prov["slug"], capability=cap)
 
     async def put_binding(self, deployment_id: str, capability: str, b: BindingIn) -> dict[str, Any]:
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             dep = await self._deployment(conn, deployment_id)
             checked = await self._check_binding(conn, capability, b)
             await self._guard_active_offline(conn, dep, {capability: checked})
@@ -730,7 +778,7 @@ class PlatformService:
                                description: str | None) -> dict[str, Any]:  # fmt: skip
         did = _id()
         now = P.now()
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             dep = await self._deployment(conn, deployment_id)
             await self._slug_free(conn, slug)
             await conn.execute(T.deployments.insert().values(
@@ -745,7 +793,7 @@ class PlatformService:
         return await self.get_deployment(did)
 
     async def delete_deployment(self, deployment_id: str) -> None:
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             dep = await self._deployment(conn, deployment_id)
             if dep["is_active"]:
                 raise E("deployment_active", deployment_id=deployment_id)
@@ -781,7 +829,7 @@ class PlatformService:
                     detail="; ".join(f"{p['capability']} ({p['provider']}): {p['detail']}" for p in failed),
                     preflight=preflight)  # fmt: skip
         now = P.now()
-        async with self.db.begin() as conn:
+        async with self.write() as conn:
             previous = await self._active_deployment(conn)
             await conn.execute(
                 T.deployments.update().where(T.deployments.c.is_active.is_(True)).values(is_active=False)
@@ -818,7 +866,50 @@ class PlatformService:
     async def active(self, capability: str) -> Active:
         """The active binding of ``capability``; fail-closed for cloud providers while offline.
 
-        One statement (deployment, binding, provider and mode) per call: this is on every dispatch."""
+        This is on every dispatch, so the resolution is cached per worker and keyed by the
+        ``genai_platform_version`` counter that every control-plane write bumps (:meth:`write`). The
+        counter is re-read at most every ``GENAI_RESOLUTION_RECHECK_S`` seconds (0 = on every call):
+        a write in this worker drops the cache at once, one in another worker is seen within that
+        interval. The offline and disabled guards run on every call, on the cached rows. An entry is
+        also re-read after ``_MAX_CACHE_AGE_S`` whatever the counter says: a bound on staleness for a
+        writer that bypasses :meth:`write`."""
+        recheck = self.settings.genai_resolution_recheck_s
+        now = time.monotonic()
+        hit = self._active.get(capability)
+        if hit is None or now - self._checked_at >= recheck:
+            if hit is not None:
+                # one re-check at a time: concurrent requests keep the cached rows meanwhile
+                self._checked_at = now
+            try:
+                async with self.db.engine.connect() as conn:
+                    version = (await conn.execute(_VERSION_Q)).scalar()
+                    if version is None or version != self._version:
+                        self._active.clear()
+                        self._version = version
+                    hit = self._active.get(capability)
+                    if hit is None or now - self._resolved_at.get(capability, now) > _MAX_CACHE_AGE_S:
+                        hit = await self._resolve(conn, capability)
+                        if version is not None:
+                            self._active[capability] = hit
+                            self._resolved_at[capability] = now
+            except BaseException:
+                self._checked_at = float("-inf")
+                raise
+            self._checked_at = now if version is not None else float("-inf")
+        return self._guard(hit)
+
+    @staticmethod
+    def _guard(a: Active) -> Active:
+        if a.family.provider_origin == "cloud" and a.mode != "online":
+            raise E(
+                "offline_provider_blocked", provider=a.provider["slug"], capability=a.binding["capability"]
+            )
+        if not a.provider["enabled"]:
+            raise E("provider_unreachable", provider=a.provider["slug"], detail="the provider is disabled")
+        return a
+
+    async def _resolve(self, conn: Any, capability: str) -> Active:
+        """Deployment, binding, provider and mode in one statement."""
         d, b, p = T.deployments, T.bindings, T.providers
         mode_q = (
             sa.select(T.runtime_profile.c.mode).where(T.runtime_profile.c.key == "global").scalar_subquery()
@@ -834,8 +925,7 @@ class PlatformService:
             )
             .where(d.c.is_active.is_(True))
         )
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(q)).first()
+        row = (await conn.execute(q)).first()
         if row is None:
             raise E("no_active_deployment")
         m = row._mapping
@@ -844,13 +934,7 @@ class PlatformService:
         dep = {c.name: m[f"d_{c.name}"] for c in d.c}
         bind = {c.name: m[f"b_{c.name}"] for c in b.c}
         prov = {c.name: m[f"p_{c.name}"] for c in p.c}
-        mode = m["mode"] or "online"
-        fam = P.FAMILIES[prov["provider_key"]]
-        if fam.provider_origin == "cloud" and mode != "online":
-            raise E("offline_provider_blocked", provider=prov["slug"], capability=capability)
-        if not prov["enabled"]:
-            raise E("provider_unreachable", provider=prov["slug"], detail="the provider is disabled")
-        return Active(dep, bind, prov, fam, mode)
+        return Active(dep, bind, prov, P.FAMILIES[prov["provider_key"]], m["mode"] or "online")
 
     @staticmethod
     def pick_resource(a: Active, requested: str | None) -> dict[str, Any]:
@@ -876,6 +960,7 @@ class PlatformService:
         client = OpenAICompatibleProvider(
             P.openai_base(a.provider["endpoint_url"]), api_key=secrets.get("api_key"),
             timeout=self.settings.genai_provider_timeout_s, retry=RetryPolicy(max_attempts=2),
+            transport=self._transport,
         )  # fmt: skip
         for k in [k for k in self._clients if k[0] == key[0]]:
             _, old = self._clients.pop(k)
@@ -906,11 +991,17 @@ class PlatformService:
                 return name
         raise E("runtime_model_unavailable", provider=a.provider["slug"], model_id=resource["id"])
 
-    async def chat(self, messages: Sequence[Any], model: str | None, **options: Any) -> dict[str, Any]:
+    async def chat(
+        self, messages: Sequence[Any], model: str | None, *, authorize: Any = None, **options: Any
+    ) -> dict[str, Any]:
+        """``authorize(active, resource)``, when given, is awaited once the model is resolved and
+        before anything is sent (the policy rules' ``model.inference`` check)."""
         from ridgeline.ai.providers import ExtractiveProvider, ProviderError
 
         a = await self.active("llm_inference")
         resource = self.pick_resource(a, model)
+        if authorize is not None:
+            await authorize(a, resource)
         runtime_id = await self.runtime_model_id(a, resource)
         try:
             if a.family.adapter == "extractive_chat":

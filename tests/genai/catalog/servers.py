@@ -50,10 +50,18 @@ def serve_asgi(app: Any, *, lifespan: str = "off") -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def agent_engine(token: str) -> Iterator[str]:
-    """The real engine process (``python -m ridgeline.cli agent-engine``) on a free loopback port."""
+def agent_engine(token: str, db_path: str | None = None) -> Iterator[str]:
+    """The real engine process (``python -m ridgeline.cli agent-engine``) on a free loopback port;
+    its records database is ``db_path`` (a fresh temporary file when None)."""
     port = free_port()
-    env = {**os.environ, "AGENT_ENGINE_SERVICE_TOKEN": token, "AGENT_ENGINE_PORT": str(port)}
+    tmp = None
+    if db_path is None:
+        import tempfile
+
+        tmp = tempfile.TemporaryDirectory(prefix="agent-engine-")
+        db_path = os.path.join(tmp.name, "agent-engine.db")
+    env = {**os.environ, "AGENT_ENGINE_SERVICE_TOKEN": token, "AGENT_ENGINE_PORT": str(port),
+           "AGENT_ENGINE_DB_PATH": db_path}  # fmt: skip
     env.pop("AGENT_ENGINE_HOST", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "ridgeline.cli", "agent-engine", "--host", "127.0.0.1"],
@@ -82,6 +90,8 @@ def agent_engine(token: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+        if tmp is not None:
+            tmp.cleanup()
 
 
 class McpCalls(list[tuple[str, dict[str, Any]]]):

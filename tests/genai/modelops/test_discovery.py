@@ -186,6 +186,36 @@ def test_second_download_of_a_running_one_is_refused(hub_app: App, hub_server: F
     assert hub_app.wait_download(first["id"])["status"] == "succeeded"
 
 
+def test_a_running_download_is_cancelled_through_the_api(hub_app: App, hub_server: FakeServer) -> None:
+    gate = threading.Event()
+    hub_server.gates["model.safetensors"] = gate  # the weights wait here: the job is mid-download
+    first = hub_app.req("POST", "/v1/modelops/downloads", json={"source_id": "acme/tiny-embed"}).json()
+    for _ in range(400):
+        now = hub_app.req("GET", f"/v1/modelops/downloads/{first['id']}").json()
+        if now["files"][0].get("verified"):
+            break
+        time.sleep(0.05)
+    assert now["status"] == "running"
+    r = hub_app.req("POST", f"/v1/modelops/downloads/{first['id']}/cancel")
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["job_state"]) == ("cancelled", "CANCELLED")
+    assert r.json()["error"]["reason_code"] == "cancelled"
+    got = hub_app.req("GET", f"/v1/modelops/downloads/{first['id']}").json()
+    assert got["status"] == "cancelled" and got["model_id"] is None
+    again = hub_app.req("POST", f"/v1/modelops/downloads/{first['id']}/cancel")  # idempotent
+    assert again.status_code == 200 and again.json()["status"] == "cancelled"
+    gate.set()
+    # a cancelled download does not block a new one, which resumes the file already fetched
+    r = hub_app.req("POST", "/v1/modelops/downloads", json={"source_id": "acme/tiny-embed"})
+    assert r.status_code == 202, r.text
+    second = hub_app.wait_download(r.json()["id"])
+    assert second["status"] == "succeeded" and second["resumed_bytes"] == len(b"{}")
+    r = hub_app.req("POST", f"/v1/modelops/downloads/{second['id']}/cancel")
+    assert r.status_code == 409 and r.json()["reason_code"] == "modelops_download_finished"
+    r = hub_app.req("POST", "/v1/modelops/downloads/dl_nope/cancel")
+    assert r.status_code == 404 and r.json()["reason_code"] == "modelops_download_not_found"
+
+
 def test_download_too_large(make_app: Any, hub_server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODELOPS_HF_BASE_URL", hub_server.url)
     monkeypatch.setenv("MODELOPS_DOWNLOAD_MAX_BYTES", "1000")
@@ -230,9 +260,11 @@ def test_a_download_left_running_by_an_ended_job_is_failed_not_blocking(
     assert second["status"] == "succeeded", second
 
 
-def test_a_bad_setting_is_a_503_naming_the_variable(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MODELOPS_HUB_TIMEOUT_S", "soon")
-    app = make_app()
-    r = app.req("GET", "/v1/modelops/discovery/huggingface")
-    assert r.status_code == 503 and r.json()["reason_code"] == "service_unavailable"
-    assert "MODELOPS_HUB_TIMEOUT_S" in r.json()["detail"]
+def test_a_bad_setting_stops_the_app_naming_the_variable(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ridgeline.platform.settings import SettingsError
+
+    monkeypatch.setenv("MODELOPS_HUB_TIMEOUT_S", "soon")  # checked at start-up, not at first use
+    with pytest.raises(SettingsError, match="MODELOPS_HUB_TIMEOUT_S"):
+        make_app()

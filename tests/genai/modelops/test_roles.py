@@ -39,6 +39,7 @@ SUPERADMIN_ROUTES = [
     ("POST", "/v1/modelops/downloads", {"source_id": "acme/tiny"}),
     ("GET", "/v1/modelops/downloads", None),
     ("GET", "/v1/modelops/downloads/dl_x", None),
+    ("POST", "/v1/modelops/downloads/dl_x/cancel", None),
 ]
 AUTHENTICATED_ROUTES = [
     ("GET", "/v1/modelops/models", None),

@@ -118,9 +118,14 @@ class App:
     def set_mode_unchecked(self, mode: str) -> None:
         """The stored profile as another process (or an operator) left it."""
 
+        from ridgeline.genai.api import platform_store as T
+
         async def write() -> None:
             async with self.ctx.db.begin() as conn:
                 await self.platform._write_mode(conn, mode, "test")
+                # as another worker's PlatformService.write() does
+                v = T.platform_version
+                await conn.execute(v.update().values(version=v.c.version + 1))
 
         self.client.blocking_portal.call(write)
 
@@ -138,6 +143,8 @@ def make_app(settings, monkeypatch) -> Iterator[Callable[..., App]]:  # type: ig
         monkeypatch.delenv(name, raising=False)
 
     def make(**env: str) -> App:
+        # every dispatch re-checks the version counter, so a write by "another worker" is seen at once
+        env = {"GENAI_RESOLUTION_RECHECK_S": "0", **env}
         for k, v in env.items():
             monkeypatch.setenv(k, v)
         client = TestClient(

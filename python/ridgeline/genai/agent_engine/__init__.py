@@ -20,6 +20,15 @@ class EngineSettings(msgspec.Struct, frozen=True):
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8100
     tool_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=600)] = 30.0
     max_records: Annotated[int, msgspec.Meta(ge=1)] = 10_000
+    # the engine's own database of execution records (SQLite); empty: $RIDGELINE_DATA_DIR/agent-engine.db
+    db_path: str = ""
+
+    def records_path(self) -> str:
+        import os
+
+        return self.db_path or os.path.join(
+            os.environ.get("RIDGELINE_DATA_DIR") or "./var", "agent-engine.db"
+        )
 
 
 def load_settings(**overrides: object) -> EngineSettings:
@@ -34,11 +43,14 @@ def load_settings(**overrides: object) -> EngineSettings:
 
 
 def app_from_env() -> Any:
-    """Granian's factory (one process: the records live in its memory)."""
+    """Granian's factory. Execution records are kept in the engine's SQLite database, so they
+    survive a restart."""
     from ridgeline.genai.agent_engine.app import create_engine_app
 
     s = load_settings()
-    return create_engine_app(s.service_token, max_records=s.max_records, tool_timeout_s=s.tool_timeout_s)
+    return create_engine_app(
+        s.service_token, max_records=s.max_records, tool_timeout_s=s.tool_timeout_s, db_path=s.records_path()
+    )
 
 
 def cmd_agent_engine(args: argparse.Namespace) -> int:
@@ -46,13 +58,26 @@ def cmd_agent_engine(args: argparse.Namespace) -> int:
     from granian.constants import Interfaces
 
     s = load_settings(host=args.host, port=args.port)
-    print(f"ridgeline agent engine on http://{s.host}:{s.port}", file=sys.stderr, flush=True)
+    import sqlite3
+
+    from ridgeline.genai.agent_engine.app import RecordStore
+    from ridgeline.platform.settings import SettingsError
+
+    try:  # create the database before serving: a bad path is exit 2 naming the variable
+        RecordStore(s.records_path()).close()
+    except (OSError, sqlite3.Error) as exc:
+        raise SettingsError(f"AGENT_ENGINE_DB_PATH: cannot open {s.records_path()}: {exc}") from None
+    print(
+        f"ridgeline agent engine on http://{s.host}:{s.port} (records: {s.records_path()})",
+        file=sys.stderr,
+        flush=True,
+    )
     Granian(
         "ridgeline.genai.agent_engine:app_from_env",
         address=s.host,
         port=s.port,
         interface=Interfaces.ASGI,
-        workers=1,  # execution records are held in process memory
+        workers=1,
         factory=True,
         log_access=False,
     ).serve()

@@ -9,16 +9,19 @@ the backend's execution proxy calls.
 
 Every ``/v1/internal`` call must carry ``X-Service-Token`` equal to ``AGENT_ENGINE_SERVICE_TOKEN``
 (constant-time comparison; an engine started without a token refuses to start) and may carry
-``X-Request-Id``, which is kept on the record. Records live in this process's memory (the most recent
-``max_records``); they do not survive a restart.
+``X-Request-Id``, which is kept on the record. Records are kept in the engine's own SQLite database
+(``AGENT_ENGINE_DB_PATH``, WAL): they survive a restart; the most recent ``max_records`` are kept.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import os
 import re
+import sqlite3
+import threading
 import uuid
-from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,12 +35,76 @@ from ridgeline.platform.problems import EngineError
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
+class RecordStore:
+    """Execution records in SQLite (stdlib ``sqlite3``, WAL, one connection behind a lock; calls
+    run in a thread so the event loop never waits on the disk). ``seq`` orders them for retention."""
+
+    def __init__(self, path: str) -> None:
+        if path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS agent_executions (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+                "id TEXT NOT NULL UNIQUE, requested_by TEXT, created_at TEXT NOT NULL, record BLOB NOT NULL)"
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _put(self, record: dict[str, Any], keep: int) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT INTO agent_executions (id, requested_by, created_at, record) VALUES (?, ?, ?, ?)",
+                    (
+                        record["id"],
+                        record.get("requested_by"),
+                        record["created_at"],
+                        msgspec.json.encode(record),
+                    ),
+                )
+                self._db.execute(
+                    "DELETE FROM agent_executions WHERE seq <= (SELECT max(seq) FROM agent_executions) - ?",
+                    (keep,),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _get(self, execution_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT record FROM agent_executions WHERE id = ?", (execution_id,)
+            ).fetchone()
+        return msgspec.json.decode(row[0]) if row else None
+
+    async def put(self, record: dict[str, Any], keep: int) -> None:
+        await asyncio.to_thread(self._put, record, keep)
+
+    async def get(self, execution_id: str) -> dict[str, Any] | None:
+        return await asyncio.to_thread(self._get, execution_id)
+
+
 class EngineState:
-    def __init__(self, token: str, *, max_records: int = 10_000, tool_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        token: str,
+        *,
+        max_records: int = 10_000,
+        tool_timeout_s: float = 30.0,
+        db_path: str = ":memory:",
+    ) -> None:
         if not token:
             raise ValueError("AGENT_ENGINE_SERVICE_TOKEN must be set for the agent engine")
         self.token = token.encode()
-        self.records: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.records = RecordStore(db_path)
         self.max_records = max_records
         self.executor = Executor(tool_timeout_s=tool_timeout_s)
 
@@ -46,10 +113,8 @@ class EngineState:
         if not hmac.compare_digest(presented, self.token):
             raise EngineError(401, "invalid_service_token", "Missing or wrong X-Service-Token.")
 
-    def keep(self, record: dict[str, Any]) -> None:
-        self.records[record["id"]] = record
-        while len(self.records) > self.max_records:
-            self.records.popitem(last=False)
+    async def keep(self, record: dict[str, Any]) -> None:
+        await self.records.put(record, self.max_records)
 
 
 def _state(request: Request[Any, Any, Any]) -> EngineState:
@@ -87,7 +152,7 @@ async def create_execution(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "created_at": created.isoformat().replace("+00:00", "Z"),
         "completed_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
     }
-    state.keep(record)
+    await state.keep(record)
     return record
 
 
@@ -95,7 +160,7 @@ async def create_execution(request: Request[Any, Any, Any]) -> dict[str, Any]:
 async def get_execution(request: Request[Any, Any, Any], execution_id: str) -> dict[str, Any]:
     state = _state(request)
     state.check(request)
-    record = state.records.get(execution_id)
+    record = await state.records.get(execution_id)
     if record is None:
         raise EngineError(
             404, "execution_not_found", f"No agent execution {execution_id!r}.", id=execution_id
@@ -115,12 +180,19 @@ def _render(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return Response({"detail": message, "reason_code": code, **extra}, status_code=status)
 
 
-def create_engine_app(token: str, *, max_records: int = 10_000, tool_timeout_s: float = 30.0) -> Litestar:
-    state = EngineState(token, max_records=max_records, tool_timeout_s=tool_timeout_s)
+def create_engine_app(
+    token: str, *, max_records: int = 10_000, tool_timeout_s: float = 30.0, db_path: str = ":memory:"
+) -> Litestar:
+    state = EngineState(token, max_records=max_records, tool_timeout_s=tool_timeout_s, db_path=db_path)
+
+    async def _close() -> None:
+        state.records.close()
+
     app = Litestar(
         route_handlers=[health, create_execution, get_execution],
         exception_handlers={Exception: _render},
         openapi_config=None,
+        on_shutdown=[_close],
     )
     app.state["engine"] = state
     return app

@@ -41,7 +41,7 @@ from ridgeline.genai.api import platform_store  # noqa: E402,F401  (tables on th
 from ridgeline.genai.api import runtime as _runtime  # noqa: E402
 from ridgeline.genai.bootstrap import bootstrap as _platform_bootstrap  # noqa: E402
 from ridgeline.genai.runtime import PlatformService, install_modelops_hooks  # noqa: E402
-from ridgeline.genai.settings import load_platform_settings  # noqa: E402
+from ridgeline.genai.settings import GenaiSettings, load_platform_settings  # noqa: E402
 
 ROUTES += [*_runtime.ROUTES, *_platform.ROUTES, *_platform_deployments.ROUTES, *_platform_proof.ROUTES,
            *_inference.ROUTES]  # fmt: skip
@@ -93,6 +93,7 @@ family = Family(
     services=(Provider(GenaiService, _start), PLATFORM_PROVIDER, CONTEXT_PROVIDER),
     job_kinds={**CONTEXT_JOB_KINDS},
     reason_codes=REASON_CODES,
+    settings=GenaiSettings,  # validated at start-up: a bad genai variable is exit 2 (genai.settings)
     doc_pages=("docs/genai.md", "docs/genai-context.md", "docs/genai-playgrounds.md"),
     default_policy=Policy.bearer(),  # the seed's "authenticated" unless a route says otherwise
 )

@@ -32,6 +32,7 @@ from litestar import Request, get, post
 from litestar.params import JSONBody, PathParameter
 
 from ridgeline.genai.api.catalog_store import caller, catalog_of
+from ridgeline.genai.api.policy import enforce
 from ridgeline.genai.api.service import GenaiService
 from ridgeline.platform.auth.policy import Policy
 from ridgeline.platform.context import Service
@@ -182,7 +183,7 @@ def _relay_error(status: int, payload: dict[str, Any], execution_id: str | None 
 @post(
     "/v1/agent-executions",
     status_code=201,
-    opt={**raises(404, 409), **Policy.bearer().opt()},
+    opt={**raises(403, 404, 409), **Policy.bearer().opt()},
     tags=["executions"],
 )
 async def create_execution(
@@ -206,10 +207,15 @@ async def create_execution(
         raise RidgelineError(
             409, "agent_inactive", f"Agent {data.agent_id!r} is not active.", id=data.agent_id
         )
+    # policy rules: agent.execute on the agent, then tool.use on each tool it may call
+    await enforce(svc.ctx, request, "agent.execute", data.agent_id,
+                  {"agent_classification": agent.spec.get("classification"), "agent_version": agent.version})  # fmt: skip
     tools = []
     for ref in agent.spec.get("tool_refs") or []:
         tool = await store.get("tool", ref)
         if tool is not None:
+            await enforce(svc.ctx, request, "tool.use", ref,
+                          {"agent_id": data.agent_id, "transport": tool.spec.get("transport")})  # fmt: skip
             tools.append(tool.typed())
     snapshot = await snapshot_function(svc)(svc)
     body = {

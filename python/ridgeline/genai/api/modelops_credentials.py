@@ -19,6 +19,14 @@ from litestar.params import JSONBody, Parameter, PathParameter
 from ridgeline.genai import hub
 from ridgeline.genai.api import modelops_store as ms
 from ridgeline.genai.api.modelops_common import TAGS, authenticated, caller, err, require_model, superadmin
+from ridgeline.genai.api.modelops_schemas import (
+    CreatedCredential,
+    CredentialList,
+    Deleted,
+    Sharing,
+    SharingList,
+    typed,
+)
 from ridgeline.genai.api.service import GenaiService
 from ridgeline.genai.api.store import credentials, models
 from ridgeline.genai.modelops_runtimes import HOOKS
@@ -39,10 +47,10 @@ class CredentialCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
 
 
 @get("/v1/modelops/credentials", summary="Saved credentials (masked)", tags=TAGS, opt=superadmin())
-async def list_credentials(svc: Service[GenaiService]) -> dict[str, Any]:
+async def list_credentials(svc: Service[GenaiService]) -> CredentialList:
     async with svc.db.engine.connect() as conn:
         rows = await conn.execute(sa.select(credentials).order_by(credentials.c.created_at, credentials.c.id))
-        return {"items": [ms.credential_view(ms.row_dict(r)) for r in rows]}
+        return typed({"items": [ms.credential_view(ms.row_dict(r)) for r in rows]}, CredentialList)
 
 
 @post(
@@ -54,7 +62,7 @@ async def list_credentials(svc: Service[GenaiService]) -> dict[str, Any]:
 )
 async def create_credential(
     request: Request[Any, Any, Any], svc: Service[GenaiService], data: JSONBody[CredentialCreate]
-) -> dict[str, Any]:
+) -> CreatedCredential:
     uid, _ = caller(request)
     async with svc.db.begin() as conn:
         row = await ms.insert_credential(
@@ -65,7 +73,9 @@ async def create_credential(
             secret=data.secret,
             owner_id=uid,
         )
-    return {**ms.credential_view(row), "secret_ref": f"modelops://credential/{row['id']}"}
+    return typed(
+        {**ms.credential_view(row), "secret_ref": f"modelops://credential/{row['id']}"}, CreatedCredential
+    )
 
 
 @delete(
@@ -77,7 +87,7 @@ async def create_credential(
 )
 async def delete_credential(
     svc: Service[GenaiService], credential_id: Annotated[str, PathParameter(max_length=64)]
-) -> dict[str, Any]:
+) -> Deleted:
     async with svc.db.begin() as conn:
         if await ms.get_credential(conn, credential_id) is None:
             raise err("modelops_credential_not_found", credential_id=credential_id)
@@ -90,7 +100,7 @@ async def delete_credential(
         if users:
             raise err("modelops_credential_in_use", users=", ".join(users))
         await conn.execute(credentials.delete().where(credentials.c.id == credential_id))
-    return {"id": credential_id, "deleted": True}
+    return Deleted(id=credential_id, deleted=True)
 
 
 # ---------------------------------------------------------------- catalog
@@ -207,7 +217,7 @@ class SharingUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 @get("/v1/modelops/sharing", summary="Visibility and shares of every model", tags=TAGS, opt=superadmin(404))
 async def get_sharing(
     svc: Service[GenaiService], model_id: Annotated[str | None, Parameter(max_length=64)] = None
-) -> dict[str, Any]:
+) -> SharingList:
     async with svc.db.engine.connect() as conn:
         q = sa.select(models.c.id, models.c.name, models.c.visibility, models.c.owner_id).order_by(
             models.c.created_at, models.c.id
@@ -218,22 +228,16 @@ async def get_sharing(
         if model_id is not None and not rows:
             raise err("modelops_model_not_found", model_id=model_id)
         grants = await ms.shares_of(conn, [r.id for r in rows])
-    return {
-        "items": [
-            {
-                "model_id": r.id,
-                "name": r.name,
-                "visibility": r.visibility,
-                "owner_id": r.owner_id,
-                **grants[r.id],
-            }
+    return SharingList(
+        items=[
+            Sharing(model_id=r.id, name=r.name, visibility=r.visibility, owner_id=r.owner_id, **grants[r.id])
             for r in rows
         ]
-    }
+    )
 
 
 @put("/v1/modelops/sharing", summary="Set a model's visibility and shares", tags=TAGS, opt=superadmin(404))
-async def put_sharing(svc: Service[GenaiService], data: JSONBody[SharingUpdate]) -> dict[str, Any]:
+async def put_sharing(svc: Service[GenaiService], data: JSONBody[SharingUpdate]) -> Sharing:
     if data.visibility != "shared" and (data.user_ids or data.roles):
         raise err("modelops_invalid_model", detail="user_ids and roles apply only to visibility 'shared'")
     async with svc.db.begin() as conn:
@@ -241,13 +245,13 @@ async def put_sharing(svc: Service[GenaiService], data: JSONBody[SharingUpdate])
         await ms.update_model(conn, data.model_id, visibility=data.visibility)
         await ms.replace_shares(conn, data.model_id, data.user_ids, [Role(r).value for r in data.roles])
         grants = await ms.shares_of(conn, [data.model_id])
-    return {
-        "model_id": data.model_id,
-        "name": m["name"],
-        "visibility": data.visibility,
-        "owner_id": m["owner_id"],
+    return Sharing(
+        model_id=data.model_id,
+        name=m["name"],
+        visibility=data.visibility,
+        owner_id=m["owner_id"],
         **grants[data.model_id],
-    }
+    )
 
 
 ROUTES = [

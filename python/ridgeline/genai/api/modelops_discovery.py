@@ -19,6 +19,7 @@ from ridgeline.genai import downloads as dl_jobs
 from ridgeline.genai import hub
 from ridgeline.genai.api import modelops_store as ms
 from ridgeline.genai.api.modelops_common import TAGS, caller, err, remote_block, settings, superadmin
+from ridgeline.genai.api.modelops_schemas import DownloadPage, DownloadView, typed
 from ridgeline.genai.api.service import GenaiService
 from ridgeline.platform import paging
 from ridgeline.platform.context import Service
@@ -111,6 +112,8 @@ def _reconcile(r: dict[str, Any], job: Any) -> dict[str, Any]:
     """A row left queued/running by a job that ended without saying so (the process restarted:
     the platform marks such jobs FAILED) is failed too."""
     if job is not None and job.status in TERMINAL and r["status"] in ("queued", "running"):
+        if job.status == JobStatus.CANCELLED:  # cancelled before its handler ran
+            return {**r, "status": "cancelled", "error": {"reason_code": "cancelled", **(job.error or {})}}
         error = job.error or {"message": "the download job ended"}
         return {**r, "status": "failed", "error": {"reason_code": "modelops_download_failed", **error}}
     return r
@@ -162,7 +165,7 @@ async def _views(svc: GenaiService, rows: list[dict[str, Any]]) -> list[dict[str
 )
 async def create_download(
     request: Request[Any, Any, Any], svc: Service[GenaiService], data: JSONBody[DownloadCreate]
-) -> dict[str, Any]:
+) -> DownloadView:
     uid, _ = caller(request)
     hub.check_source_id(data.source_id)
     s = settings(svc)
@@ -249,13 +252,13 @@ async def create_download(
         stored = ms.row_dict(
             (await conn.execute(sa.select(ms.downloads).where(ms.downloads.c.id == row["id"]))).one()
         )
-    return (await _views(svc, [stored]))[0]
+    return typed((await _views(svc, [stored]))[0], DownloadView)
 
 
 @get("/v1/modelops/downloads", summary="Downloads, newest first", tags=TAGS, opt=superadmin())
 async def list_downloads(
     svc: Service[GenaiService], limit: paging.limit(500) = 50, offset: Offset = 0
-) -> dict[str, Any]:
+) -> DownloadPage:
     async with svc.db.engine.connect() as conn:
         q = (
             sa.select(ms.downloads)
@@ -264,7 +267,7 @@ async def list_downloads(
             .offset(offset)
         )
         rows = [ms.row_dict(r) for r in await conn.execute(q)]
-    return {"items": await _views(svc, rows), "limit": limit, "offset": offset}
+    return typed({"items": await _views(svc, rows), "limit": limit, "offset": offset}, DownloadPage)
 
 
 @get(
@@ -275,12 +278,39 @@ async def list_downloads(
 )
 async def get_download(
     svc: Service[GenaiService], download_id: Annotated[str, PathParameter(max_length=64)]
-) -> dict[str, Any]:
+) -> DownloadView:
     async with svc.db.engine.connect() as conn:
         row = (await conn.execute(sa.select(ms.downloads).where(ms.downloads.c.id == download_id))).first()
     if row is None:
         raise err("modelops_download_not_found", download_id=download_id)
-    return (await _views(svc, [ms.row_dict(row)]))[0]
+    return typed((await _views(svc, [ms.row_dict(row)]))[0], DownloadView)
 
 
-ROUTES = [discover, discover_one, create_download, list_downloads, get_download]
+@post(
+    "/v1/modelops/downloads/{download_id:str}/cancel",
+    summary="Cancel a queued or running download (its platform job); the partial files are kept",
+    tags=TAGS,
+    status_code=200,
+    opt=superadmin(404, 409),
+)
+async def cancel_download(
+    svc: Service[GenaiService], download_id: Annotated[str, PathParameter(max_length=64)]
+) -> DownloadView:
+    async with svc.db.engine.connect() as conn:
+        row = (await conn.execute(sa.select(ms.downloads).where(ms.downloads.c.id == download_id))).first()
+    if row is None:
+        raise err("modelops_download_not_found", download_id=download_id)
+    r = ms.row_dict(row)
+    if r["status"] in ("succeeded", "failed"):
+        raise err("modelops_download_finished", download_id=download_id, download_status=r["status"])
+    if r["job_id"] and r["status"] != "cancelled":
+        await svc.ctx.jobs.cancel(r["job_id"], wait_s=10)
+    async with svc.db.engine.connect() as conn:
+        row = (await conn.execute(sa.select(ms.downloads).where(ms.downloads.c.id == download_id))).one()
+    view = (await _views(svc, [ms.row_dict(row)]))[0]
+    if view["status"] in ("succeeded", "failed"):  # it finished before the cancel reached it
+        raise err("modelops_download_finished", download_id=download_id, download_status=view["status"])
+    return typed(view, DownloadView)
+
+
+ROUTES = [discover, discover_one, create_download, list_downloads, get_download, cancel_download]

@@ -35,6 +35,14 @@ from ridgeline.genai.api.modelops_common import (
     settings,
     superadmin,
 )
+from ridgeline.genai.api.modelops_schemas import (
+    Deleted,
+    ModelPage,
+    ModelView,
+    Validated,
+    ValidationPage,
+    typed,
+)
 from ridgeline.genai.api.service import GenaiService
 from ridgeline.genai.api.store import models
 from ridgeline.genai.modelops_runtimes import (
@@ -132,7 +140,7 @@ async def list_models(
         Literal["draft", "registered", "active", "inactive", "unregistered"] | None, Parameter()
     ] = None,
     origin: Annotated[Literal["local", "cloud"] | None, Parameter()] = None,
-) -> dict[str, Any]:
+) -> ModelPage:
     uid, role = caller(request)
     where = [ms.visible_clause(uid, role)]
     if task:
@@ -154,7 +162,7 @@ async def list_models(
             .offset(w.offset)
         )
         rows = [model_view(ms.row_dict(r)) for r in await conn.execute(q)]
-    return {"items": rows, "page": page, "page_size": page_size, "total": total}
+    return typed({"items": rows, "page": page, "page_size": page_size, "total": total}, ModelPage)
 
 
 @post(
@@ -166,7 +174,7 @@ async def list_models(
 )
 async def create_model(
     request: Request[Any, Any, Any], svc: Service[GenaiService], data: JSONBody[ModelCreate]
-) -> dict[str, Any]:
+) -> ModelView:
     uid, _ = caller(request)
     if data.origin == "cloud":
         if not data.provider_model_id:
@@ -205,15 +213,15 @@ async def create_model(
         if data.credential_id is not None and await ms.get_credential(conn, data.credential_id) is None:
             raise err("modelops_credential_not_found", credential_id=data.credential_id)
         await conn.execute(models.insert().values(**row))
-    return model_view(row)
+    return typed(model_view(row), ModelView)
 
 
 @get("/v1/modelops/models/{model_id:str}", summary="A managed model", tags=TAGS, opt=authenticated())
 async def get_model(
     request: Request[Any, Any, Any], svc: Service[GenaiService], model_id: ModelId
-) -> dict[str, Any]:
+) -> ModelView:
     async with svc.db.engine.connect() as conn:
-        return model_view(await require_visible(conn, model_id, request))
+        return typed(model_view(await require_visible(conn, model_id, request)), ModelView)
 
 
 async def _transition(
@@ -240,8 +248,10 @@ async def _transition(
     status_code=200,
     opt=superadmin(409),
 )
-async def register_model(svc: Service[GenaiService], model_id: ModelId) -> dict[str, Any]:
-    return await _transition(svc, model_id, "register", ("draft", "unregistered"), "registered")
+async def register_model(svc: Service[GenaiService], model_id: ModelId) -> ModelView:
+    return typed(
+        await _transition(svc, model_id, "register", ("draft", "unregistered"), "registered"), ModelView
+    )
 
 
 @post(
@@ -251,8 +261,10 @@ async def register_model(svc: Service[GenaiService], model_id: ModelId) -> dict[
     status_code=200,
     opt=superadmin(409),
 )
-async def activate_model(svc: Service[GenaiService], model_id: ModelId) -> dict[str, Any]:
-    return await _transition(svc, model_id, "activate", ("registered", "inactive"), "active")
+async def activate_model(svc: Service[GenaiService], model_id: ModelId) -> ModelView:
+    return typed(
+        await _transition(svc, model_id, "activate", ("registered", "inactive"), "active"), ModelView
+    )
 
 
 @post(
@@ -262,8 +274,8 @@ async def activate_model(svc: Service[GenaiService], model_id: ModelId) -> dict[
     status_code=200,
     opt=superadmin(409),
 )
-async def deactivate_model(svc: Service[GenaiService], model_id: ModelId) -> dict[str, Any]:
-    return await _transition(svc, model_id, "deactivate", ("active",), "inactive")
+async def deactivate_model(svc: Service[GenaiService], model_id: ModelId) -> ModelView:
+    return typed(await _transition(svc, model_id, "deactivate", ("active",), "inactive"), ModelView)
 
 
 @post(
@@ -273,11 +285,12 @@ async def deactivate_model(svc: Service[GenaiService], model_id: ModelId) -> dic
     status_code=200,
     opt=superadmin(409),
 )
-async def unregister_model(svc: Service[GenaiService], model_id: ModelId) -> dict[str, Any]:
+async def unregister_model(svc: Service[GenaiService], model_id: ModelId) -> ModelView:
     # Re-registering later must validate again: the files or the provider may have changed.
-    return await _transition(
+    row = await _transition(
         svc, model_id, "unregister", ("registered", "inactive"), "unregistered", is_validation_current=False
     )
+    return typed(row, ModelView)
 
 
 @delete(
@@ -287,12 +300,12 @@ async def unregister_model(svc: Service[GenaiService], model_id: ModelId) -> dic
     status_code=200,
     opt=superadmin(409),
 )
-async def delete_model(svc: Service[GenaiService], model_id: ModelId) -> dict[str, Any]:
+async def delete_model(svc: Service[GenaiService], model_id: ModelId) -> Deleted:
     async with svc.db.begin() as conn:
         await require_model(conn, model_id)
         await refuse_if_bound(conn, model_id)
         await ms.delete_model(conn, model_id)
-    return {"id": model_id, "deleted": True}
+    return Deleted(id=model_id, deleted=True)
 
 
 # ---------------------------------------------------------------- validation
@@ -384,7 +397,7 @@ async def _cloud_checks(svc: GenaiService, conn: Any, m: dict[str, Any]) -> list
 )
 async def validate_model(
     request: Request[Any, Any, Any], svc: Service[GenaiService], model_id: ModelId
-) -> dict[str, Any]:
+) -> Validated:
     uid, _ = caller(request)
     async with svc.db.engine.connect() as conn:
         m = await require_model(conn, model_id)
@@ -408,7 +421,9 @@ async def validate_model(
         await ms.update_model(
             conn, model_id, is_validation_current=True, last_validation_status=status, last_validated_at=at
         )
-        return {"validation": record, "model": model_view(await require_model(conn, model_id))}
+        return typed(
+            {"validation": record, "model": model_view(await require_model(conn, model_id))}, Validated
+        )
 
 
 async def _history(
@@ -423,7 +438,8 @@ async def _history(
             .limit(limit)
             .offset(offset)
         )
-        items = [ms.row_dict(r) for r in await conn.execute(q)]
+        # plain str keys (a Row's keys are quoted_name, which msgspec will not take)
+        items = [{str(k): v for k, v in ms.row_dict(r).items()} for r in await conn.execute(q)]
     return {"items": items, "limit": limit, "offset": offset}
 
 
@@ -439,8 +455,8 @@ async def list_validations(
     model_id: ModelId,
     limit: paging.limit(500) = 50,
     offset: Offset = 0,
-) -> dict[str, Any]:
-    return await _history(svc, request, ms.validations, model_id, limit, offset)
+) -> ValidationPage:
+    return typed(await _history(svc, request, ms.validations, model_id, limit, offset), ValidationPage)
 
 
 @get(

@@ -85,3 +85,13 @@ activation_audit = sa.Table(
     sa.Column("configuration_status", sa.JSON, nullable=False, server_default="{}"),
     sa.Column("activated_at", UTCDateTime(), nullable=False),
 )
+
+# One row ("global"): bumped in the same transaction as every control-plane write, so each worker's
+# cached active-binding resolution (PlatformService.active) notices a write made by another worker
+# (migration 0021_genai_policy).
+platform_version = sa.Table(
+    "genai_platform_version",
+    metadata,
+    sa.Column("key", sa.String(32), primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
