@@ -247,3 +247,25 @@ def test_a_failed_sync_marks_the_kb_not_ready(cx):
     assert detail["sync_state"] == "error" and not detail["ready"] and not detail["eligible_for_binding"]
     assert "disabled" in detail["last_sync_error"]
     cx.refused("POST", f"{KBS}/{kid}/query", 409, "knowledge_base_not_ready", json={"query": "alpha"})
+
+
+def test_a_run_whose_job_ended_does_not_block_later_syncs(cx):
+    kb = cx.make_kb("stale")
+    kid = kb["id"]
+    (cx.root / "s").mkdir()
+    (cx.root / "s" / "a.md").write_text("# A\nalpha")
+    s = cx.ok("POST", f"{KBS}/{kid}/sources", status=201, json={"path": "s"})["source"]
+    run = cx.wait_run(cx.ok("POST", f"{KBS}/{kid}/sources/{s['id']}/sync", status=202)["sync_run"])
+
+    async def left_running() -> None:  # as a worker that died mid-run leaves it (the job is terminal)
+        async with cx.ctx.db.begin() as conn:
+            await conn.execute(
+                C.sync_runs.update().where(C.sync_runs.c.id == run["id"]).values(status="running")
+            )
+
+    cx.call(left_running)
+    again = cx.ok("POST", f"{KBS}/{kid}/sources/{s['id']}/sync", status=202)["sync_run"]
+    old = next(r for r in cx.ok("GET", f"{KBS}/{kid}/sync-runs")["sync_runs"] if r["id"] == run["id"])
+    assert old["status"] == "error" and "did not finish: the job ended SUCCEEDED" in old["error_summary"]
+    assert cx.wait_run(again)["status"] == "ready"
+    assert cx.ok("GET", f"{KBS}/{kid}")["knowledge_base"]["sync_state"] == "ready"

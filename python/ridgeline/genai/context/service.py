@@ -929,6 +929,29 @@ class ContextService:
                 "created_at": _iso(r["created_at"]), "started_at": _iso(r["started_at"]),
                 "finished_at": _iso(r["finished_at"])}  # fmt: skip
 
+    async def _reconcile(self, kb_id: str) -> None:
+        """A run still queued/running whose job has ended (its worker died, it was cancelled or
+        timed out) is closed as ``error`` with the job's reason, so it never blocks later syncs."""
+        async with self.db.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in (await conn.execute(sa.select(C.sync_runs).where(
+                C.sync_runs.c.knowledge_base_id == kb_id, C.sync_runs.c.status.in_(ACTIVE_RUN),
+                C.sync_runs.c.job_id.is_not(None)))).all()]  # fmt: skip
+        for run in rows:
+            job = await self.ctx.jobs.get(run["job_id"])
+            if job is not None and not job.status.terminal:
+                continue
+            why = "the job record is gone" if job is None else f"the job ended {job.status.value}"
+            if job is not None and job.error:
+                why += f" ({job.error.get('reason_code')}: {job.error.get('message', '')})"[:500]
+            now = P.now()
+            async with self.db.begin() as conn:
+                done = await conn.execute(C.sync_runs.update().where(
+                    C.sync_runs.c.id == run["id"], C.sync_runs.c.status.in_(ACTIVE_RUN)).values(
+                    status="error", error_summary=f"sync run did not finish: {why}", finished_at=now))  # fmt: skip
+                if done.rowcount:
+                    await conn.execute(C.knowledge_bases.update().where(C.knowledge_bases.c.id == kb_id).values(
+                        sync_state="error", last_sync_at=now, last_sync_error=f"sync run did not finish: {why}"))  # fmt: skip
+
     async def _active_run(self, conn: Any, kb_id: str, source_id: str | None = None) -> dict[str, Any] | None:
         where = [C.sync_runs.c.knowledge_base_id == kb_id, C.sync_runs.c.status.in_(ACTIVE_RUN)]
         if source_id is not None:
@@ -936,6 +959,7 @@ class ContextService:
         return _row((await conn.execute(sa.select(C.sync_runs).where(*where).limit(1))).first())
 
     async def list_runs(self, kb_id: str, limit: int, offset: int) -> dict[str, Any]:
+        await self._reconcile(kb_id)
         async with self.db.engine.connect() as conn:
             await self._kb(conn, kb_id)
             total = (
@@ -955,6 +979,7 @@ class ContextService:
 
     async def start_sync(self, kb_id: str, source_id: str | None, actor: str | None) -> dict[str, Any]:
         """Queue a source sync (``source_id``) or a KB resync (``None``): a platform job, 202."""
+        await self._reconcile(kb_id)
         async with self.db.engine.connect() as conn:
             kb = await self._kb(conn, kb_id)
             if source_id is not None:
