@@ -51,6 +51,11 @@ def test_documents_and_retrieval_on_a_qdrant_kb(cx, qdrant):
     dep = cx.deployment("local-default")
     res = {"ref_type": "knowledge_base", "knowledge_base_id": kid, "provider_resource_id": kb["index_name"],
            "provider_instance_id": prov["id"]}  # fmt: skip
+    # the binding check reads the KB's own provider, not the one the resource claims
+    vec = ids["ridgeline-embedded-vector-index"]
+    cx.refused("PUT", f"/v1/platform/deployments/{dep['id']}/bindings/vector_store", 409,
+               "knowledge_base_provider_mismatch",
+               json={"provider_id": vec, "resources": [{**res, "provider_instance_id": vec}]})  # fmt: skip
     cx.ok("PUT", f"/v1/platform/deployments/{dep['id']}/bindings/vector_store",
           json={"provider_id": prov["id"], "resources": [res], "default_resource_id": kid})  # fmt: skip
     for mode in ("keyword", "hybrid"):
