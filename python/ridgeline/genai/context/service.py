@@ -100,6 +100,11 @@ def content_hash(title: str, text: str) -> str:
     return hashlib.sha256(f"{title}\0{text}".encode()).hexdigest()
 
 
+def index_name(provider_key: str, kb_id: str) -> str:
+    """The KB's index (the binding's provider_resource_id); Weaviate class names start with a capital."""
+    return f"{'Kb' if P.FAMILIES[provider_key].adapter == 'weaviate' else 'kb'}_{kb_id[:24]}"
+
+
 def eligible(kb: Mapping[str, Any]) -> bool:
     """Active and ready: what deployments, knowledge chat and retrieval accept (checked per call)."""
     return kb["lifecycle_state"] == "active" and kb["sync_state"] != "error"
@@ -345,7 +350,7 @@ class ContextService:
         kb_id = _id()
         now = P.now()
         row = {"id": kb_id, "name": body["name"], "description": body.get("description") or "",
-               "provider_instance_id": prov["id"], "index_name": f"kb_{kb_id[:24]}",
+               "provider_instance_id": prov["id"], "index_name": index_name(prov["provider_key"], kb_id),
                "schema_profile_id": body.get("schema_profile_id"), "schema": schema, "vectorization": vz,
                "chunking": {"strategy": ch["strategy"], "chunk_length": ch["chunk_length"], "chunk_overlap": ch["chunk_overlap"]},
                "lifecycle_state": body.get("lifecycle_state") or "active", "sync_state": "ready", "content_version": 0,
