@@ -236,3 +236,20 @@ def test_uploads(cx):
         files={"file": ("big.txt", b"a" * (256 * 1024 + 1), "text/plain")},
     )
     assert cx.ok("GET", f"{KBS}/{kb['id']}/documents")["total"] == 2
+
+
+def test_a_weaviate_kb_takes_a_builtin_profile_and_a_class_name(cx):
+    from tests.genai.platform.conftest import unused_url
+
+    wv = cx.ok("POST", "/v1/platform/providers", status=201,
+               json={"provider_key": "weaviate_local", "slug": "wv", "endpoint_url": unused_url()})["provider"]  # fmt: skip
+    emb = cx.ids()["ridgeline-local-embeddings"]
+    kb = cx.ok("POST", KBS, status=201, json={
+        "name": "w", "provider_instance_id": wv["id"], "schema_profile_id": "weaviate-chunk-text",
+        "vectorization": {"mode": "vanessa_embeddings", "embedding_provider_instance_id": emb, "embedding_model_id": MINILM}})["knowledge_base"]  # fmt: skip
+    assert kb["index_name"].startswith("Kb_") and kb["provider_resource_id"] == kb["index_name"]
+    assert kb["schema"]["vectorizer"] == "none" and kb["schema_profile_id"] == "weaviate-chunk-text"
+    cx.refused("POST", KBS, 422, "invalid_request", json={
+        "name": "w2", "provider_instance_id": wv["id"], "schema": {"properties": [{"name": "text", "data_type": "text"}],
+                                                                   "vectorizer": "text2vec-openai"},
+        "vectorization": {"mode": "self_provided"}})  # fmt: skip

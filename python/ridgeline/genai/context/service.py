@@ -100,6 +100,11 @@ def content_hash(title: str, text: str) -> str:
     return hashlib.sha256(f"{title}\0{text}".encode()).hexdigest()
 
 
+def index_name(provider_key: str, kb_id: str) -> str:
+    """The KB's index (the binding's provider_resource_id); Weaviate class names start with a capital."""
+    return f"{'Kb' if P.FAMILIES[provider_key].adapter == 'weaviate' else 'kb'}_{kb_id[:24]}"
+
+
 def eligible(kb: Mapping[str, Any]) -> bool:
     """Active and ready: what deployments, knowledge chat and retrieval accept (checked per call)."""
     return kb["lifecycle_state"] == "active" and kb["sync_state"] != "error"
@@ -345,7 +350,7 @@ class ContextService:
         kb_id = _id()
         now = P.now()
         row = {"id": kb_id, "name": body["name"], "description": body.get("description") or "",
-               "provider_instance_id": prov["id"], "index_name": f"kb_{kb_id[:24]}",
+               "provider_instance_id": prov["id"], "index_name": index_name(prov["provider_key"], kb_id),
                "schema_profile_id": body.get("schema_profile_id"), "schema": schema, "vectorization": vz,
                "chunking": {"strategy": ch["strategy"], "chunk_length": ch["chunk_length"], "chunk_overlap": ch["chunk_overlap"]},
                "lifecycle_state": body.get("lifecycle_state") or "active", "sync_state": "ready", "content_version": 0,
@@ -929,6 +934,29 @@ class ContextService:
                 "created_at": _iso(r["created_at"]), "started_at": _iso(r["started_at"]),
                 "finished_at": _iso(r["finished_at"])}  # fmt: skip
 
+    async def _reconcile(self, kb_id: str) -> None:
+        """A run still queued/running whose job has ended (its worker died, it was cancelled or
+        timed out) is closed as ``error`` with the job's reason, so it never blocks later syncs."""
+        async with self.db.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in (await conn.execute(sa.select(C.sync_runs).where(
+                C.sync_runs.c.knowledge_base_id == kb_id, C.sync_runs.c.status.in_(ACTIVE_RUN),
+                C.sync_runs.c.job_id.is_not(None)))).all()]  # fmt: skip
+        for run in rows:
+            job = await self.ctx.jobs.get(run["job_id"])
+            if job is not None and not job.status.terminal:
+                continue
+            why = "the job record is gone" if job is None else f"the job ended {job.status.value}"
+            if job is not None and job.error:
+                why += f" ({job.error.get('reason_code')}: {job.error.get('message', '')})"[:500]
+            now = P.now()
+            async with self.db.begin() as conn:
+                done = await conn.execute(C.sync_runs.update().where(
+                    C.sync_runs.c.id == run["id"], C.sync_runs.c.status.in_(ACTIVE_RUN)).values(
+                    status="error", error_summary=f"sync run did not finish: {why}", finished_at=now))  # fmt: skip
+                if done.rowcount:
+                    await conn.execute(C.knowledge_bases.update().where(C.knowledge_bases.c.id == kb_id).values(
+                        sync_state="error", last_sync_at=now, last_sync_error=f"sync run did not finish: {why}"))  # fmt: skip
+
     async def _active_run(self, conn: Any, kb_id: str, source_id: str | None = None) -> dict[str, Any] | None:
         where = [C.sync_runs.c.knowledge_base_id == kb_id, C.sync_runs.c.status.in_(ACTIVE_RUN)]
         if source_id is not None:
@@ -936,6 +964,7 @@ class ContextService:
         return _row((await conn.execute(sa.select(C.sync_runs).where(*where).limit(1))).first())
 
     async def list_runs(self, kb_id: str, limit: int, offset: int) -> dict[str, Any]:
+        await self._reconcile(kb_id)
         async with self.db.engine.connect() as conn:
             await self._kb(conn, kb_id)
             total = (
@@ -955,6 +984,7 @@ class ContextService:
 
     async def start_sync(self, kb_id: str, source_id: str | None, actor: str | None) -> dict[str, Any]:
         """Queue a source sync (``source_id``) or a KB resync (``None``): a platform job, 202."""
+        await self._reconcile(kb_id)
         async with self.db.engine.connect() as conn:
             kb = await self._kb(conn, kb_id)
             if source_id is not None:
