@@ -15,8 +15,8 @@
 //! [`NodeFronts`] keeps one front per node in a single arena (each node's entries are contiguous;
 //! a full node moves to a region of twice the size at the arena's end), so a query makes no
 //! per-node allocations; per-node headers live in zero-filled anonymous memory validated by an
-//! epoch stamp, so a query costs what it touches (pooled for small graphs, unmapped after the
-//! query for large ones).
+//! epoch stamp, so a query costs what it touches (pooled up to graphs of about 500k nodes,
+//! unmapped after the query for larger ones).
 
 use std::sync::Mutex;
 
@@ -182,7 +182,9 @@ impl NodeFronts {
     }
 
     pub fn give_back(mut self) {
-        if self.hdr.bytes() > POOL_BYTES {
+        // Headers are 16 bytes per node: pooled up to 2 * POOL_BYTES (a 500k-node graph), since
+        // mapping and faulting in a fresh header array cost a small query more than its search.
+        if self.hdr.bytes() > 2 * POOL_BYTES {
             return;
         }
         if self.arena.capacity() > KEEP_ARENA {

@@ -16,8 +16,9 @@
 //!
 //! Heuristics ([`super::heuristics`]) are per-objective backward Dijkstra distances to the target
 //! (admissible and consistent), computed lazily, as far as the search asks, stopping at the bounds;
-//! [`pareto_many`] reuses them across pairs with the same target. Bounds prune every label whose
-//! `f` exceeds a bound.
+//! [`pareto_many`] reuses them across pairs with the same target, and a small process-wide cache
+//! across calls with the same graph, target, cost model and bounds (the searches are resumed where
+//! an earlier query left them). Bounds prune every label whose `f` exceeds a bound.
 //!
 //! Costs are `f64` and summed along the path from the source, so the returned cost vector is the
 //! exact floating-point sum of the arc costs in path order. Duplicate cost vectors are reported
