@@ -156,8 +156,9 @@ pub(crate) struct NodeFronts {
 
 static POOL: Mutex<Vec<NodeFronts>> = Mutex::new(Vec::new());
 const POOL_KEEP: usize = 4;
-/// An arena grown beyond this many values (8 MB) is freed rather than kept for the next query.
-const KEEP_ARENA: usize = 1 << 20;
+/// An arena grown beyond this many values (2 MB) is freed rather than kept for the next query
+/// (a large query regrows its arena at amortised cost; a kept one stays resident).
+const KEEP_ARENA: usize = 1 << 18;
 
 impl NodeFronts {
     /// Pooled fronts for a graph of `n` nodes and `d` remaining objectives, all empty.

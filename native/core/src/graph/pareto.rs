@@ -67,7 +67,7 @@ pub struct SearchOptions {
     pub max_solutions: Option<usize>,
     pub max_expansions: Option<u64>,
     /// Wall-clock budget in seconds, measured from the start of the query (heuristics included);
-    /// it is checked every 256 label pops and every 1024 nodes settled by the lazy heuristics
+    /// it is checked every 256 label pops and every 1024 heap pops of the lazy heuristics
     /// (the up-front two-objective heuristics of BOA* are not interrupted).
     pub time_limit: Option<f64>,
     /// Departure time in seconds after midnight; requires a time profile.
