@@ -9,7 +9,11 @@ loads the same ``.npz``. The queries are the 50 DIMACS NY queries.
 Each comparison runs in rounds: the reference over all selected queries (one process, so its map
 is read once), then ours over the same queries; three rounds, best of three per query for each.
 Our time is the wall time of one ``Graph.pareto`` call, heuristics included (the thread CPU time
-of the best call is printed too: on a shared, loaded machine it is the steadier figure). BOA* reports a time
+of the best call is printed too: on a shared, loaded machine it is the steadier figure). The
+backward heuristic searches are cached per target (``RIDGELINE_ROUTING_HEURISTIC_CACHE_MB``, 16 MB
+by default: one NY k = 3 target), so consecutive queries to different targets compute them from
+scratch ("ours ms", the headline figure); each query is then repeated once to the same target,
+and that call, which resumes the cached searches, is printed as "warm ms" with its ratio. BOA* reports a time
 that includes its two heuristic Dijkstras; LTMOA* and A*pex report search time only (their
 heuristics run before their clock starts). Printed per query: both times, the speed ratio
 (reference / ours, > 1 means we are faster) and the front sizes; then the median ratio.
@@ -82,6 +86,8 @@ def queries(idx: list[int]) -> np.ndarray:
 
 
 CPU: dict[tuple[int, int], float] = {}  # best thread CPU seconds of ours per query, this comparison
+WARM: dict[tuple[int, int], float] = {}  # best wall seconds of the repeated (cached heuristics) call
+WARM_CPU: dict[tuple[int, int], float] = {}  # and its best thread CPU seconds
 
 
 def ours(g: Graph, q: np.ndarray, **kw) -> tuple[list[float], list[int]]:  # type: ignore[no-untyped-def]
@@ -97,6 +103,12 @@ def ours(g: Graph, q: np.ndarray, **kw) -> tuple[list[float], list[int]]:  # typ
         CPU[key] = min(CPU.get(key, np.inf), time.thread_time() - c0)
         sizes.append(len(r))
         assert not r.truncated
+        c0 = time.thread_time()
+        t0 = time.perf_counter()
+        again = g.pareto(int(s) - 1, int(t) - 1, time_limit=300, **kw)
+        WARM[key] = min(WARM.get(key, np.inf), time.perf_counter() - t0)
+        WARM_CPU[key] = min(WARM_CPU.get(key, np.inf), time.thread_time() - c0)
+        assert len(again) == len(r)
     return times, sizes
 
 
@@ -135,6 +147,8 @@ def compare(title: str, idx: list[int], ref, mine) -> tuple[list[int], list[int]
     best_ref = np.full(len(idx), np.inf)
     best_ours = np.full(len(idx), np.inf)
     CPU.clear()
+    WARM.clear()
+    WARM_CPU.clear()
     for _ in range(ROUNDS):
         rt, rs = ref()
         ot, os_ = mine()
@@ -147,18 +161,24 @@ def compare(title: str, idx: list[int], ref, mine) -> tuple[list[int], list[int]
     )
     q = queries(idx)
     cpu = [CPU.get((int(s), int(t)), np.nan) for s, t in q]
+    warm = np.array([WARM.get((int(s), int(t)), np.nan) for s, t in q])
+    wratio = best_ref / warm
+    wcpu = [WARM_CPU.get((int(s), int(t)), np.nan) for s, t in q]
     print(
         f"{'query':>5} {'reference ms':>13} {'ours ms':>10} {'ratio':>7} {'ours cpu ms':>12} "
-        f"{'front ref':>9} {'ours':>6}"
+        f"{'warm ms':>9} {'ratio':>7} {'warm cpu ms':>12} {'front ref':>9} {'ours':>6}"
     )
     for j, i in enumerate(idx):
         print(
             f"{i:>5} {best_ref[j] * 1e3:>13.2f} {best_ours[j] * 1e3:>10.2f} {ratio[j]:>7.2f} "
-            f"{cpu[j] * 1e3:>12.2f} {rs[j]:>9} {os_[j]:>6}"
+            f"{cpu[j] * 1e3:>12.2f} {warm[j] * 1e3:>9.2f} {wratio[j]:>7.2f} {wcpu[j] * 1e3:>12.2f} "
+            f"{rs[j]:>9} {os_[j]:>6}"
         )
     print(
         f"median ratio {np.median(ratio):.2f}  min {ratio.min():.2f}  "
-        f"sum reference {best_ref.sum():.2f} s  sum ours {best_ours.sum():.2f} s"
+        f"sum reference {best_ref.sum():.2f} s  sum ours {best_ours.sum():.2f} s; "
+        f"warm (heuristics cached): median {np.median(wratio):.2f}  min {wratio.min():.2f}  "
+        f"sum {warm.sum():.2f} s"
     )
     return rs, os_
 

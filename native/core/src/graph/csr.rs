@@ -66,6 +66,15 @@ pub struct Graph {
     /// Static costs per objective in reverse-CSR order, as `f32` rounded down (see
     /// [`Graph::reverse_lower_bounds`]); built on first use.
     pub(crate) rev_lb: std::sync::OnceLock<Vec<f32>>,
+    /// Identity of the graph's contents for the heuristic cache ([`super::heuristics`]): unique
+    /// per built or loaded graph (a clone has the same contents, so it keeps the id).
+    pub(crate) uid: u64,
+}
+
+/// A fresh [`Graph::uid`].
+pub(crate) fn next_uid() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Arrays to build a [`Graph`] from. Ids are signed so negative input can be reported clearly.
@@ -302,6 +311,7 @@ impl<'a> GraphBuilder<'a> {
             variance,
             time_index: self.time_index,
             rev_lb: Default::default(),
+            uid: next_uid(),
         })
     }
 }

@@ -15,8 +15,8 @@
 //! [`NodeFronts`] keeps one front per node in a single arena (each node's entries are contiguous;
 //! a full node moves to a region of twice the size at the arena's end), so a query makes no
 //! per-node allocations; per-node headers live in zero-filled anonymous memory validated by an
-//! epoch stamp, so a query costs what it touches (pooled for small graphs, unmapped after the
-//! query for large ones).
+//! epoch stamp, so a query costs what it touches (pooled up to graphs of about 500k nodes,
+//! unmapped after the query for larger ones).
 
 use std::sync::Mutex;
 
@@ -156,8 +156,9 @@ pub(crate) struct NodeFronts {
 
 static POOL: Mutex<Vec<NodeFronts>> = Mutex::new(Vec::new());
 const POOL_KEEP: usize = 4;
-/// An arena grown beyond this many values (8 MB) is freed rather than kept for the next query.
-const KEEP_ARENA: usize = 1 << 20;
+/// An arena grown beyond this many values (2 MB) is freed rather than kept for the next query
+/// (a large query regrows its arena at amortised cost; a kept one stays resident).
+const KEEP_ARENA: usize = 1 << 18;
 
 impl NodeFronts {
     /// Pooled fronts for a graph of `n` nodes and `d` remaining objectives, all empty.
@@ -182,7 +183,9 @@ impl NodeFronts {
     }
 
     pub fn give_back(mut self) {
-        if self.hdr.bytes() > POOL_BYTES {
+        // Headers are 16 bytes per node: pooled up to 2 * POOL_BYTES (a 500k-node graph), since
+        // mapping and faulting in a fresh header array cost a small query more than its search.
+        if self.hdr.bytes() > 2 * POOL_BYTES {
             return;
         }
         if self.arena.capacity() > KEEP_ARENA {

@@ -18,14 +18,22 @@
 //! * Costs are read from [`Graph::reverse_lower_bounds`] (sequential, `f32` rounded down, so
 //!   still admissible and consistent) when the cost model is static; the open list is a radix
 //!   heap on the keys' bit patterns.
-//! * The state lives in a [`LazySpace`] of zero-filled anonymous memory ([`Scratch`]) whose
-//!   per-node entries are validated by an epoch stamp, so a query costs what it touches, not
-//!   `O(n)`; spaces of small graphs are pooled, large ones unmapped after the query. The same
-//!   state serves further queries to the same target with the same options
-//!   ([`super::pareto::pareto_many`]).
-//! * The wall-clock deadline is checked every 1024 settled nodes.
+//! * The state lives in a [`LazySpace`]: `K + 1` words per node (a stamp word holding the epoch
+//!   and the mask of objectives whose search settled the node, then the `K` distances), so a
+//!   lookup reads one cache line; the array is zero-filled anonymous memory ([`Scratch`]) whose
+//!   entries are valid only under the current epoch, so a query costs what it touches, not `O(n)`.
+//! * Reuse across queries: a space remembers what it was computed for (graph, target, number of
+//!   objectives, cost model's lower bounds, bounds: [`HeurKey`]) and is kept, after its query, in a
+//!   small process-wide LRU with a byte budget (`RIDGELINE_ROUTING_HEURISTIC_CACHE_MB`, default
+//!   16). A later query with the same key resumes the searches where they stopped: the settled
+//!   distances are exact whatever query settled them, and the open lists are exactly the state of
+//!   an interrupted Dijkstra, so resuming equals running it further. A cache miss recycles the
+//!   least recently used space's memory (a new epoch; no clearing). Within one call,
+//!   [`super::pareto::pareto_many`] shares the space between the pairs of one target.
+//! * The wall-clock deadline is checked every 1024 heap pops, before a pop, so an interrupted
+//!   search is left resumable (no node is marked settled without its arcs relaxed).
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use super::buf::Scratch;
@@ -115,94 +123,131 @@ impl RadixHeap {
     }
 }
 
-/// Per-node state of one objective's backward search (all-zero = untouched).
-#[derive(Clone, Copy, Default)]
-#[repr(C)]
-struct NodeState {
-    dist: f64,
-    /// Epoch in which `dist` is valid; the top bit marks the node settled.
-    stamp: u32,
-    _pad: u32,
+/// What a [`LazySpace`]'s distances were computed for; equal keys give equal distances.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct HeurKey {
+    graph: u64,
+    t: usize,
+    k: usize,
+    model: [u64; 2],
+    /// Per objective, the bound's bits (`+inf` when unbounded); unused slots zero.
+    bounds: [u64; MAX_K],
 }
 
-// SAFETY: `repr(C)` with no implicit padding (8 + 4 + 4 bytes) and only plain numbers.
-unsafe impl bytemuck::Zeroable for NodeState {}
-unsafe impl bytemuck::Pod for NodeState {}
+const MAX_K: usize = 5;
+/// Bit of objective `i` in a node's stamp word: `1 << (MASK_SHIFT + i)`.
+const MASK_SHIFT: u32 = 32;
+const EPOCH_BITS: u64 = 0xffff_ffff;
 
-const SETTLED: u32 = 1 << 31;
-
-/// Reusable state of the lazy backward searches; per-node entries are valid only when their stamp
-/// equals the current epoch (epochs stay below `2^31`).
+/// Reusable state of the lazy backward searches (module docs).
 #[derive(Default)]
 pub(crate) struct LazySpace {
+    /// Current epoch, `1..2^31`; a node's entries are valid only when its stamp's low 32 bits
+    /// equal it.
     epoch: u32,
-    /// Objectives of the last query (the cache stride is `k + 1`).
+    /// Objectives of the current key (the stride is `k + 1`).
     k: usize,
-    /// Per objective, per node.
-    state: Vec<Scratch<NodeState>>,
-    /// Final heuristic vectors, `K + 1` values per node: the epoch in which the vector is valid
-    /// (as `f64` bits), then the vector; one cache line per lookup.
-    cache: Scratch<f64>,
+    /// Per node `k + 1` words: the stamp (epoch | settled mask << 32, as `f64` bits), then the
+    /// tentative or final distance per objective.
+    node: Scratch<f64>,
     heaps: Vec<RadixHeap>,
+    /// Objective `i`'s search can settle nothing more within its bound.
+    done: [bool; MAX_K],
+    /// Heap pops, for the deadline check.
+    pops: u64,
+    key: Option<HeurKey>,
 }
 
-static LAZY_POOL: Mutex<Vec<LazySpace>> = Mutex::new(Vec::new());
-/// Spaces kept for reuse; more concurrent queries than this allocate and free their own.
-const POOL_KEEP: usize = 4;
-/// Only spaces of small graphs are kept: a large graph's space is unmapped after its query, so
-/// the process does not keep tens of MB per thread between queries (a query pays the page faults
-/// of what it touches instead).
-pub(crate) const POOL_BYTES: usize = 4 << 20;
-/// A heap bucket grown beyond this many entries is freed rather than kept for the next query.
+/// Most recently used last.
+static CACHE: Mutex<Vec<LazySpace>> = Mutex::new(Vec::new());
+
+/// Bytes of heuristic state the cache keeps between queries.
+fn budget() -> usize {
+    static B: OnceLock<usize> = OnceLock::new();
+    *B.get_or_init(|| {
+        std::env::var("RIDGELINE_ROUTING_HEURISTIC_CACHE_MB")
+            .ok()
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|mb| mb.is_finite() && *mb >= 0.0)
+            .map_or(16 << 20, |mb| (mb * (1u64 << 20) as f64) as usize)
+    })
+}
+
+/// Most spaces the cache keeps (its lookups scan them).
+const CACHE_KEEP: usize = 32;
+
+/// A heap bucket grown beyond this many entries is freed when its space is recycled.
 const KEEP_HEAP: usize = 1 << 15;
 
+/// Per-node state of graphs up to this size is pooled between queries by [`super::front`]; a
+/// larger graph's is unmapped after each query.
+pub(crate) const POOL_BYTES: usize = 4 << 20;
+
 impl LazySpace {
-    pub fn take() -> LazySpace {
-        LAZY_POOL
-            .lock()
-            .ok()
-            .and_then(|mut p| p.pop())
-            .unwrap_or_default()
+    fn bytes(&self) -> usize {
+        self.node.bytes()
+            + self
+                .heaps
+                .iter()
+                .map(|h| h.buckets.iter().map(|b| b.capacity() * 12).sum::<usize>())
+                .sum::<usize>()
     }
 
-    pub fn give_back(mut self) {
-        let bytes: usize =
-            self.state.iter().map(Scratch::bytes).sum::<usize>() + self.cache.bytes();
-        if bytes > POOL_BYTES {
+    /// The cached space for `key` (and `true`), else a space to reset: the least recently used
+    /// one when keeping another would exceed the budget, else a new one.
+    fn take(key: &HeurKey, n: usize) -> (LazySpace, bool) {
+        let Ok(mut c) = CACHE.lock() else {
+            return (LazySpace::default(), false);
+        };
+        if let Some(i) = c.iter().rposition(|s| s.key.as_ref() == Some(key)) {
+            return (c.remove(i), true);
+        }
+        let need = n * (key.k + 1) * 8;
+        let held: usize = c.iter().map(LazySpace::bytes).sum();
+        if !c.is_empty() && (held + need > budget() || c.len() >= CACHE_KEEP) {
+            // Prefer a space already large enough, so its mapping is reused.
+            let i = c
+                .iter()
+                .position(|s| s.node.len() >= n * (key.k + 1))
+                .unwrap_or(0);
+            return (c.remove(i), false);
+        }
+        (LazySpace::default(), false)
+    }
+
+    /// Keeps the space for later queries with its key, evicting the least recently used spaces
+    /// beyond the budget (their memory is unmapped).
+    pub fn give_back(self) {
+        if self.key.is_none() || self.bytes() > budget() {
             return;
         }
-        for h in &mut self.heaps {
-            h.clear();
-        }
-        if let Ok(mut p) = LAZY_POOL.lock() {
-            if p.len() < POOL_KEEP {
-                p.push(self);
+        if let Ok(mut c) = CACHE.lock() {
+            c.push(self);
+            let mut held: usize = c.iter().map(LazySpace::bytes).sum();
+            while held > budget() || c.len() > CACHE_KEEP {
+                held -= c.remove(0).bytes();
             }
         }
     }
 
-    fn reset(&mut self, n: usize, k: usize) {
-        // A larger graph, more objectives or another cache stride: start from clean arrays (stale
-        // cache slots of another stride could otherwise read as a valid epoch).
-        let fits = self.state.len() >= k && self.state[0].len() >= n;
-        if !fits || self.k != k || self.cache.len() < n * (k + 1) {
-            self.state = (0..k).map(|_| Scratch::zeroed(n)).collect();
-            self.cache = Scratch::zeroed(n * (k + 1));
-            self.k = k;
+    fn reset(&mut self, n: usize, k: usize, key: HeurKey) {
+        if self.node.len() < n * (k + 1) {
+            self.node = Scratch::zeroed(n * (k + 1));
             self.epoch = 0;
         }
+        self.k = k;
         self.epoch += 1;
-        if self.epoch >= SETTLED {
-            self.cache.fill(0.0);
-            for s in &mut self.state {
-                s.fill(NodeState::default());
-            }
+        if self.epoch >= 1 << 31 {
+            self.node.fill(0.0);
             self.epoch = 1;
         }
         self.heaps.resize_with(k, RadixHeap::default);
-        for h in &mut self.heaps[..k] {
+        for h in &mut self.heaps {
             h.clear();
         }
+        self.done = [false; MAX_K];
+        self.pops = 0;
+        self.key = Some(key);
     }
 }
 
@@ -212,35 +257,44 @@ pub(crate) struct Lazy<'a, const K: usize, C> {
     model: &'a C,
     bounds: [f64; K],
     sp: LazySpace,
-    /// Objective `i`'s search can settle nothing more within its bound.
-    done: [bool; K],
     deadline: Option<Instant>,
     timed_out: bool,
-    settled: u64,
 }
 
 impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
+    const FULL: u64 = ((1u64 << K) - 1) << MASK_SHIFT;
+
     pub fn new(g: &'a Graph, t: usize, model: &'a C, bounds: [f64; K]) -> Self {
-        let mut sp = LazySpace::take();
-        sp.reset(g.n, K);
-        let e = sp.epoch;
+        assert!(K <= MAX_K);
+        let mut kb = [0u64; MAX_K];
         for i in 0..K {
-            sp.state[i][t] = NodeState {
-                dist: 0.0,
-                stamp: e,
-                _pad: 0,
-            };
-            sp.heaps[i].push(0.0, t as u32);
+            kb[i] = bounds[i].to_bits();
+        }
+        let key = HeurKey {
+            graph: g.uid,
+            t,
+            k: K,
+            model: model.heuristic_key(),
+            bounds: kb,
+        };
+        let (mut sp, resumed) = LazySpace::take(&key, g.n);
+        if !resumed {
+            sp.reset(g.n, K, key);
+            let e = f64::from_bits(u64::from(sp.epoch));
+            let row = &mut sp.node[t * (K + 1)..(t + 1) * (K + 1)];
+            row[0] = e;
+            row[1..].fill(0.0);
+            for h in &mut sp.heaps {
+                h.push(0.0, t as u32);
+            }
         }
         Lazy {
             g,
             model,
             bounds,
             sp,
-            done: [false; K],
             deadline: None,
             timed_out: false,
-            settled: 0,
         }
     }
 
@@ -257,7 +311,9 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
     /// Advances objective `i`'s search until `u` is settled or cannot be within the bound;
     /// returns `h_i(u)` (`+inf` beyond the bound, unreachable, or on timeout).
     fn settle_one(&mut self, i: usize, u: usize) -> f64 {
-        let e = self.sp.epoch;
+        let e = u64::from(self.sp.epoch);
+        let bit = 1u64 << (MASK_SHIFT + i as u32);
+        let st = K + 1;
         let (off, tail, pos) = (
             self.g.rev_off.as_slice(),
             self.g.rev_tail.as_slice(),
@@ -265,30 +321,25 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
         );
         let m = self.g.m;
         let rev = self.model.reverse_bounds(self.g);
-        let state = &mut self.sp.state[i];
+        let node = &mut self.sp.node[..];
         let heap = &mut self.sp.heaps[i];
         loop {
-            let su = state[u];
-            if su.stamp == e | SETTLED {
-                return su.dist;
+            let su = node[u * st].to_bits();
+            if su & EPOCH_BITS == e && su & bit != 0 {
+                return node[u * st + 1 + i];
             }
-            if self.done[i] {
+            if self.sp.done[i] {
                 return f64::INFINITY;
             }
             let key = match heap.peek_key() {
                 Some(k) if k <= self.bounds[i] => k,
                 _ => {
-                    self.done[i] = true;
+                    self.sp.done[i] = true;
                     continue;
                 }
             };
-            let v = heap.pop_min() as usize;
-            if state[v].stamp != e || state[v].dist != key {
-                continue; // stale entry
-            }
-            state[v].stamp = e | SETTLED;
-            self.settled += 1;
-            if self.settled & 1023 == 0 {
+            self.sp.pops += 1;
+            if self.sp.pops & 1023 == 0 {
                 if let Some(d) = self.deadline {
                     if Instant::now() >= d {
                         self.timed_out = true;
@@ -296,6 +347,13 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
                     }
                 }
             }
+            let v = heap.pop_min() as usize;
+            let sv = node[v * st].to_bits();
+            // Pushed in this epoch, so stamped with it; stale if settled or improved since.
+            if sv & bit != 0 || node[v * st + 1 + i] != key {
+                continue;
+            }
+            node[v * st] = f64::from_bits(sv | bit);
             for r in off[v] as usize..off[v + 1] as usize {
                 let w = tail[r] as usize;
                 let c = match rev {
@@ -303,19 +361,16 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
                     None => self.model.lower_bound(pos[r] as usize, i),
                 };
                 let nd = key + c;
-                let sw = &mut state[w];
-                if sw.stamp != e {
-                    if sw.stamp == e | SETTLED {
-                        continue;
-                    }
-                    *sw = NodeState {
-                        dist: nd,
-                        stamp: e,
-                        _pad: 0,
-                    };
-                    heap.push(nd, w as u32);
-                } else if nd < sw.dist {
-                    sw.dist = nd;
+                let row = &mut node[w * st..(w + 1) * st];
+                let sw = row[0].to_bits();
+                if sw & EPOCH_BITS != e {
+                    row[0] = f64::from_bits(e);
+                    row[1..].fill(f64::INFINITY);
+                } else if sw & bit != 0 {
+                    continue;
+                }
+                if nd < row[1 + i] {
+                    row[1 + i] = nd;
                     heap.push(nd, w as u32);
                 }
             }
@@ -331,9 +386,12 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
                 return [f64::INFINITY; K];
             }
         }
-        let c = &mut self.sp.cache[u * (K + 1)..(u + 1) * (K + 1)];
-        c[0] = f64::from_bits(u64::from(self.sp.epoch));
-        c[1..].copy_from_slice(&h);
+        // Every search has settled `u` or is done (then `h_i(u) = +inf` for good: the key fixes
+        // the bounds), so the vector is final: mark it so the next lookup is one read.
+        let e = u64::from(self.sp.epoch);
+        let row = &mut self.sp.node[u * (K + 1)..(u + 1) * (K + 1)];
+        row[0] = f64::from_bits(e | Self::FULL);
+        row[1..].copy_from_slice(&h);
         h
     }
 }
@@ -341,25 +399,26 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
 impl<const K: usize, C: CostModel<K>> Heuristic<K> for Lazy<'_, K, C> {
     #[inline(always)]
     fn h(&mut self, u: usize) -> [f64; K] {
-        let c = &self.sp.cache[u * (K + 1)..(u + 1) * (K + 1)];
-        if c[0].to_bits() == u64::from(self.sp.epoch) {
-            return c[1..].try_into().unwrap();
+        let row = &self.sp.node[u * (K + 1)..(u + 1) * (K + 1)];
+        if row[0].to_bits() == u64::from(self.sp.epoch) | Self::FULL {
+            return row[1..].try_into().unwrap();
         }
         self.settle(u)
     }
     #[inline]
     fn bound(&self, u: usize) -> ([f64; K], bool) {
-        let c = &self.sp.cache[u * (K + 1)..(u + 1) * (K + 1)];
-        if c[0].to_bits() == u64::from(self.sp.epoch) {
-            return (c[1..].try_into().unwrap(), true);
+        let e = u64::from(self.sp.epoch);
+        let row = &self.sp.node[u * (K + 1)..(u + 1) * (K + 1)];
+        let su = row[0].to_bits();
+        if su == e | Self::FULL {
+            return (row[1..].try_into().unwrap(), true);
         }
-        let e = self.sp.epoch;
+        let valid = su & EPOCH_BITS == e;
         let mut b = [0.0; K];
         for i in 0..K {
-            let st = self.sp.state[i][u];
-            b[i] = if st.stamp == e | SETTLED {
-                st.dist
-            } else if self.done[i] {
+            b[i] = if valid && su & (1u64 << (MASK_SHIFT + i as u32)) != 0 {
+                row[1 + i]
+            } else if self.sp.done[i] {
                 f64::INFINITY
             } else {
                 // Every unsettled node is at least as far as the last key settled.

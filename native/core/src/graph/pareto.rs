@@ -16,8 +16,9 @@
 //!
 //! Heuristics ([`super::heuristics`]) are per-objective backward Dijkstra distances to the target
 //! (admissible and consistent), computed lazily, as far as the search asks, stopping at the bounds;
-//! [`pareto_many`] reuses them across pairs with the same target. Bounds prune every label whose
-//! `f` exceeds a bound.
+//! [`pareto_many`] reuses them across pairs with the same target, and a small process-wide cache
+//! across calls with the same graph, target, cost model and bounds (the searches are resumed where
+//! an earlier query left them). Bounds prune every label whose `f` exceeds a bound.
 //!
 //! Costs are `f64` and summed along the path from the source, so the returned cost vector is the
 //! exact floating-point sum of the arc costs in path order. Duplicate cost vectors are reported
@@ -66,7 +67,7 @@ pub struct SearchOptions {
     pub max_solutions: Option<usize>,
     pub max_expansions: Option<u64>,
     /// Wall-clock budget in seconds, measured from the start of the query (heuristics included);
-    /// it is checked every 256 label pops and every 1024 nodes settled by the lazy heuristics
+    /// it is checked every 256 label pops and every 1024 heap pops of the lazy heuristics
     /// (the up-front two-objective heuristics of BOA* are not interrupted).
     pub time_limit: Option<f64>,
     /// Departure time in seconds after midnight; requires a time profile.

@@ -24,6 +24,11 @@ pub(crate) trait CostModel<const K: usize>: Sync {
     fn reverse_bounds<'g>(&self, _g: &'g Graph) -> Option<&'g [f32]> {
         None
     }
+    /// Identifies the lower bounds of [`CostModel::lower_bound`] for a graph: two models with the
+    /// same key have the same bounds, so cached heuristics of one serve the other.
+    fn heuristic_key(&self) -> [u64; 2] {
+        [0, 0]
+    }
 }
 
 /// Static costs, `K == k`.
@@ -98,6 +103,14 @@ impl<const K: usize> CostModel<K> for GeneralCosts<'_> {
             }
         }
         self.costs[pos * k + i]
+    }
+    fn heuristic_key(&self) -> [u64; 2] {
+        // The departure time does not enter the bounds (the profile minimum does).
+        let flags = 1
+            | u64::from(self.profile.is_some()) << 1
+            | u64::from(self.hidden) << 2
+            | u64::from(self.risk.is_some()) << 3;
+        [flags, self.risk.map_or(0, |(_, l)| l.to_bits())]
     }
 }
 

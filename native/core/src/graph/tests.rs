@@ -582,6 +582,59 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Separate calls to one target resume the cached backward searches (heuristics.rs): every
+    /// source, in any order, with options that share the cache entry (exact and epsilon) or not
+    /// (bounds, departures, risk), still gets the brute-force front.
+    #[test]
+    fn cached_heuristics_across_calls_give_brute_force_fronts(
+        c in dense_case_k(3), t in 0usize..9, order in proptest::collection::vec(0usize..9, 12),
+        b in 0.0f64..20.0, e in 0.001f64..0.5,
+    ) {
+        let t = t % c.n;
+        let g = build(&c, true);
+        let opts = [
+            SearchOptions::default(),
+            SearchOptions { method: Method::Epsilon(e), ..Default::default() },
+            SearchOptions { bounds: vec![None, Some(b), None], ..Default::default() },
+            SearchOptions { departure: Some(3600.0), ..Default::default() },
+            SearchOptions { risk_aversion: 0.5, ..Default::default() },
+        ];
+        for (j, &s) in order.iter().enumerate() {
+            let s = s % c.n;
+            let o = &opts[j % opts.len()];
+            let r = exact(&g, s, t, o, j % 2 == 1);
+            let lambda = o.risk_aversion;
+            let costs: Vec<Vec<f64>> = simple_paths(&c, s, t)
+                .iter()
+                .map(|p| path_cost(&c, &g, p, o.departure, lambda))
+                .filter(|x| o.bounds.is_empty() || o.bounds.iter().zip(x).all(|(b, v)| b.is_none_or(|b| *v <= b)))
+                .collect();
+            let brute = front(costs);
+            check_paths(&c, &g, s, t, &r, o.departure, lambda);
+            prop_assert!(!r.truncated);
+            match o.method {
+                Method::Epsilon(e) => {
+                    for p in &brute {
+                        prop_assert!(covered(&costs_of(&r), p, e), "{:?} not covered", p);
+                    }
+                }
+                Method::Exact => {
+                    let got = sorted(costs_of(&r));
+                    prop_assert_eq!(got.len(), brute.len());
+                    for (x, y) in got.iter().zip(&brute) {
+                        for (a, b) in x.iter().zip(y) {
+                            prop_assert!((a - b).abs() <= 1e-6 * (1.0 + b.abs()), "{:?} vs {:?}", got, brute);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn time_limit_stops_the_lazy_heuristics() {
     // A long three-objective path: the lazy backward searches have to settle every node.
@@ -612,4 +665,32 @@ fn time_limit_stops_the_lazy_heuristics() {
     .unwrap();
     assert_eq!(full.solutions.len(), 1);
     assert!(!full.truncated);
+    // The interrupted backward searches were cached and resumed by `full`. On a graph built
+    // afresh (another cache key), interrupt them again part-way, then resume them from several
+    // sources: each front is still the exact one.
+    let fresh = GraphBuilder {
+        tail: &tail,
+        head: &head,
+        costs: &costs,
+        k: 3,
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
+    let cut = pareto(&fresh, 0, n - 1, &o, &mut |_| ControlFlow::Continue).unwrap();
+    assert!(cut.truncated);
+    let want = pareto(&fresh, 0, n - 1, &SearchOptions::default(), &mut |_| {
+        ControlFlow::Continue
+    })
+    .unwrap();
+    assert_eq!(costs_of(&full), costs_of(&want));
+    assert_eq!(full.solutions[0].nodes.len(), n as usize);
+    for s in [n / 2, 10, n - 2, 0] {
+        let r = pareto(&fresh, s, n - 1, &SearchOptions::default(), &mut |_| {
+            ControlFlow::Continue
+        })
+        .unwrap();
+        assert_eq!(r.solutions.len(), 1);
+        assert_eq!(r.solutions[0].nodes.len(), (n - s) as usize);
+    }
 }
