@@ -275,6 +275,13 @@ def job_options(
     return mark
 
 
+def with_options(
+    handler: Handler, *, timeout_s: float | None = None, idempotent: bool = False, retries: int = 1
+) -> Handler:
+    """``handler`` with its kind's options declared: ``job_options`` for a family's ``job_kinds`` map."""
+    return job_options(timeout_s=timeout_s, idempotent=idempotent, retries=retries)(handler)
+
+
 def options_of(handler: Handler) -> KindOptions:
     return getattr(handler, _OPTIONS_ATTR, None) or KindOptions()
 
@@ -304,25 +311,30 @@ def make_owner_id() -> str:
     return f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _owner_is_dead_here(owner: str) -> bool:
-    """True when ``owner`` names a process on this host that no longer exists (no need to wait for its
-    heartbeat to go stale). Another host's owner, or a live pid, is judged by its heartbeat only."""
+#: a live process on this host is given this many times ``stale_s`` before its jobs are taken: its
+#: pid says it is alive, and a late heartbeat there is a stalled loop or database (a loaded machine),
+#: not a death; a process that really died is seen by its pid at once
+LOCAL_ALIVE_STALE_FACTOR = 6
+
+
+def _owner_here(owner: str) -> bool | None:
+    """Whether ``owner`` names a live process on this host: False when its pid no longer exists (no
+    need to wait for its heartbeat to go stale), True when it does, None when this host cannot tell
+    (another host's owner, or this very process: another JobService, in tests)."""
     try:
         host, pid_s, _ = owner.rsplit(":", 2)
         pid = int(pid_s)
     except ValueError:
-        return False
-    if host != socket.gethostname()[:80]:
-        return False
-    if pid == os.getpid():
-        return False  # this process, another JobService (tests): judged by heartbeat
+        return None
+    if host != socket.gethostname()[:80] or pid == os.getpid():
+        return None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:
         return False
-    return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Executor(Protocol):
@@ -459,6 +471,9 @@ class JobService:
             try:
                 await self._poll_cancels()
                 now = time.monotonic()
+                if self._tokens and now - last_beat > s.stale_s / 2:
+                    # others take this process's jobs for lost at stale_s: say why if it comes close
+                    log.warning("job heartbeat %.1f s late (event loop or database stalled)", now - last_beat)
                 if now - last_beat >= s.heartbeat_s:
                     last_beat = now
                     await self._heartbeat()
@@ -522,7 +537,8 @@ class JobService:
 
     async def recover(self, *, thorough: bool = True) -> int:
         """Recover the jobs whose owner is gone: no owner recorded (a process older than leases),
-        a dead pid on this host, or a heartbeat older than ``stale_s``. An idempotent kind is re-queued
+        a dead pid on this host, or a heartbeat older than ``stale_s`` (for a live pid on this host,
+        ``LOCAL_ALIVE_STALE_FACTOR`` times that). An idempotent kind is re-queued
         (at most ``retries`` extra attempts); anything else is FAILED with ``job_worker_lost``.
         Jobs held by live processes, and jobs waiting in the Redis queue, are left alone. The periodic
         pass (``thorough=False``) reads only stale rows; start-up also checks pids on this host."""
@@ -538,18 +554,29 @@ class JobService:
         async with self.db.engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    sa.select(c.id, c.family, c.kind, c.status, c.owner, c.heartbeat_at, c.attempts).where(
-                        *where
-                    )
+                    sa.select(
+                        c.id,
+                        c.family,
+                        c.kind,
+                        c.status,
+                        c.owner,
+                        c.heartbeat_at,
+                        c.attempts,
+                        c.cancel_requested_at,
+                    ).where(*where)
                 )
             ).all()
         count = 0
         known = self._known()
+        local_cutoff = _now() - timedelta(seconds=self.settings.stale_s * LOCAL_ALIVE_STALE_FACTOR)
         for row in rows:
             if (row.family, row.kind) not in known:
                 continue  # a process that serves this family decides (it knows the kind's options)
             stale = row.owner is None or row.heartbeat_at is None or row.heartbeat_at < cutoff
-            if not stale and not _owner_is_dead_here(row.owner):
+            here = None if row.owner is None else _owner_here(row.owner)
+            if here is True and row.heartbeat_at is not None and row.heartbeat_at >= local_cutoff:
+                continue  # alive on this host: only a much older heartbeat counts (a wedged process)
+            if not stale and here is not False:
                 continue
             if await self._recover_one(row):
                 count += 1
@@ -563,6 +590,20 @@ class JobService:
             opts = self.options(row.family, row.kind)
         except KeyError:
             opts = KindOptions()
+        if row.cancel_requested_at is not None:
+            # Cancelled while its owner was dying: nothing runs it any more, so it is CANCELLED (a
+            # re-queued copy could never be claimed: a claim needs no pending cancel).
+            done = await self._finish(
+                row.id,
+                JobStatus.CANCELLED,
+                error={"message": "cancelled (its worker stopped)"},
+                only_from=(row.status,),
+                owner=row.owner,
+                any_owner=row.owner is None,
+            )
+            if done:
+                JOBS_RECOVERED.labels(row.family, row.kind, "cancelled").inc()
+            return done
         retry = opts.idempotent and row.attempts <= opts.retries
         if retry:
             # Re-queue: this process takes it over (in-process) or hands it to the queue (Redis).
