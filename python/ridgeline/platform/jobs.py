@@ -36,7 +36,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +46,7 @@ import msgspec
 import sqlalchemy as sa
 
 from ridgeline.platform.db import Database, UTCDateTime, metadata, row_to
+from ridgeline.platform.jobs_redis import JobEvents
 from ridgeline.platform.observability import JOB_SECONDS, JOBS_FINISHED, JOBS_RECOVERED, JOBS_RUNNING
 from ridgeline.platform.problems import EngineError, NotFound
 from ridgeline.platform.settings import load_env_struct
@@ -70,6 +71,8 @@ PENDING = (JobStatus.CREATED, JobStatus.QUEUED)
 LIVE = (JobStatus.CREATED, JobStatus.QUEUED, JobStatus.RUNNING)
 #: ``owner`` of a job waiting in the Redis queue: the queue holds it, no process heartbeats it.
 QUEUE_OWNER = "queue"
+#: with Redis job events, a waiter re-reads the record at least this often (a lost message costs this)
+EVENTS_FALLBACK_POLL_S = 5.0
 #: the cancel reason of jobs stopped because their process is stopping: they are released for
 #: recovery (re-queued if idempotent, else FAILED job_worker_lost), not CANCELLED
 SHUTDOWN = "the process holding this job stopped"
@@ -412,6 +415,8 @@ class JobService:
         self._family_kind: dict[str, tuple[str, str]] = {}  # running here: for the metrics labels
         self._maintainer: asyncio.Task[None] | None = None
         self._started = False
+        # With Redis: job events (state changes, progress) published for waiters on other hosts.
+        self.events: JobEvents | None = None
 
     # -- registry ------------------------------------------------------------------------------
 
@@ -440,6 +445,9 @@ class JobService:
         """Recover jobs whose owners are gone, then keep this process's jobs alive (heartbeats,
         progress, cancels) and keep recovering others' in the background. Returns how many jobs
         were recovered now. Idempotent."""
+        url = getattr(self.executor, "redis_url", None)
+        if url and self.events is None:
+            self.events = JobEvents(url)
         recovered = await self.recover()
         if not self._started:
             self._started = True
@@ -460,7 +468,14 @@ class JobService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._maintainer
             self._maintainer = None
+        if self.events is not None:
+            await self.events.close()
+            self.events = None
         self._started = False
+
+    async def _publish(self, job_id: str, status: str, progress: float) -> None:
+        if self.events is not None:
+            await self.events.publish(job_id, status, progress)
 
     async def _maintain(self) -> None:
         s = self.settings
@@ -506,6 +521,7 @@ class JobService:
         if not self._tokens:
             return
         now = _now()
+        moved: list[tuple[str, float]] = []
         async with self.db.begin() as conn:
             # Only the jobs this process still holds: a record it dropped (its task was cancelled)
             # goes stale and is recovered by someone else.
@@ -534,6 +550,9 @@ class JobService:
                         .values(progress=p)
                     )
                     self._written_progress[job_id] = p
+                    moved.append((job_id, p))
+        for job_id, p in moved:
+            await self._publish(job_id, JobStatus.RUNNING, p)
 
     async def recover(self, *, thorough: bool = True) -> int:
         """Recover the jobs whose owner is gone: no owner recorded (a process older than leases),
@@ -629,6 +648,7 @@ class JobService:
                 return False  # another process recovered it first
             log.warning("job %s re-queued: its owner %s is gone", row.id, row.owner)
             JOBS_RECOVERED.labels(row.family, row.kind, "requeued").inc()
+            await self._publish(row.id, JobStatus.QUEUED, 0.0)
             job = await self.get(row.id)
             if job is not None:
                 if owner == self.owner:
@@ -707,6 +727,7 @@ class JobService:
         if holds:
             self._token(job.id)
         await self.executor.dispatch(self, job)
+        await self._publish(job.id, JobStatus.QUEUED, 0.0)
         return job
 
     def _overlay(self, job: Job) -> Job:
@@ -805,6 +826,9 @@ class JobService:
     async def wait(self, job_id: str, limit_s: float | None = None) -> Job | None:
         """Wait until the job is terminal (or the timeout passes) and return its record. A job this
         process runs wakes the waiter at once; one running elsewhere is polled (50 ms growing to 0.5 s)."""
+        if self.events is not None and job_id not in self._tokens:
+            with contextlib.suppress(Exception):  # Redis away: poll as without it
+                return await self._wait_for_events(job_id, limit_s)
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(job_id, []).append(fut)
         deadline = None if limit_s is None else time.monotonic() + limit_s
@@ -830,6 +854,51 @@ class JobService:
                 waiters.remove(fut)
             if not waiters:
                 self._waiters.pop(job_id, None)
+
+    async def _wait_for_events(self, job_id: str, limit_s: float | None) -> Job | None:
+        """``wait`` for a job another process runs: re-read the record when its event arrives, with a
+        slow poll (EVENTS_FALLBACK_POLL_S) in case a message was lost."""
+        assert self.events is not None
+        deadline = None if limit_s is None else time.monotonic() + limit_s
+        async with self.events.subscribe(job_id) as sub:  # before the first read: no event missed
+            while True:
+                job = await self.get(job_id)
+                if job is None or job.status.terminal:
+                    return job
+                # Progress events need no read; the terminal one (or the slow fallback) does.
+                read_at = time.monotonic() + EVENTS_FALLBACK_POLL_S
+                if deadline is not None:
+                    read_at = min(read_at, deadline)
+                while (left := read_at - time.monotonic()) > 0:
+                    event = await sub.next(left)
+                    if event is None or JobStatus(event.status).terminal:
+                        break
+                if deadline is not None and time.monotonic() >= deadline:
+                    return await self.get(job_id)
+
+    async def watch(self, job_id: str, *, poll_s: float = 0.5) -> AsyncIterator[Job]:
+        """The job's record each time its status or progress changes, until it is terminal (for
+        streams and SSE). With Redis it wakes on the job's events; without, it polls every ``poll_s``."""
+        last: tuple[JobStatus, float] | None = None
+        sub_cm = self.events.subscribe(job_id) if self.events is not None else None
+        sub = await sub_cm.__aenter__() if sub_cm is not None else None
+        try:
+            while True:
+                job = await self.get(job_id)
+                if job is None:
+                    return
+                if (job.status, job.progress) != last:
+                    last = (job.status, job.progress)
+                    yield job
+                if job.status.terminal:
+                    return
+                if sub is not None:
+                    await sub.next(EVENTS_FALLBACK_POLL_S)
+                else:
+                    await asyncio.sleep(poll_s)
+        finally:
+            if sub_cm is not None:
+                await sub_cm.__aexit__(None, None, None)
 
     # -- the runner every executor uses --------------------------------------------------------
 
@@ -859,6 +928,7 @@ class JobService:
                 if res.rowcount:  # claimed, then cancelled at once: record it
                     await self._finish(job.id, JobStatus.CANCELLED, error={"message": token.reason})
                 return None
+            await self._publish(job.id, JobStatus.RUNNING, 0.0)
             handler = self.handler(job.family, job.kind)
             ctx = JobContext(job, token, self.app, self._budget())
             self._contexts[job.id] = ctx
@@ -961,6 +1031,7 @@ class JobService:
             res = await conn.execute(jobs_table.update().where(*where).values(**values))
         if res.rowcount:
             self._notify(job_id)
+            await self._publish(job_id, status, progress if progress is not None else 0.0)
             family_kind = self._family_kind.pop(job_id, None)
             if family_kind is not None:
                 JOBS_FINISHED.labels(*family_kind, status.value).inc()
