@@ -172,6 +172,10 @@ class JobSettings(msgspec.Struct, frozen=True, kw_only=True):
     #: native threads per job; 0 = a fair share: the cores divided by the jobs running in this
     #: process when the job starts (at least 1)
     threads_per_job: Annotated[int, msgspec.Meta(ge=0, le=1024)] = 0
+    #: with Redis: how often QUEUED jobs missing from Redis (it lost its data) are enqueued again from
+    #: their database record (also at start-up); a job is only checked once it was queued this long
+    #: ago, at most 5 s, so a job being submitted is never enqueued twice
+    reconcile_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
     #: with RIDGELINE_REDIS_URL set, ``serve`` only enqueues unless this is true
     run_in_serve: bool = False
     #: with Redis: job slots per family queue when ``serve`` runs jobs itself
