@@ -36,8 +36,9 @@ def family_kinds() -> dict[tuple[str, str], Any]:
     from ridgeline.genai import downloads  # noqa: F401  (registers its kind with @job_kind)
     from ridgeline.platform import jobs
 
-    found = {(f, k): h for (f, k), h in jobs._HANDLERS.items() if f != "jt"}  # @job_kind (genai)
-    for name in available_families():
+    names = available_families()
+    found = {(f, k): h for (f, k), h in jobs._HANDLERS.items() if f in names}  # @job_kind (genai)
+    for name in names:
         for kind, handler in load_family(name).job_kinds.items():
             found[(name, kind)] = handler
     return found
