@@ -831,6 +831,9 @@ class JobService:
         """Wait until the job is terminal (or the timeout passes) and return its record. A job this
         process runs wakes the waiter at once; one running elsewhere is polled (50 ms growing to 0.5 s)."""
         if self.events is not None and job_id not in self._tokens:
+            job = await self.get(job_id)
+            if job is None or job.status.terminal:
+                return job  # done already: no subscription needed
             with contextlib.suppress(Exception):  # Redis away: poll as without it
                 return await self._wait_for_events(job_id, limit_s)
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
