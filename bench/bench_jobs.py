@@ -56,6 +56,7 @@ def data() -> Iterator[Settings]:
     settings = Settings(
         data_dir=tmp / "var", database_url=DATABASE_URL, seed_defaults=False, log_level="WARNING"
     )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # SQLite's upgrade makes it; PostgreSQL's does not
     dbmod.upgrade(settings)
     yield settings
     shutil.rmtree(tmp, ignore_errors=True)
