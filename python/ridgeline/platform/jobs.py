@@ -814,17 +814,18 @@ class JobService:
                 .where(jobs_table.c.id == job_id, jobs_table.c.status.in_(LIVE))
                 .values(cancel_requested_at=_now())
             )
-        if job.status in PENDING:
-            self.cancel_local(job_id)  # the executor task sees the token and never starts the handler
-            if await self._finish(
-                job_id,
-                JobStatus.CANCELLED,
-                error={"message": "cancelled before start"},
-                only_from=PENDING,
-                any_owner=True,
-            ):
-                return await self.get(job_id)
+        # Pending now (also when it was re-queued since the read above, its holder having died): CANCELLED
+        # at once; no worker can claim it any more (a claim needs no pending cancel).
+        # A local executor task (pending or running) sees the token: it never starts, or stops.
         self.cancel_local(job_id)
+        if await self._finish(
+            job_id,
+            JobStatus.CANCELLED,
+            error={"message": "cancelled before start"},
+            only_from=PENDING,
+            any_owner=True,
+        ):
+            return await self.get(job_id)
         return await self.wait(job_id, limit_s=wait_s)
 
     async def wait(self, job_id: str, limit_s: float | None = None) -> Job | None:
@@ -934,6 +935,15 @@ class JobService:
             if not res.rowcount or token.cancelled:
                 if res.rowcount:  # claimed, then cancelled at once: record it
                     await self._finish(job.id, JobStatus.CANCELLED, error={"message": token.reason})
+                else:  # a delivery of a job whose cancel was requested while it waited: end it
+                    await self._finish(
+                        job.id,
+                        JobStatus.CANCELLED,
+                        error={"message": "cancelled before start"},
+                        only_from=PENDING,
+                        any_owner=True,
+                        cancelled_only=True,
+                    )
                 return None
             await self._publish(job.id, JobStatus.RUNNING, 0.0)
             handler = self.handler(job.family, job.kind)
@@ -1022,6 +1032,7 @@ class JobService:
         only_from: tuple[JobStatus, ...] = (JobStatus.RUNNING,),
         owner: str | None = None,
         any_owner: bool = False,
+        cancelled_only: bool = False,
     ) -> bool:
         """Move the job to a terminal state, only from ``only_from`` and only if ``owner`` (default: this
         process) still holds it, so a result is stored once, by the holder."""
@@ -1034,6 +1045,8 @@ class JobService:
         where = [c.id == job_id, c.status.in_(only_from)]
         if not any_owner:
             where.append(c.owner == (owner or self.owner))
+        if cancelled_only:
+            where.append(c.cancel_requested_at.is_not(None))
         async with self.db.begin() as conn:
             res = await conn.execute(jobs_table.update().where(*where).values(**values))
         if res.rowcount:

@@ -81,6 +81,7 @@ async def _insert(
     beat_age_s: float = 600,
     attempts: int = 1,
     cancel: bool = False,
+    status: str = "RUNNING",
 ) -> str:
     job_id = uuid.uuid4().hex
     now = datetime.now(UTC)
@@ -90,7 +91,7 @@ async def _insert(
                 id=job_id,
                 family=family,
                 kind=kind,
-                status="RUNNING",
+                status=status,
                 params={},
                 created_at=now,
                 queued_at=now,
@@ -153,6 +154,22 @@ def test_a_job_cancelled_while_its_worker_died_ends_cancelled(settings) -> None:
         job = await svc.get(job_id)
         assert job is not None and job.status == JobStatus.CANCELLED
         assert executor.dispatched == []
+
+    _run(settings, body)
+
+
+def test_a_delivered_job_whose_cancel_was_requested_ends_cancelled(settings) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def body(svc: JobService, executor: Recorder) -> None:
+        # re-queued by a recovery just as a cancel was recorded (the cancel read it RUNNING)
+        job_id = await _insert(svc, "sim", "run", owner="queue", status="QUEUED", cancel=True)
+        job = await svc.get(job_id)
+        assert job is not None
+        with ThreadPoolExecutor(1) as pool:
+            assert await svc.execute(job, pool) is None  # not claimed...
+        done = await svc.get(job_id)
+        assert done is not None and done.status == JobStatus.CANCELLED  # ...and not left QUEUED forever
 
     _run(settings, body)
 
