@@ -9,6 +9,9 @@ Figures (printed, and in pytest-benchmark's extra_info):
   ``cancel()`` to its record being CANCELLED. In-process the token is set at once; through the queue
   the worker sees the request on the record within RIDGELINE_JOBS_CANCEL_POLL_S (0.2 s by default).
 
+``RIDGELINE_BENCH_DATABASE_URL=postgresql://...`` runs it on that (empty) PostgreSQL database instead of
+SQLite; the figures are labelled with the backend.
+
 Run: ``scripts/bench.sh bench/bench_jobs.py`` (or ``.venv/bin/python -m pytest -s bench/bench_jobs.py``).
 Timings are reported, never asserted.
 """
@@ -36,6 +39,8 @@ from ridgeline.platform.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 N_JOBS = 200
+DATABASE_URL = os.environ.get("RIDGELINE_BENCH_DATABASE_URL", "")
+BACKEND = "postgresql" if DATABASE_URL else "sqlite"
 results: dict[str, float] = {}
 
 
@@ -48,7 +53,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def data() -> Iterator[Settings]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-jobs-"))
-    settings = Settings(data_dir=tmp / "var", seed_defaults=False, log_level="WARNING")
+    settings = Settings(
+        data_dir=tmp / "var", database_url=DATABASE_URL, seed_defaults=False, log_level="WARNING"
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # SQLite's upgrade makes it; PostgreSQL's does not
     dbmod.upgrade(settings)
     yield settings
     shutil.rmtree(tmp, ignore_errors=True)
@@ -81,6 +89,7 @@ def worker(data: Settings, redis_url: str) -> Iterator[None]:
     env = {
         **os.environ,
         "RIDGELINE_DATA_DIR": str(data.data_dir),
+        "RIDGELINE_DATABASE_URL": data.resolved_database_url,
         "RIDGELINE_REDIS_URL": redis_url,
         "RIDGELINE_MIGRATED": "1",
         "RIDGELINE_LOG_LEVEL": "WARNING",
@@ -147,6 +156,7 @@ def _record(benchmark, name: str, fn) -> None:  # type: ignore[no-untyped-def]
     values: list[float] = []
     benchmark.pedantic(lambda: values.append(asyncio.run(fn())), rounds=3, iterations=1)
     values.sort()
+    name = f"{BACKEND} {name}"
     results[name] = values[len(values) // 2]
     benchmark.extra_info[name] = results[name]
 
@@ -175,5 +185,6 @@ def test_print_figures() -> None:
     print()
     for name, value in results.items():
         print(f"{name:32s} {value:10.3f}")
-    if "in-process jobs/s" in results and "queue jobs/s" in results:
-        print(f"{'queue / in-process':32s} {results['queue jobs/s'] / results['in-process jobs/s']:10.3f}")
+    q, i = results.get(f"{BACKEND} queue jobs/s"), results.get(f"{BACKEND} in-process jobs/s")
+    if q and i:
+        print(f"{BACKEND + ' queue / in-process':32s} {q / i:10.3f}")

@@ -32,7 +32,7 @@ from ridgeline.genai.hub import (
     settings_of,
 )
 from ridgeline.platform.hashing import sha256_file
-from ridgeline.platform.jobs import JobCancelled, JobContext, job_kind
+from ridgeline.platform.jobs import JobCancelled, JobContext, job_kind, job_options
 
 KIND = "modelops_download"
 _FLUSH_BYTES = 4 << 20  # write byte progress to the download row every 4 MiB (and at each file end)
@@ -70,6 +70,9 @@ def _verify(path: Path, f: dict[str, Any]) -> str:
 
 
 @job_kind("genai", KIND)
+# not idempotent: a re-run after the model row was inserted would register the model twice (a new download
+# resumes the partial files instead); 12 h: multi-GB weights over a slow link
+@job_options(timeout_s=12 * 3600)
 async def download_job(ctx: JobContext) -> dict[str, Any]:
     """The download, stopped promptly by a cancel (``POST /v1/modelops/downloads/{id}/cancel``, the
     platform's job cancel): the token's callback cancels the work even while it waits on the hub,

@@ -21,9 +21,12 @@ import logging
 import signal
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
-from ridgeline.platform.jobs import SHUTDOWN, Job, JobService, JobStatus
+import sqlalchemy as sa
+
+from ridgeline.platform.jobs import QUEUE_OWNER, SHUTDOWN, Job, JobService, JobStatus, _now, jobs_table
 
 log = logging.getLogger("ridgeline.jobs.queue")
 
@@ -74,6 +77,11 @@ class QueueExecutor:
 
     async def start(self, service: JobService) -> None:
         self._service = service
+        try:
+            await self.reconcile(service)
+        except Exception:  # Redis or the database briefly away: the periodic pass tries again
+            log.warning("job queue reconciliation failed at start-up", exc_info=True)
+        self._tasks.append(asyncio.get_running_loop().create_task(self._reconcile_loop(service)))
         if not self.run_jobs:
             return
         from saq import Worker
@@ -94,13 +102,63 @@ class QueueExecutor:
             self._tasks.append(asyncio.get_running_loop().create_task(worker.start()))
         log.info("job workers started for %s (%d slots each)", ", ".join(names), self.concurrency)
 
+    @staticmethod
+    def saq_key(job_id: str, attempts: int) -> str:
+        return f"{job_id}:{attempts}"  # a re-queued attempt is a new SAQ job
+
+    async def reconcile(self, service: JobService) -> int:
+        """Enqueue again the QUEUED jobs whose SAQ entry is gone (Redis restarted without persistence,
+        was flushed or failed over): the database record is the source of truth. SAQ refuses a key it
+        already holds, so processes reconciling at once never enqueue a job twice. Returns how many."""
+        grace = min(5.0, service.settings.reconcile_s)
+        c = jobs_table.c
+        families = sorted(self.families if self.families is not None else service.families)
+        async with service.db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(c.id, c.family, c.attempts).where(
+                        c.status == JobStatus.QUEUED,
+                        c.owner == QUEUE_OWNER,
+                        c.cancel_requested_at.is_(None),
+                        c.family.in_(families),
+                        c.queued_at < _now() - timedelta(seconds=grace),
+                    )
+                )
+            ).all()
+        count = 0
+        by_family: dict[str, list[Any]] = {}
+        for row in rows:
+            by_family.setdefault(row.family, []).append(row)
+        for family, members in by_family.items():
+            found = await self.queue(family).jobs([self.saq_key(r.id, r.attempts) for r in members])
+            for row, saq_job in zip(members, found, strict=True):
+                if saq_job is not None:
+                    continue
+                job = await service.get(row.id)
+                if job is None or job.status != JobStatus.QUEUED or job.owner != QUEUE_OWNER:
+                    continue  # claimed or cancelled meanwhile
+                log.warning("job %s was missing from the Redis queue: enqueued again", row.id)
+                await self.dispatch(service, job)
+                count += 1
+        return count
+
+    async def _reconcile_loop(self, service: JobService) -> None:
+        while True:
+            await asyncio.sleep(service.settings.reconcile_s)
+            try:
+                await self.reconcile(service)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("job queue reconciliation failed", exc_info=True)
+
     async def dispatch(self, service: JobService, job: Job) -> None:
         try:
             q = self.queue(job.family)
             timeout = service.timeout_s(job.family, job.kind)
             await q.enqueue(
                 "run",
-                key=f"{job.id}:{job.attempts}",  # a re-queued attempt is a new SAQ job
+                key=self.saq_key(job.id, job.attempts),
                 kwargs={"job_id": job.id},
                 timeout=int(timeout) + SAQ_TIMEOUT_GRACE_S,
                 heartbeat=int(max(30, service.settings.stale_s * 3)),

@@ -36,7 +36,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +46,7 @@ import msgspec
 import sqlalchemy as sa
 
 from ridgeline.platform.db import Database, UTCDateTime, metadata, row_to
+from ridgeline.platform.jobs_redis import JobEvents
 from ridgeline.platform.observability import JOB_SECONDS, JOBS_FINISHED, JOBS_RECOVERED, JOBS_RUNNING
 from ridgeline.platform.problems import EngineError, NotFound
 from ridgeline.platform.settings import load_env_struct
@@ -70,6 +71,8 @@ PENDING = (JobStatus.CREATED, JobStatus.QUEUED)
 LIVE = (JobStatus.CREATED, JobStatus.QUEUED, JobStatus.RUNNING)
 #: ``owner`` of a job waiting in the Redis queue: the queue holds it, no process heartbeats it.
 QUEUE_OWNER = "queue"
+#: with Redis job events, a waiter re-reads the record at least this often (a lost message costs this)
+EVENTS_FALLBACK_POLL_S = 5.0
 #: the cancel reason of jobs stopped because their process is stopping: they are released for
 #: recovery (re-queued if idempotent, else FAILED job_worker_lost), not CANCELLED
 SHUTDOWN = "the process holding this job stopped"
@@ -169,6 +172,10 @@ class JobSettings(msgspec.Struct, frozen=True, kw_only=True):
     #: native threads per job; 0 = a fair share: the cores divided by the jobs running in this
     #: process when the job starts (at least 1)
     threads_per_job: Annotated[int, msgspec.Meta(ge=0, le=1024)] = 0
+    #: with Redis: how often QUEUED jobs missing from Redis (it lost its data) are enqueued again from
+    #: their database record (also at start-up); a job is only checked once it was queued this long
+    #: ago, at most 5 s, so a job being submitted is never enqueued twice
+    reconcile_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
     #: with RIDGELINE_REDIS_URL set, ``serve`` only enqueues unless this is true
     run_in_serve: bool = False
     #: with Redis: job slots per family queue when ``serve`` runs jobs itself
@@ -275,6 +282,13 @@ def job_options(
     return mark
 
 
+def with_options(
+    handler: Handler, *, timeout_s: float | None = None, idempotent: bool = False, retries: int = 1
+) -> Handler:
+    """``handler`` with its kind's options declared: ``job_options`` for a family's ``job_kinds`` map."""
+    return job_options(timeout_s=timeout_s, idempotent=idempotent, retries=retries)(handler)
+
+
 def options_of(handler: Handler) -> KindOptions:
     return getattr(handler, _OPTIONS_ATTR, None) or KindOptions()
 
@@ -304,25 +318,35 @@ def make_owner_id() -> str:
     return f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _owner_is_dead_here(owner: str) -> bool:
-    """True when ``owner`` names a process on this host that no longer exists (no need to wait for its
-    heartbeat to go stale). Another host's owner, or a live pid, is judged by its heartbeat only."""
+#: a live process on this host is given this many times ``stale_s`` before its jobs are taken: its
+#: pid says it is alive, and a late heartbeat there is a stalled loop or database (a loaded machine),
+#: not a death; a process that really died is seen by its pid at once
+LOCAL_ALIVE_STALE_FACTOR = 6
+
+
+def owner_gone_here(owner: str) -> bool:
+    """True when ``owner`` was a process on this host that no longer exists (sim's webhook claims)."""
+    return _owner_here(owner) is False
+
+
+def _owner_here(owner: str) -> bool | None:
+    """Whether ``owner`` names a live process on this host: False when its pid no longer exists (no
+    need to wait for its heartbeat to go stale), True when it does, None when this host cannot tell
+    (another host's owner, or this very process: another JobService, in tests)."""
     try:
         host, pid_s, _ = owner.rsplit(":", 2)
         pid = int(pid_s)
     except ValueError:
-        return False
-    if host != socket.gethostname()[:80]:
-        return False
-    if pid == os.getpid():
-        return False  # this process, another JobService (tests): judged by heartbeat
+        return None
+    if host != socket.gethostname()[:80] or pid == os.getpid():
+        return None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:
         return False
-    return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Executor(Protocol):
@@ -400,6 +424,8 @@ class JobService:
         self._family_kind: dict[str, tuple[str, str]] = {}  # running here: for the metrics labels
         self._maintainer: asyncio.Task[None] | None = None
         self._started = False
+        # With Redis: job events (state changes, progress) published for waiters on other hosts.
+        self.events: JobEvents | None = None
 
     # -- registry ------------------------------------------------------------------------------
 
@@ -428,6 +454,9 @@ class JobService:
         """Recover jobs whose owners are gone, then keep this process's jobs alive (heartbeats,
         progress, cancels) and keep recovering others' in the background. Returns how many jobs
         were recovered now. Idempotent."""
+        url = getattr(self.executor, "redis_url", None)
+        if url and self.events is None:
+            self.events = JobEvents(url)
         recovered = await self.recover()
         if not self._started:
             self._started = True
@@ -448,7 +477,14 @@ class JobService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._maintainer
             self._maintainer = None
+        if self.events is not None:
+            await self.events.close()
+            self.events = None
         self._started = False
+
+    async def _publish(self, job_id: str, status: str, progress: float) -> None:
+        if self.events is not None:
+            await self.events.publish(job_id, status, progress)
 
     async def _maintain(self) -> None:
         s = self.settings
@@ -459,6 +495,9 @@ class JobService:
             try:
                 await self._poll_cancels()
                 now = time.monotonic()
+                if self._tokens and now - last_beat > s.stale_s / 2:
+                    # others take this process's jobs for lost at stale_s: say why if it comes close
+                    log.warning("job heartbeat %.1f s late (event loop or database stalled)", now - last_beat)
                 if now - last_beat >= s.heartbeat_s:
                     last_beat = now
                     await self._heartbeat()
@@ -491,6 +530,7 @@ class JobService:
         if not self._tokens:
             return
         now = _now()
+        moved: list[tuple[str, float]] = []
         async with self.db.begin() as conn:
             # Only the jobs this process still holds: a record it dropped (its task was cancelled)
             # goes stale and is recovered by someone else.
@@ -519,10 +559,14 @@ class JobService:
                         .values(progress=p)
                     )
                     self._written_progress[job_id] = p
+                    moved.append((job_id, p))
+        for job_id, p in moved:
+            await self._publish(job_id, JobStatus.RUNNING, p)
 
     async def recover(self, *, thorough: bool = True) -> int:
         """Recover the jobs whose owner is gone: no owner recorded (a process older than leases),
-        a dead pid on this host, or a heartbeat older than ``stale_s``. An idempotent kind is re-queued
+        a dead pid on this host, or a heartbeat older than ``stale_s`` (for a live pid on this host,
+        ``LOCAL_ALIVE_STALE_FACTOR`` times that). An idempotent kind is re-queued
         (at most ``retries`` extra attempts); anything else is FAILED with ``job_worker_lost``.
         Jobs held by live processes, and jobs waiting in the Redis queue, are left alone. The periodic
         pass (``thorough=False``) reads only stale rows; start-up also checks pids on this host."""
@@ -538,18 +582,29 @@ class JobService:
         async with self.db.engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    sa.select(c.id, c.family, c.kind, c.status, c.owner, c.heartbeat_at, c.attempts).where(
-                        *where
-                    )
+                    sa.select(
+                        c.id,
+                        c.family,
+                        c.kind,
+                        c.status,
+                        c.owner,
+                        c.heartbeat_at,
+                        c.attempts,
+                        c.cancel_requested_at,
+                    ).where(*where)
                 )
             ).all()
         count = 0
         known = self._known()
+        local_cutoff = _now() - timedelta(seconds=self.settings.stale_s * LOCAL_ALIVE_STALE_FACTOR)
         for row in rows:
             if (row.family, row.kind) not in known:
                 continue  # a process that serves this family decides (it knows the kind's options)
             stale = row.owner is None or row.heartbeat_at is None or row.heartbeat_at < cutoff
-            if not stale and not _owner_is_dead_here(row.owner):
+            here = None if row.owner is None else _owner_here(row.owner)
+            if here is True and row.heartbeat_at is not None and row.heartbeat_at >= local_cutoff:
+                continue  # alive on this host: only a much older heartbeat counts (a wedged process)
+            if not stale and here is not False:
                 continue
             if await self._recover_one(row):
                 count += 1
@@ -563,6 +618,20 @@ class JobService:
             opts = self.options(row.family, row.kind)
         except KeyError:
             opts = KindOptions()
+        if row.cancel_requested_at is not None:
+            # Cancelled while its owner was dying: nothing runs it any more, so it is CANCELLED (a
+            # re-queued copy could never be claimed: a claim needs no pending cancel).
+            done = await self._finish(
+                row.id,
+                JobStatus.CANCELLED,
+                error={"message": "cancelled (its worker stopped)"},
+                only_from=(row.status,),
+                owner=row.owner,
+                any_owner=row.owner is None,
+            )
+            if done:
+                JOBS_RECOVERED.labels(row.family, row.kind, "cancelled").inc()
+            return done
         retry = opts.idempotent and row.attempts <= opts.retries
         if retry:
             # Re-queue: this process takes it over (in-process) or hands it to the queue (Redis).
@@ -588,6 +657,7 @@ class JobService:
                 return False  # another process recovered it first
             log.warning("job %s re-queued: its owner %s is gone", row.id, row.owner)
             JOBS_RECOVERED.labels(row.family, row.kind, "requeued").inc()
+            await self._publish(row.id, JobStatus.QUEUED, 0.0)
             job = await self.get(row.id)
             if job is not None:
                 if owner == self.owner:
@@ -666,6 +736,7 @@ class JobService:
         if holds:
             self._token(job.id)
         await self.executor.dispatch(self, job)
+        await self._publish(job.id, JobStatus.QUEUED, 0.0)
         return job
 
     def _overlay(self, job: Job) -> Job:
@@ -748,22 +819,29 @@ class JobService:
                 .where(jobs_table.c.id == job_id, jobs_table.c.status.in_(LIVE))
                 .values(cancel_requested_at=_now())
             )
-        if job.status in PENDING:
-            self.cancel_local(job_id)  # the executor task sees the token and never starts the handler
-            if await self._finish(
-                job_id,
-                JobStatus.CANCELLED,
-                error={"message": "cancelled before start"},
-                only_from=PENDING,
-                any_owner=True,
-            ):
-                return await self.get(job_id)
+        # Pending now (also when it was re-queued since the read above, its holder having died): CANCELLED
+        # at once; no worker can claim it any more (a claim needs no pending cancel).
+        # A local executor task (pending or running) sees the token: it never starts, or stops.
         self.cancel_local(job_id)
+        if await self._finish(
+            job_id,
+            JobStatus.CANCELLED,
+            error={"message": "cancelled before start"},
+            only_from=PENDING,
+            any_owner=True,
+        ):
+            return await self.get(job_id)
         return await self.wait(job_id, limit_s=wait_s)
 
     async def wait(self, job_id: str, limit_s: float | None = None) -> Job | None:
         """Wait until the job is terminal (or the timeout passes) and return its record. A job this
         process runs wakes the waiter at once; one running elsewhere is polled (50 ms growing to 0.5 s)."""
+        if self.events is not None and job_id not in self._tokens:
+            job = await self.get(job_id)
+            if job is None or job.status.terminal:
+                return job  # done already: no subscription needed
+            with contextlib.suppress(Exception):  # Redis away: poll as without it
+                return await self._wait_for_events(job_id, limit_s)
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(job_id, []).append(fut)
         deadline = None if limit_s is None else time.monotonic() + limit_s
@@ -789,6 +867,51 @@ class JobService:
                 waiters.remove(fut)
             if not waiters:
                 self._waiters.pop(job_id, None)
+
+    async def _wait_for_events(self, job_id: str, limit_s: float | None) -> Job | None:
+        """``wait`` for a job another process runs: re-read the record when its event arrives, with a
+        slow poll (EVENTS_FALLBACK_POLL_S) in case a message was lost."""
+        assert self.events is not None
+        deadline = None if limit_s is None else time.monotonic() + limit_s
+        async with self.events.subscribe(job_id) as sub:  # before the first read: no event missed
+            while True:
+                job = await self.get(job_id)
+                if job is None or job.status.terminal:
+                    return job
+                # Progress events need no read; the terminal one (or the slow fallback) does.
+                read_at = time.monotonic() + EVENTS_FALLBACK_POLL_S
+                if deadline is not None:
+                    read_at = min(read_at, deadline)
+                while (left := read_at - time.monotonic()) > 0:
+                    event = await sub.next(left)
+                    if event is None or JobStatus(event.status).terminal:
+                        break
+                if deadline is not None and time.monotonic() >= deadline:
+                    return await self.get(job_id)
+
+    async def watch(self, job_id: str, *, poll_s: float = 0.5) -> AsyncIterator[Job]:
+        """The job's record each time its status or progress changes, until it is terminal (for
+        streams and SSE). With Redis it wakes on the job's events; without, it polls every ``poll_s``."""
+        last: tuple[JobStatus, float] | None = None
+        sub_cm = self.events.subscribe(job_id) if self.events is not None else None
+        sub = await sub_cm.__aenter__() if sub_cm is not None else None
+        try:
+            while True:
+                job = await self.get(job_id)
+                if job is None:
+                    return
+                if (job.status, job.progress) != last:
+                    last = (job.status, job.progress)
+                    yield job
+                if job.status.terminal:
+                    return
+                if sub is not None:
+                    await sub.next(EVENTS_FALLBACK_POLL_S)
+                else:
+                    await asyncio.sleep(poll_s)
+        finally:
+            if sub_cm is not None:
+                await sub_cm.__aexit__(None, None, None)
 
     # -- the runner every executor uses --------------------------------------------------------
 
@@ -817,7 +940,17 @@ class JobService:
             if not res.rowcount or token.cancelled:
                 if res.rowcount:  # claimed, then cancelled at once: record it
                     await self._finish(job.id, JobStatus.CANCELLED, error={"message": token.reason})
+                else:  # a delivery of a job whose cancel was requested while it waited: end it
+                    await self._finish(
+                        job.id,
+                        JobStatus.CANCELLED,
+                        error={"message": "cancelled before start"},
+                        only_from=PENDING,
+                        any_owner=True,
+                        cancelled_only=True,
+                    )
                 return None
+            await self._publish(job.id, JobStatus.RUNNING, 0.0)
             handler = self.handler(job.family, job.kind)
             ctx = JobContext(job, token, self.app, self._budget())
             self._contexts[job.id] = ctx
@@ -904,6 +1037,7 @@ class JobService:
         only_from: tuple[JobStatus, ...] = (JobStatus.RUNNING,),
         owner: str | None = None,
         any_owner: bool = False,
+        cancelled_only: bool = False,
     ) -> bool:
         """Move the job to a terminal state, only from ``only_from`` and only if ``owner`` (default: this
         process) still holds it, so a result is stored once, by the holder."""
@@ -916,10 +1050,13 @@ class JobService:
         where = [c.id == job_id, c.status.in_(only_from)]
         if not any_owner:
             where.append(c.owner == (owner or self.owner))
+        if cancelled_only:
+            where.append(c.cancel_requested_at.is_not(None))
         async with self.db.begin() as conn:
             res = await conn.execute(jobs_table.update().where(*where).values(**values))
         if res.rowcount:
             self._notify(job_id)
+            await self._publish(job_id, status, progress if progress is not None else 0.0)
             family_kind = self._family_kind.pop(job_id, None)
             if family_kind is not None:
                 JOBS_FINISHED.labels(*family_kind, status.value).inc()

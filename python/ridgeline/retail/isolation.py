@@ -147,6 +147,8 @@ def run_limited(
                 message = item
                 break
             if not proc.is_alive():
+                if parent.poll(0):  # it sent its last message between the poll above and its exit
+                    continue
                 break
             if cancelled is not None and cancelled():
                 stop = FitLimitExceeded("cancelled", "the job was cancelled; its process was stopped")

@@ -21,7 +21,7 @@ from ridgeline.autopack.storage import SCAN_KIND, StorageService
 from ridgeline.autopack.telegram_client import TelegramClient
 from ridgeline.autopack.uploads import UploadService
 from ridgeline.platform.context import AppContext, Family, Provider
-from ridgeline.platform.jobs import JobContext
+from ridgeline.platform.jobs import JobContext, with_options
 
 
 def actor_of(connection: Any) -> str:
@@ -90,7 +90,12 @@ async def _oauth_refresh_job(job: JobContext) -> Any:
     return await job.app.service(OpsService).oauth.run_refresh(job)
 
 
-JOB_KINDS: dict[str, Any] = {SCAN_KIND: _storage_scan_job, REFRESH_KIND: _oauth_refresh_job}
+JOB_KINDS: dict[str, Any] = {
+    # not idempotent: start-up fails the scans a dead process left (fail_orphaned_scans); a walk of a big tree
+    SCAN_KIND: with_options(_storage_scan_job, timeout_s=3600),
+    # not idempotent: a refresh token may rotate, so spending it twice can revoke the grant; one HTTP exchange
+    REFRESH_KIND: with_options(_oauth_refresh_job, timeout_s=300),
+}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,7 +24,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from ridgeline.platform import paging
 from ridgeline.platform.context import AppContext, Ctx
 from ridgeline.platform.errors import RidgelineError
-from ridgeline.platform.jobs import Job, JobContext, JobStatus, job_view
+from ridgeline.platform.jobs import Job, JobContext, JobStatus, job_view, with_options
 from ridgeline.platform.openapi import raises
 from ridgeline.platform.paging import Offset, resolve_sort
 from ridgeline.retail import isolation
@@ -253,4 +253,10 @@ async def _backtest_job(jc: JobContext) -> Any:
         _LIVE_DETAIL.pop(jc.job_id, None)
 
 
-JOB_KINDS = {"train": _train_job, "predict": _predict_job, "backtest": _backtest_job}
+JOB_KINDS = {
+    # not idempotent: each attempt registers a new model run (a re-run would leave two); fits are bounded
+    "train": with_options(_train_job, timeout_s=3600),
+    # idempotent: both read the history or a model and store nothing but the job's own result
+    "predict": with_options(_predict_job, timeout_s=600, idempotent=True),
+    "backtest": with_options(_backtest_job, timeout_s=2 * 3600, idempotent=True),
+}

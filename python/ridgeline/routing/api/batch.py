@@ -98,11 +98,15 @@ async def batch_job(jctx: JobContext) -> dict[str, Any]:
     svc = service_of(jctx.app)
     req = msgspec.convert(jctx.params["request"], schemas.BatchParetoRequest)
     vehicles = jctx.params.get("vehicles")
-    results = await off_loop(lambda: compute_batch(svc, req, vehicles, jctx))
-    jctx.check_cancelled()
     run_id = jctx.params["run_id"]
-    await svc.record_run("batch_pareto", req, results, req, run_id=run_id)
-    await svc.flush()
+    stored = await svc.store.get_run(run_id)  # a re-run whose first attempt stored the run: keep that one
+    if stored is not None:
+        results = stored["results"]
+    else:
+        results = await off_loop(lambda: compute_batch(svc, req, vehicles, jctx))
+        jctx.check_cancelled()
+        await svc.record_run("batch_pareto", req, results, req, run_id=run_id)
+        await svc.flush()
     await svc.ensure_artifacts(run_id)
     ok = sum(1 for e in results["pairs"] if e["status"] == "ok")
     return {

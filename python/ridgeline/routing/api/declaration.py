@@ -14,6 +14,7 @@ from ridgeline.platform.auth.policy import public_unless_required
 from ridgeline.platform.context import AppContext, Family, Provider
 from ridgeline.platform.db import metadata
 from ridgeline.platform.errors import render_reason_coded
+from ridgeline.platform.jobs import with_options
 from ridgeline.routing.api import (
     batch,
     departure,
@@ -63,7 +64,9 @@ def build_family(assets_dir: Path | None = None) -> Family:
         validation_status=422,
         tags=("routing",),
         metadata=metadata,
-        job_kinds={"batch_pareto": batch.batch_job},
+        # idempotent: pure computation; its run row (keyed by the job's run_id) is inserted once, at the end.
+        # 2 h: far above a batch of the largest accepted size on the biggest assets
+        job_kinds={"batch_pareto": with_options(batch.batch_job, timeout_s=2 * 3600, idempotent=True)},
         settings=RoutingSettings,
         services=(Provider(RoutingService, start, stop),),
         reason_codes=REASON_CODES,

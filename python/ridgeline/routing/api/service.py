@@ -22,6 +22,7 @@ import ridgeline
 from ridgeline.platform.context import AppContext
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.hashing import canonical_sha256
+from ridgeline.platform.jobs_redis import shared_cache
 from ridgeline.platform.problems import EngineError, NotFound
 from ridgeline.routing.api import convert, schemas
 from ridgeline.routing.api.settings import RoutingSettings
@@ -109,6 +110,7 @@ class RoutingService:
         self.assets_dir = assets_dir if assets_dir is not None else self.settings.assets
         self.store = RoutingStore(ctx.db)
         self.cache = RouteCache()
+        self.shared = shared_cache(ctx.settings, "routing")  # with Redis: results shared by all workers
         self.planner: Planner | None = None
         self.asset_error: AssetError | None = None
         self.custom: dict[str, Vehicle] = {}
@@ -316,9 +318,14 @@ class RoutingService:
             f"{msgspec.json.encode(vehicle).decode()}"
         )
         results = self.cache.get(key)
+        shared_key = f"{self.planner.assets.manifest_sha256 if self.planner else ''}:{key}"
+        if results is None and self.shared is not None:
+            results = await self.shared.get(shared_key)
         if results is None:
             results = await off_loop(compute)
-            self.cache.put(key, results)
+            if self.shared is not None:
+                await self.shared.put(shared_key, results)
+        self.cache.put(key, results)
         return results, await self.record_run(kind, req, results, req)
 
     # ---- runs ------------------------------------------------------------------------------
@@ -460,6 +467,8 @@ class RoutingService:
             return len(rows)
 
     async def close(self) -> None:
+        if self.shared is not None:
+            await self.shared.close()
         await self.flush()
         if self._writer is not None:
             self._writer.cancel()

@@ -7,6 +7,7 @@ from ridgeline.platform.auth.policy import public_unless_required
 from ridgeline.platform.context import AppContext, Family, Provider
 from ridgeline.platform.db import metadata
 from ridgeline.platform.errors import render_fastapi_detail
+from ridgeline.platform.jobs import with_options
 from ridgeline.sim.api import (
     assets,
     batches,
@@ -69,7 +70,12 @@ family = Family(
     validation_status=422,
     tags=["sim", "sim v1"],
     metadata=metadata,
-    job_kinds={"run": runs.run_job, "batch": batches.batch_job},
+    # Both idempotent: rollouts are seeded, results overwrite the run rows and artifacts (by name) in place.
+    # Timeouts: a run's largest config takes hours on one core; a batch is several runs plus replays.
+    job_kinds={
+        "run": with_options(runs.run_job, timeout_s=4 * 3600, idempotent=True),
+        "batch": with_options(batches.batch_job, timeout_s=12 * 3600, idempotent=True),
+    },
     services=(Provider(SimService, _start, _stop),),
     on_startup=(_resume_webhooks,),
     on_shutdown=(_interrupt_running,),

@@ -24,7 +24,7 @@ import msgspec
 
 from ridgeline.platform.auth.secrets import SecretError
 from ridgeline.platform.jobs import JobStatus
-from ridgeline.platform.jobs import _owner_is_dead_here as owner_is_gone
+from ridgeline.platform.jobs import owner_gone_here as owner_is_gone
 from ridgeline.sim.api import schemas, store
 
 if TYPE_CHECKING:

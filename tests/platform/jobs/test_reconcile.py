@@ -1,0 +1,90 @@
+"""Jobs queued when Redis loses its data (FLUSHALL on a real redis-server) are enqueued again from
+their database record: periodically by a running process, and at start-up by a worker."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ridgeline.platform import db as dbmod
+from ridgeline.platform.jobqueue import QueueExecutor
+from ridgeline.platform.jobs import JobService, JobStatus, load_job_settings
+from tests.platform.jobs import kinds  # noqa: F401  (the jt kinds)
+
+pytestmark = [pytest.mark.redis, pytest.mark.db]
+
+
+def _settings(reconcile_s: float):  # type: ignore[no-untyped-def]
+    return load_job_settings({}, heartbeat_s=0.1, stale_s=1.0, cancel_poll_s=0.05, reconcile_s=reconcile_s)
+
+
+async def _flushall(redis_url: str) -> None:
+    import redis.asyncio as aioredis
+
+    r = aioredis.from_url(redis_url)
+    try:
+        await r.flushall()
+    finally:
+        await r.aclose()
+
+
+async def _in_redis(executor: QueueExecutor, jobs: list) -> list[bool]:  # type: ignore[type-arg]
+    found = await executor.queue("jt").jobs([executor.saq_key(j.id, j.attempts) for j in jobs])
+    return [f is not None for f in found]
+
+
+async def _until(cond, limit_s: float = 20) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    end = loop.time() + limit_s
+    while not await cond():
+        if loop.time() > end:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.05)
+
+
+def test_jobs_lost_by_redis_are_enqueued_again(settings, redis_url: str) -> None:  # type: ignore[no-untyped-def]
+    async def main() -> None:
+        dbmod.upgrade(settings)
+        dbs = [dbmod.Database(settings) for _ in range(3)]
+        # a service that only enqueues (like `serve` with Redis), reconciling every 0.3 s
+        submitter_q = QueueExecutor(redis_url, run_jobs=False)
+        submitter = JobService(dbs[0], submitter_q, settings=_settings(0.3))
+        await submitter.start()
+        runner = None
+        try:
+            periodic = [await submitter.submit("jt", "add", {"a": i, "b": 1}) for i in range(3)]
+            assert await _in_redis(submitter_q, periodic) == [True] * 3
+            await _flushall(redis_url)
+            assert await _in_redis(submitter_q, periodic) == [False] * 3  # Redis lost them
+            await _until(lambda: _all_in_redis(submitter_q, periodic))  # the periodic pass
+            await submitter.shutdown()
+
+            # stopped services, a flush, then a worker starts: its start-up pass enqueues them again
+            later_q = QueueExecutor(redis_url, run_jobs=False)
+            later = JobService(dbs[1], later_q, settings=_settings(3600))
+            at_start = [await later.submit("jt", "add", {"a": 10 + i, "b": 1}) for i in range(2)]
+            await later_q.shutdown()
+            await _flushall(redis_url)
+            await asyncio.sleep(5.2)  # older than the reconcile grace (5 s): a settled QUEUED record
+            # no periodic pass in the time of this test: only the start-up one can enqueue them
+            runner = JobService(
+                dbs[2], QueueExecutor(redis_url, run_jobs=True, families=["jt"]), settings=_settings(3600)
+            )
+            await runner.start()
+            for job in [*periodic, *at_start]:
+                done = await runner.wait(job.id, limit_s=20)
+                assert done is not None and done.status == JobStatus.SUCCEEDED, done
+                assert done.result == {"sum": job.params["a"] + 1}
+        finally:
+            if runner is not None:
+                await runner.shutdown()
+            await submitter.shutdown()
+            for d in dbs:
+                await d.dispose()
+
+    asyncio.run(main())
+
+
+async def _all_in_redis(executor: QueueExecutor, jobs: list) -> bool:  # type: ignore[type-arg]
+    return all(await _in_redis(executor, jobs))
