@@ -41,7 +41,7 @@ ROUTING_A = (45.905, 6.105)  # the embedded sample region (RIDGELINE_SEED_DEFAUL
 ROUTING_B = (45.962, 6.160)
 RETAIL_STORES = ("S1", "S2", "S3")
 RETAIL_SKUS = ("A", "B", "C", "D")
-RETAIL_DAY0 = date(2023, 1, 1)
+RETAIL_DAY0 = date(1990, 1, 1)  # years before the embedded sample data, which the totals would include
 SIM_STATES = {"CREATED", "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "INTERRUPTED"}
 
 
