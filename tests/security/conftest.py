@@ -46,3 +46,10 @@ def family_client(settings) -> Iterator[Callable[[str], tuple[Any, dict[str, str
     yield make
     for c in reversed(opened):
         c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def auth_client(family_client):  # type: ignore[no-untyped-def]
+    """The routing app (any family serves the root auth endpoints) with the cheap password profile."""
+    client, _ = family_client("routing")
+    return client
