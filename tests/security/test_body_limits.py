@@ -90,3 +90,16 @@ def test_only_the_documented_upload_routes_change_the_limit(make_client) -> None
             if limit != DEFAULT_LIMIT:
                 found[route.path] = limit
     assert found == OVERRIDES
+
+
+def test_the_telegram_webhook_keeps_its_64_kib_limit(family_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from ridgeline.autopack.api.telegram import MAX_UPDATE_BYTES, SECRET_HEADER
+
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "hook-secret-audit")
+    client, _ = family_client("autopack")
+    headers = {SECRET_HEADER: "hook-secret-audit", "content-type": "application/json"}
+    path = "/autopack/telegram/webhook"
+    r = client.post(path, content=_body(MAX_UPDATE_BYTES + 1), headers=headers)
+    assert r.status_code == 413 and r.json()["reason_code"] == "payload_too_large", r.text[:300]
+    r = client.post(path, content=_body(MAX_UPDATE_BYTES), headers=headers)
+    assert r.status_code != 413, r.text[:300]
