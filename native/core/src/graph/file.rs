@@ -153,6 +153,15 @@ impl Graph {
             ));
         }
         let has = |bit: u32| flags & bit != 0;
+        // `m * slots` can exceed usize for a hostile header (tests/fuzz_regressions.rs): size the
+        // profile section with checked arithmetic; the others fit, since n, m < 2^32 and k <= 4.
+        let profile_len = if has(2) {
+            m.checked_mul(slots)
+                .and_then(|x| x.checked_mul(4))
+                .ok_or_else(|| bad("header has impossible sizes"))?
+        } else {
+            0
+        };
         let expected: [usize; NSECT] = [
             (n + 1) * 4,
             m * 4,
@@ -162,7 +171,7 @@ impl Graph {
             m * 4,
             m * 4,
             if has(1) { n * 2 * 8 } else { 0 },
-            if has(2) { m * slots * 4 } else { 0 },
+            profile_len,
             if has(2) { m * 8 } else { 0 },
             if has(4) { m * 8 } else { 0 },
         ];
