@@ -6,7 +6,7 @@ from ridgeline.platform.settings import Settings, SettingsError
 
 pytestmark = pytest.mark.db
 
-API_CSP = "default-src 'none'; frame-ancestors 'none'"
+API_CSP = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,9 @@ def test_every_answer_carries_the_security_headers(make_client, method, path, st
 def test_html_pages_may_load_their_own_scripts_but_not_be_framed(make_client) -> None:  # type: ignore[no-untyped-def]
     r = make_client().get("/docs")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    assert r.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert (
+        r.headers["content-security-policy"] == "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
     assert r.headers["x-content-type-options"] == "nosniff"
 
 

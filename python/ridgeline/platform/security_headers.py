@@ -4,9 +4,9 @@ The headers are added by the outermost ASGI wrapper (``ObservabilityMiddleware``
 streams and the interactive docs carry them too. A header the handler set itself is left as it is.
 
 - ``X-Content-Type-Options: nosniff``: browsers never guess a media type (a JSON body is not a script).
-- ``Content-Security-Policy``: ``default-src 'none'; frame-ancestors 'none'`` for API answers, which
-  load nothing; HTML pages (``/docs``, the retail Showcase) keep only ``frame-ancestors 'none'``, since
-  they load their own scripts and styles.
+- ``Content-Security-Policy``: ``default-src 'none'; base-uri 'none'; frame-ancestors 'none'`` for API
+  answers, which load nothing; HTML pages (``/docs``, the retail Showcase) get ``object-src 'none';
+  base-uri 'none'; frame-ancestors 'none'``, since they load their own scripts and styles (ASVS V3.4.3).
 - ``X-Frame-Options: DENY`` for browsers that predate ``frame-ancestors``.
 - ``Referrer-Policy: no-referrer``: URLs (which may name runs or artifacts) never leak to other sites.
 - ``Cross-Origin-Opener-Policy: same-origin``, ``Cross-Origin-Resource-Policy: same-origin``.
@@ -31,8 +31,8 @@ _COMMON: tuple[tuple[bytes, bytes], ...] = (
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
 )
-_CSP_API = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
-_CSP_HTML = (b"content-security-policy", b"frame-ancestors 'none'")
+_CSP_API = (b"content-security-policy", b"default-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+_CSP_HTML = (b"content-security-policy", b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
 class SecurityHeaders:

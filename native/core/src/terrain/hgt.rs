@@ -89,9 +89,16 @@ pub fn read_hgt_tile(path: &Path) -> Result<HgtTile> {
         }
         let entry_name = base_name(entry.name()).to_string();
         let mut buf = Vec::with_capacity(entry.size() as usize);
-        entry
+        // The declared size can lie: never inflate more than the largest tile (plus one byte to tell).
+        (&mut entry)
+            .take((64 << 20) + 1)
             .read_to_end(&mut buf)
             .map_err(|e| bad(format!("cannot decompress: {e}")))?;
+        if buf.len() > 64 << 20 {
+            return Err(bad(
+                "entry inflates past 64 MiB: too large for a tile".into()
+            ));
+        }
         let name = if parse_tile_name(&entry_name).is_some() {
             entry_name
         } else {

@@ -37,7 +37,7 @@ class WebhookAck(msgspec.Struct, kw_only=True):
     status_code=200,
     tags=["autopack: approvals"],
     summary="Telegram webhook for the approve/reject buttons",
-    opt={**raises(400, 401, 403), **PUBLIC},
+    opt={**raises(400, 401, 403, 413), **PUBLIC},
     request_max_body_size=MAX_UPDATE_BYTES,
 )
 async def telegram_webhook(request: Request[Any, Any, Any], ops: Service[OpsService]) -> WebhookAck:
