@@ -89,15 +89,16 @@ def credentials(server: Server) -> dict[str, dict[str, str]]:
         capture_output=True,
     ).stdout.decode()
     key = json.loads(out)["key"]
+    return {"": {}, "bearer": bearer(server), "key": {"X-API-Key": key}}
+
+
+def bearer(server: Server) -> dict[str, str]:
+    """A fresh access token (the soak logs in again before each chunk, as a long-lived client would)."""
     r = httpx.post(
         server.base + "/auth/login", json={"username": "loadadmin", "password": PASSWORD}, timeout=30
     )
     r.raise_for_status()
-    return {
-        "": {},
-        "bearer": {"Authorization": f"Bearer {r.json()['access_token']}"},
-        "key": {"X-API-Key": key},
-    }
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 async def drive(
@@ -211,6 +212,7 @@ def main() -> int:
             total: dict[Endpoint, Result] = {e: Result(e) for e in ENDPOINTS}
             while time.monotonic() < t_end:
                 chunk = min(30.0, t_end - time.monotonic())
+                creds["bearer"] = bearer(server)
                 res = asyncio.run(drive(server.base, list(ENDPOINTS), creds, a.soak_rate, chunk))
                 for e, r in res.items():
                     total[e].latencies_ms += r.latencies_ms
@@ -222,6 +224,9 @@ def main() -> int:
                     flush=True,
                 )
             print(report(total))
+            for r in total.values():
+                for err in sorted(set(r.errors))[:3]:
+                    print("   ", r.endpoint.path, err)
             (rss0, fd0), (rss1, fd1) = samples[1] if len(samples) > 2 else samples[0], samples[-1]
             print(f"soak growth after the first 30 s: rss {rss1 - rss0:+.1f} MB, fds {fd1 - fd0:+d}")
             failed |= any(r.errors for r in total.values())
