@@ -72,6 +72,21 @@ def _bare(pid: str) -> dict[str, Any]:
 async def _ensure_deployment(
     svc: PlatformService, slug: str, name: str, bindings: dict[str, dict[str, Any]]
 ) -> str:
+    try:
+        return await _insert_deployment(svc, slug, name, bindings)
+    except IntegrityError:  # another worker seeded it between our read and our insert
+        async with svc.db.engine.connect() as conn:
+            did = (
+                await conn.execute(sa.select(T.deployments.c.id).where(T.deployments.c.slug == slug))
+            ).scalar()
+        if did is None:
+            raise
+        return str(did)
+
+
+async def _insert_deployment(
+    svc: PlatformService, slug: str, name: str, bindings: dict[str, dict[str, Any]]
+) -> str:
     async with svc.write() as conn:
         did = (await conn.execute(sa.select(T.deployments.c.id).where(T.deployments.c.slug == slug))).scalar()
         if did is not None:

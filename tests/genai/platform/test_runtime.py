@@ -276,3 +276,43 @@ def test_bootstrap_prefers_the_inference_runtime_url_and_seeds_the_embeddings_ru
         "no_default_resource",
     ]
     assert dep["configuration_status"]["state"] == "incomplete"
+
+
+def test_bootstrap_deployments_survive_workers_seeding_at_once(app, monkeypatch):
+    """Two workers starting together both read "no local-default", then both insert it. The loser used to
+    fail the whole genai family in its worker (503 on every genai route there; found by the soak). Here
+    this worker's read is made to miss the row another worker has just committed."""
+    import contextlib
+
+    from ridgeline.genai import bootstrap as B
+
+    svc = app.platform
+    existing = app.deployment("local-default")["id"]
+    real_write = svc.write
+
+    class _Missed:
+        def scalar(self) -> None:
+            return None
+
+    class _Conn:  # the worker's connection, whose first read (the slug lookup) misses the other's insert
+        def __init__(self, conn):  # type: ignore[no-untyped-def]
+            self._conn, self._first = conn, True
+
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            return getattr(self._conn, name)
+
+        async def execute(self, stmt, *a, **k):  # type: ignore[no-untyped-def]
+            if self._first:
+                self._first = False
+                return _Missed()
+            return await self._conn.execute(stmt, *a, **k)
+
+    @contextlib.asynccontextmanager
+    async def write_that_reads_too_early():  # type: ignore[no-untyped-def]
+        async with real_write() as conn:
+            yield _Conn(conn)
+
+    monkeypatch.setattr(svc, "write", write_that_reads_too_early)
+    assert app.call(B._ensure_deployment, svc, "local-default", "Local default", {}) == existing
+    slugs = [d["slug"] for d in app.ok("GET", "/v1/platform/deployments")["deployments"]]
+    assert slugs.count("local-default") == 1
