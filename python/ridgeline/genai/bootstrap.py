@@ -76,19 +76,21 @@ async def _ensure_deployment(
         return await _insert_deployment(svc, slug, name, bindings)
     except IntegrityError:  # another worker seeded it between our read and our insert
         async with svc.db.engine.connect() as conn:
-            did = (
-                await conn.execute(sa.select(T.deployments.c.id).where(T.deployments.c.slug == slug))
-            ).scalar()
+            did = await _deployment_id(conn, slug)
         if did is None:
             raise
-        return str(did)
+        return did
+
+
+async def _deployment_id(conn: Any, slug: str) -> str | None:
+    return (await conn.execute(sa.select(T.deployments.c.id).where(T.deployments.c.slug == slug))).scalar()
 
 
 async def _insert_deployment(
     svc: PlatformService, slug: str, name: str, bindings: dict[str, dict[str, Any]]
 ) -> str:
     async with svc.write() as conn:
-        did = (await conn.execute(sa.select(T.deployments.c.id).where(T.deployments.c.slug == slug))).scalar()
+        did = await _deployment_id(conn, slug)
         if did is not None:
             return did
         did = _id()
