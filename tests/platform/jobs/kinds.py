@@ -18,6 +18,13 @@ def add(ctx: JobContext) -> dict[str, int]:
     return {"sum": ctx.params["a"] + ctx.params["b"]}
 
 
+def _write_whole(path: Path, text: str) -> None:
+    """Rename into place so a test polling the file never reads it empty or half written."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 @job_kind("jt", "spin")
 def spin(ctx: JobContext) -> int:
     """Works ~``seconds`` (default 60) unless cancelled, or until its ``stop`` file exists. With a
@@ -25,7 +32,7 @@ def spin(ctx: JobContext) -> int:
     and ``.done`` gets one line per completed run (a result stored twice would show two)."""
     base = Path(ctx.params["dir"]) / ctx.job_id if ctx.params.get("dir") else None
     if base is not None:
-        base.with_suffix(".pid").write_text(str(os.getpid()))
+        _write_whole(base.with_suffix(".pid"), str(os.getpid()))
     stop = Path(str(base) + ".stop") if base is not None else None
     steps = int(ctx.params.get("seconds", 60) * 100)
     i = 0
@@ -33,7 +40,7 @@ def spin(ctx: JobContext) -> int:
         ctx.check_cancelled()
         ctx.report_progress(i / steps)
         if base is not None and i % 10 == 0:
-            base.with_suffix(".ticks").write_text(str(i))
+            _write_whole(base.with_suffix(".ticks"), str(i))
             if stop is not None and stop.exists():
                 break
         time.sleep(0.01)
