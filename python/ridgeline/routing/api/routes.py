@@ -92,9 +92,8 @@ def _pareto_results(
         )
     if res.truncated:
         warnings.append("The search hit its limits; the front may be incomplete.")
-    routes = [
-        convert.detail(planner.describe_asset_arcs(p, front.members[i][2].arcs), i) for i in front.chosen
-    ]
+    # The chosen members were described (totals) by ``front``: only their geometry is added.
+    routes = [convert.detail(planner.with_geometry(p, front.members[i][2]), i) for i in front.chosen]
     return {
         "routes": routes,
         "front": [{k: round(v, 6) for k, v in r.objective_values.items()} for _, _, r in front.members],
