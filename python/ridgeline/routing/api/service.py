@@ -455,7 +455,7 @@ class RoutingService:
             for r in rows:
                 self._pending.pop(r["id"], None)
             try:
-                await self.store.insert_runs(rows)
+                await self.store.insert_runs(rows, fsync=self.settings.runs_sync == "full")
             except Exception as exc:
                 for w in waiters:
                     if not w.done():
