@@ -120,3 +120,19 @@ def detail(r: RouteResult, route_id: int, label: str | None = None) -> dict[str,
         "road_class_km": r.road_class_km,
         "node_count": int(r.nodes.size),
     }
+
+
+_ENCODE = msgspec.json.Encoder().encode
+
+
+def pre_encoded(detail: dict[str, Any]) -> dict[str, Any]:
+    """``detail`` with its coordinates and elevation profile (most of its bytes) encoded to JSON once,
+    as ``msgspec.Raw``: the response, the run's ``results_sha256`` and its stored row embed those
+    bytes instead of encoding the lists again each. A list of numbers has no keys, so its compact
+    encoding is also its canonical (sorted-keys) one: the hash is that of the plain results."""
+    geometry = detail["geometry"]
+    return {
+        **detail,
+        "geometry": {**geometry, "coordinates": msgspec.Raw(_ENCODE(geometry["coordinates"]))},
+        "elevation_profile": msgspec.Raw(_ENCODE(detail["elevation_profile"])),
+    }

@@ -60,7 +60,7 @@ def compute_route(svc: RoutingService, req: schemas.RouteRequest) -> dict[str, A
     vehicle = svc.vehicle(req.vehicle_id, req.payload_kg)
     planned = planner.plan_route(convert.route_query(req, vehicle))
     return {
-        "routes": [convert.detail(planned.route, 0, "route")],
+        "routes": [convert.pre_encoded(convert.detail(planned.route, 0, "route"))],
         "incidents": convert.incidents(planned.priced.incidents),
         "warnings": convert.unused_fields(req, [vehicle], pareto=False),
         "search": {"algorithm": "weighted-sum A*", "legs": planned.legs},
@@ -93,7 +93,10 @@ def _pareto_results(
     if res.truncated:
         warnings.append("The search hit its limits; the front may be incomplete.")
     # The chosen members were described (totals) by ``front``: only their geometry is added.
-    routes = [convert.detail(planner.with_geometry(p, front.members[i][2]), i) for i in front.chosen]
+    routes = [
+        convert.pre_encoded(convert.detail(planner.with_geometry(p, front.members[i][2]), i))
+        for i in front.chosen
+    ]
     return {
         "routes": routes,
         "front": [{k: round(v, 6) for k, v in r.objective_values.items()} for _, _, r in front.members],
