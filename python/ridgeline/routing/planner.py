@@ -678,12 +678,9 @@ class Planner:
             pick = np.arange(nodes.size)
         ev = np.round(elev[pick], 1)
         d = np.round(dist[pick], 1)
-        if np.isnan(ev).any():
-            profile = [
-                [x, None if math.isnan(e) else e] for x, e in zip(d.tolist(), ev.tolist(), strict=True)
-            ]
-        else:
-            profile = np.column_stack([d, ev]).tolist()
+        profile = np.column_stack([d, ev]).tolist()
+        for i in np.flatnonzero(np.isnan(ev)).tolist():  # no DEM value there: JSON null
+            profile[i][1] = None
         cls = a.arcs["road_class"][arcs].astype(np.int64)
         km = np.bincount(cls, weights=length, minlength=len(ROAD_CLASSES)) / 1000.0
         by_class = {ROAD_CLASSES[i][0]: round(float(km[i]), 3) for i in np.flatnonzero(km > 0).tolist()}

@@ -95,3 +95,18 @@ def test_geometry_and_profile(planner) -> None:  # type: ignore[no-untyped-def]
     bare = planner.describe_asset_arcs(p, arcs, full=False)
     assert planner.with_geometry(p, bare, points).totals is bare.totals
     assert planner.with_geometry(p, bare, points).coordinates == r.coordinates
+
+
+def test_profile_without_dem_value_is_null(planner, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from ridgeline.routing.planner import Scenario
+    from ridgeline.routing.vehicles import BUILTIN_VEHICLES
+
+    p = planner.price(Scenario(vehicle=BUILTIN_VEHICLES["van_diesel"]))
+    arcs = max(_paths(planner, p, 10, seed=3), key=len)
+    bare = planner.describe_asset_arcs(p, arcs, full=False)
+    elev = planner.assets.node_elevation_m.copy()
+    elev[bare.nodes[1]] = np.nan
+    monkeypatch.setattr(planner.assets, "node_elevation_m", elev)
+    profile = planner.with_geometry(p, bare).profile
+    assert [i for i, (_, e) in enumerate(profile) if e is None] == [1]
+    assert profile[2][1] == round(float(elev[bare.nodes[2]]), 1)
