@@ -110,3 +110,28 @@ def test_profile_without_dem_value_is_null(planner, monkeypatch: pytest.MonkeyPa
     profile = planner.with_geometry(p, bare).profile
     assert [i for i, (_, e) in enumerate(profile) if e is None] == [1]
     assert profile[2][1] == round(float(elev[bare.nodes[2]]), 1)
+
+
+@pytest.mark.parametrize("per_node", [True, False])
+def test_coordinates_json_is_the_lists_encoding(
+    planner,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    per_node: bool,
+) -> None:
+    import msgspec
+
+    from ridgeline.routing import planner as planner_mod
+    from ridgeline.routing.planner import Planner, Scenario
+    from ridgeline.routing.vehicles import BUILTIN_VEHICLES
+
+    if not per_node:  # a network too large for the per-node cache: encoded from the lists
+        monkeypatch.setattr(planner_mod, "_NODE_JSON_MAX_NODES", 0)
+    fresh = Planner(planner.assets)
+    p = fresh.price(Scenario(vehicle=BUILTIN_VEHICLES["van_diesel"]))
+    for arcs in _paths(fresh, p, 10, seed=11):
+        bare = fresh.describe_asset_arcs(p, arcs, full=False)
+        lists, enc = fresh.with_geometry(p, bare), fresh.with_geometry(p, bare, encoded=True)
+        assert enc.coordinates == [] and lists.coordinates_json is None
+        assert enc.coordinates_json == msgspec.json.encode(lists.coordinates)
+        assert enc.profile == lists.profile and enc.road_class_km == lists.road_class_km
+    assert (fresh._node_json is None) is not per_node

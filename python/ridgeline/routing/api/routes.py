@@ -94,7 +94,7 @@ def _pareto_results(
         warnings.append("The search hit its limits; the front may be incomplete.")
     # The chosen members were described (totals) by ``front``: only their geometry is added.
     routes = [
-        convert.pre_encoded(convert.detail(planner.with_geometry(p, front.members[i][2]), i))
+        convert.pre_encoded(convert.detail(planner.with_geometry(p, front.members[i][2], encoded=True), i))
         for i in front.chosen
     ]
     return {
@@ -217,9 +217,10 @@ async def _stream_events(
                     if stop.is_set():
                         return
                     sols.append(sol)
-                    r = planner.describe(p, sol.arcs)
+                    r = planner.describe(p, sol.arcs, full=False)
                     if r.totals.terrain_coverage < req.min_terrain_coverage:
-                        continue
+                        continue  # dropped: no geometry needed
+                    r = planner.with_geometry(p, r, encoded=True)
                     put({"type": "route", "route": convert.detail(r, len(sols) - 1)})
             planner.check_result(stream.result, req.epsilon)
             put(("final", _pareto_results(planner, p, stream.result, sols, req, unused)))
