@@ -174,6 +174,9 @@ class RouteResult:
     profile: list[list[float]]
     legs: list[dict[str, Any]] = field(default_factory=list)
     road_class_km: dict[str, float] = field(default_factory=dict)
+    #: the coordinates as JSON, when described with ``with_geometry(..., encoded=True)`` (then
+    #: ``coordinates`` is empty): what the HTTP layer embeds without building the lists
+    coordinates_json: bytes | None = None
 
 
 def sum_totals(parts: Sequence[Totals]) -> Totals:
@@ -242,6 +245,34 @@ def select_diverse(costs: npt.NDArray[np.float64], k: int) -> list[int]:
 #: Road classes HGVs only use when a stop is on them.
 HGV_LOCAL_CLASSES = np.array([CLASS_CODE["service"], CLASS_CODE["living_street"]], dtype=np.int64)
 
+#: ``ArcCosts`` arrays a route description sums (``Planner.cost_table``).
+_COST_ROWS = (
+    "time_s",
+    "duration_obj",
+    "sigma_s",
+    "distance_m",
+    "money_eur",
+    "co2e_kg",
+    "energy_kwh",
+    "fuel_l",
+    "energy_cost_eur",
+    "driver_cost_eur",
+    "toll_eur",
+    "carbon_cost_eur",
+    "search_money_eur",
+    "search_co2e_kg",
+)
+_TABLE_ROWS = (*_COST_ROWS, "ascent_m", "descent_m", "coverage_m")
+#: networks whose per-node coordinate JSON is kept (``Planner.coordinates_json``): ~1 MB for Andorra
+_NODE_JSON_MAX_NODES = 100_000
+#: the row of each objective's value (``ArcCosts.objective``)
+_OBJECTIVE_ROWS = {
+    "duration": "duration_obj",
+    "money": "search_money_eur",
+    "co2e": "search_co2e_kg",
+    "distance": "distance_m",
+}
+
 
 @dataclass
 class Priced:
@@ -253,6 +284,8 @@ class Priced:
     incidents: list[Incident]
     graphs: dict[tuple[str, ...], Graph] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: per-arc quantities a route description sums, one row each (``Planner.cost_table``, lazy)
+    describe_table: npt.NDArray[np.float64] | None = field(default=None, repr=False)
 
 
 class Planner:
@@ -576,70 +609,127 @@ class Planner:
         arcs = self.graph_arcs_to_assets(p, graph_arcs)
         return self.describe_asset_arcs(p, arcs, profile_points, full=full)
 
+    def cost_table(self, p: Priced) -> npt.NDArray[np.float64]:
+        """The per-arc quantities a description sums (rows ``_TABLE_ROWS``), built once per priced
+        network: one gather and one row-wise reduction describe a path instead of ~20 NumPy calls.
+        ``take`` keeps each gathered row C-contiguous, so its sum is the same pairwise summation as
+        ``array[arcs].sum()``: the totals are bit-identical to summing each array (``a[:, arcs]``
+        would be F-ordered and summed column by column, which is not)."""
+        table = p.describe_table
+        if table is None:
+            c, a = p.costs, self.assets.arcs
+            cols = {
+                **{f: getattr(c, f) for f in _COST_ROWS},
+                "ascent_m": a["ascent_m"],
+                "descent_m": a["descent_m"],
+                "coverage_m": a["coverage"] * c.distance_m,
+            }
+            table = np.stack([np.asarray(cols[r], dtype=np.float64) for r in _TABLE_ROWS])
+            p.describe_table = table
+        return table
+
     def describe_asset_arcs(
         self, p: Priced, arcs: npt.NDArray[np.int64], profile_points: int = 200, *, full: bool = True
     ) -> RouteResult:
         """Totals of a path; with ``full`` also its geometry, elevation profile and km per road class."""
+        arcs = np.asarray(arcs, dtype=np.int64)
         a = self.assets
-        c = p.costs
-        tail, head = a.arcs["tail"][arcs], a.arcs["head"][arcs]
-        nodes = np.concatenate([tail[:1], head]) if arcs.size else np.empty(0, dtype=np.int64)
-        length = c.distance_m[arcs]
-        total_len = float(length.sum())
-        cov = float((a.arcs["coverage"][arcs] * length).sum() / total_len) if total_len > 0 else 1.0
+        nodes = np.concatenate([a.arcs["tail"][arcs[:1]], a.arcs["head"][arcs]])
+        sums = dict(zip(_TABLE_ROWS, self.cost_table(p).take(arcs, axis=1).sum(axis=1).tolist(), strict=True))
+        total_len = sums["distance_m"]
+        cov = sums["coverage_m"] / total_len if total_len > 0 else 1.0
         totals = Totals(
-            duration_s=float(c.time_s[arcs].sum()),
-            risk_adjusted_duration_s=float(c.duration_obj[arcs].sum()),
-            duration_stddev_s=float(c.sigma_s[arcs].sum()),
+            duration_s=sums["time_s"],
+            risk_adjusted_duration_s=sums["duration_obj"],
+            duration_stddev_s=sums["sigma_s"],
             distance_m=total_len,
-            money_eur=float(c.money_eur[arcs].sum()),
-            co2e_kg=float(c.co2e_kg[arcs].sum()),
-            energy_kwh=float(c.energy_kwh[arcs].sum()),
-            fuel_l=float(c.fuel_l[arcs].sum()),
-            energy_cost_eur=float(c.energy_cost_eur[arcs].sum()),
-            driver_cost_eur=float(c.driver_cost_eur[arcs].sum()),
-            toll_eur=float(c.toll_eur[arcs].sum()),
-            carbon_cost_eur=float(c.carbon_cost_eur[arcs].sum()),
-            ascent_m=float(a.arcs["ascent_m"][arcs].sum()),
-            descent_m=float(a.arcs["descent_m"][arcs].sum()),
+            money_eur=sums["money_eur"],
+            co2e_kg=sums["co2e_kg"],
+            energy_kwh=sums["energy_kwh"],
+            fuel_l=sums["fuel_l"],
+            energy_cost_eur=sums["energy_cost_eur"],
+            driver_cost_eur=sums["driver_cost_eur"],
+            toll_eur=sums["toll_eur"],
+            carbon_cost_eur=sums["carbon_cost_eur"],
+            ascent_m=sums["ascent_m"],
+            descent_m=sums["descent_m"],
             terrain_coverage=round(cov, 6),
         )
-        values = {o: float(c.objective(o)[arcs].sum()) for o in OBJECTIVES}
-        if not full:
-            return RouteResult(
-                nodes=nodes, arcs=arcs, totals=totals, objective_values=values, coordinates=[], profile=[]
-            )
-        lon = a.node_lon[nodes]
-        lat = a.node_lat[nodes]
-        coords = np.round(np.column_stack([lon, lat]), 6).tolist()
+        values = {o: sums[_OBJECTIVE_ROWS[o]] for o in OBJECTIVES}
+        r = RouteResult(
+            nodes=nodes, arcs=arcs, totals=totals, objective_values=values, coordinates=[], profile=[]
+        )
+        return self.with_geometry(p, r, profile_points) if full else r
+
+    @functools.cached_property
+    def _node_coordinates(self) -> npt.NDArray[np.float64]:
+        """(lon, lat) per node rounded to 6 decimals, as the geometry reports them."""
+        return np.round(np.column_stack([self.assets.node_lon, self.assets.node_lat]), 6)
+
+    @functools.cached_property
+    def _node_json(self) -> list[bytes] | None:
+        """Each node's ``[lon,lat]`` as JSON (what encoding its rounded coordinates gives), for
+        networks up to ``_NODE_JSON_MAX_NODES`` nodes (about 70 bytes a node)."""
+        if self.assets.num_nodes > _NODE_JSON_MAX_NODES:
+            return None
+        encode = msgspec.json.Encoder().encode
+        return [encode(pt) for pt in self._node_coordinates.tolist()]
+
+    def coordinates_json(self, nodes: npt.NDArray[np.int64]) -> bytes:
+        """The JSON of ``[[lon, lat], ...]`` of ``nodes``, byte-identical to encoding the lists;
+        joined from the per-node encodings (a quarter of the time of ``tolist`` + encode)."""
+        per_node = self._node_json
+        if per_node is None:
+            return msgspec.json.encode(self._node_coordinates[nodes].tolist())
+        return b"[" + b",".join([per_node[n] for n in nodes.tolist()]) + b"]"
+
+    def with_geometry(
+        self, p: Priced, r: RouteResult, profile_points: int = 200, *, encoded: bool = False
+    ) -> RouteResult:
+        """``r`` (a totals-only description, e.g. a front member) with its geometry, elevation
+        profile and km per road class; the totals are reused, not summed again. ``encoded``: the
+        coordinates as JSON only (``coordinates_json``)."""
+        a = self.assets
+        nodes, arcs = r.nodes, r.arcs
+        length = p.costs.distance_m[arcs]
+        coords = [] if encoded else self._node_coordinates[nodes].tolist()
         dist = np.concatenate([[0.0], np.cumsum(length)])
         elev = a.node_elevation_m[nodes]
         if nodes.size > profile_points:
-            pick = np.unique(np.linspace(0, nodes.size - 1, profile_points).round().astype(np.int64))
+            # linspace is sorted, so its distinct values (np.unique's) are where it steps
+            pick = np.linspace(0, nodes.size - 1, profile_points).round().astype(np.int64)
+            pick = pick[np.concatenate([[True], pick[1:] != pick[:-1]])]
         else:
             pick = np.arange(nodes.size)
         ev = np.round(elev[pick], 1)
-        profile = [
-            [d, None if math.isnan(e) else e]
-            for d, e in zip(np.round(dist[pick], 1).tolist(), ev.tolist(), strict=True)
-        ]
+        d = np.round(dist[pick], 1)
+        profile = np.column_stack([d, ev]).tolist()
+        for i in np.flatnonzero(np.isnan(ev)).tolist():  # no DEM value there: JSON null
+            profile[i][1] = None
         cls = a.arcs["road_class"][arcs].astype(np.int64)
         km = np.bincount(cls, weights=length, minlength=len(ROAD_CLASSES)) / 1000.0
-        by_class = {ROAD_CLASSES[i][0]: round(float(v), 3) for i, v in enumerate(km) if v > 0}
+        by_class = {ROAD_CLASSES[i][0]: round(float(km[i]), 3) for i in np.flatnonzero(km > 0).tolist()}
         return RouteResult(
             nodes=nodes,
             arcs=arcs,
-            totals=totals,
-            objective_values=values,
+            totals=r.totals,
+            objective_values=r.objective_values,
             coordinates=coords,
-            profile=profile,  # type: ignore[arg-type]
+            profile=profile,
+            legs=r.legs,
             road_class_km=by_class,
+            coordinates_json=self.coordinates_json(nodes) if encoded else None,
         )
 
     def join(self, parts: list[RouteResult], p: Priced, stops: list[str]) -> RouteResult:
         """Concatenates leg routes into one route with a per-leg breakdown."""
-        arcs = np.concatenate([r.arcs for r in parts]) if parts else np.empty(0, dtype=np.int64)
-        whole = self.describe_asset_arcs(p, arcs)
+        if len(parts) == 1:
+            # One leg: its description is the whole route's; only the geometry is added (the
+            # totals below are recomputed from the leg's exactly as for several legs).
+            whole = self.with_geometry(p, parts[0])
+        else:
+            arcs = np.concatenate([r.arcs for r in parts]) if parts else np.empty(0, dtype=np.int64)
+            whole = self.describe_asset_arcs(p, arcs)
         if parts:
             # Each leg was priced at the time it is driven (a duty's legs at their own departures):
             # the whole route's totals are the legs' totals added up, not the arcs re-priced at the

@@ -114,9 +114,32 @@ def detail(r: RouteResult, route_id: int, label: str | None = None) -> dict[str,
         "label": label,
         "objectives": {k: round(v, 6) for k, v in r.objective_values.items()},
         "totals": totals,
-        "geometry": {"type": "LineString", "coordinates": r.coordinates},
+        "geometry": {
+            "type": "LineString",
+            "coordinates": r.coordinates if r.coordinates_json is None else msgspec.Raw(r.coordinates_json),
+        },
         "elevation_profile": r.profile,
         "legs": legs,
         "road_class_km": r.road_class_km,
         "node_count": int(r.nodes.size),
+    }
+
+
+_ENCODE = msgspec.json.Encoder().encode
+
+
+def pre_encoded(detail: dict[str, Any]) -> dict[str, Any]:
+    """``detail`` with its coordinates and elevation profile (most of its bytes) encoded to JSON once,
+    as ``msgspec.Raw``: the response, the run's ``results_sha256`` and its stored row embed those
+    bytes instead of encoding the lists again each. A list of numbers has no keys, so its compact
+    encoding is also its canonical (sorted-keys) one: the hash is that of the plain results."""
+    geometry = detail["geometry"]
+    coords = geometry["coordinates"]
+    return {
+        **detail,
+        "geometry": {
+            **geometry,
+            "coordinates": coords if isinstance(coords, msgspec.Raw) else msgspec.Raw(_ENCODE(coords)),
+        },
+        "elevation_profile": msgspec.Raw(_ENCODE(detail["elevation_profile"])),
     }

@@ -60,7 +60,7 @@ def compute_route(svc: RoutingService, req: schemas.RouteRequest) -> dict[str, A
     vehicle = svc.vehicle(req.vehicle_id, req.payload_kg)
     planned = planner.plan_route(convert.route_query(req, vehicle))
     return {
-        "routes": [convert.detail(planned.route, 0, "route")],
+        "routes": [convert.pre_encoded(convert.detail(planned.route, 0, "route"))],
         "incidents": convert.incidents(planned.priced.incidents),
         "warnings": convert.unused_fields(req, [vehicle], pareto=False),
         "search": {"algorithm": "weighted-sum A*", "legs": planned.legs},
@@ -92,8 +92,10 @@ def _pareto_results(
         )
     if res.truncated:
         warnings.append("The search hit its limits; the front may be incomplete.")
+    # The chosen members were described (totals) by ``front``: only their geometry is added.
     routes = [
-        convert.detail(planner.describe_asset_arcs(p, front.members[i][2].arcs), i) for i in front.chosen
+        convert.pre_encoded(convert.detail(planner.with_geometry(p, front.members[i][2], encoded=True), i))
+        for i in front.chosen
     ]
     return {
         "routes": routes,
@@ -215,9 +217,10 @@ async def _stream_events(
                     if stop.is_set():
                         return
                     sols.append(sol)
-                    r = planner.describe(p, sol.arcs)
+                    r = planner.describe(p, sol.arcs, full=False)
                     if r.totals.terrain_coverage < req.min_terrain_coverage:
-                        continue
+                        continue  # dropped: no geometry needed
+                    r = planner.with_geometry(p, r, encoded=True)
                     put({"type": "route", "route": convert.detail(r, len(sols) - 1)})
             planner.check_result(stream.result, req.epsilon)
             put(("final", _pareto_results(planner, p, stream.result, sols, req, unused)))

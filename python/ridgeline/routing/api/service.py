@@ -412,6 +412,10 @@ class RoutingService:
             "energy_model": "physical-v1 (docs/routing.md#energy-model)",
             "service_version": ridgeline.__version__,
         }
+        if self.ctx.db.backend != "sqlite":
+            # msgspec.Raw (``convert.pre_encoded``) is embedded by the SQLite column's msgspec
+            # encoder; other drivers serialise JSON themselves and get plain values.
+            results = msgspec.json.decode(msgspec.json.encode(results))
         await self._commit(
             {
                 "id": run_id,
@@ -455,7 +459,7 @@ class RoutingService:
             for r in rows:
                 self._pending.pop(r["id"], None)
             try:
-                await self.store.insert_runs(rows)
+                await self.store.insert_runs(rows, fsync=self.settings.runs_sync == "full")
             except Exception as exc:
                 for w in waiters:
                     if not w.done():
@@ -478,9 +482,9 @@ class RoutingService:
         return await self.store.count_runs()
 
     async def run(self, run_id: str) -> dict[str, Any]:
-        pending = self._pending.get(run_id)
-        if pending is not None:
-            return pending
+        committing = self._committed.get(run_id)
+        if committing is not None:  # recorded here, not yet committed: read it once it is
+            await asyncio.shield(committing)
         row = await self.store.get_run(run_id) if len(run_id) <= 32 else None
         if row is None:
             raise NotFound("run", run_id, message=f"Run {run_id!r} does not exist.", run_id=run_id)

@@ -6,12 +6,13 @@
 | RIDGELINE_ROUTING_TRUSTED_KEYS | extra Ed25519 public keys (base64, comma-separated) trusted to sign assets | none |
 | RIDGELINE_ROUTING_DEM_VERSION | refuse assets whose DEM version differs | unset = any |
 | RIDGELINE_ROUTING_MIN_COVERAGE | least terrain coverage (0..1) an asset must have | 0.9 |
+| RIDGELINE_ROUTING_RUNS_SYNC | SQLite: ``full`` fsyncs the WAL at each run-record commit (a run id given out survives power loss), ``normal`` only at checkpoints (survives a process crash, not power loss) | full |
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -23,6 +24,7 @@ class RoutingSettings(msgspec.Struct, frozen=True, kw_only=True):
     trusted_keys: list[str] = []
     dem_version: str | None = None
     min_coverage: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.9
+    runs_sync: Literal["full", "normal"] = "full"
 
     def validate(self) -> None:
         if self.assets is not None and not self.assets.is_dir():

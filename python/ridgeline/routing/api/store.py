@@ -162,9 +162,25 @@ class RoutingStore:
         return await self._exec(t.delete().where(t.c.id == exp_id))
 
     # runs
-    async def insert_runs(self, rows: list[dict[str, Any]]) -> None:
-        async with self.db.begin() as conn:
-            await conn.execute(runs_table.insert(), rows)
+    async def insert_runs(self, rows: list[dict[str, Any]], *, fsync: bool = True) -> None:
+        """Inserts run rows in one transaction. On SQLite with ``fsync`` the commit runs with
+        ``synchronous=FULL`` (the WAL is fsynced before the commit returns, so a run survives power
+        loss, not only a process crash as under the platform's ``NORMAL``); the connection goes back
+        to the pool with ``NORMAL``. PostgreSQL's commit is durable by itself (synchronous_commit)."""
+        if not (fsync and self.db.backend == "sqlite"):
+            async with self.db.begin() as conn:
+                await conn.execute(runs_table.insert(), rows)
+            return
+        async with self.db.engine.connect() as conn:
+            # Before the INSERT: the driver opens the SQLite transaction at the first DML statement.
+            await conn.exec_driver_sql("PRAGMA synchronous=FULL")
+            try:
+                await conn.execute(runs_table.insert(), rows)
+                await conn.commit()
+            finally:
+                await conn.rollback()  # no-op after the commit; ends a failed insert's transaction
+                await conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                await conn.commit()
 
     async def get_run(self, run_id: str) -> dict[str, Any] | None:
         t = runs_table
