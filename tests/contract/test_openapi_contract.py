@@ -28,12 +28,16 @@ import pytest
 import schemathesis  # a dev dependency: missing, the harness fails instead of skipping
 from litestar.testing import TestClient
 from schemathesis import checks as st_checks
+from schemathesis.core.transport import Response
 
 from ridgeline.app import available_families, create_app
 from ridgeline.platform.settings import Settings
 
 SEED = int(os.environ.get("RIDGELINE_CONTRACT_SEED", "20261201"))
 MAX_EXAMPLES = int(os.environ.get("RIDGELINE_CONTRACT_EXAMPLES", "10"))
+# The stateful phase: scenarios per family, and calls per scenario (bounded for CI's budget).
+STATEFUL_SCENARIOS = int(os.environ.get("RIDGELINE_CONTRACT_STATEFUL_SCENARIOS", "15"))
+STATEFUL_STEPS = int(os.environ.get("RIDGELINE_CONTRACT_STATEFUL_STEPS", "8"))
 
 CHECKS = [
     st_checks.not_a_server_error,
@@ -178,31 +182,73 @@ def _httpx_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _contract_test(family: str) -> Any:
+def _schema(family: str) -> Any:
+    """The family's document for schemathesis, without the operations ``SKIPPED`` names."""
     schema = schemathesis.openapi.from_dict(_document(family))
     schema.config.seed = SEED
-    schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
-    schema.config.generation.update(max_examples=MAX_EXAMPLES)
     skipped = SKIPPED.get(family, {})
     if skipped:
         schema = schema.exclude(
             func=lambda ctx: f"{ctx.operation.method.upper()} {ctx.operation.path}" in skipped
         )
+    return schema
+
+
+def _call(family: str, client: TestClient[Any], case: Any) -> Any:
+    response = client.request(**_httpx_kwargs(case.as_transport_kwargs(base_url="http://testserver.local")))
+    response.request.read()  # a multipart body the app refused unread (405) is still a stream
+    operation = f"{case.operation.method.upper()} {case.operation.path}"
+    CALLS.setdefault(family, {}).setdefault(operation, Counter())[response.status_code] += 1
+    return response
+
+
+def _contract_test(family: str) -> Any:
+    schema = _schema(family)
+    schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
+    schema.config.generation.update(max_examples=MAX_EXAMPLES)
 
     @schema.parametrize()
     @hypothesis.settings(deadline=None, suppress_health_check=list(hypothesis.HealthCheck), database=None)
     def test(case: Any, clients: Callable[[str], TestClient[Any]]) -> None:
-        client = clients(family)
-        response = client.request(
-            **_httpx_kwargs(case.as_transport_kwargs(base_url="http://testserver.local"))
-        )
-        response.request.read()  # a multipart body the app refused unread (405) is still a stream
-        operation = f"{case.operation.method.upper()} {case.operation.path}"
-        CALLS.setdefault(family, {}).setdefault(operation, Counter())[response.status_code] += 1
+        response = _call(family, clients(family), case)
         case.validate_response(response, checks=CHECKS)
+
+    return test
+
+
+def _stateful_test(family: str) -> Any:
+    """schemathesis' stateful phase: scenarios that chain operations through the links it infers from
+    the document (a POST's returned id feeds the GET, PUT and DELETE that take it), each response
+    checked like the stateless ones. It reaches the handlers behind ids that random input never
+    guesses (404s otherwise)."""
+    machine = _schema(family).as_state_machine()
+
+    def test(clients: Callable[[str], TestClient[Any]]) -> None:
+        client = clients(family)
+        before = sum(sum(c.values()) for c in CALLS.get(family, {}).values())
+
+        class Scenario(machine):  # type: ignore[misc, valid-type]
+            def call(self, case: Any, **kwargs: Any) -> Response:
+                return Response.from_any(_call(family, client, case))
+
+            def validate_response(self, response: Response, case: Any, *args: Any, **kwargs: Any) -> None:
+                case.validate_response(response, checks=CHECKS)
+
+        Scenario.run(
+            settings=hypothesis.settings(
+                max_examples=STATEFUL_SCENARIOS,
+                stateful_step_count=STATEFUL_STEPS,
+                deadline=None,
+                suppress_health_check=list(hypothesis.HealthCheck),
+                database=None,
+                derandomize=True,
+            )
+        )
+        assert sum(sum(c.values()) for c in CALLS.get(family, {}).values()) > before  # it really ran
 
     return test
 
 
 for _family in available_families():
     globals()[f"test_contract_{_family}"] = _contract_test(_family)
+    globals()[f"test_stateful_{_family}"] = _stateful_test(_family)

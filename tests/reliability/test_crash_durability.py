@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.crash_harness import Ledger, Verdict, campaign, retail_batch, verify
+from tests.reliability.crash_harness import (
+    AutopackRun,
+    Ledger,
+    PhaseLedger,
+    Verdict,
+    campaign,
+    genai_upload,
+    retail_batch,
+    setup_genai,
+    verify,
+)
 
 pytestmark = pytest.mark.db
 
@@ -21,6 +31,7 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path, database_url: str) 
     assert v.kills == kills
     # the campaign really wrote through every family, so the checks above had something to check
     assert v.routing_checked > 0 and v.sim_checked > 0 and v.retail_acked > 0
+    assert v.autopack_checked > 0 and v.genai_acked > 0
 
 
 def test_the_checks_see_a_lost_or_partial_write(tmp_path: Path, database_url: str) -> None:
@@ -33,15 +44,24 @@ def test_the_checks_see_a_lost_or_partial_write(tmp_path: Path, database_url: st
     server.start()
     try:
         ledger = Ledger(
-            routing_acked=["no-such-run"], sim_acked=["no-such-run"], retail_sent={0: True}, next_day=1
+            routing_acked=["no-such-run"],
+            sim_acked=["no-such-run"],
+            retail_sent={0: True},
+            next_day=1,
+            autopack_runs=[AutopackRun("no-such-run", {"P0": PhaseLedger(acked=3)})],
         )
+        setup_genai(server, ledger)
+        ledger.genai_sent = {"crash-x": True}
         v = Verdict()
         verify(server.base, ledger, v, checked=set())
         _, want = retail_batch(0)
         assert v.failures == [
             "routing run no-such-run acknowledged but 404",
             "sim run no-such-run acknowledged but 404",
+            "autopack run no-such-run created but 404",
+            "genai upload crash-x acknowledged but not stored",
             f"retail day {next(iter(want))} acknowledged with {next(iter(want.values()))} units, holds 0",
         ]
+        assert genai_upload("crash-x")[0] == "crash-x.txt"
     finally:
         server.stop()

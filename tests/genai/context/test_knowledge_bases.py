@@ -253,3 +253,23 @@ def test_a_weaviate_kb_takes_a_builtin_profile_and_a_class_name(cx):
         "name": "w2", "provider_instance_id": wv["id"], "schema": {"properties": [{"name": "text", "data_type": "text"}],
                                                                    "vectorizer": "text2vec-openai"},
         "vectorization": {"mode": "self_provided"}})  # fmt: skip
+
+
+def test_an_upload_sent_again_with_its_idempotency_key_is_the_same_document(cx):
+    kb = cx.make_kb("idem")
+    up = f"{KBS}/{kb['id']}/uploads"
+    note = {"file": ("gate.txt", b"Gate C opens at 06:00.", "text/plain")}
+    first = cx.ok("POST", up, status=201, files=note, headers={"Idempotency-Key": "k-1"})["document"]
+    again = cx.ok("POST", up, status=201, files=note, headers={"Idempotency-Key": "k-1"})["document"]
+    assert again["id"] == first["id"] and again["content"] == "Gate C opens at 06:00."
+    assert cx.ok("GET", f"{KBS}/{kb['id']}/documents")["total"] == 1
+    assert len(_chunks(cx, first["id"])) == first["chunk_count"] > 0
+    # the same key for another file is refused and changes nothing
+    other = {"file": ("gate.txt", b"Gate C opens at 07:00.", "text/plain")}
+    cx.refused("POST", up, 422, "idempotency_key_reused", files=other, headers={"Idempotency-Key": "k-1"})
+    docs = cx.ok("GET", f"{KBS}/{kb['id']}/documents")
+    assert docs["total"] == 1 and docs["documents"][0]["content_hash"] == first["content_hash"]
+    # another key, or none, is another document
+    cx.ok("POST", up, status=201, files=note, headers={"Idempotency-Key": "k-2"})
+    cx.ok("POST", up, status=201, files=note)
+    assert cx.ok("GET", f"{KBS}/{kb['id']}/documents")["total"] == 3

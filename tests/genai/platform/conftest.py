@@ -59,7 +59,7 @@ class App:
         return self.client.blocking_portal.call(run)
 
     def req(self, method: str, path: str, role: str | None = "superadmin", **kw: Any) -> Any:
-        headers = dict(self.h[role]) if role else {}
+        headers = {**(self.h[role] if role else {}), **kw.pop("headers", {})}
         return self.client.request(method, "/genai" + path, headers=headers, **kw)
 
     def ok(

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Request, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery, JSONBody, PathParameter
+from litestar.params import Body, FromQuery, HeaderParameter, JSONBody, PathParameter
 
 from ridgeline.genai.api.errors import REASON_CODES
 from ridgeline.genai.api.runtime import actor
@@ -308,8 +308,11 @@ async def delete_document(context: Service[ContextService], kb_id: Id, document_
 @post("/v1/context/knowledge-bases/{kb_id:str}/uploads", tags=TAGS, status_code=201,
       request_max_body_size=UPLOAD_ROUTE_CAP, opt={**raises(409, 413, 415), **SUPER})  # fmt: skip
 async def upload_document(
-    context: Service[ContextService], kb_id: Id,
+    request: Request[Any, Any, Any], context: Service[ContextService], kb_id: Id,
     data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", min_length=1, max_length=255,
+                               description="Send the same upload again with the same key after a lost "
+                               "answer: the same document comes back, never a second one.")] = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Store one uploaded file as a document: size-limited (CONTEXT_UPLOAD_MAX_BYTES), its content
     checked and extracted like a synced file (encrypted and image-only PDFs are refused)."""
@@ -336,8 +339,10 @@ async def upload_document(
         raise E("document_unreadable", filename=filename, detail=f"{exc.reason_code}: {exc}"[:300]) from None
     title = (data.title or doc.metadata.get("title") or filename)[:500]
     meta = {"filename": filename, "bytes": len(raw)}
+    doc_id = context.upload_id(kb_id, actor(request), idempotency_key) if idempotency_key else None
     return {"document": await context.create_document(kb_id, str(title), doc.text, meta, source_type="upload",
-                                                  media_type=doc.media_type)}  # fmt: skip
+                                                  media_type=doc.media_type, doc_id=doc_id,
+                                                  idempotency_key=idempotency_key)}  # fmt: skip
 
 
 ROUTES = [

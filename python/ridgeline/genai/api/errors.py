@@ -122,6 +122,8 @@ REASON_CODES = catalogue(
     ("pdf_encrypted", 422, "{filename} is an encrypted PDF."),
     ("pdf_no_text_layer", 422, "{filename} has no text layer (an image-only PDF; OCR is not supported)."),
     ("document_unreadable", 422, "{filename} cannot be read: {detail}"),
+    ("idempotency_key_reused", 422, "Idempotency-Key {key} was used for a different upload to this "
+     "knowledge base."),
     # ---- genai-gaps: policy rules enforced (api/policy.py)
     ("policy_denied", 403, "Policy rule {rule_name} denies {action} on {resource}."),
     ("modelops_download_finished", 409, "Download {download_id} has already {download_status}; nothing to cancel."),

@@ -703,10 +703,27 @@ class ContextService:
             raise E("document_not_found", document_id=doc_id)
         return row
 
+    @staticmethod
+    def upload_id(kb_id: str, subject: str | None, key: str) -> str:
+        """The document id an idempotent upload writes: the same knowledge base, caller and key always
+        name the same document, so a retry (even one racing the first attempt) cannot add a second."""
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"ridgeline:upload\n{kb_id}\n{subject or ''}\n{key}").hex
+
     async def create_document(self, kb_id: str, title: str, content: str, metadata: dict[str, Any],
-                              *, source_type: str = "manual", media_type: str = "text/plain") -> dict[str, Any]:  # fmt: skip
+                              *, source_type: str = "manual", media_type: str = "text/plain",
+                              doc_id: str | None = None, idempotency_key: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """A new document; with ``doc_id`` (an idempotent upload) the one already stored under that id
+        is answered again when it holds the same title and content, and a different one is refused."""
         kb = await self.kb(kb_id)
-        d = DocIn(_id(), title, content, source_type, media_type=media_type, metadata=metadata)
+        if doc_id is not None:
+            async with self.db.engine.connect() as conn:
+                cur = _row((await conn.execute(sa.select(C.documents).where(
+                    C.documents.c.id == doc_id, C.documents.c.knowledge_base_id == kb_id))).first())  # fmt: skip
+            if cur is not None:
+                if cur["content_hash"] != content_hash(title, content):
+                    raise E("idempotency_key_reused", key=(idempotency_key or "")[:80])
+                return self.document_view(cur, content=True)
+        d = DocIn(doc_id or _id(), title, content, source_type, media_type=media_type, metadata=metadata)
         await self.write_documents(kb, [d])
         async with self.db.engine.connect() as conn:
             return self.document_view(await self._document(conn, kb_id, d.id), content=True)
