@@ -21,10 +21,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
+import msgspec
+
+from ridgeline.ai.providers import base as _base
+from ridgeline.ai.providers.base import log, parse_retry_after, reason_for_status, upstream_message
+from ridgeline.ai.providers.openai import OpenAICompatibleProvider
 
 _MAX_HEAD = 64 * 1024
 _READ_CHUNK = 64 * 1024
@@ -50,8 +57,11 @@ class _Stale(Exception):
     """The connection failed before the first byte of the answer (safe to retry on a new one)."""
 
 
-def _timeout(request: httpx.Request, name: str) -> float | None:
-    return (request.extensions.get("timeout") or {}).get(name)
+Timeouts = dict[str, float | None]
+
+
+def _timeouts(request: httpx.Request) -> Timeouts:
+    return request.extensions.get("timeout") or {}
 
 
 class LeanTransport(httpx.AsyncBaseTransport):
@@ -80,7 +90,17 @@ class LeanTransport(httpx.AsyncBaseTransport):
         else:
             conn.close()
 
-    async def _open(self, request: httpx.Request, key: tuple[str, str, int]) -> _Conn:
+    def _take(self, key: tuple[str, str, int]) -> _Conn | None:
+        """The most recently used idle connection that still looks usable."""
+        pool = self._idle.get(key)
+        while pool:
+            c = pool.pop()
+            if c.usable:
+                return c
+            c.close()
+        return None
+
+    async def _open(self, timeouts: Timeouts, key: tuple[str, str, int], request: Any = None) -> _Conn:
         scheme, host, port = key
         tls = None
         if scheme == "https":
@@ -88,7 +108,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 self._ssl = httpx.create_ssl_context()
             tls = self._ssl
         try:
-            async with asyncio.timeout(_timeout(request, "connect")):
+            async with asyncio.timeout(timeouts.get("connect")):
                 reader, writer = await asyncio.open_connection(
                     host, port, ssl=tls, server_hostname=host if tls else None, limit=_MAX_HEAD
                 )
@@ -110,43 +130,63 @@ class LeanTransport(httpx.AsyncBaseTransport):
         if body and "content-length" not in request.headers:
             lines.append(f"Content-Length: {len(body)}")
         wire = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-        pool = self._idle.get(key)
+        timeouts = _timeouts(request)
+        conn, status, headers = await self._send_wire(key, wire, timeouts, request)
+        return httpx.Response(
+            status,
+            headers=headers,
+            stream=_Body(self, key, conn, headers, timeouts, request.method, request),
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def _send_wire(
+        self, key: tuple[str, str, int], wire: bytes, timeouts: Timeouts, request: Any = None
+    ) -> tuple[_Conn, int, list[tuple[bytes, bytes]]]:
+        """Send ``wire`` and read the answer's head: on an idle connection, once more on a new one
+        when a reused connection turns out closed before any byte of the answer."""
         for _attempt in range(2):
-            reused = False
-            conn: _Conn | None = None
-            while pool:
-                c = pool.pop()
-                if c.usable:
-                    conn, reused = c, True
-                    break
-                c.close()
+            conn = self._take(key)
+            reused = conn is not None
             if conn is None:
-                conn = await self._open(request, key)
+                conn = await self._open(timeouts, key, request)
             try:
-                status, headers = await self._exchange(request, conn, wire, reused)
+                status, headers = await self._exchange(timeouts, conn, wire, reused, request)
             except _Stale:
                 conn.close()
-                pool = self._idle.get(key)
                 continue
             except BaseException:
                 conn.close()
                 raise
-            return httpx.Response(
-                status,
-                headers=headers,
-                stream=_Body(self, key, conn, headers, request),
-                extensions={"http_version": b"HTTP/1.1"},
-            )
+            return conn, status, headers
         raise httpx.RemoteProtocolError("the server closed the connection twice", request=request)
 
+    async def fetch(
+        self, key: tuple[str, str, int], wire: bytes, timeouts: Timeouts, method: str = "POST"
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """One whole exchange without httpx's request and response objects (the lean JSON path of
+        :class:`LeanOpenAIProvider`): ``wire`` is the complete request; returns status, headers and
+        the whole (decoded) body. Errors are httpx's transport exceptions, as from the transport."""
+        conn, status, headers = await self._send_wire(key, wire, timeouts)
+        body = _Body(self, key, conn, headers, timeouts, method, None)
+        try:
+            parts = [chunk async for chunk in body]
+        finally:
+            await body.aclose()
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
+        for name, value in headers:
+            if name.lower() == b"content-encoding" and value.lower() in (b"gzip", b"deflate"):
+                # never asked for (no Accept-Encoding is sent), but a server may compress anyway
+                data = zlib.decompress(data, 47)  # 47: zlib or gzip header, detected
+        return status, headers, data
+
     async def _exchange(
-        self, request: httpx.Request, conn: _Conn, wire: bytes, reused: bool
+        self, timeouts: Timeouts, conn: _Conn, wire: bytes, reused: bool, request: Any = None
     ) -> tuple[int, list[tuple[bytes, bytes]]]:
         try:
             conn.writer.write(wire)
-            async with asyncio.timeout(_timeout(request, "write")):
+            async with asyncio.timeout(timeouts.get("write")):
                 await conn.writer.drain()
-            async with asyncio.timeout(_timeout(request, "read")):
+            async with asyncio.timeout(timeouts.get("read")):
                 head = await conn.reader.readuntil(b"\r\n\r\n")
         except TimeoutError:
             raise httpx.ReadTimeout("timed out waiting for the response", request=request) from None
@@ -180,9 +220,12 @@ class _Body(httpx.AsyncByteStream):
         key: tuple[str, str, int],
         conn: _Conn,
         headers: list[tuple[bytes, bytes]],
-        request: httpx.Request,
+        timeouts: Timeouts,
+        method: str,
+        request: Any,
     ) -> None:
         self._t, self._key, self._conn, self._request = transport, key, conn, request
+        self._read_timeout = timeouts.get("read")
         self._length: int | None = None
         self._chunked = False
         self._keep = True
@@ -194,7 +237,7 @@ class _Body(httpx.AsyncByteStream):
                 self._chunked = True
             elif n == b"connection" and value.lower() == b"close":
                 self._keep = False
-        if request.method == "HEAD":
+        if method == "HEAD":
             self._length = 0
         if self._length is None and not self._chunked:
             self._keep = False  # the body runs to the end of the connection
@@ -202,7 +245,7 @@ class _Body(httpx.AsyncByteStream):
 
     async def _read(self, coro: Any) -> Any:
         try:
-            async with asyncio.timeout(_timeout(self._request, "read")):
+            async with asyncio.timeout(self._read_timeout):
                 return await coro
         except TimeoutError:
             raise httpx.ReadTimeout("timed out reading the response body", request=self._request) from None
@@ -244,3 +287,92 @@ class _Body(httpx.AsyncByteStream):
             self._t._release(self._key, conn)
         else:
             conn.close()
+
+
+class LeanOpenAIProvider(OpenAICompatibleProvider):
+    """The AI layer's OpenAI-compatible provider with its JSON calls (chat, embeddings, model list)
+    sent straight on a :class:`LeanTransport`: the request head is joined once per client, the body
+    encoded by msgspec and the answer decoded by msgspec, with no httpx ``Request``/``Response``,
+    URL merging, cookie jar or per-request log record in between (profiling the inference route put
+    those at about 60 % of the dispatch's CPU). Retries, error reasons and secret scrubbing are the
+    base provider's (:meth:`HTTPProvider._send`, repeated here over the lean exchange). Streams
+    (``stream_chat``) keep the httpx client, over the same transport."""
+
+    def __init__(
+        self, base_url: str, api_key: str | None = None, *, transport: LeanTransport, **kw: Any
+    ) -> None:
+        super().__init__(base_url, api_key, transport=transport, **kw)
+        self._lean = transport
+        url = httpx.URL(self.base_url + "/")
+        if url.scheme not in ("http", "https"):
+            raise ValueError(f"unsupported scheme {url.scheme!r}")
+        default_port = 443 if url.scheme == "https" else 80
+        self._hostkey = (url.scheme, url.host, url.port or default_port)
+        self._prefix = url.raw_path.decode("ascii")
+        t = self._client.timeout
+        self._timeouts: Timeouts = {"connect": t.connect, "read": t.read, "write": t.write}
+        host = url.host if url.port in (None, default_port) else f"{url.host}:{url.port}"
+        # the client's own headers (auth, user agent), minus compression: bodies come back as they are
+        lines = [f"Host: {host}"] + [
+            f"{k.decode('latin-1')}: {v.decode('latin-1')}"
+            for k, v in self._client.headers.raw
+            if k.lower() not in (b"host", b"accept-encoding", b"content-length")
+        ]
+        self._head = "\r\n".join(lines) + "\r\n"
+
+    async def _json(
+        self, method: str, path: str, *, json_body: Any = None, params: Any = None, **kw: Any
+    ) -> Any:
+        if kw:  # a call shape this path does not know: the base provider's
+            return await super()._json(method, path, json_body=json_body, params=params, **kw)
+        target = self._prefix + path.lstrip("/")
+        if params:
+            target += "?" + urlencode(params)
+        head = f"{method} {target} HTTP/1.1\r\n{self._head}"
+        content = b""
+        if json_body is not None:
+            content = msgspec.json.encode(json_body)
+            head += f"Content-Type: application/json\r\nContent-Length: {len(content)}\r\n"
+        wire = (head + "\r\n").encode("latin-1") + content
+        policy = self.retry
+        last = max(1, policy.max_attempts) - 1
+        for attempt in range(last + 1):
+            try:
+                status, headers, body = await self._lean.fetch(self._hostkey, wire, self._timeouts, method)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                reason = "timeout" if isinstance(exc, httpx.ConnectTimeout) else "connect_failed"
+                if attempt < last:
+                    d = policy.delay(attempt, None)
+                    log.warning("%s %s: %s, retry %d in %.2fs", self.kind, path, reason, attempt + 1, d)
+                    await _base._sleep(d)
+                    continue
+                raise self._error(reason, f"{method} {path}: {type(exc).__name__}: {exc}") from None
+            except httpx.TimeoutException as exc:
+                raise self._error("timeout", f"{method} {path}: {type(exc).__name__}") from None
+            except httpx.TransportError as exc:
+                raise self._error("connect_failed", f"{method} {path}: {type(exc).__name__}: {exc}") from None
+            if status < 400:
+                try:
+                    return msgspec.json.decode(body)
+                except msgspec.DecodeError:
+                    raise self._error(
+                        "protocol_error", f"{method} {path}: response is not JSON", status=status
+                    ) from None
+            retry_after = parse_retry_after(
+                next((v.decode("latin-1") for k, v in headers if k.lower() == b"retry-after"), None)
+            )
+            err = self._error(
+                reason_for_status(status),
+                f"{method} {path}: {upstream_message(body)}",
+                status=status,
+                retry_after=retry_after,
+            )
+            if status in policy.retry_statuses and attempt < last:
+                if retry_after is not None and retry_after > policy.max_retry_after:
+                    raise err
+                d = policy.delay(attempt, retry_after)
+                log.warning("%s %s: HTTP %d, retry %d in %.2fs", self.kind, path, status, attempt + 1, d)
+                await _base._sleep(d)
+                continue
+            raise err
+        raise AssertionError("unreachable")
