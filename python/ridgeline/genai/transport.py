@@ -35,6 +35,10 @@ from ridgeline.ai.providers.openai import OpenAICompatibleProvider
 
 _MAX_HEAD = 64 * 1024
 _READ_CHUNK = 64 * 1024
+# The rest of an abandoned body (see _Body.aclose) is read only if it is short and already on its
+# way: a stream the client left mid-answer is closed within this, so the upstream stops generating.
+_DRAIN_S = 0.05
+_DRAIN_MAX = 16 * 1024
 
 
 class _Conn:
@@ -73,11 +77,19 @@ class LeanTransport(httpx.AsyncBaseTransport):
         self._idle: dict[tuple[str, str, int], list[_Conn]] = {}
         self._max_idle = max_idle_per_host
         self._ssl: ssl.SSLContext | None = None
+        self._draining: set[asyncio.Task[None]] = set()
 
     async def aclose(self) -> None:
         pass
 
+    def _drain_later(self, body: _Body, conn: _Conn) -> None:
+        task = asyncio.get_running_loop().create_task(body.drain(conn))
+        self._draining.add(task)
+        task.add_done_callback(self._draining.discard)
+
     async def close_all(self) -> None:
+        for task in list(self._draining):
+            task.cancel()
         for conns in self._idle.values():
             for c in conns:
                 c.close()
@@ -225,6 +237,7 @@ class _Body(httpx.AsyncByteStream):
         request: Any,
     ) -> None:
         self._t, self._key, self._conn, self._request = transport, key, conn, request
+        self.headers = headers
         self._read_timeout = timeouts.get("read")
         self._length: int | None = None
         self._chunked = False
@@ -242,6 +255,8 @@ class _Body(httpx.AsyncByteStream):
         if self._length is None and not self._chunked:
             self._keep = False  # the body runs to the end of the connection
         self._done = False
+        self._left: int | None = None
+        self._between = False
 
     async def _read(self, coro: Any) -> Any:
         try:
@@ -257,9 +272,11 @@ class _Body(httpx.AsyncByteStream):
             raise httpx.ReadError(f"{type(exc).__name__}: {exc}", request=self._request) from None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        # Resumable at a yield (see aclose): ``_left`` and ``_between`` carry the position.
         r = self._conn.reader
         if self._chunked:
             while True:
+                self._between = False
                 size_line = await self._read(r.readuntil(b"\r\n"))
                 size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:
@@ -267,12 +284,16 @@ class _Body(httpx.AsyncByteStream):
                         pass
                     break
                 data = await self._read(r.readexactly(size + 2))
+                self._between = True
                 yield data[:-2]
         elif self._length is not None:
-            left = self._length
-            while left:
-                data = await self._read(r.readexactly(min(left, _READ_CHUNK)))
-                left -= len(data)
+            if self._left is None:
+                self._left = self._length
+            while self._left:
+                self._between = False
+                data = await self._read(r.readexactly(min(self._left, _READ_CHUNK)))
+                self._left -= len(data)
+                self._between = True
                 yield data
         else:
             while data := await self._read(r.read(_READ_CHUNK)):
@@ -285,8 +306,32 @@ class _Body(httpx.AsyncByteStream):
             return
         if self._done and self._keep:
             self._t._release(self._key, conn)
+        elif self._keep and self._between:
+            # Left between two pieces of a framed body: an SSE client stops at ``[DONE]`` with the
+            # chunked terminator still to come. Read the rest in the background and keep the
+            # connection, so the next stream does not pay a new connection before its first token.
+            self._t._drain_later(self, conn)
         else:
             conn.close()
+
+    async def drain(self, conn: _Conn) -> None:
+        self._conn = conn
+        self._read_timeout = _DRAIN_S
+        n = 0
+        try:
+            async with asyncio.timeout(_DRAIN_S):
+                async for chunk in self:
+                    n += len(chunk)
+                    if n > _DRAIN_MAX:
+                        break
+        except Exception:  # a slow or endless body (a stream left mid-answer) is not kept
+            pass
+        finally:
+            self._conn = None  # type: ignore[assignment]
+            if self._done:
+                self._t._release(self._key, conn)
+            else:
+                conn.close()
 
 
 class LeanOpenAIProvider(OpenAICompatibleProvider):
@@ -296,7 +341,8 @@ class LeanOpenAIProvider(OpenAICompatibleProvider):
     URL merging, cookie jar or per-request log record in between (profiling the inference route put
     those at about 60 % of the dispatch's CPU). Retries, error reasons and secret scrubbing are the
     base provider's (:meth:`HTTPProvider._send`, repeated here over the lean exchange). Streams
-    (``stream_chat``) keep the httpx client, over the same transport."""
+    (``stream_chat``) are sent the same way and handed to the base provider's SSE reader as an
+    httpx ``Response`` over the connection, so the first token is not held up by request building."""
 
     def __init__(
         self, base_url: str, api_key: str | None = None, *, transport: LeanTransport, **kw: Any
@@ -325,6 +371,42 @@ class LeanOpenAIProvider(OpenAICompatibleProvider):
     ) -> Any:
         if kw:  # a call shape this path does not know: the base provider's
             return await super()._json(method, path, json_body=json_body, params=params, **kw)
+        status, body = await self._call(method, path, json_body, params, stream=False)
+        try:
+            return msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            raise self._error(
+                "protocol_error", f"{method} {path}: response is not JSON", status=status
+            ) from None
+
+    async def _send(
+        self, method: str, path: str, *, json_body: Any = None, params: Any = None, stream: bool = False
+    ) -> httpx.Response:
+        """Streams (``stream_chat``): the answer as an httpx ``Response`` over the lean exchange
+        (its body unread, for the base provider's SSE reader); the request is not built by httpx."""
+        if not stream:
+            return await super()._send(method, path, json_body=json_body, params=params)
+        status, body = await self._call(method, path, json_body, params, stream=True)
+        return httpx.Response(status, headers=body.headers, stream=body)
+
+    async def _attempt(self, wire: bytes, method: str, stream: bool) -> tuple[int, list[Any], Any]:
+        if not stream:
+            return await self._lean.fetch(self._hostkey, wire, self._timeouts, method)
+        conn, status, headers = await self._lean._send_wire(self._hostkey, wire, self._timeouts)
+        body = _Body(self._lean, self._hostkey, conn, headers, self._timeouts, method, None)
+        if status < 400:
+            return status, headers, body
+        try:  # an error answer: read whole, for its message
+            data = b"".join([chunk async for chunk in body])
+        finally:
+            await body.aclose()
+        return status, headers, data
+
+    async def _call(
+        self, method: str, path: str, json_body: Any, params: Any, *, stream: bool
+    ) -> tuple[int, Any]:
+        """One call with the base provider's retries and error reasons: ``(status, body bytes)``,
+        or for a stream ``(status, body stream)``; an error status raises ProviderError."""
         target = self._prefix + path.lstrip("/")
         if params:
             target += "?" + urlencode(params)
@@ -338,7 +420,7 @@ class LeanOpenAIProvider(OpenAICompatibleProvider):
         last = max(1, policy.max_attempts) - 1
         for attempt in range(last + 1):
             try:
-                status, headers, body = await self._lean.fetch(self._hostkey, wire, self._timeouts, method)
+                status, headers, body = await self._attempt(wire, method, stream)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 reason = "timeout" if isinstance(exc, httpx.ConnectTimeout) else "connect_failed"
                 if attempt < last:
@@ -352,12 +434,7 @@ class LeanOpenAIProvider(OpenAICompatibleProvider):
             except httpx.TransportError as exc:
                 raise self._error("connect_failed", f"{method} {path}: {type(exc).__name__}: {exc}") from None
             if status < 400:
-                try:
-                    return msgspec.json.decode(body)
-                except msgspec.DecodeError:
-                    raise self._error(
-                        "protocol_error", f"{method} {path}: response is not JSON", status=status
-                    ) from None
+                return status, body
             retry_after = parse_retry_after(
                 next((v.decode("latin-1") for k, v in headers if k.lower() == b"retry-after"), None)
             )

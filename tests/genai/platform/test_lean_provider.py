@@ -75,13 +75,30 @@ def test_chat_embeddings_and_models_on_the_lean_path(server):
     assert (server.requests[-1].method, server.requests[-1].path) == ("GET", "/v1/models")
 
 
-def test_streams_still_work_over_the_same_transport(server):
-    async def main():
-        async with lean(server.base_url) as p:
-            parts = [c.delta async for c in p.stream_chat([Message("user", "x")], model="m1") if c.delta]
-            return "".join(parts)
+def test_streams_on_the_lean_path(server, sleeps):
+    """Streams are sent without the httpx client too: tokens arrive, error statuses are retried
+    and mapped, a stream that stalls mid-way is a timeout, and the connection is reused after a
+    stream read to the end."""
 
-    assert asyncio.run(main()) == "Hello x"
+    async def main():
+        async with lean(server.base_url, retry=RetryPolicy(max_attempts=2), timeout=0.5) as p:
+            _no_httpx(p)
+            chunks = [c async for c in p.stream_chat([Message("user", "x")], model="m1")]
+            assert "".join(c.delta for c in chunks if c.delta) == "Hello x"
+            assert chunks[-1].finish_reason == "stop"
+            with pytest.raises(ProviderError) as ei:
+                async for _ in p.stream_chat([Message("user", "x")], model="broken"):
+                    pass
+            assert (ei.value.reason_code, ei.value.status) == ("upstream_error", 503)
+            with pytest.raises(ProviderError) as ei:
+                async for _ in p.stream_chat([Message("user", "x")], model="stall-stream"):
+                    pass
+            assert ei.value.reason_code == "timeout"
+            return p._lean
+
+    transport = asyncio.run(main())
+    assert len(sleeps) == 1  # the 503 was sent twice
+    assert sum(len(v) for v in transport._idle.values()) >= 1  # a finished stream's connection went back
 
 
 def test_429_retry_after_is_honoured_then_given_up(server, sleeps):
