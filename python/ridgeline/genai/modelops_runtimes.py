@@ -159,8 +159,9 @@ async def fetch_advertised(
             entries.append(
                 {
                     "id": item["id"],
-                    "object": item.get("object"),
-                    "owned_by": item.get("owned_by"),
+                    # typed as strings in the answer (ModelOps' AdvertisedEntry): anything else is dropped
+                    "object": item.get("object") if isinstance(item.get("object"), str) else None,
+                    "owned_by": item.get("owned_by") if isinstance(item.get("owned_by"), str) else None,
                     "created": item.get("created") if isinstance(item.get("created"), int) else None,
                     "meta": item.get("meta") if isinstance(item.get("meta"), dict) else None,
                 }

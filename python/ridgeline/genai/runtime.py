@@ -28,7 +28,7 @@ from ridgeline.genai.api import platform_store as T
 from ridgeline.genai.api import store as S
 from ridgeline.genai.api.errors import REASON_CODES
 from ridgeline.genai.settings import PlatformSettings
-from ridgeline.genai.transport import LeanTransport
+from ridgeline.genai.transport import LeanOpenAIProvider, LeanTransport
 from ridgeline.platform.auth.secrets import mask
 
 E = REASON_CODES.error
@@ -950,14 +950,14 @@ class PlatformService:
 
     async def _client(self, a: Active) -> Any:
         """A cached OpenAI-compatible client per provider version (its secrets opened at build time)."""
-        from ridgeline.ai.providers import OpenAICompatibleProvider, RetryPolicy
+        from ridgeline.ai.providers import RetryPolicy
 
         key = (a.provider["id"], a.provider["updated_at"])
         hit = self._clients.get(key)
         if hit is not None and time.monotonic() - hit[0] < _CLIENT_TTL_S:
             return hit[1]
         secrets = await self.resolve_secrets(a.provider)
-        client = OpenAICompatibleProvider(
+        client = LeanOpenAIProvider(
             P.openai_base(a.provider["endpoint_url"]), api_key=secrets.get("api_key"),
             timeout=self.settings.genai_provider_timeout_s, retry=RetryPolicy(max_attempts=2),
             transport=self._transport,

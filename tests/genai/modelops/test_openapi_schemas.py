@@ -1,5 +1,7 @@
-"""ModelOps responses are typed (msgspec Structs): the OpenAPI document gives the model, credential
-and download routes specific response schemas, not a generic object."""
+"""ModelOps responses are typed (msgspec Structs): the OpenAPI document gives every ModelOps route
+(models, validations, tests, test runtimes, usage, credentials, catalog, sharing, discovery,
+downloads) a specific response schema, not a generic object. A route that answers one of two
+shapes (discovery: the hub or the local model cache) has a oneOf whose every branch has the fields."""
 
 from typing import Any
 
@@ -21,6 +23,32 @@ ROUTES = [
     ("get", "/v1/modelops/downloads", {"items", "limit", "offset"}),
     ("get", "/v1/modelops/downloads/{download_id}", {"status", "job_state", "resumed_bytes"}),
     ("post", "/v1/modelops/downloads/{download_id}/cancel", {"status", "job_state"}),
+    ("get", "/v1/modelops/models/{model_id}/tests", {"items", "limit", "offset"}),
+    ("get", "/v1/modelops/models/{model_id}/test-runtimes", {"model_id", "task", "items"}),
+    (
+        "post",
+        "/v1/modelops/models/{model_id}/test",
+        {"id", "provider_id", "runtime_model_id", "status", "output"},
+    ),
+    (
+        "get",
+        "/v1/modelops/models/{model_id}/usage",
+        {"bound", "bindings", "tests", "validations", "loaded_in"},
+    ),
+    ("get", "/v1/modelops/catalog", {"items"}),
+    ("post", "/v1/modelops/catalog", {"id", "task", "origin", "builtin", "created_at"}),
+    ("get", "/v1/modelops/discovery/huggingface", {"mode", "hub", "remote_disabled_reason", "items"}),
+    ("get", "/v1/modelops/discovery/huggingface/{source_id}", {"mode", "source_id", "files", "total_size"}),
+]
+
+# nested schemas: (component, fields) for the structures inside those answers
+NESTED = [
+    ("RuntimeReport", {"slot_state", "loaded_model_id", "runtime_model_id", "advertised", "serves_model"}),
+    ("AdvertisedEntry", {"id", "owned_by", "matches_model"}),
+    ("ModelTestOutput", {"content", "finish_reason", "usage", "vectors", "dimensions", "reason_code"}),
+    ("UsageBinding", {"deployment_id", "deployment_slug", "capability", "is_default"}),
+    ("HubModel", {"source_id", "pipeline_tag", "task", "downloads", "gated"}),
+    ("CachedModel", {"source_id", "source", "local_path", "files", "total_size"}),
 ]
 
 
@@ -44,5 +72,13 @@ def doc(tmp_path_factory) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 def test_response_schema_is_specific(doc, method, path, fields) -> None:  # type: ignore[no-untyped-def]
     op = doc["paths"][path][method]
     ok = next(v for k, v in op["responses"].items() if k.startswith("2"))
-    schema = _resolve(doc, ok["content"]["application/json"]["schema"])
-    assert fields <= set(schema.get("properties", {})), (path, schema)
+    schema = ok["content"]["application/json"]["schema"]
+    branches = schema.get("oneOf") or [schema]
+    for branch in branches:
+        resolved = _resolve(doc, branch)
+        assert fields <= set(resolved.get("properties", {})), (path, resolved)
+
+
+@pytest.mark.parametrize(("name", "fields"), NESTED)
+def test_nested_schemas_are_specific(doc, name, fields) -> None:  # type: ignore[no-untyped-def]
+    assert fields <= set(doc["components"]["schemas"][name]["properties"]), name

@@ -18,6 +18,8 @@ from ridgeline.genai.transport import LeanTransport
 class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         sock: socket.socket = self.request
+        # as asyncio servers (uvicorn, granian) do: no Nagle delay on small writes
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.connections += 1  # type: ignore[attr-defined]
         buf = b""
         while True:
@@ -56,6 +58,19 @@ class _Handler(socketserver.BaseRequestHandler):
                 time.sleep(0.05)
                 sock.shutdown(socket.SHUT_RDWR)
                 return
+            elif path == "/sse":  # one event, then the chunked terminator a moment later
+                sock.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\ndata1\r\n")
+                time.sleep(0.005)
+                sock.sendall(b"0\r\n\r\n")
+            elif path == "/endless":  # a chunk every 20 ms until the client goes away
+                sock.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                try:
+                    for _ in range(250):
+                        sock.sendall(b"4\r\ntick\r\n")
+                        time.sleep(0.02)
+                except OSError:
+                    self.server.dropped += 1  # type: ignore[attr-defined]
+                return
             elif path == "/slow":
                 time.sleep(1.0)
                 sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
@@ -69,6 +84,7 @@ def server():
     srv.daemon_threads = True
     srv.connections = 0  # type: ignore[attr-defined]
     srv.seen = []  # type: ignore[attr-defined]
+    srv.dropped = 0  # type: ignore[attr-defined]
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield srv
     srv.shutdown()
@@ -121,3 +137,36 @@ def test_timeouts_and_refused_connections(server):
                 await c.get("ftp://127.0.0.1/x")
 
     asyncio.run(run())
+
+
+def test_a_stream_left_at_its_last_event_keeps_its_connection(server):
+    """An SSE client stops reading at ``[DONE]``, before the chunked terminator: the rest is read
+    in the background and the connection reused. A stream left mid-answer is closed soon, so the
+    upstream sees the client go (and stops generating)."""
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+
+    async def run() -> None:
+        t = LeanTransport()
+        async with httpx.AsyncClient(base_url=base, transport=t, timeout=5) as c:
+            for _ in range(3):
+                async with c.stream("GET", "/sse") as resp:
+                    async for part in resp.aiter_raw():
+                        assert part == b"data1"
+                        break  # stop at the first event
+                await asyncio.sleep(0.03)
+            assert server.connections == 1
+            async with c.stream("GET", "/endless") as resp:
+                async for _part in resp.aiter_raw():
+                    break
+            await asyncio.sleep(0.3)
+            assert sum(len(v) for v in t._idle.values()) == 0  # left mid-answer: not kept
+            assert (await c.get("/len")).text == "hello"
+            assert server.connections == 2
+        await t.close_all()
+
+    asyncio.run(run())
+    for _ in range(100):
+        if server.dropped:
+            break
+        time.sleep(0.02)
+    assert server.dropped == 1

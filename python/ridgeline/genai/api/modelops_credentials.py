@@ -20,6 +20,8 @@ from ridgeline.genai import hub
 from ridgeline.genai.api import modelops_store as ms
 from ridgeline.genai.api.modelops_common import TAGS, authenticated, caller, err, require_model, superadmin
 from ridgeline.genai.api.modelops_schemas import (
+    CatalogEntry,
+    CatalogList,
     CreatedCredential,
     CredentialList,
     Deleted,
@@ -168,7 +170,7 @@ def _builtin_catalog() -> list[dict[str, Any]]:
 async def list_catalog(
     svc: Service[GenaiService],
     task: Annotated[Literal["llm_inference", "embeddings"] | None, Parameter()] = None,
-) -> dict[str, Any]:
+) -> CatalogList:
     async with svc.db.engine.connect() as conn:
         rows = [
             {**ms.row_dict(r), "builtin": False}
@@ -179,13 +181,13 @@ async def list_catalog(
     items = _builtin_catalog() + rows
     if task:
         items = [i for i in items if i["task"] == task]
-    return {"items": items}
+    return typed({"items": items}, CatalogList)
 
 
 @post("/v1/modelops/catalog", summary="Add a catalog entry", tags=TAGS, status_code=201, opt=superadmin())
 async def create_catalog_entry(
     request: Request[Any, Any, Any], svc: Service[GenaiService], data: JSONBody[CatalogCreate]
-) -> dict[str, Any]:
+) -> CatalogEntry:
     uid, _ = caller(request)
     if data.origin == "cloud" and not data.provider_model_id:
         raise err("modelops_invalid_model", detail="a cloud catalog entry needs provider_model_id")
@@ -201,7 +203,7 @@ async def create_catalog_entry(
     }
     async with svc.db.begin() as conn:
         await conn.execute(ms.catalog.insert().values(**row))
-    return {**row, "builtin": False}
+    return typed({**row, "builtin": False}, CatalogEntry)
 
 
 # ---------------------------------------------------------------- sharing

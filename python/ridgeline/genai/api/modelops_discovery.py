@@ -19,7 +19,15 @@ from ridgeline.genai import downloads as dl_jobs
 from ridgeline.genai import hub
 from ridgeline.genai.api import modelops_store as ms
 from ridgeline.genai.api.modelops_common import TAGS, caller, err, remote_block, settings, superadmin
-from ridgeline.genai.api.modelops_schemas import DownloadPage, DownloadView, typed
+from ridgeline.genai.api.modelops_schemas import (
+    DiscoveredLocal,
+    DiscoveredRemote,
+    DiscoveryLocal,
+    DiscoveryRemote,
+    DownloadPage,
+    DownloadView,
+    typed,
+)
 from ridgeline.genai.api.service import GenaiService
 from ridgeline.platform import paging
 from ridgeline.platform.context import Service
@@ -40,26 +48,21 @@ async def discover(
     search: Annotated[str | None, Parameter(max_length=200)] = None,
     task: Annotated[Task | None, Parameter()] = None,
     limit: paging.limit(100) = 20,
-) -> dict[str, Any]:
+) -> DiscoveryRemote | DiscoveryLocal:
     async with svc.db.engine.connect() as conn:
         block = await remote_block(svc, conn)
     s = settings(svc)
     if block is None:
         async with hub.client_for(s) as client:
             items = await client.search(search=search, task=task, limit=limit)
-        return {
-            "mode": "remote",
-            "hub": s.hf_base_url,
-            "remote_disabled_reason": None,
-            "items": items[:limit],
-        }
+        return typed({"hub": s.hf_base_url, "items": items[:limit]}, DiscoveryRemote)
     items = hub.local_cache(s.model_dir)
     if search:
         needle = search.lower()
         items = [i for i in items if needle in i["source_id"].lower()]
     if task:
         items = [i for i in items if i["task"] == task]
-    return {"mode": "local_cache", "hub": None, "remote_disabled_reason": block, "items": items[:limit]}
+    return typed({"remote_disabled_reason": block, "items": items[:limit]}, DiscoveryLocal)
 
 
 @get(
@@ -70,7 +73,7 @@ async def discover(
 )
 async def discover_one(
     svc: Service[GenaiService], source_id: Annotated[str, PathParameter(max_length=256)]
-) -> dict[str, Any]:
+) -> DiscoveredRemote | DiscoveredLocal:
     source_id = source_id.lstrip("/")
     hub.check_source_id(source_id)
     async with svc.db.engine.connect() as conn:
@@ -81,10 +84,10 @@ async def discover_one(
             info = await client.model_info(source_id)
         if info is None:
             raise err("modelops_source_not_found", source_id=source_id, where="hub")
-        return {"mode": "remote", "remote_disabled_reason": None, **info}
+        return typed(info, DiscoveredRemote)
     for item in hub.local_cache(s.model_dir):
         if item["source_id"] == source_id:
-            return {"mode": "local_cache", "remote_disabled_reason": block, **item}
+            return typed({**item, "remote_disabled_reason": block}, DiscoveredLocal)
     raise err("modelops_source_not_found", source_id=source_id, where="local model cache")
 
 

@@ -38,6 +38,10 @@ from ridgeline.genai.api.modelops_common import (
 from ridgeline.genai.api.modelops_schemas import (
     Deleted,
     ModelPage,
+    ModelTestPage,
+    ModelTestRecord,
+    ModelTestRuntimes,
+    ModelUsage,
     ModelView,
     Validated,
     ValidationPage,
@@ -471,8 +475,8 @@ async def list_tests(
     model_id: ModelId,
     limit: paging.limit(500) = 50,
     offset: Offset = 0,
-) -> dict[str, Any]:
-    return await _history(svc, request, ms.model_tests, model_id, limit, offset)
+) -> ModelTestPage:
+    return typed(await _history(svc, request, ms.model_tests, model_id, limit, offset), ModelTestPage)
 
 
 # ---------------------------------------------------------------- runtimes and tests
@@ -495,14 +499,14 @@ async def _names(conn: Any, ids: list[str]) -> dict[str, str]:
     tags=TAGS,
     opt=superadmin(),
 )
-async def test_runtimes(svc: Service[GenaiService], model_id: ModelId) -> dict[str, Any]:
+async def test_runtimes(svc: Service[GenaiService], model_id: ModelId) -> ModelTestRuntimes:
     async with svc.db.engine.connect() as conn:
         m = await require_model(conn, model_id)
         providers = await HOOKS.list_providers(conn)
         names = await _names(conn, [p.loaded_model_id for p in providers if p.loaded_model_id])
     async with _http() as client:
         items = await runtime_reports(m, providers, names, client)
-    return {"model_id": model_id, "task": m["task"], "items": items}
+    return typed({"model_id": model_id, "task": m["task"], "items": items}, ModelTestRuntimes)
 
 
 async def _run_test(
@@ -554,7 +558,7 @@ async def _run_test(
 )
 async def test_model(
     request: Request[Any, Any, Any], svc: Service[GenaiService], model_id: ModelId, data: JSONBody[ModelTest]
-) -> dict[str, Any]:
+) -> ModelTestRecord:
     uid, _ = caller(request)
     async with svc.db.engine.connect() as conn:
         m = await require_model(conn, model_id)
@@ -604,11 +608,11 @@ async def test_model(
     async with svc.db.begin() as conn:
         await require_model(conn, model_id)
         await conn.execute(ms.model_tests.insert().values(**record))
-    return record
+    return typed(record, ModelTestRecord)
 
 
 @get("/v1/modelops/models/{model_id:str}/usage", summary="Where a model is used", tags=TAGS, opt=superadmin())
-async def model_usage(svc: Service[GenaiService], model_id: ModelId) -> dict[str, Any]:
+async def model_usage(svc: Service[GenaiService], model_id: ModelId) -> ModelUsage:
     async with svc.db.engine.connect() as conn:
         m = await require_model(conn, model_id)
         bindings = await HOOKS.bindings_of(conn, model_id)
@@ -639,7 +643,7 @@ async def model_usage(svc: Service[GenaiService], model_id: ModelId) -> dict[str
             }
         providers = await HOOKS.list_providers(conn)
     out["loaded_in"] = [p.id for p in providers if p.loaded_model_id == model_id]
-    return out
+    return typed(out, ModelUsage)
 
 
 ROUTES = [

@@ -108,7 +108,8 @@ def new_id(prefix: str) -> str:
 
 
 def row_dict(row: Any) -> dict[str, Any]:
-    return dict(row._mapping)
+    # plain str keys: a Row's keys are quoted_name, which msgspec.convert will not take
+    return {str(k): v for k, v in row._mapping.items()}
 
 
 # ---------------------------------------------------------------- models

@@ -25,7 +25,7 @@ from ridgeline.genai.api.catalog_store import caller
 from ridgeline.genai.api.errors import REASON_CODES
 from ridgeline.genai.api.playgrounds_store import PlaygroundStore, session_view
 from ridgeline.genai.api.service import GenaiService
-from ridgeline.genai.playgrounds.orchestration import Orchestrator
+from ridgeline.genai.playgrounds.orchestration import HISTORY_MESSAGES, Orchestrator
 from ridgeline.genai.runtime import PlatformService
 from ridgeline.platform import paging
 from ridgeline.platform.auth.policy import Policy
@@ -266,9 +266,11 @@ async def stream_message(
 ) -> Stream:
     user_id, is_super = _who(request)
     orch = _orchestrator(request, platform, svc)
-    row = await _session(orch.store, user_id, session_id)
+    row, history = await orch.store.row_and_history(user_id, session_id, HISTORY_MESSAGES)
+    if row is None:
+        raise E("playground_session_not_found", session_id=session_id)
     options = {"temperature": data.temperature, "max_tokens": data.max_tokens}
-    plan = await orch.open_stream(await orch.prepare(row, data.content, user_id, is_super, options))
+    plan = await orch.open_stream(await orch.prepare(row, data.content, user_id, is_super, options, history))
     return EventStream(orch.events(plan), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 

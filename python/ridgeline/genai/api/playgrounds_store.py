@@ -118,6 +118,23 @@ class PlaygroundStore:
             ).first()
         return dict(r._mapping) if r is not None else None
 
+    async def row_and_history(
+        self, owner_id: str, session_id: str, limit: int
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The session row and its last ``limit`` messages on one connection (a message's path
+        reads both before the first token: one connection checkout instead of two)."""
+        async with self.db.engine.connect() as conn:
+            r = (
+                await conn.execute(
+                    sa.select(sessions).where(sessions.c.id == session_id, sessions.c.owner_id == owner_id)
+                )
+            ).first()
+            if r is None:
+                return None, []
+            q = sa.select(messages).where(messages.c.session_id == session_id)
+            rows = await conn.execute(q.order_by(messages.c.seq.desc()).limit(limit))
+            return dict(r._mapping), [message_view(m._mapping) for m in reversed(list(rows))]
+
     async def history(self, session_id: str, limit: int | None = None) -> list[dict[str, Any]]:
         """The session's messages in order; with ``limit``, the last ``limit`` of them."""
         q = sa.select(messages).where(messages.c.session_id == session_id)

@@ -146,7 +146,9 @@ class Orchestrator:
 
     # ---- one orchestration for both kinds -------------------------------------------------------
     async def prepare(self, session: dict[str, Any], content: str, user_id: str | None, is_super: bool,
-                      options: dict[str, Any] | None = None) -> Turn:  # fmt: skip
+                      options: dict[str, Any] | None = None, history: list[dict[str, Any]] | None = None) -> Turn:  # fmt: skip
+        """``history``: the session's last HISTORY_MESSAGES messages when the caller read them
+        already (with the session row, :meth:`PlaygroundStore.row_and_history`)."""
         selection = dict(session["model_selection"] or {})
         assistant = None
         if session["assistant_ref"]:
@@ -171,14 +173,16 @@ class Orchestrator:
                 label = f" {c.title}" if c.title else ""
                 context.append(Message("system", f"[{i}]{label}: {c.text}"))
             instructions = f"{instructions}\n\n{KNOWLEDGE_INSTRUCTIONS}"
-        history = [
+        if history is None:
+            history = await self.store.history(session["id"], HISTORY_MESSAGES)
+        earlier = [
             Message(m["role"], m["content"])
-            for m in await self.store.history(session["id"], HISTORY_MESSAGES)
+            for m in history
             if m["role"] in ("user", "assistant") and m["content"]
         ]
         # The passages lead, so a passage's position among the system messages is its [n] (the
         # extractive provider numbers the passages it quotes that way).
-        msgs = [*context, Message("system", instructions), *history, Message("user", content)]
+        msgs = [*context, Message("system", instructions), *earlier, Message("user", content)]
         return Turn(session, content, msgs, model, opts, sources, session["assistant_ref"])
 
     async def _persist(self, turn: Turn, text: str, meta: dict[str, Any]) -> list[dict[str, Any]]:
