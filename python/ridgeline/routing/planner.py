@@ -25,6 +25,7 @@ from ridgeline.platform.problems import EngineError
 from ridgeline.routing import Graph, ParetoResult
 from ridgeline.routing.assets import RoutingAssets
 from ridgeline.routing.energy import CLASS_CODE, ROAD_CLASSES, ArcCosts, CostParams, Incident, arc_costs
+from ridgeline.routing.turns import TurnCosts, turn_costs
 from ridgeline.routing.vehicles import Vehicle
 
 __all__ = [
@@ -251,15 +252,31 @@ class Priced:
     arc_index: npt.NDArray[np.int64]  # graph arc id -> asset arc id
     refs: dict[str, float]
     incidents: list[Incident]
-    graphs: dict[tuple[str, ...], Graph] = field(default_factory=dict)
+    graphs: dict[tuple[Any, ...], Graph] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: the allowed turns and their costs when the planner searches turn-expanded graphs
+    turns: TurnCosts | None = None
 
 
 class Planner:
-    """Routes on one loaded asset set. Thread-safe; priced networks are kept in a small LRU."""
+    """Routes on one loaded asset set. Thread-safe; priced networks are kept in a small LRU.
 
-    def __init__(self, assets: RoutingAssets, *, max_snap_m: float = 2000.0, priced_cache: int = 32) -> None:
+    ``turn_costs``: search turn-expanded graphs with the turn model of ``routing.turns`` (left
+    turns, U-turns, restrictions priced or forbidden); ``None`` turns it on for assets built from
+    OpenStreetMap (``sources.osm`` in the manifest) and off for synthetic ones."""
+
+    def __init__(
+        self,
+        assets: RoutingAssets,
+        *,
+        max_snap_m: float = 2000.0,
+        priced_cache: int = 32,
+        turn_costs: bool | None = None,
+    ) -> None:
         self.assets = assets
+        if turn_costs is None:
+            turn_costs = "osm" in (assets.manifest.get("sources") or {})
+        self.turn_costs = bool(turn_costs)
         self.max_snap_m = max_snap_m
         self._cache: OrderedDict[Any, Priced] = OrderedDict()
         self._cache_size = priced_cache
@@ -434,6 +451,9 @@ class Planner:
         refs = {o: float(costs.objective(o)[idx].sum() / length) if length > 0 else 1.0 for o in OBJECTIVES}
         refs = {o: (v if v > 0 else 1.0) for o, v in refs.items()}
         p = Priced(costs=costs, arc_index=idx, refs=refs, incidents=found)
+        if self.turn_costs:
+            a = self.assets
+            p.turns = turn_costs(a.arcs, a.node_lon, a.node_lat, costs, idx, vehicle, params)
         with self._lock:
             self._cache[key] = p
             while len(self._cache) > self._cache_size:
@@ -447,16 +467,33 @@ class Planner:
         params = msgspec.structs.replace(scenario.params, local_seconds_of_day=seconds, weekend=weekend)
         return self.priced(scenario.vehicle, params, scenario.incidents, around)
 
-    def graph(self, p: Priced, objectives: tuple[str, ...]) -> Graph:
+    def graph(self, p: Priced, objectives: tuple[str, ...], *, turns: bool = True) -> Graph:
+        """The search graph of ``objectives``: node ids are asset node ids, arc ids index
+        ``p.arc_index``. With turn costs (``turns`` and the planner's ``turn_costs``) it is the
+        turn-expanded :class:`~ridgeline.routing.graph.TurnGraph`, which takes and returns the
+        same ids, its costs including the turns'."""
+        expand = turns and p.turns is not None
+        key = (objectives, expand)
         with p.lock:
-            g = p.graphs.get(objectives)
-            if g is None:
+            g = p.graphs.get(key)
+            if g is not None:
+                return g
+            base = p.graphs.get((objectives, False))
+            if base is None:
                 a = self.assets.arcs
                 cols = np.column_stack([p.costs.objective(o)[p.arc_index] for o in objectives])
-                g = Graph.from_arrays(
+                base = Graph.from_arrays(
                     a["tail"][p.arc_index], a["head"][p.arc_index], cols, n=self.assets.num_nodes
                 )
-                p.graphs[objectives] = g
+                p.graphs[(objectives, False)] = base
+            if not expand or p.turns is None:
+                return base
+            tc = p.turns
+            pos = np.full(self.assets.num_arcs, -1, dtype=np.int64)
+            pos[p.arc_index] = np.arange(p.arc_index.size)
+            cols = np.column_stack([tc.objective(o) for o in objectives]) if tc.size else None
+            g = base.expand_turns(pos[tc.from_arc], pos[tc.to_arc], cols if cols is not None else [])
+            p.graphs[key] = g
             return g
 
     # ---- searches -----------------------------------------------------------------------
@@ -566,7 +603,35 @@ class Planner:
         return Front(members=described, chosen=chosen, dropped=len(sols) - len(described))
 
     def graph_arcs_to_assets(self, p: Priced, graph_arcs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Asset arc ids of a path of the search graph (a :class:`TurnGraph` already returns its
+        paths as arcs of the node-based graph, so both map through ``p.arc_index``)."""
         return p.arc_index[np.asarray(graph_arcs, dtype=np.int64)]
+
+    @staticmethod
+    def add_turns(p: Priced, arcs: npt.NDArray[np.int64], totals: Totals, values: dict[str, float]) -> None:
+        """Adds the costs of the turns between consecutive ``arcs`` (asset ids) to a route's
+        ``totals`` and objective ``values``: time to the duration (and the risk-adjusted duration:
+        turns add no spread), energy, fuel, CO2e, energy, driver and carbon cost to the money.
+        Pairs that are no allowed turn (a waypoint's stop between legs) add nothing."""
+        tc = p.turns
+        if tc is None or arcs.size < 2:
+            return
+        i = tc.along(arcs)
+        i = i[i >= 0]
+        if i.size == 0:
+            return
+        dt = float(tc.time_s[i].sum())
+        totals.duration_s += dt
+        totals.risk_adjusted_duration_s += dt
+        totals.energy_kwh += float(tc.energy_kwh[i].sum())
+        totals.fuel_l += float(tc.fuel_l[i].sum())
+        totals.co2e_kg += float(tc.co2e_kg[i].sum())
+        totals.energy_cost_eur += float(tc.energy_cost_eur[i].sum())
+        totals.driver_cost_eur += float(tc.driver_cost_eur[i].sum())
+        totals.carbon_cost_eur += float(tc.carbon_cost_eur[i].sum())
+        totals.money_eur += float(tc.money_eur[i].sum())
+        for o in values:
+            values[o] += float(tc.objective(o)[i].sum())
 
     # ---- description --------------------------------------------------------------------
 
@@ -605,6 +670,7 @@ class Planner:
             terrain_coverage=round(cov, 6),
         )
         values = {o: float(c.objective(o)[arcs].sum()) for o in OBJECTIVES}
+        self.add_turns(p, arcs, totals, values)  # turn costs (routing.turns); no-op without them
         if not full:
             return RouteResult(
                 nodes=nodes, arcs=arcs, totals=totals, objective_values=values, coordinates=[], profile=[]
