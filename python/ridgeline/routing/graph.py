@@ -554,5 +554,39 @@ class TurnGraph(Graph):
         costs, nodes, arcs = t
         orig = self._arc_of[np.asarray(arcs, dtype=np.int64)]
         orig = orig[orig >= 0]
-        first = np.asarray(nodes[:1], dtype=np.int64) - self._m
-        return Solution(costs=costs, nodes=np.concatenate([first, self._head[orig]]), arcs=orig)
+        start = int(nodes[0]) if len(nodes) else self._m
+        # A path starts at a virtual origin (m + v) or, from route_from_arc, at an arc's node.
+        first = start - self._m if start >= self._m else int(self._head[start])
+        return Solution(
+            costs=costs,
+            nodes=np.concatenate([np.asarray([first], dtype=np.int64), self._head[orig]]),
+            arcs=orig,
+        )
+
+    def route_from_arc(
+        self,
+        arc: int,
+        t: int,
+        weights: Sequence[float],
+        *,
+        departure: float | None = None,
+        risk_aversion: float = 0.0,
+    ) -> Route | None:
+        """Like :meth:`route`, for a vehicle that has just driven along original arc ``arc``: the
+        path starts with a turn out of it (so a forbidden turn, e.g. an HGV's U-turn, stays
+        forbidden at a waypoint), and its costs include that turn but not ``arc`` itself."""
+        a = int(arc)
+        if not 0 <= a < self._m:
+            raise ValueError(f"arc {a} is out of range for a graph of {self._m} arcs")
+        sol, info = self._g.route(
+            a,
+            self._target(t),
+            [float(x) for x in weights],
+            departure=None if departure is None else float(departure),
+            risk_aversion=float(risk_aversion),
+            landmarks=self._lm,
+        )
+        if sol is None:
+            return None
+        path = self._solution(sol)
+        return Route(costs=path.costs, nodes=path.nodes, arcs=path.arcs, **info)

@@ -25,6 +25,7 @@ from ridgeline.platform.problems import EngineError
 from ridgeline.routing import Graph, ParetoResult
 from ridgeline.routing.assets import RoutingAssets
 from ridgeline.routing.energy import CLASS_CODE, ROAD_CLASSES, ArcCosts, CostParams, Incident, arc_costs
+from ridgeline.routing.graph import TurnGraph
 from ridgeline.routing.turns import TurnCosts, turn_costs
 from ridgeline.routing.vehicles import Vehicle
 
@@ -453,7 +454,7 @@ class Planner:
         p = Priced(costs=costs, arc_index=idx, refs=refs, incidents=found)
         if self.turn_costs:
             a = self.assets
-            p.turns = turn_costs(a.arcs, a.node_lon, a.node_lat, costs, idx, vehicle, params)
+            p.turns = turn_costs(a.arcs, a.node_lon, a.node_lat, costs, idx, vehicle, params, a.restrictions)
         with self._lock:
             self._cache[key] = p
             while len(self._cache) > self._cache_size:
@@ -498,18 +499,31 @@ class Planner:
 
     # ---- searches -----------------------------------------------------------------------
 
-    def route(self, p: Priced, s: int, t: int, weights: dict[str, float]) -> RouteResult:
-        """The route minimising ``sum(w_i * c_i / ref_i)`` (refs: network means per metre)."""
+    def route(
+        self, p: Priced, s: int, t: int, weights: dict[str, float], *, after_arc: int | None = None
+    ) -> RouteResult:
+        """The route minimising ``sum(w_i * c_i / ref_i)`` (refs: network means per metre).
+
+        ``after_arc`` (an asset arc ending at ``s``, e.g. the previous leg's last arc): with turn
+        costs the route continues from that arc, so the turn at ``s`` is priced (and included in
+        this route's totals) and a forbidden one, such as an HGV's U-turn mid-road, is not taken."""
         if s == t:
             raise RoutingError(
                 422, "origin_destination_identical", "Origin and destination snap to the same road node."
             )
         g = self.graph(p, OBJECTIVES)
         w = [float(weights.get(o, 0.0)) / p.refs[o] for o in OBJECTIVES]
-        r = g.route(s, t, w)
+        pos = -1
+        if after_arc is not None and isinstance(g, TurnGraph):
+            hit = np.flatnonzero(p.arc_index == int(after_arc))
+            pos = int(hit[0]) if hit.size else -1
+        r = g.route_from_arc(pos, t, w) if pos >= 0 and isinstance(g, TurnGraph) else g.route(s, t, w)
         if r is None:
             raise RoutingError(422, "no_path", "No path connects origin and destination for this vehicle.")
-        return self.describe(p, r.arcs, full=False)
+        out = self.describe(p, r.arcs, full=False)
+        if pos >= 0 and out.arcs.size:
+            self.add_turns(p, np.array([int(after_arc), int(out.arcs[0])]), out.totals, out.objective_values)  # type: ignore[arg-type]
+        return out
 
     def pareto(self, p: Priced, s: int, t: int, spec: ParetoSpec) -> ParetoResult:
         spec.check()
@@ -567,7 +581,12 @@ class Planner:
             raise RoutingError(
                 422, "invalid_request", "At least one weight must be positive.", field="weights"
             )
-        parts = [self.route(p, nodes[i], nodes[i + 1], q.weights) for i in range(len(nodes) - 1)]
+        parts: list[RouteResult] = []
+        for i in range(len(nodes) - 1):
+            # Each leg goes on from the arc the previous one arrived on (turn costs: the turn at a
+            # waypoint is priced, and an HGV does not turn back there mid-road).
+            prev = int(parts[-1].arcs[-1]) if parts and parts[-1].arcs.size else None
+            parts.append(self.route(p, nodes[i], nodes[i + 1], q.weights, after_arc=prev))
         whole = self.join(parts, p, names)
         self.require_coverage(whole, q.min_terrain_coverage)
         return PlannedRoute(route=whole, priced=p, legs=len(parts))

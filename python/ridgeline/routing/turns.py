@@ -24,7 +24,7 @@ What a turn costs on top of the arcs (docs/routing.md, "Turn costs", has the con
   time; fuel, CO2e, energy cost, driver cost and carbon cost follow from the same carrier model as
   the arcs. The turn adds no travel-time spread (``sigma``) and no distance.
 * **Restrictions.** OSM ``type=restriction`` relations read by the asset builder
-  (``restriction_from/via/to/kind`` in the network) remove turns: ``no_*`` that turn, ``only_*``
+  (``RoutingAssets.restrictions``: arc pairs and kinds) remove turns: ``no_*`` that turn, ``only_*``
   every other turn from the same arc at the via node.
 """
 
@@ -170,14 +170,20 @@ def candidate_turns(
 
 
 def _restricted(
-    network: dict[str, npt.NDArray], frm: npt.NDArray[np.int64], to: npt.NDArray[np.int64]
+    restrictions: dict[str, npt.NDArray] | None,
+    frm: npt.NDArray[np.int64],
+    to: npt.NDArray[np.int64],
+    hgv: bool,
 ) -> npt.NDArray[np.bool_]:
     """Turns an OSM restriction forbids: ``restriction_kind`` 0 (``no_*``) forbids the listed
-    ``(from arc, to arc)``; 1 (``only_*``) every other turn from that arc at its head."""
-    rf, rt, rk = (network.get(k) for k in ("restriction_from", "restriction_to", "restriction_kind"))
+    ``(from arc, to arc)``; 1 (``only_*``) every other turn from that arc at its head.
+    ``restriction_hgv`` ones bind HGVs only."""
+    r = restrictions or {}
+    rf, rt, rk = (r.get(k) for k in ("restriction_from", "restriction_to", "restriction_kind"))
     if rf is None or rt is None or rk is None or rf.size == 0:
         return np.zeros(frm.size, dtype=bool)
-    rf, rt, rk = rf.astype(np.int64), rt.astype(np.int64), rk.astype(np.int64)
+    binds = np.ones(rf.size, dtype=bool) if hgv else ~r.get("restriction_hgv", np.zeros(rf.size, bool))
+    rf, rt, rk = rf.astype(np.int64)[binds], rt.astype(np.int64)[binds], rk.astype(np.int64)[binds]
     m = int(max(frm.max(initial=0), to.max(initial=0), rf.max(initial=0), rt.max(initial=0))) + 1
     key = frm * m + to
     banned = np.isin(key, rf[rk == 0] * m + rt[rk == 0])
@@ -220,6 +226,7 @@ def turn_costs(
     allowed_arcs: npt.NDArray[np.int64],
     vehicle: Vehicle,
     params: e.CostParams,
+    restrictions: dict[str, npt.NDArray] | None = None,
 ) -> TurnCosts:
     """Prices every turn between the ``allowed_arcs`` (asset ids) of a network priced as ``costs``
     for ``vehicle`` in ``params`` (time of day, weather, prices), leaving out forbidden turns."""
@@ -239,7 +246,7 @@ def turn_costs(
     # A dead end for an arc: every way on from it is a U-turn.
     onward = np.bincount(np.searchsorted(np.unique(frm), frm[~u_turn]), minlength=np.unique(frm).size)
     dead_end = onward[np.searchsorted(np.unique(frm), frm)] == 0
-    keep = ~_restricted(network, frm, to)
+    keep = ~_restricted(restrictions, frm, to, vehicle.is_hgv)
     if hgv:
         keep &= ~u_turn | dead_end
     frm, to, ang, kind, via, junction, u_turn, dead_end = (
