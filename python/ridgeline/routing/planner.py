@@ -26,7 +26,7 @@ from ridgeline.routing import Graph, ParetoResult
 from ridgeline.routing.assets import RoutingAssets
 from ridgeline.routing.energy import CLASS_CODE, ROAD_CLASSES, ArcCosts, CostParams, Incident, arc_costs
 from ridgeline.routing.graph import TurnGraph
-from ridgeline.routing.turns import TurnCosts, turn_costs
+from ridgeline.routing.turns import TurnCosts, TurnGeometry, turn_costs, turn_geometry
 from ridgeline.routing.vehicles import Vehicle
 
 __all__ = [
@@ -318,6 +318,12 @@ class Planner:
         return timezone(timedelta(hours=float(m.get("utc_offset_hours", 0))))
 
     @functools.cached_property
+    def _turn_geometry(self) -> TurnGeometry:
+        """Arc bearings, junctions and minor approaches of the network (for every priced network)."""
+        a = self.assets
+        return turn_geometry(a.arcs, a.node_lon, a.node_lat)
+
+    @functools.cached_property
     def _local_ways(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
         """Per node, the id of the cluster of ``service``/``living_street`` arcs it touches (-1 when
         none), joined through local arcs only; and the mask of local arcs."""
@@ -454,7 +460,10 @@ class Planner:
         p = Priced(costs=costs, arc_index=idx, refs=refs, incidents=found)
         if self.turn_costs:
             a = self.assets
-            p.turns = turn_costs(a.arcs, a.node_lon, a.node_lat, costs, idx, vehicle, params, a.restrictions)
+            geo = self._turn_geometry
+            p.turns = turn_costs(
+                a.arcs, a.node_lon, a.node_lat, costs, idx, vehicle, params, a.restrictions, geo
+            )
         with self._lock:
             self._cache[key] = p
             while len(self._cache) > self._cache_size:

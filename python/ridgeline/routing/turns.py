@@ -41,8 +41,10 @@ from ridgeline.routing.vehicles import Vehicle
 __all__ = [
     "KINDS",
     "TurnCosts",
+    "TurnGeometry",
     "turn_angles",
     "turn_costs",
+    "turn_geometry",
 ]
 
 #: Turn classes by absolute deviation (degrees): up to 30 straight on, 60 slight, 120 a turn,
@@ -132,16 +134,44 @@ def _bearings(
     return np.degrees(np.arctan2(y, x))
 
 
+@dataclass(frozen=True, slots=True)
+class TurnGeometry:
+    """What the turn model needs of a network that no vehicle or scenario changes: each arc's
+    bearing, each node's count of neighbouring nodes (three or more: a junction) and, per arc,
+    whether it enters its head node on a road of lower priority than another one there."""
+
+    bearing: npt.NDArray[np.float64]
+    neighbours: npt.NDArray[np.int64]
+    minor: npt.NDArray[np.bool_]
+
+
+def turn_geometry(
+    network: dict[str, npt.NDArray], lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
+) -> TurnGeometry:
+    tail = network["tail"].astype(np.int64)
+    head = network["head"].astype(np.int64)
+    n = int(lon.size)
+    lo, hi = np.minimum(tail, head), np.maximum(tail, head)
+    key = np.unique(lo * n + hi)
+    neighbours = np.bincount(key // n, minlength=n) + np.bincount(key % n, minlength=n)
+    rank = _priority(network["road_class"].astype(np.int64))
+    best = np.full(n, 99, dtype=np.int64)
+    np.minimum.at(best, tail, rank)
+    np.minimum.at(best, head, rank)
+    return TurnGeometry(
+        bearing=_bearings(lon, lat, tail, head), neighbours=neighbours, minor=rank > best[head]
+    )
+
+
 def turn_angles(
-    lon: npt.NDArray[np.float64],
-    lat: npt.NDArray[np.float64],
+    bearing: npt.NDArray[np.float64],
     tail: npt.NDArray[np.int64],
     head: npt.NDArray[np.int64],
     turn_from: npt.NDArray[np.int64],
     turn_to: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]]:
-    """Signed deviation (degrees, right positive) and class (``KINDS`` index) of each turn."""
-    bearing = _bearings(lon, lat, tail, head)
+    """Signed deviation (degrees, right positive) and class (``KINDS`` index) of each turn, from
+    the arcs' ``bearing`` (degrees clockwise from north)."""
     ang = (bearing[turn_to] - bearing[turn_from] + 180.0) % 360.0 - 180.0
     ang = np.where(ang == -180.0, 180.0, ang)
     mag = np.abs(ang)
@@ -227,25 +257,25 @@ def turn_costs(
     vehicle: Vehicle,
     params: e.CostParams,
     restrictions: dict[str, npt.NDArray] | None = None,
+    geometry: TurnGeometry | None = None,
 ) -> TurnCosts:
     """Prices every turn between the ``allowed_arcs`` (asset ids) of a network priced as ``costs``
-    for ``vehicle`` in ``params`` (time of day, weather, prices), leaving out forbidden turns."""
+    for ``vehicle`` in ``params`` (time of day, weather, prices), leaving out forbidden turns.
+    ``geometry``: the network's :func:`turn_geometry` when the caller keeps it."""
     tail = network["tail"].astype(np.int64)
     head = network["head"].astype(np.int64)
     n = int(node_lon.size)
+    geo = geometry if geometry is not None else turn_geometry(network, node_lon, node_lat)
     frm, to = candidate_turns(tail, head, allowed_arcs, n)
-    ang, kind = turn_angles(node_lon, node_lat, tail, head, frm, to)
+    ang, kind = turn_angles(geo.bearing, tail, head, frm, to)
     hgv = 1 if vehicle.is_hgv else 0
 
     # Junctions: three or more neighbouring nodes in the whole network (as the junction model).
-    pairs = np.unique(np.column_stack([np.minimum(tail, head), np.maximum(tail, head)]), axis=0)
-    neighbours = np.bincount(pairs[:, 0], minlength=n) + np.bincount(pairs[:, 1], minlength=n)
     via = head[frm]
-    junction = neighbours[via] >= 3
+    junction = geo.neighbours[via] >= 3
     u_turn = kind == 7
     # A dead end for an arc: every way on from it is a U-turn.
-    onward = np.bincount(np.searchsorted(np.unique(frm), frm[~u_turn]), minlength=np.unique(frm).size)
-    dead_end = onward[np.searchsorted(np.unique(frm), frm)] == 0
+    dead_end = np.bincount(frm[~u_turn], minlength=tail.size)[frm] == 0
     keep = ~_restricted(restrictions, frm, to, vehicle.is_hgv)
     if hgv:
         keep &= ~u_turn | dead_end
@@ -286,11 +316,7 @@ def turn_costs(
 
     # Gap acceptance at unsignalised junctions (signals give the turn its phase).
     signal = (control == 1) | (control == 2)
-    rank = _priority(network["road_class"].astype(np.int64))
-    best = np.full(n, 99, dtype=np.int64)
-    np.minimum.at(best, tail, rank)
-    np.minimum.at(best, head, rank)
-    minor = rank[frm] > best[via]
+    minor = geo.minor[frm]
     gap = np.zeros(frm.size)
     left = (kind == 5) | (kind == 6)
     right = (kind == 2) | (kind == 3)
