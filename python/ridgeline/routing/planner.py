@@ -522,16 +522,17 @@ class Planner:
             )
         g = self.graph(p, OBJECTIVES)
         w = [float(weights.get(o, 0.0)) / p.refs[o] for o in OBJECTIVES]
-        pos = -1
+        prev, pos = -1, -1
         if after_arc is not None and isinstance(g, TurnGraph):
-            hit = np.flatnonzero(p.arc_index == int(after_arc))
+            prev = int(after_arc)
+            hit = np.flatnonzero(p.arc_index == prev)
             pos = int(hit[0]) if hit.size else -1
         r = g.route_from_arc(pos, t, w) if pos >= 0 and isinstance(g, TurnGraph) else g.route(s, t, w)
         if r is None:
             raise RoutingError(422, "no_path", "No path connects origin and destination for this vehicle.")
         out = self.describe(p, r.arcs, full=False)
-        if pos >= 0 and out.arcs.size:
-            self.add_turns(p, np.array([int(after_arc), int(out.arcs[0])]), out.totals, out.objective_values)  # type: ignore[arg-type]
+        if pos >= 0 and out.arcs.size:  # the turn out of the arc the vehicle arrived on
+            self.add_turns(p, np.array([prev, int(out.arcs[0])]), out.totals, out.objective_values)
         return out
 
     def pareto(self, p: Priced, s: int, t: int, spec: ParetoSpec) -> ParetoResult:
