@@ -119,6 +119,11 @@ class RawNetwork:
     #: Every way as its node indices in order, with ``True`` for a structure (tunnel, bridge...),
     #: for the elevation profiles; empty = one chain per arc (see :func:`_chains`).
     chains: list[tuple[list[int], bool]] = field(default_factory=list)
+    #: OSM turn restrictions with a via node: (from way id, via node index, to way id, kind,
+    #: HGVs only) with kind 0 for ``no_*`` and 1 for ``only_*``; filled by :func:`parse_osm`.
+    restrictions: list[tuple[int, int, int, int, bool]] = field(default_factory=list)
+    #: restriction relations not kept, by reason (via way, unknown value, missing members...)
+    skipped_restrictions: dict[str, int] = field(default_factory=dict)
 
     def add_arc(
         self,
@@ -315,7 +320,48 @@ def parse_osm(path: str | os.PathLike[str]) -> RawNetwork:
         i = index.get(ref)
         if i is not None:
             net.node_control[i] = code
+    try:
+        _parse_restrictions(path, net, index)
+    except RuntimeError as exc:
+        raise OsmInputError(f"{path} cannot be read as OpenStreetMap data: {exc}") from None
     return net
+
+
+def _parse_restrictions(path: str | os.PathLike[str], net: RawNetwork, index: dict[int, int]) -> None:
+    """``type=restriction`` relations with one ``from`` way, a ``via`` node and one ``to`` way
+    (``restriction=no_*|only_*``, and ``restriction:hgv`` for HGVs only). Via-way restrictions,
+    conditional ones and those with ``except`` are not kept (counted in ``skipped_restrictions``)."""
+    import osmium
+
+    def skip(reason: str) -> None:
+        net.skipped_restrictions[reason] = net.skipped_restrictions.get(reason, 0) + 1
+
+    fp = osmium.FileProcessor(os.fspath(path), osmium.osm.RELATION).with_filter(
+        osmium.filter.TagFilter(("type", "restriction"))
+    )
+    for rel in fp:
+        tags = {t.k: t.v for t in rel.tags}
+        value, hgv_only = tags.get("restriction"), False
+        if value is None and "restriction:hgv" in tags:
+            value, hgv_only = tags["restriction:hgv"], True
+        if value is None or "except" in tags:
+            skip("conditional_or_except" if value is None or "except" in tags else "untagged")
+            continue
+        kind = 0 if value.startswith("no_") else (1 if value.startswith("only_") else -1)
+        if kind < 0:
+            skip("unknown_value")
+            continue
+        frm = [m.ref for m in rel.members if m.role == "from" and m.type == "w"]
+        to = [m.ref for m in rel.members if m.role == "to" and m.type == "w"]
+        via = [m for m in rel.members if m.role == "via"]
+        if len(via) != 1 or via[0].type != "n":
+            skip("via_way")
+            continue
+        v = index.get(via[0].ref)
+        if len(frm) != 1 or len(to) != 1 or v is None:
+            skip("members")
+            continue
+        net.restrictions.append((frm[0], v, to[0], kind, hgv_only))
 
 
 def _parse_ways(fp: Any, net: RawNetwork, index: dict[int, int], controls: dict[int, int]) -> None:
@@ -484,6 +530,7 @@ def _finish(
     controls = np.zeros(keep_node.size, dtype=np.uint8)
     controls[: len(net.node_control)] = np.asarray(net.node_control, dtype=np.uint8)
     arcs["head_control"] = junction_controls(controls[keep_node], t, h, arcs["road_class"])
+    restrictions = _restriction_arrays(net, keep_node, new_id, arcs)
     arcs["toll_facility"], arcs["toll_fee_arc"], facilities = toll_facilities(
         lon.size, arcs, net.toll_way_names
     )
@@ -515,7 +562,7 @@ def _finish(
     steep = float((np.abs(terrain["grade"]) > 0.25).mean()) if t.size else 0.0
 
     out.mkdir(parents=True, exist_ok=True)
-    network = {"node_lon": lon, "node_lat": lat, **arcs, **_place_arrays(net.places)}
+    network = {"node_lon": lon, "node_lat": lat, **arcs, **_place_arrays(net.places), **restrictions}
     files = {
         "network.npz": _write(out / "network.npz", _npz_bytes(network)),
         "terrain.npz": _write(out / "terrain.npz", _npz_bytes(terrain)),
@@ -546,6 +593,9 @@ def _finish(
             "maxheight_arcs": int(np.isfinite(arcs["maxheight_m"]).sum()),
             "hgv_no_arcs": int(arcs["hgv_no"].sum()),
             "places": len(net.places),
+            "turn_restrictions": len(net.restrictions),
+            "turn_restriction_arc_pairs": int(restrictions["restriction_from"].size),
+            "skipped_turn_restrictions": dict(net.skipped_restrictions),
             "junction_control_arcs": {
                 name: int((arcs["head_control"] == code).sum())
                 for name, code in [*CONTROL_CODES.items(), ("implied_yield", IMPLIED_YIELD)]
@@ -675,6 +725,40 @@ def toll_facilities(
             }
         )
     return fac, fee, out
+
+
+def _restriction_arrays(
+    net: RawNetwork,
+    keep_node: npt.NDArray[np.bool_],
+    new_id: npt.NDArray[np.int64],
+    arcs: dict[str, npt.NDArray],
+) -> dict[str, npt.NDArray]:
+    """The restrictions as arc pairs of the kept network: every arc of the ``from`` way entering
+    the via node with every arc of the ``to`` way leaving it (``restriction_from``/``_to``, arc
+    ids; ``restriction_kind`` 0 = no, 1 = only; ``restriction_hgv`` for HGV-only ones)."""
+    frm: list[int] = []
+    to: list[int] = []
+    kind: list[int] = []
+    hgv: list[bool] = []
+    way, tail, head = arcs["way_id"], arcs["tail"], arcs["head"]
+    for w_from, via, w_to, k, hgv_only in net.restrictions:
+        if via >= keep_node.size or not keep_node[via]:
+            continue
+        v = int(new_id[via])
+        ins = np.flatnonzero((way == w_from) & (head == v))
+        outs = np.flatnonzero((way == w_to) & (tail == v))
+        for a in ins.tolist():
+            for b in outs.tolist():
+                frm.append(a)
+                to.append(b)
+                kind.append(k)
+                hgv.append(hgv_only)
+    return {
+        "restriction_from": np.asarray(frm, dtype=np.int64),
+        "restriction_to": np.asarray(to, dtype=np.int64),
+        "restriction_kind": np.asarray(kind, dtype=np.uint8),
+        "restriction_hgv": np.asarray(hgv, dtype=bool),
+    }
 
 
 def _place_arrays(places: list[tuple[float, float, str, str]]) -> dict[str, npt.NDArray]:
@@ -927,6 +1011,8 @@ class RoutingAssets:
     arcs: dict[str, npt.NDArray]
     #: OSM place nodes: ``lon``, ``lat``, ``kind``, ``name`` arrays (empty for older assets)
     places: dict[str, npt.NDArray] = field(default_factory=dict)
+    #: OSM turn restrictions as arc pairs (``restriction_from/_to/_kind/_hgv``; empty for older assets)
+    restrictions: dict[str, npt.NDArray] = field(default_factory=dict)
     _tree: Any = None
     _xy_scale: tuple[float, float] = (1.0, 1.0)
 
@@ -1050,8 +1136,13 @@ def load_assets(
         net = {k: nz[k] for k in nz.files}
     with np.load(root / "terrain.npz") as tz:
         ter = {k: tz[k] for k in tz.files}
-    arcs = {k: v for k, v in net.items() if k not in ("node_lon", "node_lat") and not k.startswith("place_")}
+    arcs = {
+        k: v
+        for k, v in net.items()
+        if k not in ("node_lon", "node_lat") and not k.startswith(("place_", "restriction_"))
+    }
     places = {k.removeprefix("place_"): v for k, v in net.items() if k.startswith("place_")}
+    restrictions = {k: v for k, v in net.items() if k.startswith("restriction_")}
     for k in ("ascent_m", "descent_m", "grade", "max_grade", "coverage"):
         arcs[k] = ter[k].astype(np.float64)
     if "toll_facility" in arcs:
@@ -1068,4 +1159,5 @@ def load_assets(
         node_elevation_m=ter["node_elevation_m"].astype(np.float64),
         arcs=arcs,
         places=places,
+        restrictions=restrictions,
     )

@@ -246,6 +246,8 @@ class ArcCosts:
     #: arcs, floored at zero there (the reported totals use the unfloored arrays)
     search_money_eur: npt.NDArray[np.float64]
     search_co2e_kg: npt.NDArray[np.float64]
+    #: uncongested steady speed (m/s) the vehicle approaches the arc's head node at (turn model)
+    steady_ms: npt.NDArray[np.float64] | None = None
 
     def objective(self, name: str) -> npt.NDArray[np.float64]:
         return {
@@ -499,6 +501,7 @@ def arc_costs(
         money_eur=money,
         search_money_eur=search_money,
         search_co2e_kg=s_co2e,
+        steady_ms=steady_kmh / 3.6,
     )
 
 

@@ -16,7 +16,7 @@ Method = Literal["exact", "epsilon"]
 Status = Literal["found", "empty_within_bounds", "no_path", "budget_exhausted"]
 PathLike = str | os.PathLike[str]
 
-__all__ = ["Graph", "ParetoResult", "ParetoStream", "Route", "Solution"]
+__all__ = ["Graph", "ParetoResult", "ParetoStream", "Route", "Solution", "TurnGraph"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +106,11 @@ class ParetoStream(Iterator[Solution]):
     ``with`` block) stops the search.
     """
 
-    def __init__(self, native: _native.ParetoStream) -> None:
+    def __init__(
+        self, native: _native.ParetoStream, solution: Callable[[Any], Solution] = Solution._from_native
+    ) -> None:
         self._native = native
+        self._solution = solution
         self._seen: list[Solution] = []
         self._result: ParetoResult | None = None
 
@@ -121,7 +124,7 @@ class ParetoStream(Iterator[Solution]):
             if info is not None and self._result is None:
                 self._result = ParetoResult(solutions=tuple(self._seen), **info)
             raise StopIteration
-        sol = Solution._from_native(item)
+        sol = self._solution(item)
         self._seen.append(sol)
         return sol
 
@@ -319,8 +322,8 @@ class Graph:
             method, epsilon, bounds, max_solutions, max_expansions, time_limit, departure, risk_aversion
         )
         if callback is None:
-            sols, info = self._g.pareto(int(s), int(t), kw)
-            return ParetoResult._from_native(sols, info)
+            sols, info = self._g.pareto(self._source(s), self._target(t), kw)
+            return ParetoResult(solutions=tuple(self._solution(x) for x in sols), **info)
         with self.pareto_stream(s, t, **kw) as stream:
             for sol in stream:
                 if callback(sol) is False:
@@ -357,7 +360,7 @@ class Graph:
         kw = _search_kwargs(
             method, epsilon, bounds, max_solutions, max_expansions, time_limit, departure, risk_aversion
         )
-        return ParetoStream(self._g.pareto_stream(int(s), int(t), kw))
+        return ParetoStream(self._g.pareto_stream(self._source(s), self._target(t), kw), self._solution)
 
     def pareto_many(
         self,
@@ -382,11 +385,14 @@ class Graph:
             return []
         if p.ndim != 2 or p.shape[1] != 2:
             raise ValueError(f"pairs must have shape (p, 2), got {p.shape}")
-        p = _ids("pairs", p.reshape(-1)).reshape(-1, 2)
+        p = self._pairs(_ids("pairs", p.reshape(-1)).reshape(-1, 2))
         kw = _search_kwargs(
             method, epsilon, bounds, max_solutions, max_expansions, time_limit, departure, risk_aversion
         )
-        return [ParetoResult._from_native(s, i) for s, i in self._g.pareto_many(p, kw)]
+        return [
+            ParetoResult(solutions=tuple(self._solution(x) for x in s), **i)
+            for s, i in self._g.pareto_many(p, kw)
+        ]
 
     def prepare_landmarks(
         self, count: int = 8, objectives: Sequence[int] | None = None, *, seed: int = 0
@@ -415,8 +421,8 @@ class Graph:
         """The path minimising ``sum(weights[i] * cost_i)``, or None when ``t`` is unreachable."""
         w = [float(x) for x in weights]
         sol, info = self._g.route(
-            int(s),
-            int(t),
+            self._source(s),
+            self._target(t),
             w,
             departure=None if departure is None else float(departure),
             risk_aversion=float(risk_aversion),
@@ -424,4 +430,163 @@ class Graph:
         )
         if sol is None:
             return None
-        return Route(costs=sol[0], nodes=sol[1], arcs=sol[2], **info)
+        path = self._solution(sol)
+        return Route(costs=path.costs, nodes=path.nodes, arcs=path.arcs, **info)
+
+    # Node and path translation: the identity here; :class:`TurnGraph` maps original node ids to
+    # its virtual origin/destination nodes and expanded paths back to original arcs.
+    def _source(self, s: int) -> int:
+        return int(s)
+
+    def _target(self, t: int) -> int:
+        return int(t)
+
+    def _pairs(self, p: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        return p
+
+    def _solution(self, t: tuple[Any, Any, Any]) -> Solution:
+        return Solution._from_native(t)
+
+    def expand_turns(
+        self, turn_from: npt.ArrayLike, turn_to: npt.ArrayLike, turn_costs: npt.ArrayLike
+    ) -> TurnGraph:
+        """The turn-expanded graph: only the listed turns ``turn_from[i] -> turn_to[i]`` (arc ids,
+        ``head(from) == tail(to)``) are allowed, each adding ``turn_costs[i]`` (k costs) to the
+        arc it turns into. See :class:`TurnGraph`."""
+        return TurnGraph.expand(self, turn_from, turn_to, turn_costs)
+
+    def all_turns(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Every ``(a, b)`` with ``head(a) == tail(b)`` (U-turns included), by ``a`` then ``b``."""
+        return _native.all_turns(self._g)
+
+
+class TurnGraph(Graph):
+    """A turn-expanded (edge-based) graph that answers in the terms of the graph it was built from.
+
+    The native core builds a graph with a node per arc of the original, an arc per allowed turn
+    (costs of the arc turned into plus the turn's costs), and a virtual origin and destination node
+    per original node (``ridgeline-core`` ``graph/turns.rs``). Every search of :class:`Graph` runs
+    on it unchanged; this class takes original node ids (``s``, ``t``, ``pairs``) and returns
+    solutions whose ``nodes`` and ``arcs`` are original node and arc ids and whose ``costs``
+    include the turn costs. ``num_nodes``/``arcs()`` describe the original graph;
+    ``expanded_nodes``/``expanded_arcs`` the searched one. Landmarks are computed on the
+    expanded graph.
+    """
+
+    __slots__ = ("_arc_of", "_base", "_head", "_m", "_n")
+
+    _arc_of: npt.NDArray[np.int64]
+    _base: Graph
+    _head: npt.NDArray[np.int64]
+    _m: int
+    _n: int
+
+    @classmethod
+    def expand(
+        cls, base: Graph, turn_from: npt.ArrayLike, turn_to: npt.ArrayLike, turn_costs: npt.ArrayLike
+    ) -> TurnGraph:
+        f = _ids("turn_from", turn_from)
+        t = _ids("turn_to", turn_to)
+        c = _floats("turn_costs", turn_costs, 2) if f.size else np.zeros((0, base.k))
+        if c.shape[0] != f.shape[0] or t.shape[0] != f.shape[0]:
+            raise ValueError(
+                f"turn_from, turn_to and turn_costs need one row per turn: {f.size}, {t.size}, {c.shape[0]}"
+            )
+        native, arc_of = _native.expand_turns(base._g, f, t, np.ascontiguousarray(c))
+        g = cls(native)
+        g._arc_of = arc_of
+        g._base = base
+        g._head = base.arcs()[1]
+        g._m = base.num_arcs
+        g._n = base.num_nodes
+        return g
+
+    @property
+    def num_nodes(self) -> int:
+        return self._n
+
+    @property
+    def num_arcs(self) -> int:
+        return self._m
+
+    @property
+    def expanded_nodes(self) -> int:
+        return self._g.num_nodes
+
+    @property
+    def expanded_arcs(self) -> int:
+        return self._g.num_arcs
+
+    @property
+    def coords(self) -> npt.NDArray[np.float64] | None:
+        return self._base.coords
+
+    def arcs(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """The original graph's ``(tail, head, costs)`` (turn costs not included)."""
+        return self._base.arcs()
+
+    def __repr__(self) -> str:
+        return (
+            f"TurnGraph(num_nodes={self._n}, num_arcs={self._m}, k={self.k}, "
+            f"expanded_nodes={self.expanded_nodes}, expanded_arcs={self.expanded_arcs})"
+        )
+
+    def _check(self, what: str, v: int) -> int:
+        v = int(v)
+        if not 0 <= v < self._n:
+            raise ValueError(f"{what} node {v} is out of range for a graph of {self._n} nodes")
+        return v
+
+    def _source(self, s: int) -> int:
+        return self._m + self._check("source", s)
+
+    def _target(self, t: int) -> int:
+        return self._m + self._n + self._check("target", t)
+
+    def _pairs(self, p: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        for what, col in (("source", p[:, 0]), ("target", p[:, 1])):
+            bad = col[(col < 0) | (col >= self._n)]
+            if bad.size:
+                raise ValueError(f"{what} node {int(bad[0])} is out of range for a graph of {self._n} nodes")
+        return np.ascontiguousarray(np.column_stack([p[:, 0] + self._m, p[:, 1] + self._m + self._n]))
+
+    def _solution(self, t: tuple[Any, Any, Any]) -> Solution:
+        costs, nodes, arcs = t
+        orig = self._arc_of[np.asarray(arcs, dtype=np.int64)]
+        orig = orig[orig >= 0]
+        start = int(nodes[0]) if len(nodes) else self._m
+        # A path starts at a virtual origin (m + v) or, from route_from_arc, at an arc's node.
+        first = start - self._m if start >= self._m else int(self._head[start])
+        return Solution(
+            costs=costs,
+            nodes=np.concatenate([np.asarray([first], dtype=np.int64), self._head[orig]]),
+            arcs=orig,
+        )
+
+    def route_from_arc(
+        self,
+        arc: int,
+        t: int,
+        weights: Sequence[float],
+        *,
+        departure: float | None = None,
+        risk_aversion: float = 0.0,
+    ) -> Route | None:
+        """Like :meth:`route`, for a vehicle that has just driven along original arc ``arc``: the
+        path starts with a turn out of it (so a forbidden turn, e.g. an HGV's U-turn, stays
+        forbidden at a waypoint), and its costs include that turn but not ``arc`` itself."""
+        a = int(arc)
+        if not 0 <= a < self._m:
+            raise ValueError(f"arc {a} is out of range for a graph of {self._m} arcs")
+        sol, info = self._g.route(
+            a,
+            self._target(t),
+            [float(x) for x in weights],
+            departure=None if departure is None else float(departure),
+            risk_aversion=float(risk_aversion),
+            landmarks=self._lm,
+        )
+        if sol is None:
+            return None
+        path = self._solution(sol)
+        return Route(costs=path.costs, nodes=path.nodes, arcs=path.arcs, **info)

@@ -25,6 +25,8 @@ from ridgeline.platform.problems import EngineError
 from ridgeline.routing import Graph, ParetoResult
 from ridgeline.routing.assets import RoutingAssets
 from ridgeline.routing.energy import CLASS_CODE, ROAD_CLASSES, ArcCosts, CostParams, Incident, arc_costs
+from ridgeline.routing.graph import TurnGraph
+from ridgeline.routing.turns import TurnCosts, TurnGeometry, turn_costs, turn_geometry
 from ridgeline.routing.vehicles import Vehicle
 
 __all__ = [
@@ -282,17 +284,33 @@ class Priced:
     arc_index: npt.NDArray[np.int64]  # graph arc id -> asset arc id
     refs: dict[str, float]
     incidents: list[Incident]
-    graphs: dict[tuple[str, ...], Graph] = field(default_factory=dict)
+    graphs: dict[tuple[Any, ...], Graph] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: per-arc quantities a route description sums, one row each (``Planner.cost_table``, lazy)
     describe_table: npt.NDArray[np.float64] | None = field(default=None, repr=False)
+    #: the allowed turns and their costs when the planner searches turn-expanded graphs
+    turns: TurnCosts | None = None
 
 
 class Planner:
-    """Routes on one loaded asset set. Thread-safe; priced networks are kept in a small LRU."""
+    """Routes on one loaded asset set. Thread-safe; priced networks are kept in a small LRU.
 
-    def __init__(self, assets: RoutingAssets, *, max_snap_m: float = 2000.0, priced_cache: int = 32) -> None:
+    ``turn_costs``: search turn-expanded graphs with the turn model of ``routing.turns`` (left
+    turns, U-turns, restrictions priced or forbidden); ``None`` turns it on for assets built from
+    OpenStreetMap (``sources.osm`` in the manifest) and off for synthetic ones."""
+
+    def __init__(
+        self,
+        assets: RoutingAssets,
+        *,
+        max_snap_m: float = 2000.0,
+        priced_cache: int = 32,
+        turn_costs: bool | None = None,
+    ) -> None:
         self.assets = assets
+        if turn_costs is None:
+            turn_costs = "osm" in (assets.manifest.get("sources") or {})
+        self.turn_costs = bool(turn_costs)
         self.max_snap_m = max_snap_m
         self._cache: OrderedDict[Any, Priced] = OrderedDict()
         self._cache_size = priced_cache
@@ -331,6 +349,12 @@ class Planner:
         if name:
             return ZoneInfo(name)
         return timezone(timedelta(hours=float(m.get("utc_offset_hours", 0))))
+
+    @functools.cached_property
+    def _turn_geometry(self) -> TurnGeometry:
+        """Arc bearings, junctions and minor approaches of the network (for every priced network)."""
+        a = self.assets
+        return turn_geometry(a.arcs, a.node_lon, a.node_lat)
 
     @functools.cached_property
     def _local_ways(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
@@ -467,6 +491,12 @@ class Planner:
         refs = {o: float(costs.objective(o)[idx].sum() / length) if length > 0 else 1.0 for o in OBJECTIVES}
         refs = {o: (v if v > 0 else 1.0) for o, v in refs.items()}
         p = Priced(costs=costs, arc_index=idx, refs=refs, incidents=found)
+        if self.turn_costs:
+            a = self.assets
+            geo = self._turn_geometry
+            p.turns = turn_costs(
+                a.arcs, a.node_lon, a.node_lat, costs, idx, vehicle, params, a.restrictions, geo
+            )
         with self._lock:
             self._cache[key] = p
             while len(self._cache) > self._cache_size:
@@ -480,32 +510,63 @@ class Planner:
         params = msgspec.structs.replace(scenario.params, local_seconds_of_day=seconds, weekend=weekend)
         return self.priced(scenario.vehicle, params, scenario.incidents, around)
 
-    def graph(self, p: Priced, objectives: tuple[str, ...]) -> Graph:
+    def graph(self, p: Priced, objectives: tuple[str, ...], *, turns: bool = True) -> Graph:
+        """The search graph of ``objectives``: node ids are asset node ids, arc ids index
+        ``p.arc_index``. With turn costs (``turns`` and the planner's ``turn_costs``) it is the
+        turn-expanded :class:`~ridgeline.routing.graph.TurnGraph`, which takes and returns the
+        same ids, its costs including the turns'."""
+        expand = turns and p.turns is not None
+        key = (objectives, expand)
         with p.lock:
-            g = p.graphs.get(objectives)
-            if g is None:
+            g = p.graphs.get(key)
+            if g is not None:
+                return g
+            base = p.graphs.get((objectives, False))
+            if base is None:
                 a = self.assets.arcs
                 cols = np.column_stack([p.costs.objective(o)[p.arc_index] for o in objectives])
-                g = Graph.from_arrays(
+                base = Graph.from_arrays(
                     a["tail"][p.arc_index], a["head"][p.arc_index], cols, n=self.assets.num_nodes
                 )
-                p.graphs[objectives] = g
+                p.graphs[(objectives, False)] = base
+            if not expand or p.turns is None:
+                return base
+            tc = p.turns
+            pos = np.full(self.assets.num_arcs, -1, dtype=np.int64)
+            pos[p.arc_index] = np.arange(p.arc_index.size)
+            cols = np.column_stack([tc.objective(o) for o in objectives]) if tc.size else None
+            g = base.expand_turns(pos[tc.from_arc], pos[tc.to_arc], cols if cols is not None else [])
+            p.graphs[key] = g
             return g
 
     # ---- searches -----------------------------------------------------------------------
 
-    def route(self, p: Priced, s: int, t: int, weights: dict[str, float]) -> RouteResult:
-        """The route minimising ``sum(w_i * c_i / ref_i)`` (refs: network means per metre)."""
+    def route(
+        self, p: Priced, s: int, t: int, weights: dict[str, float], *, after_arc: int | None = None
+    ) -> RouteResult:
+        """The route minimising ``sum(w_i * c_i / ref_i)`` (refs: network means per metre).
+
+        ``after_arc`` (an asset arc ending at ``s``, e.g. the previous leg's last arc): with turn
+        costs the route continues from that arc, so the turn at ``s`` is priced (and included in
+        this route's totals) and a forbidden one, such as an HGV's U-turn mid-road, is not taken."""
         if s == t:
             raise RoutingError(
                 422, "origin_destination_identical", "Origin and destination snap to the same road node."
             )
         g = self.graph(p, OBJECTIVES)
         w = [float(weights.get(o, 0.0)) / p.refs[o] for o in OBJECTIVES]
-        r = g.route(s, t, w)
+        prev, pos = -1, -1
+        if after_arc is not None and isinstance(g, TurnGraph):
+            prev = int(after_arc)
+            hit = np.flatnonzero(p.arc_index == prev)
+            pos = int(hit[0]) if hit.size else -1
+        r = g.route_from_arc(pos, t, w) if pos >= 0 and isinstance(g, TurnGraph) else g.route(s, t, w)
         if r is None:
             raise RoutingError(422, "no_path", "No path connects origin and destination for this vehicle.")
-        return self.describe(p, r.arcs, full=False)
+        out = self.describe(p, r.arcs, full=False)
+        if pos >= 0 and out.arcs.size:  # the turn out of the arc the vehicle arrived on
+            self.add_turns(p, np.array([prev, int(out.arcs[0])]), out.totals, out.objective_values)
+        return out
 
     def pareto(self, p: Priced, s: int, t: int, spec: ParetoSpec) -> ParetoResult:
         spec.check()
@@ -563,7 +624,12 @@ class Planner:
             raise RoutingError(
                 422, "invalid_request", "At least one weight must be positive.", field="weights"
             )
-        parts = [self.route(p, nodes[i], nodes[i + 1], q.weights) for i in range(len(nodes) - 1)]
+        parts: list[RouteResult] = []
+        for i in range(len(nodes) - 1):
+            # Each leg goes on from the arc the previous one arrived on (turn costs: the turn at a
+            # waypoint is priced, and an HGV does not turn back there mid-road).
+            prev = int(parts[-1].arcs[-1]) if parts and parts[-1].arcs.size else None
+            parts.append(self.route(p, nodes[i], nodes[i + 1], q.weights, after_arc=prev))
         whole = self.join(parts, p, names)
         self.require_coverage(whole, q.min_terrain_coverage)
         return PlannedRoute(route=whole, priced=p, legs=len(parts))
@@ -599,7 +665,35 @@ class Planner:
         return Front(members=described, chosen=chosen, dropped=len(sols) - len(described))
 
     def graph_arcs_to_assets(self, p: Priced, graph_arcs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Asset arc ids of a path of the search graph (a :class:`TurnGraph` already returns its
+        paths as arcs of the node-based graph, so both map through ``p.arc_index``)."""
         return p.arc_index[np.asarray(graph_arcs, dtype=np.int64)]
+
+    @staticmethod
+    def add_turns(p: Priced, arcs: npt.NDArray[np.int64], totals: Totals, values: dict[str, float]) -> None:
+        """Adds the costs of the turns between consecutive ``arcs`` (asset ids) to a route's
+        ``totals`` and objective ``values``: time to the duration (and the risk-adjusted duration:
+        turns add no spread), energy, fuel, CO2e, energy, driver and carbon cost to the money.
+        Pairs that are no allowed turn (a waypoint's stop between legs) add nothing."""
+        tc = p.turns
+        if tc is None or arcs.size < 2:
+            return
+        i = tc.along(arcs)
+        i = i[i >= 0]
+        if i.size == 0:
+            return
+        dt = float(tc.time_s[i].sum())
+        totals.duration_s += dt
+        totals.risk_adjusted_duration_s += dt
+        totals.energy_kwh += float(tc.energy_kwh[i].sum())
+        totals.fuel_l += float(tc.fuel_l[i].sum())
+        totals.co2e_kg += float(tc.co2e_kg[i].sum())
+        totals.energy_cost_eur += float(tc.energy_cost_eur[i].sum())
+        totals.driver_cost_eur += float(tc.driver_cost_eur[i].sum())
+        totals.carbon_cost_eur += float(tc.carbon_cost_eur[i].sum())
+        totals.money_eur += float(tc.money_eur[i].sum())
+        for o in values:
+            values[o] += float(tc.objective(o)[i].sum())
 
     # ---- description --------------------------------------------------------------------
 
@@ -656,6 +750,7 @@ class Planner:
             terrain_coverage=round(cov, 6),
         )
         values = {o: sums[_OBJECTIVE_ROWS[o]] for o in OBJECTIVES}
+        self.add_turns(p, arcs, totals, values)  # turn costs (routing.turns); no-op without them
         r = RouteResult(
             nodes=nodes, arcs=arcs, totals=totals, objective_values=values, coordinates=[], profile=[]
         )

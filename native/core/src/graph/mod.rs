@@ -29,6 +29,7 @@ mod pareto;
 mod route;
 mod search;
 mod stream;
+mod turns;
 
 #[cfg(test)]
 mod tests;
@@ -42,6 +43,7 @@ pub use pareto::{
 };
 pub use route::{route, RouteOptions, RouteResult};
 pub use stream::ParetoStream;
+pub use turns::{all_turns, expand_turns, TurnGraph, Turns};
 
 /// Errors raised by graph construction, file I/O and search.
 #[derive(Debug, thiserror::Error)]

@@ -8,6 +8,7 @@
 mod pareto;
 mod route;
 mod stream;
+mod turns;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -255,5 +256,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyGraph>()?;
     m.add_class::<ParetoStream>()?;
     m.add_class::<PyLandmarks>()?;
+    m.add_function(wrap_pyfunction!(turns::expand_turns_native, m)?)?;
+    m.add_function(wrap_pyfunction!(turns::all_turns_native, m)?)?;
     Ok(())
 }
