@@ -204,12 +204,26 @@ pub fn rnea(
 /// The joint-space mass matrix by the composite rigid-body algorithm, written row-major into
 /// `m` (length `nv * nv`).
 pub fn crba(model: &Model, data: &mut Data, q: &[f64], m: &mut [f64]) {
-    let nv = model.nv;
+    for (i, b) in model.bodies.iter().enumerate() {
+        data.xup[i] = joint_xup(b, q);
+    }
+    crba_given_xup(model, data, m);
+}
+
+/// [`crba`] with the joint transforms `data.xup` of the configuration already computed (by
+/// [`forward_kinematics`] or [`aba`] in the same step): the transforms are not recomputed.
+pub fn crba_given_xup(model: &Model, data: &mut Data, m: &mut [f64]) {
     for x in m.iter_mut() {
         *x = 0.0;
     }
+    crba_pattern(model, data, m);
+}
+
+/// [`crba_given_xup`] writing only the entries of the branch-induced sparsity pattern (both
+/// triangles; see [`dof_parents`]): every other entry of `m` is left as it was.
+pub fn crba_pattern(model: &Model, data: &mut Data, m: &mut [f64]) {
+    let nv = model.nv;
     for (i, b) in model.bodies.iter().enumerate() {
-        data.xup[i] = joint_xup(b, q);
         data.ia[i] = b.inertia;
     }
     for (i, b) in model.bodies.iter().enumerate().rev() {
@@ -272,16 +286,43 @@ pub fn aba(
     fext: Option<&[Force]>,
     qdd: &mut [f64],
 ) {
+    aba_ext(model, data, q, v, tau, fext, None, false, qdd);
+}
+
+/// [`aba`] with two options for the stepper. `armature` (length `nv`, one-dof joints only; a
+/// free joint's entries are ignored) adds a diagonal `diag(armature)` to the mass matrix:
+/// `qdd = (M + diag(armature))^-1 (tau + J^T f_ext - h)`, exactly as a rotor inertia enters
+/// the joint's `D = S^T IA S`. `kinematics_ready` says `data.xup` and `data.v` already hold
+/// this `(q, v)`'s joint transforms and body velocities (from the contact stage of the same
+/// step), so they are not recomputed (the same values, bit for bit).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn aba_ext(
+    model: &Model,
+    data: &mut Data,
+    q: &[f64],
+    v: &[f64],
+    tau: &[f64],
+    fext: Option<&[Force]>,
+    armature: Option<&[f64]>,
+    kinematics_ready: bool,
+    qdd: &mut [f64],
+) {
     // pass 1: kinematics, velocity-product accelerations, bias forces
     for (i, b) in model.bodies.iter().enumerate() {
-        let x = joint_xup(b, q);
-        data.xup[i] = x;
         let vj = joint_motion(b, v);
-        let vi = match b.parent {
-            Some(p) => x.apply_motion(data.v[p]).add(vj),
-            None => vj,
+        let vi = if kinematics_ready {
+            data.v[i]
+        } else {
+            let x = joint_xup(b, q);
+            data.xup[i] = x;
+            let vi = match b.parent {
+                Some(p) => x.apply_motion(data.v[p]).add(vj),
+                None => vj,
+            };
+            data.v[i] = vi;
+            vi
         };
-        data.v[i] = vi;
         data.c[i] = vi.cross_motion(vj);
         data.ia[i] = b.inertia;
         let mut pa = vi.cross_force(b.inertia.mul_motion(vi));
@@ -298,7 +339,10 @@ pub fn aba(
         let s = subspace(b);
         let ia = data.ia[i];
         let u = ia.mul_motion(s);
-        let d = s.dot(u);
+        let d = match armature {
+            Some(arm) => s.dot(u) + arm[b.v_idx],
+            None => s.dot(u),
+        };
         let d_inv = 1.0 / d;
         let uu = tau[b.v_idx] - s.dot(data.pa[i]);
         data.u[i] = u;
@@ -404,6 +448,76 @@ pub fn cholesky_in_place(m: &mut [f64], n: usize, min_pivot: f64) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// No parent degree of freedom (a root dof) in [`dof_parents`].
+pub const NO_DOF: usize = usize::MAX;
+
+/// The parent of each degree of freedom, `lambda(i) < i` (Featherstone 2008, section 6.5): a
+/// joint's dof hangs from the last dof of its parent body's joint, and a free joint's six
+/// dofs form a chain. A mass matrix has nonzeros only where one dof is an ancestor of the
+/// other, and so does `M + J^T K J` for a point Jacobian `J` (nonzero on one root path).
+pub fn dof_parents(model: &Model) -> Vec<usize> {
+    let mut lambda = vec![NO_DOF; model.nv];
+    for b in &model.bodies {
+        let first = match b.parent {
+            Some(p) => {
+                let pb = &model.bodies[p];
+                pb.v_idx + pb.nv() - 1
+            }
+            None => NO_DOF,
+        };
+        for k in 0..b.nv() {
+            lambda[b.v_idx + k] = if k == 0 { first } else { b.v_idx + k - 1 };
+        }
+    }
+    lambda
+}
+
+/// In-place `L^T D L` factorisation of a row-major SPD matrix with the branch-induced sparsity
+/// of `lambda` (Featherstone 2008, table 6.3): no fill-in, only ancestor entries of the lower
+/// triangle are read and written (`L` unit lower triangular below the diagonal, `D` on it).
+/// Returns `false` when a pivot is not positive (the matrix is not positive definite).
+pub fn ltdl_in_place(h: &mut [f64], n: usize, lambda: &[usize]) -> bool {
+    for k in (0..n).rev() {
+        let hkk = h[k * n + k];
+        if hkk.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+            return false;
+        }
+        let mut i = lambda[k];
+        while i != NO_DOF {
+            let a = h[k * n + i] / hkk;
+            let mut j = i;
+            while j != NO_DOF {
+                h[i * n + j] -= a * h[k * n + j];
+                j = lambda[j];
+            }
+            h[k * n + i] = a;
+            i = lambda[i];
+        }
+    }
+    true
+}
+
+/// Solve `L^T D L x = b` in place (`b` becomes `x`) with the factor of [`ltdl_in_place`].
+pub fn ltdl_solve(h: &[f64], n: usize, lambda: &[usize], b: &mut [f64]) {
+    for i in (0..n).rev() {
+        let mut j = lambda[i];
+        while j != NO_DOF {
+            b[j] -= h[i * n + j] * b[i];
+            j = lambda[j];
+        }
+    }
+    for i in 0..n {
+        b[i] /= h[i * n + i];
+    }
+    for i in 0..n {
+        let mut j = lambda[i];
+        while j != NO_DOF {
+            b[i] -= h[i * n + j] * b[j];
+            j = lambda[j];
+        }
+    }
 }
 
 /// Configuration rate `dq/dt` for velocity `v`: joint coordinates move with `v`; the
