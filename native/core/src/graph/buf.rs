@@ -87,6 +87,16 @@ impl<T: Pod> Default for Scratch<T> {
 impl<T: Pod> Scratch<T> {
     /// `len` zero-valued entries (all-zero bytes; `T: Pod` makes that a valid value).
     pub fn zeroed(len: usize) -> Self {
+        Self::zeroed_with(len, true)
+    }
+
+    /// [`Scratch::zeroed`] without the huge-page advice, for arrays touched sparsely (a 2 MB
+    /// huge page would make one touched entry cost 2 MB of resident memory).
+    pub fn zeroed_small_pages(len: usize) -> Self {
+        Self::zeroed_with(len, false)
+    }
+
+    fn zeroed_with(len: usize, huge: bool) -> Self {
         let bytes = len * std::mem::size_of::<T>();
         if bytes == 0 {
             return Scratch::default();
@@ -95,7 +105,7 @@ impl<T: Pod> Scratch<T> {
         // Large arrays: ask for transparent huge pages, so a query that touches much of the
         // graph takes one fault per 2 MB instead of one per 4 KB (advisory; ignored without THP).
         #[cfg(target_os = "linux")]
-        if bytes >= 4 << 20 {
+        if huge && bytes >= 4 << 20 {
             let _ = map.advise(memmap2::Advice::HugePage);
         }
         Scratch {

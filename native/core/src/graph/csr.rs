@@ -63,12 +63,21 @@ pub struct Graph {
     pub(crate) variance: Option<Buf<f64>>,
     /// The objective that profiles and variances refer to.
     pub(crate) time_index: usize,
-    /// Static costs per objective in reverse-CSR order, as `f32` rounded down (see
-    /// [`Graph::reverse_lower_bounds`]); built on first use.
-    pub(crate) rev_lb: std::sync::OnceLock<Vec<f32>>,
+    /// Reverse arcs with their static costs (see [`Graph::reverse_lower_bounds`]); built on
+    /// first use.
+    pub(crate) rev_lb: std::sync::OnceLock<RevArcs>,
     /// Identity of the graph's contents for the heuristic cache ([`super::heuristics`]): unique
     /// per built or loaded graph (a clone has the same contents, so it keeps the id).
     pub(crate) uid: u64,
+}
+
+/// Reverse-CSR records of the backward searches ([`Graph::reverse_lower_bounds`]).
+#[derive(Debug, Clone)]
+pub(crate) enum RevArcs {
+    /// Records of `2 + k` `u16`s: tail (low, high half), then the costs, exactly.
+    U16(Vec<u16>),
+    /// Records of `1 + k` `u32`s: tail, then the costs' `f32` bits, rounded down.
+    F32(Vec<u32>),
 }
 
 /// A fresh [`Graph::uid`].
@@ -366,27 +375,52 @@ impl Graph {
         (tails, heads, costs)
     }
 
-    /// Objective `i`'s static arc costs at `i * m + r` for reverse-CSR position `r`, rounded down
-    /// to `f32`. A backward search reads them sequentially instead of gathering `costs` through
-    /// `rev_pos` (a cache miss per arc); rounding down keeps every distance computed from them an
-    /// admissible, consistent lower bound (exact for integer costs below 2^24). Built on first
-    /// use: `4 * m * k` bytes.
-    pub(crate) fn reverse_lower_bounds(&self) -> &[f32] {
+    /// The reverse arcs with their static costs as lower bounds, one record per reverse-CSR
+    /// position (the tail, then the `k` costs), so a backward search reads a settled node's arcs
+    /// and costs in one sequential run instead of gathering `costs` through `rev_pos` (a cache
+    /// miss per arc) and the tails from a second array. Built on first use: `(2 + k) * 2 * m`
+    /// bytes when every cost is an integer in `0..=65535` (stored exactly), else `(1 + k) * 4 * m`
+    /// (costs as `f32` rounded down, so every distance computed from them is still an admissible,
+    /// consistent lower bound; exact for integer costs below 2^24).
+    pub(crate) fn reverse_lower_bounds(&self) -> &RevArcs {
         self.rev_lb.get_or_init(|| {
             let (k, m) = (self.k, self.m);
-            let (costs, pos) = (self.costs.as_slice(), self.rev_pos.as_slice());
-            let mut out = vec![0.0f32; m * k];
-            for i in 0..k {
+            let (costs, pos, tail) = (
+                self.costs.as_slice(),
+                self.rev_pos.as_slice(),
+                self.rev_tail.as_slice(),
+            );
+            let small = costs
+                .iter()
+                .all(|&c| (0.0..=65535.0).contains(&c) && c.fract() == 0.0);
+            if small && self.n <= u32::MAX as usize {
+                let st = 2 + k;
+                let mut out = vec![0u16; m * st];
                 for r in 0..m {
+                    let rec = &mut out[r * st..(r + 1) * st];
+                    rec[0] = tail[r] as u16;
+                    rec[1] = (tail[r] >> 16) as u16;
+                    for i in 0..k {
+                        rec[2 + i] = costs[pos[r] as usize * k + i] as u16;
+                    }
+                }
+                return RevArcs::U16(out);
+            }
+            let st = 1 + k;
+            let mut out = vec![0u32; m * st];
+            for r in 0..m {
+                let rec = &mut out[r * st..(r + 1) * st];
+                rec[0] = tail[r];
+                for i in 0..k {
                     let c = costs[pos[r] as usize * k + i];
                     let mut f = c as f32;
                     if f as f64 > c {
                         f = f32::from_bits(f.to_bits() - 1);
                     }
-                    out[i * m + r] = f;
+                    rec[1 + i] = f.to_bits();
                 }
             }
-            out
+            RevArcs::F32(out)
         })
     }
 

@@ -169,7 +169,7 @@ impl NodeFronts {
             .and_then(|mut p| p.pop())
             .unwrap_or_default();
         if f.hdr.len() < n {
-            f.hdr = Scratch::zeroed(n);
+            f.hdr = Scratch::zeroed_small_pages(n);
             f.epoch = 0;
         }
         f.epoch = f.epoch.wrapping_add(1);

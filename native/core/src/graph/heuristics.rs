@@ -15,20 +15,26 @@
 //!   bounds or dominated at the target is dropped without extending anything. So the searches
 //!   settle what the front can use: a ball around the target of radius about the source's
 //!   distance, plus what the surviving labels need, not the whole graph.
-//! * Costs are read from [`Graph::reverse_lower_bounds`] (sequential, `f32` rounded down, so
-//!   still admissible and consistent) when the cost model is static; the open list is a radix
-//!   heap on the keys' bit patterns.
-//! * The state lives in a [`LazySpace`]: `K + 1` words per node (a stamp word holding the epoch
-//!   and the mask of objectives whose search settled the node, then the `K` distances), so a
-//!   lookup reads one cache line; the array is zero-filled anonymous memory ([`Scratch`]) whose
-//!   entries are valid only under the current epoch, so a query costs what it touches, not `O(n)`.
+//! * Costs are read from [`Graph::reverse_lower_bounds`] when the cost model is static: one
+//!   record per reverse arc holding its tail and costs (exact `u16` when every cost is a small
+//!   integer, else `f32` rounded down, so still admissible and consistent), so a settled node's
+//!   arcs are one sequential read. The open list is a radix heap on the keys' bit patterns.
+//! * The state lives in a [`LazySpace`], laid out per objective so that one search's random
+//!   accesses stay in a small region: `n` distances (`f64`, 2 MB for NY) and two state bits a
+//!   node (unreached, reached, settled: 66 KB for NY) per objective, plus one bit a node saying
+//!   that `h(v)` is final. The distance array is anonymous memory ([`Scratch`]) that is never
+//!   cleared: a distance is read only where the state bits say it was written in this space's
+//!   current use, and reusing a space clears only the state words of the nodes it touched (or
+//!   the whole bit arrays, 0.2 MB for NY, after a large query), so a query costs what it
+//!   touches, not `O(n)`.
 //! * Reuse across queries: a space remembers what it was computed for (graph, target, number of
 //!   objectives, cost model's lower bounds, bounds: [`HeurKey`]) and is kept, after its query, in a
 //!   small process-wide LRU with a byte budget (`RIDGELINE_ROUTING_HEURISTIC_CACHE_MB`, default
-//!   16). A later query with the same key resumes the searches where they stopped: the settled
+//!   8: one NY-sized three-objective space of 6.6 MB, or hundreds of Andorra ones; every byte
+//!   of a kept space is counted: distances, state bits, touched list and open lists). A later query with the same key resumes the searches where they stopped: the settled
 //!   distances are exact whatever query settled them, and the open lists are exactly the state of
 //!   an interrupted Dijkstra, so resuming equals running it further. A cache miss recycles the
-//!   least recently used space's memory (a new epoch; no clearing). Within one call,
+//!   least recently used space's memory (its state bits cleared as above). Within one call,
 //!   [`super::pareto::pareto_many`] shares the space between the pairs of one target.
 //! * The wall-clock deadline is checked every 1024 heap pops, before a pop, so an interrupted
 //!   search is left resumable (no node is marked settled without its arcs relaxed).
@@ -37,6 +43,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use super::buf::Scratch;
+use super::csr::RevArcs;
 use super::search::CostModel;
 use super::Graph;
 
@@ -135,21 +142,29 @@ pub(crate) struct HeurKey {
 }
 
 const MAX_K: usize = 5;
-/// Bit of objective `i` in a node's stamp word: `1 << (MASK_SHIFT + i)`.
-const MASK_SHIFT: u32 = 32;
-const EPOCH_BITS: u64 = 0xffff_ffff;
+/// Node state in objective `i`'s search, two bits a node: unreached, reached (tentative
+/// distance), settled (final distance).
+const REACHED: u64 = 1;
+const SETTLED: u64 = 3;
 
 /// Reusable state of the lazy backward searches (module docs).
 #[derive(Default)]
 pub(crate) struct LazySpace {
-    /// Current epoch, `1..2^31`; a node's entries are valid only when its stamp's low 32 bits
-    /// equal it.
-    epoch: u32,
-    /// Objectives of the current key (the stride is `k + 1`).
+    /// Objectives and nodes of the current key.
     k: usize,
-    /// Per node `k + 1` words: the stamp (epoch | settled mask << 32, as `f64` bits), then the
-    /// tentative or final distance per objective.
-    node: Scratch<f64>,
+    n: usize,
+    /// Per objective `i`, `dist[i * n + v]`: `v`'s tentative or final distance, meaningful only
+    /// where `v`'s state says reached (or, for a node marked full, its final `h_i`). Never
+    /// cleared: the state bits say what is valid.
+    dist: Scratch<f64>,
+    /// Per objective `i`, `state[i * sw + v / 32]` holds `v`'s two state bits.
+    state: Vec<u64>,
+    /// `full[v / 64]`: every objective's `h(v)` is final (a lookup is then `K` reads).
+    full: Vec<u64>,
+    /// Nodes whose state words to clear on reuse, up to `touched_cap`; past it (`overflow`)
+    /// the state arrays are cleared whole, which then costs less than the list would.
+    touched: Vec<u32>,
+    overflow: bool,
     heaps: Vec<RadixHeap>,
     /// Objective `i`'s search can settle nothing more within its bound.
     done: [bool; MAX_K],
@@ -169,7 +184,7 @@ fn budget() -> usize {
             .ok()
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|mb| mb.is_finite() && *mb >= 0.0)
-            .map_or(16 << 20, |mb| (mb * (1u64 << 20) as f64) as usize)
+            .map_or(8 << 20, |mb| (mb * (1u64 << 20) as f64) as usize)
     })
 }
 
@@ -183,14 +198,28 @@ const KEEP_HEAP: usize = 1 << 15;
 /// larger graph's is unmapped after each query.
 pub(crate) const POOL_BYTES: usize = 4 << 20;
 
+/// Words of a 2-bit-per-node state array of `n` nodes.
+fn state_words(n: usize) -> usize {
+    n.div_ceil(32)
+}
+
 impl LazySpace {
+    /// What the space holds (what the cache budget counts): distances, state bits, touched
+    /// list and heaps.
     fn bytes(&self) -> usize {
-        self.node.bytes()
+        self.dist.bytes()
+            + (self.state.capacity() + self.full.capacity()) * 8
+            + self.touched.capacity() * 4
             + self
                 .heaps
                 .iter()
-                .map(|h| h.buckets.iter().map(|b| b.capacity() * 12).sum::<usize>())
+                .map(|h| h.buckets.iter().map(|b| b.capacity() * 16).sum::<usize>())
                 .sum::<usize>()
+    }
+
+    /// Bytes a space for `n` nodes and `k` objectives needs at least.
+    fn need(n: usize, k: usize) -> usize {
+        n * k * 8 + (k * state_words(n) + n.div_ceil(64)) * 8
     }
 
     /// The cached space for `key` (and `true`), else a space to reset: the least recently used
@@ -202,13 +231,13 @@ impl LazySpace {
         if let Some(i) = c.iter().rposition(|s| s.key.as_ref() == Some(key)) {
             return (c.remove(i), true);
         }
-        let need = n * (key.k + 1) * 8;
+        let need = Self::need(n, key.k);
         let held: usize = c.iter().map(LazySpace::bytes).sum();
         if !c.is_empty() && (held + need > budget() || c.len() >= CACHE_KEEP) {
             // Prefer a space already large enough, so its mapping is reused.
             let i = c
                 .iter()
-                .position(|s| s.node.len() >= n * (key.k + 1))
+                .position(|s| s.dist.len() >= n * key.k)
                 .unwrap_or(0);
             return (c.remove(i), false);
         }
@@ -217,7 +246,13 @@ impl LazySpace {
 
     /// Keeps the space for later queries with its key, evicting the least recently used spaces
     /// beyond the budget (their memory is unmapped).
-    pub fn give_back(self) {
+    pub fn give_back(mut self) {
+        // The open lists' spare capacity is not state: keep only what resuming needs.
+        for h in &mut self.heaps {
+            for b in &mut h.buckets {
+                b.shrink_to_fit();
+            }
+        }
         if self.key.is_none() || self.bytes() > budget() {
             return;
         }
@@ -231,16 +266,32 @@ impl LazySpace {
     }
 
     fn reset(&mut self, n: usize, k: usize, key: HeurKey) {
-        if self.node.len() < n * (k + 1) {
-            self.node = Scratch::zeroed(n * (k + 1));
-            self.epoch = 0;
+        let sw = state_words(n);
+        if self.dist.len() < n * k {
+            self.dist = Scratch::zeroed_small_pages(n * k);
         }
+        if self.n != n || self.k != k || self.overflow {
+            // Another shape, or too much touched to clear word by word.
+            self.state.clear();
+            self.state.resize(k * sw, 0);
+            self.full.clear();
+            self.full.resize(n.div_ceil(64), 0);
+        } else {
+            let old_sw = state_words(self.n);
+            for &v in &self.touched {
+                let v = v as usize;
+                for i in 0..self.k {
+                    self.state[i * old_sw + v / 32] = 0;
+                }
+                self.full[v / 64] = 0;
+            }
+        }
+        self.touched.clear();
+        // Clearing `touched` words costs `k + 1` stores each; the whole arrays cost `sw * (k + 1)`.
+        self.touched.reserve(sw / 2);
+        self.overflow = false;
+        self.n = n;
         self.k = k;
-        self.epoch += 1;
-        if self.epoch >= 1 << 31 {
-            self.node.fill(0.0);
-            self.epoch = 1;
-        }
         self.heaps.resize_with(k, RadixHeap::default);
         for h in &mut self.heaps {
             h.clear();
@@ -249,6 +300,25 @@ impl LazySpace {
         self.pops = 0;
         self.key = Some(key);
     }
+
+    #[inline(always)]
+    fn touch(&mut self, v: usize) {
+        if self.touched.len() < self.touched.capacity() {
+            self.touched.push(v as u32);
+        } else {
+            self.overflow = true;
+        }
+    }
+}
+
+#[inline(always)]
+fn get2(state: &[u64], v: usize) -> u64 {
+    (state[v / 32] >> (2 * (v % 32))) & 3
+}
+
+#[inline(always)]
+fn set2(state: &mut [u64], v: usize, s: u64) {
+    state[v / 32] |= s << (2 * (v % 32));
 }
 
 /// Lazily advanced backward searches to one target (module docs).
@@ -262,8 +332,6 @@ pub(crate) struct Lazy<'a, const K: usize, C> {
 }
 
 impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
-    const FULL: u64 = ((1u64 << K) - 1) << MASK_SHIFT;
-
     pub fn new(g: &'a Graph, t: usize, model: &'a C, bounds: [f64; K]) -> Self {
         assert!(K <= MAX_K);
         let mut kb = [0u64; MAX_K];
@@ -280,13 +348,13 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
         let (mut sp, resumed) = LazySpace::take(&key, g.n);
         if !resumed {
             sp.reset(g.n, K, key);
-            let e = f64::from_bits(u64::from(sp.epoch));
-            let row = &mut sp.node[t * (K + 1)..(t + 1) * (K + 1)];
-            row[0] = e;
-            row[1..].fill(0.0);
-            for h in &mut sp.heaps {
-                h.push(0.0, t as u32);
+            let (n, sw) = (g.n, state_words(g.n));
+            for i in 0..K {
+                sp.dist[i * n + t] = 0.0;
+                set2(&mut sp.state[i * sw..(i + 1) * sw], t, REACHED);
+                sp.heaps[i].push(0.0, t as u32);
             }
+            sp.touch(t);
         }
         Lazy {
             g,
@@ -311,35 +379,63 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
     /// Advances objective `i`'s search until `u` is settled or cannot be within the bound;
     /// returns `h_i(u)` (`+inf` beyond the bound, unreachable, or on timeout).
     fn settle_one(&mut self, i: usize, u: usize) -> f64 {
-        let e = u64::from(self.sp.epoch);
-        let bit = 1u64 << (MASK_SHIFT + i as u32);
-        let st = K + 1;
-        let (off, tail, pos) = (
-            self.g.rev_off.as_slice(),
-            self.g.rev_tail.as_slice(),
-            self.g.rev_pos.as_slice(),
-        );
-        let m = self.g.m;
-        let rev = self.model.reverse_bounds(self.g);
-        let node = &mut self.sp.node[..];
-        let heap = &mut self.sp.heaps[i];
-        loop {
-            let su = node[u * st].to_bits();
-            if su & EPOCH_BITS == e && su & bit != 0 {
-                return node[u * st + 1 + i];
+        let g: &'a Graph = self.g;
+        let model: &'a C = self.model;
+        let (tail, pos) = (g.rev_tail.as_slice(), g.rev_pos.as_slice());
+        // One record per reverse arc (tail and costs together) when the model's bounds are the
+        // static costs; else the tails and the model's bounds.
+        match model.reverse_bounds(g) {
+            Some(RevArcs::U16(d)) => {
+                let st = 2 + g.k;
+                self.advance(i, u, |r| {
+                    let rec = &d[r * st..r * st + st];
+                    (
+                        rec[0] as usize | (rec[1] as usize) << 16,
+                        f64::from(rec[2 + i]),
+                    )
+                })
             }
-            if self.sp.done[i] {
+            Some(RevArcs::F32(d)) => {
+                let st = 1 + g.k;
+                self.advance(i, u, |r| {
+                    (
+                        d[r * st] as usize,
+                        f64::from(f32::from_bits(d[r * st + 1 + i])),
+                    )
+                })
+            }
+            None => self.advance(i, u, |r| {
+                (tail[r] as usize, model.lower_bound(pos[r] as usize, i))
+            }),
+        }
+    }
+
+    /// [`Self::settle_one`] with `arc(r)` giving reverse arc `r`'s tail and lower bound.
+    #[inline(always)]
+    fn advance(&mut self, i: usize, u: usize, arc: impl Fn(usize) -> (usize, f64)) -> f64 {
+        let (n, sw) = (self.g.n, state_words(self.g.n));
+        let off = self.g.rev_off.as_slice();
+        let sp = &mut self.sp;
+        let dist = &mut sp.dist[i * n..(i + 1) * n];
+        let state = &mut sp.state[i * sw..(i + 1) * sw];
+        let heap = &mut sp.heaps[i];
+        let cap = sp.touched.capacity();
+        loop {
+            if get2(state, u) == SETTLED {
+                return dist[u];
+            }
+            if sp.done[i] {
                 return f64::INFINITY;
             }
             let key = match heap.peek_key() {
                 Some(k) if k <= self.bounds[i] => k,
                 _ => {
-                    self.sp.done[i] = true;
+                    sp.done[i] = true;
                     continue;
                 }
             };
-            self.sp.pops += 1;
-            if self.sp.pops & 1023 == 0 {
+            sp.pops += 1;
+            if sp.pops & 1023 == 0 {
                 if let Some(d) = self.deadline {
                     if Instant::now() >= d {
                         self.timed_out = true;
@@ -348,30 +444,30 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
                 }
             }
             let v = heap.pop_min() as usize;
-            let sv = node[v * st].to_bits();
-            // Pushed in this epoch, so stamped with it; stale if settled or improved since.
-            if sv & bit != 0 || node[v * st + 1 + i] != key {
+            // Stale if settled or improved since it was pushed.
+            if get2(state, v) == SETTLED || dist[v] != key {
                 continue;
             }
-            node[v * st] = f64::from_bits(sv | bit);
+            set2(state, v, SETTLED);
             for r in off[v] as usize..off[v + 1] as usize {
-                let w = tail[r] as usize;
-                let c = match rev {
-                    Some(rc) => rc[i * m + r] as f64,
-                    None => self.model.lower_bound(pos[r] as usize, i),
-                };
+                let (w, c) = arc(r);
                 let nd = key + c;
-                let row = &mut node[w * st..(w + 1) * st];
-                let sw = row[0].to_bits();
-                if sw & EPOCH_BITS != e {
-                    row[0] = f64::from_bits(e);
-                    row[1..].fill(f64::INFINITY);
-                } else if sw & bit != 0 {
-                    continue;
-                }
-                if nd < row[1 + i] {
-                    row[1 + i] = nd;
-                    heap.push(nd, w as u32);
+                match get2(state, w) {
+                    0 => {
+                        set2(state, w, REACHED);
+                        dist[w] = nd;
+                        heap.push(nd, w as u32);
+                        if sp.touched.len() < cap {
+                            sp.touched.push(w as u32);
+                        } else {
+                            sp.overflow = true;
+                        }
+                    }
+                    REACHED if nd < dist[w] => {
+                        dist[w] = nd;
+                        heap.push(nd, w as u32);
+                    }
+                    _ => {}
                 }
             }
         }
@@ -387,11 +483,15 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
             }
         }
         // Every search has settled `u` or is done (then `h_i(u) = +inf` for good: the key fixes
-        // the bounds), so the vector is final: mark it so the next lookup is one read.
-        let e = u64::from(self.sp.epoch);
-        let row = &mut self.sp.node[u * (K + 1)..(u + 1) * (K + 1)];
-        row[0] = f64::from_bits(e | Self::FULL);
-        row[1..].copy_from_slice(&h);
+        // the bounds), so the vector is final: store it and mark `u` full, so the next lookup
+        // is `K` reads. (A done search never relaxes again, so overwriting its tentative
+        // distance with `+inf` is safe.)
+        let n = self.g.n;
+        for i in 0..K {
+            self.sp.dist[i * n + u] = h[i];
+        }
+        self.sp.full[u / 64] |= 1 << (u % 64);
+        self.sp.touch(u);
         h
     }
 }
@@ -399,32 +499,29 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
 impl<const K: usize, C: CostModel<K>> Heuristic<K> for Lazy<'_, K, C> {
     #[inline(always)]
     fn h(&mut self, u: usize) -> [f64; K] {
-        let row = &self.sp.node[u * (K + 1)..(u + 1) * (K + 1)];
-        if row[0].to_bits() == u64::from(self.sp.epoch) | Self::FULL {
-            return row[1..].try_into().unwrap();
+        if self.sp.full[u / 64] >> (u % 64) & 1 != 0 {
+            let n = self.g.n;
+            return std::array::from_fn(|i| self.sp.dist[i * n + u]);
         }
         self.settle(u)
     }
     #[inline]
     fn bound(&self, u: usize) -> ([f64; K], bool) {
-        let e = u64::from(self.sp.epoch);
-        let row = &self.sp.node[u * (K + 1)..(u + 1) * (K + 1)];
-        let su = row[0].to_bits();
-        if su == e | Self::FULL {
-            return (row[1..].try_into().unwrap(), true);
+        let n = self.g.n;
+        if self.sp.full[u / 64] >> (u % 64) & 1 != 0 {
+            return (std::array::from_fn(|i| self.sp.dist[i * n + u]), true);
         }
-        let valid = su & EPOCH_BITS == e;
-        let mut b = [0.0; K];
-        for i in 0..K {
-            b[i] = if valid && su & (1u64 << (MASK_SHIFT + i as u32)) != 0 {
-                row[1 + i]
+        let sw = state_words(n);
+        let b = std::array::from_fn(|i| {
+            if get2(&self.sp.state[i * sw..(i + 1) * sw], u) == SETTLED {
+                self.sp.dist[i * n + u]
             } else if self.sp.done[i] {
                 f64::INFINITY
             } else {
                 // Every unsettled node is at least as far as the last key settled.
                 f64::from_bits(self.sp.heaps[i].last)
-            };
-        }
+            }
+        });
         (b, false)
     }
     fn timed_out(&self) -> bool {

@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 use std::time::Instant;
 
-use super::csr::TimeProfile;
+use super::csr::{RevArcs, TimeProfile};
 use super::heuristics::Heuristic;
 use super::pareto::ControlFlow;
 use super::Graph;
@@ -21,7 +21,7 @@ pub(crate) trait CostModel<const K: usize>: Sync {
     fn lower_bound(&self, pos: usize, i: usize) -> f64;
     /// The same lower bounds laid out per objective in reverse-CSR order
     /// ([`Graph::reverse_lower_bounds`]), when the model's bounds are the static costs.
-    fn reverse_bounds<'g>(&self, _g: &'g Graph) -> Option<&'g [f32]> {
+    fn reverse_bounds<'g>(&self, _g: &'g Graph) -> Option<&'g RevArcs> {
         None
     }
     /// Identifies the lower bounds of [`CostModel::lower_bound`] for a graph: two models with the
@@ -50,7 +50,7 @@ impl<const K: usize> CostModel<K> for StaticCosts<'_> {
     fn lower_bound(&self, pos: usize, i: usize) -> f64 {
         self.costs[pos * K + i]
     }
-    fn reverse_bounds<'g>(&self, g: &'g Graph) -> Option<&'g [f32]> {
+    fn reverse_bounds<'g>(&self, g: &'g Graph) -> Option<&'g RevArcs> {
         Some(g.reverse_lower_bounds())
     }
 }

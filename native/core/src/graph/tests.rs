@@ -515,6 +515,29 @@ proptest! {
         prop_assert_eq!(sorted(costs_of(&r)), brute);
     }
 
+    /// The backward searches read their costs from one of two record layouts
+    /// (`Graph::reverse_lower_bounds`): exact `u16` for small integer costs (every other test's
+    /// graphs) and `f32` rounded down otherwise; fractional and large costs take the second, and
+    /// the front is still exactly the brute-force one.
+    #[test]
+    fn ltmoa_front_with_f32_lower_bounds_equals_brute_force(
+        c in prop_oneof![dense_case_k(3), dense_case_k(4)], large in proptest::bool::ANY,
+    ) {
+        let mut c = c;
+        for x in &mut c.costs {
+            *x = if large { *x * 40_000.0 } else { *x * 0.37 + 0.013 };
+        }
+        let g = build(&c, false);
+        let is_f32 = matches!(g.reverse_lower_bounds(), crate::graph::csr::RevArcs::F32(_));
+        // All-zero costs stay small integers even when scaled.
+        prop_assert_eq!(is_f32, !large || c.costs.iter().any(|&x| x > 65535.0));
+        let (s, t) = (0, c.n - 1);
+        let brute = front(simple_paths(&c, s, t).iter().map(|p| path_cost(&c, &g, p, None, 0.0)).collect());
+        let r = exact(&g, s, t, &SearchOptions::default(), false);
+        check_paths(&c, &g, s, t, &r, None, 0.0);
+        prop_assert_eq!(sorted(costs_of(&r)), brute);
+    }
+
     /// A*pex for k = 2..4 with bounds, departures and risk: every Pareto-optimal vector within
     /// the bounds is (1 + eps)-dominated by a returned solution, and every returned solution is a
     /// real path within the bounds.
