@@ -15,12 +15,15 @@ Fresh rows:
   polars (Rust, no Python objects per value), under a savepoint: a concurrent writer that inserted
   the same key since the occupancy check makes the COPY fail with a unique violation, the savepoint
   is rolled back and the caller sends those rows through the staged ``INSERT ... ON CONFLICT``.
+  Holidays stated by the rows take the same path (``retail_store_holiday``); renamed ones are upserted.
 
 When the fact table is empty at the start of a request (a first load), its secondary indexes are
 dropped before the first fresh row and rebuilt once before commit, in the same transaction (DDL is
 transactional on both backends, so a rolled-back batch leaves them as they were): one sort per index
 instead of 729,128 random B-tree inserts. On PostgreSQL the ``DROP INDEX`` holds an exclusive lock on
-the (empty) table until commit, so readers of the first load wait for it rather than see it half done.
+the (empty) table until commit, so readers of the first load wait for it rather than see it half done;
+the lock is only taken if it is granted within 300 ms (otherwise the indexes stay and are maintained
+row by row), so a first load never queues behind a long reader or deadlocks with a concurrent one.
 """
 
 from __future__ import annotations
@@ -68,25 +71,57 @@ async def occupied_dates(conn: AsyncConnection, batch: pl.DataFrame) -> pl.Serie
 
 
 class FreshWriter:
-    """Per-request writer of fresh sales rows (see the module docstring)."""
+    """Per-request writer of fresh rows (keys known not to be stored; see the module docstring)."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
         self.is_pg = conn.dialect.name == "postgresql"
-        self._checked = False
+        self._checked: set[str] = set()
         self._dropped: list[sa.Index] = []
         self._savepoints = 0
 
-    async def _maybe_drop_indexes(self) -> None:
-        if self._checked:
+    async def _maybe_drop_indexes(self, table: sa.Table) -> None:
+        if table.name in self._checked:
             return
-        self._checked = True
-        s = store.sales
-        if (await self.conn.execute(sa.select(s.c.date).limit(1))).first() is not None:
+        self._checked.add(table.name)
+        first = table.primary_key.columns.values()[0]
+        if (await self.conn.execute(sa.select(first).select_from(table).limit(1))).first() is not None:
             return
-        for index in sorted(s.indexes, key=lambda i: str(i.name)):
+        indexes = sorted(table.indexes, key=lambda i: str(i.name))
+        if self.is_pg and indexes and not await self._lock_pg(table):
+            return
+        for index in indexes:
             await self.conn.execute(sa.schema.DropIndex(index, if_exists=True))
             self._dropped.append(index)
+
+    async def _lock_pg(self, table: sa.Table) -> bool:
+        """Take the table's exclusive lock (what ``DROP INDEX`` needs) within a short timeout, or give
+        up and keep the indexes: waiting behind a reader, or behind a concurrent first load that
+        waits for our rows (a deadlock), would cost more than the rebuild saves."""
+        import asyncpg
+
+        driver = await self._driver()
+        name = self._savepoint()
+        await driver.execute(f"SAVEPOINT {name}")
+        try:
+            # Shorter than deadlock_timeout (1 s), so a lock cycle ends here, not in an abort.
+            await driver.execute("SET LOCAL lock_timeout = '300ms'")
+            await driver.execute(f"LOCK TABLE {table.name} IN ACCESS EXCLUSIVE MODE")
+        except asyncpg.LockNotAvailableError:
+            await driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            await driver.execute(f"RELEASE SAVEPOINT {name}")
+            return False
+        await driver.execute(f"RELEASE SAVEPOINT {name}")
+        await driver.execute("SET LOCAL lock_timeout TO DEFAULT")
+        return True
+
+    async def _driver(self) -> Any:
+        raw = await self.conn.get_raw_connection()
+        return raw.driver_connection
+
+    def _savepoint(self) -> str:
+        self._savepoints += 1
+        return f"ridgeline_fresh_{self._savepoints}"
 
     async def finish(self) -> None:
         """Rebuild the indexes dropped for a first load (call inside the transaction, before commit)."""
@@ -95,40 +130,38 @@ class FreshWriter:
         self._dropped = []
 
     async def write(self, batch: pl.DataFrame) -> bool:
-        """Insert ``batch`` (columns :data:`SALES_WRITE_COLUMNS`, keys not stored). False when
-        PostgreSQL found a key stored after all (nothing was written; stage the rows instead)."""
-        if batch.height == 0:
+        """Insert sales rows (columns :data:`SALES_WRITE_COLUMNS`) whose keys are not stored."""
+        return await self.insert(store.sales, batch.select(SALES_WRITE_COLUMNS))
+
+    async def insert(self, table: sa.Table, frame: pl.DataFrame) -> bool:
+        """Insert ``frame`` (columns of ``table``) into ``table``; False when PostgreSQL found one of
+        its keys stored after all (then nothing was written: upsert the rows instead)."""
+        if frame.height == 0:
             return True
-        await self._maybe_drop_indexes()
-        frame = batch.select(SALES_WRITE_COLUMNS)
+        await self._maybe_drop_indexes(table)
         if self.is_pg:
-            return await self._copy_pg(frame)
-        await self._insert_sqlite(frame)
+            return await self._copy_pg(table, frame)
+        await self._insert_sqlite(table, frame)
         return True
 
-    async def _insert_sqlite(self, frame: pl.DataFrame) -> None:
+    async def _insert_sqlite(self, table: sa.Table, frame: pl.DataFrame) -> None:
         cols = list(frame.columns)
-        sql = f"INSERT INTO {store.sales.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
         buffers = _sqlite_buffers(frame)
-        raw = await self.conn.get_raw_connection()
-        driver: Any = raw.driver_connection  # aiosqlite: runs on its own thread, same transaction
+        driver = await self._driver()  # aiosqlite: runs on its own thread, same transaction
         await driver.executemany(sql, zip(*buffers, strict=True))
 
-    async def _copy_pg(self, frame: pl.DataFrame) -> bool:
+    async def _copy_pg(self, table: sa.Table, frame: pl.DataFrame) -> bool:
         import asyncpg
 
         data = io.BytesIO()
-        frame.write_csv(data, include_header=False, null_value="", float_precision=None)
+        frame.write_csv(data, include_header=False, null_value="")
         data.seek(0)
-        raw = await self.conn.get_raw_connection()
-        driver: Any = raw.driver_connection
-        self._savepoints += 1
-        name = f"ridgeline_fresh_{self._savepoints}"
+        driver = await self._driver()
+        name = self._savepoint()
         await driver.execute(f"SAVEPOINT {name}")
         try:
-            await driver.copy_to_table(
-                store.sales.name, source=data, columns=list(frame.columns), format="csv"
-            )
+            await driver.copy_to_table(table.name, source=data, columns=list(frame.columns), format="csv")
         except asyncpg.UniqueViolationError:
             await driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
             await driver.execute(f"RELEASE SAVEPOINT {name}")
