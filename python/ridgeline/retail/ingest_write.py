@@ -145,9 +145,14 @@ class FreshWriter:
         return True
 
     async def _insert_sqlite(self, table: sa.Table, frame: pl.DataFrame) -> None:
-        cols = list(frame.columns)
-        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
-        buffers = _sqlite_buffers(frame)
+        # Columns with one value in the whole block (the batch id, a flag nobody sent) are written
+        # as SQL literals: every bound parameter costs sqlite3 about 0.15 us per row.
+        literals = _constant_literals(frame)
+        bound = [c for c in frame.columns if c not in literals]
+        names = ", ".join([*bound, *literals])
+        values = ", ".join(["?"] * len(bound) + list(literals.values()))
+        sql = f"INSERT INTO {table.name} ({names}) VALUES ({values})"
+        buffers = _sqlite_buffers(frame.select(bound))
         driver = await self._driver()  # aiosqlite: runs on its own thread, same transaction
         await driver.executemany(sql, zip(*buffers, strict=True))
 
@@ -168,6 +173,19 @@ class FreshWriter:
             return False
         await driver.execute(f"RELEASE SAVEPOINT {name}")
         return True
+
+
+def _constant_literals(frame: pl.DataFrame) -> dict[str, str]:
+    """SQL literals of the integer, boolean or all-null columns that hold a single value."""
+    out: dict[str, str] = {}
+    for name, dtype in frame.schema.items():
+        col = frame.get_column(name)
+        nulls = col.null_count()
+        if nulls == frame.height:
+            out[name] = "NULL"
+        elif nulls == 0 and (dtype.is_integer() or dtype == pl.Boolean) and col.n_unique() == 1:
+            out[name] = str(int(col[0]))
+    return out
 
 
 def _sqlite_buffers(frame: pl.DataFrame) -> Sequence[list[Any]]:
