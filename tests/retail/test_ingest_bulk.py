@@ -202,3 +202,37 @@ def test_postgres_copy_meeting_a_stored_key_rolls_back_to_its_savepoint(make_cli
     clash, fresh, n = client.blocking_portal.call(call)
     assert (clash, fresh) == (False, True)
     assert n == 8 + 1
+
+
+def test_postgres_first_load_beside_an_open_reader_keeps_the_indexes(make_client) -> None:  # type: ignore[no-untyped-def]
+    """A reader holding the empty table: the first load does not queue behind it for the index
+    drop (it would wait until the reader ends), it keeps the indexes and loads row by row."""
+    import asyncio
+
+    client = make_client()
+    ctx = client.app.state["ctx"]
+    if ctx.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite readers do not block DDL of the writer (WAL)")
+    rows = sales_rows(n_days=6).sort("date", "store_code", "sku")
+    body = csv_bytes(rows)
+
+    async def call() -> ingest.IngestTally:
+        async with ctx.db.engine.connect() as reader:
+            await reader.execute(sa.select(store.sales.c.date).limit(1))  # holds ACCESS SHARE
+            tally, _ = await asyncio.wait_for(
+                ingest.ingest_sales(
+                    ctx.db, _one(body), "csv", block_bytes=200, limits=RetailSettings(), create_missing=True
+                ),
+                timeout=60,
+            )
+            await reader.rollback()
+            return tally
+
+    tally = client.blocking_portal.call(call)
+    assert tally.inserted == rows.height
+    assert EXPECTED_INDEXES <= _indexes(client)
+    assert _stored(client).height == rows.height
+
+
+async def _one(body: bytes) -> AsyncIterator[bytes]:
+    yield body

@@ -3,11 +3,13 @@ the sales of a range (``DELETE /ingest/sales-daily``) or of one batch (``DELETE 
 
 The body is parsed block by block (:mod:`ridgeline.retail.records`) and each block validated with
 polars on worker threads, while the previous block is written. Natural keys are resolved to ids
-(creating stores/products when asked), and the rows go in with ``INSERT ... ON CONFLICT DO UPDATE``:
-one executemany on SQLite, ``COPY`` into a temporary stage plus one ``INSERT ... SELECT`` on
-PostgreSQL. When the block's region already holds rows, the block is staged and classified in SQL
-(new, changed, identical) and only new and changed rows are written. The whole request runs in one
-transaction: a server error or an ``all_or_nothing`` rejection leaves the database as it was.
+(creating stores/products when asked; each key is looked up once per request). Rows on dates where
+the block's store x product box holds no stored row are fresh and go in by
+:class:`ridgeline.retail.ingest_write.FreshWriter` (plain ``INSERT`` over column buffers on SQLite,
+``COPY`` straight into the table on PostgreSQL); the others are staged and classified in SQL (new,
+changed, identical) and only new and changed rows are written with ``INSERT ... SELECT ... ON
+CONFLICT DO UPDATE``. The whole request runs in one transaction: a server error or an
+``all_or_nothing`` rejection leaves the database as it was.
 """
 
 from __future__ import annotations
