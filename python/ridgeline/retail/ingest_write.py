@@ -148,6 +148,8 @@ class FreshWriter:
         # Columns with one value in the whole block (the batch id, a flag nobody sent) are written
         # as SQL literals: every bound parameter costs sqlite3 about 0.15 us per row.
         literals = _constant_literals(frame)
+        if len(literals) == frame.width:  # executemany needs one bound column to count rows by
+            literals.pop(frame.columns[0])
         bound = [c for c in frame.columns if c not in literals]
         names = ", ".join([*bound, *literals])
         values = ", ".join(["?"] * len(bound) + list(literals.values()))
