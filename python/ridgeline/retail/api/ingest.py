@@ -3,11 +3,13 @@ the sales of a range (``DELETE /ingest/sales-daily``) or of one batch (``DELETE 
 
 The body is parsed block by block (:mod:`ridgeline.retail.records`) and each block validated with
 polars on worker threads, while the previous block is written. Natural keys are resolved to ids
-(creating stores/products when asked), and the rows go in with ``INSERT ... ON CONFLICT DO UPDATE``:
-one executemany on SQLite, ``COPY`` into a temporary stage plus one ``INSERT ... SELECT`` on
-PostgreSQL. When the block's region already holds rows, the block is staged and classified in SQL
-(new, changed, identical) and only new and changed rows are written. The whole request runs in one
-transaction: a server error or an ``all_or_nothing`` rejection leaves the database as it was.
+(creating stores/products when asked; each key is looked up once per request). Rows on dates where
+the block's store x product box holds no stored row are fresh and go in by
+:class:`ridgeline.retail.ingest_write.FreshWriter` (plain ``INSERT`` over column buffers on SQLite,
+``COPY`` straight into the table on PostgreSQL); the others are staged and classified in SQL (new,
+changed, identical) and only new and changed rows are written with ``INSERT ... SELECT ... ON
+CONFLICT DO UPDATE``. The whole request runs in one transaction: a server error or an
+``all_or_nothing`` rejection leaves the database as it was.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from ridgeline.retail.api.schemas.sales import (
     SalesDailyIngestResponse,
     SalesDeleteResult,
 )
+from ridgeline.retail.ingest_write import SALES_WRITE_COLUMNS, FreshWriter, occupied_dates
 from ridgeline.retail.records import (
     OPTIONAL,
     PRODUCT_ATTRS,
@@ -190,13 +193,14 @@ async def ingest_sales(
             b = store.ingest_batches
             created = await conn.execute(b.insert().values(format=fmt, created_at=store.now_utc()))
             tally.batch_id = int(created.inserted_primary_key[0])
+            writer = _BlockWriter(conn, tally, create_missing)
             producer = asyncio.create_task(produce())
             try:
                 while (item := await queue.get()) is not None:
                     good, rejects = item
                     for frame in rejects:
                         tally.reject(frame)
-                    await _apply_block(conn, good, tally, create_missing)
+                    await writer.apply(good)
             except BaseException:
                 producer.cancel()
                 while not queue.empty():  # let the producer's final put() complete
@@ -206,6 +210,7 @@ async def ingest_sales(
                 raise
             await producer  # re-raises a parse error
             finalize()
+            await writer.fresh.finish()
             await conn.execute(
                 b.update()
                 .where(b.c.id == tally.batch_id)
@@ -321,7 +326,11 @@ def prepare_block(raw: pl.DataFrame, **checks: Any) -> tuple[pl.DataFrame, list[
     good, rejected = validate_block(raw, **checks)
     rejects = [rejected]
     # Duplicated natural keys inside one block: the last occurrence wins, earlier ones are rejected.
-    deduped = good.unique(subset=["store_code", "sku", "date"], keep="last", maintain_order=True)
+    # Distinct key hashes prove distinct keys, so the exact (5x dearer) pass runs only on a clash.
+    keys = ["store_code", "sku", "date"]
+    if good.select(pl.struct(keys).hash().n_unique()).item() == good.height:
+        return good, rejects
+    deduped = good.unique(subset=keys, keep="last", maintain_order=True)
     if deduped.height != good.height:
         dupes = good.join(deduped.select("_row"), on="_row", how="anti")
         rejects.append(
@@ -339,105 +348,160 @@ def prepare_block(raw: pl.DataFrame, **checks: Any) -> tuple[pl.DataFrame, list[
     return deduped, rejects
 
 
-async def _apply_block(
-    conn: AsyncConnection, good: pl.DataFrame, tally: IngestTally, create_missing: bool
-) -> None:
-    if good.height == 0:
-        return
-    store_ids, created = await _resolve(
-        conn, good, "store_code", store.stores, "code", STORE_ATTRS, create_missing
-    )
-    tally.created_stores += created
-    product_ids, created = await _resolve(
-        conn, good, "sku", store.products, "sku", PRODUCT_ATTRS, create_missing
-    )
-    tally.created_products += created
-    good = good.join(store_ids, on="store_code", how="left").join(product_ids, on="sku", how="left")
-    unknown = good.filter(pl.col("store_id").is_null() | pl.col("product_id").is_null())
-    if unknown.height:
-        tally.reject(
-            unknown.select(
-                "_row",
-                "store_code",
-                "sku",
-                pl.col("date").cast(pl.String),
-                pl.when(pl.col("store_id").is_null())
-                .then(pl.lit("unknown_store"))
-                .otherwise(pl.lit("unknown_product"))
-                .alias("error_code"),
-                pl.when(pl.col("store_id").is_null())
-                .then(
-                    pl.format(
-                        "store_code {} is not a known store (send create_missing=true to add it)",
-                        "store_code",
-                    )
+class _Dimension:
+    """Natural key -> id (and attributes) of one dimension as this request knows them, so that each
+    key is looked up once per request rather than once per block."""
+
+    def __init__(
+        self, table: sa.Table, table_key: str, key_col: str, id_col: str, attrs: dict[str, str]
+    ) -> None:
+        self.table, self.table_key, self.key_col, self.id_col, self.attrs = (
+            table,
+            table_key,
+            key_col,
+            id_col,
+            attrs,
+        )
+        self.cols = list(attrs.values())
+        self.known = _dims_frame(table_key, self.cols, [])
+
+    async def resolve(
+        self, conn: AsyncConnection, good: pl.DataFrame, create_missing: bool
+    ) -> tuple[pl.DataFrame, int]:
+        """Map the block's keys to ids; create missing members (when allowed) and apply changed
+        attributes. Returns (key_col -> id_col frame, number created)."""
+        key, cols = self.table_key, self.cols
+        given = (
+            good.group_by(self.key_col, maintain_order=True)
+            .agg([pl.col(src).drop_nulls().last().alias(dst) for src, dst in self.attrs.items()])
+            .rename({self.key_col: key})
+        )
+        created = 0
+        unseen = given.join(self.known.select(key), on=key, how="anti")
+        if unseen.height:
+            found = await _fetch_dims(conn, self.table, key, unseen[key].to_list(), cols)
+            missing = unseen.join(found.select(key), on=key, how="anti")
+            if missing.height and create_missing:
+                now = store.now_utc()
+                fresh = missing.with_columns(
+                    pl.coalesce(pl.col("name"), pl.col(key)).alias("name"),
+                    pl.lit(now).alias("created_at"),
+                    pl.lit(now).alias("updated_at"),
                 )
-                .otherwise(
-                    pl.format("sku {} is not a known product (send create_missing=true to add it)", "sku")
-                )
-                .alias("error_message"),
+                stmt = store.upsert_statement(conn, self.table, [key], [])
+                await conn.execute(stmt, fresh.to_dicts())
+                created = missing.height
+                found = await _fetch_dims(conn, self.table, key, unseen[key].to_list(), cols)
+            self.known = pl.concat([self.known, found], how="vertical_relaxed")
+        # Attribute changes for known members (only attributes the batch states).
+        merged = given.join(self.known, on=key, how="inner", suffix="_old")
+        changed_expr = pl.lit(False)
+        for c in cols:
+            changed_expr = changed_expr | (pl.col(c).is_not_null() & pl.col(c).ne_missing(pl.col(f"{c}_old")))
+        changed = merged.filter(changed_expr)
+        if changed.height:
+            now = store.now_utc()
+            new_values = changed.select(
+                "id", key, *[pl.coalesce(pl.col(c), pl.col(f"{c}_old")).alias(c) for c in cols]
             )
-        )
-        good = good.filter(pl.col("store_id").is_not_null() & pl.col("product_id").is_not_null())
-    if good.height == 0:
-        return
+            params = new_values.select(
+                pl.col("id").alias("b_id"), *[pl.col(c).alias(f"b_{c}") for c in cols]
+            ).to_dicts()
+            stmt = (
+                self.table.update()
+                .where(self.table.c.id == sa.bindparam("b_id"))
+                .values({c: sa.bindparam(f"b_{c}") for c in cols} | {"updated_at": now})
+            )
+            await conn.execute(stmt, params)
+            self.known = pl.concat(
+                [
+                    self.known.join(new_values.select(key), on=key, how="anti"),
+                    new_values.select(self.known.columns),
+                ],
+                how="vertical_relaxed",
+            )
+        ids = self.known.select(pl.col(key).alias(self.key_col), pl.col("id").alias(self.id_col))
+        return ids, created
 
-    await store.ensure_calendar(conn, good["date"])
-    await _write_sales(conn, good, tally)
-    await _write_holidays(conn, good)
 
+class _BlockWriter:
+    """Writes the validated blocks of one request inside its transaction."""
 
-async def _resolve(
-    conn: AsyncConnection,
-    good: pl.DataFrame,
-    key_col: str,
-    table: sa.Table,
-    table_key: str,
-    attrs: dict[str, str],
-    create_missing: bool,
-) -> tuple[pl.DataFrame, int]:
-    """Map natural keys to ids; create missing members (when allowed) and apply changed attributes."""
-    id_col = "store_id" if table is store.stores else "product_id"
-    given = (
-        good.group_by(key_col, maintain_order=True)
-        .agg([pl.col(src).drop_nulls().last().alias(dst) for src, dst in attrs.items()])
-        .rename({key_col: table_key})
-    )
-    existing = await _fetch_dims(conn, table, table_key, given[table_key].to_list(), list(attrs.values()))
-    created = 0
-    missing = given.join(existing.select(table_key), on=table_key, how="anti")
-    if missing.height and create_missing:
-        now = store.now_utc()
-        fresh = missing.with_columns(
-            pl.coalesce(pl.col("name"), pl.col(table_key)).alias("name"),
-            pl.lit(now).alias("created_at"),
-            pl.lit(now).alias("updated_at"),
+    def __init__(self, conn: AsyncConnection, tally: IngestTally, create_missing: bool) -> None:
+        self.conn, self.tally, self.create_missing = conn, tally, create_missing
+        self.stores = _Dimension(store.stores, "code", "store_code", "store_id", STORE_ATTRS)
+        self.products = _Dimension(store.products, "sku", "sku", "product_id", PRODUCT_ATTRS)
+        self.fresh = FreshWriter(conn)
+        self.calendar_dates = pl.Series("date", [], dtype=pl.Date)
+
+    async def apply(self, good: pl.DataFrame) -> None:
+        if good.height == 0:
+            return
+        conn, tally = self.conn, self.tally
+        store_ids, created = await self.stores.resolve(conn, good, self.create_missing)
+        tally.created_stores += created
+        product_ids, created = await self.products.resolve(conn, good, self.create_missing)
+        tally.created_products += created
+        good = good.join(store_ids, on="store_code", how="left").join(product_ids, on="sku", how="left")
+        unknown = good.filter(pl.col("store_id").is_null() | pl.col("product_id").is_null())
+        if unknown.height:
+            tally.reject(
+                unknown.select(
+                    "_row",
+                    "store_code",
+                    "sku",
+                    pl.col("date").cast(pl.String),
+                    pl.when(pl.col("store_id").is_null())
+                    .then(pl.lit("unknown_store"))
+                    .otherwise(pl.lit("unknown_product"))
+                    .alias("error_code"),
+                    pl.when(pl.col("store_id").is_null())
+                    .then(
+                        pl.format(
+                            "store_code {} is not a known store (send create_missing=true to add it)",
+                            "store_code",
+                        )
+                    )
+                    .otherwise(
+                        pl.format("sku {} is not a known product (send create_missing=true to add it)", "sku")
+                    )
+                    .alias("error_message"),
+                )
+            )
+            good = good.filter(pl.col("store_id").is_not_null() & pl.col("product_id").is_not_null())
+        if good.height == 0:
+            return
+        # Calendar rows for dates this request has not added yet (existing rows are kept).
+        days = good.get_column("date").unique()
+        unseen = days.filter(~days.is_in(self.calendar_dates.implode()))
+        if unseen.len():
+            await store.ensure_calendar(conn, unseen)
+            self.calendar_dates = pl.concat([self.calendar_dates, unseen])
+        await self._write_sales(good)
+        await _write_holidays(conn, good, self.fresh)
+
+    async def _write_sales(self, good: pl.DataFrame) -> None:
+        tally = self.tally
+        # Primary-key (date-major) order keeps B-tree inserts local.
+        batch = (
+            good.with_columns(pl.lit(tally.batch_id, dtype=pl.Int64).alias("batch_id"))
+            .select(SALES_WRITE_COLUMNS)
+            .cast({"store_id": pl.Int64, "product_id": pl.Int64})
+            .sort(KEYS)
         )
-        stmt = store.upsert_statement(conn, table, [table_key], [])
-        await conn.execute(stmt, fresh.to_dicts())
-        created = missing.height
-        existing = await _fetch_dims(conn, table, table_key, given[table_key].to_list(), list(attrs.values()))
-    # Attribute changes for members that already existed (only attributes the batch states).
-    cols = list(attrs.values())
-    merged = given.join(existing, on=table_key, how="inner", suffix="_old")
-    changed_expr = pl.lit(False)
-    for c in cols:
-        changed_expr = changed_expr | (pl.col(c).is_not_null() & pl.col(c).ne_missing(pl.col(f"{c}_old")))
-    changed = merged.filter(changed_expr)
-    if changed.height:
-        now = store.now_utc()
-        params = changed.select(
-            pl.col("id").alias("b_id"),
-            *[pl.coalesce(pl.col(c), pl.col(f"{c}_old")).alias(f"b_{c}") for c in cols],
-        ).to_dicts()
-        stmt = (
-            table.update()
-            .where(table.c.id == sa.bindparam("b_id"))
-            .values({c: sa.bindparam(f"b_{c}") for c in cols} | {"updated_at": now})
-        )
-        await conn.execute(stmt, params)
-    ids = existing.select(pl.col(table_key).alias(key_col), pl.col("id").alias(id_col))
-    return ids, created
+        busy = await occupied_dates(self.conn, batch)
+        if busy.len():
+            on_busy = pl.col("date").is_in(busy.implode())
+            fresh, staged = batch.filter(~on_busy), batch.filter(on_busy)
+        else:
+            fresh, staged = batch, batch.clear()
+        if fresh.height:
+            if await self.fresh.write(fresh):
+                tally.inserted += fresh.height
+            else:  # PostgreSQL: a concurrent writer stored some of these keys; classify them all
+                staged = pl.concat([staged, fresh])
+        if staged.height:
+            await _classify_and_write(self.conn, staged, tally)
 
 
 async def _fetch_dims(
@@ -448,6 +512,10 @@ async def _fetch_dims(
         part = values[start : start + IN_CHUNK]
         q = sa.select(table.c.id, table.c[key], *[table.c[c] for c in cols]).where(table.c[key].in_(part))
         rows.extend((await conn.execute(q)).all())
+    return _dims_frame(key, cols, rows)
+
+
+def _dims_frame(key: str, cols: list[str], rows: list[Any]) -> pl.DataFrame:
     schema: dict[str, Any] = {"id": pl.Int64, key: pl.String}
     for c in cols:
         schema[c] = pl.Float64 if c in ("base_price", "base_cost") else pl.String
@@ -456,50 +524,13 @@ async def _fetch_dims(
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-async def _region_is_empty(conn: AsyncConnection, batch: pl.DataFrame) -> bool:
-    """True when no stored sales row lies in the batch's bounding box (store x product x date)."""
-    b = batch.select(
-        pl.col("store_id").min().alias("s0"),
-        pl.col("store_id").max().alias("s1"),
-        pl.col("product_id").min().alias("p0"),
-        pl.col("product_id").max().alias("p1"),
-        pl.col("date").min().alias("d0"),
-        pl.col("date").max().alias("d1"),
-    ).row(0, named=True)
-    s = store.sales
-    q = (
-        sa.select(s.c.store_id)
-        .where(
-            s.c.store_id.between(b["s0"], b["s1"]),
-            s.c.product_id.between(b["p0"], b["p1"]),
-            s.c.date.between(b["d0"], b["d1"]),
-        )
-        .limit(1)
-    )
-    return (await conn.execute(q)).first() is None
-
-
-async def _write_sales(conn: AsyncConnection, good: pl.DataFrame, tally: IngestTally) -> None:
-    cols = ["store_id", "product_id", "date", *store.SALES_COLUMNS, "batch_id"]
-    # Written rows take this batch's id; identical rows are not written and keep the batch (or the
-    # legacy NULL) that wrote their values.
+async def _classify_and_write(conn: AsyncConnection, batch: pl.DataFrame, tally: IngestTally) -> None:
+    """Rows whose dates already hold stored rows: stage the block and classify it inside the
+    database (new, values changed, identical); identical rows are not written at all and keep the
+    batch (or the legacy NULL) that wrote their values."""
     written = [*store.SALES_COLUMNS, "batch_id"]
-    # Primary-key (date-major) order keeps B-tree inserts local.
-    batch = (
-        good.with_columns(pl.lit(tally.batch_id, dtype=pl.Int64).alias("batch_id"))
-        .select(cols)
-        .cast({"store_id": pl.Int64, "product_id": pl.Int64})
-        .sort(KEYS)
-    )
-    if await _region_is_empty(conn, batch):
-        # First load of this region: every row is new; no classification needed.
-        tally.inserted += batch.height
-        await store.bulk_upsert(conn, store.sales, batch, KEYS, written)
-        return
-    # Otherwise classify inside the database against a staged copy of the block: new rows, rows whose
-    # values changed, and identical rows (which are not written at all).
     s = store.sales
-    async with store.Stage(conn, s, cols) as stage:
+    async with store.Stage(conn, s, SALES_WRITE_COLUMNS) as stage:
         await stage.load(batch)
         g = stage.ref.c
         on = sa.and_(*[s.c[k] == g[k] for k in KEYS])
@@ -524,7 +555,7 @@ async def _write_sales(conn: AsyncConnection, good: pl.DataFrame, tally: IngestT
             await conn.execute(stage.upsert_from_stage(KEYS, written, where=differs))
 
 
-async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame) -> None:
+async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame, fresh: FreshWriter) -> None:
     """Store-local holidays stated by the rows: ``store_holiday`` names a public holiday,
     ``school_holiday`` true/false sets or clears the school holiday of that store and day."""
     stated = good.filter(pl.col("store_holiday").is_not_null() | pl.col("school_holiday").is_not_null())
@@ -561,7 +592,13 @@ async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame) -> None:
     old = store.rows_frame(rows, store.STORE_HOLIDAY_SCHEMA)
     to_write = wanted.join(old, on=["store_id", "date", "kind", "name"], how="anti", nulls_equal=True)
     if to_write.height:
-        await store.bulk_upsert(conn, h, to_write, ["store_id", "date", "kind"], ["name"])
+        # Keys not stored go in by the fresh-row path; renamed holidays are upserted.
+        hkeys = ["store_id", "date", "kind"]
+        renamed = to_write.join(old.select(hkeys), on=hkeys, how="semi")
+        added = to_write.join(old.select(hkeys), on=hkeys, how="anti")
+        if not await fresh.insert(h, added.select("store_id", "date", "kind", "name")):
+            renamed = to_write
+        await store.bulk_upsert(conn, h, renamed, hkeys, ["name"])
     to_delete = old.filter(pl.col("kind") == "school").join(cleared, on=["store_id", "date"], how="semi")
     if to_delete.height:
         stmt = sa.delete(h).where(

@@ -1,0 +1,203 @@
+"""Bulk write paths of the daily-sales ingest (``POST /ingest/sales-daily``), per backend.
+
+The ingest classifies each validated block by the dates it touches: rows on a date where the
+block's store x product box holds no stored row yet are *fresh* (they cannot conflict with anything
+stored) and go in by the fastest durable path; the others are staged and classified in SQL (new,
+changed, identical) by :mod:`ridgeline.retail.api.ingest`.
+
+Fresh rows:
+
+- SQLite: one plain ``INSERT`` prepared once and executed over the block's column buffers (an
+  ``executemany`` fed by ``zip`` of the column lists, in the driver's thread, inside the request's
+  transaction). Python's ``sqlite3`` binds about 0.5 M rows per CPU-second this way; building tuples
+  with ``DataFrame.rows()`` first cost a third more.
+- PostgreSQL: ``COPY ... FROM STDIN (FORMAT csv)`` straight into the fact table, the CSV written by
+  polars (Rust, no Python objects per value), under a savepoint: a concurrent writer that inserted
+  the same key since the occupancy check makes the COPY fail with a unique violation, the savepoint
+  is rolled back and the caller sends those rows through the staged ``INSERT ... ON CONFLICT``.
+  Holidays stated by the rows take the same path (``retail_store_holiday``); renamed ones are upserted.
+
+When the fact table is empty at the start of a request (a first load), its secondary indexes are
+dropped before the first fresh row and rebuilt once before commit, in the same transaction (DDL is
+transactional on both backends, so a rolled-back batch leaves them as they were): one sort per index
+instead of 729,128 random B-tree inserts. On PostgreSQL the ``DROP INDEX`` holds an exclusive lock on
+the (empty) table until commit, so readers of the first load wait for it rather than see it half done;
+the lock is only taken if it is granted within 300 ms (otherwise the indexes stay and are maintained
+row by row), so a first load never queues behind a long reader or deadlocks with a concurrent one.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ridgeline.retail.api import store
+
+#: Columns of ``retail_sales_daily`` in the order the fresh-row writers send them.
+SALES_WRITE_COLUMNS = ["store_id", "product_id", "date", *store.SALES_COLUMNS, "batch_id"]
+
+
+async def occupied_dates(conn: AsyncConnection, batch: pl.DataFrame) -> pl.Series:
+    """The dates of ``batch`` on which its store x product box already holds a stored sales row.
+
+    One index range scan on the date-leading primary key; on a first load it returns nothing, and
+    across blocks of one body only the dates shared with an earlier block come back.
+    """
+    b = batch.select(
+        pl.col("store_id").min().alias("s0"),
+        pl.col("store_id").max().alias("s1"),
+        pl.col("product_id").min().alias("p0"),
+        pl.col("product_id").max().alias("p1"),
+        pl.col("date").min().alias("d0"),
+        pl.col("date").max().alias("d1"),
+    ).row(0, named=True)
+    s = store.sales
+    q = (
+        sa.select(s.c.date)
+        .where(
+            s.c.date.between(b["d0"], b["d1"]),
+            s.c.store_id.between(b["s0"], b["s1"]),
+            s.c.product_id.between(b["p0"], b["p1"]),
+        )
+        .distinct()
+    )
+    days = [store.as_date(r[0]) for r in (await conn.execute(q)).all()]
+    return pl.Series("date", days, dtype=pl.Date)
+
+
+class FreshWriter:
+    """Per-request writer of fresh rows (keys known not to be stored; see the module docstring)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.is_pg = conn.dialect.name == "postgresql"
+        self._checked: set[str] = set()
+        self._dropped: list[sa.Index] = []
+        self._savepoints = 0
+
+    async def _maybe_drop_indexes(self, table: sa.Table) -> None:
+        if table.name in self._checked:
+            return
+        self._checked.add(table.name)
+        first = table.primary_key.columns.values()[0]
+        if (await self.conn.execute(sa.select(first).select_from(table).limit(1))).first() is not None:
+            return
+        indexes = sorted(table.indexes, key=lambda i: str(i.name))
+        if self.is_pg and indexes and not await self._lock_pg(table):
+            return
+        for index in indexes:
+            await self.conn.execute(sa.schema.DropIndex(index, if_exists=True))
+            self._dropped.append(index)
+
+    async def _lock_pg(self, table: sa.Table) -> bool:
+        """Take the table's exclusive lock (what ``DROP INDEX`` needs) within a short timeout, or give
+        up and keep the indexes: waiting behind a reader, or behind a concurrent first load that
+        waits for our rows (a deadlock), would cost more than the rebuild saves."""
+        import asyncpg
+
+        driver = await self._driver()
+        name = self._savepoint()
+        await driver.execute(f"SAVEPOINT {name}")
+        try:
+            # Shorter than deadlock_timeout (1 s), so a lock cycle ends here, not in an abort.
+            await driver.execute("SET LOCAL lock_timeout = '300ms'")
+            await driver.execute(f"LOCK TABLE {table.name} IN ACCESS EXCLUSIVE MODE")
+        except asyncpg.LockNotAvailableError:
+            await driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            await driver.execute(f"RELEASE SAVEPOINT {name}")
+            return False
+        await driver.execute(f"RELEASE SAVEPOINT {name}")
+        await driver.execute("SET LOCAL lock_timeout TO DEFAULT")
+        return True
+
+    async def _driver(self) -> Any:
+        raw = await self.conn.get_raw_connection()
+        return raw.driver_connection
+
+    def _savepoint(self) -> str:
+        self._savepoints += 1
+        return f"ridgeline_fresh_{self._savepoints}"
+
+    async def finish(self) -> None:
+        """Rebuild the indexes dropped for a first load (call inside the transaction, before commit)."""
+        for index in self._dropped:
+            await self.conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+        self._dropped = []
+
+    async def write(self, batch: pl.DataFrame) -> bool:
+        """Insert sales rows (columns :data:`SALES_WRITE_COLUMNS`) whose keys are not stored."""
+        return await self.insert(store.sales, batch.select(SALES_WRITE_COLUMNS))
+
+    async def insert(self, table: sa.Table, frame: pl.DataFrame) -> bool:
+        """Insert ``frame`` (columns of ``table``) into ``table``; False when PostgreSQL found one of
+        its keys stored after all (then nothing was written: upsert the rows instead)."""
+        if frame.height == 0:
+            return True
+        await self._maybe_drop_indexes(table)
+        if self.is_pg:
+            return await self._copy_pg(table, frame)
+        await self._insert_sqlite(table, frame)
+        return True
+
+    async def _insert_sqlite(self, table: sa.Table, frame: pl.DataFrame) -> None:
+        # Columns with one value in the whole block (the batch id, a flag nobody sent) are written
+        # as SQL literals: every bound parameter costs sqlite3 about 0.15 us per row.
+        literals = _constant_literals(frame)
+        if len(literals) == frame.width:  # executemany needs one bound column to count rows by
+            literals.pop(frame.columns[0])
+        bound = [c for c in frame.columns if c not in literals]
+        names = ", ".join([*bound, *literals])
+        values = ", ".join(["?"] * len(bound) + list(literals.values()))
+        sql = f"INSERT INTO {table.name} ({names}) VALUES ({values})"
+        buffers = _sqlite_buffers(frame.select(bound))
+        driver = await self._driver()  # aiosqlite: runs on its own thread, same transaction
+        await driver.executemany(sql, zip(*buffers, strict=True))
+
+    async def _copy_pg(self, table: sa.Table, frame: pl.DataFrame) -> bool:
+        import asyncpg
+
+        data = io.BytesIO()
+        frame.write_csv(data, include_header=False, null_value="")
+        data.seek(0)
+        driver = await self._driver()
+        name = self._savepoint()
+        await driver.execute(f"SAVEPOINT {name}")
+        try:
+            await driver.copy_to_table(table.name, source=data, columns=list(frame.columns), format="csv")
+        except asyncpg.UniqueViolationError:
+            await driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            await driver.execute(f"RELEASE SAVEPOINT {name}")
+            return False
+        await driver.execute(f"RELEASE SAVEPOINT {name}")
+        return True
+
+
+def _constant_literals(frame: pl.DataFrame) -> dict[str, str]:
+    """SQL literals of the integer, boolean or all-null columns that hold a single value."""
+    out: dict[str, str] = {}
+    for name, dtype in frame.schema.items():
+        col = frame.get_column(name)
+        nulls = col.null_count()
+        if nulls == frame.height:
+            out[name] = "NULL"
+        elif nulls == 0 and (dtype.is_integer() or dtype == pl.Boolean) and col.n_unique() == 1:
+            out[name] = str(int(col[0]))
+    return out
+
+
+def _sqlite_buffers(frame: pl.DataFrame) -> Sequence[list[Any]]:
+    """Column lists as sqlite3 binds them: ISO date strings, 0/1 booleans, None for null."""
+    out: list[list[Any]] = []
+    for name, dtype in frame.schema.items():
+        col = frame.get_column(name)
+        if dtype == pl.Date:
+            col = col.dt.strftime("%Y-%m-%d")
+        elif dtype == pl.Boolean:
+            col = col.cast(pl.Int8)
+        out.append(col.to_list())
+    return out
