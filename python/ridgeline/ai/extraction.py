@@ -335,8 +335,9 @@ def _pdf(data: bytes, max_pages: int, meta: dict[str, Any]) -> Document:
     # PyPdfError is the base of every pypdf refusal, LimitReachedError (a declared xref or stream size
     # past pypdf's limits, found by fuzzing) included; the builtins are what its lenient mode lets slip.
     # NotImplementedError: a stream filter pypdf does not decode (a misspelt /ASCII85Decode, found too).
+    # ArithmeticError: a startxref past the C ssize_t range overflows pypdf's seek (found by fuzzing).
     broken = (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
-              NotImplementedError)  # fmt: skip
+              NotImplementedError, ArithmeticError)  # fmt: skip
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
