@@ -38,7 +38,7 @@ def test_users_create_list_set_role_disable(cli_env, capsys, monkeypatch) -> Non
         "--role",
         "superadmin",
         "--password-stdin",
-        stdin="root-password-1\n",
+        stdin="ten-green-bottles-1\n",
     )
     assert code == 0 and user["role"] == "superadmin" and user["is_superuser"] is True
     code, _ = run(
@@ -51,7 +51,7 @@ def test_users_create_list_set_role_disable(cli_env, capsys, monkeypatch) -> Non
     assert changed["role"] == "user" and changed["is_superuser"] is False
     code, (disabled,) = run(capsys, monkeypatch, "users", "disable", "root")
     assert disabled["disabled"] is True
-    assert "root-password-1" not in json.dumps(listed)
+    assert "ten-green-bottles-1" not in json.dumps(listed)
 
 
 def test_users_create_requires_password_stdin(cli_env, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
