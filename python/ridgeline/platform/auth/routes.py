@@ -300,7 +300,7 @@ def auth_route_handlers(
         status_code=204,
         tags=list(tags),
         summary="Revoke the access token of this request",
-        opt=Policy.bearer().opt(),
+        opt={**Policy.bearer().opt(), **raises(503)},
     )
     async def logout(request: Request[Any, Any, Any]) -> None:
         await _auth(request).logout(_claims(request))
@@ -310,7 +310,7 @@ def auth_route_handlers(
         status_code=200,
         tags=list(tags),
         summary="Change the password (the current one is required); ends every other session",
-        opt={**password_policy.opt(), **raises(403)},
+        opt={**password_policy.opt(), **raises(403, 503)},
     )
     async def change_password(
         request: Request[Any, Any, Any], data: Annotated[PasswordChangeBody, Body()]
@@ -349,7 +349,7 @@ def auth_route_handlers(
         status_code=200,
         tags=list(tags),
         summary="Set a new password with a reset token; ends every session of the account",
-        opt={**reset_policy.opt(), **raises(400, 401)},
+        opt={**reset_policy.opt(), **raises(400, 401, 503)},
     )
     async def reset_password(request: Request[Any, Any, Any], data: Annotated[ResetBody, Body()]) -> Accepted:
         await _auth(request).reset_password(data.token, data.new_password, data.otp)
@@ -360,7 +360,7 @@ def auth_route_handlers(
         status_code=201,
         tags=list(tags),
         summary="Start TOTP enrolment: a new secret and its provisioning URI (confirm with a code)",
-        opt={**mfa_policy.opt(), **raises(409)},
+        opt={**mfa_policy.opt(), **raises(409, 503)},
     )
     async def mfa_enrol(request: Request[Any, Any, Any]) -> TotpEnrolment:
         auth = _auth(request)
@@ -376,7 +376,7 @@ def auth_route_handlers(
         status_code=200,
         tags=list(tags),
         summary="Confirm TOTP enrolment with a current code; returns the recovery codes once",
-        opt={**mfa_policy.opt(), **raises(403, 409)},
+        opt={**mfa_policy.opt(), **raises(403, 409, 503)},
     )
     async def mfa_confirm(request: Request[Any, Any, Any], data: Annotated[OtpBody, Body()]) -> RecoveryCodes:
         auth = _auth(request)
@@ -399,7 +399,7 @@ def auth_route_handlers(
         status_code=204,
         tags=list(tags),
         summary="Turn TOTP off (needs the password and a current code or a recovery code)",
-        opt={**mfa_policy.opt(), **raises(403, 409)},
+        opt={**mfa_policy.opt(), **raises(403, 409, 503)},
     )
     async def mfa_disable(request: Request[Any, Any, Any], data: Annotated[MfaDisableBody, Body()]) -> None:
         auth = _auth(request)
