@@ -97,13 +97,18 @@ def test_the_answer_does_not_tell_whether_the_account_exists(mail_client, smtp) 
         actor="t",
         email="olga@example.org",
     )
-    known = forgot(mail_client, "olga@example.org")
+    # A forged Host header must not reach the mail (the link comes from the setting only).
+    known = mail_client.post(
+        "/auth/password/forgot", json={"login": "olga@example.org"}, headers={"Host": "evil.example"}
+    )
     unknown = forgot(mail_client, "nobody@example.org")
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
     wait_for(lambda: len(audit_outcomes(mail_client)) == 2)
     assert sorted(o for o, _ in audit_outcomes(mail_client)) == ["ignored", "ok"]
     assert [m[0] for m in inbox.messages] == [["olga@example.org"]]
+    text = inbox.messages[0][1].get_content()
+    assert "https://app.example.org/reset?token=" in text and "evil.example" not in text
 
 
 def test_a_token_resets_once_and_ends_every_session(mail_client, smtp) -> None:  # type: ignore[no-untyped-def]

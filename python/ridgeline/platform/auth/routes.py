@@ -337,11 +337,10 @@ def auth_route_handlers(
             raise RidgelineError(
                 503, "password_reset_unavailable", "Self-service password reset is not configured here."
             )
-        base = str(request.base_url).rstrip("/")
         return Response(
             Accepted(detail="If an account matches, a reset link has been mailed to it."),
             status_code=202,
-            background=BackgroundTask(auth.send_reset, data.login, base),
+            background=BackgroundTask(auth.send_reset, data.login),
         )
 
     @post(

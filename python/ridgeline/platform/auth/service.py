@@ -248,7 +248,7 @@ class AuthService:
         await self.audit.record("password.change", "ok", actor=user.username, target=user.id)
         await self.end_sessions(user, "password.change")
 
-    async def send_reset(self, login: str, base_url: str) -> None:
+    async def send_reset(self, login: str) -> None:
         """The background half of ``/auth/password/forgot``: nothing the caller can observe."""
         user = await self.users.by_email(login) if "@" in login else await self.users.by_username(login)
         if user is None or user.disabled or not user.email:
@@ -269,7 +269,9 @@ class AuthService:
         template = self.settings.password_reset_url
         link = template.replace("{token}", token) if template else token
         body = (
-            f"A password reset was asked for the account {user.username} at {base_url}.\n\n"
+            # Only configured text and our own values: never the request's Host header (a forged one
+            # would otherwise put an attacker's address into a genuine mail).
+            f"A password reset was asked for the account {user.username} on {self.settings.issuer}.\n\n"
             f"Use this within {self.settings.password_reset_ttl_s // 60} minutes, once:\n\n{link}\n\n"
             "If you did not ask for it, ignore this message; your password is unchanged."
         )
