@@ -1,4 +1,4 @@
-"""The auth endpoints, built for any path prefix so one service answers at the root (``/auth/*``,
+"""The auth endpoints (docs/security.md "Endpoints"), built for any path prefix so one service answers at the root (``/auth/*``,
 ``/.well-known/jwks.json``) and, later, under autopack's contract paths (``/api/auth/*``).
 
 ``auth_route_handlers(settings, prefix, jwks_path, render_error)`` returns a Router of fresh handlers
@@ -196,8 +196,10 @@ def auth_route_handlers(
     tags: tuple[str, ...] = ("auth",),
     raw: bool = False,
 ) -> list[Any]:
-    """Login, register, me and the JWKS under ``prefix``. Login and register are rate limited per
-    client (``RIDGELINE_AUTH_LOGIN_RATE_LIMIT``, ``..._REGISTER_RATE_LIMIT``), counted per prefix."""
+    """Login, register, me, logout, password change and reset, TOTP enrolment and the JWKS under
+    ``prefix``. Login and register are rate limited per client (``RIDGELINE_AUTH_LOGIN_RATE_LIMIT``,
+    ``..._REGISTER_RATE_LIMIT``), the password and MFA routes like login, the reset request by
+    ``..._PASSWORD_RESET_RATE_LIMIT``; all counted per prefix."""
     bucket = prefix.strip("/") or "root"
     login_policy = Policy.public().limited(
         f"{bucket}:login", settings.login_rate_limit.limit, settings.login_rate_limit.window_s
