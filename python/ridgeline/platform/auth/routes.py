@@ -1,5 +1,6 @@
-"""The auth endpoints (docs/security.md "Endpoints"), built for any path prefix so one service answers at the root (``/auth/*``,
-``/.well-known/jwks.json``) and, later, under autopack's contract paths (``/api/auth/*``).
+"""The auth endpoints (docs/security.md "Endpoints"), built for any path prefix so one service
+answers at the root (``/auth/*``, ``/.well-known/jwks.json``) and under autopack's contract paths
+(``/api/auth/*``).
 
 ``auth_route_handlers(settings, prefix, jwks_path, render_error)`` returns a Router of fresh handlers
 each call, carrying the policy guard (which runs once per request however many layers attach it).
