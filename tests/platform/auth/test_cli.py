@@ -38,7 +38,7 @@ def test_users_create_list_set_role_disable(cli_env, capsys, monkeypatch) -> Non
         "--role",
         "superadmin",
         "--password-stdin",
-        stdin="root-password-1\n",
+        stdin="ten-green-bottles-1\n",
     )
     assert code == 0 and user["role"] == "superadmin" and user["is_superuser"] is True
     code, _ = run(
@@ -51,7 +51,7 @@ def test_users_create_list_set_role_disable(cli_env, capsys, monkeypatch) -> Non
     assert changed["role"] == "user" and changed["is_superuser"] is False
     code, (disabled,) = run(capsys, monkeypatch, "users", "disable", "root")
     assert disabled["disabled"] is True
-    assert "root-password-1" not in json.dumps(listed)
+    assert "ten-green-bottles-1" not in json.dumps(listed)
 
 
 def test_users_create_requires_password_stdin(cli_env, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -68,3 +68,36 @@ def test_apikeys_create_is_shown_once_then_listed_without_the_key(cli_env, capsy
     assert code == 0
     code, (after,) = run(capsys, monkeypatch, "apikeys", "list")
     assert after["revoked_at"] is not None
+
+
+def test_users_reset_mfa_turns_totp_off(cli_env, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from ridgeline.platform import db
+    from ridgeline.platform.auth.service import AuthService
+    from ridgeline.platform.auth.settings import AuthSettings
+
+    code, (user,) = run(
+        capsys, monkeypatch, "users", "create", "lost-phone", "--password-stdin", stdin="tall-cactus-9\n"
+    )
+    assert code == 0
+
+    async def enrol_and_check(enrol: bool) -> bool:
+        import pyotp
+
+        database = db.Database(cli_env)
+        try:
+            auth = AuthService(database, AuthSettings(password_profile="test"), cli_env.data_dir)
+            if enrol:
+                secret, _ = await auth.mfa.begin(user["id"], "lost-phone")
+                assert await auth.mfa.confirm(user["id"], pyotp.TOTP(secret).now()) is not None
+            return await auth.mfa.enabled(user["id"])
+        finally:
+            await database.dispose()
+
+    assert asyncio.run(enrol_and_check(True)) is True
+    code, (out,) = run(capsys, monkeypatch, "users", "reset-mfa", "lost-phone")
+    assert code == 0 and out == {"username": "lost-phone", "mfa_was_enabled": True, "mfa_enabled": False}
+    assert asyncio.run(enrol_and_check(False)) is False
+    code, _ = run(capsys, monkeypatch, "users", "reset-mfa", "nobody-here")
+    assert code == 1

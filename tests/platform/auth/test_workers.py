@@ -53,6 +53,8 @@ def two_workers(request, tmp_path: Path, settings):  # type: ignore[no-untyped-d
         "RIDGELINE_AUTH_PASSWORD_PROFILE": "test",
         "RIDGELINE_AUTH_LOGIN_RATE_LIMIT": f"{LIMIT}/3600",
         "RIDGELINE_AUTH_TRUSTED_PROXIES": "127.0.0.1",
+        # Every request re-reads the revocation counter, so a logout is seen by the other worker at once.
+        "RIDGELINE_AUTH_REVOCATION_RECHECK_S": "0",
     }
     env.pop("RIDGELINE_DATABASE_URL", None)
     if settings.database_url:
@@ -156,3 +158,24 @@ def test_a_token_from_one_worker_verifies_on_every_worker(two_workers) -> None: 
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert set(pool.map(me, range(24))) == {200}
+
+
+def test_a_logged_out_token_is_refused_by_every_worker(two_workers) -> None:  # type: ignore[no-untyped-def]
+    base, _ = two_workers
+    client_ip = {"X-Forwarded-For": "198.51.100.78"}
+    with httpx.Client(base_url=base, timeout=30) as c:
+        body = {"username": "lenny", "email": "l@example.com", "password": "pass-word-123"}
+        assert c.post("/auth/register", json=body, headers=client_ip).status_code == 201
+        r = c.post("/auth/login", json={"username": "lenny", "password": "pass-word-123"}, headers=client_ip)
+        token = r.json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        assert c.get("/auth/me", headers=auth).status_code == 200
+        assert c.post("/auth/logout", headers=auth).status_code == 204
+
+    def me(_: int) -> tuple[int, str]:
+        with httpx.Client(base_url=base, timeout=30) as c:  # fresh connection: either worker
+            r = c.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+            return r.status_code, r.json().get("reason_code", "")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(me, range(24))) == {(401, "token_revoked")}

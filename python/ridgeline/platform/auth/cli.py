@@ -121,6 +121,25 @@ def cmd_users_enable(args: argparse.Namespace) -> int:
     return _update(args, disabled=False)
 
 
+def cmd_users_reset_mfa(args: argparse.Namespace) -> int:
+    """An operator's way back in for a user who lost both the authenticator and the recovery codes."""
+
+    async def body(auth: AuthService) -> int:
+        user = await auth.users.by_username(args.username)
+        if user is None:
+            print(f"ridgeline: no user {args.username!r}", file=sys.stderr)
+            return 1
+        was_on = await auth.mfa.enabled(user.id)
+        await auth.mfa.disable(user.id)
+        await auth.audit.record(
+            "mfa.reset", "ok" if was_on else "not_enabled", actor=_actor(), target=user.id
+        )
+        _print({"username": user.username, "mfa_was_enabled": was_on, "mfa_enabled": False})
+        return 0
+
+    return _run(args, body)
+
+
 def cmd_apikeys_create(args: argparse.Namespace) -> int:
     async def body(auth: AuthService) -> int:
         owner = None
@@ -197,6 +216,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p = users.add_parser(name, help=f"{name} a user")
         p.add_argument("username")
         p.set_defaults(func=func)
+    reset_mfa = users.add_parser("reset-mfa", help="turn a user's TOTP off (a lost authenticator)")
+    reset_mfa.add_argument("username")
+    reset_mfa.set_defaults(func=cmd_users_reset_mfa)
 
     keys = sub.add_parser("apikeys", help="API keys").add_subparsers(dest="apikeys_command", required=True)
     kc = keys.add_parser("create", help="create a key (printed once)")

@@ -13,6 +13,8 @@ from typing import Any
 from ridgeline.platform.auth import keyfiles
 from ridgeline.platform.auth.apikeys import KEY_PATTERN, ApiKeyInfo, ApiKeys, NewApiKey
 from ridgeline.platform.auth.audit import AuditLog
+from ridgeline.platform.auth.mfa import Mfa
+from ridgeline.platform.auth.password_policy import PasswordPolicy
 from ridgeline.platform.auth.passwords import Passwords
 from ridgeline.platform.auth.policy import (
     PRINCIPAL_KEY,
@@ -29,6 +31,13 @@ from ridgeline.platform.auth.ratelimit import (
     RedisRateLimitStore,
     client_address,
 )
+from ridgeline.platform.auth.reset import Mailer, PasswordResets
+from ridgeline.platform.auth.revocation import (
+    DatabaseRevocationStore,
+    RedisRevocationStore,
+    RevocationList,
+    RevocationStore,
+)
 from ridgeline.platform.auth.roles import Role
 from ridgeline.platform.auth.secrets import SecretBox
 from ridgeline.platform.auth.settings import AuthSettings
@@ -39,6 +48,7 @@ from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.settings import SettingsError
 
 REALM = 'realm="ridgeline"'
+CLAIMS_KEY = "ridgeline_token_claims"
 
 
 def load_pepper(settings: AuthSettings, data_dir: Path) -> bytes:
@@ -73,8 +83,15 @@ class AuthService:
         self.clock = clock
         self.secrets = load_secret_box(settings, data_dir)
         self.passwords = Passwords(settings.password_profile)
-        self.users = Users(db, self.passwords, settings.password_min_length, clock)
-        self.api_keys = ApiKeys(db, load_pepper(settings, data_dir), clock)
+        self.password_policy = PasswordPolicy(
+            settings.password_min_length, (*settings.password_context_words, settings.issuer)
+        )
+        self.users = Users(db, self.passwords, settings.password_min_length, clock, self.password_policy)
+        pepper = load_pepper(settings, data_dir)
+        self.api_keys = ApiKeys(db, pepper, clock)
+        self.mfa = Mfa(db, self.secrets, pepper, settings.issuer, clock)
+        self.mailer = Mailer(settings)
+        self.resets = PasswordResets(db, settings.password_reset_ttl_s, clock)
         if settings.bootstrap_api_key is not None:
             self.api_keys.add_bootstrap("setting", settings.bootstrap_api_key.get())
         self.jwt_keys = JwtKeyStore(db, self.secrets, settings.cache_s, clock)
@@ -85,6 +102,15 @@ class AuthService:
         self.audit = AuditLog(db, clock)
         self.rate_store: RateLimitStore = self._rate_store(db, settings, redis_url, clock)
         self.limiter = RateLimiter(self.rate_store, clock)
+        revocation_store: RevocationStore = (
+            RedisRevocationStore(self.rate_store.redis)
+            if isinstance(self.rate_store, RedisRateLimitStore)
+            else DatabaseRevocationStore(db)
+        )
+        # A moved counter may mean another worker changed a password: re-read users too.
+        self.revocations = RevocationList(
+            revocation_store, settings.revocation_recheck_s, clock, on_change=self.users.clear_cache
+        )
         self.proxies = settings.proxy_networks
         self.environments: dict[str, ContractEnvironment] = {}
 
@@ -113,7 +139,10 @@ class AuthService:
 
     # -- credentials --------------------------------------------------------------------------------
     async def issue_token(self, user: User) -> tuple[str, int]:
-        token, ttl = await self.issuer.issue(user.id, {"role": user.role.value, "username": user.username})
+        generation = await self.revocations.generation(user.id)
+        token, ttl = await self.issuer.issue(
+            user.id, {"role": user.role.value, "username": user.username, "gen": generation}
+        )
         await self.audit.record("token.issue", "ok", actor=user.username, target=user.id)
         return token, ttl
 
@@ -185,6 +214,108 @@ class AuthService:
         )
         return user
 
+    # -- sessions and passwords ------------------------------------------------------------------
+    async def logout(self, claims: dict[str, Any]) -> None:
+        await self.revocations.revoke(claims)
+        await self.audit.record("logout", "ok", actor=claims.get("username"), target=claims.get("sub"))
+
+    async def end_sessions(self, user: User, action: str) -> None:
+        """End every token of the user issued so far (password change or reset)."""
+        generation = await self.revocations.revoke_user(user.id)
+        self.users.clear_cache()
+        await self.audit.record(
+            "sessions.revoke", "ok", actor=user.username, target=user.id, reason=f"{action} gen={generation}"
+        )
+
+    async def change_password(self, user: User, current: str, new: str) -> None:
+        """V6.2.2/V6.2.3: the current password is required; every other session ends."""
+        if not await self.users.verify_password(user.id, current):
+            await self.audit.record(
+                "password.change",
+                "denied",
+                actor=user.username,
+                target=user.id,
+                reason="invalid_current_password",
+            )
+            raise RidgelineError(403, "invalid_current_password", "The current password is not correct.")
+        try:
+            await self.users.set_password(user, new)
+        except UserError as exc:
+            await self.audit.record(
+                "password.change", "refused", actor=user.username, target=user.id, reason=exc.reason
+            )
+            raise RidgelineError(422, exc.reason, exc.message) from None
+        await self.audit.record("password.change", "ok", actor=user.username, target=user.id)
+        await self.end_sessions(user, "password.change")
+
+    async def send_reset(self, login: str) -> None:
+        """The background half of ``/auth/password/forgot``: nothing the caller can observe."""
+        user = await self.users.by_email(login) if "@" in login else await self.users.by_username(login)
+        if user is None or user.disabled or not user.email:
+            await self.audit.record(
+                "password.reset_request", "ignored", actor=login[:64], reason="no_account"
+            )
+            return
+        per_user = self.settings.password_reset_rate_limit
+        decision = await self.limiter.check(
+            RateLimit("password_reset:user", per_user.limit, per_user.window_s), user.id
+        )
+        if not decision.allowed:
+            await self.audit.record(
+                "password.reset_request", "denied", actor=user.username, target=user.id, reason="rate_limited"
+            )
+            return
+        token = await self.resets.create(user.id)
+        template = self.settings.password_reset_url
+        link = template.replace("{token}", token) if template else token
+        body = (
+            # Only configured text and our own values: never the request's Host header (a forged one
+            # would otherwise put an attacker's address into a genuine mail).
+            f"A password reset was asked for the account {user.username} on {self.settings.issuer}.\n\n"
+            f"Use this within {self.settings.password_reset_ttl_s // 60} minutes, once:\n\n{link}\n\n"
+            "If you did not ask for it, ignore this message; your password is unchanged."
+        )
+        try:
+            await self.mailer.send(user.email, "Password reset", body)
+        except Exception as exc:  # the caller got its 202 long ago: record it and move on
+            await self.audit.record(
+                "password.reset_request",
+                "failed",
+                actor=user.username,
+                target=user.id,
+                reason=type(exc).__name__,
+            )
+            return
+        await self.audit.record("password.reset_request", "ok", actor=user.username, target=user.id)
+
+    async def reset_password(self, token: str, new: str, otp: str | None) -> User:
+        """Spend a reset token and set the password; every session of the user ends."""
+        invalid = RidgelineError(400, "reset_token_invalid", "The reset token is invalid, used or expired.")
+        user_id = await self.resets.peek(token)
+        user = await self.users.get(user_id) if user_id else None
+        if user is None or user.disabled:
+            await self.audit.record("password.reset", "denied", reason="reset_token_invalid")
+            raise invalid
+        try:
+            self.password_policy.check(new, username=user.username, email=user.email)
+        except UserError as exc:
+            raise RidgelineError(422, exc.reason, exc.message) from None
+        if await self.mfa.enabled(user.id):
+            # A reset must not step around the second factor.
+            if not otp:
+                raise RidgelineError(401, "mfa_required", "This account needs its one-time code (otp).")
+            if not await self.mfa.verify(user.id, otp):
+                await self.audit.record(
+                    "password.reset", "denied", actor=user.username, target=user.id, reason="mfa_invalid"
+                )
+                raise RidgelineError(401, "mfa_invalid", "The one-time code is not valid.")
+        if await self.resets.spend(token) != user.id:
+            raise invalid
+        await self.users.set_password(user, new)
+        await self.audit.record("password.reset", "ok", actor=user.username, target=user.id)
+        await self.end_sessions(user, "password.reset")
+        return user
+
     # -- the decision ------------------------------------------------------------------------------
     def client_of(self, connection: Any) -> str:
         peer = connection.scope.get("client")
@@ -252,6 +383,17 @@ class AuthService:
                     detail=exc.reason,
                 )
                 raise AssertionError("unreachable") from None
+            if await self.revocations.is_revoked(claims):
+                await self._deny(
+                    connection,
+                    401,
+                    "token_revoked",
+                    "This access token was revoked (logout or password change); sign in again.",
+                    None,
+                    headers={"WWW-Authenticate": f'Bearer {REALM}, error="invalid_token"'},
+                    actor=str(claims.get("username") or claims.get("sub")),
+                )
+            connection.scope.setdefault("state", {})[CLAIMS_KEY] = claims
             user = await self.users.get_cached(claims["sub"], self.settings.cache_s)
             if user is None:
                 await self._deny(

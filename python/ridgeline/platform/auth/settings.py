@@ -95,6 +95,22 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_store: Literal["auto", "database", "redis"] = "auto"
     # Seconds a worker keeps its view of users (disabled flag, role) and of the JWT key set.
     cache_s: float = 5.0
+    # Seconds between a worker's re-reads of the token revocation version counter (0 = every request).
+    revocation_recheck_s: float = 1.0
+    # Words a password may not contain, besides the service name and the user's own names.
+    password_context_words: tuple[str, ...] = ()
+    # Outbound mail for password reset (stdlib smtplib). No host: self-service reset is off (503).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str | None = None
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = 10.0
+    # The link mailed for a reset; ``{token}`` is replaced by the token. Without it the bare token is sent.
+    password_reset_url: str | None = None
+    password_reset_ttl_s: int = 1800
+    password_reset_rate_limit: RateLimitSpec = RateLimitSpec(5, 3600)
 
     @property
     def proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -121,9 +137,9 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
                 value = env.get(variable)
             if value is None or value == "":
                 continue
-            if field.name in ("bootstrap_api_key", "secrets_key"):
+            if field.name in ("bootstrap_api_key", "secrets_key", "smtp_password"):
                 raw[field.name] = SecretStr(value)
-            elif field.name in ("require_families", "trusted_proxies"):
+            elif field.name in ("require_families", "trusted_proxies", "password_context_words"):
                 raw[field.name] = tuple(p.strip() for p in value.split(",") if p.strip())
             elif field.name.endswith("_rate_limit"):
                 raw[field.name] = RateLimitSpec.parse(value, variable)
@@ -167,6 +183,18 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
                 ) from None
         if self.cache_s < 0 or self.cache_s > 300:
             raise SettingsError("RIDGELINE_AUTH_CACHE_S must be 0..300")
+        if not 0 <= self.revocation_recheck_s <= 60:
+            raise SettingsError("RIDGELINE_AUTH_REVOCATION_RECHECK_S must be 0..60")
+        if self.smtp_host is not None and not self.smtp_from:
+            raise SettingsError(
+                "RIDGELINE_AUTH_SMTP_HOST needs RIDGELINE_AUTH_SMTP_FROM (the sender address)"
+            )
+        if not 1 <= self.smtp_port <= 65535:
+            raise SettingsError("RIDGELINE_AUTH_SMTP_PORT must be 1..65535")
+        if not 60 <= self.password_reset_ttl_s <= 86400:
+            raise SettingsError("RIDGELINE_AUTH_PASSWORD_RESET_TTL_S must be 60..86400")
+        if self.password_reset_url is not None and "{token}" not in self.password_reset_url:
+            raise SettingsError("RIDGELINE_AUTH_PASSWORD_RESET_URL must contain {token}")
 
 
 def _decode(type_: type, obj: object) -> object:

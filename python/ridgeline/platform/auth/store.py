@@ -80,3 +80,67 @@ rate_counters_table = sa.Table(
     sa.Column("count", sa.Integer, nullable=False),
     sa.Index("ix_auth_rate_counters_window", "window_start"),
 )
+
+# ---- migration 0022_auth_security: logout, MFA, password reset ----------------------------------
+
+# Revoked access tokens by jti, until the token would have expired anyway (then purged).
+revoked_tokens_table = sa.Table(
+    "auth_revoked_tokens",
+    metadata,
+    sa.Column("jti", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(32), nullable=True),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("revoked_at", TS, nullable=False),
+    sa.Index("ix_auth_revoked_tokens_expires", "expires_at"),
+)
+
+# One counter bumped by every revocation (and every user-wide revocation), so a worker re-reads the
+# list only when it changed (the genai_platform_version pattern).
+revocation_version_table = sa.Table(
+    "auth_revocation_version",
+    metadata,
+    sa.Column("key", sa.String(16), primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+# Per-user session generation: tokens carry it as ``gen``; bumping it (password change or reset)
+# ends every token issued before.
+user_sessions_table = sa.Table(
+    "auth_user_sessions",
+    metadata,
+    sa.Column("user_id", sa.String(32), primary_key=True),
+    sa.Column("generation", sa.Integer, nullable=False),
+)
+
+mfa_totp_table = sa.Table(
+    "auth_mfa_totp",
+    metadata,
+    sa.Column("user_id", sa.String(32), primary_key=True),
+    # The base32 TOTP secret sealed by the secrets box (associated data auth:totp:<user id>).
+    sa.Column("secret_sealed", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("confirmed_at", TS, nullable=True),
+    # The last accepted 30 s step: a code is accepted once (RFC 6238 section 5.2).
+    sa.Column("last_step", sa.BigInteger, nullable=True),
+)
+
+mfa_recovery_table = sa.Table(
+    "auth_mfa_recovery_codes",
+    metadata,
+    sa.Column("user_id", sa.String(32), primary_key=True),
+    # HMAC-SHA256(pepper, code), hex: the codes are 80 random bits, shown once.
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("used_at", TS, nullable=True),
+)
+
+password_resets_table = sa.Table(
+    "auth_password_resets",
+    metadata,
+    # SHA-256 of the token (256 random bits): the token itself is only in the mail.
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(32), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("used_at", TS, nullable=True),
+    sa.Index("ix_auth_password_resets_user", "user_id"),
+)

@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 import sqlalchemy as sa
@@ -16,6 +17,9 @@ from ridgeline.platform.auth.passwords import Passwords
 from ridgeline.platform.auth.roles import Role, is_superuser
 from ridgeline.platform.auth.store import users_table
 from ridgeline.platform.db import Database
+
+if TYPE_CHECKING:
+    from ridgeline.platform.auth.password_policy import PasswordPolicy
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -44,12 +48,20 @@ class User(msgspec.Struct, kw_only=True):
 
 class Users:
     def __init__(
-        self, db: Database, passwords: Passwords, min_length: int, clock: Callable[[], float] = time.time
+        self,
+        db: Database,
+        passwords: Passwords,
+        min_length: int,
+        clock: Callable[[], float] = time.time,
+        policy: PasswordPolicy | None = None,
     ) -> None:
+        from ridgeline.platform.auth.password_policy import PasswordPolicy
+
         self.db = db
         self.passwords = passwords
         self.min_length = min_length
         self.clock = clock
+        self.policy = policy or PasswordPolicy(min_length)
         self._cache: dict[str, tuple[float, User | None]] = {}
 
     async def create(
@@ -61,8 +73,7 @@ class Users:
             )
         if email is not None and (len(email) > 320 or not EMAIL.match(email)):
             raise UserError("invalid_email", "email is not a valid address")
-        if not self.min_length <= len(password) <= 1024:
-            raise UserError("weak_password", f"password must be {self.min_length}..1024 characters")
+        self.policy.check(password, username=username, email=email)
         now = self._now()
         user = User(
             id=os.urandom(16).hex(),
@@ -109,6 +120,32 @@ class Users:
             return None
         return _user(row)
 
+    async def verify_password(self, user_id: str, password: str) -> bool:
+        """Whether ``password`` is the user's current one (re-authentication, V6.2.3)."""
+        async with self.db.begin() as conn:
+            stored = (
+                await conn.execute(sa.select(users_table.c.password_hash).where(users_table.c.id == user_id))
+            ).scalar()
+        return await self.passwords.verify(stored, password)
+
+    async def set_password(self, user: User, password: str) -> None:
+        """Replace the password after the policy check (the caller ends the user's sessions)."""
+        self.policy.check(password, username=user.username, email=user.email)
+        password_hash = await self.passwords.hash(password)
+        async with self.db.begin() as conn:
+            await conn.execute(
+                users_table.update()
+                .where(users_table.c.id == user.id)
+                .values(password_hash=password_hash, updated_at=self._now())
+            )
+
+    async def by_email(self, email: str) -> User | None:
+        async with self.db.begin() as conn:
+            row = (
+                await conn.execute(sa.select(users_table).where(users_table.c.email_lower == email.lower()))
+            ).first()
+        return _user(row) if row is not None else None
+
     async def get(self, user_id: str) -> User | None:
         async with self.db.begin() as conn:
             row = (await conn.execute(sa.select(users_table).where(users_table.c.id == user_id))).first()
@@ -125,6 +162,9 @@ class Users:
             self._cache.clear()
         self._cache[user_id] = (now, user)
         return user
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
 
     async def by_username(self, username: str) -> User | None:
         async with self.db.begin() as conn:
