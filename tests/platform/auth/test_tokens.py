@@ -158,6 +158,35 @@ def test_verifier_allow_list_is_the_kids_algorithm() -> None:
     assert verifier.verify(good, snap)["sub"] == "s"
 
 
+def test_a_verified_token_skips_its_signature_check_but_never_its_key_or_time_checks(monkeypatch) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    ed = Ed25519PrivateKey.generate()
+    now = [1_000_000.0]
+    live = KeySnapshot({"ed": VerificationKey("ed", "EdDSA", ed.public_key(), {}, None)}, "ed")
+    retired = KeySnapshot({"ed": VerificationKey("ed", "EdDSA", ed.public_key(), {}, now[0] + 10)}, "ed")
+    claims = {"iss": "i", "aud": "a", "sub": "s", "iat": int(now[0]), "exp": int(now[0]) + 60}
+    token = jwt.encode(claims, ed, algorithm="EdDSA", headers={"kid": "ed", "typ": "at+jwt"})
+    other = jwt.encode({**claims, "sub": "t"}, ed, algorithm="EdDSA", headers={"kid": "ed", "typ": "at+jwt"})
+    verifier = TokenVerifier("i", "a", 30, clock=lambda: now[0], cache_size=1)
+    assert verifier.verify(token, live)["sub"] == "s"
+    decodes = []
+    real_decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decodes.append(1) or real_decode(*a, **k))
+    assert verifier.verify(token, live)["sub"] == "s" and decodes == []  # remembered: no signature check
+    now[0] += 20  # the key's overlap has ended: a remembered token is refused like any other
+    with pytest.raises(TokenError) as err:
+        verifier.verify(token, retired)
+    assert err.value.reason == "unknown_kid"
+    now[0] += 100  # past exp (and the leeway)
+    with pytest.raises(TokenError) as err:
+        verifier.verify(token, live)
+    assert err.value.reason == "expired"
+    now[0] -= 120
+    assert verifier.verify(other, live)["sub"] == "t" and decodes == [1]  # a new token is checked...
+    assert verifier.verify(token, live)["sub"] == "s" and decodes == [1, 1]  # ...and evicts the first
+
+
 def test_expired_token_is_refused_but_leeway_applies(world) -> None:  # type: ignore[no-untyped-def]
     now = int(time.time())
     assert_refused(world["client"], world["ed"](claims_over={"exp": now - 120}))

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -89,15 +90,45 @@ def ed25519_jwk(public_key: Ed25519PublicKey) -> dict[str, Any]:
 
 
 class TokenVerifier:
+    """Checks access tokens. A token whose signature verified is remembered (its claims and key id,
+    up to ``cache_size`` tokens, least recently used dropped first): presenting it again skips the
+    signature check, which is most of the cost, but never the checks that can change over its life
+    (its key still verifies, the time claims against now). Revocation is checked by the caller."""
+
     def __init__(
-        self, issuer: str, audience: str, leeway_s: int, clock: Callable[[], float] = time.time
+        self,
+        issuer: str,
+        audience: str,
+        leeway_s: int,
+        clock: Callable[[], float] = time.time,
+        cache_size: int = 4096,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.leeway_s = leeway_s
         self.clock = clock
+        self.cache_size = cache_size
+        self._verified: OrderedDict[str, tuple[str, str, dict[str, Any]]] = OrderedDict()
 
     def verify(self, token: str, keys: KeySnapshot) -> dict[str, Any]:
+        hit = self._verified.get(token)
+        if hit is not None:
+            kid, alg, claims = hit
+            key = keys.keys.get(kid)
+            now = self.clock()
+            if key is None or (key.verify_until is not None and key.verify_until <= now):
+                raise TokenError("unknown_kid")
+            if key.alg == alg:
+                self._verified.move_to_end(token)
+                return self._check_times(dict(claims), now)
+        claims, kid, alg = self._verify_signed(token, keys)
+        if self.cache_size > 0:
+            self._verified[token] = (kid, alg, dict(claims))
+            while len(self._verified) > self.cache_size:
+                self._verified.popitem(last=False)
+        return claims
+
+    def _verify_signed(self, token: str, keys: KeySnapshot) -> tuple[dict[str, Any], str, str]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -144,14 +175,17 @@ class TokenVerifier:
         for name in ("exp", "iat", "nbf"):
             if name in claims and not isinstance(claims[name], int | float):
                 raise TokenError("invalid")
+        if not isinstance(claims["sub"], str) or not claims["sub"]:
+            raise TokenError("invalid")
+        return self._check_times(claims, now), kid, key.alg
+
+    def _check_times(self, claims: dict[str, Any], now: float) -> dict[str, Any]:
         if claims["exp"] <= now - self.leeway_s:
             raise TokenError("expired")
         if claims["iat"] > now + self.leeway_s:
             raise TokenError("issued_in_future")
         if "nbf" in claims and claims["nbf"] > now + self.leeway_s:
             raise TokenError("not_yet_valid")
-        if not isinstance(claims["sub"], str) or not claims["sub"]:
-            raise TokenError("invalid")
         return claims
 
 
