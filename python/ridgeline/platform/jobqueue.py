@@ -353,7 +353,7 @@ async def run_worker(settings: Any, family_names: Iterable[str], concurrency: in
         await ctx.jobs.start()
         print(
             f"ridgeline worker {ctx.jobs.owner} running {', '.join(names)} jobs "
-            f"({concurrency} job slots in all)",
+            f"(job slots: {concurrency} in all)",
             flush=True,
         )
         await stop.wait()

@@ -186,7 +186,7 @@ class JobSettings(msgspec.Struct, frozen=True, kw_only=True):
     reconcile_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
     #: with RIDGELINE_REDIS_URL set, ``serve`` only enqueues unless this is true
     run_in_serve: bool = False
-    #: with Redis: job slots per family queue when ``serve`` runs jobs itself
+    #: with Redis: job slots of each granian worker (in all, across families) when ``serve`` runs jobs
     serve_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 2
 
     def validate(self) -> None:
