@@ -10,7 +10,12 @@ SAQ is used for what it is good at (delivery to exactly one dequeuer, per-job ti
 heartbeat and sweep of stuck SAQ entries); liveness of a *running* job, cancellation and the
 re-queue of idempotent kinds after a crash are the job service's (database heartbeat and cancel
 flag), so the in-process and Redis executors behave the same and a cancel reaches a job whichever
-process took the request.
+process took the request. Between SAQ's dequeue and the claim a worker can die (SIGKILL): the record
+is then QUEUED while SAQ holds the entry active on a dead worker, and :meth:`QueueExecutor.reconcile`
+enqueues it again (see there).
+
+A worker process runs at most ``concurrency`` jobs at once in all: its family queues' SAQ workers
+share one pool of slots, and a slot is taken before a dequeue (:func:`_slot_worker`).
 """
 
 from __future__ import annotations
