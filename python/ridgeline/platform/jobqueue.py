@@ -69,6 +69,17 @@ def _slot_worker(slots: asyncio.Semaphore, idle_s: float) -> type[Any]:
     from saq import Worker
 
     class SlotWorker(Worker):  # type: ignore[misc]
+        async def abort(self, abort_threshold: float) -> None:
+            """Never cancel a delivery because its SAQ entry was aborted: a cancel is a flag on the
+            record (the job service polls it), and the only aborts SAQ makes are its sweep's. That
+            sweep takes an entry in the active list whose stored status is not yet ``active`` for an
+            orphan, and a worker whose event loop is stalled (a loaded host) sets ``active`` late
+            after its dequeue: SAQ then aborted a live worker's fresh delivery and cancelled our
+            handler, before the claim (the record stayed QUEUED, its entry aborted: no one ran it)
+            or after it (the job was released as if its worker had died: re-run, or FAILED
+            job_worker_lost for a kind that is not idempotent)."""
+            return None
+
         async def process(self) -> bool:
             async with slots:
                 got = bool(await super().process())

@@ -447,6 +447,7 @@ class JobService:
         # what _write_progress last wrote per running job: (fraction, detail, monotonic time)
         self._written_progress: dict[str, tuple[float, dict[str, Any] | None, float]] = {}
         self._family_kind: dict[str, tuple[str, str]] = {}  # running here: for the metrics labels
+        self._executing: set[str] = set()  # ids in execute() now (claiming or running)
         self._maintainer: asyncio.Task[None] | None = None
         self._started = False
         # With Redis: job events (state changes, progress) published for waiters on other hosts.
@@ -965,6 +966,17 @@ class JobService:
     async def execute(self, job: Job, pool: ThreadPoolExecutor) -> JobStatus | None:
         """Claim ``job`` (QUEUED -> RUNNING, owner = this process) and run it to one terminal state.
         Returns None when the claim fails (cancelled, or another process holds it)."""
+        if job.id in self._executing:
+            # A second delivery of a job this process is already claiming or running (SAQ can hand a
+            # job out twice): it must not touch the first one's token, context or heartbeat.
+            return None
+        self._executing.add(job.id)
+        try:
+            return await self._execute(job, pool)
+        finally:
+            self._executing.discard(job.id)
+
+    async def _execute(self, job: Job, pool: ThreadPoolExecutor) -> JobStatus | None:
         token = self._token(job.id)
         c = jobs_table.c
         try:

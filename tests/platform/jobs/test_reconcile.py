@@ -147,3 +147,50 @@ def test_a_job_dequeued_by_a_worker_that_died_before_claiming_it_runs_elsewhere(
                 await d.dispose()
 
     asyncio.run(main())
+
+
+def test_saq_sweeping_a_live_delivery_does_not_stop_its_job(settings, redis_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SAQ's sweep takes a just-dequeued entry whose worker has not yet marked it active (its event
+    loop stalled on a loaded host) for an orphan and aborts it; SAQ's worker then cancelled our
+    handler, and the job was released as if its worker had died (FAILED job_worker_lost here, a
+    kind that is not idempotent). The worker keeps running it: the record decides."""
+    from saq.job import Status
+
+    async def main() -> None:
+        dbmod.upgrade(settings)
+        dbs = [dbmod.Database(settings) for _ in range(2)]
+        submitter = JobService(dbs[0], QueueExecutor(redis_url, run_jobs=False), settings=_settings(0.3))
+        runner_q = QueueExecutor(redis_url, run_jobs=True, families=["jt"])
+        runner = JobService(dbs[1], runner_q, settings=_settings(0.3))
+        await submitter.start()
+        await runner.start()
+        try:
+            job = await submitter.submit("jt", "steps", {"steps": 1, "dir": str(tmp_path)})
+            await _until(lambda: _running_on(submitter, job.id, runner.owner))
+            q = runner_q.queue("jt")
+            entry = await q.job(runner_q.saq_key(job.id, 0))
+            assert entry is not None and entry.status == Status.ACTIVE
+            await q.abort(entry, error="swept")  # what SAQ's sweep does to it
+            await q.finish(entry, Status.ABORTED, error="swept")
+            await asyncio.sleep(3)  # SAQ's abort check runs every second
+            assert await _running_on(submitter, job.id, runner.owner)
+            (tmp_path / f"{job.id}.go0").touch()
+            done = await submitter.wait(job.id, limit_s=20)
+            assert done is not None and done.status == JobStatus.SUCCEEDED and done.attempts == 1, done
+        finally:
+            await runner.shutdown()
+            await submitter.shutdown()
+            for d in dbs:
+                await d.dispose()
+
+    asyncio.run(main())
+
+
+async def _running_on(service: JobService, job_id: str, owner: str) -> bool:
+    job = await service.get(job_id)
+    return (
+        job is not None
+        and job.status == JobStatus.RUNNING
+        and job.owner == owner
+        and job.heartbeat_at is not None
+    )
