@@ -162,8 +162,8 @@ def test_hundred_mixed_jobs_kill_a_worker_cancel_some(settings, redis_url: str, 
         )
 
     start("serve", ["serve", "--port", str(port), "--workers", "2"])
-    # six job slots per worker process, shared by its three family queues
-    worker_args = ["worker", "--families", FAMILIES, "--concurrency", "6"]
+    # two job slots per worker process in all, shared by its three family queues
+    worker_args = ["worker", "--families", FAMILIES, "--concurrency", "2"]
     env["RIDGELINE_MIGRATED"] = "1"  # migrated above (serve checks again; the workers need not)
     start("w1", worker_args)
     start("w2", worker_args)
