@@ -196,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run jobs from the Redis queue (RIDGELINE_REDIS_URL)")
     worker.add_argument(
-        "--concurrency", type=int, help="job slots per family queue (default RIDGELINE_JOB_WORKERS)"
+        "--concurrency",
+        type=int,
+        help="jobs this worker runs at once, in all across its families (default RIDGELINE_JOB_WORKERS)",
     )
     worker.add_argument("--families", help="comma-separated families whose jobs to run (default all)")
     worker.add_argument(

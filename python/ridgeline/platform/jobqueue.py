@@ -10,7 +10,12 @@ SAQ is used for what it is good at (delivery to exactly one dequeuer, per-job ti
 heartbeat and sweep of stuck SAQ entries); liveness of a *running* job, cancellation and the
 re-queue of idempotent kinds after a crash are the job service's (database heartbeat and cancel
 flag), so the in-process and Redis executors behave the same and a cancel reaches a job whichever
-process took the request.
+process took the request. Between SAQ's dequeue and the claim a worker can die (SIGKILL): the record
+is then QUEUED while SAQ holds the entry active on a dead worker, and :meth:`QueueExecutor.reconcile`
+enqueues it again (see there).
+
+A worker process runs at most ``concurrency`` jobs at once in all: its family queues' SAQ workers
+share one pool of slots, and a slot is taken before a dequeue (:func:`_slot_worker`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -26,7 +32,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ridgeline.platform.jobs import QUEUE_OWNER, SHUTDOWN, Job, JobService, JobStatus, _now, jobs_table
+from ridgeline.platform.jobs import (
+    QUEUE_OWNER,
+    SHUTDOWN,
+    Job,
+    JobService,
+    JobStatus,
+    _now,
+    _owner_here,
+    jobs_table,
+)
 
 log = logging.getLogger("ridgeline.jobs.queue")
 
@@ -40,9 +55,50 @@ def queue_name(family: str) -> str:
     return f"{QUEUE_PREFIX}:{family}"
 
 
+#: with several family queues, an idle queue's dequeue holds a slot at most this long, then lets go
+#: of it for this long, so the queues that have work take the process's slots
+SHARED_DEQUEUE_S = 0.25
+SHARED_IDLE_S = 0.25
+
+
+def _slot_worker(slots: asyncio.Semaphore, idle_s: float) -> type[Any]:
+    """A SAQ worker that takes one of the process's job slots *before* it dequeues and holds it until
+    the job is done: ``concurrency`` is then the number of jobs the process runs at once across all
+    the family queues it serves, and a worker with no free slot leaves jobs in Redis for the others
+    (it never holds a dequeued job it cannot start)."""
+    from saq import Worker
+
+    class SlotWorker(Worker):  # type: ignore[misc]
+        async def abort(self, abort_threshold: float) -> None:
+            """Never cancel a delivery because its SAQ entry was aborted: a cancel is a flag on the
+            record (the job service polls it), and the only aborts SAQ makes are its sweep's. That
+            sweep takes an entry in the active list whose stored status is not yet ``active`` for an
+            orphan, and a worker whose event loop is stalled (a loaded host) sets ``active`` late
+            after its dequeue: SAQ then aborted a live worker's fresh delivery and cancelled our
+            handler, before the claim (the record stayed QUEUED, its entry aborted: no one ran it)
+            or after it (the job was released as if its worker had died: re-run, or FAILED
+            job_worker_lost for a kind that is not idempotent)."""
+            return None
+
+        async def process(self) -> bool:
+            async with slots:
+                got = bool(await super().process())
+            if not got and idle_s and not self.event.is_set():
+                await asyncio.sleep(idle_s)  # this queue is idle: the slot goes to one with work
+            return got
+
+    return SlotWorker
+
+
+def saq_worker_id(owner: str) -> str:
+    """The SAQ worker id of this process's workers: its job owner id (``host:pid:nonce``) with ``/``
+    for ``:`` (SAQ splits its worker keys on ``:``), so reconciliation can tell whose entry it is."""
+    return owner.replace(":", "/")
+
+
 class QueueExecutor:
     """Enqueues jobs to SAQ; with ``run_jobs`` also runs SAQ workers for ``families`` in this process
-    (``concurrency`` job slots per family queue)."""
+    (``concurrency`` job slots for the process, shared by its family queues)."""
 
     owns_queued = False  # a queued job waits in Redis, not in this process
 
@@ -84,32 +140,47 @@ class QueueExecutor:
         self._tasks.append(asyncio.get_running_loop().create_task(self._reconcile_loop(service)))
         if not self.run_jobs:
             return
-        from saq import Worker
-
         names = self.families if self.families is not None else sorted(service.families)
+        # One pool of slots for the process: each family queue may use all of them when the others
+        # are idle, never more in all.
+        shared = len(names) > 1
+        worker_class = _slot_worker(asyncio.Semaphore(self.concurrency), SHARED_IDLE_S if shared else 0.0)
         for family in names:
             q = self.queue(family)
             await q.connect()
-            worker = Worker(
+            worker = worker_class(
                 q,
                 functions=[("run", self._run)],
+                id=saq_worker_id(service.owner),
                 concurrency=self.concurrency,
                 timers={"abort": 1, "sweep": 30, "schedule": 5, "worker_info": 10},
-                dequeue_timeout=1.0,
+                dequeue_timeout=SHARED_DEQUEUE_S if shared else 1.0,
             )
             worker.SIGNALS = []  # the process owns its signals (granian's, or ridgeline worker's)
             self._workers.append(worker)
             self._tasks.append(asyncio.get_running_loop().create_task(worker.start()))
-        log.info("job workers started for %s (%d slots each)", ", ".join(names), self.concurrency)
+        log.info("job workers started for %s (%d job slots in all)", ", ".join(names), self.concurrency)
 
     @staticmethod
     def saq_key(job_id: str, attempts: int) -> str:
         return f"{job_id}:{attempts}"  # a re-queued attempt is a new SAQ job
 
     async def reconcile(self, service: JobService) -> int:
-        """Enqueue again the QUEUED jobs whose SAQ entry is gone (Redis restarted without persistence,
-        was flushed or failed over): the database record is the source of truth. SAQ refuses a key it
-        already holds, so processes reconciling at once never enqueue a job twice. Returns how many."""
+        """Enqueue again the QUEUED jobs (queued more than min(5 s, reconcile_s) ago) that no worker
+        will run from their SAQ entry; the database record is the source of truth. Their entry is:
+
+        - missing: Redis restarted without persistence, was flushed or failed over;
+        - ended (complete, failed, aborted) though the record was never claimed: SAQ's sweep aborted
+          the entry of a worker that died after dequeuing it (SAQ retries nothing: ``retries=1``);
+        - active on a worker that is gone (its pid on this host no longer exists, or, on another host,
+          its SAQ worker record expired and it took the entry more than ``stale_s`` ago): it died
+          between SAQ's dequeue and the claim of the record, so neither it nor SAQ will run the job.
+
+        Enqueueing twice is harmless (a delivery runs only what it can claim on the record), and SAQ
+        refuses a key it holds, so processes reconciling at once do not pile up entries. Returns how
+        many jobs were enqueued again."""
+        from saq.job import TERMINAL_STATUSES, Status
+
         grace = min(5.0, service.settings.reconcile_s)
         c = jobs_table.c
         families = sorted(self.families if self.families is not None else service.families)
@@ -130,17 +201,54 @@ class QueueExecutor:
         for row in rows:
             by_family.setdefault(row.family, []).append(row)
         for family, members in by_family.items():
-            found = await self.queue(family).jobs([self.saq_key(r.id, r.attempts) for r in members])
+            q = self.queue(family)
+            found = await q.jobs([self.saq_key(r.id, r.attempts) for r in members])
             for row, saq_job in zip(members, found, strict=True):
-                if saq_job is not None:
-                    continue
+                if saq_job is None:
+                    why = "was missing from the Redis queue"
+                elif saq_job.status in TERMINAL_STATUSES:
+                    why = f"had a {saq_job.status.value} SAQ entry but was never claimed"
+                elif saq_job.status == Status.ACTIVE and await self._holder_gone(q, saq_job, service):
+                    why = f"was taken from the queue by a worker that is gone ({saq_job.worker_id})"
+                else:
+                    continue  # waiting in Redis, or held by a live worker about to claim it
                 job = await service.get(row.id)
                 if job is None or job.status != JobStatus.QUEUED or job.owner != QUEUE_OWNER:
                     continue  # claimed or cancelled meanwhile
-                log.warning("job %s was missing from the Redis queue: enqueued again", row.id)
-                await self.dispatch(service, job)
-                count += 1
+                if job.attempts != row.attempts:
+                    continue
+                if saq_job is not None and not await self._lock_requeue(q, saq_job.key):
+                    continue  # another process is on it
+                if saq_job is not None and saq_job.status == Status.ACTIVE:
+                    # release the key (SAQ refuses to enqueue a key it holds as incomplete)
+                    await q.finish(saq_job, Status.ABORTED, error=f"reconciled: {why}")
+                if await self.dispatch(service, job):
+                    log.warning("job %s %s: enqueued again", row.id, why)
+                    count += 1
         return count
+
+    @staticmethod
+    async def _holder_gone(q: Any, saq_job: Any, service: JobService) -> bool:
+        """Whether the worker holding ``saq_job`` (active in SAQ, its record still QUEUED) is gone."""
+        worker_id = saq_job.worker_id
+        if not worker_id:
+            return False  # not marked active by a worker yet
+        owner = str(worker_id).replace("/", ":")
+        if owner == service.owner:
+            return False  # this very process: alive
+        here = _owner_here(owner)
+        if here is not None:
+            return not here  # a process on this host: its pid says
+        # Another host: SAQ's worker record (refreshed every 10 s, kept 11 s) has expired, and the
+        # entry was taken long enough ago that a live worker would have claimed the record.
+        if time.time() * 1000 - (saq_job.started or 0) < service.settings.stale_s * 1000:
+            return False
+        return not await q.redis.exists(q.namespace(f"worker_info:{worker_id}"))
+
+    @staticmethod
+    async def _lock_requeue(q: Any, key: str) -> bool:
+        """One process re-enqueues a given SAQ entry (a short lock in Redis)."""
+        return bool(await q.redis.set(f"{QUEUE_PREFIX}:requeue:{q.name}:{key}", 1, nx=True, ex=30))
 
     async def _reconcile_loop(self, service: JobService) -> None:
         while True:
@@ -152,11 +260,12 @@ class QueueExecutor:
             except Exception:
                 log.warning("job queue reconciliation failed", exc_info=True)
 
-    async def dispatch(self, service: JobService, job: Job) -> None:
+    async def dispatch(self, service: JobService, job: Job) -> bool:
+        """Enqueue ``job`` (key ``<id>:<attempts>``); False when SAQ already holds that key."""
         try:
             q = self.queue(job.family)
             timeout = service.timeout_s(job.family, job.kind)
-            await q.enqueue(
+            enqueued = await q.enqueue(
                 "run",
                 key=self.saq_key(job.id, job.attempts),
                 kwargs={"job_id": job.id},
@@ -178,6 +287,10 @@ class QueueExecutor:
                 only_from=(JobStatus.QUEUED,),
                 any_owner=True,
             )
+            return False
+        if enqueued is None:
+            log.debug("job %s: SAQ already holds %s", job.id, self.saq_key(job.id, job.attempts))
+        return enqueued is not None
 
     async def _run(self, ctx: dict[str, Any], *, job_id: str) -> str:
         service = self._service
@@ -256,7 +369,7 @@ async def run_worker(settings: Any, family_names: Iterable[str], concurrency: in
         await ctx.jobs.start()
         print(
             f"ridgeline worker {ctx.jobs.owner} running {', '.join(names)} jobs "
-            f"({concurrency} slots per family)",
+            f"(job slots: {concurrency} in all)",
             flush=True,
         )
         await stop.wait()

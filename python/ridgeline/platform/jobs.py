@@ -73,6 +73,8 @@ LIVE = (JobStatus.CREATED, JobStatus.QUEUED, JobStatus.RUNNING)
 QUEUE_OWNER = "queue"
 #: with Redis job events, a waiter re-reads the record at least this often (a lost message costs this)
 EVENTS_FALLBACK_POLL_S = 5.0
+#: a running job's progress (and detail) is written to its record at most this often
+PROGRESS_WRITE_S = 0.5
 #: the cancel reason of jobs stopped because their process is stopping: they are released for
 #: recovery (re-queued if idempotent, else FAILED job_worker_lost), not CANCELLED
 SHUTDOWN = "the process holding this job stopped"
@@ -97,6 +99,8 @@ jobs_table = sa.Table(
     sa.Column("heartbeat_at", UTCDateTime(), nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("cancel_requested_at", UTCDateTime(), nullable=True),
+    # migration 0023_jobs_progress
+    sa.Column("progress_detail", sa.JSON, nullable=True),
     sa.Index("ix_platform_jobs_family_kind_created", "family", "kind", "created_at"),
     sa.Index("ix_platform_jobs_status", "status"),
     sa.Index("ix_platform_jobs_owner", "owner"),
@@ -120,6 +124,8 @@ class Job(msgspec.Struct, kw_only=True):
     heartbeat_at: datetime | None = None
     attempts: int = 0
     cancel_requested_at: datetime | None = None
+    #: the handler's last ``report_progress(..., detail)`` (the step in progress), written with progress
+    progress_detail: dict[str, Any] | None = None
 
 
 class JobView(msgspec.Struct, kw_only=True):
@@ -136,6 +142,7 @@ class JobView(msgspec.Struct, kw_only=True):
     queued_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    progress_detail: dict[str, Any] | None = None
 
 
 #: The platform's own words (UPPERCASE statuses); retail maps to lowercase, for example.
@@ -156,6 +163,7 @@ def job_view(job: Job, words: Mapping[JobStatus, str] = PLATFORM_WORDS) -> JobVi
         queued_at=job.queued_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
+        progress_detail=job.progress_detail,
     )
 
 
@@ -178,7 +186,7 @@ class JobSettings(msgspec.Struct, frozen=True, kw_only=True):
     reconcile_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
     #: with RIDGELINE_REDIS_URL set, ``serve`` only enqueues unless this is true
     run_in_serve: bool = False
-    #: with Redis: job slots per family queue when ``serve`` runs jobs itself
+    #: with Redis: job slots of each granian worker (in all, across families) when ``serve`` runs jobs
     serve_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 2
 
     def validate(self) -> None:
@@ -238,7 +246,8 @@ class JobContext:
         self.job_id = job.id
         self.params = job.params
         self.token = token
-        self.progress = 0.0
+        # (fraction, detail) as one value: the handler's thread writes it, the loop reads it
+        self._progress: tuple[float, dict[str, Any] | None] = (0.0, None)
         #: threads this job's native parallel loops may use (0 = all cores); hand it to the core
         #: (``threads=ctx.thread_budget``) so concurrent jobs share the cores instead of one taking all
         self.thread_budget = thread_budget
@@ -247,9 +256,24 @@ class JobContext:
         if self.token.cancelled:
             raise JobCancelled(self.job_id)
 
-    def report_progress(self, fraction: float) -> None:
-        """Progress only moves forward: a smaller value than the last one is ignored."""
-        self.progress = max(self.progress, min(max(float(fraction), 0.0), 1.0))
+    @property
+    def progress(self) -> float:
+        return self._progress[0]
+
+    @property
+    def progress_detail(self) -> dict[str, Any] | None:
+        return self._progress[1]
+
+    def report_progress(self, fraction: float, detail: Mapping[str, Any] | None = None) -> None:
+        """Progress only moves forward: a smaller value than the last one is ignored (with its
+        ``detail``). ``detail`` (JSON-able, e.g. the step in progress) replaces the last one; like the
+        fraction it is written to the job record (at most every ``PROGRESS_WRITE_S``), so every
+        process serving the API sees it."""
+        current, last = self._progress
+        value = min(max(float(fraction), 0.0), 1.0)
+        if value < current:
+            return
+        self._progress = (value, dict(detail) if detail is not None else last)
 
 
 Handler = Callable[[JobContext], Any] | Callable[[JobContext], Awaitable[Any]]
@@ -420,8 +444,10 @@ class JobService:
         # Jobs this process holds: their cancel tokens, and the contexts of the running ones.
         self._tokens: dict[str, CancelToken] = {}
         self._contexts: dict[str, JobContext] = {}
-        self._written_progress: dict[str, float] = {}
+        # what _write_progress last wrote per running job: (fraction, detail, monotonic time)
+        self._written_progress: dict[str, tuple[float, dict[str, Any] | None, float]] = {}
         self._family_kind: dict[str, tuple[str, str]] = {}  # running here: for the metrics labels
+        self._executing: set[str] = set()  # ids in execute() now (claiming or running)
         self._maintainer: asyncio.Task[None] | None = None
         self._started = False
         # With Redis: job events (state changes, progress) published for waiters on other hosts.
@@ -501,6 +527,7 @@ class JobService:
                 if now - last_beat >= s.heartbeat_s:
                     last_beat = now
                     await self._heartbeat()
+                await self._write_progress()
                 if now - last_reap >= max(s.heartbeat_s, s.stale_s / 4):
                     last_reap = now
                     # a dead pid on this host is checked at every 4th pass; stale rows every pass
@@ -529,8 +556,6 @@ class JobService:
     async def _heartbeat(self) -> None:
         if not self._tokens:
             return
-        now = _now()
-        moved: list[tuple[str, float]] = []
         async with self.db.begin() as conn:
             # Only the jobs this process still holds: a record it dropped (its task was cancelled)
             # goes stale and is recovered by someone else.
@@ -541,26 +566,42 @@ class JobService:
                     jobs_table.c.owner == self.owner,
                     jobs_table.c.status.in_(LIVE),
                 )
-                .values(heartbeat_at=now)
+                .values(heartbeat_at=_now())
             )
-            # Live progress for processes that do not hold the job (list endpoints of other workers);
-            # written only when it moved, and never backwards.
-            for job_id, ctx in list(self._contexts.items()):
-                p = ctx.progress
-                if p > self._written_progress.get(job_id, 0.0):
-                    await conn.execute(
-                        jobs_table.update()
-                        .where(
-                            jobs_table.c.id == job_id,
-                            jobs_table.c.owner == self.owner,
-                            jobs_table.c.status == JobStatus.RUNNING,
-                            jobs_table.c.progress < p,
-                        )
-                        .values(progress=p)
+
+    async def _write_progress(self) -> None:
+        """Live progress and its detail for the processes that do not hold the job (the API of every
+        serving process reads the record): written when it moved, at most every ``PROGRESS_WRITE_S``
+        per job, and never backwards (the update requires the stored fraction to be no larger)."""
+        now = time.monotonic()
+        due: list[tuple[str, float, dict[str, Any] | None]] = []
+        for job_id, ctx in list(self._contexts.items()):
+            p, detail = ctx._progress
+            written = self._written_progress.get(job_id)
+            if written is not None and (
+                (written[0], written[1]) == (p, detail) or now - written[2] < PROGRESS_WRITE_S
+            ):
+                continue
+            if written is None and p == 0.0 and detail is None:
+                continue  # nothing reported yet
+            due.append((job_id, p, detail))
+        if not due:
+            return
+        c = jobs_table.c
+        async with self.db.begin() as conn:
+            for job_id, p, detail in due:
+                await conn.execute(
+                    jobs_table.update()
+                    .where(
+                        c.id == job_id,
+                        c.owner == self.owner,
+                        c.status == JobStatus.RUNNING,
+                        c.progress <= p,
                     )
-                    self._written_progress[job_id] = p
-                    moved.append((job_id, p))
-        for job_id, p in moved:
+                    .values(progress=p, progress_detail=detail)
+                )
+                self._written_progress[job_id] = (p, detail, now)
+        for job_id, p, _ in due:
             await self._publish(job_id, JobStatus.RUNNING, p)
 
     async def recover(self, *, thorough: bool = True) -> int:
@@ -740,10 +781,14 @@ class JobService:
         return job
 
     def _overlay(self, job: Job) -> Job:
+        """A job this process runs shows its live progress, not the last one written."""
         if job.status == JobStatus.RUNNING:
             ctx = self._contexts.get(job.id)
-            if ctx is not None and ctx.progress > job.progress:
-                job.progress = ctx.progress
+            if ctx is not None:
+                p, detail = ctx._progress
+                if p >= job.progress:
+                    job.progress = p
+                    job.progress_detail = detail if detail is not None else job.progress_detail
         return job
 
     async def get(self, job_id: str) -> Job | None:
@@ -890,9 +935,9 @@ class JobService:
                     return await self.get(job_id)
 
     async def watch(self, job_id: str, *, poll_s: float = 0.5) -> AsyncIterator[Job]:
-        """The job's record each time its status or progress changes, until it is terminal (for
+        """The job's record each time its status, progress or progress detail changes, until it is terminal (for
         streams and SSE). With Redis it wakes on the job's events; without, it polls every ``poll_s``."""
-        last: tuple[JobStatus, float] | None = None
+        last: tuple[JobStatus, float, Any] | None = None
         sub_cm = self.events.subscribe(job_id) if self.events is not None else None
         sub = await sub_cm.__aenter__() if sub_cm is not None else None
         try:
@@ -900,8 +945,8 @@ class JobService:
                 job = await self.get(job_id)
                 if job is None:
                     return
-                if (job.status, job.progress) != last:
-                    last = (job.status, job.progress)
+                if (job.status, job.progress, job.progress_detail) != last:
+                    last = (job.status, job.progress, job.progress_detail)
                     yield job
                 if job.status.terminal:
                     return
@@ -921,6 +966,17 @@ class JobService:
     async def execute(self, job: Job, pool: ThreadPoolExecutor) -> JobStatus | None:
         """Claim ``job`` (QUEUED -> RUNNING, owner = this process) and run it to one terminal state.
         Returns None when the claim fails (cancelled, or another process holds it)."""
+        if job.id in self._executing:
+            # A second delivery of a job this process is already claiming or running (SAQ can hand a
+            # job out twice): it must not touch the first one's token, context or heartbeat.
+            return None
+        self._executing.add(job.id)
+        try:
+            return await self._execute(job, pool)
+        finally:
+            self._executing.discard(job.id)
+
+    async def _execute(self, job: Job, pool: ThreadPoolExecutor) -> JobStatus | None:
         token = self._token(job.id)
         c = jobs_table.c
         try:

@@ -78,3 +78,24 @@ def progress_back(ctx: JobContext) -> float:
     ctx.report_progress(0.6)
     ctx.report_progress(0.2)
     return ctx.progress
+
+
+@job_kind("jt2", "spin")
+def spin_other_family(ctx: JobContext) -> int:
+    """``jt/spin`` for a second family (a worker serving two family queues)."""
+    return spin(ctx)
+
+
+@job_kind("jt", "steps")
+def steps(ctx: JobContext) -> int:
+    """``steps`` steps; at each it reports progress with the step as detail, then waits until the
+    test writes ``<dir>/<job id>.go<step>``."""
+    base = Path(ctx.params["dir"]) / ctx.job_id
+    n = int(ctx.params["steps"])
+    for i in range(n):
+        ctx.report_progress(i / n, {"step": i, "of": n})
+        gate = Path(f"{base}.go{i}")
+        while not gate.exists():
+            ctx.check_cancelled()
+            time.sleep(0.01)
+    return n

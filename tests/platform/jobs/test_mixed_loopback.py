@@ -35,13 +35,6 @@ pytestmark = [
     pytest.mark.redis,
     pytest.mark.slow,
     pytest.mark.skipif(not TEST_PG_URL, reason="needs PostgreSQL (RIDGELINE_TEST_DATABASE_URL)"),
-    # Known failure, not yet understood: about one run in three a re-queued routing job of the killed
-    # worker stays QUEUED while its SAQ entry exists, so neither a worker nor reconciliation runs it.
-    # Until that is fixed the test runs on request only, so CI does not land or fail on a coin toss.
-    pytest.mark.skipif(
-        os.environ.get("RIDGELINE_TEST_MIXED_LOOPBACK") != "1",
-        reason="known intermittent failure (a re-queued job can stay QUEUED); RIDGELINE_TEST_MIXED_LOOPBACK=1 runs it",
-    ),
 ]
 
 FAMILIES = "routing,sim,retail"
@@ -68,9 +61,10 @@ def _wait(cond, limit_s: float, what: str, state=None):  # type: ignore[no-untyp
 class Rows:
     """Direct reads of ``platform_jobs`` (and the routing run table) from the test process."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Any, redis_url: str) -> None:
         self.loop = asyncio.new_event_loop()
         self.db = dbmod.Database(settings)
+        self.redis_url = redis_url
 
     def jobs(self, ids: list[str]) -> dict[str, Any]:
         async def q() -> dict[str, Any]:
@@ -86,6 +80,40 @@ class Rows:
         for jid, r in self.jobs(ids).items():
             key = f"{kinds[jid]} {r.status} {(r.owner or '-').split(':')[-2:]}"
             out[key] = out.get(key, 0) + 1
+        return out
+
+    def saq_state(self, ids: list[str], kinds: dict[str, str]) -> dict[str, Any]:
+        """The SAQ entry of each job still QUEUED in the database (a failure message's evidence)."""
+        import json
+
+        import redis
+
+        client = redis.Redis.from_url(self.redis_url)
+        out: dict[str, Any] = {}
+        try:
+            for jid, r in self.jobs(ids).items():
+                if r.status != JobStatus.QUEUED:
+                    continue
+                fam = kinds[jid].split("/")[0]
+                key = f"saq:job:ridgeline:{fam}:{jid}:{r.attempts}"
+                raw = client.get(key)
+                entry = json.loads(raw) if raw else None
+                out[f"{kinds[jid]} {jid}:{r.attempts}"] = (
+                    None
+                    if entry is None
+                    else {
+                        k: entry.get(k)
+                        for k in ("status", "attempts", "worker_id", "error", "queued", "started", "touched")
+                    }
+                    | {
+                        "in_active": key.encode() in client.lrange(f"saq:ridgeline:{fam}:active", 0, -1),
+                        "in_queued": key.encode() in client.lrange(f"saq:ridgeline:{fam}:queued", 0, -1),
+                        "db_error": r.error,
+                        "db_queued_at": str(r.queued_at),
+                    }
+                )
+        finally:
+            client.close()
         return out
 
     def routing_runs(self) -> list[str]:
@@ -134,11 +162,12 @@ def test_hundred_mixed_jobs_kill_a_worker_cancel_some(settings, redis_url: str, 
         )
 
     start("serve", ["serve", "--port", str(port), "--workers", "2"])
+    # two job slots per worker process in all, shared by its three family queues
     worker_args = ["worker", "--families", FAMILIES, "--concurrency", "2"]
     env["RIDGELINE_MIGRATED"] = "1"  # migrated above (serve checks again; the workers need not)
     start("w1", worker_args)
     start("w2", worker_args)
-    rows = Rows(settings)
+    rows = Rows(settings, redis_url)
     base = f"http://127.0.0.1:{port}"
     try:
 
@@ -241,7 +270,7 @@ def _scenario(c: httpx.Client, rows: Rows, procs: dict[str, subprocess.Popen[byt
                 return jid, r.owner
         return None
 
-    state = lambda: rows.summary(ids, kinds)  # noqa: E731
+    state = lambda: (rows.summary(ids, kinds), rows.saq_state(ids, kinds))  # noqa: E731
     victim_job, victim_owner = _wait(long_running, 120, "a long sim run in progress on a worker", state)
     victim = procs[worker_pids[_pid(victim_owner)]]  # type: ignore[index]
     victim.send_signal(signal.SIGKILL)

@@ -8,8 +8,8 @@ the ``reason_code`` of the engine error that stopped it (platform job record).
 
 Progress: train and backtest jobs report ``progress`` (0..1, never decreasing) per step (a
 backtest's (fold, model) fits; a training's fit, calibration refit and calibration forecasts), and
-while running ``progress_detail`` names the step in progress. The fraction is the platform's job
-record (visible from every worker); the detail is held by the process running the job.
+while running ``progress_detail`` names the step in progress. Both are in the platform's job record
+(``report_progress(fraction, detail)``), so every serving process shows them.
 """
 
 from __future__ import annotations
@@ -131,8 +131,8 @@ def job_out(job: Job) -> JobOut:
         result=view.result,
         error=view.error,  # with the engine error's reason_code (platform job record)
         progress=view.progress,
-        # Only while this process runs the job; None once it finished (or elsewhere).
-        progress_detail=_LIVE_DETAIL.get(view.id) if view.state == "running" else None,
+        # The step in progress, from the job record (whichever process runs it); None once finished.
+        progress_detail=view.progress_detail if view.state == "running" else None,
         created_at=view.created_at,
         started_at=view.started_at,
         completed_at=view.finished_at,
@@ -201,17 +201,12 @@ async def cancel(ctx: AppContext, job_id: str) -> JobOut:
     return job_out(done)
 
 
-#: The step each running job of this process is on: {"done", "total", "phase", ...}.
-_LIVE_DETAIL: dict[str, dict[str, Any]] = {}
-
-
 def _reporter(jc: JobContext) -> Callable[[int, int, dict[str, Any]], None]:
     """An ``on_step`` for the engine: moves the job's progress (done / total, monotone: the platform
-    ignores a smaller value) and records the step's detail; checks for a cancel at every step."""
+    ignores a smaller value) with the step's detail; checks for a cancel at every step."""
 
     def on_step(done: int, total: int, detail: dict[str, Any]) -> None:
-        jc.report_progress(done / total if total else 1.0)
-        _LIVE_DETAIL[jc.job_id] = {"done": done, "total": total, **detail}
+        jc.report_progress(done / total if total else 1.0, {"done": done, "total": total, **detail})
         jc.check_cancelled()
 
     return on_step
@@ -220,16 +215,13 @@ def _reporter(jc: JobContext) -> Callable[[int, int, dict[str, Any]], None]:
 async def _train_job(jc: JobContext) -> Any:
     req = msgspec.convert(jc.params, TrainRequest)
     jc.check_cancelled()
-    try:
-        res = await forecasting.train(
-            jc.app,
-            req,
-            job_check=jc.check_cancelled,
-            cancelled=lambda: jc.token.cancelled,
-            on_step=_reporter(jc),
-        )
-    finally:
-        _LIVE_DETAIL.pop(jc.job_id, None)
+    res = await forecasting.train(
+        jc.app,
+        req,
+        job_check=jc.check_cancelled,
+        cancelled=lambda: jc.token.cancelled,
+        on_step=_reporter(jc),
+    )
     return msgspec.to_builtins(res)
 
 
@@ -249,8 +241,6 @@ async def _backtest_job(jc: JobContext) -> Any:
     except isolation.FitLimitExceeded:  # cancelled: the child process is already stopped
         jc.check_cancelled()
         raise
-    finally:
-        _LIVE_DETAIL.pop(jc.job_id, None)
 
 
 JOB_KINDS = {

@@ -312,7 +312,7 @@ class JobOut(msgspec.Struct, kw_only=True):
     progress_detail: Annotated[
         dict[str, Any] | None,
         Meta(
-            description="While running, on the worker running the job: the step in progress, e.g. "
+            description="While running (from the job record, on every worker): the step in progress, e.g. "
             '{"done": 4, "total": 9, "phase": "backtest", "fold": 2, "n_folds": 3, "model": '
             '"lightgbm", "model_index": 2, "n_models": 3}. An addition to contract 002.'
         ),
