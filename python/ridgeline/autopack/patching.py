@@ -161,6 +161,12 @@ def plan(workspace: Path, diff_text: str) -> tuple[PatchOutcome, dict[Path, list
         if pfile.is_binary_file:
             raise PatchError(422, "patch_unsupported", "Binary patches are not supported.", path=pfile.path)
         added, removed = pfile.is_added_file, pfile.is_removed_file
+        if added and removed:  # /dev/null on both sides names no file (found by fuzzing)
+            raise PatchError(
+                422,
+                "patch_malformed",
+                "The patch is not a valid unified diff: a file diff from /dev/null to /dev/null.",
+            )
         source_name = _strip_prefix(pfile.source_file)
         target_name = _strip_prefix(pfile.target_file)
         source = None if added else _checked(workspace, source_name)

@@ -128,7 +128,15 @@ def test_a_symlink_inside_the_workspace_that_leaves_it_is_refused(ws: Path, tmp_
     assert secret.read_text() == "bye\n"
 
 
-@pytest.mark.parametrize("text", ["not a diff at all", "", "--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n-a\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not a diff at all",
+        "",
+        "--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n-a\n",
+        "--- /dev/null\n+++ /dev/null\n@@ -0,0 +1 @@\n+x\n",  # names no file (found by fuzzing)
+    ],
+)
 def test_malformed_patches_are_422(ws: Path, text: str) -> None:
     with pytest.raises(patching.PatchError) as err:
         patching.apply(ws, text)
