@@ -167,6 +167,14 @@ def test_builder_result_applies_to_the_run_workspace(ap) -> None:  # type: ignor
 
 
 @pytest.mark.db
+def test_builder_result_of_a_diff_naming_no_file_is_422(ap) -> None:  # type: ignore[no-untyped-def]
+    start(ap, "r-1")
+    nothing = "--- /dev/null\n+++ /dev/null\n@@ -0,0 +1 @@\n+x\n"  # found by fuzzing: was a 500
+    r = ap.post("/runs/r-1/phases/P0.0/builder_result", json={"patch_content": nothing})
+    assert r.status_code == 422 and r.json()["reason_code"] == "patch_malformed"
+
+
+@pytest.mark.db
 def test_builder_result_refusals_change_nothing_and_are_reported(ap) -> None:  # type: ignore[no-untyped-def]
     start(ap, "r-1")
     ws = service(ap).runs.workspace("r-1")
