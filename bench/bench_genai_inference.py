@@ -244,7 +244,7 @@ def _cpu_s(pid: int) -> float:
 
 
 def _setup(base: str, data_dir: Path, env: dict[str, str]) -> dict[str, str]:
-    pw = "bench-pass-word-123"
+    pw = "open-loop-pass-word-7"  # must not contain the username (password_contextual)
     subprocess.run([RIDGELINE, "users", "create", "--role", "superadmin", "--password-stdin",
                     "bench"], input=pw.encode(), env=env, check=True, capture_output=True)  # fmt: skip
     tok = httpx.post(f"{base}/auth/login", json={"username": "bench", "password": pw}).json()["access_token"]
