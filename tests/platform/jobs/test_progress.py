@@ -5,7 +5,6 @@ never backwards."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import time
@@ -18,7 +17,7 @@ from ridgeline.platform import jobs as jobsmod
 from ridgeline.platform.jobqueue import QueueExecutor
 from ridgeline.platform.jobs import JobContext, JobService, JobStatus, job_view, load_job_settings
 from tests.platform.jobs.test_lease import run, until
-from tests.platform.jobs.test_queue import HEARTBEAT, PROJECT_ROOT, start_worker, wait_ready
+from tests.platform.jobs.test_queue import HEARTBEAT, start_worker, wait_ready, worker_env
 
 pytestmark = pytest.mark.db
 
@@ -91,17 +90,7 @@ async def _is(jobs: JobService, job_id: str, want: tuple[float, object]) -> bool
 @pytest.mark.slow
 def test_progress_detail_of_a_job_on_a_worker_process(settings, redis_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     dbmod.upgrade(settings)
-    env = {
-        **os.environ,
-        **HEARTBEAT,
-        "RIDGELINE_DATA_DIR": str(settings.data_dir),
-        "RIDGELINE_DATABASE_URL": settings.resolved_database_url,
-        "RIDGELINE_REDIS_URL": redis_url,
-        "RIDGELINE_MIGRATED": "1",
-        "RIDGELINE_SEED_DEFAULTS": "0",
-        "RIDGELINE_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(PROJECT_ROOT)])),
-    }
+    env = worker_env(settings, redis_url)
     log = tmp_path / "w.log"
     worker = start_worker(env, log)
     work = tmp_path / "work"

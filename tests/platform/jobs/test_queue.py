@@ -33,9 +33,24 @@ WORKER = (
 )
 
 
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def worker_env(settings, redis_url: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The environment of a ``ridgeline worker`` on the test's database and Redis."""
+    return {
+        **os.environ,
+        **HEARTBEAT,
+        "RIDGELINE_DATA_DIR": str(settings.data_dir),
+        "RIDGELINE_DATABASE_URL": settings.resolved_database_url,
+        "RIDGELINE_REDIS_URL": redis_url,
+        "RIDGELINE_MIGRATED": "1",
+        "RIDGELINE_SEED_DEFAULTS": "0",
+        "RIDGELINE_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(PROJECT_ROOT)])),
+    }
+
+
+def start_worker(env: dict[str, str], log: Path, script: str = WORKER) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-c", WORKER],
+        [sys.executable, "-c", script],
         env=env,
         cwd=PROJECT_ROOT,
         stdout=log.open("wb"),
@@ -56,17 +71,7 @@ def wait_ready(proc: subprocess.Popen[bytes], log: Path, limit_s: float = 120) -
 
 def test_two_workers_kill_one_cancel_on_the_other(settings, redis_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     dbmod.upgrade(settings)
-    env = {
-        **os.environ,
-        **HEARTBEAT,
-        "RIDGELINE_DATA_DIR": str(settings.data_dir),
-        "RIDGELINE_DATABASE_URL": settings.resolved_database_url,
-        "RIDGELINE_REDIS_URL": redis_url,
-        "RIDGELINE_MIGRATED": "1",
-        "RIDGELINE_SEED_DEFAULTS": "0",
-        "RIDGELINE_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(PROJECT_ROOT),
-    }
+    env = worker_env(settings, redis_url)
     logs = [tmp_path / "w1.log", tmp_path / "w2.log"]
     workers = [start_worker(env, log) for log in logs]
     work = tmp_path / "work"

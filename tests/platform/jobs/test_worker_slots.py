@@ -5,10 +5,8 @@ Redis while a job of the first runs, and starts once the slot is free."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,8 +15,7 @@ import pytest
 from ridgeline.platform import db as dbmod
 from ridgeline.platform.jobqueue import QueueExecutor
 from ridgeline.platform.jobs import JobService, JobStatus, load_job_settings
-from tests.conftest import PROJECT_ROOT
-from tests.platform.jobs.test_queue import HEARTBEAT
+from tests.platform.jobs.test_queue import HEARTBEAT, start_worker, worker_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.db, pytest.mark.slow]
 
@@ -44,25 +41,9 @@ def test_concurrency_counts_slots_for_the_process_across_families(
     settings, redis_url: str, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     dbmod.upgrade(settings)
-    env = {
-        **os.environ,
-        **HEARTBEAT,
-        "RIDGELINE_DATA_DIR": str(settings.data_dir),
-        "RIDGELINE_DATABASE_URL": settings.resolved_database_url,
-        "RIDGELINE_REDIS_URL": redis_url,
-        "RIDGELINE_MIGRATED": "1",
-        "RIDGELINE_SEED_DEFAULTS": "0",
-        "RIDGELINE_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(PROJECT_ROOT)])),
-    }
+    env = worker_env(settings, redis_url)
     log = tmp_path / "w.log"
-    worker = subprocess.Popen(
-        [sys.executable, "-c", WORKER],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    worker = start_worker(env, log, WORKER)
     work = tmp_path / "work"
     work.mkdir()
 
