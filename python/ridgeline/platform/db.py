@@ -45,14 +45,46 @@ metadata = MetaData(
 _SHARED_METADATA = metadata  # the module-level name, for functions whose parameter shadows it
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+#: how long a connection keeps trying to switch a rollback-journal database to WAL
+WAL_SWITCH_LIMIT_S = 30.0
+
+
+def sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
+    """Every SQLite connection of the service: WAL, NORMAL sync, foreign keys, a busy timeout.
+
+    WAL lets readers proceed during writes; NORMAL sync is durable across process crashes in WAL mode.
+    """
+    sqlite_wal(dbapi_connection)
     cursor = dbapi_connection.cursor()
-    # WAL lets readers proceed during writes; NORMAL sync is durable across process crashes in WAL mode.
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def sqlite_wal(dbapi_connection: Any, _record: Any = None) -> None:
+    """A busy timeout, and the file in WAL mode.
+
+    WAL is a property of the file, so it is switched on once (by the migrating process, whose engine
+    uses this hook too: ``migrations/env.py``) and later connections only read the mode. The switch
+    needs an exclusive lock, and two connections switching at once can get SQLITE_BUSY at once (a
+    reader upgrading to a writer is refused without waiting, which avoids a deadlock): it is retried.
+    """
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")  # first: what follows may wait on a lock
+    deadline = time.monotonic() + WAL_SWITCH_LIMIT_S
+    while _journal_mode(cursor) != "wal":
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except Exception as exc:  # the driver's OperationalError (sqlite3's, or aiosqlite's wrapper)
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+    cursor.close()
+
+
+def _journal_mode(cursor: Any) -> str:
+    cursor.execute("PRAGMA journal_mode")
+    return str(cursor.fetchone()[0]).lower()
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -60,7 +92,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 

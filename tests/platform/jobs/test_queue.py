@@ -66,7 +66,9 @@ def wait_ready(proc: subprocess.Popen[bytes], log: Path, limit_s: float = 120) -
         if proc.poll() is not None:
             break
         time.sleep(0.1)
-    raise AssertionError(f"worker not ready (exit {proc.poll()}): {log.read_text()[-2000:]}")
+    text = log.read_text(errors="replace")
+    shown = text if len(text) <= 6000 else f"{text[:3000]}\n[...]\n{text[-3000:]}"  # where it began, too
+    raise AssertionError(f"worker not ready (exit {proc.poll()}): {shown}")
 
 
 def test_two_workers_kill_one_cancel_on_the_other(settings, redis_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ridgeline.platform.db import metadata as platform_metadata
+from ridgeline.platform.db import sqlite_wal
 
 config = context.config
 metadata = config.attributes.get("target_metadata") or [platform_metadata]
@@ -30,6 +32,9 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
 
 async def _run_async() -> None:
     engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
+    if engine.dialect.name == "sqlite":  # WAL from the start: no later connection switches it
+        # (foreign keys stay off here: batch migrations rebuild tables)
+        event.listen(engine.sync_engine, "connect", sqlite_wal)
     async with engine.connect() as conn:
         await conn.run_sync(_run)
         await conn.commit()
