@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/redis.sh  # redis-server for the Redis-backed tests (they start private servers)
 scripts/chromium.sh  # Debian chromium + chromedriver for the Showcase page browser test
+scripts/clamav.sh  # clamd for the upload-scanning tests (they start a private daemon)
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check

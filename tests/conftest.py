@@ -50,6 +50,16 @@ def _pg_admin(url: str, sql: str) -> None:
     asyncio.run(run())
 
 
+@pytest.fixture(scope="session")
+def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A private ClamAV daemon knowing one test signature (tests/clamav.py), for the session."""
+    from tests.clamav import start_clamd, stop_clamd
+
+    daemon = start_clamd(tmp_path_factory.mktemp("clamd"))
+    yield daemon
+    stop_clamd(daemon)
+
+
 @pytest.fixture
 def database_url() -> Iterator[str]:
     """'' for the default SQLite, or a fresh PostgreSQL database for this test."""

@@ -21,6 +21,7 @@ import msgspec
 from multipart import MultipartError, MultipartSegment, PushMultipartParser
 
 from ridgeline.autopack.api.ops_errors import OPS
+from ridgeline.platform.scanning import Scanner, check_upload
 
 SNIFF_BYTES = 8192  # filetype needs 262; text detection looks a little further
 MAX_FORM_FIELDS = 16
@@ -184,8 +185,11 @@ async def receive_upload(
 class UploadService:
     """Records uploads in ``autopack_uploads`` and moves the file to ``<dir>/<id>_<safe name>``."""
 
-    def __init__(self, db: object, directory: Path, settings: object, clock: object) -> None:
+    def __init__(
+        self, db: object, directory: Path, settings: object, clock: object, scanner: Scanner | None = None
+    ) -> None:
         self.db = db
+        self.scanner = scanner  # malware scan before the file is kept (None: not configured)
         self.directory = directory
         self.settings = settings
         self.clock = clock
@@ -202,6 +206,11 @@ class UploadService:
             max_bytes=self.settings.autopack_upload_max_bytes,  # type: ignore[attr-defined]
             allowed=tuple(self.settings.autopack_upload_allowed_types),  # type: ignore[attr-defined]
         )
+        try:
+            await check_upload(self.scanner, stored.temp_path, OPS)
+        except BaseException:
+            await asyncio.to_thread(_discard, str(stored.temp_path))
+            raise
         file_id = uuid.uuid4().hex
         final = f"{file_id}_{stored.safe_name}"
         await asyncio.to_thread(os.replace, stored.temp_path, self.directory / final)

@@ -12,6 +12,7 @@ from ridgeline.platform.db import Database
 from ridgeline.platform.family import Family, Hook, Provider
 from ridgeline.platform.jobs import JobService, make_executor
 from ridgeline.platform.problems import ServiceUnavailable
+from ridgeline.platform.scanning import Scanner
 from ridgeline.platform.settings import Settings
 from ridgeline.platform.signing import Signer
 
@@ -27,6 +28,8 @@ class AppContext:
         self.jobs = JobService(self.db, make_executor(settings), app=self)
         self.artifacts = ArtifactStore(self.db, settings.data_dir / "artifacts")
         self.signer = Signer.load_or_create(settings.data_dir, settings.signing_key_file)
+        # Malware scanning of uploads (scanning.check_upload); None when RIDGELINE_CLAMD_URL is unset.
+        self.scanner = Scanner(settings.clamd_url, settings.clamd_timeout_s) if settings.clamd_url else None
         # Per-family objects loaded at start-up (graphs, models, caches), keyed by family name.
         self.state: dict[str, Any] = {}
         # Services the families declared (Family.services), keyed by their type; see service().

@@ -12,6 +12,8 @@
 | RIDGELINE_ONLY | serve one family at the root (routing, sim, retail, autopack, genai) | unset = all |
 | RIDGELINE_JOB_WORKERS | threads for heavy in-process jobs | 2 |
 | RIDGELINE_SEED_DEFAULTS | build the embedded sample data on first start (1/0) | 1 |
+| RIDGELINE_CLAMD_URL | ClamAV daemon that scans uploads (``unix:///run/clamav/clamd.ctl``, ``tcp://host:3310``) | unset = not scanned |
+| RIDGELINE_CLAMD_TIMEOUT_S | how long one scan may take before the upload is refused (503) | 30 |
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Exact origins allowed to read answers cross-origin; empty = CORS off (security_headers.py)
     cors_origins: tuple[str, ...] = ()
     hsts: bool = False  # send Strict-Transport-Security: only behind a TLS-terminating proxy
+    # ClamAV daemon that scans uploads (platform/scanning.py); unset = uploads are not scanned
+    clamd_url: str | None = None
+    clamd_timeout_s: float = 30.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -104,6 +109,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 raise SettingsError(
                     f"RIDGELINE_CORS_ORIGINS entries must be exact origins like https://app.example.com, got {origin!r}"
                 )
+        if self.clamd_url is not None:
+            from ridgeline.platform.scanning import Scanner
+
+            try:
+                Scanner(self.clamd_url)
+            except ValueError as exc:
+                raise SettingsError(f"RIDGELINE_CLAMD_URL: {exc}") from None
+        if not 0 < self.clamd_timeout_s <= 3600:
+            raise SettingsError(f"RIDGELINE_CLAMD_TIMEOUT_S must be in (0, 3600], got {self.clamd_timeout_s}")
         if self.signing_key_file is not None and not self.signing_key_file.is_file():
             raise SettingsError(f"RIDGELINE_SIGNING_KEY_FILE does not exist: {self.signing_key_file}")
 

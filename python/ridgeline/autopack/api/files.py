@@ -33,7 +33,7 @@ class UploadResponse(msgspec.Struct, kw_only=True):
     status_code=201,
     tags=["autopack: files"],
     summary="Upload a file (multipart/form-data, one file part)",
-    opt={**raises(400, 413, 415), **Policy.api_key().opt()},
+    opt={**raises(400, 413, 415, 422, 503), **Policy.api_key().opt()},
     request_max_body_size=None,  # the upload's own limit is enforced while streaming
 )
 async def upload_file(request: Request[Any, Any, Any], ops: Service[OpsService]) -> UploadResponse:

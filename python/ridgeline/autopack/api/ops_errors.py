@@ -4,6 +4,8 @@ health, storage, uploads, research). ``OPS_CODES`` is appended to the family cat
 
 from __future__ import annotations
 
+from ridgeline.platform.scanning import SCAN_CODES
+
 OPS_CODES: tuple[tuple[str, int, str], ...] = (
     ("approval_not_found", 404, "No approval request {approval_id}."),
     ("approval_already_decided", 409, "Approval {approval_id} is already {state}."),
@@ -28,6 +30,7 @@ OPS_CODES: tuple[tuple[str, int, str], ...] = (
     ("upload_type_not_allowed", 415, "Media type {media_type} is not accepted."),
     ("research_session_not_found", 404, "No research session {session_id}."),
     ("research_session_closed", 409, "Research session {session_id} is closed."),
+    *SCAN_CODES,  # uploads: the malware scan (platform/scanning.py)
 )
 
 from ridgeline.platform.problems import catalogue  # noqa: E402

@@ -52,7 +52,7 @@ class OpsService:
         self.governance = GovernanceService(ctx.db, self.now)
         self.storage = StorageService(ctx, settings, self.now)
         upload_dir = settings.autopack_upload_dir or ctx.settings.data_dir / "autopack" / "uploads"
-        self.uploads = UploadService(ctx.db, upload_dir, settings, self.now)
+        self.uploads = UploadService(ctx.db, upload_dir, settings, self.now, scanner=ctx.scanner)
         self.oauth = OAuthHealthService(ctx, settings, self.now)
         self.research = ResearchService(ctx.db, self.now)
         self.clock = _now  # tests replace this to move time forward

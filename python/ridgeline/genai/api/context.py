@@ -22,6 +22,7 @@ from ridgeline.platform.context import Service
 from ridgeline.platform.openapi import raises
 from ridgeline.platform.paging import Offset
 from ridgeline.platform.paging import limit as limit_of
+from ridgeline.platform.scanning import check_upload
 
 E = REASON_CODES.error
 ADMIN = Policy.role(Role.ADMIN).opt()
@@ -306,7 +307,7 @@ async def delete_document(context: Service[ContextService], kb_id: Id, document_
 
 
 @post("/v1/context/knowledge-bases/{kb_id:str}/uploads", tags=TAGS, status_code=201,
-      request_max_body_size=UPLOAD_ROUTE_CAP, opt={**raises(409, 413, 415), **SUPER})  # fmt: skip
+      request_max_body_size=UPLOAD_ROUTE_CAP, opt={**raises(409, 413, 415, 422, 503), **SUPER})  # fmt: skip
 async def upload_document(
     request: Request[Any, Any, Any], context: Service[ContextService], kb_id: Id,
     data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
@@ -326,6 +327,7 @@ async def upload_document(
     raw = await data.file.read(cap + 1)
     if len(raw) > cap:
         raise E("upload_too_large", limit=cap)
+    await check_upload(context.ctx.scanner, raw, REASON_CODES)
     filename = (data.file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255] or "upload"
     if not filename.lower().endswith((".txt", ".md", ".json", ".jsonl", ".pdf")):
         raise E("document_unsupported", filename=filename, detail="accepted: .txt .md .json .jsonl .pdf")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ridgeline.platform.problems import catalogue
+from ridgeline.platform.scanning import SCAN_CODES
 
 REASON_CODES = catalogue(
     ("invalid_request", 422, "Invalid request: {detail}"),
@@ -127,4 +128,5 @@ REASON_CODES = catalogue(
     # ---- genai-gaps: policy rules enforced (api/policy.py)
     ("policy_denied", 403, "Policy rule {rule_name} denies {action} on {resource}."),
     ("modelops_download_finished", 409, "Download {download_id} has already {download_status}; nothing to cancel."),
+    *SCAN_CODES,  # document uploads: the malware scan (platform/scanning.py)
 )  # fmt: skip

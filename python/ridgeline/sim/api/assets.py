@@ -21,8 +21,10 @@ from ridgeline.platform.context import Service
 from ridgeline.platform.errors import RidgelineError
 from ridgeline.platform.hashing import sha256_hex
 from ridgeline.platform.openapi import raises
+from ridgeline.platform.scanning import check_upload
 from ridgeline.sim import assets as engine_assets
 from ridgeline.sim.api import schemas, store
+from ridgeline.sim.api.errors import REASON_CODES
 from ridgeline.sim.api.service import ASSET_NS, SimService, asset_from_row, new_id, now
 from ridgeline.sim.api.validation import invalid
 from ridgeline.sim.examples import EXAMPLE_ROBOTS
@@ -171,12 +173,13 @@ class ImportForm:
     tags=["sim"],
     status_code=201,
     request_max_body_size=MAX_UPLOAD,
-    opt=raises(404, 413, 415),
+    opt=raises(404, 413, 415, 422, 503),
 )
 async def import_asset_handler(
     svc: Service[SimService], data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> schemas.Asset:
     content = await data.file.read()
+    await check_upload(svc.ctx.scanner, content, REASON_CODES)
     filename = (data.file.filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
     if not filename:
         raise RidgelineError(422, "invalid_request", "the uploaded file needs a file name with an extension")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ridgeline.platform.problems import catalogue
+from ridgeline.platform.scanning import SCAN_CODES
 
 REASON_CODES = catalogue(
     ("invalid_request", 422, "Invalid request: {detail}"),
@@ -43,4 +44,5 @@ REASON_CODES = catalogue(
     ("service_unavailable", 503, "The sim service is not available: its start-up failed."),
     # issue 21: graceful shutdown
     ("run_interrupted", 503, "Run {run_id!r} was interrupted: the process running it stopped."),
+    *SCAN_CODES,  # asset imports: the malware scan (platform/scanning.py)
 )
