@@ -6,6 +6,7 @@ Engine code: no HTTP, no database. Errors are :class:`RoutingError` with a stabl
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import math
@@ -26,7 +27,15 @@ from ridgeline.routing import Graph, ParetoResult
 from ridgeline.routing.assets import RoutingAssets
 from ridgeline.routing.energy import CLASS_CODE, ROAD_CLASSES, ArcCosts, CostParams, Incident, arc_costs
 from ridgeline.routing.graph import TurnGraph
-from ridgeline.routing.turns import TurnCosts, TurnGeometry, turn_costs, turn_geometry
+from ridgeline.routing.turns import (
+    TurnCandidates,
+    TurnCosts,
+    TurnGeometry,
+    restrict_turns,
+    turn_candidates,
+    turn_costs,
+    turn_geometry,
+)
 from ridgeline.routing.vehicles import Vehicle
 
 __all__ = [
@@ -265,6 +274,8 @@ _COST_ROWS = (
     "search_co2e_kg",
 )
 _TABLE_ROWS = (*_COST_ROWS, "ascent_m", "descent_m", "coverage_m")
+#: local-way access variants kept per priced network (each holds its own search graphs, a few MB)
+_LOCAL_ACCESS_KEPT = 16
 #: networks whose per-node coordinate JSON is kept (``Planner.coordinates_json``): ~1 MB for Andorra
 _NODE_JSON_MAX_NODES = 100_000
 #: the row of each objective's value (``ArcCosts.objective``)
@@ -290,6 +301,10 @@ class Priced:
     describe_table: npt.NDArray[np.float64] | None = field(default=None, repr=False)
     #: the allowed turns and their costs when the planner searches turn-expanded graphs
     turns: TurnCosts | None = None
+    #: every turn between the allowed arcs before any is forbidden (``turns.restrict_turns``)
+    turn_candidates: TurnCandidates | None = field(default=None, repr=False)
+    #: this network with an HGV's local-way access per set of stop clusters (``_with_local_access``)
+    local_access: OrderedDict[tuple[int, ...], Priced] = field(default_factory=OrderedDict, repr=False)
 
 
 class Planner:
@@ -315,6 +330,8 @@ class Planner:
         self._cache: OrderedDict[Any, Priced] = OrderedDict()
         self._cache_size = priced_cache
         self._lock = threading.Lock()
+        #: full pricings done (arc and turn costs of the whole network): what the LRU saves
+        self.pricings = 0
 
     # ---- priced networks ----------------------------------------------------------------
 
@@ -462,45 +479,110 @@ class Planner:
         incidents: IncidentSpec | None = None,
         around: Sequence[int] = (),
     ) -> Priced:
-        local = self._local_components(around) if vehicle.is_hgv and params.avoid_restricted else None
+        """The network priced for ``vehicle`` in ``params``. The pricing (arc and turn costs) is
+        done once per vehicle, parameters and incidents and kept in the LRU; an HGV's access to the
+        ``service``/``living_street`` ways of its stops (``around``) is applied to that as a mask
+        (``_with_local_access``), not by pricing the network again per set of stops."""
         key = (
             msgspec.json.encode(vehicle),
             msgspec.json.encode(params),
             msgspec.json.encode(incidents),
             tuple(around) if incidents else (),
-            local,
         )
         with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
+            base = self._cache.get(key)
+            if base is not None:
                 self._cache.move_to_end(key)
-                return hit
+        if base is None:
+            base = self._price_network(vehicle, params, incidents, around)
+            with self._lock:
+                self._cache[key] = base
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        local = self._local_components(around) if vehicle.is_hgv and params.avoid_restricted else None
+        if local is None:
+            return base
+        return self._with_local_access(base, local, vehicle, params)
+
+    def _price_network(
+        self, vehicle: Vehicle, params: CostParams, incidents: IncidentSpec | None, around: Sequence[int]
+    ) -> Priced:
         found: list[Incident] = []
         slow = None
         if incidents is not None and incidents.count > 0:
             found, slow = self._incidents(incidents, around)
         costs = arc_costs(self.assets.arcs, vehicle, params, slow)
-        if local is not None:
-            # HGVs stay off service and living_street ways except the cluster of such ways that
-            # an origin, waypoint or destination is on (the truck may leave or reach its yard).
-            comp, is_local = self._local_ways
-            keep = np.isin(comp[self.assets.arcs["tail"]], np.asarray(local, dtype=np.int64))
-            costs.allowed[is_local & ~keep] = False
         idx = np.flatnonzero(costs.allowed).astype(np.int64)
-        length = costs.distance_m[idx].sum()
-        refs = {o: float(costs.objective(o)[idx].sum() / length) if length > 0 else 1.0 for o in OBJECTIVES}
-        refs = {o: (v if v > 0 else 1.0) for o, v in refs.items()}
-        p = Priced(costs=costs, arc_index=idx, refs=refs, incidents=found)
+        p = Priced(costs=costs, arc_index=idx, refs=self._refs(costs, idx), incidents=found)
         if self.turn_costs:
             a = self.assets
             geo = self._turn_geometry
+            p.turn_candidates = turn_candidates(a.arcs, idx, a.num_nodes, geo)
             p.turns = turn_costs(
-                a.arcs, a.node_lon, a.node_lat, costs, idx, vehicle, params, a.restrictions, geo
+                a.arcs,
+                a.node_lon,
+                a.node_lat,
+                costs,
+                idx,
+                vehicle,
+                params,
+                a.restrictions,
+                geo,
+                candidates=p.turn_candidates,
             )
         with self._lock:
-            self._cache[key] = p
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            self.pricings += 1
+        return p
+
+    @staticmethod
+    def _refs(costs: ArcCosts, idx: npt.NDArray[np.int64]) -> dict[str, float]:
+        """Per objective, its network mean per metre over the allowed arcs (weights' scale)."""
+        length = costs.distance_m[idx].sum()
+        refs = {o: float(costs.objective(o)[idx].sum() / length) if length > 0 else 1.0 for o in OBJECTIVES}
+        return {o: (v if v > 0 else 1.0) for o, v in refs.items()}
+
+    def _with_local_access(
+        self, base: Priced, local: tuple[int, ...], vehicle: Vehicle, params: CostParams
+    ) -> Priced:
+        """``base`` with HGVs kept off ``service`` and ``living_street`` ways except the clusters
+        ``local`` of such ways an origin, waypoint or destination is on (the truck may leave or
+        reach its yard): the allowed-arc mask, the arc index and means of the allowed arcs, and the
+        turns between them (``restrict_turns``: a delta of ``base``'s). What pricing with the
+        stops' clusters gave; the search graphs are built per cluster set (kept with it)."""
+        with base.lock:
+            hit = base.local_access.get(local)
+            if hit is not None:
+                base.local_access.move_to_end(local)
+                return hit
+        comp, is_local = self._local_ways
+        keep = np.isin(comp[self.assets.arcs["tail"]], np.asarray(local, dtype=np.int64))
+        allowed = base.costs.allowed & ~(is_local & ~keep)
+        costs = dataclasses.replace(base.costs, allowed=allowed)
+        idx = np.flatnonzero(allowed).astype(np.int64)
+        p = Priced(
+            costs=costs,
+            arc_index=idx,
+            refs=self._refs(costs, idx),
+            incidents=base.incidents,
+            describe_table=self.cost_table(base),  # per-arc sums do not depend on what is allowed
+        )
+        if base.turns is not None and base.turn_candidates is not None:
+            a = self.assets
+            p.turns, p.turn_candidates = restrict_turns(
+                base.turns,
+                base.turn_candidates,
+                allowed,
+                a.arcs,
+                costs,
+                vehicle,
+                params,
+                a.restrictions,
+                self._turn_geometry,
+            )
+        with base.lock:
+            base.local_access[local] = p
+            while len(base.local_access) > _LOCAL_ACCESS_KEPT:
+                base.local_access.popitem(last=False)
         return p
 
     def price(self, scenario: Scenario, around: Sequence[int] = ()) -> Priced:
