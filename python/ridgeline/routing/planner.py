@@ -640,8 +640,8 @@ class Planner:
         prev, pos = -1, -1
         if after_arc is not None and isinstance(g, TurnGraph):
             prev = int(after_arc)
-            hit = np.flatnonzero(p.arc_index == prev)
-            pos = int(hit[0]) if hit.size else -1
+            i = int(np.searchsorted(p.arc_index, prev))  # arc_index is sorted (flatnonzero)
+            pos = i if i < p.arc_index.size and int(p.arc_index[i]) == prev else -1
         r = g.route_from_arc(pos, t, w) if pos >= 0 and isinstance(g, TurnGraph) else g.route(s, t, w)
         if r is None:
             raise RoutingError(422, "no_path", "No path connects origin and destination for this vehicle.")
