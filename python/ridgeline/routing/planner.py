@@ -278,6 +278,8 @@ _TABLE_ROWS = (*_COST_ROWS, "ascent_m", "descent_m", "coverage_m")
 _LOCAL_ACCESS_KEPT = 16
 #: networks whose per-node coordinate JSON is kept (``Planner.coordinates_json``): ~1 MB for Andorra
 _NODE_JSON_MAX_NODES = 100_000
+#: the ``TurnCosts.totals`` row each objective's turn cost is (``TurnCosts.objective``; no distance)
+_TURN_OBJECTIVE_ROWS = {"duration": "time_s", "money": "money_eur", "co2e": "co2e_kg"}
 #: the row of each objective's value (``ArcCosts.objective``)
 _OBJECTIVE_ROWS = {
     "duration": "duration_obj",
@@ -764,18 +766,21 @@ class Planner:
         i = i[i >= 0]
         if i.size == 0:
             return
-        dt = float(tc.time_s[i].sum())
+        sums = tc.totals(i)
+        dt = sums["time_s"]
         totals.duration_s += dt
         totals.risk_adjusted_duration_s += dt
-        totals.energy_kwh += float(tc.energy_kwh[i].sum())
-        totals.fuel_l += float(tc.fuel_l[i].sum())
-        totals.co2e_kg += float(tc.co2e_kg[i].sum())
-        totals.energy_cost_eur += float(tc.energy_cost_eur[i].sum())
-        totals.driver_cost_eur += float(tc.driver_cost_eur[i].sum())
-        totals.carbon_cost_eur += float(tc.carbon_cost_eur[i].sum())
-        totals.money_eur += float(tc.money_eur[i].sum())
+        totals.energy_kwh += sums["energy_kwh"]
+        totals.fuel_l += sums["fuel_l"]
+        totals.co2e_kg += sums["co2e_kg"]
+        totals.energy_cost_eur += sums["energy_cost_eur"]
+        totals.driver_cost_eur += sums["driver_cost_eur"]
+        totals.carbon_cost_eur += sums["carbon_cost_eur"]
+        totals.money_eur += sums["money_eur"]
         for o in values:
-            values[o] += float(tc.objective(o)[i].sum())
+            # the turns add to duration, money and co2e (the objective arrays of ``TurnCosts``)
+            if o in _TURN_OBJECTIVE_ROWS:
+                values[o] += sums[_TURN_OBJECTIVE_ROWS[o]]
 
     # ---- description --------------------------------------------------------------------
 

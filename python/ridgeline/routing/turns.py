@@ -73,6 +73,19 @@ CONFLICT_OFF_PEAK_VEH_H = 200.0
 CONFLICT_PEAK_VEH_H = 700.0
 
 
+#: ``TurnCosts`` arrays a route's totals add (``TurnCosts.totals``)
+TOTAL_ROWS = (
+    "time_s",
+    "energy_kwh",
+    "fuel_l",
+    "co2e_kg",
+    "energy_cost_eur",
+    "driver_cost_eur",
+    "carbon_cost_eur",
+    "money_eur",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class TurnCosts:
     """The allowed turns of a priced network (asset arc ids ``from_arc -> to_arc``, sorted by
@@ -94,9 +107,22 @@ class TurnCosts:
     #: ``from_arc * num_arcs + to_arc`` (sorted): what ``lookup`` searches, computed once instead of
     #: once per described route (it is as long as the turn list)
     keys: npt.NDArray[np.int64] = field(init=False, repr=False, compare=False)
+    #: the per-turn quantities a route's totals add (rows ``TOTAL_ROWS``); the fields of those names
+    #: are views of its rows, so a path's turns are one gather and one row-wise sum (``totals``)
+    table: npt.NDArray[np.float64] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keys", self.from_arc * self.num_arcs + self.to_arc)
+        table = np.stack([np.asarray(getattr(self, r), dtype=np.float64) for r in TOTAL_ROWS])
+        object.__setattr__(self, "table", table)
+        for i, r in enumerate(TOTAL_ROWS):
+            object.__setattr__(self, r, table[i])
+
+    def totals(self, turns: npt.NDArray[np.int64]) -> dict[str, float]:
+        """The sum of each ``TOTAL_ROWS`` quantity over the turns ``turns`` (indices). ``take``
+        keeps each gathered row C-contiguous, so each sum is the pairwise summation of
+        ``array[turns].sum()``: the same floats as summing each array."""
+        return dict(zip(TOTAL_ROWS, self.table.take(turns, axis=1).sum(axis=1).tolist(), strict=True))
 
     @property
     def size(self) -> int:
