@@ -247,6 +247,10 @@ def test_in_process_cost_per_phase(server) -> None:  # type: ignore[no-untyped-d
     from ridgeline.routing.vehicles import BUILTIN_VEHICLES
 
     _, d = server
+    from ridgeline.routing.api.settings import RoutingSettings
+
+    # as the service does before its first search (the native core reads it once per process)
+    os.environ.setdefault("RIDGELINE_ROUTING_HEURISTIC_CACHE_MB", f"{RoutingSettings().heuristic_cache_mb:g}")
     signer = Signer.load_or_create(d / "var")
     assets = load_assets(d / "andorra", [signer.public_key_b64()])
     assets.spatial_index()
@@ -315,4 +319,46 @@ def test_in_process_cost_per_phase(server) -> None:  # type: ignore[no-untyped-d
 
     for o, t in PAIRS[:3]:
         pair(o, t)
+
+    # /pareto's traffic rotates over 8 targets: the native heuristic cache must hold them all
+    # (the service sizes it, RIDGELINE_ROUTING_HEURISTIC_CACHE_MB; read at the first search).
+    from ridgeline.routing.planner import ParetoSpec, Scenario
+
+    van = Scenario(vehicle=BUILTIN_VEHICLES["van_diesel"])
+    pv = planner.price(van)
+    ends = [(planner.snap(o[1], o[0], "origin"), planner.snap(t[1], t[0], "destination")) for o, t in PAIRS]
+    spec = ParetoSpec()
+    for s, e in ends:
+        planner.pareto(pv, s, e, spec)
+    c0 = time.process_time()
+    for _ in range(5):
+        for s, e in ends:
+            planner.pareto(pv, s, e, spec)
+    rotating = (time.process_time() - c0) / (5 * len(ends)) * 1e6
+    print(
+        f"/pareto native search rotating over the {len(ends)} targets: {rotating:.0f} µs CPU "
+        f"(heuristic cache {os.environ.get('RIDGELINE_ROUTING_HEURISTIC_CACHE_MB', 'core default')} MB)"
+    )
+
+    # HGV stops on local ways: each new set of local-way clusters is a mask of the one pricing.
+    import numpy as np
+
+    truck = Scenario(vehicle=BUILTIN_VEHICLES["hgv_rigid_18t"])
+    comp = planner._local_ways[0]
+    on_local = np.flatnonzero(comp >= 0)
+    rng = np.random.default_rng(5)
+    planner.graph(planner.price(truck, [int(on_local[0]), 0]), OBJECTIVES)
+    before, seen, costs = planner.pricings, set(), []
+    while len(costs) < 8:
+        s = int(rng.choice(on_local))
+        if int(comp[s]) in seen:
+            continue
+        seen.add(int(comp[s]))
+        c0 = time.process_time()
+        planner.graph(planner.price(truck, [s, 0]), OBJECTIVES)
+        costs.append((time.process_time() - c0) * 1e3)
+    print(
+        f"HGV, a new local-way cluster set: price + route graph median {statistics.median(costs):.1f} ms CPU, "
+        f"{planner.pricings - before} network pricings for {len(costs)} sets"
+    )
     print(f"load {round(os.getloadavg()[0], 1)}")
