@@ -274,8 +274,6 @@ _COST_ROWS = (
     "search_co2e_kg",
 )
 _TABLE_ROWS = (*_COST_ROWS, "ascent_m", "descent_m", "coverage_m")
-#: local-way access variants kept per priced network (each holds its own search graphs, a few MB)
-_LOCAL_ACCESS_KEPT = 16
 #: networks whose per-node coordinate JSON is kept (``Planner.coordinates_json``): ~1 MB for Andorra
 _NODE_JSON_MAX_NODES = 100_000
 #: the ``TurnCosts.totals`` row each objective's turn cost is (``TurnCosts.objective``; no distance)
@@ -305,8 +303,6 @@ class Priced:
     turns: TurnCosts | None = None
     #: every turn between the allowed arcs before any is forbidden (``turns.restrict_turns``)
     turn_candidates: TurnCandidates | None = field(default=None, repr=False)
-    #: this network with an HGV's local-way access per set of stop clusters (``_with_local_access``)
-    local_access: OrderedDict[tuple[int, ...], Priced] = field(default_factory=OrderedDict, repr=False)
 
 
 class Planner:
@@ -485,26 +481,40 @@ class Planner:
         done once per vehicle, parameters and incidents and kept in the LRU; an HGV's access to the
         ``service``/``living_street`` ways of its stops (``around``) is applied to that as a mask
         (``_with_local_access``), not by pricing the network again per set of stops."""
-        key = (
+        key: tuple[Any, ...] = (
             msgspec.json.encode(vehicle),
             msgspec.json.encode(params),
             msgspec.json.encode(incidents),
             tuple(around) if incidents else (),
         )
-        with self._lock:
-            base = self._cache.get(key)
-            if base is not None:
-                self._cache.move_to_end(key)
+        local = self._local_components(around) if vehicle.is_hgv and params.avoid_restricted else None
+        # Masked variants are entries of the same LRU (their key adds the clusters), so the number of
+        # priced networks and search graphs kept is bounded as before.
+        hit = self._cached(key if local is None else (*key, local))
+        if hit is not None:
+            return hit
+        base = self._cached(key)
         if base is None:
             base = self._price_network(vehicle, params, incidents, around)
-            with self._lock:
-                self._cache[key] = base
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        local = self._local_components(around) if vehicle.is_hgv and params.avoid_restricted else None
+            self._keep(key, base)
         if local is None:
             return base
-        return self._with_local_access(base, local, vehicle, params)
+        p = self._with_local_access(base, local, vehicle, params)
+        self._keep((*key, local), p)
+        return p
+
+    def _cached(self, key: tuple[Any, ...]) -> Priced | None:
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+            return hit
+
+    def _keep(self, key: tuple[Any, ...], p: Priced) -> None:
+        with self._lock:
+            self._cache[key] = p
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
     def _price_network(
         self, vehicle: Vehicle, params: CostParams, incidents: IncidentSpec | None, around: Sequence[int]
@@ -551,11 +561,6 @@ class Planner:
         reach its yard): the allowed-arc mask, the arc index and means of the allowed arcs, and the
         turns between them (``restrict_turns``: a delta of ``base``'s). What pricing with the
         stops' clusters gave; the search graphs are built per cluster set (kept with it)."""
-        with base.lock:
-            hit = base.local_access.get(local)
-            if hit is not None:
-                base.local_access.move_to_end(local)
-                return hit
         comp, is_local = self._local_ways
         keep = np.isin(comp[self.assets.arcs["tail"]], np.asarray(local, dtype=np.int64))
         allowed = base.costs.allowed & ~(is_local & ~keep)
@@ -581,10 +586,6 @@ class Planner:
                 a.restrictions,
                 self._turn_geometry,
             )
-        with base.lock:
-            base.local_access[local] = p
-            while len(base.local_access) > _LOCAL_ACCESS_KEPT:
-                base.local_access.popitem(last=False)
         return p
 
     def price(self, scenario: Scenario, around: Sequence[int] = ()) -> Priced:
