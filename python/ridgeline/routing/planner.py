@@ -6,6 +6,7 @@ Engine code: no HTTP, no database. Errors are :class:`RoutingError` with a stabl
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import math
@@ -26,7 +27,15 @@ from ridgeline.routing import Graph, ParetoResult
 from ridgeline.routing.assets import RoutingAssets
 from ridgeline.routing.energy import CLASS_CODE, ROAD_CLASSES, ArcCosts, CostParams, Incident, arc_costs
 from ridgeline.routing.graph import TurnGraph
-from ridgeline.routing.turns import TurnCosts, TurnGeometry, turn_costs, turn_geometry
+from ridgeline.routing.turns import (
+    TurnCandidates,
+    TurnCosts,
+    TurnGeometry,
+    restrict_turns,
+    turn_candidates,
+    turn_costs,
+    turn_geometry,
+)
 from ridgeline.routing.vehicles import Vehicle
 
 __all__ = [
@@ -267,6 +276,8 @@ _COST_ROWS = (
 _TABLE_ROWS = (*_COST_ROWS, "ascent_m", "descent_m", "coverage_m")
 #: networks whose per-node coordinate JSON is kept (``Planner.coordinates_json``): ~1 MB for Andorra
 _NODE_JSON_MAX_NODES = 100_000
+#: the ``TurnCosts.totals`` row each objective's turn cost is (``TurnCosts.objective``; no distance)
+_TURN_OBJECTIVE_ROWS = {"duration": "time_s", "money": "money_eur", "co2e": "co2e_kg"}
 #: the row of each objective's value (``ArcCosts.objective``)
 _OBJECTIVE_ROWS = {
     "duration": "duration_obj",
@@ -290,6 +301,8 @@ class Priced:
     describe_table: npt.NDArray[np.float64] | None = field(default=None, repr=False)
     #: the allowed turns and their costs when the planner searches turn-expanded graphs
     turns: TurnCosts | None = None
+    #: every turn between the allowed arcs before any is forbidden (``turns.restrict_turns``)
+    turn_candidates: TurnCandidates | None = field(default=None, repr=False)
 
 
 class Planner:
@@ -315,6 +328,8 @@ class Planner:
         self._cache: OrderedDict[Any, Priced] = OrderedDict()
         self._cache_size = priced_cache
         self._lock = threading.Lock()
+        #: full pricings done (arc and turn costs of the whole network): what the LRU saves
+        self.pricings = 0
 
     # ---- priced networks ----------------------------------------------------------------
 
@@ -462,45 +477,115 @@ class Planner:
         incidents: IncidentSpec | None = None,
         around: Sequence[int] = (),
     ) -> Priced:
-        local = self._local_components(around) if vehicle.is_hgv and params.avoid_restricted else None
-        key = (
+        """The network priced for ``vehicle`` in ``params``. The pricing (arc and turn costs) is
+        done once per vehicle, parameters and incidents and kept in the LRU; an HGV's access to the
+        ``service``/``living_street`` ways of its stops (``around``) is applied to that as a mask
+        (``_with_local_access``), not by pricing the network again per set of stops."""
+        key: tuple[Any, ...] = (
             msgspec.json.encode(vehicle),
             msgspec.json.encode(params),
             msgspec.json.encode(incidents),
             tuple(around) if incidents else (),
-            local,
         )
+        local = self._local_components(around) if vehicle.is_hgv and params.avoid_restricted else None
+        # Masked variants are entries of the same LRU (their key adds the clusters), so the number of
+        # priced networks and search graphs kept is bounded as before.
+        hit = self._cached(key if local is None else (*key, local))
+        if hit is not None:
+            return hit
+        base = self._cached(key)
+        if base is None:
+            base = self._price_network(vehicle, params, incidents, around)
+            self._keep(key, base)
+        if local is None:
+            return base
+        p = self._with_local_access(base, local, vehicle, params)
+        self._keep((*key, local), p)
+        return p
+
+    def _cached(self, key: tuple[Any, ...]) -> Priced | None:
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
-                return hit
+            return hit
+
+    def _keep(self, key: tuple[Any, ...], p: Priced) -> None:
+        with self._lock:
+            self._cache[key] = p
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _price_network(
+        self, vehicle: Vehicle, params: CostParams, incidents: IncidentSpec | None, around: Sequence[int]
+    ) -> Priced:
         found: list[Incident] = []
         slow = None
         if incidents is not None and incidents.count > 0:
             found, slow = self._incidents(incidents, around)
         costs = arc_costs(self.assets.arcs, vehicle, params, slow)
-        if local is not None:
-            # HGVs stay off service and living_street ways except the cluster of such ways that
-            # an origin, waypoint or destination is on (the truck may leave or reach its yard).
-            comp, is_local = self._local_ways
-            keep = np.isin(comp[self.assets.arcs["tail"]], np.asarray(local, dtype=np.int64))
-            costs.allowed[is_local & ~keep] = False
         idx = np.flatnonzero(costs.allowed).astype(np.int64)
-        length = costs.distance_m[idx].sum()
-        refs = {o: float(costs.objective(o)[idx].sum() / length) if length > 0 else 1.0 for o in OBJECTIVES}
-        refs = {o: (v if v > 0 else 1.0) for o, v in refs.items()}
-        p = Priced(costs=costs, arc_index=idx, refs=refs, incidents=found)
+        p = Priced(costs=costs, arc_index=idx, refs=self._refs(costs, idx), incidents=found)
         if self.turn_costs:
             a = self.assets
             geo = self._turn_geometry
+            p.turn_candidates = turn_candidates(a.arcs, idx, a.num_nodes, geo)
             p.turns = turn_costs(
-                a.arcs, a.node_lon, a.node_lat, costs, idx, vehicle, params, a.restrictions, geo
+                a.arcs,
+                a.node_lon,
+                a.node_lat,
+                costs,
+                idx,
+                vehicle,
+                params,
+                a.restrictions,
+                geo,
+                candidates=p.turn_candidates,
             )
         with self._lock:
-            self._cache[key] = p
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            self.pricings += 1
+        return p
+
+    @staticmethod
+    def _refs(costs: ArcCosts, idx: npt.NDArray[np.int64]) -> dict[str, float]:
+        """Per objective, its network mean per metre over the allowed arcs (weights' scale)."""
+        length = costs.distance_m[idx].sum()
+        refs = {o: float(costs.objective(o)[idx].sum() / length) if length > 0 else 1.0 for o in OBJECTIVES}
+        return {o: (v if v > 0 else 1.0) for o, v in refs.items()}
+
+    def _with_local_access(
+        self, base: Priced, local: tuple[int, ...], vehicle: Vehicle, params: CostParams
+    ) -> Priced:
+        """``base`` with HGVs kept off ``service`` and ``living_street`` ways except the clusters
+        ``local`` of such ways an origin, waypoint or destination is on (the truck may leave or
+        reach its yard): the allowed-arc mask, the arc index and means of the allowed arcs, and the
+        turns between them (``restrict_turns``: a delta of ``base``'s). What pricing with the
+        stops' clusters gave; the search graphs are built per cluster set (kept with it)."""
+        comp, is_local = self._local_ways
+        keep = np.isin(comp[self.assets.arcs["tail"]], np.asarray(local, dtype=np.int64))
+        allowed = base.costs.allowed & ~(is_local & ~keep)
+        costs = dataclasses.replace(base.costs, allowed=allowed)
+        idx = np.flatnonzero(allowed).astype(np.int64)
+        p = Priced(
+            costs=costs,
+            arc_index=idx,
+            refs=self._refs(costs, idx),
+            incidents=base.incidents,
+            describe_table=self.cost_table(base),  # per-arc sums do not depend on what is allowed
+        )
+        if base.turns is not None and base.turn_candidates is not None:
+            a = self.assets
+            p.turns, p.turn_candidates = restrict_turns(
+                base.turns,
+                base.turn_candidates,
+                allowed,
+                a.arcs,
+                costs,
+                vehicle,
+                params,
+                a.restrictions,
+                self._turn_geometry,
+            )
         return p
 
     def price(self, scenario: Scenario, around: Sequence[int] = ()) -> Priced:
@@ -558,8 +643,8 @@ class Planner:
         prev, pos = -1, -1
         if after_arc is not None and isinstance(g, TurnGraph):
             prev = int(after_arc)
-            hit = np.flatnonzero(p.arc_index == prev)
-            pos = int(hit[0]) if hit.size else -1
+            i = int(np.searchsorted(p.arc_index, prev))  # arc_index is sorted (flatnonzero)
+            pos = i if i < p.arc_index.size and int(p.arc_index[i]) == prev else -1
         r = g.route_from_arc(pos, t, w) if pos >= 0 and isinstance(g, TurnGraph) else g.route(s, t, w)
         if r is None:
             raise RoutingError(422, "no_path", "No path connects origin and destination for this vehicle.")
@@ -682,18 +767,21 @@ class Planner:
         i = i[i >= 0]
         if i.size == 0:
             return
-        dt = float(tc.time_s[i].sum())
+        sums = tc.totals(i)
+        dt = sums["time_s"]
         totals.duration_s += dt
         totals.risk_adjusted_duration_s += dt
-        totals.energy_kwh += float(tc.energy_kwh[i].sum())
-        totals.fuel_l += float(tc.fuel_l[i].sum())
-        totals.co2e_kg += float(tc.co2e_kg[i].sum())
-        totals.energy_cost_eur += float(tc.energy_cost_eur[i].sum())
-        totals.driver_cost_eur += float(tc.driver_cost_eur[i].sum())
-        totals.carbon_cost_eur += float(tc.carbon_cost_eur[i].sum())
-        totals.money_eur += float(tc.money_eur[i].sum())
+        totals.energy_kwh += sums["energy_kwh"]
+        totals.fuel_l += sums["fuel_l"]
+        totals.co2e_kg += sums["co2e_kg"]
+        totals.energy_cost_eur += sums["energy_cost_eur"]
+        totals.driver_cost_eur += sums["driver_cost_eur"]
+        totals.carbon_cost_eur += sums["carbon_cost_eur"]
+        totals.money_eur += sums["money_eur"]
         for o in values:
-            values[o] += float(tc.objective(o)[i].sum())
+            # the turns add to duration, money and co2e (the objective arrays of ``TurnCosts``)
+            if o in _TURN_OBJECTIVE_ROWS:
+                values[o] += sums[_TURN_OBJECTIVE_ROWS[o]]
 
     # ---- description --------------------------------------------------------------------
 

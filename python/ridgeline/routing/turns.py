@@ -30,7 +30,7 @@ What a turn costs on top of the arcs (docs/routing.md, "Turn costs", has the con
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -40,9 +40,12 @@ from ridgeline.routing.vehicles import Vehicle
 
 __all__ = [
     "KINDS",
+    "TurnCandidates",
     "TurnCosts",
     "TurnGeometry",
+    "restrict_turns",
     "turn_angles",
+    "turn_candidates",
     "turn_costs",
     "turn_geometry",
 ]
@@ -70,6 +73,19 @@ CONFLICT_OFF_PEAK_VEH_H = 200.0
 CONFLICT_PEAK_VEH_H = 700.0
 
 
+#: ``TurnCosts`` arrays a route's totals add (``TurnCosts.totals``)
+TOTAL_ROWS = (
+    "time_s",
+    "energy_kwh",
+    "fuel_l",
+    "co2e_kg",
+    "energy_cost_eur",
+    "driver_cost_eur",
+    "carbon_cost_eur",
+    "money_eur",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class TurnCosts:
     """The allowed turns of a priced network (asset arc ids ``from_arc -> to_arc``, sorted by
@@ -88,6 +104,25 @@ class TurnCosts:
     driver_cost_eur: npt.NDArray[np.float64]
     carbon_cost_eur: npt.NDArray[np.float64]
     money_eur: npt.NDArray[np.float64]
+    #: ``from_arc * num_arcs + to_arc`` (sorted): what ``lookup`` searches, computed once instead of
+    #: once per described route (it is as long as the turn list)
+    keys: npt.NDArray[np.int64] = field(init=False, repr=False, compare=False)
+    #: the per-turn quantities a route's totals add (rows ``TOTAL_ROWS``); the fields of those names
+    #: are views of its rows, so a path's turns are one gather and one row-wise sum (``totals``)
+    table: npt.NDArray[np.float64] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", self.from_arc * self.num_arcs + self.to_arc)
+        table = np.stack([np.asarray(getattr(self, r), dtype=np.float64) for r in TOTAL_ROWS])
+        object.__setattr__(self, "table", table)
+        for i, r in enumerate(TOTAL_ROWS):
+            object.__setattr__(self, r, table[i])
+
+    def totals(self, turns: npt.NDArray[np.int64]) -> dict[str, float]:
+        """The sum of each ``TOTAL_ROWS`` quantity over the turns ``turns`` (indices). ``take``
+        keeps each gathered row C-contiguous, so each sum is the pairwise summation of
+        ``array[turns].sum()``: the same floats as summing each array."""
+        return dict(zip(TOTAL_ROWS, self.table.take(turns, axis=1).sum(axis=1).tolist(), strict=True))
 
     @property
     def size(self) -> int:
@@ -109,7 +144,7 @@ class TurnCosts:
     def lookup(self, a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Index of each turn ``a[i] -> b[i]``, -1 where it is not an allowed turn."""
         key = np.asarray(a, dtype=np.int64) * self.num_arcs + np.asarray(b, dtype=np.int64)
-        keys = self.from_arc * self.num_arcs + self.to_arc
+        keys = self.keys
         if keys.size == 0:
             return np.full(key.shape, -1, dtype=np.int64)
         i = np.minimum(np.searchsorted(keys, key), keys.size - 1)
@@ -248,6 +283,47 @@ def adams_delay_s(q_veh_s: float, gap_s: npt.NDArray[np.float64]) -> npt.NDArray
     return np.where(gap_s > 0, (np.expm1(qt) - qt) / max(q_veh_s, 1e-9), 0.0)
 
 
+@dataclass(frozen=True, slots=True)
+class TurnCandidates:
+    """Every turn between the allowed arcs of a network before any is forbidden, sorted by
+    ``(from, to)``, with its signed angle and class (``turn_angles``): what ``turn_costs`` starts
+    from, kept so that a network with fewer allowed arcs can be priced from it (``restrict_turns``)."""
+
+    frm: npt.NDArray[np.int64]
+    to: npt.NDArray[np.int64]
+    ang: npt.NDArray[np.float64]
+    kind: npt.NDArray[np.int8]
+
+    def subset(self, allowed: npt.NDArray[np.bool_]) -> TurnCandidates:
+        """The candidates between arcs of the mask ``allowed`` (exactly ``turn_candidates`` of
+        those arcs: a filtered sorted list is the sorted list of the pairs left)."""
+        sel = allowed[self.frm] & allowed[self.to]
+        return TurnCandidates(frm=self.frm[sel], to=self.to[sel], ang=self.ang[sel], kind=self.kind[sel])
+
+
+def turn_candidates(
+    network: dict[str, npt.NDArray], allowed_arcs: npt.NDArray[np.int64], n: int, geometry: TurnGeometry
+) -> TurnCandidates:
+    tail = network["tail"].astype(np.int64)
+    head = network["head"].astype(np.int64)
+    frm, to = candidate_turns(tail, head, allowed_arcs, n)
+    ang, kind = turn_angles(geometry.bearing, tail, head, frm, to)
+    return TurnCandidates(frm=frm, to=to, ang=ang, kind=kind)
+
+
+def _turn_rules(
+    cand: TurnCandidates, num_arcs: int, vehicle: Vehicle, restrictions: dict[str, npt.NDArray] | None
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per candidate: whether the vehicle may take it, and whether its from-arc is a dead end."""
+    u_turn = cand.kind == 7
+    # A dead end for an arc: every way on from it is a U-turn.
+    dead_end = np.bincount(cand.frm[~u_turn], minlength=num_arcs)[cand.frm] == 0
+    keep = ~_restricted(restrictions, cand.frm, cand.to, vehicle.is_hgv)
+    if vehicle.is_hgv:
+        keep &= ~u_turn | dead_end
+    return keep, dead_end
+
+
 def turn_costs(
     network: dict[str, npt.NDArray],
     node_lon: npt.NDArray[np.float64],
@@ -258,30 +334,116 @@ def turn_costs(
     params: e.CostParams,
     restrictions: dict[str, npt.NDArray] | None = None,
     geometry: TurnGeometry | None = None,
+    candidates: TurnCandidates | None = None,
 ) -> TurnCosts:
     """Prices every turn between the ``allowed_arcs`` (asset ids) of a network priced as ``costs``
     for ``vehicle`` in ``params`` (time of day, weather, prices), leaving out forbidden turns.
-    ``geometry``: the network's :func:`turn_geometry` when the caller keeps it."""
-    tail = network["tail"].astype(np.int64)
-    head = network["head"].astype(np.int64)
+    ``geometry``: the network's :func:`turn_geometry` when the caller keeps it; ``candidates``: the
+    :func:`turn_candidates` of ``allowed_arcs`` when the caller keeps them."""
     n = int(node_lon.size)
     geo = geometry if geometry is not None else turn_geometry(network, node_lon, node_lat)
-    frm, to = candidate_turns(tail, head, allowed_arcs, n)
-    ang, kind = turn_angles(geo.bearing, tail, head, frm, to)
-    hgv = 1 if vehicle.is_hgv else 0
+    cand = candidates if candidates is not None else turn_candidates(network, allowed_arcs, n, geo)
+    keep, dead_end = _turn_rules(cand, int(network["tail"].size), vehicle, restrictions)
+    return _price_turns(
+        network,
+        costs,
+        vehicle,
+        params,
+        geo,
+        cand.frm[keep],
+        cand.to[keep],
+        cand.ang[keep],
+        cand.kind[keep],
+        dead_end[keep],
+    )
 
+
+def restrict_turns(
+    full: TurnCosts,
+    cand: TurnCandidates,
+    allowed: npt.NDArray[np.bool_],
+    network: dict[str, npt.NDArray],
+    costs: e.ArcCosts,
+    vehicle: Vehicle,
+    params: e.CostParams,
+    restrictions: dict[str, npt.NDArray] | None,
+    geometry: TurnGeometry,
+) -> tuple[TurnCosts, TurnCandidates]:
+    """``turn_costs`` of the arcs of the mask ``allowed`` (a subset of the arcs ``cand`` and ``full``
+    were made for, priced as ``costs``), from those: the same turns with the same prices, computed
+    as a delta. A turn's price depends only on its two arcs and, for a U-turn, on whether its
+    from-arc is a dead end (a property of the allowed set); so every turn kept with the same
+    dead-end flag is copied from ``full`` and only the others (U-turns at arcs that became dead
+    ends when their other ways on were taken away) are priced. Returns the candidates of the
+    subset too."""
+    m = int(network["tail"].size)
+    sel = allowed[cand.frm] & allowed[cand.to]
+    sub = TurnCandidates(frm=cand.frm[sel], to=cand.to[sel], ang=cand.ang[sel], kind=cand.kind[sel])
+    keep_full, dead_full = _turn_rules(cand, m, vehicle, restrictions)
+    keep_sub, dead_sub = _turn_rules(sub, m, vehicle, restrictions)
+    where = np.flatnonzero(sel)[keep_sub]  # each kept turn of the subset among the full candidates
+    row = np.cumsum(keep_full) - 1  # a kept full candidate's row in ``full``
+    reuse = keep_full[where] & (dead_full[where] == dead_sub[keep_sub])
+    frm, to = sub.frm[keep_sub], sub.to[keep_sub]
+    fresh_at = np.flatnonzero(~reuse)
+    fresh = _price_turns(
+        network,
+        costs,
+        vehicle,
+        params,
+        geometry,
+        frm[fresh_at],
+        to[fresh_at],
+        sub.ang[keep_sub][fresh_at],
+        sub.kind[keep_sub][fresh_at],
+        dead_sub[keep_sub][fresh_at],
+    )
+    src = row[where[reuse]]
+    priced: dict[str, npt.NDArray] = {}
+    for name in _PRICE_FIELDS:
+        a, b = getattr(full, name), getattr(fresh, name)
+        out = np.empty(frm.size, dtype=a.dtype)
+        out[reuse] = a[src]
+        out[fresh_at] = b
+        priced[name] = out
+    return TurnCosts(num_arcs=m, from_arc=frm, to_arc=to, **priced), sub
+
+
+#: the per-turn arrays of ``TurnCosts`` besides the arcs
+_PRICE_FIELDS = (
+    "kind",
+    "angle_deg",
+    "time_s",
+    "energy_kwh",
+    "fuel_l",
+    "co2e_kg",
+    "energy_cost_eur",
+    "driver_cost_eur",
+    "carbon_cost_eur",
+    "money_eur",
+)
+
+
+def _price_turns(
+    network: dict[str, npt.NDArray],
+    costs: e.ArcCosts,
+    vehicle: Vehicle,
+    params: e.CostParams,
+    geo: TurnGeometry,
+    frm: npt.NDArray[np.int64],
+    to: npt.NDArray[np.int64],
+    ang: npt.NDArray[np.float64],
+    kind: npt.NDArray[np.int8],
+    dead_end: npt.NDArray[np.bool_],
+) -> TurnCosts:
+    """The costs of the turns ``frm -> to`` (kept ones, with their angle, class and whether the
+    from-arc is a dead end); every value is a function of the turn alone (elementwise)."""
+    head = network["head"].astype(np.int64)
+    hgv = 1 if vehicle.is_hgv else 0
     # Junctions: three or more neighbouring nodes in the whole network (as the junction model).
     via = head[frm]
     junction = geo.neighbours[via] >= 3
     u_turn = kind == 7
-    # A dead end for an arc: every way on from it is a U-turn.
-    dead_end = np.bincount(frm[~u_turn], minlength=tail.size)[frm] == 0
-    keep = ~_restricted(restrictions, frm, to, vehicle.is_hgv)
-    if hgv:
-        keep &= ~u_turn | dead_end
-    frm, to, ang, kind, via, junction, u_turn, dead_end = (
-        x[keep] for x in (frm, to, ang, kind, via, junction, u_turn, dead_end)
-    )
 
     shape = (
         0.0
@@ -337,7 +499,7 @@ def turn_costs(
     )
     carbon = co2e / 1000.0 * params.carbon_eur_per_t
     return TurnCosts(
-        num_arcs=int(tail.size),
+        num_arcs=int(head.size),
         from_arc=frm,
         to_arc=to,
         kind=kind,
