@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.autopack.runs.conftest import API_KEY, away_from_window_edge, plan
-from tests.platform.auth.test_workers import _children, _free_port
+from tests.netutil import children, free_port
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 PER_CLIENT = 14
@@ -23,7 +23,7 @@ PER_CLIENT = 14
 
 @pytest.fixture
 def two_workers(tmp_path: Path, settings):  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "RIDGELINE_DATA_DIR": str(tmp_path / "var"),
@@ -58,8 +58,7 @@ def two_workers(tmp_path: Path, settings):  # type: ignore[no-untyped-def]
         while time.monotonic() < deadline and proc.poll() is None:
             try:
                 ready = (
-                    httpx.get(base + "/health", timeout=5).status_code == 200
-                    and len(_children(proc.pid)) >= 2
+                    httpx.get(base + "/health", timeout=5).status_code == 200 and len(children(proc.pid)) >= 2
                 )
             except httpx.HTTPError:
                 ready = False
@@ -82,7 +81,7 @@ def two_workers(tmp_path: Path, settings):  # type: ignore[no-untyped-def]
 
 def test_two_workers_together_allow_ten_starts_a_minute_per_client(two_workers) -> None:  # type: ignore[no-untyped-def]
     base, proc = two_workers
-    assert len(_children(proc.pid)) >= 2
+    assert len(children(proc.pid)) >= 2
     assert httpx.get(base + "/health", timeout=10).json()[
         "database_identity"
     ]  # autopack's /health at the root

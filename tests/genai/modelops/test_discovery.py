@@ -4,7 +4,6 @@ when no hub is configured or the runtime profile is offline (fail closed)."""
 from __future__ import annotations
 
 import hashlib
-import socket
 import threading
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.genai.modelops.conftest import App, FakeServer
+from tests.netutil import free_port
 
 pytestmark = pytest.mark.db
 
@@ -225,9 +225,7 @@ def test_download_too_large(make_app: Any, hub_server: FakeServer, monkeypatch: 
 
 
 def test_hub_down_is_503(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
     app = make_app()
     r = app.req("GET", "/v1/modelops/discovery/huggingface")

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.platform.auth.test_workers import _children, _free_port
+from tests.netutil import children, free_port
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -32,7 +32,7 @@ def _wait(cond, limit_s: float, what: str):  # type: ignore[no-untyped-def]
 
 
 def test_sim_runs_go_through_a_separate_worker(tmp_path: Path, redis_url: str) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "RIDGELINE_DATA_DIR": str(tmp_path / "var"),
@@ -70,7 +70,7 @@ def test_sim_runs_go_through_a_separate_worker(tmp_path: Path, redis_url: str) -
             try:
                 return (
                     httpx.get(base + "/health", timeout=5).status_code == 200
-                    and len(_children(serve.pid)) >= 2
+                    and len(children(serve.pid)) >= 2
                 )
             except httpx.HTTPError:
                 return False
