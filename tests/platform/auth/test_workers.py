@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.netutil import children, free_port
+from tests.netutil import children, free_port, wait_serving
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
@@ -63,27 +62,7 @@ def two_workers(request, tmp_path: Path, settings):  # type: ignore[no-untyped-d
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        ready = False
-        health: object = None
-        deadline = time.monotonic() + 300  # bounded: worker start-up is slow on a loaded 2-core box
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                break
-            try:
-                health = httpx.get(base + "/health", timeout=5).status_code
-            except httpx.HTTPError as exc:
-                health = type(exc).__name__
-            ready = health == 200 and len(children(proc.pid)) >= 2
-            if ready:
-                break
-            time.sleep(0.2)
-        if not ready:
-            log.flush()
-            raise AssertionError(
-                f"server not ready (exit code {proc.poll()}, last /health {health}, "
-                f"{len(children(proc.pid))} child processes): "
-                f"{(tmp_path / 'server.log').read_text()[-3000:]}"
-            )
+        wait_serving(proc, base, tmp_path / "server.log")
         yield base, proc
     finally:
         proc.terminate()

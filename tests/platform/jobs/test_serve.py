@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.netutil import children, free_port
+from tests.netutil import children, free_port, wait_serving
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -69,22 +69,8 @@ def test_a_killed_worker_is_respawned_and_the_service_keeps_answering(tmp_path: 
     )
     base = f"http://127.0.0.1:{port}"
 
-    def ready(limit_s: float) -> list[int]:
-        end = time.monotonic() + limit_s  # bounded: worker start-up is slow on a loaded 2-core box
-        while time.monotonic() < end:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            kids = children(proc.pid)
-            try:
-                ok = httpx.get(base + "/health", timeout=5).status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            if ok and len(kids) >= 2:
-                return kids
-            time.sleep(0.2)
-        raise AssertionError(f"server not ready: {log.read_text()[-3000:]}")
-
     try:
-        before = ready(300)
+        before = wait_serving(proc, base, log)
         victim = before[0]
         os.kill(victim, signal.SIGKILL)
         # the surviving worker answers at once
@@ -105,7 +91,7 @@ def test_a_killed_worker_is_respawned_and_the_service_keeps_answering(tmp_path: 
             time.sleep(0.2)
         else:
             raise AssertionError(f"no new worker: {log.read_text()[-3000:]}")
-        assert set(ready(300)) != set(before)
+        assert set(wait_serving(proc, base, log)) != set(before)
     finally:
         proc.terminate()
         try:
