@@ -25,6 +25,7 @@ from ridgeline.ai.providers import (
     mask_secret,
 )
 from tests.ai import fakes
+from tests.netutil import free_port
 
 KEY = "sk-test-SECRET-0123456789abcdef"
 WEATHER = Tool(
@@ -334,11 +335,8 @@ def test_mask_secret():
 
 
 def test_connect_failure_is_retried_then_reported(sleeps, no_network):
-    import socket
 
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # a port nobody listens on
 
     async def main():
         async with OllamaProvider(f"http://127.0.0.1:{port}", retry=RetryPolicy(max_attempts=3)) as p:

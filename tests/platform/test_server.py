@@ -1,7 +1,6 @@
 """Start the real server (`ridgeline serve` on granian) on a free loopback port and talk HTTP to it."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -10,11 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.netutil import free_port
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], limit_s: float = 60) -> None:
@@ -33,7 +28,7 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], limit_s: float = 60) ->
 
 @pytest.fixture
 def server(tmp_path: Path):  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "RIDGELINE_DATA_DIR": str(tmp_path / "var"), "RIDGELINE_SEED_DEFAULTS": "0"}
     env.pop("RIDGELINE_DATABASE_URL", None)
     proc = subprocess.Popen(
@@ -69,7 +64,7 @@ def test_workers_stop_when_the_granian_parent_is_killed(tmp_path: Path) -> None:
     the port and answering with the old process's code: they notice they were re-parented and stop."""
     import signal
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "RIDGELINE_DATA_DIR": str(tmp_path / "var"), "RIDGELINE_SEED_DEFAULTS": "0"}
     env.pop("RIDGELINE_DATABASE_URL", None)
     proc = subprocess.Popen(

@@ -49,6 +49,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.netutil import free_port
+
 ROUTING_A = (45.905, 6.105)  # the embedded sample region (RIDGELINE_SEED_DEFAULTS)
 ROUTING_B = (45.962, 6.160)
 RETAIL_STORES = ("S1", "S2", "S3")
@@ -61,12 +63,6 @@ AUTOPACK_PHASES = 4  # per run
 GENAI_USER = ("crash-admin", "crash-harness-pass-1")
 GENAI_KBS = "/genai/v1/context/knowledge-bases"
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:

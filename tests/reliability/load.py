@@ -25,7 +25,8 @@ from typing import Any
 
 import httpx
 
-from tests.reliability.crash_harness import ROUTING_A, ROUTING_B, Server, free_port
+from tests.netutil import free_port
+from tests.reliability.crash_harness import ROUTING_A, ROUTING_B, Server
 
 PASSWORD = "load-test-pass-word-1"
 

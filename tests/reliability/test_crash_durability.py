@@ -36,7 +36,8 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path, database_url: str) 
 
 def test_the_checks_see_a_lost_or_partial_write(tmp_path: Path, database_url: str) -> None:
     """Against a live service with nothing written: a claimed acknowledgement is reported lost."""
-    from tests.reliability.crash_harness import Server, free_port
+    from tests.netutil import free_port
+    from tests.reliability.crash_harness import Server
 
     data = tmp_path / "var"
     data.mkdir()

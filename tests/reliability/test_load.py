@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.reliability.crash_harness import Server, free_port
+from tests.netutil import free_port
+from tests.reliability.crash_harness import Server
 from tests.reliability.load import ENDPOINTS, credentials, each_endpoint
 
 

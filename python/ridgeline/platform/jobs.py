@@ -450,6 +450,7 @@ class JobService:
         self._executing: set[str] = set()  # ids in execute() now (claiming or running)
         self._maintainer: asyncio.Task[None] | None = None
         self._started = False
+        self._stopping = False  # shutdown() began: this process's released jobs are for the others
         # With Redis: job events (state changes, progress) published for waiters on other hosts.
         self.events: JobEvents | None = None
 
@@ -483,6 +484,7 @@ class JobService:
         url = getattr(self.executor, "redis_url", None)
         if url and self.events is None:
             self.events = JobEvents(url)
+        self._stopping = False
         recovered = await self.recover()
         if not self._started:
             self._started = True
@@ -496,6 +498,7 @@ class JobService:
 
     async def shutdown(self) -> None:
         """Stop this process's jobs (their tokens) and the background loop; close the executor."""
+        self._stopping = True
         self.cancel_all(SHUTDOWN)
         await self.executor.shutdown()
         if self._maintainer is not None:
@@ -613,11 +616,7 @@ class JobService:
         pass (``thorough=False``) reads only stale rows; start-up also checks pids on this host."""
         cutoff = _now() - timedelta(seconds=self.settings.stale_s)
         c = jobs_table.c
-        where = [
-            c.status.in_(LIVE),
-            sa.or_(c.owner.is_(None), c.owner != QUEUE_OWNER),
-            sa.or_(c.owner.is_(None), c.owner != self.owner),
-        ]
+        where = [c.status.in_(LIVE), sa.or_(c.owner.is_(None), c.owner != QUEUE_OWNER)]
         if not thorough:
             where.append(sa.or_(c.owner.is_(None), c.heartbeat_at.is_(None), c.heartbeat_at < cutoff))
         async with self.db.engine.connect() as conn:
@@ -641,6 +640,14 @@ class JobService:
         for row in rows:
             if (row.family, row.kind) not in known:
                 continue  # a process that serves this family decides (it knows the kind's options)
+            if row.owner == self.owner and (
+                self._stopping or row.id in self._tokens or row.id in self._executing
+            ):
+                # This process holds it (or is stopping and leaves it to the others). A record of
+                # ours that we no longer hold, gone stale, is an orphan: its end could not be
+                # written (the database refused the final update). With one process nobody else
+                # would ever recover it, so it is recovered below like any lost job.
+                continue
             stale = row.owner is None or row.heartbeat_at is None or row.heartbeat_at < cutoff
             here = None if row.owner is None else _owner_here(row.owner)
             if here is True and row.heartbeat_at is not None and row.heartbeat_at >= local_cutoff:
@@ -757,15 +764,22 @@ class JobService:
             owner=self.owner if holds else QUEUE_OWNER,
             heartbeat_at=now if holds else None,
         )
-        # One insert straight to QUEUED: the CREATED moment has no observer (one round trip less).
-        async with self.db.begin() as conn:
-            await conn.execute(
-                jobs_table.insert().values(msgspec.to_builtins(job, builtin_types=(datetime,)))
-            )
+        if holds:
+            self._token(job.id)  # held before its row exists: never taken for an orphan of ours
+        try:
+            # One insert straight to QUEUED: the CREATED moment has no observer (one round trip less).
+            async with self.db.begin() as conn:
+                await conn.execute(
+                    jobs_table.insert().values(msgspec.to_builtins(job, builtin_types=(datetime,)))
+                )
+        except BaseException:
+            self._tokens.pop(job.id, None)
+            raise
         if prepare is not None:
             try:
                 await prepare(job)
             except BaseException as exc:
+                self._tokens.pop(job.id, None)
                 await self._finish(
                     job.id,
                     JobStatus.FAILED,
@@ -774,8 +788,6 @@ class JobService:
                     any_owner=True,
                 )
                 raise
-        if holds:
-            self._token(job.id)
         await self.executor.dispatch(self, job)
         await self._publish(job.id, JobStatus.QUEUED, 0.0)
         return job
@@ -973,6 +985,12 @@ class JobService:
         self._executing.add(job.id)
         try:
             return await self._execute(job, pool)
+        except Exception:
+            # The database refused a write of its state (most often the last one). The record is
+            # left RUNNING (or QUEUED) under this owner with no heartbeat: recover() takes it up
+            # once it is stale, here or in another process.
+            log.exception("job %s: its state could not be recorded; recovered once stale", job.id)
+            return None
         finally:
             self._executing.discard(job.id)
 
@@ -1047,7 +1065,12 @@ class JobService:
                 running.dec()
                 JOB_SECONDS.labels(job.family, job.kind).observe(time.perf_counter() - started)
             # The work is done: a cancel that arrived meanwhile does not relabel it.
-            return await self._finish_as(job.id, JobStatus.SUCCEEDED, result=result, progress=1.0)
+            try:
+                stored = msgspec.to_builtins(result) if result is not None else None
+            except (TypeError, ValueError, msgspec.EncodeError) as exc:
+                err = {"type": "TypeError", "message": f"the job's result cannot be stored: {exc}"}
+                return await self._finish_as(job.id, JobStatus.FAILED, error=err)
+            return await self._finish_as(job.id, JobStatus.SUCCEEDED, result=stored, progress=1.0)
         finally:
             self._tokens.pop(job.id, None)
             self._contexts.pop(job.id, None)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +14,7 @@ import httpx
 import pytest
 
 from tests.autopack.runs.conftest import API_KEY, away_from_window_edge, plan
-from tests.platform.auth.test_workers import _children, _free_port
+from tests.netutil import children, free_port, wait_serving
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 PER_CLIENT = 14
@@ -23,7 +22,7 @@ PER_CLIENT = 14
 
 @pytest.fixture
 def two_workers(tmp_path: Path, settings):  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "RIDGELINE_DATA_DIR": str(tmp_path / "var"),
@@ -53,22 +52,7 @@ def two_workers(tmp_path: Path, settings):  # type: ignore[no-untyped-def]
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300  # bounded: worker start-up is slow on a loaded 2-core box
-        ready = False
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                ready = (
-                    httpx.get(base + "/health", timeout=5).status_code == 200
-                    and len(_children(proc.pid)) >= 2
-                )
-            except httpx.HTTPError:
-                ready = False
-            if ready:
-                break
-            time.sleep(0.2)
-        if not ready:
-            log.flush()
-            raise AssertionError(f"server not ready: {(tmp_path / 'server.log').read_text()[-3000:]}")
+        wait_serving(proc, base, tmp_path / "server.log")
         yield base, proc
     finally:
         proc.terminate()
@@ -82,7 +66,7 @@ def two_workers(tmp_path: Path, settings):  # type: ignore[no-untyped-def]
 
 def test_two_workers_together_allow_ten_starts_a_minute_per_client(two_workers) -> None:  # type: ignore[no-untyped-def]
     base, proc = two_workers
-    assert len(_children(proc.pid)) >= 2
+    assert len(children(proc.pid)) >= 2
     assert httpx.get(base + "/health", timeout=10).json()[
         "database_identity"
     ]  # autopack's /health at the root

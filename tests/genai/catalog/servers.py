@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,12 +17,7 @@ import httpx
 import uvicorn
 
 from tests.ai.fakes import FakeServer, Reply, Req
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.netutil import free_port
 
 
 @contextlib.contextmanager

@@ -17,12 +17,12 @@ from tests.genai.catalog.conftest import ANON, P, reason, refused
 from tests.genai.catalog.servers import (
     McpCalls,
     agent_engine,
-    free_port,
     mcp_app,
     sandbox_app,
     scripted_llm,
     serve_asgi,
 )
+from tests.netutil import free_port
 
 pytestmark = pytest.mark.db
 

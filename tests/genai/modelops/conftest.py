@@ -29,6 +29,10 @@ ENV = (
     "MODELOPS_MODEL_DIR",
 )
 PASSWORD = "pass-word-123"
+#: what a test waits for a download at most (a hang guard, not a timing expectation)
+WAIT_LIMIT_S = 180.0
+#: how long the fake hub holds a gated file at most if the test never opens the gate
+GATE_LIMIT_S = 300.0
 
 
 @pytest.fixture(autouse=True)
@@ -77,13 +81,27 @@ class App:
     def req(self, method: str, path: str, who: str | None = "root", **kw: Any) -> Any:
         return self.client.request(method, "/genai" + path, headers=self.h(who), **kw)  # family prefix
 
-    def wait_download(self, download_id: str, who: str = "root") -> dict[str, Any]:
-        for _ in range(400):  # bounded: a few seconds at most on a loaded machine
+    def download_when(
+        self, download_id: str, done: Callable[[dict[str, Any]], bool], who: str = "root"
+    ) -> dict[str, Any]:
+        """The download's record once ``done(record)`` holds. Bounded by a deadline, not a number of
+        polls: on a loaded machine each poll is slower, so a count of them is a time limit that
+        shrinks. WAIT_LIMIT_S only stops a test that would otherwise hang."""
+        end = time.monotonic() + WAIT_LIMIT_S
+        while True:
             body = self.req("GET", f"/v1/modelops/downloads/{download_id}", who).json()
-            if body["status"] in ("succeeded", "failed") and body["job_state"] in ("SUCCEEDED", "FAILED"):
+            if done(body):
                 return body
+            if time.monotonic() > end:
+                raise AssertionError(f"download {download_id} not there within {WAIT_LIMIT_S} s: {body}")
             time.sleep(0.05)
-        raise AssertionError(f"download {download_id} did not finish: {body}")
+
+    def wait_download(self, download_id: str, who: str = "root") -> dict[str, Any]:
+        return self.download_when(
+            download_id,
+            lambda b: b["status"] in ("succeeded", "failed") and b["job_state"] in ("SUCCEEDED", "FAILED"),
+            who,
+        )
 
 
 @pytest.fixture
@@ -298,7 +316,9 @@ class HubHandler(_Handler):
                 start = int(rng[6:].split("-")[0])
             gate = fake.gates.get(name)
             if gate is not None:
-                gate.wait(timeout=10)
+                # The test opens the gate; the timeout only frees a thread of a test that failed
+                # before it could (a short one let the file through mid-test on a loaded machine).
+                gate.wait(timeout=GATE_LIMIT_S)
             part = data[start:]
             self.send_response(206 if start else 200)
             self.send_header("Content-Length", str(len(part)))

@@ -4,15 +4,14 @@ when no hub is configured or the runtime profile is offline (fail closed)."""
 from __future__ import annotations
 
 import hashlib
-import socket
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.genai.modelops.conftest import App, FakeServer
+from tests.netutil import free_port
 
 pytestmark = pytest.mark.db
 
@@ -22,6 +21,9 @@ MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 @pytest.fixture
 def hub_app(make_app: Any, hub_server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> App:
     monkeypatch.setenv("MODELOPS_HF_BASE_URL", hub_server.url)
+    # A gated file is held until the test opens the gate: the client must not give up first on a
+    # loaded machine (30 s by default).
+    monkeypatch.setenv("MODELOPS_HUB_TIMEOUT_S", "300")
     return make_app()
 
 
@@ -175,11 +177,7 @@ def test_second_download_of_a_running_one_is_refused(hub_app: App, hub_server: F
     assert r.status_code == 409 and r.json()["reason_code"] == "modelops_download_in_progress"
     # config.json (first) is done while the weights wait at the gate: byte progress is visible (its
     # bytes count while they arrive, its verification is recorded just after: wait for both)
-    for _ in range(400):
-        now = hub_app.req("GET", f"/v1/modelops/downloads/{first['id']}").json()
-        if now["bytes_done"] > 0 and now["files"][0].get("verified"):
-            break
-        time.sleep(0.05)
+    now = hub_app.download_when(first["id"], lambda b: b["bytes_done"] > 0 and b["files"][0].get("verified"))
     assert now["status"] == "running" and now["bytes_done"] == len(b"{}")
     assert 0 < now["progress"] < 1 and now["files"][0]["verified"] == "git_blob_sha1"
     gate.set()
@@ -190,11 +188,7 @@ def test_a_running_download_is_cancelled_through_the_api(hub_app: App, hub_serve
     gate = threading.Event()
     hub_server.gates["model.safetensors"] = gate  # the weights wait here: the job is mid-download
     first = hub_app.req("POST", "/v1/modelops/downloads", json={"source_id": "acme/tiny-embed"}).json()
-    for _ in range(400):
-        now = hub_app.req("GET", f"/v1/modelops/downloads/{first['id']}").json()
-        if now["files"][0].get("verified"):
-            break
-        time.sleep(0.05)
+    now = hub_app.download_when(first["id"], lambda b: bool(b["files"][0].get("verified")))
     assert now["status"] == "running"
     r = hub_app.req("POST", f"/v1/modelops/downloads/{first['id']}/cancel")
     assert r.status_code == 200, r.text
@@ -225,9 +219,7 @@ def test_download_too_large(make_app: Any, hub_server: FakeServer, monkeypatch: 
 
 
 def test_hub_down_is_503(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
     app = make_app()
     r = app.req("GET", "/v1/modelops/discovery/huggingface")

@@ -4,13 +4,13 @@ on loopback plays llama.cpp."""
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
 
 from ridgeline.genai.modelops_runtimes import RuntimeProvider
 from tests.genai.modelops.conftest import App, FakeServer, managed_dir, provider
+from tests.netutil import free_port
 
 pytestmark = pytest.mark.db
 
@@ -109,9 +109,7 @@ def test_test_runtimes_reports_slot_loaded_model_and_advertised_entries(
 
 def test_unreachable_runtime(app: App, settings: Any, hooks: Any) -> None:
     m = local_llm(app, settings)
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # a port nobody listens on
     use(hooks, provider("llama", f"http://127.0.0.1:{port}", loaded=m["id"]))
     r = app.req("POST", f"/v1/modelops/models/{m['id']}/test", json={"provider_id": "llama"})
     assert r.status_code == 409 and r.json()["cause"] == "runtime_unreachable"

@@ -17,6 +17,7 @@ import pytest
 from ridgeline.platform.auth import Role
 from ridgeline.platform.auth.settings import AuthSettings
 from tests.ai.fakes import FakeServer, Reply, Req, serve
+from tests.netutil import free_port
 
 PLATFORM_ENV = (
     "LLM_URL", "LLM_INFERENCE_RUNTIME_URL", "LLM_EMBEDDINGS_RUNTIME_URL", "WEAVIATE_URL", "LLAMA_CPP_URL",
@@ -276,11 +277,7 @@ def mcp_server() -> Iterator[str]:
 
 
 def unused_url() -> str:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 __all__ = ["App", "FakeRuntime", "FakeSandbox", "msgspec", "ready_server", "serve", "unused_url"]

@@ -9,7 +9,6 @@ import asyncio
 import gzip
 import json
 import logging
-import socket
 
 import pytest
 
@@ -17,6 +16,7 @@ from ridgeline.ai.providers import Message, ProviderError, RetryPolicy, base, ma
 from ridgeline.genai.transport import LeanOpenAIProvider, LeanTransport
 from tests.ai import fakes
 from tests.ai.test_providers import WEATHER
+from tests.netutil import free_port
 
 KEY = "sk-test-SECRET-0123456789abcdef"
 
@@ -152,9 +152,7 @@ def test_keys_are_scrubbed_from_errors_and_logs(server, caplog, sleeps):
 
 
 def test_refused_connection_is_retried_then_reported(sleeps):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
 
     async def main():
         async with lean(f"http://127.0.0.1:{port}", retry=RetryPolicy(max_attempts=3)) as p:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from ridgeline.genai.transport import LeanTransport
+from tests.netutil import free_port
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -123,9 +124,7 @@ def test_bodies_keep_alive_and_stale_connections(server):
 
 def test_timeouts_and_refused_connections(server):
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed_port = s.getsockname()[1]
+    closed_port = free_port()
 
     async def run() -> None:
         async with httpx.AsyncClient(transport=LeanTransport(), timeout=0.2) as c:

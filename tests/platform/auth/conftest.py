@@ -16,6 +16,7 @@ from ridgeline.platform.auth import Policy, Role, current_principal
 from ridgeline.platform.auth.settings import AuthSettings
 from ridgeline.platform.context import Family
 from ridgeline.platform.errors import render_reason_coded
+from tests.netutil import free_port
 
 OWNERS = {"doc-1": None}  # resource id -> owner user id (filled by tests)
 
@@ -181,9 +182,7 @@ def redis_url(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     if binary is None:
         pytest.skip("redis-server is not installed")
     pytest.importorskip("redis")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [
             binary,

@@ -152,3 +152,48 @@ def test_codes_are_rate_limited_like_login(make_auth_client) -> None:  # type: i
     ]
     assert [x.status_code for x in r] == [403, 403, 403, 429]
     assert r[3].json()["reason_code"] == "rate_limited" and "retry-after" in r[3].headers
+
+
+def test_codes_are_limited_per_account_across_client_addresses(make_auth_client) -> None:  # type: ignore[no-untyped-def]
+    """Guesses from a fresh address each time never reach the per-client limit; the per-account
+    ``mfa:user`` bucket still stops them (ASVS V6.3.1/V6.3.2), for that account only."""
+    client = make_auth_client(login_rate_limit=RateLimitSpec(3, 60))
+    auth = auth_of(client)
+    clock = Clock()
+    auth.mfa.clock = clock
+    auth.limiter.clock = clock  # one fixed window: the counts cannot roll over mid-test
+    # Every request arrives from its own address (as from many hosts): only a per-account count
+    # can refuse one.
+    addresses = (f"198.51.100.{i}" for i in range(1, 255))
+    inner = client.app.asgi_handler
+
+    async def from_a_new_address(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope["client"] = (next(addresses), 40000)
+        await inner(scope, receive, send)
+
+    client.app.asgi_handler = from_a_new_address
+    make_user(client, "ivy")
+    make_user(client, "jon")
+    ivy, _ = enrol(client, login(client, "ivy"), clock)
+    jon, _ = enrol(client, login(client, "jon"), clock)
+    clock.now += 30  # past the enrolment codes' step
+    live = {t.at(clock.now + d) for t in (ivy, jon) for d in (-30, 0, 30)}
+    wrong = next(
+        c for c in ("000000", "111111", "222222", "333333", "444444", "555555", "666666") if c not in live
+    )
+
+    guesses = [sign_in(client, "ivy", wrong) for _ in range(4)]
+    assert [r.status_code for r in guesses] == [401, 401, 401, 429]
+    assert [r.json()["reason_code"] for r in guesses] == ["mfa_invalid"] * 3 + ["rate_limited"]
+    assert 1 <= int(guesses[3].headers["retry-after"]) <= 60
+    # Once spent, even the right code waits for the window: the count is per account, not per guess.
+    r = sign_in(client, "ivy", ivy.at(clock.now))
+    assert r.status_code == 429 and r.json()["reason_code"] == "rate_limited"
+    # Another account is not limited by ivy's guesses.
+    r = sign_in(client, "jon", wrong)
+    assert r.status_code == 401 and r.json()["reason_code"] == "mfa_invalid"
+    assert sign_in(client, "jon", jon.at(clock.now)).status_code == 200
+    # The next window gives ivy her attempts back.
+    clock.now += 60
+    assert sign_in(client, "ivy", ivy.at(clock.now)).status_code == 200

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import socket
 import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -15,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from ridgeline.platform.auth.store import password_resets_table
+from tests.netutil import free_port
 from tests.platform.auth.conftest import auth_of, bearer, call, login, make_user
 
 pytestmark = pytest.mark.db
@@ -35,9 +35,7 @@ class Inbox:
 def smtp() -> Iterator[tuple[int, Inbox]]:
     from aiosmtpd.controller import Controller
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()

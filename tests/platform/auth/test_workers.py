@@ -5,10 +5,8 @@ the loopback peer is configured as a trusted proxy."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,35 +14,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.netutil import children, free_port, wait_serving
+
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 LIMIT = 7
 PER_CLIENT = 20
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                out.append(int(entry))
-    return out
-
-
 @pytest.fixture(params=["database", "redis"])
 def two_workers(request, tmp_path: Path, settings):  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "RIDGELINE_DATA_DIR": str(tmp_path / "var"),
@@ -82,27 +62,7 @@ def two_workers(request, tmp_path: Path, settings):  # type: ignore[no-untyped-d
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        ready = False
-        health: object = None
-        deadline = time.monotonic() + 300  # bounded: worker start-up is slow on a loaded 2-core box
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                break
-            try:
-                health = httpx.get(base + "/health", timeout=5).status_code
-            except httpx.HTTPError as exc:
-                health = type(exc).__name__
-            ready = health == 200 and len(_children(proc.pid)) >= 2
-            if ready:
-                break
-            time.sleep(0.2)
-        if not ready:
-            log.flush()
-            raise AssertionError(
-                f"server not ready (exit code {proc.poll()}, last /health {health}, "
-                f"{len(_children(proc.pid))} child processes): "
-                f"{(tmp_path / 'server.log').read_text()[-3000:]}"
-            )
+        wait_serving(proc, base, tmp_path / "server.log")
         yield base, proc
     finally:
         proc.terminate()
@@ -116,7 +76,7 @@ def two_workers(request, tmp_path: Path, settings):  # type: ignore[no-untyped-d
 
 def test_two_workers_together_allow_exactly_the_limit(two_workers) -> None:  # type: ignore[no-untyped-def]
     base, proc = two_workers
-    assert len(_children(proc.pid)) >= 2
+    assert len(children(proc.pid)) >= 2
 
     def attempt(client_ip: str) -> int:
         # A fresh connection per request, so the kernel spreads them over both workers' accepts.

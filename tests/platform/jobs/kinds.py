@@ -99,3 +99,9 @@ def steps(ctx: JobContext) -> int:
             ctx.check_cancelled()
             time.sleep(0.01)
     return n
+
+
+@job_kind("jt", "unstorable")
+def unstorable(ctx: JobContext) -> object:
+    """A result msgspec cannot encode: the job must still end (FAILED), not stay RUNNING."""
+    return object()

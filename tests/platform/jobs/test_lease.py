@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -52,13 +53,16 @@ def run(settings, body: Callable[..., Awaitable[None]], services: int = 2) -> No
     asyncio.run(main())
 
 
-async def until(predicate: Callable[[], Awaitable[bool]], limit_s: float = 20) -> None:
+async def until(cond: Callable[[], Awaitable[Any]], limit_s: float = 60, what: str = "condition") -> Any:
+    """Await ``cond()`` until it gives something true, and return that; AssertionError after
+    ``limit_s`` (a hang guard: conditions are polled, never assumed after a sleep)."""
     loop = asyncio.get_running_loop()
     end = loop.time() + limit_s
-    while not await predicate():
+    while not (value := await cond()):
         if loop.time() > end:
-            raise AssertionError("condition not reached")
+            raise AssertionError(f"{what} not reached within {limit_s} s")
         await asyncio.sleep(0.02)
+    return value
 
 
 async def insert(

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from ridgeline.platform import db as dbmod
 from ridgeline.platform.jobs import JobStatus, jobs_table, options_of
 from tests.conftest import TEST_PG_URL
-from tests.platform.auth.test_workers import _children, _free_port
+from tests.netutil import children, free_port
 from tests.retail.test_forecast_api import _ingest
 from tests.routing.api_support import SAMPLE_A, SAMPLE_B, SAMPLE_C
 
@@ -137,7 +137,7 @@ def test_hundred_mixed_jobs_kill_a_worker_cancel_some(settings, redis_url: str, 
     dbmod.upgrade(settings)
     assets = tmp_path / "assets"
     build_sample_assets(assets, Signer.load_or_create(settings.data_dir))
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "RIDGELINE_DATA_DIR": str(settings.data_dir),
@@ -179,7 +179,7 @@ def test_hundred_mixed_jobs_kill_a_worker_cancel_some(settings, redis_url: str, 
                 healthy = httpx.get(base + "/health", timeout=5).status_code == 200
             except httpx.HTTPError:
                 return False
-            return workers_ready and healthy and len(_children(procs["serve"].pid)) >= 2
+            return workers_ready and healthy and len(children(procs["serve"].pid)) >= 2
 
         _wait(up, 240, "serve (2 workers) and two job workers")  # bounded: start-up on a loaded box
         with httpx.Client(base_url=base, timeout=60) as c:

@@ -19,6 +19,7 @@ from ridgeline.platform.jobqueue import QueueExecutor
 from ridgeline.platform.jobs import JobService, JobStatus, load_job_settings
 from tests.conftest import PROJECT_ROOT
 from tests.platform.jobs import kinds  # noqa: F401  (the jt kinds, known to both sides)
+from tests.platform.jobs.test_lease import until
 
 pytestmark = [pytest.mark.redis, pytest.mark.db, pytest.mark.slow]
 
@@ -93,17 +94,6 @@ def test_two_workers_kill_one_cancel_on_the_other(settings, redis_url: str, tmp_
                 w.kill()
 
 
-async def _until(cond, limit_s: float = 40):  # type: ignore[no-untyped-def]
-    end = time.monotonic() + limit_s
-    while True:
-        value = await cond()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.05)
-
-
 async def _scenario(settings, redis_url: str, work: Path, workers: list[subprocess.Popen[bytes]]) -> None:  # type: ignore[no-untyped-def]
     db = dbmod.Database(settings)
     js = load_job_settings(HEARTBEAT)
@@ -127,7 +117,7 @@ async def _scenario(settings, redis_url: str, work: Path, workers: list[subproce
         pid = {}
         for job in long:
             pid_file = work / f"{job.id}.pid"
-            await _until(lambda f=pid_file: asyncio.sleep(0, f.exists()))
+            await until(lambda f=pid_file: asyncio.sleep(0, f.exists()))
             pid[job.id] = int(pid_file.read_text())
         pids = {w.pid for w in workers}
         assert set(pid.values()) == pids  # two on each worker
@@ -150,7 +140,7 @@ async def _scenario(settings, redis_url: str, work: Path, workers: list[subproce
         # a slot frees), the other fails with the reason
         for job in killed:
             if job.kind == "spin_idempotent":
-                await _until(lambda j=job: _requeued(service, j.id))
+                await until(lambda j=job: _requeued(service, j.id))
             else:
                 failed = await service.wait(job.id, limit_s=40)
                 assert failed is not None and failed.status == JobStatus.FAILED

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.platform.auth.test_workers import _children, _free_port
+from tests.netutil import free_port, wait_serving
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -32,7 +32,7 @@ def _wait(cond, limit_s: float, what: str):  # type: ignore[no-untyped-def]
 
 
 def test_sim_runs_go_through_a_separate_worker(tmp_path: Path, redis_url: str) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "RIDGELINE_DATA_DIR": str(tmp_path / "var"),
@@ -64,18 +64,7 @@ def test_sim_runs_go_through_a_separate_worker(tmp_path: Path, redis_url: str) -
     procs = [serve]
     base = f"http://127.0.0.1:{port}"
     try:
-
-        def serving() -> bool:
-            assert serve.poll() is None, serve_log.read_text()[-3000:]
-            try:
-                return (
-                    httpx.get(base + "/health", timeout=5).status_code == 200
-                    and len(_children(serve.pid)) >= 2
-                )
-            except httpx.HTTPError:
-                return False
-
-        _wait(serving, 300, "two serving workers")  # bounded: start-up is slow on a loaded box
+        wait_serving(serve, base, serve_log)
         with httpx.Client(base_url=base, timeout=60) as c:
             # no worker yet: the service runs no jobs itself
             queued = c.post(

@@ -11,6 +11,7 @@ from ridgeline.platform import db as dbmod
 from ridgeline.platform.jobqueue import QueueExecutor
 from ridgeline.platform.jobs import JobService, JobStatus, load_job_settings
 from tests.platform.jobs import kinds  # noqa: F401  (the jt kinds)
+from tests.platform.jobs.test_lease import until
 
 pytestmark = [pytest.mark.redis, pytest.mark.db]
 
@@ -34,15 +35,6 @@ async def _in_redis(executor: QueueExecutor, jobs: list) -> list[bool]:  # type:
     return [f is not None for f in found]
 
 
-async def _until(cond, limit_s: float = 20) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    end = loop.time() + limit_s
-    while not await cond():
-        if loop.time() > end:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.05)
-
-
 def test_jobs_lost_by_redis_are_enqueued_again(settings, redis_url: str) -> None:  # type: ignore[no-untyped-def]
     async def main() -> None:
         dbmod.upgrade(settings)
@@ -57,7 +49,7 @@ def test_jobs_lost_by_redis_are_enqueued_again(settings, redis_url: str) -> None
             assert await _in_redis(submitter_q, periodic) == [True] * 3
             await _flushall(redis_url)
             assert await _in_redis(submitter_q, periodic) == [False] * 3  # Redis lost them
-            await _until(lambda: _all_in_redis(submitter_q, periodic))  # the periodic pass
+            await until(lambda: _all_in_redis(submitter_q, periodic))  # the periodic pass
             await submitter.shutdown()
 
             # stopped services, a flush, then a worker starts: its start-up pass enqueues them again
@@ -166,7 +158,7 @@ def test_saq_sweeping_a_live_delivery_does_not_stop_its_job(settings, redis_url:
         await runner.start()
         try:
             job = await submitter.submit("jt", "steps", {"steps": 1, "dir": str(tmp_path)})
-            await _until(lambda: _running_on(submitter, job.id, runner.owner))
+            await until(lambda: _running_on(submitter, job.id, runner.owner))
             q = runner_q.queue("jt")
             entry = await q.job(runner_q.saq_key(job.id, 0))
             assert entry is not None and entry.status == Status.ACTIVE

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.platform.auth.test_workers import _children, _free_port
+from tests.netutil import children, free_port, wait_serving
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -48,7 +48,7 @@ def test_serve_refuses_a_port_that_is_taken(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_killed_worker_is_respawned_and_the_service_keeps_answering(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "server.log"
     proc = subprocess.Popen(
         [
@@ -69,22 +69,8 @@ def test_a_killed_worker_is_respawned_and_the_service_keeps_answering(tmp_path: 
     )
     base = f"http://127.0.0.1:{port}"
 
-    def ready(limit_s: float) -> list[int]:
-        end = time.monotonic() + limit_s  # bounded: worker start-up is slow on a loaded 2-core box
-        while time.monotonic() < end:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            kids = _children(proc.pid)
-            try:
-                ok = httpx.get(base + "/health", timeout=5).status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            if ok and len(kids) >= 2:
-                return kids
-            time.sleep(0.2)
-        raise AssertionError(f"server not ready: {log.read_text()[-3000:]}")
-
     try:
-        before = ready(300)
+        before = wait_serving(proc, base, log)
         victim = before[0]
         os.kill(victim, signal.SIGKILL)
         # the surviving worker answers at once
@@ -98,14 +84,14 @@ def test_a_killed_worker_is_respawned_and_the_service_keeps_answering(tmp_path: 
         # and granian starts a new worker in place of the killed one
         end = time.monotonic() + 300
         while time.monotonic() < end:
-            kids = set(_children(proc.pid))
+            kids = set(children(proc.pid))
             if len(kids) >= 2 and victim not in kids:
                 break
             assert proc.poll() is None, log.read_text()[-3000:]
             time.sleep(0.2)
         else:
             raise AssertionError(f"no new worker: {log.read_text()[-3000:]}")
-        assert set(ready(300)) != set(before)
+        assert set(wait_serving(proc, base, log)) != set(before)
     finally:
         proc.terminate()
         try:

@@ -15,6 +15,7 @@ import pytest
 from ridgeline.platform import db as dbmod
 from ridgeline.platform.jobqueue import QueueExecutor
 from ridgeline.platform.jobs import JobService, JobStatus, load_job_settings
+from tests.platform.jobs.test_lease import until
 from tests.platform.jobs.test_queue import HEARTBEAT, start_worker, worker_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.db, pytest.mark.slow]
@@ -27,14 +28,6 @@ WORKER = (
 
 def _ticks(path: Path) -> int:
     return int(path.read_text()) if path.exists() else -1
-
-
-async def _until(cond, limit_s: float = 60, what: str = "condition"):  # type: ignore[no-untyped-def]
-    end = time.monotonic() + limit_s
-    while not (value := await cond()):
-        assert time.monotonic() < end, f"{what} not reached within {limit_s} s"
-        await asyncio.sleep(0.05)
-    return value
 
 
 def test_concurrency_counts_slots_for_the_process_across_families(
@@ -56,12 +49,12 @@ def test_concurrency_counts_slots_for_the_process_across_families(
         try:
             first = await service.submit("jt", "spin", {"seconds": 120, "dir": str(work)})
             ticks = work / f"{first.id}.ticks"
-            await _until(lambda: asyncio.sleep(0, _ticks(ticks) >= 0), what="the first job running")
+            await until(lambda: asyncio.sleep(0, _ticks(ticks) >= 0), what="the first job running")
             second = await service.submit("jt2", "spin", {"seconds": 120, "dir": str(work)})
             # While the first job does 2 s more of its own work, the second never starts: the
             # worker's one slot is taken (with a slot per family queue it would start at once).
             start = _ticks(ticks)
-            await _until(lambda: asyncio.sleep(0, _ticks(ticks) >= start + 200), what="the first job's work")
+            await until(lambda: asyncio.sleep(0, _ticks(ticks) >= start + 200), what="the first job's work")
             waiting = await service.get(second.id)
             assert waiting is not None and waiting.status == JobStatus.QUEUED, waiting
             assert not (work / f"{second.id}.pid").exists()
@@ -69,9 +62,7 @@ def test_concurrency_counts_slots_for_the_process_across_families(
             done = await service.wait(first.id, limit_s=60)
             assert done is not None and done.status == JobStatus.SUCCEEDED
             # the slot is free: the second job runs now
-            await _until(
-                lambda: asyncio.sleep(0, (work / f"{second.id}.pid").exists()), what="the second job"
-            )
+            await until(lambda: asyncio.sleep(0, (work / f"{second.id}.pid").exists()), what="the second job")
             (work / f"{second.id}.stop").touch()
             done = await service.wait(second.id, limit_s=60)
             assert done is not None and done.status == JobStatus.SUCCEEDED

@@ -373,15 +373,7 @@ class AuthService:
             try:
                 claims = await self.verify_token(credential.strip())
             except TokenError as exc:
-                await self._deny(
-                    connection,
-                    401,
-                    "invalid_token",
-                    "Invalid or expired access token.",
-                    None,
-                    headers={"WWW-Authenticate": f'Bearer {REALM}, error="invalid_token"'},
-                    detail=exc.reason,
-                )
+                await self._deny_invalid_token(connection, exc.reason)
                 raise AssertionError("unreachable") from None
             if await self.revocations.is_revoked(claims):
                 await self._deny(
@@ -396,15 +388,7 @@ class AuthService:
             connection.scope.setdefault("state", {})[CLAIMS_KEY] = claims
             user = await self.users.get_cached(claims["sub"], self.settings.cache_s)
             if user is None:
-                await self._deny(
-                    connection,
-                    401,
-                    "invalid_token",
-                    "Invalid or expired access token.",
-                    None,
-                    headers={"WWW-Authenticate": f'Bearer {REALM}, error="invalid_token"'},
-                    detail="unknown_subject",
-                )
+                await self._deny_invalid_token(connection, "unknown_subject")
             assert user is not None
             principal = Principal(kind="user", subject=user.id, username=user.username, role=user.role)
             if user.disabled:
@@ -458,6 +442,18 @@ class AuthService:
         if "api_key" in policy.accept:
             parts.append(f'ApiKey {REALM}, header="X-API-Key"')
         return ", ".join(parts)
+
+    async def _deny_invalid_token(self, connection: Any, detail: str) -> None:
+        """401 ``invalid_token`` with its RFC 6750 challenge; ``detail`` (why) goes to the audit only."""
+        await self._deny(
+            connection,
+            401,
+            "invalid_token",
+            "Invalid or expired access token.",
+            None,
+            headers={"WWW-Authenticate": f'Bearer {REALM}, error="invalid_token"'},
+            detail=detail,
+        )
 
     async def _deny(
         self,
