@@ -48,6 +48,11 @@ def block(ctx: JobContext) -> str:
     return "released"
 
 
+@job_kind("test", "blocking_thread")
+async def blocking_thread(ctx: JobContext) -> str:
+    return await ctx.run_blocking(lambda: threading.current_thread().name)
+
+
 def run(settings, body):  # type: ignore[no-untyped-def]
     async def main() -> None:
         dbmod.upgrade(settings)
@@ -158,5 +163,18 @@ def test_handlers_receive_the_app_context(settings) -> None:  # type: ignore[no-
         job = await jobs.submit("test", "whoami", {})
         done = await jobs.wait(job.id, limit_s=10)
         assert done is not None and done.result == "the-app-context"
+
+    run(settings, body)
+
+
+def test_an_async_jobs_blocking_work_runs_on_the_job_threads(settings) -> None:  # type: ignore[no-untyped-def]
+    """Not on the loop's default pool, which requests' off-loop work shares: there, N jobs could take
+    every thread requests wait for."""
+
+    async def body(jobs: JobService) -> None:
+        job = await jobs.submit("test", "blocking_thread", {})
+        done = await jobs.wait(job.id, limit_s=10)
+        assert done is not None and done.status == JobStatus.SUCCEEDED
+        assert str(done.result).startswith("ridgeline-job"), done.result
 
     run(settings, body)

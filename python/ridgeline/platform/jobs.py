@@ -40,7 +40,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 import msgspec
 import sqlalchemy as sa
@@ -237,11 +237,21 @@ class CancelToken:
         callback()
 
 
+T = TypeVar("T")
+
+
 class JobContext:
     """What a handler gets: its parameters, its cancel token, progress reporting, and ``app``, the
     :class:`~ridgeline.platform.context.AppContext` it runs under (services, database, artifacts)."""
 
-    def __init__(self, job: Job, token: CancelToken, app: Any = None, thread_budget: int = 0) -> None:
+    def __init__(
+        self,
+        job: Job,
+        token: CancelToken,
+        app: Any = None,
+        thread_budget: int = 0,
+        pool: ThreadPoolExecutor | None = None,
+    ) -> None:
         self.app = app
         self.job_id = job.id
         self.params = job.params
@@ -251,6 +261,13 @@ class JobContext:
         #: threads this job's native parallel loops may use (0 = all cores); hand it to the core
         #: (``threads=ctx.thread_budget``) so concurrent jobs share the cores instead of one taking all
         self.thread_budget = thread_budget
+        self._pool = pool
+
+    async def run_blocking(self, fn: Callable[[], T]) -> T:
+        """Run blocking work of an async handler on the job threads (the pool sync handlers run on,
+        sized to the job slots), not the event loop's default pool, which serves requests: jobs
+        then never take the threads that requests' off-loop work waits for."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
     def check_cancelled(self) -> None:
         if self.token.cancelled:
@@ -1026,7 +1043,7 @@ class JobService:
                 return None
             await self._publish(job.id, JobStatus.RUNNING, 0.0)
             handler = self.handler(job.family, job.kind)
-            ctx = JobContext(job, token, self.app, self._budget())
+            ctx = JobContext(job, token, self.app, self._budget(), pool)
             self._contexts[job.id] = ctx
             self._family_kind[job.id] = (job.family, job.kind)
             running = JOBS_RUNNING.labels(job.family, job.kind)

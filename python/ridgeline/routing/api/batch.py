@@ -103,7 +103,8 @@ async def batch_job(jctx: JobContext) -> dict[str, Any]:
     if stored is not None:
         results = stored["results"]
     else:
-        results = await off_loop(lambda: compute_batch(svc, req, vehicles, jctx))
+        # on the job threads, not the default pool that requests' off-loop work shares
+        results = await jctx.run_blocking(lambda: compute_batch(svc, req, vehicles, jctx))
         jctx.check_cancelled()
         await svc.record_run("batch_pareto", req, results, req, run_id=run_id)
         await svc.flush()
