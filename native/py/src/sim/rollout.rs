@@ -255,7 +255,13 @@ pub(crate) fn sim_rollout<'py>(
     if record {
         let cat =
             |f: &dyn Fn(&ridgeline_core::sim::rollout::EpisodeResult) -> &Vec<f64>| -> Vec<f64> {
-                results.iter().flat_map(|r| f(r).iter().copied()).collect()
+                // one allocation and a memcpy per episode (a flat_map collect grows by
+                // doubling, copying the recording several times on the calling thread)
+                let mut out = Vec::with_capacity(results.iter().map(|r| f(r).len()).sum());
+                for r in &results {
+                    out.extend_from_slice(f(r));
+                }
+                out
             };
         out.set_item("q", arr3(py, cat(&|r| &r.q), (e, steps + 1, nq)))?;
         out.set_item("v", arr3(py, cat(&|r| &r.v), (e, steps + 1, nv)))?;
