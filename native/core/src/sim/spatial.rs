@@ -283,6 +283,7 @@ fn sym_mul_vec(s: &[f64; 6], v: Vec3) -> Vec3 {
 
 /// `E^T S E` for a symmetric `S` in upper-triangle storage: `T = S E` (27 products), then
 /// the six upper entries of `E^T T` (18).
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn sym6_congruence(e: &Mat3, s: &[f64; 6]) -> [f64; 6] {
     let e = &e.m;
@@ -304,6 +305,7 @@ fn sym6_congruence(e: &Mat3, s: &[f64; 6]) -> [f64; 6] {
     r
 }
 
+#[allow(clippy::needless_range_loop)]
 impl ArtInertia {
     /// The articulated inertia of a lone rigid body (its spatial inertia).
     #[inline(always)]
