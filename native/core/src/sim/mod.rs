@@ -19,8 +19,8 @@ pub use error::{SimError, SimResult};
 pub use model::Model;
 pub use profile::Profile;
 pub use rollout::{
-    rollout, Controller, Divergence, Integrator, Reference, RolloutConfig, RolloutControl,
-    MAX_RECORDED_BYTES,
+    rollout, rollout_recorded, Controller, Divergence, Integrator, Recording, Reference,
+    RolloutConfig, RolloutControl, MAX_RECORDED_BYTES,
 };
 
 #[cfg(test)]

@@ -250,6 +250,180 @@ impl Inertia6 {
     }
 }
 
+/// Index of entry `(i, j)` of a symmetric 3x3 matrix in its upper-triangle storage
+/// `[xx, xy, xz, yy, yz, zz]`.
+const SYM: [[usize; 3]; 3] = [[0, 1, 2], [1, 3, 4], [2, 4, 5]];
+
+/// A symmetric 6x6 articulated-body inertia `[[A, B], [B^T, C]]` with `A` and `C` kept as
+/// their six upper-triangle entries (`[xx, xy, xz, yy, yz, zz]`): 21 numbers for the 21 that
+/// the articulated-body algorithm needs, so the rank-one update, the accumulation and the
+/// transform to the parent never touch (or round) a lower triangle.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ArtInertia {
+    pub a: [f64; 6],
+    pub b: Mat3,
+    pub c: [f64; 6],
+}
+
+#[inline(always)]
+fn upper(m: &Mat3) -> [f64; 6] {
+    let m = &m.m;
+    [m[0][0], m[0][1], m[0][2], m[1][1], m[1][2], m[2][2]]
+}
+
+/// `S v` for a symmetric `S` in upper-triangle storage.
+#[inline(always)]
+fn sym_mul_vec(s: &[f64; 6], v: Vec3) -> Vec3 {
+    Vec3::new(
+        s[0] * v.x + s[1] * v.y + s[2] * v.z,
+        s[1] * v.x + s[3] * v.y + s[4] * v.z,
+        s[2] * v.x + s[4] * v.y + s[5] * v.z,
+    )
+}
+
+/// `E^T S E` for a symmetric `S` in upper-triangle storage: `T = S E` (27 products), then
+/// the six upper entries of `E^T T` (18).
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn sym6_congruence(e: &Mat3, s: &[f64; 6]) -> [f64; 6] {
+    let e = &e.m;
+    let mut t = [[0.0; 3]; 3];
+    for k in 0..3 {
+        let (s0, s1, s2) = (s[SYM[k][0]], s[SYM[k][1]], s[SYM[k][2]]);
+        for j in 0..3 {
+            t[k][j] = s0 * e[0][j] + s1 * e[1][j] + s2 * e[2][j];
+        }
+    }
+    let mut r = [0.0; 6];
+    let mut n = 0;
+    for i in 0..3 {
+        for j in i..3 {
+            r[n] = e[0][i] * t[0][j] + e[1][i] * t[1][j] + e[2][i] * t[2][j];
+            n += 1;
+        }
+    }
+    r
+}
+
+#[allow(clippy::needless_range_loop)]
+impl ArtInertia {
+    /// The articulated inertia of a lone rigid body (its spatial inertia).
+    #[inline(always)]
+    pub fn from_rigid(i: &Inertia6) -> ArtInertia {
+        ArtInertia {
+            a: upper(&i.a),
+            b: i.b,
+            c: upper(&i.c),
+        }
+    }
+    #[inline(always)]
+    pub fn mul_motion(&self, m: Motion) -> Force {
+        Force::new(
+            sym_mul_vec(&self.a, m.w) + self.b.mul_vec(m.v),
+            self.b.tr_mul_vec(m.w) + sym_mul_vec(&self.c, m.v),
+        )
+    }
+    /// `self * S` for the revolute subspace `S = (sign e_k, 0)`: column `k` of `A` and row `k`
+    /// of `B`, times the sign (exactly what [`Self::mul_motion`] gives for that `S`).
+    #[inline(always)]
+    pub fn mul_axis(&self, k: usize, sign: f64) -> Force {
+        let a = &self.a;
+        let b = &self.b.m[k];
+        Force::new(
+            Vec3::new(a[SYM[0][k]], a[SYM[1][k]], a[SYM[2][k]]).scale(sign),
+            Vec3::new(b[0], b[1], b[2]).scale(sign),
+        )
+    }
+    /// The diagonal entry `A_kk`.
+    #[inline(always)]
+    pub fn a_diag(&self, k: usize) -> f64 {
+        self.a[SYM[k][k]]
+    }
+    #[inline(always)]
+    pub fn add_assign(&mut self, o: &ArtInertia) {
+        for n in 0..6 {
+            self.a[n] += o.a[n];
+            self.c[n] += o.c[n];
+        }
+        self.b = self.b.add(&o.b);
+    }
+    /// `self - u u^T / d` for a force-like column `u` (upper triangles only).
+    #[inline(always)]
+    pub fn sub_outer(&self, u: Force, inv_d: f64) -> ArtInertia {
+        let un = u.n.scale(inv_d).to_array();
+        let uf = u.f.scale(inv_d).to_array();
+        let n = u.n.to_array();
+        let f = u.f.to_array();
+        let mut out = *self;
+        let mut k = 0;
+        for i in 0..3 {
+            for j in i..3 {
+                out.a[k] -= un[i] * n[j];
+                out.c[k] -= uf[i] * f[j];
+                k += 1;
+            }
+            for j in 0..3 {
+                out.b.m[i][j] -= un[i] * f[j];
+            }
+        }
+        out
+    }
+    /// Express an articulated inertia given in the child frame B in the parent frame A:
+    /// `X^T I X` where `x` maps A to B, with `X = diag(E, E) [[1, 0], [-rx, 1]]`: rotate the
+    /// blocks (`A1 = E^T A E`, `B1 = E^T B E`, `C1 = E^T C E`; the symmetric ones from their
+    /// upper triangles, 45 products each), then shift: `A' = A1 - B1 rx - (B1 rx)^T - rx C1 rx`,
+    /// `B' = B1 + rx C1`, `C' = C1`, the products with `rx` written as cross products and only
+    /// the upper triangle of `rx C1 rx` formed. No general 6x6 product.
+    #[inline(always)]
+    pub fn to_parent(&self, x: &Xform) -> ArtInertia {
+        let e = &x.e;
+        let a1 = sym6_congruence(e, &self.a);
+        let c1 = sym6_congruence(e, &self.c);
+        let b1 = e.tr_mul(&self.b.mul(e));
+        let r = x.r;
+        // B1 rx: row i is b1_i x r
+        let b1rx = rows_times_skew(&b1, r);
+        // rx C1: column j is r x (C1 column j) (= r x row j, C1 symmetric)
+        let mut rxc1 = Mat3::ZERO;
+        for j in 0..3 {
+            let col = Vec3::new(c1[SYM[0][j]], c1[SYM[1][j]], c1[SYM[2][j]]);
+            let v = r.cross(col);
+            rxc1.m[0][j] = v.x;
+            rxc1.m[1][j] = v.y;
+            rxc1.m[2][j] = v.z;
+        }
+        let mut a = [0.0; 6];
+        let mut n = 0;
+        for i in 0..3 {
+            // row i of rx C1 rx is (row i of rx C1) x r; only components j >= i are used
+            let row = Vec3::new(rxc1.m[i][0], rxc1.m[i][1], rxc1.m[i][2]);
+            let w = row.cross(r).to_array();
+            for j in i..3 {
+                a[n] = a1[n] - b1rx.m[i][j] - b1rx.m[j][i] - w[j];
+                n += 1;
+            }
+        }
+        ArtInertia {
+            a,
+            b: b1.add(&rxc1),
+            c: c1,
+        }
+    }
+    /// Row-major dense 6x6 matrix in `(angular, linear)` order.
+    pub fn to_dense(&self) -> [[f64; 6]; 6] {
+        let mut d = [[0.0; 6]; 6];
+        for i in 0..3 {
+            for j in 0..3 {
+                d[i][j] = self.a[SYM[i][j]];
+                d[i][j + 3] = self.b.m[i][j];
+                d[i + 3][j] = self.b.m[j][i];
+                d[i + 3][j + 3] = self.c[SYM[i][j]];
+            }
+        }
+        d
+    }
+}
+
 /// `E^T S E` for a symmetric `S` (upper triangle computed, mirrored).
 #[inline(always)]
 fn sym_congruence(e: &Mat3, s: &Mat3) -> Mat3 {
@@ -373,6 +547,50 @@ mod tests {
                     "{i},{j}: {s} vs {}",
                     got[i][j]
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn articulated_inertia_ops_match_the_full_block_ones() {
+        let rigid = Inertia6::rigid(
+            2.5,
+            Vec3::new(0.1, -0.2, 0.3),
+            &Mat3::sym(0.3, 0.01, -0.02, 0.2, 0.03, 0.1),
+        );
+        let x = Xform {
+            e: Mat3::from_rpy(0.2, -0.4, 0.9),
+            r: Vec3::new(0.3, 0.5, -0.7),
+        };
+        let u = Force::new(Vec3::new(0.3, -0.1, 0.2), Vec3::new(0.05, 0.4, -0.25));
+        let full = rigid.to_parent(&x).sub_outer(u, 0.7).to_parent(&x);
+        let art = ArtInertia::from_rigid(&rigid)
+            .to_parent(&x)
+            .sub_outer(u, 0.7)
+            .to_parent(&x);
+        let (a, b) = (full.to_dense(), art.to_dense());
+        for i in 0..6 {
+            for j in 0..6 {
+                assert!(
+                    (a[i][j] - b[i][j]).abs() < 1e-13,
+                    "{i},{j}: {} vs {}",
+                    a[i][j],
+                    b[i][j]
+                );
+                assert_eq!(b[i][j], b[j][i], "symmetric by construction");
+            }
+        }
+        let m = Motion::new(Vec3::new(0.3, -1.0, 2.0), Vec3::new(0.5, 0.6, -0.7));
+        let (f1, f2) = (full.mul_motion(m), art.mul_motion(m));
+        assert!((f1.n - f2.n).norm() < 1e-13 && (f1.f - f2.f).norm() < 1e-13);
+        // the unit-axis column is exactly the product with that subspace
+        for k in 0..3 {
+            for sign in [1.0, -1.0] {
+                let mut w = [0.0; 3];
+                w[k] = sign;
+                let s = Motion::new(Vec3::new(w[0], w[1], w[2]), Vec3::ZERO);
+                assert_eq!(art.mul_axis(k, sign), art.mul_motion(s));
+                assert_eq!(art.a_diag(k), s.dot(art.mul_motion(s)));
             }
         }
     }

@@ -8,7 +8,9 @@ use super::dynamics::{aba, cholesky_in_place, crba, energy, rnea, Data};
 use super::error::SimError;
 use super::model::Model;
 use super::profile::{Profile, Rng};
-use super::rollout::{rollout, Controller, Integrator, RolloutConfig, RolloutControl};
+use super::rollout::{
+    rollout, rollout_recorded, Controller, Integrator, RolloutConfig, RolloutControl,
+};
 
 fn data_dir() -> Option<PathBuf> {
     let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/sim/urdf");
@@ -306,6 +308,46 @@ fn rollouts_replay_bit_for_bit_and_ignore_thread_count() {
     cfg.seed = 43;
     let c = rollout(&m, &prof, &ctl, None, &cfg, &RolloutControl::default()).unwrap();
     assert_ne!(a[0].params, c[0].params);
+}
+
+#[test]
+fn recording_in_place_matches_the_per_episode_recording() {
+    let m = Model::from_urdf_str(PENDULUM, false).unwrap();
+    let prof = Profile::builtin("pseudo_reality_A").unwrap();
+    let ctl = Controller::Pd {
+        kp: vec![50.0],
+        kd: vec![5.0],
+    };
+    let bits = |x: &[f64]| x.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    let mut cfg = RolloutConfig::new(&m, 150, 0.002, 7, 5);
+    cfg.q0 = vec![0.4];
+    // a start faster than the speed limit stops the episodes at once: their later rows are
+    // NaN in both
+    for (threads, limit) in [(1, 1e3), (2, 1e3), (1, 2.0), (2, 2.0)] {
+        cfg.threads = threads;
+        cfg.divergence_velocity = limit;
+        cfg.v0 = vec![if limit < 10.0 { 5.0 } else { 1.9 }];
+        let a = rollout(&m, &prof, &ctl, None, &cfg, &RolloutControl::default()).unwrap();
+        let (b, rec) =
+            rollout_recorded(&m, &prof, &ctl, None, &cfg, &RolloutControl::default()).unwrap();
+        assert_eq!(a.iter().any(|r| r.metrics.diverged), limit < 10.0);
+        let cat = |f: &dyn Fn(&super::rollout::EpisodeResult) -> &Vec<f64>| {
+            a.iter()
+                .flat_map(|r| f(r).iter().copied())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&rec.q), bits(&cat(&|r| &r.q)));
+        assert_eq!(bits(&rec.v), bits(&cat(&|r| &r.v)));
+        assert_eq!(bits(&rec.obs), bits(&cat(&|r| &r.obs)));
+        assert_eq!(bits(&rec.actions), bits(&cat(&|r| &r.actions)));
+        assert_eq!(bits(&rec.applied), bits(&cat(&|r| &r.applied)));
+        for (x, y) in a.iter().zip(&b) {
+            assert!(y.q.is_empty() && y.obs.is_empty());
+            assert_eq!(x.steps_completed, y.steps_completed);
+            assert_eq!(x.params, y.params);
+            assert_eq!(x.divergence, y.divergence);
+        }
+    }
 }
 
 #[test]

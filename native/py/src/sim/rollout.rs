@@ -12,7 +12,7 @@ use pyo3::types::PyDict;
 use ridgeline_core::sim::contact::ContactParams;
 use ridgeline_core::sim::profile::Profile;
 use ridgeline_core::sim::rollout::{
-    rollout, Controller, Integrator, Reference, RolloutConfig, RolloutControl,
+    rollout, rollout_recorded, Controller, Integrator, Reference, RolloutConfig, RolloutControl,
 };
 
 use super::model::PySimModel;
@@ -229,8 +229,16 @@ pub(crate) fn sim_rollout<'py>(
         });
     }
     let control = handle.map(|h| h.ctl.clone()).unwrap_or_default();
-    let results = py
-        .detach(|| rollout(&m, &prof, &ctl, reference.as_ref(), &cfg, &control))
+    // recorded: every episode writes straight into its block of the arrays handed to numpy
+    let (results, recording) = py
+        .detach(|| {
+            if record {
+                rollout_recorded(&m, &prof, &ctl, reference.as_ref(), &cfg, &control)
+                    .map(|(r, rec)| (r, Some(rec)))
+            } else {
+                rollout(&m, &prof, &ctl, reference.as_ref(), &cfg, &control).map(|r| (r, None))
+            }
+        })
         .map_err(err)?;
 
     let (nq, nv, e) = (m.nq, m.nv, episodes);
@@ -252,22 +260,12 @@ pub(crate) fn sim_rollout<'py>(
         "steps_completed",
         Array1::from_iter(results.iter().map(|r| r.steps_completed as i64)).into_pyarray(py),
     )?;
-    if record {
-        let cat =
-            |f: &dyn Fn(&ridgeline_core::sim::rollout::EpisodeResult) -> &Vec<f64>| -> Vec<f64> {
-                results.iter().flat_map(|r| f(r).iter().copied()).collect()
-            };
-        out.set_item("q", arr3(py, cat(&|r| &r.q), (e, steps + 1, nq)))?;
-        out.set_item("v", arr3(py, cat(&|r| &r.v), (e, steps + 1, nv)))?;
-        out.set_item(
-            "observations",
-            arr3(py, cat(&|r| &r.obs), (e, steps, nq + nv)),
-        )?;
-        out.set_item("actions", arr3(py, cat(&|r| &r.actions), (e, steps, na)))?;
-        out.set_item(
-            "applied_torques",
-            arr3(py, cat(&|r| &r.applied), (e, steps, na)),
-        )?;
+    if let Some(rec) = recording {
+        out.set_item("q", arr3(py, rec.q, (e, steps + 1, nq)))?;
+        out.set_item("v", arr3(py, rec.v, (e, steps + 1, nv)))?;
+        out.set_item("observations", arr3(py, rec.obs, (e, steps, nq + nv)))?;
+        out.set_item("actions", arr3(py, rec.actions, (e, steps, na)))?;
+        out.set_item("applied_torques", arr3(py, rec.applied, (e, steps, na)))?;
     }
     let metrics = PyDict::new(py);
     macro_rules! col {

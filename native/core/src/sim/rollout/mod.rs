@@ -49,6 +49,8 @@ pub use envelope::Divergence;
 use envelope::Envelope;
 use integrate::Dynamics;
 use metrics::Tracker;
+use rayon::prelude::*;
+pub use record::RecordSlices;
 use record::Recorder;
 use sensor::Sensor;
 
@@ -388,7 +390,7 @@ pub fn perturbed_model(model: &Model, p: &EpisodeParams) -> Model {
     m
 }
 
-/// Run one episode.
+/// Run one episode (its recording, when `cfg.record`, in the result's own vectors).
 #[allow(clippy::too_many_arguments)]
 pub fn run_episode(
     nominal: &Model,
@@ -398,6 +400,49 @@ pub fn run_episode(
     cfg: &RolloutConfig,
     episode: usize,
     ctl: &RolloutControl,
+) -> EpisodeResult {
+    if !cfg.record {
+        return run_episode_into(
+            nominal, profile, controller, reference, cfg, episode, ctl, None,
+        );
+    }
+    let dims = (nominal.nq, nominal.nv, nominal.n_actuated());
+    let [lq, lv, lo, la, lp] = record::lengths(cfg.steps, dims);
+    let (mut q, mut v, mut obs) = (vec![0.0; lq], vec![0.0; lv], vec![0.0; lo]);
+    let (mut actions, mut applied) = (vec![0.0; la], vec![0.0; lp]);
+    let out = RecordSlices {
+        q: &mut q,
+        v: &mut v,
+        obs: &mut obs,
+        actions: &mut actions,
+        applied: &mut applied,
+    };
+    let mut res = run_episode_into(
+        nominal,
+        profile,
+        controller,
+        reference,
+        cfg,
+        episode,
+        ctl,
+        Some(out),
+    );
+    (res.q, res.v, res.obs, res.actions, res.applied) = (q, v, obs, actions, applied);
+    res
+}
+
+/// Run one episode, recording into `out` (when given) rather than into the result, whose
+/// recording vectors stay empty.
+#[allow(clippy::too_many_arguments)]
+pub fn run_episode_into(
+    nominal: &Model,
+    profile: &Profile,
+    controller: &Controller,
+    reference: Option<&Reference>,
+    cfg: &RolloutConfig,
+    episode: usize,
+    ctl: &RolloutControl,
+    out: Option<RecordSlices<'_>>,
 ) -> EpisodeResult {
     let start = Instant::now();
     // stage "sample profile": this episode's reality and the model it perturbs
@@ -426,7 +471,7 @@ pub fn run_episode(
     let mut sensor = Sensor::new(&model, &params, dt, noise, &cfg.q0, &cfg.v0);
     let mut control = Control::new(nominal, controller, reference, cfg, episode);
     let mut actuator = Actuator::new(&model, &params, dt);
-    let mut rec = Recorder::new(cfg.record, steps, (nq, nv, na), &cfg.q0, &cfg.v0);
+    let mut rec = Recorder::new(out, (nq, nv, na), &cfg.q0, &cfg.v0);
     let mut tracker = Tracker::default();
 
     let mut q = cfg.q0.clone();
@@ -531,11 +576,11 @@ pub fn run_episode(
         started,
         cancelled,
         divergence,
-        q: rec.q,
-        v: rec.v,
-        obs: rec.obs,
-        actions: rec.actions,
-        applied: rec.applied,
+        q: Vec::new(),
+        v: Vec::new(),
+        obs: Vec::new(),
+        actions: Vec::new(),
+        applied: Vec::new(),
         metrics,
     }
 }
@@ -543,6 +588,16 @@ pub fn run_episode(
 fn mechanical_energy(model: &Model, data: &mut Data, q: &[f64], v: &[f64]) -> f64 {
     let (t, p) = super::dynamics::energy(model, data, q, v);
     t + p
+}
+
+/// The configuration a rollout runs with: the model's default contact derived once (it needs
+/// the stance of the `stand` pose).
+fn prepared(model: &Model, cfg: &RolloutConfig) -> RolloutConfig {
+    let mut cfg = cfg.clone();
+    if cfg.contact && cfg.contact_params.is_none() && !model.contacts.is_empty() {
+        cfg.contact_params = Some(ContactParams::for_model(model));
+    }
+    cfg
 }
 
 /// Run `cfg.episodes` episodes on `cfg.threads` threads (0 = all cores, see
@@ -556,12 +611,99 @@ pub fn rollout(
     ctl: &RolloutControl,
 ) -> SimResult<Vec<EpisodeResult>> {
     validate(model, controller, reference, cfg)?;
-    // the model's default contact, derived once (it needs the stance of the `stand` pose)
-    let mut cfg = cfg.clone();
-    if cfg.contact && cfg.contact_params.is_none() && !model.contacts.is_empty() {
-        cfg.contact_params = Some(ContactParams::for_model(model));
-    }
-    let cfg = &cfg;
+    let cfg = &prepared(model, cfg);
     let run = |e: usize| run_episode(model, profile, controller, reference, cfg, e, ctl);
     parallel::par_map(cfg.threads, cfg.episodes, run).map_err(|e| SimError::Invalid(e.to_string()))
+}
+
+/// The recording of a whole rollout, episode-major and contiguous: `q` is
+/// `(episodes, steps + 1, nq)`, `v` `(episodes, steps + 1, nv)`, `obs`
+/// `(episodes, steps, nq + nv)`, `actions` and `applied` `(episodes, steps, n_actuated)`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Recording {
+    pub q: Vec<f64>,
+    pub v: Vec<f64>,
+    pub obs: Vec<f64>,
+    pub actions: Vec<f64>,
+    pub applied: Vec<f64>,
+}
+
+/// `n` consecutive `len`-long pieces of `buf` (`len` may be zero).
+fn split_n(mut buf: &mut [f64], n: usize, len: usize) -> Vec<&mut [f64]> {
+    (0..n)
+        .map(|_| {
+            let (head, rest) = std::mem::take(&mut buf).split_at_mut(len);
+            buf = rest;
+            head
+        })
+        .collect()
+}
+
+/// [`rollout`] with recording (whatever `cfg.record` says), each episode writing its rows
+/// straight into its block of the rollout-wide arrays on its worker thread: no per-episode
+/// vectors to gather and copy on the calling thread afterwards (a serial tail that cost the
+/// all-cores run several percent), and the arrays' pages are first touched by the workers
+/// (allocated zeroed, so the allocator maps them lazily). The returned results' own
+/// recording vectors are empty. Same numbers as [`rollout`], bit for bit.
+pub fn rollout_recorded(
+    model: &Model,
+    profile: &Profile,
+    controller: &Controller,
+    reference: Option<&Reference>,
+    cfg: &RolloutConfig,
+    ctl: &RolloutControl,
+) -> SimResult<(Vec<EpisodeResult>, Recording)> {
+    let mut cfg = cfg.clone();
+    cfg.record = true;
+    validate(model, controller, reference, &cfg)?;
+    let cfg = &prepared(model, &cfg);
+    let n = cfg.episodes;
+    let lens = record::lengths(cfg.steps, (model.nq, model.nv, model.n_actuated()));
+    let mut rec = Recording {
+        q: vec![0.0; lens[0] * n],
+        v: vec![0.0; lens[1] * n],
+        obs: vec![0.0; lens[2] * n],
+        actions: vec![0.0; lens[3] * n],
+        applied: vec![0.0; lens[4] * n],
+    };
+    let mut parts = [
+        split_n(&mut rec.q, n, lens[0]).into_iter(),
+        split_n(&mut rec.v, n, lens[1]).into_iter(),
+        split_n(&mut rec.obs, n, lens[2]).into_iter(),
+        split_n(&mut rec.actions, n, lens[3]).into_iter(),
+        split_n(&mut rec.applied, n, lens[4]).into_iter(),
+    ];
+    let mut slices = Vec::with_capacity(n);
+    for _ in 0..n {
+        let [q, v, obs, actions, applied] = &mut parts;
+        slices.push(RecordSlices {
+            q: q.next().expect("n pieces"),
+            v: v.next().expect("n pieces"),
+            obs: obs.next().expect("n pieces"),
+            actions: actions.next().expect("n pieces"),
+            applied: applied.next().expect("n pieces"),
+        });
+    }
+    let run = |(e, out): (usize, RecordSlices<'_>)| {
+        run_episode_into(
+            model,
+            profile,
+            controller,
+            reference,
+            cfg,
+            e,
+            ctl,
+            Some(out),
+        )
+    };
+    let results = if parallel::resolve(cfg.threads) == 1 || n <= 1 {
+        slices.into_iter().enumerate().map(run).collect()
+    } else {
+        // the same split of the episodes as `parallel::par_map`
+        parallel::install(cfg.threads, || {
+            slices.into_par_iter().enumerate().map(run).collect()
+        })
+        .map_err(|e| SimError::Invalid(e.to_string()))?
+    };
+    Ok((results, rec))
 }
