@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from ridgeline.sim.api import runs as runs_module
-from tests.platform.auth.test_workers import _free_port
+from tests.netutil import free_port
 from tests.sim.api_helpers import SIM, wait_status
 from tests.sim.test_api_honest import LONG, Gate, wait_progress
 from tests.sim.test_api_webhooks import SECRET, _verify, receiver  # noqa: F401  (fixture)
@@ -186,7 +186,7 @@ def test_sigterm_to_serve_interrupts_the_run_and_the_restarted_server_sends_the_
     receiver,  # noqa: F811
 ) -> None:
     rcv = receiver(fail_first=0)
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
     proc = _serve(tmp_path, port, log)
