@@ -201,3 +201,88 @@ def _sqlite_buffers(frame: pl.DataFrame) -> Sequence[list[Any]]:
             col = col.cast(pl.Int8)
         out.append(col.to_list())
     return out
+
+
+async def upsert_sales(writer: FreshWriter, batch: pl.DataFrame) -> tuple[int, int]:
+    """Rows whose keys may be stored (columns :data:`SALES_WRITE_COLUMNS`): insert the new ones,
+    update the ones whose values differ, leave identical ones untouched (they keep the batch, or
+    the legacy NULL, that wrote their values). Returns ``(inserted, updated)``; the rest of
+    ``batch`` is unchanged. Keys must be distinct within ``batch``.
+
+    One statement per backend, no classification pass: ``INSERT ... ON CONFLICT DO UPDATE ...
+    WHERE <some value differs>``, so an identical row costs one key lookup and is not written.
+    SQLite executes it over the column buffers (like the fresh rows) and tells inserted from updated
+    rows by counting the stored rows in the block's key box before and after; PostgreSQL COPYs the
+    rows (CSV) into a temporary table and counts ``RETURNING (xmax = 0)``.
+    """
+    if batch.height == 0:
+        return 0, 0
+    if writer.is_pg:
+        return await _upsert_pg(writer, batch)
+    return await _upsert_sqlite(writer, batch)
+
+
+def _differs(target: str, excluded: str) -> str:
+    same = " AND ".join(f"{target}.{c} IS NOT DISTINCT FROM {excluded}.{c}" for c in store.SALES_COLUMNS)
+    return f"NOT ({same})"
+
+
+async def _upsert_sqlite(writer: FreshWriter, batch: pl.DataFrame) -> tuple[int, int]:
+    table = store.sales.name
+    frame = batch.select(SALES_WRITE_COLUMNS)
+    literals = _constant_literals(frame)
+    for key in ("store_id", "product_id", "date"):  # keep the key bound (executemany counts rows by it)
+        literals.pop(key, None)
+    bound = [c for c in frame.columns if c not in literals]
+    names = ", ".join([*bound, *literals])
+    values = ", ".join(["?"] * len(bound) + list(literals.values()))
+    written = [*store.SALES_COLUMNS, "batch_id"]
+    sets = ", ".join(f"{c} = excluded.{c}" for c in written)
+    # SQLite spells IS NOT DISTINCT FROM as IS.
+    same = " AND ".join(f"{table}.{c} IS excluded.{c}" for c in store.SALES_COLUMNS)
+    sql = (
+        f"INSERT INTO {table} ({names}) VALUES ({values}) "
+        f"ON CONFLICT (date, store_id, product_id) DO UPDATE SET {sets} WHERE NOT ({same})"
+    )
+    box = frame.select(
+        pl.col("date").min().dt.strftime("%Y-%m-%d").alias("d0"),
+        pl.col("date").max().dt.strftime("%Y-%m-%d").alias("d1"),
+        pl.col("store_id").min().alias("s0"),
+        pl.col("store_id").max().alias("s1"),
+        pl.col("product_id").min().alias("p0"),
+        pl.col("product_id").max().alias("p1"),
+    ).row(0)
+    count = (
+        f"SELECT count(*) FROM {table} WHERE date BETWEEN ? AND ? "
+        "AND store_id BETWEEN ? AND ? AND product_id BETWEEN ? AND ?"
+    )
+    buffers = _sqlite_buffers(frame.select(bound))
+    driver = await writer._driver()
+    before = (await (await driver.execute(count, box)).fetchone())[0]
+    cursor = await driver.executemany(sql, zip(*buffers, strict=True))
+    changed = cursor.rowcount  # inserted + updated (an upsert whose WHERE is false changes nothing)
+    after = (await (await driver.execute(count, box)).fetchone())[0]
+    inserted = int(after - before)
+    return inserted, int(changed) - inserted
+
+
+async def _upsert_pg(writer: FreshWriter, batch: pl.DataFrame) -> tuple[int, int]:
+    table = store.sales.name
+    stage = f"_stage_{table}"
+    driver = await writer._driver()
+    await driver.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DROP")
+    data = io.BytesIO()
+    batch.select(SALES_WRITE_COLUMNS).write_csv(data, include_header=False, null_value="")
+    data.seek(0)
+    await driver.copy_to_table(stage, source=data, columns=SALES_WRITE_COLUMNS, format="csv")
+    cols = ", ".join(SALES_WRITE_COLUMNS)
+    written = [*store.SALES_COLUMNS, "batch_id"]
+    sets = ", ".join(f"{c} = excluded.{c}" for c in written)
+    row = await driver.fetchrow(
+        f"WITH up AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} "
+        f"ON CONFLICT (date, store_id, product_id) DO UPDATE SET {sets} "
+        f"WHERE {_differs('t', 'excluded')} RETURNING (t.xmax = 0) AS fresh) "
+        "SELECT count(*) FILTER (WHERE fresh), count(*) FILTER (WHERE NOT fresh) FROM up"
+    )
+    await driver.execute(f"TRUNCATE {stage}")
+    return int(row[0]), int(row[1])

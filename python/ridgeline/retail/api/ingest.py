@@ -43,7 +43,7 @@ from ridgeline.retail.api.schemas.sales import (
     SalesDailyIngestResponse,
     SalesDeleteResult,
 )
-from ridgeline.retail.ingest_write import SALES_WRITE_COLUMNS, FreshWriter, occupied_dates
+from ridgeline.retail.ingest_write import SALES_WRITE_COLUMNS, FreshWriter, occupied_dates, upsert_sales
 from ridgeline.retail.records import (
     OPTIONAL,
     PRODUCT_ATTRS,
@@ -501,7 +501,7 @@ class _BlockWriter:
             else:  # PostgreSQL: a concurrent writer stored some of these keys; classify them all
                 staged = pl.concat([staged, fresh])
         if staged.height:
-            await _classify_and_write(self.conn, staged, tally)
+            await _classify_and_write(self.fresh, staged, tally)
 
 
 async def _fetch_dims(
@@ -524,35 +524,14 @@ def _dims_frame(key: str, cols: list[str], rows: list[Any]) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-async def _classify_and_write(conn: AsyncConnection, batch: pl.DataFrame, tally: IngestTally) -> None:
-    """Rows whose dates already hold stored rows: stage the block and classify it inside the
-    database (new, values changed, identical); identical rows are not written at all and keep the
-    batch (or the legacy NULL) that wrote their values."""
-    written = [*store.SALES_COLUMNS, "batch_id"]
-    s = store.sales
-    async with store.Stage(conn, s, SALES_WRITE_COLUMNS) as stage:
-        await stage.load(batch)
-        g = stage.ref.c
-        on = sa.and_(*[s.c[k] == g[k] for k in KEYS])
-        same = sa.and_(*[s.c[c].is_not_distinct_from(g[c]) for c in store.SALES_COLUMNS])
-        counts = (
-            await conn.execute(
-                sa.select(
-                    sa.func.count(),
-                    sa.func.coalesce(sa.func.sum(sa.case((s.c.store_id.is_(None), 1), else_=0)), 0),
-                    sa.func.coalesce(
-                        sa.func.sum(sa.case((sa.and_(s.c.store_id.is_not(None), same), 1), else_=0)), 0
-                    ),
-                ).select_from(stage.ref.outerjoin(s, on))
-            )
-        ).one()
-        total, new, unchanged = int(counts[0]), int(counts[1]), int(counts[2])
-        tally.inserted += new
-        tally.unchanged += unchanged
-        tally.updated += total - new - unchanged
-        if total - unchanged:
-            differs = ~sa.exists().where(on, same)
-            await conn.execute(stage.upsert_from_stage(KEYS, written, where=differs))
+async def _classify_and_write(fresh: FreshWriter, batch: pl.DataFrame, tally: IngestTally) -> None:
+    """Rows whose dates already hold stored rows: new keys are inserted, changed rows updated and
+    identical rows not written at all (they keep the batch, or the legacy NULL, that wrote their
+    values), in one upsert (:func:`ridgeline.retail.ingest_write.upsert_sales`)."""
+    inserted, updated = await upsert_sales(fresh, batch)
+    tally.inserted += inserted
+    tally.updated += updated
+    tally.unchanged += batch.height - inserted - updated
 
 
 async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame, fresh: FreshWriter) -> None:
