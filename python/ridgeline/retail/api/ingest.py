@@ -574,8 +574,9 @@ async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame, fresh: Fres
         # Keys not stored go in by the fresh-row path; renamed holidays are upserted.
         hkeys = ["store_id", "date", "kind"]
         renamed = to_write.join(old.select(hkeys), on=hkeys, how="semi")
-        added = to_write.join(old.select(hkeys), on=hkeys, how="anti")
-        if not await fresh.insert(h, added.select("store_id", "date", "kind", "name")):
+        # Primary-key order keeps the B-tree inserts local.
+        added = to_write.join(old.select(hkeys), on=hkeys, how="anti").sort(hkeys)
+        if not await fresh.insert_by(h, added.select("store_id", "date", "kind", "name"), "kind"):
             renamed = to_write
         await store.bulk_upsert(conn, h, renamed, hkeys, ["name"])
     to_delete = old.filter(pl.col("kind") == "school").join(cleared, on=["store_id", "date"], how="semi")
