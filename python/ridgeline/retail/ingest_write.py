@@ -28,6 +28,8 @@ row by row), so a first load never queues behind a long reader or deadlocks with
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 from collections.abc import Sequence
 from typing import Any
@@ -79,6 +81,8 @@ class FreshWriter:
         self._checked: set[str] = set()
         self._dropped: list[sa.Index] = []
         self._savepoints = 0
+        # SQLite: the plain INSERT last submitted to the driver's thread and not awaited yet.
+        self._inflight: asyncio.Future[Any] | None = None
 
     async def _maybe_drop_indexes(self, table: sa.Table) -> None:
         if table.name in self._checked:
@@ -123,8 +127,21 @@ class FreshWriter:
         self._savepoints += 1
         return f"ridgeline_fresh_{self._savepoints}"
 
+    async def drain(self) -> None:
+        """Wait for the INSERT still running on SQLite's driver thread (raising its error)."""
+        if self._inflight is not None:
+            pending, self._inflight = self._inflight, None
+            await pending
+
+    async def abandon(self) -> None:
+        """On a failed request: let the running INSERT end (the transaction is rolled back anyway)."""
+        with contextlib.suppress(BaseException):
+            await self.drain()
+
     async def finish(self) -> None:
-        """Rebuild the indexes dropped for a first load (call inside the transaction, before commit)."""
+        """Wait for the last INSERT and rebuild the indexes dropped for a first load (call inside
+        the transaction, before commit)."""
+        await self.drain()
         for index in self._dropped:
             await self.conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
         self._dropped = []
@@ -165,7 +182,11 @@ class FreshWriter:
         sql = f"INSERT INTO {table.name} ({names}) VALUES ({values})"
         buffers = _sqlite_buffers(frame.select(bound))
         driver = await self._driver()  # aiosqlite: runs on its own thread, same transaction
-        await driver.executemany(sql, zip(*buffers, strict=True))
+        # Not awaited here: the event loop prepares the next rows (holidays, the next block) while
+        # the driver's thread inserts these. aiosqlite runs a connection's calls in submission
+        # order, so every later statement of the request sees these rows; one INSERT in flight.
+        await self.drain()
+        self._inflight = asyncio.ensure_future(driver.executemany(sql, zip(*buffers, strict=True)))
 
     async def _copy_pg(self, table: sa.Table, frame: pl.DataFrame) -> bool:
         import asyncpg

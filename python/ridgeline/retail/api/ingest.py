@@ -202,14 +202,19 @@ async def ingest_sales(
                         tally.reject(frame)
                     await writer.apply(good)
             except BaseException:
+                await writer.fresh.abandon()
                 producer.cancel()
                 while not queue.empty():  # let the producer's final put() complete
                     queue.get_nowait()
                 with contextlib.suppress(BaseException):
                     await producer
                 raise
-            await producer  # re-raises a parse error
-            finalize()
+            try:
+                await producer  # re-raises a parse error
+                finalize()
+            except BaseException:
+                await writer.fresh.abandon()
+                raise
             await writer.fresh.finish()
             await conn.execute(
                 b.update()
