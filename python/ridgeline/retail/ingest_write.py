@@ -2,20 +2,27 @@
 
 The ingest classifies each validated block by the dates it touches: rows on a date where the
 block's store x product box holds no stored row yet are *fresh* (they cannot conflict with anything
-stored) and go in by the fastest durable path; the others are staged and classified in SQL (new,
-changed, identical) by :mod:`ridgeline.retail.api.ingest`.
+stored) and go in by the fastest durable path; the others go through :func:`upsert_sales`.
 
 Fresh rows:
 
 - SQLite: one plain ``INSERT`` prepared once and executed over the block's column buffers (an
   ``executemany`` fed by ``zip`` of the column lists, in the driver's thread, inside the request's
-  transaction). Python's ``sqlite3`` binds about 0.5 M rows per CPU-second this way; building tuples
-  with ``DataFrame.rows()`` first cost a third more.
+  transaction); columns holding one value in the block (the batch id, a flag nobody sent, a school
+  holiday's kind and name) are SQL literals, not bound per row. The ``INSERT`` is not awaited where
+  it is submitted: the event loop prepares the next rows while the driver's thread inserts these
+  (aiosqlite runs one connection's calls in submission order, so every later statement sees them;
+  one ``INSERT`` in flight, drained before commit and on failure).
 - PostgreSQL: ``COPY ... FROM STDIN (FORMAT csv)`` straight into the fact table, the CSV written by
   polars (Rust, no Python objects per value), under a savepoint: a concurrent writer that inserted
   the same key since the occupancy check makes the COPY fail with a unique violation, the savepoint
-  is rolled back and the caller sends those rows through the staged ``INSERT ... ON CONFLICT``.
+  is rolled back and the caller sends those rows through :func:`upsert_sales`.
   Holidays stated by the rows take the same path (``retail_store_holiday``); renamed ones are upserted.
+
+Rows on dates already stored (a re-send, a correction): one ``INSERT ... ON CONFLICT DO UPDATE ...
+WHERE <a value differs>`` per block, so identical rows cost one key lookup and are not written
+(:func:`upsert_sales`; before, every such row was staged in a temporary table and classified by a
+join in SQL first).
 
 When the fact table is empty at the start of a request (a first load), its secondary indexes are
 dropped before the first fresh row and rebuilt once before commit, in the same transaction (DDL is

@@ -6,10 +6,10 @@ polars on worker threads, while the previous block is written. Natural keys are 
 (creating stores/products when asked; each key is looked up once per request). Rows on dates where
 the block's store x product box holds no stored row are fresh and go in by
 :class:`ridgeline.retail.ingest_write.FreshWriter` (plain ``INSERT`` over column buffers on SQLite,
-``COPY`` straight into the table on PostgreSQL); the others are staged and classified in SQL (new,
-changed, identical) and only new and changed rows are written with ``INSERT ... SELECT ... ON
-CONFLICT DO UPDATE``. The whole request runs in one transaction: a server error or an
-``all_or_nothing`` rejection leaves the database as it was.
+``COPY`` straight into the table on PostgreSQL); the others go in by one ``INSERT ... ON CONFLICT
+DO UPDATE ... WHERE <a value differs>`` per block, which writes new and changed rows only and counts
+them (:func:`ridgeline.retail.ingest_write.upsert_sales`). The whole request runs in one transaction:
+a server error or an ``all_or_nothing`` rejection leaves the database as it was.
 """
 
 from __future__ import annotations
