@@ -15,9 +15,9 @@ rows, one product per store, promotions, customers, state and school holidays) a
 the Walmart file is not in ``../shared/data``). With a PostgreSQL URL, every benchmark also runs
 against a fresh PostgreSQL database created on that server (and dropped afterwards), beside SQLite.
 
-Besides wall time, each ingest records this process's CPU seconds and, when the PostgreSQL server
-runs on this machine, the server processes' CPU seconds (``/proc``), the rows per CPU-second of
-both together, and the 1-minute load average: on a shared 2-core box the wall time says more about
+Besides wall time, each ingest (and the re-send) records this process's CPU seconds and, when the
+PostgreSQL server runs on this machine, the server processes' CPU seconds (``/proc``), the rows per
+CPU-second of both together, and the 1-minute load average: on a shared 2-core box the wall time says more about
 the other work on the machine than about the code.
 """
 
@@ -216,9 +216,14 @@ def test_ingest(benchmark, bodies, shape: str, kind: str, tmp_path: Path) -> Non
     try:
         result = benchmark.pedantic(run, setup=setup, rounds=2, iterations=1)
         assert result["inserted_count"] == rows and result["rejected_count"] == 0
+        s0 = _server_cpu_s() if kind == "postgresql" else None
+        c0 = time.process_time()
         t = time.perf_counter()
         again = backends[-1].ingest(data, query)
         resend_s = time.perf_counter() - t
+        resend_client_cpu = time.process_time() - c0
+        s1 = _server_cpu_s() if kind == "postgresql" else None
+        resend_server_cpu = None if s0 is None or s1 is None else s1 - s0
         assert again["unchanged_count"] == rows
         mean = benchmark.stats.stats.mean
         client_cpu, server_cpu = min(cpu, key=lambda c: c[0] + (c[1] or 0.0))
@@ -230,6 +235,9 @@ def test_ingest(benchmark, bodies, shape: str, kind: str, tmp_path: Path) -> Non
             best_rows_per_s=round(rows / benchmark.stats.stats.min),
             resend_s=round(resend_s, 3),
             resend_rows_per_s=round(rows / resend_s),
+            resend_client_cpu_s=round(resend_client_cpu, 3),
+            resend_server_cpu_s=None if resend_server_cpu is None else round(resend_server_cpu, 3),
+            resend_rows_per_cpu_s=round(rows / (resend_client_cpu + (resend_server_cpu or 0.0))),
             backend=kind,
             # CPU seconds of this process (all threads) and of the PostgreSQL server's processes
             # (when local), for the round with the least of both.

@@ -189,6 +189,8 @@ def test_migration_gives_existing_rows_the_legacy_batch(settings) -> None:  # ty
     dbmod.upgrade(settings)
     assert asyncio.run(on_db("SELECT quantity, batch_id FROM retail_sales_daily", fetch=True)) == [(5, None)]
     assert asyncio.run(on_db("SELECT count(*) FROM retail_ingest_batch", fetch=True)) == [(0,)]
+    # Undo what was built on 0019 first (0025 drops a holiday FOREIGN KEY), then 0019 itself.
+    command.downgrade(dbmod.alembic_config(settings), "0019_retail_batches")
     command.downgrade(dbmod.alembic_config(settings), "0019_retail_batches@-1")
     assert asyncio.run(on_db("SELECT quantity FROM retail_sales_daily", fetch=True)) == [(5,)]
 

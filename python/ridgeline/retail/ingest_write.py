@@ -2,20 +2,27 @@
 
 The ingest classifies each validated block by the dates it touches: rows on a date where the
 block's store x product box holds no stored row yet are *fresh* (they cannot conflict with anything
-stored) and go in by the fastest durable path; the others are staged and classified in SQL (new,
-changed, identical) by :mod:`ridgeline.retail.api.ingest`.
+stored) and go in by the fastest durable path; the others go through :func:`upsert_sales`.
 
 Fresh rows:
 
 - SQLite: one plain ``INSERT`` prepared once and executed over the block's column buffers (an
   ``executemany`` fed by ``zip`` of the column lists, in the driver's thread, inside the request's
-  transaction). Python's ``sqlite3`` binds about 0.5 M rows per CPU-second this way; building tuples
-  with ``DataFrame.rows()`` first cost a third more.
+  transaction); columns holding one value in the block (the batch id, a flag nobody sent, a school
+  holiday's kind and name) are SQL literals, not bound per row. The ``INSERT`` is not awaited where
+  it is submitted: the event loop prepares the next rows while the driver's thread inserts these
+  (aiosqlite runs one connection's calls in submission order, so every later statement sees them;
+  one ``INSERT`` in flight, drained before commit and on failure).
 - PostgreSQL: ``COPY ... FROM STDIN (FORMAT csv)`` straight into the fact table, the CSV written by
   polars (Rust, no Python objects per value), under a savepoint: a concurrent writer that inserted
   the same key since the occupancy check makes the COPY fail with a unique violation, the savepoint
-  is rolled back and the caller sends those rows through the staged ``INSERT ... ON CONFLICT``.
+  is rolled back and the caller sends those rows through :func:`upsert_sales`.
   Holidays stated by the rows take the same path (``retail_store_holiday``); renamed ones are upserted.
+
+Rows on dates already stored (a re-send, a correction): one ``INSERT ... ON CONFLICT DO UPDATE ...
+WHERE <a value differs>`` per block, so identical rows cost one key lookup and are not written
+(:func:`upsert_sales`; before, every such row was staged in a temporary table and classified by a
+join in SQL first).
 
 When the fact table is empty at the start of a request (a first load), its secondary indexes are
 dropped before the first fresh row and rebuilt once before commit, in the same transaction (DDL is
@@ -28,6 +35,8 @@ row by row), so a first load never queues behind a long reader or deadlocks with
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 from collections.abc import Sequence
 from typing import Any
@@ -79,6 +88,8 @@ class FreshWriter:
         self._checked: set[str] = set()
         self._dropped: list[sa.Index] = []
         self._savepoints = 0
+        # SQLite: the plain INSERT last submitted to the driver's thread and not awaited yet.
+        self._inflight: asyncio.Future[Any] | None = None
 
     async def _maybe_drop_indexes(self, table: sa.Table) -> None:
         if table.name in self._checked:
@@ -123,8 +134,21 @@ class FreshWriter:
         self._savepoints += 1
         return f"ridgeline_fresh_{self._savepoints}"
 
+    async def drain(self) -> None:
+        """Wait for the INSERT still running on SQLite's driver thread (raising its error)."""
+        if self._inflight is not None:
+            pending, self._inflight = self._inflight, None
+            await pending
+
+    async def abandon(self) -> None:
+        """On a failed request: let the running INSERT end (the transaction is rolled back anyway)."""
+        with contextlib.suppress(BaseException):
+            await self.drain()
+
     async def finish(self) -> None:
-        """Rebuild the indexes dropped for a first load (call inside the transaction, before commit)."""
+        """Wait for the last INSERT and rebuild the indexes dropped for a first load (call inside
+        the transaction, before commit)."""
+        await self.drain()
         for index in self._dropped:
             await self.conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
         self._dropped = []
@@ -144,6 +168,15 @@ class FreshWriter:
         await self._insert_sqlite(table, frame)
         return True
 
+    async def insert_by(self, table: sa.Table, frame: pl.DataFrame, part: str) -> bool:
+        """:meth:`insert`, on SQLite one statement per value of ``part`` so that the columns constant
+        within a part (a school holiday's kind and name) are written as literals, not bound per row."""
+        if self.is_pg or frame.height == 0:
+            return await self.insert(table, frame)
+        for _, piece in frame.group_by(part, maintain_order=True):
+            await self.insert(table, piece)
+        return True
+
     async def _insert_sqlite(self, table: sa.Table, frame: pl.DataFrame) -> None:
         # Columns with one value in the whole block (the batch id, a flag nobody sent) are written
         # as SQL literals: every bound parameter costs sqlite3 about 0.15 us per row.
@@ -156,7 +189,11 @@ class FreshWriter:
         sql = f"INSERT INTO {table.name} ({names}) VALUES ({values})"
         buffers = _sqlite_buffers(frame.select(bound))
         driver = await self._driver()  # aiosqlite: runs on its own thread, same transaction
-        await driver.executemany(sql, zip(*buffers, strict=True))
+        # Not awaited here: the event loop prepares the next rows (holidays, the next block) while
+        # the driver's thread inserts these. aiosqlite runs a connection's calls in submission
+        # order, so every later statement of the request sees these rows; one INSERT in flight.
+        await self.drain()
+        self._inflight = asyncio.ensure_future(driver.executemany(sql, zip(*buffers, strict=True)))
 
     async def _copy_pg(self, table: sa.Table, frame: pl.DataFrame) -> bool:
         import asyncpg
@@ -178,15 +215,19 @@ class FreshWriter:
 
 
 def _constant_literals(frame: pl.DataFrame) -> dict[str, str]:
-    """SQL literals of the integer, boolean or all-null columns that hold a single value."""
+    """SQL literals of the integer, boolean, short text or all-null columns that hold a single value."""
     out: dict[str, str] = {}
     for name, dtype in frame.schema.items():
         col = frame.get_column(name)
         nulls = col.null_count()
         if nulls == frame.height:
             out[name] = "NULL"
-        elif nulls == 0 and (dtype.is_integer() or dtype == pl.Boolean) and col.n_unique() == 1:
+        elif nulls or col.n_unique() != 1:
+            continue
+        elif dtype.is_integer() or dtype == pl.Boolean:
             out[name] = str(int(col[0]))
+        elif dtype == pl.String and len(col[0]) <= 100 and "\x00" not in col[0]:
+            out[name] = "'" + str(col[0]).replace("'", "''") + "'"  # SQL string literal
     return out
 
 
@@ -201,3 +242,90 @@ def _sqlite_buffers(frame: pl.DataFrame) -> Sequence[list[Any]]:
             col = col.cast(pl.Int8)
         out.append(col.to_list())
     return out
+
+
+async def upsert_sales(writer: FreshWriter, batch: pl.DataFrame) -> tuple[int, int]:
+    """Rows whose keys may be stored (columns :data:`SALES_WRITE_COLUMNS`): insert the new ones,
+    update the ones whose values differ, leave identical ones untouched (they keep the batch, or
+    the legacy NULL, that wrote their values). Returns ``(inserted, updated)``; the rest of
+    ``batch`` is unchanged. Keys must be distinct within ``batch``.
+
+    One statement per backend, no classification pass: ``INSERT ... ON CONFLICT DO UPDATE ...
+    WHERE <some value differs>``, so an identical row costs one key lookup and is not written.
+    SQLite executes it over the column buffers (like the fresh rows) and tells inserted from updated
+    rows by counting the stored rows in the block's key box before and after; PostgreSQL COPYs the
+    rows (CSV) into a temporary table and counts ``RETURNING (xmax = 0)``.
+    """
+    if batch.height == 0:
+        return 0, 0
+    if writer.is_pg:
+        return await _upsert_pg(writer, batch)
+    return await _upsert_sqlite(writer, batch)
+
+
+def _differs(target: str, excluded: str) -> str:
+    same = " AND ".join(f"{target}.{c} IS NOT DISTINCT FROM {excluded}.{c}" for c in store.SALES_COLUMNS)
+    return f"NOT ({same})"
+
+
+async def _upsert_sqlite(writer: FreshWriter, batch: pl.DataFrame) -> tuple[int, int]:
+    table = store.sales.name
+    frame = batch.select(SALES_WRITE_COLUMNS)
+    literals = _constant_literals(frame)
+    for key in ("store_id", "product_id", "date"):  # keep the key bound (executemany counts rows by it)
+        literals.pop(key, None)
+    bound = [c for c in frame.columns if c not in literals]
+    names = ", ".join([*bound, *literals])
+    values = ", ".join(["?"] * len(bound) + list(literals.values()))
+    written = [*store.SALES_COLUMNS, "batch_id"]
+    sets = ", ".join(f"{c} = excluded.{c}" for c in written)
+    # SQLite spells IS NOT DISTINCT FROM as IS.
+    same = " AND ".join(f"{table}.{c} IS excluded.{c}" for c in store.SALES_COLUMNS)
+    sql = (
+        f"INSERT INTO {table} ({names}) VALUES ({values}) "
+        f"ON CONFLICT (date, store_id, product_id) DO UPDATE SET {sets} WHERE NOT ({same})"
+    )
+    box = frame.select(
+        pl.col("date").min().dt.strftime("%Y-%m-%d").alias("d0"),
+        pl.col("date").max().dt.strftime("%Y-%m-%d").alias("d1"),
+        pl.col("store_id").min().alias("s0"),
+        pl.col("store_id").max().alias("s1"),
+        pl.col("product_id").min().alias("p0"),
+        pl.col("product_id").max().alias("p1"),
+    ).row(0)
+    # The unary + keeps SQLite on the date-leading primary key (a range of the block's days)
+    # rather than the series index over the store range, which would scan most of the table.
+    count = (
+        f"SELECT count(*) FROM {table} WHERE date BETWEEN ? AND ? "
+        "AND +store_id BETWEEN ? AND ? AND +product_id BETWEEN ? AND ?"
+    )
+    buffers = _sqlite_buffers(frame.select(bound))
+    driver = await writer._driver()
+    before = (await (await driver.execute(count, box)).fetchone())[0]
+    cursor = await driver.executemany(sql, zip(*buffers, strict=True))
+    changed = cursor.rowcount  # inserted + updated (an upsert whose WHERE is false changes nothing)
+    after = (await (await driver.execute(count, box)).fetchone())[0]
+    inserted = int(after - before)
+    return inserted, int(changed) - inserted
+
+
+async def _upsert_pg(writer: FreshWriter, batch: pl.DataFrame) -> tuple[int, int]:
+    table = store.sales.name
+    stage = f"_stage_{table}"
+    driver = await writer._driver()
+    await driver.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DROP")
+    data = io.BytesIO()
+    batch.select(SALES_WRITE_COLUMNS).write_csv(data, include_header=False, null_value="")
+    data.seek(0)
+    await driver.copy_to_table(stage, source=data, columns=SALES_WRITE_COLUMNS, format="csv")
+    cols = ", ".join(SALES_WRITE_COLUMNS)
+    written = [*store.SALES_COLUMNS, "batch_id"]
+    sets = ", ".join(f"{c} = excluded.{c}" for c in written)
+    row = await driver.fetchrow(
+        f"WITH up AS (INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} "
+        f"ON CONFLICT (date, store_id, product_id) DO UPDATE SET {sets} "
+        f"WHERE {_differs('t', 'excluded')} RETURNING (t.xmax = 0) AS fresh) "
+        "SELECT count(*) FILTER (WHERE fresh), count(*) FILTER (WHERE NOT fresh) FROM up"
+    )
+    await driver.execute(f"TRUNCATE {stage}")
+    return int(row[0]), int(row[1])

@@ -361,22 +361,9 @@ class _Bad:
         self.message = message
 
 
-def _blank(col: str) -> pl.Expr:
-    return pl.col(col).is_null() | (pl.col(col).str.strip_chars() == "")
-
-
 def _text(col: str) -> pl.Expr:
     stripped = pl.col(col).str.strip_chars()
     return pl.when(stripped == "").then(None).otherwise(stripped)
-
-
-def _bool(col: str) -> pl.Expr:
-    low = pl.col(col).str.strip_chars().str.to_lowercase()
-    return pl.when(low.is_in(TRUE_WORDS)).then(True).when(low.is_in(FALSE_WORDS)).then(False).otherwise(None)
-
-
-def _num(col: str) -> pl.Expr:
-    return pl.col(col).str.strip_chars().cast(pl.Float64, strict=False)
 
 
 def echo(col: str) -> pl.Expr:
@@ -418,18 +405,35 @@ def validate_block(
         "base_price",
         "base_cost",
     )
+    # Each of these columns is stripped once (``__st_<col>``) and parsed from that: stripping the
+    # same column for the blank test and again for the parse cost a third of the validation.
+    raw = raw.with_columns([pl.col(c).str.strip_chars().alias(f"__st_{c}") for c in blank_cols])
+
+    def st(col: str) -> pl.Expr:
+        return pl.col(f"__st_{col}")
+
+    def num(col: str) -> pl.Expr:  # a number, or null when it does not parse
+        return st(col).cast(pl.Float64, strict=False)
+
+    def boolean(col: str) -> pl.Expr:  # true/false words, else null
+        low = st(col).str.to_lowercase()
+        return (
+            pl.when(low.is_in(TRUE_WORDS)).then(True).when(low.is_in(FALSE_WORDS)).then(False).otherwise(None)
+        )
+
     raw = raw.with_columns(
-        _num("quantity").alias("__qty"),
-        _num("unit_price").alias("__price"),
-        _num("total_amount").alias("__total"),
-        _num("transactions").alias("__trans"),
-        _num("base_price").alias("__base_price"),
-        _num("base_cost").alias("__base_cost"),
-        pl.col("date").str.strip_chars().str.to_date("%Y-%m-%d", strict=False).alias("__date"),
-        _bool("on_promotion").alias("__promo"),
-        _bool("is_open").alias("__open"),
-        _bool("school_holiday").alias("__school"),
-        *[_blank(c).alias(f"__blank_{c}") for c in blank_cols],
+        num("quantity").alias("__qty"),
+        num("unit_price").alias("__price"),
+        num("total_amount").alias("__total"),
+        num("transactions").alias("__trans"),
+        num("base_price").alias("__base_price"),
+        num("base_cost").alias("__base_cost"),
+        st("date").str.to_date("%Y-%m-%d", strict=False).alias("__date"),
+        boolean("on_promotion").alias("__promo"),
+        boolean("is_open").alias("__open"),
+        boolean("school_holiday").alias("__school"),
+        # Blank: null or only whitespace.
+        *[(st(c).is_null() | (st(c).str.len_bytes() == 0)).alias(f"__blank_{c}") for c in blank_cols],
     )
     qty, price, total, trans = pl.col("__qty"), pl.col("__price"), pl.col("__total"), pl.col("__trans")
     base_price, base_cost, date = pl.col("__base_price"), pl.col("__base_cost"), pl.col("__date")
@@ -498,12 +502,12 @@ def validate_block(
             ),
         ),
         (
-            pl.col("store_code").str.strip_chars().str.len_chars() > MAX_CODE_LEN,
+            st("store_code").str.len_chars() > MAX_CODE_LEN,
             "invalid_store_code",
             pl.lit(f"store_code is longer than {MAX_CODE_LEN} characters"),
         ),
         (
-            pl.col("sku").str.strip_chars().str.len_chars() > MAX_CODE_LEN,
+            st("sku").str.len_chars() > MAX_CODE_LEN,
             "invalid_sku",
             pl.lit(f"sku is longer than {MAX_CODE_LEN} characters"),
         ),
@@ -582,8 +586,11 @@ def validate_block(
     good = flagged.filter(pl.col("error_code").is_null()).select(
         "_row",
         date.alias("date"),
-        _text("store_code").alias("store_code"),
-        _text("sku").alias("sku"),
+        pl.when(st("store_code") == "")
+        .then(None)
+        .otherwise(st("store_code"))
+        .alias("store_code"),  # as _text()
+        pl.when(st("sku") == "").then(None).otherwise(st("sku")).alias("sku"),
         qty.cast(pl.Int64).alias("quantity"),
         price.round(4).alias("unit_price"),
         pl.coalesce(total, qty * price).round(2).alias("total_amount"),

@@ -6,10 +6,10 @@ polars on worker threads, while the previous block is written. Natural keys are 
 (creating stores/products when asked; each key is looked up once per request). Rows on dates where
 the block's store x product box holds no stored row are fresh and go in by
 :class:`ridgeline.retail.ingest_write.FreshWriter` (plain ``INSERT`` over column buffers on SQLite,
-``COPY`` straight into the table on PostgreSQL); the others are staged and classified in SQL (new,
-changed, identical) and only new and changed rows are written with ``INSERT ... SELECT ... ON
-CONFLICT DO UPDATE``. The whole request runs in one transaction: a server error or an
-``all_or_nothing`` rejection leaves the database as it was.
+``COPY`` straight into the table on PostgreSQL); the others go in by one ``INSERT ... ON CONFLICT
+DO UPDATE ... WHERE <a value differs>`` per block, which writes new and changed rows only and counts
+them (:func:`ridgeline.retail.ingest_write.upsert_sales`). The whole request runs in one transaction:
+a server error or an ``all_or_nothing`` rejection leaves the database as it was.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from ridgeline.retail.api.schemas.sales import (
     SalesDailyIngestResponse,
     SalesDeleteResult,
 )
-from ridgeline.retail.ingest_write import SALES_WRITE_COLUMNS, FreshWriter, occupied_dates
+from ridgeline.retail.ingest_write import SALES_WRITE_COLUMNS, FreshWriter, occupied_dates, upsert_sales
 from ridgeline.retail.records import (
     OPTIONAL,
     PRODUCT_ATTRS,
@@ -202,14 +202,19 @@ async def ingest_sales(
                         tally.reject(frame)
                     await writer.apply(good)
             except BaseException:
+                await writer.fresh.abandon()
                 producer.cancel()
                 while not queue.empty():  # let the producer's final put() complete
                     queue.get_nowait()
                 with contextlib.suppress(BaseException):
                     await producer
                 raise
-            await producer  # re-raises a parse error
-            finalize()
+            try:
+                await producer  # re-raises a parse error
+                finalize()
+            except BaseException:
+                await writer.fresh.abandon()
+                raise
             await writer.fresh.finish()
             await conn.execute(
                 b.update()
@@ -501,7 +506,7 @@ class _BlockWriter:
             else:  # PostgreSQL: a concurrent writer stored some of these keys; classify them all
                 staged = pl.concat([staged, fresh])
         if staged.height:
-            await _classify_and_write(self.conn, staged, tally)
+            await _classify_and_write(self.fresh, staged, tally)
 
 
 async def _fetch_dims(
@@ -524,35 +529,14 @@ def _dims_frame(key: str, cols: list[str], rows: list[Any]) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-async def _classify_and_write(conn: AsyncConnection, batch: pl.DataFrame, tally: IngestTally) -> None:
-    """Rows whose dates already hold stored rows: stage the block and classify it inside the
-    database (new, values changed, identical); identical rows are not written at all and keep the
-    batch (or the legacy NULL) that wrote their values."""
-    written = [*store.SALES_COLUMNS, "batch_id"]
-    s = store.sales
-    async with store.Stage(conn, s, SALES_WRITE_COLUMNS) as stage:
-        await stage.load(batch)
-        g = stage.ref.c
-        on = sa.and_(*[s.c[k] == g[k] for k in KEYS])
-        same = sa.and_(*[s.c[c].is_not_distinct_from(g[c]) for c in store.SALES_COLUMNS])
-        counts = (
-            await conn.execute(
-                sa.select(
-                    sa.func.count(),
-                    sa.func.coalesce(sa.func.sum(sa.case((s.c.store_id.is_(None), 1), else_=0)), 0),
-                    sa.func.coalesce(
-                        sa.func.sum(sa.case((sa.and_(s.c.store_id.is_not(None), same), 1), else_=0)), 0
-                    ),
-                ).select_from(stage.ref.outerjoin(s, on))
-            )
-        ).one()
-        total, new, unchanged = int(counts[0]), int(counts[1]), int(counts[2])
-        tally.inserted += new
-        tally.unchanged += unchanged
-        tally.updated += total - new - unchanged
-        if total - unchanged:
-            differs = ~sa.exists().where(on, same)
-            await conn.execute(stage.upsert_from_stage(KEYS, written, where=differs))
+async def _classify_and_write(fresh: FreshWriter, batch: pl.DataFrame, tally: IngestTally) -> None:
+    """Rows whose dates already hold stored rows: new keys are inserted, changed rows updated and
+    identical rows not written at all (they keep the batch, or the legacy NULL, that wrote their
+    values), in one upsert (:func:`ridgeline.retail.ingest_write.upsert_sales`)."""
+    inserted, updated = await upsert_sales(fresh, batch)
+    tally.inserted += inserted
+    tally.updated += updated
+    tally.unchanged += batch.height - inserted - updated
 
 
 async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame, fresh: FreshWriter) -> None:
@@ -595,8 +579,9 @@ async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame, fresh: Fres
         # Keys not stored go in by the fresh-row path; renamed holidays are upserted.
         hkeys = ["store_id", "date", "kind"]
         renamed = to_write.join(old.select(hkeys), on=hkeys, how="semi")
-        added = to_write.join(old.select(hkeys), on=hkeys, how="anti")
-        if not await fresh.insert(h, added.select("store_id", "date", "kind", "name")):
+        # Primary-key order keeps the B-tree inserts local.
+        added = to_write.join(old.select(hkeys), on=hkeys, how="anti").sort(hkeys)
+        if not await fresh.insert_by(h, added.select("store_id", "date", "kind", "name"), "kind"):
             renamed = to_write
         await store.bulk_upsert(conn, h, renamed, hkeys, ["name"])
     to_delete = old.filter(pl.col("kind") == "school").join(cleared, on=["store_id", "date"], how="semi")
