@@ -74,8 +74,10 @@ pub struct Graph {
 /// Reverse-CSR records of the backward searches ([`Graph::reverse_lower_bounds`]).
 #[derive(Debug, Clone)]
 pub(crate) enum RevArcs {
-    /// Records of `2 + k` `u16`s: tail (low, high half), then the costs, exactly.
-    U16(Vec<u16>),
+    /// Records of `2 + k` `u16`s: tail (low, high half), then the costs, exactly. `narrow`:
+    /// every objective's simple-path costs plus one arc stay below `u32::MAX` (the sum over
+    /// nodes of their largest outgoing cost, plus 65,535), so backward distances fit `u32`.
+    U16 { rec: Vec<u16>, narrow: bool },
     /// Records of `1 + k` `u32`s: tail, then the costs' `f32` bits, rounded down.
     F32(Vec<u32>),
 }
@@ -404,7 +406,22 @@ impl Graph {
                         rec[2 + i] = costs[pos[r] as usize * k + i] as u16;
                     }
                 }
-                return RevArcs::U16(out);
+                // A shortest path is simple: it leaves each node at most once, so its cost is
+                // at most the sum of the nodes' largest outgoing costs.
+                let off = self.fwd_off.as_slice();
+                let narrow = (0..k).all(|i| {
+                    let b: u64 = (0..self.n)
+                        .map(|v| {
+                            (off[v] as usize..off[v + 1] as usize)
+                                .map(|p| costs[p * k + i] as u64)
+                                .max()
+                                .unwrap_or(0)
+                        })
+                        .sum();
+                    b + 65_535 < u64::from(u32::MAX)
+                });
+                self.release_cold_pages();
+                return RevArcs::U16 { rec: out, narrow };
             }
             let st = 1 + k;
             let mut out = vec![0u32; m * st];
@@ -420,8 +437,20 @@ impl Graph {
                     rec[1 + i] = f.to_bits();
                 }
             }
+            self.release_cold_pages();
             RevArcs::F32(out)
         })
+    }
+
+    /// Drops from the resident set the pages of the memory-mapped arrays that searches read
+    /// rarely once the reverse-arc records exist: the arc ids (read only for a result's paths)
+    /// and the reverse tails and positions (copied into [`Graph::reverse_lower_bounds`] when it
+    /// is built, then read only by time-dependent or risk cost models). They stay in the page
+    /// cache and fault back in when read. A no-op for a graph built in memory.
+    pub fn release_cold_pages(&self) {
+        self.fwd_id.release_pages();
+        self.rev_tail.release_pages();
+        self.rev_pos.release_pages();
     }
 
     pub(crate) fn check_node(&self, what: &str, v: i64) -> Result<usize> {

@@ -38,6 +38,7 @@
 //! finished.
 
 use std::cmp::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::time::Instant;
 
 use crate::parallel;
@@ -382,6 +383,12 @@ fn run<const K: usize, C: CostModel<K>>(
             .time_limit
             .map(|tl| started + std::time::Duration::from_secs_f64(tl.min(1e9)));
         let mut cb = |sol: &Solution| on_solution(j, sol);
+        // A large result handed out earlier (its paths, and the caller's copies of them) has
+        // been freed by the caller since, in the middle of the heap where glibc does not trim
+        // by itself: give those pages back before this query allocates.
+        if LARGE_RESULT_OUT.swap(false, AtomicOrdering::Relaxed) {
+            release_freed_memory();
+        }
         let lz = lazy.get_or_insert_with(|| Lazy::new(g, t, model, plan.bounds));
         lz.set_deadline(deadline);
         let r = plan.solve(s, lz, started, deadline, &mut cb);
@@ -390,6 +397,7 @@ fn run<const K: usize, C: CostModel<K>>(
         // MB, per arena otherwise, and the process grew by that over queries).
         if r.generated >= TRIM_AFTER_LABELS {
             release_freed_memory();
+            LARGE_RESULT_OUT.store(true, AtomicOrdering::Relaxed);
         }
         out.push(r);
     }
@@ -400,8 +408,12 @@ fn run<const K: usize, C: CostModel<K>>(
 }
 
 /// Queries generating at least this many labels (a few MB of labels and open list) trim the
-/// allocator afterwards.
+/// allocator afterwards, and the next query trims it again before it starts (the large result
+/// has usually been dropped by then).
 const TRIM_AFTER_LABELS: u64 = 20_000;
+
+/// A query of [`TRIM_AFTER_LABELS`] or more returned its result since the last trim.
+static LARGE_RESULT_OUT: AtomicBool = AtomicBool::new(false);
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn release_freed_memory() {
