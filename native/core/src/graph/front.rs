@@ -164,9 +164,10 @@ const KEEP_ARENA: usize = 1 << 15;
 /// A pooled header array of which a query initialised more than this many bytes' worth of
 /// headers has its pages returned to the system after the query: the pool keeps the mapping (a
 /// small query then faults in only the few pages it touches) but not the resident memory of the
-/// last large query (4.2 MB for NY). Re-faulting costs a large query about a page fault per 256
-/// nodes, small against its search. Zero pages read as stamp 0, which no epoch uses.
-const KEEP_TOUCHED_BYTES: usize = 1 << 20;
+/// last large query (up to 4.2 MB for NY). Re-faulting costs such a query about a page fault
+/// per 256 nodes it touches, small against its search (it touched over 16,000 nodes). Zero
+/// pages read as stamp 0, which no epoch uses.
+const KEEP_TOUCHED_BYTES: usize = 1 << 18;
 
 impl NodeFronts {
     /// Pooled fronts for a graph of `n` nodes and `d` remaining objectives, all empty.

@@ -20,18 +20,24 @@
 //!   integer, else `f32` rounded down, so still admissible and consistent), so a settled node's
 //!   arcs are one sequential read. The open list is a radix heap on the keys' bit patterns.
 //! * The state lives in a [`LazySpace`], laid out per objective so that one search's random
-//!   accesses stay in a small region: `n` distances (`f64`, 2 MB for NY) and two state bits a
-//!   node (unreached, reached, settled: 66 KB for NY) per objective, plus one bit a node saying
-//!   that `h(v)` is final. The distance array is anonymous memory ([`Scratch`]) that is never
-//!   cleared: a distance is read only where the state bits say it was written in this space's
+//!   accesses stay in a small region: `n` distances and two state bits a node (unreached,
+//!   reached, settled: 66 KB for NY) per objective, plus one bit a node saying that `h(v)` is
+//!   final. The distances are exact `u32`s (1 MB for NY) when the reverse arcs are the exact
+//!   `u16` records and no objective's simple-path cost plus one arc reaches `u32::MAX` (the sum
+//!   over nodes of their largest outgoing cost bounds any shortest path, since it leaves each
+//!   node at most once; a tentative distance is a settled one plus one arc): every stored value
+//!   is then an integer that `u32` holds exactly, so the searches compute exactly what they
+//!   would in `f64` (keys stay `f64` in the heap). Else `f64` (2 MB for NY). The distance
+//!   array is anonymous memory ([`Scratch`]) that is never cleared: a distance is read only where the state bits say it was written in this space's
 //!   current use, and reusing a space clears only the state words of the nodes it touched (or
 //!   the whole bit arrays, 0.2 MB for NY, after a large query), so a query costs what it
 //!   touches, not `O(n)`.
 //! * Reuse across queries: a space remembers what it was computed for (graph, target, number of
 //!   objectives, cost model's lower bounds, bounds: [`HeurKey`]) and is kept, after its query, in a
 //!   small process-wide LRU with a byte budget (`RIDGELINE_ROUTING_HEURISTIC_CACHE_MB`, default
-//!   8: one NY-sized three-objective space of 6.6 MB, or hundreds of Andorra ones; every byte
-//!   of a kept space is counted: distances, state bits, touched list and open lists). A later query with the same key resumes the searches where they stopped: the settled
+//!   4: one NY-sized three-objective space of 3.4 MB, or hundreds of Andorra ones; every byte
+//!   of a kept space is counted: distances, state bits, touched list and open lists). A later
+//!   query with the same key resumes the searches where they stopped: the settled
 //!   distances are exact whatever query settled them, and the open lists are exactly the state of
 //!   an interrupted Dijkstra, so resuming equals running it further. A cache miss recycles the
 //!   least recently used space's memory (its state bits cleared as above). Within one call,
@@ -190,7 +196,7 @@ fn budget() -> usize {
             .ok()
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|mb| mb.is_finite() && *mb >= 0.0)
-            .map_or(8 << 20, |mb| (mb * (1u64 << 20) as f64) as usize)
+            .map_or(4 << 20, |mb| (mb * (1u64 << 20) as f64) as usize)
     })
 }
 

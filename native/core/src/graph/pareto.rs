@@ -398,6 +398,8 @@ fn run<const K: usize, C: CostModel<K>>(
         if r.generated >= TRIM_AFTER_LABELS {
             release_freed_memory();
             LARGE_RESULT_OUT.store(true, AtomicOrdering::Relaxed);
+            // The paths read arc ids from the mapped file; many paths make much of it resident.
+            g.fwd_id.release_pages();
         }
         out.push(r);
     }
@@ -414,6 +416,15 @@ const TRIM_AFTER_LABELS: u64 = 20_000;
 
 /// A query of [`TRIM_AFTER_LABELS`] or more returned its result since the last trim.
 static LARGE_RESULT_OUT: AtomicBool = AtomicBool::new(false);
+
+/// Returns the allocator's free memory to the system after a result of a large query was
+/// converted by a caller (the bindings): its paths were freed then, and glibc keeps freed
+/// memory in the middle of the heap until trimmed.
+pub fn release_after_large_result(generated: u64) {
+    if generated >= TRIM_AFTER_LABELS {
+        release_freed_memory();
+    }
+}
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn release_freed_memory() {
