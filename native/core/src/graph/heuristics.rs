@@ -17,7 +17,8 @@
 //!   distance, plus what the surviving labels need, not the whole graph.
 //! * Costs are read from [`Graph::reverse_lower_bounds`] when the cost model is static: one
 //!   record per reverse arc holding its tail and costs (exact `u16` when every cost is a small
-//!   integer, else `f32` rounded down, so still admissible and consistent), so a settled node's
+//!   integer, the tail then as a 16-bit offset from the head with the rare far tails in a side
+//!   list; else `f32` rounded down, so still admissible and consistent), so a settled node's
 //!   arcs are one sequential read. The open list is a radix heap on the keys' bit patterns.
 //! * The state lives in a [`LazySpace`], laid out per objective so that one search's random
 //!   accesses stay in a small region: `n` distances and two state bits a node (unreached,
@@ -49,7 +50,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use super::buf::Scratch;
-use super::csr::RevArcs;
+use super::csr::{u16_tail, RevArcs};
 use super::search::CostModel;
 use super::Graph;
 
@@ -484,14 +485,11 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
         // One record per reverse arc (tail and costs together) when the model's bounds are the
         // static costs; else the tails and the model's bounds.
         match model.reverse_bounds(g) {
-            Some(RevArcs::U16 { rec: d, .. }) => {
-                let st = 2 + g.k;
-                let arc = |r: usize| {
+            Some(RevArcs::U16 { rec: d, far, .. }) => {
+                let st = 1 + g.k;
+                let arc = |r: usize, v: usize| {
                     let rec = &d[r * st..r * st + st];
-                    (
-                        rec[0] as usize | (rec[1] as usize) << 16,
-                        f64::from(rec[2 + i]),
-                    )
+                    (u16_tail(far, r, v, rec[0]), f64::from(rec[1 + i]))
                 };
                 if self.sp.narrow {
                     self.advance::<u32>(i, u, arc)
@@ -501,22 +499,28 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
             }
             Some(RevArcs::F32(d)) => {
                 let st = 1 + g.k;
-                self.advance::<f64>(i, u, |r| {
+                self.advance::<f64>(i, u, |r, _| {
                     (
                         d[r * st] as usize,
                         f64::from(f32::from_bits(d[r * st + 1 + i])),
                     )
                 })
             }
-            None => self.advance::<f64>(i, u, |r| {
+            None => self.advance::<f64>(i, u, |r, _| {
                 (tail[r] as usize, model.lower_bound(pos[r] as usize, i))
             }),
         }
     }
 
-    /// [`Self::settle_one`] with `arc(r)` giving reverse arc `r`'s tail and lower bound.
+    /// [`Self::settle_one`] with `arc(r, v)` giving reverse arc `r`'s tail and lower bound
+    /// (`v`: the arc's head, the settled node).
     #[inline(always)]
-    fn advance<D: Dist>(&mut self, i: usize, u: usize, arc: impl Fn(usize) -> (usize, f64)) -> f64 {
+    fn advance<D: Dist>(
+        &mut self,
+        i: usize,
+        u: usize,
+        arc: impl Fn(usize, usize) -> (usize, f64),
+    ) -> f64 {
         let (n, sw) = (self.g.n, state_words(self.g.n));
         let off = self.g.rev_off.as_slice();
         let sp = &mut self.sp;
@@ -554,7 +558,7 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
             }
             set2(state, v, SETTLED);
             for r in off[v] as usize..off[v + 1] as usize {
-                let (w, c) = arc(r);
+                let (w, c) = arc(r, v);
                 let nd = key + c;
                 match get2(state, w) {
                     0 => {
