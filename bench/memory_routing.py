@@ -105,7 +105,9 @@ def main() -> None:
                 f"growth {st['VmRSS'] - loaded['VmRSS']:+6.1f} MB, {truncated} truncated, "
                 f"{time.perf_counter() - t0:.0f} s",
             )
-    print(f"largest result held by the caller: {held / 2**20:.1f} MB of arrays; load average {os.getloadavg()}")
+    print(
+        f"largest result held by the caller: {held / 2**20:.1f} MB of arrays; load average {os.getloadavg()}"
+    )
 
 
 if __name__ == "__main__":
