@@ -10,7 +10,7 @@ Each comparison runs in rounds: the reference over all selected queries (one pro
 is read once), then ours over the same queries; three rounds, best of three per query for each.
 Our time is the wall time of one ``Graph.pareto`` call, heuristics included (the thread CPU time
 of the best call is printed too: on a shared, loaded machine it is the steadier figure). The
-backward heuristic searches are cached per target (``RIDGELINE_ROUTING_HEURISTIC_CACHE_MB``, 8 MB
+backward heuristic searches are cached per target (``RIDGELINE_ROUTING_HEURISTIC_CACHE_MB``, 4 MB
 by default: one NY k = 3 target), so consecutive queries to different targets compute them from
 scratch ("ours ms", the headline figure); each query is then repeated once to the same target,
 and that call, which resumes the cached searches, is printed as "warm ms" with its ratio. BOA* reports a time

@@ -54,6 +54,26 @@ impl<T: Pod> Buf<T> {
     pub fn is_mapped(&self) -> bool {
         matches!(self, Buf::Mapped { .. })
     }
+
+    /// For a mapped view, drops the pages wholly inside it from the process's resident set:
+    /// they stay in the page cache and are faulted back in (minor faults, same contents) when
+    /// next read. For arrays a loaded graph reads rarely. An owned array is left alone.
+    pub fn release_pages(&self) {
+        #[cfg(unix)]
+        if let Buf::Mapped { map, start, len } = self {
+            const PAGE: usize = 4096;
+            let from = start.div_ceil(PAGE) * PAGE;
+            let to = (start + len * std::mem::size_of::<T>()) / PAGE * PAGE;
+            if to > from {
+                // SAFETY: a read-only file mapping (never written through), so DONTNEED discards
+                // nothing: later reads fault the same file contents back in. The map's base is
+                // page-aligned, so page-aligned offsets are page-aligned addresses.
+                let _ = unsafe {
+                    map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from)
+                };
+            }
+        }
+    }
 }
 
 impl<T: Pod> From<Vec<T>> for Buf<T> {
@@ -117,6 +137,22 @@ impl<T: Pod> Scratch<T> {
 
     pub fn bytes(&self) -> usize {
         self.len * std::mem::size_of::<T>()
+    }
+
+    /// Returns the array's pages to the system, keeping the mapping: every entry reads as zero
+    /// again and costs a page fault when next touched. For pooled scratch after a query that
+    /// touched much of it, so the pool keeps the mapping but no resident memory.
+    pub fn release_pages(&mut self) {
+        let Some(m) = &mut self.map else {
+            return;
+        };
+        // SAFETY: a private anonymous mapping owned by `self`, borrowed mutably (no slice into
+        // it is alive); DONTNEED makes its pages read back as zeros, a valid `Pod` value.
+        #[cfg(unix)]
+        if unsafe { m.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) }.is_ok() {
+            return;
+        }
+        m.fill(0);
     }
 }
 

@@ -74,10 +74,39 @@ pub struct Graph {
 /// Reverse-CSR records of the backward searches ([`Graph::reverse_lower_bounds`]).
 #[derive(Debug, Clone)]
 pub(crate) enum RevArcs {
-    /// Records of `2 + k` `u16`s: tail (low, high half), then the costs, exactly.
-    U16(Vec<u16>),
+    /// Records of `1 + k` `u16`s: the tail as a signed offset from the head (the reverse
+    /// arc's node), then the costs, exactly. An offset of [`FAR_TAIL`] means the tail is in
+    /// `far`, the `(record, tail)` pairs of the arcs whose offset does not fit, by record.
+    /// `narrow`: every objective's simple-path costs plus one arc stay below `u32::MAX` (the
+    /// sum over nodes of their largest outgoing cost, plus 65,535), so backward distances fit
+    /// `u32`.
+    U16 {
+        rec: Vec<u16>,
+        far: Vec<(u32, u32)>,
+        narrow: bool,
+    },
     /// Records of `1 + k` `u32`s: tail, then the costs' `f32` bits, rounded down.
     F32(Vec<u32>),
+}
+
+/// The tail offset of a [`RevArcs::U16`] record whose tail is in its `far` list.
+pub(crate) const FAR_TAIL: i16 = i16::MIN;
+
+/// The tail of [`RevArcs::U16`] record `r` of head `v` (`off`: the record's offset field).
+#[inline(always)]
+pub(crate) fn u16_tail(far: &[(u32, u32)], r: usize, v: usize, off: u16) -> usize {
+    let d = off as i16;
+    if d != FAR_TAIL {
+        (v as isize + d as isize) as usize
+    } else {
+        far_tail(far, r)
+    }
+}
+
+#[cold]
+fn far_tail(far: &[(u32, u32)], r: usize) -> usize {
+    let i = far.partition_point(|&(q, _)| (q as usize) < r);
+    far[i].1 as usize
 }
 
 /// A fresh [`Graph::uid`].
@@ -378,8 +407,9 @@ impl Graph {
     /// The reverse arcs with their static costs as lower bounds, one record per reverse-CSR
     /// position (the tail, then the `k` costs), so a backward search reads a settled node's arcs
     /// and costs in one sequential run instead of gathering `costs` through `rev_pos` (a cache
-    /// miss per arc) and the tails from a second array. Built on first use: `(2 + k) * 2 * m`
-    /// bytes when every cost is an integer in `0..=65535` (stored exactly), else `(1 + k) * 4 * m`
+    /// miss per arc) and the tails from a second array. Built on first use: `(1 + k) * 2 * m`
+    /// bytes (plus 8 per arc whose tail is 32,768 or more ids from its head: 0.2 % of NY's) when
+    /// every cost is an integer in `0..=65535` (stored exactly), else `(1 + k) * 4 * m`
     /// (costs as `f32` rounded down, so every distance computed from them is still an admissible,
     /// consistent lower bound; exact for integer costs below 2^24).
     pub(crate) fn reverse_lower_bounds(&self) -> &RevArcs {
@@ -394,17 +424,45 @@ impl Graph {
                 .iter()
                 .all(|&c| (0.0..=65535.0).contains(&c) && c.fract() == 0.0);
             if small && self.n <= u32::MAX as usize {
-                let st = 2 + k;
+                let st = 1 + k;
                 let mut out = vec![0u16; m * st];
-                for r in 0..m {
-                    let rec = &mut out[r * st..(r + 1) * st];
-                    rec[0] = tail[r] as u16;
-                    rec[1] = (tail[r] >> 16) as u16;
-                    for i in 0..k {
-                        rec[2 + i] = costs[pos[r] as usize * k + i] as u16;
+                let mut far = Vec::new();
+                let rev_off = self.rev_off.as_slice();
+                for v in 0..self.n {
+                    for r in rev_off[v] as usize..rev_off[v + 1] as usize {
+                        let rec = &mut out[r * st..(r + 1) * st];
+                        let d = tail[r] as i64 - v as i64;
+                        rec[0] = if d > i64::from(FAR_TAIL) && d <= i64::from(i16::MAX) {
+                            d as i16 as u16
+                        } else {
+                            far.push((r as u32, tail[r]));
+                            FAR_TAIL as u16
+                        };
+                        for i in 0..k {
+                            rec[1 + i] = costs[pos[r] as usize * k + i] as u16;
+                        }
                     }
                 }
-                return RevArcs::U16(out);
+                // A shortest path is simple: it leaves each node at most once, so its cost is
+                // at most the sum of the nodes' largest outgoing costs.
+                let off = self.fwd_off.as_slice();
+                let narrow = (0..k).all(|i| {
+                    let b: u64 = (0..self.n)
+                        .map(|v| {
+                            (off[v] as usize..off[v + 1] as usize)
+                                .map(|p| costs[p * k + i] as u64)
+                                .max()
+                                .unwrap_or(0)
+                        })
+                        .sum();
+                    b + 65_535 < u64::from(u32::MAX)
+                });
+                self.release_cold_pages();
+                return RevArcs::U16 {
+                    rec: out,
+                    far,
+                    narrow,
+                };
             }
             let st = 1 + k;
             let mut out = vec![0u32; m * st];
@@ -420,8 +478,20 @@ impl Graph {
                     rec[1 + i] = f.to_bits();
                 }
             }
+            self.release_cold_pages();
             RevArcs::F32(out)
         })
+    }
+
+    /// Drops from the resident set the pages of the memory-mapped arrays that searches read
+    /// rarely once the reverse-arc records exist: the arc ids (read only for a result's paths)
+    /// and the reverse tails and positions (copied into [`Graph::reverse_lower_bounds`] when it
+    /// is built, then read only by time-dependent or risk cost models). They stay in the page
+    /// cache and fault back in when read. A no-op for a graph built in memory.
+    pub fn release_cold_pages(&self) {
+        self.fwd_id.release_pages();
+        self.rev_tail.release_pages();
+        self.rev_pos.release_pages();
     }
 
     pub(crate) fn check_node(&self, what: &str, v: i64) -> Result<usize> {

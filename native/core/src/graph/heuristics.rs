@@ -17,21 +17,28 @@
 //!   distance, plus what the surviving labels need, not the whole graph.
 //! * Costs are read from [`Graph::reverse_lower_bounds`] when the cost model is static: one
 //!   record per reverse arc holding its tail and costs (exact `u16` when every cost is a small
-//!   integer, else `f32` rounded down, so still admissible and consistent), so a settled node's
+//!   integer, the tail then as a 16-bit offset from the head with the rare far tails in a side
+//!   list; else `f32` rounded down, so still admissible and consistent), so a settled node's
 //!   arcs are one sequential read. The open list is a radix heap on the keys' bit patterns.
 //! * The state lives in a [`LazySpace`], laid out per objective so that one search's random
-//!   accesses stay in a small region: `n` distances (`f64`, 2 MB for NY) and two state bits a
-//!   node (unreached, reached, settled: 66 KB for NY) per objective, plus one bit a node saying
-//!   that `h(v)` is final. The distance array is anonymous memory ([`Scratch`]) that is never
-//!   cleared: a distance is read only where the state bits say it was written in this space's
+//!   accesses stay in a small region: `n` distances and two state bits a node (unreached,
+//!   reached, settled: 66 KB for NY) per objective, plus one bit a node saying that `h(v)` is
+//!   final. The distances are exact `u32`s (1 MB for NY) when the reverse arcs are the exact
+//!   `u16` records and no objective's simple-path cost plus one arc reaches `u32::MAX` (the sum
+//!   over nodes of their largest outgoing cost bounds any shortest path, since it leaves each
+//!   node at most once; a tentative distance is a settled one plus one arc): every stored value
+//!   is then an integer that `u32` holds exactly, so the searches compute exactly what they
+//!   would in `f64` (keys stay `f64` in the heap). Else `f64` (2 MB for NY). The distance
+//!   array is anonymous memory ([`Scratch`]) that is never cleared: a distance is read only where the state bits say it was written in this space's
 //!   current use, and reusing a space clears only the state words of the nodes it touched (or
 //!   the whole bit arrays, 0.2 MB for NY, after a large query), so a query costs what it
 //!   touches, not `O(n)`.
 //! * Reuse across queries: a space remembers what it was computed for (graph, target, number of
 //!   objectives, cost model's lower bounds, bounds: [`HeurKey`]) and is kept, after its query, in a
 //!   small process-wide LRU with a byte budget (`RIDGELINE_ROUTING_HEURISTIC_CACHE_MB`, default
-//!   8: one NY-sized three-objective space of 6.6 MB, or hundreds of Andorra ones; every byte
-//!   of a kept space is counted: distances, state bits, touched list and open lists). A later query with the same key resumes the searches where they stopped: the settled
+//!   4: one NY-sized three-objective space of 3.4 MB, or hundreds of Andorra ones; every byte
+//!   of a kept space is counted: distances, state bits, touched list and open lists). A later
+//!   query with the same key resumes the searches where they stopped: the settled
 //!   distances are exact whatever query settled them, and the open lists are exactly the state of
 //!   an interrupted Dijkstra, so resuming equals running it further. A cache miss recycles the
 //!   least recently used space's memory (its state bits cleared as above). Within one call,
@@ -43,7 +50,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use super::buf::Scratch;
-use super::csr::RevArcs;
+use super::csr::{u16_tail, RevArcs};
 use super::search::CostModel;
 use super::Graph;
 
@@ -155,8 +162,14 @@ pub(crate) struct LazySpace {
     n: usize,
     /// Per objective `i`, `dist[i * n + v]`: `v`'s tentative or final distance, meaningful only
     /// where `v`'s state says reached (or, for a node marked full, its final `h_i`). Never
-    /// cleared: the state bits say what is valid.
+    /// cleared: the state bits say what is valid. In `dist32` instead when `narrow`.
     dist: Scratch<f64>,
+    /// The distances as exact `u32`s (`u32::MAX` for `+inf`): the reverse arcs have exact
+    /// integer costs and no simple path's cost plus one arc reaches `u32::MAX`
+    /// ([`RevArcs::U16`]'s `narrow`), so every distance the search stores is an integer that
+    /// fits. Half the memory of `f64`; the values, and so the search, are identical.
+    dist32: Scratch<u32>,
+    narrow: bool,
     /// Per objective `i`, `state[i * sw + v / 32]` holds `v`'s two state bits.
     state: Vec<u64>,
     /// `full[v / 64]`: every objective's `h(v)` is final (a lookup is then `K` reads).
@@ -184,7 +197,7 @@ fn budget() -> usize {
             .ok()
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|mb| mb.is_finite() && *mb >= 0.0)
-            .map_or(8 << 20, |mb| (mb * (1u64 << 20) as f64) as usize)
+            .map_or(4 << 20, |mb| (mb * (1u64 << 20) as f64) as usize)
     })
 }
 
@@ -208,6 +221,7 @@ impl LazySpace {
     /// list and heaps.
     fn bytes(&self) -> usize {
         self.dist.bytes()
+            + self.dist32.bytes()
             + (self.state.capacity() + self.full.capacity()) * 8
             + self.touched.capacity() * 4
             + self
@@ -218,26 +232,53 @@ impl LazySpace {
     }
 
     /// Bytes a space for `n` nodes and `k` objectives needs at least.
-    fn need(n: usize, k: usize) -> usize {
-        n * k * 8 + (k * state_words(n) + n.div_ceil(64)) * 8
+    fn need(n: usize, k: usize, narrow: bool) -> usize {
+        n * k * if narrow { 4 } else { 8 } + (k * state_words(n) + n.div_ceil(64)) * 8
+    }
+
+    /// Can this space's distance array hold `len` entries of the given width?
+    fn fits(&self, len: usize, narrow: bool) -> bool {
+        if narrow {
+            self.dist32.len() >= len
+        } else {
+            self.dist.len() >= len
+        }
+    }
+
+    #[inline(always)]
+    fn get(&self, idx: usize) -> f64 {
+        if self.narrow {
+            Dist::get(self.dist32[idx])
+        } else {
+            self.dist[idx]
+        }
+    }
+
+    #[inline(always)]
+    fn put(&mut self, idx: usize, x: f64) {
+        if self.narrow {
+            self.dist32[idx] = Dist::put(x);
+        } else {
+            self.dist[idx] = x;
+        }
     }
 
     /// The cached space for `key` (and `true`), else a space to reset: the least recently used
     /// one when keeping another would exceed the budget, else a new one.
-    fn take(key: &HeurKey, n: usize) -> (LazySpace, bool) {
+    fn take(key: &HeurKey, n: usize, narrow: bool) -> (LazySpace, bool) {
         let Ok(mut c) = CACHE.lock() else {
             return (LazySpace::default(), false);
         };
         if let Some(i) = c.iter().rposition(|s| s.key.as_ref() == Some(key)) {
             return (c.remove(i), true);
         }
-        let need = Self::need(n, key.k);
+        let need = Self::need(n, key.k, narrow);
         let held: usize = c.iter().map(LazySpace::bytes).sum();
         if !c.is_empty() && (held + need > budget() || c.len() >= CACHE_KEEP) {
             // Prefer a space already large enough, so its mapping is reused.
             let i = c
                 .iter()
-                .position(|s| s.dist.len() >= n * key.k)
+                .position(|s| s.fits(n * key.k, narrow))
                 .unwrap_or(0);
             return (c.remove(i), false);
         }
@@ -265,11 +306,21 @@ impl LazySpace {
         }
     }
 
-    fn reset(&mut self, n: usize, k: usize, key: HeurKey) {
+    fn reset(&mut self, n: usize, k: usize, key: HeurKey, narrow: bool) {
         let sw = state_words(n);
-        if self.dist.len() < n * k {
-            self.dist = Scratch::zeroed_small_pages(n * k);
+        // Only the width in use is kept (a recycled space of the other width is remapped).
+        if narrow {
+            self.dist = Scratch::default();
+            if self.dist32.len() < n * k {
+                self.dist32 = Scratch::zeroed_small_pages(n * k);
+            }
+        } else {
+            self.dist32 = Scratch::default();
+            if self.dist.len() < n * k {
+                self.dist = Scratch::zeroed_small_pages(n * k);
+            }
         }
+        self.narrow = narrow;
         if self.n != n || self.k != k || self.overflow {
             // Another shape, or too much touched to clear word by word.
             self.state.clear();
@@ -311,6 +362,51 @@ impl LazySpace {
     }
 }
 
+/// A stored backward distance: `f64`, or an exact `u32` ([`LazySpace::dist32`]).
+trait Dist: Copy {
+    fn get(self) -> f64;
+    fn put(x: f64) -> Self;
+    /// This width's distance array of a space.
+    fn of<'s>(wide: &'s mut Scratch<f64>, narrow: &'s mut Scratch<u32>) -> &'s mut [Self];
+}
+
+impl Dist for f64 {
+    #[inline(always)]
+    fn get(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn put(x: f64) -> Self {
+        x
+    }
+    fn of<'s>(wide: &'s mut Scratch<f64>, _: &'s mut Scratch<u32>) -> &'s mut [f64] {
+        wide
+    }
+}
+
+impl Dist for u32 {
+    #[inline(always)]
+    fn get(self) -> f64 {
+        if self == u32::MAX {
+            f64::INFINITY
+        } else {
+            f64::from(self)
+        }
+    }
+    /// `x` is `+inf` or an integer below `u32::MAX` (the `narrow` condition), so exact.
+    #[inline(always)]
+    fn put(x: f64) -> Self {
+        if x.is_finite() {
+            x as u32
+        } else {
+            u32::MAX
+        }
+    }
+    fn of<'s>(_: &'s mut Scratch<f64>, narrow: &'s mut Scratch<u32>) -> &'s mut [u32] {
+        narrow
+    }
+}
+
 #[inline(always)]
 fn get2(state: &[u64], v: usize) -> u64 {
     (state[v / 32] >> (2 * (v % 32))) & 3
@@ -345,12 +441,16 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
             model: model.heuristic_key(),
             bounds: kb,
         };
-        let (mut sp, resumed) = LazySpace::take(&key, g.n);
+        let narrow = matches!(
+            model.reverse_bounds(g),
+            Some(RevArcs::U16 { narrow: true, .. })
+        );
+        let (mut sp, resumed) = LazySpace::take(&key, g.n, narrow);
         if !resumed {
-            sp.reset(g.n, K, key);
+            sp.reset(g.n, K, key, narrow);
             let (n, sw) = (g.n, state_words(g.n));
             for i in 0..K {
-                sp.dist[i * n + t] = 0.0;
+                sp.put(i * n + t, 0.0);
                 set2(&mut sp.state[i * sw..(i + 1) * sw], t, REACHED);
                 sp.heaps[i].push(0.0, t as u32);
             }
@@ -385,44 +485,52 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
         // One record per reverse arc (tail and costs together) when the model's bounds are the
         // static costs; else the tails and the model's bounds.
         match model.reverse_bounds(g) {
-            Some(RevArcs::U16(d)) => {
-                let st = 2 + g.k;
-                self.advance(i, u, |r| {
+            Some(RevArcs::U16 { rec: d, far, .. }) => {
+                let st = 1 + g.k;
+                let arc = |r: usize, v: usize| {
                     let rec = &d[r * st..r * st + st];
-                    (
-                        rec[0] as usize | (rec[1] as usize) << 16,
-                        f64::from(rec[2 + i]),
-                    )
-                })
+                    (u16_tail(far, r, v, rec[0]), f64::from(rec[1 + i]))
+                };
+                if self.sp.narrow {
+                    self.advance::<u32>(i, u, arc)
+                } else {
+                    self.advance::<f64>(i, u, arc)
+                }
             }
             Some(RevArcs::F32(d)) => {
                 let st = 1 + g.k;
-                self.advance(i, u, |r| {
+                self.advance::<f64>(i, u, |r, _| {
                     (
                         d[r * st] as usize,
                         f64::from(f32::from_bits(d[r * st + 1 + i])),
                     )
                 })
             }
-            None => self.advance(i, u, |r| {
+            None => self.advance::<f64>(i, u, |r, _| {
                 (tail[r] as usize, model.lower_bound(pos[r] as usize, i))
             }),
         }
     }
 
-    /// [`Self::settle_one`] with `arc(r)` giving reverse arc `r`'s tail and lower bound.
+    /// [`Self::settle_one`] with `arc(r, v)` giving reverse arc `r`'s tail and lower bound
+    /// (`v`: the arc's head, the settled node).
     #[inline(always)]
-    fn advance(&mut self, i: usize, u: usize, arc: impl Fn(usize) -> (usize, f64)) -> f64 {
+    fn advance<D: Dist>(
+        &mut self,
+        i: usize,
+        u: usize,
+        arc: impl Fn(usize, usize) -> (usize, f64),
+    ) -> f64 {
         let (n, sw) = (self.g.n, state_words(self.g.n));
         let off = self.g.rev_off.as_slice();
         let sp = &mut self.sp;
-        let dist = &mut sp.dist[i * n..(i + 1) * n];
+        let dist = &mut D::of(&mut sp.dist, &mut sp.dist32)[i * n..(i + 1) * n];
         let state = &mut sp.state[i * sw..(i + 1) * sw];
         let heap = &mut sp.heaps[i];
         let cap = sp.touched.capacity();
         loop {
             if get2(state, u) == SETTLED {
-                return dist[u];
+                return dist[u].get();
             }
             if sp.done[i] {
                 return f64::INFINITY;
@@ -445,17 +553,17 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
             }
             let v = heap.pop_min() as usize;
             // Stale if settled or improved since it was pushed.
-            if get2(state, v) == SETTLED || dist[v] != key {
+            if get2(state, v) == SETTLED || dist[v].get() != key {
                 continue;
             }
             set2(state, v, SETTLED);
             for r in off[v] as usize..off[v + 1] as usize {
-                let (w, c) = arc(r);
+                let (w, c) = arc(r, v);
                 let nd = key + c;
                 match get2(state, w) {
                     0 => {
                         set2(state, w, REACHED);
-                        dist[w] = nd;
+                        dist[w] = D::put(nd);
                         heap.push(nd, w as u32);
                         if sp.touched.len() < cap {
                             sp.touched.push(w as u32);
@@ -463,8 +571,8 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
                             sp.overflow = true;
                         }
                     }
-                    REACHED if nd < dist[w] => {
-                        dist[w] = nd;
+                    REACHED if nd < dist[w].get() => {
+                        dist[w] = D::put(nd);
                         heap.push(nd, w as u32);
                     }
                     _ => {}
@@ -488,7 +596,7 @@ impl<'a, const K: usize, C: CostModel<K>> Lazy<'a, K, C> {
         // distance with `+inf` is safe.)
         let n = self.g.n;
         for i in 0..K {
-            self.sp.dist[i * n + u] = h[i];
+            self.sp.put(i * n + u, h[i]);
         }
         self.sp.full[u / 64] |= 1 << (u % 64);
         self.sp.touch(u);
@@ -501,7 +609,7 @@ impl<const K: usize, C: CostModel<K>> Heuristic<K> for Lazy<'_, K, C> {
     fn h(&mut self, u: usize) -> [f64; K] {
         if self.sp.full[u / 64] >> (u % 64) & 1 != 0 {
             let n = self.g.n;
-            return std::array::from_fn(|i| self.sp.dist[i * n + u]);
+            return std::array::from_fn(|i| self.sp.get(i * n + u));
         }
         self.settle(u)
     }
@@ -509,12 +617,12 @@ impl<const K: usize, C: CostModel<K>> Heuristic<K> for Lazy<'_, K, C> {
     fn bound(&self, u: usize) -> ([f64; K], bool) {
         let n = self.g.n;
         if self.sp.full[u / 64] >> (u % 64) & 1 != 0 {
-            return (std::array::from_fn(|i| self.sp.dist[i * n + u]), true);
+            return (std::array::from_fn(|i| self.sp.get(i * n + u)), true);
         }
         let sw = state_words(n);
         let b = std::array::from_fn(|i| {
             if get2(&self.sp.state[i * sw..(i + 1) * sw], u) == SETTLED {
-                self.sp.dist[i * n + u]
+                self.sp.get(i * n + u)
             } else if self.sp.done[i] {
                 f64::INFINITY
             } else {

@@ -39,7 +39,8 @@ pub use csr::{Graph, GraphBuilder, TimeProfile, SECONDS_PER_DAY};
 pub use dijkstra::backward_dijkstra;
 pub use landmarks::Landmarks;
 pub use pareto::{
-    pareto, pareto_many, ControlFlow, Method, ParetoResult, SearchOptions, Solution, Status,
+    pareto, pareto_many, release_after_large_result, ControlFlow, Method, ParetoResult,
+    SearchOptions, Solution, Status,
 };
 pub use route::{route, RouteOptions, RouteResult};
 pub use stream::ParetoStream;

@@ -38,6 +38,7 @@
 //! finished.
 
 use std::cmp::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::time::Instant;
 
 use crate::parallel;
@@ -382,6 +383,14 @@ fn run<const K: usize, C: CostModel<K>>(
             .time_limit
             .map(|tl| started + std::time::Duration::from_secs_f64(tl.min(1e9)));
         let mut cb = |sol: &Solution| on_solution(j, sol);
+        // A result with many path entries handed out earlier (its paths, and the caller's
+        // copies of them) has usually been freed by the caller since, in the middle of the heap
+        // where glibc does not trim by itself: give those pages back before this query
+        // allocates. Only after such results: a trim costs about 1 ms of CPU on a NY-sized
+        // heap, which a small query must not pay after every medium one.
+        if LARGE_RESULT_OUT.swap(false, AtomicOrdering::Relaxed) {
+            release_freed_memory();
+        }
         let lz = lazy.get_or_insert_with(|| Lazy::new(g, t, model, plan.bounds));
         lz.set_deadline(deadline);
         let r = plan.solve(s, lz, started, deadline, &mut cb);
@@ -390,6 +399,16 @@ fn run<const K: usize, C: CostModel<K>>(
         // MB, per arena otherwise, and the process grew by that over queries).
         if r.generated >= TRIM_AFTER_LABELS {
             release_freed_memory();
+            let entries: usize = r
+                .solutions
+                .iter()
+                .map(|s| s.nodes.len() + s.arcs.len())
+                .sum();
+            if entries >= PRE_TRIM_PATH_ENTRIES {
+                LARGE_RESULT_OUT.store(true, AtomicOrdering::Relaxed);
+            }
+            // The paths read arc ids from the mapped file; many paths make much of it resident.
+            g.fwd_id.release_pages();
         }
         out.push(r);
     }
@@ -400,8 +419,25 @@ fn run<const K: usize, C: CostModel<K>>(
 }
 
 /// Queries generating at least this many labels (a few MB of labels and open list) trim the
-/// allocator afterwards.
+/// allocator afterwards; after a result with many paths, the next query trims it again before
+/// it starts (the result has usually been dropped by then).
 const TRIM_AFTER_LABELS: u64 = 20_000;
+
+/// A query returned a result of [`PRE_TRIM_PATH_ENTRIES`] or more since the last trim.
+static LARGE_RESULT_OUT: AtomicBool = AtomicBool::new(false);
+
+/// Path entries (nodes plus arcs) of a result after which the next query trims first: 4 MB of
+/// `u32`s, whose `int64` copies in the bindings are 8 MB more.
+const PRE_TRIM_PATH_ENTRIES: usize = 1 << 20;
+
+/// Returns the allocator's free memory to the system after a result of a large query was
+/// converted by a caller (the bindings): its paths were freed then, and glibc keeps freed
+/// memory in the middle of the heap until trimmed.
+pub fn release_after_large_result(generated: u64) {
+    if generated >= TRIM_AFTER_LABELS {
+        release_freed_memory();
+    }
+}
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn release_freed_memory() {

@@ -717,3 +717,46 @@ fn time_limit_stops_the_lazy_heuristics() {
         assert_eq!(r.solutions[0].nodes.len(), (n - s) as usize);
     }
 }
+
+/// Reverse arcs whose tail is 32,768 or more ids from the head are kept in the `u16` records'
+/// side list: every record decodes to its tail, and a front whose paths need such arcs is exact.
+#[test]
+fn far_tails_in_u16_records() {
+    let n = 100_000usize;
+    // 0 -> 1 directly (costs 10, 1, 1), or 0 -> 70,000 -> 1 (costs 1 + 1, 5 + 5, 1 + 1), plus a
+    // chain so most arcs are near.
+    let (mut tail, mut head, mut costs) = (vec![0i64, 0, 70_000], vec![1i64, 70_000, 1], vec![]);
+    costs.extend_from_slice(&[10.0, 1.0, 1.0, 1.0, 5.0, 1.0, 1.0, 5.0, 1.0]);
+    for v in 2..n as i64 - 1 {
+        tail.push(v);
+        head.push(v + 1);
+        costs.extend_from_slice(&[1.0, 2.0, 3.0]);
+    }
+    let g = GraphBuilder {
+        n: Some(n),
+        tail: &tail,
+        head: &head,
+        costs: &costs,
+        k: 3,
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
+    let csr::RevArcs::U16 { rec, far, .. } = g.reverse_lower_bounds() else {
+        panic!("integer costs take the u16 records");
+    };
+    assert_eq!(far.len(), 2);
+    let (off, rt) = (g.rev_off.as_slice(), g.rev_tail.as_slice());
+    for v in 0..n {
+        for r in off[v] as usize..off[v + 1] as usize {
+            assert_eq!(csr::u16_tail(far, r, v, rec[r * 4]), rt[r] as usize);
+        }
+    }
+    let r = pareto(&g, 0, 1, &SearchOptions::default(), &mut |_| {
+        ControlFlow::Continue
+    })
+    .unwrap();
+    let mut fronts: Vec<Vec<f64>> = r.solutions.iter().map(|s| s.costs.clone()).collect();
+    fronts.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    assert_eq!(fronts, vec![vec![2.0, 10.0, 2.0], vec![10.0, 1.0, 1.0]]);
+}

@@ -119,7 +119,12 @@ impl PyGraph {
     /// Memory-maps a graph file written by `save`.
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let g = py.detach(|| Graph::load(&path)).map_err(graph_err)?;
+        let g = py
+            .detach(|| {
+                // Loading reads every page; the rarely read arrays need not stay resident.
+                Graph::load(&path).inspect(Graph::release_cold_pages)
+            })
+            .map_err(graph_err)?;
         Ok(PyGraph { inner: Arc::new(g) })
     }
 

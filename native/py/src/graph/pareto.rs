@@ -82,9 +82,12 @@ pub(crate) fn info_dict<'py>(py: Python<'py>, r: &ParetoResult) -> PyResult<Boun
 fn result_tuple<'py>(py: Python<'py>, r: ParetoResult) -> PyResult<Bound<'py, PyTuple>> {
     let info = info_dict(py, &r)?;
     let sols = PyList::empty(py);
+    let generated = r.generated;
     for s in r.solutions {
         sols.append(solution_tuple(py, s)?)?;
     }
+    // The core's copies of the paths are freed now that they are arrays.
+    graph::release_after_large_result(generated);
     PyTuple::new(py, [sols.into_any(), info.into_any()])
 }
 
