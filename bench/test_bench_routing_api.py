@@ -160,8 +160,14 @@ def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
 
 
 def _ms(v: str) -> float:
-    n, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", v).groups()  # type: ignore[union-attr]
-    return float(n) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+    n, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", v).groups()  # type: ignore[union-attr]
+    return float(n) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
+
+
+def _latency(out: str, percentile: str) -> float:
+    found = re.search(rf"^\s*{percentile}%\s+(\S+)\s*$", out, re.MULTILINE)
+    assert found is not None, f"no {percentile}% latency in wrk's output:\n{out}"
+    return _ms(found.group(1))
 
 
 def _wrk(url: str, bodies: list[str], script: Path) -> dict[str, float]:
@@ -184,8 +190,8 @@ def _wrk(url: str, bodies: list[str], script: Path) -> dict[str, float]:
         # the server's CPU (all workers) per answered request: what to compare on a shared machine
         "server_cpu_ms_per_request": round(cpu / max(requests, 1) * 1000, 2),
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "p50_ms": _ms(re.search(r"50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
-        "p99_ms": _ms(re.search(r"99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": _latency(out, "50"),
+        "p99_ms": _latency(out, "99"),
     }
 
 
