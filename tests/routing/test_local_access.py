@@ -26,25 +26,12 @@ from ridgeline.routing.planner import (
     RoutingError,
     Scenario,
 )
-from ridgeline.routing.turns import TurnCosts, turn_costs
+from ridgeline.routing.turns import PRICE_FIELDS, TurnCosts, turn_costs
 from ridgeline.routing.vehicles import BUILTIN_VEHICLES
 from tests.routing.api_support import _signer, andorra_assets, routing_key  # noqa: F401
 
 TRUCK = BUILTIN_VEHICLES["hgv_rigid_18t"]
-TURN_FIELDS = (
-    "from_arc",
-    "to_arc",
-    "kind",
-    "angle_deg",
-    "time_s",
-    "energy_kwh",
-    "fuel_l",
-    "co2e_kg",
-    "energy_cost_eur",
-    "driver_cost_eur",
-    "carbon_cost_eur",
-    "money_eur",
-)
+TURN_FIELDS = ("from_arc", "to_arc", *PRICE_FIELDS)
 
 
 @pytest.fixture(scope="module")

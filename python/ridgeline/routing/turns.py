@@ -400,7 +400,7 @@ def restrict_turns(
     )
     src = row[where[reuse]]
     priced: dict[str, npt.NDArray] = {}
-    for name in _PRICE_FIELDS:
+    for name in PRICE_FIELDS:
         a, b = getattr(full, name), getattr(fresh, name)
         out = np.empty(frm.size, dtype=a.dtype)
         out[reuse] = a[src]
@@ -410,18 +410,7 @@ def restrict_turns(
 
 
 #: the per-turn arrays of ``TurnCosts`` besides the arcs
-_PRICE_FIELDS = (
-    "kind",
-    "angle_deg",
-    "time_s",
-    "energy_kwh",
-    "fuel_l",
-    "co2e_kg",
-    "energy_cost_eur",
-    "driver_cost_eur",
-    "carbon_cost_eur",
-    "money_eur",
-)
+PRICE_FIELDS = ("kind", "angle_deg", *TOTAL_ROWS)
 
 
 def _price_turns(
