@@ -36,7 +36,8 @@
 //! * Reuse across queries: a space remembers what it was computed for (graph, target, number of
 //!   objectives, cost model's lower bounds, bounds: [`HeurKey`]) and is kept, after its query, in a
 //!   small process-wide LRU with a byte budget (`RIDGELINE_ROUTING_HEURISTIC_CACHE_MB`, default
-//!   4: one NY-sized three-objective space of 3.4 MB, or hundreds of Andorra ones; every byte
+//!   4: one NY-sized three-objective space of 3.4 MB, or two of the turn-expanded Andorra graph's
+//!   (the routing service raises it to 64); every byte
 //!   of a kept space is counted: distances, state bits, touched list and open lists). A later
 //!   query with the same key resumes the searches where they stopped: the settled
 //!   distances are exact whatever query settled them, and the open lists are exactly the state of

@@ -6,7 +6,7 @@
 | RIDGELINE_ROUTING_TRUSTED_KEYS | extra Ed25519 public keys (base64, comma-separated) trusted to sign assets | none |
 | RIDGELINE_ROUTING_DEM_VERSION | refuse assets whose DEM version differs | unset = any |
 | RIDGELINE_ROUTING_MIN_COVERAGE | least terrain coverage (0..1) an asset must have | 0.9 |
-| RIDGELINE_ROUTING_HEURISTIC_CACHE_MB | bytes (MB) of Pareto heuristics (backward searches per target) the native core keeps between queries; read once per process, at the first search | 64 in the service (the core's own default, 8, holds 5 Andorra targets on the turn-expanded graph) |
+| RIDGELINE_ROUTING_HEURISTIC_CACHE_MB | bytes (MB) of Pareto heuristics (backward searches per target) the native core keeps between queries; read once per process, at the first search | 64 in the service (the core's own default, 4, holds 2 Andorra targets on the turn-expanded graph) |
 | RIDGELINE_ROUTING_RUNS_SYNC | SQLite: ``full`` fsyncs the WAL at each run-record commit (a run id given out survives power loss), ``normal`` only at checkpoints (survives a process crash, not power loss) | full |
 """
 
