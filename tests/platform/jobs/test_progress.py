@@ -14,10 +14,9 @@ import pytest
 
 from ridgeline.platform import db as dbmod
 from ridgeline.platform import jobs as jobsmod
-from ridgeline.platform.jobqueue import QueueExecutor
-from ridgeline.platform.jobs import JobContext, JobService, JobStatus, job_view, load_job_settings
+from ridgeline.platform.jobs import JobContext, JobService, JobStatus, job_view
 from tests.platform.jobs.test_lease import run, until
-from tests.platform.jobs.test_queue import HEARTBEAT, start_worker, wait_ready, worker_env
+from tests.platform.jobs.test_queue import enqueuer, start_worker, wait_ready, worker_env
 
 pytestmark = pytest.mark.db
 
@@ -97,12 +96,7 @@ def test_progress_detail_of_a_job_on_a_worker_process(settings, redis_url: str, 
     work.mkdir()
 
     async def scenario() -> None:
-        db = dbmod.Database(settings)
-        service = JobService(
-            db, QueueExecutor(redis_url, run_jobs=False), app=None, settings=load_job_settings(HEARTBEAT)
-        )
-        await service.start()
-        try:
+        async with enqueuer(settings, redis_url) as service:
             job = await service.submit("jt", "steps", {"steps": 3, "dir": str(work)})
             for i in range(2):
                 end = time.monotonic() + 60
@@ -115,9 +109,6 @@ def test_progress_detail_of_a_job_on_a_worker_process(settings, redis_url: str, 
             (work / f"{job.id}.go2").touch()
             done = await service.wait(job.id, limit_s=40)
             assert done is not None and done.status == JobStatus.SUCCEEDED
-        finally:
-            await service.shutdown()
-            await db.dispose()
 
     try:
         wait_ready(worker, log)

@@ -5,11 +5,13 @@ cancelled; every job ends in exactly one terminal state, with its result stored 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -59,6 +61,22 @@ def start_worker(env: dict[str, str], log: Path, script: str = WORKER) -> subpro
     )
 
 
+@contextlib.asynccontextmanager
+async def enqueuer(settings, redis_url: str) -> AsyncIterator[JobService]:  # type: ignore[no-untyped-def]
+    """A started JobService that only enqueues to Redis (like ``serve`` with Redis): the workers run
+    the jobs. Shut down, and its database closed, on exit."""
+    db = dbmod.Database(settings)
+    service = JobService(
+        db, QueueExecutor(redis_url, run_jobs=False), app=None, settings=load_job_settings(HEARTBEAT)
+    )
+    await service.start()
+    try:
+        yield service
+    finally:
+        await service.shutdown()
+        await db.dispose()
+
+
 def wait_ready(proc: subprocess.Popen[bytes], log: Path, limit_s: float = 120) -> None:
     end = time.monotonic() + limit_s
     while time.monotonic() < end:
@@ -95,11 +113,7 @@ def test_two_workers_kill_one_cancel_on_the_other(settings, redis_url: str, tmp_
 
 
 async def _scenario(settings, redis_url: str, work: Path, workers: list[subprocess.Popen[bytes]]) -> None:  # type: ignore[no-untyped-def]
-    db = dbmod.Database(settings)
-    js = load_job_settings(HEARTBEAT)
-    service = JobService(db, QueueExecutor(redis_url, run_jobs=False), app=None, settings=js)
-    await service.start()
-    try:
+    async with enqueuer(settings, redis_url) as service:
         # short jobs all run in the workers (this process runs none)
         quick = [await service.submit("jt", "add", {"a": i, "b": 1}) for i in range(10)]
         for job in quick:
@@ -166,9 +180,6 @@ async def _scenario(settings, redis_url: str, work: Path, workers: list[subproce
             assert int((work / f"{job.id}.pid").read_text()) != victim.pid  # ran again on the survivor
         assert final[cancelled.id].status == JobStatus.CANCELLED  # type: ignore[union-attr]
         assert final[other[1].id].status == JobStatus.SUCCEEDED  # type: ignore[union-attr]
-    finally:
-        await service.shutdown()
-        await db.dispose()
 
 
 async def _requeued(service: JobService, job_id: str) -> bool:

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from ridgeline.platform import db as dbmod
-from ridgeline.platform.jobqueue import QueueExecutor
-from ridgeline.platform.jobs import JobService, JobStatus, load_job_settings
+from ridgeline.platform.jobs import JobStatus
 from tests.platform.jobs.test_lease import until
-from tests.platform.jobs.test_queue import HEARTBEAT, start_worker, worker_env
+from tests.platform.jobs.test_queue import enqueuer, start_worker, worker_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.db, pytest.mark.slow]
 
@@ -41,12 +40,7 @@ def test_concurrency_counts_slots_for_the_process_across_families(
     work.mkdir()
 
     async def scenario() -> None:
-        db = dbmod.Database(settings)
-        service = JobService(
-            db, QueueExecutor(redis_url, run_jobs=False), app=None, settings=load_job_settings(HEARTBEAT)
-        )
-        await service.start()
-        try:
+        async with enqueuer(settings, redis_url) as service:
             first = await service.submit("jt", "spin", {"seconds": 120, "dir": str(work)})
             ticks = work / f"{first.id}.ticks"
             await until(lambda: asyncio.sleep(0, _ticks(ticks) >= 0), what="the first job running")
@@ -66,9 +60,6 @@ def test_concurrency_counts_slots_for_the_process_across_families(
             (work / f"{second.id}.stop").touch()
             done = await service.wait(second.id, limit_s=60)
             assert done is not None and done.status == JobStatus.SUCCEEDED
-        finally:
-            await service.shutdown()
-            await db.dispose()
 
     try:
         end = time.monotonic() + 120
