@@ -149,8 +149,11 @@ def call(client: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return client.blocking_portal.call(run)
 
 
-def make_user(client: Any, username: str, role: Role = Role.USER, password: str = "pass-word-123") -> Any:
-    return call(client, auth_of(client).create_user, username, password, actor="test", role=role)
+def make_user(
+    client: Any, username: str, role: Role = Role.USER, password: str = "pass-word-123", **fields: Any
+) -> Any:
+    """A user made through the auth service; ``fields`` are more of its fields (``email=...``)."""
+    return call(client, auth_of(client).create_user, username, password, actor="test", role=role, **fields)
 
 
 def login(client: Any, username: str, password: str = "pass-word-123") -> str:

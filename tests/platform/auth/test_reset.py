@@ -87,14 +87,7 @@ def mailed_token(client: Any, inbox: Inbox, email: str, login_: str | None = Non
 
 def test_the_answer_does_not_tell_whether_the_account_exists(mail_client, smtp) -> None:  # type: ignore[no-untyped-def]
     _, inbox = smtp
-    call(
-        mail_client,
-        auth_of(mail_client).create_user,
-        "olga",
-        "pass-word-123",
-        actor="t",
-        email="olga@example.org",
-    )
+    make_user(mail_client, "olga", email="olga@example.org")
     # A forged Host header must not reach the mail (the link comes from the setting only).
     known = mail_client.post(
         "/auth/password/forgot", json={"login": "olga@example.org"}, headers={"Host": "evil.example"}
@@ -111,14 +104,7 @@ def test_the_answer_does_not_tell_whether_the_account_exists(mail_client, smtp) 
 
 def test_a_token_resets_once_and_ends_every_session(mail_client, smtp) -> None:  # type: ignore[no-untyped-def]
     _, inbox = smtp
-    call(
-        mail_client,
-        auth_of(mail_client).create_user,
-        "ivan",
-        "pass-word-123",
-        actor="t",
-        email="ivan@example.org",
-    )
+    make_user(mail_client, "ivan", email="ivan@example.org")
     session = login(mail_client, "ivan")
     token = mailed_token(mail_client, inbox, "ivan@example.org", "ivan")  # by username works too
 
@@ -143,14 +129,7 @@ def test_a_token_resets_once_and_ends_every_session(mail_client, smtp) -> None: 
 
 def test_tokens_expire_and_a_newer_one_voids_the_older(mail_client, smtp) -> None:  # type: ignore[no-untyped-def]
     _, inbox = smtp
-    call(
-        mail_client,
-        auth_of(mail_client).create_user,
-        "zoe",
-        "pass-word-123",
-        actor="t",
-        email="zoe@example.org",
-    )
+    make_user(mail_client, "zoe", email="zoe@example.org")
     first = mailed_token(mail_client, inbox, "zoe@example.org")
     second = mailed_token(mail_client, inbox, "zoe@example.org")
     r = mail_client.post("/auth/password/reset", json={"token": first, "new_password": "brand-new-secret-7"})
@@ -171,14 +150,7 @@ def test_a_reset_does_not_step_around_mfa(mail_client, smtp) -> None:  # type: i
     import pyotp
 
     _, inbox = smtp
-    call(
-        mail_client,
-        auth_of(mail_client).create_user,
-        "max",
-        "pass-word-123",
-        actor="t",
-        email="max@example.org",
-    )
+    make_user(mail_client, "max", email="max@example.org")
     session = login(mail_client, "max")
     secret = mail_client.post("/auth/mfa/totp", headers=bearer(session)).json()["secret"]
     totp = pyotp.TOTP(secret)
