@@ -408,15 +408,7 @@ def auth_route_handlers(
         user = await _signed_in_user(request)
         if not await auth.mfa.enabled(user.id):
             raise RidgelineError(409, "mfa_not_enabled", "TOTP is not on for this account.")
-        if not await auth.users.verify_password(user.id, data.password):
-            await auth.audit.record(
-                "mfa.disable",
-                "denied",
-                actor=user.username,
-                target=user.id,
-                reason="invalid_current_password",
-            )
-            raise RidgelineError(403, "invalid_current_password", "The current password is not correct.")
+        await auth.require_password(user, data.password, "mfa.disable")
         if not await auth.mfa.verify(user.id, data.otp):
             await auth.audit.record(
                 "mfa.disable", "denied", actor=user.username, target=user.id, reason="mfa_invalid"

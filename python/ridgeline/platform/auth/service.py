@@ -227,17 +227,18 @@ class AuthService:
             "sessions.revoke", "ok", actor=user.username, target=user.id, reason=f"{action} gen={generation}"
         )
 
-    async def change_password(self, user: User, current: str, new: str) -> None:
-        """V6.2.2/V6.2.3: the current password is required; every other session ends."""
-        if not await self.users.verify_password(user.id, current):
+    async def require_password(self, user: User, password: str, action: str) -> None:
+        """The user's current password, or 403 ``invalid_current_password`` (audited as ``action``
+        denied): what a password change and turning MFA off both ask for."""
+        if not await self.users.verify_password(user.id, password):
             await self.audit.record(
-                "password.change",
-                "denied",
-                actor=user.username,
-                target=user.id,
-                reason="invalid_current_password",
+                action, "denied", actor=user.username, target=user.id, reason="invalid_current_password"
             )
             raise RidgelineError(403, "invalid_current_password", "The current password is not correct.")
+
+    async def change_password(self, user: User, current: str, new: str) -> None:
+        """V6.2.2/V6.2.3: the current password is required; every other session ends."""
+        await self.require_password(user, current, "password.change")
         try:
             await self.users.set_password(user, new)
         except UserError as exc:
