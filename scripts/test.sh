@@ -19,5 +19,7 @@ cargo test -p ridgeline-core --quiet
 echo "== ruff" >&2
 .venv/bin/ruff check python tests bench
 .venv/bin/ruff format --check python tests bench
+echo "== dependency audit (partial: docs/security.md)" >&2
+timeout 300 .venv/bin/python scripts/audit_pypi_latest.py | tail -n 15
 echo "== pytest" >&2
 .venv/bin/python -m pytest -q "$@"

@@ -181,7 +181,8 @@ def test_second_download_of_a_running_one_is_refused(hub_app: App, hub_server: F
     assert now["status"] == "running" and now["bytes_done"] == len(b"{}")
     assert 0 < now["progress"] < 1 and now["files"][0]["verified"] == "git_blob_sha1"
     gate.set()
-    assert hub_app.wait_download(first["id"])["status"] == "succeeded"
+    done = hub_app.wait_download(first["id"])
+    assert done["status"] == "succeeded", done
 
 
 def test_a_running_download_is_cancelled_through_the_api(hub_app: App, hub_server: FakeServer) -> None:
@@ -203,7 +204,7 @@ def test_a_running_download_is_cancelled_through_the_api(hub_app: App, hub_serve
     r = hub_app.req("POST", "/v1/modelops/downloads", json={"source_id": "acme/tiny-embed"})
     assert r.status_code == 202, r.text
     second = hub_app.wait_download(r.json()["id"])
-    assert second["status"] == "succeeded" and second["resumed_bytes"] == len(b"{}")
+    assert second["status"] == "succeeded" and second["resumed_bytes"] == len(b"{}"), second
     r = hub_app.req("POST", f"/v1/modelops/downloads/{second['id']}/cancel")
     assert r.status_code == 409 and r.json()["reason_code"] == "modelops_download_finished"
     r = hub_app.req("POST", "/v1/modelops/downloads/dl_nope/cancel")
