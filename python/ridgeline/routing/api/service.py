@@ -482,6 +482,7 @@ class RoutingService:
         await self.flush()
         if self._writer is not None:
             self._writer.cancel()
+        self.store.close()
 
     async def count_runs(self) -> int:
         await self.flush()
