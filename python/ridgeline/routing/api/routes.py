@@ -58,7 +58,7 @@ ParetoBody = Annotated[
 def compute_route(svc: RoutingService, req: schemas.RouteRequest) -> dict[str, Any]:
     planner = svc.require_planner()
     vehicle = svc.vehicle(req.vehicle_id, req.payload_kg)
-    planned = planner.plan_route(convert.route_query(req, vehicle))
+    planned = planner.plan_route(convert.route_query(req, vehicle), encoded=True)
     return {
         "routes": [convert.pre_encoded(convert.detail(planned.route, 0, "route"))],
         "incidents": convert.incidents(planned.priced.incidents),
