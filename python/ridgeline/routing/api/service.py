@@ -38,6 +38,7 @@ log = logging.getLogger("ridgeline.routing")
 T = TypeVar("T")
 
 CACHE_EVENTS = Counter("ridgeline_routing_cache_total", "Route cache lookups by outcome", ["outcome"])
+_CACHE_HIT, _CACHE_MISS = CACHE_EVENTS.labels("hit"), CACHE_EVENTS.labels("miss")  # resolved once
 
 
 class RouteCache:
@@ -55,11 +56,11 @@ class RouteCache:
             v = self._d.get(key)
             if v is None:
                 self.misses += 1
-                CACHE_EVENTS.labels("miss").inc()
+                _CACHE_MISS.inc()
                 return None
             self._d.move_to_end(key)
             self.hits += 1
-            CACHE_EVENTS.labels("hit").inc()
+            _CACHE_HIT.inc()
             return v
 
     def put(self, key: str, value: Any) -> None:
@@ -122,6 +123,7 @@ class RoutingService:
         self.asset_error: AssetError | None = None
         self.custom: dict[str, Vehicle] = {}
         self._artifact_locks: dict[str, asyncio.Lock] = {}
+        self._asset_info: tuple[Planner, dict[str, Any]] | None = None
         # Group commit of run records: concurrent requests' rows share one transaction, and each request
         # answers only after the transaction holding its run has committed (nothing promised is lost).
         self._pending: dict[str, dict[str, Any]] = {}
@@ -189,13 +191,17 @@ class RoutingService:
         return self.planner
 
     def asset_info(self) -> dict[str, Any]:
+        """The ``asset`` block of every answer: built once per loaded planner (treat it as read-only)."""
         if self.planner is None:
             return {
                 "loaded": False,
                 "reason_code": self.asset_error.reason_code if self.asset_error else None,
             }
+        cached = self._asset_info
+        if cached is not None and cached[0] is self.planner:
+            return cached[1]
         a = self.planner.assets
-        return {
+        info = {
             "loaded": True,
             "name": a.name,
             "dem_version": a.dem_version,
@@ -206,6 +212,8 @@ class RoutingService:
             "arcs": a.num_arcs,
             "terrain_coverage": (a.manifest.get("terrain") or {}).get("coverage"),
         }
+        self._asset_info = (self.planner, info)
+        return info
 
     # ---- vehicles --------------------------------------------------------------------------
 
