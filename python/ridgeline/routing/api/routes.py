@@ -259,7 +259,10 @@ async def _stream_events(
                 yield item
             elif isinstance(item, tuple):
                 try:
-                    run_id = await svc.record_run("pareto_stream", req, item[1], req)
+                    # the row (hashes, signatures) is built off the loop, as for /route and /pareto
+                    row = await off_loop(lambda r=item[1]: svc.run_row("pareto_stream", req, r, req))
+                    await svc.commit_run(row)
+                    run_id = row["id"]
                 except Exception:
                     log.exception("recording the stream run failed")
                     yield _fatal("internal_error", "Could not record the run.")

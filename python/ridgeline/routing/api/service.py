@@ -473,6 +473,10 @@ class RoutingService:
             "created_at": created,
         }
 
+    async def commit_run(self, row: dict[str, Any]) -> None:
+        """Queues a :meth:`run_row` and returns once the transaction holding it has committed."""
+        await self._commit(row)
+
     async def _commit(self, row: dict[str, Any]) -> None:
         """Queue the row and wait until a transaction holding it has committed (or raise)."""
         done = asyncio.get_running_loop().create_future()
