@@ -98,3 +98,35 @@ def test_runs_sync_setting_is_validated() -> None:
     assert load_env_struct(RoutingSettings, "RIDGELINE_ROUTING_", {}).runs_sync == "full"
     with pytest.raises(SettingsError, match="RIDGELINE_ROUTING_RUNS_SYNC"):
         load_env_struct(RoutingSettings, "RIDGELINE_ROUTING_", {"RIDGELINE_ROUTING_RUNS_SYNC": "off"})
+
+
+def test_failed_batch_rolls_back_and_the_next_commits(routing_client: Any) -> None:  # noqa: F811
+    """A batch that fails (here a duplicate run id) raises and writes none of its rows; the writer's
+    next batch starts a clean transaction and commits."""
+    from ridgeline.routing.api.store import now
+
+    c = routing_client()
+    if c.app.state["ctx"].db.backend != "sqlite":
+        pytest.skip("the run writer is SQLite's")
+    svc = _service(c)
+
+    def row(run_id: str) -> dict[str, Any]:
+        return {
+            "id": run_id,
+            "kind": "route",
+            "request": {},
+            "results": {},
+            "manifest": {},
+            "signature": "s",
+            "scenario_manifest": {},
+            "scenario_signature": "s",
+            "provenance": {},
+            "created_at": now(),
+        }
+
+    c.blocking_portal.call(lambda: svc.store.insert_runs([row("c" * 32)], fsync=True))
+    with pytest.raises(sqlite3.IntegrityError):
+        c.blocking_portal.call(lambda: svc.store.insert_runs([row("d" * 32), row("c" * 32)], fsync=True))
+    assert c.blocking_portal.call(svc.store.get_run, "d" * 32) is None  # the failed batch wrote nothing
+    c.blocking_portal.call(lambda: svc.store.insert_runs([row("e" * 32)], fsync=True))
+    assert c.blocking_portal.call(svc.store.get_run, "e" * 32) is not None

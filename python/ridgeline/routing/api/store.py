@@ -139,10 +139,11 @@ class SQLiteRunWriter:
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.executemany(self._sql, values)
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # a failed insert or commit: the next batch starts clean
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     def synchronous(self) -> int:
         """The writer connection's ``PRAGMA synchronous`` (2 = FULL, 1 = NORMAL)."""
