@@ -48,3 +48,31 @@ def test_pareto_answer_and_record_agree(client: Any) -> None:  # noqa: F811
     out = _check(client, "/routing/pareto", body)
     assert out["answer"]["routes"] == out["results"]["routes"]
     assert all(r["geometry"]["coordinates"] for r in out["answer"]["routes"])
+
+
+def test_route_coordinates_json_is_the_plain_encoding(sample_assets: Any, routing_key: Any) -> None:  # noqa: F811
+    """``/route`` takes its coordinates' JSON from ``Planner.coordinates_json`` (``plan_route(...,
+    encoded=True)``): the encoded detail is byte-for-byte that of the plain lists, one leg or
+    several (a waypoint)."""
+    from ridgeline.platform.signing import Signer
+    from ridgeline.routing.api import convert, schemas
+    from ridgeline.routing.assets import load_assets
+    from ridgeline.routing.planner import Planner
+    from ridgeline.routing.vehicles import BUILTIN_VEHICLES
+
+    signer = Signer.load_or_create(routing_key.parent.parent, routing_key)
+    planner = Planner(load_assets(sample_assets, [signer.public_key_b64()]))
+    bodies = [
+        {"origin": SAMPLE_A, "destination": SAMPLE_B},
+        {"origin": SAMPLE_A, "destination": SAMPLE_B, "waypoints": [{"lat": 45.930, "lon": 6.140}]},
+    ]
+    for body in bodies:
+        req = msgspec.convert(body, schemas.RouteRequest)
+        q = convert.route_query(req, BUILTIN_VEHICLES[req.vehicle_id])
+        plain = planner.plan_route(q).route
+        encoded = planner.plan_route(q, encoded=True).route
+        assert encoded.coordinates_json is not None and plain.coordinates_json is None
+        assert msgspec.json.encode(convert.pre_encoded(convert.detail(encoded, 0, "route"))) == (
+            msgspec.json.encode(convert.pre_encoded(convert.detail(plain, 0, "route")))
+        )
+        assert len(encoded.legs) == len(body.get("waypoints", [])) + 1

@@ -58,7 +58,7 @@ ParetoBody = Annotated[
 def compute_route(svc: RoutingService, req: schemas.RouteRequest) -> dict[str, Any]:
     planner = svc.require_planner()
     vehicle = svc.vehicle(req.vehicle_id, req.payload_kg)
-    planned = planner.plan_route(convert.route_query(req, vehicle))
+    planned = planner.plan_route(convert.route_query(req, vehicle), encoded=True)
     return {
         "routes": [convert.pre_encoded(convert.detail(planned.route, 0, "route"))],
         "incidents": convert.incidents(planned.priced.incidents),
@@ -259,7 +259,10 @@ async def _stream_events(
                 yield item
             elif isinstance(item, tuple):
                 try:
-                    run_id = await svc.record_run("pareto_stream", req, item[1], req)
+                    # the row (hashes, signatures) is built off the loop, as for /route and /pareto
+                    row = await off_loop(lambda r=item[1]: svc.run_row("pareto_stream", req, r, req))
+                    await svc.commit_run(row)
+                    run_id = row["id"]
                 except Exception:
                     log.exception("recording the stream run failed")
                     yield _fatal("internal_error", "Could not record the run.")

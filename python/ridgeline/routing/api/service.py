@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import hashlib
 import logging
 import os
 import threading
@@ -37,6 +38,7 @@ log = logging.getLogger("ridgeline.routing")
 T = TypeVar("T")
 
 CACHE_EVENTS = Counter("ridgeline_routing_cache_total", "Route cache lookups by outcome", ["outcome"])
+_CACHE_HIT, _CACHE_MISS = CACHE_EVENTS.labels("hit"), CACHE_EVENTS.labels("miss")  # resolved once
 
 
 class RouteCache:
@@ -54,11 +56,11 @@ class RouteCache:
             v = self._d.get(key)
             if v is None:
                 self.misses += 1
-                CACHE_EVENTS.labels("miss").inc()
+                _CACHE_MISS.inc()
                 return None
             self._d.move_to_end(key)
             self.hits += 1
-            CACHE_EVENTS.labels("hit").inc()
+            _CACHE_HIT.inc()
             return v
 
     def put(self, key: str, value: Any) -> None:
@@ -121,6 +123,7 @@ class RoutingService:
         self.asset_error: AssetError | None = None
         self.custom: dict[str, Vehicle] = {}
         self._artifact_locks: dict[str, asyncio.Lock] = {}
+        self._asset_info: tuple[Planner, dict[str, Any]] | None = None
         # Group commit of run records: concurrent requests' rows share one transaction, and each request
         # answers only after the transaction holding its run has committed (nothing promised is lost).
         self._pending: dict[str, dict[str, Any]] = {}
@@ -188,13 +191,17 @@ class RoutingService:
         return self.planner
 
     def asset_info(self) -> dict[str, Any]:
+        """The ``asset`` block of every answer: built once per loaded planner (treat it as read-only)."""
         if self.planner is None:
             return {
                 "loaded": False,
                 "reason_code": self.asset_error.reason_code if self.asset_error else None,
             }
+        cached = self._asset_info
+        if cached is not None and cached[0] is self.planner:
+            return cached[1]
         a = self.planner.assets
-        return {
+        info = {
             "loaded": True,
             "name": a.name,
             "dem_version": a.dem_version,
@@ -205,6 +212,8 @@ class RoutingService:
             "arcs": a.num_arcs,
             "terrain_coverage": (a.manifest.get("terrain") or {}).get("coverage"),
         }
+        self._asset_info = (self.planner, info)
+        return info
 
     # ---- vehicles --------------------------------------------------------------------------
 
@@ -319,20 +328,31 @@ class RoutingService:
         cache hits too). The key holds the request and the vehicle's current parameters."""
         await self.refresh_vehicles(req.vehicle_id)
         vehicle = self.vehicle(req.vehicle_id, req.payload_kg)
-        key = (
-            f"{kind}:{msgspec.json.encode(req, order='sorted').decode()}:"
-            f"{msgspec.json.encode(vehicle).decode()}"
-        )
+        canonical = msgspec.json.encode(req, order="sorted")  # the request's canonical JSON
+        key = f"{kind}:{canonical.decode()}:{msgspec.json.encode(vehicle).decode()}"
+        request_sha256 = hashlib.sha256(canonical).hexdigest()  # = canonical_sha256(req)
         results = self.cache.get(key)
         shared_key = f"{self.planner.assets.manifest_sha256 if self.planner else ''}:{key}"
         if results is None and self.shared is not None:
             results = await self.shared.get(shared_key)
+        row: dict[str, Any] | None = None
         if results is None:
-            results = await off_loop(compute)
+            # The run row (hashes, two signatures, JSON) is built on the same worker thread as the
+            # search: the event loop only queues it, and never gives up the GIL mid-request to
+            # hash or sign (hashlib releases it on large inputs; taking it back waits on the
+            # threads' switch interval).
+            def work() -> tuple[dict[str, Any], dict[str, Any]]:
+                computed = compute()
+                return computed, self.run_row(kind, req, computed, req, request_sha256=request_sha256)
+
+            results, row = await off_loop(work)
             if self.shared is not None:
                 await self.shared.put(shared_key, results)
         self.cache.put(key, results)
-        return results, await self.record_run(kind, req, results, req)
+        if row is None:
+            row = self.run_row(kind, req, results, req, request_sha256=request_sha256)
+        await self._commit(row)
+        return results, row["id"]
 
     # ---- runs ------------------------------------------------------------------------------
 
@@ -344,6 +364,24 @@ class RoutingService:
         options: schemas.Options | None,
         run_id: str | None = None,
     ) -> str:
+        """Records the run (signed manifests, one group-committed row); returns its id once the
+        transaction holding it has committed."""
+        row = self.run_row(kind, request, results, options, run_id)
+        await self._commit(row)
+        return str(row["id"])
+
+    def run_row(
+        self,
+        kind: str,
+        request: Any,
+        results: dict[str, Any],
+        options: schemas.Options | None,
+        run_id: str | None = None,
+        *,
+        request_sha256: str | None = None,
+    ) -> dict[str, Any]:
+        """The run's row: manifest and scenario manifest, both signed, and provenance. Plain work
+        (no I/O, nothing awaited): callable on a worker thread."""
         run_id = run_id or uuid.uuid4().hex
         planner = self.require_planner()
         created = now()
@@ -363,7 +401,7 @@ class RoutingService:
             "service_version": ridgeline.__version__,
             "asset": asset,
             "vehicle_id": vehicle_id,
-            "request_sha256": canonical_sha256(request),
+            "request_sha256": request_sha256 or canonical_sha256(request),
             "results_sha256": canonical_sha256(results),
             "route_count": len(routes),
             # A duty's chain totals (driving, breaks, rests, service, elapsed, money ...), as answered.
@@ -422,21 +460,22 @@ class RoutingService:
             # msgspec.Raw (``convert.pre_encoded``) is embedded by the SQLite column's msgspec
             # encoder; other drivers serialise JSON themselves and get plain values.
             results = msgspec.json.decode(msgspec.json.encode(results))
-        await self._commit(
-            {
-                "id": run_id,
-                "kind": kind,
-                "request": req_builtins,
-                "results": results,
-                "manifest": manifest,
-                "signature": self.ctx.signer.sign(manifest),
-                "scenario_manifest": scenario_manifest,
-                "scenario_signature": self.ctx.signer.sign(scenario_manifest),
-                "provenance": provenance,
-                "created_at": created,
-            }
-        )
-        return run_id
+        return {
+            "id": run_id,
+            "kind": kind,
+            "request": req_builtins,
+            "results": results,
+            "manifest": manifest,
+            "signature": self.ctx.signer.sign(manifest),
+            "scenario_manifest": scenario_manifest,
+            "scenario_signature": self.ctx.signer.sign(scenario_manifest),
+            "provenance": provenance,
+            "created_at": created,
+        }
+
+    async def commit_run(self, row: dict[str, Any]) -> None:
+        """Queues a :meth:`run_row` and returns once the transaction holding it has committed."""
+        await self._commit(row)
 
     async def _commit(self, row: dict[str, Any]) -> None:
         """Queue the row and wait until a transaction holding it has committed (or raise)."""
@@ -482,6 +521,7 @@ class RoutingService:
         await self.flush()
         if self._writer is not None:
             self._writer.cancel()
+        self.store.close()
 
     async def count_runs(self) -> int:
         await self.flush()
