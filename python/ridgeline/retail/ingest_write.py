@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,6 +47,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ridgeline.retail.api import store
+
+#: Rows per multi-row ``INSERT`` on SQLite, and SQLite's limit of bound parameters per statement
+#: (SQLITE_MAX_VARIABLE_NUMBER since 3.32).
+SQLITE_ROWS_PER_INSERT = 500
+SQLITE_MAX_PARAMS = 32766
 
 #: Columns of ``retail_sales_daily`` in the order the fresh-row writers send them.
 SALES_WRITE_COLUMNS = ["store_id", "product_id", "date", *store.SALES_COLUMNS, "batch_id"]
@@ -181,19 +187,32 @@ class FreshWriter:
         # Columns with one value in the whole block (the batch id, a flag nobody sent) are written
         # as SQL literals: every bound parameter costs sqlite3 about 0.15 us per row.
         literals = _constant_literals(frame)
-        if len(literals) == frame.width:  # executemany needs one bound column to count rows by
+        if len(literals) == frame.width:  # a VALUES row needs one bound column to count rows by
             literals.pop(frame.columns[0])
         bound = [c for c in frame.columns if c not in literals]
         names = ", ".join([*bound, *literals])
-        values = ", ".join(["?"] * len(bound) + list(literals.values()))
-        sql = f"INSERT INTO {table.name} ({names}) VALUES ({values})"
-        buffers = _sqlite_buffers(frame.select(bound))
+        row = "(" + ", ".join(["?"] * len(bound) + list(literals.values())) + ")"
+        head = f"INSERT INTO {table.name} ({names}) VALUES "
+        # Many rows per statement: sqlite3 releases and re-takes the GIL around every step, so one
+        # row per step hands the GIL to the event loop and the parser threads 729,128 times per
+        # Rossmann file (and waits to get it back each time); per-statement overhead goes too.
+        per = max(1, min(SQLITE_ROWS_PER_INSERT, SQLITE_MAX_PARAMS // len(bound)))
+        flat = list(itertools.chain.from_iterable(zip(*_sqlite_buffers(frame.select(bound)), strict=True)))
+        width = per * len(bound)
+        full = len(flat) // width
+        chunks = (flat[i * width : (i + 1) * width] for i in range(full))
+        rest = flat[full * width :]
         driver = await self._driver()  # aiosqlite: runs on its own thread, same transaction
         # Not awaited here: the event loop prepares the next rows (holidays, the next block) while
         # the driver's thread inserts these. aiosqlite runs a connection's calls in submission
         # order, so every later statement of the request sees these rows; one INSERT in flight.
         await self.drain()
-        self._inflight = asyncio.ensure_future(driver.executemany(sql, zip(*buffers, strict=True)))
+        steps = []
+        if full:
+            steps.append(driver.executemany(head + ", ".join([row] * per), chunks))
+        if rest:
+            steps.append(driver.execute(head + ", ".join([row] * (len(rest) // len(bound))), rest))
+        self._inflight = asyncio.ensure_future(_in_order(steps))
 
     async def _copy_pg(self, table: sa.Table, frame: pl.DataFrame) -> bool:
         import asyncpg
@@ -212,6 +231,11 @@ class FreshWriter:
             return False
         await driver.execute(f"RELEASE SAVEPOINT {name}")
         return True
+
+
+async def _in_order(steps: list[Any]) -> None:
+    for step in steps:
+        await step
 
 
 def _constant_literals(frame: pl.DataFrame) -> dict[str, str]:
