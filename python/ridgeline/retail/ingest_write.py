@@ -217,20 +217,88 @@ class FreshWriter:
     async def _copy_pg(self, table: sa.Table, frame: pl.DataFrame) -> bool:
         import asyncpg
 
-        data = io.BytesIO()
-        frame.write_csv(data, include_header=False, null_value="")
-        data.seek(0)
+        binary = pg_binary_copy(table, frame)
+        if binary is not None:
+            data, fmt = io.BytesIO(binary), "binary"
+        else:
+            data, fmt = io.BytesIO(), "csv"
+            frame.write_csv(data, include_header=False, null_value="")
+            data.seek(0)
         driver = await self._driver()
         name = self._savepoint()
         await driver.execute(f"SAVEPOINT {name}")
         try:
-            await driver.copy_to_table(table.name, source=data, columns=list(frame.columns), format="csv")
+            await driver.copy_to_table(table.name, source=data, columns=list(frame.columns), format=fmt)
         except asyncpg.UniqueViolationError:
             await driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
             await driver.execute(f"RELEASE SAVEPOINT {name}")
             return False
         await driver.execute(f"RELEASE SAVEPOINT {name}")
         return True
+
+
+#: PostgreSQL's binary COPY layout of the column types the fact table uses (big-endian).
+_PG_BINARY: dict[type, str] = {sa.Integer: ">i4", sa.Float: ">f8", sa.Boolean: "u1", sa.Date: ">i4"}
+_PG_EPOCH_DAYS = 10957  # 2000-01-01, day zero of PostgreSQL's binary dates, in days since 1970-01-01
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+def pg_binary_copy(table: sa.Table, frame: pl.DataFrame) -> bytes | None:
+    """``frame`` in PostgreSQL's binary ``COPY`` format, or None when a column's type has no layout
+    here (text: the caller sends CSV) or an integer does not fit int4 (CSV then lets the server
+    refuse it as before).
+
+    Built by numpy from the column buffers, no Python object per value: with the CSV the server
+    parsed every date and float from text, most of its CPU time per row. Rows are grouped by which
+    nullable columns are null (a null field is a length of -1 and no data, so each group has one
+    fixed layout); the groups keep the frame's order within them.
+    """
+    import numpy as np
+
+    kinds: list[tuple[str, str]] = []
+    for name in frame.columns:
+        layout = next((v for t, v in _PG_BINARY.items() if isinstance(table.c[name].type, t)), None)
+        if layout is None:
+            return None
+        kinds.append((name, layout))
+    values: dict[str, Any] = {}
+    nulls: dict[str, Any] = {}
+    for name, layout in kinds:
+        col = frame.get_column(name)
+        if col.null_count():
+            nulls[name] = col.is_null().to_numpy()
+        if layout == ">i4" and col.dtype != pl.Date:
+            lo, hi = col.min(), col.max()
+            if lo is not None and (lo < _INT32[0] or hi > _INT32[1]):  # type: ignore[operator]
+                return None
+        if col.dtype == pl.Date:
+            col = col.cast(pl.Int32) - _PG_EPOCH_DAYS
+        values[name] = col.fill_null(0).to_numpy().astype(layout, copy=False)
+    parts = [b"PGCOPY\n\xff\r\n\x00" + bytes(8)]  # signature, flags, no header extension
+    # One bit per nullable column that has nulls: the code of a row's null pattern.
+    code = np.zeros(frame.height, dtype=np.int64)
+    for bit, name in enumerate(nulls):
+        code |= nulls[name].astype(np.int64) << bit
+    codes = np.unique(code)
+    for c in codes.tolist():
+        null_now = {name for bit, name in enumerate(nulls) if c >> bit & 1}
+        rows = slice(None) if len(codes) == 1 else np.flatnonzero(code == c)
+        fields: list[tuple[str, str]] = [("n", ">i2")]
+        for name, layout in kinds:
+            fields.append((f"l_{name}", ">i4"))
+            if name not in null_now:
+                fields.append((f"v_{name}", layout))
+        out = np.empty(frame.height if len(codes) == 1 else len(rows), dtype=fields)  # type: ignore[arg-type]
+        out["n"] = len(kinds)
+        for name, layout in kinds:
+            if name in null_now:
+                out[f"l_{name}"] = -1
+            else:
+                out[f"l_{name}"] = np.dtype(layout).itemsize
+                out[f"v_{name}"] = values[name][rows]
+        parts.append(out.tobytes())
+    parts.append(b"\xff\xff")  # end of data
+    return b"".join(parts)
 
 
 async def _in_order(steps: list[Any]) -> None:
