@@ -6,6 +6,7 @@ null pattern of the nullable columns round-trips), the date range each batch rec
 from __future__ import annotations
 
 import asyncio
+import gzip
 import struct
 from datetime import date
 from typing import Any
@@ -179,3 +180,50 @@ def test_migration_0026_drops_the_batch_index_and_adds_the_batch_range(settings)
     command.downgrade(dbmod.alembic_config(settings), "0025_retail_ingest_speed")
     indexes, columns = asyncio.run(on_db(shape))
     assert "ix_retail_sales_daily_batch" in indexes and not {"first_date", "last_date"} & columns
+
+
+def test_a_body_sent_as_one_chunk_is_written_block_by_block(make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # An in-process client hands the whole body over as one chunk: its blocks must still be parsed,
+    # validated and written one by one (the first written while later ones are still unparsed), not
+    # all parsed first.
+    from ridgeline.retail import records
+    from ridgeline.retail.api import ingest
+    from ridgeline.retail.settings import retail_settings
+
+    c = make_client(seed_defaults=False)
+    body = csv_bytes(sales_rows(n_days=31, stores=tuple(f"S{i}" for i in range(1, 9))))  # 496 rows, 24 KB
+    events: list[str] = []
+    parse, apply = records.RecordParser._block, ingest._BlockWriter.apply
+
+    def logged_parse(self: Any, block: bytes) -> Any:
+        events.append("parse")
+        yield from parse(self, block)
+
+    async def logged_apply(self: Any, good: pl.DataFrame) -> None:
+        events.append("write")
+        await apply(self, good)
+
+    monkeypatch.setattr(records, "INFLATE_PIECE", 2048)  # blocks of about 2 KB
+    monkeypatch.setattr(records.RecordParser, "_block", logged_parse)
+    monkeypatch.setattr(ingest._BlockWriter, "apply", logged_apply)
+    ctx = c.app.state["ctx"]
+
+    async def one_chunk() -> Any:
+        yield gzip.compress(body)
+
+    async def run() -> Any:
+        return await ingest.ingest_sales(
+            ctx.db,
+            one_chunk(),
+            "csv",
+            gzip=True,
+            create_missing=True,
+            block_bytes=1024,
+            limits=retail_settings(ctx),
+        )
+
+    tally, _ = c.blocking_portal.call(run)
+    assert tally.inserted == 496 and tally.rejected == 0
+    assert events.count("parse") >= 6
+    # At most the two queued blocks and the one being prepared are parsed before the first write.
+    assert events[: events.index("write")].count("parse") <= 3

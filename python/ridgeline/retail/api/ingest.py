@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
@@ -149,6 +149,17 @@ async def ingest_sales(
 
     queue: asyncio.Queue[tuple[pl.DataFrame, list[pl.DataFrame]] | None] = asyncio.Queue(maxsize=2)
 
+    async def prepared(blocks: Iterator[pl.DataFrame]) -> AsyncIterator[tuple[pl.DataFrame, list[pl.DataFrame]]]:
+        # One block at a time, each parsed and validated in one worker-thread call: a chunk can hold
+        # the whole body (an in-process client sends it as one), and parsing all of it before
+        # validating and writing the first block would leave nothing to overlap with the writes.
+        def step() -> tuple[pl.DataFrame, list[pl.DataFrame]] | None:
+            raw = next(blocks, None)
+            return None if raw is None else prepare(raw)
+
+        while (good := await asyncio.to_thread(step)) is not None:
+            yield good
+
     async def produce() -> None:
         # Parsing and validation run on worker threads (polars releases the GIL) while the consumer
         # writes the previous block, so CPU work overlaps with database work.
@@ -161,10 +172,10 @@ async def ingest_sales(
                         f"JSON bodies are limited to {json_cap >> 20} MiB; "
                         "send larger batches as CSV or NDJSON, which are streamed",
                     )
-                for raw in await asyncio.to_thread(lambda c=chunk: list(parser.feed(c))):  # type: ignore[misc]
-                    await queue.put(await asyncio.to_thread(prepare, raw))
-            for raw in await asyncio.to_thread(lambda: list(parser.finish())):
-                await queue.put(await asyncio.to_thread(prepare, raw))
+                async for good in prepared(parser.feed(chunk)):
+                    await queue.put(good)
+            async for good in prepared(parser.finish()):
+                await queue.put(good)
         except FormatError as exc:
             if fmt == "json" and exc.code == "body_too_large":
                 raise RidgelineError(
