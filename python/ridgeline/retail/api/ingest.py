@@ -149,7 +149,9 @@ async def ingest_sales(
 
     queue: asyncio.Queue[tuple[pl.DataFrame, list[pl.DataFrame]] | None] = asyncio.Queue(maxsize=2)
 
-    async def prepared(blocks: Iterator[pl.DataFrame]) -> AsyncIterator[tuple[pl.DataFrame, list[pl.DataFrame]]]:
+    async def prepared(
+        blocks: Iterator[pl.DataFrame],
+    ) -> AsyncIterator[tuple[pl.DataFrame, list[pl.DataFrame]]]:
         # One block at a time, each parsed and validated in one worker-thread call: a chunk can hold
         # the whole body (an in-process client sends it as one), and parsing all of it before
         # validating and writing the first block would leave nothing to overlap with the writes.
