@@ -6,15 +6,19 @@ stored) and go in by the fastest durable path; the others go through :func:`upse
 
 Fresh rows:
 
-- SQLite: one plain ``INSERT`` prepared once and executed over the block's column buffers (an
-  ``executemany`` fed by ``zip`` of the column lists, in the driver's thread, inside the request's
-  transaction); columns holding one value in the block (the batch id, a flag nobody sent, a school
-  holiday's kind and name) are SQL literals, not bound per row. The ``INSERT`` is not awaited where
+- SQLite: a multi-row ``INSERT`` (:data:`SQLITE_ROWS_PER_INSERT` rows of ``VALUES``) prepared
+  once and executed over the block's column buffers, flattened row by row (an ``executemany`` of
+  one parameter list per statement, in the driver's thread, inside the request's transaction):
+  sqlite3 releases and re-takes the GIL around every step, so one row per step handed the GIL to
+  the other threads once per row; columns holding one value in the block (the batch id, a flag
+  nobody sent, a school holiday's kind and name) are SQL literals, not bound per row. The ``INSERT`` is not awaited where
   it is submitted: the event loop prepares the next rows while the driver's thread inserts these
   (aiosqlite runs one connection's calls in submission order, so every later statement sees them;
   one ``INSERT`` in flight, drained before commit and on failure).
-- PostgreSQL: ``COPY ... FROM STDIN (FORMAT csv)`` straight into the fact table, the CSV written by
-  polars (Rust, no Python objects per value), under a savepoint: a concurrent writer that inserted
+- PostgreSQL: binary ``COPY ... FROM STDIN`` straight into the fact table, the tuples built by
+  numpy from the column buffers (:func:`pg_binary_copy`; no Python object per value and no text
+  for the server to parse: with CSV the server's date and float parsing was most of its time per
+  row; a table with text columns goes as CSV written by polars), under a savepoint: a concurrent writer that inserted
   the same key since the occupancy check makes the COPY fail with a unique violation, the savepoint
   is rolled back and the caller sends those rows through :func:`upsert_sales`.
   Holidays stated by the rows take the same path (``retail_store_holiday``); renamed ones are upserted.
