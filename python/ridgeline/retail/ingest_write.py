@@ -43,7 +43,7 @@ import asyncio
 import contextlib
 import io
 import itertools
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import polars as pl
@@ -223,16 +223,16 @@ class FreshWriter:
 
         binary = pg_binary_copy(table, frame)
         if binary is not None:
-            data, fmt = io.BytesIO(binary), "binary"
+            data, fmt = binary, "binary"
         else:
-            data, fmt = io.BytesIO(), "csv"
-            frame.write_csv(data, include_header=False, null_value="")
-            data.seek(0)
+            data, fmt = _csv(frame), "csv"
         driver = await self._driver()
         name = self._savepoint()
         await driver.execute(f"SAVEPOINT {name}")
         try:
-            await driver.copy_to_table(table.name, source=data, columns=list(frame.columns), format=fmt)
+            await driver.copy_to_table(
+                table.name, source=_source(data), columns=list(frame.columns), format=fmt
+            )
         except asyncpg.UniqueViolationError:
             await driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
             await driver.execute(f"RELEASE SAVEPOINT {name}")
@@ -303,6 +303,18 @@ def pg_binary_copy(table: sa.Table, frame: pl.DataFrame) -> bytes | None:
         parts.append(out.tobytes())
     parts.append(b"\xff\xff")  # end of data
     return b"".join(parts)
+
+
+def _csv(frame: pl.DataFrame) -> bytes:
+    data = io.BytesIO()
+    frame.write_csv(data, include_header=False, null_value="")
+    return data.getvalue()
+
+
+async def _source(data: bytes) -> AsyncIterator[bytes]:
+    """The COPY data as asyncpg's async-iterable source: given a file, asyncpg reads it 512 KiB at a
+    time on the default executor, a thread hop per piece while the server waits for data."""
+    yield data
 
 
 async def _in_order(steps: list[Any]) -> None:
@@ -410,10 +422,8 @@ async def _upsert_pg(writer: FreshWriter, batch: pl.DataFrame) -> tuple[int, int
     stage = f"_stage_{table}"
     driver = await writer._driver()
     await driver.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DROP")
-    data = io.BytesIO()
-    batch.select(SALES_WRITE_COLUMNS).write_csv(data, include_header=False, null_value="")
-    data.seek(0)
-    await driver.copy_to_table(stage, source=data, columns=SALES_WRITE_COLUMNS, format="csv")
+    data = _csv(batch.select(SALES_WRITE_COLUMNS))
+    await driver.copy_to_table(stage, source=_source(data), columns=SALES_WRITE_COLUMNS, format="csv")
     cols = ", ".join(SALES_WRITE_COLUMNS)
     written = [*store.SALES_COLUMNS, "batch_id"]
     sets = ", ".join(f"{c} = excluded.{c}" for c in written)
