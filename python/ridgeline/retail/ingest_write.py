@@ -6,15 +6,19 @@ stored) and go in by the fastest durable path; the others go through :func:`upse
 
 Fresh rows:
 
-- SQLite: one plain ``INSERT`` prepared once and executed over the block's column buffers (an
-  ``executemany`` fed by ``zip`` of the column lists, in the driver's thread, inside the request's
-  transaction); columns holding one value in the block (the batch id, a flag nobody sent, a school
-  holiday's kind and name) are SQL literals, not bound per row. The ``INSERT`` is not awaited where
+- SQLite: a multi-row ``INSERT`` (:data:`SQLITE_ROWS_PER_INSERT` rows of ``VALUES``) prepared
+  once and executed over the block's column buffers, flattened row by row (an ``executemany`` of
+  one parameter list per statement, in the driver's thread, inside the request's transaction):
+  sqlite3 releases and re-takes the GIL around every step, so one row per step handed the GIL to
+  the other threads once per row; columns holding one value in the block (the batch id, a flag
+  nobody sent, a school holiday's kind and name) are SQL literals, not bound per row. The ``INSERT`` is not awaited where
   it is submitted: the event loop prepares the next rows while the driver's thread inserts these
   (aiosqlite runs one connection's calls in submission order, so every later statement sees them;
   one ``INSERT`` in flight, drained before commit and on failure).
-- PostgreSQL: ``COPY ... FROM STDIN (FORMAT csv)`` straight into the fact table, the CSV written by
-  polars (Rust, no Python objects per value), under a savepoint: a concurrent writer that inserted
+- PostgreSQL: binary ``COPY ... FROM STDIN`` straight into the fact table, the tuples built by
+  numpy from the column buffers (:func:`pg_binary_copy`; no Python object per value and no text
+  for the server to parse: with CSV the server's date and float parsing was most of its time per
+  row; a table with text columns goes as CSV written by polars), under a savepoint: a concurrent writer that inserted
   the same key since the occupancy check makes the COPY fail with a unique violation, the savepoint
   is rolled back and the caller sends those rows through :func:`upsert_sales`.
   Holidays stated by the rows take the same path (``retail_store_holiday``); renamed ones are upserted.
@@ -38,7 +42,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-from collections.abc import Sequence
+import itertools
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import polars as pl
@@ -46,6 +51,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ridgeline.retail.api import store
+
+#: Rows per multi-row ``INSERT`` on SQLite, and SQLite's limit of bound parameters per statement
+#: (SQLITE_MAX_VARIABLE_NUMBER since 3.32).
+SQLITE_ROWS_PER_INSERT = 500
+SQLITE_MAX_PARAMS = 32766
 
 #: Columns of ``retail_sales_daily`` in the order the fresh-row writers send them.
 SALES_WRITE_COLUMNS = ["store_id", "product_id", "date", *store.SALES_COLUMNS, "batch_id"]
@@ -181,37 +191,135 @@ class FreshWriter:
         # Columns with one value in the whole block (the batch id, a flag nobody sent) are written
         # as SQL literals: every bound parameter costs sqlite3 about 0.15 us per row.
         literals = _constant_literals(frame)
-        if len(literals) == frame.width:  # executemany needs one bound column to count rows by
+        if len(literals) == frame.width:  # a VALUES row needs one bound column to count rows by
             literals.pop(frame.columns[0])
         bound = [c for c in frame.columns if c not in literals]
         names = ", ".join([*bound, *literals])
-        values = ", ".join(["?"] * len(bound) + list(literals.values()))
-        sql = f"INSERT INTO {table.name} ({names}) VALUES ({values})"
-        buffers = _sqlite_buffers(frame.select(bound))
+        row = "(" + ", ".join(["?"] * len(bound) + list(literals.values())) + ")"
+        head = f"INSERT INTO {table.name} ({names}) VALUES "
+        # Many rows per statement: sqlite3 releases and re-takes the GIL around every step, so one
+        # row per step hands the GIL to the event loop and the parser threads 729,128 times per
+        # Rossmann file (and waits to get it back each time); per-statement overhead goes too.
+        per = max(1, min(SQLITE_ROWS_PER_INSERT, SQLITE_MAX_PARAMS // len(bound)))
+        flat = list(itertools.chain.from_iterable(zip(*_sqlite_buffers(frame.select(bound)), strict=True)))
+        width = per * len(bound)
+        full = len(flat) // width
+        chunks = (flat[i * width : (i + 1) * width] for i in range(full))
+        rest = flat[full * width :]
         driver = await self._driver()  # aiosqlite: runs on its own thread, same transaction
         # Not awaited here: the event loop prepares the next rows (holidays, the next block) while
         # the driver's thread inserts these. aiosqlite runs a connection's calls in submission
         # order, so every later statement of the request sees these rows; one INSERT in flight.
         await self.drain()
-        self._inflight = asyncio.ensure_future(driver.executemany(sql, zip(*buffers, strict=True)))
+        steps = []
+        if full:
+            steps.append(driver.executemany(head + ", ".join([row] * per), chunks))
+        if rest:
+            steps.append(driver.execute(head + ", ".join([row] * (len(rest) // len(bound))), rest))
+        self._inflight = asyncio.ensure_future(_in_order(steps))
 
     async def _copy_pg(self, table: sa.Table, frame: pl.DataFrame) -> bool:
         import asyncpg
 
-        data = io.BytesIO()
-        frame.write_csv(data, include_header=False, null_value="")
-        data.seek(0)
+        binary = pg_binary_copy(table, frame)
+        if binary is not None:
+            data, fmt = binary, "binary"
+        else:
+            data, fmt = _csv(frame), "csv"
         driver = await self._driver()
         name = self._savepoint()
         await driver.execute(f"SAVEPOINT {name}")
         try:
-            await driver.copy_to_table(table.name, source=data, columns=list(frame.columns), format="csv")
+            await driver.copy_to_table(
+                table.name, source=_source(data), columns=list(frame.columns), format=fmt
+            )
         except asyncpg.UniqueViolationError:
             await driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
             await driver.execute(f"RELEASE SAVEPOINT {name}")
             return False
         await driver.execute(f"RELEASE SAVEPOINT {name}")
         return True
+
+
+#: PostgreSQL's binary COPY layout of the column types the fact table uses (big-endian).
+_PG_BINARY: dict[type, str] = {sa.Integer: ">i4", sa.Float: ">f8", sa.Boolean: "u1", sa.Date: ">i4"}
+_PG_EPOCH_DAYS = 10957  # 2000-01-01, day zero of PostgreSQL's binary dates, in days since 1970-01-01
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+def pg_binary_copy(table: sa.Table, frame: pl.DataFrame) -> bytes | None:
+    """``frame`` in PostgreSQL's binary ``COPY`` format, or None when a column's type has no layout
+    here (text: the caller sends CSV) or an integer does not fit int4 (CSV then lets the server
+    refuse it as before).
+
+    Built by numpy from the column buffers, no Python object per value: with the CSV the server
+    parsed every date and float from text, most of its CPU time per row. Rows are grouped by which
+    nullable columns are null (a null field is a length of -1 and no data, so each group has one
+    fixed layout); the groups keep the frame's order within them.
+    """
+    import numpy as np
+
+    kinds: list[tuple[str, str]] = []
+    for name in frame.columns:
+        layout = next((v for t, v in _PG_BINARY.items() if isinstance(table.c[name].type, t)), None)
+        if layout is None:
+            return None
+        kinds.append((name, layout))
+    values: dict[str, Any] = {}
+    nulls: dict[str, Any] = {}
+    for name, layout in kinds:
+        col = frame.get_column(name)
+        if col.null_count():
+            nulls[name] = col.is_null().to_numpy()
+        if layout == ">i4" and col.dtype != pl.Date:
+            lo, hi = col.min(), col.max()
+            if lo is not None and (lo < _INT32[0] or hi > _INT32[1]):  # type: ignore[operator]
+                return None
+        if col.dtype == pl.Date:
+            col = col.cast(pl.Int32) - _PG_EPOCH_DAYS
+        values[name] = col.fill_null(0).to_numpy().astype(layout, copy=False)
+    parts = [b"PGCOPY\n\xff\r\n\x00" + bytes(8)]  # signature, flags, no header extension
+    # One bit per nullable column that has nulls: the code of a row's null pattern.
+    code = np.zeros(frame.height, dtype=np.int64)
+    for bit, name in enumerate(nulls):
+        code |= nulls[name].astype(np.int64) << bit
+    codes = np.unique(code)
+    for c in codes.tolist():
+        null_now = {name for bit, name in enumerate(nulls) if c >> bit & 1}
+        rows = slice(None) if len(codes) == 1 else np.flatnonzero(code == c)
+        fields: list[tuple[str, str]] = [("n", ">i2")]
+        for name, layout in kinds:
+            fields.append((f"l_{name}", ">i4"))
+            if name not in null_now:
+                fields.append((f"v_{name}", layout))
+        out = np.empty(frame.height if len(codes) == 1 else len(rows), dtype=fields)  # type: ignore[arg-type]
+        out["n"] = len(kinds)
+        for name, layout in kinds:
+            if name in null_now:
+                out[f"l_{name}"] = -1
+            else:
+                out[f"l_{name}"] = np.dtype(layout).itemsize
+                out[f"v_{name}"] = values[name][rows]
+        parts.append(out.tobytes())
+    parts.append(b"\xff\xff")  # end of data
+    return b"".join(parts)
+
+
+def _csv(frame: pl.DataFrame) -> bytes:
+    data = io.BytesIO()
+    frame.write_csv(data, include_header=False, null_value="")
+    return data.getvalue()
+
+
+async def _source(data: bytes) -> AsyncIterator[bytes]:
+    """The COPY data as asyncpg's async-iterable source: given a file, asyncpg reads it 512 KiB at a
+    time on the default executor, a thread hop per piece while the server waits for data."""
+    yield data
+
+
+async def _in_order(steps: list[Any]) -> None:
+    for step in steps:
+        await step
 
 
 def _constant_literals(frame: pl.DataFrame) -> dict[str, str]:
@@ -314,10 +422,8 @@ async def _upsert_pg(writer: FreshWriter, batch: pl.DataFrame) -> tuple[int, int
     stage = f"_stage_{table}"
     driver = await writer._driver()
     await driver.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DROP")
-    data = io.BytesIO()
-    batch.select(SALES_WRITE_COLUMNS).write_csv(data, include_header=False, null_value="")
-    data.seek(0)
-    await driver.copy_to_table(stage, source=data, columns=SALES_WRITE_COLUMNS, format="csv")
+    data = _csv(batch.select(SALES_WRITE_COLUMNS))
+    await driver.copy_to_table(stage, source=_source(data), columns=SALES_WRITE_COLUMNS, format="csv")
     cols = ", ".join(SALES_WRITE_COLUMNS)
     written = [*store.SALES_COLUMNS, "batch_id"]
     sets = ", ".join(f"{c} = excluded.{c}" for c in written)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
@@ -76,6 +76,16 @@ class IngestTally:
     max_errors: int = 1000
     values_truncated: bool = False
     batch_id: int = 0
+    # Date range of the rows written (inserted or possibly updated), recorded on the batch.
+    first_date: date | None = None
+    last_date: date | None = None
+
+    def wrote(self, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        d0, d1 = frame.get_column("date").min(), frame.get_column("date").max()
+        self.first_date = d0 if self.first_date is None else min(self.first_date, d0)  # type: ignore[type-var]
+        self.last_date = d1 if self.last_date is None else max(self.last_date, d1)  # type: ignore[type-var]
 
     def reject(self, frame: pl.DataFrame) -> None:
         if frame.height == 0:
@@ -139,6 +149,19 @@ async def ingest_sales(
 
     queue: asyncio.Queue[tuple[pl.DataFrame, list[pl.DataFrame]] | None] = asyncio.Queue(maxsize=2)
 
+    async def prepared(
+        blocks: Iterator[pl.DataFrame],
+    ) -> AsyncIterator[tuple[pl.DataFrame, list[pl.DataFrame]]]:
+        # One block at a time, each parsed and validated in one worker-thread call: a chunk can hold
+        # the whole body (an in-process client sends it as one), and parsing all of it before
+        # validating and writing the first block would leave nothing to overlap with the writes.
+        def step() -> tuple[pl.DataFrame, list[pl.DataFrame]] | None:
+            raw = next(blocks, None)
+            return None if raw is None else prepare(raw)
+
+        while (good := await asyncio.to_thread(step)) is not None:
+            yield good
+
     async def produce() -> None:
         # Parsing and validation run on worker threads (polars releases the GIL) while the consumer
         # writes the previous block, so CPU work overlaps with database work.
@@ -151,10 +174,10 @@ async def ingest_sales(
                         f"JSON bodies are limited to {json_cap >> 20} MiB; "
                         "send larger batches as CSV or NDJSON, which are streamed",
                     )
-                for raw in await asyncio.to_thread(lambda c=chunk: list(parser.feed(c))):  # type: ignore[misc]
-                    await queue.put(await asyncio.to_thread(prepare, raw))
-            for raw in await asyncio.to_thread(lambda: list(parser.finish())):
-                await queue.put(await asyncio.to_thread(prepare, raw))
+                async for good in prepared(parser.feed(chunk)):
+                    await queue.put(good)
+            async for good in prepared(parser.finish()):
+                await queue.put(good)
         except FormatError as exc:
             if fmt == "json" and exc.code == "body_too_large":
                 raise RidgelineError(
@@ -225,6 +248,8 @@ async def ingest_sales(
                     updated_count=tally.updated,
                     unchanged_count=tally.unchanged,
                     rejected_count=tally.rejected,
+                    first_date=tally.first_date,
+                    last_date=tally.last_date,
                 )
             )
     except sa.exc.OperationalError as exc:
@@ -298,18 +323,21 @@ async def delete_batch(db: Database, batch_id: int, *, dry_run: bool) -> dict[st
     not kept, so an updated row is deleted, not restored. 404 ``batch_not_found`` for an unknown id.
     """
     b, s = store.ingest_batches, store.sales
-    summary = sa.select(sa.func.count(), sa.func.min(s.c.date), sa.func.max(s.c.date)).where(
-        s.c.batch_id == batch_id
-    )
     async with db.begin() as conn:
         row = (await conn.execute(sa.select(b).where(b.c.id == batch_id))).first()
         if row is None:
             raise NotFound("batch", batch_id, message=f"ingest batch {batch_id} not found", batch_id=batch_id)
+        where = [s.c.batch_id == batch_id]
+        if row.first_date is not None and row.last_date is not None:
+            # The batch's rows lie in the dates it wrote: a primary-key range, not a table scan
+            # (batches recorded before migration 0026 have no range).
+            where.append(s.c.date.between(row.first_date, row.last_date))
+        summary = sa.select(sa.func.count(), sa.func.min(s.c.date), sa.func.max(s.c.date)).where(*where)
         matched, first, last = (await conn.execute(summary)).one()
         deleted = 0
         if not dry_run:
             if matched:
-                deleted = (await conn.execute(s.delete().where(s.c.batch_id == batch_id))).rowcount or 0
+                deleted = (await conn.execute(s.delete().where(*where))).rowcount or 0
             if row.deleted_at is None:
                 await conn.execute(b.update().where(b.c.id == batch_id).values(deleted_at=store.now_utc()))
     verb = "Would delete" if dry_run else "Deleted"
@@ -500,6 +528,7 @@ class _BlockWriter:
             fresh, staged = batch.filter(~on_busy), batch.filter(on_busy)
         else:
             fresh, staged = batch, batch.clear()
+        tally.wrote(batch)
         if fresh.height:
             if await self.fresh.write(fresh):
                 tally.inserted += fresh.height

@@ -118,7 +118,8 @@ sales = sa.Table(
     sa.CheckConstraint("unit_price >= 0", name="unit_price_nonneg"),
     sa.CheckConstraint("transactions IS NULL OR transactions >= 0", name="transactions_nonneg"),
     sa.Index("ix_retail_sales_daily_series", "store_id", "product_id", "date"),
-    sa.Index("ix_retail_sales_daily_batch", "batch_id"),
+    # No index on batch_id (migration 0026): a batch's rows lie in its recorded date range
+    # (retail_ingest_batch.first_date..last_date), which the primary key reads.
     # SQLite: the primary key is the table (no separate rowid B-tree); ignored by PostgreSQL.
     sqlite_with_rowid=False,
 )
@@ -156,6 +157,10 @@ ingest_batches = sa.Table(
     sa.Column("rejected_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("deleted_at", UTCDateTime(), nullable=True),
+    # The dates of the rows the batch inserted or updated lie in first_date..last_date (migration
+    # 0026; NULL for batches recorded before it, or that wrote nothing).
+    sa.Column("first_date", sa.Date, nullable=True),
+    sa.Column("last_date", sa.Date, nullable=True),
 )
 
 seed_runs = sa.Table(
