@@ -66,6 +66,9 @@ pub struct Graph {
     /// Reverse arcs with their static costs (see [`Graph::reverse_lower_bounds`]); built on
     /// first use.
     pub(crate) rev_lb: std::sync::OnceLock<RevArcs>,
+    /// Per-objective contraction hierarchies of the static costs ([`super::ch`]); built on
+    /// first use by a large enough graph's static queries.
+    pub(crate) ch: std::sync::OnceLock<super::ch::ChSet>,
     /// Identity of the graph's contents for the heuristic cache ([`super::heuristics`]): unique
     /// per built or loaded graph (a clone has the same contents, so it keeps the id).
     pub(crate) uid: u64,
@@ -349,6 +352,7 @@ impl<'a> GraphBuilder<'a> {
             variance,
             time_index: self.time_index,
             rev_lb: Default::default(),
+            ch: Default::default(),
             uid: next_uid(),
         })
     }
