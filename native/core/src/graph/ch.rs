@@ -85,26 +85,38 @@ impl Ch {
             }
         }
         let mut ws = Witness::new(n);
+        // `deleted[v]`: contracted neighbours; `level[v]`: 1 + the highest level of a contracted
+        // neighbour (the hierarchy's depth below `v`). Both spread the order so that upward
+        // search spaces stay small.
         let mut deleted = vec![0u32; n];
+        let mut level = vec![0u32; n];
         let mut done = vec![false; n];
+        let mut prio = vec![0u64; n];
         let mut heap = BinaryHeap::with_capacity(n);
         let mut sc = Vec::new();
+        let mut st = Stats {
+            deleted: &deleted,
+            level: &level,
+        };
         for v in 0..n {
-            let p = priority(v, &out, &inn, &deleted, &done, &mut ws, &mut sc);
-            heap.push(Reverse((p, v as u32)));
+            prio[v] = priority(v, &out, &inn, &st, &done, &mut ws, &mut sc);
+            heap.push(Reverse((prio[v], v as u32)));
         }
         let mut up: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
         let mut down: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
+        let mut nbrs: Vec<u32> = Vec::new();
         while let Some(Reverse((p, v))) = heap.pop() {
             let v = v as usize;
-            if done[v] {
+            // Stale entry: contracted, or its priority changed since it was pushed.
+            if done[v] || p != prio[v] {
                 continue;
             }
             // Lazy update: contract `v` only if its fresh priority still is the smallest.
-            let q = priority(v, &out, &inn, &deleted, &done, &mut ws, &mut sc);
+            let q = priority(v, &out, &inn, &st, &done, &mut ws, &mut sc);
             if q > p {
                 if let Some(Reverse((next, _))) = heap.peek() {
                     if q > *next {
+                        prio[v] = q;
                         heap.push(Reverse((q, v as u32)));
                         continue;
                     }
@@ -114,17 +126,38 @@ impl Ch {
             done[v] = true;
             up[v] = std::mem::take(&mut out[v]);
             down[v] = std::mem::take(&mut inn[v]);
+            nbrs.clear();
             for &(w, _) in &up[v] {
                 inn[w as usize].retain(|e| e.0 as usize != v);
-                deleted[w as usize] += 1;
+                nbrs.push(w);
             }
             for &(u, _) in &down[v] {
                 out[u as usize].retain(|e| e.0 as usize != v);
-                deleted[u as usize] += 1;
+                nbrs.push(u);
             }
             for &(u, w, c) in &sc {
                 add_arc(&mut out[u as usize], w, c);
                 add_arc(&mut inn[w as usize], u, c);
+            }
+            nbrs.sort_unstable();
+            nbrs.dedup();
+            drop(st);
+            for &w in &nbrs {
+                let w = w as usize;
+                deleted[w] += 1;
+                level[w] = level[w].max(level[v] + 1);
+            }
+            st = Stats {
+                deleted: &deleted,
+                level: &level,
+            };
+            for &w in &nbrs {
+                let w = w as usize;
+                let q = priority(w, &out, &inn, &st, &done, &mut ws, &mut sc);
+                if q != prio[w] {
+                    prio[w] = q;
+                    heap.push(Reverse((q, w as u32)));
+                }
             }
         }
         let pack = |lists: Vec<Vec<(u32, u32)>>| {
@@ -157,20 +190,27 @@ fn add_arc(l: &mut Vec<(u32, u32)>, to: u32, c: u32) {
     }
 }
 
+/// Per-node counters of the order ([`Ch::build`]).
+struct Stats<'a> {
+    deleted: &'a [u32],
+    level: &'a [u32],
+}
+
 /// Contraction priority of `v`: shortcuts it would add minus arcs it removes, plus its contracted
-/// neighbours (spreads contraction evenly). Edge differences can be negative: offset to `u64`.
+/// neighbours and its level. Edge differences can be negative: offset to `u64`.
 fn priority(
     v: usize,
     out: &[Vec<(u32, u32)>],
     inn: &[Vec<(u32, u32)>],
-    deleted: &[u32],
+    st: &Stats<'_>,
     done: &[bool],
     ws: &mut Witness,
     sc: &mut Vec<(u32, u32, u32)>,
 ) -> u64 {
     shortcuts(v, out, inn, done, ws, sc);
     let removed = out[v].len() + inn[v].len();
-    (1u64 << 32) + 2 * sc.len() as u64 + u64::from(deleted[v]) - removed as u64
+    (1u64 << 32) + 2 * sc.len() as u64 + u64::from(st.deleted[v]) + u64::from(st.level[v])
+        - 2 * removed as u64
 }
 
 /// The shortcuts contracting `v` needs, into `sc` as `(u, w, cost)`.
@@ -310,7 +350,10 @@ impl Graph {
                     )
                 };
                 // One hierarchy per objective, on the core's pool.
-                Some((0..k).into_par_iter().map(build).collect())
+                let chs = (0..k).into_par_iter().map(build).collect();
+                // The build's adjacency lists (several times the result) are freed by now.
+                super::pareto::release_freed_memory();
+                Some(chs)
             })
             .as_deref()
     }

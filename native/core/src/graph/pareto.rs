@@ -45,8 +45,8 @@ use crate::parallel;
 
 use super::apex::apex;
 use super::boa::boa;
-use super::dijkstra::reachable;
 use super::ch::ChHeur;
+use super::dijkstra::reachable;
 use super::heuristics::{Heuristic, Lazy};
 use super::ltmoa::ltmoa;
 use super::search::{path_of, CostModel, GeneralCosts, Outcome, Query, StaticCosts, Step};
@@ -378,7 +378,9 @@ fn run<const K: usize, C: CostModel<K>>(
 ) -> Vec<ParetoResult> {
     let (g, t, model) = (plan.g, plan.t, plan.model);
     if let Some(mut ch) = ChHeur::new(g, t, model, plan.bounds, force_ch()) {
-        let out = run_with(&plan, sources, on_solution, &mut ch, |h, d| h.set_deadline(d));
+        let out = run_with(&plan, sources, on_solution, &mut ch, |h, d| {
+            h.set_deadline(d)
+        });
         ch.finish();
         return out;
     }
@@ -471,7 +473,7 @@ pub fn release_after_large_result(generated: u64) {
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn release_freed_memory() {
+pub(crate) fn release_freed_memory() {
     extern "C" {
         fn malloc_trim(pad: usize) -> std::os::raw::c_int;
     }
@@ -482,7 +484,7 @@ fn release_freed_memory() {
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_freed_memory() {}
+pub(crate) fn release_freed_memory() {}
 
 // ---------------------------------------------------------------------------------------------
 // Entry points
