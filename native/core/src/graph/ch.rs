@@ -94,12 +94,8 @@ impl Ch {
         let mut prio = vec![0u64; n];
         let mut heap = BinaryHeap::with_capacity(n);
         let mut sc = Vec::new();
-        let mut st = Stats {
-            deleted: &deleted,
-            level: &level,
-        };
         for v in 0..n {
-            prio[v] = priority(v, &out, &inn, &st, &done, &mut ws, &mut sc);
+            prio[v] = priority(v, &out, &inn, (&deleted, &level), &done, &mut ws, &mut sc);
             heap.push(Reverse((prio[v], v as u32)));
         }
         let mut up: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
@@ -112,7 +108,7 @@ impl Ch {
                 continue;
             }
             // Lazy update: contract `v` only if its fresh priority still is the smallest.
-            let q = priority(v, &out, &inn, &st, &done, &mut ws, &mut sc);
+            let q = priority(v, &out, &inn, (&deleted, &level), &done, &mut ws, &mut sc);
             if q > p {
                 if let Some(Reverse((next, _))) = heap.peek() {
                     if q > *next {
@@ -141,19 +137,14 @@ impl Ch {
             }
             nbrs.sort_unstable();
             nbrs.dedup();
-            drop(st);
             for &w in &nbrs {
                 let w = w as usize;
                 deleted[w] += 1;
                 level[w] = level[w].max(level[v] + 1);
             }
-            st = Stats {
-                deleted: &deleted,
-                level: &level,
-            };
             for &w in &nbrs {
                 let w = w as usize;
-                let q = priority(w, &out, &inn, &st, &done, &mut ws, &mut sc);
+                let q = priority(w, &out, &inn, (&deleted, &level), &done, &mut ws, &mut sc);
                 if q != prio[w] {
                     prio[w] = q;
                     heap.push(Reverse((q, w as u32)));
@@ -190,26 +181,20 @@ fn add_arc(l: &mut Vec<(u32, u32)>, to: u32, c: u32) {
     }
 }
 
-/// Per-node counters of the order ([`Ch::build`]).
-struct Stats<'a> {
-    deleted: &'a [u32],
-    level: &'a [u32],
-}
-
 /// Contraction priority of `v`: shortcuts it would add minus arcs it removes, plus its contracted
 /// neighbours and its level. Edge differences can be negative: offset to `u64`.
 fn priority(
     v: usize,
     out: &[Vec<(u32, u32)>],
     inn: &[Vec<(u32, u32)>],
-    st: &Stats<'_>,
+    (deleted, level): (&[u32], &[u32]),
     done: &[bool],
     ws: &mut Witness,
     sc: &mut Vec<(u32, u32, u32)>,
 ) -> u64 {
     shortcuts(v, out, inn, done, ws, sc);
     let removed = out[v].len() + inn[v].len();
-    (1u64 << 32) + 2 * sc.len() as u64 + u64::from(st.deleted[v]) + u64::from(st.level[v])
+    (1u64 << 32) + 2 * sc.len() as u64 + u64::from(deleted[v]) + u64::from(level[v])
         - 2 * removed as u64
 }
 
@@ -555,11 +540,9 @@ impl<const K: usize> Heuristic<K> for ChHeur<'_, K> {
         }
         // The first call and every 1024th check the deadline.
         self.work = self.work.wrapping_add(1);
-        if self.work & 1023 == 1 {
-            if self.deadline.is_some_and(|d| Instant::now() >= d) {
-                self.timed_out = true;
-                return [f64::INFINITY; K];
-            }
+        if self.work & 1023 == 1 && self.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.timed_out = true;
+            return [f64::INFINITY; K];
         }
         std::array::from_fn(|i| {
             let d = self.eval(i, u);
