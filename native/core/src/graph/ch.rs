@@ -306,48 +306,109 @@ fn min_nodes() -> usize {
     })
 }
 
+/// How a query asks for the hierarchies ([`Graph::hierarchies`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum ChUse {
+    /// Graphs from the size threshold on: use them when built, else start building them in a
+    /// background thread and answer this query with the lazy searches.
+    Default,
+    /// Whatever the size: build them now if needed (tests, [`Graph::prepare_hierarchies`]).
+    Now,
+    /// Whatever the size, as `Default` otherwise (tests of the background build).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Background,
+}
+
+/// The hierarchies of `n` nodes from forward CSR arrays and `k` integer costs per arc.
+fn build_all(n: usize, k: usize, off: &[u32], head: &[u32], costs: &[u32]) -> ChSet {
+    let build = |i: usize| {
+        Ch::build(
+            n,
+            (0..n).flat_map(move |u| {
+                (off[u] as usize..off[u + 1] as usize)
+                    .map(move |p| (u as u32, head[p], costs[p * k + i]))
+            }),
+        )
+    };
+    // One hierarchy per objective, on the core's pool.
+    let chs = (0..k).into_par_iter().map(build).collect();
+    // The build's adjacency lists (several times the result) are freed by now.
+    super::pareto::release_freed_memory();
+    Some(chs)
+}
+
 impl Graph {
-    /// The objectives' hierarchies, built on first use (in parallel, one per objective), or
-    /// `None` when the costs are not exact narrow integers. `force` ignores the size threshold.
-    pub(crate) fn hierarchies(&self, force: bool) -> Option<&[Ch]> {
-        if !force && self.n < min_nodes() {
+    /// The objectives' hierarchies if they apply and are built (module docs): static exact
+    /// narrow integer costs, and a graph of at least the threshold's nodes unless `how` says
+    /// otherwise. A query never waits for a build it did not ask for with [`ChUse::Now`]: the
+    /// first query that wants them starts the build in a background thread (on copies of the
+    /// arrays, so the thread owns what it reads) and keeps the lazy searches until it is done.
+    pub(crate) fn hierarchies(&self, how: ChUse) -> Option<&[Ch]> {
+        if how == ChUse::Default && self.n < min_nodes() {
             return None;
+        }
+        if let Some(c) = self.ch.get() {
+            return c.as_deref();
         }
         let RevArcs::U16 { narrow: true, .. } = self.reverse_lower_bounds() else {
             return None;
         };
-        self.ch
-            .get_or_init(|| {
-                let (k, off, head, costs) = (
-                    self.k,
-                    self.fwd_off.as_slice(),
-                    self.fwd_head.as_slice(),
-                    self.costs.as_slice(),
-                );
-                let n = self.n;
-                let build = |i: usize| {
-                    Ch::build(
+        let (n, k) = (self.n, self.k);
+        // Exact: every cost is an integer in `0..=65535` (the `U16` records).
+        let costs = || -> Vec<u32> { self.costs.as_slice().iter().map(|&c| c as u32).collect() };
+        if how == ChUse::Now {
+            return self
+                .ch
+                .get_or_init(|| {
+                    build_all(
                         n,
-                        (0..n).flat_map(move |u| {
-                            (off[u] as usize..off[u + 1] as usize)
-                                .map(move |p| (u as u32, head[p], costs[p * k + i] as u32))
-                        }),
+                        k,
+                        self.fwd_off.as_slice(),
+                        self.fwd_head.as_slice(),
+                        &costs(),
                     )
-                };
-                // One hierarchy per objective, on the core's pool.
-                let chs = (0..k).into_par_iter().map(build).collect();
-                // The build's adjacency lists (several times the result) are freed by now.
-                super::pareto::release_freed_memory();
-                Some(chs)
-            })
-            .as_deref()
+                })
+                .as_deref();
+        }
+        if !self
+            .ch_started
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            let (off, head, costs) = (
+                self.fwd_off.as_slice().to_vec(),
+                self.fwd_head.as_slice().to_vec(),
+                costs(),
+            );
+            let cell = self.ch.clone();
+            let spawned = std::thread::Builder::new()
+                .name("ridgeline-ch".into())
+                .spawn(move || {
+                    cell.get_or_init(|| build_all(n, k, &off, &head, &costs));
+                });
+            if spawned.is_err() {
+                // No thread: a later query may try again.
+                self.ch_started
+                    .store(false, std::sync::atomic::Ordering::Release);
+            }
+        }
+        None
     }
 
-    /// Builds the hierarchies now if they apply (see [`Graph::hierarchies`]); returns their
-    /// bytes (0 when they do not apply).
+    /// Builds the hierarchies now if they apply to this graph (a static query would use them;
+    /// waits for a background build in progress); returns their bytes (0 when they do not
+    /// apply). Load-time work: a server calls it when it loads a large graph.
     pub fn prepare_hierarchies(&self) -> usize {
-        self.hierarchies(false)
+        if self.n < min_nodes() {
+            return 0;
+        }
+        self.hierarchies(ChUse::Now)
             .map_or(0, |c| c.iter().map(Ch::bytes).sum())
+    }
+
+    /// Whether the hierarchies are built (tests of the background build).
+    #[cfg(test)]
+    pub(crate) fn hierarchies_ready(&self) -> bool {
+        self.ch.get().is_some()
     }
 }
 
@@ -422,14 +483,14 @@ impl<'a, const K: usize> ChHeur<'a, K> {
         t: usize,
         model: &C,
         bounds: [f64; K],
-        force: bool,
+        how: ChUse,
     ) -> Option<Self> {
         // Only the static model has the reverse records; its objectives are the graph's.
         model.reverse_bounds(g)?;
         if K != g.k {
             return None;
         }
-        let chs = g.hierarchies(force)?;
+        let chs = g.hierarchies(how)?;
         let mut sp = ChSpace::take(g.n, K);
         let seed = 2 * sp.epoch;
         for (i, ch) in chs.iter().enumerate() {

@@ -68,7 +68,11 @@ pub struct Graph {
     pub(crate) rev_lb: std::sync::OnceLock<RevArcs>,
     /// Per-objective contraction hierarchies of the static costs ([`super::ch`]); built on
     /// first use by a large enough graph's static queries.
-    pub(crate) ch: std::sync::OnceLock<super::ch::ChSet>,
+    /// Shared with the background thread that builds them (a clone of the graph has the same
+    /// contents, so it shares them too).
+    pub(crate) ch: std::sync::Arc<std::sync::OnceLock<super::ch::ChSet>>,
+    /// A build of `ch` was started.
+    pub(crate) ch_started: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Identity of the graph's contents for the heuristic cache ([`super::heuristics`]): unique
     /// per built or loaded graph (a clone has the same contents, so it keeps the id).
     pub(crate) uid: u64,
@@ -353,6 +357,7 @@ impl<'a> GraphBuilder<'a> {
             time_index: self.time_index,
             rev_lb: Default::default(),
             ch: Default::default(),
+            ch_started: Default::default(),
             uid: next_uid(),
         })
     }

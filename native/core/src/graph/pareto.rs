@@ -45,7 +45,7 @@ use crate::parallel;
 
 use super::apex::apex;
 use super::boa::boa;
-use super::ch::ChHeur;
+use super::ch::{ChHeur, ChUse};
 use super::dijkstra::reachable;
 use super::heuristics::{Heuristic, Lazy};
 use super::ltmoa::ltmoa;
@@ -394,15 +394,15 @@ fn run<const K: usize, C: CostModel<K>>(
 
 #[cfg(test)]
 thread_local! {
-    /// Tests force the hierarchies on this thread's graphs below the size threshold.
-    pub(crate) static FORCE_CH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Tests use the hierarchies on this thread's graphs below the size threshold.
+    pub(crate) static FORCE_CH: std::cell::Cell<ChUse> = const { std::cell::Cell::new(ChUse::Default) };
 }
 
-fn force_ch() -> bool {
+fn force_ch() -> ChUse {
     #[cfg(test)]
     return FORCE_CH.with(|f| f.get());
     #[cfg(not(test))]
-    false
+    ChUse::Default
 }
 
 fn run_with<const K: usize, C: CostModel<K>, H: Heuristic<K>>(

@@ -763,9 +763,13 @@ fn far_tails_in_u16_records() {
 
 /// Runs `f` with the contraction-hierarchy heuristics forced on this thread's queries.
 fn with_ch<T>(f: impl FnOnce() -> T) -> T {
-    super::pareto::FORCE_CH.with(|c| c.set(true));
+    with_ch_use(super::ch::ChUse::Now, f)
+}
+
+fn with_ch_use<T>(how: super::ch::ChUse, f: impl FnOnce() -> T) -> T {
+    super::pareto::FORCE_CH.with(|c| c.set(how));
     let r = f();
-    super::pareto::FORCE_CH.with(|c| c.set(false));
+    super::pareto::FORCE_CH.with(|c| c.set(super::ch::ChUse::Default));
     r
 }
 
@@ -803,7 +807,7 @@ proptest! {
             .map(|i| backward_dijkstra(&g, t, f64::INFINITY, |p| g.costs.as_slice()[p * 3 + i]))
             .collect();
         for bounds in [[f64::INFINITY; 3], [b, f64::INFINITY, b / 2.0]] {
-            let mut h = super::ch::ChHeur::<3>::new(&g, t, &model, bounds, true).expect("static integer costs");
+            let mut h = super::ch::ChHeur::<3>::new(&g, t, &model, bounds, super::ch::ChUse::Now).expect("static integer costs");
             // Visit the nodes in a scrambled order: memoised values must not depend on it.
             for j in 0..c.n {
                 let v = (j * 7 + t) % c.n;
@@ -876,4 +880,58 @@ fn time_limit_stops_the_ch_heuristics() {
     });
     assert_eq!(full.solutions.len(), 1);
     assert_eq!(full.solutions[0].nodes.len(), n as usize);
+}
+
+/// The first query that wants the hierarchies starts their build in the background and is
+/// answered by the lazy searches; once built, queries use them, with the same fronts.
+#[test]
+fn hierarchies_build_in_the_background() {
+    use super::ch::ChUse;
+    // A 40 x 40 grid, both directions, three objectives.
+    let w = 40i64;
+    let (mut tail, mut head, mut costs) = (Vec::new(), Vec::new(), Vec::new());
+    for y in 0..w {
+        for x in 0..w {
+            let v = y * w + x;
+            for (dx, dy) in [(1, 0), (0, 1)] {
+                if x + dx < w && y + dy < w {
+                    let u = (y + dy) * w + x + dx;
+                    for (a, b) in [(v, u), (u, v)] {
+                        tail.push(a);
+                        head.push(b);
+                        for i in 0..3 {
+                            costs.push(((a * 7 + b * 13 + i * 5) % 9 + 1) as f64);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let g = GraphBuilder {
+        tail: &tail,
+        head: &head,
+        costs: &costs,
+        k: 3,
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
+    let (s, t) = (0, w * w - 1);
+    let o = SearchOptions::default();
+    let run = || pareto(&g, s, t, &o, &mut |_| ControlFlow::Continue).unwrap();
+    let lazy = run();
+    assert!(!g.hierarchies_ready());
+    let first = with_ch_use(ChUse::Background, run);
+    let started = std::time::Instant::now();
+    while !g.hierarchies_ready() {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "background build did not finish"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let built = with_ch_use(ChUse::Background, run);
+    assert_eq!(sorted(costs_of(&first)), sorted(costs_of(&lazy)));
+    assert_eq!(sorted(costs_of(&built)), sorted(costs_of(&lazy)));
+    assert!(!lazy.solutions.is_empty());
 }
