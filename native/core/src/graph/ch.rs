@@ -427,17 +427,35 @@ pub(crate) struct ChSpace {
     epoch: u32,
     stack: Vec<(u32, u32, u32)>,
     heap: BinaryHeap<Reverse<(u32, u32)>>,
+    /// Graph, target and objectives the current epoch's memo is for: a later query with the
+    /// same key reuses it (the values depend on nothing else; bounds apply when read).
+    key: Option<(u64, usize, usize)>,
 }
 
+/// Spaces kept between queries, most recently used last.
 static POOL: Mutex<Vec<ChSpace>> = Mutex::new(Vec::new());
 
+const POOL_KEEP: usize = 2;
+
 impl ChSpace {
-    fn take(n: usize, k: usize) -> ChSpace {
-        let mut sp = POOL
-            .lock()
-            .ok()
-            .and_then(|mut p| p.pop())
-            .unwrap_or_default();
+    /// The space whose memo is for `key` (and `true`), else one to reuse with a new epoch.
+    fn take(n: usize, key: (u64, usize, usize)) -> (ChSpace, bool) {
+        let k = key.2;
+        let mut sp = match POOL.lock() {
+            Ok(mut p) => {
+                if let Some(i) = p.iter().rposition(|s| s.key == Some(key)) {
+                    return (p.remove(i), true);
+                }
+                // The least recently used one.
+                if p.is_empty() {
+                    ChSpace::default()
+                } else {
+                    p.remove(0)
+                }
+            }
+            Err(_) => ChSpace::default(),
+        };
+        sp.key = Some(key);
         sp.memo.resize_with(k, Memo::default);
         // Epochs advance by one per query; stamps `2e` and `2e + 1` stay below `u32::MAX`.
         sp.epoch += 1;
@@ -452,14 +470,15 @@ impl ChSpace {
                 m.val.resize(n, 0);
             }
         }
-        sp
+        (sp, false)
     }
 
     fn give_back(self) {
         if let Ok(mut p) = POOL.lock() {
-            // One space per thread that runs queries at once is enough.
-            if p.len() < 4 {
-                p.push(self);
+            // A NY k = 3 space is 6.3 MB: keep the two most recent targets' memos.
+            p.push(self);
+            while p.len() > POOL_KEEP {
+                p.remove(0);
             }
         }
     }
@@ -491,9 +510,10 @@ impl<'a, const K: usize> ChHeur<'a, K> {
             return None;
         }
         let chs = g.hierarchies(how)?;
-        let mut sp = ChSpace::take(g.n, K);
+        let (mut sp, same_target) = ChSpace::take(g.n, (g.uid, t, K));
         let seed = 2 * sp.epoch;
-        for (i, ch) in chs.iter().enumerate() {
+        // A memo of the same target is valid as it stands (its searches ran to completion).
+        for (i, ch) in chs.iter().enumerate().filter(|_| !same_target) {
             let m = &mut sp.memo[i];
             let heap = &mut sp.heap;
             heap.clear();
