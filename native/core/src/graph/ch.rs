@@ -306,11 +306,20 @@ fn min_nodes() -> usize {
     })
 }
 
+/// Whether a query may start the build itself (`RIDGELINE_ROUTING_CH=auto`). By default only
+/// [`Graph::prepare_hierarchies`] builds them: they hold 36 MB for NY k = 3, which a process
+/// that did not ask for the speed should not pay (issue 20's resident-memory goal).
+fn auto_build() -> bool {
+    static A: OnceLock<bool> = OnceLock::new();
+    *A.get_or_init(|| std::env::var("RIDGELINE_ROUTING_CH").is_ok_and(|v| v.trim() == "auto"))
+}
+
 /// How a query asks for the hierarchies ([`Graph::hierarchies`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum ChUse {
-    /// Graphs from the size threshold on: use them when built, else start building them in a
-    /// background thread and answer this query with the lazy searches.
+    /// Graphs from the size threshold on: use them when built (else, with
+    /// `RIDGELINE_ROUTING_CH=auto`, start building them in a background thread), and answer
+    /// with the lazy searches until then.
     Default,
     /// Whatever the size: build them now if needed (tests, [`Graph::prepare_hierarchies`]).
     Now,
@@ -340,9 +349,10 @@ fn build_all(n: usize, k: usize, off: &[u32], head: &[u32], costs: &[u32]) -> Ch
 impl Graph {
     /// The objectives' hierarchies if they apply and are built (module docs): static exact
     /// narrow integer costs, and a graph of at least the threshold's nodes unless `how` says
-    /// otherwise. A query never waits for a build it did not ask for with [`ChUse::Now`]: the
-    /// first query that wants them starts the build in a background thread (on copies of the
-    /// arrays, so the thread owns what it reads) and keeps the lazy searches until it is done.
+    /// otherwise. A query never waits for a build it did not ask for with [`ChUse::Now`]: with
+    /// `RIDGELINE_ROUTING_CH=auto` the first query that wants them starts the build in a
+    /// background thread (on copies of the arrays, so the thread owns what it reads) and keeps
+    /// the lazy searches until it is done.
     pub(crate) fn hierarchies(&self, how: ChUse) -> Option<&[Ch]> {
         if how == ChUse::Default && self.n < min_nodes() {
             return None;
@@ -369,6 +379,9 @@ impl Graph {
                     )
                 })
                 .as_deref();
+        }
+        if how == ChUse::Default && !auto_build() {
+            return None;
         }
         if !self
             .ch_started
