@@ -10,11 +10,12 @@ Each comparison runs in rounds: the reference over all selected queries (one pro
 is read once), then ours over the same queries; three rounds, best of three per query for each.
 Our time is the wall time of one ``Graph.pareto`` call, heuristics included (the thread CPU time
 of the best call is printed too: on a shared, loaded machine it is the steadier figure). The
-heuristics are exact per-objective distances to the target: by default from per-objective
-contraction hierarchies built once per graph (their build time and memory are printed when the
-graph is loaded, as load time, and excluded from the queries), so a first call to a target costs
-one small upward search per objective; with ``RIDGELINE_ROUTING_CH=0`` the lazy backward
-searches instead, which are cached per target (``RIDGELINE_ROUTING_HEURISTIC_CACHE_MB``, 4 MB
+heuristics are exact per-objective distances to the target: here from per-objective
+contraction hierarchies built once per graph with ``prepare_hierarchies`` (their build time and
+memory are printed when the graph is loaded, as load time, and excluded from the queries), so a
+first call to a target costs one small upward search per objective, and the two most recent
+targets' memos are kept; with ``RIDGELINE_ROUTING_CH=0`` the lazy backward searches instead,
+which are cached per target (``RIDGELINE_ROUTING_HEURISTIC_CACHE_MB``, 4 MB
 by default: one NY k = 3 target), so consecutive queries to different targets compute them from
 scratch ("ours ms", the headline figure); each query is then repeated once to the same target,
 and that call, which resumes the cached searches, is printed as "warm ms" with its ratio. BOA* reports a time
