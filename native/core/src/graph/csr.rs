@@ -66,6 +66,13 @@ pub struct Graph {
     /// Reverse arcs with their static costs (see [`Graph::reverse_lower_bounds`]); built on
     /// first use.
     pub(crate) rev_lb: std::sync::OnceLock<RevArcs>,
+    /// Per-objective contraction hierarchies of the static costs ([`super::ch`]); built on
+    /// first use by a large enough graph's static queries.
+    /// Shared with the background thread that builds them (a clone of the graph has the same
+    /// contents, so it shares them too).
+    pub(crate) ch: std::sync::Arc<std::sync::OnceLock<super::ch::ChSet>>,
+    /// A build of `ch` was started.
+    pub(crate) ch_started: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Identity of the graph's contents for the heuristic cache ([`super::heuristics`]): unique
     /// per built or loaded graph (a clone has the same contents, so it keeps the id).
     pub(crate) uid: u64,
@@ -349,6 +356,8 @@ impl<'a> GraphBuilder<'a> {
             variance,
             time_index: self.time_index,
             rev_lb: Default::default(),
+            ch: Default::default(),
+            ch_started: Default::default(),
             uid: next_uid(),
         })
     }

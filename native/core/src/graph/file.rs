@@ -222,6 +222,8 @@ impl Graph {
             },
             time_index,
             rev_lb: Default::default(),
+            ch: Default::default(),
+            ch_started: Default::default(),
             uid: super::csr::next_uid(),
         };
         g.validate().map_err(|r| bad(&r))?;

@@ -18,6 +18,7 @@
 mod apex;
 mod boa;
 mod buf;
+mod ch;
 mod csr;
 mod dijkstra;
 mod file;

@@ -45,6 +45,7 @@ use crate::parallel;
 
 use super::apex::apex;
 use super::boa::boa;
+use super::ch::{ChHeur, ChUse};
 use super::dijkstra::reachable;
 use super::heuristics::{Heuristic, Lazy};
 use super::ltmoa::ltmoa;
@@ -367,15 +368,51 @@ impl<'a, const K: usize, C: CostModel<K>> Plan<'a, K, C> {
     }
 }
 
-/// Solves the queries from `sources` to `t` in order, sharing the lazy heuristics; `on_solution`
+/// Solves the queries from `sources` to `t` in order, sharing the heuristics (the hierarchy
+/// potentials of [`super::ch`] where they apply, else the lazy backward searches); `on_solution`
 /// gets the source's position and each solution as soon as it is final.
 fn run<const K: usize, C: CostModel<K>>(
     plan: Plan<'_, K, C>,
     sources: &[usize],
     on_solution: &mut dyn FnMut(usize, &Solution) -> ControlFlow,
 ) -> Vec<ParetoResult> {
-    let (g, t, o, model) = (plan.g, plan.t, plan.o, plan.model);
-    let mut lazy: Option<Lazy<'_, K, C>> = None;
+    let (g, t, model) = (plan.g, plan.t, plan.model);
+    if let Some(mut ch) = ChHeur::new(g, t, model, plan.bounds, force_ch()) {
+        let out = run_with(&plan, sources, on_solution, &mut ch, |h, d| {
+            h.set_deadline(d)
+        });
+        ch.finish();
+        return out;
+    }
+    let mut lazy = Lazy::new(g, t, model, plan.bounds);
+    let out = run_with(&plan, sources, on_solution, &mut lazy, |h, d| {
+        h.set_deadline(d)
+    });
+    lazy.into_space().give_back();
+    out
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests use the hierarchies on this thread's graphs below the size threshold.
+    pub(crate) static FORCE_CH: std::cell::Cell<ChUse> = const { std::cell::Cell::new(ChUse::Default) };
+}
+
+fn force_ch() -> ChUse {
+    #[cfg(test)]
+    return FORCE_CH.with(|f| f.get());
+    #[cfg(not(test))]
+    ChUse::Default
+}
+
+fn run_with<const K: usize, C: CostModel<K>, H: Heuristic<K>>(
+    plan: &Plan<'_, K, C>,
+    sources: &[usize],
+    on_solution: &mut dyn FnMut(usize, &Solution) -> ControlFlow,
+    heur: &mut H,
+    set_deadline: impl Fn(&mut H, Option<Instant>),
+) -> Vec<ParetoResult> {
+    let (g, o) = (plan.g, plan.o);
     let mut out = Vec::with_capacity(sources.len());
     for (j, &s) in sources.iter().enumerate() {
         let started = Instant::now();
@@ -391,9 +428,8 @@ fn run<const K: usize, C: CostModel<K>>(
         if LARGE_RESULT_OUT.swap(false, AtomicOrdering::Relaxed) {
             release_freed_memory();
         }
-        let lz = lazy.get_or_insert_with(|| Lazy::new(g, t, model, plan.bounds));
-        lz.set_deadline(deadline);
-        let r = plan.solve(s, lz, started, deadline, &mut cb);
+        set_deadline(heur, deadline);
+        let r = plan.solve(s, heur, started, deadline, &mut cb);
         // The query's label store and open list are freed by now; after a large query, hand the
         // freed memory back to the system (glibc keeps up to its dynamic trim threshold, tens of
         // MB, per arena otherwise, and the process grew by that over queries).
@@ -411,9 +447,6 @@ fn run<const K: usize, C: CostModel<K>>(
             g.fwd_id.release_pages();
         }
         out.push(r);
-    }
-    if let Some(l) = lazy {
-        l.into_space().give_back();
     }
     out
 }
@@ -440,7 +473,7 @@ pub fn release_after_large_result(generated: u64) {
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn release_freed_memory() {
+pub(crate) fn release_freed_memory() {
     extern "C" {
         fn malloc_trim(pad: usize) -> std::os::raw::c_int;
     }
@@ -451,7 +484,7 @@ fn release_freed_memory() {
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_freed_memory() {}
+pub(crate) fn release_freed_memory() {}
 
 // ---------------------------------------------------------------------------------------------
 // Entry points

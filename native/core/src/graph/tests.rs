@@ -760,3 +760,178 @@ fn far_tails_in_u16_records() {
     fronts.sort_by(|a, b| a[0].total_cmp(&b[0]));
     assert_eq!(fronts, vec![vec![2.0, 10.0, 2.0], vec![10.0, 1.0, 1.0]]);
 }
+
+/// Runs `f` with the contraction-hierarchy heuristics forced on this thread's queries.
+fn with_ch<T>(f: impl FnOnce() -> T) -> T {
+    with_ch_use(super::ch::ChUse::Now, f)
+}
+
+fn with_ch_use<T>(how: super::ch::ChUse, f: impl FnOnce() -> T) -> T {
+    super::pareto::FORCE_CH.with(|c| c.set(how));
+    let r = f();
+    super::pareto::FORCE_CH.with(|c| c.set(super::ch::ChUse::Default));
+    r
+}
+
+fn random_graph_k3() -> impl Strategy<Value = Case> {
+    (2usize..60, 0usize..240).prop_flat_map(|(n, m)| {
+        (
+            proptest::collection::vec((0..n as i64, 0..n as i64), m),
+            // Zero costs and repeated values: ties and zero-cost cycles for the witness searches.
+            proptest::collection::vec(0u16..40, m * 3),
+        )
+            .prop_map(move |(arcs, c)| Case {
+                n,
+                k: 3,
+                tail: arcs.iter().map(|a| a.0).collect(),
+                head: arcs.iter().map(|a| a.1).collect(),
+                costs: c.into_iter().map(f64::from).collect(),
+                profile: Vec::new(),
+                variance: Vec::new(),
+            })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// The hierarchy potentials equal the backward Dijkstra distance on every node, with and
+    /// without a bound (`+inf` beyond it, as the lazy searches give).
+    #[test]
+    fn ch_heuristic_equals_backward_dijkstra(c in random_graph_k3(), t in 0usize..60, b in 0.0f64..80.0) {
+        use super::heuristics::Heuristic;
+        let t = t % c.n;
+        let g = build(&c, false);
+        let model = super::search::StaticCosts { costs: g.costs.as_slice() };
+        let dij: Vec<Vec<f64>> = (0..3)
+            .map(|i| backward_dijkstra(&g, t, f64::INFINITY, |p| g.costs.as_slice()[p * 3 + i]))
+            .collect();
+        for bounds in [[f64::INFINITY; 3], [b, f64::INFINITY, b / 2.0]] {
+            let mut h = super::ch::ChHeur::<3>::new(&g, t, &model, bounds, super::ch::ChUse::Now).expect("static integer costs");
+            // Visit the nodes in a scrambled order: memoised values must not depend on it.
+            for j in 0..c.n {
+                let v = (j * 7 + t) % c.n;
+                let hv = h.h(v);
+                for i in 0..3 {
+                    let want = if dij[i][v] <= bounds[i] { dij[i][v] } else { f64::INFINITY };
+                    prop_assert_eq!(hv[i], want, "node {} objective {}", v, i);
+                }
+                prop_assert_eq!(h.bound(v), (hv, true));
+            }
+        }
+    }
+
+    /// With the hierarchies, exact, bounded and epsilon fronts are those of the lazy searches
+    /// (and the exact ones the brute-force front).
+    #[test]
+    fn ch_fronts_equal_lazy_fronts(c in prop_oneof![dense_case_k(3), dense_case_k(4), case()],
+                                   b in proptest::collection::vec(proptest::option::of(0.0f64..30.0), 4),
+                                   e in 0.001f64..0.3) {
+        let g = build(&c, false);
+        let (s, t) = (0, c.n - 1);
+        let brute = front(simple_paths(&c, s, t).iter().map(|p| path_cost(&c, &g, p, None, 0.0)).collect());
+        let opts = [
+            SearchOptions::default(),
+            SearchOptions { bounds: b[..c.k].to_vec(), ..Default::default() },
+            SearchOptions { method: Method::Epsilon(e), ..Default::default() },
+        ];
+        for (j, o) in opts.iter().enumerate() {
+            let lazy = exact(&g, s, t, o, false);
+            let ch = with_ch(|| exact(&g, s, t, o, false));
+            check_paths(&c, &g, s, t, &ch, None, 0.0);
+            prop_assert_eq!(sorted(costs_of(&ch)), sorted(costs_of(&lazy)));
+            prop_assert_eq!(ch.status, lazy.status);
+            if j == 0 {
+                prop_assert_eq!(sorted(costs_of(&ch)), brute.clone());
+            }
+        }
+    }
+}
+
+/// A zero time limit stops a query served by the hierarchy heuristics before it expands.
+#[test]
+fn time_limit_stops_the_ch_heuristics() {
+    let n = 3000i64;
+    let tail: Vec<i64> = (0..n - 1).collect();
+    let head: Vec<i64> = (1..n).collect();
+    let costs: Vec<f64> = (0..(n - 1) * 3).map(|i| 1.0 + (i % 7) as f64).collect();
+    let g = GraphBuilder {
+        tail: &tail,
+        head: &head,
+        costs: &costs,
+        k: 3,
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
+    let o = SearchOptions {
+        time_limit: Some(0.0),
+        ..Default::default()
+    };
+    let r = with_ch(|| pareto(&g, 0, n - 1, &o, &mut |_| ControlFlow::Continue).unwrap());
+    assert!(r.truncated);
+    assert_eq!(r.status, Status::BudgetExhausted);
+    assert_eq!(r.expansions, 0);
+    let full = with_ch(|| {
+        pareto(&g, 0, n - 1, &SearchOptions::default(), &mut |_| {
+            ControlFlow::Continue
+        })
+        .unwrap()
+    });
+    assert_eq!(full.solutions.len(), 1);
+    assert_eq!(full.solutions[0].nodes.len(), n as usize);
+}
+
+/// The first query that wants the hierarchies starts their build in the background and is
+/// answered by the lazy searches; once built, queries use them, with the same fronts.
+#[test]
+fn hierarchies_build_in_the_background() {
+    use super::ch::ChUse;
+    // A 40 x 40 grid, both directions, three objectives.
+    let w = 40i64;
+    let (mut tail, mut head, mut costs) = (Vec::new(), Vec::new(), Vec::new());
+    for y in 0..w {
+        for x in 0..w {
+            let v = y * w + x;
+            for (dx, dy) in [(1, 0), (0, 1)] {
+                if x + dx < w && y + dy < w {
+                    let u = (y + dy) * w + x + dx;
+                    for (a, b) in [(v, u), (u, v)] {
+                        tail.push(a);
+                        head.push(b);
+                        for i in 0..3 {
+                            costs.push(((a * 7 + b * 13 + i * 5) % 9 + 1) as f64);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let g = GraphBuilder {
+        tail: &tail,
+        head: &head,
+        costs: &costs,
+        k: 3,
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
+    let (s, t) = (0, w * w - 1);
+    let o = SearchOptions::default();
+    let run = || pareto(&g, s, t, &o, &mut |_| ControlFlow::Continue).unwrap();
+    let lazy = run();
+    assert!(!g.hierarchies_ready());
+    let first = with_ch_use(ChUse::Background, run);
+    let started = std::time::Instant::now();
+    while !g.hierarchies_ready() {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "background build did not finish"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let built = with_ch_use(ChUse::Background, run);
+    assert_eq!(sorted(costs_of(&first)), sorted(costs_of(&lazy)));
+    assert_eq!(sorted(costs_of(&built)), sorted(costs_of(&lazy)));
+    assert!(!lazy.solutions.is_empty());
+}

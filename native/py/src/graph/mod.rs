@@ -218,6 +218,14 @@ impl PyGraph {
         pareto::pareto_many(py, &self.inner, pairs, options)
     }
 
+    /// Builds the per-objective contraction hierarchies of the exact heuristics now (load-time
+    /// work a large static graph's first Pareto query would otherwise pay); returns their bytes,
+    /// 0 when they do not apply (small graph, non-integer costs, or `RIDGELINE_ROUTING_CH=0`).
+    fn prepare_hierarchies(&self, py: Python<'_>) -> usize {
+        let g = self.inner.clone();
+        py.detach(move || g.prepare_hierarchies())
+    }
+
     /// Computes ALT landmark tables (farthest-point selection) for the given objectives.
     #[pyo3(signature = (count=8, objectives=None, seed=0))]
     fn prepare_landmarks(
