@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -33,6 +34,22 @@ def run_db(client: Any, fn: Callable[[Any], Awaitable[Any]]) -> Any:
             return await fn(conn)
 
     return client.blocking_portal.call(call)
+
+
+def on_database(settings: Any, fn: Callable[[Any], Any]) -> Any:
+    """Run the synchronous ``fn(conn)`` (an inspector's, a seed's) in one transaction on a fresh
+    engine for ``settings``: for migration tests, which have no app."""
+    from ridgeline.platform import db as dbmod
+
+    async def call() -> Any:
+        database = dbmod.Database(settings)
+        try:
+            async with database.engine.begin() as conn:
+                return await conn.run_sync(fn)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(call())
 
 
 def sales_rows(

@@ -5,7 +5,6 @@ null pattern of the nullable columns round-trips), the date range each batch rec
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import struct
 from datetime import date
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from ridgeline.retail.api import store
 from ridgeline.retail.ingest_write import SALES_WRITE_COLUMNS, pg_binary_copy
 
-from .retail_testlib import csv_bytes, post_csv, run_db, sales_rows
+from .retail_testlib import csv_bytes, on_database, post_csv, run_db, sales_rows
 
 
 def _stored(client: Any) -> list[tuple[Any, ...]]:
@@ -156,14 +155,6 @@ def test_migration_0026_drops_the_batch_index_and_adds_the_batch_range(settings)
 
     from ridgeline.platform import db as dbmod
 
-    async def on_db(fn: Any) -> Any:
-        database = dbmod.Database(settings)
-        try:
-            async with database.engine.begin() as conn:
-                return await conn.run_sync(fn)
-        finally:
-            await database.dispose()
-
     def shape(c: Any) -> tuple[set[str], set[str]]:
         insp = sa.inspect(c)
         indexes = {i["name"] for i in insp.get_indexes("retail_sales_daily")}
@@ -171,14 +162,14 @@ def test_migration_0026_drops_the_batch_index_and_adds_the_batch_range(settings)
         return indexes, columns
 
     dbmod.upgrade(settings, "0025_retail_ingest_speed")
-    indexes, columns = asyncio.run(on_db(shape))
+    indexes, columns = on_database(settings, shape)
     assert "ix_retail_sales_daily_batch" in indexes and "first_date" not in columns
     dbmod.upgrade(settings)
-    indexes, columns = asyncio.run(on_db(shape))
+    indexes, columns = on_database(settings, shape)
     assert "ix_retail_sales_daily_batch" not in indexes and "ix_retail_sales_daily_series" in indexes
     assert {"first_date", "last_date"} <= columns
     command.downgrade(dbmod.alembic_config(settings), "0025_retail_ingest_speed")
-    indexes, columns = asyncio.run(on_db(shape))
+    indexes, columns = on_database(settings, shape)
     assert "ix_retail_sales_daily_batch" in indexes and not {"first_date", "last_date"} & columns
 
 

@@ -3,11 +3,12 @@ every ingested holiday) and keeps its rows, primary key and date index; the down
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
+from .retail_testlib import on_database
 
 pytestmark = pytest.mark.db
 
@@ -18,14 +19,6 @@ def test_holiday_foreign_key_dropped_and_restored(settings) -> None:  # type: ig
     from ridgeline.platform import db as dbmod
 
     dbmod.upgrade(settings, "0019_retail_batches")
-
-    async def on_db(fn: Any) -> Any:
-        database = dbmod.Database(settings)
-        try:
-            async with database.engine.begin() as conn:
-                return await conn.run_sync(fn)
-        finally:
-            await database.dispose()
 
     def seed(c: Any) -> None:
         c.execute(
@@ -49,14 +42,14 @@ def test_holiday_foreign_key_dropped_and_restored(settings) -> None:  # type: ig
         pk = insp.get_pk_constraint("retail_store_holiday")["constrained_columns"]
         return rows, fks, indexes, pk
 
-    asyncio.run(on_db(seed))
-    assert asyncio.run(on_db(shape))[1] == ["retail_store"]
+    on_database(settings, seed)
+    assert on_database(settings, shape)[1] == ["retail_store"]
     dbmod.upgrade(settings)
-    rows, fks, indexes, pk = asyncio.run(on_db(shape))
+    rows, fks, indexes, pk = on_database(settings, shape)
     assert rows == [(7, "public", "New Year")]
     assert fks == []
     assert "ix_retail_store_holiday_date" in indexes and pk == ["store_id", "date", "kind"]
     command.downgrade(dbmod.alembic_config(settings), "0019_retail_batches")
-    rows, fks, indexes, pk = asyncio.run(on_db(shape))
+    rows, fks, indexes, pk = on_database(settings, shape)
     assert rows == [(7, "public", "New Year")] and fks == ["retail_store"]
     assert "ix_retail_store_holiday_date" in indexes and pk == ["store_id", "date", "kind"]

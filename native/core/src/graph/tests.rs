@@ -658,14 +658,13 @@ proptest! {
     }
 }
 
-#[test]
-fn time_limit_stops_the_lazy_heuristics() {
-    // A long three-objective path: the lazy backward searches have to settle every node.
-    let n = 5000i64;
+/// A path of `n` nodes with three integer objectives (1 + i mod 7): every backward search has to
+/// settle all of it.
+fn long_path_k3(n: i64) -> Graph {
     let tail: Vec<i64> = (0..n - 1).collect();
     let head: Vec<i64> = (1..n).collect();
     let costs: Vec<f64> = (0..(n - 1) * 3).map(|i| 1.0 + (i % 7) as f64).collect();
-    let g = GraphBuilder {
+    GraphBuilder {
         tail: &tail,
         head: &head,
         costs: &costs,
@@ -673,7 +672,14 @@ fn time_limit_stops_the_lazy_heuristics() {
         ..Default::default()
     }
     .build()
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn time_limit_stops_the_lazy_heuristics() {
+    // A long three-objective path: the lazy backward searches have to settle every node.
+    let n = 5000i64;
+    let g = long_path_k3(n);
     let o = SearchOptions {
         time_limit: Some(0.0),
         ..Default::default()
@@ -691,15 +697,7 @@ fn time_limit_stops_the_lazy_heuristics() {
     // The interrupted backward searches were cached and resumed by `full`. On a graph built
     // afresh (another cache key), interrupt them again part-way, then resume them from several
     // sources: each front is still the exact one.
-    let fresh = GraphBuilder {
-        tail: &tail,
-        head: &head,
-        costs: &costs,
-        k: 3,
-        ..Default::default()
-    }
-    .build()
-    .unwrap();
+    let fresh = long_path_k3(n);
     let cut = pareto(&fresh, 0, n - 1, &o, &mut |_| ControlFlow::Continue).unwrap();
     assert!(cut.truncated);
     let want = pareto(&fresh, 0, n - 1, &SearchOptions::default(), &mut |_| {
@@ -852,18 +850,7 @@ proptest! {
 #[test]
 fn time_limit_stops_the_ch_heuristics() {
     let n = 3000i64;
-    let tail: Vec<i64> = (0..n - 1).collect();
-    let head: Vec<i64> = (1..n).collect();
-    let costs: Vec<f64> = (0..(n - 1) * 3).map(|i| 1.0 + (i % 7) as f64).collect();
-    let g = GraphBuilder {
-        tail: &tail,
-        head: &head,
-        costs: &costs,
-        k: 3,
-        ..Default::default()
-    }
-    .build()
-    .unwrap();
+    let g = long_path_k3(n);
     let o = SearchOptions {
         time_limit: Some(0.0),
         ..Default::default()
