@@ -132,3 +132,12 @@ def test_baseline_fast_path_equals_a_fitted_forecaster(model_type: str) -> None:
             .sort("series_id", "date")
         )
         assert got.equals(want)
+
+
+def test_fold_mean_of_a_metric_defined_in_no_fold_is_nan_without_a_warning() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's nanmean warned "Mean of empty slice" here
+        assert math.isnan(backtest._nanmean([math.nan, math.nan]))
+        assert backtest._nanmean([1.0, math.nan, 3.0]) == 2.0

@@ -360,7 +360,7 @@ def run(
             *metrics.METRIC_NAMES,
             *[k for k in mine[0].metrics if k.startswith("coverage_") or k.startswith("closed_")],
         ]
-        mean = {k: float(np.nanmean([f.metrics[k] for f in mine])) for k in keys_}
+        mean = {k: _nanmean([f.metrics[k] for f in mine]) for k in keys_}
         p = all_preds.filter(pl.col("model") == name)
         pooled = metrics.all_metrics(p["y"].to_numpy(), p["forecast"].to_numpy())
         if any(k.startswith("coverage_") for k in keys_):
@@ -374,3 +374,11 @@ def run(
     if return_predictions:
         pred_rows = all_preds.with_columns(pl.col("date").cast(pl.Utf8)).to_dicts()
     return BacktestResult(cfg, splits, folds, summary, winner, pred_rows, cfg.exog_plan)
+
+
+def _nanmean(values: list[float]) -> float:
+    """The mean over the folds where a metric is defined; NaN when it is defined in none (a metric
+    such as MAPE on all-zero actuals), without numpy's "Mean of empty slice" warning."""
+    arr = np.asarray(values, dtype=float)
+    ok = ~np.isnan(arr)
+    return float(arr[ok].mean()) if ok.any() else float("nan")
