@@ -93,7 +93,7 @@ def our_graph(k: int) -> Graph:
     z = np.load(inputs(k))
     g = Graph.from_arrays(z["tail"], z["head"], z["costs"], n=int(z["n"]))
     r0, t0 = rss_mb(), time.perf_counter()
-    held = g._g.prepare_hierarchies()
+    held = g.prepare_hierarchies()
     print(
         f"\nNY k={k}: hierarchies {time.perf_counter() - t0:.2f} s, {held / 2**20:.1f} MB held, "
         f"RSS {r0:.0f} -> {rss_mb():.0f} MB (0 MB held: lazy backward searches, RIDGELINE_ROUTING_CH=0)"
