@@ -218,3 +218,31 @@ def test_a_body_sent_as_one_chunk_is_written_block_by_block(make_client, monkeyp
     assert events.count("parse") >= 6
     # At most the two queued blocks and the one being prepared are parsed before the first write.
     assert events[: events.index("write")].count("parse") <= 3
+
+
+def test_only_single_valued_integer_boolean_and_text_columns_become_literals() -> None:
+    from ridgeline.retail.ingest_write import _constant_literals
+
+    frame = pl.DataFrame(
+        {
+            "batch_id": [7, 7, 7],
+            "store_id": [1, 2, 1],
+            "on_promotion": [True, True, True],
+            "is_open": [True, False, True],
+            "kind": ["school", "school", "school"],
+            "name": ["St. Mary's", "St. Mary's", "St. Mary's"],
+            "other": ["a", "b", "a"],
+            "unit_price": [2.5, 2.5, 2.5],  # floats are always bound (exact text of a double)
+            "date": [date(2024, 3, 1)] * 3,  # dates too
+            "transactions": [None, None, None],
+            "quantity": [4, None, 4],  # a null among equal values: bound
+        },
+        schema_overrides={"transactions": pl.Int64},
+    )
+    assert _constant_literals(frame) == {
+        "batch_id": "7",
+        "on_promotion": "1",
+        "kind": "'school'",
+        "name": "'St. Mary''s'",
+        "transactions": "NULL",
+    }
