@@ -275,3 +275,40 @@ def test_out_of_range_integers_are_422(make_client, n: int) -> None:  # type: ig
     assert_error(c.get(f"{SIM}/api/runs?offset={n}"), 422, "invalid_request")
     assert_error(c.get(f"{SIM}/api/sim/step?run_id=r&step_index={n}"), 422, "invalid_request")
     assert_error(c.get(f"{SIM}/api/sim/step?run_id=r&step_index=0&episode={n}"), 422, "invalid_request")
+
+
+def test_an_ended_run_is_never_shown_without_its_results(make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The run's row is read before its job: a job that ended in between (results stored, then
+    # SUCCEEDED) must not be shown beside the row as it was before the results (seen in CI under
+    # the Redis queue: SUCCEEDED with metrics null).
+    from ridgeline.sim.api import runs
+
+    c = make_client()
+    r = c.post(
+        f"{SIM}/v1/runs",
+        json={"scenario": "arm_tracking_pseudo_reality", "config": {**SHORT, "episodes": 1, "seed": 7}},
+    )
+    assert r.status_code == 201, r.text
+    run_id = r.json()["run_id"]
+    wait_status(c, run_id, {"SUCCEEDED"})
+    real = runs.store.run
+    stale_reads: list[str] = []
+
+    class Before:  # the row as read before the results were stored
+        def __init__(self, row) -> None:  # type: ignore[no-untyped-def]
+            self._row = row
+
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return None if name in ("metrics", "finished_at") else getattr(self._row, name)
+
+    async def first_read_stale(db, rid):  # type: ignore[no-untyped-def]
+        row = await real(db, rid)
+        if not stale_reads:
+            stale_reads.append(rid)
+            return Before(row)
+        return row
+
+    monkeypatch.setattr(runs.store, "run", first_read_stale)
+    body = c.get(f"{SIM}/v1/runs/{run_id}").json()
+    assert stale_reads == [run_id]
+    assert body["status"] == "SUCCEEDED" and body["metrics"]["episodes"] == 1, body

@@ -188,11 +188,21 @@ def run_from_row(svc: SimService, r: Any, job: Job | None) -> schemas.Run:
     )
 
 
+async def _fresh(svc: SimService, row: Any, job: Any) -> Any:
+    """The row again when its job ended after the row was read: a run's results are stored before
+    its job is marked ended, so the job's terminal state must not be shown beside a row read before
+    them (a SUCCEEDED run without metrics)."""
+    if job is not None and job.status.terminal and row.finished_at is None:
+        return await store.run(svc.ctx.db, row.id) or row
+    return row
+
+
 async def get_run(svc: SimService, run_id: str) -> schemas.Run | None:
     row = await store.run(svc.ctx.db, run_id)
     if row is None:
         return None
-    return run_from_row(svc, row, (await svc.ctx.jobs.get_many([row.job_id])).get(row.job_id))
+    job = (await svc.ctx.jobs.get_many([row.job_id])).get(row.job_id)
+    return run_from_row(svc, await _fresh(svc, row, job), job)
 
 
 async def require_run(svc: SimService, run_id: str) -> schemas.Run:
@@ -208,7 +218,7 @@ async def list_runs(
     job_ids = None if status is None else svc.ctx.jobs.ids_where(family="sim", status=status)
     rows = await store.list_runs(svc.ctx.db, limit=limit, offset=offset, job_ids=job_ids, scenario=scenario)
     jobs = await svc.ctx.jobs.get_many(r.job_id for r in rows)
-    return [run_from_row(svc, r, jobs.get(r.job_id)) for r in rows]
+    return [run_from_row(svc, await _fresh(svc, r, jobs.get(r.job_id)), jobs.get(r.job_id)) for r in rows]
 
 
 def status_filter(status: str | None) -> str | None:
