@@ -107,8 +107,8 @@ class FreshWriter:
         # SQLite: the plain INSERT last submitted to the driver's thread and not awaited yet.
         self._inflight: asyncio.Future[Any] | None = None
         # PostgreSQL first load: the sales keys written while the primary key is dropped (None when
-        # it is in place), one frame per write.
-        self._written: list[pl.DataFrame] | None = None
+        # it is in place), one frame per write with its first and last date.
+        self._written: list[tuple[Any, Any, pl.DataFrame]] | None = None
 
     async def _maybe_drop_indexes(self, table: sa.Table) -> None:
         if table.name in self._checked:
@@ -174,7 +174,11 @@ class FreshWriter:
         if self._written is not None:
             # First load on PostgreSQL without its primary key: the keys this request wrote.
             d0, d1 = batch["date"].min(), batch["date"].max()
-            near = [w.filter(pl.col("date").is_between(d0, d1)) for w in self._written]
+            near = [
+                w.filter(pl.col("date").is_between(d0, d1))
+                for w0, w1, w in self._written
+                if w0 <= d1 and w1 >= d0
+            ]
             near = [w for w in near if w.height]
             if not near:
                 return batch, batch.clear()
@@ -205,7 +209,8 @@ class FreshWriter:
         """Insert sales rows (columns :data:`SALES_WRITE_COLUMNS`) whose keys are not stored."""
         written = await self.insert(store.sales, batch.select(SALES_WRITE_COLUMNS))
         if self._written is not None:
-            self._written.append(batch.select(SALES_KEYS))
+            keys = batch.select(SALES_KEYS)
+            self._written.append((keys["date"].min(), keys["date"].max(), keys))
         return written
 
     async def insert(self, table: sa.Table, frame: pl.DataFrame) -> bool:
