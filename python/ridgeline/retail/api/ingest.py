@@ -43,7 +43,7 @@ from ridgeline.retail.api.schemas.sales import (
     SalesDailyIngestResponse,
     SalesDeleteResult,
 )
-from ridgeline.retail.ingest_write import SALES_WRITE_COLUMNS, FreshWriter, occupied_dates, upsert_sales
+from ridgeline.retail.ingest_write import SALES_KEYS, SALES_WRITE_COLUMNS, FreshWriter, upsert_sales
 from ridgeline.retail.records import (
     OPTIONAL,
     PRODUCT_ATTRS,
@@ -58,7 +58,6 @@ from ridgeline.retail.records import (
 )
 from ridgeline.retail.settings import RetailSettings, retail_settings
 
-KEYS = ["date", "store_id", "product_id"]  # primary-key order
 MAX_JSON_BYTES = 64 << 20
 IN_CHUNK = 900
 
@@ -520,14 +519,9 @@ class _BlockWriter:
             good.with_columns(pl.lit(tally.batch_id, dtype=pl.Int64).alias("batch_id"))
             .select(SALES_WRITE_COLUMNS)
             .cast({"store_id": pl.Int64, "product_id": pl.Int64})
-            .sort(KEYS)
+            .sort(SALES_KEYS)
         )
-        busy = await occupied_dates(self.conn, batch)
-        if busy.len():
-            on_busy = pl.col("date").is_in(busy.implode())
-            fresh, staged = batch.filter(~on_busy), batch.filter(on_busy)
-        else:
-            fresh, staged = batch, batch.clear()
+        fresh, staged = await self.fresh.split(batch)
         tally.wrote(batch)
         if fresh.height:
             if await self.fresh.write(fresh):
