@@ -187,6 +187,28 @@ def test_a_first_load_with_dates_split_across_blocks_is_all_fresh_and_keeps_its_
     )
 
 
+def test_a_school_holiday_cleared_and_stated_again_within_a_first_load_is_stored(make_client) -> None:  # type: ignore[no-untyped-def]
+    # Three later blocks of one first load: S1's school holiday of 2024-03-01 is cleared, other days
+    # are added, then it is stated again. On PostgreSQL the holidays written so far are known in
+    # memory while the table's primary key is dropped; the clearing must end that, or the holiday
+    # stated again would be taken for one still stored and not written.
+    client = make_client()
+    first = pl.col("date") == "2024-03-01"
+    rows = sales_rows(n_days=10, stores=("S1", "S2"), skus=("A",)).sort("date", "store_code", "sku")
+    rows = rows.with_columns(first.alias("school_holiday"))
+    s1_first = rows.filter(first & (pl.col("store_code") == "S1"))
+    cleared = s1_first.with_columns(pl.lit(False).alias("school_holiday"))
+    later = sales_rows(n_days=16, stores=("S1", "S2"), skus=("A",)).sort("date", "store_code", "sku")
+    later = later.filter(pl.col("date") > "2024-03-10").with_columns(
+        pl.lit(None, pl.Boolean).alias("school_holiday")
+    )
+    body = csv_bytes(pl.concat([rows, cleared, later, s1_first]))
+    tally = _ingest(client, body, block_bytes=250, create_missing=True)
+    assert (tally.inserted, tally.rejected) == (rows.height + later.height, 0)
+    assert _holidays(client) == [("2024-03-01", "school", "school holiday")] * 2
+    assert EXPECTED_INDEXES <= _indexes(client)
+
+
 def test_postgres_copy_meeting_a_stored_key_rolls_back_to_its_savepoint(make_client) -> None:  # type: ignore[no-untyped-def]
     client = make_client()
     ctx = client.app.state["ctx"]

@@ -31,11 +31,12 @@ join in SQL first).
 When the fact table is empty at the start of a request (a first load), its secondary indexes are
 dropped before the first fresh row and rebuilt once before commit, in the same transaction (DDL is
 transactional on both backends, so a rolled-back batch leaves them as they were): one sort per index
-instead of 729,128 random B-tree inserts. On PostgreSQL the fact table's primary key goes too and is
-added back the same way (its B-tree inserts were about half the server's time per fresh row): while
-it is gone, the request itself knows every key it wrote (the table was empty and is locked), so
-:meth:`FreshWriter.split` tells fresh rows from repeated ones in memory, and the first repeated key
-puts the primary key back before it is upserted (``ON CONFLICT`` needs it). On PostgreSQL the ``DROP INDEX`` holds an exclusive lock on
+instead of 729,128 random B-tree inserts. On PostgreSQL the primary keys of the fact table and of the
+store holidays go too and are added back the same way (their B-tree inserts were about half the
+server's time per fresh row): while a key is gone, the request itself knows what it wrote to that
+table (it was empty and is locked; :meth:`FreshWriter.written`), so :meth:`FreshWriter.split` tells
+fresh sales rows from repeated keys and the holidays find their stored rows in memory; the first
+upsert (``ON CONFLICT`` needs the key) or delete of written rows puts the key back first. On PostgreSQL the ``DROP INDEX`` holds an exclusive lock on
 the (empty) table until commit, so readers of the first load wait for it rather than see it half done;
 the lock is only taken if it is granted within 300 ms (otherwise the indexes stay and are maintained
 row by row), so a first load never queues behind a long reader or deadlocks with a concurrent one.
@@ -65,6 +66,12 @@ SQLITE_MAX_PARAMS = 32766
 SALES_WRITE_COLUMNS = ["store_id", "product_id", "date", *store.SALES_COLUMNS, "batch_id"]
 #: ``retail_sales_daily``'s primary key, in its order.
 SALES_KEYS = ["date", "store_id", "product_id"]
+#: The tables whose primary key a PostgreSQL first load drops, and what it keeps in memory of the
+#: rows it wrote while the key is gone: the sales keys, a holiday's whole row (its name is compared).
+FIRST_LOAD_KEPT = {
+    store.sales.name: SALES_KEYS,
+    store.store_holidays.name: list(store.STORE_HOLIDAY_SCHEMA),
+}
 
 
 async def occupied_dates(conn: AsyncConnection, batch: pl.DataFrame) -> pl.Series:
@@ -106,9 +113,9 @@ class FreshWriter:
         self._savepoints = 0
         # SQLite: the plain INSERT last submitted to the driver's thread and not awaited yet.
         self._inflight: asyncio.Future[Any] | None = None
-        # PostgreSQL first load: the sales keys written while the primary key is dropped (None when
-        # it is in place), one frame per write with its first and last date.
-        self._written: list[tuple[Any, Any, pl.DataFrame]] | None = None
+        # PostgreSQL first load: per table whose primary key is dropped, what this request wrote to
+        # it (FIRST_LOAD_KEPT), one frame per write with its first and last date.
+        self._written: dict[str, list[tuple[Any, Any, pl.DataFrame]]] = {}
 
     async def _maybe_drop_indexes(self, table: sa.Table) -> None:
         if table.name in self._checked:
@@ -123,9 +130,9 @@ class FreshWriter:
         for index in indexes:
             await self.conn.execute(sa.schema.DropIndex(index, if_exists=True))
             self._dropped.append(index)
-        if self.is_pg and table is store.sales and indexes:  # the lock is held: the table is ours
+        if self.is_pg and table.name in FIRST_LOAD_KEPT and indexes:  # the lock is held: ours alone
             await self.conn.execute(sa.schema.DropConstraint(table.primary_key))
-            self._written = []
+            self._written[table.name] = []
 
     async def _lock_pg(self, table: sa.Table) -> bool:
         """Take the table's exclusive lock (what ``DROP INDEX`` needs) within a short timeout, or give
@@ -171,15 +178,8 @@ class FreshWriter:
         """``batch`` (sales rows, distinct keys) as ``(fresh, repeated)``: rows no stored row can
         conflict with, and rows on dates where the block's store x product box may hold one, to go
         through :func:`upsert_sales`."""
-        if self._written is not None:
-            # First load on PostgreSQL without its primary key: the keys this request wrote.
-            d0, d1 = batch["date"].min(), batch["date"].max()
-            near = [
-                w.filter(pl.col("date").is_between(d0, d1))
-                for w0, w1, w in self._written
-                if w0 <= d1 and w1 >= d0
-            ]
-            near = [w for w in near if w.height]
+        near = self.written(store.sales, batch["date"].min(), batch["date"].max())
+        if near is not None:  # first load on PostgreSQL without its primary key: the keys it wrote
             if not near:
                 return batch, batch.clear()
             seen = pl.concat(near)
@@ -190,28 +190,35 @@ class FreshWriter:
         on_busy = pl.col("date").is_in(busy.implode())
         return batch.filter(~on_busy), batch.filter(on_busy)
 
-    async def _restore_key(self) -> None:
-        """Put back the sales primary key dropped for a first load (one sort of the rows so far)."""
-        if self._written is not None:
-            self._written = None
-            await self.conn.execute(sa.schema.AddConstraint(store.sales.primary_key))
+    def written(self, table: sa.Table, d0: Any, d1: Any) -> list[pl.DataFrame] | None:
+        """What this request wrote to ``table`` dated ``d0`` to ``d1`` (FIRST_LOAD_KEPT), while a
+        PostgreSQL first load has its primary key dropped: then the table holds nothing else. None
+        when the key is in place (read the table)."""
+        kept = self._written.get(table.name)
+        if kept is None:
+            return None
+        near = [w.filter(pl.col("date").is_between(d0, d1)) for w0, w1, w in kept if w0 <= d1 and w1 >= d0]
+        return [w for w in near if w.height]
+
+    async def restore_key(self, table: sa.Table) -> None:
+        """Put back ``table``'s primary key dropped for a first load (one sort of the rows so far):
+        before anything that needs it (``ON CONFLICT``) or changes written rows."""
+        if self._written.pop(table.name, None) is not None:
+            await self.conn.execute(sa.schema.AddConstraint(table.primary_key))
 
     async def finish(self) -> None:
         """Wait for the last INSERT and rebuild the keys and indexes dropped for a first load (call
         inside the transaction, before commit)."""
         await self.drain()
-        await self._restore_key()
+        for table in (store.sales, store.store_holidays):
+            await self.restore_key(table)
         for index in self._dropped:
             await self.conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
         self._dropped = []
 
     async def write(self, batch: pl.DataFrame) -> bool:
         """Insert sales rows (columns :data:`SALES_WRITE_COLUMNS`) whose keys are not stored."""
-        written = await self.insert(store.sales, batch.select(SALES_WRITE_COLUMNS))
-        if self._written is not None:
-            keys = batch.select(SALES_KEYS)
-            self._written.append((keys["date"].min(), keys["date"].max(), keys))
-        return written
+        return await self.insert(store.sales, batch.select(SALES_WRITE_COLUMNS))
 
     async def insert(self, table: sa.Table, frame: pl.DataFrame) -> bool:
         """Insert ``frame`` (columns of ``table``) into ``table``; False when PostgreSQL found one of
@@ -220,7 +227,11 @@ class FreshWriter:
             return True
         await self._maybe_drop_indexes(table)
         if self.is_pg:
-            return await self._copy_pg(table, frame)
+            copied = await self._copy_pg(table, frame)
+            if copied and table.name in self._written:
+                kept = frame.select(FIRST_LOAD_KEPT[table.name])
+                self._written[table.name].append((kept["date"].min(), kept["date"].max(), kept))
+            return copied
         await self._insert_sqlite(table, frame)
         return True
 
@@ -415,7 +426,7 @@ async def upsert_sales(writer: FreshWriter, batch: pl.DataFrame) -> tuple[int, i
     if batch.height == 0:
         return 0, 0
     if writer.is_pg:
-        await writer._restore_key()  # ON CONFLICT needs it
+        await writer.restore_key(store.sales)  # ON CONFLICT needs it
         return await _upsert_pg(writer, batch)
     return await _upsert_sqlite(writer, batch)
 

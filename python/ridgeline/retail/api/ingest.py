@@ -589,14 +589,20 @@ async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame, fresh: Fres
     d0, d1 = per_day["date"].min(), per_day["date"].max()
     s0, s1 = per_day["store_id"].min(), per_day["store_id"].max()
     h = store.store_holidays
-    rows = (
-        await conn.execute(
-            sa.select(h.c.store_id, h.c.date, h.c.kind, h.c.name).where(
-                h.c.store_id.between(s0, s1), h.c.date.between(d0, d1)
-            )
+    kept = fresh.written(h, d0, d1)
+    if kept is not None:  # a PostgreSQL first load: the table holds only what this request wrote
+        old = pl.concat([pl.DataFrame(schema=store.STORE_HOLIDAY_SCHEMA), *kept]).filter(
+            pl.col("store_id").is_between(s0, s1)
         )
-    ).all()
-    old = store.rows_frame(rows, store.STORE_HOLIDAY_SCHEMA)
+    else:
+        rows = (
+            await conn.execute(
+                sa.select(h.c.store_id, h.c.date, h.c.kind, h.c.name).where(
+                    h.c.store_id.between(s0, s1), h.c.date.between(d0, d1)
+                )
+            )
+        ).all()
+        old = store.rows_frame(rows, store.STORE_HOLIDAY_SCHEMA)
     to_write = wanted.join(old, on=["store_id", "date", "kind", "name"], how="anti", nulls_equal=True)
     if to_write.height:
         # Keys not stored go in by the fresh-row path; renamed holidays are upserted.
@@ -606,9 +612,12 @@ async def _write_holidays(conn: AsyncConnection, good: pl.DataFrame, fresh: Fres
         added = to_write.join(old.select(hkeys), on=hkeys, how="anti").sort(hkeys)
         if not await fresh.insert_by(h, added.select("store_id", "date", "kind", "name"), "kind"):
             renamed = to_write
-        await store.bulk_upsert(conn, h, renamed, hkeys, ["name"])
+        if renamed.height:
+            await fresh.restore_key(h)  # ON CONFLICT needs it
+            await store.bulk_upsert(conn, h, renamed, hkeys, ["name"])
     to_delete = old.filter(pl.col("kind") == "school").join(cleared, on=["store_id", "date"], how="semi")
     if to_delete.height:
+        await fresh.restore_key(h)  # the rows this request wrote change: read the table from now on
         stmt = sa.delete(h).where(
             h.c.store_id == sa.bindparam("b_store"), h.c.date == sa.bindparam("b_date"), h.c.kind == "school"
         )
