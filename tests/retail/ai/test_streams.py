@@ -256,7 +256,18 @@ def test_one_pipeline_at_a_time_across_workers(settings, make_client) -> None:  
         assert r.status_code == 200 and r.json()["success"] is True
 
 
-def test_post_while_a_streamed_run_is_in_flight_is_409(app_and_url, make_client) -> None:  # type: ignore[no-untyped-def]
+def test_post_while_a_streamed_run_is_in_flight_is_409(app_and_url, make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from ridgeline.retail.api import demo
+
+    release = demo.release
+
+    async def slow_release(ctx: Any, holder: str) -> None:
+        await asyncio.sleep(0.5)  # a slow commit: pipeline_complete must still follow the release
+        await release(ctx, holder)
+
+    monkeypatch.setattr(demo, "release", slow_release)
     _, hp = app_and_url
     other = make_client()  # another app on the same database
     with connect(f"ws://{hp}/retail/demo/stream", open_timeout=30) as ws:

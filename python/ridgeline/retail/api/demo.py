@@ -110,13 +110,17 @@ class _Failed(Exception):
 
 
 async def run_pipeline(ctx: AppContext, req: DemoRunRequest, send: Send = _noop) -> DemoRunResult:
-    """Acquire the lease (409 if taken), run every step, release. Each step's events go to ``send``."""
+    """Acquire the lease (409 if taken), run every step, release. Each step's events go to ``send``;
+    ``pipeline_complete`` only once the lease is released, so a client told the pipeline finished
+    can start the next run at once."""
     holder = uuid.uuid4().hex
     await acquire(ctx, holder)
     try:
-        return await _run(ctx, req, send, holder)
+        result = await _run(ctx, req, send, holder)
     finally:
         await release(ctx, holder)
+    await send(_complete_event(result))
+    return result
 
 
 def step_event(
@@ -299,27 +303,29 @@ async def _run(ctx: AppContext, req: DemoRunRequest, send: Send, holder: str) ->
         wall_clock_s=wall,
         seed=req.seed,
     )
-    await send(
-        {
-            **step_event(
-                "pipeline_complete",
-                len(STEPS),
-                "pipeline",
-                status="pass" if ok else "fail",
-                detail="pipeline finished" if ok else "pipeline failed",
-                duration_ms=wall * 1000,
-            ),
-            "data": {
-                "winner_model_type": result.winner_model_type,
-                "winner_wape": result.winner_wape,
-                "winning_run_id": result.winning_run_id,
-                "alias": result.alias,
-                "wall_clock_s": wall,
-                "success": ok,
-            },
-        }
-    )
     return result
+
+
+def _complete_event(result: DemoRunResult) -> dict[str, Any]:
+    ok, wall = result.success, result.wall_clock_s
+    return {
+        **step_event(
+            "pipeline_complete",
+            len(STEPS),
+            "pipeline",
+            status="pass" if ok else "fail",
+            detail="pipeline finished" if ok else "pipeline failed",
+            duration_ms=wall * 1000,
+        ),
+        "data": {
+            "winner_model_type": result.winner_model_type,
+            "winner_wape": result.winner_wape,
+            "winning_run_id": result.winning_run_id,
+            "alias": result.alias,
+            "wall_clock_s": wall,
+            "success": ok,
+        },
+    }
 
 
 class DemoController(Controller):
