@@ -73,7 +73,7 @@ def _holidays(client: Any) -> list[tuple[str, str, str | None]]:
     return sorted((str(d), k, n) for d, k, n in frame.select("date", "kind", "name").iter_rows())
 
 
-# Primary keys too: PostgreSQL drops the fact table's for a first load.
+# Primary keys too: PostgreSQL drops both tables' for a first load.
 EXPECTED_INDEXES = {
     str(ix.name) for t in (store.sales, store.store_holidays) for ix in [t.primary_key, *t.indexes]
 }

@@ -70,9 +70,9 @@ SALES_WRITE_COLUMNS = ["store_id", "product_id", "date", *store.SALES_COLUMNS, "
 SALES_KEYS = ["date", "store_id", "product_id"]
 #: The tables whose primary key a PostgreSQL first load drops, and what it keeps in memory of the
 #: rows it wrote while the key is gone: the sales keys, a holiday's whole row (its name is compared).
-FIRST_LOAD_KEPT = {
-    store.sales.name: SALES_KEYS,
-    store.store_holidays.name: list(store.STORE_HOLIDAY_SCHEMA),
+FIRST_LOAD_KEPT: dict[sa.Table, list[str]] = {
+    store.sales: SALES_KEYS,
+    store.store_holidays: list(store.STORE_HOLIDAY_SCHEMA),
 }
 
 
@@ -132,7 +132,7 @@ class FreshWriter:
         for index in indexes:
             await self.conn.execute(sa.schema.DropIndex(index, if_exists=True))
             self._dropped.append(index)
-        if self.is_pg and table.name in FIRST_LOAD_KEPT and indexes:  # the lock is held: ours alone
+        if self.is_pg and table in FIRST_LOAD_KEPT and indexes:  # the lock is held: ours alone
             await self.conn.execute(sa.schema.DropConstraint(table.primary_key))
             self._written[table.name] = []
 
@@ -212,7 +212,7 @@ class FreshWriter:
         """Wait for the last INSERT and rebuild the keys and indexes dropped for a first load (call
         inside the transaction, before commit)."""
         await self.drain()
-        for table in (store.sales, store.store_holidays):
+        for table in FIRST_LOAD_KEPT:
             await self.restore_key(table)
         for index in self._dropped:
             await self.conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
@@ -231,7 +231,7 @@ class FreshWriter:
         if self.is_pg:
             copied = await self._copy_pg(table, frame)
             if copied and table.name in self._written:
-                kept = frame.select(FIRST_LOAD_KEPT[table.name])
+                kept = frame.select(FIRST_LOAD_KEPT[table])
                 self._written[table.name].append((kept["date"].min(), kept["date"].max(), kept))
             return copied
         await self._insert_sqlite(table, frame)
