@@ -30,7 +30,7 @@ def _stored(client: Any) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.db
-def test_every_null_pattern_of_the_fresh_rows_is_stored_as_sent(make_client) -> None:  # type: ignore[no-untyped-def]
+def test_every_null_pattern_of_the_fresh_and_upserted_rows_is_stored_as_sent(make_client) -> None:  # type: ignore[no-untyped-def]
     # transactions and is_open each stated or empty, in all four combinations, with returns,
     # a price with 4 decimals and both booleans: on PostgreSQL these go in by binary COPY.
     c = make_client(seed_defaults=False)
@@ -50,6 +50,27 @@ def test_every_null_pattern_of_the_fresh_rows_is_stored_as_sent(make_client) -> 
         (date(2024, 3, 1), s2, -2, 1.5, -3.0, False, None, False),
         (date(2024, 3, 2), s1, 0, 0.0, 0.0, False, 3, None),
         (date(2024, 3, 2), s2, 2147483647, 1.0, 99.99, True, None, None),
+    ]
+    # A correction on the same dates goes through the upsert (on PostgreSQL its stage is filled by
+    # binary COPY too): every row moves to another null pattern, and S3 is new on a stored date.
+    fix = (
+        b"date,store_code,sku,quantity,unit_price,total_amount,on_promotion,transactions,is_open\n"
+        b"2024-03-01,S1,A,6,2.1234,10.62,true,,\n"
+        b"2024-03-01,S2,A,-2,1.5,-3.0,false,4,true\n"
+        b"2024-03-02,S1,A,0,0,0,false,,false\n"
+        b"2024-03-02,S2,A,2147483647,1,99.99,true,0,\n"
+        b"2024-03-02,S3,A,1,0.5,0.5,false,,true\n"
+    )
+    r = post_csv(c, fix, create_missing=True, allow_returns=True)
+    assert r.status_code == 200, r.text
+    assert (r.json()["inserted_count"], r.json()["updated_count"]) == (1, 4)
+    s3 = max({row[1] for row in _stored(c)})
+    assert _stored(c) == [
+        (date(2024, 3, 1), s1, 6, 2.1234, 10.62, True, None, None),
+        (date(2024, 3, 1), s2, -2, 1.5, -3.0, False, 4, True),
+        (date(2024, 3, 2), s1, 0, 0.0, 0.0, False, None, False),
+        (date(2024, 3, 2), s2, 2147483647, 1.0, 99.99, True, 0, None),
+        (date(2024, 3, 2), s3, 1, 0.5, 0.5, False, None, True),
     ]
 
 

@@ -280,11 +280,7 @@ class FreshWriter:
     async def _copy_pg(self, table: sa.Table, frame: pl.DataFrame) -> bool:
         import asyncpg
 
-        binary = pg_binary_copy(table, frame)
-        if binary is not None:
-            data, fmt = binary, "binary"
-        else:
-            data, fmt = _csv(frame), "csv"
+        data, fmt = _copy_data(table, frame)
         driver = await self._driver()
         name = self._savepoint()
         await driver.execute(f"SAVEPOINT {name}")
@@ -364,10 +360,15 @@ def pg_binary_copy(table: sa.Table, frame: pl.DataFrame) -> bytes | None:
     return b"".join(parts)
 
 
-def _csv(frame: pl.DataFrame) -> bytes:
+def _copy_data(table: sa.Table, frame: pl.DataFrame) -> tuple[bytes, str]:
+    """``frame`` as COPY data for ``table``'s column types, and its format: binary where
+    :func:`pg_binary_copy` has a layout, else CSV written by polars."""
+    binary = pg_binary_copy(table, frame)
+    if binary is not None:
+        return binary, "binary"
     data = io.BytesIO()
     frame.write_csv(data, include_header=False, null_value="")
-    return data.getvalue()
+    return data.getvalue(), "csv"
 
 
 async def _source(data: bytes) -> AsyncIterator[bytes]:
@@ -423,7 +424,7 @@ async def upsert_sales(writer: FreshWriter, batch: pl.DataFrame) -> tuple[int, i
     WHERE <some value differs>``, so an identical row costs one key lookup and is not written.
     SQLite executes it over the column buffers (like the fresh rows) and tells inserted from updated
     rows by counting the stored rows in the block's key box before and after; PostgreSQL COPYs the
-    rows (CSV) into a temporary table and counts ``RETURNING (xmax = 0)``.
+    rows (binary, as the fresh rows) into a temporary table and counts ``RETURNING (xmax = 0)``.
     """
     if batch.height == 0:
         return 0, 0
@@ -484,8 +485,8 @@ async def _upsert_pg(writer: FreshWriter, batch: pl.DataFrame) -> tuple[int, int
     stage = f"_stage_{table}"
     driver = await writer._driver()
     await driver.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DROP")
-    data = _csv(batch.select(SALES_WRITE_COLUMNS))
-    await driver.copy_to_table(stage, source=_source(data), columns=SALES_WRITE_COLUMNS, format="csv")
+    data, fmt = _copy_data(store.sales, batch.select(SALES_WRITE_COLUMNS))  # the stage is LIKE the table
+    await driver.copy_to_table(stage, source=_source(data), columns=SALES_WRITE_COLUMNS, format=fmt)
     cols = ", ".join(SALES_WRITE_COLUMNS)
     written = [*store.SALES_COLUMNS, "batch_id"]
     sets = ", ".join(f"{c} = excluded.{c}" for c in written)
